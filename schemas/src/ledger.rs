@@ -1,0 +1,391 @@
+//! The consumer's relationship ledger: vendors, interactions, purchases, incidents, the profile,
+//! and the loyalty facts derived from them.
+//!
+//! `…Fields` types are what the owner writes (request bodies, strict: unknown fields are
+//! refused) and what the vault seals; the record types add what carnetd assigns.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ids::{IncidentId, InteractionId, PurchaseId, VendorId};
+use crate::values::{Amount, Category, Currency, Line, Satisfaction, Sentiment, Text, WebUrl};
+
+/// How an exchange happened.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Channel {
+    Phone,
+    Email,
+    Store,
+    Chat,
+    Web,
+    Mail,
+    Other,
+}
+
+impl Channel {
+    pub const ALL: [Channel; 7] = [
+        Channel::Phone,
+        Channel::Email,
+        Channel::Store,
+        Channel::Chat,
+        Channel::Web,
+        Channel::Mail,
+        Channel::Other,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Phone => "phone",
+            Channel::Email => "email",
+            Channel::Store => "store",
+            Channel::Chat => "chat",
+            Channel::Web => "web",
+            Channel::Mail => "mail",
+            Channel::Other => "other",
+        }
+    }
+}
+
+impl std::str::FromStr for Channel {
+    type Err = crate::values::InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Channel::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                crate::values::InvalidValue(format!(
+                    "channel {s:?} is not one of phone, email, store, chat, web, mail, other"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vendors
+
+/// What the owner keeps about a vendor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VendorFields {
+    /// Unique among the owner's vendors (exact match); the CLI accepts it in place of the id.
+    pub name: Line,
+    #[serde(default)]
+    pub website: Option<WebUrl>,
+    /// What the owner buys there.
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    /// The owner's account references at this vendor (customer numbers, logins).
+    #[serde(default)]
+    pub accounts: Vec<Line>,
+    #[serde(default)]
+    pub note: Option<Text>,
+    /// The channel the owner prefers this vendor to use.
+    #[serde(default)]
+    pub channel: Option<Channel>,
+    /// How and how often this vendor may reach the owner.
+    #[serde(default)]
+    pub contact_policy: Option<Text>,
+}
+
+/// A vendor as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Vendor {
+    pub id: VendorId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: VendorFields,
+}
+
+/// A vendor with the loyalty facts derived from the ledger (`GET /v1/vendors/{id}`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct VendorDetail {
+    #[serde(flatten)]
+    pub vendor: Vendor,
+    pub loyalty: Loyalty,
+}
+
+/// Loyalty as the consumer can show it: facts computed from their own ledger with this vendor.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Loyalty {
+    /// Date of the first purchase.
+    pub customer_since: Option<NaiveDate>,
+    pub purchases: u64,
+    /// Total spent, per currency, as exact decimal strings.
+    pub total_spent: BTreeMap<Currency, Amount>,
+    pub interactions: u64,
+    /// Time of the most recent interaction.
+    pub last_contact: Option<DateTime<FixedOffset>>,
+    /// Mean sentiment of the interactions that have one, rounded to two decimals (−2…+2).
+    pub average_sentiment: Option<f64>,
+    pub incidents: u64,
+    pub incidents_resolved: u64,
+    /// Mean satisfaction (0–10) over resolved incidents that have one, rounded to two decimals.
+    pub average_satisfaction: Option<f64>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interactions
+
+/// One exchange that mattered: what was expected, said, and what came of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InteractionFields {
+    pub vendor_id: VendorId,
+    /// When it happened; defaults to the time it is recorded.
+    #[serde(default)]
+    pub at: Option<DateTime<FixedOffset>>,
+    pub channel: Channel,
+    pub summary: Text,
+    /// With whom (a person, a department).
+    #[serde(default)]
+    pub with: Option<Line>,
+    #[serde(default)]
+    pub expected: Option<Text>,
+    #[serde(default)]
+    pub i_said: Option<Text>,
+    #[serde(default)]
+    pub they_said: Option<Text>,
+    #[serde(default)]
+    pub outcome: Option<Text>,
+    #[serde(default)]
+    pub sentiment: Option<Sentiment>,
+    /// What happens next (the thing no CRM writes down).
+    #[serde(default)]
+    pub next_step: Option<Text>,
+    /// When the next step is due (needs `next_step`).
+    #[serde(default)]
+    pub next_due: Option<NaiveDate>,
+    /// Whether the next step has been done; done steps leave `carnet followups`.
+    #[serde(default)]
+    pub next_done: bool,
+    /// The incident this exchange is about, if any (same vendor).
+    #[serde(default)]
+    pub incident_id: Option<IncidentId>,
+    /// Whether this vendor may read it (`interactions:read` scope).
+    #[serde(default)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Interaction {
+    pub id: InteractionId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: InteractionFields,
+}
+
+/// Filters of `GET /v1/interactions`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InteractionQuery {
+    /// Only this vendor's interactions.
+    #[param(value_type = Option<String>)]
+    pub vendor: Option<VendorId>,
+    /// Case-insensitive text to find in any text field.
+    pub grep: Option<String>,
+    /// Only interactions at or after this time (RFC 3339).
+    pub since: Option<DateTime<FixedOffset>>,
+    /// Only interactions before this time (RFC 3339).
+    pub until: Option<DateTime<FixedOffset>>,
+    /// Page size, 1 to 1000 (default 200).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Purchases
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PurchaseFields {
+    pub vendor_id: VendorId,
+    pub item: Line,
+    pub amount: Amount,
+    pub currency: Currency,
+    /// Day of the purchase; defaults to the day it is recorded (UTC).
+    #[serde(default)]
+    pub date: Option<NaiveDate>,
+    #[serde(default)]
+    pub warranty_until: Option<NaiveDate>,
+    /// Receipt or order reference.
+    #[serde(default)]
+    pub receipt: Option<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Purchase {
+    pub id: PurchaseId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: PurchaseFields,
+}
+
+/// Filter of `GET /v1/purchases` and `GET /v1/incidents`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VendorFilter {
+    /// Only this vendor's records.
+    #[param(value_type = Option<String>)]
+    pub vendor: Option<VendorId>,
+    /// Page size, 1 to 1000 (default 200).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStatus {
+    Open,
+    Resolved,
+}
+
+/// Body of `POST /v1/incidents`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewIncident {
+    pub vendor_id: VendorId,
+    pub description: Text,
+    /// When it started; defaults to the time it is recorded.
+    #[serde(default)]
+    pub opened_at: Option<DateTime<FixedOffset>>,
+}
+
+/// Body of `POST /v1/incidents/{id}/resolve`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IncidentResolution {
+    pub resolution: Text,
+    #[serde(default)]
+    pub satisfaction: Option<Satisfaction>,
+}
+
+/// What the vault keeps about an incident.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct IncidentFields {
+    pub vendor_id: VendorId,
+    pub description: Text,
+    pub opened_at: DateTime<FixedOffset>,
+    pub status: IncidentStatus,
+    pub resolution: Option<Text>,
+    pub satisfaction: Option<Satisfaction>,
+    pub resolved_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Incident {
+    pub id: IncidentId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: IncidentFields,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-ups
+
+/// A next step that is not done yet (`GET /v1/followups`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Followup {
+    pub interaction_id: InteractionId,
+    pub vendor_id: VendorId,
+    pub vendor_name: Line,
+    pub next_step: Text,
+    pub due: Option<NaiveDate>,
+    /// When the interaction that set this step happened.
+    pub at: DateTime<FixedOffset>,
+    pub channel: Channel,
+}
+
+/// Filter of `GET /v1/followups`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct FollowupQuery {
+    /// Only steps due on or before this day; steps without a due date are always listed.
+    pub through: Option<NaiveDate>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Profile
+
+/// What the owner may later choose to disclose to vendors (`profile:read`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileFields {
+    #[serde(default)]
+    pub display_name: Option<Line>,
+    /// BCP 47 language tag, e.g. `fr-FR`.
+    #[serde(default)]
+    pub locale: Option<crate::values::Locale>,
+    #[serde(default)]
+    pub city: Option<Line>,
+    #[serde(default)]
+    pub postal_code: Option<Line>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Profile {
+    /// When the profile was last set; null if never.
+    pub updated_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub fields: ProfileFields,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Listing
+
+/// Paging of list endpoints.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page size, 1 to 1000 (default 200).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Default and largest page sizes.
+pub const DEFAULT_PAGE: u32 = 200;
+pub const MAX_PAGE: u32 = 1000;
+
+/// One page of a listing; `next_cursor` is null on the last page.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}

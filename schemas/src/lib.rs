@@ -1,0 +1,40 @@
+//! Carnet's wire types: the JSON that carnetd speaks and the carnet CLI reads. Both sides depend
+//! on this crate, so a field cannot drift between them; the JSON Schema files generated from
+//! these types are checked in under `schemas/json/` (see `tests/drift.rs`).
+#![forbid(unsafe_code)]
+
+pub mod api;
+pub mod ids;
+pub mod ledger;
+pub mod values;
+
+pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
+pub use ids::{Id, IdKind, IncidentId, InteractionId, PurchaseId, VendorId};
+pub use ledger::*;
+pub use values::{
+    Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
+};
+
+/// The JSON Schema of every top-level wire type, by file stem, for `schemas/json/`.
+pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
+    fn one<T: schemars::JsonSchema>() -> serde_json::Value {
+        schemars::schema_for!(T).to_value()
+    }
+    vec![
+        ("problem", one::<Problem>()),
+        ("health", one::<Health>()),
+        ("vendor-fields", one::<VendorFields>()),
+        ("vendor", one::<Vendor>()),
+        ("vendor-detail", one::<VendorDetail>()),
+        ("interaction-fields", one::<InteractionFields>()),
+        ("interaction", one::<Interaction>()),
+        ("purchase-fields", one::<PurchaseFields>()),
+        ("purchase", one::<Purchase>()),
+        ("new-incident", one::<NewIncident>()),
+        ("incident-resolution", one::<IncidentResolution>()),
+        ("incident", one::<Incident>()),
+        ("followup", one::<Followup>()),
+        ("profile-fields", one::<ProfileFields>()),
+        ("profile", one::<Profile>()),
+    ]
+}

@@ -1,0 +1,711 @@
+//! Validated value types. Each parses at the edge (deserialisation), so a value of one of these
+//! types is always well formed inside carnetd and the CLI; each carries its own JSON Schema
+//! (schemars) and OpenAPI schema (utoipa).
+
+use std::borrow::Cow;
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
+use serde::{Deserialize, Serialize};
+use utoipa::openapi::{ObjectBuilder, RefOr, Type, schema::Schema as OaSchema};
+
+/// Why a value was refused; the text is meant for the person who typed it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue(pub String);
+
+impl fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for InvalidValue {}
+
+fn string_schema(pattern: Option<&str>, description: &str, example: &str) -> RefOr<OaSchema> {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .pattern(pattern)
+        .description(Some(description))
+        .examples([example])
+        .into()
+}
+
+/// Implements `JsonSchema` and `ToSchema` for a string newtype from one pattern and description,
+/// so the two generated schemas cannot disagree.
+macro_rules! string_value_schema {
+    ($ty:ident, $pattern:expr, $description:expr, $example:expr) => {
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                let mut schema = json_schema!({
+                    "type": "string",
+                    "description": $description,
+                    "examples": [$example],
+                });
+                if let Some(pattern) = $pattern {
+                    schema.insert("pattern".into(), pattern.into());
+                }
+                schema
+            }
+        }
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<OaSchema> {
+                string_schema($pattern, $description, $example)
+            }
+        }
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Money
+
+/// An amount of money as an exact, non-negative decimal string (`"699.90"`), never a float.
+/// At most 15 integer digits and 4 fraction digits; the string is kept exactly as written.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Amount(String);
+
+const AMOUNT_PATTERN: &str = r"^[0-9]{1,15}(\.[0-9]{1,4})?$";
+
+impl Amount {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// A sum of amounts. Totals may exceed the 15 integer digits a single amount may have.
+    pub fn total(sum: rust_decimal::Decimal) -> Amount {
+        Amount(sum.to_string())
+    }
+}
+
+impl TryFrom<String> for Amount {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        let (int, frac) = match s.split_once('.') {
+            Some((i, f)) => (i, Some(f)),
+            None => (s.as_str(), None),
+        };
+        let digits = |p: &str, max: usize| {
+            !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
+        };
+        if s.starts_with('-') {
+            return Err(InvalidValue(format!(
+                "amount {s:?} is negative; amounts are what was paid, zero or more"
+            )));
+        }
+        if !digits(int, 15) || !frac.is_none_or(|f| digits(f, 4)) {
+            return Err(InvalidValue(format!(
+                "amount {s:?} is not a decimal number like \"699.90\" (digits, an optional point and up to 4 decimals)"
+            )));
+        }
+        Ok(Amount(s))
+    }
+}
+
+impl FromStr for Amount {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<Amount> for String {
+    fn from(a: Amount) -> String {
+        a.0
+    }
+}
+
+impl fmt::Display for Amount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_value_schema!(
+    Amount,
+    Some(AMOUNT_PATTERN),
+    "Exact non-negative decimal amount as a string, never a float.",
+    "699.90"
+);
+
+/// An ISO 4217 alphabetic currency code, upper case (`EUR`). Codes withdrawn recently are
+/// still accepted, because purchases are history.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency(String);
+
+/// ISO 4217 codes of national currencies, current and recently withdrawn (HRK, SLL, ANG, …).
+/// Fund, metal and testing codes are left out: nobody pays a vendor in XAU.
+const ISO_4217: &[&str] = &[
+    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
+    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
+    "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP",
+    "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF",
+    "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK",
+    "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK",
+    "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU",
+    "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR",
+    "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR",
+    "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC",
+    "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX",
+    "USD", "UYU", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF",
+    "YER", "ZAR", "ZMW", "ZWG", "ZWL",
+];
+
+impl Currency {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        if ISO_4217.binary_search(&s.as_str()).is_ok() {
+            return Ok(Currency(s));
+        }
+        let upper = s.to_ascii_uppercase();
+        let hint = if upper != s && ISO_4217.binary_search(&upper.as_str()).is_ok() {
+            format!("; write it in capitals: {upper:?}")
+        } else {
+            String::new()
+        };
+        Err(InvalidValue(format!(
+            "{s:?} is not an ISO 4217 currency code such as \"EUR\" or \"USD\"{hint}"
+        )))
+    }
+}
+
+impl FromStr for Currency {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<Currency> for String {
+    fn from(c: Currency) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_value_schema!(
+    Currency,
+    Some("^[A-Z]{3}$"),
+    "ISO 4217 alphabetic currency code.",
+    "EUR"
+);
+
+// ---------------------------------------------------------------------------------------------
+// Categories
+
+/// A dotted, lower-case, free-form category (`home.appliances.washing-machine`). A category
+/// covers itself and everything below it: `home.appliances` covers
+/// `home.appliances.washing-machine`, not `home.appliancesx`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Category(String);
+
+const CATEGORY_PATTERN: &str = r"^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+(-[a-z0-9]+)*)*$";
+
+impl Category {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Whether `self` is `other` or one of its ancestors.
+    pub fn covers(&self, other: &Category) -> bool {
+        other.0 == self.0
+            || (other.0.starts_with(&self.0) && other.0.as_bytes().get(self.0.len()) == Some(&b'.'))
+    }
+}
+
+impl TryFrom<String> for Category {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        let word_ok = |w: &str| {
+            !w.is_empty()
+                && !w.starts_with('-')
+                && !w.ends_with('-')
+                && !w.contains("--")
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        };
+        if s.len() <= 120 && s.split('.').all(word_ok) {
+            Ok(Category(s))
+        } else {
+            Err(InvalidValue(format!(
+                "category {s:?} must be lower-case words of letters, digits and single hyphens, joined by dots, e.g. \"home.appliances.washing-machine\""
+            )))
+        }
+    }
+}
+
+impl FromStr for Category {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<Category> for String {
+    fn from(c: Category) -> String {
+        c.0
+    }
+}
+
+impl fmt::Display for Category {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_value_schema!(
+    Category,
+    Some(CATEGORY_PATTERN),
+    "Dotted lower-case category; a category covers the ones below it.",
+    "home.appliances.washing-machine"
+);
+
+// ---------------------------------------------------------------------------------------------
+// Web addresses
+
+/// An absolute `http` or `https` URL without credentials.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct WebUrl(String);
+
+impl WebUrl {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for WebUrl {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        let parsed = url::Url::parse(&s).map_err(|e| {
+            InvalidValue(format!(
+                "{s:?} is not a web address ({e}); write it in full, e.g. \"https://example.com\""
+            ))
+        })?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(InvalidValue(format!(
+                "{s:?} is not an http(s) address; write it in full, e.g. \"https://example.com\""
+            )));
+        }
+        if !parsed.username().is_empty() || parsed.password().is_some() {
+            return Err(InvalidValue(format!(
+                "{s:?} carries credentials; remove the user:password@ part"
+            )));
+        }
+        if s.len() > 2048 {
+            return Err(InvalidValue(
+                "web address longer than 2048 characters".into(),
+            ));
+        }
+        Ok(WebUrl(s))
+    }
+}
+
+impl FromStr for WebUrl {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<WebUrl> for String {
+    fn from(u: WebUrl) -> String {
+        u.0
+    }
+}
+
+impl fmt::Display for WebUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_value_schema!(
+    WebUrl,
+    None::<&str>,
+    "Absolute http or https URL, without credentials.",
+    "https://example.com"
+);
+
+// ---------------------------------------------------------------------------------------------
+// Locale
+
+/// A BCP 47 language tag such as `fr-FR` (checked for shape, not against the registry).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Locale(String);
+
+const LOCALE_PATTERN: &str = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$";
+
+impl TryFrom<String> for Locale {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        let mut parts = s.split('-');
+        let lang_ok = parts.next().is_some_and(|p| {
+            (2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic())
+        });
+        let rest_ok = parts
+            .all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+        if lang_ok && rest_ok && s.len() <= 35 {
+            Ok(Locale(s))
+        } else {
+            Err(InvalidValue(format!(
+                "locale {s:?} is not a language tag like \"fr-FR\" or \"en\""
+            )))
+        }
+    }
+}
+
+impl FromStr for Locale {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<Locale> for String {
+    fn from(l: Locale) -> String {
+        l.0
+    }
+}
+
+impl fmt::Display for Locale {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_value_schema!(
+    Locale,
+    Some(LOCALE_PATTERN),
+    "BCP 47 language tag.",
+    "fr-FR"
+);
+
+// ---------------------------------------------------------------------------------------------
+// Text the owner writes
+
+/// Declares a non-empty text newtype with a length limit; `multiline` allows newlines and tabs.
+/// Other control characters are refused so that nothing written can repaint a terminal.
+macro_rules! text_value {
+    ($(#[$doc:meta])* $ty:ident, $max:expr, $multiline:expr, $example:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $ty(String);
+
+        impl $ty {
+            pub const MAX_CHARS: usize = $max;
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $ty {
+            type Error = InvalidValue;
+            fn try_from(s: String) -> Result<Self, InvalidValue> {
+                check_text(&s, $max, $multiline)?;
+                Ok($ty(s))
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, InvalidValue> {
+                Self::try_from(s.to_owned())
+            }
+        }
+
+        impl From<$ty> for String {
+            fn from(t: $ty) -> String {
+                t.0
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "string",
+                    "minLength": 1,
+                    "maxLength": $max,
+                    "examples": [$example],
+                })
+            }
+        }
+
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<OaSchema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .min_length(Some(1))
+                    .max_length(Some($max))
+                    .examples([$example])
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
+fn check_text(s: &str, max: usize, multiline: bool) -> Result<(), InvalidValue> {
+    if s.trim().is_empty() {
+        return Err(InvalidValue(
+            "text is empty; leave the field out instead".into(),
+        ));
+    }
+    let chars = s.chars().count();
+    if chars > max {
+        return Err(InvalidValue(format!(
+            "text is {chars} characters long; the limit is {max}"
+        )));
+    }
+    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r'));
+    if let Some(c) = s.chars().find(|c| !allowed(*c)) {
+        let what = if multiline {
+            ""
+        } else {
+            " (this field is one line)"
+        };
+        return Err(InvalidValue(format!(
+            "text contains the control character U+{:04X}{what}",
+            u32::from(c)
+        )));
+    }
+    Ok(())
+}
+
+text_value!(
+    /// One line of text: a name, a title, a reference (at most 200 characters).
+    Line,
+    200,
+    false,
+    "Acme Appliances"
+);
+
+text_value!(
+    /// Free text that may span lines: a note, what was said (at most 10,000 characters).
+    Text,
+    10_000,
+    true,
+    "They promised a replacement within a week."
+);
+
+// ---------------------------------------------------------------------------------------------
+// Small bounded integers
+
+/// Generates an integer newtype limited to `min..=max`, with its schemas.
+macro_rules! bounded_int {
+    ($(#[$doc:meta])* $ty:ident($inner:ty), $min:expr, $max:expr, $what:expr) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "i64", into = "i64")]
+        pub struct $ty($inner);
+
+        impl $ty {
+            pub const MIN: $inner = $min;
+            pub const MAX: $inner = $max;
+            pub fn get(self) -> $inner {
+                self.0
+            }
+        }
+
+        impl TryFrom<i64> for $ty {
+            type Error = InvalidValue;
+            fn try_from(n: i64) -> Result<Self, InvalidValue> {
+                if (i64::from($min)..=i64::from($max)).contains(&n) {
+                    Ok($ty(n as $inner))
+                } else {
+                    Err(InvalidValue(format!(
+                        "{} {} is out of range: use a whole number from {} to {}",
+                        $what, n, $min, $max
+                    )))
+                }
+            }
+        }
+
+        impl FromStr for $ty {
+            type Err = InvalidValue;
+            fn from_str(s: &str) -> Result<Self, InvalidValue> {
+                let n: i64 = s.trim().parse().map_err(|_| {
+                    InvalidValue(format!(
+                        "{} {:?} is not a whole number from {} to {}",
+                        $what, s, $min, $max
+                    ))
+                })?;
+                Self::try_from(n)
+            }
+        }
+
+        impl From<$ty> for i64 {
+            fn from(v: $ty) -> i64 {
+                i64::from(v.0)
+            }
+        }
+
+        impl fmt::Display for $ty {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl JsonSchema for $ty {
+            fn schema_name() -> Cow<'static, str> {
+                stringify!($ty).into()
+            }
+            fn json_schema(_: &mut SchemaGenerator) -> Schema {
+                json_schema!({
+                    "type": "integer",
+                    "minimum": $min,
+                    "maximum": $max,
+                    "description": $what,
+                })
+            }
+        }
+
+        impl utoipa::PartialSchema for $ty {
+            fn schema() -> RefOr<OaSchema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some($min))
+                    .maximum(Some($max))
+                    .description(Some($what))
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $ty {}
+    };
+}
+
+bounded_int!(
+    /// How an exchange felt, from −2 (very bad) to +2 (very good).
+    Sentiment(i8),
+    -2i8,
+    2i8,
+    "sentiment"
+);
+
+bounded_int!(
+    /// Satisfaction with how an incident was resolved, 0 to 10.
+    Satisfaction(u8),
+    0u8,
+    10u8,
+    "satisfaction"
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_exact_non_negative_decimals() {
+        for ok in ["0", "699.90", "12", "0.5", "123456789012345.1234"] {
+            assert!(ok.parse::<Amount>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "-1",
+            "1e3",
+            "",
+            ".5",
+            "5.",
+            "1.23456",
+            "1,5",
+            " 1",
+            "NaN",
+            "1234567890123456",
+        ] {
+            assert!(bad.parse::<Amount>().is_err(), "{bad}");
+        }
+        assert!("-3".parse::<Amount>().unwrap_err().0.contains("negative"));
+    }
+
+    #[test]
+    fn floats_are_refused_for_money() {
+        let err = serde_json::from_str::<Amount>("699.9").unwrap_err();
+        assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+
+    #[test]
+    fn currency_codes_are_iso_4217() {
+        assert!(
+            ISO_4217.windows(2).all(|w| w[0] < w[1]),
+            "list must stay sorted"
+        );
+        assert!("EUR".parse::<Currency>().is_ok());
+        assert!("JPY".parse::<Currency>().is_ok());
+        assert!("EURO".parse::<Currency>().is_err());
+        assert!("XYZ".parse::<Currency>().is_err());
+        let hint = "eur".parse::<Currency>().unwrap_err().0;
+        assert!(hint.contains("\"EUR\""), "{hint}");
+    }
+
+    #[test]
+    fn categories_cover_their_descendants_only() {
+        let parent: Category = "home.appliances".parse().unwrap();
+        let child: Category = "home.appliances.washing-machine".parse().unwrap();
+        let sibling: Category = "home.appliancesx".parse().unwrap();
+        assert!(parent.covers(&child));
+        assert!(parent.covers(&parent));
+        assert!(!parent.covers(&sibling));
+        assert!(!child.covers(&parent));
+        for bad in [
+            "Home", "home..x", ".home", "home.", "a b", "home.-x", "x--y", "",
+        ] {
+            assert!(bad.parse::<Category>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn web_urls_are_http_without_credentials() {
+        assert!("https://example.com/a?b".parse::<WebUrl>().is_ok());
+        assert!("ftp://example.com".parse::<WebUrl>().is_err());
+        assert!("example.com".parse::<WebUrl>().is_err());
+        assert!("https://u:p@example.com".parse::<WebUrl>().is_err());
+    }
+
+    #[test]
+    fn text_is_non_empty_bounded_and_free_of_control_characters() {
+        assert!("Acme".parse::<Line>().is_ok());
+        assert!("".parse::<Line>().is_err());
+        assert!("   ".parse::<Text>().is_err());
+        assert!("a\nb".parse::<Line>().is_err());
+        assert!("a\nb".parse::<Text>().is_ok());
+        assert!("a\u{1b}[2Jb".parse::<Text>().is_err());
+        assert!("x".repeat(201).parse::<Line>().is_err());
+        assert!("é".repeat(200).parse::<Line>().is_ok());
+    }
+
+    #[test]
+    fn bounded_integers_refuse_out_of_range() {
+        assert_eq!("-2".parse::<Sentiment>().unwrap().get(), -2);
+        assert!("3".parse::<Sentiment>().is_err());
+        assert!(serde_json::from_str::<Sentiment>("-3").is_err());
+        assert!(serde_json::from_str::<Satisfaction>("11").is_err());
+        assert!("x".parse::<Satisfaction>().is_err());
+    }
+}

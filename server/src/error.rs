@@ -1,0 +1,186 @@
+//! One error type for the owner and vendor APIs, mapped once to RFC 9457 problem+json. Client
+//! mistakes get a 4xx that says what to fix; 5xx bodies say nothing internal (the log keeps
+//! the detail). OAuth endpoints have their own type (RFC 6749) when they arrive.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_schemas::{FieldError, PROBLEM_JSON, Problem};
+
+use crate::store::StoreError;
+use crate::vault::Unreadable;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request could not be understood (syntax, path or query values, bad JSON).
+    #[error("{detail}")]
+    BadRequest {
+        detail: String,
+        hint: Option<String>,
+    },
+    /// The body was understood but some fields are not acceptable.
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error("missing or invalid owner token")]
+    Unauthorized { detail: String },
+    #[error("no {noun} {id}")]
+    NotFound { noun: &'static str, id: String },
+    #[error("no route {path}")]
+    NoRoute { path: String },
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("{0}")]
+    Conflict(String),
+    #[error("body too large")]
+    TooLarge { limit: usize },
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// A sealed record failed to open: tampering, a moved blob, or the wrong key.
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            detail: detail.into(),
+            hint: Some(hint.into()),
+        }
+    }
+
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    pub fn not_found(noun: &'static str, id: impl Into<String>) -> Self {
+        ApiError::NotFound {
+            noun,
+            id: id.into(),
+        }
+    }
+
+    fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unreadable(_) | ApiError::Store(_) | ApiError::Internal(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+        }
+    }
+
+    fn problem(&self) -> Problem {
+        let status = self.status();
+        let (title, detail, hint, errors): (&str, String, Option<String>, Vec<FieldError>) =
+            match self {
+                ApiError::BadRequest { detail, hint } => {
+                    ("bad request", detail.clone(), hint.clone(), vec![])
+                }
+                ApiError::Invalid(errors) => (
+                    "invalid request",
+                    match errors.as_slice() {
+                        [one] => format!("{}: {}", one.field, one.message),
+                        many => format!("{} fields are invalid", many.len()),
+                    },
+                    Some("correct the fields listed in `errors` and send it again".into()),
+                    errors.clone(),
+                ),
+                ApiError::Unauthorized { detail } => (
+                    "unauthorized",
+                    detail.clone(),
+                    Some("send the owner token as `Authorization: Bearer <token>`; the CLI reads it from owner.token in the data dir, CARNET_TOKEN, or `carnet login`".into()),
+                    vec![],
+                ),
+                ApiError::NotFound { noun, id } => (
+                    "not found",
+                    format!("there is no {noun} {id}"),
+                    Some(format!("list them to find the right id (e.g. `carnet {noun} list`)")),
+                    vec![],
+                ),
+                ApiError::NoRoute { path } => (
+                    "not found",
+                    format!("no endpoint at {path}"),
+                    Some("see /openapi.json for the endpoints this server has".into()),
+                    vec![],
+                ),
+                ApiError::MethodNotAllowed => (
+                    "method not allowed",
+                    "this endpoint does not accept that method".into(),
+                    Some("see /openapi.json for the methods each endpoint accepts".into()),
+                    vec![],
+                ),
+                ApiError::Conflict(detail) => ("conflict", detail.clone(), None, vec![]),
+                ApiError::TooLarge { limit } => (
+                    "request body too large",
+                    format!("the body is larger than the {limit} bytes this endpoint accepts"),
+                    Some("split the data or shorten the text fields".into()),
+                    vec![],
+                ),
+                ApiError::UnsupportedMediaType => (
+                    "unsupported media type",
+                    "the body must be JSON".into(),
+                    Some("send it with `Content-Type: application/json`".into()),
+                    vec![],
+                ),
+                ApiError::Unreadable(u) => (
+                    "vault record unreadable",
+                    format!("record {} (table {}) does not open with this vault's key: the database was altered or damaged outside carnetd", u.id, u.table),
+                    Some("restore carnet.db from a backup, or remove the record; the server log names the file".into()),
+                    vec![],
+                ),
+                ApiError::Store(_) | ApiError::Internal(_) => (
+                    "internal error",
+                    "the server could not complete the request".into(),
+                    Some("try again; if it persists, the server log says why".into()),
+                    vec![],
+                ),
+            };
+        Problem {
+            kind: "about:blank".into(),
+            title: title.into(),
+            status: status.as_u16(),
+            detail,
+            hint,
+            errors,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            match &self {
+                ApiError::Unreadable(u) => {
+                    tracing::error!(table = u.table, id = %u.id, "sealed record failed to open: carnet.db altered or damaged")
+                }
+                other => tracing::error!(error = %other, "request failed"),
+            }
+        }
+        let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
+        let mut res = (status, body).into_response();
+        let headers = res.headers_mut();
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        if status == StatusCode::UNAUTHORIZED {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Bearer realm="carnet""#),
+            );
+        }
+        res
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

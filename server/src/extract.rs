@@ -1,0 +1,195 @@
+//! Extractors that turn every malformed request into the same problem+json shape: wrapped
+//! `Json`, `Path` and `Query`, plus the owner-token check.
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::credential;
+use crate::error::ApiError;
+use crate::state::AppState;
+use crate::store::records;
+
+/// JSON body in, JSON body out; a rejected body becomes a problem saying which field is wrong.
+pub struct Json<T>(pub T);
+
+impl<T, S> FromRequest<S> for Json<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Json(v)),
+            Err(r) => Err(json_rejection(r)),
+        }
+    }
+}
+
+impl<T: Serialize> IntoResponse for Json<T> {
+    fn into_response(self) -> Response {
+        axum::Json(self.0).into_response()
+    }
+}
+
+/// The largest JSON body the owner API takes.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
+fn json_rejection(r: JsonRejection) -> ApiError {
+    const PREFIX: &str = "Failed to deserialize the JSON body into the target type: ";
+    match r {
+        JsonRejection::JsonDataError(e) => {
+            let text = e.body_text();
+            let text = text.strip_prefix(PREFIX).unwrap_or(&text);
+            let text = strip_position(text);
+            let (field, message) = match text.split_once(": ") {
+                Some((f, m)) if !f.contains(' ') && f != "." => (f.to_owned(), explain_time(m)),
+                _ => ("body".to_owned(), explain_time(text)),
+            };
+            ApiError::Invalid(vec![carnet_schemas::FieldError { field, message }])
+        }
+        JsonRejection::JsonSyntaxError(e) => ApiError::bad_request(
+            format!(
+                "the body is not valid JSON: {}",
+                syntax_detail(&e.body_text())
+            ),
+            "check the JSON for a missing quote, comma or brace",
+        ),
+        JsonRejection::MissingJsonContentType(_) => ApiError::UnsupportedMediaType,
+        JsonRejection::BytesRejection(e) => {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::TooLarge { limit: BODY_LIMIT }
+            } else {
+                ApiError::bad_request(e.body_text(), "send the whole body again")
+            }
+        }
+        other => ApiError::bad_request(other.body_text(), "see /openapi.json for the body format"),
+    }
+}
+
+/// Drops serde_json's " at line 1 column 42": the field name says where.
+fn strip_position(text: &str) -> &str {
+    match text.rsplit_once(" at line ") {
+        Some((head, tail)) if tail.split(" column ").all(|n| n.parse::<u64>().is_ok()) => head,
+        _ => text,
+    }
+}
+
+/// chrono's parse errors do not say what was expected; add it.
+fn explain_time(message: &str) -> String {
+    const CHRONO: [&str; 5] = [
+        "input is out of range",
+        "input contains invalid characters",
+        "premature end of input",
+        "trailing input",
+        "input is not enough for unique date and time",
+    ];
+    if CHRONO.contains(&message) {
+        format!("{message}: dates are YYYY-MM-DD, times RFC 3339 (e.g. 2026-12-15T14:30:00+01:00)")
+    } else {
+        message.to_owned()
+    }
+}
+
+fn syntax_detail(text: &str) -> &str {
+    text.rsplit_once(": ").map_or(text, |(_, d)| d)
+}
+
+/// A path parameter, parsed (ids are checked for shape).
+pub struct Path<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Path<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Path(v)),
+            Err(PathRejection::FailedToDeserializePathParams(e)) => Err(ApiError::bad_request(
+                e.body_text()
+                    .rsplit_once(": ")
+                    .map_or_else(|| e.body_text(), |(_, d)| d.to_owned()),
+                "check the id in the URL; list the records to find it",
+            )),
+            Err(other) => Err(ApiError::bad_request(
+                other.body_text(),
+                "check the URL against /openapi.json",
+            )),
+        }
+    }
+}
+
+/// Query parameters, parsed strictly (unknown parameters are refused, not ignored).
+pub struct Query<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for Query<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Query(v)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => Err(ApiError::bad_request(
+                e.body_text()
+                    .strip_prefix("Failed to deserialize query string: ")
+                    .map_or_else(|| e.body_text(), str::to_owned),
+                "check the query parameters against /openapi.json",
+            )),
+            Err(other) => Err(ApiError::bad_request(
+                other.body_text(),
+                "check the query parameters against /openapi.json",
+            )),
+        }
+    }
+}
+
+/// Proof that the request carries the owner token.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner;
+
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    let value = headers
+        .get(header::AUTHORIZATION)
+        .ok_or_else(|| ApiError::Unauthorized {
+            detail: "this endpoint needs the owner token and none was sent".into(),
+        })?;
+    value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| ApiError::Unauthorized {
+            detail: "the Authorization header is not `Bearer <token>`".into(),
+        })
+}
+
+impl FromRequestParts<AppState> for Owner {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers)?;
+        let stored = state.store.read(records::owner_token_hashes)?;
+        if credential::matches_any(token, &stored) {
+            Ok(Owner)
+        } else {
+            Err(ApiError::Unauthorized {
+                detail: "the owner token is not this vault's".into(),
+            })
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! carnetd as a library: open (or create) a vault, build the HTTP surface, serve it. The
+//! `carnetd` binary only parses flags and calls these; tests call the same functions on a
+//! port-0 listener.
+#![forbid(unsafe_code)]
+
+pub mod clock;
+pub mod config;
+pub mod credential;
+mod error;
+mod extract;
+pub mod fsutil;
+mod openapi;
+mod owner_api;
+pub mod routes;
+pub mod state;
+pub mod store;
+pub mod vault;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::state::AppState;
+use crate::store::Synchronous;
+use crate::vault::{Created, Found, KeyMode, VaultError, VaultPaths};
+
+/// How to open a vault.
+pub struct OpenOptions {
+    pub paths: VaultPaths,
+    pub synchronous: Synchronous,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Opens the vault at `opts.paths`, first creating an identity-mode vault if the directory has
+/// none. Returns what was created, if anything, so the caller can say where it is.
+pub async fn open_vault(opts: OpenOptions) -> Result<(AppState, Option<Created>), VaultError> {
+    let paths = opts.paths;
+    let created = match vault::detect(&paths)? {
+        Found::Nothing => Some(vault::init_identity(&paths, opts.clock.now()).await?),
+        Found::Vault(KeyMode::Passphrase) => {
+            return Err(VaultError::PassphraseVault {
+                dir: paths.dir.display().to_string(),
+            });
+        }
+        Found::Vault(KeyMode::Identity) => None,
+    };
+    let key = vault::unwrap_identity(&paths)?;
+    let (store, keys) = vault::open_store(&paths, key, opts.synchronous, opts.clock.now()).await?;
+    let state = AppState::new(Arc::new(store), Arc::new(keys), opts.clock, paths);
+    Ok((state, created))
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then lets in-flight requests
+/// finish and commits every queued write before returning.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = routes::router(state.clone());
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    state.store.close();
+    Ok(())
+}

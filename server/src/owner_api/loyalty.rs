@@ -1,0 +1,87 @@
+//! Loyalty facts of one vendor, computed from the owner's own ledger: what the consumer can
+//! show, rather than what a coupon scheme claims.
+
+use std::collections::BTreeMap;
+
+use carnet_schemas::ids::{IncidentKind, InteractionKind, PurchaseKind};
+use carnet_schemas::{
+    Amount, Currency, IncidentFields, IncidentStatus, InteractionFields, Loyalty, PurchaseFields,
+    VendorId,
+};
+use rusqlite::Connection;
+use rust_decimal::Decimal;
+
+use super::open;
+use crate::error::{ApiError, ApiResult};
+use crate::store::records;
+use crate::vault::Keys;
+
+fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
+    let (sum, n) = values.fold((0i64, 0i64), |(s, n), v| (s + v, n + 1));
+    (n > 0).then(|| ((sum as f64 / n as f64) * 100.0).round() / 100.0)
+}
+
+pub fn compute(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<Loyalty> {
+    let v = Some(vendor.as_str());
+    let purchases = records::list::<PurchaseFields>(conn, v)?
+        .into_iter()
+        .map(|r| open::<PurchaseKind, _>(keys, r).map(|o| o.fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    let interactions = records::list::<InteractionFields>(conn, v)?
+        .into_iter()
+        .map(|r| open::<InteractionKind, _>(keys, r).map(|o| o.fields))
+        .collect::<Result<Vec<_>, _>>()?;
+    let incidents = records::list::<IncidentFields>(conn, v)?
+        .into_iter()
+        .map(|r| open::<IncidentKind, _>(keys, r).map(|o| o.fields))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let mut totals: BTreeMap<Currency, Decimal> = BTreeMap::new();
+    for p in &purchases {
+        let amount = Decimal::from_str_exact(p.amount.as_str())
+            .map_err(|e| ApiError::Internal(format!("stored amount does not parse: {e}")))?;
+        let total = totals.entry(p.currency.clone()).or_default();
+        *total = total
+            .checked_add(amount)
+            .ok_or_else(|| ApiError::Internal("total spent overflows a 96-bit decimal".into()))?;
+    }
+    let resolved: Vec<&IncidentFields> = incidents
+        .iter()
+        .filter(|i| i.status == IncidentStatus::Resolved)
+        .collect();
+
+    Ok(Loyalty {
+        customer_since: purchases.iter().filter_map(|p| p.date).min(),
+        purchases: purchases.len() as u64,
+        total_spent: totals
+            .into_iter()
+            .map(|(c, d)| (c, Amount::total(d)))
+            .collect(),
+        interactions: interactions.len() as u64,
+        last_contact: interactions.iter().filter_map(|i| i.at).max(),
+        average_sentiment: mean(
+            interactions
+                .iter()
+                .filter_map(|i| i.sentiment.map(|s| i64::from(s.get()))),
+        ),
+        incidents: incidents.len() as u64,
+        incidents_resolved: resolved.len() as u64,
+        average_satisfaction: mean(
+            resolved
+                .iter()
+                .filter_map(|i| i.satisfaction.map(|s| i64::from(s.get()))),
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mean;
+
+    #[test]
+    fn means_round_to_two_decimals() {
+        assert_eq!(mean([1, 2, 2].into_iter()), Some(1.67));
+        assert_eq!(mean(std::iter::empty()), None);
+        assert_eq!(mean([-2, -1].into_iter()), Some(-1.5));
+    }
+}

@@ -1,0 +1,79 @@
+//! The owner API under `/v1/…`: the consumer's ledger. Every handler requires the owner
+//! token (`Owner`), seals what it stores and opens what it returns; nothing here ever
+//! writes user content to a clear column or a log.
+
+mod followups;
+mod incidents;
+mod interactions;
+mod loyalty;
+mod page;
+mod profile;
+mod purchases;
+mod vendors;
+
+use carnet_schemas::{
+    Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PurchaseFields, VendorFields,
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::state::AppState;
+use crate::store::records::Row;
+use crate::vault::{Keys, Sealable, Table, Unreadable};
+
+impl Sealable for VendorFields {
+    const TABLE: Table = Table::Vendors;
+}
+impl Sealable for InteractionFields {
+    const TABLE: Table = Table::Interactions;
+}
+impl Sealable for PurchaseFields {
+    const TABLE: Table = Table::Purchases;
+}
+impl Sealable for IncidentFields {
+    const TABLE: Table = Table::Incidents;
+}
+impl Sealable for ProfileFields {
+    const TABLE: Table = Table::Profile;
+}
+
+/// An opened row: its parsed id and content.
+pub(crate) struct Opened<K, T> {
+    pub id: Id<K>,
+    pub row: Row<T>,
+    pub fields: T,
+}
+
+/// Opens a stored row; a row whose id or blob does not check out is `Unreadable`.
+pub(crate) fn open<K: IdKind, T: Sealable>(
+    keys: &Keys,
+    row: Row<T>,
+) -> Result<Opened<K, T>, Unreadable> {
+    let unreadable = || Unreadable {
+        table: T::TABLE.name(),
+        id: row.id.clone(),
+    };
+    let id = row.id.parse::<Id<K>>().map_err(|_| unreadable())?;
+    let fields = keys.seal().open(&row.id, &row.sealed)?;
+    Ok(Opened { id, row, fields })
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(vendors::list, vendors::create))
+        .routes(routes!(vendors::show, vendors::replace, vendors::remove))
+        .routes(routes!(interactions::list, interactions::create))
+        .routes(routes!(
+            interactions::show,
+            interactions::replace,
+            interactions::remove
+        ))
+        .routes(routes!(purchases::list, purchases::create))
+        .routes(routes!(purchases::show, purchases::remove))
+        .routes(routes!(incidents::list, incidents::create))
+        .routes(routes!(incidents::show))
+        .routes(routes!(incidents::resolve))
+        .routes(routes!(followups::list))
+        .routes(routes!(followups::done))
+        .routes(routes!(profile::show, profile::replace))
+}

@@ -1,0 +1,125 @@
+//! Assembles the HTTP surface: every module's router, the shared layers (request ids, tracing
+//! without query strings or bodies, body limit, timeout, no caching), and problem+json for
+//! unknown routes and methods.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use carnet_schemas::{Health, HealthStatus};
+use ring::rand::{SecureRandom, SystemRandom};
+use tower_http::request_id::{
+    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
+};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::ApiError;
+use crate::extract::{BODY_LIMIT, Json};
+use crate::state::AppState;
+use crate::{openapi, owner_api};
+
+/// Server health.
+#[utoipa::path(get, path = "/healthz", tag = "server",
+    responses((status = 200, description = "Serving", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: HealthStatus::Ok,
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+async fn openapi_json(State(doc): State<Arc<String>>) -> impl IntoResponse {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        doc.as_str().to_owned(),
+    )
+}
+
+async fn no_route(req: Request) -> ApiError {
+    ApiError::NoRoute {
+        path: req.uri().path().to_owned(),
+    }
+}
+
+async fn no_method() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// The OpenAPI document of everything `router` serves.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let (_, api) = api_router().split_for_parts();
+    openapi::finish(api)
+}
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(openapi::base())
+        .routes(routes!(healthz))
+        .merge(owner_api::router())
+}
+
+#[derive(Clone)]
+struct RandomRequestId(SystemRandom);
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let mut bytes = [0u8; 8];
+        self.0.fill(&mut bytes).ok()?;
+        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        HeaderValue::from_str(&hex).ok().map(RequestId::new)
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router().split_for_parts();
+    let doc = Arc::new(serde_json::to_string_pretty(&openapi::finish(doc)).unwrap_or_default());
+    let docs = Router::new()
+        .route("/openapi.json", axum::routing::get(openapi_json))
+        .with_state(doc);
+
+    // Spans carry the route template, never the raw path or query: those can hold user text.
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("(unmatched)", MatchedPath::as_str);
+        let id = req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        tracing::info_span!("request", method = %req.method(), route, id)
+    });
+
+    api.with_state(state)
+        .merge(docs)
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method)
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(trace)
+        .layer(SetRequestIdLayer::x_request_id(RandomRequestId(
+            SystemRandom::new(),
+        )))
+}

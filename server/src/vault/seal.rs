@@ -1,0 +1,229 @@
+//! Sealing records. A record's user content is one blob: ChaCha20-Poly1305 under the seal key
+//! with a random nonce, and associated data naming the table and the record's id, so a blob
+//! copied to another row or table fails to open. `Sealed<T>` is what the store accepts and
+//! returns; the only way to a `T` is `SealKey::open` with the row's identity.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::rand::{SecureRandom, SystemRandom};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use zeroize::Zeroizing;
+
+use super::key::{Purpose, VaultKey};
+
+/// Format version of a sealed blob (first byte).
+const BLOB_V1: u8 = 1;
+const TAG_LEN: usize = 16;
+
+/// The tables whose rows hold sealed blobs; part of every blob's associated data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Table {
+    Meta,
+    Vendors,
+    Interactions,
+    Purchases,
+    Incidents,
+    Profile,
+}
+
+impl Table {
+    pub fn name(self) -> &'static str {
+        match self {
+            Table::Meta => "meta",
+            Table::Vendors => "vendors",
+            Table::Interactions => "interactions",
+            Table::Purchases => "purchases",
+            Table::Incidents => "incidents",
+            Table::Profile => "profile",
+        }
+    }
+}
+
+/// A type that is stored sealed in `TABLE`.
+pub trait Sealable: Serialize + DeserializeOwned {
+    const TABLE: Table;
+}
+
+/// A sealed `T`: bytes the store can keep but nobody can read without the vault key.
+pub struct Sealed<T> {
+    bytes: Vec<u8>,
+    kind: PhantomData<fn() -> T>,
+}
+
+impl<T> Sealed<T> {
+    /// Wraps bytes read from the database; nothing is checked until `open`.
+    pub fn from_stored(bytes: Vec<u8>) -> Self {
+        Sealed {
+            bytes,
+            kind: PhantomData,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+}
+
+impl<T> fmt::Debug for Sealed<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Sealed({} bytes)", self.bytes.len())
+    }
+}
+
+/// A blob did not open: altered, moved to another row, or sealed under another key.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "record {id} in table {table} cannot be opened: it was altered, moved, or sealed under another vault key"
+)]
+pub struct Unreadable {
+    pub table: &'static str,
+    pub id: String,
+}
+
+pub struct SealKey {
+    key: LessSafeKey,
+    rng: SystemRandom,
+}
+
+impl fmt::Debug for SealKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SealKey([redacted])")
+    }
+}
+
+fn associated_data(table: Table, id: &str) -> Vec<u8> {
+    let mut aad = Vec::with_capacity(16 + table.name().len() + id.len());
+    aad.extend_from_slice(b"carnet/v1/");
+    aad.extend_from_slice(table.name().as_bytes());
+    aad.push(b'/');
+    aad.extend_from_slice(id.as_bytes());
+    aad
+}
+
+impl SealKey {
+    pub fn new(vault_key: &VaultKey) -> Self {
+        let sub = vault_key.derive(Purpose::Seal, b"");
+        // A 32-byte key is always valid for ChaCha20-Poly1305.
+        let unbound =
+            UnboundKey::new(&CHACHA20_POLY1305, sub.expose()).expect("32-byte ChaCha20 key");
+        SealKey {
+            key: LessSafeKey::new(unbound),
+            rng: SystemRandom::new(),
+        }
+    }
+
+    /// Seals raw bytes for row `id` of `table`.
+    pub fn seal_bytes(&self, table: Table, id: &str, plaintext: &[u8]) -> Vec<u8> {
+        let mut nonce = [0u8; NONCE_LEN];
+        // The OS RNG failing is not recoverable; ring documents it as practically impossible.
+        self.rng.fill(&mut nonce).expect("operating system RNG");
+        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
+        out.push(BLOB_V1);
+        out.extend_from_slice(&nonce);
+        out.extend_from_slice(plaintext);
+        let aad = associated_data(table, id);
+        let tag = self
+            .key
+            .seal_in_place_separate_tag(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&aad),
+                &mut out[1 + NONCE_LEN..],
+            )
+            // Sealing only fails for inputs over 256 GiB.
+            .expect("ChaCha20-Poly1305 input within limits");
+        out.extend_from_slice(tag.as_ref());
+        out
+    }
+
+    /// Opens a blob sealed for row `id` of `table`; the plaintext is wiped when dropped.
+    pub fn open_bytes(
+        &self,
+        table: Table,
+        id: &str,
+        blob: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, Unreadable> {
+        let unreadable = || Unreadable {
+            table: table.name(),
+            id: id.to_owned(),
+        };
+        if blob.len() < 1 + NONCE_LEN + TAG_LEN || blob[0] != BLOB_V1 {
+            return Err(unreadable());
+        }
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(&blob[1..1 + NONCE_LEN]);
+        let mut buf = Zeroizing::new(blob[1 + NONCE_LEN..].to_vec());
+        let aad = associated_data(table, id);
+        let len = self
+            .key
+            .open_in_place(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(&aad),
+                &mut buf,
+            )
+            .map_err(|_| unreadable())?
+            .len();
+        buf.truncate(len);
+        Ok(buf)
+    }
+
+    /// Seals a record as JSON.
+    pub fn seal<T: Sealable>(&self, id: &str, value: &T) -> Sealed<T> {
+        // Serialising plain data structs to JSON cannot fail.
+        let json = Zeroizing::new(serde_json::to_vec(value).unwrap_or_default());
+        Sealed::from_stored(self.seal_bytes(T::TABLE, id, &json))
+    }
+
+    /// Opens a sealed record of row `id`.
+    pub fn open<T: Sealable>(&self, id: &str, sealed: &Sealed<T>) -> Result<T, Unreadable> {
+        let json = self.open_bytes(T::TABLE, id, &sealed.bytes)?;
+        serde_json::from_slice(&json).map_err(|_| Unreadable {
+            table: T::TABLE.name(),
+            id: id.to_owned(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize, PartialEq, Debug)]
+    struct Note(String);
+    impl Sealable for Note {
+        const TABLE: Table = Table::Vendors;
+    }
+
+    #[test]
+    fn a_blob_opens_only_in_its_own_row_and_table() {
+        let key = SealKey::new(&VaultKey::generate().unwrap());
+        let sealed = key.seal("ven_a", &Note("secret".into()));
+        assert_eq!(key.open("ven_a", &sealed).unwrap(), Note("secret".into()));
+        assert!(key.open("ven_b", &sealed).is_err());
+        let raw = key.seal_bytes(Table::Vendors, "ven_a", b"x");
+        assert!(key.open_bytes(Table::Purchases, "ven_a", &raw).is_err());
+        assert!(!sealed.as_bytes().windows(6).any(|w| w == b"secret"));
+    }
+
+    #[test]
+    fn a_tampered_or_foreign_blob_does_not_open() {
+        let key = SealKey::new(&VaultKey::generate().unwrap());
+        let other = SealKey::new(&VaultKey::generate().unwrap());
+        let mut raw = key.seal_bytes(Table::Vendors, "ven_a", b"hello");
+        assert!(other.open_bytes(Table::Vendors, "ven_a", &raw).is_err());
+        let last = raw.len() - 1;
+        raw[last] ^= 1;
+        assert!(key.open_bytes(Table::Vendors, "ven_a", &raw).is_err());
+        assert!(key.open_bytes(Table::Vendors, "ven_a", &[1, 2, 3]).is_err());
+    }
+
+    #[test]
+    fn nonces_differ_between_seals() {
+        let key = SealKey::new(&VaultKey::generate().unwrap());
+        let a = key.seal_bytes(Table::Vendors, "ven_a", b"same");
+        let b = key.seal_bytes(Table::Vendors, "ven_a", b"same");
+        assert_ne!(a, b);
+    }
+}
