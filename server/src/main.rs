@@ -2,7 +2,7 @@
 //! library. Nothing else lives here.
 #![forbid(unsafe_code)]
 
-use std::io::Read;
+use std::io::{IsTerminal, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -118,6 +118,7 @@ fn init_tracing(config: &Config) {
         EnvFilter::try_from_env("CARNET_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log_level));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
         .with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Pretty => builder.init(),

@@ -61,6 +61,15 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").into();
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
+        // Handlers are named by verb (`list`, `show`); qualify them by resource so every
+        // operationId is unique for client generators.
+        let resource = path
+            .trim_start_matches("/v1/")
+            .split('/')
+            .next()
+            .unwrap_or("")
+            .trim_start_matches('/')
+            .to_owned();
         for op in [
             &mut item.get,
             &mut item.put,
@@ -71,6 +80,12 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
         .into_iter()
         .flatten()
         {
+            if let Some(name) = &op.operation_id
+                && !resource.is_empty()
+                && !name.ends_with(&resource)
+            {
+                op.operation_id = Some(format!("{name}_{resource}"));
+            }
             add_errors(op, has_id);
         }
     }

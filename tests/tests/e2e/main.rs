@@ -1,0 +1,26 @@
+//! Carnet end to end: each test starts its own carnetd (in-process on port 0, or a real
+//! process where the promise needs one) and checks one promise, named by the test.
+
+mod api_errors;
+mod durability;
+mod ledger;
+mod openapi;
+mod vault;
+
+use carnet_tests::{Api, TestServer};
+use serde_json::{Value, json};
+
+/// Adds a vendor and returns its id.
+pub fn vendor(s: &TestServer, name: &str) -> String {
+    s.create("/v1/vendors", &json!({ "name": name }))
+}
+
+/// Records an interaction and returns its id.
+pub fn interaction(s: &TestServer, vendor: &str, extra: Value) -> String {
+    let mut body =
+        json!({ "vendor_id": vendor, "channel": "email", "summary": "Asked about delivery" });
+    if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+        b.extend(e.clone());
+    }
+    s.create("/v1/interactions", &body)
+}

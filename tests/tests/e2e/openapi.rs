@@ -1,0 +1,61 @@
+//! `/openapi.json` documents the owner API with real media types, and the copy checked in
+//! under `schemas/openapi.json` matches what the server serves.
+
+use carnet_tests::{Api, TestServer, http};
+
+#[test]
+fn openapi_documents_the_owner_api_with_its_media_types() {
+    let s = TestServer::spawn();
+    let r = http().get(s.url("/openapi.json")).send().unwrap();
+    assert_eq!(r.status(), 200);
+    let doc: serde_json::Value = r.json().unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/v1/vendors",
+        "/v1/vendors/{id}",
+        "/v1/interactions",
+        "/v1/interactions/{id}",
+        "/v1/purchases",
+        "/v1/incidents",
+        "/v1/incidents/{id}/resolve",
+        "/v1/followups",
+        "/v1/profile",
+        "/healthz",
+    ] {
+        assert!(paths.contains_key(p), "{p} undocumented");
+    }
+    let create = &doc["paths"]["/v1/vendors"]["post"];
+    assert!(create["requestBody"]["content"]["application/json"].is_object());
+    assert!(create["responses"]["201"]["content"]["application/json"].is_object());
+    assert!(create["responses"]["422"]["content"]["application/problem+json"].is_object());
+    assert!(create["responses"]["401"]["content"]["application/problem+json"].is_object());
+    assert_eq!(
+        doc["components"]["securitySchemes"]["owner"]["scheme"],
+        "bearer"
+    );
+    assert_eq!(
+        doc["components"]["schemas"]["Amount"]["pattern"],
+        "^[0-9]{1,15}(\\.[0-9]{1,4})?$"
+    );
+}
+
+#[test]
+fn the_checked_in_openapi_file_matches_the_server() {
+    let s = TestServer::spawn();
+    let served = s.get("/openapi.json").text;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/openapi.json");
+    if std::env::var_os("CARNET_UPDATE_SCHEMAS").is_some() {
+        std::fs::write(&path, format!("{served}\n")).unwrap();
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    let first_difference = checked_in
+        .lines()
+        .zip(served.lines())
+        .position(|(a, b)| a != b)
+        .or((checked_in.lines().count() != served.lines().count()).then_some(0));
+    assert!(
+        first_difference.is_none(),
+        "schemas/openapi.json is out of date (first difference at line {}): run CARNET_UPDATE_SCHEMAS=1 cargo test -p carnet-tests openapi",
+        first_difference.unwrap_or(0) + 1
+    );
+}
