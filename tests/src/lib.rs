@@ -169,7 +169,16 @@ impl TestServer {
         Self::start(dir, false)
     }
 
+    /// A server whose writer uses `synchronous` (benchmarks compare FULL with NORMAL).
+    pub fn spawn_with_synchronous(synchronous: Synchronous) -> TestServer {
+        Self::start_with(tempfile::tempdir().expect("tempdir"), false, synchronous)
+    }
+
     fn start(dir: TempDir, manual: bool) -> TestServer {
+        Self::start_with(dir, manual, Synchronous::Full)
+    }
+
+    fn start_with(dir: TempDir, manual: bool, synchronous: Synchronous) -> TestServer {
         let manual_clock = Arc::new(ManualClock::new(SystemClock.now()));
         let clock: Arc<dyn Clock> = if manual {
             manual_clock.clone()
@@ -188,7 +197,7 @@ impl TestServer {
             rt.block_on(async move {
                 let opened = open_vault(OpenOptions {
                     paths,
-                    synchronous: Synchronous::Full,
+                    synchronous,
                     clock,
                 })
                 .await;
@@ -277,9 +286,11 @@ pub fn read_token(dir: &Path) -> String {
         .to_owned()
 }
 
-/// The path of a workspace binary, building it first if this test run did not.
+/// The path of a workspace binary built by this run. `cargo test --workspace` builds both
+/// (the server and CLI crates have integration tests of their own, which makes cargo build
+/// their binaries); a build cannot be started from here, since cargo holds its lock while
+/// tests run.
 pub fn binary(name: &str) -> PathBuf {
-    static BUILD: Mutex<()> = Mutex::new(());
     let exe = std::env::current_exe().expect("current exe");
     // target/<profile>/deps/<test binary>
     let profile_dir = exe
@@ -287,18 +298,12 @@ pub fn binary(name: &str) -> PathBuf {
         .and_then(Path::parent)
         .expect("target profile dir");
     let path = profile_dir.join(name);
-    let _guard = BUILD.lock().unwrap_or_else(|p| p.into_inner());
-    if !path.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let release = profile_dir.file_name().is_some_and(|n| n == "release");
-        let mut cmd = Command::new(cargo);
-        cmd.args(["build", "--bin", name]);
-        if release {
-            cmd.arg("--release");
-        }
-        let status = cmd.status().expect("run cargo build");
-        assert!(status.success(), "cargo build --bin {name} failed");
-    }
+    assert!(
+        path.exists(),
+        "{} is not built: run `cargo test --workspace` (or `cargo build --bins` first; \
+         `cargo build --release --bins` before `cargo bench`)",
+        path.display()
+    );
     path
 }
 
