@@ -485,7 +485,11 @@ fn check_text(s: &str, max: usize, multiline: bool) -> Result<(), InvalidValue> 
             "text is {chars} characters long; the limit is {max}"
         )));
     }
-    let allowed = |c: char| !c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r'));
+    // Bidirectional embedding/override/isolate marks can make text display as something else
+    // than it is ("Trojan Source"); nothing a person writes here needs them.
+    let bidi = |c: char| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}');
+    let allowed =
+        |c: char| !bidi(c) && (!c.is_control() || (multiline && matches!(c, '\n' | '\t' | '\r')));
     if let Some(c) = s.chars().find(|c| !allowed(*c)) {
         let what = if multiline {
             ""
@@ -696,6 +700,7 @@ mod tests {
         assert!("a\nb".parse::<Line>().is_err());
         assert!("a\nb".parse::<Text>().is_ok());
         assert!("a\u{1b}[2Jb".parse::<Text>().is_err());
+        assert!("invoice\u{202E}fdp.exe".parse::<Line>().is_err());
         assert!("x".repeat(201).parse::<Line>().is_err());
         assert!("é".repeat(200).parse::<Line>().is_ok());
     }

@@ -28,8 +28,8 @@ pub enum ApiError {
     NoRoute { path: String },
     #[error("method not allowed")]
     MethodNotAllowed,
-    #[error("{0}")]
-    Conflict(String),
+    #[error("{detail}")]
+    Conflict { detail: String, hint: String },
     #[error("body too large")]
     TooLarge { limit: usize },
     #[error("unsupported media type")]
@@ -58,6 +58,13 @@ impl ApiError {
         }])
     }
 
+    pub fn conflict(detail: impl Into<String>, hint: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            detail: detail.into(),
+            hint: hint.into(),
+        }
+    }
+
     pub fn not_found(noun: &'static str, id: impl Into<String>) -> Self {
         ApiError::NotFound {
             noun,
@@ -72,7 +79,7 @@ impl ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unreadable(_) | ApiError::Store(_) | ApiError::Internal(_) => {
@@ -121,7 +128,9 @@ impl ApiError {
                     Some("see /openapi.json for the methods each endpoint accepts".into()),
                     vec![],
                 ),
-                ApiError::Conflict(detail) => ("conflict", detail.clone(), None, vec![]),
+                ApiError::Conflict { detail, hint } => {
+                    ("conflict", detail.clone(), Some(hint.clone()), vec![])
+                }
                 ApiError::TooLarge { limit } => (
                     "request body too large",
                     format!("the body is larger than the {limit} bytes this endpoint accepts"),

@@ -1,5 +1,6 @@
 //! The `carnetd` binary's command line: configuration layers and verbs that do not serve.
 //! (Serving is tested end to end in the `carnet-tests` crate.)
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed anyway
 
 use std::process::Command;
 

@@ -5,6 +5,7 @@
 //! - `startup`: release `carnetd` start to first 200 on `/healthz`, and idle RSS.
 //!
 //! Run all: `cargo bench -p carnet-tests --bench vault`; one: `… -- seal`.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed anyway
 
 use std::hint::black_box;
 use std::path::Path;
@@ -194,7 +195,9 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Starts carnetd on `dir` and returns (process, time to first 200 on /healthz).
+/// Starts carnetd on `dir` and returns (process, time to first 200 on /healthz); the caller
+/// kills and waits for the process.
+#[allow(clippy::zombie_processes)]
 fn start_and_time(dir: &Path) -> (std::process::Child, Duration) {
     let port = free_port();
     let client = http();

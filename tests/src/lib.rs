@@ -340,11 +340,27 @@ impl CliOutput {
     }
 }
 
-/// Runs `carnet` with a clean environment: only this server and token, a private HOME.
+/// Runs `carnet` with this server and its token in the environment and a private HOME.
 pub fn run_carnet(
     base: &str,
     token: &str,
     home: &Path,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> CliOutput {
+    run_carnet_env(
+        home,
+        &[("CARNET_SERVER", base), ("CARNET_TOKEN", token)],
+        args,
+        stdin,
+    )
+}
+
+/// Runs `carnet` with a clean environment: a private HOME under `home`, UTC, no colour, and
+/// only the variables in `env`.
+pub fn run_carnet_env(
+    home: &Path,
+    env: &[(&str, &str)],
     args: &[&str],
     stdin: Option<&str>,
 ) -> CliOutput {
@@ -357,10 +373,9 @@ pub fn run_carnet(
         .env("HOME", &home)
         .env("XDG_CONFIG_HOME", home.join("config"))
         .env("XDG_DATA_HOME", home.join("data"))
-        .env("CARNET_SERVER", base)
-        .env("CARNET_TOKEN", token)
         .env("NO_COLOR", "1")
         .env("TZ", "UTC")
+        .envs(env.iter().copied())
         .stdin(if stdin.is_some() {
             Stdio::piped()
         } else {

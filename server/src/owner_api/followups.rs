@@ -81,9 +81,10 @@ pub async fn done(
         .write(move |c| {
             let mut fields = interactions::get(c, &state.keys, &iid)?.fields;
             if fields.next_step.is_none() {
-                return Err(ApiError::Conflict(format!(
-                    "interaction {iid} has no next step to mark done"
-                )));
+                return Err(ApiError::conflict(
+                    format!("interaction {iid} has no next step to mark done"),
+                    "give it a next step first (`next_step`), or pick another interaction",
+                ));
             }
             fields.next_done = true;
             interactions::replace_in(c, &state, &iid, fields, now)

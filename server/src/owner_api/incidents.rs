@@ -125,6 +125,19 @@ pub async fn show(
     Ok(Json(to_wire(open(&s.keys, row)?)))
 }
 
+/// Delete an incident (interactions that referred to it keep their text).
+#[utoipa::path(delete, path = "/v1/incidents/{id}", tag = "incidents",
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    security(("owner" = [])),
+    responses((status = 204, description = "Deleted")))]
+pub async fn remove(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<IncidentId>,
+) -> ApiResult<StatusCode> {
+    super::delete(&s, Table::Incidents, id).await
+}
+
 /// Resolve an incident (again, to correct the resolution).
 #[utoipa::path(post, path = "/v1/incidents/{id}/resolve", tag = "incidents", request_body = IncidentResolution,
     params(("id" = IncidentId, Path, description = "Incident id")),
@@ -146,7 +159,8 @@ pub async fn resolve(
             let mut o = open::<IncidentKind, _>(&state.keys, row)?;
             o.fields.status = IncidentStatus::Resolved;
             o.fields.resolution = Some(resolution.resolution);
-            o.fields.satisfaction = resolution.satisfaction;
+            // Re-resolving to correct the text keeps a satisfaction given earlier.
+            o.fields.satisfaction = resolution.satisfaction.or(o.fields.satisfaction);
             o.fields.resolved_at = Some(now);
             let sealed = state.keys.seal().seal(id.as_str(), &o.fields);
             records::update(c, id.as_str(), now, &sealed)?;

@@ -229,7 +229,10 @@ pub(crate) fn replace_in(
             "an interaction stays with its vendor; record a new one instead",
         ));
     }
-    check_references(c, &s.keys, &fields)?;
+    // A link to an incident deleted since stays as it was; a new link must be valid.
+    if fields.incident_id != old.fields.incident_id {
+        check_references(c, &s.keys, &fields)?;
+    }
     fields.at = fields.at.or(old.fields.at);
     let sealed = s.keys.seal().seal(id.as_str(), &fields);
     records::update(c, id.as_str(), now, &sealed)?;
@@ -247,13 +250,5 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<InteractionId>,
 ) -> ApiResult<StatusCode> {
-    let (found, id) = s
-        .store
-        .write(move |c| records::delete(c, Table::Interactions, id.as_str()).map(|d| (d, id)))
-        .await?;
-    if found {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("interaction", id.as_str()))
-    }
+    super::delete(&s, Table::Interactions, id).await
 }

@@ -11,14 +11,16 @@ mod profile;
 mod purchases;
 mod vendors;
 
+use axum::http::StatusCode;
 use carnet_schemas::{
     Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PurchaseFields, VendorFields,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::records::Row;
+use crate::store::records::{self, Row};
 use crate::vault::{Keys, Sealable, Table, Unreadable};
 
 impl Sealable for VendorFields {
@@ -58,6 +60,23 @@ pub(crate) fn open<K: IdKind, T: Sealable>(
     Ok(Opened { id, row, fields })
 }
 
+/// Deletes record `id` of `table`: 204, or 404 naming what was not there.
+pub(crate) async fn delete<K: IdKind + 'static>(
+    s: &AppState,
+    table: Table,
+    id: Id<K>,
+) -> ApiResult<StatusCode> {
+    let (found, id) = s
+        .store
+        .write(move |c| records::delete(c, table, id.as_str()).map(|d| (d, id)))
+        .await?;
+    if found {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::not_found(K::NOUN, id.as_str()))
+    }
+}
+
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(vendors::list, vendors::create))
@@ -69,9 +88,13 @@ pub fn router() -> OpenApiRouter<AppState> {
             interactions::remove
         ))
         .routes(routes!(purchases::list, purchases::create))
-        .routes(routes!(purchases::show, purchases::remove))
+        .routes(routes!(
+            purchases::show,
+            purchases::replace,
+            purchases::remove
+        ))
         .routes(routes!(incidents::list, incidents::create))
-        .routes(routes!(incidents::show))
+        .routes(routes!(incidents::show, incidents::remove))
         .routes(routes!(incidents::resolve))
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))

@@ -15,6 +15,18 @@ use crate::state::AppState;
 use crate::store::records::{self, Row};
 use crate::vault::Table;
 
+fn check_dates(f: &PurchaseFields) -> ApiResult<()> {
+    if let (Some(w), Some(d)) = (f.warranty_until, f.date)
+        && w < d
+    {
+        return Err(ApiError::invalid(
+            "warranty_until",
+            format!("the warranty ends ({w}) before the purchase date ({d})"),
+        ));
+    }
+    Ok(())
+}
+
 fn to_wire(o: Opened<PurchaseKind, PurchaseFields>) -> Purchase {
     Purchase {
         id: o.id,
@@ -63,14 +75,7 @@ pub async fn create(
     let id: PurchaseId = s.new_id();
     let now = s.now();
     fields.date.get_or_insert(now.date_naive());
-    if let (Some(w), Some(d)) = (fields.warranty_until, fields.date)
-        && w < d
-    {
-        return Err(ApiError::invalid(
-            "warranty_until",
-            format!("the warranty ends ({w}) before the purchase date ({d})"),
-        ));
-    }
+    check_dates(&fields)?;
     let sealed = s.keys.seal().seal(id.as_str(), &fields);
     let (vendor, row_id) = (fields.vendor_id.clone(), id.to_string());
     s.store
@@ -125,6 +130,46 @@ pub async fn show(
     Ok(Json(to_wire(open(&s.keys, row)?)))
 }
 
+/// Replace a purchase (its vendor cannot change; a missing `date` keeps the old one).
+#[utoipa::path(put, path = "/v1/purchases/{id}", tag = "purchases", request_body = PurchaseFields,
+    params(("id" = PurchaseId, Path, description = "Purchase id")),
+    security(("owner" = [])),
+    responses((status = 200, description = "Updated", body = Purchase)))]
+pub async fn replace(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<PurchaseId>,
+    Json(mut fields): Json<PurchaseFields>,
+) -> ApiResult<Json<Purchase>> {
+    let now = s.now();
+    let (state, pid) = (s.clone(), id.clone());
+    let (created_at, fields) = s
+        .store
+        .write(move |c| {
+            let row = records::get::<PurchaseFields>(c, pid.as_str())?
+                .ok_or_else(|| ApiError::not_found("purchase", pid.as_str()))?;
+            let old = open::<PurchaseKind, _>(&state.keys, row)?;
+            if old.fields.vendor_id != fields.vendor_id {
+                return Err(ApiError::invalid(
+                    "vendor_id",
+                    "a purchase stays with its vendor; record a new one instead",
+                ));
+            }
+            fields.date = fields.date.or(old.fields.date);
+            check_dates(&fields)?;
+            let sealed = state.keys.seal().seal(pid.as_str(), &fields);
+            records::update(c, pid.as_str(), now, &sealed)?;
+            Ok((old.row.created_at, fields))
+        })
+        .await?;
+    Ok(Json(Purchase {
+        id,
+        created_at,
+        updated_at: now,
+        fields,
+    }))
+}
+
 /// Delete a purchase.
 #[utoipa::path(delete, path = "/v1/purchases/{id}", tag = "purchases",
     params(("id" = PurchaseId, Path, description = "Purchase id")),
@@ -135,13 +180,5 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<PurchaseId>,
 ) -> ApiResult<StatusCode> {
-    let (found, id) = s
-        .store
-        .write(move |c| records::delete(c, Table::Purchases, id.as_str()).map(|d| (d, id)))
-        .await?;
-    if found {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found("purchase", id.as_str()))
-    }
+    super::delete(&s, Table::Purchases, id).await
 }

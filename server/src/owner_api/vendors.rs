@@ -56,11 +56,14 @@ fn ensure_unique_name(
         .into_iter()
         .find(|v| v.fields.name == *name && Some(&v.id) != except);
     match clash {
-        Some(v) => Err(ApiError::Conflict(format!(
-            "a vendor named {:?} already exists ({})",
-            name.as_str(),
-            v.id
-        ))),
+        Some(v) => Err(ApiError::conflict(
+            format!(
+                "a vendor named {:?} already exists ({})",
+                name.as_str(),
+                v.id
+            ),
+            "vendor names are unique: choose another name, or edit the existing vendor",
+        )),
         None => Ok(()),
     }
 }
@@ -204,12 +207,5 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<VendorId>,
 ) -> ApiResult<StatusCode> {
-    let found = s
-        .store
-        .write(move |c| records::delete(c, Table::Vendors, id.as_str()).map(|d| (d, id)))
-        .await?;
-    match found {
-        (true, _) => Ok(StatusCode::NO_CONTENT),
-        (false, id) => Err(ApiError::not_found("vendor", id.as_str())),
-    }
+    super::delete(&s, Table::Vendors, id).await
 }

@@ -317,3 +317,92 @@ fn records_survive_a_restart() {
     let got = s.get(&format!("/v1/interactions/{i}")).json();
     assert_eq!(got["i_said"], "Please call before delivery");
 }
+
+#[test]
+fn a_purchase_can_be_corrected_but_stays_with_its_vendor() {
+    let s = TestServer::spawn();
+    let v = vendor(&s, "Acme");
+    let other = vendor(&s, "Other");
+    let p = s.create(
+        "/v1/purchases",
+        &json!({"vendor_id": v, "item": "Washer", "amount": "699.00", "currency": "EUR", "date": "2026-01-02"}),
+    );
+    let r = s.put(
+        &format!("/v1/purchases/{p}"),
+        &json!({"vendor_id": v, "item": "Washer WM-7", "amount": "699.90", "currency": "EUR"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let got = s.get(&format!("/v1/purchases/{p}")).json();
+    assert_eq!(got["amount"], "699.90");
+    assert_eq!(
+        got["date"], "2026-01-02",
+        "a missing date keeps the old one"
+    );
+    s.put(
+        &format!("/v1/purchases/{p}"),
+        &json!({"vendor_id": other, "item": "x", "amount": "1", "currency": "EUR"}),
+    )
+    .problem(422);
+    s.put(
+        &format!("/v1/purchases/{p}"),
+        &json!({"vendor_id": v, "item": "x", "amount": "1", "currency": "EUR", "warranty_until": "2025-01-01"}),
+    )
+    .problem(422);
+}
+
+#[test]
+fn deleting_an_incident_leaves_interactions_that_mention_it_editable() {
+    let s = TestServer::spawn();
+    let v = vendor(&s, "Acme");
+    let inc = s.create(
+        "/v1/incidents",
+        &json!({"vendor_id": v, "description": "Drum"}),
+    );
+    let i = interaction(&s, &v, json!({"incident_id": inc}));
+    assert_eq!(s.delete(&format!("/v1/incidents/{inc}")).status, 204);
+    s.get(&format!("/v1/incidents/{inc}")).problem(404);
+    let mut body = s.get(&format!("/v1/interactions/{i}")).json();
+    for k in ["id", "created_at", "updated_at"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body["outcome"] = json!("Settled");
+    let r = s.put(&format!("/v1/interactions/{i}"), &body);
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+#[test]
+fn re_resolving_an_incident_keeps_the_earlier_satisfaction() {
+    let s = TestServer::spawn();
+    let v = vendor(&s, "Acme");
+    let inc = s.create(
+        "/v1/incidents",
+        &json!({"vendor_id": v, "description": "Drum"}),
+    );
+    s.post(
+        &format!("/v1/incidents/{inc}/resolve"),
+        &json!({"resolution": "Fixed", "satisfaction": 7}),
+    );
+    let r = s
+        .post(
+            &format!("/v1/incidents/{inc}/resolve"),
+            &json!({"resolution": "Drum replaced"}),
+        )
+        .json();
+    assert_eq!(r["resolution"], "Drum replaced");
+    assert_eq!(r["satisfaction"], 7);
+    assert_eq!(r["status"], "resolved");
+}
+
+#[test]
+fn text_that_could_display_as_something_else_is_refused() {
+    let s = TestServer::spawn();
+    for name in ["Acme\u{1b}[2J", "invoice\u{202E}fdp.exe", "two\nlines"] {
+        let p = s.post("/v1/vendors", &json!({"name": name})).problem(422);
+        assert_eq!(p["errors"][0]["field"], "name");
+    }
+    let ok = s.post(
+        "/v1/vendors",
+        &json!({"name": "Acme", "note": "line one\nline two"}),
+    );
+    assert_eq!(ok.status, 201, "{}", ok.text);
+}

@@ -1,7 +1,9 @@
 //! Carnet end to end: each test starts its own carnetd (in-process on port 0, or a real
 //! process where the promise needs one) and checks one promise, named by the test.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed anyway
 
 mod api_errors;
+mod cli;
 mod durability;
 mod ledger;
 mod openapi;

@@ -1,0 +1,508 @@
+//! The HTTP client of carnetd's owner API: blocking reqwest over rustls (ring), no redirects
+//! followed (the bearer token must not travel to wherever a redirect points), 30 s timeout.
+//! Every failure becomes a `CliError` here, once: cannot connect, refused token, problem+json.
+
+use std::sync::Once;
+use std::time::Duration;
+
+use carnet_schemas::{MAX_PAGE, PROBLEM_JSON, Page, Problem};
+use reqwest::blocking::{Client as Http, Response};
+use reqwest::header::{self, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::config::{ServerUrl, Token, TokenSource};
+use crate::error::{CliError, CliResult, ExitKind};
+
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A response body as the server sent it (`raw`, for `--json`) and as checked by the schema
+/// types (`value`, for everything else).
+#[derive(Debug, Clone)]
+pub struct Doc<T> {
+    pub value: T,
+    pub raw: serde_json::Value,
+}
+
+pub struct Client {
+    http: Http,
+    server: ServerUrl,
+    token: Token,
+    source: TokenSource,
+}
+
+static CRYPTO_PROVIDER: Once = Once::new();
+
+impl Client {
+    pub fn new(server: ServerUrl, token: Token, source: TokenSource) -> CliResult<Client> {
+        CRYPTO_PROVIDER.call_once(|| {
+            // Err means a provider is installed already, which is all we need.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let http = Http::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(TIMEOUT)
+            .user_agent(concat!("carnet/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| CliError::failed(format!("cannot set up the HTTP client: {e}")))?;
+        Ok(Client {
+            http,
+            server,
+            token,
+            source,
+        })
+    }
+
+    pub fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> CliResult<Doc<T>> {
+        let body = self.send(Method::GET, path, query, None)?;
+        self.decode(&Method::GET, path, &body)
+    }
+
+    pub fn post<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> CliResult<Doc<T>> {
+        let body = self.send(Method::POST, path, &[], Some(self.encode(body)?))?;
+        self.decode(&Method::POST, path, &body)
+    }
+
+    /// A POST without a body (`/v1/followups/{id}/done`).
+    pub fn post_empty<T: DeserializeOwned>(&self, path: &str) -> CliResult<Doc<T>> {
+        let body = self.send(Method::POST, path, &[], None)?;
+        self.decode(&Method::POST, path, &body)
+    }
+
+    pub fn put<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> CliResult<Doc<T>> {
+        let body = self.send(Method::PUT, path, &[], Some(self.encode(body)?))?;
+        self.decode(&Method::PUT, path, &body)
+    }
+
+    pub fn delete(&self, path: &str) -> CliResult<()> {
+        self.send(Method::DELETE, path, &[], None).map(drop)
+    }
+
+    /// Every item of a paged listing, following `next_cursor` to the end.
+    pub fn list_all<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> CliResult<Vec<Doc<T>>> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut seen = std::collections::HashSet::new();
+        loop {
+            let mut q = query.to_vec();
+            q.push(("limit", MAX_PAGE.to_string()));
+            if let Some(c) = &cursor {
+                q.push(("cursor", c.clone()));
+            }
+            let page: Doc<Page<serde_json::Value>> = self.get(path, &q)?;
+            for raw in page.value.items {
+                let value = serde_json::from_value(raw.clone())
+                    .map_err(|e| self.not_understood(&Method::GET, path, &e))?;
+                items.push(Doc { value, raw });
+            }
+            match page.value.next_cursor {
+                // A server handing out a cursor twice would loop forever.
+                Some(next) if seen.insert(next.clone()) => cursor = Some(next),
+                _ => return Ok(items),
+            }
+        }
+    }
+
+    fn encode<B: Serialize>(&self, body: &B) -> CliResult<Vec<u8>> {
+        serde_json::to_vec(body)
+            .map_err(|e| CliError::failed(format!("cannot encode the request: {e}")))
+    }
+
+    fn decode<T: DeserializeOwned>(
+        &self,
+        method: &Method,
+        path: &str,
+        body: &[u8],
+    ) -> CliResult<Doc<T>> {
+        let raw: serde_json::Value =
+            serde_json::from_slice(body).map_err(|e| self.not_understood(method, path, &e))?;
+        let value = serde_json::from_value(raw.clone())
+            .map_err(|e| self.not_understood(method, path, &e))?;
+        Ok(Doc { value, raw })
+    }
+
+    fn not_understood(&self, method: &Method, path: &str, e: &serde_json::Error) -> CliError {
+        CliError::failed(format!(
+            "the answer of {} to {method} {path} is not what carnetd sends: {e}",
+            self.server
+        ))
+        .with_hint(format!(
+            "check that --server points at carnetd, and that carnet ({}) and carnetd (GET {}/healthz) are the same version",
+            env!("CARGO_PKG_VERSION"),
+            self.server
+        ))
+    }
+
+    /// Sends one request; returns the body of a 2xx answer.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+    ) -> CliResult<Vec<u8>> {
+        let mut url = self.server.endpoint(path);
+        if !query.is_empty() {
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let mut auth =
+            HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(|_| {
+                CliError::new(
+                    ExitKind::Auth,
+                    format!("the owner token in {} is not usable", self.source),
+                )
+            })?;
+        auth.set_sensitive(true);
+        let mut request = self
+            .http
+            .request(method, url)
+            .header(header::AUTHORIZATION, auth)
+            .header(header::ACCEPT, "application/json, application/problem+json");
+        if let Some(body) = body {
+            request = request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(body);
+        }
+        let response = request.send().map_err(|e| unreachable(&self.server, &e))?;
+        let status = response.status();
+        if status.is_success() {
+            return response
+                .bytes()
+                .map(|b| b.to_vec())
+                .map_err(|e| unreachable(&self.server, &e));
+        }
+        Err(self.refused(response))
+    }
+
+    fn refused(&self, response: Response) -> CliError {
+        let status = response.status();
+        let location = response
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .map(str::to_owned);
+        let is_problem = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|c| c.to_str().ok())
+            .is_some_and(|c| c.starts_with(PROBLEM_JSON) || c.starts_with("application/json"));
+        let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
+        let problem = is_problem
+            .then(|| serde_json::from_slice::<Problem>(&body).ok())
+            .flatten();
+        answer_error(
+            &self.server,
+            &self.source,
+            status,
+            problem,
+            location.as_deref(),
+        )
+    }
+}
+
+/// The error for a request that got no answer.
+pub fn unreachable(server: &ServerUrl, e: &reqwest::Error) -> CliError {
+    let hint = "start it with `carnetd`, or point --server / CARNET_SERVER at it";
+    if e.is_timeout() {
+        return CliError::new(
+            ExitKind::Unreachable,
+            format!(
+                "carnetd at {server} did not answer within {} s",
+                TIMEOUT.as_secs()
+            ),
+        )
+        .with_hint("check that it is running and not stuck; its log says what it is doing");
+    }
+    // The outer reqwest message only names the URL; the cause is further down.
+    let mut cause = e.to_string();
+    let mut refused = false;
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        cause = s.to_string();
+        refused |= s
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        source = s.source();
+    }
+    let message = if refused {
+        format!("cannot reach carnetd at {server}")
+    } else {
+        // DNS, TLS, a reset connection: the cause says which.
+        format!("cannot reach carnetd at {server}: {cause}")
+    };
+    CliError::new(ExitKind::Unreachable, message).with_hint(hint)
+}
+
+/// The error for a non-2xx answer, from its status and problem+json body when there is one.
+pub fn answer_error(
+    server: &ServerUrl,
+    source: &TokenSource,
+    status: StatusCode,
+    problem: Option<Problem>,
+    location: Option<&str>,
+) -> CliError {
+    if status.is_redirection() {
+        return CliError::failed(format!(
+            "{server} answered with a redirect ({status}) to {}",
+            location.unwrap_or("nowhere")
+        ))
+        .with_hint("carnet does not follow redirects (they would carry the token along): point --server at carnetd's own address");
+    }
+    let kind = if status == StatusCode::UNAUTHORIZED {
+        ExitKind::Auth
+    } else {
+        ExitKind::Failed
+    };
+    let Some(p) = problem else {
+        let reason = status.canonical_reason().unwrap_or("");
+        if matches!(status.as_u16(), 502..=504) {
+            return CliError::new(
+                ExitKind::Unreachable,
+                format!("cannot reach carnetd at {server}: the proxy in front of it answered {} {reason}", status.as_u16()),
+            )
+            .with_hint("start carnetd behind the proxy, or point --server / CARNET_SERVER at it");
+        }
+        return CliError::new(
+            kind,
+            format!("{server} answered {} {reason}", status.as_u16()),
+        )
+        .with_hint(format!(
+            "is it carnetd? `curl {server}/healthz` should answer {{\"status\":\"ok\",…}}"
+        ));
+    };
+    let message = if p.errors.is_empty() {
+        p.detail
+    } else {
+        p.errors
+            .iter()
+            .map(|e| format!("{}: {}", flag_of(&e.field), e.message))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    let hint = if status == StatusCode::UNAUTHORIZED {
+        Some(refused_token_hint(server, source))
+    } else if !p.errors.is_empty() {
+        // The server's hint speaks of the body's `errors` array, which a CLI user never sees.
+        Some("correct the value named above and run the command again".to_owned())
+    } else {
+        p.hint
+    };
+    CliError {
+        message,
+        hint,
+        kind,
+        status: Some(status.as_u16()),
+    }
+}
+
+/// The command-line name of a request field the server refused, so the message names what the
+/// owner typed (`--due`, not `next_due`); fields without a flag keep their name.
+fn flag_of(field: &str) -> &str {
+    match field {
+        "vendor_id" => "VENDOR",
+        "name" => "NAME",
+        "at" | "opened_at" | "date" => "--at",
+        "next_step" => "--next",
+        "next_due" => "--due",
+        "incident_id" => "--incident",
+        "warranty_until" => "--warranty-until",
+        "contact_policy" => "--contact-policy",
+        "display_name" => "--display-name",
+        "postal_code" => "--postal-code",
+        "i_said" => "--i-said",
+        "they_said" => "--they-said",
+        "website" => "--website",
+        "categories" => "--category",
+        "accounts" => "--account",
+        "note" => "--note",
+        "channel" => "--channel",
+        "summary" => "--summary",
+        "with" => "--with",
+        "expected" => "--expected",
+        "outcome" => "--outcome",
+        "sentiment" => "--sentiment",
+        "item" => "--item",
+        "amount" => "--amount",
+        "currency" => "--currency",
+        "receipt" => "--receipt",
+        "description" => "--description",
+        "resolution" => "--resolution",
+        "satisfaction" => "--satisfaction",
+        "locale" => "--locale",
+        "city" => "--city",
+        other => other,
+    }
+}
+
+fn refused_token_hint(server: &ServerUrl, source: &TokenSource) -> String {
+    match source {
+        TokenSource::Env => format!(
+            "the token in CARNET_TOKEN is not {server}'s owner token: check it, or unset it to use the saved one"
+        ),
+        TokenSource::ConfigFile(p) => format!(
+            "the token saved in {} was refused (rotated?): run `carnet login --server {server}` with the current one",
+            p.display()
+        ),
+        TokenSource::Given(what) => format!(
+            "the token from {what} is not {server}'s owner token: carnetd writes it to owner.token in its data dir"
+        ),
+        TokenSource::OwnerTokenFile(p) => format!(
+            "the token in {} was refused: is {server} the carnetd that owns that data dir? Set CARNET_DATA_DIR, CARNET_TOKEN or `carnet login` for another",
+            p.display()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use carnet_schemas::FieldError;
+
+    use super::*;
+
+    fn server() -> ServerUrl {
+        "http://127.0.0.1:8787".parse().unwrap()
+    }
+
+    fn problem(status: u16, detail: &str, hint: Option<&str>, errors: &[(&str, &str)]) -> Problem {
+        Problem {
+            kind: "about:blank".into(),
+            title: "t".into(),
+            status,
+            detail: detail.into(),
+            hint: hint.map(Into::into),
+            errors: errors
+                .iter()
+                .map(|(f, m)| FieldError {
+                    field: (*f).into(),
+                    message: (*m).into(),
+                })
+                .collect(),
+        }
+    }
+
+    fn render(status: u16, p: Option<Problem>) -> (String, u8) {
+        let e = answer_error(
+            &server(),
+            &TokenSource::Env,
+            StatusCode::from_u16(status).unwrap(),
+            p,
+            Some("https://elsewhere/"),
+        );
+        (e.render(), e.kind.code())
+    }
+
+    #[test]
+    fn a_problem_becomes_its_detail_and_hint() {
+        let p = problem(
+            404,
+            "there is no vendor ven_0123456789abcdef",
+            Some("list them (`carnet vendor list`)"),
+            &[],
+        );
+        assert_eq!(
+            render(404, Some(p)),
+            (
+                "carnet: error: there is no vendor ven_0123456789abcdef\n  hint: list them (`carnet vendor list`)\n".into(),
+                1
+            )
+        );
+    }
+
+    #[test]
+    fn field_errors_name_the_flags_and_are_joined() {
+        let p = problem(
+            422,
+            "2 fields are invalid",
+            Some("correct the fields listed in `errors`"),
+            &[("amount", "not a number"), ("currency", "not ISO 4217")],
+        );
+        let (text, code) = render(422, Some(p));
+        assert_eq!(code, 1);
+        assert!(
+            text.starts_with("carnet: error: --amount: not a number; --currency: not ISO 4217\n"),
+            "{text}"
+        );
+        assert!(!text.contains("`errors`"), "{text}");
+        let one = problem(
+            422,
+            "next_due: needs a next_step",
+            None,
+            &[("next_due", "needs a next_step")],
+        );
+        let (text, _) = render(422, Some(one));
+        assert!(
+            text.starts_with("carnet: error: --due: needs a next_step\n"),
+            "{text}"
+        );
+        let body = problem(422, "body: x", None, &[("body", "missing field `x`")]);
+        let (text, _) = render(422, Some(body));
+        assert!(
+            text.starts_with("carnet: error: body: missing field `x`\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn refused_tokens_exit_4_and_name_their_source() {
+        let p = problem(
+            401,
+            "the owner token is not this vault's",
+            Some("send the owner token"),
+            &[],
+        );
+        let (text, code) = render(401, Some(p));
+        assert_eq!(code, 4);
+        assert!(text.contains("CARNET_TOKEN"), "{text}");
+    }
+
+    #[test]
+    fn answers_without_a_problem_still_say_something() {
+        let (text, code) = render(502, None);
+        assert_eq!(code, 3);
+        assert!(
+            text.starts_with("carnet: error: cannot reach carnetd at http://127.0.0.1:8787"),
+            "{text}"
+        );
+        let (text, code) = render(404, None);
+        assert_eq!(code, 1);
+        assert!(text.contains("answered 404 Not Found"), "{text}");
+        let (text, _) = render(301, None);
+        assert!(
+            text.contains("redirect (301 Moved Permanently) to https://elsewhere/"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn server_text_cannot_paint_the_terminal() {
+        let p = problem(
+            409,
+            "a vendor named \"\u{1b}[31mAcme\" already exists",
+            None,
+            &[],
+        );
+        let (text, _) = render(409, Some(p));
+        assert_eq!(
+            text,
+            "carnet: error: a vendor named \"[31mAcme\" already exists\n"
+        );
+    }
+}

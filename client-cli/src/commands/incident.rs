@@ -1,0 +1,132 @@
+//! `carnet incident open | list | show | resolve`.
+
+use carnet_schemas::{
+    Incident, IncidentId, IncidentResolution, IncidentStatus, NewIncident, Satisfaction, Text,
+};
+
+use super::{Ctx, name_of};
+use crate::cli::{IncidentCmd, VendorRef};
+use crate::client::Doc;
+use crate::error::CliResult;
+use crate::output::{Fields, TableOut, long_time, short_time};
+use crate::when::When;
+
+pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CliResult<()> {
+    match cmd {
+        IncidentCmd::Open {
+            vendor,
+            description,
+            at,
+        } => open(ctx, &vendor, description, at),
+        IncidentCmd::List { vendor, open } => list(ctx, vendor.as_ref(), open),
+        IncidentCmd::Show { id } => show(ctx, &id),
+        IncidentCmd::Resolve {
+            id,
+            resolution,
+            satisfaction,
+        } => resolve(ctx, &id, resolution, satisfaction),
+    }
+}
+
+fn open(ctx: &Ctx, vendor: &VendorRef, description: Text, at: Option<When>) -> CliResult<()> {
+    let new = NewIncident {
+        vendor_id: ctx.vendor_id(vendor)?,
+        description,
+        opened_at: at.map(|w| w.start()),
+    };
+    let created: Doc<Incident> = ctx.client.post("/v1/incidents", &new)?;
+    ctx.print(&created, |i| {
+        ctx.done(&format!("opened incident {}", i.id));
+    });
+    Ok(())
+}
+
+fn status(i: &Incident) -> &'static str {
+    match i.fields.status {
+        IncidentStatus::Open => "open",
+        IncidentStatus::Resolved => "resolved",
+    }
+}
+
+fn list(ctx: &Ctx, vendor: Option<&VendorRef>, only_open: bool) -> CliResult<()> {
+    let mut query = Vec::new();
+    if let Some(v) = vendor {
+        query.push(("vendor", ctx.vendor_id(v)?.to_string()));
+    }
+    let mut items: Vec<Doc<Incident>> = ctx.client.list_all("/v1/incidents", &query)?;
+    if only_open {
+        items.retain(|i| i.value.fields.status == IncidentStatus::Open);
+    }
+    let names = if ctx.json || items.is_empty() {
+        Default::default()
+    } else {
+        ctx.vendor_names()?
+    };
+    let empty = if only_open {
+        "no open incidents"
+    } else {
+        "no incidents recorded"
+    };
+    ctx.print_list(&items, empty, |items| {
+        let mut t =
+            TableOut::new(&["id", "opened", "vendor", "status", "description"]).fixed(&[0, 1, 3]);
+        for i in items {
+            let f = &i.fields;
+            t.row([
+                i.id.to_string(),
+                short_time(&f.opened_at),
+                name_of(&names, &f.vendor_id),
+                status(i).to_owned(),
+                f.description.to_string(),
+            ]);
+        }
+        t.print();
+    });
+    Ok(())
+}
+
+fn show(ctx: &Ctx, id: &IncidentId) -> CliResult<()> {
+    let doc: Doc<Incident> = ctx.client.get(&format!("/v1/incidents/{id}"), &[])?;
+    let names = if ctx.json {
+        Default::default()
+    } else {
+        ctx.vendor_names()?
+    };
+    ctx.print(&doc, |i| {
+        print_incident(i, &name_of(&names, &i.fields.vendor_id))
+    });
+    Ok(())
+}
+
+fn print_incident(i: &Incident, vendor_name: &str) {
+    let f = &i.fields;
+    let mut out = Fields::new();
+    out.add("id", &i.id)
+        .add("vendor", format!("{vendor_name} ({})", f.vendor_id))
+        .add("opened", long_time(&f.opened_at))
+        .add("status", status(i))
+        .add("description", &f.description)
+        .opt("resolution", f.resolution.as_ref())
+        .opt("satisfaction", f.satisfaction.map(|s| format!("{s}/10")))
+        .opt("resolved", f.resolved_at.as_ref().map(long_time));
+    out.print();
+}
+
+fn resolve(
+    ctx: &Ctx,
+    id: &IncidentId,
+    resolution: Text,
+    satisfaction: Option<Satisfaction>,
+) -> CliResult<()> {
+    let body = IncidentResolution {
+        resolution,
+        satisfaction,
+    };
+    let done: Doc<Incident> = ctx
+        .client
+        .post(&format!("/v1/incidents/{id}/resolve"), &body)?;
+    ctx.print(&done, |i| {
+        ctx.done(&format!("resolved incident {}", i.id));
+    });
+    Ok(())
+}

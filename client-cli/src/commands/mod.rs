@@ -1,0 +1,150 @@
+//! One runner per verb, grouped by area. Runners get a `Ctx` (the connected client and the
+//! output mode), send requests built from the schema types, and print through `output`.
+
+mod followups;
+mod incident;
+mod interaction;
+mod login;
+mod meta;
+mod profile;
+mod purchase;
+mod vendor;
+
+use std::collections::HashMap;
+
+use carnet_schemas::{Line, Vendor, VendorId};
+
+use crate::cli::{Cli, Command, VendorRef};
+use crate::client::{Client, Doc};
+use crate::config::{Inputs, ServerUrl, discover};
+use crate::error::{CliError, CliResult};
+use crate::output;
+
+/// What every runner that talks to carnetd needs.
+pub struct Ctx {
+    pub client: Client,
+    pub json: bool,
+}
+
+pub fn run(cli: Cli) -> CliResult<()> {
+    let Cli {
+        server,
+        json,
+        command,
+    } = cli;
+    match command {
+        Command::Login(args) => login::run(server, json, args),
+        Command::Completions { shell } => meta::completions(shell),
+        Command::Man => meta::man(),
+        Command::Vendor(cmd) => vendor::run(&Ctx::connect(server, json)?, cmd),
+        Command::Interaction(cmd) => interaction::run(&Ctx::connect(server, json)?, cmd),
+        Command::Purchase(cmd) => purchase::run(&Ctx::connect(server, json)?, cmd),
+        Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
+        Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
+        Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
+    }
+}
+
+impl Ctx {
+    /// Finds the server and token (see `config`) and builds the client.
+    pub fn connect(server: Option<ServerUrl>, json: bool) -> CliResult<Ctx> {
+        let found = discover(&Inputs::load(server)?)?;
+        warn_if_cleartext(&found.server);
+        Ok(Ctx {
+            client: Client::new(found.server, found.token, found.source)?,
+            json,
+        })
+    }
+
+    /// The vendor named on the command line: an id as is, a name by exact match.
+    pub fn vendor_id(&self, vendor: &VendorRef) -> CliResult<VendorId> {
+        match vendor {
+            VendorRef::Id(id) => Ok(id.clone()),
+            VendorRef::Name(name) => {
+                let all = self.vendors()?;
+                if let Some(v) = all.iter().find(|v| v.value.fields.name == *name) {
+                    return Ok(v.value.id.clone());
+                }
+                let mut hint = "carnet vendor list shows names and ids".to_owned();
+                let lower = name.as_str().to_lowercase();
+                if let Some(close) = all
+                    .iter()
+                    .find(|v| v.value.fields.name.as_str().to_lowercase() == lower)
+                {
+                    hint = format!(
+                        "names match exactly: did you mean {}? {hint}",
+                        output::quoted(close.value.fields.name.as_str())
+                    );
+                } else if name.as_str().starts_with("ven_") {
+                    hint =
+                        format!("vendor ids are ven_ and 16 characters from 0-9 and a-v; {hint}");
+                }
+                Err(
+                    CliError::failed(format!("no vendor named {}", output::quoted(name.as_str())))
+                        .with_hint(hint),
+                )
+            }
+        }
+    }
+
+    pub fn vendors(&self) -> CliResult<Vec<Doc<Vendor>>> {
+        self.client.list_all("/v1/vendors", &[])
+    }
+
+    /// Vendor names by id, to show names in listings.
+    pub fn vendor_names(&self) -> CliResult<HashMap<VendorId, Line>> {
+        Ok(self
+            .vendors()?
+            .into_iter()
+            .map(|v| (v.value.id, v.value.fields.name))
+            .collect())
+    }
+
+    /// Prints a created, changed or shown object: in full as JSON, or as `human` says.
+    pub fn print<T>(&self, doc: &Doc<T>, human: impl FnOnce(&T)) {
+        if self.json {
+            output::json(&doc.raw);
+        } else {
+            human(&doc.value);
+        }
+    }
+
+    /// Prints a listing: one JSON array of full objects, or as `human` says; an empty
+    /// listing says so on stderr.
+    pub fn print_list<T>(&self, docs: &[Doc<T>], empty: &str, human: impl FnOnce(&[&T])) {
+        if self.json {
+            output::json(&serde_json::Value::Array(
+                docs.iter().map(|d| d.raw.clone()).collect(),
+            ));
+        } else if docs.is_empty() {
+            output::message(empty);
+        } else {
+            human(&docs.iter().map(|d| &d.value).collect::<Vec<_>>());
+        }
+    }
+
+    /// A one-line result (`added vendor …`): stdout in human mode, stderr with `--json`
+    /// (stdout then carries only JSON).
+    pub fn done(&self, line: &str) {
+        if self.json {
+            output::message(line);
+        } else {
+            output::stdout(&format!("{}\n", output::one_line(line)));
+        }
+    }
+}
+
+fn warn_if_cleartext(server: &ServerUrl) {
+    if server.is_cleartext_remote() {
+        output::message(&format!(
+            "carnet: warning: {server} is plain http to another machine: the owner token crosses the network readable; put carnetd behind https"
+        ));
+    }
+}
+
+/// The name of a vendor for a listing, or its id if it is gone.
+pub fn name_of(names: &HashMap<VendorId, Line>, id: &VendorId) -> String {
+    names
+        .get(id)
+        .map_or_else(|| id.to_string(), |n| n.as_str().to_owned())
+}

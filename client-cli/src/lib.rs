@@ -1,0 +1,336 @@
+//! `carnet`, the consumer's command line for a Carnet vault: an HTTP client of carnetd's owner
+//! API. It never opens the database; everything goes through the server.
+#![forbid(unsafe_code)]
+
+pub mod cli;
+pub mod client;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod output;
+pub mod when;
+
+pub use error::{CliError, CliResult, ExitKind};
+
+/// Runs a parsed command line.
+pub fn run(cli: cli::Cli) -> CliResult<()> {
+    commands::run(cli)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use crate::cli::{Cli, Command, InteractionCmd, VendorCmd};
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("carnet").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn every_verb_of_the_design_parses() {
+        let ven = "ven_0123456789abcdef";
+        let int = "int_0123456789abcdef";
+        let inc = "inc_0123456789abcdef";
+        let pur = "pur_0123456789abcdef";
+        let lines: Vec<Vec<&str>> = vec![
+            vec![
+                "login",
+                "--server",
+                "https://carnet.example.net",
+                "--token-file",
+                "-",
+            ],
+            vec![
+                "vendor",
+                "add",
+                "Acme",
+                "--website",
+                "https://acme.example",
+                "--category",
+                "home.appliances",
+                "--category",
+                "home",
+                "--account",
+                "C-1",
+                "--account",
+                "C-2",
+                "--note",
+                "n",
+                "--channel",
+                "email",
+                "--contact-policy",
+                "monthly at most",
+            ],
+            vec!["vendor", "list"],
+            vec!["vendor", "show", "Acme"],
+            vec![
+                "vendor",
+                "edit",
+                ven,
+                "--name",
+                "Acme 2",
+                "--website",
+                "",
+                "--category",
+                "",
+            ],
+            vec!["vendor", "rm", "Acme", "--yes"],
+            vec![
+                "interaction",
+                "add",
+                "Acme",
+                "--channel",
+                "phone",
+                "--summary",
+                "s",
+                "--at",
+                "2026-11-12",
+                "--with",
+                "Lea",
+                "--expected",
+                "e",
+                "--i-said",
+                "i",
+                "--they-said",
+                "t",
+                "--outcome",
+                "o",
+                "--sentiment",
+                "-2",
+                "--next",
+                "n",
+                "--due",
+                "2026-12-01",
+                "--incident",
+                inc,
+                "--shared",
+            ],
+            vec![
+                "interaction",
+                "list",
+                "--vendor",
+                "Acme",
+                "--grep",
+                "x",
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-11-30",
+            ],
+            vec!["interaction", "show", int],
+            vec!["interaction", "edit", int, "--sentiment", "-1", "--due", ""],
+            vec!["interaction", "rm", int],
+            vec![
+                "purchase",
+                "add",
+                "Acme",
+                "--item",
+                "WM",
+                "--amount",
+                "699.90",
+                "--currency",
+                "EUR",
+                "--at",
+                "2026-11-12",
+                "--warranty-until",
+                "2028-11-12",
+                "--receipt",
+                "R-1",
+            ],
+            vec!["purchase", "list", "--vendor", ven],
+            vec!["purchase", "show", pur],
+            vec!["purchase", "rm", pur],
+            vec![
+                "incident",
+                "open",
+                "Acme",
+                "--description",
+                "d",
+                "--at",
+                "2026-11-12T10:00:00+01:00",
+            ],
+            vec!["incident", "list", "--vendor", "Acme", "--open"],
+            vec!["incident", "show", inc],
+            vec![
+                "incident",
+                "resolve",
+                inc,
+                "--resolution",
+                "r",
+                "--satisfaction",
+                "8",
+            ],
+            vec!["followups"],
+            vec!["followups", "--within", "30"],
+            vec!["followups", "--all"],
+            vec!["followups", "done", int],
+            vec!["profile", "show"],
+            vec![
+                "profile",
+                "set",
+                "--display-name",
+                "C",
+                "--locale",
+                "fr-FR",
+                "--city",
+                "Lyon",
+                "--postal-code",
+                "",
+            ],
+            vec!["completions", "bash"],
+            vec!["completions", "zsh"],
+            vec!["completions", "fish"],
+            vec!["man"],
+            vec!["--json", "vendor", "list"],
+            vec!["vendor", "list", "--json", "--server", "http://127.0.0.1:1"],
+        ];
+        for line in lines {
+            if let Err(e) = parse(&line) {
+                panic!("{line:?}: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn negative_sentiment_is_a_value_not_a_flag() {
+        let cli = parse(&[
+            "interaction",
+            "add",
+            "Acme",
+            "--channel",
+            "chat",
+            "--summary",
+            "s",
+            "--sentiment",
+            "-2",
+        ])
+        .unwrap();
+        let Command::Interaction(InteractionCmd::Add(a)) = cli.command else {
+            panic!("wrong command")
+        };
+        assert_eq!(a.sentiment.map(|s| s.get()), Some(-2));
+    }
+
+    #[test]
+    fn bad_values_are_usage_errors_naming_the_flag() {
+        let cases: &[(&[&str], &str)] = &[
+            (
+                &[
+                    "purchase",
+                    "add",
+                    "Acme",
+                    "--item",
+                    "x",
+                    "--amount",
+                    "12,50",
+                    "--currency",
+                    "EUR",
+                ],
+                "--amount",
+            ),
+            (
+                &[
+                    "purchase",
+                    "add",
+                    "Acme",
+                    "--item",
+                    "x",
+                    "--amount",
+                    "1",
+                    "--currency",
+                    "eur",
+                ],
+                "--currency",
+            ),
+            (
+                &["vendor", "add", "Acme", "--category", "Home Stuff"],
+                "--category",
+            ),
+            (
+                &["vendor", "add", "Acme", "--website", "acme.example"],
+                "--website",
+            ),
+            (&["vendor", "add", "Acme", "--channel", "fax"], "--channel"),
+            (
+                &[
+                    "interaction",
+                    "add",
+                    "Acme",
+                    "--channel",
+                    "chat",
+                    "--summary",
+                    "s",
+                    "--sentiment",
+                    "3",
+                ],
+                "--sentiment",
+            ),
+            (
+                &[
+                    "interaction",
+                    "add",
+                    "Acme",
+                    "--channel",
+                    "chat",
+                    "--summary",
+                    "s",
+                    "--due",
+                    "2026-12-01",
+                ],
+                "--next",
+            ),
+            (&["interaction", "show", "ven_0123456789abcdef"], "<ID>"),
+            (
+                &["incident", "resolve", "inc_x", "--resolution", "r"],
+                "<ID>",
+            ),
+            (
+                &[
+                    "incident",
+                    "resolve",
+                    "inc_0123456789abcdef",
+                    "--resolution",
+                    "r",
+                    "--satisfaction",
+                    "11",
+                ],
+                "--satisfaction",
+            ),
+            (&["interaction", "list", "--since", "last week"], "--since"),
+            (&["profile", "set", "--locale", "French"], "--locale"),
+            (&["followups", "--all", "--within", "3"], "--within"),
+            (&["vendor", "edit", "Acme"], "--name"),
+            (
+                &["vendor", "list", "--server", "127.0.0.1:8787"],
+                "--server",
+            ),
+        ];
+        for (line, flag) in cases {
+            let e = parse(line).expect_err(&format!("{line:?} should fail"));
+            assert_eq!(e.exit_code(), 2, "{line:?}");
+            let text = e.to_string();
+            assert!(text.contains(flag), "{line:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn vendors_are_named_by_id_or_name() {
+        use crate::cli::VendorRef;
+        let cli = parse(&["vendor", "show", "ven_0123456789abcdef"]).unwrap();
+        let Command::Vendor(VendorCmd::Show { vendor }) = cli.command else {
+            panic!("wrong command")
+        };
+        assert!(matches!(vendor, VendorRef::Id(_)));
+        let cli = parse(&["vendor", "show", "Acme Appliances"]).unwrap();
+        let Command::Vendor(VendorCmd::Show { vendor }) = cli.command else {
+            panic!("wrong command")
+        };
+        assert!(matches!(vendor, VendorRef::Name(n) if n.as_str() == "Acme Appliances"));
+    }
+}

@@ -1,0 +1,350 @@
+//! Everything the CLI prints: tables, `key: value` blocks and JSON on stdout, messages on
+//! stderr. Every string that came from the server passes through `one_line` or `multi_line`
+//! before it reaches a terminal, so nothing stored in the vault can move the cursor, change
+//! colours or reorder text on the owner's screen.
+
+use std::fmt::Display;
+use std::io::{IsTerminal, Write};
+
+use chrono::{DateTime, Local, TimeZone};
+use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+/// Characters never printed: all C0 and C1 controls and DEL (`char::is_control`), and the
+/// Unicode bidirectional embeddings, overrides and isolates, which can make text read
+/// differently from what it is.
+fn is_unsafe(c: char) -> bool {
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// For a table cell or a one-line message: line breaks and tabs become spaces, every other
+/// unsafe character is dropped.
+pub fn one_line(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\n' | '\t' => Some(' '),
+            c if is_unsafe(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// For a `show` value that may span lines: keeps `\n`, turns tabs into a space, drops every
+/// other unsafe character (including a lone `\r`, which would let a line overwrite itself).
+pub fn multi_line(s: &str) -> String {
+    s.chars()
+        .filter_map(|c| match c {
+            '\n' => Some('\n'),
+            '\t' => Some(' '),
+            c if is_unsafe(c) => None,
+            c => Some(c),
+        })
+        .collect()
+}
+
+/// Writes to stdout; a closed pipe (`carnet vendor list | head -1`) is not an error.
+pub fn stdout(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// A message for the person at the terminal, on stderr (so `--json` stdout stays JSON).
+pub fn message(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}", one_line(text));
+}
+
+/// JSON on stdout, pretty-printed, with the characters serde_json leaves raw (C1 controls,
+/// bidi overrides) written as `\u` escapes: the same JSON value, harmless on a terminal.
+pub fn json(value: &serde_json::Value) {
+    let text = serde_json::to_string_pretty(value).unwrap_or_default();
+    stdout(&format!("{}\n", escape_json_text(&text)));
+}
+
+fn escape_json_text(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        // serde_json already escapes C0 inside strings: a raw one is layout (newline, indent).
+        if is_unsafe(c) && c > '\u{1f}' {
+            out.push_str(&format!("\\u{:04x}", u32::from(c)));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// A borderless table that fits the terminal (or 80 columns when stdout is not one): the
+/// `fixed` columns (ids, dates) keep their width, the text columns share what is left and are
+/// cut with `…`, one line per row.
+pub struct TableOut {
+    headers: Vec<String>,
+    rows: Vec<Vec<String>>,
+    fixed: Vec<usize>,
+    right: Vec<usize>,
+    width: usize,
+}
+
+/// Space between columns.
+const GAP: usize = 2;
+
+impl TableOut {
+    pub fn new(headers: &[&str]) -> Self {
+        let width = if std::io::stdout().is_terminal() {
+            Table::new().width().map(usize::from)
+        } else {
+            None
+        };
+        Self::with_width(headers, width.unwrap_or(80))
+    }
+
+    pub fn with_width(headers: &[&str], width: usize) -> Self {
+        TableOut {
+            headers: headers.iter().map(|h| h.to_uppercase()).collect(),
+            rows: Vec::new(),
+            fixed: Vec::new(),
+            right: Vec::new(),
+            width,
+        }
+    }
+
+    /// Keeps these columns at their content width.
+    pub fn fixed(mut self, columns: &[usize]) -> Self {
+        self.fixed.extend_from_slice(columns);
+        self
+    }
+
+    /// Right-aligns these columns (amounts, counts).
+    pub fn right(mut self, columns: &[usize]) -> Self {
+        self.right.extend_from_slice(columns);
+        self
+    }
+
+    /// Adds a row; each cell is made one safe line.
+    pub fn row<I, S>(&mut self, cells: I)
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        self.rows
+            .push(cells.into_iter().map(|c| one_line(c.as_ref())).collect());
+    }
+
+    /// Column widths: fixed columns get their content; the others share the rest, each
+    /// taking no more than it needs (so short columns leave room to long ones).
+    fn widths(&self) -> Vec<usize> {
+        let n = self.headers.len();
+        let content: Vec<usize> = (0..n)
+            .map(|i| {
+                std::iter::once(&self.headers[i])
+                    .chain(self.rows.iter().filter_map(|r| r.get(i)))
+                    .map(|c| c.width())
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        let mut widths = content.clone();
+        let flexible: Vec<usize> = (0..n).filter(|i| !self.fixed.contains(i)).collect();
+        let used: usize = (0..n)
+            .filter(|i| self.fixed.contains(i))
+            .map(|i| content[i])
+            .sum();
+        let mut left = self.width.saturating_sub(used + GAP * n.saturating_sub(1));
+        let mut open: Vec<usize> = flexible;
+        open.sort_by_key(|&i| content[i]);
+        let mut remaining = open.len();
+        for i in open {
+            let share = left / remaining.max(1);
+            // Never narrower than the header or 6 characters: a cut-down column must still say
+            // something.
+            let w = content[i].min(share.max(self.headers[i].width()).max(6).min(content[i]));
+            widths[i] = w;
+            left = left.saturating_sub(w);
+            remaining -= 1;
+        }
+        widths
+    }
+
+    pub fn render(&self) -> String {
+        let widths = self.widths();
+        let mut table = Table::new();
+        table
+            .load_style(presets::NOTHING)
+            .set_content_arrangement(ContentArrangement::Disabled)
+            .force_no_tty()
+            .set_header(self.headers.clone());
+        for row in &self.rows {
+            table.add_row(row.iter().zip(&widths).map(|(cell, &w)| truncate(cell, w)));
+        }
+        let last = self.headers.len().saturating_sub(1);
+        for (i, column) in table.column_iter_mut().enumerate() {
+            column.set_padding((0, if i == last { 0 } else { GAP as u16 }));
+            if self.right.contains(&i) {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+        }
+        let mut out = String::new();
+        for line in table.lines() {
+            out.push_str(line.trim_end());
+            out.push('\n');
+        }
+        out
+    }
+
+    pub fn print(&self) {
+        stdout(&self.render());
+    }
+}
+
+/// The `key: value` lines of a `show`, values aligned; a multi-line value continues under
+/// its first line.
+#[derive(Default)]
+pub struct Fields {
+    rows: Vec<(String, String)>,
+}
+
+impl Fields {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, key: &str, value: impl Display) -> &mut Self {
+        self.rows.push((key.to_owned(), value.to_string()));
+        self
+    }
+
+    /// Adds the line only when there is a value.
+    pub fn opt<T: Display>(&mut self, key: &str, value: Option<T>) -> &mut Self {
+        if let Some(v) = value {
+            self.add(key, v);
+        }
+        self
+    }
+
+    pub fn render(&self) -> String {
+        let width = self.rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0) + 2;
+        let mut out = String::new();
+        for (key, value) in &self.rows {
+            let clean = multi_line(value);
+            let mut lines = clean.lines();
+            let first = lines.next().unwrap_or("");
+            out.push_str(format!("{:width$}{first}", format!("{key}:")).trim_end());
+            out.push('\n');
+            for line in lines {
+                out.push_str(format!("{:width$}{line}", "").trim_end());
+                out.push('\n');
+            }
+        }
+        out
+    }
+
+    pub fn print(&self) {
+        stdout(&self.render());
+    }
+}
+
+/// A time in the owner's time zone, to the minute (tables).
+pub fn short_time<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
+    t.with_timezone(&Local).format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A time in the owner's time zone with its offset (`show`).
+pub fn long_time<Tz: TimeZone>(t: &DateTime<Tz>) -> String {
+    t.with_timezone(&Local)
+        .format("%Y-%m-%d %H:%M:%S %:z")
+        .to_string()
+}
+
+/// `"Acme"` with quotes, for messages; the name is made one safe line.
+pub fn quoted(s: &str) -> String {
+    format!("\"{}\"", one_line(s))
+}
+
+/// Cuts `s` to at most `max` terminal columns, ending with `…` when cut.
+pub fn truncate(s: &str, max: usize) -> String {
+    if s.width() <= max {
+        return s.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in s.chars() {
+        let w = c.width().unwrap_or(0);
+        if used + w + 1 > max {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    out.truncate(out.trim_end().len());
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let evil = "Acme\u{1b}[2J\u{7}\u{9b}31m\u{0}\u{7f}\u{202e}gnp.exe\r\nok\tthere";
+        assert_eq!(one_line(evil), "Acme[2J31mgnp.exe ok there");
+        assert_eq!(multi_line(evil), "Acme[2J31mgnp.exe\nok there");
+        assert_eq!(one_line("plain é ü 東京"), "plain é ü 東京");
+    }
+
+    #[test]
+    fn json_stays_json_but_escapes_c1_and_bidi() {
+        let v = serde_json::json!({"name": "a\u{9b}b\u{1b}c\u{202e}d\u{7f}"});
+        let text = escape_json_text(&serde_json::to_string(&v).unwrap());
+        assert_eq!(text, r#"{"name":"a\u009bb\u001bc\u202ed\u007f"}"#);
+        assert_eq!(serde_json::from_str::<serde_json::Value>(&text).unwrap(), v);
+        let pretty = escape_json_text(&serde_json::to_string_pretty(&v).unwrap());
+        assert_eq!(
+            serde_json::from_str::<serde_json::Value>(&pretty).unwrap(),
+            v
+        );
+        assert!(pretty.contains('\n'));
+    }
+
+    #[test]
+    fn fields_align_and_continue_multi_line_values() {
+        let mut f = Fields::new();
+        f.add("id", "ven_1").add("note", "line one\nline\u{1b}two");
+        f.opt("website", None::<&str>);
+        assert_eq!(f.render(), "id:   ven_1\nnote: line one\n      linetwo\n");
+    }
+
+    #[test]
+    fn tables_cut_long_text_to_the_width() {
+        let mut t = TableOut::with_width(&["id", "vendor", "ch", "summary"], 80).fixed(&[0, 2]);
+        t.row(["int_0123456789abcdef", "Acme", "phone", &"word ".repeat(40)]);
+        t.row([
+            "int_0123456789abcdeg",
+            "Boulangerie Martin",
+            "chat",
+            "short\u{1b}[2J",
+        ]);
+        let text = t.render();
+        assert!(text.lines().all(|l| l.width() <= 80), "{text}");
+        assert_eq!(
+            text,
+            "ID                    VENDOR              CH     SUMMARY\n\
+             int_0123456789abcdef  Acme                phone  word word word word word word…\n\
+             int_0123456789abcdeg  Boulangerie Martin  chat   short[2J\n"
+        );
+        // Many long columns still fit, each cut.
+        let mut t = TableOut::with_width(&["a", "b", "c"], 40);
+        t.row(["x".repeat(50), "y".repeat(50), "z".repeat(50)]);
+        let text = t.render();
+        assert!(text.lines().all(|l| l.width() <= 40), "{text}");
+        assert_eq!(text.matches('…').count(), 3, "{text}");
+    }
+
+    #[test]
+    fn truncate_counts_characters() {
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("ééé", 3), "ééé");
+        assert_eq!(truncate("東京都庁", 5), "東京…");
+    }
+}

@@ -1,0 +1,295 @@
+//! The `carnet` CLI against a real server: the tour from the README, JSON output for scripts,
+//! and how it fails (one line, a hint, a meaningful exit code).
+
+use carnet_tests::{Api, TestServer, run_carnet_env};
+
+#[test]
+fn the_readme_tour_records_a_relationship_and_shows_its_loyalty() {
+    let s = TestServer::spawn();
+    s.carnet(&[
+        "vendor",
+        "add",
+        "Acme Appliances",
+        "--website",
+        "https://acme.example",
+        "--category",
+        "home.appliances",
+        "--account",
+        "customer 4711",
+        "--channel",
+        "email",
+        "--contact-policy",
+        "email only, at most monthly",
+    ])
+    .ok();
+    let added = s
+        .carnet(&[
+            "interaction",
+            "add",
+            "Acme Appliances",
+            "--channel",
+            "phone",
+            "--with",
+            "Claire, after-sales",
+            "--summary",
+            "Drum makes a grinding noise",
+            "--expected",
+            "a technician this week",
+            "--i-said",
+            "second time this year",
+            "--they-said",
+            "technician comes Tuesday",
+            "--outcome",
+            "visit booked",
+            "--sentiment",
+            "-1",
+            "--next",
+            "check the visit happened",
+            "--due",
+            "2026-11-26",
+        ])
+        .ok()
+        .stdout
+        .clone();
+    assert!(added.contains("int_"), "{added}");
+    let list = s.carnet(&[
+        "interaction",
+        "list",
+        "--vendor",
+        "Acme Appliances",
+        "--grep",
+        "TECHNICIAN",
+    ]);
+    assert!(list.ok().stdout.contains("Drum makes"), "{}", list.stdout);
+    s.carnet(&[
+        "purchase",
+        "add",
+        "Acme Appliances",
+        "--item",
+        "Washing machine WM-7",
+        "--amount",
+        "699.90",
+        "--currency",
+        "EUR",
+        "--at",
+        "2025-03-01",
+        "--warranty-until",
+        "2027-03-01",
+    ])
+    .ok();
+    let incident = s
+        .carnet(&[
+            "--json",
+            "incident",
+            "open",
+            "Acme Appliances",
+            "--description",
+            "Drum noise",
+        ])
+        .ok()
+        .json();
+    let inc = incident["id"].as_str().unwrap();
+    s.carnet(&[
+        "incident",
+        "resolve",
+        inc,
+        "--resolution",
+        "Drum replaced",
+        "--satisfaction",
+        "8",
+    ])
+    .ok();
+    let followups = s.carnet(&["followups", "--all"]).ok().stdout.clone();
+    assert!(
+        followups.contains("check the visit happened"),
+        "{followups}"
+    );
+
+    let shown = s
+        .carnet(&["--json", "vendor", "show", "Acme Appliances"])
+        .ok()
+        .json();
+    let l = &shown["loyalty"];
+    assert_eq!(l["customer_since"], "2025-03-01");
+    assert_eq!(l["total_spent"]["EUR"], "699.90");
+    assert_eq!(l["interactions"], 1);
+    assert_eq!(l["average_sentiment"], -1.0);
+    assert_eq!(l["incidents_resolved"], 1);
+    let human = s
+        .carnet(&["vendor", "show", "Acme Appliances"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(human.contains("699.90 EUR"), "{human}");
+    assert!(human.contains("customer since"), "{human}");
+}
+
+#[test]
+fn json_output_is_the_full_created_object_and_listings_are_arrays() {
+    let s = TestServer::spawn();
+    let v = s.carnet(&["--json", "vendor", "add", "Acme"]).ok().json();
+    let id = v["id"].as_str().unwrap();
+    assert!(id.starts_with("ven_"));
+    assert_eq!(v["name"], "Acme");
+    assert!(v["created_at"].is_string());
+    let by_id = s.carnet(&["--json", "vendor", "show", id]).ok().json();
+    assert_eq!(by_id["name"], "Acme");
+    for i in 0..3 {
+        s.carnet(&[
+            "interaction",
+            "add",
+            id,
+            "--channel",
+            "web",
+            "--summary",
+            &format!("n{i}"),
+        ])
+        .ok();
+    }
+    let list = s.carnet(&["--json", "interaction", "list"]).ok().json();
+    let items = list.as_array().expect("a JSON array");
+    assert_eq!(items.len(), 3);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["vendor_id"] == id && i["id"].is_string())
+    );
+    let stored = s.list_all("/v1/interactions");
+    assert_eq!(stored.len(), 3);
+}
+
+#[test]
+fn errors_are_one_line_with_a_hint_and_an_exit_code() {
+    let s = TestServer::spawn();
+    let out = s.carnet(&[
+        "interaction",
+        "add",
+        "Nobody",
+        "--channel",
+        "web",
+        "--summary",
+        "x",
+    ]);
+    assert_eq!(out.code, 1);
+    let lines: Vec<&str> = out.stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", out.stderr);
+    assert!(lines[0].starts_with("carnet: error: "), "{}", out.stderr);
+    assert!(
+        lines[1].trim_start().starts_with("hint: "),
+        "{}",
+        out.stderr
+    );
+    assert!(out.stdout.is_empty());
+
+    let bad_token = run_carnet_env(
+        s.path(),
+        &[
+            ("CARNET_SERVER", &s.base),
+            ("CARNET_TOKEN", "not-the-token"),
+        ],
+        &["vendor", "list"],
+        None,
+    );
+    assert_eq!(bad_token.code, 4, "{}", bad_token.stderr);
+
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let unreachable = run_carnet_env(
+        s.path(),
+        &[("CARNET_SERVER", &url), ("CARNET_TOKEN", "x")],
+        &["vendor", "list"],
+        None,
+    );
+    assert_eq!(unreachable.code, 3, "{}", unreachable.stderr);
+    assert!(unreachable.stderr.contains("cannot reach carnetd"));
+
+    let refused = s.carnet(&[
+        "purchase",
+        "add",
+        "x",
+        "--item",
+        "y",
+        "--amount",
+        "-3",
+        "--currency",
+        "EUR",
+    ]);
+    assert_eq!(
+        refused.code, 2,
+        "a bad flag value is a usage error: {}",
+        refused.stderr
+    );
+}
+
+#[test]
+fn removing_a_vendor_asks_first_and_yes_removes_it() {
+    let s = TestServer::spawn();
+    s.carnet(&["vendor", "add", "Acme"]).ok();
+    s.carnet(&[
+        "interaction",
+        "add",
+        "Acme",
+        "--channel",
+        "web",
+        "--summary",
+        "x",
+    ])
+    .ok();
+    let refused = s.carnet(&["vendor", "rm", "Acme"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("--yes"), "{}", refused.stderr);
+    assert_eq!(
+        s.list_all("/v1/vendors").len(),
+        1,
+        "nothing removed without confirmation"
+    );
+    s.carnet(&["vendor", "rm", "Acme", "--yes"]).ok();
+    assert!(s.list_all("/v1/vendors").is_empty());
+    assert!(s.list_all("/v1/interactions").is_empty());
+}
+
+#[test]
+fn login_saves_a_private_config_that_later_commands_use() {
+    let s = TestServer::spawn();
+    let token = s.token();
+    let out = run_carnet_env(
+        s.path(),
+        &[],
+        &["login", "--server", &s.base, "--token-file", "-"],
+        Some(&format!("{token}\n")),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let config = s.path().join("cli-home/config/carnet/config.toml");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&config).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let listed = run_carnet_env(s.path(), &[], &["vendor", "add", "FromConfig"], None);
+    assert_eq!(listed.code, 0, "{}", listed.stderr);
+    assert_eq!(s.list_all("/v1/vendors")[0]["name"], "FromConfig");
+
+    let wrong = run_carnet_env(
+        s.path(),
+        &[],
+        &["login", "--server", &s.base, "--token-file", "-"],
+        Some("wrong-token\n"),
+    );
+    assert_ne!(wrong.code, 0, "a token the server refuses is not saved");
+}
+
+#[test]
+fn the_local_owner_token_is_found_without_configuration() {
+    let s = TestServer::spawn();
+    let out = run_carnet_env(
+        s.path(),
+        &[
+            ("CARNET_SERVER", &s.base),
+            ("CARNET_DATA_DIR", s.path().to_str().unwrap()),
+        ],
+        &["vendor", "add", "Local"],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
