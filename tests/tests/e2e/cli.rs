@@ -293,3 +293,66 @@ fn the_local_owner_token_is_found_without_configuration() {
     );
     assert_eq!(out.code, 0, "{}", out.stderr);
 }
+
+#[test]
+fn edits_change_only_the_flags_given_and_empty_values_clear() {
+    let s = TestServer::spawn();
+    s.carnet(&[
+        "vendor",
+        "add",
+        "Acme",
+        "--website",
+        "https://acme.example",
+        "--note",
+        "slow deliveries",
+        "--category",
+        "home.appliances",
+    ])
+    .ok();
+    s.carnet(&[
+        "vendor",
+        "edit",
+        "Acme",
+        "--name",
+        "Acme SA",
+        "--website",
+        "",
+    ])
+    .ok();
+    let v = s
+        .carnet(&["--json", "vendor", "show", "Acme SA"])
+        .ok()
+        .json();
+    assert_eq!(v["note"], "slow deliveries");
+    assert_eq!(v["categories"][0], "home.appliances");
+    assert!(v["website"].is_null());
+
+    s.carnet(&["profile", "set", "--city", "Lyon", "--locale", "fr-FR"])
+        .ok();
+    s.carnet(&["profile", "set", "--display-name", "Camille"])
+        .ok();
+    let p = s.carnet(&["--json", "profile", "show"]).ok().json();
+    assert_eq!(p["city"], "Lyon");
+    assert_eq!(p["display_name"], "Camille");
+
+    let i = s
+        .carnet(&[
+            "--json",
+            "interaction",
+            "add",
+            "Acme SA",
+            "--channel",
+            "mail",
+            "--summary",
+            "Letter",
+            "--next",
+            "Reply",
+        ])
+        .ok()
+        .json();
+    let id = i["id"].as_str().unwrap();
+    s.carnet(&["followups", "done", id]).ok();
+    let shown = s.carnet(&["--json", "interaction", "show", id]).ok().json();
+    assert_eq!(shown["next_done"], true);
+    assert_eq!(shown["summary"], "Letter");
+}
