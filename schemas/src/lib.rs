@@ -6,11 +6,15 @@
 pub mod api;
 pub mod ids;
 pub mod ledger;
+pub mod oauth;
 pub mod values;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
-pub use ids::{Id, IdKind, IncidentId, InteractionId, PurchaseId, VendorId};
+pub use ids::{
+    ClientId, GrantId, Id, IdKind, IncidentId, InteractionId, PurchaseId, ReceiptId, VendorId,
+};
 pub use ledger::*;
+pub use oauth::*;
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };
@@ -36,5 +40,20 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("followup", one::<Followup>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),
+        ("client-fields", one::<ClientFields>()),
+        ("client", one::<Client>()),
+        ("client-credentials", one::<ClientCredentials>()),
+        ("new-grant", one::<NewGrant>()),
+        ("grant", one::<Grant>()),
+        ("token-response", one::<TokenResponse>()),
+        ("oauth-error", one::<OAuthErrorBody>()),
+        ("introspection", one::<Introspection>()),
+        ("server-metadata", one::<ServerMetadata>()),
+        ("receipt", one::<Receipt>()),
+        ("receipt-keys", one::<ReceiptKeys>()),
+        ("access-entry", one::<AccessEntry>()),
+        ("vendor-relationship", one::<VendorRelationship>()),
+        ("vendor-profile", one::<VendorProfile>()),
+        ("shared-interaction", one::<SharedInteraction>()),
     ]
 }

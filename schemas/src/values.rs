@@ -22,7 +22,11 @@ impl fmt::Display for InvalidValue {
 
 impl std::error::Error for InvalidValue {}
 
-fn string_schema(pattern: Option<&str>, description: &str, example: &str) -> RefOr<OaSchema> {
+pub(crate) fn string_schema(
+    pattern: Option<&str>,
+    description: &str,
+    example: &str,
+) -> RefOr<OaSchema> {
     ObjectBuilder::new()
         .schema_type(Type::String)
         .pattern(pattern)
@@ -35,12 +39,12 @@ fn string_schema(pattern: Option<&str>, description: &str, example: &str) -> Ref
 /// so the two generated schemas cannot disagree.
 macro_rules! string_value_schema {
     ($ty:ident, $pattern:expr, $description:expr, $example:expr) => {
-        impl JsonSchema for $ty {
-            fn schema_name() -> Cow<'static, str> {
+        impl ::schemars::JsonSchema for $ty {
+            fn schema_name() -> ::std::borrow::Cow<'static, str> {
                 stringify!($ty).into()
             }
-            fn json_schema(_: &mut SchemaGenerator) -> Schema {
-                let mut schema = json_schema!({
+            fn json_schema(_: &mut ::schemars::SchemaGenerator) -> ::schemars::Schema {
+                let mut schema = ::schemars::json_schema!({
                     "type": "string",
                     "description": $description,
                     "examples": [$example],
@@ -51,14 +55,15 @@ macro_rules! string_value_schema {
                 schema
             }
         }
-        impl utoipa::PartialSchema for $ty {
-            fn schema() -> RefOr<OaSchema> {
-                string_schema($pattern, $description, $example)
+        impl ::utoipa::PartialSchema for $ty {
+            fn schema() -> ::utoipa::openapi::RefOr<::utoipa::openapi::schema::Schema> {
+                $crate::values::string_schema($pattern, $description, $example)
             }
         }
-        impl utoipa::ToSchema for $ty {}
+        impl ::utoipa::ToSchema for $ty {}
     };
 }
+pub(crate) use string_value_schema;
 
 // ---------------------------------------------------------------------------------------------
 // Money

@@ -29,6 +29,10 @@ pub struct FileConfig {
     pub log_format: Option<LogFormat>,
     /// A `tracing` filter such as `info` or `carnet_server=debug`.
     pub log_level: Option<String>,
+    /// Lifetime of vendor access tokens, in seconds (default 3600).
+    pub access_token_ttl: Option<u32>,
+    /// Written into consent receipts (Kantara `jurisdiction`), e.g. "FR".
+    pub jurisdiction: Option<String>,
 }
 
 /// What flags and environment said (already merged by clap).
@@ -55,6 +59,8 @@ pub struct Config {
     pub identity_file: Option<PathBuf>,
     pub log_format: LogFormat,
     pub log_level: String,
+    pub access_token_ttl: u32,
+    pub jurisdiction: String,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +76,8 @@ pub enum ConfigError {
     },
     #[error("config file {path}: {message}")]
     Parse { path: String, message: String },
+    #[error("config key {key}: {message}")]
+    Range { key: &'static str, message: String },
     #[error(
         "public_url {0:?} is not an absolute http(s) URL (e.g. \"https://carnet.example.net\")"
     )]
@@ -94,6 +102,15 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 impl Config {
+    /// What handlers need of it.
+    pub fn settings(&self) -> crate::state::Settings {
+        crate::state::Settings {
+            public_url: self.public_url.clone(),
+            access_token_ttl: chrono::Duration::seconds(i64::from(self.access_token_ttl)),
+            jurisdiction: self.jurisdiction.clone(),
+        }
+    }
+
     /// Merges the layers. The file is `--config` if given, else `DATA_DIR/carnetd.toml` if
     /// that exists (a `data_dir` key is only honoured from an explicit `--config` file).
     pub fn resolve(o: Overrides) -> Result<Config, ConfigError> {
@@ -137,6 +154,15 @@ impl Config {
             identity_file: o.identity_file.or(file.identity_file),
             log_format: o.log_format.or(file.log_format).unwrap_or_default(),
             log_level: file.log_level.unwrap_or_else(|| "info".into()),
+            access_token_ttl: match file.access_token_ttl {
+                None => 3600,
+                Some(t) if (60..=86_400).contains(&t) => t,
+                Some(t) => return Err(ConfigError::Range {
+                    key: "access_token_ttl",
+                    message: format!("{t} seconds; use 60 to 86400"),
+                }),
+            },
+            jurisdiction: file.jurisdiction.unwrap_or_default(),
         })
     }
 }

@@ -22,6 +22,15 @@ pub enum ApiError {
     Invalid(Vec<FieldError>),
     #[error("missing or invalid owner token")]
     Unauthorized { detail: String },
+    /// Vendor API: no bearer token, or one that is not active (RFC 6750 `invalid_token`).
+    #[error("{detail}")]
+    BearerUnauthorized { invalid_token: bool, detail: String },
+    /// Vendor API: a valid token without the scope this endpoint needs.
+    #[error("insufficient scope")]
+    InsufficientScope { scope: carnet_schemas::Scope },
+    /// Vendor API: a token sent in the query string, where it would be logged and cached.
+    #[error("token in the query string")]
+    TokenInQuery,
     #[error("no {noun} {id}")]
     NotFound { noun: &'static str, id: String },
     #[error("no route {path}")]
@@ -76,7 +85,11 @@ impl ApiError {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized { .. } | ApiError::BearerUnauthorized { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
+            ApiError::InsufficientScope { .. } => StatusCode::FORBIDDEN,
+            ApiError::TokenInQuery => StatusCode::BAD_REQUEST,
             ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
@@ -108,6 +121,24 @@ impl ApiError {
                     "unauthorized",
                     detail.clone(),
                     Some("send the owner token as `Authorization: Bearer <token>`; the CLI reads it from owner.token in the data dir, CARNET_TOKEN, or `carnet login`".into()),
+                    vec![],
+                ),
+                ApiError::BearerUnauthorized { detail, .. } => (
+                    "unauthorized",
+                    detail.clone(),
+                    Some("get an access token from /oauth/token and send it as `Authorization: Bearer <token>`".into()),
+                    vec![],
+                ),
+                ApiError::InsufficientScope { scope } => (
+                    "insufficient scope",
+                    format!("this endpoint needs the scope {scope}, which this token does not have"),
+                    Some(format!("ask the owner for a grant with {scope}, then get a new token with that scope")),
+                    vec![],
+                ),
+                ApiError::TokenInQuery => (
+                    "bad request",
+                    "access tokens are not accepted in the query string".into(),
+                    Some("send the token as `Authorization: Bearer <token>`".into()),
                     vec![],
                 ),
                 ApiError::NotFound { noun, id } => (
@@ -182,11 +213,26 @@ impl IntoResponse for ApiError {
         let mut res = (status, body).into_response();
         let headers = res.headers_mut();
         headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
-        if status == StatusCode::UNAUTHORIZED {
-            headers.insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Bearer realm="carnet""#),
-            );
+        let challenge = match &self {
+            ApiError::Unauthorized { .. }
+            | ApiError::BearerUnauthorized {
+                invalid_token: false,
+                ..
+            } => Some(r#"Bearer realm="carnet""#.to_owned()),
+            ApiError::BearerUnauthorized {
+                invalid_token: true,
+                ..
+            } => Some(r#"Bearer realm="carnet", error="invalid_token", error_description="the access token is unknown, expired or revoked""#.to_owned()),
+            ApiError::InsufficientScope { scope } => Some(format!(
+                r#"Bearer realm="carnet", error="insufficient_scope", scope="{scope}""#
+            )),
+            ApiError::TokenInQuery => Some(
+                r#"Bearer realm="carnet", error="invalid_request", error_description="send the token in the Authorization header""#.to_owned(),
+            ),
+            _ => None,
+        };
+        if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
+            headers.insert(header::WWW_AUTHENTICATE, value);
         }
         res
     }

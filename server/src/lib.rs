@@ -3,18 +3,22 @@
 //! port-0 listener.
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod clock;
 pub mod config;
 pub mod credential;
 mod error;
 mod extract;
 pub mod fsutil;
+mod oauth;
 mod openapi;
 mod owner_api;
+mod page;
 pub mod routes;
 pub mod state;
 pub mod store;
 pub mod vault;
+mod vendor_api;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -23,6 +27,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
+pub use crate::state::Settings;
 use crate::state::AppState;
 use crate::store::Synchronous;
 use crate::vault::{Created, Found, KeyMode, VaultError, VaultPaths};
@@ -32,6 +37,7 @@ pub struct OpenOptions {
     pub paths: VaultPaths,
     pub synchronous: Synchronous,
     pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
 }
 
 /// Opens the vault at `opts.paths`, first creating an identity-mode vault if the directory has
@@ -49,7 +55,24 @@ pub async fn open_vault(opts: OpenOptions) -> Result<(AppState, Option<Created>)
     };
     let key = vault::unwrap_identity(&paths)?;
     let (store, keys) = vault::open_store(&paths, key, opts.synchronous, opts.clock.now()).await?;
-    let state = AppState::new(Arc::new(store), Arc::new(keys), opts.clock, paths);
+    let access = match access::load(&store, &keys, opts.clock.now()) {
+        Ok(a) => a,
+        Err(e) => {
+            store.close();
+            return Err(match e {
+                access::LoadError::Store(s) => VaultError::Store(s),
+                access::LoadError::Unreadable(u) => VaultError::Unreadable(u),
+            });
+        }
+    };
+    let state = AppState::new(
+        Arc::new(store),
+        Arc::new(keys),
+        opts.clock,
+        paths,
+        access,
+        opts.settings,
+    );
     Ok((state, created))
 }
 

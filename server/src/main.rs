@@ -159,6 +159,7 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
         paths: paths.clone(),
         synchronous: Synchronous::Full,
         clock,
+        settings: config.settings(),
     })
     .await?;
     if let Some(c) = &created {

@@ -23,6 +23,10 @@ use utoipa::{Modify, OpenApi as _};
         (name = "purchases", description = "What was bought"),
         (name = "incidents", description = "Complaints and how they were resolved"),
         (name = "profile", description = "What the owner may disclose"),
+        (name = "clients", description = "Vendors connected as OAuth clients"),
+        (name = "grants", description = "What each vendor may do, consent receipts, and the access log"),
+        (name = "oauth", description = "OAuth 2.0 authorization server (errors are RFC 6749 bodies)"),
+        (name = "vendor", description = "The vendor API, for vendor access tokens"),
         (name = "server", description = "Health and description of this server"),
     )
 )]
@@ -36,6 +40,14 @@ impl Modify for OwnerAuth {
         let mut bearer = Http::new(HttpAuthScheme::Bearer);
         bearer.description = Some("The owner token, from `owner.token` in the data dir".into());
         components.add_security_scheme("owner", SecurityScheme::Http(bearer));
+        let mut vendor = Http::new(HttpAuthScheme::Bearer);
+        vendor.description = Some("A vendor access token from /oauth/token".into());
+        components.add_security_scheme("vendor", SecurityScheme::Http(vendor));
+        let mut basic = Http::new(HttpAuthScheme::Basic);
+        basic.description = Some(
+            "OAuth client authentication (client_secret_basic); client_secret_post sends client_id and client_secret in the form instead".into(),
+        );
+        components.add_security_scheme("client_secret_basic", SecurityScheme::Http(basic));
     }
 }
 
@@ -60,6 +72,9 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
 pub fn finish(mut api: OpenApi) -> OpenApi {
     api.info.version = env!("CARGO_PKG_VERSION").into();
     for (path, item) in api.paths.paths.iter_mut() {
+        // OAuth endpoints document their own RFC 6749 errors.
+        let oauth = path.starts_with("/oauth/") || path.starts_with("/.well-known/");
+        let vendor = path.starts_with("/v1/vendor/");
         let has_id = path.contains('{');
         // Handlers are named by verb (`list`, `show`); qualify them by resource so every
         // operationId is unique for client generators.
@@ -86,13 +101,15 @@ pub fn finish(mut api: OpenApi) -> OpenApi {
             {
                 op.operation_id = Some(format!("{name}_{resource}"));
             }
-            add_errors(op, has_id);
+            if !oauth {
+                add_errors(op, has_id, vendor);
+            }
         }
     }
     api
 }
 
-fn add_errors(op: &mut Operation, has_id: bool) {
+fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
     let has_query = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -103,7 +120,10 @@ fn add_errors(op: &mut Operation, has_id: bool) {
     if has_body || has_query || has_id {
         add("400", "Malformed request: bad JSON, path or query value");
     }
-    if secured {
+    if vendor {
+        add("401", "Missing, unknown, expired or revoked access token (`WWW-Authenticate: Bearer error=\"invalid_token\"`)");
+        add("403", "The token lacks this endpoint's scope (`error=\"insufficient_scope\"`)");
+    } else if secured {
         add("401", "Missing or invalid owner token");
     }
     if has_id {

@@ -23,7 +23,7 @@ use utoipa_axum::routes;
 use crate::error::ApiError;
 use crate::extract::{BODY_LIMIT, Json};
 use crate::state::AppState;
-use crate::{openapi, owner_api};
+use crate::{oauth, openapi, owner_api, vendor_api};
 
 /// Server health.
 #[utoipa::path(get, path = "/healthz", tag = "server",
@@ -65,6 +65,8 @@ fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(healthz))
         .merge(owner_api::router())
+        .merge(oauth::router())
+        .merge(vendor_api::router())
 }
 
 #[derive(Clone)]

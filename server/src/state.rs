@@ -6,9 +6,30 @@ use carnet_schemas::{Id, IdKind, ids::ID_RANDOM_BYTES};
 use chrono::{DateTime, SubsecRound, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
 
+use crate::access::AccessCache;
 use crate::clock::Clock;
 use crate::store::Store;
 use crate::vault::{Keys, VaultPaths};
+
+/// Settings handlers need (from the configuration).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The OAuth issuer, exactly as configured; never taken from a request.
+    pub public_url: String,
+    pub access_token_ttl: chrono::Duration,
+    /// Written into consent receipts (Kantara `jurisdiction`).
+    pub jurisdiction: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:8787".into(),
+            access_token_ttl: chrono::Duration::hours(1),
+            jurisdiction: String::new(),
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -16,6 +37,8 @@ pub struct AppState {
     pub keys: Arc<Keys>,
     pub clock: Arc<dyn Clock>,
     pub paths: Arc<VaultPaths>,
+    pub access: Arc<AccessCache>,
+    pub settings: Arc<Settings>,
     rng: SystemRandom,
 }
 
@@ -25,14 +48,28 @@ impl AppState {
         keys: Arc<Keys>,
         clock: Arc<dyn Clock>,
         paths: VaultPaths,
+        access: AccessCache,
+        settings: Settings,
     ) -> Self {
         AppState {
             store,
             keys,
             clock,
             paths: Arc::new(paths),
+            access: Arc::new(access),
+            settings: Arc::new(settings),
             rng: SystemRandom::new(),
         }
+    }
+
+    /// A random id for rows that are not records of a kind (access-log entries).
+    pub fn new_random_id(&self) -> String {
+        let mut bytes = [0u8; ID_RANDOM_BYTES];
+        // The OS RNG does not fail on supported platforms.
+        self.rng.fill(&mut bytes).expect("operating system RNG");
+        data_encoding::BASE32HEX_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase()
     }
 
     /// The current time, to the millisecond (what the database keeps), so a response shows

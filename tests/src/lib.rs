@@ -13,7 +13,7 @@ use std::time::Duration;
 use carnet_server::clock::{Clock, ManualClock, SystemClock};
 use carnet_server::store::Synchronous;
 use carnet_server::vault::VaultPaths;
-use carnet_server::{OpenOptions, open_vault, serve};
+use carnet_server::{OpenOptions, Settings, open_vault, serve};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -195,10 +195,18 @@ impl TestServer {
                 .build()
                 .expect("runtime");
             rt.block_on(async move {
+                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                    .await
+                    .expect("bind");
+                let addr = listener.local_addr().expect("addr");
                 let opened = open_vault(OpenOptions {
                     paths,
                     synchronous,
                     clock,
+                    settings: Settings {
+                        public_url: format!("http://{addr}"),
+                        ..Settings::default()
+                    },
                 })
                 .await;
                 let (state, _) = match opened {
@@ -208,10 +216,6 @@ impl TestServer {
                         return;
                     }
                 };
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                    .await
-                    .expect("bind");
-                let addr = listener.local_addr().expect("addr");
                 let _ = ready_tx.send(Ok(addr));
                 serve(listener, state, async {
                     let _ = stop_rx.await;

@@ -9,7 +9,7 @@ use carnet_schemas::{
     VendorFilter,
 };
 
-use super::{Opened, open, page};
+use super::{Opened, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
@@ -45,7 +45,7 @@ pub async fn list(
                 let key = (-o.fields.opened_at.timestamp_millis(), o.id.to_string());
                 items.push((key, to_wire(o)));
             }
-            page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::page::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

@@ -12,7 +12,7 @@ use carnet_schemas::{
 };
 use rusqlite::Connection;
 
-use super::{Opened, open, page};
+use super::{Opened, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
@@ -105,7 +105,7 @@ pub async fn list(
                 let key = (-at.map_or(0, |a| a.timestamp_millis()), o.id.to_string());
                 items.push((key, to_wire(o)));
             }
-            page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::page::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

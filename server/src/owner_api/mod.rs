@@ -2,13 +2,16 @@
 //! token (`Owner`), seals what it stores and opens what it returns; nothing here ever
 //! writes user content to a clear column or a log.
 
+mod access_log;
+mod clients;
 mod followups;
+mod grants;
 mod incidents;
 mod interactions;
-mod loyalty;
-mod page;
-mod profile;
+pub(crate) mod loyalty;
+pub(crate) mod profile;
 mod purchases;
+pub(crate) mod receipts;
 mod vendors;
 
 use axum::http::StatusCode;
@@ -99,4 +102,16 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))
         .routes(routes!(profile::show, profile::replace))
+        .routes(routes!(
+            clients::connect,
+            clients::show,
+            clients::disconnect
+        ))
+        .routes(routes!(clients::rotate_secret))
+        .routes(routes!(clients::list))
+        .routes(routes!(grants::create, grants::list))
+        .routes(routes!(grants::show))
+        .routes(routes!(grants::revoke))
+        .routes(routes!(receipts::list))
+        .routes(routes!(access_log::list))
 }

@@ -8,7 +8,7 @@ use crate::extract::{Json, Owner};
 use crate::state::AppState;
 use crate::store::records::{self, Row};
 
-const PROFILE_ID: &str = "profile";
+pub(crate) const PROFILE_ID: &str = "profile";
 
 /// The profile (empty until set).
 #[utoipa::path(get, path = "/v1/profile", tag = "profile",

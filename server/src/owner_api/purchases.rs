@@ -8,7 +8,7 @@ use carnet_schemas::ids::PurchaseKind;
 use carnet_schemas::{Page, Purchase, PurchaseFields, PurchaseId, VendorFilter};
 use chrono::Datelike;
 
-use super::{Opened, open, page};
+use super::{Opened, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
@@ -57,7 +57,7 @@ pub async fn list(
                 let key = (-day, -o.row.created_at.timestamp_millis(), o.id.to_string());
                 items.push((key, to_wire(o)));
             }
-            page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::page::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

@@ -10,7 +10,7 @@ use carnet_schemas::{
 };
 use rusqlite::Connection;
 
-use super::{Opened, loyalty, open, page};
+use super::{Opened, loyalty, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
@@ -90,7 +90,7 @@ pub async fn list(
                     )
                 })
                 .collect();
-            page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::page::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))
@@ -197,7 +197,8 @@ pub async fn replace(
     }))
 }
 
-/// Remove a vendor and its whole ledger (interactions, purchases, incidents).
+/// Remove a vendor and its whole ledger (interactions, purchases, incidents), its client,
+/// grants and tokens (which stop working at once). Its receipts and access-log entries stay.
 #[utoipa::path(delete, path = "/v1/vendors/{id}", tag = "vendors",
     params(("id" = VendorId, Path, description = "Vendor id")),
     security(("owner" = [])),
@@ -207,5 +208,8 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<VendorId>,
 ) -> ApiResult<StatusCode> {
-    super::delete(&s, Table::Vendors, id).await
+    let status = super::delete(&s, Table::Vendors, id.clone()).await?;
+    // The database dropped its client, grants and tokens with it; so does the in-memory view.
+    s.access.remove_vendor(&id);
+    Ok(status)
 }

@@ -7,7 +7,10 @@ use super::{Result, StoreError};
 
 /// Migration files in order; the schema version is the number applied. Never edit one that
 /// has shipped: add the next file.
-const MIGRATIONS: &[&str] = &[include_str!("../../migrations/0001_vault.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/0001_vault.sql"),
+    include_str!("../../migrations/0002_vendor_access.sql"),
+];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 

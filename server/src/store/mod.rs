@@ -2,6 +2,7 @@
 //! concurrent writes into one transaction (group commit), and a few reader connections.
 //! It never sees a key or plaintext: record content arrives and leaves as `Sealed<T>`.
 
+pub mod access;
 mod migrate;
 pub mod records;
 mod writer;

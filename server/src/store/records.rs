@@ -151,6 +151,21 @@ pub fn list<T: Sealable>(conn: &Connection, vendor_id: Option<&str>) -> Result<V
     Ok(rows)
 }
 
+/// The interactions shared with `vendor_id`, changed at or after `since`.
+pub fn list_shared<T: Sealable>(
+    conn: &Connection,
+    vendor_id: &str,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<Row<T>>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT id, vendor_id, created_at, updated_at, blob FROM interactions
+             WHERE vendor_id = ?1 AND shared = 1 AND updated_at >= ?2",
+        )?
+        .query_map(params![vendor_id, since.map_or(i64::MIN, millis)], map_row)?
+        .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
 /// Sets the clear `shared` flag of an interaction (what a vendor may later read).
 pub fn set_shared(conn: &Connection, id: &str, shared: bool) -> Result<()> {
     conn.prepare_cached("UPDATE interactions SET shared = ?2 WHERE id = ?1")?

@@ -85,6 +85,8 @@ pub enum VaultError {
     },
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("{0}; restore carnet.db from a backup")]
+    Unreadable(#[from] Unreadable),
     #[error("cannot generate a key: the operating system's random generator failed")]
     Random,
 }

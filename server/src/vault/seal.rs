@@ -27,6 +27,11 @@ pub enum Table {
     Purchases,
     Incidents,
     Profile,
+    Clients,
+    Grants,
+    Tokens,
+    Receipts,
+    AccessLog,
 }
 
 impl Table {
@@ -38,6 +43,11 @@ impl Table {
             Table::Purchases => "purchases",
             Table::Incidents => "incidents",
             Table::Profile => "profile",
+            Table::Clients => "clients",
+            Table::Grants => "grants",
+            Table::Tokens => "tokens",
+            Table::Receipts => "receipts",
+            Table::AccessLog => "access_log",
         }
     }
 }

@@ -1,0 +1,600 @@
+//! Vendor access: OAuth clients, the owner's grants, tokens, consent receipts, the access log,
+//! and what a vendor sees through the vendor API.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::ids::{ClientId, GrantId, InteractionId, ReceiptId, VendorId};
+use crate::ledger::{Channel, Loyalty};
+use crate::values::{Category, InvalidValue, Line, Locale, Sentiment, Text, WebUrl};
+
+// ---------------------------------------------------------------------------------------------
+// Scopes
+
+/// What a grant lets a vendor do.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, ToSchema,
+)]
+pub enum Scope {
+    /// Pull active intents in the granted categories.
+    #[serde(rename = "intents:read")]
+    IntentsRead,
+    /// Answer intents with offers.
+    #[serde(rename = "offers:write")]
+    OffersWrite,
+    /// Read the loyalty facts of its own relationship.
+    #[serde(rename = "relationship:read")]
+    RelationshipRead,
+    /// Read the interactions the owner shared with it.
+    #[serde(rename = "interactions:read")]
+    InteractionsRead,
+    /// Read the profile the owner discloses.
+    #[serde(rename = "profile:read")]
+    ProfileRead,
+}
+
+impl Scope {
+    pub const ALL: [Scope; 5] = [
+        Scope::IntentsRead,
+        Scope::OffersWrite,
+        Scope::RelationshipRead,
+        Scope::InteractionsRead,
+        Scope::ProfileRead,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::IntentsRead => "intents:read",
+            Scope::OffersWrite => "offers:write",
+            Scope::RelationshipRead => "relationship:read",
+            Scope::InteractionsRead => "interactions:read",
+            Scope::ProfileRead => "profile:read",
+        }
+    }
+
+    /// What the scope allows, in plain words (consent page, receipts).
+    pub fn describe(self) -> &'static str {
+        match self {
+            Scope::IntentsRead => "see what you want to buy, while you are buying, in the categories you allow",
+            Scope::OffersWrite => "send you offers for those intents",
+            Scope::RelationshipRead => "see your loyalty facts with them (purchases, spend, contact)",
+            Scope::InteractionsRead => "read the exchanges you chose to share with them",
+            Scope::ProfileRead => "see the profile details you disclose (name, locale, city)",
+        }
+    }
+
+    fn bit(self) -> u8 {
+        match self {
+            Scope::IntentsRead => 1,
+            Scope::OffersWrite => 2,
+            Scope::RelationshipRead => 4,
+            Scope::InteractionsRead => 8,
+            Scope::ProfileRead => 16,
+        }
+    }
+}
+
+impl FromStr for Scope {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Scope::ALL
+            .into_iter()
+            .find(|c| c.as_str() == s)
+            .ok_or_else(|| {
+                InvalidValue(format!(
+                    "scope {s:?} is not one of intents:read, offers:write, relationship:read, interactions:read, profile:read"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for Scope {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A set of scopes, kept as bits (it is stored in clear beside a token: a state, not content).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ScopeSet(u8);
+
+impl ScopeSet {
+    pub fn from_bits(bits: u8) -> Self {
+        ScopeSet(bits & 31)
+    }
+    pub fn bits(self) -> u8 {
+        self.0
+    }
+    pub fn contains(self, s: Scope) -> bool {
+        self.0 & s.bit() != 0
+    }
+    pub fn is_subset(self, of: ScopeSet) -> bool {
+        self.0 & !of.0 == 0
+    }
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+    pub fn iter(self) -> impl Iterator<Item = Scope> {
+        Scope::ALL.into_iter().filter(move |s| self.contains(*s))
+    }
+    /// Space-separated, as OAuth writes scopes.
+    pub fn to_oauth(self) -> String {
+        self.iter().map(Scope::as_str).collect::<Vec<_>>().join(" ")
+    }
+    /// Parses an OAuth `scope` parameter (space-separated).
+    pub fn parse_oauth(s: &str) -> Result<ScopeSet, InvalidValue> {
+        s.split(' ')
+            .filter(|w| !w.is_empty())
+            .map(Scope::from_str)
+            .collect()
+    }
+}
+
+impl FromIterator<Scope> for ScopeSet {
+    fn from_iter<I: IntoIterator<Item = Scope>>(iter: I) -> Self {
+        ScopeSet(iter.into_iter().fold(0, |b, s| b | s.bit()))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clients
+
+/// A redirect URI: absolute, no fragment, no credentials; https, or http to a loopback host.
+/// Compared exactly (byte for byte) when used.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct RedirectUri(String);
+
+impl RedirectUri {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Whether `host` is a loopback name or address.
+pub fn is_loopback_host(host: &url::Host<&str>) -> bool {
+    match host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(a) => a.is_loopback(),
+        url::Host::Ipv6(a) => a.is_loopback(),
+    }
+}
+
+impl TryFrom<String> for RedirectUri {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        let u = url::Url::parse(&s).map_err(|e| {
+            InvalidValue(format!(
+                "redirect URI {s:?} is not an absolute URL ({e}); write it in full, e.g. \"https://vendor.example/callback\""
+            ))
+        })?;
+        if u.fragment().is_some() {
+            return Err(InvalidValue(format!("redirect URI {s:?} has a #fragment; remove it")));
+        }
+        if !u.username().is_empty() || u.password().is_some() {
+            return Err(InvalidValue(format!("redirect URI {s:?} carries credentials; remove them")));
+        }
+        let loopback = u.host().as_ref().is_some_and(is_loopback_host);
+        match u.scheme() {
+            "https" if u.host().is_some() => {}
+            "http" if loopback => {}
+            _ => {
+                return Err(InvalidValue(format!(
+                    "redirect URI {s:?} must be https (http is only allowed to 127.0.0.1, [::1] or localhost)"
+                )));
+            }
+        }
+        if s.len() > 2048 {
+            return Err(InvalidValue("redirect URI longer than 2048 characters".into()));
+        }
+        Ok(RedirectUri(s))
+    }
+}
+
+impl FromStr for RedirectUri {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<RedirectUri> for String {
+    fn from(u: RedirectUri) -> String {
+        u.0
+    }
+}
+
+impl fmt::Display for RedirectUri {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+crate::values::string_value_schema!(
+    RedirectUri,
+    None::<&str>,
+    "Absolute redirect URI: https, or http to a loopback host; no fragment, no credentials; matched exactly.",
+    "https://vendor.example/oauth/callback"
+);
+
+/// Body of `POST /v1/vendors/{id}/client`: connect a vendor as an OAuth client.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientFields {
+    /// Where the consent flow may send the owner back (at least one).
+    pub redirect_uris: Vec<RedirectUri>,
+    /// Where Carnet pushes signed webhooks; the owner may choose any address, the home
+    /// network included.
+    #[serde(default)]
+    pub webhook_url: Option<WebUrl>,
+}
+
+/// A vendor's OAuth client, as the owner sees it (no secrets).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Client {
+    pub client_id: ClientId,
+    pub vendor_id: VendorId,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub webhook_url: Option<WebUrl>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Credentials shown once: at connection, or after a rotation (only the rotated secret is set).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ClientCredentials {
+    pub client_id: ClientId,
+    pub vendor_id: VendorId,
+    /// Send with `client_secret_basic` or `client_secret_post`.
+    pub client_secret: Option<String>,
+    /// Standard Webhooks secret (`whsec_…`) to verify pushes.
+    pub webhook_secret: Option<String>,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub webhook_url: Option<WebUrl>,
+}
+
+/// Body of `POST /v1/vendors/{id}/client/rotate-secret`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateSecret {
+    /// Rotate the webhook secret instead of the client secret.
+    #[serde(default)]
+    pub webhook: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Grants
+
+/// Default and longest grant durations, in days.
+pub const DEFAULT_GRANT_DAYS: u32 = 30;
+pub const MAX_GRANT_DAYS: u32 = 365;
+
+/// Body of `POST /v1/grants`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewGrant {
+    pub vendor_id: VendorId,
+    /// At least one scope.
+    pub scopes: Vec<Scope>,
+    /// The categories the vendor may see (each covers the ones below it). Give these, or
+    /// `all_categories: true`.
+    #[serde(default)]
+    pub categories: Vec<Category>,
+    #[serde(default)]
+    pub all_categories: bool,
+    /// How long the grant lives, 1 to 365 days (default 30).
+    #[serde(default)]
+    pub days: Option<u32>,
+    /// Why the owner grants it, in their words (goes into the receipt).
+    #[serde(default)]
+    pub purpose: Option<Text>,
+}
+
+/// What the vault keeps about a grant.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct GrantFields {
+    pub vendor_id: VendorId,
+    pub scopes: Vec<Scope>,
+    pub categories: Vec<Category>,
+    pub all_categories: bool,
+    pub purpose: Option<Text>,
+    /// How consent was given (`owner-cli`, `consent-page`).
+    pub collection_method: String,
+    pub receipt_id: ReceiptId,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum GrantState {
+    Live,
+    Expired,
+    Revoked,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Grant {
+    pub id: GrantId,
+    pub state: GrantState,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub fields: GrantFields,
+}
+
+/// Filter of `GET /v1/grants` and `GET /v1/receipts`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VendorOnly {
+    /// Only this vendor's.
+    #[param(value_type = Option<String>)]
+    pub vendor: Option<VendorId>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// OAuth wire formats
+
+/// A successful token response (RFC 6749 §5.1).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct TokenResponse {
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// The scopes granted, space-separated.
+    pub scope: String,
+    /// The categories the token covers (absent: every category, `all_categories` grant).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<Category>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+}
+
+/// An error from an OAuth endpoint (RFC 6749 §5.2, RFC 7009, RFC 7662).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct OAuthErrorBody {
+    pub error: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_description: Option<String>,
+}
+
+/// `POST /oauth/introspect` answer (RFC 7662). Inactive tokens are exactly
+/// `{"active": false}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Introspection {
+    pub active: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<ClientId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    /// The consumer's pairwise pseudonym for this vendor.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Vec<Category>>,
+}
+
+/// RFC 8414 authorization server metadata: only what this server implements.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ServerMetadata {
+    pub issuer: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authorization_endpoint: Option<String>,
+    pub token_endpoint: String,
+    pub revocation_endpoint: String,
+    pub introspection_endpoint: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registration_endpoint: Option<String>,
+    pub scopes_supported: Vec<Scope>,
+    pub response_types_supported: Vec<String>,
+    pub grant_types_supported: Vec<String>,
+    pub token_endpoint_auth_methods_supported: Vec<String>,
+    pub revocation_endpoint_auth_methods_supported: Vec<String>,
+    pub introspection_endpoint_auth_methods_supported: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code_challenge_methods_supported: Option<Vec<String>>,
+    /// Where the public keys that verify consent receipts are (a JWK set).
+    pub carnet_receipt_keys_uri: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consent receipts
+
+/// A consent receipt: the Kantara Consent Receipt v1.1 fields, signed by the vendor's receipt
+/// key as a compact JWS (EdDSA), verifiable offline with the published key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Receipt {
+    pub id: ReceiptId,
+    pub vendor_id: VendorId,
+    pub grant_id: GrantId,
+    pub created_at: DateTime<Utc>,
+    /// The signed receipt: `base64url(header).base64url(payload).base64url(signature)`.
+    pub jws: String,
+    /// The payload of `jws`, decoded.
+    pub receipt: ConsentReceipt,
+}
+
+/// Kantara Initiative Consent Receipt Specification v1.1 fields (camelCase as in the spec).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ConsentReceipt {
+    /// `KI-CR-v1.1.0`.
+    pub version: String,
+    pub jurisdiction: String,
+    /// Seconds since the Unix epoch.
+    pub consent_timestamp: i64,
+    pub collection_method: String,
+    #[serde(rename = "consentReceiptID")]
+    pub consent_receipt_id: String,
+    pub language: String,
+    /// The consumer's pairwise pseudonym for this vendor.
+    pub pii_principal_id: String,
+    pub pii_controllers: Vec<PiiController>,
+    pub policy_url: String,
+    pub services: Vec<ReceiptService>,
+    pub sensitive: bool,
+    pub spi_cat: Vec<String>,
+    /// Carnet's own terms of the grant.
+    pub carnet: ReceiptGrant,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PiiController {
+    pub pii_controller: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    pub on_behalf: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptService {
+    pub service: String,
+    pub purposes: Vec<ReceiptPurpose>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ReceiptPurpose {
+    pub purpose: String,
+    pub purpose_category: Vec<String>,
+    pub consent_type: String,
+    pub pii_category: Vec<String>,
+    pub primary_purpose: bool,
+    pub termination: String,
+    pub third_party_disclosure: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ReceiptGrant {
+    pub grant_id: GrantId,
+    pub scopes: Vec<Scope>,
+    pub categories: Vec<Category>,
+    pub all_categories: bool,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// `GET /.well-known/carnet-receipt-keys`: a JWK set of Ed25519 public keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ReceiptKeys {
+    pub keys: Vec<Jwk>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Jwk {
+    /// `OKP`.
+    pub kty: String,
+    /// `Ed25519`.
+    pub crv: String,
+    /// The public key, base64url.
+    pub x: String,
+    pub kid: String,
+    #[serde(rename = "use")]
+    pub key_use: String,
+    pub alg: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Access log
+
+/// One vendor access: a token issued or a vendor API request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct AccessEntry {
+    /// Position in the log, from 1.
+    pub seq: i64,
+    pub at: DateTime<Utc>,
+    pub vendor_id: VendorId,
+    pub client_id: ClientId,
+    pub grant_id: Option<GrantId>,
+    /// `METHOD /path`, e.g. `GET /v1/vendor/interactions`.
+    pub endpoint: String,
+    /// The scope used (or granted, for a token).
+    pub scope: String,
+    /// Ids of the records returned.
+    pub ids: Vec<String>,
+}
+
+/// Filter of `GET /v1/access-log`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AccessQuery {
+    #[param(value_type = Option<String>)]
+    pub vendor: Option<VendorId>,
+    /// Only entries at or after this time (RFC 3339).
+    pub since: Option<DateTime<FixedOffset>>,
+    /// Page size, 1 to 1000 (default 200).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// What a vendor sees
+
+/// `GET /v1/vendor/relationship`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct VendorRelationship {
+    /// The consumer's pairwise pseudonym for this vendor.
+    pub customer_ref: String,
+    pub loyalty: Loyalty,
+}
+
+/// `GET /v1/vendor/profile`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct VendorProfile {
+    pub customer_ref: String,
+    pub display_name: Option<Line>,
+    pub locale: Option<Locale>,
+    pub city: Option<Line>,
+    pub postal_code: Option<Line>,
+}
+
+/// An interaction the owner shared with this vendor (`GET /v1/vendor/interactions`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct SharedInteraction {
+    pub id: InteractionId,
+    pub customer_ref: String,
+    pub updated_at: DateTime<Utc>,
+    pub at: Option<DateTime<FixedOffset>>,
+    pub channel: Channel,
+    pub summary: Text,
+    pub with: Option<Line>,
+    pub expected: Option<Text>,
+    pub i_said: Option<Text>,
+    pub they_said: Option<Text>,
+    pub outcome: Option<Text>,
+    pub sentiment: Option<Sentiment>,
+    pub next_step: Option<Text>,
+    pub next_due: Option<NaiveDate>,
+    pub next_done: bool,
+}
+
+/// Paging and incremental pulls of the vendor API.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VendorListQuery {
+    /// Only records changed at or after this time (RFC 3339), for incremental pulls.
+    pub updated_since: Option<DateTime<FixedOffset>>,
+    /// Page size, 1 to 1000 (default 200).
+    pub limit: Option<u32>,
+    /// `next_cursor` of the previous page (opaque, bound to this vendor and listing).
+    pub cursor: Option<String>,
+}

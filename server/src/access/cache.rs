@@ -1,0 +1,197 @@
+//! Who may do what, in memory: clients (id → vendor and secret hash), live grants, and live
+//! tokens (hash → what they allow). Loaded from the database at start; every change is
+//! applied here right after its transaction commits, so a revoked grant or removed vendor
+//! stops working before the owner's request returns. Request checks never touch the database.
+
+use std::collections::HashMap;
+use std::sync::RwLock;
+
+use carnet_schemas::{Category, ClientId, GrantId, ScopeSet, VendorId};
+use chrono::{DateTime, Utc};
+
+/// A client as the token endpoint needs it.
+#[derive(Debug, Clone)]
+pub struct ClientEntry {
+    pub vendor_id: VendorId,
+    pub secret_hash: [u8; 32],
+}
+
+/// A grant as access checks need it.
+#[derive(Debug, Clone)]
+pub struct GrantEntry {
+    pub vendor_id: VendorId,
+    pub scopes: ScopeSet,
+    /// `None`: every category.
+    pub categories: Option<Vec<Category>>,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+impl GrantEntry {
+    pub fn is_live(&self, now: DateTime<Utc>) -> bool {
+        !self.revoked && now < self.expires_at
+    }
+}
+
+/// A token as access checks need it.
+#[derive(Debug, Clone)]
+pub struct TokenEntry {
+    pub client_id: ClientId,
+    pub grant_id: GrantId,
+    pub scopes: ScopeSet,
+    /// `None`: every category the grant allows.
+    pub categories: Option<Vec<Category>>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub refresh: bool,
+}
+
+/// What a valid access token allows, right now.
+#[derive(Debug, Clone)]
+pub struct Access {
+    pub client_id: ClientId,
+    pub vendor_id: VendorId,
+    pub grant_id: GrantId,
+    pub scopes: ScopeSet,
+    /// `None`: every category.
+    pub categories: Option<Vec<Category>>,
+    pub issued_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Access {
+    /// Whether `category` is inside what this token may see.
+    pub fn covers(&self, category: &Category) -> bool {
+        self.categories
+            .as_ref()
+            .is_none_or(|cats| cats.iter().any(|c| c.covers(category)))
+    }
+}
+
+#[derive(Default)]
+struct Inner {
+    clients: HashMap<ClientId, ClientEntry>,
+    grants: HashMap<GrantId, GrantEntry>,
+    tokens: HashMap<[u8; 32], TokenEntry>,
+}
+
+#[derive(Default)]
+pub struct AccessCache {
+    inner: RwLock<Inner>,
+}
+
+impl AccessCache {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, Inner> {
+        self.inner.read().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, Inner> {
+        self.inner.write().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub fn client(&self, id: &ClientId) -> Option<ClientEntry> {
+        self.read().clients.get(id).cloned()
+    }
+
+    pub fn client_of_vendor(&self, vendor: &VendorId) -> Option<ClientId> {
+        self.read()
+            .clients
+            .iter()
+            .find(|(_, c)| c.vendor_id == *vendor)
+            .map(|(id, _)| id.clone())
+    }
+
+    pub fn put_client(&self, id: ClientId, entry: ClientEntry) {
+        self.write().clients.insert(id, entry);
+    }
+
+    /// Replaces a client's secret; its tokens die with the old secret.
+    pub fn rotate_client_secret(&self, id: &ClientId, secret_hash: [u8; 32]) {
+        let mut inner = self.write();
+        if let Some(c) = inner.clients.get_mut(id) {
+            c.secret_hash = secret_hash;
+        }
+        inner.tokens.retain(|_, t| t.client_id != *id);
+    }
+
+    pub fn remove_client(&self, id: &ClientId) {
+        let mut inner = self.write();
+        inner.clients.remove(id);
+        inner.tokens.retain(|_, t| t.client_id != *id);
+    }
+
+    /// The live grant of a vendor (a vendor has at most one).
+    pub fn live_grant(&self, vendor: &VendorId, now: DateTime<Utc>) -> Option<(GrantId, GrantEntry)> {
+        self.read()
+            .grants
+            .iter()
+            .filter(|(_, g)| g.vendor_id == *vendor && g.is_live(now))
+            .max_by_key(|(_, g)| g.created_at)
+            .map(|(id, g)| (id.clone(), g.clone()))
+    }
+
+    pub fn put_grant(&self, id: GrantId, entry: GrantEntry) {
+        self.write().grants.insert(id, entry);
+    }
+
+    /// Marks a grant revoked and drops every token issued under it.
+    pub fn revoke_grant(&self, id: &GrantId) {
+        let mut inner = self.write();
+        if let Some(g) = inner.grants.get_mut(id) {
+            g.revoked = true;
+        }
+        inner.tokens.retain(|_, t| t.grant_id != *id);
+    }
+
+    /// Forgets everything of a removed vendor.
+    pub fn remove_vendor(&self, vendor: &VendorId) {
+        let mut inner = self.write();
+        let clients: Vec<ClientId> = inner
+            .clients
+            .iter()
+            .filter(|(_, c)| c.vendor_id == *vendor)
+            .map(|(id, _)| id.clone())
+            .collect();
+        inner.clients.retain(|_, c| c.vendor_id != *vendor);
+        inner.grants.retain(|_, g| g.vendor_id != *vendor);
+        inner.tokens.retain(|_, t| !clients.contains(&t.client_id));
+    }
+
+    pub fn put_token(&self, hash: [u8; 32], entry: TokenEntry) {
+        self.write().tokens.insert(hash, entry);
+    }
+
+    pub fn token(&self, hash: &[u8; 32]) -> Option<TokenEntry> {
+        self.read().tokens.get(hash).cloned()
+    }
+
+    pub fn remove_token(&self, hash: &[u8; 32]) {
+        self.write().tokens.remove(hash);
+    }
+
+    /// What the access token with this hash allows at `now`, if anything: the token must be
+    /// unexpired, and its grant live and its client still there.
+    pub fn check(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Access> {
+        let inner = self.read();
+        let t = inner.tokens.get(hash).filter(|t| !t.refresh && now < t.expires_at)?;
+        let g = inner.grants.get(&t.grant_id).filter(|g| g.is_live(now))?;
+        let c = inner.clients.get(&t.client_id)?;
+        (c.vendor_id == g.vendor_id).then(|| Access {
+            client_id: t.client_id.clone(),
+            vendor_id: g.vendor_id.clone(),
+            grant_id: t.grant_id.clone(),
+            scopes: t.scopes,
+            categories: t.categories.clone(),
+            issued_at: t.issued_at,
+            expires_at: t.expires_at,
+        })
+    }
+
+    /// Drops tokens and grants that can no longer be used (expired), to bound memory.
+    pub fn prune(&self, now: DateTime<Utc>) {
+        let mut inner = self.write();
+        inner.tokens.retain(|_, t| now < t.expires_at);
+        inner.grants.retain(|_, g| g.is_live(now));
+    }
+}

@@ -1,0 +1,112 @@
+//! Errors of the OAuth endpoints, as RFC 6749 §5.2 bodies (`{"error", "error_description"}`),
+//! never cached. Each variant maps to exactly one status.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_schemas::OAuthErrorBody;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OAuthError {
+    #[error("invalid_request: {0}")]
+    InvalidRequest(String),
+    /// Unknown client or wrong secret: one answer for both, so neither can be told apart.
+    #[error("invalid_client")]
+    InvalidClient,
+    #[error("unauthorized_client: {0}")]
+    UnauthorizedClient(String),
+    #[error("unsupported_grant_type: {0}")]
+    UnsupportedGrantType(String),
+    #[error("invalid_scope: {0}")]
+    InvalidScope(String),
+    #[error("server_error: {0}")]
+    Server(String),
+}
+
+impl OAuthError {
+    fn parts(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            OAuthError::InvalidRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d.clone()),
+            OAuthError::InvalidClient => (
+                StatusCode::UNAUTHORIZED,
+                "invalid_client",
+                "client authentication failed: unknown client or wrong secret".into(),
+            ),
+            OAuthError::UnauthorizedClient(d) => {
+                (StatusCode::BAD_REQUEST, "unauthorized_client", d.clone())
+            }
+            OAuthError::UnsupportedGrantType(d) => {
+                (StatusCode::BAD_REQUEST, "unsupported_grant_type", d.clone())
+            }
+            OAuthError::InvalidScope(d) => (StatusCode::BAD_REQUEST, "invalid_scope", d.clone()),
+            OAuthError::Server(_) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "server_error",
+                "the server could not complete the request; its log says why".into(),
+            ),
+        }
+    }
+}
+
+/// Headers every token-endpoint answer carries (RFC 6749 §5.1).
+pub fn no_store(res: &mut Response) {
+    let h = res.headers_mut();
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    h.insert(header::PRAGMA, HeaderValue::from_static("no-cache"));
+}
+
+impl IntoResponse for OAuthError {
+    fn into_response(self) -> Response {
+        if let OAuthError::Server(detail) = &self {
+            tracing::error!(error = %detail, "OAuth request failed");
+        }
+        let (status, error, description) = self.parts();
+        let body = OAuthErrorBody {
+            error: error.into(),
+            error_description: Some(description),
+        };
+        let mut res = (status, axum::Json(body)).into_response();
+        no_store(&mut res);
+        if status == StatusCode::UNAUTHORIZED {
+            res.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="carnet""#),
+            );
+        }
+        res
+    }
+}
+
+impl From<crate::store::StoreError> for OAuthError {
+    fn from(e: crate::store::StoreError) -> Self {
+        OAuthError::Server(e.to_string())
+    }
+}
+
+impl From<crate::vault::Unreadable> for OAuthError {
+    fn from(e: crate::vault::Unreadable) -> Self {
+        OAuthError::Server(e.to_string())
+    }
+}
+
+/// A form body; anything malformed is `invalid_request`.
+pub struct Form<T>(pub T);
+
+impl<T, S> axum::extract::FromRequest<S> for Form<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = OAuthError;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, OAuthError> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|axum::Form(v)| Form(v))
+            .map_err(|r| {
+                OAuthError::InvalidRequest(format!(
+                    "{} (send the parameters as application/x-www-form-urlencoded, each once)",
+                    r.body_text()
+                ))
+            })
+    }
+}

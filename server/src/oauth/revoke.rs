@@ -1,0 +1,53 @@
+//! `POST /oauth/revoke` (RFC 7009): a client revokes one of its own tokens. The answer is 200
+//! for any token, known or not, and a token of another client is left alone.
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::client_auth;
+use super::error::{Form, OAuthError};
+use crate::credential;
+use crate::state::AppState;
+use crate::store::access as rows;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RevokeRequest {
+    pub token: Option<String>,
+    /// `access_token` or `refresh_token`: accepted, not needed (tokens are found by hash).
+    #[allow(dead_code)]
+    pub token_type_hint: Option<String>,
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+}
+
+/// Revoke a token.
+#[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
+    request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or was not a token of this client"),
+        (status = 400, description = "RFC 6749 error", body = carnet_schemas::OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = carnet_schemas::OAuthErrorBody)),
+    security((), ("client_secret_basic" = [])))]
+pub async fn revoke(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(req): Form<RevokeRequest>,
+) -> Result<StatusCode, OAuthError> {
+    let presented =
+        client_auth::presented(&headers, req.client_id.as_deref(), req.client_secret.as_deref())?;
+    let (client_id, _) = client_auth::authenticate(&s, &presented)?;
+    let token = req
+        .token
+        .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
+    let hash = credential::hash(&token);
+    if s.access.token(&hash).is_some_and(|t| t.client_id == client_id) {
+        let now = s.now();
+        s.store
+            .write(move |c| rows::revoke_token(c, &hash, now))
+            .await?;
+        s.access.remove_token(&hash);
+    }
+    Ok(StatusCode::OK)
+}

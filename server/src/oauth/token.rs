@@ -1,0 +1,183 @@
+//! `POST /oauth/token`. This server issues opaque bearer tokens, stored only as hashes and
+//! bound to the client, the grant, and the scopes and categories asked for (never more than
+//! the grant allows). Grant types: `client_credentials` (what the owner pre-granted).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use carnet_schemas::{Category, ClientId, ScopeSet, TokenResponse};
+use serde::Deserialize;
+use utoipa::ToSchema;
+
+use super::client_auth;
+use super::error::{Form, OAuthError, no_store};
+use crate::access::log::{AccessEvent, AccessRecord, record};
+use crate::access::{GrantEntry, TokenCategories, TokenEntry, token_row_id};
+use crate::credential::Credential;
+use crate::state::AppState;
+use crate::store::access::{self as rows, TokenRow};
+
+/// Token request parameters (unknown ones are ignored, as RFC 6749 §3.2 requires).
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct TokenRequest {
+    /// `client_credentials`.
+    pub grant_type: Option<String>,
+    /// Space-separated scopes, a subset of the grant's (default: all of them).
+    pub scope: Option<String>,
+    /// Space-separated categories, each inside the grant's (default: all of them).
+    pub categories: Option<String>,
+    /// With `client_secret_post`.
+    pub client_id: Option<String>,
+    /// With `client_secret_post`.
+    pub client_secret: Option<String>,
+}
+
+/// Issue an access token.
+#[utoipa::path(post, path = "/oauth/token", tag = "oauth",
+    request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "A token", body = TokenResponse),
+        (status = 400, description = "RFC 6749 error", body = carnet_schemas::OAuthErrorBody),
+        (status = 401, description = "invalid_client", body = carnet_schemas::OAuthErrorBody)),
+    security((), ("client_secret_basic" = [])))]
+pub async fn token(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    Form(req): Form<TokenRequest>,
+) -> Result<Response, OAuthError> {
+    let presented =
+        client_auth::presented(&headers, req.client_id.as_deref(), req.client_secret.as_deref())?;
+    let (client_id, client) = client_auth::authenticate(&s, &presented)?;
+    let grant_type = req
+        .grant_type
+        .as_deref()
+        .ok_or_else(|| OAuthError::InvalidRequest("grant_type is missing".into()))?;
+    match grant_type {
+        "client_credentials" => {}
+        other => {
+            return Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {other:?} is not supported here; use client_credentials"
+            )));
+        }
+    }
+    let now = s.now();
+    let (grant_id, grant) = s.access.live_grant(&client.vendor_id, now).ok_or_else(|| {
+        OAuthError::UnauthorizedClient(
+            "the owner has not granted this client access, or the grant expired or was revoked".into(),
+        )
+    })?;
+    let scopes = narrow_scopes(&grant, req.scope.as_deref())?;
+    let categories = narrow_categories(&grant, req.categories.as_deref())?;
+
+    let token = Credential::generate();
+    let hash = token.hash();
+    let expires_at = now + s.settings.access_token_ttl;
+    let row = TokenRow {
+        hash: hash.to_vec(),
+        refresh: false,
+        client_id: client_id.to_string(),
+        grant_id: grant_id.to_string(),
+        scopes: scopes.bits(),
+        created_at: now,
+        expires_at,
+        sealed: s
+            .keys
+            .seal()
+            .seal(&token_row_id(&hash), &TokenCategories(categories.clone())),
+    };
+    s.store
+        .write(move |c| rows::insert_token(c, &row))
+        .await?;
+    s.access.put_token(
+        hash,
+        TokenEntry {
+            client_id: client_id.clone(),
+            grant_id: grant_id.clone(),
+            scopes,
+            categories: categories.clone(),
+            issued_at: now,
+            expires_at,
+            refresh: false,
+        },
+    );
+    log_issue(&s, &client, client_id, grant_id, scopes);
+    let body = TokenResponse {
+        access_token: token.expose().to_owned(),
+        token_type: "Bearer".into(),
+        expires_in: s.settings.access_token_ttl.num_seconds().max(0) as u64,
+        scope: scopes.to_oauth(),
+        categories,
+        refresh_token: None,
+    };
+    let mut res = axum::Json(body).into_response();
+    no_store(&mut res);
+    Ok(res)
+}
+
+fn log_issue(
+    s: &AppState,
+    client: &crate::access::ClientEntry,
+    client_id: ClientId,
+    grant_id: carnet_schemas::GrantId,
+    scopes: ScopeSet,
+) {
+    record(
+        s,
+        AccessEvent {
+            vendor_id: client.vendor_id.clone(),
+            client_id,
+            record: AccessRecord {
+                grant_id: Some(grant_id),
+                endpoint: "POST /oauth/token".into(),
+                scope: scopes.to_oauth(),
+                ids: vec![],
+            },
+        },
+    );
+}
+
+/// The scopes of a new token: those asked for, if the grant has them all.
+pub fn narrow_scopes(grant: &GrantEntry, asked: Option<&str>) -> Result<ScopeSet, OAuthError> {
+    let Some(asked) = asked.filter(|a| !a.trim().is_empty()) else {
+        return Ok(grant.scopes);
+    };
+    let wanted = ScopeSet::parse_oauth(asked).map_err(|e| OAuthError::InvalidScope(e.0))?;
+    if !wanted.is_subset(grant.scopes) {
+        return Err(OAuthError::InvalidScope(format!(
+            "the grant allows only: {}",
+            grant.scopes.to_oauth()
+        )));
+    }
+    Ok(wanted)
+}
+
+/// The categories of a new token: those asked for, if each is inside the grant's.
+pub fn narrow_categories(
+    grant: &GrantEntry,
+    asked: Option<&str>,
+) -> Result<Option<Vec<Category>>, OAuthError> {
+    let Some(asked) = asked.filter(|a| !a.trim().is_empty()) else {
+        return Ok(grant.categories.clone());
+    };
+    let wanted = asked
+        .split(' ')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.parse::<Category>())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| OAuthError::InvalidScope(e.0))?;
+    if let Some(allowed) = &grant.categories
+        && let Some(outside) = wanted
+            .iter()
+            .find(|w| !allowed.iter().any(|a| a.covers(w)))
+    {
+        return Err(OAuthError::InvalidScope(format!(
+            "category {outside} is outside the grant ({})",
+            allowed
+                .iter()
+                .map(Category::as_str)
+                .collect::<Vec<_>>()
+                .join(" ")
+        )));
+    }
+    Ok(Some(wanted))
+}

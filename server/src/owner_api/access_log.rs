@@ -1,0 +1,71 @@
+//! The access log, as the owner reads it: who pulled what, when, under which grant.
+
+use axum::extract::State;
+use carnet_schemas::{AccessEntry, AccessQuery, DEFAULT_PAGE, MAX_PAGE, Page};
+
+use crate::access::log::AccessRecord;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Owner, Query};
+use crate::state::AppState;
+use crate::store::access as rows;
+
+/// Access-log entries, newest first.
+#[utoipa::path(get, path = "/v1/access-log", tag = "grants", params(AccessQuery),
+    security(("owner" = [])),
+    responses((status = 200, description = "One page of entries, newest first", body = Page<AccessEntry>)))]
+pub async fn list(
+    _: Owner,
+    State(s): State<AppState>,
+    Query(q): Query<AccessQuery>,
+) -> ApiResult<Json<Page<AccessEntry>>> {
+    let limit = q.limit.unwrap_or(DEFAULT_PAGE);
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ApiError::bad_request(
+            format!("limit {limit} is out of range"),
+            format!("use a limit from 1 to {MAX_PAGE}"),
+        ));
+    }
+    let before = match q.cursor.as_deref() {
+        None => None,
+        Some(c) => Some(c.parse::<i64>().map_err(|_| {
+            ApiError::bad_request(
+                "the cursor is not one this server issued for this listing",
+                "pass `next_cursor` from the previous page unchanged",
+            )
+        })?),
+    };
+    let page = s
+        .blocking(move |s| {
+            let rows = s.store.read(|c| {
+                rows::access_entries::<AccessRecord>(
+                    c,
+                    q.vendor.as_ref().map(|v| v.as_str()),
+                    q.since.map(|t| t.to_utc()),
+                    before,
+                    limit + 1,
+                )
+            })?;
+            let more = rows.len() > limit as usize;
+            let mut items = Vec::with_capacity(rows.len());
+            for row in rows.into_iter().take(limit as usize) {
+                let r: AccessRecord = s.keys.seal().open(&row.id, &row.sealed)?;
+                let bad = || ApiError::Internal(format!("access-log entry {} does not parse", row.seq));
+                items.push(AccessEntry {
+                    seq: row.seq,
+                    at: row.at,
+                    vendor_id: row.vendor_id.parse().map_err(|_| bad())?,
+                    client_id: row.client_id.parse().map_err(|_| bad())?,
+                    grant_id: r.grant_id,
+                    endpoint: r.endpoint,
+                    scope: r.scope,
+                    ids: r.ids,
+                });
+            }
+            let next_cursor = more
+                .then(|| items.last().map(|e: &AccessEntry| e.seq.to_string()))
+                .flatten();
+            Ok(Page { items, next_cursor })
+        })
+        .await?;
+    Ok(Json(page))
+}

@@ -1,0 +1,93 @@
+//! The vendor API under `/v1/vendor/…`, for bearer tokens from `/oauth/token`. A vendor only
+//! ever sees its own relationship and what the owner explicitly shared with it, under the
+//! consumer's pairwise pseudonym; every request is written to the access log.
+
+mod profile;
+mod receipts;
+mod relationship;
+mod shared;
+
+use axum::extract::FromRequestParts;
+use axum::http::header;
+use axum::http::request::Parts;
+use carnet_schemas::Scope;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::access::Access;
+use crate::access::log::{AccessEvent, AccessRecord, record};
+use crate::credential;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An active vendor access token, checked against the in-memory view (no database read).
+pub struct Vendor(pub Access);
+
+impl FromRequestParts<AppState> for Vendor {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, ApiError> {
+        let in_query = parts.uri.query().is_some_and(|q| {
+            url::form_urlencoded::parse(q.as_bytes()).any(|(k, _)| k == "access_token")
+        });
+        if in_query {
+            return Err(ApiError::TokenInQuery);
+        }
+        let missing = || ApiError::BearerUnauthorized {
+            invalid_token: false,
+            detail: "this endpoint needs a vendor access token and none was sent".into(),
+        };
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+            .map(|(_, t)| t.trim())
+            .filter(|t| !t.is_empty())
+            .ok_or_else(missing)?;
+        s.access
+            .check(&credential::hash(token), s.now())
+            .map(Vendor)
+            .ok_or_else(|| ApiError::BearerUnauthorized {
+                invalid_token: true,
+                detail: "the access token is unknown, expired or revoked".into(),
+            })
+    }
+}
+
+impl Vendor {
+    /// 403 `insufficient_scope` unless the token has `scope`.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.0.scopes.contains(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::InsufficientScope { scope })
+        }
+    }
+
+    /// Writes this request to the access log.
+    pub fn log(&self, s: &AppState, endpoint: &str, scope: Option<Scope>, ids: Vec<String>) {
+        record(
+            s,
+            AccessEvent {
+                vendor_id: self.0.vendor_id.clone(),
+                client_id: self.0.client_id.clone(),
+                record: AccessRecord {
+                    grant_id: Some(self.0.grant_id.clone()),
+                    endpoint: endpoint.to_owned(),
+                    scope: scope.map(|s| s.as_str().to_owned()).unwrap_or_default(),
+                    ids,
+                },
+            },
+        );
+    }
+}
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(relationship::relationship))
+        .routes(routes!(shared::interactions))
+        .routes(routes!(profile::profile))
+        .routes(routes!(receipts::receipts))
+}

@@ -1,0 +1,37 @@
+//! `GET /v1/vendor/receipts`: this vendor's consent receipts (any valid token).
+
+use axum::extract::State;
+use carnet_schemas::{Page, Receipt, VendorListQuery};
+
+use super::Vendor;
+use crate::error::ApiResult;
+use crate::extract::{Json, Query};
+use crate::owner_api::receipts::receipts_of;
+use crate::page::{CursorSigner, paginate_signed};
+use crate::state::AppState;
+
+/// This vendor's consent receipts, oldest first.
+#[utoipa::path(get, path = "/v1/vendor/receipts", tag = "vendor", params(VendorListQuery),
+    security(("vendor" = [])),
+    responses((status = 200, description = "One page of receipts", body = Page<Receipt>)))]
+pub async fn receipts(
+    v: Vendor,
+    State(s): State<AppState>,
+    Query(q): Query<VendorListQuery>,
+) -> ApiResult<Json<Page<Receipt>>> {
+    let vendor = v.0.vendor_id.clone();
+    let since = q.updated_since.map(|t| t.to_utc());
+    let list = s
+        .blocking(move |s| receipts_of(s, Some(&vendor)))
+        .await?;
+    let items = list
+        .into_iter()
+        .filter(|r| since.is_none_or(|t| r.created_at >= t))
+        .map(|r| ((r.created_at.timestamp_millis(), r.id.to_string()), r))
+        .collect();
+    let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "receipts");
+    let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
+    let ids = page.items.iter().map(|r| r.id.to_string()).collect();
+    v.log(&s, "GET /v1/vendor/receipts", None, ids);
+    Ok(Json(page))
+}

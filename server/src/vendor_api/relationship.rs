@@ -1,0 +1,31 @@
+//! `GET /v1/vendor/relationship`: the loyalty facts of this vendor's own relationship.
+
+use axum::extract::State;
+use carnet_schemas::{Scope, VendorRelationship};
+
+use super::Vendor;
+use crate::access::pseudonym::customer_ref;
+use crate::error::ApiResult;
+use crate::extract::Json;
+use crate::owner_api::loyalty;
+use crate::state::AppState;
+
+/// This vendor's relationship with the consumer.
+#[utoipa::path(get, path = "/v1/vendor/relationship", tag = "vendor",
+    security(("vendor" = ["relationship:read"])),
+    responses((status = 200, description = "Loyalty facts of this relationship", body = VendorRelationship)))]
+pub async fn relationship(
+    v: Vendor,
+    State(s): State<AppState>,
+) -> ApiResult<Json<VendorRelationship>> {
+    v.require(Scope::RelationshipRead)?;
+    let vendor = v.0.vendor_id.clone();
+    let loyalty = s
+        .blocking(move |s| s.store.read(|c| loyalty::compute(c, &s.keys, &vendor)))
+        .await?;
+    v.log(&s, "GET /v1/vendor/relationship", Some(Scope::RelationshipRead), vec![]);
+    Ok(Json(VendorRelationship {
+        customer_ref: customer_ref(&s.keys, &v.0.vendor_id),
+        loyalty,
+    }))
+}

@@ -1,0 +1,69 @@
+//! `GET /v1/vendor/interactions`: the exchanges the owner marked as shared with this vendor
+//! (the history a new account manager can be handed), oldest change first, for incremental
+//! pulls with `updated_since`.
+
+use axum::extract::State;
+use carnet_schemas::ids::InteractionKind;
+use carnet_schemas::{InteractionFields, Page, Scope, SharedInteraction, VendorListQuery};
+
+use super::Vendor;
+use crate::access::pseudonym::customer_ref;
+use crate::error::ApiResult;
+use crate::extract::{Json, Query};
+use crate::owner_api::open;
+use crate::page::{CursorSigner, paginate_signed};
+use crate::state::AppState;
+use crate::store::records;
+
+/// Interactions shared with this vendor.
+#[utoipa::path(get, path = "/v1/vendor/interactions", tag = "vendor", params(VendorListQuery),
+    security(("vendor" = ["interactions:read"])),
+    responses((status = 200, description = "One page of shared interactions, by last change", body = Page<SharedInteraction>)))]
+pub async fn interactions(
+    v: Vendor,
+    State(s): State<AppState>,
+    Query(q): Query<VendorListQuery>,
+) -> ApiResult<Json<Page<SharedInteraction>>> {
+    v.require(Scope::InteractionsRead)?;
+    let vendor = v.0.vendor_id.clone();
+    let page = s
+        .blocking(move |s| {
+            let since = q.updated_since.map(|t| t.to_utc());
+            let rows = s
+                .store
+                .read(|c| records::list_shared::<InteractionFields>(c, vendor.as_str(), since))?;
+            let reference = customer_ref(&s.keys, &vendor);
+            let mut items = Vec::with_capacity(rows.len());
+            for row in rows {
+                let o = open::<InteractionKind, _>(&s.keys, row)?;
+                let key = (o.row.updated_at.timestamp_millis(), o.id.to_string());
+                let f = o.fields;
+                items.push((
+                    key,
+                    SharedInteraction {
+                        id: o.id,
+                        customer_ref: reference.clone(),
+                        updated_at: o.row.updated_at,
+                        at: f.at,
+                        channel: f.channel,
+                        summary: f.summary,
+                        with: f.with,
+                        expected: f.expected,
+                        i_said: f.i_said,
+                        they_said: f.they_said,
+                        outcome: f.outcome,
+                        sentiment: f.sentiment,
+                        next_step: f.next_step,
+                        next_due: f.next_due,
+                        next_done: f.next_done,
+                    },
+                ));
+            }
+            let signer = CursorSigner::new(&s.keys, vendor.as_str(), "interactions");
+            paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
+        })
+        .await?;
+    let ids = page.items.iter().map(|i| i.id.to_string()).collect();
+    v.log(&s, "GET /v1/vendor/interactions", Some(Scope::InteractionsRead), ids);
+    Ok(Json(page))
+}
