@@ -144,7 +144,7 @@ impl ApiError {
                 ApiError::NotFound { noun, id } => (
                     "not found",
                     format!("there is no {noun} {id}"),
-                    Some(format!("list them to find the right id (e.g. `carnet {noun} list`)")),
+                    Some(format!("check the {noun} id; listing them shows the ids there are")),
                     vec![],
                 ),
                 ApiError::NoRoute { path } => (

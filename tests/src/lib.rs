@@ -17,6 +17,9 @@ use carnet_server::{OpenOptions, Settings, open_vault, serve};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod oauth2_http;
+pub mod vendor;
+
 static RUSTLS: Once = Once::new();
 
 /// A blocking HTTP client that never follows redirects.
@@ -40,7 +43,7 @@ pub struct Resp {
 }
 
 impl Resp {
-    fn from(r: reqwest::blocking::Response) -> Resp {
+    pub fn from(r: reqwest::blocking::Response) -> Resp {
         let status = r.status().as_u16();
         let headers = r.headers().clone();
         let text = r.text().expect("response body");

@@ -43,10 +43,8 @@ pub fn record(s: &AppState, event: AccessEvent) {
         sealed: s.keys.seal().seal(&id, &event.record),
         id,
     };
-    let store = s.store.clone();
-    tokio::spawn(async move {
-        if let Err(e) = store.write(move |c| rows::append_access(c, &row)).await {
-            tracing::error!(error = %e, "could not append to the access log");
-        }
-    });
+    s.store
+        .write_detached("appending to the access log", move |c| {
+            rows::append_access(c, &row)
+        });
 }

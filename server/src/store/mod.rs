@@ -149,6 +149,24 @@ impl Store {
         self.writer.write(f).await
     }
 
+    /// Queues a write without waiting for it: it commits with the next batch, in order with
+    /// every write queued after it. Failures are logged.
+    pub fn write_detached<F>(&self, what: &'static str, f: F)
+    where
+        F: FnOnce(&Connection) -> Result<()> + Send + 'static,
+    {
+        match self.writer.submit(f) {
+            Ok(answer) => {
+                tokio::spawn(async move {
+                    if let Ok(Err(e)) = answer.await {
+                        tracing::error!(error = %e, "{what} failed");
+                    }
+                });
+            }
+            Err(e) => tracing::error!(error = %e, "{what} failed"),
+        }
+    }
+
     /// Runs a read on one of the reader connections, on the calling thread. Keep it short
     /// (indexed lookups); wrap long scans in `spawn_blocking`.
     pub fn read<T, E>(&self, f: impl FnOnce(&Connection) -> Result<T, E>) -> Result<T, E> {

@@ -80,18 +80,28 @@ impl Writer {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
     {
+        let answer = self.submit(f)?;
+        answer.await.map_err(|_| StoreError::WriterGone)?
+    }
+
+    /// Queues a write now (so it is ordered before anything queued later) and returns the
+    /// receiver of its result.
+    pub fn submit<T, E, F>(&self, f: F) -> Result<oneshot::Receiver<Result<T, E>>, StoreError>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+    {
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending {
             f: Some(f),
             result: None,
             reply,
         });
-        {
-            let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-            let sender = queue.as_ref().ok_or(StoreError::WriterGone)?;
-            sender.send(job).map_err(|_| StoreError::WriterGone)?;
-        }
-        answer.await.map_err(|_| StoreError::WriterGone)?
+        let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let sender = queue.as_ref().ok_or(StoreError::WriterGone)?;
+        sender.send(job).map_err(|_| StoreError::WriterGone)?;
+        Ok(answer)
     }
 
     /// Closes the queue and waits until everything already queued is committed.

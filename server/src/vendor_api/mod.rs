@@ -37,7 +37,10 @@ impl FromRequestParts<AppState> for Vendor {
             invalid_token: false,
             detail: "this endpoint needs a vendor access token and none was sent".into(),
         };
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(missing)?;
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(missing)?;
         let token = value
             .to_str()
             .ok()
@@ -88,6 +91,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(relationship::relationship))
         .routes(routes!(shared::interactions))
+        .routes(routes!(shared::interaction))
         .routes(routes!(profile::profile))
         .routes(routes!(receipts::receipts))
 }

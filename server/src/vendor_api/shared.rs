@@ -4,13 +4,15 @@
 
 use axum::extract::State;
 use carnet_schemas::ids::InteractionKind;
-use carnet_schemas::{InteractionFields, Page, Scope, SharedInteraction, VendorListQuery};
+use carnet_schemas::{
+    InteractionFields, InteractionId, Page, Scope, SharedInteraction, VendorId, VendorListQuery,
+};
 
 use super::Vendor;
 use crate::access::pseudonym::customer_ref;
-use crate::error::ApiResult;
-use crate::extract::{Json, Query};
-use crate::owner_api::open;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Path, Query};
+use crate::owner_api::{Opened, open};
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 use crate::store::records;
@@ -37,33 +39,77 @@ pub async fn interactions(
             for row in rows {
                 let o = open::<InteractionKind, _>(&s.keys, row)?;
                 let key = (o.row.updated_at.timestamp_millis(), o.id.to_string());
-                let f = o.fields;
-                items.push((
-                    key,
-                    SharedInteraction {
-                        id: o.id,
-                        customer_ref: reference.clone(),
-                        updated_at: o.row.updated_at,
-                        at: f.at,
-                        channel: f.channel,
-                        summary: f.summary,
-                        with: f.with,
-                        expected: f.expected,
-                        i_said: f.i_said,
-                        they_said: f.they_said,
-                        outcome: f.outcome,
-                        sentiment: f.sentiment,
-                        next_step: f.next_step,
-                        next_due: f.next_due,
-                        next_done: f.next_done,
-                    },
-                ));
+                items.push((key, to_wire(o, reference.clone())));
             }
             let signer = CursorSigner::new(&s.keys, vendor.as_str(), "interactions");
             paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
         })
         .await?;
     let ids = page.items.iter().map(|i| i.id.to_string()).collect();
-    v.log(&s, "GET /v1/vendor/interactions", Some(Scope::InteractionsRead), ids);
+    v.log(
+        &s,
+        "GET /v1/vendor/interactions",
+        Some(Scope::InteractionsRead),
+        ids,
+    );
     Ok(Json(page))
+}
+
+fn to_wire(
+    o: Opened<InteractionKind, InteractionFields>,
+    customer_ref: String,
+) -> SharedInteraction {
+    let f = o.fields;
+    SharedInteraction {
+        id: o.id,
+        customer_ref,
+        updated_at: o.row.updated_at,
+        at: f.at,
+        channel: f.channel,
+        summary: f.summary,
+        with: f.with,
+        expected: f.expected,
+        i_said: f.i_said,
+        they_said: f.they_said,
+        outcome: f.outcome,
+        sentiment: f.sentiment,
+        next_step: f.next_step,
+        next_due: f.next_due,
+        next_done: f.next_done,
+    }
+}
+
+/// Whether an interaction is in `vendor`'s view: its own, and shared.
+fn visible(o: &Opened<InteractionKind, InteractionFields>, vendor: &VendorId) -> bool {
+    o.fields.vendor_id == *vendor && o.fields.shared
+}
+
+/// One shared interaction; 404 for anything outside this vendor's view.
+#[utoipa::path(get, path = "/v1/vendor/interactions/{id}", tag = "vendor",
+    params(("id" = InteractionId, Path, description = "Interaction id")),
+    security(("vendor" = ["interactions:read"])),
+    responses((status = 200, description = "The interaction", body = SharedInteraction)))]
+pub async fn interaction(
+    v: Vendor,
+    State(s): State<AppState>,
+    Path(id): Path<InteractionId>,
+) -> ApiResult<Json<SharedInteraction>> {
+    v.require(Scope::InteractionsRead)?;
+    let row = s
+        .store
+        .read(|c| records::get::<InteractionFields>(c, id.as_str()))?;
+    let found = match row {
+        Some(row) => Some(open::<InteractionKind, _>(&s.keys, row)?),
+        None => None,
+    }
+    .filter(|o| visible(o, &v.0.vendor_id));
+    // Not found and not shared look the same: the vendor learns nothing about other records.
+    let o = found.ok_or_else(|| ApiError::not_found("interaction", id.as_str()))?;
+    v.log(
+        &s,
+        "GET /v1/vendor/interactions/{id}",
+        Some(Scope::InteractionsRead),
+        vec![id.to_string()],
+    );
+    Ok(Json(to_wire(o, customer_ref(&s.keys, &v.0.vendor_id))))
 }

@@ -6,8 +6,10 @@ mod api_errors;
 mod cli;
 mod durability;
 mod ledger;
+mod oauth;
 mod openapi;
 mod vault;
+mod vendor_api;
 
 use carnet_tests::{Api, TestServer};
 use serde_json::{Value, json};

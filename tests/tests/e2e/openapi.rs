@@ -59,3 +59,34 @@ fn the_checked_in_openapi_file_matches_the_server() {
         first_difference.unwrap_or(0) + 1
     );
 }
+
+#[test]
+fn openapi_documents_oauth_and_vendor_endpoints_with_their_media_types() {
+    let s = TestServer::spawn();
+    let doc = s.get("/openapi.json").json();
+    for p in ["/oauth/token", "/oauth/revoke", "/oauth/introspect"] {
+        let op = &doc["paths"][p]["post"];
+        assert!(
+            op["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object(),
+            "{p} takes a form"
+        );
+        assert!(op["responses"]["401"]["content"]["application/json"].is_object(), "{p}");
+    }
+    for p in [
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/carnet-receipt-keys",
+        "/v1/vendor/relationship",
+        "/v1/vendor/interactions",
+        "/v1/vendor/interactions/{id}",
+        "/v1/vendor/profile",
+        "/v1/vendor/receipts",
+    ] {
+        assert!(doc["paths"][p]["get"].is_object(), "{p} undocumented");
+    }
+    let rel = &doc["paths"]["/v1/vendor/relationship"]["get"];
+    assert_eq!(rel["security"][0]["vendor"][0], "relationship:read");
+    assert!(rel["responses"]["403"]["content"]["application/problem+json"].is_object());
+    for p in ["/v1/grants", "/v1/vendors/{id}/client", "/v1/receipts", "/v1/access-log"] {
+        assert!(doc["paths"][p].is_object(), "{p} undocumented");
+    }
+}

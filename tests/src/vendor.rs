@@ -1,0 +1,95 @@
+//! The vendor's side: a vendor connected as an OAuth client, asking for tokens and calling
+//! the vendor API over plain HTTP (the `oauth2` crate is used in its own test).
+
+use serde_json::{Value, json};
+
+use crate::{Api, Resp, http};
+
+/// A vendor with a client, as the owner connected it.
+#[derive(Debug, Clone)]
+pub struct VendorApp {
+    pub base: String,
+    pub vendor_id: String,
+    pub client_id: String,
+    pub secret: String,
+    pub webhook_secret: Option<String>,
+}
+
+impl VendorApp {
+    /// Adds vendor `name` and connects it as a client.
+    pub fn connect(s: &impl Api, name: &str) -> VendorApp {
+        let vendor_id = s.create("/v1/vendors", &json!({ "name": name }));
+        let r = s.post(
+            &format!("/v1/vendors/{vendor_id}/client"),
+            &json!({"redirect_uris": ["https://vendor.example/cb"], "webhook_url": "http://127.0.0.1:9/hook"}),
+        );
+        assert_eq!(r.status, 201, "connect: {}", r.text);
+        let c = r.json();
+        VendorApp {
+            base: s.base().to_owned(),
+            vendor_id,
+            client_id: c["client_id"].as_str().expect("client_id").to_owned(),
+            secret: c["client_secret"]
+                .as_str()
+                .expect("client_secret")
+                .to_owned(),
+            webhook_secret: c["webhook_secret"].as_str().map(str::to_owned),
+        }
+    }
+
+    /// The owner grants this vendor `scopes` in `categories` (`None`: all categories).
+    pub fn grant(&self, s: &impl Api, scopes: &[&str], categories: Option<&[&str]>) -> String {
+        let body = match categories {
+            Some(c) => json!({"vendor_id": self.vendor_id, "scopes": scopes, "categories": c}),
+            None => json!({"vendor_id": self.vendor_id, "scopes": scopes, "all_categories": true}),
+        };
+        s.create("/v1/grants", &body)
+    }
+
+    /// POSTs a form to an OAuth endpoint with client_secret_basic.
+    pub fn oauth(&self, path: &str, form: &[(&str, &str)]) -> Resp {
+        Resp::from(
+            http()
+                .post(format!("{}{path}", self.base))
+                .basic_auth(&self.client_id, Some(&self.secret))
+                .form(form)
+                .send()
+                .expect("request"),
+        )
+    }
+
+    /// A client_credentials token for everything granted; asserts success.
+    pub fn token(&self) -> String {
+        self.token_with(&[])
+    }
+
+    /// A client_credentials token with extra parameters (scope, categories).
+    pub fn token_with(&self, extra: &[(&str, &str)]) -> String {
+        let mut form = vec![("grant_type", "client_credentials")];
+        form.extend_from_slice(extra);
+        let r = self.oauth("/oauth/token", &form);
+        assert_eq!(r.status, 200, "token: {}", r.text);
+        r.json()["access_token"]
+            .as_str()
+            .expect("access_token")
+            .to_owned()
+    }
+
+    /// GETs a vendor API path with a bearer token.
+    pub fn get(&self, token: &str, path: &str) -> Resp {
+        Resp::from(
+            http()
+                .get(format!("{}{path}", self.base))
+                .bearer_auth(token)
+                .send()
+                .expect("request"),
+        )
+    }
+
+    /// Introspects `token` as this client.
+    pub fn introspect(&self, token: &str) -> Value {
+        let r = self.oauth("/oauth/introspect", &[("token", token)]);
+        assert_eq!(r.status, 200, "introspect: {}", r.text);
+        r.json()
+    }
+}
