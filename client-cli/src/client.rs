@@ -91,6 +91,23 @@ impl Client {
         self.send(Method::DELETE, path, &[], None).map(drop)
     }
 
+    /// A listing the server answers as one JSON array (grants, receipts), item by item.
+    pub fn get_array<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> CliResult<Vec<Doc<T>>> {
+        let all: Doc<Vec<serde_json::Value>> = self.get(path, query)?;
+        all.value
+            .into_iter()
+            .map(|raw| {
+                let value = serde_json::from_value(raw.clone())
+                    .map_err(|e| self.not_understood(&Method::GET, path, &e))?;
+                Ok(Doc { value, raw })
+            })
+            .collect()
+    }
+
     /// Every item of a paged listing, following `next_cursor` to the end.
     pub fn list_all<T: DeserializeOwned>(
         &self,
@@ -348,6 +365,12 @@ fn flag_of(field: &str) -> &str {
         "satisfaction" => "--satisfaction",
         "locale" => "--locale",
         "city" => "--city",
+        "redirect_uris" => "--redirect-uri",
+        "webhook_url" => "--webhook-url",
+        "scopes" => "--scope",
+        "all_categories" => "--all-categories",
+        "days" => "--days",
+        "purpose" => "--purpose",
         other => other,
     }
 }

@@ -23,6 +23,10 @@ fn help_documents_exit_codes_and_examples() {
         "vendor",
         "interaction",
         "followups",
+        "grant",
+        "receipts",
+        "audit",
+        "SCOPE",
         "CARNET_TOKEN",
     ] {
         assert!(

@@ -18,7 +18,18 @@ use crate::values::{Category, InvalidValue, Line, Locale, Sentiment, Text, WebUr
 
 /// What a grant lets a vendor do.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ToSchema,
 )]
 pub enum Scope {
     /// Pull active intents in the granted categories.
@@ -60,9 +71,13 @@ impl Scope {
     /// What the scope allows, in plain words (consent page, receipts).
     pub fn describe(self) -> &'static str {
         match self {
-            Scope::IntentsRead => "see what you want to buy, while you are buying, in the categories you allow",
+            Scope::IntentsRead => {
+                "see what you want to buy, while you are buying, in the categories you allow"
+            }
             Scope::OffersWrite => "send you offers for those intents",
-            Scope::RelationshipRead => "see your loyalty facts with them (purchases, spend, contact)",
+            Scope::RelationshipRead => {
+                "see your loyalty facts with them (purchases, spend, contact)"
+            }
             Scope::InteractionsRead => "read the exchanges you chose to share with them",
             Scope::ProfileRead => "see the profile details you disclose (name, locale, city)",
         }
@@ -174,10 +189,14 @@ impl TryFrom<String> for RedirectUri {
             ))
         })?;
         if u.fragment().is_some() {
-            return Err(InvalidValue(format!("redirect URI {s:?} has a #fragment; remove it")));
+            return Err(InvalidValue(format!(
+                "redirect URI {s:?} has a #fragment; remove it"
+            )));
         }
         if !u.username().is_empty() || u.password().is_some() {
-            return Err(InvalidValue(format!("redirect URI {s:?} carries credentials; remove them")));
+            return Err(InvalidValue(format!(
+                "redirect URI {s:?} carries credentials; remove them"
+            )));
         }
         let loopback = u.host().as_ref().is_some_and(is_loopback_host);
         match u.scheme() {
@@ -190,7 +209,9 @@ impl TryFrom<String> for RedirectUri {
             }
         }
         if s.len() > 2048 {
-            return Err(InvalidValue("redirect URI longer than 2048 characters".into()));
+            return Err(InvalidValue(
+                "redirect URI longer than 2048 characters".into(),
+            ));
         }
         Ok(RedirectUri(s))
     }
@@ -526,8 +547,10 @@ pub struct AccessEntry {
     pub endpoint: String,
     /// The scope used (or granted, for a token).
     pub scope: String,
-    /// Ids of the records returned.
+    /// Ids of the records returned (or asked for, when refused).
     pub ids: Vec<String>,
+    /// The HTTP status answered: refused requests are logged too.
+    pub status: u16,
 }
 
 /// Filter of `GET /v1/access-log`.

@@ -157,10 +157,12 @@ impl Config {
             access_token_ttl: match file.access_token_ttl {
                 None => 3600,
                 Some(t) if (60..=86_400).contains(&t) => t,
-                Some(t) => return Err(ConfigError::Range {
-                    key: "access_token_ttl",
-                    message: format!("{t} seconds; use 60 to 86400"),
-                }),
+                Some(t) => {
+                    return Err(ConfigError::Range {
+                        key: "access_token_ttl",
+                        message: format!("{t} seconds; use 60 to 86400"),
+                    });
+                }
             },
             jurisdiction: file.jurisdiction.unwrap_or_default(),
         })

@@ -32,7 +32,11 @@ pub enum ApiError {
     #[error("token in the query string")]
     TokenInQuery,
     #[error("no {noun} {id}")]
-    NotFound { noun: &'static str, id: String },
+    NotFound {
+        noun: &'static str,
+        id: String,
+        hint: Option<String>,
+    },
     #[error("no route {path}")]
     NoRoute { path: String },
     #[error("method not allowed")]
@@ -78,6 +82,7 @@ impl ApiError {
         ApiError::NotFound {
             noun,
             id: id.into(),
+            hint: None,
         }
     }
 
@@ -141,10 +146,12 @@ impl ApiError {
                     Some("send the token as `Authorization: Bearer <token>`".into()),
                     vec![],
                 ),
-                ApiError::NotFound { noun, id } => (
+                ApiError::NotFound { noun, id, hint } => (
                     "not found",
                     format!("there is no {noun} {id}"),
-                    Some(format!("check the {noun} id; listing them shows the ids there are")),
+                    Some(hint.clone().unwrap_or_else(|| {
+                        format!("check the {noun} id; listing them shows the ids there are")
+                    })),
                     vec![],
                 ),
                 ApiError::NoRoute { path } => (

@@ -27,8 +27,8 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::clock::Clock;
-pub use crate::state::Settings;
 use crate::state::AppState;
+pub use crate::state::Settings;
 use crate::store::Synchronous;
 use crate::vault::{Created, Found, KeyMode, VaultError, VaultPaths};
 

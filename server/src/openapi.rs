@@ -121,8 +121,14 @@ fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
         add("400", "Malformed request: bad JSON, path or query value");
     }
     if vendor {
-        add("401", "Missing, unknown, expired or revoked access token (`WWW-Authenticate: Bearer error=\"invalid_token\"`)");
-        add("403", "The token lacks this endpoint's scope (`error=\"insufficient_scope\"`)");
+        add(
+            "401",
+            "Missing, unknown, expired or revoked access token (`WWW-Authenticate: Bearer error=\"invalid_token\"`)",
+        );
+        add(
+            "403",
+            "The token lacks this endpoint's scope (`error=\"insufficient_scope\"`)",
+        );
     } else if secured {
         add("401", "Missing or invalid owner token");
     }

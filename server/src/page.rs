@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
-use crate::vault::{Keys, Purpose};
+use crate::vault::Keys;
 
 fn bad_cursor() -> ApiError {
     ApiError::bad_request(
@@ -33,21 +33,21 @@ where
 }
 
 /// Binds cursors to a vendor and a listing with an HMAC under a key from the vault key.
-pub struct CursorSigner {
-    key: hmac::Key,
+pub struct CursorSigner<'k> {
+    key: &'k hmac::Key,
     context: String,
 }
 
-impl CursorSigner {
-    pub fn new(keys: &Keys, vendor: &str, listing: &str) -> Self {
+impl<'k> CursorSigner<'k> {
+    pub fn new(keys: &'k Keys, vendor: &str, listing: &str) -> Self {
         CursorSigner {
-            key: hmac::Key::new(hmac::HMAC_SHA256, keys.derive(Purpose::Cursor, b"").expose()),
+            key: keys.cursor(),
             context: format!("{vendor}\0{listing}\0"),
         }
     }
 
     fn tag(&self, payload: &[u8]) -> hmac::Tag {
-        let mut ctx = hmac::Context::with_key(&self.key);
+        let mut ctx = hmac::Context::with_key(self.key);
         ctx.update(self.context.as_bytes());
         ctx.update(payload);
         ctx.sign()
@@ -67,10 +67,12 @@ impl CursorSigner {
         let payload = BASE64URL_NOPAD
             .decode(payload.as_bytes())
             .map_err(|_| bad_cursor())?;
-        let tag = BASE64URL_NOPAD.decode(tag.as_bytes()).map_err(|_| bad_cursor())?;
+        let tag = BASE64URL_NOPAD
+            .decode(tag.as_bytes())
+            .map_err(|_| bad_cursor())?;
         let mut ctx_input = self.context.as_bytes().to_vec();
         ctx_input.extend_from_slice(&payload);
-        hmac::verify(&self.key, &ctx_input, &tag).map_err(|_| bad_cursor())?;
+        hmac::verify(self.key, &ctx_input, &tag).map_err(|_| bad_cursor())?;
         serde_json::from_slice(&payload).map_err(|_| bad_cursor())
     }
 }
@@ -80,7 +82,7 @@ pub fn paginate_signed<K, T>(
     items: Vec<(K, T)>,
     limit: Option<u32>,
     cursor: Option<&str>,
-    signer: &CursorSigner,
+    signer: &CursorSigner<'_>,
 ) -> ApiResult<Page<T>>
 where
     K: Ord + Serialize + DeserializeOwned,
@@ -167,12 +169,18 @@ mod tests {
         let page = paginate_signed(items.clone(), Some(2), None, &a).unwrap();
         let cursor = page.next_cursor.unwrap();
         assert_eq!(
-            paginate_signed(items.clone(), Some(2), Some(&cursor), &a).unwrap().items,
+            paginate_signed(items.clone(), Some(2), Some(&cursor), &a)
+                .unwrap()
+                .items,
             vec![2, 3]
         );
         assert!(paginate_signed(items.clone(), Some(2), Some(&cursor), &b).is_err());
         assert!(paginate_signed(items.clone(), Some(2), Some(&cursor), &other_listing).is_err());
-        let forged = format!("{}.{}", BASE64URL_NOPAD.encode(b"0"), cursor.split('.').nth(1).unwrap());
+        let forged = format!(
+            "{}.{}",
+            BASE64URL_NOPAD.encode(b"0"),
+            cursor.split('.').nth(1).unwrap()
+        );
         assert!(paginate_signed(items, Some(2), Some(&forged), &a).is_err());
     }
 }

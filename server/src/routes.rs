@@ -69,15 +69,35 @@ fn api_router() -> OpenApiRouter<AppState> {
         .merge(vendor_api::router())
 }
 
+/// Request ids: a random prefix per process and a counter, unique without a system call per
+/// request.
 #[derive(Clone)]
-struct RandomRequestId(SystemRandom);
+struct RequestIds {
+    prefix: Arc<str>,
+    next: Arc<std::sync::atomic::AtomicU64>,
+}
 
-impl MakeRequestId for RandomRequestId {
+impl RequestIds {
+    fn new() -> Self {
+        let mut bytes = [0u8; 4];
+        let _ = SystemRandom::new().fill(&mut bytes);
+        RequestIds {
+            prefix: bytes
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<String>()
+                .into(),
+            next: Arc::default(),
+        }
+    }
+}
+
+impl MakeRequestId for RequestIds {
     fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let mut bytes = [0u8; 8];
-        self.0.fill(&mut bytes).ok()?;
-        let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        HeaderValue::from_str(&hex).ok().map(RequestId::new)
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .ok()
+            .map(RequestId::new)
     }
 }
 
@@ -121,7 +141,5 @@ pub fn router(state: AppState) -> Router {
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
-        .layer(SetRequestIdLayer::x_request_id(RandomRequestId(
-            SystemRandom::new(),
-        )))
+        .layer(SetRequestIdLayer::x_request_id(RequestIds::new()))
 }

@@ -17,6 +17,7 @@ use carnet_server::{OpenOptions, Settings, open_vault, serve};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod load;
 pub mod oauth2_http;
 pub mod vendor;
 

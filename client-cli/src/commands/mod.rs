@@ -1,18 +1,23 @@
 //! One runner per verb, grouped by area. Runners get a `Ctx` (the connected client and the
 //! output mode), send requests built from the schema types, and print through `output`.
 
+mod audit;
+mod connect;
 mod followups;
+mod grant;
 mod incident;
 mod interaction;
 mod login;
 mod meta;
 mod profile;
 mod purchase;
+mod receipts;
 mod vendor;
 
 use std::collections::HashMap;
+use std::io::{BufRead, IsTerminal, Write};
 
-use carnet_schemas::{Line, Vendor, VendorId};
+use carnet_schemas::{Line, Vendor, VendorDetail, VendorId};
 
 use crate::cli::{Cli, Command, VendorRef};
 use crate::client::{Client, Doc};
@@ -42,6 +47,9 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
+        Command::Grant(cmd) => grant::run(&Ctx::connect(server, json)?, cmd),
+        Command::Receipts(args) => receipts::run(&Ctx::connect(server, json)?, args),
+        Command::Audit(args) => audit::run(&Ctx::connect(server, json)?, args),
     }
 }
 
@@ -83,6 +91,19 @@ impl Ctx {
                     CliError::failed(format!("no vendor named {}", output::quoted(name.as_str())))
                         .with_hint(hint),
                 )
+            }
+        }
+    }
+
+    /// The vendor's id and its name (quoted, for messages): a name is looked up as
+    /// `vendor_id` does, an id is fetched, so both fail alike when there is no such vendor.
+    pub fn vendor_named(&self, vendor: &VendorRef) -> CliResult<(VendorId, String)> {
+        match vendor {
+            VendorRef::Name(name) => Ok((self.vendor_id(vendor)?, output::quoted(name.as_str()))),
+            VendorRef::Id(id) => {
+                let d: Doc<VendorDetail> = self.client.get(&format!("/v1/vendors/{id}"), &[])?;
+                let v = d.value.vendor;
+                Ok((v.id, output::quoted(v.fields.name.as_str())))
             }
         }
     }
@@ -140,6 +161,52 @@ fn warn_if_cleartext(server: &ServerUrl) {
             "carnet: warning: {server} is plain http to another machine: the owner token crosses the network readable; put carnetd behind https"
         ));
     }
+}
+
+/// What a confirmation question is about: `remove vendor … ? [y/N]`.
+pub struct Confirm<'a> {
+    /// `remove`, `removing`, `removed`.
+    pub verb: [&'a str; 3],
+    pub what: &'a str,
+    /// The same command with `--yes`, for the hint.
+    pub with_yes: String,
+}
+
+/// Asks `[y/N]` on a terminal (stdin and stderr); refuses without one.
+pub fn confirm(c: &Confirm<'_>) -> CliResult<()> {
+    let [verb, doing, done] = c.verb;
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
+        return Err(
+            CliError::failed(format!("not {doing} {} without confirmation", c.what))
+                .with_hint(format!("pass --yes to {verb} it: {}", c.with_yes)),
+        );
+    }
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "{verb} {}? [y/N] ", output::one_line(c.what));
+    let _ = err.flush();
+    let mut answer = String::new();
+    stdin
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| CliError::failed(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
+        Ok(())
+    } else {
+        Err(
+            CliError::failed(format!("not {done}: you did not answer yes"))
+                .with_hint("nothing was changed; pass --yes to skip the question"),
+        )
+    }
+}
+
+/// Items joined with `, ` (categories, scopes).
+pub fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The name of a vendor for a listing, or its id if it is gone.

@@ -1,14 +1,13 @@
-//! `carnet vendor add | list | show | edit | rm`.
+//! `carnet vendor add | list | show | edit | rm`; the OAuth client verbs (`connect`,
+//! `rotate-secret`, `client`, `disconnect`) are in `connect.rs`.
 
-use std::io::{BufRead, IsTerminal, Write};
+use carnet_schemas::{Vendor, VendorDetail, VendorFields};
 
-use carnet_schemas::{Vendor, VendorDetail, VendorFields, VendorId};
-
-use super::Ctx;
+use super::{Confirm, Ctx, confirm, connect, join};
 use crate::cli::{OrClear, VendorAdd, VendorCmd, VendorEdit, VendorRef};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
-use crate::output::{self, Fields, TableOut, long_time, quoted};
+use crate::output::{Fields, TableOut, long_time, quoted};
 
 pub fn run(ctx: &Ctx, cmd: VendorCmd) -> CliResult<()> {
     match cmd {
@@ -17,6 +16,12 @@ pub fn run(ctx: &Ctx, cmd: VendorCmd) -> CliResult<()> {
         VendorCmd::Show { vendor } => show(ctx, &vendor),
         VendorCmd::Edit(args) => edit(ctx, args),
         VendorCmd::Rm { vendor, yes } => rm(ctx, &vendor, yes),
+        VendorCmd::Connect(args) => connect::connect(ctx, args),
+        VendorCmd::RotateSecret { vendor, webhook } => {
+            connect::rotate_secret(ctx, &vendor, webhook)
+        }
+        VendorCmd::Client { vendor } => connect::show(ctx, &vendor),
+        VendorCmd::Disconnect { vendor, yes } => connect::disconnect(ctx, &vendor, yes),
     }
 }
 
@@ -185,43 +190,17 @@ fn rm(ctx: &Ctx, vendor: &VendorRef, yes: bool) -> CliResult<()> {
         plural(l.incidents)
     );
     if !yes {
-        confirm(&what, id)?;
+        confirm(&Confirm {
+            verb: ["remove", "removing", "removed"],
+            what: &what,
+            with_yes: format!("carnet vendor rm {id} --yes"),
+        })?;
     }
     ctx.client.delete(&format!("/v1/vendors/{id}"))?;
     ctx.done(&format!("removed {what}"));
     Ok(())
 }
 
-/// Asks `[y/N]` on a terminal; refuses without one.
-fn confirm(what: &str, id: &VendorId) -> CliResult<()> {
-    let stdin = std::io::stdin();
-    if !stdin.is_terminal() || !std::io::stderr().is_terminal() {
-        return Err(
-            CliError::failed(format!("not removing {what} without confirmation")).with_hint(
-                format!("pass --yes to remove it: carnet vendor rm {id} --yes"),
-            ),
-        );
-    }
-    let mut err = std::io::stderr().lock();
-    let _ = write!(err, "remove {}? [y/N] ", output::one_line(what));
-    let _ = err.flush();
-    let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| CliError::failed(format!("cannot read the answer: {e}")))?;
-    if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
-        Ok(())
-    } else {
-        Err(CliError::failed("not removed: you did not answer yes")
-            .with_hint("nothing was changed; pass --yes to skip the question"))
-    }
-}
-
 fn plural(n: u64) -> &'static str {
     if n == 1 { "" } else { "s" }
-}
-
-fn join<T: ToString>(items: impl Iterator<Item = T>) -> String {
-    items.map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
 }

@@ -122,7 +122,11 @@ impl AccessCache {
     }
 
     /// The live grant of a vendor (a vendor has at most one).
-    pub fn live_grant(&self, vendor: &VendorId, now: DateTime<Utc>) -> Option<(GrantId, GrantEntry)> {
+    pub fn live_grant(
+        &self,
+        vendor: &VendorId,
+        now: DateTime<Utc>,
+    ) -> Option<(GrantId, GrantEntry)> {
         self.read()
             .grants
             .iter()
@@ -174,7 +178,10 @@ impl AccessCache {
     /// unexpired, and its grant live and its client still there.
     pub fn check(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Access> {
         let inner = self.read();
-        let t = inner.tokens.get(hash).filter(|t| !t.refresh && now < t.expires_at)?;
+        let t = inner
+            .tokens
+            .get(hash)
+            .filter(|t| !t.refresh && now < t.expires_at)?;
         let g = inner.grants.get(&t.grant_id).filter(|g| g.is_live(now))?;
         let c = inner.clients.get(&t.client_id)?;
         (c.vendor_id == g.vendor_id).then(|| Access {

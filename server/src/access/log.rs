@@ -18,6 +18,8 @@ pub struct AccessRecord {
     pub endpoint: String,
     pub scope: String,
     pub ids: Vec<String>,
+    /// The HTTP status answered (a refused request is logged too).
+    pub status: u16,
 }
 
 impl Sealable for AccessRecord {

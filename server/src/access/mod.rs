@@ -89,11 +89,20 @@ pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCach
         ) else {
             return Err(unreadable(Table::Clients, &row.id).into());
         };
-        cache.put_client(id, ClientEntry { vendor_id, secret_hash });
+        cache.put_client(
+            id,
+            ClientEntry {
+                vendor_id,
+                secret_hash,
+            },
+        );
     }
     for row in grants {
         let fields: GrantFields = keys.seal().open(&row.id, &row.sealed)?;
-        let id = row.id.parse().map_err(|_| unreadable(Table::Grants, &row.id))?;
+        let id = row
+            .id
+            .parse()
+            .map_err(|_| unreadable(Table::Grants, &row.id))?;
         cache.put_grant(id, grant_entry(&fields, row.created_at, row.expires_at));
     }
     for row in tokens {

@@ -6,12 +6,11 @@
 use carnet_schemas::VendorId;
 use ring::hmac;
 
-use crate::vault::{Keys, Purpose};
+use crate::vault::Keys;
 
 /// The consumer's reference for `vendor`: `cus_` and 26 base32 characters (128 bits).
 pub fn customer_ref(keys: &Keys, vendor: &VendorId) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, keys.derive(Purpose::Pseudonym, b"").expose());
-    let tag = hmac::sign(&key, vendor.as_str().as_bytes());
+    let tag = hmac::sign(keys.pseudonym(), vendor.as_str().as_bytes());
     let encoded = data_encoding::BASE32HEX_NOPAD.encode(&tag.as_ref()[..16]);
     format!("cus_{}", encoded.to_ascii_lowercase())
 }

@@ -120,7 +120,10 @@ pub fn sign(keys: &Keys, vendor: &VendorId, receipt: &ConsentReceipt) -> String 
         BASE64URL_NOPAD.encode(&serde_json::to_vec(receipt).unwrap_or_default())
     );
     let signature = pair.sign(signing_input.as_bytes());
-    format!("{signing_input}.{}", BASE64URL_NOPAD.encode(signature.as_ref()))
+    format!(
+        "{signing_input}.{}",
+        BASE64URL_NOPAD.encode(signature.as_ref())
+    )
 }
 
 /// The payload of a JWS this server signed (no verification: it comes from the vault).
@@ -146,6 +149,10 @@ mod tests {
         let pair = key_pair(&keys, &a);
         let sig = pair.sign(b"x");
         let public = BASE64URL_NOPAD.decode(jwk(&keys, &a).x.as_bytes()).unwrap();
-        assert!(UnparsedPublicKey::new(&ED25519, public).verify(b"x", sig.as_ref()).is_ok());
+        assert!(
+            UnparsedPublicKey::new(&ED25519, public)
+                .verify(b"x", sig.as_ref())
+                .is_ok()
+        );
     }
 }

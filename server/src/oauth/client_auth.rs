@@ -31,7 +31,11 @@ fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
         return Ok(None);
     };
-    let bad = || OAuthError::InvalidRequest("the Authorization header is not `Basic base64(client_id:client_secret)`".into());
+    let bad = || {
+        OAuthError::InvalidRequest(
+            "the Authorization header is not `Basic base64(client_id:client_secret)`".into(),
+        )
+    };
     let v = value.to_str().map_err(|_| bad())?;
     let (scheme, b64) = v.split_once(' ').ok_or_else(bad)?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -84,11 +88,10 @@ const NO_CLIENT: [u8; 32] = [0x5c; 32];
 /// Checks the credentials; `InvalidClient` for an unknown client and a wrong secret alike.
 #[tracing::instrument(skip_all)]
 pub fn authenticate(s: &AppState, p: &Presented) -> Result<(ClientId, ClientEntry), OAuthError> {
-    let found = p
-        .id
-        .parse::<ClientId>()
-        .ok()
-        .and_then(|id| s.access.client(&id).map(|c| (id, c)));
+    let found =
+        p.id.parse::<ClientId>()
+            .ok()
+            .and_then(|id| s.access.client(&id).map(|c| (id, c)));
     let expected = found.as_ref().map_or(NO_CLIENT, |(_, c)| c.secret_hash);
     let presented = credential::hash(&p.secret);
     let matches: bool = presented.ct_eq(&expected).into();

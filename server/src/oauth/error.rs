@@ -25,7 +25,9 @@ pub enum OAuthError {
 impl OAuthError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
         match self {
-            OAuthError::InvalidRequest(d) => (StatusCode::BAD_REQUEST, "invalid_request", d.clone()),
+            OAuthError::InvalidRequest(d) => {
+                (StatusCode::BAD_REQUEST, "invalid_request", d.clone())
+            }
             OAuthError::InvalidClient => (
                 StatusCode::UNAUTHORIZED,
                 "invalid_client",

@@ -40,8 +40,11 @@ pub async fn introspect(
     headers: HeaderMap,
     Form(req): Form<IntrospectRequest>,
 ) -> Result<Response, OAuthError> {
-    let presented =
-        client_auth::presented(&headers, req.client_id.as_deref(), req.client_secret.as_deref())?;
+    let presented = client_auth::presented(
+        &headers,
+        req.client_id.as_deref(),
+        req.client_secret.as_deref(),
+    )?;
     let (client_id, _) = client_auth::authenticate(&s, &presented)?;
     let token = req
         .token

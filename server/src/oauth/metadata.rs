@@ -17,7 +17,12 @@ const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
     responses((status = 200, description = "Metadata", body = ServerMetadata)))]
 pub async fn metadata(State(s): State<AppState>) -> Json<ServerMetadata> {
     let base = s.settings.public_url.trim_end_matches('/');
-    let methods = || CLIENT_AUTH.iter().map(|m| (*m).to_owned()).collect::<Vec<_>>();
+    let methods = || {
+        CLIENT_AUTH
+            .iter()
+            .map(|m| (*m).to_owned())
+            .collect::<Vec<_>>()
+    };
     Json(ServerMetadata {
         issuer: s.settings.public_url.clone(),
         authorization_endpoint: None,

@@ -35,14 +35,20 @@ pub async fn revoke(
     headers: HeaderMap,
     Form(req): Form<RevokeRequest>,
 ) -> Result<StatusCode, OAuthError> {
-    let presented =
-        client_auth::presented(&headers, req.client_id.as_deref(), req.client_secret.as_deref())?;
+    let presented = client_auth::presented(
+        &headers,
+        req.client_id.as_deref(),
+        req.client_secret.as_deref(),
+    )?;
     let (client_id, _) = client_auth::authenticate(&s, &presented)?;
     let token = req
         .token
         .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
     let hash = credential::hash(&token);
-    if s.access.token(&hash).is_some_and(|t| t.client_id == client_id) {
+    if s.access
+        .token(&hash)
+        .is_some_and(|t| t.client_id == client_id)
+    {
         let now = s.now();
         s.store
             .write(move |c| rows::revoke_token(c, &hash, now))

@@ -45,8 +45,11 @@ pub async fn token(
     headers: HeaderMap,
     Form(req): Form<TokenRequest>,
 ) -> Result<Response, OAuthError> {
-    let presented =
-        client_auth::presented(&headers, req.client_id.as_deref(), req.client_secret.as_deref())?;
+    let presented = client_auth::presented(
+        &headers,
+        req.client_id.as_deref(),
+        req.client_secret.as_deref(),
+    )?;
     let (client_id, client) = client_auth::authenticate(&s, &presented)?;
     let grant_type = req
         .grant_type
@@ -63,7 +66,8 @@ pub async fn token(
     let now = s.now();
     let (grant_id, grant) = s.access.live_grant(&client.vendor_id, now).ok_or_else(|| {
         OAuthError::UnauthorizedClient(
-            "the owner has not granted this client access, or the grant expired or was revoked".into(),
+            "the owner has not granted this client access, or the grant expired or was revoked"
+                .into(),
         )
     })?;
     let scopes = narrow_scopes(&grant, req.scope.as_deref())?;
@@ -85,9 +89,12 @@ pub async fn token(
             .seal()
             .seal(&token_row_id(&hash), &TokenCategories(categories.clone())),
     };
-    s.store
-        .write(move |c| rows::insert_token(c, &row))
-        .await?;
+    // Queued, not awaited: the token works at once from memory and commits with the next
+    // batch. A crash in those milliseconds loses the token (the vendor asks again) and
+    // nothing else; a later revocation is queued behind this insert, so it always wins.
+    s.store.write_detached("storing an issued token", move |c| {
+        rows::insert_token(c, &row)
+    });
     s.access.put_token(
         hash,
         TokenEntry {
@@ -131,6 +138,7 @@ fn log_issue(
                 endpoint: "POST /oauth/token".into(),
                 scope: scopes.to_oauth(),
                 ids: vec![],
+                status: 200,
             },
         },
     );
@@ -166,9 +174,7 @@ pub fn narrow_categories(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| OAuthError::InvalidScope(e.0))?;
     if let Some(allowed) = &grant.categories
-        && let Some(outside) = wanted
-            .iter()
-            .find(|w| !allowed.iter().any(|a| a.covers(w)))
+        && let Some(outside) = wanted.iter().find(|w| !allowed.iter().any(|a| a.covers(w)))
     {
         return Err(OAuthError::InvalidScope(format!(
             "category {outside} is outside the grant ({})",

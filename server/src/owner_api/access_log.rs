@@ -49,7 +49,8 @@ pub async fn list(
             let mut items = Vec::with_capacity(rows.len());
             for row in rows.into_iter().take(limit as usize) {
                 let r: AccessRecord = s.keys.seal().open(&row.id, &row.sealed)?;
-                let bad = || ApiError::Internal(format!("access-log entry {} does not parse", row.seq));
+                let bad =
+                    || ApiError::Internal(format!("access-log entry {} does not parse", row.seq));
                 items.push(AccessEntry {
                     seq: row.seq,
                     at: row.at,
@@ -59,6 +60,7 @@ pub async fn list(
                     endpoint: r.endpoint,
                     scope: r.scope,
                     ids: r.ids,
+                    status: r.status,
                 });
             }
             let next_cursor = more

@@ -23,7 +23,9 @@ use crate::vault::Keys;
 fn webhook_secret() -> String {
     let mut bytes = [0u8; 32];
     // The OS RNG does not fail on supported platforms.
-    SystemRandom::new().fill(&mut bytes).expect("operating system RNG");
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .expect("operating system RNG");
     format!("whsec_{}", BASE64.encode(&bytes))
 }
 
@@ -44,6 +46,9 @@ fn stored(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<Stored
         ApiError::NotFound {
             noun: "client",
             id: format!("for vendor {vendor}"),
+            hint: Some(
+                "the vendor is not connected: connect it first (`carnet vendor connect`)".into(),
+            ),
         }
     })?;
     let record = keys.seal().open(&row.id, &row.sealed)?;
@@ -52,7 +57,10 @@ fn stored(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<Stored
 
 fn to_wire((row, record): StoredClient) -> ApiResult<Client> {
     Ok(Client {
-        client_id: row.id.parse().map_err(|_| ApiError::Internal("bad client id".into()))?,
+        client_id: row
+            .id
+            .parse()
+            .map_err(|_| ApiError::Internal("bad client id".into()))?,
         vendor_id: row
             .vendor_id
             .parse()
@@ -146,7 +154,7 @@ pub async fn show(
     Ok(Json(to_wire(client)?))
 }
 
-/// Disconnect a vendor: its client and every token of it stop working at once.
+/// Disconnect a vendor: its client, its live grant and every token stop working at once.
 #[utoipa::path(delete, path = "/v1/vendors/{id}/client", tag = "clients",
     params(("id" = VendorId, Path, description = "Vendor id")),
     security(("owner" = [])),
@@ -157,16 +165,29 @@ pub async fn disconnect(
     Path(vendor): Path<VendorId>,
 ) -> ApiResult<StatusCode> {
     let keys = s.keys.clone();
-    let client_id = s
+    let now = s.now();
+    let (client_id, revoked) = s
         .store
         .write(move |c| {
             let (row, _) = stored(c, &keys, &vendor)?;
             rows::delete_client(c, &row.id)?;
-            Ok::<_, ApiError>(row.id)
+            // Disconnecting ends the vendor's access, so its live grant ends too.
+            let live = rows::grants::<carnet_schemas::GrantFields>(c, Some(vendor.as_str()))?
+                .into_iter()
+                .filter(|g| g.revoked_at.is_none() && g.expires_at > now)
+                .map(|g| g.id)
+                .collect::<Vec<_>>();
+            for g in &live {
+                rows::revoke_grant(c, g, now)?;
+            }
+            Ok::<_, ApiError>((row.id, live))
         })
         .await?;
     if let Ok(id) = client_id.parse() {
         s.access.remove_client(&id);
+    }
+    for g in revoked.iter().filter_map(|g| g.parse().ok()) {
+        s.access.revoke_grant(&g);
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -193,7 +214,7 @@ pub async fn rotate_secret(
                 if record.webhook_url.is_none() {
                     return Err(ApiError::conflict(
                         format!("vendor {v} has no webhook URL, so no webhook secret"),
-                        "connect it again with --webhook-url",
+                        "webhooks need a URL given when the vendor is connected (`carnet vendor connect --webhook-url`)",
                     ));
                 }
                 let secret = webhook_secret();
@@ -206,7 +227,12 @@ pub async fn rotate_secret(
                 let hash = secret.hash();
                 rows::update_client_secret(c, &row.id, &hash, now)?;
                 rows::revoke_client_tokens(c, &row.id, now)?;
-                Ok(((row, record), Some(secret.expose().to_owned()), Some(hash), None))
+                Ok((
+                    (row, record),
+                    Some(secret.expose().to_owned()),
+                    Some(hash),
+                    None,
+                ))
             }
         })
         .await?;

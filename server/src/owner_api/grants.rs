@@ -119,9 +119,10 @@ pub async fn create(
     let replaced = s
         .store
         .write(move |c| {
-            let vendor = records::get::<VendorFields>(c, f.vendor_id.as_str())?.ok_or_else(|| {
-                ApiError::invalid("vendor_id", format!("there is no vendor {}", f.vendor_id))
-            })?;
+            let vendor =
+                records::get::<VendorFields>(c, f.vendor_id.as_str())?.ok_or_else(|| {
+                    ApiError::invalid("vendor_id", format!("there is no vendor {}", f.vendor_id))
+                })?;
             let vendor = open::<carnet_schemas::ids::VendorKind, _>(&state.keys, vendor)?.fields;
             let replaced = live_of(c, &f.vendor_id, now)?;
             for old in &replaced {

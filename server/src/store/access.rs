@@ -57,9 +57,11 @@ pub fn client_of_vendor<T>(c: &Connection, vendor_id: &str) -> Result<Option<Cli
 }
 
 pub fn clients<T>(c: &Connection) -> Result<Vec<ClientRow<T>>> {
-    Ok(c.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients"))?
-        .query_map([], map_client)?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients"))?
+            .query_map([], map_client)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    )
 }
 
 pub fn update_client_secret(
@@ -85,7 +87,9 @@ pub fn update_client_blob<T>(
 }
 
 pub fn delete_client(c: &Connection, id: &str) -> Result<bool> {
-    Ok(c.prepare_cached("DELETE FROM clients WHERE id = ?1")?.execute([id])? == 1)
+    Ok(c.prepare_cached("DELETE FROM clients WHERE id = ?1")?
+        .execute([id])?
+        == 1)
 }
 
 /// A grant row. `T` is the sealed grant content.
@@ -128,9 +132,11 @@ pub fn insert_grant<T>(c: &Connection, g: &GrantRow<T>) -> Result<()> {
 }
 
 pub fn grant<T>(c: &Connection, id: &str) -> Result<Option<GrantRow<T>>> {
-    Ok(c.prepare_cached(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = ?1"))?
-        .query_row([id], map_grant)
-        .optional()?)
+    Ok(
+        c.prepare_cached(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = ?1"))?
+            .query_row([id], map_grant)
+            .optional()?,
+    )
 }
 
 /// All grants, or one vendor's.
@@ -159,15 +165,19 @@ pub fn live_grants<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<GrantRow
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// Revokes a grant and every token issued under it; `false` if it was not live.
+/// Revokes a live grant and every token issued under it; `false` if it was not live (an
+/// expired grant stays "expired", a revoked one keeps its revocation time).
 pub fn revoke_grant(c: &Connection, id: &str, now: DateTime<Utc>) -> Result<bool> {
     let n = c
         .prepare_cached(
-            "UPDATE grants SET revoked_at = ?2, updated_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+            "UPDATE grants SET revoked_at = ?2, updated_at = ?2
+             WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
         )?
         .execute(params![id, millis(now)])?;
-    c.prepare_cached("UPDATE tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL")?
-        .execute(params![id, millis(now)])?;
+    c.prepare_cached(
+        "UPDATE tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![id, millis(now)])?;
     Ok(n == 1)
 }
 
@@ -239,8 +249,10 @@ pub fn revoke_client_tokens(c: &Connection, client_id: &str, now: DateTime<Utc>)
 
 /// Deletes tokens that expired before `before`: they can never be used again.
 pub fn purge_tokens(c: &Connection, before: DateTime<Utc>) -> Result<usize> {
-    Ok(c.prepare_cached("DELETE FROM tokens WHERE expires_at < ?1")?
-        .execute([millis(before)])?)
+    Ok(
+        c.prepare_cached("DELETE FROM tokens WHERE expires_at < ?1")?
+            .execute([millis(before)])?,
+    )
 }
 
 /// A receipt row. `T` is the sealed signed receipt.
@@ -281,7 +293,9 @@ pub fn receipts<T>(c: &Connection, vendor_id: Option<&str>) -> Result<Vec<Receip
     let sql = "SELECT id, vendor_id, grant_id, created_at, blob FROM receipts";
     let rows = match vendor_id {
         Some(v) => c
-            .prepare_cached(&format!("{sql} WHERE vendor_id = ?1 ORDER BY created_at DESC, id"))?
+            .prepare_cached(&format!(
+                "{sql} WHERE vendor_id = ?1 ORDER BY created_at DESC, id"
+            ))?
             .query_map([v], map)?
             .collect::<rusqlite::Result<Vec<_>>>()?,
         None => c
@@ -294,9 +308,11 @@ pub fn receipts<T>(c: &Connection, vendor_id: Option<&str>) -> Result<Vec<Receip
 
 /// Vendors that have receipts (their receipt keys are published).
 pub fn receipt_vendors(c: &Connection) -> Result<Vec<String>> {
-    Ok(c.prepare_cached("SELECT DISTINCT vendor_id FROM receipts ORDER BY vendor_id")?
-        .query_map([], |r| r.get(0))?
-        .collect::<rusqlite::Result<Vec<_>>>()?)
+    Ok(
+        c.prepare_cached("SELECT DISTINCT vendor_id FROM receipts ORDER BY vendor_id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    )
 }
 
 /// An access-log row. `T` is the sealed entry.

@@ -98,20 +98,40 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
     }
 }
 
-/// The keys of an open vault.
+/// The keys of an open vault; the ones used on every request are derived once here.
 pub struct Keys {
     root: VaultKey,
     seal: SealKey,
+    pseudonym: ring::hmac::Key,
+    cursor: ring::hmac::Key,
 }
 
 impl Keys {
     pub fn new(root: VaultKey) -> Self {
         let seal = SealKey::new(&root);
-        Keys { root, seal }
+        let hmac_key = |p: Purpose| {
+            ring::hmac::Key::new(ring::hmac::HMAC_SHA256, root.derive(p, b"").expose())
+        };
+        Keys {
+            pseudonym: hmac_key(Purpose::Pseudonym),
+            cursor: hmac_key(Purpose::Cursor),
+            seal,
+            root,
+        }
     }
 
     pub fn seal(&self) -> &SealKey {
         &self.seal
+    }
+
+    /// The HMAC key of pairwise pseudonyms.
+    pub fn pseudonym(&self) -> &ring::hmac::Key {
+        &self.pseudonym
+    }
+
+    /// The HMAC key of vendor list cursors.
+    pub fn cursor(&self) -> &ring::hmac::Key {
+        &self.cursor
     }
 
     pub fn derive(&self, purpose: Purpose, context: &[u8]) -> SubKey {

@@ -60,17 +60,25 @@ impl FromRequestParts<AppState> for Vendor {
 }
 
 impl Vendor {
-    /// 403 `insufficient_scope` unless the token has `scope`.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+    /// 403 `insufficient_scope` unless the token has `scope`; a refusal is logged too.
+    pub fn require(&self, s: &AppState, endpoint: &str, scope: Scope) -> Result<(), ApiError> {
         if self.0.scopes.contains(scope) {
             Ok(())
         } else {
+            self.log(s, endpoint, Some(scope), vec![], 403);
             Err(ApiError::InsufficientScope { scope })
         }
     }
 
-    /// Writes this request to the access log.
-    pub fn log(&self, s: &AppState, endpoint: &str, scope: Option<Scope>, ids: Vec<String>) {
+    /// Writes this request, and the status it got, to the access log.
+    pub fn log(
+        &self,
+        s: &AppState,
+        endpoint: &str,
+        scope: Option<Scope>,
+        ids: Vec<String>,
+        status: u16,
+    ) {
         record(
             s,
             AccessEvent {
@@ -81,6 +89,7 @@ impl Vendor {
                     endpoint: endpoint.to_owned(),
                     scope: scope.map(|s| s.as_str().to_owned()).unwrap_or_default(),
                     ids,
+                    status,
                 },
             },
         );

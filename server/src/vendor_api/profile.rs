@@ -16,12 +16,21 @@ use crate::store::records;
     security(("vendor" = ["profile:read"])),
     responses((status = 200, description = "The profile", body = VendorProfile)))]
 pub async fn profile(v: Vendor, State(s): State<AppState>) -> ApiResult<Json<VendorProfile>> {
-    v.require(Scope::ProfileRead)?;
-    let fields = match s.store.read(|c| records::get::<ProfileFields>(c, PROFILE_ID))? {
+    v.require(&s, "GET /v1/vendor/profile", Scope::ProfileRead)?;
+    let fields = match s
+        .store
+        .read(|c| records::get::<ProfileFields>(c, PROFILE_ID))?
+    {
         Some(row) => s.keys.seal().open(&row.id, &row.sealed)?,
         None => ProfileFields::default(),
     };
-    v.log(&s, "GET /v1/vendor/profile", Some(Scope::ProfileRead), vec![]);
+    v.log(
+        &s,
+        "GET /v1/vendor/profile",
+        Some(Scope::ProfileRead),
+        vec![],
+        200,
+    );
     Ok(Json(VendorProfile {
         customer_ref: customer_ref(&s.keys, &v.0.vendor_id),
         display_name: fields.display_name,

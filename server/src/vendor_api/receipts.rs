@@ -21,9 +21,7 @@ pub async fn receipts(
 ) -> ApiResult<Json<Page<Receipt>>> {
     let vendor = v.0.vendor_id.clone();
     let since = q.updated_since.map(|t| t.to_utc());
-    let list = s
-        .blocking(move |s| receipts_of(s, Some(&vendor)))
-        .await?;
+    let list = s.blocking(move |s| receipts_of(s, Some(&vendor))).await?;
     let items = list
         .into_iter()
         .filter(|r| since.is_none_or(|t| r.created_at >= t))
@@ -32,6 +30,6 @@ pub async fn receipts(
     let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "receipts");
     let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
     let ids = page.items.iter().map(|r| r.id.to_string()).collect();
-    v.log(&s, "GET /v1/vendor/receipts", None, ids);
+    v.log(&s, "GET /v1/vendor/receipts", None, ids, 200);
     Ok(Json(page))
 }

@@ -18,12 +18,18 @@ pub async fn relationship(
     v: Vendor,
     State(s): State<AppState>,
 ) -> ApiResult<Json<VendorRelationship>> {
-    v.require(Scope::RelationshipRead)?;
+    v.require(&s, "GET /v1/vendor/relationship", Scope::RelationshipRead)?;
     let vendor = v.0.vendor_id.clone();
     let loyalty = s
         .blocking(move |s| s.store.read(|c| loyalty::compute(c, &s.keys, &vendor)))
         .await?;
-    v.log(&s, "GET /v1/vendor/relationship", Some(Scope::RelationshipRead), vec![]);
+    v.log(
+        &s,
+        "GET /v1/vendor/relationship",
+        Some(Scope::RelationshipRead),
+        vec![],
+        200,
+    );
     Ok(Json(VendorRelationship {
         customer_ref: customer_ref(&s.keys, &v.0.vendor_id),
         loyalty,

@@ -26,7 +26,7 @@ pub async fn interactions(
     State(s): State<AppState>,
     Query(q): Query<VendorListQuery>,
 ) -> ApiResult<Json<Page<SharedInteraction>>> {
-    v.require(Scope::InteractionsRead)?;
+    v.require(&s, "GET /v1/vendor/interactions", Scope::InteractionsRead)?;
     let vendor = v.0.vendor_id.clone();
     let page = s
         .blocking(move |s| {
@@ -51,6 +51,7 @@ pub async fn interactions(
         "GET /v1/vendor/interactions",
         Some(Scope::InteractionsRead),
         ids,
+        200,
     );
     Ok(Json(page))
 }
@@ -94,7 +95,8 @@ pub async fn interaction(
     State(s): State<AppState>,
     Path(id): Path<InteractionId>,
 ) -> ApiResult<Json<SharedInteraction>> {
-    v.require(Scope::InteractionsRead)?;
+    const ENDPOINT: &str = "GET /v1/vendor/interactions/{id}";
+    v.require(&s, ENDPOINT, Scope::InteractionsRead)?;
     let row = s
         .store
         .read(|c| records::get::<InteractionFields>(c, id.as_str()))?;
@@ -104,12 +106,22 @@ pub async fn interaction(
     }
     .filter(|o| visible(o, &v.0.vendor_id));
     // Not found and not shared look the same: the vendor learns nothing about other records.
-    let o = found.ok_or_else(|| ApiError::not_found("interaction", id.as_str()))?;
+    let Some(o) = found else {
+        v.log(
+            &s,
+            ENDPOINT,
+            Some(Scope::InteractionsRead),
+            vec![id.to_string()],
+            404,
+        );
+        return Err(ApiError::not_found("interaction", id.as_str()));
+    };
     v.log(
         &s,
-        "GET /v1/vendor/interactions/{id}",
+        ENDPOINT,
         Some(Scope::InteractionsRead),
         vec![id.to_string()],
+        200,
     );
     Ok(Json(to_wire(o, customer_ref(&s.keys, &v.0.vendor_id))))
 }

@@ -356,3 +356,103 @@ fn edits_change_only_the_flags_given_and_empty_values_clear() {
     assert_eq!(shown["next_done"], true);
     assert_eq!(shown["summary"], "Letter");
 }
+
+#[test]
+fn the_owner_connects_a_vendor_grants_access_and_sees_receipts_and_the_audit_trail() {
+    let s = TestServer::spawn();
+    s.carnet(&["vendor", "add", "Acme"]).ok();
+    let creds = s
+        .carnet(&[
+            "--json",
+            "vendor",
+            "connect",
+            "Acme",
+            "--redirect-uri",
+            "https://acme.example/cb",
+            "--webhook-url",
+            "http://192.168.1.20/hook",
+        ])
+        .ok()
+        .json();
+    let client_id = creds["client_id"].as_str().unwrap();
+    let secret = creds["client_secret"].as_str().unwrap();
+    assert!(
+        creds["webhook_secret"]
+            .as_str()
+            .unwrap()
+            .starts_with("whsec_")
+    );
+    let human = s.carnet(&[
+        "vendor",
+        "connect",
+        "Acme",
+        "--redirect-uri",
+        "https://acme.example/cb",
+    ]);
+    assert_eq!(
+        human.code, 1,
+        "connecting twice is refused: {}",
+        human.stderr
+    );
+
+    let grant = s
+        .carnet(&[
+            "--json",
+            "grant",
+            "create",
+            "Acme",
+            "--scope",
+            "relationship:read",
+            "--category",
+            "home.appliances",
+            "--days",
+            "10",
+        ])
+        .ok()
+        .json();
+    assert_eq!(grant["state"], "live");
+    assert_eq!(grant["categories"], serde_json::json!(["home.appliances"]));
+    let usage = s.carnet(&["grant", "create", "Acme", "--scope", "relationship:read"]);
+    assert_eq!(
+        usage.code, 2,
+        "a grant names its categories or --all-categories"
+    );
+
+    // The vendor side, with plain HTTP.
+    let r = carnet_tests::http()
+        .post(s.url("/oauth/token"))
+        .basic_auth(client_id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 200);
+
+    let grants = s.carnet(&["--json", "grant", "list"]).ok().json();
+    assert_eq!(grants.as_array().unwrap().len(), 1);
+    let receipts = s
+        .carnet(&["--json", "receipts", "--vendor", "Acme"])
+        .ok()
+        .json();
+    assert_eq!(receipts[0]["grant_id"], grant["id"]);
+    assert!(receipts[0]["jws"].as_str().unwrap().split('.').count() == 3);
+    s.put("/v1/profile", &serde_json::json!({})); // queued behind the access-log append
+    let audit = s
+        .carnet(&["--json", "audit", "--vendor", "Acme"])
+        .ok()
+        .json();
+    assert_eq!(audit[0]["endpoint"], "POST /oauth/token");
+    let table = s.carnet(&["audit"]).ok().stdout.clone();
+    assert!(table.contains("POST /oauth/token"), "{table}");
+
+    let gid = grant["id"].as_str().unwrap();
+    s.carnet(&["grant", "revoke", gid]).ok();
+    assert_eq!(
+        s.get(&format!("/v1/grants/{gid}")).json()["state"],
+        "revoked"
+    );
+    let rotated = s
+        .carnet(&["--json", "vendor", "rotate-secret", "Acme"])
+        .ok()
+        .json();
+    assert_ne!(rotated["client_secret"].as_str().unwrap(), secret);
+}

@@ -304,6 +304,15 @@ fn tokens_and_grants_expire_on_the_clock() {
     );
     let listed = s.get("/v1/grants").json();
     assert_eq!(listed[0]["state"], "expired");
+    let id = listed[0]["id"].as_str().unwrap();
+    let revoked = s
+        .post(&format!("/v1/grants/{id}/revoke"), &json!({}))
+        .json();
+    assert_eq!(
+        revoked["state"], "expired",
+        "an expired grant stays expired"
+    );
+    assert!(revoked["revoked_at"].is_null());
 }
 
 #[test]

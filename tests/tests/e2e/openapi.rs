@@ -70,7 +70,10 @@ fn openapi_documents_oauth_and_vendor_endpoints_with_their_media_types() {
             op["requestBody"]["content"]["application/x-www-form-urlencoded"].is_object(),
             "{p} takes a form"
         );
-        assert!(op["responses"]["401"]["content"]["application/json"].is_object(), "{p}");
+        assert!(
+            op["responses"]["401"]["content"]["application/json"].is_object(),
+            "{p}"
+        );
     }
     for p in [
         "/.well-known/oauth-authorization-server",
@@ -86,7 +89,12 @@ fn openapi_documents_oauth_and_vendor_endpoints_with_their_media_types() {
     let rel = &doc["paths"]["/v1/vendor/relationship"]["get"];
     assert_eq!(rel["security"][0]["vendor"][0], "relationship:read");
     assert!(rel["responses"]["403"]["content"]["application/problem+json"].is_object());
-    for p in ["/v1/grants", "/v1/vendors/{id}/client", "/v1/receipts", "/v1/access-log"] {
+    for p in [
+        "/v1/grants",
+        "/v1/vendors/{id}/client",
+        "/v1/receipts",
+        "/v1/access-log",
+    ] {
         assert!(doc["paths"][p].is_object(), "{p} undocumented");
     }
 }

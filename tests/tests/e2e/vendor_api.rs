@@ -405,3 +405,52 @@ fn no_credential_or_token_is_in_clear_in_the_database_or_logs() {
         assert!(!log.contains(secret.as_str()), "{secret} in the log");
     }
 }
+
+#[test]
+fn refused_vendor_requests_are_logged_with_their_status() {
+    let s = TestServer::spawn();
+    let v = VendorApp::connect(&s, "A");
+    let other = VendorApp::connect(&s, "B");
+    v.grant(&s, &["interactions:read"], None);
+    let theirs = interaction(&s, &other.vendor_id, json!({"shared": true}));
+    let token = v.token();
+    assert_eq!(v.get(&token, "/v1/vendor/profile").status, 403);
+    assert_eq!(
+        v.get(&token, &format!("/v1/vendor/interactions/{theirs}"))
+            .status,
+        404
+    );
+    s.put("/v1/profile", &json!({})); // queued behind the log appends
+    let log = s.list_all(&format!("/v1/access-log?vendor={}", v.vendor_id));
+    assert_eq!(log[0]["endpoint"], "GET /v1/vendor/interactions/{id}");
+    assert_eq!(log[0]["status"], 404);
+    assert_eq!(log[0]["ids"], json!([theirs]));
+    assert_eq!(log[1]["endpoint"], "GET /v1/vendor/profile");
+    assert_eq!(log[1]["status"], 403);
+    assert_eq!(log[2]["status"], 200);
+}
+
+#[test]
+fn disconnecting_a_vendor_ends_its_grant_and_tokens() {
+    let s = TestServer::spawn();
+    let v = VendorApp::connect(&s, "A");
+    let grant = v.grant(&s, &["relationship:read"], None);
+    let token = v.token();
+    assert_eq!(
+        s.delete(&format!("/v1/vendors/{}/client", v.vendor_id))
+            .status,
+        204
+    );
+    assert_eq!(v.get(&token, "/v1/vendor/relationship").status, 401);
+    assert_eq!(
+        s.get(&format!("/v1/grants/{grant}")).json()["state"],
+        "revoked"
+    );
+    let p = s
+        .get(&format!("/v1/vendors/{}/client", v.vendor_id))
+        .problem(404);
+    assert!(
+        p["hint"].as_str().unwrap().contains("vendor connect"),
+        "{p}"
+    );
+}

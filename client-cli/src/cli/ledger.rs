@@ -1,0 +1,412 @@
+//! The ledger verbs' arguments: vendors, interactions, purchases, incidents, follow-ups and
+//! the profile (DESIGN.md §8).
+
+use carnet_schemas::{
+    Amount, Category, Channel, Currency, IncidentId, InteractionId, Line, Locale, PurchaseId,
+    Satisfaction, Sentiment, Text, WebUrl,
+};
+use clap::builder::NonEmptyStringValueParser;
+use clap::{ArgGroup, Args, Subcommand};
+
+use super::{Day, OrClear, VendorConnect, VendorRef, channel_parser};
+use crate::when::When;
+
+// ---------------------------------------------------------------------------------------------
+// Vendors
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:\n  \
+carnet vendor add \"Acme Appliances\" --website https://acme.example --account C-1234\n  \
+carnet vendor show \"Acme Appliances\"\n  \
+carnet vendor edit \"Acme Appliances\" --note \"Ask for Lea\" --website ''\n  \
+carnet vendor rm ven_0123456789abcdef --yes\n\n\
+Vendor access (the vendor's OAuth client; then `carnet grant create`):\n  \
+carnet vendor connect Acme --redirect-uri https://acme.example/oauth/callback \\\n      \
+--webhook-url https://acme.example/hooks/carnet\n  \
+carnet vendor client Acme\n  \
+carnet vendor rotate-secret Acme\n  \
+carnet vendor rotate-secret Acme --webhook\n  \
+carnet vendor disconnect Acme --yes")]
+pub enum VendorCmd {
+    /// Add a vendor
+    Add(VendorAdd),
+    /// List your vendors by name
+    List,
+    /// Show a vendor and the loyalty facts of your relationship
+    Show {
+        /// Vendor id or exact name
+        vendor: VendorRef,
+    },
+    /// Change a vendor: only the flags given change; '' clears an optional field
+    Edit(VendorEdit),
+    /// Remove a vendor with its interactions, purchases and incidents
+    Rm {
+        /// Vendor id or exact name
+        vendor: VendorRef,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+    /// Connect a vendor as an OAuth client; prints its client secret (and webhook secret) once
+    Connect(VendorConnect),
+    /// Replace the vendor's client secret (the old one and its tokens stop working), or with
+    /// --webhook its webhook secret; prints the new one once
+    RotateSecret {
+        /// Vendor id or exact name
+        vendor: VendorRef,
+        /// Replace the webhook secret instead of the client secret
+        #[arg(long)]
+        webhook: bool,
+    },
+    /// Show the vendor's OAuth client: its id, redirect URIs and webhook URL (no secrets)
+    Client {
+        /// Vendor id or exact name
+        vendor: VendorRef,
+    },
+    /// Disconnect a vendor: its client secret and every token it holds stop working
+    Disconnect {
+        /// Vendor id or exact name
+        vendor: VendorRef,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct VendorAdd {
+    /// The vendor's name, unique among your vendors
+    pub name: Line,
+    /// The vendor's web site
+    #[arg(long, value_name = "URL")]
+    pub website: Option<WebUrl>,
+    /// What you buy there, as a dotted category (repeat for several)
+    #[arg(long = "category", value_name = "CAT")]
+    pub categories: Vec<Category>,
+    /// Your account reference there: customer number, login (repeat for several)
+    #[arg(long = "account", value_name = "REF")]
+    pub accounts: Vec<Line>,
+    /// A note
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<Text>,
+    /// The channel you prefer this vendor to use
+    #[arg(long, value_name = "CH", value_parser = channel_parser())]
+    pub channel: Option<Channel>,
+    /// How and how often this vendor may contact you
+    #[arg(long, value_name = "TEXT")]
+    pub contact_policy: Option<Text>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("changes").required(true).multiple(true)
+    .args(["name", "website", "categories", "accounts", "note", "channel", "contact_policy"])))]
+pub struct VendorEdit {
+    /// Vendor id or exact name
+    pub vendor: VendorRef,
+    /// A new name
+    #[arg(long, value_name = "NEW")]
+    pub name: Option<Line>,
+    /// The web site ('' removes it)
+    #[arg(long, value_name = "URL")]
+    pub website: Option<OrClear<WebUrl>>,
+    /// Replaces the categories (repeat for several; '' alone removes them all)
+    #[arg(long = "category", value_name = "CAT")]
+    pub categories: Option<Vec<OrClear<Category>>>,
+    /// Replaces the account references (repeat for several; '' alone removes them all)
+    #[arg(long = "account", value_name = "REF")]
+    pub accounts: Option<Vec<OrClear<Line>>>,
+    /// The note ('' removes it)
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<OrClear<Text>>,
+    /// The preferred channel ('' removes it)
+    #[arg(long, value_name = "CH")]
+    pub channel: Option<OrClear<Channel>>,
+    /// The contact policy ('' removes it)
+    #[arg(long, value_name = "TEXT")]
+    pub contact_policy: Option<OrClear<Text>>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Interactions
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:\n  \
+carnet interaction add Acme --channel phone --summary \"Drum noise\" --sentiment -1 \\\n      \
+--they-said \"A technician comes Tuesday\" --next \"Check he came\" --due 2026-12-02\n  \
+carnet interaction list --vendor Acme --since 2026-11-01 --until 2026-11-30\n  \
+carnet interaction list --grep technician\n  \
+carnet interaction edit int_0123456789abcdef --outcome \"Fixed\" --sentiment 2")]
+pub enum InteractionCmd {
+    /// Record an interaction
+    Add(InteractionAdd),
+    /// List interactions, newest first
+    List(InteractionList),
+    /// Show one interaction in full
+    Show {
+        /// Interaction id (int_…)
+        id: InteractionId,
+    },
+    /// Change an interaction: only the flags given change; '' clears an optional field
+    Edit(InteractionEdit),
+    /// Delete an interaction
+    Rm {
+        /// Interaction id (int_…)
+        id: InteractionId,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct InteractionAdd {
+    /// Vendor id or exact name
+    pub vendor: VendorRef,
+    /// How it happened
+    #[arg(long, value_name = "CH", value_parser = channel_parser())]
+    pub channel: Channel,
+    /// What it was about
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Text,
+    /// When it happened: RFC 3339, a local time (2026-12-15T14:30) or a date [default: now]
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<When>,
+    /// With whom: a person, a department
+    #[arg(long = "with", value_name = "PERSON")]
+    pub with: Option<Line>,
+    /// What you expected
+    #[arg(long, value_name = "TEXT")]
+    pub expected: Option<Text>,
+    /// What you said
+    #[arg(long, value_name = "TEXT")]
+    pub i_said: Option<Text>,
+    /// What they said
+    #[arg(long, value_name = "TEXT")]
+    pub they_said: Option<Text>,
+    /// What came of it
+    #[arg(long, value_name = "TEXT")]
+    pub outcome: Option<Text>,
+    /// How it felt, from -2 (very bad) to 2 (very good)
+    #[arg(long, value_name = "-2..2", allow_negative_numbers = true)]
+    pub sentiment: Option<Sentiment>,
+    /// What happens next
+    #[arg(long, value_name = "TEXT")]
+    pub next: Option<Text>,
+    /// When the next step is due (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE", requires = "next")]
+    pub due: Option<Day>,
+    /// The incident this exchange is about (same vendor)
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<IncidentId>,
+    /// Let this vendor read it (once it has the interactions:read scope)
+    #[arg(long)]
+    pub shared: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InteractionList {
+    /// Only this vendor's (id or exact name)
+    #[arg(long, value_name = "VENDOR")]
+    pub vendor: Option<VendorRef>,
+    /// Only those whose text contains this (case-insensitive)
+    #[arg(long, value_name = "TEXT", value_parser = NonEmptyStringValueParser::new())]
+    pub grep: Option<String>,
+    /// Only those at or after this time (a date: from the start of that day)
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<When>,
+    /// Only those before this time (a date: up to the end of that day)
+    #[arg(long, value_name = "WHEN")]
+    pub until: Option<When>,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("changes").required(true).multiple(true)
+    .args(["channel", "summary", "at", "with", "expected", "i_said", "they_said", "outcome",
+           "sentiment", "next", "due", "incident", "shared", "private"])))]
+pub struct InteractionEdit {
+    /// Interaction id (int_…)
+    pub id: InteractionId,
+    #[arg(long, value_name = "CH", value_parser = channel_parser())]
+    pub channel: Option<Channel>,
+    #[arg(long, value_name = "TEXT")]
+    pub summary: Option<Text>,
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<When>,
+    #[arg(long = "with", value_name = "PERSON")]
+    pub with: Option<OrClear<Line>>,
+    #[arg(long, value_name = "TEXT")]
+    pub expected: Option<OrClear<Text>>,
+    #[arg(long, value_name = "TEXT")]
+    pub i_said: Option<OrClear<Text>>,
+    #[arg(long, value_name = "TEXT")]
+    pub they_said: Option<OrClear<Text>>,
+    #[arg(long, value_name = "TEXT")]
+    pub outcome: Option<OrClear<Text>>,
+    #[arg(long, value_name = "-2..2", allow_negative_numbers = true)]
+    pub sentiment: Option<OrClear<Sentiment>>,
+    /// A new next step (it starts not done; '' removes it and its due date)
+    #[arg(long, value_name = "TEXT")]
+    pub next: Option<OrClear<Text>>,
+    #[arg(long, value_name = "DATE")]
+    pub due: Option<OrClear<Day>>,
+    #[arg(long, value_name = "ID")]
+    pub incident: Option<OrClear<IncidentId>>,
+    /// Let this vendor read it
+    #[arg(long, conflicts_with = "private")]
+    pub shared: bool,
+    /// Stop sharing it with this vendor
+    #[arg(long)]
+    pub private: bool,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Purchases
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:\n  \
+carnet purchase add Acme --item \"Washing machine\" --amount 699.90 --currency EUR \\\n      \
+--warranty-until 2028-11-12\n  \
+carnet purchase list --vendor Acme")]
+pub enum PurchaseCmd {
+    /// Record a purchase
+    Add(PurchaseAdd),
+    /// List purchases, most recent first
+    List {
+        /// Only this vendor's (id or exact name)
+        #[arg(long, value_name = "VENDOR")]
+        vendor: Option<VendorRef>,
+    },
+    /// Show one purchase
+    Show {
+        /// Purchase id (pur_…)
+        id: PurchaseId,
+    },
+    /// Delete a purchase
+    Rm {
+        /// Purchase id (pur_…)
+        id: PurchaseId,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct PurchaseAdd {
+    /// Vendor id or exact name
+    pub vendor: VendorRef,
+    /// What you bought
+    #[arg(long, value_name = "TEXT")]
+    pub item: Line,
+    /// What you paid, as a decimal number (699.90)
+    #[arg(long, value_name = "DECIMAL")]
+    pub amount: Amount,
+    /// ISO 4217 currency code (EUR, USD, …)
+    #[arg(long, value_name = "CODE")]
+    pub currency: Currency,
+    /// The day of the purchase (YYYY-MM-DD) [default: today]
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<Day>,
+    /// The last day under warranty (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub warranty_until: Option<Day>,
+    /// Receipt or order reference
+    #[arg(long, value_name = "REF")]
+    pub receipt: Option<Line>,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Incidents
+
+#[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:\n  \
+carnet incident open Acme --description \"Drum broken after 3 weeks\" --at 2026-11-20\n  \
+carnet incident list --open\n  \
+carnet incident resolve inc_0123456789abcdef --resolution \"Drum replaced\" --satisfaction 8")]
+pub enum IncidentCmd {
+    /// Open an incident
+    Open {
+        /// Vendor id or exact name
+        vendor: VendorRef,
+        /// What went wrong
+        #[arg(long, value_name = "TEXT")]
+        description: Text,
+        /// When it started: RFC 3339, a local time (2026-12-15T14:30) or a date [default: now]
+        #[arg(long, value_name = "WHEN")]
+        at: Option<When>,
+    },
+    /// List incidents, most recently opened first
+    List {
+        /// Only this vendor's (id or exact name)
+        #[arg(long, value_name = "VENDOR")]
+        vendor: Option<VendorRef>,
+        /// Only those not resolved yet
+        #[arg(long)]
+        open: bool,
+    },
+    /// Show one incident
+    Show {
+        /// Incident id (inc_…)
+        id: IncidentId,
+    },
+    /// Resolve an incident (again, to correct the resolution)
+    Resolve {
+        /// Incident id (inc_…)
+        id: IncidentId,
+        /// How it was resolved
+        #[arg(long, value_name = "TEXT")]
+        resolution: Text,
+        /// How satisfied you are with the resolution, 0 to 10
+        #[arg(long, value_name = "0..10")]
+        satisfaction: Option<Satisfaction>,
+    },
+}
+
+// ---------------------------------------------------------------------------------------------
+// Follow-ups and profile
+
+#[derive(Debug, Args)]
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_help = "Steps without a due date are always listed.\n\nExamples:\n  \
+carnet followups\n  carnet followups --within 30\n  carnet followups done int_0123456789abcdef"
+)]
+pub struct FollowupsArgs {
+    #[command(subcommand)]
+    pub action: Option<FollowupsCmd>,
+    /// List steps due within this many days from today (overdue ones included)
+    #[arg(long, value_name = "DAYS", default_value_t = 7,
+          value_parser = clap::value_parser!(u32).range(0..=36_500))]
+    pub within: u32,
+    /// List every step not done, whenever it is due
+    #[arg(long, conflicts_with = "within")]
+    pub all: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum FollowupsCmd {
+    /// Mark the next step of an interaction as done
+    Done {
+        /// Id of the interaction that set the step (int_…)
+        id: InteractionId,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+#[command(
+    after_help = "Examples:\n  carnet profile set --display-name \"Camille\" --locale fr-FR --city Lyon\n  \
+carnet profile set --postal-code ''"
+)]
+pub enum ProfileCmd {
+    /// Show your profile
+    Show,
+    /// Change your profile: only the flags given change; '' clears a field
+    #[command(group(ArgGroup::new("changes").required(true).multiple(true)
+        .args(["display_name", "locale", "city", "postal_code"])))]
+    Set {
+        /// The name vendors may see
+        #[arg(long, value_name = "T")]
+        display_name: Option<OrClear<Line>>,
+        /// Your language, as a BCP 47 tag (fr-FR, en)
+        #[arg(long, value_name = "L")]
+        locale: Option<OrClear<Locale>>,
+        #[arg(long, value_name = "T")]
+        city: Option<OrClear<Line>>,
+        #[arg(long, value_name = "T")]
+        postal_code: Option<OrClear<Line>>,
+    },
+}
