@@ -84,12 +84,29 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = routes::router(state.clone());
-    axum::serve(
+    let janitor = tokio::spawn(janitor(state.clone()));
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    janitor.abort();
     state.store.close();
-    Ok(())
+    served
+}
+
+/// Forgets expired tokens and grants every minute, so memory stays bounded, and deletes
+/// token rows that expired more than a day ago (they can never be used again).
+async fn janitor(s: AppState) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        let now = s.now();
+        s.access.prune(now);
+        let before = now - chrono::Duration::days(1);
+        s.store.write_detached("purging expired tokens", move |c| {
+            store::access::purge_tokens(c, before).map(drop)
+        });
+    }
 }
