@@ -202,6 +202,8 @@ id_kind!(IncidentKind, IncidentId, "inc", "incident");
 id_kind!(ClientKind, ClientId, "cli", "client");
 id_kind!(GrantKind, GrantId, "grt", "grant");
 id_kind!(ReceiptKind, ReceiptId, "rcp", "receipt");
+id_kind!(IntentKind, IntentId, "itt", "intent");
+id_kind!(OfferKind, OfferId, "ofr", "offer");
 
 #[cfg(test)]
 mod tests {

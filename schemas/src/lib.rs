@@ -5,14 +5,17 @@
 
 pub mod api;
 pub mod ids;
+pub mod intents;
 pub mod ledger;
 pub mod oauth;
 pub mod values;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
 pub use ids::{
-    ClientId, GrantId, Id, IdKind, IncidentId, InteractionId, PurchaseId, ReceiptId, VendorId,
+    ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PurchaseId,
+    ReceiptId, VendorId,
 };
+pub use intents::*;
 pub use ledger::*;
 pub use oauth::*;
 pub use values::{
@@ -55,5 +58,11 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("vendor-relationship", one::<VendorRelationship>()),
         ("vendor-profile", one::<VendorProfile>()),
         ("shared-interaction", one::<SharedInteraction>()),
+        ("intent-fields", one::<IntentFields>()),
+        ("intent", one::<Intent>()),
+        ("vendor-intent", one::<VendorIntent>()),
+        ("offer-fields", one::<OfferFields>()),
+        ("offer", one::<Offer>()),
+        ("vendor-offer", one::<VendorOffer>()),
     ]
 }

@@ -45,6 +45,12 @@ pub enum ApiError {
     Conflict { detail: String, hint: String },
     #[error("body too large")]
     TooLarge { limit: usize },
+    /// A rate limit: try again after this many seconds.
+    #[error("too many requests")]
+    TooMany {
+        what: &'static str,
+        retry_after: u64,
+    },
     #[error("unsupported media type")]
     UnsupportedMediaType,
     /// A sealed record failed to open: tampering, a moved blob, or the wrong key.
@@ -99,6 +105,7 @@ impl ApiError {
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unreadable(_) | ApiError::Store(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -175,6 +182,12 @@ impl ApiError {
                     Some("split the data or shorten the text fields".into()),
                     vec![],
                 ),
+                ApiError::TooMany { what, retry_after } => (
+                    "too many requests",
+                    format!("too many {what} in a short time"),
+                    Some(format!("wait {retry_after} s before the next one (see Retry-After)")),
+                    vec![],
+                ),
                 ApiError::UnsupportedMediaType => (
                     "unsupported media type",
                     "the body must be JSON".into(),
@@ -240,6 +253,9 @@ impl IntoResponse for ApiError {
         };
         if let Some(value) = challenge.and_then(|c| HeaderValue::from_str(&c).ok()) {
             headers.insert(header::WWW_AUTHENTICATE, value);
+        }
+        if let ApiError::TooMany { retry_after, .. } = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
         res
     }

@@ -10,6 +10,7 @@ pub mod credential;
 mod error;
 mod extract;
 pub mod fsutil;
+pub mod intents;
 mod oauth;
 mod openapi;
 mod owner_api;
@@ -55,24 +56,34 @@ pub async fn open_vault(opts: OpenOptions) -> Result<(AppState, Option<Created>)
     };
     let key = vault::unwrap_identity(&paths)?;
     let (store, keys) = vault::open_store(&paths, key, opts.synchronous, opts.clock.now()).await?;
-    let access = match access::load(&store, &keys, opts.clock.now()) {
-        Ok(a) => a,
+    let loaded = access::load(&store, &keys, opts.clock.now())
+        .map_err(|e| match e {
+            access::LoadError::Store(s) => VaultError::Store(s),
+            access::LoadError::Unreadable(u) => VaultError::Unreadable(u),
+        })
+        .and_then(|access| {
+            let intents = intents::ActiveIntents::load(&store, &keys).map_err(|e| match e {
+                intents::LoadError::Store(s) => VaultError::Store(s),
+                intents::LoadError::Unreadable(u) => VaultError::Unreadable(u),
+            })?;
+            Ok((access, intents))
+        });
+    let (access, intents) = match loaded {
+        Ok(v) => v,
         Err(e) => {
             store.close();
-            return Err(match e {
-                access::LoadError::Store(s) => VaultError::Store(s),
-                access::LoadError::Unreadable(u) => VaultError::Unreadable(u),
-            });
+            return Err(e);
         }
     };
-    let state = AppState::new(
-        Arc::new(store),
-        Arc::new(keys),
-        opts.clock,
+    let state = AppState::new(state::Parts {
+        store,
+        keys,
+        clock: opts.clock,
         paths,
         access,
-        opts.settings,
-    );
+        intents,
+        settings: opts.settings,
+    });
     Ok((state, created))
 }
 

@@ -24,6 +24,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "incidents", description = "Complaints and how they were resolved"),
         (name = "profile", description = "What the owner may disclose"),
         (name = "clients", description = "Vendors connected as OAuth clients"),
+        (name = "intents", description = "What the owner wants to buy, and the offers vendors answer with"),
         (name = "grants", description = "What each vendor may do, consent receipts, and the access log"),
         (name = "oauth", description = "OAuth 2.0 authorization server (errors are RFC 6749 bodies)"),
         (name = "vendor", description = "The vendor API, for vendor access tokens"),

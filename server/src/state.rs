@@ -8,6 +8,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::access::AccessCache;
 use crate::clock::Clock;
+use crate::intents::{ActiveIntents, OfferLimiter};
 use crate::store::Store;
 use crate::vault::{Keys, VaultPaths};
 
@@ -38,26 +39,34 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     pub paths: Arc<VaultPaths>,
     pub access: Arc<AccessCache>,
+    pub intents: Arc<ActiveIntents>,
+    pub offer_limits: Arc<OfferLimiter>,
     pub settings: Arc<Settings>,
     rng: SystemRandom,
 }
 
+/// What `AppState::new` assembles.
+pub struct Parts {
+    pub store: Store,
+    pub keys: Keys,
+    pub clock: Arc<dyn Clock>,
+    pub paths: VaultPaths,
+    pub access: AccessCache,
+    pub intents: ActiveIntents,
+    pub settings: Settings,
+}
+
 impl AppState {
-    pub fn new(
-        store: Arc<Store>,
-        keys: Arc<Keys>,
-        clock: Arc<dyn Clock>,
-        paths: VaultPaths,
-        access: AccessCache,
-        settings: Settings,
-    ) -> Self {
+    pub fn new(p: Parts) -> Self {
         AppState {
-            store,
-            keys,
-            clock,
-            paths: Arc::new(paths),
-            access: Arc::new(access),
-            settings: Arc::new(settings),
+            store: Arc::new(p.store),
+            keys: Arc::new(p.keys),
+            clock: p.clock,
+            paths: Arc::new(p.paths),
+            access: Arc::new(p.access),
+            intents: Arc::new(p.intents),
+            offer_limits: Arc::default(),
+            settings: Arc::new(p.settings),
             rng: SystemRandom::new(),
         }
     }

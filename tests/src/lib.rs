@@ -153,6 +153,7 @@ pub struct TestServer {
     dir: Option<TempDir>,
     pub base: String,
     pub clock: Arc<ManualClock>,
+    manual: bool,
     shutdown: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -183,7 +184,11 @@ impl TestServer {
     }
 
     fn start_with(dir: TempDir, manual: bool, synchronous: Synchronous) -> TestServer {
-        let manual_clock = Arc::new(ManualClock::new(SystemClock.now()));
+        // Whole seconds, as people write times: the server keeps milliseconds.
+        let manual_clock = Arc::new(ManualClock::new(chrono::SubsecRound::trunc_subsecs(
+            SystemClock.now(),
+            0,
+        )));
         let clock: Arc<dyn Clock> = if manual {
             manual_clock.clone()
         } else {
@@ -236,6 +241,7 @@ impl TestServer {
             dir: Some(dir),
             base: format!("http://{addr}"),
             clock: manual_clock,
+            manual,
             shutdown: Mutex::new(Some(stop_tx)),
             thread: Mutex::new(Some(thread)),
         }
@@ -259,6 +265,15 @@ impl TestServer {
 
     pub fn path(&self) -> &Path {
         self.dir.as_ref().expect("data dir").path()
+    }
+
+    /// What the server's clock says now (the manual clock, or the real one).
+    pub fn clock_now(&self) -> chrono::DateTime<chrono::Utc> {
+        if self.manual {
+            self.clock.now()
+        } else {
+            chrono::Utc::now()
+        }
     }
 
     /// Runs the `carnet` CLI against this server.

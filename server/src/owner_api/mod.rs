@@ -7,8 +7,10 @@ mod clients;
 mod followups;
 mod grants;
 mod incidents;
+mod intents;
 mod interactions;
 pub(crate) mod loyalty;
+mod offers;
 pub(crate) mod profile;
 mod purchases;
 pub(crate) mod receipts;
@@ -114,4 +116,13 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::revoke))
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
+        .routes(routes!(intents::create, intents::list))
+        .routes(routes!(intents::show, intents::replace))
+        .routes(routes!(intents::activate))
+        .routes(routes!(intents::withdraw))
+        .routes(routes!(intents::fulfil))
+        .routes(routes!(offers::list))
+        .routes(routes!(offers::show))
+        .routes(routes!(offers::accept))
+        .routes(routes!(offers::decline))
 }

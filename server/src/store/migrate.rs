@@ -10,6 +10,7 @@ use super::{Result, StoreError};
 const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0001_vault.sql"),
     include_str!("../../migrations/0002_vendor_access.sql"),
+    include_str!("../../migrations/0003_intents.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

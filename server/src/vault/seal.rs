@@ -32,6 +32,8 @@ pub enum Table {
     Tokens,
     Receipts,
     AccessLog,
+    Intents,
+    Offers,
 }
 
 impl Table {
@@ -48,6 +50,8 @@ impl Table {
             Table::Tokens => "tokens",
             Table::Receipts => "receipts",
             Table::AccessLog => "access_log",
+            Table::Intents => "intents",
+            Table::Offers => "offers",
         }
     }
 }

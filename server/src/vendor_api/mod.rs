@@ -2,6 +2,7 @@
 //! ever sees its own relationship and what the owner explicitly shared with it, under the
 //! consumer's pairwise pseudonym; every request is written to the access log.
 
+mod intents;
 mod profile;
 mod receipts;
 mod relationship;
@@ -103,4 +104,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(shared::interaction))
         .routes(routes!(profile::profile))
         .routes(routes!(receipts::receipts))
+        .routes(routes!(intents::list))
+        .routes(routes!(intents::show))
+        .routes(routes!(intents::offer))
 }

@@ -5,6 +5,7 @@
 mod api_errors;
 mod cli;
 mod durability;
+mod intents;
 mod ledger;
 mod oauth;
 mod openapi;

@@ -1,0 +1,229 @@
+//! Offers, as the owner reads and answers them. Accepting one records the purchase with that
+//! vendor (so it counts in the loyalty facts) and fulfils the intent unless asked to keep it
+//! open.
+
+use axum::extract::State;
+use carnet_schemas::{
+    AcceptOffer, DeclineOffer, IntentState, Line, Offer, OfferId, OfferQuery, OfferState,
+    PurchaseFields, PurchaseId,
+};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::intents::{Stored, get as get_intent};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Owner, Path, Query};
+use crate::intents::{OfferRecord, stored_state};
+use crate::state::AppState;
+use crate::store::intents::{self as rows, OfferRow};
+use crate::store::records::{self, Row};
+use crate::vault::Keys;
+
+/// An offer's state at `now`: a pending offer is expired once its own `valid_through` has
+/// passed or its intent is no longer active.
+pub(crate) fn offer_state(
+    stored: &str,
+    record: &OfferRecord,
+    intent_state: IntentState,
+    now: DateTime<Utc>,
+) -> OfferState {
+    match stored {
+        "accepted" => OfferState::Accepted,
+        "declined" => OfferState::Declined,
+        _ if intent_state != IntentState::Active
+            || record.fields.valid_through.is_some_and(|t| now >= t) =>
+        {
+            OfferState::Expired
+        }
+        _ => OfferState::Pending,
+    }
+}
+
+struct Loaded {
+    row: OfferRow<OfferRecord>,
+    record: OfferRecord,
+    intent: Stored,
+}
+
+fn load(c: &Connection, keys: &Keys, id: &OfferId) -> ApiResult<Loaded> {
+    let row = rows::offer::<OfferRecord>(c, id.as_str())?
+        .ok_or_else(|| ApiError::not_found("offer", id.as_str()))?;
+    let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
+    let intent_id = row
+        .intent_id
+        .parse()
+        .map_err(|_| ApiError::Internal("bad intent id".into()))?;
+    let intent = get_intent(c, keys, &intent_id)?;
+    Ok(Loaded {
+        row,
+        record,
+        intent,
+    })
+}
+
+fn to_wire(l: Loaded, now: DateTime<Utc>) -> ApiResult<Offer> {
+    let bad = || ApiError::Internal("offer row does not parse".into());
+    Ok(Offer {
+        id: l.row.id.parse().map_err(|_| bad())?,
+        intent_id: l.intent.id.clone(),
+        vendor_id: l.row.vendor_id.parse().map_err(|_| bad())?,
+        state: offer_state(&l.row.state, &l.record, l.intent.state(now), now),
+        created_at: l.row.created_at,
+        updated_at: l.row.updated_at,
+        fields: l.record.fields,
+        decline_reason: l.record.decline_reason,
+        purchase_id: l.record.purchase_id,
+    })
+}
+
+/// Offers, newest first, all or one intent's.
+#[utoipa::path(get, path = "/v1/offers", tag = "intents", params(OfferQuery),
+    security(("owner" = [])),
+    responses((status = 200, description = "Offers", body = Vec<Offer>)))]
+pub async fn list(
+    _: Owner,
+    State(s): State<AppState>,
+    Query(q): Query<OfferQuery>,
+) -> ApiResult<Json<Vec<Offer>>> {
+    let now = s.now();
+    let offers = s
+        .blocking(move |s| {
+            s.store.read(|c| {
+                let ids: Vec<String> =
+                    rows::offers::<OfferRecord>(c, q.intent.as_ref().map(|i| i.as_str()))?
+                        .into_iter()
+                        .map(|r| r.id)
+                        .collect();
+                ids.iter()
+                    .map(|id| {
+                        let id = id
+                            .parse()
+                            .map_err(|_| ApiError::Internal("bad offer id".into()))?;
+                        to_wire(load(c, &s.keys, &id)?, now)
+                    })
+                    .collect::<ApiResult<Vec<_>>>()
+            })
+        })
+        .await?;
+    Ok(Json(offers))
+}
+
+/// One offer.
+#[utoipa::path(get, path = "/v1/offers/{id}", tag = "intents",
+    params(("id" = OfferId, Path, description = "Offer id")),
+    security(("owner" = [])),
+    responses((status = 200, description = "The offer", body = Offer)))]
+pub async fn show(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<OfferId>,
+) -> ApiResult<Json<Offer>> {
+    let loaded = s.store.read(|c| load(c, &s.keys, &id))?;
+    Ok(Json(to_wire(loaded, s.now())?))
+}
+
+fn must_be_pending(l: &Loaded, now: DateTime<Utc>) -> ApiResult<()> {
+    match offer_state(&l.row.state, &l.record, l.intent.state(now), now) {
+        OfferState::Pending => Ok(()),
+        other => Err(ApiError::conflict(
+            format!("offer {} is {:?}, not pending", l.row.id, other).to_lowercase(),
+            "only pending offers on an active intent can be accepted or declined",
+        )),
+    }
+}
+
+/// Accept an offer: records the purchase with that vendor and fulfils the intent (unless
+/// `keep_open`).
+#[utoipa::path(post, path = "/v1/offers/{id}/accept", tag = "intents", request_body = AcceptOffer,
+    params(("id" = OfferId, Path, description = "Offer id")),
+    security(("owner" = [])),
+    responses(
+        (status = 200, description = "Accepted; `purchase_id` is the purchase recorded", body = Offer),
+        (status = 409, description = "Not pending (accepted, declined or expired)", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
+pub async fn accept(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<OfferId>,
+    Json(how): Json<AcceptOffer>,
+) -> ApiResult<Json<Offer>> {
+    let now = s.now();
+    let purchase_id: PurchaseId = s.new_id();
+    let state = s.clone();
+    let (offer, intent) = s
+        .store
+        .write(move |c| {
+            let mut l = load(c, &state.keys, &id)?;
+            must_be_pending(&l, now)?;
+            let fields = PurchaseFields {
+                vendor_id: l
+                    .row
+                    .vendor_id
+                    .parse()
+                    .map_err(|_| ApiError::Internal("bad vendor id".into()))?,
+                item: l.intent.fields.title.clone(),
+                amount: l.record.fields.price.clone(),
+                currency: l.record.fields.price_currency.clone(),
+                date: Some(now.date_naive()),
+                warranty_until: None,
+                receipt: Line::try_from(format!("offer {}", l.row.id)).ok(),
+            };
+            records::insert(
+                c,
+                &Row {
+                    id: purchase_id.to_string(),
+                    vendor_id: Some(l.row.vendor_id.clone()),
+                    created_at: now,
+                    updated_at: now,
+                    sealed: state.keys.seal().seal(purchase_id.as_str(), &fields),
+                },
+            )?;
+            l.record.purchase_id = Some(purchase_id);
+            let sealed = state.keys.seal().seal(&l.row.id, &l.record);
+            rows::update_offer(c, &l.row.id, "accepted", now, &sealed)?;
+            l.row.state = "accepted".into();
+            l.row.updated_at = now;
+            if !how.keep_open {
+                rows::set_intent_state(c, l.intent.id.as_str(), "fulfilled", now)?;
+                l.intent.row.state = "fulfilled".into();
+            }
+            let intent = (
+                l.intent.id.clone(),
+                stored_state(&l.intent.row.state),
+                l.intent.fields.clone(),
+            );
+            Ok::<_, ApiError>((to_wire(l, now)?, intent))
+        })
+        .await?;
+    let (intent_id, intent_state, fields) = intent;
+    s.intents.set(&intent_id, intent_state, &fields, now);
+    Ok(Json(offer))
+}
+
+/// Decline an offer, optionally saying why.
+#[utoipa::path(post, path = "/v1/offers/{id}/decline", tag = "intents", request_body = DeclineOffer,
+    params(("id" = OfferId, Path, description = "Offer id")),
+    security(("owner" = [])),
+    responses((status = 200, description = "Declined", body = Offer)))]
+pub async fn decline(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<OfferId>,
+    Json(why): Json<DeclineOffer>,
+) -> ApiResult<Json<Offer>> {
+    let now = s.now();
+    let state = s.clone();
+    let offer = s
+        .store
+        .write(move |c| {
+            let mut l = load(c, &state.keys, &id)?;
+            must_be_pending(&l, now)?;
+            l.record.decline_reason = why.reason;
+            let sealed = state.keys.seal().seal(&l.row.id, &l.record);
+            rows::update_offer(c, &l.row.id, "declined", now, &sealed)?;
+            l.row.state = "declined".into();
+            l.row.updated_at = now;
+            to_wire(l, now)
+        })
+        .await?;
+    Ok(Json(offer))
+}
