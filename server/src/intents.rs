@@ -7,11 +7,14 @@
 //! categories its token covers.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, RwLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use axum::body::Bytes;
 
 use carnet_schemas::{
-    IntentField, IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text, VendorId,
-    VendorIntent, VendorTerms,
+    Category, IntentField, IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text,
+    VendorId, VendorIntent, VendorTerms,
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
@@ -130,11 +133,42 @@ impl ActiveIntent {
 }
 
 /// The opened set of intents in the stored `active` state (few: a consumer buys a few things
-/// at a time), refreshed after every change commits.
+/// at a time), refreshed after every change commits. A generation number moves with every
+/// change, so answers computed from the set can be reused until it moves or a window opens or
+/// closes.
 #[derive(Default)]
 pub struct ActiveIntents {
     inner: RwLock<HashMap<IntentId, ActiveIntent>>,
+    generation: AtomicU64,
+    pages: Mutex<HashMap<PageKey, CachedPage>>,
 }
+
+/// What the intents a token may see at some instant are, and how long that stays true.
+pub struct Visible {
+    pub items: Vec<(IntentId, VendorIntent)>,
+    pub generation: u64,
+    /// The next instant an intent's window opens or closes (the view may change then).
+    pub until: Option<DateTime<Utc>>,
+}
+
+/// A first page of a vendor's pull, as served, with the ids it returned.
+#[derive(Clone)]
+pub struct CachedPage {
+    pub body: Bytes,
+    pub ids: Arc<Vec<String>>,
+    generation: u64,
+    until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    vendor: VendorId,
+    categories: Option<Vec<Category>>,
+    limit: Option<u32>,
+}
+
+/// At most this many cached first pages (one per vendor and token view, in practice).
+const MAX_CACHED_PAGES: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -177,16 +211,76 @@ impl ActiveIntents {
                 inner.remove(id);
             }
         }
+        self.generation.fetch_add(1, Ordering::Release);
     }
 
-    /// The intents `access` may see at `now`, by (updated_at, id).
-    pub fn visible(&self, access: &Access, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
+    /// What `access` may see at `now`, as the vendor sees it (`customer_ref` filled in).
+    pub fn visible(&self, access: &Access, now: DateTime<Utc>, customer_ref: &str) -> Visible {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner
+        let generation = self.generation.load(Ordering::Acquire);
+        let until = inner
+            .values()
+            .flat_map(|i| [i.valid_from.to_utc(), i.valid_through.to_utc()])
+            .filter(|t| *t > now)
+            .min();
+        let items = inner
             .iter()
             .filter(|(_, i)| i.in_window(now) && access.covers(&i.fields.category))
-            .map(|(id, i)| (id.clone(), i.clone()))
-            .collect()
+            .map(|(id, i)| (id.clone(), i.for_vendor(id, customer_ref.to_owned())))
+            .collect();
+        Visible {
+            items,
+            generation,
+            until,
+        }
+    }
+
+    /// The first page served earlier for this view, if nothing it depends on has changed.
+    pub fn cached_page(
+        &self,
+        access: &Access,
+        limit: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Option<CachedPage> {
+        let key = PageKey {
+            vendor: access.vendor_id.clone(),
+            categories: access.categories.clone(),
+            limit,
+        };
+        let generation = self.generation.load(Ordering::Acquire);
+        let pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        pages
+            .get(&key)
+            .filter(|p| p.generation == generation && p.until.is_none_or(|u| now < u))
+            .cloned()
+    }
+
+    /// Keeps a first page for reuse (see `cached_page`).
+    pub fn keep_page(
+        &self,
+        access: &Access,
+        limit: Option<u32>,
+        seen: &Visible,
+        body: Bytes,
+        ids: Arc<Vec<String>>,
+    ) {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        if pages.len() >= MAX_CACHED_PAGES {
+            pages.clear();
+        }
+        pages.insert(
+            PageKey {
+                vendor: access.vendor_id.clone(),
+                categories: access.categories.clone(),
+                limit,
+            },
+            CachedPage {
+                body,
+                ids,
+                generation: seen.generation,
+                until: seen.until,
+            },
+        );
     }
 
     /// One intent, if `access` may see it at `now`.

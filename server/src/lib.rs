@@ -96,6 +96,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let app = routes::router(state.clone());
     let janitor = tokio::spawn(janitor(state.clone()));
+    let flusher = tokio::spawn(access::log::AccessLog::run(state.clone()));
     let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
@@ -103,6 +104,10 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     janitor.abort();
+    flusher.abort();
+    if let Err(e) = state.access_log.flush(&state).await {
+        tracing::error!(error = %e, "could not append the last access-log entries");
+    }
     state.store.close();
     served
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::access::AccessCache;
+use crate::access::log::AccessLog;
 use crate::clock::Clock;
 use crate::intents::{ActiveIntents, OfferLimiter};
 use crate::store::Store;
@@ -41,6 +42,7 @@ pub struct AppState {
     pub access: Arc<AccessCache>,
     pub intents: Arc<ActiveIntents>,
     pub offer_limits: Arc<OfferLimiter>,
+    pub access_log: Arc<AccessLog>,
     pub settings: Arc<Settings>,
     rng: SystemRandom,
 }
@@ -66,6 +68,7 @@ impl AppState {
             access: Arc::new(p.access),
             intents: Arc::new(p.intents),
             offer_limits: Arc::default(),
+            access_log: Arc::default(),
             settings: Arc::new(p.settings),
             rng: SystemRandom::new(),
         }

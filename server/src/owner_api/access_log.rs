@@ -34,6 +34,8 @@ pub async fn list(
             )
         })?),
     };
+    // Entries still buffered are appended first: the owner sees every access made so far.
+    s.access_log.flush(&s).await?;
     let page = s
         .blocking(move |s| {
             let rows = s.store.read(|c| {

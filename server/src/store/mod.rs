@@ -150,6 +150,15 @@ impl Store {
         self.writer.write(f).await
     }
 
+    /// Queues a write now (ordered before anything queued later) and returns its completion.
+    pub fn submit<T, F>(&self, f: F) -> Result<tokio::sync::oneshot::Receiver<Result<T>>>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        self.writer.submit(f)
+    }
+
     /// Queues a write without waiting for it: it commits with the next batch, in order with
     /// every write queued after it. Failures are logged.
     pub fn write_detached<F>(&self, what: &'static str, f: F)

@@ -3,8 +3,12 @@
 //! covers — read from the opened active set in memory, never from the database — and only
 //! the fields the intent's terms allow.
 
+use std::sync::Arc;
+
+use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use carnet_schemas::{
     IntentFields, IntentId, OfferFields, OfferId, OfferState, Page, Scope, VendorIntent,
     VendorListQuery, VendorOffer,
@@ -27,27 +31,54 @@ pub async fn list(
     v: Vendor,
     State(s): State<AppState>,
     Query(q): Query<VendorListQuery>,
-) -> ApiResult<Json<Page<VendorIntent>>> {
+) -> ApiResult<Response> {
     const ENDPOINT: &str = "GET /v1/vendor/intents";
     v.require(&s, ENDPOINT, Scope::IntentsRead)?;
     let now = s.now();
+    // The usual poll (first page, no `updated_since`) is answered from the page computed for
+    // the same view, until an intent changes or a window opens or closes.
+    let first_page = q.cursor.is_none() && q.updated_since.is_none();
+    if first_page && let Some(hit) = s.intents.cached_page(&v.0, q.limit, now) {
+        v.log(
+            &s,
+            ENDPOINT,
+            Some(Scope::IntentsRead),
+            hit.ids.to_vec(),
+            200,
+        );
+        return Ok(json_response(hit.body));
+    }
     let reference = customer_ref(&s.keys, &v.0.vendor_id);
     let since = q.updated_since.map(|t| t.to_utc());
-    let items = s
-        .intents
-        .visible(&v.0, now)
-        .into_iter()
+    let seen = s.intents.visible(&v.0, now, &reference);
+    let items = seen
+        .items
+        .iter()
         .filter(|(_, i)| since.is_none_or(|t| i.updated_at >= t))
-        .map(|(id, i)| {
-            let key = (i.updated_at.timestamp_millis(), id.to_string());
-            (key, i.for_vendor(&id, reference.clone()))
-        })
+        .map(|(id, i)| ((i.updated_at.timestamp_millis(), id.to_string()), i.clone()))
         .collect();
     let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
     let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
-    let ids = page.items.iter().map(|i| i.id.to_string()).collect();
-    v.log(&s, ENDPOINT, Some(Scope::IntentsRead), ids, 200);
-    Ok(Json(page))
+    let ids: Arc<Vec<String>> = Arc::new(page.items.iter().map(|i| i.id.to_string()).collect());
+    let body =
+        Bytes::from(serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?);
+    if first_page {
+        s.intents
+            .keep_page(&v.0, q.limit, &seen, body.clone(), ids.clone());
+    }
+    v.log(&s, ENDPOINT, Some(Scope::IntentsRead), ids.to_vec(), 200);
+    Ok(json_response(body))
+}
+
+fn json_response(body: Bytes) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// The intent `id` if this vendor may see it now, else a logged 404.

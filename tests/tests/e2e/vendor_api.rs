@@ -330,9 +330,6 @@ fn every_token_issued_and_vendor_request_is_in_the_access_log() {
     let token = v.token();
     assert_eq!(v.get(&token, "/v1/vendor/interactions").status, 200);
     assert_eq!(v.get(&token, "/v1/vendor/relationship").status, 200);
-    // The log is appended without making the vendor wait; an owner write is queued behind
-    // those appends in the same writer, so once it returns they are committed.
-    s.put("/v1/profile", &json!({}));
     let log = s.list_all(&format!("/v1/access-log?vendor={}", v.vendor_id));
     let endpoints: Vec<&str> = log
         .iter()
@@ -420,7 +417,6 @@ fn refused_vendor_requests_are_logged_with_their_status() {
             .status,
         404
     );
-    s.put("/v1/profile", &json!({})); // queued behind the log appends
     let log = s.list_all(&format!("/v1/access-log?vendor={}", v.vendor_id));
     assert_eq!(log[0]["endpoint"], "GET /v1/vendor/interactions/{id}");
     assert_eq!(log[0]["status"], 404);

@@ -1,0 +1,84 @@
+//! Vendor pull of intents against a baseline measured in the same run: a bare axum JSON route
+//! the bench serves itself, loaded by the same generator with 64 keep-alive connections.
+//! `GET /v1/vendor/intents` returning 10 active ~1 KiB intents with a valid token:
+//! target >= 0.25x the baseline's req/s, p99 <= 5 ms, no non-2xx responses.
+//!
+//! Run: `cargo bench -p carnet-tests --bench intents`.
+#![allow(clippy::unwrap_used)]
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use carnet_tests::load::{self, RequestSpec};
+use carnet_tests::vendor::VendorApp;
+use carnet_tests::{Api, TestServer};
+use serde_json::json;
+
+fn main() {
+    let bare = load::bare_axum();
+    let server = TestServer::spawn();
+    let until = chrono::Utc::now() + chrono::Duration::days(30);
+    for i in 0..10 {
+        let id = server.create(
+            "/v1/intents",
+            &json!({
+                "category": "home.appliances.washing-machine",
+                "title": format!("Washing machine {i}"),
+                "description": "d".repeat(800),
+                "price_specification": {"min_price": "400", "max_price": "700", "price_currency": "EUR"},
+                "area_served": "Lyon",
+                "valid_through": until.to_rfc3339(),
+            }),
+        );
+        server.post(&format!("/v1/intents/{id}/activate"), &json!({}));
+    }
+    let v = VendorApp::connect(&server, "Bench vendor");
+    v.grant(&server, &["intents:read"], Some(&["home.appliances"]));
+    let token = v.token();
+    let body = v.get(&token, "/v1/vendor/intents").text;
+    let addr: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
+    let (warmup, duration) = (Duration::from_secs(1), Duration::from_secs(5));
+    println!(
+        "GET /v1/vendor/intents, 10 active intents ({} bytes per answer), 64 connections, {}s",
+        body.len(),
+        duration.as_secs()
+    );
+    let baseline = load::run(bare, 64, warmup, duration, RequestSpec::get("/"));
+    let pull = load::run(
+        addr,
+        64,
+        warmup,
+        duration,
+        RequestSpec::get("/v1/vendor/intents").header("authorization", &format!("Bearer {token}")),
+    );
+    // The same ten intents with `updated_since`, which bypasses the first-page cache: what an
+    // incremental pull costs when the page has to be built.
+    let built = load::run(
+        addr,
+        64,
+        warmup,
+        duration,
+        RequestSpec::get("/v1/vendor/intents?updated_since=2000-01-01T00:00:00Z")
+            .header("authorization", &format!("Bearer {token}")),
+    );
+    for (name, r) in [
+        ("bare axum JSON route (baseline)", &baseline),
+        ("GET /v1/vendor/intents", &pull),
+        ("… ?updated_since= (page built)", &built),
+    ] {
+        println!(
+            "  {name:<32} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms  non-2xx {}",
+            r.per_second(),
+            r.p50.as_secs_f64() * 1e3,
+            r.p99.as_secs_f64() * 1e3,
+            r.non_2xx
+        );
+    }
+    println!(
+        "  ratio {:.2}x (target >= 0.25x), p99 {:.2} ms (target <= 5 ms); page built each time: {:.2}x, p99 {:.2} ms",
+        pull.per_second() / baseline.per_second(),
+        pull.p99.as_secs_f64() * 1e3,
+        built.per_second() / baseline.per_second(),
+        built.p99.as_secs_f64() * 1e3
+    );
+}
