@@ -1,9 +1,11 @@
 //! The command line, as clap types. Every value is parsed here with the wire types' own
 //! `FromStr` (amounts, currencies, categories, ids, …), so a mistake is a usage error naming
 //! the flag before any request is sent. The verbs and flags follow DESIGN.md §8: the ledger's
-//! in `cli/ledger.rs`, vendor access (clients, grants, receipts, audit) in `cli/access.rs`.
+//! in `cli/ledger.rs`, vendor access (clients, grants, receipts, audit) in `cli/access.rs`,
+//! intents and offers in `cli/intents.rs`.
 
 mod access;
+mod intents;
 mod ledger;
 
 use std::fmt::Display;
@@ -16,6 +18,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 pub use access::*;
+pub use intents::*;
 pub use ledger::*;
 
 use crate::config::ServerUrl;
@@ -35,6 +38,8 @@ Values:
   DATE    YYYY-MM-DD
   CH      phone, email, store, chat, web, mail or other
   SCOPE   intents:read, offers:write, relationship:read, interactions:read or profile:read
+  STATE   an intent's: draft, active, fulfilled, withdrawn or expired
+  ID      itt_… an intent, ofr_… an offer, pur_… a purchase, grt_… a grant, …
 
 Exit codes:
   0  success
@@ -50,6 +55,10 @@ Examples:
   carnet followups --within 14
   carnet vendor connect Acme --redirect-uri https://acme.example/oauth/callback
   carnet grant create Acme --scope intents:read --scope offers:write --category home.appliances
+  carnet intent new --category home.appliances.washing-machine --title \"Washing machine\" \\
+      --max-price 700 --currency EUR --area Lyon --until 2026-12-15 --activate
+  carnet offers
+  carnet offer accept ofr_0123456789abcdef
   carnet audit --vendor Acme --since 2026-12-01
   carnet --json vendor list";
 
@@ -110,6 +119,17 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     /// What you may later choose to disclose to vendors
     #[command(subcommand)]
     Profile(ProfileCmd),
+
+    /// What you want to buy, told to granted vendors while you are looking (intentcasting)
+    #[command(subcommand)]
+    Intent(IntentCmd),
+
+    /// Offers vendors made on your intents, newest first
+    Offers(OffersArgs),
+
+    /// Show, accept or decline one offer
+    #[command(subcommand)]
+    Offer(OfferCmd),
 
     /// What a connected vendor may see and do, in which categories, until when
     #[command(subcommand)]

@@ -296,6 +296,23 @@ pub enum OfferState {
     Expired,
 }
 
+impl OfferState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferState::Pending => "pending",
+            OfferState::Accepted => "accepted",
+            OfferState::Declined => "declined",
+            OfferState::Expired => "expired",
+        }
+    }
+}
+
+impl fmt::Display for OfferState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// An offer, as the owner sees it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Offer {
@@ -340,6 +357,9 @@ pub struct AcceptOffer {
     /// Keep the intent active (default: accepting fulfils it).
     #[serde(default)]
     pub keep_open: bool,
+    /// The purchase date to record, in the owner's time zone (default: today, UTC).
+    #[serde(default)]
+    pub date: Option<chrono::NaiveDate>,
 }
 
 /// Body of `POST /v1/offers/{id}/decline`.

@@ -6,9 +6,11 @@ mod connect;
 mod followups;
 mod grant;
 mod incident;
+mod intent;
 mod interaction;
 mod login;
 mod meta;
+mod offer;
 mod profile;
 mod purchase;
 mod receipts;
@@ -47,6 +49,9 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
+        Command::Intent(cmd) => intent::run(&Ctx::connect(server, json)?, cmd),
+        Command::Offers(args) => offer::list(&Ctx::connect(server, json)?, args),
+        Command::Offer(cmd) => offer::run(&Ctx::connect(server, json)?, cmd),
         Command::Grant(cmd) => grant::run(&Ctx::connect(server, json)?, cmd),
         Command::Receipts(args) => receipts::run(&Ctx::connect(server, json)?, args),
         Command::Audit(args) => audit::run(&Ctx::connect(server, json)?, args),

@@ -119,6 +119,12 @@ pub async fn create(
 ) -> ApiResult<impl IntoResponse> {
     let now = s.now();
     let fields = complete(fields, now)?;
+    if fields.valid_through.is_some_and(|t| t <= now) {
+        return Err(ApiError::invalid(
+            "valid_through",
+            "the buying window would already be over; give an end in the future",
+        ));
+    }
     let id: IntentId = s.new_id();
     let row = IntentRow {
         id: id.to_string(),

@@ -2,9 +2,11 @@
 //! vendor (so it counts in the loyalty facts) and fulfils the intent unless asked to keep it
 //! open.
 
+use std::collections::HashMap;
+
 use axum::extract::State;
 use carnet_schemas::{
-    AcceptOffer, DeclineOffer, IntentState, Line, Offer, OfferId, OfferQuery, OfferState,
+    AcceptOffer, DeclineOffer, IntentId, IntentState, Line, Offer, OfferId, OfferQuery, OfferState,
     PurchaseFields, PurchaseId,
 };
 use chrono::{DateTime, Utc};
@@ -62,17 +64,28 @@ fn load(c: &Connection, keys: &Keys, id: &OfferId) -> ApiResult<Loaded> {
 }
 
 fn to_wire(l: Loaded, now: DateTime<Utc>) -> ApiResult<Offer> {
+    let intent_state = l.intent.state(now);
+    wire(l.row, l.record, l.intent.id, intent_state, now)
+}
+
+fn wire(
+    row: OfferRow<OfferRecord>,
+    record: OfferRecord,
+    intent_id: IntentId,
+    intent_state: IntentState,
+    now: DateTime<Utc>,
+) -> ApiResult<Offer> {
     let bad = || ApiError::Internal("offer row does not parse".into());
     Ok(Offer {
-        id: l.row.id.parse().map_err(|_| bad())?,
-        intent_id: l.intent.id.clone(),
-        vendor_id: l.row.vendor_id.parse().map_err(|_| bad())?,
-        state: offer_state(&l.row.state, &l.record, l.intent.state(now), now),
-        created_at: l.row.created_at,
-        updated_at: l.row.updated_at,
-        fields: l.record.fields,
-        decline_reason: l.record.decline_reason,
-        purchase_id: l.record.purchase_id,
+        id: row.id.parse().map_err(|_| bad())?,
+        intent_id,
+        vendor_id: row.vendor_id.parse().map_err(|_| bad())?,
+        state: offer_state(&row.state, &record, intent_state, now),
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+        fields: record.fields,
+        decline_reason: record.decline_reason,
+        purchase_id: record.purchase_id,
     })
 }
 
@@ -89,19 +102,32 @@ pub async fn list(
     let offers = s
         .blocking(move |s| {
             s.store.read(|c| {
-                let ids: Vec<String> =
-                    rows::offers::<OfferRecord>(c, q.intent.as_ref().map(|i| i.as_str()))?
-                        .into_iter()
-                        .map(|r| r.id)
-                        .collect();
-                ids.iter()
-                    .map(|id| {
-                        let id = id
-                            .parse()
-                            .map_err(|_| ApiError::Internal("bad offer id".into()))?;
-                        to_wire(load(c, &s.keys, &id)?, now)
-                    })
-                    .collect::<ApiResult<Vec<_>>>()
+                if let Some(intent) = &q.intent {
+                    // An unknown intent is a mistake worth saying, not an empty list.
+                    get_intent(c, &s.keys, intent)?;
+                }
+                let rows = rows::offers::<OfferRecord>(c, q.intent.as_ref().map(|i| i.as_str()))?;
+                // Each intent is opened once, however many offers it has.
+                let mut intents: HashMap<String, (IntentId, IntentState)> = HashMap::new();
+                let mut out = Vec::with_capacity(rows.len());
+                for row in rows {
+                    let record: OfferRecord = s.keys.seal().open(&row.id, &row.sealed)?;
+                    let (intent_id, intent_state) = match intents.get(&row.intent_id) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let id = row
+                                .intent_id
+                                .parse()
+                                .map_err(|_| ApiError::Internal("bad intent id".into()))?;
+                            let intent = get_intent(c, &s.keys, &id)?;
+                            let known = (id, intent.state(now));
+                            intents.insert(row.intent_id.clone(), known.clone());
+                            known
+                        }
+                    };
+                    out.push(wire(row, record, intent_id, intent_state, now)?);
+                }
+                Ok::<_, ApiError>(out)
             })
         })
         .await?;
@@ -126,7 +152,7 @@ fn must_be_pending(l: &Loaded, now: DateTime<Utc>) -> ApiResult<()> {
     match offer_state(&l.row.state, &l.record, l.intent.state(now), now) {
         OfferState::Pending => Ok(()),
         other => Err(ApiError::conflict(
-            format!("offer {} is {:?}, not pending", l.row.id, other).to_lowercase(),
+            format!("offer {} is {other}, not pending", l.row.id),
             "only pending offers on an active intent can be accepted or declined",
         )),
     }
@@ -163,7 +189,7 @@ pub async fn accept(
                 item: l.intent.fields.title.clone(),
                 amount: l.record.fields.price.clone(),
                 currency: l.record.fields.price_currency.clone(),
-                date: Some(now.date_naive()),
+                date: Some(how.date.unwrap_or_else(|| now.date_naive())),
                 warranty_until: None,
                 receipt: Line::try_from(format!("offer {}", l.row.id)).ok(),
             };

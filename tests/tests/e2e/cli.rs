@@ -455,3 +455,120 @@ fn the_owner_connects_a_vendor_grants_access_and_sees_receipts_and_the_audit_tra
         .json();
     assert_ne!(rotated["client_secret"].as_str().unwrap(), secret);
 }
+
+#[test]
+fn a_consumer_and_two_vendors_intentcast_end_to_end() {
+    use oauth2::basic::BasicClient;
+    use oauth2::{ClientId, ClientSecret, TokenResponse, TokenUrl};
+
+    let s = TestServer::spawn();
+    let mut vendors = Vec::new();
+    for (name, category) in [("Acme", "home.appliances"), ("Bolt", "home.garden")] {
+        s.carnet(&["vendor", "add", name]).ok();
+        let creds = s
+            .carnet(&[
+                "--json",
+                "vendor",
+                "connect",
+                name,
+                "--redirect-uri",
+                "https://vendor.example/cb",
+            ])
+            .ok()
+            .json();
+        s.carnet(&[
+            "grant",
+            "create",
+            name,
+            "--scope",
+            "intents:read",
+            "--scope",
+            "offers:write",
+            "--category",
+            category,
+        ])
+        .ok();
+        // Each vendor is an ordinary OAuth client written with the oauth2 crate.
+        let client = BasicClient::new(ClientId::new(creds["client_id"].as_str().unwrap().into()))
+            .set_client_secret(ClientSecret::new(
+                creds["client_secret"].as_str().unwrap().into(),
+            ))
+            .set_token_uri(TokenUrl::new(s.url("/oauth/token")).unwrap());
+        let token = client
+            .exchange_client_credentials()
+            .request(&carnet_tests::oauth2_http::client())
+            .expect("token")
+            .access_token()
+            .secret()
+            .clone();
+        vendors.push((name, token));
+    }
+    let until = (chrono::Utc::now() + chrono::Duration::days(20))
+        .date_naive()
+        .to_string();
+    let intent = s
+        .carnet(&[
+            "--json",
+            "intent",
+            "new",
+            "--category",
+            "home.appliances.washing-machine",
+            "--title",
+            "Washing machine",
+            "--max-price",
+            "700",
+            "--currency",
+            "EUR",
+            "--area",
+            "Lyon",
+            "--until",
+            &until,
+            "--activate",
+        ])
+        .ok()
+        .json();
+    assert_eq!(intent["state"], "active");
+    let id = intent["id"].as_str().unwrap().to_owned();
+
+    let pull = |token: &str| -> serde_json::Value {
+        carnet_tests::http()
+            .get(s.url("/v1/vendor/intents"))
+            .bearer_auth(token)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap()
+    };
+    let (acme, bolt) = (&vendors[0].1, &vendors[1].1);
+    assert_eq!(pull(acme)["items"][0]["id"], id.as_str());
+    assert_eq!(
+        pull(acme)["items"][0]["price_specification"]["max_price"],
+        "700"
+    );
+    assert!(
+        pull(bolt)["items"].as_array().unwrap().is_empty(),
+        "Bolt sells garden things"
+    );
+    let offer = carnet_tests::http()
+        .post(s.url(&format!("/v1/vendor/intents/{id}/offers")))
+        .bearer_auth(acme)
+        .json(&serde_json::json!({"price": "649.00", "price_currency": "EUR", "description": "WM-9, delivered Friday"}))
+        .send()
+        .unwrap();
+    assert_eq!(offer.status(), 201);
+
+    let offers = s.carnet(&["--json", "offers", "--intent", &id]).ok().json();
+    let ofr = offers[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(offers[0]["state"], "pending");
+    let table = s.carnet(&["offers"]).ok().stdout.clone();
+    assert!(table.contains("649.00"), "{table}");
+    s.carnet(&["offer", "accept", &ofr]).ok();
+    let acme_detail = s.carnet(&["--json", "vendor", "show", "Acme"]).ok().json();
+    assert_eq!(acme_detail["loyalty"]["purchases"], 1);
+    assert_eq!(acme_detail["loyalty"]["total_spent"]["EUR"], "649.00");
+    assert_eq!(
+        s.carnet(&["--json", "intent", "show", &id]).ok().json()["state"],
+        "fulfilled"
+    );
+    assert!(pull(acme)["items"].as_array().unwrap().is_empty());
+}

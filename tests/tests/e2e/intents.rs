@@ -400,12 +400,27 @@ fn bad_intents_are_refused_with_the_field_named() {
     body["title"] = json!("x");
     let p = s.post("/v1/intents", &body).problem(422);
     assert_eq!(p["errors"][0]["field"], "category");
-    let past = s.create(
+    let later = TestServer::spawn_with_manual_clock();
+    let soon = later.create(
         "/v1/intents",
-        &intent_body("home.appliances", Utc::now() - Duration::hours(1)),
+        &intent_body("home.appliances", later.clock_now() + Duration::hours(1)),
     );
-    let p = s
-        .post(&format!("/v1/intents/{past}/activate"), &json!({}))
+    later.clock.advance(Duration::hours(1));
+    let p = later
+        .post(&format!("/v1/intents/{soon}/activate"), &json!({}))
         .problem(409);
     assert!(p["hint"].as_str().unwrap().contains("--until"), "{p}");
+}
+
+#[test]
+fn offers_of_an_unknown_intent_are_404_and_a_past_window_is_refused_at_once() {
+    let s = TestServer::spawn();
+    s.get("/v1/offers?intent=itt_0123456789abcdef").problem(404);
+    let p = s
+        .post(
+            "/v1/intents",
+            &intent_body("home.appliances", Utc::now() - Duration::hours(1)),
+        )
+        .problem(422);
+    assert_eq!(p["errors"][0]["field"], "valid_through");
 }

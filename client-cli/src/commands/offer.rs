@@ -1,0 +1,250 @@
+//! `carnet offers` and `carnet offer show | accept | decline`: what vendors answered to the
+//! owner's intents. An offer's text (description, url) is the vendor's: it reaches the terminal
+//! only through `output` (tables, `Fields`, messages), which strips control characters.
+
+use std::collections::HashMap;
+
+use carnet_schemas::{
+    AcceptOffer, DeclineOffer, Intent, IntentId, IntentState, Offer, OfferId, OfferState, Text,
+};
+use chrono::{DateTime, FixedOffset};
+
+use super::intent::window_end;
+use super::{Ctx, name_of};
+use crate::cli::{OfferCmd, OffersArgs};
+use crate::client::Doc;
+use crate::error::CliResult;
+use crate::output::{self, Fields, TableOut, long_time, quoted};
+
+pub fn run(ctx: &Ctx, cmd: OfferCmd) -> CliResult<()> {
+    match cmd {
+        OfferCmd::Show { id } => show(ctx, &id),
+        OfferCmd::Accept { id, keep_open } => accept(ctx, &id, keep_open),
+        OfferCmd::Decline { id, reason } => decline(ctx, &id, reason),
+    }
+}
+
+fn path(id: &OfferId) -> String {
+    format!("/v1/offers/{id}")
+}
+
+fn state(s: OfferState) -> &'static str {
+    match s {
+        OfferState::Pending => "pending",
+        OfferState::Accepted => "accepted",
+        OfferState::Declined => "declined",
+        OfferState::Expired => "expired",
+    }
+}
+
+fn price(o: &Offer) -> String {
+    format!("{} {}", o.fields.price, o.fields.price_currency)
+}
+
+/// Until when the offer holds: its own end, else, while it is pending, its intent's (it
+/// expires with the intent).
+fn valid_until(o: &Offer, intent_end: Option<&DateTime<FixedOffset>>) -> String {
+    let fallback = intent_end.filter(|_| o.state == OfferState::Pending);
+    o.fields
+        .valid_through
+        .as_ref()
+        .or(fallback)
+        .map_or(String::new(), window_end)
+}
+
+pub fn list(ctx: &Ctx, a: OffersArgs) -> CliResult<()> {
+    let query: Vec<_> = a
+        .intent
+        .as_ref()
+        .map(|i| ("intent", i.to_string()))
+        .into_iter()
+        .collect();
+    let items: Vec<Doc<Offer>> = ctx.client.get_array("/v1/offers", &query)?;
+    if let (Some(i), true) = (&a.intent, items.is_empty()) {
+        // The server lists nothing for an unknown intent: say it does not exist instead.
+        ctx.client
+            .get::<serde_json::Value>(&format!("/v1/intents/{i}"), &[])?;
+    }
+    let (names, ends) = if ctx.json || items.is_empty() {
+        Default::default()
+    } else {
+        (ctx.vendor_names()?, intent_ends(ctx)?)
+    };
+    let empty = match &a.intent {
+        Some(i) => format!("no offers on intent {i} yet"),
+        None => "no offers yet: vendors answer active intents they are granted to read".to_owned(),
+    };
+    ctx.print_list(&items, &empty, |items| {
+        let mut t = TableOut::new(&[
+            "id",
+            "intent",
+            "vendor",
+            "state",
+            "price",
+            "valid until",
+            "description",
+        ])
+        .fixed(&[0, 1, 3, 4, 5])
+        .right(&[4]);
+        for o in items {
+            t.row([
+                o.id.to_string(),
+                o.intent_id.to_string(),
+                name_of(&names, &o.vendor_id),
+                state(o.state).to_owned(),
+                price(o),
+                valid_until(o, ends.get(&o.intent_id)),
+                o.fields.description.to_string(),
+            ]);
+        }
+        t.print();
+    });
+    Ok(())
+}
+
+/// Each intent's window end, for offers without their own.
+fn intent_ends(ctx: &Ctx) -> CliResult<HashMap<IntentId, DateTime<FixedOffset>>> {
+    let intents: Vec<Doc<Intent>> = ctx.client.get_array("/v1/intents", &[])?;
+    Ok(intents
+        .into_iter()
+        .filter_map(|i| Some((i.value.id, i.value.fields.valid_through?)))
+        .collect())
+}
+
+fn intent_of(ctx: &Ctx, o: &Offer) -> CliResult<Intent> {
+    Ok(ctx
+        .client
+        .get::<Intent>(&format!("/v1/intents/{}", o.intent_id), &[])?
+        .value)
+}
+
+fn show(ctx: &Ctx, id: &OfferId) -> CliResult<()> {
+    let doc: Doc<Offer> = ctx.client.get(&path(id), &[])?;
+    if ctx.json {
+        output::json(&doc.raw);
+        return Ok(());
+    }
+    let o = &doc.value;
+    let names = ctx.vendor_names()?;
+    let intent = intent_of(ctx, o)?;
+    let f = &o.fields;
+    let mut out = Fields::new();
+    out.add("id", &o.id)
+        .add(
+            "intent",
+            format!(
+                "{} ({}, {})",
+                quoted(intent.fields.title.as_str()),
+                o.intent_id,
+                intent.state
+            ),
+        )
+        .add(
+            "vendor",
+            format!("{} ({})", name_of(&names, &o.vendor_id), o.vendor_id),
+        )
+        .add("state", state(o.state))
+        .add("price", price(o))
+        .add("description", &f.description)
+        .opt("url", f.url.as_ref())
+        .add(
+            "valid until",
+            match &f.valid_through {
+                Some(t) => format!("{} ({})", window_end(t), long_time(t)),
+                None => format!(
+                    "the end of the intent ({})",
+                    intent
+                        .fields
+                        .valid_through
+                        .as_ref()
+                        .map_or(String::new(), window_end)
+                ),
+            },
+        )
+        .add("received", long_time(&o.created_at))
+        .add("changed", long_time(&o.updated_at))
+        .opt("declined because", o.decline_reason.as_ref())
+        .opt("purchase", o.purchase_id.as_ref());
+    out.print();
+    Ok(())
+}
+
+/// `"Acme"`, or the vendor's id if it is gone.
+fn vendor_name(ctx: &Ctx, o: &Offer) -> CliResult<String> {
+    Ok(ctx
+        .vendor_names()?
+        .get(&o.vendor_id)
+        .map_or_else(|| o.vendor_id.to_string(), |n| quoted(n.as_str())))
+}
+
+fn accept(ctx: &Ctx, id: &OfferId, keep_open: bool) -> CliResult<()> {
+    // Asked first, to say which other offers expire when the intent is fulfilled.
+    let offer: Doc<Offer> = ctx.client.get(&path(id), &[])?;
+    let query = [("intent", offer.value.intent_id.to_string())];
+    let others = ctx
+        .client
+        .get_array::<Offer>("/v1/offers", &query)?
+        .into_iter()
+        .filter(|o| o.value.id != *id && o.value.state == OfferState::Pending)
+        .count();
+    let done: Doc<Offer> = ctx.client.post(
+        &format!("{}/accept", path(id)),
+        // The purchase is dated in the owner's time zone, as `purchase add` does.
+        &AcceptOffer {
+            keep_open,
+            date: Some(chrono::Local::now().date_naive()),
+        },
+    )?;
+    let o = &done.value;
+    let vendor = vendor_name(ctx, o)?;
+    let intent = intent_of(ctx, o)?;
+    let purchase = o
+        .purchase_id
+        .as_ref()
+        .map_or("a purchase".to_owned(), |p| format!("purchase {p}"));
+    let first = format!(
+        "accepted offer {id}: {purchase} of {} was recorded with {vendor}",
+        price(o)
+    );
+    let title = quoted(intent.fields.title.as_str());
+    let second = match intent.state {
+        IntentState::Fulfilled => format!(
+            "intent {} {title} is fulfilled: vendors no longer see it{}",
+            intent.id,
+            match others {
+                0 => String::new(),
+                1 => ", and its other pending offer expired".to_owned(),
+                n => format!(", and its {n} other pending offers expired"),
+            }
+        ),
+        other => format!(
+            "intent {} {title} is still {other}; `carnet intent fulfil {}` when you are done",
+            intent.id, intent.id
+        ),
+    };
+    ctx.print(&done, |_| {
+        ctx.done(&first);
+        ctx.done(&second);
+    });
+    if ctx.json {
+        output::message(&first);
+        output::message(&second);
+    }
+    Ok(())
+}
+
+fn decline(ctx: &Ctx, id: &OfferId, reason: Option<Text>) -> CliResult<()> {
+    let done: Doc<Offer> = ctx
+        .client
+        .post(&format!("{}/decline", path(id)), &DeclineOffer { reason })?;
+    let line = format!(
+        "declined offer {id} from {} ({})",
+        vendor_name(ctx, &done.value)?,
+        price(&done.value)
+    );
+    ctx.print(&done, |_| ctx.done(&line));
+    if ctx.json {
+        output::message(&line);
+    }
+    Ok(())
+}
