@@ -20,9 +20,9 @@ use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::access::Access;
+use crate::store::Store;
 use crate::store::intents::{self as rows, IntentRow};
-use crate::store::{Store, StoreError};
-use crate::vault::{Keys, Sealable, Table, Unreadable};
+use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
 
 impl Sealable for IntentFields {
     const TABLE: Table = Table::Intents;
@@ -170,16 +170,8 @@ struct PageKey {
 /// At most this many cached first pages (one per vendor and token view, in practice).
 const MAX_CACHED_PAGES: usize = 1024;
 
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Unreadable(#[from] Unreadable),
-}
-
 impl ActiveIntents {
-    pub fn load(store: &Store, keys: &Keys) -> Result<Self, LoadError> {
+    pub fn load(store: &Store, keys: &Keys) -> Result<Self, VaultError> {
         let rows: Vec<IntentRow<IntentFields>> =
             store.read(|c| rows::intents(c, Some("active")))?;
         let set = ActiveIntents::default();

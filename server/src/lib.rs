@@ -57,17 +57,7 @@ pub async fn open_vault(opts: OpenOptions) -> Result<(AppState, Option<Created>)
     let key = vault::unwrap_identity(&paths)?;
     let (store, keys) = vault::open_store(&paths, key, opts.synchronous, opts.clock.now()).await?;
     let loaded = access::load(&store, &keys, opts.clock.now())
-        .map_err(|e| match e {
-            access::LoadError::Store(s) => VaultError::Store(s),
-            access::LoadError::Unreadable(u) => VaultError::Unreadable(u),
-        })
-        .and_then(|access| {
-            let intents = intents::ActiveIntents::load(&store, &keys).map_err(|e| match e {
-                intents::LoadError::Store(s) => VaultError::Store(s),
-                intents::LoadError::Unreadable(u) => VaultError::Unreadable(u),
-            })?;
-            Ok((access, intents))
-        });
+        .and_then(|access| Ok((access, intents::ActiveIntents::load(&store, &keys)?)));
     let (access, intents) = match loaded {
         Ok(v) => v,
         Err(e) => {

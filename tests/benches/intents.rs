@@ -61,19 +61,12 @@ fn main() {
         RequestSpec::get("/v1/vendor/intents?updated_since=2000-01-01T00:00:00Z")
             .header("authorization", &format!("Bearer {token}")),
     );
-    for (name, r) in [
-        ("bare axum JSON route (baseline)", &baseline),
-        ("GET /v1/vendor/intents", &pull),
-        ("… ?updated_since= (page built)", &built),
-    ] {
-        println!(
-            "  {name:<32} {:>9.0} req/s  p50 {:>5.2} ms  p99 {:>5.2} ms  non-2xx {}",
-            r.per_second(),
-            r.p50.as_secs_f64() * 1e3,
-            r.p99.as_secs_f64() * 1e3,
-            r.non_2xx
-        );
-    }
+    println!("{}", baseline.line("bare axum JSON route (baseline)", None));
+    println!("{}", pull.line("GET /v1/vendor/intents", Some(&baseline)));
+    println!(
+        "{}",
+        built.line("… ?updated_since= (page built each time)", Some(&baseline))
+    );
     println!(
         "  ratio {:.2}x (target >= 0.25x), p99 {:.2} ms (target <= 5 ms); page built each time: {:.2}x, p99 {:.2} ms",
         pull.per_second() / baseline.per_second(),

@@ -19,16 +19,7 @@ const WARMUP: Duration = Duration::from_secs(1);
 const DURATION: Duration = Duration::from_secs(5);
 
 fn report(name: &str, r: &LoadResult, baseline: Option<&LoadResult>) {
-    let ratio = baseline.map_or(String::new(), |b| {
-        format!("  = {:.2}x baseline", r.per_second() / b.per_second())
-    });
-    println!(
-        "  {name:<42} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  non-2xx {}{ratio}",
-        r.per_second(),
-        r.p50.as_secs_f64() * 1e3,
-        r.p99.as_secs_f64() * 1e3,
-        r.non_2xx
-    );
+    println!("{}", r.line(name, baseline));
 }
 
 fn main() {

@@ -23,6 +23,20 @@ impl LoadResult {
     pub fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
     }
+
+    /// One report line, with the ratio to `baseline` when given.
+    pub fn line(&self, name: &str, baseline: Option<&LoadResult>) -> String {
+        let ratio = baseline.map_or(String::new(), |b| {
+            format!("  = {:.2}x baseline", self.per_second() / b.per_second())
+        });
+        format!(
+            "  {name:<46} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  non-2xx {}{ratio}",
+            self.per_second(),
+            self.p50.as_secs_f64() * 1e3,
+            self.p99.as_secs_f64() * 1e3,
+            self.non_2xx
+        )
+    }
 }
 
 /// A request to send (cloned for every send).

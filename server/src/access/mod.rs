@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 pub use cache::{Access, AccessCache, ClientEntry, GrantEntry, TokenEntry};
 
 use crate::store::{Store, StoreError, access as rows};
-use crate::vault::{Keys, Sealable, Table, Unreadable};
+use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
 
 /// What the vault keeps about a client beyond its secret hash.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -56,14 +56,6 @@ pub fn token_row_id(hash: &[u8]) -> String {
     data_encoding::BASE64URL_NOPAD.encode(hash)
 }
 
-#[derive(Debug, thiserror::Error)]
-pub enum LoadError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Unreadable(#[from] Unreadable),
-}
-
 fn unreadable(table: Table, id: &str) -> Unreadable {
     Unreadable {
         table: table.name(),
@@ -72,7 +64,7 @@ fn unreadable(table: Table, id: &str) -> Unreadable {
 }
 
 /// Builds the in-memory view from the database: every client, live grant and live token.
-pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCache, LoadError> {
+pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCache, VaultError> {
     let cache = AccessCache::default();
     let (clients, grants, tokens) = store.read(|c| {
         Ok::<_, StoreError>((
