@@ -4,7 +4,7 @@
 //! stops working before the owner's request returns. Request checks never touch the database.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
 use carnet_schemas::{Category, ClientId, GrantId, ScopeSet, VendorId};
 use chrono::{DateTime, Utc};
@@ -45,6 +45,8 @@ pub struct TokenEntry {
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub refresh: bool,
+    /// What it allows, built on first use and shared by every request that presents it.
+    pub access: OnceLock<Arc<Access>>,
 }
 
 /// What a valid access token allows, right now.
@@ -176,7 +178,7 @@ impl AccessCache {
 
     /// What the access token with this hash allows at `now`, if anything: the token must be
     /// unexpired, and its grant live and its client still there.
-    pub fn check(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Access> {
+    pub fn check(&self, hash: &[u8; 32], now: DateTime<Utc>) -> Option<Arc<Access>> {
         let inner = self.read();
         let t = inner
             .tokens
@@ -184,15 +186,21 @@ impl AccessCache {
             .filter(|t| !t.refresh && now < t.expires_at)?;
         let g = inner.grants.get(&t.grant_id).filter(|g| g.is_live(now))?;
         let c = inner.clients.get(&t.client_id)?;
-        (c.vendor_id == g.vendor_id).then(|| Access {
-            client_id: t.client_id.clone(),
-            vendor_id: g.vendor_id.clone(),
-            grant_id: t.grant_id.clone(),
-            scopes: t.scopes,
-            categories: t.categories.clone(),
-            issued_at: t.issued_at,
-            expires_at: t.expires_at,
-        })
+        if c.vendor_id != g.vendor_id {
+            return None;
+        }
+        let access = t.access.get_or_init(|| {
+            Arc::new(Access {
+                client_id: t.client_id.clone(),
+                vendor_id: g.vendor_id.clone(),
+                grant_id: t.grant_id.clone(),
+                scopes: t.scopes,
+                categories: t.categories.clone(),
+                issued_at: t.issued_at,
+                expires_at: t.expires_at,
+            })
+        });
+        Some(Arc::clone(access))
     }
 
     /// Drops tokens and grants that can no longer be used (expired), to bound memory.

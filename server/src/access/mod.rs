@@ -117,6 +117,7 @@ pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCach
                 issued_at: row.created_at,
                 expires_at: row.expires_at,
                 refresh: row.refresh,
+                access: Default::default(),
             },
         );
     }

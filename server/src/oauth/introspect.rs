@@ -62,13 +62,13 @@ pub async fn introspect(
         Some(a) => axum::Json(Introspection {
             active: true,
             scope: Some(a.scopes.to_oauth()),
-            client_id: Some(a.client_id),
+            client_id: Some(a.client_id.clone()),
             token_type: Some("Bearer".into()),
             exp: Some(a.expires_at.timestamp()),
             iat: Some(a.issued_at.timestamp()),
             sub: Some(customer_ref(&s.keys, &a.vendor_id)),
             iss: Some(s.settings.public_url.clone()),
-            categories: a.categories,
+            categories: a.categories.clone(),
         })
         .into_response(),
     };

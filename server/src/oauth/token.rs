@@ -11,7 +11,7 @@ use utoipa::ToSchema;
 
 use super::client_auth;
 use super::error::{Form, OAuthError, no_store};
-use crate::access::log::{AccessEvent, AccessRecord, record};
+use crate::access::log::{AccessEvent, record};
 use crate::access::{GrantEntry, TokenCategories, TokenEntry, token_row_id};
 use crate::credential::Credential;
 use crate::state::AppState;
@@ -105,6 +105,7 @@ pub async fn token(
             issued_at: now,
             expires_at,
             refresh: false,
+            access: Default::default(),
         },
     );
     log_issue(&s, &client, client_id, grant_id, scopes);
@@ -133,13 +134,11 @@ fn log_issue(
         AccessEvent {
             vendor_id: client.vendor_id.clone(),
             client_id,
-            record: AccessRecord {
-                grant_id: Some(grant_id),
-                endpoint: "POST /oauth/token".into(),
-                scope: scopes.to_oauth(),
-                ids: vec![],
-                status: 200,
-            },
+            grant_id: Some(grant_id),
+            endpoint: "POST /oauth/token",
+            scopes,
+            ids: Default::default(),
+            status: 200,
         },
     );
 }

@@ -39,13 +39,7 @@ pub async fn list(
     // the same view, until an intent changes or a window opens or closes.
     let first_page = q.cursor.is_none() && q.updated_since.is_none();
     if first_page && let Some(hit) = s.intents.cached_page(&v.0, q.limit, now) {
-        v.log(
-            &s,
-            ENDPOINT,
-            Some(Scope::IntentsRead),
-            hit.ids.to_vec(),
-            200,
-        );
+        v.log(&s, ENDPOINT, Some(Scope::IntentsRead), hit.ids.clone(), 200);
         return Ok(json_response(hit.body));
     }
     let reference = customer_ref(&s.keys, &v.0.vendor_id);
@@ -66,7 +60,7 @@ pub async fn list(
         s.intents
             .keep_page(&v.0, q.limit, &seen, body.clone(), ids.clone());
     }
-    v.log(&s, ENDPOINT, Some(Scope::IntentsRead), ids.to_vec(), 200);
+    v.log(&s, ENDPOINT, Some(Scope::IntentsRead), ids, 200);
     Ok(json_response(body))
 }
 
@@ -85,7 +79,7 @@ fn json_response(body: Bytes) -> Response {
 fn visible(
     v: &Vendor,
     s: &AppState,
-    endpoint: &str,
+    endpoint: &'static str,
     scope: Scope,
     id: &IntentId,
 ) -> ApiResult<ActiveIntent> {

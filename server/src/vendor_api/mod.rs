@@ -8,6 +8,8 @@ mod receipts;
 mod relationship;
 mod shared;
 
+use std::sync::Arc;
+
 use axum::extract::FromRequestParts;
 use axum::http::header;
 use axum::http::request::Parts;
@@ -16,13 +18,13 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::access::Access;
-use crate::access::log::{AccessEvent, AccessRecord, record};
+use crate::access::log::{AccessEvent, record};
 use crate::credential;
 use crate::error::ApiError;
 use crate::state::AppState;
 
 /// An active vendor access token, checked against the in-memory view (no database read).
-pub struct Vendor(pub Access);
+pub struct Vendor(pub Arc<Access>);
 
 impl FromRequestParts<AppState> for Vendor {
     type Rejection = ApiError;
@@ -62,11 +64,16 @@ impl FromRequestParts<AppState> for Vendor {
 
 impl Vendor {
     /// 403 `insufficient_scope` unless the token has `scope`; a refusal is logged too.
-    pub fn require(&self, s: &AppState, endpoint: &str, scope: Scope) -> Result<(), ApiError> {
+    pub fn require(
+        &self,
+        s: &AppState,
+        endpoint: &'static str,
+        scope: Scope,
+    ) -> Result<(), ApiError> {
         if self.0.scopes.contains(scope) {
             Ok(())
         } else {
-            self.log(s, endpoint, Some(scope), vec![], 403);
+            self.log(s, endpoint, Some(scope), Vec::new(), 403);
             Err(ApiError::InsufficientScope { scope })
         }
     }
@@ -75,9 +82,9 @@ impl Vendor {
     pub fn log(
         &self,
         s: &AppState,
-        endpoint: &str,
+        endpoint: &'static str,
         scope: Option<Scope>,
-        ids: Vec<String>,
+        ids: impl Into<Arc<Vec<String>>>,
         status: u16,
     ) {
         record(
@@ -85,13 +92,11 @@ impl Vendor {
             AccessEvent {
                 vendor_id: self.0.vendor_id.clone(),
                 client_id: self.0.client_id.clone(),
-                record: AccessRecord {
-                    grant_id: Some(self.0.grant_id.clone()),
-                    endpoint: endpoint.to_owned(),
-                    scope: scope.map(|s| s.as_str().to_owned()).unwrap_or_default(),
-                    ids,
-                    status,
-                },
+                grant_id: Some(self.0.grant_id.clone()),
+                endpoint,
+                scopes: scope.into_iter().collect(),
+                ids: ids.into(),
+                status,
             },
         );
     }

@@ -29,7 +29,7 @@ pub async fn receipts(
         .collect();
     let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "receipts");
     let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
-    let ids = page.items.iter().map(|r| r.id.to_string()).collect();
+    let ids: Vec<String> = page.items.iter().map(|r| r.id.to_string()).collect();
     v.log(&s, "GET /v1/vendor/receipts", None, ids, 200);
     Ok(Json(page))
 }

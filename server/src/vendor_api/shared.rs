@@ -45,7 +45,7 @@ pub async fn interactions(
             paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
         })
         .await?;
-    let ids = page.items.iter().map(|i| i.id.to_string()).collect();
+    let ids: Vec<String> = page.items.iter().map(|i| i.id.to_string()).collect();
     v.log(
         &s,
         "GET /v1/vendor/interactions",
