@@ -2,9 +2,11 @@
 //! `FromStr` (amounts, currencies, categories, ids, …), so a mistake is a usage error naming
 //! the flag before any request is sent. The verbs and flags follow DESIGN.md §8: the ledger's
 //! in `cli/ledger.rs`, vendor access (clients, grants, receipts, audit) in `cli/access.rs`,
-//! intents and offers in `cli/intents.rs`.
+//! intents and offers in `cli/intents.rs`, consent requests and the web password in
+//! `cli/consent.rs`.
 
 mod access;
+mod consent;
 mod intents;
 mod ledger;
 
@@ -18,6 +20,7 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 pub use access::*;
+pub use consent::*;
 pub use intents::*;
 pub use ledger::*;
 
@@ -40,6 +43,8 @@ Values:
   SCOPE   intents:read, offers:write, relationship:read, interactions:read or profile:read
   STATE   an intent's: draft, active, fulfilled, withdrawn or expired
   ID      itt_… an intent, ofr_… an offer, pur_… a purchase, grt_… a grant, …
+  CODE    a consent request's code, as the consent page shows it (K7QM-2XPA; any case,
+          dash optional)
 
 Exit codes:
   0  success
@@ -55,6 +60,9 @@ Examples:
   carnet followups --within 14
   carnet vendor connect Acme --redirect-uri https://acme.example/oauth/callback
   carnet grant create Acme --scope intents:read --scope offers:write --category home.appliances
+  carnet consent list
+  carnet consent approve K7QM-2XPA --days 90
+  carnet password set
   carnet intent new --category home.appliances.washing-machine --title \"Washing machine\" \\
       --max-price 700 --currency EUR --area Lyon --until 2026-12-15 --activate
   carnet offers
@@ -134,6 +142,14 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     /// What a connected vendor may see and do, in which categories, until when
     #[command(subcommand)]
     Grant(GrantCmd),
+
+    /// Consent requests vendors opened on the consent page: list, approve or deny them here
+    #[command(subcommand)]
+    Consent(ConsentCmd),
+
+    /// The web password, which signs you in on the consent page in your browser
+    #[command(subcommand)]
+    Password(PasswordCmd),
 
     /// Signed consent receipts, one per grant, newest first
     Receipts(ReceiptsArgs),

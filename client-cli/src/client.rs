@@ -87,6 +87,17 @@ impl Client {
         self.decode(&Method::PUT, path, &body)
     }
 
+    /// A POST without a body answered 204 No Content (`/v1/consents/{code}/deny`).
+    pub fn post_no_content(&self, path: &str) -> CliResult<()> {
+        self.send(Method::POST, path, &[], None).map(drop)
+    }
+
+    /// A PUT answered 204 No Content (`/v1/password`).
+    pub fn put_no_content<B: Serialize>(&self, path: &str, body: &B) -> CliResult<()> {
+        self.send(Method::PUT, path, &[], Some(self.encode(body)?))
+            .map(drop)
+    }
+
     pub fn delete(&self, path: &str) -> CliResult<()> {
         self.send(Method::DELETE, path, &[], None).map(drop)
     }

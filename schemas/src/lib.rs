@@ -4,12 +4,14 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod consent;
 pub mod ids;
 pub mod intents;
 pub mod ledger;
 pub mod oauth;
 pub mod values;
 
+pub use consent::*;
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
 pub use ids::{
     ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PurchaseId,
@@ -64,5 +66,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("offer-fields", one::<OfferFields>()),
         ("offer", one::<Offer>()),
         ("vendor-offer", one::<VendorOffer>()),
+        ("pending-consent", one::<PendingConsent>()),
+        ("consent-decision", one::<ConsentDecision>()),
+        ("invitation", one::<Invitation>()),
+        ("registration-request", one::<RegistrationRequest>()),
+        ("registration-response", one::<RegistrationResponse>()),
     ]
 }

@@ -1,14 +1,27 @@
-//! carnetd's configuration, in layers: defaults → TOML file → `CARNET_*` environment →
-//! command-line flags (clap reads the environment for each flag, so the last two arrive
-//! together). Unknown keys in the file are refused by name.
+//! carnetd's configuration, in layers, a later one winning key by key: defaults → TOML file
+//! (`--config`/`CARNET_CONFIG`, else `DATA_DIR/carnetd.toml`) → `CARNET_<KEY>` environment →
+//! command-line flags. Each layer is parsed into the same all-optional [`Layer`] and checked on
+//! its own, so a bad value is refused at start with its key and where it came from; unknown
+//! keys in the file are refused by name. It never reads a setting from a request.
+//!
+//! Secrets: no setting is a secret yet. A future secret setting `foo` must (1) also be readable
+//! from a file named by `CARNET_FOO_FILE` (its first line; what systemd credentials and Docker
+//! secrets provide), setting both being an error; (2) never be a flag, since argument values
+//! show in `ps`; and (3) serialize with [`redacted`], so `carnetd print-config` never shows it.
 
+use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+use ipnet::IpNet;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub const CONFIG_FILE: &str = "carnetd.toml";
+pub const DEFAULT_ACCESS_TOKEN_TTL: u32 = 3600;
+pub const DEFAULT_REFRESH_TOKEN_TTL: u32 = 30 * 86_400;
+const ACCESS_TOKEN_TTL_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+const REFRESH_TOKEN_TTL_RANGE: std::ops::RangeInclusive<u32> = 3600..=31_536_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -18,24 +31,59 @@ pub enum LogFormat {
     Json,
 }
 
-/// The TOML file, every key optional.
+/// An IP address or CIDR network in `trusted_proxies` (a bare address means just that one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProxyNet(pub IpNet);
+
+impl std::str::FromStr for ProxyNet {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        s.parse::<IpNet>()
+            .map(|n| ProxyNet(n.trunc()))
+            .or_else(|_| s.parse::<std::net::IpAddr>().map(|a| ProxyNet(a.into())))
+            .map_err(|_| {
+                format!("{s:?} is not an IP address or CIDR network (e.g. 127.0.0.1 or 10.0.0.0/8)")
+            })
+    }
+}
+
+impl<'de> Deserialize<'de> for ProxyNet {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse()
+            .map_err(|e: String| serde::de::Error::custom(format!("trusted_proxies: {e}")))
+    }
+}
+
+/// One layer: the TOML file, the environment or the flags. Every key is optional.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FileConfig {
+pub struct Layer {
+    /// Only honoured from an explicit `--config` file (the default file lives in it).
     pub data_dir: Option<PathBuf>,
     pub listen: Option<SocketAddr>,
+    /// The OAuth issuer, exactly as vendors reach this server.
     pub public_url: Option<String>,
     pub identity_file: Option<PathBuf>,
     pub log_format: Option<LogFormat>,
     /// A `tracing` filter such as `info` or `carnet_server=debug`.
     pub log_level: Option<String>,
-    /// Lifetime of vendor access tokens, in seconds (default 3600).
+    /// Lifetime of vendor access tokens, in seconds.
     pub access_token_ttl: Option<u32>,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl: Option<u32>,
+    /// Peers whose `X-Forwarded-For` is believed (the reverse proxy in front of carnetd).
+    pub trusted_proxies: Option<Vec<ProxyNet>>,
+    /// Whether `POST /oauth/register` accepts clients without an initial access token.
+    pub open_registration: Option<bool>,
     /// Written into consent receipts (Kantara `jurisdiction`), e.g. "FR".
     pub jurisdiction: Option<String>,
 }
 
-/// What flags and environment said (already merged by clap).
+/// What the flags said (clap parses them; the environment is read here, not by clap, so
+/// both are refused the same way).
 #[derive(Debug, Default, Clone)]
 pub struct Overrides {
     pub data_dir: Option<PathBuf>,
@@ -46,7 +94,7 @@ pub struct Overrides {
     pub log_format: Option<LogFormat>,
 }
 
-/// The effective configuration.
+/// The effective configuration; `carnetd print-config` prints it as TOML.
 #[derive(Debug, Clone, Serialize)]
 pub struct Config {
     /// The file that was read, if any.
@@ -60,6 +108,10 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub access_token_ttl: u32,
+    pub refresh_token_ttl: u32,
+    #[serde(serialize_with = "nets_as_strings")]
+    pub trusted_proxies: Vec<IpNet>,
+    pub open_registration: bool,
     pub jurisdiction: String,
 }
 
@@ -76,12 +128,22 @@ pub enum ConfigError {
     },
     #[error("config file {path}: {message}")]
     Parse { path: String, message: String },
-    #[error("config key {key}: {message}")]
-    Range { key: &'static str, message: String },
-    #[error(
-        "public_url {0:?} is not an absolute http(s) URL (e.g. \"https://carnet.example.net\")"
-    )]
-    PublicUrl(String),
+    /// A value outside what the key accepts, from `origin` (a file, a variable or a flag).
+    #[error("{key} (from {origin}): {message}")]
+    Invalid {
+        key: &'static str,
+        origin: String,
+        message: String,
+    },
+}
+
+/// Serializes a secret setting as `"(redacted)"` (`#[serde(serialize_with = "redacted")]`).
+pub fn redacted<T, S: Serializer>(_: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str("(redacted)")
+}
+
+fn nets_as_strings<S: Serializer>(nets: &[IpNet], s: S) -> Result<S::Ok, S::Error> {
+    s.collect_seq(nets.iter().map(ToString::to_string))
 }
 
 fn default_data_dir() -> Result<PathBuf, ConfigError> {
@@ -90,7 +152,7 @@ fn default_data_dir() -> Result<PathBuf, ConfigError> {
         .ok_or(ConfigError::NoDataDir)
 }
 
-fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
         path: path.display().to_string(),
         source,
@@ -101,123 +163,313 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
     })
 }
 
+fn check_filter(level: &str) -> Result<(), String> {
+    tracing_subscriber::EnvFilter::try_new(level)
+        .map(drop)
+        .map_err(|e| {
+            format!("{level:?} is not a tracing filter such as info or carnet_server=debug: {e}")
+        })
+}
+
+/// Where a layer came from, for error messages.
+enum Origin<'a> {
+    File(&'a Path),
+    Env,
+    Flags,
+}
+
+impl Origin<'_> {
+    fn describe(&self, key: &str) -> String {
+        match self {
+            Origin::File(p) => format!("config file {}", p.display()),
+            Origin::Env => format!("environment variable {}", env_name(key)),
+            Origin::Flags => format!("flag --{}", key.replace('_', "-")),
+        }
+    }
+}
+
+/// `CARNET_` and the key in capitals: `access_token_ttl` → `CARNET_ACCESS_TOKEN_TTL`.
+pub fn env_name(key: &str) -> String {
+    format!("CARNET_{}", key.to_ascii_uppercase())
+}
+
+/// Reads the environment through `env` (the process's in `carnetd`, a map in tests). An empty
+/// variable counts as unset, as with clap.
+struct EnvLayer<'a>(&'a dyn Fn(&str) -> Option<OsString>);
+
+impl EnvLayer<'_> {
+    fn raw(&self, name: &str) -> Option<OsString> {
+        (self.0)(name).filter(|v| !v.is_empty())
+    }
+
+    fn path(&self, key: &'static str) -> Option<PathBuf> {
+        self.raw(&env_name(key)).map(PathBuf::from)
+    }
+
+    fn text(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
+        self.raw(&env_name(key))
+            .map(|v| {
+                v.into_string().map_err(|_| ConfigError::Invalid {
+                    key,
+                    origin: Origin::Env.describe(key),
+                    message: "not valid UTF-8".into(),
+                })
+            })
+            .transpose()
+    }
+
+    fn parse<T>(
+        &self,
+        key: &'static str,
+        parse: impl FnOnce(&str) -> Result<T, String>,
+    ) -> Result<Option<T>, ConfigError> {
+        self.text(key)?
+            .map(|v| {
+                parse(v.trim()).map_err(|message| ConfigError::Invalid {
+                    key,
+                    origin: Origin::Env.describe(key),
+                    message,
+                })
+            })
+            .transpose()
+    }
+
+    /// `CARNET_LOG`, the older and shorter spelling, used when `CARNET_LOG_LEVEL` is unset.
+    fn short_log_level(&self) -> Result<Option<String>, ConfigError> {
+        let invalid = |message| ConfigError::Invalid {
+            key: "log_level",
+            origin: "environment variable CARNET_LOG".into(),
+            message,
+        };
+        let Some(v) = self.raw("CARNET_LOG") else {
+            return Ok(None);
+        };
+        let v = v
+            .into_string()
+            .map_err(|_| invalid("not valid UTF-8".into()))?;
+        check_filter(&v).map_err(invalid)?;
+        Ok(Some(v))
+    }
+
+    fn layer(&self) -> Result<Layer, ConfigError> {
+        let seconds = |v: &str| {
+            v.parse::<u32>()
+                .map_err(|_| format!("{v:?} is not a whole number of seconds"))
+        };
+        Ok(Layer {
+            data_dir: self.path("data_dir"),
+            listen: self.parse("listen", |v| {
+                v.parse()
+                    .map_err(|_| format!("{v:?} is not an address and port like 127.0.0.1:8787"))
+            })?,
+            public_url: self.text("public_url")?,
+            identity_file: self.path("identity_file"),
+            log_format: self.parse("log_format", |v| {
+                <LogFormat as clap::ValueEnum>::from_str(v, true)
+                    .map_err(|_| format!("{v:?} is not a log format: use pretty or json"))
+            })?,
+            log_level: match self.text("log_level")? {
+                Some(v) => Some(v),
+                None => self.short_log_level()?,
+            },
+            access_token_ttl: self.parse("access_token_ttl", seconds)?,
+            refresh_token_ttl: self.parse("refresh_token_ttl", seconds)?,
+            trusted_proxies: self.parse("trusted_proxies", |v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::parse)
+                    .collect()
+            })?,
+            open_registration: self.parse("open_registration", |v| {
+                match v.to_ascii_lowercase().as_str() {
+                    "true" | "1" | "yes" | "on" => Ok(true),
+                    "false" | "0" | "no" | "off" => Ok(false),
+                    _ => Err(format!("{v:?} is not true or false")),
+                }
+            })?,
+            jurisdiction: self.text("jurisdiction")?,
+        })
+    }
+}
+
+impl Overrides {
+    fn layer(&self) -> Layer {
+        Layer {
+            data_dir: self.data_dir.clone(),
+            listen: self.listen,
+            public_url: self.public_url.clone(),
+            identity_file: self.identity_file.clone(),
+            log_format: self.log_format,
+            ..Layer::default()
+        }
+    }
+}
+
+impl Layer {
+    /// Refuses values outside what each key accepts, naming the key and `origin`.
+    fn check(&self, origin: &Origin) -> Result<(), ConfigError> {
+        let invalid = |key: &'static str, message: String| ConfigError::Invalid {
+            key,
+            origin: origin.describe(key),
+            message,
+        };
+        if let Some(url) = &self.public_url {
+            match url::Url::parse(url) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
+                _ => {
+                    return Err(invalid(
+                        "public_url",
+                        format!(
+                            "{url:?} is not an absolute http(s) URL (e.g. \"https://carnet.example.net\")"
+                        ),
+                    ));
+                }
+            }
+        }
+        let ttls = [
+            (
+                "access_token_ttl",
+                self.access_token_ttl,
+                ACCESS_TOKEN_TTL_RANGE,
+            ),
+            (
+                "refresh_token_ttl",
+                self.refresh_token_ttl,
+                REFRESH_TOKEN_TTL_RANGE,
+            ),
+        ];
+        for (key, value, range) in ttls {
+            if let Some(t) = value.filter(|t| !range.contains(t)) {
+                return Err(invalid(
+                    key,
+                    format!("{t} seconds; use {} to {}", range.start(), range.end()),
+                ));
+            }
+        }
+        if let Some(level) = &self.log_level {
+            check_filter(level).map_err(|m| invalid("log_level", m))?;
+        }
+        Ok(())
+    }
+
+    /// Keeps this layer's value for each key it sets, else `under`'s.
+    fn over(self, under: Layer) -> Layer {
+        Layer {
+            data_dir: self.data_dir.or(under.data_dir),
+            listen: self.listen.or(under.listen),
+            public_url: self.public_url.or(under.public_url),
+            identity_file: self.identity_file.or(under.identity_file),
+            log_format: self.log_format.or(under.log_format),
+            log_level: self.log_level.or(under.log_level),
+            access_token_ttl: self.access_token_ttl.or(under.access_token_ttl),
+            refresh_token_ttl: self.refresh_token_ttl.or(under.refresh_token_ttl),
+            trusted_proxies: self.trusted_proxies.or(under.trusted_proxies),
+            open_registration: self.open_registration.or(under.open_registration),
+            jurisdiction: self.jurisdiction.or(under.jurisdiction),
+        }
+    }
+}
+
 impl Config {
     /// What handlers need of it.
     pub fn settings(&self) -> crate::state::Settings {
         crate::state::Settings {
             public_url: self.public_url.clone(),
             access_token_ttl: chrono::Duration::seconds(i64::from(self.access_token_ttl)),
+            refresh_token_ttl: chrono::Duration::seconds(i64::from(self.refresh_token_ttl)),
             jurisdiction: self.jurisdiction.clone(),
+            open_registration: self.open_registration,
+            trusted_proxies: self.trusted_proxies.clone(),
         }
     }
 
-    /// Merges the layers. The file is `--config` if given, else `DATA_DIR/carnetd.toml` if
-    /// that exists (a `data_dir` key is only honoured from an explicit `--config` file).
-    pub fn resolve(o: Overrides) -> Result<Config, ConfigError> {
-        let (file, config_file) = match &o.config {
-            Some(path) => (read_file(path)?, Some(path.clone())),
+    /// The configuration of this process: `flags`, and the process environment.
+    pub fn from_process(flags: Overrides) -> Result<Config, ConfigError> {
+        Config::resolve(flags, &|name| std::env::var_os(name))
+    }
+
+    /// Merges the layers, reading variables through `env`. The file is `--config` (or
+    /// `CARNET_CONFIG`) if given, else `DATA_DIR/carnetd.toml` if that exists; a `data_dir` key
+    /// is only honoured from an explicit file.
+    pub fn resolve(
+        flags: Overrides,
+        env: &dyn Fn(&str) -> Option<OsString>,
+    ) -> Result<Config, ConfigError> {
+        let env = EnvLayer(env);
+        let env_layer = env.layer()?;
+        env_layer.check(&Origin::Env)?;
+        let flag_layer = flags.layer();
+        flag_layer.check(&Origin::Flags)?;
+        let explicit = flags.config.clone().or_else(|| env.path("config"));
+        let (file, config_file) = match explicit {
+            Some(path) => (read_file(&path)?, Some(path)),
             None => {
-                let dir = match &o.data_dir {
+                let dir = match flag_layer.data_dir.as_ref().or(env_layer.data_dir.as_ref()) {
                     Some(d) => d.clone(),
                     None => default_data_dir()?,
                 };
                 let path = dir.join(CONFIG_FILE);
                 if path.exists() {
-                    (read_file(&path)?, Some(path))
+                    let file = read_file(&path)?;
+                    if file.data_dir.as_ref().is_some_and(|d| *d != dir) {
+                        return Err(ConfigError::Invalid {
+                            key: "data_dir",
+                            origin: Origin::File(&path).describe("data_dir"),
+                            message: "a file inside the data directory cannot move it; name \
+                                      this file with --config or CARNET_CONFIG, or drop the key"
+                                .into(),
+                        });
+                    }
+                    (file, Some(path))
                 } else {
-                    (FileConfig::default(), None)
+                    (Layer::default(), None)
                 }
             }
         };
-        let data_dir = match (o.data_dir, file.data_dir) {
-            (Some(d), _) | (None, Some(d)) => d,
-            (None, None) => default_data_dir()?,
+        if let Some(path) = &config_file {
+            file.check(&Origin::File(path))?;
+        }
+        let l = flag_layer.over(env_layer).over(file);
+        let data_dir = match l.data_dir {
+            Some(d) => d,
+            None => default_data_dir()?,
         };
         #[allow(clippy::unwrap_used)] // a constant that parses
-        let listen = o
-            .listen
-            .or(file.listen)
-            .unwrap_or_else(|| DEFAULT_LISTEN.parse().unwrap());
-        let public_url = o
-            .public_url
-            .or(file.public_url)
-            .unwrap_or_else(|| format!("http://{listen}"));
-        match url::Url::parse(&public_url) {
-            Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => {}
-            _ => return Err(ConfigError::PublicUrl(public_url)),
-        }
+        let listen = l.listen.unwrap_or_else(|| DEFAULT_LISTEN.parse().unwrap());
+        let mut trusted_proxies: Vec<IpNet> = l
+            .trusted_proxies
+            .unwrap_or_default()
+            .into_iter()
+            .map(|p| p.0)
+            .collect();
+        trusted_proxies.dedup();
         Ok(Config {
             config_file,
             data_dir,
             listen,
-            public_url,
-            identity_file: o.identity_file.or(file.identity_file),
-            log_format: o.log_format.or(file.log_format).unwrap_or_default(),
-            log_level: file.log_level.unwrap_or_else(|| "info".into()),
-            access_token_ttl: match file.access_token_ttl {
-                None => 3600,
-                Some(t) if (60..=86_400).contains(&t) => t,
-                Some(t) => {
-                    return Err(ConfigError::Range {
-                        key: "access_token_ttl",
-                        message: format!("{t} seconds; use 60 to 86400"),
-                    });
-                }
-            },
-            jurisdiction: file.jurisdiction.unwrap_or_default(),
+            public_url: l.public_url.unwrap_or_else(|| format!("http://{listen}")),
+            identity_file: l.identity_file,
+            log_format: l.log_format.unwrap_or_default(),
+            log_level: l.log_level.unwrap_or_else(|| "info".into()),
+            access_token_ttl: l.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
+            refresh_token_ttl: l.refresh_token_ttl.unwrap_or(DEFAULT_REFRESH_TOKEN_TTL),
+            trusted_proxies,
+            open_registration: l.open_registration.unwrap_or(false),
+            jurisdiction: l.jurisdiction.unwrap_or_default(),
         })
+    }
+
+    /// The effective configuration as TOML, secrets redacted (see the module's comment),
+    /// preceded by a comment naming the file that was read.
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        let source = match &self.config_file {
+            Some(p) => format!("# carnetd configuration; file read: {}\n", p.display()),
+            None => "# carnetd configuration; no file read (defaults, environment, flags)\n".into(),
+        };
+        Ok(source + &toml::to_string(self)?)
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn overrides(dir: &Path) -> Overrides {
-        Overrides {
-            data_dir: Some(dir.to_owned()),
-            ..Overrides::default()
-        }
-    }
-
-    #[test]
-    fn defaults_then_file_then_flags() {
-        let dir = tempfile::tempdir().unwrap();
-        let c = Config::resolve(overrides(dir.path())).unwrap();
-        assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
-        assert_eq!(c.public_url, "http://127.0.0.1:8787");
-
-        std::fs::write(
-            dir.path().join(CONFIG_FILE),
-            "listen = \"127.0.0.1:9000\"\npublic_url = \"https://vault.example.net/carnet\"\n",
-        )
-        .unwrap();
-        let c = Config::resolve(overrides(dir.path())).unwrap();
-        assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
-        assert_eq!(c.public_url, "https://vault.example.net/carnet");
-
-        let mut o = overrides(dir.path());
-        o.listen = Some("127.0.0.1:9100".parse().unwrap());
-        assert_eq!(
-            Config::resolve(o).unwrap().listen.to_string(),
-            "127.0.0.1:9100"
-        );
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_values_are_named() {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join(CONFIG_FILE), "lisen = \"x\"\n").unwrap();
-        let err = Config::resolve(overrides(dir.path()))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("lisen"), "{err}");
-        std::fs::write(dir.path().join(CONFIG_FILE), "listen = \"nowhere\"\n").unwrap();
-        let err = Config::resolve(overrides(dir.path()))
-            .unwrap_err()
-            .to_string();
-        assert!(err.contains("listen"), "{err}");
-        std::fs::write(dir.path().join(CONFIG_FILE), "public_url = \"vault\"\n").unwrap();
-        assert!(Config::resolve(overrides(dir.path())).is_err());
-    }
-}
+mod tests;

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod client_ip;
 pub mod clock;
 pub mod config;
 pub mod credential;
@@ -11,6 +12,7 @@ mod error;
 mod extract;
 pub mod fsutil;
 pub mod intents;
+pub mod metrics;
 mod oauth;
 mod openapi;
 mod owner_api;

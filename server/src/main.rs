@@ -23,26 +23,28 @@ use tracing_subscriber::EnvFilter;
     name = "carnetd",
     version,
     about = "Carnet's server: the encrypted vault of your vendor relationships",
-    after_help = "Examples:\n  carnetd                                   serve on 127.0.0.1:8787, creating the vault on first start\n  carnetd --data-dir /srv/carnet --listen 0.0.0.0:8787 --public-url https://carnet.example.net\n  carnetd init --passphrase-file -           create a passphrase-protected vault (passphrase on stdin)\n  carnetd print-config                      show the effective configuration"
+    after_help = "Examples:\n  carnetd                                   serve on 127.0.0.1:8787, creating the vault on first start\n  carnetd --data-dir /srv/carnet --listen 0.0.0.0:8787 --public-url https://carnet.example.net\n  carnetd init --passphrase-file -           create a passphrase-protected vault (passphrase on stdin)\n  carnetd print-config                      show the effective configuration\n\nEvery key of carnetd.toml can also be set as CARNET_<KEY> (CARNET_ACCESS_TOKEN_TTL=600,\nCARNET_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8, ...); flags beat the environment, which beats the file."
 )]
 struct Cli {
-    /// Data directory [default: $XDG_DATA_HOME/carnet]
-    #[arg(long, global = true, env = "CARNET_DATA_DIR", value_name = "DIR")]
+    /// Data directory [env: CARNET_DATA_DIR] [default: $XDG_DATA_HOME/carnet]
+    #[arg(long, global = true, value_name = "DIR")]
     data_dir: Option<PathBuf>,
-    /// Configuration file [default: DATA_DIR/carnetd.toml if present]
-    #[arg(long, global = true, env = "CARNET_CONFIG", value_name = "FILE")]
+    /// Configuration file [env: CARNET_CONFIG] [default: DATA_DIR/carnetd.toml if present]
+    #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
-    /// The age identity that opens the vault key [default: DATA_DIR/identity.txt]
-    #[arg(long, global = true, env = "CARNET_IDENTITY_FILE", value_name = "F")]
+    /// The age identity that opens the vault key [env: CARNET_IDENTITY_FILE]
+    /// [default: DATA_DIR/identity.txt]
+    #[arg(long, global = true, value_name = "F")]
     identity_file: Option<PathBuf>,
-    /// Address to listen on [default: 127.0.0.1:8787]
-    #[arg(long, global = true, env = "CARNET_LISTEN", value_name = "ADDR")]
+    /// Address to listen on [env: CARNET_LISTEN] [default: 127.0.0.1:8787]
+    #[arg(long, global = true, value_name = "ADDR")]
     listen: Option<SocketAddr>,
     /// Public URL of this server (the OAuth issuer), exactly as vendors reach it
-    #[arg(long, global = true, env = "CARNET_PUBLIC_URL", value_name = "URL")]
+    /// [env: CARNET_PUBLIC_URL]
+    #[arg(long, global = true, value_name = "URL")]
     public_url: Option<String>,
-    /// Log format
-    #[arg(long, global = true, env = "CARNET_LOG_FORMAT", value_name = "FORMAT")]
+    /// Log format [env: CARNET_LOG_FORMAT]
+    #[arg(long, global = true, value_name = "FORMAT")]
     log_format: Option<LogFormat>,
     #[command(subcommand)]
     verb: Option<Verb>,
@@ -86,7 +88,8 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
-    let config = Config::resolve(Overrides {
+    // The environment is read by `Config`, not clap, so every key is refused the same way.
+    let config = Config::from_process(Overrides {
         data_dir: cli.data_dir,
         config: cli.config,
         identity_file: cli.identity_file,
@@ -104,7 +107,7 @@ fn run(cli: Cli) -> Result<()> {
         Verb::Serve => runtime.block_on(run_serve(config, paths)),
         Verb::Init { passphrase_file } => runtime.block_on(run_init(paths, passphrase_file)),
         Verb::PrintConfig => {
-            print!("{}", toml::to_string(&config)?);
+            print!("{}", config.to_toml()?);
             Ok(())
         }
         Verb::OwnerToken {
@@ -114,8 +117,8 @@ fn run(cli: Cli) -> Result<()> {
 }
 
 fn init_tracing(config: &Config) {
-    let filter =
-        EnvFilter::try_from_env("CARNET_LOG").unwrap_or_else(|_| EnvFilter::new(&config.log_level));
+    // `log_level` (CARNET_LOG_LEVEL or CARNET_LOG) was checked when the config was resolved.
+    let filter = EnvFilter::new(&config.log_level);
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())

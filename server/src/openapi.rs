@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi as _};
         (name = "clients", description = "Vendors connected as OAuth clients"),
         (name = "intents", description = "What the owner wants to buy, and the offers vendors answer with"),
         (name = "grants", description = "What each vendor may do, consent receipts, and the access log"),
+        (name = "consent", description = "Consent requests answered from the terminal, and the web password of the consent page"),
         (name = "oauth", description = "OAuth 2.0 authorization server (errors are RFC 6749 bodies)"),
         (name = "vendor", description = "The vendor API, for vendor access tokens"),
         (name = "server", description = "Health and description of this server"),
@@ -49,6 +50,9 @@ impl Modify for OwnerAuth {
             "OAuth client authentication (client_secret_basic); client_secret_post sends client_id and client_secret in the form instead".into(),
         );
         components.add_security_scheme("client_secret_basic", SecurityScheme::Http(basic));
+        let mut iat = Http::new(HttpAuthScheme::Bearer);
+        iat.description = Some("An initial access token from `carnet vendor invite`".into());
+        components.add_security_scheme("initial_access_token", SecurityScheme::Http(iat));
     }
 }
 

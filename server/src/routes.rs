@@ -102,6 +102,7 @@ impl MakeRequestId for RequestIds {
 }
 
 pub fn router(state: AppState) -> Router {
+    let metrics = state.metrics.clone();
     let (api, doc) = api_router().split_for_parts();
     let doc = Arc::new(serde_json::to_string_pretty(&openapi::finish(doc)).unwrap_or_default());
     let docs = Router::new()
@@ -119,11 +120,12 @@ pub fn router(state: AppState) -> Router {
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .unwrap_or("");
-        tracing::info_span!("request", method = %req.method(), route, id)
+        tracing::info_span!("request", method = %req.method(), route, request_id = id)
     });
 
     api.with_state(state)
         .merge(docs)
+        .merge(crate::metrics::router(metrics.clone()))
         .fallback(no_route)
         .method_not_allowed_fallback(no_method)
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
@@ -138,6 +140,10 @@ pub fn router(state: AppState) -> Router {
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            metrics,
+            crate::metrics::track,
         ))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)

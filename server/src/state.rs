@@ -21,6 +21,11 @@ pub struct Settings {
     pub access_token_ttl: chrono::Duration,
     /// Written into consent receipts (Kantara `jurisdiction`).
     pub jurisdiction: String,
+    pub refresh_token_ttl: chrono::Duration,
+    /// Whether `POST /oauth/register` takes clients without an initial access token.
+    pub open_registration: bool,
+    /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Settings {
@@ -29,6 +34,9 @@ impl Default for Settings {
             public_url: "http://127.0.0.1:8787".into(),
             access_token_ttl: chrono::Duration::hours(1),
             jurisdiction: String::new(),
+            refresh_token_ttl: chrono::Duration::days(30),
+            open_registration: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -44,6 +52,13 @@ pub struct AppState {
     pub offer_limits: Arc<OfferLimiter>,
     pub access_log: Arc<AccessLog>,
     pub settings: Arc<Settings>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    /// Consent requests waiting for the owner.
+    pub consents: Arc<crate::oauth::consent::Consents>,
+    /// Sign-in attempts on the consent page, per client address.
+    pub sign_in_attempts: Arc<crate::access::password::Attempts>,
+    /// Slow hashes (passwords) run one at a time.
+    pub slow_hashes: Arc<tokio::sync::Semaphore>,
     rng: SystemRandom,
 }
 
@@ -70,6 +85,10 @@ impl AppState {
             offer_limits: Arc::default(),
             access_log: Arc::default(),
             settings: Arc::new(p.settings),
+            metrics: Arc::default(),
+            consents: Arc::default(),
+            sign_in_attempts: Arc::default(),
+            slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
             rng: SystemRandom::new(),
         }
     }

@@ -17,6 +17,7 @@ use carnet_server::{OpenOptions, Settings, open_vault, serve};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub mod browser;
 pub mod load;
 pub mod oauth2_http;
 pub mod vendor;
@@ -183,7 +184,26 @@ impl TestServer {
         Self::start_with(dir, manual, Synchronous::Full)
     }
 
+    /// A server with open dynamic registration (`open_registration = true`).
+    pub fn spawn_with_open_registration() -> TestServer {
+        Self::start_full(
+            tempfile::tempdir().expect("tempdir"),
+            false,
+            Synchronous::Full,
+            true,
+        )
+    }
+
     fn start_with(dir: TempDir, manual: bool, synchronous: Synchronous) -> TestServer {
+        Self::start_full(dir, manual, synchronous, false)
+    }
+
+    fn start_full(
+        dir: TempDir,
+        manual: bool,
+        synchronous: Synchronous,
+        open_registration: bool,
+    ) -> TestServer {
         // Whole seconds, as people write times: the server keeps milliseconds.
         let manual_clock = Arc::new(ManualClock::new(chrono::SubsecRound::trunc_subsecs(
             SystemClock.now(),
@@ -214,6 +234,7 @@ impl TestServer {
                     clock,
                     settings: Settings {
                         public_url: format!("http://{addr}"),
+                        open_registration,
                         ..Settings::default()
                     },
                 })
@@ -422,12 +443,15 @@ pub struct Carnetd {
     pub data_dir: PathBuf,
     log: Arc<Mutex<String>>,
     reader: Option<std::thread::JoinHandle<()>>,
+    /// Disconnects when the log reader ends, that is when carnetd has closed stderr (exited).
+    log_closed: std::sync::mpsc::Receiver<()>,
 }
 
 impl Carnetd {
     /// Starts `carnetd` and returns once it listens.
     pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Carnetd, String> {
         let mut cmd = Command::new(binary("carnetd"));
+        without_carnet_env(&mut cmd);
         cmd.arg("--data-dir")
             .arg(data_dir)
             .args(["--listen", "127.0.0.1:0", "--log-format", "json"])
@@ -445,8 +469,10 @@ impl Carnetd {
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(String::new()));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
+        let (closed_tx, log_closed) = std::sync::mpsc::channel::<()>();
         let sink = log.clone();
         let reader = std::thread::spawn(move || {
+            let _closed_tx = closed_tx;
             let mut addr_tx = Some(addr_tx);
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(addr) = listening_address(&line)
@@ -466,6 +492,7 @@ impl Carnetd {
                 data_dir: data_dir.to_owned(),
                 log,
                 reader: Some(reader),
+                log_closed,
             }),
             Err(_) => {
                 // stderr closed before a listening line: the process exited.
@@ -492,6 +519,27 @@ impl Carnetd {
         self.log()
     }
 
+    /// SIGTERM (what systemd and `docker stop` send), then wait for the process to exit —
+    /// at most a minute — and return its exit status and complete log.
+    pub fn terminate(mut self) -> (std::process::ExitStatus, String) {
+        use rustix::process::{Pid, Signal, kill_process};
+        kill_process(Pid::from_child(&self.child), Signal::TERM).expect("send SIGTERM");
+        match self.log_closed.recv_timeout(Duration::from_secs(60)) {
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                panic!(
+                    "carnetd did not exit within 60 s of SIGTERM; its log:\n{}",
+                    self.log()
+                )
+            }
+            Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {}
+        }
+        let status = self.child.wait().expect("wait for carnetd");
+        if let Some(r) = self.reader.take() {
+            let _ = r.join();
+        }
+        (status, self.log())
+    }
+
     pub fn carnet(&self, args: &[&str]) -> CliOutput {
         run_carnet(&self.base, &self.token(), &self.data_dir, args, None)
     }
@@ -513,6 +561,16 @@ impl Api for Carnetd {
     }
 }
 
+/// Removes every `CARNET_*` variable the test run inherited: carnetd reads one for each
+/// configuration key, and the tests say what they want.
+fn without_carnet_env(cmd: &mut Command) {
+    for (k, _) in std::env::vars_os() {
+        if k.to_string_lossy().starts_with("CARNET_") {
+            cmd.env_remove(k);
+        }
+    }
+}
+
 /// The address in carnetd's JSON "listening" log line.
 fn listening_address(line: &str) -> Option<String> {
     let v: Value = serde_json::from_str(line).ok()?;
@@ -524,6 +582,7 @@ fn listening_address(line: &str) -> Option<String> {
 /// Runs `carnetd` with arguments to completion (init, print-config, a start that must fail).
 pub fn run_carnetd(data_dir: &Path, args: &[&str], stdin: Option<&str>) -> CliOutput {
     let mut cmd = Command::new(binary("carnetd"));
+    without_carnet_env(&mut cmd);
     cmd.arg("--data-dir")
         .arg(data_dir)
         .args(args)

@@ -23,6 +23,7 @@ carnet vendor rm ven_0123456789abcdef --yes\n\n\
 Vendor access (the vendor's OAuth client; then `carnet grant create`):\n  \
 carnet vendor connect Acme --redirect-uri https://acme.example/oauth/callback \\\n      \
 --webhook-url https://acme.example/hooks/carnet\n  \
+carnet vendor invite Acme\n  \
 carnet vendor client Acme\n  \
 carnet vendor rotate-secret Acme\n  \
 carnet vendor rotate-secret Acme --webhook\n  \
@@ -57,6 +58,12 @@ pub enum VendorCmd {
         /// Replace the webhook secret instead of the client secret
         #[arg(long)]
         webhook: bool,
+    },
+    /// Let the vendor register its own OAuth client: prints a one-time token (24 hours) and
+    /// the registration endpoint; the client shows as not verified
+    Invite {
+        /// Vendor id or exact name
+        vendor: VendorRef,
     },
     /// Show the vendor's OAuth client: its id, redirect URIs and webhook URL (no secrets)
     Client {

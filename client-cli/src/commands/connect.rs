@@ -1,9 +1,9 @@
-//! `carnet vendor connect | rotate-secret | client | disconnect`: a vendor as an OAuth client.
-//! The secrets are what connect and rotate-secret produce, so they go to stdout, once (carnetd
-//! keeps only a hash of the client secret); everything said about them goes to stderr.
+//! `carnet vendor connect | rotate-secret | invite | client | disconnect`: a vendor as an OAuth
+//! client. The secrets are what connect, rotate-secret and invite produce, so they go to
+//! stdout, once (carnetd keeps only a hash of each); everything said about them goes to stderr.
 
 use carnet_schemas::{
-    Client, ClientCredentials, ClientFields, Grant, GrantState, RotateSecret, VendorId,
+    Client, ClientCredentials, ClientFields, Grant, GrantState, Invitation, RotateSecret, VendorId,
 };
 
 use super::{Confirm, Ctx, confirm};
@@ -104,6 +104,41 @@ pub fn rotate_secret(ctx: &Ctx, vendor: &VendorRef, webhook: bool) -> CliResult<
     Ok(())
 }
 
+/// An initial access token for the vendor to register its own client (RFC 7591).
+pub fn invite(ctx: &Ctx, vendor: &VendorRef) -> CliResult<()> {
+    let (id, name) = ctx.vendor_named(vendor)?;
+    // Asked first: carnetd hands out the token, but refuses the registration of a vendor that
+    // already has a client.
+    let client = match ctx.client.get::<Client>(&client_path(&id), &[]) {
+        Ok(c) => Some(c.value.client_id),
+        Err(e) if e.status == Some(404) => None,
+        Err(e) => return Err(e),
+    };
+    let invitation: Doc<Invitation> = ctx.client.post_empty(&format!("/v1/vendors/{id}/invite"))?;
+    ctx.print(&invitation, |i| {
+        let mut out = Fields::new();
+        out.add("initial_access_token", &i.initial_access_token)
+            .add("registration_endpoint", &i.registration_endpoint);
+        out.print();
+    });
+    output::message(&format!(
+        "invited vendor {name} ({id}) to register its own OAuth client: hand it this token and endpoint now, they are not shown again"
+    ));
+    output::message(&format!(
+        "the token works once, until {} (24 hours): the vendor sends it as `Authorization: Bearer TOKEN` with its registration (RFC 7591) and receives its own client id and secret",
+        long_time(&invitation.value.expires_at)
+    ));
+    output::message(
+        "its client will show as \"not verified\" on the consent page and in `carnet consent list`: Carnet cannot vouch for what a client says about itself",
+    );
+    if let Some(client_id) = client {
+        output::message(&format!(
+            "carnet: warning: {name} is connected already (OAuth client {client_id}): its registration is refused until you run `carnet vendor disconnect {id}`"
+        ));
+    }
+    Ok(())
+}
+
 pub fn show(ctx: &Ctx, vendor: &VendorRef) -> CliResult<()> {
     let (id, name) = ctx.vendor_named(vendor)?;
     let client: Doc<Client> = ctx
@@ -149,6 +184,7 @@ pub fn disconnect(ctx: &Ctx, vendor: &VendorRef, yes: bool) -> CliResult<()> {
         confirm(&Confirm {
             verb: ["disconnect", "disconnecting", "disconnected"],
             what: &what,
+            declined_hint: None,
             with_yes: format!("carnet vendor disconnect {id} --yes"),
         })?;
     }

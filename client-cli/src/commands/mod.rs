@@ -3,6 +3,7 @@
 
 mod audit;
 mod connect;
+mod consent;
 mod followups;
 mod grant;
 mod incident;
@@ -11,6 +12,7 @@ mod interaction;
 mod login;
 mod meta;
 mod offer;
+mod password;
 mod profile;
 mod purchase;
 mod receipts;
@@ -53,6 +55,8 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Offers(args) => offer::list(&Ctx::connect(server, json)?, args),
         Command::Offer(cmd) => offer::run(&Ctx::connect(server, json)?, cmd),
         Command::Grant(cmd) => grant::run(&Ctx::connect(server, json)?, cmd),
+        Command::Consent(cmd) => consent::run(&Ctx::connect(server, json)?, cmd),
+        Command::Password(cmd) => password::run(&Ctx::connect(server, json)?, cmd),
         Command::Receipts(args) => receipts::run(&Ctx::connect(server, json)?, args),
         Command::Audit(args) => audit::run(&Ctx::connect(server, json)?, args),
     }
@@ -175,6 +179,8 @@ pub struct Confirm<'a> {
     pub what: &'a str,
     /// The same command with `--yes`, for the hint.
     pub with_yes: String,
+    /// What to say when the owner does not answer yes (default: nothing was changed).
+    pub declined_hint: Option<String>,
 }
 
 /// Asks `[y/N]` on a terminal (stdin and stderr); refuses without one.
@@ -199,8 +205,11 @@ pub fn confirm(c: &Confirm<'_>) -> CliResult<()> {
         Ok(())
     } else {
         Err(
-            CliError::failed(format!("not {done}: you did not answer yes"))
-                .with_hint("nothing was changed; pass --yes to skip the question"),
+            CliError::failed(format!("not {done}: you did not answer yes")).with_hint(
+                c.declined_hint.clone().unwrap_or_else(|| {
+                    "nothing was changed; pass --yes to skip the question".into()
+                }),
+            ),
         )
     }
 }

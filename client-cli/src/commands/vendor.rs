@@ -20,6 +20,7 @@ pub fn run(ctx: &Ctx, cmd: VendorCmd) -> CliResult<()> {
         VendorCmd::RotateSecret { vendor, webhook } => {
             connect::rotate_secret(ctx, &vendor, webhook)
         }
+        VendorCmd::Invite { vendor } => connect::invite(ctx, &vendor),
         VendorCmd::Client { vendor } => connect::show(ctx, &vendor),
         VendorCmd::Disconnect { vendor, yes } => connect::disconnect(ctx, &vendor, yes),
     }
@@ -193,6 +194,7 @@ fn rm(ctx: &Ctx, vendor: &VendorRef, yes: bool) -> CliResult<()> {
         confirm(&Confirm {
             verb: ["remove", "removing", "removed"],
             what: &what,
+            declined_hint: None,
             with_yes: format!("carnet vendor rm {id} --yes"),
         })?;
     }

@@ -45,6 +45,8 @@ pub struct TokenEntry {
     pub issued_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub refresh: bool,
+    /// The token family of an authorization-code grant (revoked together).
+    pub family: Option<String>,
     /// What it allows, built on first use and shared by every request that presents it.
     pub access: OnceLock<Arc<Access>>,
 }
@@ -170,6 +172,13 @@ impl AccessCache {
 
     pub fn token(&self, hash: &[u8; 32]) -> Option<TokenEntry> {
         self.read().tokens.get(hash).cloned()
+    }
+
+    /// Drops every token of a family (a replayed code or refresh token).
+    pub fn revoke_family(&self, family: &str) {
+        self.write()
+            .tokens
+            .retain(|_, t| t.family.as_deref() != Some(family));
     }
 
     pub fn remove_token(&self, hash: &[u8; 32]) {

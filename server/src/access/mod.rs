@@ -4,6 +4,7 @@
 
 pub mod cache;
 pub mod log;
+pub mod password;
 pub mod pseudonym;
 pub mod receipts;
 
@@ -117,6 +118,7 @@ pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCach
                 issued_at: row.created_at,
                 expires_at: row.expires_at,
                 refresh: row.refresh,
+                family: row.family,
                 access: Default::default(),
             },
         );

@@ -12,6 +12,8 @@ pub enum OAuthError {
     /// Unknown client or wrong secret: one answer for both, so neither can be told apart.
     #[error("invalid_client")]
     InvalidClient,
+    #[error("invalid_grant: {0}")]
+    InvalidGrant(String),
     #[error("unauthorized_client: {0}")]
     UnauthorizedClient(String),
     #[error("unsupported_grant_type: {0}")]
@@ -20,6 +22,15 @@ pub enum OAuthError {
     InvalidScope(String),
     #[error("server_error: {0}")]
     Server(String),
+    /// Registration (RFC 7591): a redirect URI is not acceptable.
+    #[error("invalid_redirect_uri: {0}")]
+    InvalidRedirectUri(String),
+    /// Registration: other metadata is not acceptable.
+    #[error("invalid_client_metadata: {0}")]
+    InvalidClientMetadata(String),
+    /// Registration without a valid initial access token (RFC 6750 at the endpoint).
+    #[error("invalid_token: {0}")]
+    InvalidToken(String),
 }
 
 impl OAuthError {
@@ -33,6 +44,7 @@ impl OAuthError {
                 "invalid_client",
                 "client authentication failed: unknown client or wrong secret".into(),
             ),
+            OAuthError::InvalidGrant(d) => (StatusCode::BAD_REQUEST, "invalid_grant", d.clone()),
             OAuthError::UnauthorizedClient(d) => {
                 (StatusCode::BAD_REQUEST, "unauthorized_client", d.clone())
             }
@@ -40,6 +52,13 @@ impl OAuthError {
                 (StatusCode::BAD_REQUEST, "unsupported_grant_type", d.clone())
             }
             OAuthError::InvalidScope(d) => (StatusCode::BAD_REQUEST, "invalid_scope", d.clone()),
+            OAuthError::InvalidRedirectUri(d) => {
+                (StatusCode::BAD_REQUEST, "invalid_redirect_uri", d.clone())
+            }
+            OAuthError::InvalidClientMetadata(d) => {
+                (StatusCode::BAD_REQUEST, "invalid_client_metadata", d.clone())
+            }
+            OAuthError::InvalidToken(d) => (StatusCode::UNAUTHORIZED, "invalid_token", d.clone()),
             OAuthError::Server(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -68,11 +87,14 @@ impl IntoResponse for OAuthError {
         };
         let mut res = (status, axum::Json(body)).into_response();
         no_store(&mut res);
-        if status == StatusCode::UNAUTHORIZED {
-            res.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static(r#"Basic realm="carnet""#),
-            );
+        let challenge = match &self {
+            OAuthError::InvalidClient => Some(r#"Basic realm="carnet""#),
+            OAuthError::InvalidToken(_) => Some(r#"Bearer realm="carnet", error="invalid_token""#),
+            _ => None,
+        };
+        if let Some(c) = challenge {
+            res.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
         }
         res
     }

@@ -25,18 +25,23 @@ pub async fn metadata(State(s): State<AppState>) -> Json<ServerMetadata> {
     };
     Json(ServerMetadata {
         issuer: s.settings.public_url.clone(),
-        authorization_endpoint: None,
+        authorization_endpoint: Some(format!("{base}/oauth/authorize")),
         token_endpoint: format!("{base}/oauth/token"),
         revocation_endpoint: format!("{base}/oauth/revoke"),
         introspection_endpoint: format!("{base}/oauth/introspect"),
-        registration_endpoint: None,
+        registration_endpoint: Some(format!("{base}/oauth/register")),
         scopes_supported: Scope::ALL.to_vec(),
-        response_types_supported: vec![],
-        grant_types_supported: vec!["client_credentials".into()],
+        response_types_supported: vec!["code".into()],
+        grant_types_supported: vec![
+            "authorization_code".into(),
+            "refresh_token".into(),
+            "client_credentials".into(),
+        ],
         token_endpoint_auth_methods_supported: methods(),
         revocation_endpoint_auth_methods_supported: methods(),
         introspection_endpoint_auth_methods_supported: methods(),
-        code_challenge_methods_supported: None,
+        code_challenge_methods_supported: Some(vec!["S256".into()]),
+        authorization_response_iss_parameter_supported: true,
         carnet_receipt_keys_uri: format!("{base}/.well-known/carnet-receipt-keys"),
     })
 }

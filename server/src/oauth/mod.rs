@@ -1,12 +1,21 @@
 //! The OAuth 2.0 authorization server: token, revocation, introspection and discovery. Its
 //! errors are RFC 6749 bodies (`error.rs`); the vendor API it protects is `vendor_api/`.
 
+mod authorize;
 mod client_auth;
+mod codes;
+pub mod consent;
 mod error;
+mod exchange;
 mod introspect;
 mod metadata;
+mod page;
+mod redirect;
+mod register;
 mod revoke;
 pub mod token;
+
+pub(crate) use authorize::{WEB_PASSWORD, approve};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -15,7 +24,10 @@ use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
+        .routes(routes!(authorize::start, authorize::answer))
+        .routes(routes!(authorize::resume))
         .routes(routes!(token::token))
+        .routes(routes!(register::register))
         .routes(routes!(revoke::revoke))
         .routes(routes!(introspect::introspect))
         .routes(routes!(metadata::metadata))

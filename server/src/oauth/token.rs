@@ -1,6 +1,7 @@
 //! `POST /oauth/token`. This server issues opaque bearer tokens, stored only as hashes and
 //! bound to the client, the grant, and the scopes and categories asked for (never more than
-//! the grant allows). Grant types: `client_credentials` (what the owner pre-granted).
+//! the grant allows). Grant types: `client_credentials` (what the owner pre-granted, here),
+//! `authorization_code` and `refresh_token` (the consent flow, `exchange.rs`).
 
 use axum::extract::State;
 use axum::http::HeaderMap;
@@ -20,8 +21,16 @@ use crate::store::access::{self as rows, TokenRow};
 /// Token request parameters (unknown ones are ignored, as RFC 6749 §3.2 requires).
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct TokenRequest {
-    /// `client_credentials`.
+    /// `client_credentials`, `authorization_code` or `refresh_token`.
     pub grant_type: Option<String>,
+    /// With `authorization_code`.
+    pub code: Option<String>,
+    /// With `authorization_code`: the redirect URI of the authorization request.
+    pub redirect_uri: Option<String>,
+    /// With `authorization_code`: the PKCE verifier.
+    pub code_verifier: Option<String>,
+    /// With `refresh_token`.
+    pub refresh_token: Option<String>,
     /// Space-separated scopes, a subset of the grant's (default: all of them).
     pub scope: Option<String>,
     /// Space-separated categories, each inside the grant's (default: all of them).
@@ -55,14 +64,27 @@ pub async fn token(
         .grant_type
         .as_deref()
         .ok_or_else(|| OAuthError::InvalidRequest("grant_type is missing".into()))?;
-    match grant_type {
-        "client_credentials" => {}
+    let body = match grant_type {
+        "client_credentials" => client_credentials(&s, client_id, &client, &req).await?,
+        "authorization_code" => super::exchange::authorization_code(&s, client_id, &client, &req).await?,
+        "refresh_token" => super::exchange::refresh(&s, client_id, &client, &req).await?,
         other => {
             return Err(OAuthError::UnsupportedGrantType(format!(
-                "grant_type {other:?} is not supported here; use client_credentials"
+                "grant_type {other:?} is not supported; use authorization_code, refresh_token or client_credentials"
             )));
         }
-    }
+    };
+    let mut res = axum::Json(body).into_response();
+    no_store(&mut res);
+    Ok(res)
+}
+
+async fn client_credentials(
+    s: &AppState,
+    client_id: ClientId,
+    client: &crate::access::ClientEntry,
+    req: &TokenRequest,
+) -> Result<TokenResponse, OAuthError> {
     let now = s.now();
     let (grant_id, grant) = s.access.live_grant(&client.vendor_id, now).ok_or_else(|| {
         OAuthError::UnauthorizedClient(
@@ -79,6 +101,7 @@ pub async fn token(
     let row = TokenRow {
         hash: hash.to_vec(),
         refresh: false,
+        family: None,
         client_id: client_id.to_string(),
         grant_id: grant_id.to_string(),
         scopes: scopes.bits(),
@@ -105,24 +128,24 @@ pub async fn token(
             issued_at: now,
             expires_at,
             refresh: false,
+            family: None,
             access: Default::default(),
         },
     );
-    log_issue(&s, &client, client_id, grant_id, scopes);
-    let body = TokenResponse {
+    log_issue(s, client, client_id, grant_id, scopes);
+    s.metrics
+        .token_issued(crate::metrics::TokenGrant::ClientCredentials);
+    Ok(TokenResponse {
         access_token: token.expose().to_owned(),
         token_type: "Bearer".into(),
         expires_in: s.settings.access_token_ttl.num_seconds().max(0) as u64,
         scope: scopes.to_oauth(),
         categories,
         refresh_token: None,
-    };
-    let mut res = axum::Json(body).into_response();
-    no_store(&mut res);
-    Ok(res)
+    })
 }
 
-fn log_issue(
+pub(crate) fn log_issue(
     s: &AppState,
     client: &crate::access::ClientEntry,
     client_id: ClientId,

@@ -100,6 +100,7 @@ pub async fn connect(
         id: client_id.to_string(),
         vendor_id: vendor.to_string(),
         secret_hash: secret_hash.to_vec(),
+        verified: true,
         created_at: now,
         updated_at: now,
         sealed: s.keys.seal().seal(client_id.as_str(), &record),

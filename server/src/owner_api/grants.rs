@@ -94,6 +94,13 @@ pub async fn create(
     State(s): State<AppState>,
     Json(new): Json<NewGrant>,
 ) -> ApiResult<(StatusCode, Json<Grant>)> {
+    let grant = give(&s, new, "owner-cli").await?;
+    Ok((StatusCode::CREATED, Json(grant)))
+}
+
+/// Grants what `new` says (replacing the vendor's live grant) and signs its receipt; shared
+/// by the owner API and the consent flow, which say how consent was collected.
+pub(crate) async fn give(s: &AppState, new: NewGrant, collection_method: &str) -> ApiResult<Grant> {
     let days = check(&new)?;
     let now = s.now();
     let expires_at = now + chrono::Duration::days(i64::from(days));
@@ -111,7 +118,7 @@ pub async fn create(
         categories,
         all_categories: new.all_categories,
         purpose: new.purpose,
-        collection_method: "owner-cli".into(),
+        collection_method: collection_method.into(),
         receipt_id: receipt_id.clone(),
     };
     let state = s.clone();
@@ -170,17 +177,14 @@ pub async fn create(
     }
     s.access
         .put_grant(grant_id.clone(), grant_entry(&fields, now, expires_at));
-    Ok((
-        StatusCode::CREATED,
-        Json(Grant {
-            id: grant_id,
-            state: GrantState::Live,
-            created_at: now,
-            expires_at,
-            revoked_at: None,
-            fields,
-        }),
-    ))
+    Ok(Grant {
+        id: grant_id,
+        state: GrantState::Live,
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+        fields,
+    })
 }
 
 /// Grants, newest first (live, expired and revoked).

@@ -4,8 +4,9 @@
 
 mod access_log;
 mod clients;
+mod consents;
 mod followups;
-mod grants;
+pub(crate) mod grants;
 mod incidents;
 mod intents;
 mod interactions;
@@ -116,6 +117,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::revoke))
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
+        .routes(routes!(consents::list))
+        .routes(routes!(consents::approve))
+        .routes(routes!(consents::deny))
+        .routes(routes!(consents::invite))
+        .routes(routes!(consents::set_password))
         .routes(routes!(intents::create, intents::list))
         .routes(routes!(intents::show, intents::replace))
         .routes(routes!(intents::activate))

@@ -14,6 +14,8 @@ pub struct ClientRow<T> {
     pub id: String,
     pub vendor_id: String,
     pub secret_hash: Vec<u8>,
+    /// Connected by the owner (`false`: registered itself through `/oauth/register`).
+    pub verified: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sealed: Sealed<T>,
@@ -21,8 +23,8 @@ pub struct ClientRow<T> {
 
 pub fn insert_client<T>(c: &Connection, r: &ClientRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO clients (id, vendor_id, secret_hash, created_at, updated_at, blob)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO clients (id, vendor_id, secret_hash, created_at, updated_at, blob, verified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         r.id,
@@ -30,7 +32,8 @@ pub fn insert_client<T>(c: &Connection, r: &ClientRow<T>) -> Result<()> {
         r.secret_hash,
         millis(r.created_at),
         millis(r.updated_at),
-        r.sealed.as_bytes()
+        r.sealed.as_bytes(),
+        r.verified
     ])?;
     Ok(())
 }
@@ -43,10 +46,17 @@ fn map_client<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow<T>> {
         created_at: from_millis(r.get(3)?),
         updated_at: from_millis(r.get(4)?),
         sealed: Sealed::from_stored(r.get(5)?),
+        verified: r.get(6)?,
     })
 }
 
-const CLIENT_COLUMNS: &str = "id, vendor_id, secret_hash, created_at, updated_at, blob";
+const CLIENT_COLUMNS: &str = "id, vendor_id, secret_hash, created_at, updated_at, blob, verified";
+
+pub fn client<T>(c: &Connection, id: &str) -> Result<Option<ClientRow<T>>> {
+    Ok(c.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"))?
+        .query_row([id], map_client)
+        .optional()?)
+}
 
 pub fn client_of_vendor<T>(c: &Connection, vendor_id: &str) -> Result<Option<ClientRow<T>>> {
     Ok(c.prepare_cached(&format!(
@@ -186,6 +196,8 @@ pub fn revoke_grant(c: &Connection, id: &str, now: DateTime<Utc>) -> Result<bool
 pub struct TokenRow<T> {
     pub hash: Vec<u8>,
     pub refresh: bool,
+    /// The family of an authorization-code grant's tokens (`None` for client credentials).
+    pub family: Option<String>,
     pub client_id: String,
     pub grant_id: String,
     pub scopes: u8,
@@ -196,8 +208,8 @@ pub struct TokenRow<T> {
 
 pub fn insert_token<T>(c: &Connection, t: &TokenRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO tokens (hash, kind, client_id, grant_id, scopes, created_at, expires_at, revoked_at, blob)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8)",
+        "INSERT INTO tokens (hash, kind, client_id, grant_id, scopes, created_at, expires_at, revoked_at, blob, family)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
     )?
     .execute(params![
         t.hash,
@@ -207,7 +219,8 @@ pub fn insert_token<T>(c: &Connection, t: &TokenRow<T>) -> Result<()> {
         t.scopes,
         millis(t.created_at),
         millis(t.expires_at),
-        t.sealed.as_bytes()
+        t.sealed.as_bytes(),
+        t.family
     ])?;
     Ok(())
 }
@@ -215,8 +228,8 @@ pub fn insert_token<T>(c: &Connection, t: &TokenRow<T>) -> Result<()> {
 /// Tokens that may still be used at `now` (the grant is checked separately).
 pub fn live_tokens<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<TokenRow<T>>> {
     Ok(c.prepare_cached(
-        "SELECT hash, kind, client_id, grant_id, scopes, created_at, expires_at, blob FROM tokens
-         WHERE revoked_at IS NULL AND expires_at > ?1",
+        "SELECT hash, kind, client_id, grant_id, scopes, created_at, expires_at, blob, family
+         FROM tokens WHERE revoked_at IS NULL AND used_at IS NULL AND expires_at > ?1",
     )?
     .query_map([millis(now)], |r| {
         Ok(TokenRow {
@@ -228,6 +241,7 @@ pub fn live_tokens<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<TokenRow
             created_at: from_millis(r.get(5)?),
             expires_at: from_millis(r.get(6)?),
             sealed: Sealed::from_stored(r.get(7)?),
+            family: r.get(8)?,
         })
     })?
     .collect::<rusqlite::Result<Vec<_>>>()?)

@@ -34,6 +34,7 @@ pub enum Table {
     AccessLog,
     Intents,
     Offers,
+    Codes,
 }
 
 impl Table {
@@ -52,6 +53,7 @@ impl Table {
             Table::AccessLog => "access_log",
             Table::Intents => "intents",
             Table::Offers => "offers",
+            Table::Codes => "codes",
         }
     }
 }

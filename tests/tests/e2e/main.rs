@@ -4,11 +4,13 @@
 
 mod api_errors;
 mod cli;
+mod consent;
 mod durability;
 mod intents;
 mod ledger;
 mod oauth;
 mod openapi;
+mod operations;
 mod vault;
 mod vendor_api;
 

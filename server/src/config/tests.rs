@@ -1,0 +1,351 @@
+//! Each key: its default, the file over it, the environment over the file, flags over both;
+//! unknown keys and bad values refused with the key's name and where the value came from.
+
+use std::collections::HashMap;
+use std::ffi::OsString;
+
+use super::*;
+
+fn flags(dir: &Path) -> Overrides {
+    Overrides {
+        data_dir: Some(dir.to_owned()),
+        ..Overrides::default()
+    }
+}
+
+fn resolve(dir: &Path, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    resolve_with(flags(dir), env)
+}
+
+fn resolve_with(flags: Overrides, env: &[(&str, &str)]) -> Result<Config, ConfigError> {
+    let env: HashMap<String, OsString> = env
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), OsString::from(v)))
+        .collect();
+    Config::resolve(flags, &|k| env.get(k).cloned())
+}
+
+fn write(dir: &Path, toml: &str) {
+    std::fs::write(dir.join(CONFIG_FILE), toml).unwrap();
+}
+
+#[track_caller]
+fn refused(dir: &Path, env: &[(&str, &str)], words: &[&str]) {
+    let err = resolve(dir, env).unwrap_err().to_string();
+    for w in words {
+        assert!(err.contains(w), "{w:?} not in: {err}");
+    }
+}
+
+#[test]
+fn defaults_then_file_then_env_then_flags() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(c.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(c.public_url, "http://127.0.0.1:8787");
+    assert!(c.config_file.is_none());
+
+    write(
+        dir.path(),
+        "listen = \"127.0.0.1:9000\"\npublic_url = \"https://vault.example.net/carnet\"\n",
+    );
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:9000");
+    assert_eq!(c.public_url, "https://vault.example.net/carnet");
+    assert_eq!(c.config_file, Some(dir.path().join(CONFIG_FILE)));
+
+    let env = [("CARNET_LISTEN", "127.0.0.1:9050")];
+    let c = resolve(dir.path(), &env).unwrap();
+    assert_eq!(c.listen.to_string(), "127.0.0.1:9050");
+    assert_eq!(c.public_url, "https://vault.example.net/carnet");
+
+    let mut o = flags(dir.path());
+    o.listen = Some("127.0.0.1:9100".parse().unwrap());
+    assert_eq!(
+        resolve_with(o, &env).unwrap().listen.to_string(),
+        "127.0.0.1:9100"
+    );
+}
+
+#[test]
+fn the_data_dir_and_config_file_come_from_flags_or_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let elsewhere = other.path().join("elsewhere.toml");
+    std::fs::write(&elsewhere, "jurisdiction = \"FR\"\n").unwrap();
+    let env = [
+        ("CARNET_DATA_DIR", dir.path().to_str().unwrap()),
+        ("CARNET_CONFIG", elsewhere.to_str().unwrap()),
+    ];
+    let c = resolve_with(Overrides::default(), &env).unwrap();
+    assert_eq!(c.data_dir, dir.path());
+    assert_eq!(c.jurisdiction, "FR");
+    assert_eq!(c.config_file.as_deref(), Some(elsewhere.as_path()));
+    // An explicit file may name the data directory; the flag still wins.
+    std::fs::write(&elsewhere, format!("data_dir = {:?}\n", other.path())).unwrap();
+    let c = resolve_with(Overrides::default(), &env[1..]).unwrap();
+    assert_eq!(c.data_dir, other.path());
+    let c = resolve_with(flags(dir.path()), &env[1..]).unwrap();
+    assert_eq!(c.data_dir, dir.path());
+    // The data directory's own file cannot point somewhere else.
+    write(dir.path(), &format!("data_dir = {:?}\n", other.path()));
+    refused(dir.path(), &[], &["data_dir", CONFIG_FILE, "--config"]);
+}
+
+#[test]
+fn access_token_ttl_layers_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(resolve(dir.path(), &[]).unwrap().access_token_ttl, 3600);
+    write(dir.path(), "access_token_ttl = 600\n");
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(c.access_token_ttl, 600);
+    assert_eq!(c.settings().access_token_ttl, chrono::Duration::minutes(10));
+    let env = [("CARNET_ACCESS_TOKEN_TTL", "900")];
+    assert_eq!(resolve(dir.path(), &env).unwrap().access_token_ttl, 900);
+
+    refused(
+        dir.path(),
+        &[("CARNET_ACCESS_TOKEN_TTL", "59")],
+        &["access_token_ttl", "CARNET_ACCESS_TOKEN_TTL", "60 to 86400"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_ACCESS_TOKEN_TTL", "an hour")],
+        &["access_token_ttl", "CARNET_ACCESS_TOKEN_TTL", "an hour"],
+    );
+    write(dir.path(), "access_token_ttl = 86401\n");
+    refused(dir.path(), &[], &["access_token_ttl", CONFIG_FILE]);
+    // A bad file value is refused even when the environment overrides it.
+    refused(dir.path(), &env, &["access_token_ttl", CONFIG_FILE]);
+    write(dir.path(), "access_token_ttl = \"1h\"\n");
+    refused(dir.path(), &[], &["access_token_ttl"]);
+}
+
+#[test]
+fn refresh_token_ttl_layers_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(c.refresh_token_ttl, 2_592_000);
+    assert_eq!(c.settings().refresh_token_ttl, chrono::Duration::days(30));
+    write(dir.path(), "refresh_token_ttl = 86400\n");
+    assert_eq!(resolve(dir.path(), &[]).unwrap().refresh_token_ttl, 86_400);
+    let env = [("CARNET_REFRESH_TOKEN_TTL", "31536000")];
+    assert_eq!(
+        resolve(dir.path(), &env).unwrap().refresh_token_ttl,
+        31_536_000
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_REFRESH_TOKEN_TTL", "3599")],
+        &[
+            "refresh_token_ttl",
+            "CARNET_REFRESH_TOKEN_TTL",
+            "3600 to 31536000",
+        ],
+    );
+    write(dir.path(), "refresh_token_ttl = 31536001\n");
+    refused(dir.path(), &[], &["refresh_token_ttl", CONFIG_FILE]);
+    write(dir.path(), "refresh_token_tll = 3600\n");
+    refused(dir.path(), &[], &["refresh_token_tll"]);
+}
+
+#[test]
+fn trusted_proxies_layers_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert!(c.trusted_proxies.is_empty());
+    assert!(c.settings().trusted_proxies.is_empty());
+    write(
+        dir.path(),
+        "trusted_proxies = [\"127.0.0.1\", \"10.1.2.3/8\", \"::1\", \"fd00::/8\"]\n",
+    );
+    let c = resolve(dir.path(), &[]).unwrap();
+    let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["127.0.0.1/32", "10.0.0.0/8", "::1/128", "fd00::/8"]);
+    assert_eq!(c.settings().trusted_proxies, c.trusted_proxies);
+
+    let env = [("CARNET_TRUSTED_PROXIES", " 192.168.1.0/24 , 172.17.0.1,")];
+    let c = resolve(dir.path(), &env).unwrap();
+    let shown: Vec<String> = c.trusted_proxies.iter().map(ToString::to_string).collect();
+    assert_eq!(shown, ["192.168.1.0/24", "172.17.0.1/32"]);
+
+    refused(
+        dir.path(),
+        &[("CARNET_TRUSTED_PROXIES", "10.0.0.1,proxy.lan")],
+        &["trusted_proxies", "CARNET_TRUSTED_PROXIES", "proxy.lan"],
+    );
+    write(dir.path(), "trusted_proxies = [\"10.0.0.300\"]\n");
+    refused(dir.path(), &[], &["trusted_proxies", "10.0.0.300"]);
+    write(dir.path(), "trusted_proxies = \"10.0.0.1\"\n");
+    refused(dir.path(), &[], &["trusted_proxies"]);
+    write(dir.path(), "trusted_proxy = [\"10.0.0.1\"]\n");
+    refused(dir.path(), &[], &["trusted_proxy"]);
+}
+
+#[test]
+fn open_registration_layers_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert!(!c.open_registration && !c.settings().open_registration);
+    write(dir.path(), "open_registration = true\n");
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert!(c.open_registration && c.settings().open_registration);
+    for (value, want) in [
+        ("false", false),
+        ("0", false),
+        ("TRUE", true),
+        ("yes", true),
+    ] {
+        let env = [("CARNET_OPEN_REGISTRATION", value)];
+        assert_eq!(resolve(dir.path(), &env).unwrap().open_registration, want);
+    }
+    refused(
+        dir.path(),
+        &[("CARNET_OPEN_REGISTRATION", "maybe")],
+        &["open_registration", "CARNET_OPEN_REGISTRATION", "maybe"],
+    );
+    write(dir.path(), "open_registration = \"yes\"\n");
+    refused(dir.path(), &[], &["open_registration"]);
+    write(dir.path(), "open_registrations = true\n");
+    refused(dir.path(), &[], &["open_registrations"]);
+}
+
+#[test]
+fn log_settings_layers_and_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(
+        (c.log_format, c.log_level.as_str()),
+        (LogFormat::Pretty, "info")
+    );
+    write(dir.path(), "log_format = \"json\"\nlog_level = \"warn\"\n");
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(
+        (c.log_format, c.log_level.as_str()),
+        (LogFormat::Json, "warn")
+    );
+    let c = resolve(dir.path(), &[("CARNET_LOG", "debug")]).unwrap();
+    assert_eq!(c.log_level, "debug");
+    let env = [
+        ("CARNET_LOG", "debug"),
+        ("CARNET_LOG_LEVEL", "carnet_server=trace"),
+        ("CARNET_LOG_FORMAT", "pretty"),
+    ];
+    let c = resolve(dir.path(), &env).unwrap();
+    assert_eq!(
+        (c.log_format, c.log_level.as_str()),
+        (LogFormat::Pretty, "carnet_server=trace")
+    );
+    let mut o = flags(dir.path());
+    o.log_format = Some(LogFormat::Json);
+    assert_eq!(resolve_with(o, &env).unwrap().log_format, LogFormat::Json);
+
+    refused(
+        dir.path(),
+        &[("CARNET_LOG_FORMAT", "xml")],
+        &["log_format", "CARNET_LOG_FORMAT", "pretty or json"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_LOG_LEVEL", "carnet_server=loud")],
+        &["log_level", "CARNET_LOG_LEVEL"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_LOG", "carnet_server=loud")],
+        &["log_level", "environment variable CARNET_LOG)"],
+    );
+    write(dir.path(), "log_format = \"xml\"\n");
+    refused(dir.path(), &[], &["log_format"]);
+}
+
+#[test]
+fn jurisdiction_layers() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(resolve(dir.path(), &[]).unwrap().jurisdiction, "");
+    write(dir.path(), "jurisdiction = \"FR\"\n");
+    assert_eq!(resolve(dir.path(), &[]).unwrap().jurisdiction, "FR");
+    let c = resolve(dir.path(), &[("CARNET_JURISDICTION", "DE")]).unwrap();
+    assert_eq!(c.settings().jurisdiction, "DE");
+    write(dir.path(), "juridiction = \"FR\"\n");
+    refused(dir.path(), &[], &["juridiction"]);
+}
+
+#[test]
+fn unknown_keys_and_bad_values_are_named() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "lisen = \"x\"\n");
+    refused(dir.path(), &[], &["lisen"]);
+    write(dir.path(), "listen = \"nowhere\"\n");
+    refused(dir.path(), &[], &["listen"]);
+    write(dir.path(), "public_url = \"vault\"\n");
+    refused(dir.path(), &[], &["public_url", CONFIG_FILE]);
+    std::fs::remove_file(dir.path().join(CONFIG_FILE)).unwrap();
+    refused(
+        dir.path(),
+        &[("CARNET_LISTEN", "nowhere")],
+        &["listen", "CARNET_LISTEN", "nowhere"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_PUBLIC_URL", "ftp://vault")],
+        &["public_url", "CARNET_PUBLIC_URL"],
+    );
+    let mut o = flags(dir.path());
+    o.public_url = Some("vault".into());
+    let err = resolve_with(o, &[]).unwrap_err().to_string();
+    assert!(
+        err.contains("public_url") && err.contains("--public-url"),
+        "{err}"
+    );
+    // An empty variable is unset, not an empty value.
+    assert_eq!(
+        resolve(dir.path(), &[("CARNET_LISTEN", "")])
+            .unwrap()
+            .listen
+            .to_string(),
+        DEFAULT_LISTEN
+    );
+}
+
+#[test]
+fn printed_config_is_a_valid_config_file() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "trusted_proxies = [\"10.0.0.0/8\"]\nopen_registration = true\n\
+         refresh_token_ttl = 7200\njurisdiction = \"FR\"\n",
+    );
+    let c = resolve(dir.path(), &[]).unwrap();
+    let text = c.to_toml().unwrap();
+    assert!(
+        text.starts_with("# carnetd configuration; file read: "),
+        "{text}"
+    );
+    for line in [
+        "trusted_proxies = [\"10.0.0.0/8\"]",
+        "open_registration = true",
+        "refresh_token_ttl = 7200",
+        "access_token_ttl = 3600",
+        "log_level = \"info\"",
+    ] {
+        assert!(text.contains(line), "{line:?} not in:\n{text}");
+    }
+    let again: Layer = toml::from_str(&text).unwrap();
+    assert_eq!(again.refresh_token_ttl, Some(7200));
+    assert_eq!(again.trusted_proxies.unwrap()[0].0, c.trusted_proxies[0]);
+}
+
+#[test]
+fn secrets_serialize_redacted() {
+    #[derive(Serialize)]
+    struct WithSecret {
+        #[serde(serialize_with = "redacted")]
+        token: String,
+    }
+    let text = toml::to_string(&WithSecret {
+        token: "hunter2".into(),
+    })
+    .unwrap();
+    assert_eq!(text.trim(), "token = \"(redacted)\"");
+}

@@ -1,0 +1,410 @@
+//! `GET|POST /oauth/authorize`: the authorization-code flow with PKCE (S256 only). Until the
+//! client and its redirect URI check out, problems are shown on an error page and never
+//! redirected; after that, they go back to the registered redirect URI with `state` and `iss`
+//! (RFC 9207). The owner answers on the consent page (signed in with the web password) or from
+//! the terminal; approving creates a grant (with its receipt) and a single-use code.
+
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_schemas::{Category, ClientId, NewGrant, ScopeSet, VendorFields};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+use utoipa::IntoParams;
+
+use super::codes;
+use super::consent::{Decision, NewPending, Pending, random_token};
+use super::page::{self, Choices};
+use super::redirect;
+use crate::access::{ClientRecord, password};
+use crate::credential;
+use crate::owner_api::grants;
+use crate::state::AppState;
+use crate::store::access as rows;
+use crate::store::records;
+
+const SESSION_COOKIE: &str = "carnet_consent";
+
+/// Authorization request parameters (RFC 6749 §4.1.1, RFC 7636).
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuthorizeQuery {
+    /// `code`.
+    pub response_type: Option<String>,
+    pub client_id: Option<String>,
+    /// Exactly as registered (a loopback URI may differ in port only).
+    pub redirect_uri: Option<String>,
+    /// Space-separated scopes.
+    pub scope: Option<String>,
+    pub state: Option<String>,
+    /// base64url(SHA-256(code_verifier)).
+    pub code_challenge: Option<String>,
+    /// `S256` (required).
+    pub code_challenge_method: Option<String>,
+    /// Space-separated categories the vendor asks for; the owner chooses.
+    pub categories: Option<String>,
+}
+
+fn session_of(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == SESSION_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn origin_of(uri: &str) -> String {
+    url::Url::parse(uri).map_or_else(|_| "'none'".into(), |u| u.origin().ascii_serialization())
+}
+
+/// Sends the browser back to the vendor with `params`, `state` and `iss`.
+fn back_to_vendor(s: &AppState, redirect_uri: &str, state: Option<&str>, params: &[(&str, &str)]) -> Response {
+    let mut all: Vec<(&str, &str)> = params.to_vec();
+    if let Some(st) = state {
+        all.push(("state", st));
+    }
+    all.push(("iss", &s.settings.public_url));
+    let location = redirect::with_params(redirect_uri, &all);
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+fn oauth_error(s: &AppState, redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> Response {
+    back_to_vendor(
+        s,
+        redirect_uri,
+        state,
+        &[("error", error), ("error_description", description)],
+    )
+}
+
+/// Start of the flow: checks the request and shows the consent page.
+#[utoipa::path(get, path = "/oauth/authorize", tag = "oauth", params(AuthorizeQuery),
+    responses(
+        (status = 200, description = "The consent page", content_type = "text/html"),
+        (status = 303, description = "Back to the redirect URI with an error (after the client and redirect URI check out)"),
+        (status = 400, description = "Error page: unknown client or redirect URI (no redirect)", content_type = "text/html")))]
+pub async fn start(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return page::error(StatusCode::BAD_REQUEST, "This request is malformed", "The link that brought you here has parameters Carnet cannot read.");
+    };
+    let now = s.now();
+    // 1. The client and its redirect URI: until both check out, nothing is redirected.
+    let Some((client_id, record, verified, vendor_id)) = client(&s, q.client_id.as_deref()) else {
+        return page::error(StatusCode::BAD_REQUEST, "Unknown application", "This application is not connected to your Carnet, so it cannot ask for access.");
+    };
+    let redirect_uri = match q.redirect_uri.as_deref() {
+        Some(given) if record.redirect_uris.iter().any(|r| redirect::matches(r, given)) => given.to_owned(),
+        None if record.redirect_uris.len() == 1 => record.redirect_uris[0].to_string(),
+        _ => {
+            return page::error(StatusCode::BAD_REQUEST, "Wrong return address", "The application asked to send you back to an address it did not register. Carnet will not send you there.");
+        }
+    };
+    let state = q.state.as_deref();
+    let fail = |error: &str, description: &str| oauth_error(&s, &redirect_uri, state, error, description);
+    // 2. The rest of the request: errors go back to the vendor.
+    if q.response_type.as_deref() != Some("code") {
+        return fail("unsupported_response_type", "only response_type=code is supported");
+    }
+    let Some(challenge) = q.code_challenge.clone().filter(|c| codes::valid_challenge(c)) else {
+        return fail("invalid_request", "PKCE is required: send code_challenge (43 base64url characters) with code_challenge_method=S256");
+    };
+    if q.code_challenge_method.as_deref() != Some("S256") {
+        return fail("invalid_request", "code_challenge_method must be S256 (plain is not accepted)");
+    }
+    let scopes = match q.scope.as_deref().map(ScopeSet::parse_oauth) {
+        Some(Ok(s)) if !s.is_empty() => s,
+        Some(Err(e)) => return fail("invalid_scope", &e.0),
+        _ => return fail("invalid_scope", "ask for at least one scope"),
+    };
+    let requested = match q
+        .categories
+        .as_deref()
+        .unwrap_or("")
+        .split(' ')
+        .filter(|c| !c.is_empty())
+        .map(str::parse::<Category>)
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(c) => c,
+        Err(e) => return fail("invalid_request", &e.0),
+    };
+    let vendor = s
+        .store
+        .read(|c| records::get::<VendorFields>(c, vendor_id.as_str()))
+        .ok()
+        .flatten()
+        .and_then(|row| s.keys.seal().open::<VendorFields>(&row.id, &row.sealed).ok());
+    let Some(vendor) = vendor else {
+        return fail("server_error", "the vendor's record cannot be read");
+    };
+    let session = session_of(&headers).filter(|c| c.len() >= 32).unwrap_or_else(|| random_token(32));
+    let pending = s.consents.open(
+        NewPending {
+            session: credential::hash(&session),
+            client_id,
+            vendor_id,
+            vendor_name: vendor.name.to_string(),
+            vendor_website: vendor.website.map(|w| w.to_string()),
+            verified,
+            redirect_uri: redirect_uri.clone(),
+            state: q.state,
+            code_challenge: challenge,
+            scopes,
+            requested_categories: requested,
+        },
+        now,
+    );
+    let mut res = page::consent(&pending, &vendor.categories, &Choices::default(), None, &origin_of(&redirect_uri));
+    let secure = if s.settings.public_url.starts_with("https://") { "; Secure" } else { "" };
+    let cookie = format!("{SESSION_COOKIE}={session}; Path=/oauth; HttpOnly; SameSite=Strict; Max-Age=900{secure}");
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The client asking, if it exists: its record, whether the owner connected it, its vendor.
+fn client(s: &AppState, id: Option<&str>) -> Option<(ClientId, ClientRecord, bool, carnet_schemas::VendorId)> {
+    let id: ClientId = id?.parse().ok()?;
+    let row = s.store.read(|c| rows::client::<ClientRecord>(c, id.as_str())).ok()??;
+    let record = s.keys.seal().open(&row.id, &row.sealed).ok()?;
+    Some((id, record, row.verified, row.vendor_id.parse().ok()?))
+}
+
+/// The consent form's fields (categories repeat, so they are read as pairs).
+struct ConsentForm {
+    request: String,
+    csrf: String,
+    approve: bool,
+    password: zeroize::Zeroizing<String>,
+    choices: Choices,
+}
+
+fn read_form(pairs: Vec<(String, String)>) -> ConsentForm {
+    let mut f = ConsentForm {
+        request: String::new(),
+        csrf: String::new(),
+        approve: false,
+        password: zeroize::Zeroizing::new(String::new()),
+        choices: Choices::default(),
+    };
+    for (k, v) in pairs {
+        match k.as_str() {
+            "request" => f.request = v,
+            "csrf" => f.csrf = v,
+            "decision" => f.approve = v == "approve",
+            "password" => f.password = zeroize::Zeroizing::new(v),
+            "category" => f.choices.categories.push(v),
+            "other_categories" => f.choices.other = v,
+            "all_categories" => f.choices.all = !v.is_empty(),
+            "days" => f.choices.days = v.parse().unwrap_or(0),
+            _ => {}
+        }
+    }
+    f
+}
+
+/// Checks that the form comes from the page this browser session was shown.
+fn csrf_ok(p: &Pending, headers: &HeaderMap, csrf: &str) -> bool {
+    let Some(session) = session_of(headers) else {
+        return false;
+    };
+    let same_session: bool = credential::hash(&session).ct_eq(&p.session).into();
+    let same_token: bool = p.csrf.as_bytes().ct_eq(csrf.as_bytes()).into();
+    same_session && same_token
+}
+
+fn expired_page() -> Response {
+    page::error(
+        StatusCode::BAD_REQUEST,
+        "This request has expired",
+        "Consent requests last ten minutes. Go back to the vendor's site and start again.",
+    )
+}
+
+/// The owner's answer on the consent page.
+#[utoipa::path(post, path = "/oauth/authorize", tag = "oauth",
+    request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "request, csrf, decision (approve|deny), password, category (repeated), other_categories, all_categories, days"),
+    responses(
+        (status = 303, description = "Back to the redirect URI with a code, or with error=access_denied"),
+        (status = 401, description = "Sign-in failed: the page again", content_type = "text/html"),
+        (status = 403, description = "The form did not come from this session's page", content_type = "text/html"),
+        (status = 429, description = "Too many sign-in attempts from this address", content_type = "text/html")))]
+pub async fn answer(
+    State(s): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(pairs)) = form else {
+        return page::error(StatusCode::BAD_REQUEST, "This form is malformed", "Carnet could not read what was sent.");
+    };
+    let f = read_form(pairs);
+    let now = s.now();
+    let Some(p) = s.consents.get(&f.request, now) else {
+        return expired_page();
+    };
+    if !csrf_ok(&p, &headers, &f.csrf) {
+        return page::error(StatusCode::FORBIDDEN, "This form could not be verified", "It was not sent from the page Carnet showed in this browser. Start again from the vendor's site.");
+    }
+    if p.decision != Decision::Waiting {
+        return continue_after_decision(&s, &p.id).await;
+    }
+    let origin = origin_of(&p.redirect_uri);
+    if !f.approve {
+        s.consents.decide(&p.id, Decision::Denied);
+        return continue_after_decision(&s, &p.id).await;
+    }
+    // What the owner picked.
+    let mut categories: Vec<Category> = Vec::new();
+    for c in f.choices.categories.iter().map(String::as_str).chain(f.choices.other.split(' ')).filter(|c| !c.is_empty()) {
+        match c.parse::<Category>() {
+            Ok(c) => categories.push(c),
+            Err(e) => return page::consent(&p, &[], &f.choices, Some(&e.0), &origin),
+        }
+    }
+    if categories.is_empty() && !f.choices.all {
+        return page::consent(&p, &[], &f.choices, Some("Pick at least one category, or All categories."), &origin);
+    }
+    // Sign-in: limited per address, one answer for every failure.
+    if let Err(wait) = s.sign_in_attempts.take(peer.ip(), now) {
+        return page::error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many attempts",
+            &format!("Too many sign-in attempts from your address. Wait {wait} seconds and try again."),
+        );
+    }
+    if !check_password(&s, f.password.clone()).await {
+        return page::consent(&p, &[], &f.choices, Some("Sign-in failed. Check your Carnet password (set it with `carnet password set`)."), &origin);
+    }
+    let days = if f.choices.days == 0 { None } else { Some(f.choices.days) };
+    match approve(&s, &p, categories, f.choices.all, days, "consent-page").await {
+        Ok(_) => continue_after_decision(&s, &p.id).await,
+        Err(crate::error::ApiError::Invalid(errors)) => {
+            let message: Vec<String> = errors.into_iter().map(|e| e.message).collect();
+            page::consent(&p, &[], &f.choices, Some(&message.join("; ")), &origin)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "could not grant from the consent page");
+            page::error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Carnet could not record your consent; nothing was shared. Try again.")
+        }
+    }
+}
+
+/// Verifies the web password off the async workers, one check at a time.
+async fn check_password(s: &AppState, password: zeroize::Zeroizing<String>) -> bool {
+    let Ok(Some(stored)) = s.store.read(|c| records::meta_get(c, WEB_PASSWORD)) else {
+        return false;
+    };
+    let Ok(stored) = String::from_utf8(stored) else {
+        return false;
+    };
+    let _one_at_a_time = s.slow_hashes.acquire().await;
+    tokio::task::spawn_blocking(move || password::verify(&stored, &password))
+        .await
+        .unwrap_or(false)
+}
+
+/// The `meta` key of the web password's hash.
+pub const WEB_PASSWORD: &str = "web_password";
+
+/// Grants what the owner approved; the code is issued when the browser continues.
+pub(crate) async fn approve(
+    s: &AppState,
+    p: &Pending,
+    categories: Vec<Category>,
+    all: bool,
+    days: Option<u32>,
+    how: &str,
+) -> crate::error::ApiResult<carnet_schemas::Grant> {
+    let grant = grants::give(
+        s,
+        NewGrant {
+            vendor_id: p.vendor_id.clone(),
+            scopes: p.scopes.iter().collect(),
+            categories: if all { vec![] } else { categories },
+            all_categories: all,
+            days,
+            purpose: None,
+        },
+        how,
+    )
+    .await?;
+    let categories = (!grant.fields.all_categories).then(|| grant.fields.categories.clone());
+    s.consents.decide(
+        &p.id,
+        Decision::Approved {
+            grant_id: grant.id.clone(),
+            categories,
+        },
+    );
+    Ok(grant)
+}
+
+/// Sends the browser on once the owner has answered: with a fresh code, or `access_denied`.
+async fn continue_after_decision(s: &AppState, id: &str) -> Response {
+    let Some(p) = s.consents.finish(id) else {
+        return expired_page();
+    };
+    match p.decision.clone() {
+        Decision::Approved { grant_id, categories } => {
+            match codes::issue(s, &p, &grant_id, categories).await {
+                Ok(code) => back_to_vendor(s, &p.redirect_uri, p.state.as_deref(), &[("code", &code)]),
+                Err(e) => {
+                    tracing::error!(error = %e, "could not issue an authorization code");
+                    oauth_error(s, &p.redirect_uri, p.state.as_deref(), "server_error", "the code could not be issued")
+                }
+            }
+        }
+        _ => oauth_error(s, &p.redirect_uri, p.state.as_deref(), "access_denied", "the owner said no"),
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ContinueQuery {
+    pub request: String,
+}
+
+/// After answering from the terminal: continues to the vendor once the owner has answered,
+/// else shows a page that reloads itself.
+#[utoipa::path(get, path = "/oauth/authorize/continue", tag = "oauth", params(ContinueQuery),
+    responses(
+        (status = 303, description = "Back to the redirect URI with a code or an error"),
+        (status = 200, description = "Still waiting: a page that reloads itself", content_type = "text/html")))]
+pub async fn resume(
+    State(s): State<AppState>,
+    headers: HeaderMap,
+    query: Result<Query<ContinueQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let Ok(Query(q)) = query else {
+        return expired_page();
+    };
+    let Some(p) = s.consents.get(&q.request, s.now()) else {
+        return expired_page();
+    };
+    let same_session = session_of(&headers)
+        .is_some_and(|c| bool::from(credential::hash(&c).ct_eq(&p.session)));
+    if !same_session {
+        return page::error(StatusCode::FORBIDDEN, "Wrong browser", "Continue in the browser where the consent page was opened.");
+    }
+    match p.decision {
+        Decision::Waiting => page::waiting(&p),
+        _ => continue_after_decision(&s, &p.id).await,
+    }
+}

@@ -1,0 +1,196 @@
+//! The consent pages: plain HTML that works without JavaScript and at phone width, every
+//! vendor-supplied string escaped, never framed, never cached.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use carnet_schemas::Category;
+
+use super::consent::Pending;
+
+/// HTML-escapes text for element content and quoted attributes.
+pub fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() && c != '\n' => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#1d1d1f}\
+h1{font-size:1.3rem}.card{border:1px solid #ccc;border-radius:.5rem;padding:.8rem 1rem;margin:.8rem 0}\
+.warn{background:#fff4e5;border-color:#f0a020}.ok{background:#eef8ee;border-color:#5a5}.err{background:#fdecec;border-color:#d33}\
+label{display:block;margin:.3rem 0}input[type=password],input[type=text],select{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
+button{font-size:1rem;padding:.6rem 1.2rem;margin:.4rem .4rem .4rem 0}code{font-size:1.1rem;background:#f2f2f2;padding:.1rem .3rem}";
+
+/// Wraps a body in a page with the security headers every consent page carries. `form_to`
+/// is the redirect URI's origin, which a form submission may be redirected to.
+pub fn page(status: StatusCode, title: &str, body: &str, form_to: Option<&str>, refresh: Option<u32>) -> Response {
+    let refresh = refresh.map_or(String::new(), |s| {
+        format!("<meta http-equiv=\"refresh\" content=\"{s}\">")
+    });
+    let html = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{refresh}\
+         <title>{} — Carnet</title><style>{STYLE}</style></head><body>{body}</body></html>",
+        esc(title)
+    );
+    let form_action = form_to.map_or("'self'".to_owned(), |o| format!("'self' {o}"));
+    let csp = format!(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let mut res = (status, html).into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(v) = HeaderValue::from_str(&csp) {
+        h.insert(header::CONTENT_SECURITY_POLICY, v);
+    }
+    res
+}
+
+/// A page that says what went wrong and does not redirect anywhere.
+pub fn error(status: StatusCode, title: &str, detail: &str) -> Response {
+    page(
+        status,
+        title,
+        &format!(
+            "<h1>{}</h1><div class=\"card err\"><p>{}</p></div>\
+             <p>Nothing was shared. You can close this page and start again from the vendor's site.</p>",
+            esc(title),
+            esc(detail)
+        ),
+        None,
+        None,
+    )
+}
+
+/// What the owner had chosen, to redisplay after a failed sign-in.
+#[derive(Default)]
+pub struct Choices {
+    pub categories: Vec<String>,
+    pub other: String,
+    pub all: bool,
+    pub days: u32,
+}
+
+/// The consent page itself.
+pub fn consent(
+    p: &Pending,
+    known_categories: &[Category],
+    choices: &Choices,
+    message: Option<&str>,
+    origin: &str,
+) -> Response {
+    let who = esc(&p.vendor_name);
+    let trust = if p.verified {
+        "<div class=\"card ok\">You connected this vendor yourself.</div>".to_owned()
+    } else {
+        "<div class=\"card warn\"><strong>Not verified.</strong> This application registered \
+         itself: Carnet cannot vouch for its name. Approve only if you started this from a site you trust.</div>"
+            .to_owned()
+    };
+    let contact = p.vendor_website.as_deref().map_or(String::new(), |w| {
+        format!("<p>Contact: {}</p>", esc(w))
+    });
+    let scopes: String = p
+        .scopes
+        .iter()
+        .map(|s| format!("<li>{} <small>({})</small></li>", esc(s.describe()), s.as_str()))
+        .collect();
+    let mut offered: Vec<String> = p
+        .requested_categories
+        .iter()
+        .chain(known_categories)
+        .map(|c| c.to_string())
+        .collect();
+    offered.sort();
+    offered.dedup();
+    let checked = |c: &str| {
+        if choices.categories.iter().any(|x| x == c)
+            || (choices.categories.is_empty() && p.requested_categories.iter().any(|r| r.as_str() == c))
+        {
+            " checked"
+        } else {
+            ""
+        }
+    };
+    let boxes: String = offered
+        .iter()
+        .map(|c| {
+            format!(
+                "<label><input type=\"checkbox\" name=\"category\" value=\"{0}\"{1}> {0}</label>",
+                esc(c),
+                checked(c)
+            )
+        })
+        .collect();
+    let days = if choices.days == 0 { 30 } else { choices.days };
+    let options: String = [7, 30, 90, 365]
+        .iter()
+        .map(|d| {
+            format!(
+                "<option value=\"{d}\"{}>{d} days</option>",
+                if *d == days { " selected" } else { "" }
+            )
+        })
+        .collect();
+    let message = message.map_or(String::new(), |m| {
+        format!("<div class=\"card err\" role=\"alert\">{}</div>", esc(m))
+    });
+    let body = format!(
+        "<h1>{who} asks to access your Carnet</h1>{trust}{contact}\
+         <div class=\"card\"><p>If you allow it, {who} can:</p><ul>{scopes}</ul></div>\
+         {message}\
+         <form method=\"post\" action=\"/oauth/authorize\">\
+         <input type=\"hidden\" name=\"request\" value=\"{id}\">\
+         <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\
+         <div class=\"card\"><p><strong>Only in these categories</strong> (a category includes the ones below it):</p>{boxes}\
+         <label>Other categories, separated by spaces: <input type=\"text\" name=\"other_categories\" value=\"{other}\" placeholder=\"home.appliances\"></label>\
+         <label><input type=\"checkbox\" name=\"all_categories\" value=\"yes\"{all}> All categories</label></div>\
+         <div class=\"card\"><label>For <select name=\"days\">{options}</select></label>\
+         <p>You can revoke it at any time with <code>carnet grant revoke</code>.</p></div>\
+         <div class=\"card\"><label>Your Carnet password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\
+         <button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
+         <button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></div>\
+         </form>\
+         <div class=\"card\"><p>Or answer from your terminal:</p><p><code>carnet consent approve {code}</code></p>\
+         <p>then <a href=\"/oauth/authorize/continue?request={id}\">continue here</a>.</p></div>",
+        id = esc(&p.id),
+        csrf = esc(&p.csrf),
+        other = esc(&choices.other),
+        all = if choices.all { " checked" } else { "" },
+        code = esc(&p.short_code),
+    );
+    page(
+        if message.is_empty() { StatusCode::OK } else { StatusCode::UNAUTHORIZED },
+        &format!("{} asks for access", p.vendor_name),
+        &body,
+        Some(origin),
+        None,
+    )
+}
+
+/// Shown while the owner has not answered from the terminal yet; reloads itself.
+pub fn waiting(p: &Pending) -> Response {
+    page(
+        StatusCode::OK,
+        "Waiting for your answer",
+        &format!(
+            "<h1>Waiting for your answer</h1><div class=\"card\"><p>Run <code>carnet consent approve {}</code> \
+             (or <code>deny</code>) in your terminal. This page continues by itself.</p></div>",
+            esc(&p.short_code)
+        ),
+        None,
+        Some(3),
+    )
+}

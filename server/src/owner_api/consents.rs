@@ -1,0 +1,175 @@
+//! The owner's side of the consent flow: answering consent requests from the terminal,
+//! inviting a vendor to register its own client, and setting the web password.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use carnet_schemas::{
+    ConsentDecision, Grant, Invitation, PendingConsent, VendorFields, VendorId, WebPassword,
+};
+use chrono::Duration;
+
+use crate::access::password;
+use crate::credential::Credential;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Json, Owner, Path};
+use crate::oauth::consent::{Decision, Pending};
+use crate::oauth::{WEB_PASSWORD, approve as approve_request};
+use crate::state::AppState;
+use crate::store::consent as rows;
+use crate::store::records;
+
+/// How long an invitation to register lasts.
+pub const INVITE_HOURS: i64 = 24;
+
+fn to_wire(p: Pending) -> PendingConsent {
+    PendingConsent {
+        code: p.short_code,
+        client_id: p.client_id,
+        vendor_id: p.vendor_id,
+        vendor_name: p.vendor_name,
+        verified: p.verified,
+        scopes: p.scopes.iter().collect(),
+        requested_categories: p.requested_categories,
+        redirect_uri: p.redirect_uri,
+        created_at: p.created_at,
+        expires_at: p.expires_at,
+    }
+}
+
+fn waiting(s: &AppState, code: &str) -> ApiResult<Pending> {
+    s.consents.waiting(code, s.now()).ok_or_else(|| ApiError::NotFound {
+        noun: "consent request",
+        id: code.to_owned(),
+        hint: Some("it may have expired (10 minutes) or been answered; `carnet consent list` shows those waiting".into()),
+    })
+}
+
+/// Consent requests waiting for an answer, oldest first.
+#[utoipa::path(get, path = "/v1/consents", tag = "consent",
+    security(("owner" = [])),
+    responses((status = 200, description = "Waiting consent requests", body = Vec<PendingConsent>)))]
+pub async fn list(_: Owner, State(s): State<AppState>) -> Json<Vec<PendingConsent>> {
+    Json(s.consents.all_waiting(s.now()).into_iter().map(to_wire).collect())
+}
+
+/// Approve a consent request shown on the consent page by its code; the page then continues.
+#[utoipa::path(post, path = "/v1/consents/{code}/approve", tag = "consent", request_body = ConsentDecision,
+    params(("code" = String, Path, description = "The code shown on the consent page, e.g. K7QM-2XPA")),
+    security(("owner" = [])),
+    responses((status = 200, description = "Granted; the vendor gets its code when the page continues", body = Grant)))]
+pub async fn approve(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+    Json(d): Json<ConsentDecision>,
+) -> ApiResult<Json<Grant>> {
+    let p = waiting(&s, &code)?;
+    let categories = if d.categories.is_empty() && !d.all_categories {
+        p.requested_categories.clone()
+    } else {
+        d.categories
+    };
+    if categories.is_empty() && !d.all_categories {
+        return Err(ApiError::invalid(
+            "categories",
+            "the vendor named no categories: choose some, or all_categories",
+        ));
+    }
+    let grant =
+        approve_request(&s, &p, categories, d.all_categories, d.days, "owner-cli-consent").await?;
+    Ok(Json(grant))
+}
+
+/// Deny a consent request; the page then sends the vendor `access_denied`.
+#[utoipa::path(post, path = "/v1/consents/{code}/deny", tag = "consent",
+    params(("code" = String, Path, description = "The code shown on the consent page")),
+    security(("owner" = [])),
+    responses((status = 204, description = "Denied")))]
+pub async fn deny(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(code): Path<String>,
+) -> ApiResult<StatusCode> {
+    let p = waiting(&s, &code)?;
+    s.consents.decide(&p.id, Decision::Denied);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Invite a vendor to register its own OAuth client (`POST /oauth/register`); the token works
+/// once, for 24 hours. The client will show as unverified on the consent page.
+#[utoipa::path(post, path = "/v1/vendors/{id}/invite", tag = "clients",
+    params(("id" = VendorId, Path, description = "Vendor id")),
+    security(("owner" = [])),
+    responses((status = 201, description = "An initial access token, shown once", body = Invitation)))]
+pub async fn invite(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(vendor): Path<VendorId>,
+) -> ApiResult<(StatusCode, Json<Invitation>)> {
+    let token = Credential::generate();
+    let hash = token.hash();
+    let now = s.now();
+    let expires_at = now + Duration::hours(INVITE_HOURS);
+    let v = vendor.clone();
+    s.store
+        .write(move |c| {
+            if records::get::<VendorFields>(c, v.as_str())?.is_none() {
+                return Err(ApiError::not_found("vendor", v.as_str()));
+            }
+            if crate::store::access::client_of_vendor::<crate::access::ClientRecord>(c, v.as_str())?
+                .is_some()
+            {
+                return Err(ApiError::conflict(
+                    format!("vendor {v} already has a client, so it cannot register another"),
+                    "disconnect it first (`carnet vendor disconnect`), or keep using the one it has",
+                ));
+            }
+            rows::insert_invite(c, &hash, v.as_str(), now, expires_at)?;
+            Ok(())
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(Invitation {
+            vendor_id: vendor,
+            initial_access_token: token.expose().to_owned(),
+            registration_endpoint: format!(
+                "{}/oauth/register",
+                s.settings.public_url.trim_end_matches('/')
+            ),
+            expires_at,
+        }),
+    ))
+}
+
+/// Set the password that signs the owner in on the consent page.
+#[utoipa::path(put, path = "/v1/password", tag = "consent", request_body = WebPassword,
+    security(("owner" = [])),
+    responses((status = 204, description = "Set")))]
+pub async fn set_password(
+    _: Owner,
+    State(s): State<AppState>,
+    Json(w): Json<WebPassword>,
+) -> ApiResult<StatusCode> {
+    let password = zeroize::Zeroizing::new(w.password);
+    if password.chars().any(char::is_control) {
+        return Err(ApiError::invalid(
+            "password",
+            "the password contains a control character",
+        ));
+    }
+    if password.chars().count() < 10 {
+        return Err(ApiError::invalid(
+            "password",
+            "use at least 10 characters (a few words make a good one)",
+        ));
+    }
+    let _one_at_a_time = s.slow_hashes.acquire().await;
+    let stored = tokio::task::spawn_blocking(move || password::hash(&password))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    s.store
+        .write(move |c| records::meta_put(c, WEB_PASSWORD, stored.as_bytes()))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
