@@ -11,8 +11,8 @@ pub mod ledger;
 pub mod oauth;
 pub mod values;
 
-pub use consent::*;
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
+pub use consent::*;
 pub use ids::{
     ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PurchaseId,
     ReceiptId, VendorId,

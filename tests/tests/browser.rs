@@ -40,7 +40,11 @@ impl Drop for Driver {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Driver {
@@ -55,7 +59,10 @@ impl Driver {
         // Ready when it says so on stdout.
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
-        let ready = lines.by_ref().map_while(Result::ok).any(|l| l.contains("started successfully"));
+        let ready = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .any(|l| l.contains("started successfully"));
         assert!(ready, "chromedriver did not start");
         std::thread::spawn(move || for _ in lines {});
         let base = format!("http://127.0.0.1:{port}");
@@ -72,8 +79,17 @@ impl Driver {
                 ]
             }
         }}});
-        let r: Value = http().post(format!("{base}/session")).json(&caps).send().unwrap().json().unwrap();
-        let session = r["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {r}")).to_owned();
+        let r: Value = http()
+            .post(format!("{base}/session"))
+            .json(&caps)
+            .send()
+            .unwrap()
+            .json()
+            .unwrap();
+        let session = r["value"]["sessionId"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no session: {r}"))
+            .to_owned();
         Driver {
             child,
             base,
@@ -98,7 +114,11 @@ impl Driver {
     }
 
     fn find(&self, css: &str) -> String {
-        let e = self.call("POST", "/element", Some(json!({"using": "css selector", "value": css})));
+        let e = self.call(
+            "POST",
+            "/element",
+            Some(json!({"using": "css selector", "value": css})),
+        );
         e[ELEMENT].as_str().unwrap().to_owned()
     }
 
@@ -109,7 +129,11 @@ impl Driver {
 
     fn type_into(&self, css: &str, text: &str) {
         let id = self.find(css);
-        self.call("POST", &format!("/element/{id}/value"), Some(json!({"text": text})));
+        self.call(
+            "POST",
+            &format!("/element/{id}/value"),
+            Some(json!({"text": text})),
+        );
     }
 
     fn url(&self) -> String {
@@ -117,7 +141,11 @@ impl Driver {
     }
 
     fn script(&self, js: &str) -> Value {
-        self.call("POST", "/execute/sync", Some(json!({"script": js, "args": []})))
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": js, "args": []})),
+        )
     }
 
     fn screenshot(&self, name: &str) {
@@ -158,7 +186,10 @@ fn vendor_callback() -> (u16, mpsc::Receiver<String>) {
 #[ignore = "needs Chromium and ChromeDriver: run by .ci/run with --ignored"]
 fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirect() {
     let s = TestServer::spawn();
-    assert_eq!(s.put("/v1/password", &json!({"password": PASSWORD})).status, 204);
+    assert_eq!(
+        s.put("/v1/password", &json!({"password": PASSWORD})).status,
+        204
+    );
     let (port, callbacks) = vendor_callback();
     let redirect = format!("http://127.0.0.1:{port}/cb");
     let vendor_id = s.create(
@@ -166,7 +197,10 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
         &json!({"name": "Acme Appliances", "website": "https://acme.example", "categories": ["home.garden"]}),
     );
     let client = s
-        .post(&format!("/v1/vendors/{vendor_id}/client"), &json!({"redirect_uris": [redirect]}))
+        .post(
+            &format!("/v1/vendors/{vendor_id}/client"),
+            &json!({"redirect_uris": [redirect]}),
+        )
         .json();
     let client_id = client["client_id"].as_str().unwrap();
     let secret = client["client_secret"].as_str().unwrap();
@@ -185,15 +219,27 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
 
     let d = Driver::start();
     // Phone width first: the page must fit without scrolling sideways.
-    d.call("POST", "/window/rect", Some(json!({"width": 390, "height": 844})));
+    d.call(
+        "POST",
+        "/window/rect",
+        Some(json!({"width": 390, "height": 844})),
+    );
     d.go(authorize.as_str());
     let fits = d.script("return document.documentElement.scrollWidth <= window.innerWidth");
     assert_eq!(fits, json!(true), "the consent page fits a phone screen");
     d.screenshot("consent-page-phone.png");
-    d.call("POST", "/window/rect", Some(json!({"width": 1000, "height": 1100})));
+    d.call(
+        "POST",
+        "/window/rect",
+        Some(json!({"width": 1000, "height": 1100})),
+    );
     d.go(authorize.as_str());
     let text = d.script("return document.body.innerText");
-    assert!(text.as_str().unwrap().contains("Acme Appliances asks to access your Carnet"));
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("Acme Appliances asks to access your Carnet")
+    );
     // The vendor asked for appliances; the owner adds the garden too.
     d.click("input[name=category][value='home.garden']");
     d.type_into("input[name=password]", PASSWORD);
@@ -206,12 +252,21 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
         if url.starts_with(&redirect) {
             break url;
         }
-        assert!(Instant::now() < deadline, "the browser did not land on the redirect (at {url})");
+        assert!(
+            Instant::now() < deadline,
+            "the browser did not land on the redirect (at {url})"
+        );
         std::thread::yield_now();
     };
     d.screenshot("back-at-vendor.png");
-    assert_eq!(query_param(&landed, "state").as_deref(), Some("browser-state"));
-    assert_eq!(query_param(&landed, "iss").as_deref(), Some(s.base.as_str()));
+    assert_eq!(
+        query_param(&landed, "state").as_deref(),
+        Some("browser-state")
+    );
+    assert_eq!(
+        query_param(&landed, "iss").as_deref(),
+        Some(s.base.as_str())
+    );
     let line = callbacks.recv_timeout(Duration::from_secs(10)).unwrap();
     assert!(line.starts_with("GET /cb?code="), "{line}");
 
@@ -229,5 +284,8 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
         .json::<Value>()
         .unwrap();
     assert_eq!(tokens["scope"], "intents:read relationship:read");
-    assert_eq!(tokens["categories"], json!(["home.appliances", "home.garden"]));
+    assert_eq!(
+        tokens["categories"],
+        json!(["home.appliances", "home.garden"])
+    );
 }

@@ -20,7 +20,9 @@ const ALGORITHM: pbkdf2::Algorithm = pbkdf2::PBKDF2_HMAC_SHA256;
 pub fn hash(password: &str) -> String {
     let mut salt = [0u8; 16];
     // The OS RNG does not fail on supported platforms.
-    SystemRandom::new().fill(&mut salt).expect("operating system RNG");
+    SystemRandom::new()
+        .fill(&mut salt)
+        .expect("operating system RNG");
     let mut out = [0u8; 32];
     let iterations = NonZeroU32::new(ITERATIONS).unwrap_or(NonZeroU32::MIN);
     pbkdf2::derive(ALGORITHM, iterations, &salt, password.as_bytes(), &mut out);
@@ -34,9 +36,13 @@ pub fn hash(password: &str) -> String {
 /// Whether `password` matches `stored` (constant time); a malformed `stored` never matches.
 pub fn verify(stored: &str, password: &str) -> bool {
     let mut parts = stored.split('$');
-    let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(expected), None) =
-        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-    else {
+    let (Some("pbkdf2-sha256"), Some(iter), Some(salt), Some(expected), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
         return false;
     };
     let (Some(iterations), Ok(salt), Ok(expected)) = (

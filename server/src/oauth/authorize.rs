@@ -63,7 +63,12 @@ fn origin_of(uri: &str) -> String {
 }
 
 /// Sends the browser back to the vendor with `params`, `state` and `iss`.
-fn back_to_vendor(s: &AppState, redirect_uri: &str, state: Option<&str>, params: &[(&str, &str)]) -> Response {
+fn back_to_vendor(
+    s: &AppState,
+    redirect_uri: &str,
+    state: Option<&str>,
+    params: &[(&str, &str)],
+) -> Response {
     let mut all: Vec<(&str, &str)> = params.to_vec();
     if let Some(st) = state {
         all.push(("state", st));
@@ -79,7 +84,13 @@ fn back_to_vendor(s: &AppState, redirect_uri: &str, state: Option<&str>, params:
     res
 }
 
-fn oauth_error(s: &AppState, redirect_uri: &str, state: Option<&str>, error: &str, description: &str) -> Response {
+fn oauth_error(
+    s: &AppState,
+    redirect_uri: &str,
+    state: Option<&str>,
+    error: &str,
+    description: &str,
+) -> Response {
     back_to_vendor(
         s,
         redirect_uri,
@@ -100,31 +111,64 @@ pub async fn start(
     query: Result<Query<AuthorizeQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
-        return page::error(StatusCode::BAD_REQUEST, "This request is malformed", "The link that brought you here has parameters Carnet cannot read.");
+        return page::error(
+            StatusCode::BAD_REQUEST,
+            "This request is malformed",
+            "The link that brought you here has parameters Carnet cannot read.",
+        );
     };
     let now = s.now();
     // 1. The client and its redirect URI: until both check out, nothing is redirected.
     let Some((client_id, record, verified, vendor_id)) = client(&s, q.client_id.as_deref()) else {
-        return page::error(StatusCode::BAD_REQUEST, "Unknown application", "This application is not connected to your Carnet, so it cannot ask for access.");
+        return page::error(
+            StatusCode::BAD_REQUEST,
+            "Unknown application",
+            "This application is not connected to your Carnet, so it cannot ask for access.",
+        );
     };
     let redirect_uri = match q.redirect_uri.as_deref() {
-        Some(given) if record.redirect_uris.iter().any(|r| redirect::matches(r, given)) => given.to_owned(),
+        Some(given)
+            if record
+                .redirect_uris
+                .iter()
+                .any(|r| redirect::matches(r, given)) =>
+        {
+            given.to_owned()
+        }
         None if record.redirect_uris.len() == 1 => record.redirect_uris[0].to_string(),
         _ => {
-            return page::error(StatusCode::BAD_REQUEST, "Wrong return address", "The application asked to send you back to an address it did not register. Carnet will not send you there.");
+            return page::error(
+                StatusCode::BAD_REQUEST,
+                "Wrong return address",
+                "The application asked to send you back to an address it did not register. Carnet will not send you there.",
+            );
         }
     };
     let state = q.state.as_deref();
-    let fail = |error: &str, description: &str| oauth_error(&s, &redirect_uri, state, error, description);
+    let fail =
+        |error: &str, description: &str| oauth_error(&s, &redirect_uri, state, error, description);
     // 2. The rest of the request: errors go back to the vendor.
     if q.response_type.as_deref() != Some("code") {
-        return fail("unsupported_response_type", "only response_type=code is supported");
+        return fail(
+            "unsupported_response_type",
+            "only response_type=code is supported",
+        );
     }
-    let Some(challenge) = q.code_challenge.clone().filter(|c| codes::valid_challenge(c)) else {
-        return fail("invalid_request", "PKCE is required: send code_challenge (43 base64url characters) with code_challenge_method=S256");
+    let Some(challenge) = q
+        .code_challenge
+        .clone()
+        .filter(|c| codes::valid_challenge(c))
+    else {
+        return fail(
+            "invalid_request",
+            "PKCE is required: send code_challenge (43 base64url characters) with code_challenge_method=S256",
+        );
     };
     if q.code_challenge_method.as_deref() != Some("S256") {
-        return fail("invalid_request", "code_challenge_method must be S256 (plain is not accepted)");
+        return fail(
+            "invalid_request",
+            "code_challenge_method must be S256 (plain is not accepted)",
+        );
     }
     let scopes = match q.scope.as_deref().map(ScopeSet::parse_oauth) {
         Some(Ok(s)) if !s.is_empty() => s,
@@ -148,11 +192,18 @@ pub async fn start(
         .read(|c| records::get::<VendorFields>(c, vendor_id.as_str()))
         .ok()
         .flatten()
-        .and_then(|row| s.keys.seal().open::<VendorFields>(&row.id, &row.sealed).ok());
+        .and_then(|row| {
+            s.keys
+                .seal()
+                .open::<VendorFields>(&row.id, &row.sealed)
+                .ok()
+        });
     let Some(vendor) = vendor else {
         return fail("server_error", "the vendor's record cannot be read");
     };
-    let session = session_of(&headers).filter(|c| c.len() >= 32).unwrap_or_else(|| random_token(32));
+    let session = session_of(&headers)
+        .filter(|c| c.len() >= 32)
+        .unwrap_or_else(|| random_token(32));
     let pending = s.consents.open(
         NewPending {
             session: credential::hash(&session),
@@ -169,9 +220,21 @@ pub async fn start(
         },
         now,
     );
-    let mut res = page::consent(&pending, &vendor.categories, &Choices::default(), None, &origin_of(&redirect_uri));
-    let secure = if s.settings.public_url.starts_with("https://") { "; Secure" } else { "" };
-    let cookie = format!("{SESSION_COOKIE}={session}; Path=/oauth; HttpOnly; SameSite=Strict; Max-Age=900{secure}");
+    let mut res = page::consent(
+        &pending,
+        &vendor.categories,
+        &Choices::default(),
+        None,
+        &origin_of(&redirect_uri),
+    );
+    let secure = if s.settings.public_url.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie = format!(
+        "{SESSION_COOKIE}={session}; Path=/oauth; HttpOnly; SameSite=Strict; Max-Age=900{secure}"
+    );
     if let Ok(v) = HeaderValue::from_str(&cookie) {
         res.headers_mut().insert(header::SET_COOKIE, v);
     }
@@ -179,9 +242,15 @@ pub async fn start(
 }
 
 /// The client asking, if it exists: its record, whether the owner connected it, its vendor.
-fn client(s: &AppState, id: Option<&str>) -> Option<(ClientId, ClientRecord, bool, carnet_schemas::VendorId)> {
+fn client(
+    s: &AppState,
+    id: Option<&str>,
+) -> Option<(ClientId, ClientRecord, bool, carnet_schemas::VendorId)> {
     let id: ClientId = id?.parse().ok()?;
-    let row = s.store.read(|c| rows::client::<ClientRecord>(c, id.as_str())).ok()??;
+    let row = s
+        .store
+        .read(|c| rows::client::<ClientRecord>(c, id.as_str()))
+        .ok()??;
     let record = s.keys.seal().open(&row.id, &row.sealed).ok()?;
     Some((id, record, row.verified, row.vendor_id.parse().ok()?))
 }
@@ -252,7 +321,11 @@ pub async fn answer(
     form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
     let Ok(axum::Form(pairs)) = form else {
-        return page::error(StatusCode::BAD_REQUEST, "This form is malformed", "Carnet could not read what was sent.");
+        return page::error(
+            StatusCode::BAD_REQUEST,
+            "This form is malformed",
+            "Carnet could not read what was sent.",
+        );
     };
     let f = read_form(pairs);
     let now = s.now();
@@ -260,7 +333,11 @@ pub async fn answer(
         return expired_page();
     };
     if !csrf_ok(&p, &headers, &f.csrf) {
-        return page::error(StatusCode::FORBIDDEN, "This form could not be verified", "It was not sent from the page Carnet showed in this browser. Start again from the vendor's site.");
+        return page::error(
+            StatusCode::FORBIDDEN,
+            "This form could not be verified",
+            "It was not sent from the page Carnet showed in this browser. Start again from the vendor's site.",
+        );
     }
     if p.decision != Decision::Waiting {
         return continue_after_decision(&s, &p.id).await;
@@ -272,27 +349,52 @@ pub async fn answer(
     }
     // What the owner picked.
     let mut categories: Vec<Category> = Vec::new();
-    for c in f.choices.categories.iter().map(String::as_str).chain(f.choices.other.split(' ')).filter(|c| !c.is_empty()) {
+    for c in f
+        .choices
+        .categories
+        .iter()
+        .map(String::as_str)
+        .chain(f.choices.other.split(' '))
+        .filter(|c| !c.is_empty())
+    {
         match c.parse::<Category>() {
             Ok(c) => categories.push(c),
             Err(e) => return page::consent(&p, &[], &f.choices, Some(&e.0), &origin),
         }
     }
     if categories.is_empty() && !f.choices.all {
-        return page::consent(&p, &[], &f.choices, Some("Pick at least one category, or All categories."), &origin);
+        return page::consent(
+            &p,
+            &[],
+            &f.choices,
+            Some("Pick at least one category, or All categories."),
+            &origin,
+        );
     }
     // Sign-in: limited per address, one answer for every failure.
     if let Err(wait) = s.sign_in_attempts.take(peer.ip(), now) {
         return page::error(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts",
-            &format!("Too many sign-in attempts from your address. Wait {wait} seconds and try again."),
+            &format!(
+                "Too many sign-in attempts from your address. Wait {wait} seconds and try again."
+            ),
         );
     }
     if !check_password(&s, f.password.clone()).await {
-        return page::consent(&p, &[], &f.choices, Some("Sign-in failed. Check your Carnet password (set it with `carnet password set`)."), &origin);
+        return page::consent(
+            &p,
+            &[],
+            &f.choices,
+            Some("Sign-in failed. Check your Carnet password (set it with `carnet password set`)."),
+            &origin,
+        );
     }
-    let days = if f.choices.days == 0 { None } else { Some(f.choices.days) };
+    let days = if f.choices.days == 0 {
+        None
+    } else {
+        Some(f.choices.days)
+    };
     match approve(&s, &p, categories, f.choices.all, days, "consent-page").await {
         Ok(_) => continue_after_decision(&s, &p.id).await,
         Err(crate::error::ApiError::Invalid(errors)) => {
@@ -301,7 +403,11 @@ pub async fn answer(
         }
         Err(e) => {
             tracing::error!(error = %e, "could not grant from the consent page");
-            page::error(StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Carnet could not record your consent; nothing was shared. Try again.")
+            page::error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Something went wrong",
+                "Carnet could not record your consent; nothing was shared. Try again.",
+            )
         }
     }
 }
@@ -362,16 +468,29 @@ async fn continue_after_decision(s: &AppState, id: &str) -> Response {
         return expired_page();
     };
     match p.decision.clone() {
-        Decision::Approved { grant_id, categories } => {
-            match codes::issue(s, &p, &grant_id, categories).await {
-                Ok(code) => back_to_vendor(s, &p.redirect_uri, p.state.as_deref(), &[("code", &code)]),
-                Err(e) => {
-                    tracing::error!(error = %e, "could not issue an authorization code");
-                    oauth_error(s, &p.redirect_uri, p.state.as_deref(), "server_error", "the code could not be issued")
-                }
+        Decision::Approved {
+            grant_id,
+            categories,
+        } => match codes::issue(s, &p, &grant_id, categories).await {
+            Ok(code) => back_to_vendor(s, &p.redirect_uri, p.state.as_deref(), &[("code", &code)]),
+            Err(e) => {
+                tracing::error!(error = %e, "could not issue an authorization code");
+                oauth_error(
+                    s,
+                    &p.redirect_uri,
+                    p.state.as_deref(),
+                    "server_error",
+                    "the code could not be issued",
+                )
             }
-        }
-        _ => oauth_error(s, &p.redirect_uri, p.state.as_deref(), "access_denied", "the owner said no"),
+        },
+        _ => oauth_error(
+            s,
+            &p.redirect_uri,
+            p.state.as_deref(),
+            "access_denied",
+            "the owner said no",
+        ),
     }
 }
 
@@ -398,10 +517,14 @@ pub async fn resume(
     let Some(p) = s.consents.get(&q.request, s.now()) else {
         return expired_page();
     };
-    let same_session = session_of(&headers)
-        .is_some_and(|c| bool::from(credential::hash(&c).ct_eq(&p.session)));
+    let same_session =
+        session_of(&headers).is_some_and(|c| bool::from(credential::hash(&c).ct_eq(&p.session)));
     if !same_session {
-        return page::error(StatusCode::FORBIDDEN, "Wrong browser", "Continue in the browser where the consent page was opened.");
+        return page::error(
+            StatusCode::FORBIDDEN,
+            "Wrong browser",
+            "Continue in the browser where the consent page was opened.",
+        );
     }
     match p.decision {
         Decision::Waiting => page::waiting(&p),

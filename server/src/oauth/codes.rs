@@ -35,7 +35,10 @@ impl Sealable for CodeRecord {
 
 /// A code challenge is base64url(SHA-256): 43 characters.
 pub fn valid_challenge(c: &str) -> bool {
-    c.len() == 43 && BASE64URL_NOPAD.decode(c.as_bytes()).is_ok_and(|b| b.len() == 32)
+    c.len() == 43
+        && BASE64URL_NOPAD
+            .decode(c.as_bytes())
+            .is_ok_and(|b| b.len() == 32)
 }
 
 /// RFC 7636 §4.1: 43 to 128 unreserved characters.
@@ -98,7 +101,10 @@ mod tests {
         assert!(valid_verifier(verifier));
         assert!(valid_challenge(challenge));
         assert!(verifier_matches(verifier, challenge));
-        assert!(!verifier_matches("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX", challenge));
+        assert!(!verifier_matches(
+            "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXX",
+            challenge
+        ));
         assert!(!valid_verifier("short"));
         assert!(!valid_verifier(&"a".repeat(129)));
         assert!(!valid_verifier(&format!("{}!", "a".repeat(50))));

@@ -19,7 +19,10 @@ pub const CONSENT_TTL_MINUTES: i64 = 10;
 pub enum Decision {
     Waiting,
     /// Granted: the code is issued when the browser continues.
-    Approved { grant_id: GrantId, categories: Option<Vec<Category>> },
+    Approved {
+        grant_id: GrantId,
+        categories: Option<Vec<Category>>,
+    },
     Denied,
     /// The browser was sent back to the vendor; the request is spent.
     Done,
@@ -59,13 +62,17 @@ const SHORT_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 pub fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     // The OS RNG does not fail on supported platforms.
-    SystemRandom::new().fill(&mut b).expect("operating system RNG");
+    SystemRandom::new()
+        .fill(&mut b)
+        .expect("operating system RNG");
     data_encoding::BASE64URL_NOPAD.encode(&b)
 }
 
 fn short_code() -> String {
     let mut b = [0u8; 8];
-    SystemRandom::new().fill(&mut b).expect("operating system RNG");
+    SystemRandom::new()
+        .fill(&mut b)
+        .expect("operating system RNG");
     let chars: String = b
         .iter()
         .map(|x| char::from(SHORT_ALPHABET[usize::from(*x) % SHORT_ALPHABET.len()]))

@@ -55,9 +55,11 @@ impl OAuthError {
             OAuthError::InvalidRedirectUri(d) => {
                 (StatusCode::BAD_REQUEST, "invalid_redirect_uri", d.clone())
             }
-            OAuthError::InvalidClientMetadata(d) => {
-                (StatusCode::BAD_REQUEST, "invalid_client_metadata", d.clone())
-            }
+            OAuthError::InvalidClientMetadata(d) => (
+                StatusCode::BAD_REQUEST,
+                "invalid_client_metadata",
+                d.clone(),
+            ),
             OAuthError::InvalidToken(d) => (StatusCode::UNAUTHORIZED, "invalid_token", d.clone()),
             OAuthError::Server(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

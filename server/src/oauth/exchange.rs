@@ -160,7 +160,9 @@ pub async fn authorization_code(
         .clone()
         .ok_or_else(|| OAuthError::InvalidRequest("code is missing".into()))?;
     let redirect_uri = req.redirect_uri.clone().ok_or_else(|| {
-        OAuthError::InvalidRequest("redirect_uri is missing (send the one of the authorization request)".into())
+        OAuthError::InvalidRequest(
+            "redirect_uri is missing (send the one of the authorization request)".into(),
+        )
     })?;
     let verifier = req.code_verifier.clone().ok_or_else(|| {
         OAuthError::InvalidRequest("code_verifier is missing: PKCE is required".into())
@@ -178,7 +180,9 @@ pub async fn authorization_code(
         .write(move |c| {
             let row = match rows::take_code::<CodeRecord>(c, &hash, now)? {
                 Taken::Unknown => {
-                    return Err(OAuthError::InvalidGrant("unknown authorization code".into()));
+                    return Err(OAuthError::InvalidGrant(
+                        "unknown authorization code".into(),
+                    ));
                 }
                 Taken::Reused(family) => {
                     if let Some(f) = &family {
@@ -188,12 +192,15 @@ pub async fn authorization_code(
                 }
                 Taken::Fresh(row) => row,
             };
-            let wrong = || OAuthError::InvalidGrant("this code was not issued for this request".into());
+            let wrong =
+                || OAuthError::InvalidGrant("this code was not issued for this request".into());
             if row.client_id != cid.as_str() {
                 return Err(wrong());
             }
             if now >= row.expires_at {
-                return Err(OAuthError::InvalidGrant("the code has expired (codes last 60 s)".into()));
+                return Err(OAuthError::InvalidGrant(
+                    "the code has expired (codes last 60 s)".into(),
+                ));
             }
             let record: CodeRecord = state
                 .keys
@@ -203,7 +210,9 @@ pub async fn authorization_code(
                 return Err(wrong());
             }
             if !codes::verifier_matches(&verifier, &record.code_challenge) {
-                return Err(OAuthError::InvalidGrant("code_verifier does not match the code_challenge".into()));
+                return Err(OAuthError::InvalidGrant(
+                    "code_verifier does not match the code_challenge".into(),
+                ));
             }
             let grant_id = live_grant(c, &row.grant_id, now)?;
             let family = random_token(16);
@@ -230,7 +239,8 @@ pub async fn authorization_code(
         "this code was already used: the tokens it produced are revoked",
     );
     if result.is_ok() {
-        s.metrics.token_issued(crate::metrics::TokenGrant::AuthorizationCode);
+        s.metrics
+            .token_issued(crate::metrics::TokenGrant::AuthorizationCode);
     }
     result
 }
@@ -255,7 +265,9 @@ pub async fn refresh(
         .write(move |c| {
             let row = match rows::take_refresh::<TokenCategories>(c, &hash, now)? {
                 Taken::Unknown => {
-                    return Err(OAuthError::InvalidGrant("unknown or revoked refresh token".into()));
+                    return Err(OAuthError::InvalidGrant(
+                        "unknown or revoked refresh token".into(),
+                    ));
                 }
                 Taken::Reused(family) => {
                     if let Some(f) = &family {
@@ -266,17 +278,22 @@ pub async fn refresh(
                 Taken::Fresh(row) => row,
             };
             if row.client_id != cid.as_str() {
-                return Err(OAuthError::InvalidGrant("this refresh token belongs to another client".into()));
+                return Err(OAuthError::InvalidGrant(
+                    "this refresh token belongs to another client".into(),
+                ));
             }
             if now >= row.expires_at {
-                return Err(OAuthError::InvalidGrant("the refresh token has expired".into()));
+                return Err(OAuthError::InvalidGrant(
+                    "the refresh token has expired".into(),
+                ));
             }
             let grant_id = live_grant(c, &row.grant_id, now)?;
             let had = ScopeSet::from_bits(row.scopes);
             let scopes = match asked.as_deref().filter(|a| !a.trim().is_empty()) {
                 None => had,
                 Some(a) => {
-                    let wanted = ScopeSet::parse_oauth(a).map_err(|e| OAuthError::InvalidScope(e.0))?;
+                    let wanted =
+                        ScopeSet::parse_oauth(a).map_err(|e| OAuthError::InvalidScope(e.0))?;
                     if !wanted.is_subset(had) {
                         return Err(OAuthError::InvalidScope(format!(
                             "a refresh cannot widen the scopes: {}",
@@ -286,9 +303,20 @@ pub async fn refresh(
                     wanted
                 }
             };
-            let TokenCategories(categories) = state.keys.seal().open(&token_row_id(&hash), &row.sealed)?;
+            let TokenCategories(categories) =
+                state.keys.seal().open(&token_row_id(&hash), &row.sealed)?;
             let family = row.family.unwrap_or_else(|| random_token(16));
-            let issued = mint(c, &state.keys, &state.settings, &cid, grant_id, scopes, categories, family, now)?;
+            let issued = mint(
+                c,
+                &state.keys,
+                &state.settings,
+                &cid,
+                grant_id,
+                scopes,
+                categories,
+                family,
+                now,
+            )?;
             Ok(Outcome::Issued(Box::new(issued)))
         })
         .await?;
@@ -300,7 +328,8 @@ pub async fn refresh(
         "this refresh token was already used: every token of its family is revoked",
     );
     if result.is_ok() {
-        s.metrics.token_issued(crate::metrics::TokenGrant::RefreshToken);
+        s.metrics
+            .token_issued(crate::metrics::TokenGrant::RefreshToken);
     }
     result
 }

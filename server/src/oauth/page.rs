@@ -32,7 +32,13 @@ button{font-size:1rem;padding:.6rem 1.2rem;margin:.4rem .4rem .4rem 0}code{font-
 
 /// Wraps a body in a page with the security headers every consent page carries. `form_to`
 /// is the redirect URI's origin, which a form submission may be redirected to.
-pub fn page(status: StatusCode, title: &str, body: &str, form_to: Option<&str>, refresh: Option<u32>) -> Response {
+pub fn page(
+    status: StatusCode,
+    title: &str,
+    body: &str,
+    form_to: Option<&str>,
+    refresh: Option<u32>,
+) -> Response {
     let refresh = refresh.map_or(String::new(), |s| {
         format!("<meta http-equiv=\"refresh\" content=\"{s}\">")
     });
@@ -48,9 +54,15 @@ pub fn page(status: StatusCode, title: &str, body: &str, form_to: Option<&str>, 
     );
     let mut res = (status, html).into_response();
     let h = res.headers_mut();
-    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(v) = HeaderValue::from_str(&csp) {
         h.insert(header::CONTENT_SECURITY_POLICY, v);
@@ -99,13 +111,20 @@ pub fn consent(
          itself: Carnet cannot vouch for its name. Approve only if you started this from a site you trust.</div>"
             .to_owned()
     };
-    let contact = p.vendor_website.as_deref().map_or(String::new(), |w| {
-        format!("<p>Contact: {}</p>", esc(w))
-    });
+    let contact = p
+        .vendor_website
+        .as_deref()
+        .map_or(String::new(), |w| format!("<p>Contact: {}</p>", esc(w)));
     let scopes: String = p
         .scopes
         .iter()
-        .map(|s| format!("<li>{} <small>({})</small></li>", esc(s.describe()), s.as_str()))
+        .map(|s| {
+            format!(
+                "<li>{} <small>({})</small></li>",
+                esc(s.describe()),
+                s.as_str()
+            )
+        })
         .collect();
     let mut offered: Vec<String> = p
         .requested_categories
@@ -117,7 +136,8 @@ pub fn consent(
     offered.dedup();
     let checked = |c: &str| {
         if choices.categories.iter().any(|x| x == c)
-            || (choices.categories.is_empty() && p.requested_categories.iter().any(|r| r.as_str() == c))
+            || (choices.categories.is_empty()
+                && p.requested_categories.iter().any(|r| r.as_str() == c))
         {
             " checked"
         } else {
@@ -172,7 +192,11 @@ pub fn consent(
         code = esc(&p.short_code),
     );
     page(
-        if message.is_empty() { StatusCode::OK } else { StatusCode::UNAUTHORIZED },
+        if message.is_empty() {
+            StatusCode::OK
+        } else {
+            StatusCode::UNAUTHORIZED
+        },
         &format!("{} asks for access", p.vendor_name),
         &body,
         Some(origin),

@@ -8,8 +8,8 @@ use axum::extract::{FromRequest, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::{
-    ClientId, Line, RedirectUri, RegistrationRequest, RegistrationResponse, VendorFields,
-    VendorId, WebUrl,
+    ClientId, Line, RedirectUri, RegistrationRequest, RegistrationResponse, VendorFields, VendorId,
+    WebUrl,
 };
 use rusqlite::Connection;
 
@@ -36,7 +36,9 @@ struct Checked {
 
 fn check(r: RegistrationRequest) -> Result<Checked, OAuthError> {
     if r.redirect_uris.is_empty() || r.redirect_uris.len() > 10 {
-        return Err(OAuthError::InvalidRedirectUri("give 1 to 10 redirect_uris".into()));
+        return Err(OAuthError::InvalidRedirectUri(
+            "give 1 to 10 redirect_uris".into(),
+        ));
     }
     let redirect_uris = r
         .redirect_uris
@@ -51,7 +53,12 @@ fn check(r: RegistrationRequest) -> Result<Checked, OAuthError> {
         .unwrap_or("Unnamed application")
         .parse()
         .map_err(meta)?;
-    let website = r.client_uri.as_deref().map(str::parse::<WebUrl>).transpose().map_err(meta)?;
+    let website = r
+        .client_uri
+        .as_deref()
+        .map(str::parse::<WebUrl>)
+        .transpose()
+        .map_err(meta)?;
     let auth_method = r
         .token_endpoint_auth_method
         .unwrap_or_else(|| AUTH_METHODS[0].into());
@@ -63,11 +70,20 @@ fn check(r: RegistrationRequest) -> Result<Checked, OAuthError> {
     let grant_types = r
         .grant_types
         .unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]);
-    if let Some(g) = grant_types.iter().find(|g| !GRANT_TYPES.contains(&g.as_str())) {
-        return Err(OAuthError::InvalidClientMetadata(format!("grant type {g:?} is not supported")));
+    if let Some(g) = grant_types
+        .iter()
+        .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+    {
+        return Err(OAuthError::InvalidClientMetadata(format!(
+            "grant type {g:?} is not supported"
+        )));
     }
-    if r.response_types.is_some_and(|rt| rt.iter().any(|t| t != "code")) {
-        return Err(OAuthError::InvalidClientMetadata("only the response type code is supported".into()));
+    if r.response_types
+        .is_some_and(|rt| rt.iter().any(|t| t != "code"))
+    {
+        return Err(OAuthError::InvalidClientMetadata(
+            "only the response type code is supported".into(),
+        ));
     }
     Ok(Checked {
         redirect_uris,
@@ -81,11 +97,18 @@ fn check(r: RegistrationRequest) -> Result<Checked, OAuthError> {
 fn initial_access_token(headers: &HeaderMap) -> Option<String> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_owned())
 }
 
 /// A vendor for an openly registered client: its name, made unique.
-fn new_vendor(c: &Connection, keys: &Keys, s: &AppState, checked: &Checked) -> Result<VendorId, OAuthError> {
+fn new_vendor(
+    c: &Connection,
+    keys: &Keys,
+    s: &AppState,
+    checked: &Checked,
+) -> Result<VendorId, OAuthError> {
     let taken: Vec<String> = records::list::<VendorFields>(c, None)?
         .into_iter()
         .filter_map(|r| keys.seal().open::<VendorFields>(&r.id, &r.sealed).ok())
@@ -93,16 +116,28 @@ fn new_vendor(c: &Connection, keys: &Keys, s: &AppState, checked: &Checked) -> R
         .collect();
     let base = checked.name.to_string();
     let name = (1..)
-        .map(|n| if n == 1 { base.clone() } else { format!("{base} ({n})") })
+        .map(|n| {
+            if n == 1 {
+                base.clone()
+            } else {
+                format!("{base} ({n})")
+            }
+        })
         .find(|n| !taken.contains(n))
         .unwrap_or(base);
     let id: VendorId = s.new_id();
     let fields = VendorFields {
-        name: name.parse().map_err(|e: carnet_schemas::InvalidValue| OAuthError::InvalidClientMetadata(e.0))?,
+        name: name
+            .parse()
+            .map_err(|e: carnet_schemas::InvalidValue| OAuthError::InvalidClientMetadata(e.0))?,
         website: checked.website.clone(),
         categories: vec![],
         accounts: vec![],
-        note: Some("Registered itself through /oauth/register (unverified)".parse().map_err(|_| OAuthError::Server("note".into()))?),
+        note: Some(
+            "Registered itself through /oauth/register (unverified)"
+                .parse()
+                .map_err(|_| OAuthError::Server("note".into()))?,
+        ),
         channel: None,
         contact_policy: None,
     };
@@ -132,7 +167,8 @@ pub async fn register(State(s): State<AppState>, req: Request) -> Result<Respons
     let invite = initial_access_token(req.headers());
     if invite.is_none() && !s.settings.open_registration {
         return Err(OAuthError::InvalidToken(
-            "registration needs an initial access token from the owner (`carnet vendor invite`)".into(),
+            "registration needs an initial access token from the owner (`carnet vendor invite`)"
+                .into(),
         ));
     }
     let axum::Json(body) = axum::Json::<RegistrationRequest>::from_request(req, &s)

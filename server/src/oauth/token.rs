@@ -66,7 +66,9 @@ pub async fn token(
         .ok_or_else(|| OAuthError::InvalidRequest("grant_type is missing".into()))?;
     let body = match grant_type {
         "client_credentials" => client_credentials(&s, client_id, &client, &req).await?,
-        "authorization_code" => super::exchange::authorization_code(&s, client_id, &client, &req).await?,
+        "authorization_code" => {
+            super::exchange::authorization_code(&s, client_id, &client, &req).await?
+        }
         "refresh_token" => super::exchange::refresh(&s, client_id, &client, &req).await?,
         other => {
             return Err(OAuthError::UnsupportedGrantType(format!(

@@ -49,7 +49,13 @@ fn waiting(s: &AppState, code: &str) -> ApiResult<Pending> {
     security(("owner" = [])),
     responses((status = 200, description = "Waiting consent requests", body = Vec<PendingConsent>)))]
 pub async fn list(_: Owner, State(s): State<AppState>) -> Json<Vec<PendingConsent>> {
-    Json(s.consents.all_waiting(s.now()).into_iter().map(to_wire).collect())
+    Json(
+        s.consents
+            .all_waiting(s.now())
+            .into_iter()
+            .map(to_wire)
+            .collect(),
+    )
 }
 
 /// Approve a consent request shown on the consent page by its code; the page then continues.
@@ -75,8 +81,15 @@ pub async fn approve(
             "the vendor named no categories: choose some, or all_categories",
         ));
     }
-    let grant =
-        approve_request(&s, &p, categories, d.all_categories, d.days, "owner-cli-consent").await?;
+    let grant = approve_request(
+        &s,
+        &p,
+        categories,
+        d.all_categories,
+        d.days,
+        "owner-cli-consent",
+    )
+    .await?;
     Ok(Json(grant))
 }
 

@@ -53,9 +53,11 @@ fn map_client<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow<T>> {
 const CLIENT_COLUMNS: &str = "id, vendor_id, secret_hash, created_at, updated_at, blob, verified";
 
 pub fn client<T>(c: &Connection, id: &str) -> Result<Option<ClientRow<T>>> {
-    Ok(c.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"))?
-        .query_row([id], map_client)
-        .optional()?)
+    Ok(c.prepare_cached(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"
+    ))?
+    .query_row([id], map_client)
+    .optional()?)
 }
 
 pub fn client_of_vendor<T>(c: &Connection, vendor_id: &str) -> Result<Option<ClientRow<T>>> {

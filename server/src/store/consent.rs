@@ -118,9 +118,7 @@ pub fn take_refresh<T>(
         return Ok(Taken::Fresh(row));
     }
     let used: Option<(Option<i64>, Option<String>)> = c
-        .prepare_cached(
-            "SELECT used_at, family FROM tokens WHERE hash = ?1 AND kind = 'refresh'",
-        )?
+        .prepare_cached("SELECT used_at, family FROM tokens WHERE hash = ?1 AND kind = 'refresh'")?
         .query_row([hash], |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
     Ok(match used {

@@ -33,7 +33,10 @@ fn authorize_url(s: &TestServer, v: &VendorApp, pkce: &Pkce, extra: &[(&str, &st
 
 fn setup() -> (TestServer, VendorApp) {
     let s = TestServer::spawn();
-    assert_eq!(s.put("/v1/password", &json!({"password": PASSWORD})).status, 204);
+    assert_eq!(
+        s.put("/v1/password", &json!({"password": PASSWORD})).status,
+        204
+    );
     let v = VendorApp::connect(&s, "Acme");
     (s, v)
 }
@@ -83,10 +86,17 @@ fn the_owner_signs_in_approves_and_the_vendor_gets_tokens() {
     let page = b.get(&authorize_url(&s, &v, &pkce, &[]));
     assert_eq!(page.status, 200);
     assert!(page.text.contains("Acme asks to access your Carnet"));
-    assert!(page.text.contains("see your loyalty facts"), "scopes in plain words");
+    assert!(
+        page.text.contains("see your loyalty facts"),
+        "scopes in plain words"
+    );
     assert!(page.text.contains("You connected this vendor yourself"));
     assert_eq!(page.header("x-frame-options"), Some("DENY"));
-    assert!(page.header("content-security-policy").unwrap().contains("frame-ancestors 'none'"));
+    assert!(
+        page.header("content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'")
+    );
     assert!(page.header("set-cookie").unwrap().contains("HttpOnly"));
     let approved = b.post_form(
         &s.url("/oauth/authorize"),
@@ -100,8 +110,14 @@ fn the_owner_signs_in_approves_and_the_vendor_gets_tokens() {
         ],
     );
     let location = approved.header("location").unwrap().to_owned();
-    assert_eq!(query_param(&location, "state").as_deref(), Some("xyz-state"));
-    assert_eq!(query_param(&location, "iss").as_deref(), Some(s.base.as_str()));
+    assert_eq!(
+        query_param(&location, "state").as_deref(),
+        Some("xyz-state")
+    );
+    assert_eq!(
+        query_param(&location, "iss").as_deref(),
+        Some(s.base.as_str())
+    );
     let tokens = exchange(&v, &code_from(&approved), &pkce.verifier);
     assert_eq!(tokens.status, 200, "{}", tokens.text);
     let t = tokens.json();
@@ -112,7 +128,8 @@ fn the_owner_signs_in_approves_and_the_vendor_gets_tokens() {
     assert_eq!(v.get(access, "/v1/vendor/relationship").status, 200);
     let grants = s.get("/v1/grants").json();
     assert_eq!(grants[0]["collection_method"], "consent-page");
-    let days = chrono::DateTime::parse_from_rfc3339(grants[0]["expires_at"].as_str().unwrap()).unwrap()
+    let days = chrono::DateTime::parse_from_rfc3339(grants[0]["expires_at"].as_str().unwrap())
+        .unwrap()
         - chrono::DateTime::parse_from_rfc3339(grants[0]["created_at"].as_str().unwrap()).unwrap();
     assert_eq!(days.num_days(), 90);
     assert_eq!(s.get("/v1/receipts").json().as_array().unwrap().len(), 1);
@@ -152,14 +169,23 @@ fn a_vendor_using_the_oauth2_crate_completes_the_flow_through_the_html_form() {
         ],
     );
     let location = back.header("location").unwrap().to_owned();
-    assert_eq!(query_param(&location, "state").as_deref(), Some(csrf.secret().as_str()));
+    assert_eq!(
+        query_param(&location, "state").as_deref(),
+        Some(csrf.secret().as_str())
+    );
     let token = client
-        .exchange_code(AuthorizationCode::new(query_param(&location, "code").unwrap()))
+        .exchange_code(AuthorizationCode::new(
+            query_param(&location, "code").unwrap(),
+        ))
         .set_pkce_verifier(verifier)
         .request(&carnet_tests::oauth2_http::client())
         .expect("code exchange with the oauth2 crate");
     assert!(token.refresh_token().is_some());
-    assert_eq!(v.get(token.access_token().secret(), "/v1/vendor/relationship").status, 200);
+    assert_eq!(
+        v.get(token.access_token().secret(), "/v1/vendor/relationship")
+            .status,
+        200
+    );
 }
 
 #[test]
@@ -173,14 +199,23 @@ fn the_owner_can_answer_from_the_terminal_and_the_page_continues() {
     let continue_url = s.url(&format!("/oauth/authorize/continue?request={request}"));
     let waiting = b.get(&continue_url);
     assert_eq!(waiting.status, 200);
-    assert!(waiting.text.contains("http-equiv=\"refresh\""), "reloads itself without JavaScript");
+    assert!(
+        waiting.text.contains("http-equiv=\"refresh\""),
+        "reloads itself without JavaScript"
+    );
     let listed = s.get("/v1/consents").json();
     assert_eq!(listed[0]["code"], code.as_str());
     assert_eq!(listed[0]["vendor_name"], "Acme");
     assert_eq!(listed[0]["verified"], true);
-    assert_eq!(listed[0]["requested_categories"], json!(["home.appliances"]));
+    assert_eq!(
+        listed[0]["requested_categories"],
+        json!(["home.appliances"])
+    );
     let lower = code.to_lowercase().replace('-', "");
-    let granted = s.post(&format!("/v1/consents/{lower}/approve"), &json!({"days": 7}));
+    let granted = s.post(
+        &format!("/v1/consents/{lower}/approve"),
+        &json!({"days": 7}),
+    );
     assert_eq!(granted.status, 200, "{}", granted.text);
     assert_eq!(granted.json()["categories"], json!(["home.appliances"]));
     let back = b.get(&continue_url);
@@ -208,9 +243,15 @@ fn denying_sends_access_denied_back_with_state_and_issuer() {
     );
     assert_eq!(r.status, 303);
     let location = r.header("location").unwrap();
-    assert_eq!(query_param(location, "error").as_deref(), Some("access_denied"));
+    assert_eq!(
+        query_param(location, "error").as_deref(),
+        Some("access_denied")
+    );
     assert_eq!(query_param(location, "state").as_deref(), Some("xyz-state"));
-    assert_eq!(query_param(location, "iss").as_deref(), Some(s.base.as_str()));
+    assert_eq!(
+        query_param(location, "iss").as_deref(),
+        Some(s.base.as_str())
+    );
     assert!(s.get("/v1/grants").json().as_array().unwrap().is_empty());
 }
 
@@ -230,10 +271,18 @@ fn redirect_uri_variants_get_an_error_page_and_no_redirect() {
     ] {
         let r = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("redirect_uri", bad)]));
         assert_eq!(r.status, 400, "{bad}");
-        assert!(r.header("location").is_none(), "{bad} must not be redirected to");
+        assert!(
+            r.header("location").is_none(),
+            "{bad} must not be redirected to"
+        );
         assert!(r.header("content-type").unwrap().starts_with("text/html"));
     }
-    let unknown = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("client_id", "cli_0123456789abcdef")]));
+    let unknown = Browser::default().get(&authorize_url(
+        &s,
+        &v,
+        &pkce,
+        &[("client_id", "cli_0123456789abcdef")],
+    ));
     assert_eq!(unknown.status, 400);
     assert!(unknown.header("location").is_none());
 }
@@ -244,7 +293,10 @@ fn a_loopback_redirect_uri_may_vary_its_port_only() {
     s.put("/v1/password", &json!({"password": PASSWORD}));
     let vendor_id = s.create("/v1/vendors", &json!({"name": "Desktop app"}));
     let c = s
-        .post(&format!("/v1/vendors/{vendor_id}/client"), &json!({"redirect_uris": ["http://127.0.0.1:8000/cb"]}))
+        .post(
+            &format!("/v1/vendors/{vendor_id}/client"),
+            &json!({"redirect_uris": ["http://127.0.0.1:8000/cb"]}),
+        )
         .json();
     let pkce = Pkce::new(5);
     let url = |redirect: &str| {
@@ -259,9 +311,24 @@ fn a_loopback_redirect_uri_may_vary_its_port_only() {
         ]);
         u.to_string()
     };
-    assert_eq!(Browser::default().get(&url("http://127.0.0.1:51234/cb")).status, 200);
-    assert_eq!(Browser::default().get(&url("http://127.0.0.1:51234/other")).status, 400);
-    assert_eq!(Browser::default().get(&url("http://localhost:51234/cb")).status, 400);
+    assert_eq!(
+        Browser::default()
+            .get(&url("http://127.0.0.1:51234/cb"))
+            .status,
+        200
+    );
+    assert_eq!(
+        Browser::default()
+            .get(&url("http://127.0.0.1:51234/other"))
+            .status,
+        400
+    );
+    assert_eq!(
+        Browser::default()
+            .get(&url("http://localhost:51234/cb"))
+            .status,
+        400
+    );
 }
 
 fn redirected_error(r: &Resp) -> String {
@@ -276,12 +343,31 @@ fn redirected_error(r: &Resp) -> String {
 fn pkce_is_required_and_only_s256() {
     let (s, v) = setup();
     let pkce = Pkce::new(6);
-    let missing = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("code_challenge", ""), ("code_challenge_method", "")]));
+    let missing = Browser::default().get(&authorize_url(
+        &s,
+        &v,
+        &pkce,
+        &[("code_challenge", ""), ("code_challenge_method", "")],
+    ));
     assert_eq!(redirected_error(&missing), "invalid_request");
-    let plain = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("code_challenge_method", "plain")]));
+    let plain = Browser::default().get(&authorize_url(
+        &s,
+        &v,
+        &pkce,
+        &[("code_challenge_method", "plain")],
+    ));
     assert_eq!(redirected_error(&plain), "invalid_request");
-    let no_method = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("code_challenge_method", "")]));
-    assert_eq!(redirected_error(&no_method), "invalid_request", "a missing method means plain");
+    let no_method = Browser::default().get(&authorize_url(
+        &s,
+        &v,
+        &pkce,
+        &[("code_challenge_method", "")],
+    ));
+    assert_eq!(
+        redirected_error(&no_method),
+        "invalid_request",
+        "a missing method means plain"
+    );
 }
 
 #[test]
@@ -293,7 +379,11 @@ fn a_wrong_or_missing_verifier_redeems_nothing() {
     assert_eq!(wrong.json()["error"], "invalid_grant");
     let missing = v.oauth(
         "/oauth/token",
-        &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", REDIRECT)],
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+        ],
     );
     assert_eq!(missing.json()["error"], "invalid_request");
     let other_redirect = v.oauth(
@@ -306,7 +396,11 @@ fn a_wrong_or_missing_verifier_redeems_nothing() {
         ],
     );
     assert_eq!(other_redirect.json()["error"], "invalid_grant");
-    assert_eq!(exchange(&v, &code, &pkce.verifier).status, 200, "failed attempts did not burn the code");
+    assert_eq!(
+        exchange(&v, &code, &pkce.verifier).status,
+        200,
+        "failed attempts did not burn the code"
+    );
 }
 
 #[test]
@@ -323,7 +417,10 @@ fn a_replayed_code_fails_and_revokes_the_tokens_it_produced() {
     assert_eq!(v.get(access, "/v1/vendor/relationship").status, 401);
     let refreshed = v.oauth(
         "/oauth/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", first["refresh_token"].as_str().unwrap())],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", first["refresh_token"].as_str().unwrap()),
+        ],
     );
     assert_eq!(refreshed.json()["error"], "invalid_grant");
 }
@@ -346,7 +443,10 @@ fn another_client_cannot_redeem_a_code() {
     let other = VendorApp::connect(&s, "Other");
     let pkce = Pkce::new(11);
     let code = code_from(&consent(&s, &v, &pkce));
-    assert_eq!(exchange(&other, &code, &pkce.verifier).json()["error"], "invalid_grant");
+    assert_eq!(
+        exchange(&other, &code, &pkce.verifier).json()["error"],
+        "invalid_grant"
+    );
     assert_eq!(exchange(&v, &code, &pkce.verifier).status, 200);
 }
 
@@ -354,7 +454,12 @@ fn another_client_cannot_redeem_a_code() {
 fn scopes_cannot_be_escalated_at_authorize_or_refresh() {
     let (s, v) = setup();
     let pkce = Pkce::new(12);
-    let unknown = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("scope", "relationship:read admin")]));
+    let unknown = Browser::default().get(&authorize_url(
+        &s,
+        &v,
+        &pkce,
+        &[("scope", "relationship:read admin")],
+    ));
     assert_eq!(redirected_error(&unknown), "invalid_scope");
     let none = Browser::default().get(&authorize_url(&s, &v, &pkce, &[("scope", "")]));
     assert_eq!(redirected_error(&none), "invalid_scope");
@@ -362,12 +467,20 @@ fn scopes_cannot_be_escalated_at_authorize_or_refresh() {
     let refresh = tokens["refresh_token"].as_str().unwrap();
     let wider = v.oauth(
         "/oauth/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "relationship:read intents:read")],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("scope", "relationship:read intents:read"),
+        ],
     );
     assert_eq!(wider.json()["error"], "invalid_scope");
     let narrower = v.oauth(
         "/oauth/token",
-        &[("grant_type", "refresh_token"), ("refresh_token", refresh), ("scope", "profile:read")],
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh),
+            ("scope", "profile:read"),
+        ],
     );
     assert_eq!(narrower.status, 200, "{}", narrower.text);
     assert_eq!(narrower.json()["scope"], "profile:read");
@@ -379,15 +492,33 @@ fn refresh_tokens_rotate_and_reuse_revokes_the_family() {
     let pkce = Pkce::new(13);
     let first = exchange(&v, &code_from(&consent(&s, &v, &pkce)), &pkce.verifier).json();
     let old = first["refresh_token"].as_str().unwrap().to_owned();
-    let second = v.oauth("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &old)]).json();
+    let second = v
+        .oauth(
+            "/oauth/token",
+            &[("grant_type", "refresh_token"), ("refresh_token", &old)],
+        )
+        .json();
     let new_access = second["access_token"].as_str().unwrap().to_owned();
     let new_refresh = second["refresh_token"].as_str().unwrap().to_owned();
     assert_ne!(new_refresh, old, "rotated");
     assert_eq!(v.get(&new_access, "/v1/vendor/relationship").status, 200);
-    let reuse = v.oauth("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &old)]);
+    let reuse = v.oauth(
+        "/oauth/token",
+        &[("grant_type", "refresh_token"), ("refresh_token", &old)],
+    );
     assert_eq!(reuse.json()["error"], "invalid_grant");
-    assert_eq!(v.get(&new_access, "/v1/vendor/relationship").status, 401, "the family is revoked");
-    let r = v.oauth("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &new_refresh)]);
+    assert_eq!(
+        v.get(&new_access, "/v1/vendor/relationship").status,
+        401,
+        "the family is revoked"
+    );
+    let r = v.oauth(
+        "/oauth/token",
+        &[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", &new_refresh),
+        ],
+    );
     assert_eq!(r.json()["error"], "invalid_grant");
 }
 
@@ -401,13 +532,23 @@ fn concurrent_refreshes_with_one_token_yield_at_most_one_success() {
         .map(|_| {
             let (v, refresh) = (v.clone(), refresh.clone());
             std::thread::spawn(move || {
-                v.oauth("/oauth/token", &[("grant_type", "refresh_token"), ("refresh_token", &refresh)]).status
+                v.oauth(
+                    "/oauth/token",
+                    &[("grant_type", "refresh_token"), ("refresh_token", &refresh)],
+                )
+                .status
             })
         })
         .collect();
     let statuses: Vec<u16> = threads.into_iter().map(|t| t.join().unwrap()).collect();
-    assert!(statuses.iter().filter(|s| **s == 200).count() <= 1, "{statuses:?}");
-    assert!(statuses.iter().all(|s| *s == 200 || *s == 400), "{statuses:?}");
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
+    );
 }
 
 #[test]
@@ -427,19 +568,37 @@ fn a_form_without_the_csrf_token_or_from_another_session_is_refused() {
             ("decision", "approve".to_owned()),
         ]
     };
-    let as_refs = |f: &Vec<(&'static str, String)>| f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>();
+    let as_refs = |f: &Vec<(&'static str, String)>| {
+        f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
+    };
     let post = |b: &mut Browser, f: Vec<(&str, String)>| {
         let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
         b.post_form(&s.url("/oauth/authorize"), &pairs)
     };
-    assert_eq!(post(&mut b, as_refs(&form(""))).status, 403, "no CSRF token");
+    assert_eq!(
+        post(&mut b, as_refs(&form(""))).status,
+        403,
+        "no CSRF token"
+    );
     let mut stranger = Browser::default();
     stranger.get(&authorize_url(&s, &v, &pkce, &[]));
-    assert_eq!(post(&mut stranger, as_refs(&form(&csrf))).status, 403, "another session");
+    assert_eq!(
+        post(&mut stranger, as_refs(&form(&csrf))).status,
+        403,
+        "another session"
+    );
     let mut cookieless = Browser::default();
-    assert_eq!(post(&mut cookieless, as_refs(&form(&csrf))).status, 403, "no session");
+    assert_eq!(
+        post(&mut cookieless, as_refs(&form(&csrf))).status,
+        403,
+        "no session"
+    );
     assert!(s.get("/v1/grants").json().as_array().unwrap().is_empty());
-    assert_eq!(post(&mut b, as_refs(&form(&csrf))).status, 303, "the real form still works");
+    assert_eq!(
+        post(&mut b, as_refs(&form(&csrf))).status,
+        303,
+        "the real form still works"
+    );
 }
 
 #[test]
@@ -448,11 +607,20 @@ fn sign_in_failures_get_one_answer_and_are_rate_limited() {
     let pkce = Pkce::new(16);
     let mut b = Browser::default();
     let page = b.get(&authorize_url(&s, &v, &pkce, &[]));
-    let (request, csrf) = (input_value(&page.text, "request").unwrap(), input_value(&page.text, "csrf").unwrap());
+    let (request, csrf) = (
+        input_value(&page.text, "request").unwrap(),
+        input_value(&page.text, "csrf").unwrap(),
+    );
     let attempt = |b: &mut Browser, password: &str| {
         b.post_form(
             &s.url("/oauth/authorize"),
-            &[("request", &request), ("csrf", &csrf), ("category", "home"), ("password", password), ("decision", "approve")],
+            &[
+                ("request", &request),
+                ("csrf", &csrf),
+                ("category", "home"),
+                ("password", password),
+                ("decision", "approve"),
+            ],
         )
     };
     let wrong = attempt(&mut b, "not it");
@@ -486,7 +654,8 @@ fn without_a_web_password_nobody_signs_in() {
         ],
     );
     assert_eq!(r.status, 401);
-    s.put("/v1/password", &json!({"password": "short"})).problem(422);
+    s.put("/v1/password", &json!({"password": "short"}))
+        .problem(422);
 }
 
 #[test]
@@ -494,7 +663,10 @@ fn vendor_text_on_the_page_is_escaped() {
     let s = TestServer::spawn();
     let vendor_id = s.create("/v1/vendors", &json!({"name": "<b>Acme</b> & \"Co\""}));
     let c = s
-        .post(&format!("/v1/vendors/{vendor_id}/client"), &json!({"redirect_uris": [REDIRECT]}))
+        .post(
+            &format!("/v1/vendors/{vendor_id}/client"),
+            &json!({"redirect_uris": [REDIRECT]}),
+        )
         .json();
     let pkce = Pkce::new(18);
     let mut u = url::Url::parse(&s.url("/oauth/authorize")).unwrap();
@@ -508,7 +680,12 @@ fn vendor_text_on_the_page_is_escaped() {
     ]);
     let page = Browser::default().get(u.as_str());
     assert_eq!(page.status, 200);
-    assert!(page.text.contains("&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Co&quot;"), "{}", page.text);
+    assert!(
+        page.text
+            .contains("&lt;b&gt;Acme&lt;/b&gt; &amp; &quot;Co&quot;"),
+        "{}",
+        page.text
+    );
     assert!(!page.text.contains("<b>Acme"));
     assert!(!page.text.contains("<script>"));
 }
@@ -517,26 +694,54 @@ fn vendor_text_on_the_page_is_escaped() {
 fn registration_needs_an_invitation_unless_open_and_such_clients_are_unverified() {
     let s = TestServer::spawn();
     let body = json!({"redirect_uris": [REDIRECT], "client_name": "Bolt Shop", "client_uri": "https://bolt.example"});
-    let refused = Resp::from(http().post(s.url("/oauth/register")).json(&body).send().unwrap());
+    let refused = Resp::from(
+        http()
+            .post(s.url("/oauth/register"))
+            .json(&body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(refused.status, 401);
     assert_eq!(refused.json()["error"], "invalid_token");
     let vendor_id = s.create("/v1/vendors", &json!({"name": "Bolt"}));
     let invite = s.post(&format!("/v1/vendors/{vendor_id}/invite"), &json!({}));
     assert_eq!(invite.status, 201, "{}", invite.text);
-    let token = invite.json()["initial_access_token"].as_str().unwrap().to_owned();
+    let token = invite.json()["initial_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let registered = Resp::from(
-        http().post(s.url("/oauth/register")).bearer_auth(&token).json(&body).send().unwrap(),
+        http()
+            .post(s.url("/oauth/register"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .unwrap(),
     );
     assert_eq!(registered.status, 201, "{}", registered.text);
     let r = registered.json();
     assert_eq!(r["client_secret_expires_at"], 0);
     assert_eq!(registered.header("cache-control"), Some("no-store"));
-    let again = Resp::from(http().post(s.url("/oauth/register")).bearer_auth(&token).json(&body).send().unwrap());
+    let again = Resp::from(
+        http()
+            .post(s.url("/oauth/register"))
+            .bearer_auth(&token)
+            .json(&body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(again.status, 401, "an invitation works once");
+    let other = s.create("/v1/vendors", &json!({"name": "C"}));
+    let other_token = s
+        .post(&format!("/v1/vendors/{other}/invite"), &json!({}))
+        .json()["initial_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let bad = Resp::from(
         http()
             .post(s.url("/oauth/register"))
-            .bearer_auth(&s.post(&format!("/v1/vendors/{}/invite", s.create("/v1/vendors", &json!({"name": "C"}))), &json!({})).json()["initial_access_token"].as_str().unwrap().to_owned())
+            .bearer_auth(other_token)
             .json(&json!({"redirect_uris": ["http://evil.example/cb"]}))
             .send()
             .unwrap(),
@@ -556,7 +761,13 @@ fn registration_needs_an_invitation_unless_open_and_such_clients_are_unverified(
     assert_eq!(s.get("/v1/consents").json()[0]["verified"], false);
 
     let open = TestServer::spawn_with_open_registration();
-    let self_made = Resp::from(http().post(open.url("/oauth/register")).json(&body).send().unwrap());
+    let self_made = Resp::from(
+        http()
+            .post(open.url("/oauth/register"))
+            .json(&body)
+            .send()
+            .unwrap(),
+    );
     assert_eq!(self_made.status, 201, "{}", self_made.text);
     let vendors = open.list_all("/v1/vendors");
     assert_eq!(vendors[0]["name"], "Bolt Shop");
@@ -565,9 +776,20 @@ fn registration_needs_an_invitation_unless_open_and_such_clients_are_unverified(
 #[test]
 fn metadata_advertises_the_consent_flow() {
     let s = TestServer::spawn();
-    let m = http().get(s.url("/.well-known/oauth-authorization-server")).send().unwrap().json::<serde_json::Value>().unwrap();
-    assert_eq!(m["authorization_endpoint"], format!("{}/oauth/authorize", s.base));
-    assert_eq!(m["registration_endpoint"], format!("{}/oauth/register", s.base));
+    let m = http()
+        .get(s.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .unwrap()
+        .json::<serde_json::Value>()
+        .unwrap();
+    assert_eq!(
+        m["authorization_endpoint"],
+        format!("{}/oauth/authorize", s.base)
+    );
+    assert_eq!(
+        m["registration_endpoint"],
+        format!("{}/oauth/register", s.base)
+    );
     assert_eq!(m["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(m["response_types_supported"], json!(["code"]));
     assert_eq!(m["authorization_response_iss_parameter_supported"], true);
@@ -583,7 +805,8 @@ fn terminal_approval_names_the_field_at_fault_and_invitations_need_an_unconnecte
         .post(&format!("/v1/consents/{code}/approve"), &json!({"days": 0}))
         .problem(422);
     assert_eq!(p["errors"][0]["field"], "days");
-    s.post("/v1/consents/ZZZZ-ZZZZ/approve", &json!({})).problem(404);
+    s.post("/v1/consents/ZZZZ-ZZZZ/approve", &json!({}))
+        .problem(404);
     let p = s
         .post(&format!("/v1/vendors/{}/invite", v.vendor_id), &json!({}))
         .problem(409);
