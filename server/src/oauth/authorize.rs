@@ -4,9 +4,7 @@
 //! (RFC 9207). The owner answers on the consent page (signed in with the web password) or from
 //! the terminal; approving creates a grant (with its receipt) and a single-use code.
 
-use std::net::SocketAddr;
-
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::{Category, ClientId, NewGrant, ScopeSet, VendorFields};
@@ -19,6 +17,7 @@ use super::consent::{Decision, NewPending, Pending, random_token};
 use super::page::{self, Choices};
 use super::redirect;
 use crate::access::{ClientRecord, password};
+use crate::client_ip::ClientIp;
 use crate::credential;
 use crate::owner_api::grants;
 use crate::state::AppState;
@@ -316,7 +315,7 @@ fn expired_page() -> Response {
         (status = 429, description = "Too many sign-in attempts from this address", content_type = "text/html")))]
 pub async fn answer(
     State(s): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ClientIp(client): ClientIp,
     headers: HeaderMap,
     form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
@@ -371,8 +370,9 @@ pub async fn answer(
             &origin,
         );
     }
-    // Sign-in: limited per address, one answer for every failure.
-    if let Err(wait) = s.sign_in_attempts.take(peer.ip(), now) {
+    // Sign-in: limited per client address (the real one behind trusted proxies), one answer
+    // for every failure.
+    if let Err(wait) = s.sign_in_attempts.take(client, now) {
         return page::error(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many attempts",
