@@ -98,3 +98,15 @@ pub struct RegistrationResponse {
     pub grant_types: Vec<String>,
     pub response_types: Vec<String>,
 }
+
+/// Body of `POST /v1/unlock`: the passphrase or the recovery key; `{}` for an identity vault
+/// (its identity file opens it).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    #[serde(default)]
+    pub passphrase: Option<String>,
+    /// `AGE-SECRET-KEY-1…`, printed once by `carnetd init --passphrase-file`.
+    #[serde(default)]
+    pub recovery_key: Option<String>,
+}

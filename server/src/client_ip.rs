@@ -56,10 +56,27 @@ fn parse_hop(hop: &str) -> Option<IpAddr> {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
-impl FromRequestParts<AppState> for ClientIp {
+/// States that know which proxies to believe.
+pub trait TrustedProxies {
+    fn trusted_proxies(&self) -> &[IpNet];
+}
+
+impl TrustedProxies for AppState {
+    fn trusted_proxies(&self) -> &[IpNet] {
+        &self.settings.trusted_proxies
+    }
+}
+
+impl TrustedProxies for std::sync::Arc<crate::server::Lifecycle> {
+    fn trusted_proxies(&self) -> &[IpNet] {
+        &self.settings.trusted_proxies
+    }
+}
+
+impl<S: TrustedProxies + Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, s: &AppState) -> Result<Self, Infallible> {
+    async fn from_request_parts(parts: &mut Parts, s: &S) -> Result<Self, Infallible> {
         // `serve` always provides the peer. A router driven without it (a test's `oneshot`)
         // gets the unspecified address: all such requests are one client.
         let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() else {
@@ -68,7 +85,7 @@ impl FromRequestParts<AppState> for ClientIp {
         Ok(ClientIp(client_ip(
             *peer,
             &parts.headers,
-            &s.settings.trusted_proxies,
+            s.trusted_proxies(),
         )))
     }
 }

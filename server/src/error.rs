@@ -45,6 +45,9 @@ pub enum ApiError {
     Conflict { detail: String, hint: String },
     #[error("body too large")]
     TooLarge { limit: usize },
+    /// The vault is sealed: only unlocking and public descriptions answer.
+    #[error("vault sealed")]
+    Sealed,
     /// A rate limit: try again after this many seconds.
     #[error("too many requests")]
     TooMany {
@@ -106,6 +109,7 @@ impl ApiError {
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Sealed => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unreadable(_) | ApiError::Store(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -182,6 +186,12 @@ impl ApiError {
                     Some("split the data or shorten the text fields".into()),
                     vec![],
                 ),
+                ApiError::Sealed => (
+                    "vault sealed",
+                    "the vault is sealed: its key is not in memory, so nothing in it can be read or written".into(),
+                    Some("unlock it with `carnet unlock` (the passphrase, or --recovery-key-file)".into()),
+                    vec![],
+                ),
                 ApiError::TooMany { what, retry_after } => (
                     "too many requests",
                     format!("too many {what} in a short time"),
@@ -221,7 +231,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() {
+        if status.is_server_error() && !matches!(self, ApiError::Sealed) {
             match &self {
                 ApiError::Unreadable(u) => {
                     tracing::error!(table = u.table, id = %u.id, "sealed record failed to open: carnet.db altered or damaged")

@@ -14,7 +14,7 @@ use carnet_server::clock::{Clock, SystemClock};
 use carnet_server::config::{Config, LogFormat, Overrides};
 use carnet_server::store::{Store, Synchronous};
 use carnet_server::vault::{self, Created, KeyMode, VaultPaths};
-use carnet_server::{OpenOptions, open_vault, serve};
+use carnet_server::{OpenOptions, Secret, Server, serve};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -61,6 +61,28 @@ enum Verb {
         #[arg(long, value_name = "F")]
         passphrase_file: Option<PathBuf>,
     },
+    /// Change how the vault key is protected, without re-encrypting any record: a new
+    /// passphrase, a switch to identity mode, or a (new) recovery key
+    #[command(
+        after_help = "Examples:\n  carnetd rekey --current-passphrase-file old.txt --passphrase-file new.txt\n  carnetd rekey --passphrase-file -            identity vault → passphrase vault (prints a recovery key)\n  carnetd rekey --current-passphrase-file - --to-identity\n  carnetd rekey --recovery-key-file key.txt --passphrase-file new.txt   (passphrase forgotten)\n  carnetd rekey --current-passphrase-file - --add-recovery"
+    )]
+    Rekey {
+        /// New passphrase: first line of this file ("-" for stdin)
+        #[arg(long, value_name = "F", conflicts_with = "to_identity")]
+        passphrase_file: Option<PathBuf>,
+        /// Switch to identity mode: a new identity file at --identity-file (default DATA_DIR/identity.txt)
+        #[arg(long)]
+        to_identity: bool,
+        /// Write a new recovery envelope and print its key once
+        #[arg(long)]
+        add_recovery: bool,
+        /// The current passphrase (passphrase vaults): first line of this file ("-" for stdin)
+        #[arg(long, value_name = "F", conflicts_with = "recovery_key_file")]
+        current_passphrase_file: Option<PathBuf>,
+        /// Open with the recovery key instead (passphrase vaults): a file holding AGE-SECRET-KEY-1…
+        #[arg(long, value_name = "F")]
+        recovery_key_file: Option<PathBuf>,
+    },
     /// Print the effective configuration
     PrintConfig,
     /// Manage the owner token
@@ -106,6 +128,22 @@ fn run(cli: Cli) -> Result<()> {
     match cli.verb.unwrap_or(Verb::Serve) {
         Verb::Serve => runtime.block_on(run_serve(config, paths)),
         Verb::Init { passphrase_file } => runtime.block_on(run_init(paths, passphrase_file)),
+        Verb::Rekey {
+            passphrase_file,
+            to_identity,
+            add_recovery,
+            current_passphrase_file,
+            recovery_key_file,
+        } => rekey(
+            &paths,
+            Rekey {
+                passphrase_file,
+                to_identity,
+                add_recovery,
+                current_passphrase_file,
+                recovery_key_file,
+            },
+        ),
         Verb::PrintConfig => {
             print!("{}", config.to_toml()?);
             Ok(())
@@ -158,7 +196,7 @@ fn report_created(c: &Created, dir: &Path) {
 
 async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let (state, created) = open_vault(OpenOptions {
+    let (server, created) = Server::start(OpenOptions {
         paths: paths.clone(),
         synchronous: Synchronous::Full,
         clock,
@@ -181,7 +219,12 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
         data_dir = %paths.dir.display(),
         "carnetd listening"
     );
-    serve(listener, state, shutdown_signal()).await?;
+    if server.is_sealed() {
+        tracing::info!(
+            "sealed until unlocked: run `carnet unlock` (the passphrase, or --recovery-key-file)"
+        );
+    }
+    serve(listener, server, shutdown_signal()).await?;
     tracing::info!("carnetd stopped; every acknowledged write is committed");
     Ok(())
 }
@@ -254,5 +297,80 @@ async fn rotate_owner_token(paths: VaultPaths) -> Result<()> {
         "New owner token written to {}; the old one no longer works.",
         paths.owner_token_file().display()
     );
+    Ok(())
+}
+
+struct Rekey {
+    passphrase_file: Option<PathBuf>,
+    to_identity: bool,
+    add_recovery: bool,
+    current_passphrase_file: Option<PathBuf>,
+    recovery_key_file: Option<PathBuf>,
+}
+
+fn read_secret_file(path: &Path, what: &str) -> Result<SecretString> {
+    let mut text = zeroize::Zeroizing::new(String::new());
+    if path == Path::new("-") {
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .with_context(|| format!("cannot read the {what} from stdin"))?;
+    } else {
+        std::fs::File::open(path)
+            .and_then(|mut f| f.read_to_string(&mut text))
+            .with_context(|| format!("cannot read the {what} from {}", path.display()))?;
+    }
+    let line = text
+        .lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    Ok(SecretString::from(line.to_owned()))
+}
+
+/// `carnetd rekey`: unwraps the key the current way, wraps it the new way. Records are never
+/// re-encrypted, and a running carnetd keeps working (it holds the key, not the envelope).
+fn rekey(paths: &VaultPaths, r: Rekey) -> Result<()> {
+    if r.passphrase_file.is_none() && !r.to_identity && !r.add_recovery {
+        bail!("say what to change: --passphrase-file NEW, --to-identity, or --add-recovery");
+    }
+    let mode = vault::mode(paths)?;
+    let secret = match (mode, &r.current_passphrase_file, &r.recovery_key_file) {
+        (_, _, Some(f)) => Secret::RecoveryKey(read_secret_file(f, "recovery key")?),
+        (KeyMode::Passphrase, Some(f), None) => {
+            Secret::Passphrase(read_secret_file(f, "current passphrase")?)
+        }
+        (KeyMode::Passphrase, None, None) => bail!(
+            "this vault is protected by a passphrase: give it with --current-passphrase-file (or the recovery key with --recovery-key-file)"
+        ),
+        (KeyMode::Identity, _, None) => Secret::IdentityFile,
+    };
+    let key = vault::unwrap_with(paths, mode, secret)
+        .context("the vault key could not be opened with what was given")?;
+    let mut recovery_shown = false;
+    if let Some(f) = &r.passphrase_file {
+        let passphrase = read_passphrase(f)?;
+        if let Some(recovery) =
+            vault::rewrap_to_passphrase(paths, &key, passphrase, vault::DEFAULT_SCRYPT_LOG_N)?
+        {
+            eprintln!("\nRecovery key (shown this once; write it down and keep it offline):\n");
+            println!("{}", vault::recovery_key_text(&recovery));
+            recovery_shown = true;
+        }
+        eprintln!(
+            "The vault key is now protected by the new passphrase; carnetd will start sealed."
+        );
+    }
+    if r.to_identity {
+        vault::rewrap_to_identity(paths, &key, SystemClock.now())?;
+        eprintln!(
+            "The vault key is now wrapped to the new identity file {}; carnetd will start unattended.\nWhoever has the data dir AND this file can read everything: keep a copy apart from the data dir.",
+            paths.identity.display()
+        );
+    }
+    if r.add_recovery && !recovery_shown {
+        let recovery = vault::add_recovery(paths, &key)?;
+        eprintln!("\nNew recovery key (shown this once; any earlier one no longer works):\n");
+        println!("{}", vault::recovery_key_text(&recovery));
+    }
     Ok(())
 }

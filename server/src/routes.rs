@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::extract::{BODY_LIMIT, Json};
+use crate::server::Lifecycle;
 use crate::state::AppState;
 use crate::{oauth, openapi, owner_api, vendor_api};
 
@@ -108,7 +109,65 @@ pub fn router(state: AppState) -> Router {
     let docs = Router::new()
         .route("/openapi.json", axum::routing::get(openapi_json))
         .with_state(doc);
+    let app = api
+        .with_state(state)
+        .merge(docs)
+        .merge(crate::metrics::router(metrics.clone()))
+        .fallback(no_route)
+        .method_not_allowed_fallback(no_method);
+    with_layers(app, metrics)
+}
 
+/// What answers while the vault is sealed: health (`sealed`), metrics, the API description,
+/// discovery, and `POST /v1/unlock`. Everything else is 503 before any authentication.
+pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
+    let doc = Arc::new(serde_json::to_string_pretty(&openapi()).unwrap_or_default());
+    let settings = l.settings.clone();
+    let store = l.store.clone();
+    let app = Router::new()
+        .route(
+            "/healthz",
+            axum::routing::get(|| async {
+                Json(Health {
+                    status: HealthStatus::Sealed,
+                    version: env!("CARGO_PKG_VERSION").into(),
+                })
+            }),
+        )
+        .route(
+            "/.well-known/oauth-authorization-server",
+            axum::routing::get(move || {
+                let settings = settings.clone();
+                async move { Json(crate::oauth::metadata_of(&settings)) }
+            }),
+        )
+        .route(
+            "/.well-known/carnet-receipt-keys",
+            axum::routing::get(move || {
+                let store = store.clone();
+                async move { crate::oauth::published_keys(&store).map(Json) }
+            }),
+        )
+        .merge(
+            Router::new()
+                .route("/openapi.json", axum::routing::get(openapi_json))
+                .with_state(doc),
+        )
+        .merge(
+            Router::new()
+                .route(
+                    "/v1/unlock",
+                    axum::routing::post(crate::server::unlock_handler),
+                )
+                .with_state(l.clone()),
+        )
+        .merge(crate::metrics::router(l.metrics.clone()))
+        .fallback(crate::server::sealed);
+    with_layers(app, l.metrics.clone())
+}
+
+/// The layers every response goes through, sealed or not.
+fn with_layers(app: Router, metrics: Arc<crate::metrics::Metrics>) -> Router {
     // Spans carry the route template, never the raw path or query: those can hold user text.
     let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
         let route = req
@@ -122,13 +181,7 @@ pub fn router(state: AppState) -> Router {
             .unwrap_or("");
         tracing::info_span!("request", method = %req.method(), route, request_id = id)
     });
-
-    api.with_state(state)
-        .merge(docs)
-        .merge(crate::metrics::router(metrics.clone()))
-        .fallback(no_route)
-        .method_not_allowed_fallback(no_method)
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    app.layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),

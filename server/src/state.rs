@@ -59,24 +59,28 @@ pub struct AppState {
     pub sign_in_attempts: Arc<crate::access::password::Attempts>,
     /// Slow hashes (passwords) run one at a time.
     pub slow_hashes: Arc<tokio::sync::Semaphore>,
+    /// To seal from inside the API (`POST /v1/lock`).
+    pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
     rng: SystemRandom,
 }
 
 /// What `AppState::new` assembles.
 pub struct Parts {
-    pub store: Store,
+    pub store: Arc<Store>,
     pub keys: Keys,
     pub clock: Arc<dyn Clock>,
     pub paths: VaultPaths,
     pub access: AccessCache,
     pub intents: ActiveIntents,
-    pub settings: Settings,
+    pub settings: Arc<Settings>,
+    pub metrics: Arc<crate::metrics::Metrics>,
+    pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
 }
 
 impl AppState {
     pub fn new(p: Parts) -> Self {
         AppState {
-            store: Arc::new(p.store),
+            store: p.store,
             keys: Arc::new(p.keys),
             clock: p.clock,
             paths: Arc::new(p.paths),
@@ -84,11 +88,12 @@ impl AppState {
             intents: Arc::new(p.intents),
             offer_limits: Arc::default(),
             access_log: Arc::default(),
-            settings: Arc::new(p.settings),
-            metrics: Arc::default(),
+            settings: p.settings,
+            metrics: p.metrics,
             consents: Arc::default(),
             sign_in_attempts: Arc::default(),
             slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
+            lifecycle: p.lifecycle,
             rng: SystemRandom::new(),
         }
     }

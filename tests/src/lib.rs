@@ -13,7 +13,7 @@ use std::time::Duration;
 use carnet_server::clock::{Clock, ManualClock, SystemClock};
 use carnet_server::store::Synchronous;
 use carnet_server::vault::VaultPaths;
-use carnet_server::{OpenOptions, Settings, open_vault, serve};
+use carnet_server::{OpenOptions, Server, Settings, serve};
 use serde_json::Value;
 use tempfile::TempDir;
 
@@ -228,7 +228,7 @@ impl TestServer {
                     .await
                     .expect("bind");
                 let addr = listener.local_addr().expect("addr");
-                let opened = open_vault(OpenOptions {
+                let opened = Server::start(OpenOptions {
                     paths,
                     synchronous,
                     clock,
@@ -239,7 +239,7 @@ impl TestServer {
                     },
                 })
                 .await;
-                let (state, _) = match opened {
+                let (server, _) = match opened {
                     Ok(v) => v,
                     Err(e) => {
                         let _ = ready_tx.send(Err(e.to_string()));
@@ -247,7 +247,7 @@ impl TestServer {
                     }
                 };
                 let _ = ready_tx.send(Ok(addr));
-                serve(listener, state, async {
+                serve(listener, server, async {
                     let _ = stop_rx.await;
                 })
                 .await

@@ -9,6 +9,8 @@ use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::state::AppState;
 use crate::store::access as rows;
+use crate::store::{Store, records};
+use crate::vault::Keys;
 
 const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
@@ -16,15 +18,20 @@ const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
     responses((status = 200, description = "Metadata", body = ServerMetadata)))]
 pub async fn metadata(State(s): State<AppState>) -> Json<ServerMetadata> {
-    let base = s.settings.public_url.trim_end_matches('/');
+    Json(metadata_of(&s.settings))
+}
+
+/// The metadata of a server configured with `settings` (also served while sealed).
+pub fn metadata_of(settings: &crate::state::Settings) -> ServerMetadata {
+    let base = settings.public_url.trim_end_matches('/');
     let methods = || {
         CLIENT_AUTH
             .iter()
             .map(|m| (*m).to_owned())
             .collect::<Vec<_>>()
     };
-    Json(ServerMetadata {
-        issuer: s.settings.public_url.clone(),
+    ServerMetadata {
+        issuer: settings.public_url.clone(),
         authorization_endpoint: Some(format!("{base}/oauth/authorize")),
         token_endpoint: format!("{base}/oauth/token"),
         revocation_endpoint: format!("{base}/oauth/revoke"),
@@ -43,18 +50,42 @@ pub async fn metadata(State(s): State<AppState>) -> Json<ServerMetadata> {
         code_challenge_methods_supported: Some(vec!["S256".into()]),
         authorization_response_iss_parameter_supported: true,
         carnet_receipt_keys_uri: format!("{base}/.well-known/carnet-receipt-keys"),
-    })
+    }
 }
 
 /// Public keys that verify consent receipts (a JWK set; `kid` names the key in each receipt).
 #[utoipa::path(get, path = "/.well-known/carnet-receipt-keys", tag = "oauth",
     responses((status = 200, description = "JWK set", body = ReceiptKeys)))]
 pub async fn receipt_keys(State(s): State<AppState>) -> ApiResult<Json<ReceiptKeys>> {
-    let vendors = s.store.read(rows::receipt_vendors)?;
-    let keys = vendors
-        .iter()
-        .filter_map(|v| v.parse::<VendorId>().ok())
-        .map(|v| receipts::jwk(&s.keys, &v))
-        .collect();
-    Ok(Json(ReceiptKeys { keys }))
+    Ok(Json(published_keys(&s.store)?))
+}
+
+/// The `meta` key of the published receipt keys. They are public, so they are kept in clear,
+/// where a sealed server can still serve them.
+pub const RECEIPT_KEYS: &str = "receipt_keys";
+
+/// The receipt keys as last published (none before the first receipt).
+pub fn published_keys(store: &Store) -> ApiResult<ReceiptKeys> {
+    let stored = store.read(|c| records::meta_get(c, RECEIPT_KEYS))?;
+    Ok(stored
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(ReceiptKeys { keys: vec![] }))
+}
+
+/// Recomputes the key set from every vendor with a receipt and publishes it; called in the
+/// transaction that writes a receipt, and once at unlock.
+pub fn publish_keys(c: &rusqlite::Connection, keys: &Keys) -> Result<(), crate::store::StoreError> {
+    let vendors = rows::receipt_vendors(c)?;
+    let set = ReceiptKeys {
+        keys: vendors
+            .iter()
+            .filter_map(|v| v.parse::<VendorId>().ok())
+            .map(|v| receipts::jwk(keys, &v))
+            .collect(),
+    };
+    records::meta_put(
+        c,
+        RECEIPT_KEYS,
+        &serde_json::to_vec(&set).unwrap_or_default(),
+    )
 }

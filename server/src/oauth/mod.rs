@@ -16,6 +16,7 @@ mod revoke;
 pub mod token;
 
 pub(crate) use authorize::{WEB_PASSWORD, approve};
+pub(crate) use metadata::{metadata_of, publish_keys, published_keys};
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

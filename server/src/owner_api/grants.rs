@@ -158,6 +158,7 @@ pub(crate) async fn give(s: &AppState, new: NewGrant, collection_method: &str) -
                         .seal(f.receipt_id.as_str(), &ReceiptRecord { jws }),
                 },
             )?;
+            crate::oauth::publish_keys(c, &state.keys)?;
             rows::insert_grant(
                 c,
                 &GrantRow {

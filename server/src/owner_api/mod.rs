@@ -10,6 +10,7 @@ pub(crate) mod grants;
 mod incidents;
 mod intents;
 mod interactions;
+mod lifecycle;
 pub(crate) mod loyalty;
 mod offers;
 pub(crate) mod profile;
@@ -117,6 +118,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::revoke))
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
+        .routes(routes!(lifecycle::unlock))
+        .routes(routes!(lifecycle::lock))
         .routes(routes!(consents::list))
         .routes(routes!(consents::approve))
         .routes(routes!(consents::deny))

@@ -123,9 +123,7 @@ pub fn unwrap_with_identity(
     decrypt(key_file, bytes, identity, identity_name)
 }
 
-/// Unwraps with a passphrase, refusing work factors above `MAX_SCRYPT_LOG_N`. (Serving
-/// passphrase vaults arrives with sealed start; the envelope round trip is tested now.)
-#[allow(dead_code)]
+/// Unwraps with a passphrase, refusing work factors above `MAX_SCRYPT_LOG_N`.
 pub fn unwrap_with_passphrase(
     key_file: &Path,
     bytes: &[u8],

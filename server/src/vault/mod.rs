@@ -73,7 +73,7 @@ pub enum VaultError {
     )]
     KeyMismatch { key_file: String, db: String },
     #[error(
-        "the vault in {dir} is protected by a passphrase; this carnetd cannot open passphrase vaults yet (it needs `carnet unlock`, which comes with sealed start). Use an identity-mode vault for now"
+        "the vault in {dir} is protected by a passphrase, not an identity file: unlock it with `carnet unlock`"
     )]
     PassphraseVault { dir: String },
     #[error("a vault already exists in {dir} ({key_file}); refusing to overwrite it")]
@@ -253,6 +253,61 @@ pub async fn init_passphrase(
     })
 }
 
+/// Re-wraps the vault key to a new passphrase (records are untouched: only the envelope
+/// changes). A vault without a recovery envelope gets one; its key is returned, to be shown once.
+pub fn rewrap_to_passphrase(
+    paths: &VaultPaths,
+    key: &VaultKey,
+    passphrase: SecretString,
+    log_n: u8,
+) -> Result<Option<SecretString>, VaultError> {
+    let wrapped = envelope::wrap_to_passphrase(key, passphrase, log_n)?;
+    fsutil::write_private(&paths.key_file(), &wrapped, true).map_err(io_err(&paths.key_file()))?;
+    if paths.recovery_file().exists() {
+        Ok(None)
+    } else {
+        add_recovery(paths, key).map(Some)
+    }
+}
+
+/// Re-wraps the vault key to a new identity file (identity mode). Refuses to overwrite an
+/// existing identity file: move it away first.
+pub fn rewrap_to_identity(
+    paths: &VaultPaths,
+    key: &VaultKey,
+    now: DateTime<Utc>,
+) -> Result<(), VaultError> {
+    let identity = x25519::Identity::generate();
+    let text = envelope::identity_file_text(&identity, &now.to_rfc3339());
+    if let Some(parent) = paths.identity.parent() {
+        fsutil::ensure_private_dir(parent).map_err(io_err(parent))?;
+    }
+    fsutil::write_private(&paths.identity, text.as_bytes(), false)
+        .map_err(io_err(&paths.identity))?;
+    let wrapped = envelope::wrap_to_identity(key, &identity.to_public())?;
+    fsutil::write_private(&paths.key_file(), &wrapped, true).map_err(io_err(&paths.key_file()))
+}
+
+/// Writes (or replaces) the recovery envelope; returns the new recovery key, to show once.
+pub fn add_recovery(paths: &VaultPaths, key: &VaultKey) -> Result<SecretString, VaultError> {
+    let recovery = x25519::Identity::generate();
+    let wrapped = envelope::wrap_to_identity(key, &recovery.to_public())?;
+    fsutil::write_private(&paths.recovery_file(), &wrapped, true)
+        .map_err(io_err(&paths.recovery_file()))?;
+    Ok(recovery.to_string())
+}
+
+/// What a data directory's key file says its mode is.
+pub fn mode(paths: &VaultPaths) -> Result<KeyMode, VaultError> {
+    match detect(paths)? {
+        Found::Vault(m) => Ok(m),
+        Found::Nothing => Err(VaultError::Io {
+            path: paths.key_file().display().to_string(),
+            source: std::io::Error::new(std::io::ErrorKind::NotFound, "there is no vault here"),
+        }),
+    }
+}
+
 /// Unwraps the vault key of an identity-mode vault with its identity file.
 pub fn unwrap_identity(paths: &VaultPaths) -> Result<VaultKey, VaultError> {
     let key_file = paths.key_file();
@@ -291,22 +346,20 @@ pub fn unwrap_identity(paths: &VaultPaths) -> Result<VaultKey, VaultError> {
 const CANARY_ID: &str = "canary";
 const CANARY: &[u8] = b"carnet vault canary v1";
 
-/// Opens the database of a vault whose key is unwrapped, proves the key belongs to it, and
-/// finishes a set-up that a crash interrupted (canary or owner token missing).
-pub async fn open_store(
+/// Proves an unwrapped key belongs to the (open) database, and finishes a set-up that a crash
+/// interrupted (canary or owner token missing).
+pub async fn prove_key(
     paths: &VaultPaths,
+    store: &Store,
     key: VaultKey,
-    sync: Synchronous,
     now: DateTime<Utc>,
-) -> Result<(Store, Keys), VaultError> {
-    let store = Store::open(&paths.db_file(), sync)?;
+) -> Result<Keys, VaultError> {
     let keys = Keys::new(key);
     let canary = store.read(|c| records::meta_get(c, CANARY_ID))?;
     match canary {
         Some(blob) => {
             let opened = keys.seal().open_bytes(Table::Meta, CANARY_ID, &blob);
             if !opened.is_ok_and(|plain| plain.as_slice() == CANARY) {
-                store.close();
                 return Err(VaultError::KeyMismatch {
                     key_file: paths.key_file().display().to_string(),
                     db: paths.db_file().display().to_string(),
@@ -314,12 +367,55 @@ pub async fn open_store(
             }
             let tokens = store.read(records::owner_token_hashes)?;
             if tokens.is_empty() {
-                mint_owner_token(paths, &store, now).await?;
+                mint_owner_token(paths, store, now).await?;
             }
         }
-        None => finish_setup(paths, &store, &keys, now).await?,
+        None => finish_setup(paths, store, &keys, now).await?,
     }
-    Ok((store, keys))
+    Ok(keys)
+}
+
+/// Unwraps the vault key with what the owner gave (blocking: scrypt takes most of a second).
+pub fn unwrap_with(
+    paths: &VaultPaths,
+    mode: KeyMode,
+    secret: crate::server::Secret,
+) -> Result<VaultKey, VaultError> {
+    use crate::server::Secret;
+    match (mode, secret) {
+        (KeyMode::Identity, Secret::IdentityFile) => unwrap_identity(paths),
+        (KeyMode::Passphrase, Secret::Passphrase(p)) => {
+            let file = paths.key_file();
+            let bytes = std::fs::read(&file).map_err(io_err(&file))?;
+            Ok(envelope::unwrap_with_passphrase(&file, &bytes, p)?)
+        }
+        (_, Secret::RecoveryKey(k)) => {
+            let file = paths.recovery_file();
+            let bytes = std::fs::read(&file).map_err(io_err(&file))?;
+            let identity =
+                envelope::parse_identity(Path::new("the recovery key"), k.expose_secret())?;
+            Ok(envelope::unwrap_with_identity(
+                &file,
+                &bytes,
+                &identity,
+                "the recovery key",
+            )?)
+        }
+        (KeyMode::Identity, Secret::Passphrase(_)) => {
+            Err(VaultError::Envelope(EnvelopeError::WrongKey {
+                key_file: paths.key_file().display().to_string(),
+                with: "a passphrase".into(),
+                reason: "this vault is opened by its identity file, not a passphrase".into(),
+            }))
+        }
+        (KeyMode::Passphrase, Secret::IdentityFile) => {
+            Err(VaultError::Envelope(EnvelopeError::WrongKey {
+                key_file: paths.key_file().display().to_string(),
+                with: "no passphrase".into(),
+                reason: "this vault needs its passphrase or recovery key".into(),
+            }))
+        }
+    }
 }
 
 async fn finish_setup(

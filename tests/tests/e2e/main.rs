@@ -11,6 +11,7 @@ mod ledger;
 mod oauth;
 mod openapi;
 mod operations;
+mod sealed;
 mod vault;
 mod vendor_api;
 

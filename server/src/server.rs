@@ -1,0 +1,423 @@
+//! The vault's life while carnetd runs: sealed (no key in memory; only health, metrics, the
+//! API description, discovery and `POST /v1/unlock` answer, everything else is 503 before any
+//! authentication) or unsealed (the whole API). A passphrase vault starts sealed; any vault can
+//! be sealed again with `POST /v1/lock`. Unlocking is authenticated by the passphrase, the
+//! recovery key, or (identity mode) the identity file itself; failed attempts slow down the
+//! address they come from, never lock anyone out, and key derivation runs one at a time off
+//! the async workers.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::{Arc, RwLock, Weak};
+
+use age::secrecy::SecretString;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Duration, Utc};
+use tokio::task::JoinHandle;
+use tower::ServiceExt;
+
+use crate::clock::Clock;
+use crate::metrics::Metrics;
+use crate::state::{AppState, Parts, Settings};
+use crate::store::{Store, Synchronous};
+use crate::vault::{self, Found, KeyMode, VaultError, VaultKey, VaultPaths};
+use crate::{access, intents, routes};
+
+/// How to open a vault.
+pub struct OpenOptions {
+    pub paths: VaultPaths,
+    pub synchronous: Synchronous,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Settings,
+}
+
+/// What proves the owner may unlock.
+pub enum Secret {
+    Passphrase(SecretString),
+    /// The recovery key printed at `carnetd init --passphrase-file`.
+    RecoveryKey(SecretString),
+    /// Identity mode: the identity file on disk.
+    IdentityFile,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnlockError {
+    #[error("the vault is already unlocked")]
+    AlreadyUnlocked,
+    #[error("wrong passphrase or recovery key")]
+    Wrong,
+    #[error("too many failed attempts from this address: wait {0} s")]
+    TooSoon(u64),
+    #[error("{0}")]
+    Vault(#[from] VaultError),
+}
+
+/// Failed unlocks per client address: each failure doubles the wait before the next attempt
+/// (1, 2, 4 … 60 s), so guessing is slow but the owner is never locked out.
+#[derive(Default)]
+struct Attempts(std::sync::Mutex<HashMap<IpAddr, (u32, DateTime<Utc>)>>);
+
+impl Attempts {
+    fn check(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        match map.get(&ip) {
+            Some((failures, last)) => {
+                let wait = Duration::seconds(delay(*failures));
+                let ready = *last + wait;
+                if now < ready {
+                    Err((ready - now).num_seconds().max(1) as u64)
+                } else {
+                    Ok(())
+                }
+            }
+            None => Ok(()),
+        }
+    }
+
+    fn failed(&self, ip: IpAddr, now: DateTime<Utc>) {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() > 10_000 {
+            map.retain(|_, (_, last)| now - *last < Duration::hours(1));
+        }
+        let e = map.entry(ip).or_insert((0, now));
+        e.0 = e.0.saturating_add(1);
+        e.1 = now;
+    }
+
+    fn succeeded(&self, ip: IpAddr) {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
+    }
+}
+
+/// Seconds to wait after `failures` failed attempts.
+fn delay(failures: u32) -> i64 {
+    1i64.checked_shl(failures.saturating_sub(1).min(6))
+        .unwrap_or(60)
+        .min(60)
+}
+
+struct Unsealed {
+    state: AppState,
+    router: Router,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+/// Everything carnetd holds whether sealed or not.
+pub struct Lifecycle {
+    pub(crate) paths: VaultPaths,
+    pub(crate) settings: Arc<Settings>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) store: Arc<Store>,
+    pub(crate) metrics: Arc<Metrics>,
+    mode: KeyMode,
+    unsealed: RwLock<Option<Unsealed>>,
+    sealed_router: RwLock<Option<Router>>,
+    attempts: Attempts,
+    /// Key derivations (scrypt) run one at a time.
+    deriving: tokio::sync::Mutex<()>,
+}
+
+/// A running carnetd: its lifecycle and its HTTP surface.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Lifecycle>,
+}
+
+impl Server {
+    /// Opens the vault at `opts.paths`, first creating an identity-mode vault if the directory
+    /// has none. An identity vault is unsealed at once; a passphrase vault starts sealed.
+    pub async fn start(opts: OpenOptions) -> Result<(Server, Option<vault::Created>), VaultError> {
+        let paths = opts.paths;
+        let (mode, created) = match vault::detect(&paths)? {
+            Found::Nothing => (
+                KeyMode::Identity,
+                Some(vault::init_identity(&paths, opts.clock.now()).await?),
+            ),
+            Found::Vault(mode) => (mode, None),
+        };
+        // The identity is read before the database is touched, so a missing or wrong identity
+        // is reported as such.
+        let key = match mode {
+            KeyMode::Identity => Some(vault::unwrap_identity(&paths)?),
+            KeyMode::Passphrase => None,
+        };
+        let store = Arc::new(Store::open(&paths.db_file(), opts.synchronous)?);
+        let lifecycle = Arc::new(Lifecycle {
+            paths,
+            settings: Arc::new(opts.settings),
+            clock: opts.clock,
+            store,
+            metrics: Arc::default(),
+            mode,
+            unsealed: RwLock::new(None),
+            sealed_router: RwLock::new(None),
+            attempts: Attempts::default(),
+            deriving: tokio::sync::Mutex::new(()),
+        });
+        *lifecycle
+            .sealed_router
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = Some(routes::sealed_router(&lifecycle));
+        match key {
+            Some(key) => {
+                if let Err(e) = lifecycle.unseal(key).await {
+                    lifecycle.store.close();
+                    return Err(e);
+                }
+            }
+            None => {
+                lifecycle.metrics.set_sealed(true);
+                tracing::warn!("the vault is sealed: run `carnet unlock` to open it");
+            }
+        }
+        Ok((Server { inner: lifecycle }, created))
+    }
+
+    /// The unsealed state, if the vault is open (tests and tools).
+    pub fn state(&self) -> Option<AppState> {
+        self.inner.current().map(|u| u.0)
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.inner.current().is_none()
+    }
+
+    /// The HTTP surface: the whole API when unsealed, the sealed subset otherwise.
+    pub fn router(&self) -> Router {
+        let lifecycle = self.inner.clone();
+        Router::new().fallback_service(tower::service_fn(move |req: Request| {
+            let router = lifecycle.current_router();
+            async move { router.oneshot(req).await }
+        }))
+    }
+
+    /// Seals the vault (drops the key) and closes the database, after committing what is queued.
+    pub async fn shut_down(&self) {
+        self.inner.seal().await;
+        self.inner.store.close();
+    }
+}
+
+impl Lifecycle {
+    fn current(&self) -> Option<(AppState, Router)> {
+        self.unsealed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|u| (u.state.clone(), u.router.clone()))
+    }
+
+    fn current_router(&self) -> Router {
+        match self.current() {
+            Some((_, router)) => router,
+            None => self
+                .sealed_router
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Proves the key belongs to the database, loads the in-memory views, and serves the API.
+    async fn unseal(self: &Arc<Self>, key: VaultKey) -> Result<(), VaultError> {
+        let now = self.clock.now();
+        let keys = vault::prove_key(&self.paths, &self.store, key, now).await?;
+        let access = access::load(&self.store, &keys, now)?;
+        let intents = intents::ActiveIntents::load(&self.store, &keys)?;
+        let state = AppState::new(Parts {
+            store: self.store.clone(),
+            keys,
+            clock: self.clock.clone(),
+            paths: self.paths.clone(),
+            access,
+            intents,
+            settings: self.settings.clone(),
+            metrics: self.metrics.clone(),
+            lifecycle: Arc::downgrade(self),
+        });
+        // Keys published before receipts were kept in clear are published now.
+        let keys_for_publish = state.keys.clone();
+        self.store
+            .write(move |c| crate::oauth::publish_keys(c, &keys_for_publish))
+            .await?;
+        let tasks = vec![
+            tokio::spawn(crate::janitor(state.clone())),
+            tokio::spawn(access::log::AccessLog::run(state.clone())),
+        ];
+        let router = routes::router(state.clone());
+        *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Unsealed {
+            state,
+            router,
+            tasks,
+        });
+        self.metrics.set_sealed(false);
+        Ok(())
+    }
+
+    /// Unlocks with `secret`, slowing down `client` after failures.
+    pub async fn unlock(
+        self: &Arc<Self>,
+        secret: Secret,
+        client: IpAddr,
+    ) -> Result<(), UnlockError> {
+        if self.current().is_some() {
+            return Err(UnlockError::AlreadyUnlocked);
+        }
+        let now = self.clock.now();
+        self.attempts
+            .check(client, now)
+            .map_err(UnlockError::TooSoon)?;
+        let _one_at_a_time = self.deriving.lock().await;
+        if self.current().is_some() {
+            return Err(UnlockError::AlreadyUnlocked);
+        }
+        let paths = self.paths.clone();
+        let mode = self.mode;
+        let unwrapped =
+            tokio::task::spawn_blocking(move || vault::unwrap_with(&paths, mode, secret))
+                .await
+                .map_err(|e| VaultError::Io {
+                    path: "key derivation".into(),
+                    source: std::io::Error::other(e.to_string()),
+                })?;
+        match unwrapped {
+            Ok(key) => {
+                self.unseal(key).await?;
+                self.attempts.succeeded(client);
+                tracing::info!("vault unlocked");
+                Ok(())
+            }
+            Err(VaultError::Envelope(_)) => {
+                self.attempts.failed(client, self.clock.now());
+                tracing::warn!("a failed unlock attempt");
+                Err(UnlockError::Wrong)
+            }
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    /// Seals: in-flight requests finish with the key they hold; new ones find the vault sealed.
+    pub async fn seal(&self) {
+        let taken = self
+            .unsealed
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(u) = taken {
+            for t in &u.tasks {
+                t.abort();
+            }
+            if let Err(e) = u.state.access_log.flush(&u.state).await {
+                tracing::error!(error = %e, "could not append the last access-log entries");
+            }
+            self.metrics.set_sealed(true);
+            tracing::info!("vault sealed");
+        }
+    }
+}
+
+/// `POST /v1/unlock` while sealed.
+pub(crate) async fn unlock_handler(
+    State(l): State<Arc<Lifecycle>>,
+    crate::client_ip::ClientIp(client): crate::client_ip::ClientIp,
+    body: Result<
+        axum::Json<carnet_schemas::UnlockRequest>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Response {
+    let secret = match body {
+        Err(_) => return crate::error::ApiError::bad_request(
+            "the body must be JSON: {\"passphrase\": …} or {\"recovery_key\": …}, or {} for an identity vault",
+            "`carnet unlock` sends it for you",
+        )
+        .into_response(),
+        Ok(axum::Json(r)) => match (r.passphrase, r.recovery_key) {
+            (Some(p), None) => Secret::Passphrase(SecretString::from(p)),
+            (None, Some(k)) => Secret::RecoveryKey(SecretString::from(k)),
+            (None, None) => Secret::IdentityFile,
+            (Some(_), Some(_)) => {
+                return crate::error::ApiError::bad_request(
+                    "give the passphrase or the recovery key, not both",
+                    "`carnet unlock` asks for the passphrase; `--recovery-key-file` uses the recovery key",
+                )
+                .into_response();
+            }
+        },
+    };
+    match l.unlock(secret, client).await {
+        Ok(()) => unlocked(),
+        Err(e) => unlock_error(e),
+    }
+}
+
+pub(crate) fn unlocked() -> Response {
+    axum::Json(carnet_schemas::Health {
+        status: carnet_schemas::HealthStatus::Ok,
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+    .into_response()
+}
+
+pub(crate) fn unlock_error(e: UnlockError) -> Response {
+    use crate::error::ApiError;
+    let err = match e {
+        UnlockError::AlreadyUnlocked => {
+            ApiError::conflict("the vault is already unlocked", "nothing to do")
+        }
+        UnlockError::Wrong => ApiError::Unauthorized {
+            detail: "wrong passphrase or recovery key".into(),
+        },
+        UnlockError::TooSoon(wait) => ApiError::TooMany {
+            what: "failed unlock attempts",
+            retry_after: wait,
+        },
+        UnlockError::Vault(v) => ApiError::Internal(v.to_string()),
+    };
+    err.into_response()
+}
+
+/// Everything else while sealed: 503, before any authentication.
+pub(crate) async fn sealed() -> Response {
+    let mut res = crate::error::ApiError::Sealed.into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    res
+}
+
+/// A handle to seal from inside the API (`POST /v1/lock`).
+pub(crate) async fn lock(lifecycle: &Weak<Lifecycle>) -> StatusCode {
+    if let Some(l) = lifecycle.upgrade() {
+        l.seal().await;
+    }
+    StatusCode::OK
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failed_unlocks_slow_down_without_locking_out() {
+        assert_eq!(delay(1), 1);
+        assert_eq!(delay(2), 2);
+        assert_eq!(delay(7), 60);
+        assert_eq!(delay(40), 60);
+        let a = Attempts::default();
+        let ip: IpAddr = "192.0.2.1".parse().unwrap();
+        let t = Utc::now();
+        assert!(a.check(ip, t).is_ok());
+        a.failed(ip, t);
+        assert!(a.check(ip, t).is_err());
+        assert!(a.check(ip, t + Duration::seconds(1)).is_ok());
+        a.failed(ip, t + Duration::seconds(1));
+        assert_eq!(a.check(ip, t + Duration::seconds(1)), Err(2));
+        assert!(
+            a.check("192.0.2.2".parse().unwrap(), t).is_ok(),
+            "per address"
+        );
+    }
+}

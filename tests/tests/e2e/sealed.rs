@@ -1,0 +1,222 @@
+//! Sealed start: a passphrase vault starts with no key in memory and answers only what §4
+//! lists until it is unlocked; every other call is 503 before any authentication.
+
+use carnet_tests::{Api, Carnetd, Resp, http, run_carnetd};
+use serde_json::json;
+
+const PASSPHRASE: &str = "correct horse battery staple";
+
+/// A passphrase vault with one vendor in it, not running; returns its dir and recovery key.
+fn passphrase_vault() -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run_carnetd(
+        dir.path(),
+        &["init", "--passphrase-file", "-"],
+        Some(&format!("{PASSPHRASE}\n")),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let recovery = out.stdout.trim().to_owned();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(unlock(&d, json!({"passphrase": PASSPHRASE})).status, 200);
+    d.create("/v1/vendors", &json!({"name": "Acme"}));
+    d.kill();
+    (dir, recovery)
+}
+
+fn unlock(d: &Carnetd, body: serde_json::Value) -> Resp {
+    Resp::from(http().post(d.url("/v1/unlock")).json(&body).send().unwrap())
+}
+
+#[test]
+fn a_sealed_server_refuses_owner_and_vendor_calls_with_503_before_auth() {
+    let (dir, _) = passphrase_vault();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(d.get("/healthz").json()["status"], "sealed");
+    let anonymous = Resp::from(http().get(d.url("/v1/vendors")).send().unwrap());
+    let p = anonymous.problem(503);
+    assert_eq!(p["title"], "vault sealed");
+    assert!(p["hint"].as_str().unwrap().contains("carnet unlock"));
+    assert!(anonymous.header("retry-after").is_some());
+    assert!(
+        anonymous.header("www-authenticate").is_none(),
+        "refused before any auth check"
+    );
+    d.get("/v1/vendors").problem(503);
+    Resp::from(
+        http()
+            .get(d.url("/v1/vendor/intents"))
+            .bearer_auth("x")
+            .send()
+            .unwrap(),
+    )
+    .problem(503);
+    Resp::from(
+        http()
+            .post(d.url("/oauth/token"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .unwrap(),
+    )
+    .problem(503);
+    Resp::from(http().get(d.url("/oauth/authorize")).send().unwrap()).problem(503);
+    for open in [
+        "/openapi.json",
+        "/metrics",
+        "/.well-known/oauth-authorization-server",
+        "/.well-known/carnet-receipt-keys",
+    ] {
+        assert_eq!(
+            Resp::from(http().get(d.url(open)).send().unwrap()).status,
+            200,
+            "{open}"
+        );
+    }
+    let metrics = Resp::from(http().get(d.url("/metrics")).send().unwrap()).text;
+    assert!(metrics.contains("carnet_sealed 1"), "{metrics}");
+}
+
+#[test]
+fn a_wrong_passphrase_leaves_it_sealed_and_is_slowed_down() {
+    let (dir, _) = passphrase_vault();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    let wrong = unlock(&d, json!({"passphrase": "not the passphrase"}));
+    wrong.problem(401);
+    let again = unlock(&d, json!({"passphrase": PASSPHRASE}));
+    again.problem(429);
+    assert!(again.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
+    assert_eq!(d.get("/healthz").json()["status"], "sealed");
+    d.get("/v1/vendors").problem(503);
+}
+
+#[test]
+fn the_passphrase_unlocks_lock_seals_again_and_records_are_there() {
+    let (dir, _) = passphrase_vault();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(unlock(&d, json!({"passphrase": PASSPHRASE})).status, 200);
+    assert_eq!(d.get("/healthz").json()["status"], "ok");
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+    unlock(&d, json!({"passphrase": PASSPHRASE})).problem(409);
+    assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
+    assert_eq!(d.get("/healthz").json()["status"], "sealed");
+    d.get("/v1/vendors").problem(503);
+    assert_eq!(unlock(&d, json!({"passphrase": PASSPHRASE})).status, 200);
+    assert_eq!(d.list_all("/v1/vendors").len(), 1);
+}
+
+#[test]
+fn the_recovery_key_opens_it() {
+    let (dir, recovery) = passphrase_vault();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(unlock(&d, json!({"recovery_key": recovery})).status, 200);
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+}
+
+#[test]
+fn an_identity_vault_can_be_locked_and_reopened_from_its_identity_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    d.create("/v1/vendors", &json!({"name": "Acme"}));
+    assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
+    d.get("/v1/vendors").problem(503);
+    assert_eq!(unlock(&d, json!({})).status, 200);
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+    assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
+    unlock(&d, json!({"passphrase": "an identity vault has none"})).problem(401);
+}
+
+fn rekey(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> carnet_tests::CliOutput {
+    let mut all = vec!["rekey"];
+    all.extend_from_slice(args);
+    run_carnetd(dir, &all, stdin)
+}
+
+#[test]
+fn rekey_changes_the_passphrase_and_the_mode_and_keeps_every_record_readable() {
+    let (dir, recovery) = passphrase_vault();
+    let old = dir.path().join("old.txt");
+    let new = dir.path().join("new.txt");
+    std::fs::write(&old, format!("{PASSPHRASE}\n")).unwrap();
+    std::fs::write(&new, "an entirely new passphrase\n").unwrap();
+    let db_before = std::fs::read(dir.path().join("carnet.db")).unwrap();
+    let out = rekey(
+        dir.path(),
+        &[
+            "--current-passphrase-file",
+            old.to_str().unwrap(),
+            "--passphrase-file",
+            new.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(dir.path().join("carnet.db")).unwrap(),
+        db_before,
+        "no record re-encrypted"
+    );
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    unlock(&d, json!({"passphrase": PASSPHRASE})).problem(401);
+    d.kill();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(
+        unlock(&d, json!({"passphrase": "an entirely new passphrase"})).status,
+        200
+    );
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+    d.kill();
+
+    // The recovery key made at init still works, and can switch the vault to identity mode.
+    let key_file = dir.path().join("recovery.txt");
+    std::fs::write(&key_file, format!("# my recovery key\n{recovery}\n")).unwrap();
+    let out = rekey(
+        dir.path(),
+        &[
+            "--recovery-key-file",
+            key_file.to_str().unwrap(),
+            "--to-identity",
+        ],
+        None,
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(
+        d.get("/healthz").json()["status"],
+        "ok",
+        "starts unattended now"
+    );
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+    d.kill();
+
+    // And back to a passphrase, which gives a new recovery key to a vault that has one already
+    // only when asked.
+    let out = rekey(
+        dir.path(),
+        &["--passphrase-file", "-", "--add-recovery"],
+        Some("yet another passphrase\n"),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let fresh = out.stdout.trim().to_owned();
+    assert!(fresh.starts_with("AGE-SECRET-KEY-1") && fresh != recovery);
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(d.get("/healthz").json()["status"], "sealed");
+    unlock(&d, json!({"recovery_key": recovery})).problem(401);
+}
+
+#[test]
+fn rekey_refuses_without_the_current_secret() {
+    let (dir, _) = passphrase_vault();
+    let out = rekey(dir.path(), &["--add-recovery"], None);
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("--current-passphrase-file"),
+        "{}",
+        out.stderr
+    );
+    let out = rekey(
+        dir.path(),
+        &["--current-passphrase-file", "-", "--add-recovery"],
+        Some("wrong wrong wrong\n"),
+    );
+    assert_ne!(out.code, 0);
+    assert!(out.stderr.contains("could not be opened"), "{}", out.stderr);
+}
