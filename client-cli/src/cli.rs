@@ -3,12 +3,13 @@
 //! the flag before any request is sent. The verbs and flags follow DESIGN.md §8: the ledger's
 //! in `cli/ledger.rs`, vendor access (clients, grants, receipts, audit) in `cli/access.rs`,
 //! intents and offers in `cli/intents.rs`, consent requests and the web password in
-//! `cli/consent.rs`.
+//! `cli/consent.rs`, unlocking and locking the vault in `cli/lifecycle.rs`.
 
 mod access;
 mod consent;
 mod intents;
 mod ledger;
+mod lifecycle;
 
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -23,6 +24,7 @@ pub use access::*;
 pub use consent::*;
 pub use intents::*;
 pub use ledger::*;
+pub use lifecycle::*;
 
 use crate::config::ServerUrl;
 use crate::when::parse_date;
@@ -51,9 +53,11 @@ Exit codes:
   1  the server refused the request (4xx), or another error
   2  the command line is wrong
   3  carnetd cannot be reached
-  4  no owner token was found, or the server refused it
+  4  no owner token was found, or the server refused it (for unlock: the passphrase)
+  5  the vault is sealed: run `carnet unlock`
 
 Examples:
+  carnet unlock
   carnet vendor add \"Acme Appliances\" --website https://acme.example --category home.appliances
   carnet interaction add Acme --channel phone --summary \"Asked about the repair\" --sentiment -1
   carnet purchase add Acme --item \"Washing machine\" --amount 699.90 --currency EUR
@@ -104,6 +108,13 @@ Examples:\n  carnet login --server https://carnet.example.net\n  \
 ssh vault cat .local/share/carnet/owner.token | carnet login --server https://carnet.example.net --token-file -"
     )]
     Login(LoginArgs),
+
+    /// Unlock a sealed vault with its passphrase or recovery key (no owner token needed)
+    Unlock(UnlockArgs),
+
+    /// Seal the vault: its key leaves carnetd's memory until `carnet unlock`
+    #[command(after_help = LOCK_HELP)]
+    Lock,
 
     /// Vendors you deal with
     #[command(subcommand)]

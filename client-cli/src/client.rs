@@ -1,6 +1,7 @@
 //! The HTTP client of carnetd's owner API: blocking reqwest over rustls (ring), no redirects
 //! followed (the bearer token must not travel to wherever a redirect points), 30 s timeout.
-//! Every failure becomes a `CliError` here, once: cannot connect, refused token, problem+json.
+//! Every failure becomes a `CliError` here, once: cannot connect, refused token, a sealed
+//! vault, problem+json.
 
 use std::sync::Once;
 use std::time::Duration;
@@ -28,14 +29,24 @@ pub struct Doc<T> {
 pub struct Client {
     http: Http,
     server: ServerUrl,
-    token: Token,
-    source: TokenSource,
+    /// The owner token and where it came from; `None` for `carnet unlock`, which the
+    /// passphrase authenticates (no token is sent where none is needed).
+    auth: Option<(Token, TokenSource)>,
 }
 
 static CRYPTO_PROVIDER: Once = Once::new();
 
 impl Client {
     pub fn new(server: ServerUrl, token: Token, source: TokenSource) -> CliResult<Client> {
+        Self::build(server, Some((token, source)))
+    }
+
+    /// A client that sends no token (`GET /healthz`, `POST /v1/unlock`).
+    pub fn without_token(server: ServerUrl) -> CliResult<Client> {
+        Self::build(server, None)
+    }
+
+    fn build(server: ServerUrl, auth: Option<(Token, TokenSource)>) -> CliResult<Client> {
         CRYPTO_PROVIDER.call_once(|| {
             // Err means a provider is installed already, which is all we need.
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -46,12 +57,7 @@ impl Client {
             .user_agent(concat!("carnet/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| CliError::failed(format!("cannot set up the HTTP client: {e}")))?;
-        Ok(Client {
-            http,
-            server,
-            token,
-            source,
-        })
+        Ok(Client { http, server, auth })
     }
 
     pub fn get<T: DeserializeOwned>(
@@ -191,19 +197,21 @@ impl Client {
             url.query_pairs_mut()
                 .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
         }
-        let mut auth =
-            HeaderValue::from_str(&format!("Bearer {}", self.token.expose())).map_err(|_| {
-                CliError::new(
-                    ExitKind::Auth,
-                    format!("the owner token in {} is not usable", self.source),
-                )
-            })?;
-        auth.set_sensitive(true);
         let mut request = self
             .http
             .request(method, url)
-            .header(header::AUTHORIZATION, auth)
             .header(header::ACCEPT, "application/json, application/problem+json");
+        if let Some((token, source)) = &self.auth {
+            let mut auth =
+                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
+                    CliError::new(
+                        ExitKind::Auth,
+                        format!("the owner token in {source} is not usable"),
+                    )
+                })?;
+            auth.set_sensitive(true);
+            request = request.header(header::AUTHORIZATION, auth);
+        }
         if let Some(body) = body {
             request = request
                 .header(header::CONTENT_TYPE, "application/json")
@@ -227,6 +235,11 @@ impl Client {
             .get(header::LOCATION)
             .and_then(|l| l.to_str().ok())
             .map(str::to_owned);
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|r| r.to_str().ok())
+            .and_then(|r| r.trim().parse::<u64>().ok());
         let is_problem = response
             .headers()
             .get(header::CONTENT_TYPE)
@@ -236,13 +249,15 @@ impl Client {
         let problem = is_problem
             .then(|| serde_json::from_slice::<Problem>(&body).ok())
             .flatten();
-        answer_error(
+        let mut e = answer_error(
             &self.server,
-            &self.source,
+            self.auth.as_ref().map(|(_, source)| source),
             status,
             problem,
             location.as_deref(),
-        )
+        );
+        e.retry_after = retry_after.filter(|_| status == StatusCode::TOO_MANY_REQUESTS);
+        e
     }
 }
 
@@ -279,10 +294,14 @@ pub fn unreachable(server: &ServerUrl, e: &reqwest::Error) -> CliError {
     CliError::new(ExitKind::Unreachable, message).with_hint(hint)
 }
 
+/// The title of the 503 problem carnetd answers to everything but unlocking while sealed.
+pub const SEALED_TITLE: &str = "vault sealed";
+
 /// The error for a non-2xx answer, from its status and problem+json body when there is one.
+/// `source` is where the token came from (`None` when no token was sent).
 pub fn answer_error(
     server: &ServerUrl,
-    source: &TokenSource,
+    source: Option<&TokenSource>,
     status: StatusCode,
     problem: Option<Problem>,
     location: Option<&str>,
@@ -316,6 +335,16 @@ pub fn answer_error(
             "is it carnetd? `curl {server}/healthz` should answer {{\"status\":\"ok\",…}}"
         ));
     };
+    if status == StatusCode::SERVICE_UNAVAILABLE && p.title == SEALED_TITLE {
+        return CliError {
+            status: Some(status.as_u16()),
+            ..CliError::new(
+                ExitKind::Sealed,
+                format!("the vault at {server} is sealed: its key is not in memory, so nothing in it can be read or written"),
+            )
+            .with_hint("run `carnet unlock` (the passphrase; --recovery-key-file F for the recovery key, --identity for a vault without a passphrase)")
+        };
+    }
     let message = if p.errors.is_empty() {
         p.detail
     } else {
@@ -325,7 +354,7 @@ pub fn answer_error(
             .collect::<Vec<_>>()
             .join("; ")
     };
-    let hint = if status == StatusCode::UNAUTHORIZED {
+    let hint = if let (StatusCode::UNAUTHORIZED, Some(source)) = (status, source) {
         Some(refused_token_hint(server, source))
     } else if !p.errors.is_empty() {
         // The server's hint speaks of the body's `errors` array, which a CLI user never sees.
@@ -338,6 +367,7 @@ pub fn answer_error(
         hint,
         kind,
         status: Some(status.as_u16()),
+        retry_after: None,
     }
 }
 
@@ -451,7 +481,7 @@ mod tests {
     fn render(status: u16, p: Option<Problem>) -> (String, u8) {
         let e = answer_error(
             &server(),
-            &TokenSource::Env,
+            Some(&TokenSource::Env),
             StatusCode::from_u16(status).unwrap(),
             p,
             Some("https://elsewhere/"),
@@ -539,6 +569,18 @@ mod tests {
             text.contains("redirect (301 Moved Permanently) to https://elsewhere/"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_sealed_vault_exits_5_and_says_to_unlock() {
+        let mut p = problem(503, "the vault is sealed", Some("unlock it"), &[]);
+        p.title = SEALED_TITLE.into();
+        let (text, code) = render(503, Some(p));
+        assert_eq!(code, 5);
+        assert_eq!(text.lines().count(), 2, "{text}");
+        assert!(text.contains("  hint: run `carnet unlock`"), "{text}");
+        let (_, code) = render(503, Some(problem(503, "busy", None, &[])));
+        assert_eq!(code, 1, "another 503 problem is not a sealed vault");
     }
 
     #[test]

@@ -304,21 +304,33 @@ fn parse_env_server(value: Option<&str>) -> CliResult<Option<ServerUrl>> {
         .transpose()
 }
 
+/// The config file's `server`, if it has one.
+fn config_server(inputs: &Inputs) -> CliResult<Option<ServerUrl>> {
+    let Some(s) = inputs.config.as_ref().and_then(|c| c.server.as_deref()) else {
+        return Ok(None);
+    };
+    s.parse::<ServerUrl>().map(Some).map_err(|e| {
+        let file = inputs.config_path.clone().unwrap_or_default();
+        CliError::failed(format!("server in {}: {e}", file.display()))
+            .with_hint("fix it, or run `carnet login --server URL` to rewrite it")
+    })
+}
+
+/// The server alone, for what needs no token (`carnet unlock`).
+pub fn discover_server(inputs: &Inputs) -> CliResult<ServerUrl> {
+    let env_server = parse_env_server(inputs.env_server.as_deref())?;
+    match (&inputs.server_flag, env_server, config_server(inputs)?) {
+        (Some(s), _, _) => Ok(s.clone()),
+        (None, Some(s), _) | (None, None, Some(s)) => Ok(s),
+        (None, None, None) => ServerUrl::from_str(DEFAULT_SERVER).map_err(CliError::failed),
+    }
+}
+
 /// Applies the discovery order to what was read.
 pub fn discover(inputs: &Inputs) -> CliResult<Found> {
     let config_file = || inputs.config_path.clone().unwrap_or_default();
-    let config_server = match inputs.config.as_ref().and_then(|c| c.server.as_deref()) {
-        Some(s) => Some(s.parse::<ServerUrl>().map_err(|e| {
-            CliError::failed(format!("server in {}: {e}", config_file().display()))
-                .with_hint("fix it, or run `carnet login --server URL` to rewrite it")
-        })?),
-        None => None,
-    };
-    let env_server = parse_env_server(inputs.env_server.as_deref())?;
-    let server = match (&inputs.server_flag, &env_server, &config_server) {
-        (Some(s), _, _) | (None, Some(s), _) | (None, None, Some(s)) => s.clone(),
-        (None, None, None) => ServerUrl::from_str(DEFAULT_SERVER).map_err(CliError::failed)?,
-    };
+    let config_server = config_server(inputs)?;
+    let server = discover_server(inputs)?;
     let bad_token = |source: &TokenSource, why: String| {
         CliError::new(
             ExitKind::Auth,

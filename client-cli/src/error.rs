@@ -14,8 +14,11 @@ pub enum ExitKind {
     Usage,
     /// carnetd could not be reached.
     Unreachable,
-    /// No token was found, or the server refused it.
+    /// No token was found, or the server refused it (for `carnet unlock`: the passphrase or
+    /// recovery key).
     Auth,
+    /// The vault is sealed: its key is not in memory until `carnet unlock`.
+    Sealed,
 }
 
 impl ExitKind {
@@ -25,6 +28,7 @@ impl ExitKind {
             ExitKind::Usage => 2,
             ExitKind::Unreachable => 3,
             ExitKind::Auth => 4,
+            ExitKind::Sealed => 5,
         }
     }
 }
@@ -36,6 +40,8 @@ pub struct CliError {
     pub kind: ExitKind,
     /// The HTTP status when the server refused the request.
     pub status: Option<u16>,
+    /// The seconds of a 429's `Retry-After`, when it has one.
+    pub retry_after: Option<u64>,
 }
 
 pub type CliResult<T> = Result<T, CliError>;
@@ -47,6 +53,7 @@ impl CliError {
             hint: None,
             kind,
             status: None,
+            retry_after: None,
         }
     }
 

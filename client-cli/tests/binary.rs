@@ -28,6 +28,9 @@ fn help_documents_exit_codes_and_examples() {
         "audit",
         "SCOPE",
         "CARNET_TOKEN",
+        "unlock",
+        "lock",
+        "5  the vault is sealed",
     ] {
         assert!(
             text.contains(needle),

@@ -624,3 +624,67 @@ pub struct VendorListQuery {
     /// `next_cursor` of the previous page (opaque, bound to this vendor and listing).
     pub cursor: Option<String>,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhook deliveries
+
+/// Where a webhook delivery stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryState {
+    /// Not delivered yet: will be tried at `next_attempt_at`.
+    Pending,
+    Delivered,
+    /// Not sent: the vendor's grant ended or no longer covers it, or it has no webhook URL.
+    Dropped,
+    /// Given up after three days of failures.
+    Failed,
+}
+
+/// One webhook event for one vendor (`GET /v1/webhooks`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct WebhookDelivery {
+    /// The `webhook-id` header: the same on every attempt.
+    pub id: String,
+    pub vendor_id: VendorId,
+    /// `intent.activated`, `offer.accepted`, `grant.revoked`, …
+    pub event: String,
+    pub state: DeliveryState,
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    /// When it will be tried next (pending deliveries).
+    pub next_attempt_at: Option<DateTime<Utc>>,
+    pub delivered_at: Option<DateTime<Utc>>,
+    /// HTTP status of the last attempt.
+    pub last_status: Option<u16>,
+    /// Why the last attempt failed, in a word (`timeout`, `connect`, `redirect`, `status`, …).
+    pub last_error: Option<String>,
+}
+
+/// Filter of `GET /v1/webhooks`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct WebhookQuery {
+    #[param(value_type = Option<String>)]
+    pub vendor: Option<VendorId>,
+    /// At most this many, newest first (default 200, at most 1000).
+    pub limit: Option<u32>,
+}
+
+/// `GET /v1/access-log/verify`: whether the access log is whole and unaltered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct AuditVerification {
+    pub ok: bool,
+    /// Entries checked.
+    pub entries: u64,
+    /// The first entry that does not check out, and why.
+    pub first_bad: Option<BadEntry>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct BadEntry {
+    /// Its position in the log (`seq`).
+    pub seq: i64,
+    pub reason: String,
+}

@@ -189,7 +189,7 @@ impl ApiError {
                 ApiError::Sealed => (
                     "vault sealed",
                     "the vault is sealed: its key is not in memory, so nothing in it can be read or written".into(),
-                    Some("unlock it with `carnet unlock` (the passphrase, or --recovery-key-file)".into()),
+                    Some("unlock it with `carnet unlock` (the passphrase; --recovery-key-file for the recovery key; --identity for a vault without a passphrase)".into()),
                     vec![],
                 ),
                 ApiError::TooMany { what, retry_after } => (

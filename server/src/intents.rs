@@ -275,6 +275,26 @@ impl ActiveIntents {
         );
     }
 
+    /// Active intents whose window is open at `now` (to announce `intent.activated`).
+    pub fn open_now(&self, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner
+            .iter()
+            .filter(|(_, i)| i.in_window(now))
+            .map(|(id, i)| (id.clone(), i.clone()))
+            .collect()
+    }
+
+    /// Active intents whose window has closed at `now` (to announce `intent.expired`).
+    pub fn closed(&self, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner
+            .iter()
+            .filter(|(_, i)| i.valid_through <= now)
+            .map(|(id, i)| (id.clone(), i.clone()))
+            .collect()
+    }
+
     /// One intent, if `access` may see it at `now`.
     pub fn visible_one(
         &self,

@@ -23,6 +23,7 @@ pub mod state;
 pub mod store;
 pub mod vault;
 mod vendor_api;
+pub mod webhooks;
 
 use std::future::Future;
 use std::net::SocketAddr;

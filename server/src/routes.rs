@@ -169,18 +169,22 @@ pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
 /// The layers every response goes through, sealed or not.
 fn with_layers(app: Router, metrics: Arc<crate::metrics::Metrics>) -> Router {
     // Spans carry the route template, never the raw path or query: those can hold user text.
-    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request| {
-        let route = req
-            .extensions()
-            .get::<MatchedPath>()
-            .map_or("(unmatched)", MatchedPath::as_str);
-        let id = req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        tracing::info_span!("request", method = %req.method(), route, request_id = id)
-    });
+    let trace = TraceLayer::new_for_http()
+        .make_span_with(|req: &Request| {
+            let route = req
+                .extensions()
+                .get::<MatchedPath>()
+                .map_or("(unmatched)", MatchedPath::as_str);
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            tracing::info_span!("request", method = %req.method(), route, request_id = id)
+        })
+        // 5xx are logged once, with their cause, where they are made (`error.rs`); a sealed
+        // vault's 503s are expected and not errors at all.
+        .on_failure(());
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

@@ -13,7 +13,7 @@ use std::sync::{Arc, RwLock, Weak};
 use age::secrecy::SecretString;
 use axum::Router;
 use axum::extract::{Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use tokio::task::JoinHandle;
@@ -51,6 +51,9 @@ pub enum UnlockError {
     Wrong,
     #[error("too many failed attempts from this address: wait {0} s")]
     TooSoon(u64),
+    /// The wrong kind of secret for this vault (no guess was made, so no penalty).
+    #[error("{0}")]
+    WrongKind(String),
     #[error("{0}")]
     Vault(#[from] VaultError),
 }
@@ -247,6 +250,7 @@ impl Lifecycle {
         let tasks = vec![
             tokio::spawn(crate::janitor(state.clone())),
             tokio::spawn(access::log::AccessLog::run(state.clone())),
+            tokio::spawn(crate::webhooks::deliver::run(state.clone())),
         ];
         let router = routes::router(state.clone());
         *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Unsealed {
@@ -277,6 +281,25 @@ impl Lifecycle {
         }
         let paths = self.paths.clone();
         let mode = self.mode;
+        match (&secret, mode) {
+            (Secret::IdentityFile, KeyMode::Passphrase) => {
+                return Err(UnlockError::WrongKind(
+                    "this vault is protected by a passphrase: send it (or the recovery key)".into(),
+                ));
+            }
+            (Secret::Passphrase(_), KeyMode::Identity) => {
+                return Err(UnlockError::WrongKind(
+                    "this vault has no passphrase: its identity file opens it (send {})".into(),
+                ));
+            }
+            (Secret::RecoveryKey(_), _) if !paths.recovery_file().exists() => {
+                return Err(UnlockError::WrongKind(
+                    "this vault has no recovery key (`carnetd rekey --add-recovery` makes one)"
+                        .into(),
+                ));
+            }
+            _ => {}
+        }
         let unwrapped =
             tokio::task::spawn_blocking(move || vault::unwrap_with(&paths, mode, secret))
                 .await
@@ -375,6 +398,9 @@ pub(crate) fn unlock_error(e: UnlockError) -> Response {
             what: "failed unlock attempts",
             retry_after: wait,
         },
+        UnlockError::WrongKind(why) => {
+            ApiError::bad_request(why, "`carnet unlock --help` shows the ways in")
+        }
         UnlockError::Vault(v) => ApiError::Internal(v.to_string()),
     };
     err.into_response()
@@ -389,11 +415,15 @@ pub(crate) async fn sealed() -> Response {
 }
 
 /// A handle to seal from inside the API (`POST /v1/lock`).
-pub(crate) async fn lock(lifecycle: &Weak<Lifecycle>) -> StatusCode {
+pub(crate) async fn lock(lifecycle: &Weak<Lifecycle>) -> Response {
     if let Some(l) = lifecycle.upgrade() {
         l.seal().await;
     }
-    StatusCode::OK
+    axum::Json(carnet_schemas::Health {
+        status: carnet_schemas::HealthStatus::Sealed,
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+    .into_response()
 }
 
 #[cfg(test)]

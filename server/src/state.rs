@@ -59,6 +59,8 @@ pub struct AppState {
     pub sign_in_attempts: Arc<crate::access::password::Attempts>,
     /// Slow hashes (passwords) run one at a time.
     pub slow_hashes: Arc<tokio::sync::Semaphore>,
+    /// Wakes the webhook worker when a change has written to the outbox.
+    pub webhook_wake: Arc<tokio::sync::Notify>,
     /// To seal from inside the API (`POST /v1/lock`).
     pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
     rng: SystemRandom,
@@ -94,6 +96,7 @@ impl AppState {
             sign_in_attempts: Arc::default(),
             slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
             lifecycle: p.lifecycle,
+            webhook_wake: Arc::default(),
             rng: SystemRandom::new(),
         }
     }

@@ -9,6 +9,7 @@ mod grant;
 mod incident;
 mod intent;
 mod interaction;
+mod lifecycle;
 mod login;
 mod meta;
 mod offer;
@@ -43,6 +44,8 @@ pub fn run(cli: Cli) -> CliResult<()> {
     } = cli;
     match command {
         Command::Login(args) => login::run(server, json, args),
+        Command::Unlock(args) => lifecycle::unlock(server, json, args),
+        Command::Lock => lifecycle::lock(&Ctx::connect(server, json)?),
         Command::Completions { shell } => meta::completions(shell),
         Command::Man => meta::man(),
         Command::Vendor(cmd) => vendor::run(&Ctx::connect(server, json)?, cmd),

@@ -15,6 +15,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "Unlocked", body = Health),
         (status = 401, description = "Wrong passphrase or recovery key", body = carnet_schemas::Problem, content_type = "application/problem+json"),
+        (status = 400, description = "The wrong kind of secret for this vault (not counted as a guess)", body = carnet_schemas::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already unlocked", body = carnet_schemas::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too soon after a failed attempt; see Retry-After", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn unlock(Json(_): Json<UnlockRequest>) -> Response {
@@ -24,7 +25,7 @@ pub async fn unlock(Json(_): Json<UnlockRequest>) -> Response {
 /// Seal the vault: its key leaves memory; until `carnet unlock`, every other call is 503.
 #[utoipa::path(post, path = "/v1/lock", tag = "server",
     security(("owner" = [])),
-    responses((status = 200, description = "Sealed")))]
-pub async fn lock(_: Owner, State(s): State<AppState>) -> axum::http::StatusCode {
+    responses((status = 200, description = "Sealed", body = Health)))]
+pub async fn lock(_: Owner, State(s): State<AppState>) -> Response {
     crate::server::lock(&s.lifecycle).await
 }

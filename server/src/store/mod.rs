@@ -6,6 +6,7 @@ pub mod access;
 pub mod consent;
 pub mod intents;
 mod migrate;
+pub mod outbox;
 pub mod records;
 mod writer;
 

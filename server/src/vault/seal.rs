@@ -35,6 +35,7 @@ pub enum Table {
     Intents,
     Offers,
     Codes,
+    Outbox,
 }
 
 impl Table {
@@ -54,6 +55,7 @@ impl Table {
             Table::Intents => "intents",
             Table::Offers => "offers",
             Table::Codes => "codes",
+            Table::Outbox => "outbox",
         }
     }
 }

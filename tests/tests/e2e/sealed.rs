@@ -120,8 +120,12 @@ fn an_identity_vault_can_be_locked_and_reopened_from_its_identity_file() {
     d.get("/v1/vendors").problem(503);
     assert_eq!(unlock(&d, json!({})).status, 200);
     assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
-    assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
-    unlock(&d, json!({"passphrase": "an identity vault has none"})).problem(401);
+    let locked = d.post("/v1/lock", &json!({}));
+    assert_eq!(locked.json()["status"], "sealed");
+    // The wrong kind of secret is said so, and costs no back-off.
+    unlock(&d, json!({"passphrase": "an identity vault has none"})).problem(400);
+    unlock(&d, json!({"recovery_key": "AGE-SECRET-KEY-1XYZ"})).problem(400);
+    assert_eq!(unlock(&d, json!({})).status, 200);
 }
 
 fn rekey(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> carnet_tests::CliOutput {

@@ -1,0 +1,376 @@
+//! Delivering the outbox. A worker wakes when a change commits (and a few times a second
+//! anyway), takes what is due, and POSTs each event on its own task, so a slow receiver does
+//! not hold up the others. Each attempt re-checks the vendor's grant (only `grant.revoked`
+//! goes out after a revoke), signs with a fresh `webhook-timestamp` and the same `webhook-id`,
+//! never follows a redirect, and for a URL the vendor registered itself, connects only to a
+//! public address it resolved and checked just before. Failures are retried within a second, then
+//! exponentially with jitter up to 10 minutes, for three days; everything is in the database,
+//! so delivery survives restarts (at least once).
+
+use std::collections::HashSet;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use ring::rand::{SecureRandom, SystemRandom};
+
+use super::{Event, IntentEvent, intent_event, signature};
+use crate::access::ClientRecord;
+use crate::state::AppState;
+use crate::store::access as client_rows;
+use crate::store::outbox::{self as rows, OutboxRow};
+
+/// How many deliveries may be in flight at once.
+const CONCURRENCY: usize = 32;
+/// Each attempt's time limit.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+/// Back-off cap, and when to give up.
+const MAX_BACKOFF_SECONDS: f64 = 600.0;
+const GIVE_UP_AFTER_DAYS: i64 = 3;
+
+/// The delay before the next attempt after `failures` failed ones (counting the one that just
+/// failed from 0): 2^n seconds times a random factor in [0.5, 1], capped at ten minutes — so
+/// the first retry comes within a second, the second within two.
+pub fn backoff(failures: u32) -> chrono::Duration {
+    let mut b = [0u8; 2];
+    let _ = SystemRandom::new().fill(&mut b);
+    let jitter = 0.5 + f64::from(u16::from_le_bytes(b)) / f64::from(u16::MAX) / 2.0;
+    let base = 2f64.powi(failures.min(20) as i32);
+    let seconds = (base * jitter).min(MAX_BACKOFF_SECONDS);
+    chrono::Duration::milliseconds((seconds * 1000.0) as i64)
+}
+
+/// Whether an address is on the public internet (not loopback, private, link-local, shared,
+/// multicast, documentation or otherwise special).
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip.to_canonical() {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(a.is_loopback()
+                || a.is_private()
+                || a.is_link_local()
+                || a.is_unspecified()
+                || a.is_broadcast()
+                || a.is_multicast()
+                || a.is_documentation()
+                || o[0] == 0
+                || (o[0] == 100 && (64..128).contains(&o[1]))
+                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
+                || (o[0] == 198 && (18..20).contains(&o[1]))
+                || o[0] >= 240)
+        }
+        IpAddr::V6(a) => {
+            let seg = a.segments();
+            !(a.is_loopback()
+                || a.is_unspecified()
+                || a.is_multicast()
+                || (seg[0] & 0xfe00) == 0xfc00
+                || (seg[0] & 0xffc0) == 0xfe80
+                || (seg[0] == 0x2001 && seg[1] == 0x0db8))
+        }
+    }
+}
+
+/// Checks a vendor-registered webhook URL and resolves it to a public address to connect to.
+async fn public_target(url: &url::Url) -> Result<(String, SocketAddr), &'static str> {
+    if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
+        return Err("policy");
+    }
+    let host = url.host_str().ok_or("policy")?.to_owned();
+    let port = url.port_or_known_default().unwrap_or(443);
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(|_| "dns")?
+        .collect();
+    // Every address the name has must be public, or a rebinding could pick the other one.
+    if addrs.is_empty() || !addrs.iter().all(|a| is_public(a.ip())) {
+        return Err("address");
+    }
+    Ok((host, addrs[0]))
+}
+
+enum Outcome {
+    Delivered(u16),
+    Retry(Option<u16>, &'static str),
+    Drop(&'static str),
+}
+
+fn client_builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(ATTEMPT_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .user_agent(concat!("Carnet-Webhooks/", env!("CARGO_PKG_VERSION")))
+}
+
+/// The worker: runs while the vault is unsealed.
+pub async fn run(s: AppState) {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let Ok(client) = client_builder().build() else {
+        tracing::error!("cannot build the webhook HTTP client; webhooks are not delivered");
+        return;
+    };
+    let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
+    let mut announced = HashSet::new();
+    loop {
+        tokio::select! {
+            () = s.webhook_wake.notified() => {}
+            () = tokio::time::sleep(Duration::from_millis(250)) => {}
+        }
+        announce(&s, &mut announced).await;
+        let now = s.now();
+        let due = match s.store.read(|c| rows::due::<Event>(c, now, 256)) {
+            Ok(d) => d,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read the webhook outbox");
+                continue;
+            }
+        };
+        for row in due {
+            if !in_flight
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(row.id.clone())
+            {
+                continue;
+            }
+            let (s, client, in_flight, permits) = (
+                s.clone(),
+                client.clone(),
+                in_flight.clone(),
+                permits.clone(),
+            );
+            tokio::spawn(async move {
+                let Ok(_permit) = permits.acquire().await else {
+                    return;
+                };
+                let id = row.id.clone();
+                attempt(&s, &client, row).await;
+                in_flight
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&id);
+            });
+        }
+    }
+}
+
+/// Writes `intent.activated` for each active intent whose window is open, and
+/// `intent.expired` for each whose window has closed — each once (the database remembers; the
+/// set spares a transaction per tick).
+async fn announce(s: &AppState, announced: &mut HashSet<(carnet_schemas::IntentId, bool)>) {
+    let now = s.now();
+    let opened = s
+        .intents
+        .open_now(now)
+        .into_iter()
+        .map(|(id, i)| (id, i, false));
+    let closed = s
+        .intents
+        .closed(now)
+        .into_iter()
+        .map(|(id, i)| (id, i, true));
+    for (id, intent, expired) in opened.chain(closed) {
+        if announced.contains(&(id.clone(), expired)) {
+            continue;
+        }
+        let state = s.clone();
+        let iid = id.clone();
+        let written = s
+            .store
+            .write(move |c| {
+                let (first, kind) = if expired {
+                    (
+                        rows::announce_expiry(c, iid.as_str())?,
+                        IntentEvent::Expired,
+                    )
+                } else {
+                    (
+                        rows::announce_activation(c, iid.as_str())?,
+                        IntentEvent::Activated,
+                    )
+                };
+                if first {
+                    intent_event(
+                        c,
+                        &state,
+                        kind,
+                        &iid,
+                        &intent.fields,
+                        intent.updated_at,
+                        now,
+                    )?;
+                }
+                Ok::<_, crate::store::StoreError>(first)
+            })
+            .await;
+        match written {
+            Ok(first) => {
+                announced.insert((id, expired));
+                if first {
+                    s.webhook_wake.notify_one();
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot announce an intent's window"),
+        }
+    }
+}
+
+async fn attempt(s: &AppState, client: &reqwest::Client, row: OutboxRow<Event>) {
+    let now = s.now();
+    let outcome = match s.keys.seal().open(&row.id, &row.sealed) {
+        Ok(event) => send(s, client, &row, &event, now).await,
+        Err(e) => {
+            tracing::error!(error = %e, "a webhook event does not open");
+            Outcome::Drop("unreadable")
+        }
+    };
+    let attempts = row.attempts + 1;
+    let (state, status, error, next) = match outcome {
+        Outcome::Delivered(status) => {
+            s.metrics.webhook_delivered();
+            ("delivered", Some(status), None, now)
+        }
+        Outcome::Drop(why) => ("dropped", None, Some(why), now),
+        Outcome::Retry(status, why) => {
+            s.metrics.webhook_failed();
+            if now - row.created_at > chrono::Duration::days(GIVE_UP_AFTER_DAYS) {
+                ("failed", status, Some(why), now)
+            } else {
+                ("pending", status, Some(why), now + backoff(row.attempts))
+            }
+        }
+    };
+    let id = row.id.clone();
+    let recorded = s
+        .store
+        .write(move |c| rows::record_attempt(c, &id, state, attempts, next, status, error, now))
+        .await;
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "cannot record a webhook attempt");
+    }
+}
+
+async fn send(
+    s: &AppState,
+    client: &reqwest::Client,
+    row: &OutboxRow<Event>,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Outcome {
+    let Ok(vendor) = row.vendor_id.parse::<carnet_schemas::VendorId>() else {
+        return Outcome::Drop("vendor");
+    };
+    let found = s
+        .store
+        .read(|c| client_rows::client_of_vendor::<ClientRecord>(c, vendor.as_str()));
+    let Ok(Some(client_row)) = found else {
+        return Outcome::Drop("client");
+    };
+    let Ok(record) = s
+        .keys
+        .seal()
+        .open::<ClientRecord>(&client_row.id, &client_row.sealed)
+    else {
+        return Outcome::Drop("client");
+    };
+    let (Some(url), Some(secret)) = (record.webhook_url, record.webhook_secret) else {
+        return Outcome::Drop("no-url");
+    };
+    if event.needs_grant {
+        let Some((_, grant)) = s.access.live_grant(&vendor, now) else {
+            return Outcome::Drop("grant");
+        };
+        let covered = match (&event.category, &grant.categories) {
+            (Some(c), Some(cats)) => cats.iter().any(|g| g.covers(c)),
+            _ => true,
+        };
+        if !covered {
+            return Outcome::Drop("grant");
+        }
+    }
+    let Ok(parsed) = url::Url::parse(url.as_str()) else {
+        return Outcome::Drop("url");
+    };
+    // A URL the vendor registered itself may only reach a public address, checked now.
+    let pinned;
+    let client = if client_row.verified {
+        client
+    } else {
+        match public_target(&parsed).await {
+            Ok((host, addr)) => match client_builder().resolve(&host, addr).build() {
+                Ok(c) => {
+                    pinned = c;
+                    &pinned
+                }
+                Err(_) => return Outcome::Retry(None, "client"),
+            },
+            Err(why) => return Outcome::Retry(None, why),
+        }
+    };
+    let timestamp = now.timestamp();
+    let Some(sig) = signature(&secret, &row.id, timestamp, &event.body) else {
+        return Outcome::Drop("secret");
+    };
+    let sent = client
+        .post(parsed)
+        .header("content-type", "application/json")
+        .header("webhook-id", &row.id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", sig)
+        .body(event.body.clone())
+        .send()
+        .await;
+    match sent {
+        Ok(res) if res.status().is_success() => Outcome::Delivered(res.status().as_u16()),
+        Ok(res) if res.status().is_redirection() => {
+            Outcome::Retry(Some(res.status().as_u16()), "redirect")
+        }
+        Ok(res) => Outcome::Retry(Some(res.status().as_u16()), "status"),
+        Err(e) if e.is_timeout() => Outcome::Retry(None, "timeout"),
+        Err(e) if e.is_connect() => Outcome::Retry(None, "connect"),
+        Err(_) => Outcome::Retry(None, "request"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_start_within_two_seconds_and_back_off_to_ten_minutes() {
+        for _ in 0..50 {
+            let first = backoff(0).num_milliseconds();
+            assert!((500..=1000).contains(&first), "{first}");
+            let second = backoff(1).num_milliseconds();
+            assert!((1000..=2000).contains(&second), "{second}");
+            assert!(backoff(30).num_seconds() <= 600);
+            assert!(backoff(12).num_seconds() >= 300);
+        }
+    }
+
+    #[test]
+    fn only_public_addresses_are_public() {
+        for private in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "192.168.0.10",
+            "172.16.5.4",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00::1",
+            "fe80::1",
+            "::ffff:127.0.0.1",
+            "192.0.2.1",
+        ] {
+            assert!(!is_public(private.parse().unwrap()), "{private}");
+        }
+        for public in ["1.1.1.1", "93.184.216.34", "2606:4700:4700::1111"] {
+            assert!(is_public(public.parse().unwrap()), "{public}");
+        }
+    }
+}
