@@ -82,6 +82,10 @@ pub struct RegistrationRequest {
     pub response_types: Option<Vec<String>>,
     #[serde(default)]
     pub scope: Option<String>,
+    /// Carnet extension: where to push webhooks. Must be https to a public address (checked
+    /// again, on the resolved address, at every delivery).
+    #[serde(default)]
+    pub webhook_url: Option<String>,
 }
 
 /// `POST /oauth/register` answer (RFC 7591 §3.2.1).
@@ -97,6 +101,11 @@ pub struct RegistrationResponse {
     pub token_endpoint_auth_method: String,
     pub grant_types: Vec<String>,
     pub response_types: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_url: Option<String>,
+    /// Standard Webhooks secret (`whsec_…`), shown once, when a webhook URL was registered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub webhook_secret: Option<String>,
 }
 
 /// Body of `POST /v1/unlock`: the passphrase or the recovery key; `{}` for an identity vault

@@ -259,6 +259,24 @@ impl Lifecycle {
             tasks,
         });
         self.metrics.set_sealed(false);
+        // A tampered access log does not stop carnetd: it is checked now, in the background,
+        // and what is wrong is logged; the owner's data stays reachable.
+        let store = self.store.clone();
+        if let Some(keys) = self.current().map(|(s, _)| s.keys.clone()) {
+            tokio::task::spawn_blocking(move || {
+                match store.read(|c| access::chain::verify(c, &keys)) {
+                    Ok(v) => match v.first_bad {
+                        None => tracing::info!(entries = v.entries, "access log verified"),
+                        Some(bad) => tracing::error!(
+                            entry = bad.seq,
+                            reason = %bad.reason,
+                            "the access log was tampered with: `carnet audit verify` shows where"
+                        ),
+                    },
+                    Err(e) => tracing::error!(error = %e, "cannot check the access log"),
+                }
+            });
+        }
         Ok(())
     }
 

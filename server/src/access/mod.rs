@@ -3,6 +3,7 @@
 //! grant and client management (`owner_api/`) and the vendor API (`vendor_api/`) use it.
 
 pub mod cache;
+pub mod chain;
 pub mod log;
 pub mod password;
 pub mod pseudonym;

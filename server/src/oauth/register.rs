@@ -27,6 +27,7 @@ const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_c
 
 /// The registration metadata, checked.
 struct Checked {
+    webhook_url: Option<WebUrl>,
     redirect_uris: Vec<RedirectUri>,
     name: Line,
     website: Option<WebUrl>,
@@ -85,13 +86,47 @@ fn check(r: RegistrationRequest) -> Result<Checked, OAuthError> {
             "only the response type code is supported".into(),
         ));
     }
+    let webhook_url = r
+        .webhook_url
+        .as_deref()
+        .map(vendor_webhook_url)
+        .transpose()?;
     Ok(Checked {
+        webhook_url,
         redirect_uris,
         name,
         website,
         auth_method,
         grant_types,
     })
+}
+
+/// A webhook URL a vendor gives itself: https, no credentials, and not a literal address or
+/// name that is obviously not public (the resolved address is checked at each delivery).
+fn vendor_webhook_url(u: &str) -> Result<WebUrl, OAuthError> {
+    let bad = |why: &str| OAuthError::InvalidClientMetadata(format!("webhook_url {u:?}: {why}"));
+    let url: WebUrl = u
+        .parse()
+        .map_err(|e: carnet_schemas::InvalidValue| bad(&e.0))?;
+    let parsed = url::Url::parse(url.as_str()).map_err(|_| bad("not a URL"))?;
+    if parsed.scheme() != "https" {
+        return Err(bad("must be https"));
+    }
+    match parsed.host() {
+        Some(url::Host::Ipv4(a)) if !crate::webhooks::deliver::is_public(a.into()) => {
+            Err(bad("must be a public address"))
+        }
+        Some(url::Host::Ipv6(a)) if !crate::webhooks::deliver::is_public(a.into()) => {
+            Err(bad("must be a public address"))
+        }
+        Some(url::Host::Domain(d))
+            if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") =>
+        {
+            Err(bad("must be a public address"))
+        }
+        Some(_) => Ok(url),
+        None => Err(bad("has no host")),
+    }
 }
 
 fn initial_access_token(headers: &HeaderMap) -> Option<String> {
@@ -179,10 +214,14 @@ pub async fn register(State(s): State<AppState>, req: Request) -> Result<Respons
     let secret = Credential::generate();
     let secret_hash = secret.hash();
     let now = s.now();
+    let webhook_secret = checked
+        .webhook_url
+        .as_ref()
+        .map(|_| crate::owner_api::webhook_secret());
     let record = ClientRecord {
         redirect_uris: checked.redirect_uris.clone(),
-        webhook_url: None,
-        webhook_secret: None,
+        webhook_url: checked.webhook_url.clone(),
+        webhook_secret: webhook_secret.clone(),
     };
     let sealed = s.keys.seal().seal(client_id.as_str(), &record);
     let (state, cid) = (s.clone(), client_id.clone());
@@ -236,6 +275,8 @@ pub async fn register(State(s): State<AppState>, req: Request) -> Result<Respons
         token_endpoint_auth_method: checked.auth_method,
         grant_types: checked.grant_types,
         response_types: vec!["code".into()],
+        webhook_url: checked.webhook_url.map(|u| u.to_string()),
+        webhook_secret,
     };
     let mut res = (StatusCode::CREATED, axum::Json(body)).into_response();
     no_store(&mut res);

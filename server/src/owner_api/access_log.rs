@@ -73,3 +73,22 @@ pub async fn list(
         .await?;
     Ok(Json(page))
 }
+
+/// Check that the access log is whole and unaltered (its HMAC chain and sealed head).
+#[utoipa::path(get, path = "/v1/access-log/verify", tag = "grants",
+    security(("owner" = [])),
+    responses((status = 200, description = "`ok`, or the first entry that does not check out", body = carnet_schemas::AuditVerification)))]
+pub async fn verify(
+    _: Owner,
+    State(s): State<AppState>,
+) -> ApiResult<Json<carnet_schemas::AuditVerification>> {
+    s.access_log.flush(&s).await?;
+    let result = s
+        .blocking(|s| {
+            s.store
+                .read(|c| crate::access::chain::verify(c, &s.keys))
+                .map_err(ApiError::from)
+        })
+        .await?;
+    Ok(Json(result))
+}

@@ -20,7 +20,7 @@ use crate::store::records;
 use crate::vault::Keys;
 
 /// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
-fn webhook_secret() -> String {
+pub(crate) fn webhook_secret() -> String {
     let mut bytes = [0u8; 32];
     // The OS RNG does not fail on supported platforms.
     SystemRandom::new()

@@ -134,6 +134,9 @@ pub(crate) async fn give(s: &AppState, new: NewGrant, collection_method: &str) -
             let replaced = live_of(c, &f.vendor_id, now)?;
             for old in &replaced {
                 rows::revoke_grant(c, old, now)?;
+                if let Ok(gid) = old.parse() {
+                    crate::webhooks::grant_revoked(c, &state, &f.vendor_id, &gid, now)?;
+                }
             }
             let receipt = receipts::build(ReceiptInput {
                 grant_id: &gid,
@@ -176,6 +179,7 @@ pub(crate) async fn give(s: &AppState, new: NewGrant, collection_method: &str) -
     for old in replaced.iter().filter_map(|id| id.parse().ok()) {
         s.access.revoke_grant(&old);
     }
+    s.webhook_wake.notify_one();
     s.access
         .put_grant(grant_id.clone(), grant_entry(&fields, now, expires_at));
     Ok(Grant {
@@ -238,14 +242,20 @@ pub async fn revoke(
 ) -> ApiResult<Json<Grant>> {
     let now = s.now();
     let gid = id.clone();
+    let state = s.clone();
     let row = s
         .store
         .write(move |c| {
-            rows::revoke_grant(c, gid.as_str(), now)?;
-            rows::grant::<GrantFields>(c, gid.as_str())?
-                .ok_or_else(|| ApiError::not_found("grant", gid.as_str()))
+            let revoked = rows::revoke_grant(c, gid.as_str(), now)?;
+            let row = rows::grant::<GrantFields>(c, gid.as_str())?
+                .ok_or_else(|| ApiError::not_found("grant", gid.as_str()))?;
+            if revoked && let Ok(vendor) = row.vendor_id.parse() {
+                crate::webhooks::grant_revoked(c, &state, &vendor, &gid, now)?;
+            }
+            Ok::<_, ApiError>(row)
         })
         .await?;
     s.access.revoke_grant(&id);
+    s.webhook_wake.notify_one();
     Ok(Json(to_wire(&s, row, now)?))
 }

@@ -21,6 +21,7 @@ use crate::intents::{effective_state, stored_state};
 use crate::state::AppState;
 use crate::store::intents::{self as rows, IntentRow};
 use crate::vault::Keys;
+use crate::webhooks::{IntentEvent, intent_event};
 
 /// Checks what the owner wrote and fills in the defaults (window end, offer cap).
 pub(crate) fn complete(mut f: IntentFields, now: DateTime<Utc>) -> ApiResult<IntentFields> {
@@ -242,6 +243,9 @@ pub async fn replace(
             }
             let sealed = state.keys.seal().seal(iid.as_str(), &fields);
             rows::update_intent(c, iid.as_str(), &old.row.state, now, &sealed)?;
+            if current == IntentState::Active && was_visible(&fields, now) {
+                intent_event(c, &state, IntentEvent::Updated, &iid, &fields, now, now)?;
+            }
             let offers = rows::offer_count(c, iid.as_str())?;
             let mut row = old.row;
             row.updated_at = now;
@@ -258,6 +262,7 @@ pub async fn replace(
         .await?;
     s.intents
         .set(&id, stored_of(intent.state), &intent.fields, now);
+    s.webhook_wake.notify_one();
     Ok(Json(intent))
 }
 
@@ -309,6 +314,19 @@ async fn transition(
             change(&mut old.fields, now)?;
             let sealed = state.keys.seal().seal(iid.as_str(), &old.fields);
             rows::update_intent(c, iid.as_str(), to.as_str(), now, &sealed)?;
+            // Vendors that could see it are told it ended (activation is announced by the
+            // webhook worker once the window is open).
+            let ended = match to {
+                IntentState::Withdrawn => Some(IntentEvent::Withdrawn),
+                IntentState::Fulfilled => Some(IntentEvent::Fulfilled),
+                _ => None,
+            };
+            if let Some(kind) = ended
+                && current == IntentState::Active
+                && was_visible(&old.fields, now)
+            {
+                intent_event(c, &state, kind, &iid, &old.fields, now, now)?;
+            }
             old.row.state = to.as_str().into();
             old.row.updated_at = now;
             let offers = rows::offer_count(c, iid.as_str())?;
@@ -317,7 +335,13 @@ async fn transition(
         .await?;
     s.intents
         .set(&id, stored_of(intent.state), &intent.fields, now);
+    s.webhook_wake.notify_one();
     Ok(intent)
+}
+
+/// Whether granted vendors could see the intent (its window had opened).
+pub(crate) fn was_visible(f: &IntentFields, now: DateTime<Utc>) -> bool {
+    f.valid_from.is_some_and(|from| from <= now)
 }
 
 fn open_window(f: &mut IntentFields, now: DateTime<Utc>) -> ApiResult<()> {

@@ -4,6 +4,7 @@
 
 mod access_log;
 mod clients;
+pub(crate) use clients::webhook_secret;
 mod consents;
 mod followups;
 pub(crate) mod grants;
@@ -17,6 +18,7 @@ pub(crate) mod profile;
 mod purchases;
 pub(crate) mod receipts;
 mod vendors;
+mod webhooks;
 
 use axum::http::StatusCode;
 use carnet_schemas::{
@@ -118,6 +120,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::revoke))
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
+        .routes(routes!(access_log::verify))
+        .routes(routes!(webhooks::list))
         .routes(routes!(lifecycle::unlock))
         .routes(routes!(lifecycle::lock))
         .routes(routes!(consents::list))

@@ -20,6 +20,7 @@ use crate::state::AppState;
 use crate::store::intents::{self as rows, OfferRow};
 use crate::store::records::{self, Row};
 use crate::vault::Keys;
+use crate::webhooks;
 
 /// An offer's state at `now`: a pending offer is expired once its own `valid_through` has
 /// passed or its intent is no longer active.
@@ -208,9 +209,40 @@ pub async fn accept(
             rows::update_offer(c, &l.row.id, "accepted", now, &sealed)?;
             l.row.state = "accepted".into();
             l.row.updated_at = now;
+            let vendor_id: carnet_schemas::VendorId = l
+                .row
+                .vendor_id
+                .parse()
+                .map_err(|_| ApiError::Internal("bad vendor id".into()))?;
+            let offer_id: OfferId = l
+                .row
+                .id
+                .parse()
+                .map_err(|_| ApiError::Internal("bad offer id".into()))?;
+            webhooks::offer_event(
+                c,
+                &state,
+                &webhooks::OfferAnswer {
+                    accepted: true,
+                    vendor: &vendor_id,
+                    offer: &offer_id,
+                    intent: &l.intent.id,
+                    reason: None,
+                },
+                now,
+            )?;
             if !how.keep_open {
                 rows::set_intent_state(c, l.intent.id.as_str(), "fulfilled", now)?;
                 l.intent.row.state = "fulfilled".into();
+                webhooks::intent_event(
+                    c,
+                    &state,
+                    webhooks::IntentEvent::Fulfilled,
+                    &l.intent.id,
+                    &l.intent.fields,
+                    now,
+                    now,
+                )?;
             }
             let intent = (
                 l.intent.id.clone(),
@@ -222,6 +254,7 @@ pub async fn accept(
         .await?;
     let (intent_id, intent_state, fields) = intent;
     s.intents.set(&intent_id, intent_state, &fields, now);
+    s.webhook_wake.notify_one();
     Ok(Json(offer))
 }
 
@@ -243,6 +276,24 @@ pub async fn decline(
         .write(move |c| {
             let mut l = load(c, &state.keys, &id)?;
             must_be_pending(&l, now)?;
+            let (vendor_id, offer_id) = (
+                l.row.vendor_id.parse::<carnet_schemas::VendorId>(),
+                l.row.id.parse::<OfferId>(),
+            );
+            if let (Ok(vendor), Ok(offer)) = (&vendor_id, &offer_id) {
+                webhooks::offer_event(
+                    c,
+                    &state,
+                    &webhooks::OfferAnswer {
+                        accepted: false,
+                        vendor,
+                        offer,
+                        intent: &l.intent.id,
+                        reason: why.reason.as_ref().map(|r| r.as_str()),
+                    },
+                    now,
+                )?;
+            }
             l.record.decline_reason = why.reason;
             let sealed = state.keys.seal().seal(&l.row.id, &l.record);
             rows::update_offer(c, &l.row.id, "declined", now, &sealed)?;
@@ -251,5 +302,6 @@ pub async fn decline(
             to_wire(l, now)
         })
         .await?;
+    s.webhook_wake.notify_one();
     Ok(Json(offer))
 }

@@ -340,19 +340,50 @@ pub struct AccessRow<T> {
     pub vendor_id: String,
     pub client_id: String,
     pub sealed: Sealed<T>,
+    /// The chain MAC (see `access::chain`); empty on entries written before the chain.
+    pub mac: Vec<u8>,
 }
 
+/// Appends an entry at the position `r.seq` the chain gave it.
 pub fn append_access<T>(c: &Connection, r: &AccessRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO access_log (id, at, vendor_id, client_id, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO access_log (seq, id, at, vendor_id, client_id, blob, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
+        r.seq,
         r.id,
         millis(r.at),
         r.vendor_id,
         r.client_id,
-        r.sealed.as_bytes()
+        r.sealed.as_bytes(),
+        r.mac
     ])?;
+    Ok(())
+}
+
+/// Every entry in log order, for checking or building the chain.
+pub fn access_chain<T>(c: &Connection) -> Result<Vec<AccessRow<T>>> {
+    Ok(c.prepare_cached(
+        "SELECT seq, id, at, vendor_id, client_id, blob, mac FROM access_log ORDER BY seq",
+    )?
+    .query_map([], |r| {
+        Ok(AccessRow {
+            seq: r.get(0)?,
+            id: r.get(1)?,
+            at: from_millis(r.get(2)?),
+            vendor_id: r.get(3)?,
+            client_id: r.get(4)?,
+            sealed: Sealed::from_stored(r.get(5)?),
+            mac: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+        })
+    })?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn set_access_mac(c: &Connection, seq: i64, mac: &[u8]) -> Result<()> {
+    c.prepare_cached("UPDATE access_log SET mac = ?2 WHERE seq = ?1")?
+        .execute(params![seq, mac])?;
     Ok(())
 }
 
@@ -380,6 +411,7 @@ pub fn access_entries<T>(
                 vendor_id: r.get(3)?,
                 client_id: r.get(4)?,
                 sealed: Sealed::from_stored(r.get(5)?),
+                mac: Vec::new(),
             })
         },
     )?

@@ -104,6 +104,7 @@ pub struct Keys {
     seal: SealKey,
     pseudonym: ring::hmac::Key,
     cursor: ring::hmac::Key,
+    access_log: ring::hmac::Key,
 }
 
 impl Keys {
@@ -115,6 +116,7 @@ impl Keys {
         Keys {
             pseudonym: hmac_key(Purpose::Pseudonym),
             cursor: hmac_key(Purpose::Cursor),
+            access_log: hmac_key(Purpose::AccessLogMac),
             seal,
             root,
         }
@@ -127,6 +129,11 @@ impl Keys {
     /// The HMAC key of pairwise pseudonyms.
     pub fn pseudonym(&self) -> &ring::hmac::Key {
         &self.pseudonym
+    }
+
+    /// The HMAC key of the access-log chain.
+    pub fn access_log(&self) -> &ring::hmac::Key {
+        &self.access_log
     }
 
     /// The HMAC key of vendor list cursors.
