@@ -1,9 +1,9 @@
 //! The command line, as clap types. Every value is parsed here with the wire types' own
 //! `FromStr` (amounts, currencies, categories, ids, …), so a mistake is a usage error naming
 //! the flag before any request is sent. The verbs and flags follow DESIGN.md §8: the ledger's
-//! in `cli/ledger.rs`, vendor access (clients, grants, receipts, audit) in `cli/access.rs`,
-//! intents and offers in `cli/intents.rs`, consent requests and the web password in
-//! `cli/consent.rs`, unlocking and locking the vault in `cli/lifecycle.rs`.
+//! in `cli/ledger.rs`, vendor access (clients, grants, receipts, the access log, webhooks) in
+//! `cli/access.rs`, intents and offers in `cli/intents.rs`, consent requests and the web
+//! password in `cli/consent.rs`, unlocking and locking the vault in `cli/lifecycle.rs`.
 
 mod access;
 mod consent;
@@ -55,6 +55,7 @@ Exit codes:
   3  carnetd cannot be reached
   4  no owner token was found, or the server refused it (for unlock: the passphrase)
   5  the vault is sealed: run `carnet unlock`
+  6  the access log failed verification (`carnet audit verify`)
 
 Examples:
   carnet unlock
@@ -72,6 +73,8 @@ Examples:
   carnet offers
   carnet offer accept ofr_0123456789abcdef
   carnet audit --vendor Acme --since 2026-12-01
+  carnet audit verify
+  carnet webhooks --vendor Acme
   carnet --json vendor list";
 
 /// The consumer's command line for a Carnet vault: your memory of every relationship with every
@@ -165,8 +168,11 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     /// Signed consent receipts, one per grant, newest first
     Receipts(ReceiptsArgs),
 
-    /// Every access a vendor made (tokens issued, API requests), newest first
+    /// Every access a vendor made, newest first; `audit verify` checks the log is unaltered
     Audit(AuditArgs),
+
+    /// Webhook deliveries to vendors, newest first, and where each one stands
+    Webhooks(WebhooksArgs),
 
     /// Print a shell completion script
     #[command(

@@ -19,6 +19,9 @@ pub enum ExitKind {
     Auth,
     /// The vault is sealed: its key is not in memory until `carnet unlock`.
     Sealed,
+    /// The access log failed verification (`carnet audit verify`): an entry was altered or
+    /// removed, or the log was cut.
+    LogAltered,
 }
 
 impl ExitKind {
@@ -29,6 +32,7 @@ impl ExitKind {
             ExitKind::Unreachable => 3,
             ExitKind::Auth => 4,
             ExitKind::Sealed => 5,
+            ExitKind::LogAltered => 6,
         }
     }
 }

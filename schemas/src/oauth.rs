@@ -657,7 +657,11 @@ pub struct WebhookDelivery {
     pub delivered_at: Option<DateTime<Utc>>,
     /// HTTP status of the last attempt.
     pub last_status: Option<u16>,
-    /// Why the last attempt failed, in a word (`timeout`, `connect`, `redirect`, `status`, …).
+    /// Why the last attempt failed or the event was not sent, in a word: `status` (a non-2xx
+    /// answer, see `last_status`), `redirect` (never followed), `timeout`, `connect`,
+    /// `request`, `dns`, `address` (a vendor-registered URL resolved to a non-public address),
+    /// `policy` (not https, or credentials in it), `grant` (no live grant covering it),
+    /// `client` (the vendor was disconnected), `no-url`, `unreadable`.
     pub last_error: Option<String>,
 }
 
@@ -676,7 +680,7 @@ pub struct WebhookQuery {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct AuditVerification {
     pub ok: bool,
-    /// Entries checked.
+    /// Entries that check out: all of them when `ok`, else those before `first_bad`.
     pub entries: u64,
     /// The first entry that does not check out, and why.
     pub first_bad: Option<BadEntry>,
@@ -684,7 +688,8 @@ pub struct AuditVerification {
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct BadEntry {
-    /// Its position in the log (`seq`).
+    /// Its position in the log (`seq`); when the end of the log was cut, the first position
+    /// missing.
     pub seq: i64,
     pub reason: String,
 }

@@ -381,6 +381,7 @@ impl Config {
             jurisdiction: self.jurisdiction.clone(),
             open_registration: self.open_registration,
             trusted_proxies: self.trusted_proxies.clone(),
+            log_vendor_access: true,
         }
     }
 

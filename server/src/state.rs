@@ -26,6 +26,10 @@ pub struct Settings {
     pub open_registration: bool,
     /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether vendor reads are written to the access log. Always on in carnetd (there is no
+    /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
+    /// to measure what logging costs.
+    pub log_vendor_access: bool,
 }
 
 impl Default for Settings {
@@ -37,6 +41,7 @@ impl Default for Settings {
             refresh_token_ttl: chrono::Duration::days(30),
             open_registration: false,
             trusted_proxies: Vec::new(),
+            log_vendor_access: true,
         }
     }
 }

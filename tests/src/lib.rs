@@ -21,6 +21,7 @@ pub mod browser;
 pub mod load;
 pub mod oauth2_http;
 pub mod vendor;
+pub mod webhook;
 
 static RUSTLS: Once = Once::new();
 
@@ -186,23 +187,31 @@ impl TestServer {
 
     /// A server with open dynamic registration (`open_registration = true`).
     pub fn spawn_with_open_registration() -> TestServer {
+        Self::spawn_with_settings(Settings {
+            open_registration: true,
+            ..Settings::default()
+        })
+    }
+
+    /// A server with these settings (its `public_url` is set to where it listens).
+    pub fn spawn_with_settings(settings: Settings) -> TestServer {
         Self::start_full(
             tempfile::tempdir().expect("tempdir"),
             false,
             Synchronous::Full,
-            true,
+            settings,
         )
     }
 
     fn start_with(dir: TempDir, manual: bool, synchronous: Synchronous) -> TestServer {
-        Self::start_full(dir, manual, synchronous, false)
+        Self::start_full(dir, manual, synchronous, Settings::default())
     }
 
     fn start_full(
         dir: TempDir,
         manual: bool,
         synchronous: Synchronous,
-        open_registration: bool,
+        settings: Settings,
     ) -> TestServer {
         // Whole seconds, as people write times: the server keeps milliseconds.
         let manual_clock = Arc::new(ManualClock::new(chrono::SubsecRound::trunc_subsecs(
@@ -234,8 +243,7 @@ impl TestServer {
                     clock,
                     settings: Settings {
                         public_url: format!("http://{addr}"),
-                        open_registration,
-                        ..Settings::default()
+                        ..settings
                     },
                 })
                 .await;
@@ -542,6 +550,27 @@ impl Carnetd {
 
     pub fn carnet(&self, args: &[&str]) -> CliOutput {
         run_carnet(&self.base, &self.token(), &self.data_dir, args, None)
+    }
+
+    /// Blocks until carnetd has logged a line containing every one of `needles` and returns
+    /// that line; fails the test after a minute (or when carnetd exits first).
+    #[track_caller]
+    pub fn wait_for_log(&self, needles: &[&str]) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(line) = self
+                .log()
+                .lines()
+                .find(|l| needles.iter().all(|n| l.contains(n)))
+            {
+                return line.to_owned();
+            }
+            match self.log_closed.recv_timeout(Duration::from_millis(20)) {
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    if std::time::Instant::now() < deadline => {}
+                _ => panic!("carnetd never logged {needles:?}; its log:\n{}", self.log()),
+            }
+        }
     }
 }
 

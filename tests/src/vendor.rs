@@ -16,12 +16,17 @@ pub struct VendorApp {
 }
 
 impl VendorApp {
-    /// Adds vendor `name` and connects it as a client.
+    /// Adds vendor `name` and connects it as a client (with a webhook URL nothing listens on).
     pub fn connect(s: &impl Api, name: &str) -> VendorApp {
+        Self::connect_with_webhook(s, name, "http://127.0.0.1:9/hook")
+    }
+
+    /// Adds vendor `name` and connects it as a client whose webhooks go to `webhook_url`.
+    pub fn connect_with_webhook(s: &impl Api, name: &str, webhook_url: &str) -> VendorApp {
         let vendor_id = s.create("/v1/vendors", &json!({ "name": name }));
         let r = s.post(
             &format!("/v1/vendors/{vendor_id}/client"),
-            &json!({"redirect_uris": ["https://vendor.example/cb"], "webhook_url": "http://127.0.0.1:9/hook"}),
+            &json!({"redirect_uris": ["https://vendor.example/cb"], "webhook_url": webhook_url}),
         );
         assert_eq!(r.status, 201, "connect: {}", r.text);
         let c = r.json();

@@ -1,10 +1,12 @@
-//! Vendor access arguments: connecting a vendor as an OAuth client, grants, consent receipts and
-//! the access log (DESIGN.md §4, §7, §8). Scopes, redirect URIs and grant ids are parsed here
-//! with the wire types, and the grant's reach (categories or all of them) and length are
-//! checked by clap, so a grant the server would refuse is a usage error first.
+//! Vendor access arguments: connecting a vendor as an OAuth client, grants, consent receipts,
+//! the access log and its verification, webhook deliveries (DESIGN.md §4, §6, §7, §8). Scopes,
+//! redirect URIs and grant ids are parsed here with the wire types, and the grant's reach
+//! (categories or all of them) and length are checked by clap, so a grant the server would
+//! refuse is a usage error first.
 
 use carnet_schemas::{
-    Category, DEFAULT_GRANT_DAYS, GrantId, MAX_GRANT_DAYS, RedirectUri, Scope, Text, WebUrl,
+    Category, DEFAULT_GRANT_DAYS, GrantId, MAX_GRANT_DAYS, MAX_PAGE, RedirectUri, Scope, Text,
+    WebUrl,
 };
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
@@ -110,14 +112,24 @@ pub struct ReceiptsArgs {
     pub vendor: Option<VendorRef>,
 }
 
-#[derive(Debug, Args)]
-#[command(
-    after_help = "Every token carnetd issues to a vendor and every request a vendor \
-makes is logged, with the ids of what it was given; entries stay when a vendor is removed.\n\n\
+pub const AUDIT_HELP: &str = "\
+Every token carnetd issues to a vendor and every request a vendor makes is logged, with the \
+ids of what it was given; entries stay when a vendor is removed.\n\
+The entries are chained with a MAC under a key derived from the vault key, and a sealed head \
+keeps their count: `carnet audit verify` checks the whole log and names the first entry that \
+was altered or removed, or where the log was cut. It exits 6 when the log does not check out \
+(with --json too, after printing the result).\n\n\
 Examples:\n  carnet audit\n  carnet audit --vendor Acme --since 2026-12-01\n  \
-carnet audit --since 2026-12-15T09:00\n  carnet --json audit --vendor Acme"
-)]
+carnet audit --since 2026-12-15T09:00\n  carnet --json audit --vendor Acme\n  \
+carnet audit verify";
+
+/// `carnet audit [--vendor V] [--since W]` lists; `carnet audit verify` checks. The flags
+/// belong to the listing: giving them with `verify` is a usage error.
+#[derive(Debug, Args)]
+#[command(after_help = AUDIT_HELP, args_conflicts_with_subcommands = true)]
 pub struct AuditArgs {
+    #[command(subcommand)]
+    pub check: Option<AuditCmd>,
     /// Only this vendor's accesses (id or exact name)
     #[arg(long, value_name = "VENDOR")]
     pub vendor: Option<VendorRef>,
@@ -126,240 +138,44 @@ pub struct AuditArgs {
     pub since: Option<When>,
 }
 
-#[cfg(test)]
-mod tests {
-    use clap::Parser;
-    use clap::error::ErrorKind;
-
-    use crate::cli::{Cli, Command, GrantCmd, VendorCmd};
-
-    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
-        Cli::try_parse_from(std::iter::once("carnet").chain(args.iter().copied()))
-    }
-
-    fn usage_error(args: &[&str]) -> clap::Error {
-        let e = parse(args).expect_err(&format!("{args:?} should be refused"));
-        assert_eq!(e.exit_code(), 2, "{args:?}: {e}");
-        e
-    }
-
-    #[test]
-    fn every_access_verb_parses() {
-        let grt = "grt_0123456789abcdef";
-        let lines: &[&[&str]] = &[
-            &[
-                "vendor",
-                "connect",
-                "Acme",
-                "--redirect-uri",
-                "https://acme.example/cb",
-                "--redirect-uri",
-                "http://127.0.0.1:9000/cb",
-                "--webhook-url",
-                "http://192.168.1.20/hook",
-            ],
-            &["vendor", "rotate-secret", "Acme"],
-            &[
-                "vendor",
-                "rotate-secret",
-                "ven_0123456789abcdef",
-                "--webhook",
-            ],
-            &["vendor", "client", "Acme"],
-            &["vendor", "disconnect", "Acme", "--yes"],
-            &[
-                "grant",
-                "create",
-                "Acme",
-                "--scope",
-                "intents:read",
-                "--scope",
-                "offers:write",
-                "--category",
-                "home.appliances",
-                "--category",
-                "garden",
-                "--days",
-                "365",
-                "--purpose",
-                "washing machine",
-            ],
-            &[
-                "grant",
-                "create",
-                "Acme",
-                "--scope",
-                "profile:read",
-                "--all-categories",
-            ],
-            &["grant", "list"],
-            &["grant", "list", "--vendor", "Acme", "--live"],
-            &["grant", "show", grt],
-            &["grant", "revoke", grt],
-            &["receipts"],
-            &["receipts", "--vendor", "Acme"],
-            &["audit"],
-            &["audit", "--vendor", "Acme", "--since", "2026-12-01"],
-            &["audit", "--since", "2026-12-01T10:00:00+01:00"],
-        ];
-        for line in lines {
-            if let Err(e) = parse(line) {
-                panic!("{line:?}: {e}");
-            }
-        }
-    }
-
-    #[test]
-    fn a_grant_names_its_categories_or_all_of_them_not_both() {
-        let neither = usage_error(&["grant", "create", "Acme", "--scope", "intents:read"]);
-        assert_eq!(neither.kind(), ErrorKind::MissingRequiredArgument);
-        let text = neither.to_string();
-        assert!(
-            text.contains("--category") && text.contains("--all-categories"),
-            "{text}"
-        );
-        let both = usage_error(&[
-            "grant",
-            "create",
-            "Acme",
-            "--scope",
-            "intents:read",
-            "--category",
-            "home",
-            "--all-categories",
-        ]);
-        assert_eq!(both.kind(), ErrorKind::ArgumentConflict);
-    }
-
-    #[test]
-    fn a_grant_needs_a_known_scope() {
-        let e = usage_error(&[
-            "grant",
-            "create",
-            "Acme",
-            "--scope",
-            "intents:write",
-            "--all-categories",
-        ]);
-        let text = e.to_string();
-        assert!(
-            text.contains("--scope") && text.contains("intents:read"),
-            "{text}"
-        );
-        let none = usage_error(&["grant", "create", "Acme", "--all-categories"]);
-        assert!(none.to_string().contains("--scope"), "{none}");
-    }
-
-    #[test]
-    fn a_grant_lasts_1_to_365_days_30_by_default() {
-        for days in ["0", "366", "-1", "thirty"] {
-            let e = usage_error(&[
-                "grant",
-                "create",
-                "Acme",
-                "--scope",
-                "intents:read",
-                "--all-categories",
-                "--days",
-                days,
-            ]);
-            assert!(e.to_string().contains("--days"), "{days}: {e}");
-        }
-        for (given, want) in [(None, 30), (Some("1"), 1), (Some("365"), 365)] {
-            let mut line = vec![
-                "grant",
-                "create",
-                "Acme",
-                "--scope",
-                "intents:read",
-                "--all-categories",
-            ];
-            if let Some(d) = given {
-                line.extend(["--days", d]);
-            }
-            let Command::Grant(GrantCmd::Create(g)) = parse(&line).unwrap().command else {
-                panic!("wrong command")
-            };
-            assert_eq!(g.days, want);
-            assert!(g.all_categories && g.categories.is_empty());
-        }
-    }
-
-    #[test]
-    fn ids_and_uris_are_checked_before_any_request() {
-        let cases: &[(&[&str], &str)] = &[
-            (&["grant", "revoke", "grt_nope"], "<ID>"),
-            (&["grant", "show", "ven_0123456789abcdef"], "<ID>"),
-            (
-                &[
-                    "vendor",
-                    "connect",
-                    "Acme",
-                    "--redirect-uri",
-                    "http://acme.example/cb",
-                ],
-                "--redirect-uri",
-            ),
-            (
-                &[
-                    "vendor",
-                    "connect",
-                    "Acme",
-                    "--redirect-uri",
-                    "https://acme.example/cb#x",
-                ],
-                "--redirect-uri",
-            ),
-            (&["vendor", "connect", "Acme"], "--redirect-uri"),
-            (
-                &[
-                    "vendor",
-                    "connect",
-                    "Acme",
-                    "--redirect-uri",
-                    "https://acme.example/cb",
-                    "--webhook-url",
-                    "acme.example/hook",
-                ],
-                "--webhook-url",
-            ),
-            (&["audit", "--since", "yesterday"], "--since"),
-            (
-                &[
-                    "grant",
-                    "create",
-                    "Acme",
-                    "--scope",
-                    "intents:read",
-                    "--category",
-                    "Home Stuff",
-                ],
-                "--category",
-            ),
-        ];
-        for (line, flag) in cases {
-            let text = usage_error(line).to_string();
-            assert!(text.contains(flag), "{line:?}: {text}");
-        }
-    }
-
-    #[test]
-    fn connect_keeps_every_redirect_uri_in_order() {
-        let cli = parse(&[
-            "vendor",
-            "connect",
-            "Acme",
-            "--redirect-uri",
-            "https://acme.example/b",
-            "--redirect-uri",
-            "https://acme.example/a",
-        ])
-        .unwrap();
-        let Command::Vendor(VendorCmd::Connect(c)) = cli.command else {
-            panic!("wrong command")
-        };
-        let uris: Vec<&str> = c.redirect_uris.iter().map(|u| u.as_str()).collect();
-        assert_eq!(uris, ["https://acme.example/b", "https://acme.example/a"]);
-        assert!(c.webhook_url.is_none());
-    }
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
+pub enum AuditCmd {
+    /// Check that the access log is whole and unaltered (exit 6 if not)
+    #[command(
+        after_help = "carnetd checks every entry's MAC against the one before it and the \
+sealed head's count. A log that does not check out names its first bad entry and exits 6; \
+carnetd keeps running and serving your data either way.\n\n\
+Examples:\n  carnet audit verify\n  carnet --json audit verify"
+    )]
+    Verify,
 }
+
+// ---------------------------------------------------------------------------------------------
+// Webhook deliveries
+
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Every event carnetd pushes to a connected vendor's webhook URL (`carnet \
+vendor connect --webhook-url`) is one delivery: pending until the vendor answers 2xx \
+(retried with back-off up to every 10 minutes), delivered, dropped when the vendor's grant \
+no longer covers it or it has no webhook URL, or failed after three days of trying. TRIES \
+counts the attempts, NEXT is when a pending one is tried again (today: the time alone). LAST \
+is what the last attempt got: the vendor's HTTP status, or why it failed (unreachable, \
+timeout, redirect: never followed) or was dropped (no grant covering it, no URL, \
+disconnected).\n\n\
+Examples:\n  carnet webhooks\n  carnet webhooks --vendor Acme --limit 20\n  \
+carnet --json webhooks --vendor Acme"
+)]
+pub struct WebhooksArgs {
+    /// Only deliveries to this vendor (id or exact name)
+    #[arg(long, value_name = "VENDOR")]
+    pub vendor: Option<VendorRef>,
+    /// At most this many, newest first: 1 to 1000 [default: 200]
+    #[arg(long, value_name = "N", allow_negative_numbers = true,
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_PAGE)))]
+    pub limit: Option<u32>,
+}
+
+#[cfg(test)]
+#[path = "access_tests.rs"]
+mod tests;

@@ -1,14 +1,67 @@
-//! `carnet audit`: the access log, newest first, every page of it.
+//! `carnet audit`: the access log, newest first, every page of it; `carnet audit verify`:
+//! whether it is whole and unaltered (exit 6 when not).
 
-use carnet_schemas::AccessEntry;
+use carnet_schemas::{AccessEntry, AuditVerification, BadEntry};
 
 use super::{Ctx, name_of};
-use crate::cli::AuditArgs;
+use crate::cli::{AuditArgs, AuditCmd};
 use crate::client::Doc;
-use crate::error::CliResult;
-use crate::output::{TableOut, short_time};
+use crate::error::{CliError, CliResult, ExitKind};
+use crate::output::{self, TableOut, short_time};
 
 pub fn run(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
+    match a.check {
+        Some(AuditCmd::Verify) => verify(ctx),
+        None => list(ctx, a),
+    }
+}
+
+/// `GET /v1/access-log/verify`: a whole log is a message, a broken one an error (exit 6) naming
+/// its first bad entry; `--json` prints the result either way.
+fn verify(ctx: &Ctx) -> CliResult<()> {
+    let result: Doc<AuditVerification> = ctx.client.get("/v1/access-log/verify", &[])?;
+    if ctx.json {
+        output::json(&result.raw);
+    }
+    let v = result.value;
+    match (v.ok, v.first_bad) {
+        (true, None) => {
+            output::message(&whole(v.entries));
+            Ok(())
+        }
+        (_, bad) => Err(altered(v.entries, bad.as_ref())),
+    }
+}
+
+fn whole(entries: u64) -> String {
+    match entries {
+        0 => "the access log is whole: it has no entries yet".to_owned(),
+        1 => "the access log is whole: its 1 entry checks out".to_owned(),
+        n => format!("the access log is whole: {n} entries check out"),
+    }
+}
+
+/// The error for a log that failed verification: the first bad entry and why (the reason may
+/// name the entry itself: it is not said twice).
+fn altered(checked: u64, bad: Option<&BadEntry>) -> CliError {
+    let what = match bad {
+        Some(b) if b.reason.starts_with(&format!("entry {} ", b.seq)) => b.reason.clone(),
+        Some(b) => format!("entry {}: {}", b.seq, b.reason),
+        None => "carnetd did not say which entry".to_owned(),
+    };
+    let before = match checked {
+        0 => String::new(),
+        1 => " (the 1 entry before it checks out)".to_owned(),
+        n => format!(" (the {n} entries before it check out)"),
+    };
+    CliError::new(
+        ExitKind::LogAltered,
+        format!("the access log failed verification: {what}{before}"),
+    )
+    .with_hint("compare with a backup of carnet.db (restored elsewhere, not over this one) to find what was changed; carnetd keeps running and your data stays reachable")
+}
+
+fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
     let mut query = Vec::new();
     if let Some(v) = &a.vendor {
         query.push(("vendor", ctx.vendor_id(v)?.to_string()));
@@ -58,6 +111,45 @@ fn ids(ids: &[String]) -> String {
 
 #[cfg(test)]
 mod tests {
+    use carnet_schemas::BadEntry;
+
+    use crate::error::ExitKind;
+
+    #[test]
+    fn a_whole_log_counts_its_entries() {
+        assert_eq!(
+            super::whole(17),
+            "the access log is whole: 17 entries check out"
+        );
+        assert!(super::whole(1).contains("1 entry checks out"));
+        assert!(super::whole(0).contains("no entries"));
+    }
+
+    #[test]
+    fn a_broken_log_names_its_first_bad_entry_and_exits_6() {
+        let bad = BadEntry {
+            seq: 17,
+            reason: "its MAC does not match: the entry was altered".into(),
+        };
+        let e = super::altered(16, Some(&bad));
+        assert_eq!(e.kind, ExitKind::LogAltered);
+        assert_eq!(e.kind.code(), 6);
+        assert_eq!(
+            e.message,
+            "the access log failed verification: entry 17: its MAC does not match: the entry was altered (the 16 entries before it check out)"
+        );
+        assert!(e.hint.unwrap().contains("carnetd keeps running"));
+        let missing = BadEntry {
+            seq: 5,
+            reason: "entry 5 is missing (the next one is 7): entries were removed".into(),
+        };
+        assert_eq!(
+            super::altered(0, Some(&missing)).message,
+            "the access log failed verification: entry 5 is missing (the next one is 7): entries were removed"
+        );
+        assert_eq!(super::altered(0, None).kind.code(), 6);
+    }
+
     #[test]
     fn ids_show_their_count_first() {
         assert_eq!(super::ids(&[]), "");

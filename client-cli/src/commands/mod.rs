@@ -18,6 +18,7 @@ mod profile;
 mod purchase;
 mod receipts;
 mod vendor;
+mod webhooks;
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Password(cmd) => password::run(&Ctx::connect(server, json)?, cmd),
         Command::Receipts(args) => receipts::run(&Ctx::connect(server, json)?, args),
         Command::Audit(args) => audit::run(&Ctx::connect(server, json)?, args),
+        Command::Webhooks(args) => webhooks::run(&Ctx::connect(server, json)?, args),
     }
 }
 

@@ -147,6 +147,9 @@ impl AccessLog {
 
 /// Records an access; returns at once (it is appended with the next batch).
 pub fn record(s: &AppState, event: AccessEvent) {
+    if !s.settings.log_vendor_access {
+        return;
+    }
     s.access_log
         .pending
         .lock()

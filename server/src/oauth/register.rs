@@ -112,6 +112,9 @@ fn vendor_webhook_url(u: &str) -> Result<WebUrl, OAuthError> {
     if parsed.scheme() != "https" {
         return Err(bad("must be https"));
     }
+    if !parsed.username().is_empty() || parsed.password().is_some() {
+        return Err(bad("must not carry credentials"));
+    }
     match parsed.host() {
         Some(url::Host::Ipv4(a)) if !crate::webhooks::deliver::is_public(a.into()) => {
             Err(bad("must be a public address"))
@@ -119,14 +122,16 @@ fn vendor_webhook_url(u: &str) -> Result<WebUrl, OAuthError> {
         Some(url::Host::Ipv6(a)) if !crate::webhooks::deliver::is_public(a.into()) => {
             Err(bad("must be a public address"))
         }
-        Some(url::Host::Domain(d))
-            if d.eq_ignore_ascii_case("localhost") || d.ends_with(".localhost") =>
-        {
-            Err(bad("must be a public address"))
-        }
+        Some(url::Host::Domain(d)) if is_local_name(d) => Err(bad("must be a public address")),
         Some(_) => Ok(url),
         None => Err(bad("has no host")),
     }
+}
+
+/// `localhost` and its subdomains (RFC 6761), whatever the case and with a trailing dot.
+fn is_local_name(host: &str) -> bool {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 fn initial_access_token(headers: &HeaderMap) -> Option<String> {

@@ -351,6 +351,28 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_vendor_url_is_refused_unless_it_resolves_to_public_addresses() {
+        for (url, why) in [
+            ("https://127.0.0.1:8443/hook", "address"),
+            ("https://[::1]/hook", "address"),
+            ("https://10.1.2.3/hook", "address"),
+            ("https://[::ffff:192.168.1.1]/hook", "address"),
+            ("http://93.184.216.34/hook", "policy"),
+            ("https://user:pw@93.184.216.34/hook", "policy"),
+        ] {
+            let parsed = url::Url::parse(url).unwrap();
+            assert_eq!(public_target(&parsed).await.err(), Some(why), "{url}");
+        }
+        let (host, addr) = public_target(&url::Url::parse("https://93.184.216.34:8443/h").unwrap())
+            .await
+            .unwrap();
+        assert_eq!(
+            (host.as_str(), addr.to_string().as_str()),
+            ("93.184.216.34", "93.184.216.34:8443")
+        );
+    }
+
     #[test]
     fn only_public_addresses_are_public() {
         for private in [

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed anyway
 
 mod api_errors;
+mod audit;
 mod cli;
 mod consent;
 mod durability;
@@ -14,6 +15,7 @@ mod operations;
 mod sealed;
 mod vault;
 mod vendor_api;
+mod webhooks;
 
 use carnet_tests::{Api, TestServer};
 use serde_json::{Value, json};
