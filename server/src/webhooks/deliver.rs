@@ -23,6 +23,9 @@ use crate::store::outbox::{self as rows, OutboxRow};
 
 /// How many deliveries may be in flight at once.
 const CONCURRENCY: usize = 32;
+/// How many due events one read of the outbox takes: enough to refill every slot even when
+/// the oldest due ones are still in flight.
+const BATCH: u32 = 2 * CONCURRENCY as u32;
 /// Each attempt's time limit.
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Back-off cap, and when to give up.
@@ -111,7 +114,11 @@ pub async fn run(s: AppState) {
         tracing::error!("cannot build the webhook HTTP client; webhooks are not delivered");
         return;
     };
+    // Ids being delivered, and those finished (their outcome committed) since the last read of
+    // the outbox: they leave `in_flight` only just before the next read, so a read made while a
+    // delivery was finishing cannot start it a second time.
     let in_flight: Arc<Mutex<HashSet<String>>> = Arc::default();
+    let finished: Arc<Mutex<Vec<String>>> = Arc::default();
     let permits = Arc::new(tokio::sync::Semaphore::new(CONCURRENCY));
     let mut announced = HashSet::new();
     loop {
@@ -120,8 +127,15 @@ pub async fn run(s: AppState) {
             () = tokio::time::sleep(Duration::from_millis(250)) => {}
         }
         announce(&s, &mut announced).await;
+        {
+            let done = std::mem::take(&mut *finished.lock().unwrap_or_else(|p| p.into_inner()));
+            let mut flying = in_flight.lock().unwrap_or_else(|p| p.into_inner());
+            for id in done {
+                flying.remove(&id);
+            }
+        }
         let now = s.now();
-        let due = match s.store.read(|c| rows::due::<Event>(c, now, 256)) {
+        let due = match s.store.read(|c| rows::due::<Event>(c, now, BATCH)) {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the webhook outbox");
@@ -136,22 +150,17 @@ pub async fn run(s: AppState) {
             {
                 continue;
             }
-            let (s, client, in_flight, permits) = (
-                s.clone(),
-                client.clone(),
-                in_flight.clone(),
-                permits.clone(),
-            );
+            let (s, client, finished, permits) =
+                (s.clone(), client.clone(), finished.clone(), permits.clone());
             tokio::spawn(async move {
                 let Ok(_permit) = permits.acquire().await else {
                     return;
                 };
                 let id = row.id.clone();
                 attempt(&s, &client, row).await;
-                in_flight
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .remove(&id);
+                finished.lock().unwrap_or_else(|p| p.into_inner()).push(id);
+                // Look for more at once: a backlog drains at the receivers' pace, not the tick's.
+                s.webhook_wake.notify_one();
             });
         }
     }

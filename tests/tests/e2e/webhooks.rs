@@ -528,3 +528,41 @@ fn a_vendor_registered_webhook_url_must_be_https_to_a_public_address() {
             .starts_with("whsec_")
     );
 }
+
+#[test]
+fn a_backlog_is_delivered_once_per_event() {
+    let s = TestServer::spawn();
+    let hook = Receiver::start();
+    let vendors: Vec<VendorApp> = (0..50)
+        .map(|i| hooked(&s, &format!("Vendor {i}"), &hook))
+        .collect();
+    let ids: Vec<String> = (0..20)
+        .map(|i| intent(&s, "home.appliances", &format!("Thing {i}")))
+        .collect();
+    for id in &ids {
+        activate(&s, id);
+    }
+    let got = hook.wait_accepted(1000);
+    let mut seen = BTreeMap::<&str, usize>::new();
+    for d in &got {
+        *seen.entry(d.id.as_str()).or_default() += 1;
+    }
+    let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "delivered more than once: {twice:?}");
+    let mut pairs = BTreeSet::new();
+    for d in &got {
+        let data = d.json()["data"].clone();
+        pairs.insert((
+            data["customer_ref"].as_str().unwrap().to_owned(),
+            data["id"].as_str().unwrap().to_owned(),
+        ));
+    }
+    assert_eq!(pairs.len(), 1000, "every (vendor, intent) once");
+    for v in &vendors {
+        wait_outbox(&s, &v.vendor_id, "all delivered", |r| {
+            r.len() == 20
+                && r.iter()
+                    .all(|d| d["state"] == "delivered" && d["attempts"] == 1)
+        });
+    }
+}
