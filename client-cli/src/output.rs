@@ -75,9 +75,9 @@ fn escape_json_text(text: &str) -> String {
     out
 }
 
-/// A borderless table that fits the terminal (or 80 columns when stdout is not one): the
-/// `fixed` columns (ids, dates) keep their width, the text columns share what is left and are
-/// cut with `…`, one line per row.
+/// A borderless table that fits `COLUMNS` when it is set, else the terminal (or 80 columns when
+/// stdout is not one): the `fixed` columns (ids, dates) keep their width, the text columns share
+/// what is left and are cut with `…`, one line per row.
 pub struct TableOut {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
@@ -91,11 +91,16 @@ const GAP: usize = 2;
 
 impl TableOut {
     pub fn new(headers: &[&str]) -> Self {
-        let width = if std::io::stdout().is_terminal() {
-            Table::new().width().map(usize::from)
-        } else {
-            None
-        };
+        let columns = std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<usize>().ok())
+            .filter(|c| *c > 0);
+        let width = columns.or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| Table::new().width().map(usize::from))
+                .flatten()
+        });
         Self::with_width(headers, width.unwrap_or(80))
     }
 

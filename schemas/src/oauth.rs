@@ -554,6 +554,10 @@ pub struct AccessEntry {
     pub ids: Vec<String>,
     /// The HTTP status answered: refused requests are logged too.
     pub status: u16,
+    /// For intent reads: intent id → the fields it withheld from the vendor (every other field
+    /// of the intent was sent). Intents that withhold nothing are not listed.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub withheld: std::collections::BTreeMap<String, Vec<crate::IntentField>>,
 }
 
 /// Filter of `GET /v1/access-log`.

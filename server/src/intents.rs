@@ -146,16 +146,23 @@ pub struct ActiveIntents {
 /// What the intents a token may see at some instant are, and how long that stays true.
 pub struct Visible {
     pub items: Vec<(IntentId, VendorIntent)>,
+    /// The fields each visible intent withholds from vendors (intents that withhold none are
+    /// left out), for the access log.
+    pub withheld: Withheld,
     pub generation: u64,
     /// The next instant an intent's window opens or closes (the view may change then).
     pub until: Option<DateTime<Utc>>,
 }
+
+/// Intent id → the fields it withholds from vendors.
+pub type Withheld = std::collections::BTreeMap<String, Vec<carnet_schemas::IntentField>>;
 
 /// A first page of a vendor's pull, as served, with the ids it returned.
 #[derive(Clone)]
 pub struct CachedPage {
     pub body: Bytes,
     pub ids: Arc<Vec<String>>,
+    pub withheld: Option<Arc<Withheld>>,
     generation: u64,
     until: Option<DateTime<Utc>>,
 }
@@ -215,13 +222,20 @@ impl ActiveIntents {
             .flat_map(|i| [i.valid_from.to_utc(), i.valid_through.to_utc()])
             .filter(|t| *t > now)
             .min();
+        let mut withheld = Withheld::new();
         let items = inner
             .iter()
             .filter(|(_, i)| i.in_window(now) && access.covers(&i.fields.category))
-            .map(|(id, i)| (id.clone(), i.for_vendor(id, customer_ref.to_owned())))
+            .map(|(id, i)| {
+                if !i.fields.terms.withhold.is_empty() {
+                    withheld.insert(id.to_string(), i.fields.terms.withhold.clone());
+                }
+                (id.clone(), i.for_vendor(id, customer_ref.to_owned()))
+            })
             .collect();
         Visible {
             items,
+            withheld,
             generation,
             until,
         }
@@ -255,6 +269,7 @@ impl ActiveIntents {
         seen: &Visible,
         body: Bytes,
         ids: Arc<Vec<String>>,
+        withheld: Option<Arc<Withheld>>,
     ) {
         let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
         if pages.len() >= MAX_CACHED_PAGES {
@@ -269,6 +284,7 @@ impl ActiveIntents {
             CachedPage {
                 body,
                 ids,
+                withheld,
                 generation: seen.generation,
                 until: seen.until,
             },

@@ -82,16 +82,19 @@ fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
     };
     ctx.print_list(&items, empty, |items| {
         // The endpoint says what was accessed: it keeps its width, like the time.
-        let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "scope", "ids"])
-            .fixed(&[0, 2, 3]);
+        let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "grant", "what"])
+            .fixed(&[0, 2, 3, 4]);
         for e in items {
             t.row([
                 short_time(&e.at),
                 name_of(&names, &e.vendor_id),
                 e.endpoint.clone(),
                 e.status.to_string(),
-                e.scope.clone(),
-                ids(&e.ids),
+                e.grant_id
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_default(),
+                what(e),
             ]);
         }
         t.print();
@@ -99,13 +102,34 @@ fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
     Ok(())
 }
 
-/// The ids an access returned: none, the one, or how many then the ids (the table cuts them,
-/// the count stays readable).
-fn ids(ids: &[String]) -> String {
-    match ids {
-        [] => String::new(),
-        [one] => one.clone(),
-        many => format!("{}: {}", many.len(), many.join(", ")),
+/// What an access concerned: the scope a token was issued for, or the ids a request returned
+/// (their count first: the table may cut them) and, for intents, the fields they withheld.
+fn what(e: &AccessEntry) -> String {
+    if e.ids.is_empty() {
+        return format!("scope {}", e.scope);
+    }
+    let id = |i: &String| match e.withheld.get(i) {
+        Some(fields) => {
+            let names: Vec<String> = fields
+                .iter()
+                .map(|f| {
+                    serde_json::to_value(f)
+                        .ok()
+                        .and_then(|v| v.as_str().map(str::to_owned))
+                        .unwrap_or_default()
+                })
+                .collect();
+            format!("{i} (withheld: {})", names.join(", "))
+        }
+        None => i.clone(),
+    };
+    match e.ids.as_slice() {
+        [one] => id(one),
+        many => format!(
+            "{}: {}",
+            many.len(),
+            many.iter().map(id).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
@@ -150,13 +174,28 @@ mod tests {
         assert_eq!(super::altered(0, None).kind.code(), 6);
     }
 
+    fn entry(ids: &[&str], withheld: &[(&str, carnet_schemas::IntentField)]) -> carnet_schemas::AccessEntry {
+        serde_json::from_value(serde_json::json!({
+            "seq": 1, "at": "2026-11-22T10:00:00Z",
+            "vendor_id": "ven_aaaaaaaaaaaaaaaa", "client_id": "cli_aaaaaaaaaaaaaaaa",
+            "grant_id": null, "endpoint": "GET /v1/vendor/intents", "scope": "intents:read",
+            "ids": ids, "status": 200,
+            "withheld": withheld.iter().map(|(i, f)| (i.to_string(), vec![*f])).collect::<std::collections::BTreeMap<_, _>>(),
+        }))
+        .unwrap()
+    }
+
     #[test]
-    fn ids_show_their_count_first() {
-        assert_eq!(super::ids(&[]), "");
-        assert_eq!(super::ids(&["int_a".into()]), "int_a");
+    fn what_shows_the_scope_of_a_token_or_the_ids_with_their_count_and_withheld_fields() {
+        use carnet_schemas::IntentField;
+        assert_eq!(super::what(&entry(&[], &[])), "scope intents:read");
+        assert_eq!(super::what(&entry(&["itt_a"], &[])), "itt_a");
         assert_eq!(
-            super::ids(&["int_a".into(), "int_b".into()]),
-            "2: int_a, int_b"
+            super::what(&entry(
+                &["itt_a", "itt_b"],
+                &[("itt_b", IntentField::PriceSpecification)]
+            )),
+            "2: itt_a, itt_b (withheld: price_specification)"
         );
     }
 }

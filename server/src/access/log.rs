@@ -17,6 +17,7 @@ use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use super::chain;
+use crate::intents::Withheld;
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::store::access::{self as rows, AccessRow};
@@ -34,6 +35,9 @@ pub struct AccessRecord {
     pub ids: Vec<String>,
     /// The HTTP status answered (a refused request is logged too).
     pub status: u16,
+    /// For intent reads: the fields each returned intent withheld (every other was sent).
+    #[serde(default, skip_serializing_if = "Withheld::is_empty")]
+    pub withheld: Withheld,
 }
 
 impl Sealable for AccessRecord {
@@ -52,6 +56,8 @@ pub struct AccessEvent {
     pub scopes: ScopeSet,
     pub ids: Arc<Vec<String>>,
     pub status: u16,
+    /// Intent reads: what the intents returned withheld.
+    pub withheld: Option<Arc<Withheld>>,
 }
 
 impl AccessEvent {
@@ -62,6 +68,7 @@ impl AccessEvent {
             scope: self.scopes.to_oauth(),
             ids: self.ids.to_vec(),
             status: self.status,
+            withheld: self.withheld.as_deref().cloned().unwrap_or_default(),
         }
     }
 }

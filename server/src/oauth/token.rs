@@ -164,6 +164,7 @@ pub(crate) fn log_issue(
             scopes,
             ids: Default::default(),
             status: 200,
+            withheld: None,
         },
     );
 }

@@ -80,6 +80,7 @@ pub async fn list(
                     scope: r.scope,
                     ids: r.ids,
                     status: r.status,
+                    withheld: r.withheld,
                 });
             }
             Ok(Page { items, next_cursor })

@@ -18,7 +18,7 @@ use super::Vendor;
 use crate::access::pseudonym::customer_ref;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::intents::{ActiveIntent, OfferRecord, effective_state, stored_state};
+use crate::intents::{ActiveIntent, OfferRecord, Withheld, effective_state, stored_state};
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 use crate::store::intents::{self as rows, OfferRow};
@@ -39,7 +39,14 @@ pub async fn list(
     // the same view, until an intent changes or a window opens or closes.
     let first_page = q.cursor.is_none() && q.updated_since.is_none();
     if first_page && let Some(hit) = s.intents.cached_page(&v.0, q.limit, now) {
-        v.log(&s, ENDPOINT, Some(Scope::IntentsRead), hit.ids.clone(), 200);
+        v.log_intents(
+            &s,
+            ENDPOINT,
+            Some(Scope::IntentsRead),
+            hit.ids.clone(),
+            hit.withheld.clone(),
+            200,
+        );
         return Ok(json_response(hit.body));
     }
     let reference = customer_ref(&s.keys, &v.0.vendor_id);
@@ -54,13 +61,25 @@ pub async fn list(
     let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
     let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
     let ids: Arc<Vec<String>> = Arc::new(page.items.iter().map(|i| i.id.to_string()).collect());
+    let withheld: Withheld = ids
+        .iter()
+        .filter_map(|id| seen.withheld.get_key_value(id))
+        .map(|(id, fields)| (id.clone(), fields.clone()))
+        .collect();
+    let withheld = (!withheld.is_empty()).then(|| Arc::new(withheld));
     let body =
         Bytes::from(serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?);
     if first_page {
-        s.intents
-            .keep_page(&v.0, q.limit, &seen, body.clone(), ids.clone());
+        s.intents.keep_page(
+            &v.0,
+            q.limit,
+            &seen,
+            body.clone(),
+            ids.clone(),
+            withheld.clone(),
+        );
     }
-    v.log(&s, ENDPOINT, Some(Scope::IntentsRead), ids, 200);
+    v.log_intents(&s, ENDPOINT, Some(Scope::IntentsRead), ids, withheld, 200);
     Ok(json_response(body))
 }
 
@@ -105,11 +124,15 @@ pub async fn show(
     const ENDPOINT: &str = "GET /v1/vendor/intents/{id}";
     v.require(&s, ENDPOINT, Scope::IntentsRead)?;
     let intent = visible(&v, &s, ENDPOINT, Scope::IntentsRead, &id)?;
-    v.log(
+    let withhold = &intent.fields.terms.withhold;
+    let withheld = (!withhold.is_empty())
+        .then(|| Arc::new(Withheld::from([(id.to_string(), withhold.clone())])));
+    v.log_intents(
         &s,
         ENDPOINT,
         Some(Scope::IntentsRead),
         vec![id.to_string()],
+        withheld,
         200,
     );
     Ok(Json(

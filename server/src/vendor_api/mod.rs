@@ -87,6 +87,19 @@ impl Vendor {
         ids: impl Into<Arc<Vec<String>>>,
         status: u16,
     ) {
+        self.log_intents(s, endpoint, scope, ids, None, status);
+    }
+
+    /// Logs a read of intents, with the fields they withheld.
+    pub fn log_intents(
+        &self,
+        s: &AppState,
+        endpoint: &'static str,
+        scope: Option<Scope>,
+        ids: impl Into<Arc<Vec<String>>>,
+        withheld: Option<Arc<crate::intents::Withheld>>,
+        status: u16,
+    ) {
         record(
             s,
             AccessEvent {
@@ -97,6 +110,7 @@ impl Vendor {
                 scopes: scope.into_iter().collect(),
                 ids: ids.into(),
                 status,
+                withheld,
             },
         );
     }

@@ -178,6 +178,64 @@ fn vendors_see_only_what_the_terms_allow() {
         seen["id"], id,
         "one id in the owner's and the vendors' views"
     );
+    // The access log says which intents each read returned and which of their fields it
+    // withheld (twice: the list's first page is served again from the cache).
+    let plain = active_intent(&s, "home.appliances", Utc::now() + Duration::days(5));
+    for _ in 0..2 {
+        pulled(&v, &t);
+    }
+    let log = s.list_all(&format!("/v1/access-log?vendor={}", v.vendor_id));
+    let withheld = json!({ id.as_str(): ["price_specification", "area_served"] });
+    let reads: Vec<&serde_json::Value> = log
+        .iter()
+        .filter(|e| {
+            e["endpoint"]
+                .as_str()
+                .unwrap()
+                .starts_with("GET /v1/vendor/intents")
+        })
+        .collect();
+    assert_eq!(reads.len(), 3, "{log:#?}");
+    for e in &reads[..2] {
+        assert_eq!(e["endpoint"], "GET /v1/vendor/intents");
+        let mut ids: Vec<&str> = e["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i.as_str().unwrap())
+            .collect();
+        ids.sort();
+        let mut want = vec![id.as_str(), plain.as_str()];
+        want.sort();
+        assert_eq!(ids, want);
+        assert_eq!(e["withheld"], withheld, "{e}");
+    }
+    let grant = reads[0]["grant_id"].as_str().unwrap().to_owned();
+    assert!(grant.starts_with("grt_"), "under which grant: {}", reads[0]);
+    assert_eq!(reads[2]["endpoint"], "GET /v1/vendor/intents/{id}");
+    assert_eq!(reads[2]["withheld"], withheld);
+    let out = carnet_tests::run_carnet_env(
+        s.path(),
+        &[
+            ("CARNET_SERVER", s.base.as_str()),
+            ("CARNET_TOKEN", s.token().as_str()),
+            ("COLUMNS", "250"),
+        ],
+        &["audit", "--vendor", "Acme"],
+        None,
+    );
+    out.ok();
+    assert!(
+        out.stdout.contains(&grant),
+        "the grant is shown: {}",
+        out.stdout
+    );
+    assert!(
+        out.stdout
+            .contains("(withheld: price_specification, area_served)"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
