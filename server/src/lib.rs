@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod backup;
 pub mod client_ip;
 pub mod clock;
 pub mod config;

@@ -14,7 +14,7 @@ use carnet_server::clock::{Clock, SystemClock};
 use carnet_server::config::{Config, LogFormat, Overrides};
 use carnet_server::store::{Store, Synchronous};
 use carnet_server::vault::{self, Created, KeyMode, VaultPaths};
-use carnet_server::{OpenOptions, Secret, Server, serve};
+use carnet_server::{OpenOptions, Secret, Server, backup, serve};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
@@ -83,6 +83,32 @@ enum Verb {
         #[arg(long, value_name = "F")]
         recovery_key_file: Option<PathBuf>,
     },
+    /// Write a consistent, checked snapshot of the vault's database to FILE, while carnetd
+    /// serves or not
+    #[command(
+        after_help = "Examples:\n  carnetd backup --out /mnt/backup/carnet-$(date +%F).db\n  carnetd --data-dir /var/lib/carnet backup --out /mnt/backup/carnet.db --force\n\nThe file holds sealed records only; it prints which key files to keep with it.\nRestore with `carnetd restore --from FILE` (carnetd stopped)."
+    )]
+    Backup {
+        /// Where to write it (mode 0600), outside the data directory; its directory must exist
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Replace FILE if it exists (the older backup in it is lost)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup made by `carnetd backup` in place as DATA_DIR/carnet.db (stop carnetd
+    /// first; the key files kept with the backup must already be in the data directory)
+    #[command(
+        after_help = "Example:\n  systemctl stop carnetd\n  cp /mnt/backup/vault.key.age /var/lib/carnet/      (and the identity file, or vault.recovery.age)\n  carnetd --data-dir /var/lib/carnet restore --from /mnt/backup/carnet.db --force\n  systemctl start carnetd"
+    )]
+    Restore {
+        /// The backup file
+        #[arg(long, value_name = "FILE")]
+        from: PathBuf,
+        /// Replace the data directory's existing carnet.db (what it holds now is lost)
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the effective configuration
     PrintConfig,
     /// Manage the owner token
@@ -144,6 +170,8 @@ fn run(cli: Cli) -> Result<()> {
                 recovery_key_file,
             },
         ),
+        Verb::Backup { out, force } => run_backup(&paths, &out, force),
+        Verb::Restore { from, force } => run_restore(&paths, &from, force),
         Verb::PrintConfig => {
             print!("{}", config.to_toml()?);
             Ok(())
@@ -280,6 +308,74 @@ async fn run_init(paths: VaultPaths, passphrase_file: Option<PathBuf>) -> Result
         }
     };
     report_created(&created, &paths.dir);
+    Ok(())
+}
+
+fn run_backup(paths: &VaultPaths, out: &Path, force: bool) -> Result<()> {
+    let w = backup::backup(paths, out, force)?;
+    eprintln!(
+        "Wrote {file} ({size}, schema {schema}): a consistent snapshot of {db}, checked with PRAGMA integrity_check.",
+        file = w.file.display(),
+        size = human_size(w.bytes),
+        schema = w.schema,
+        db = paths.db_file().display()
+    );
+    eprintln!(
+        "Its records are sealed, as in carnet.db: the file is as safe as carnet.db itself, and useless without the vault key."
+    );
+    let files = backup::key_files(paths, w.mode);
+    let shown: Vec<String> = files.iter().map(|f| f.display().to_string()).collect();
+    match w.mode {
+        KeyMode::Identity => eprintln!(
+            "Keep with it: {key} (the vault key, wrapped) and a copy of the identity file {identity}, stored apart from the backup: whoever has the backup and the identity can read everything.",
+            key = shown.first().map_or("", String::as_str),
+            identity = shown.get(1).map_or("", String::as_str),
+        ),
+        KeyMode::Passphrase => eprintln!(
+            "Keep with it: {} (the vault key, wrapped to your passphrase and recovery key); opening it takes the passphrase or the recovery key, nothing else.",
+            shown.join(" and ")
+        ),
+    }
+    Ok(())
+}
+
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];
+    if bytes < 1024 {
+        return format!("{bytes} bytes");
+    }
+    let mut size = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while size >= 1024.0 && unit + 1 < UNITS.len() {
+        size /= 1024.0;
+        unit += 1;
+    }
+    format!("{size:.1} {}", UNITS[unit])
+}
+
+fn run_restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<()> {
+    let r = backup::restore(paths, from, force)?;
+    let proof = if r.key_checked {
+        format!("the vault key in {} opens it", paths.key_file().display())
+    } else {
+        "carnetd checks the key against it when you unlock".to_owned()
+    };
+    eprintln!(
+        "Restored {from} as {db} (schema {schema}, checked; {proof}). Start carnetd as usual.",
+        from = from.display(),
+        db = r.db.display(),
+        schema = r.schema,
+    );
+    if r.owner_token_missing {
+        eprintln!(
+            "{} is missing: run `carnetd owner-token rotate` to make a new owner token for the CLI.",
+            paths.owner_token_file().display()
+        );
+    } else {
+        eprintln!(
+            "If the CLI is refused (401), the owner token changed since the backup: run `carnetd owner-token rotate`."
+        );
+    }
     Ok(())
 }
 

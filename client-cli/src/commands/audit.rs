@@ -174,7 +174,10 @@ mod tests {
         assert_eq!(super::altered(0, None).kind.code(), 6);
     }
 
-    fn entry(ids: &[&str], withheld: &[(&str, carnet_schemas::IntentField)]) -> carnet_schemas::AccessEntry {
+    fn entry(
+        ids: &[&str],
+        withheld: &[(&str, carnet_schemas::IntentField)],
+    ) -> carnet_schemas::AccessEntry {
         serde_json::from_value(serde_json::json!({
             "seq": 1, "at": "2026-11-22T10:00:00Z",
             "vendor_id": "ven_aaaaaaaaaaaaaaaa", "client_id": "cli_aaaaaaaaaaaaaaaa",

@@ -8,6 +8,7 @@ pub mod intents;
 mod migrate;
 pub mod outbox;
 pub mod records;
+pub mod snapshot;
 mod writer;
 
 use std::path::{Path, PathBuf};

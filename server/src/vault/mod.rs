@@ -350,7 +350,7 @@ pub fn unwrap_identity(paths: &VaultPaths) -> Result<VaultKey, VaultError> {
 }
 
 /// The canary: a sealed constant that proves the key belongs to the database.
-const CANARY_ID: &str = "canary";
+pub(crate) const CANARY_ID: &str = "canary";
 const CANARY: &[u8] = b"carnet vault canary v1";
 
 /// Proves an unwrapped key belongs to the (open) database, and finishes a set-up that a crash
@@ -380,6 +380,19 @@ pub async fn prove_key(
         None => finish_setup(paths, store, &keys, now).await?,
     }
     Ok(keys)
+}
+
+/// Whether `key` is the key the database behind `conn` was sealed under: its canary opens.
+/// (`carnetd restore` asks this of a backup before putting it in place.)
+pub fn key_opens(conn: &rusqlite::Connection, key: VaultKey) -> Result<bool, VaultError> {
+    let keys = Keys::new(key);
+    Ok(match records::meta_get(conn, CANARY_ID)? {
+        Some(blob) => keys
+            .seal()
+            .open_bytes(Table::Meta, CANARY_ID, &blob)
+            .is_ok_and(|plain| plain.as_slice() == CANARY),
+        None => false,
+    })
 }
 
 /// Unwraps the vault key with what the owner gave (blocking: scrypt takes most of a second).

@@ -4,6 +4,7 @@
 
 mod api_errors;
 mod audit;
+mod backup;
 mod cli;
 mod consent;
 mod durability;
