@@ -124,13 +124,11 @@ fn deliveries_are_signed_standard_webhooks_with_one_id_across_retries() {
     assert_eq!(rows[0]["state"], "delivered");
     assert_eq!(rows[0]["attempts"], 3);
 
-    // A new webhook secret signs what follows; the old one no longer does.
-    let r = s.post(
-        &format!("/v1/vendors/{}/client/rotate-secret", v.vendor_id),
-        &json!({"webhook": true}),
-    );
-    assert_eq!(r.status, 200, "{}", r.text);
-    let new_secret = r.json()["webhook_secret"].as_str().unwrap().to_owned();
+    // A new webhook secret (from the CLI) signs what follows; the old one no longer does.
+    let out = s.carnet(&["--json", "vendor", "rotate-secret", "Acme", "--webhook"]);
+    out.ok();
+    let new_secret = out.json()["webhook_secret"].as_str().unwrap().to_owned();
+    assert!(out.json()["client_secret"].is_null(), "{}", out.stdout);
     assert_ne!(new_secret, old_secret);
     hook.set_mode(Mode::Accept);
     let token = v.token();
