@@ -323,7 +323,7 @@ impl Lifecycle {
                 .await
                 .map_err(|e| VaultError::Io {
                     path: "key derivation".into(),
-                    source: std::io::Error::other(e.to_string()),
+                    error: std::io::Error::other(e.to_string()),
                 })?;
         match unwrapped {
             Ok(key) => {

@@ -78,11 +78,10 @@ pub enum VaultError {
     PassphraseVault { dir: String },
     #[error("a vault already exists in {dir} ({key_file}); refusing to overwrite it")]
     AlreadyExists { dir: String, key_file: String },
-    #[error("{path}: {source}")]
-    Io {
-        path: String,
-        source: std::io::Error,
-    },
+    /// (The error is part of the message, not a `source`: printed with its chain, it would
+    /// appear twice.)
+    #[error("{path}: {error}")]
+    Io { path: String, error: std::io::Error },
     #[error("{0}")]
     Store(#[from] StoreError),
     #[error("{0}; restore carnet.db from a backup")]
@@ -92,9 +91,9 @@ pub enum VaultError {
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
-    move |source| VaultError::Io {
+    move |error| VaultError::Io {
         path: path.display().to_string(),
-        source,
+        error,
     }
 }
 
@@ -310,7 +309,7 @@ pub fn mode(paths: &VaultPaths) -> Result<KeyMode, VaultError> {
         Found::Vault(m) => Ok(m),
         Found::Nothing => Err(VaultError::Io {
             path: paths.key_file().display().to_string(),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, "there is no vault here"),
+            error: std::io::Error::new(std::io::ErrorKind::NotFound, "there is no vault here"),
         }),
     }
 }
