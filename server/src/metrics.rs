@@ -86,13 +86,12 @@ impl Metrics {
         self.tokens[grant as usize].fetch_add(1, Relaxed);
     }
 
-    /// Counts a webhook delivered (the vendor answered 2xx). Nothing calls it until webhooks
-    /// are delivered; the counter is defined now so dashboards can be built against it.
+    /// Counts a webhook delivered (the vendor answered 2xx).
     pub fn webhook_delivered(&self) {
         self.webhook_deliveries.fetch_add(1, Relaxed);
     }
 
-    /// Counts a failed webhook attempt (it will be retried). Not called yet, as above.
+    /// Counts a failed webhook attempt (it will be retried).
     pub fn webhook_failed(&self) {
         self.webhook_failures.fetch_add(1, Relaxed);
     }

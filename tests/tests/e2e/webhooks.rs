@@ -118,10 +118,21 @@ fn deliveries_are_signed_standard_webhooks_with_one_id_across_retries() {
     assert_eq!(body["data"]["title"], "Washing machine");
     let customer = body["data"]["customer_ref"].as_str().unwrap().to_owned();
     assert!(!customer.is_empty());
-    let rows = outbox(&s, &v.vendor_id);
-    assert_eq!(rows.len(), 1);
+    // The receiver has answered; carnetd records the outcome just after.
+    let rows = wait_outbox(&s, &v.vendor_id, "the delivery recorded", |r| {
+        r.len() == 1 && r[0]["state"] == "delivered"
+    });
+    let metrics =
+        carnet_tests::Resp::from(carnet_tests::http().get(s.url("/metrics")).send().unwrap()).text;
+    let counter = |name: &str| -> f64 {
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+    };
+    assert_eq!(counter("carnet_webhook_deliveries_total"), 1.0);
+    assert_eq!(counter("carnet_webhook_delivery_failures_total"), 2.0);
     assert_eq!(rows[0]["id"], id.as_str());
-    assert_eq!(rows[0]["state"], "delivered");
     assert_eq!(rows[0]["attempts"], 3);
 
     // A new webhook secret (from the CLI) signs what follows; the old one no longer does.
@@ -334,8 +345,11 @@ fn a_revoked_grant_gets_grant_revoked_and_nothing_after() {
         ]
     );
     assert_eq!(outbox(&s, &watcher.vendor_id).len(), 4);
+    let a_rows = wait_outbox(&s, &a.vendor_id, "Acme's deliveries recorded", |r| {
+        r.iter().all(|d| d["state"] != "pending")
+    });
     assert_eq!(
-        kinds(&outbox(&s, &a.vendor_id)),
+        kinds(&a_rows),
         BTreeSet::from([
             "intent.activated delivered".to_owned(),
             "grant.revoked delivered".to_owned()
