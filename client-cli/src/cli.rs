@@ -6,6 +6,7 @@
 //! password in `cli/consent.rs`, unlocking and locking the vault in `cli/lifecycle.rs`.
 
 mod access;
+mod archive;
 mod consent;
 mod intents;
 mod ledger;
@@ -21,11 +22,13 @@ use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 
 pub use access::*;
+pub use archive::*;
 pub use consent::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
 
+use crate::color::ColorChoice;
 use crate::config::ServerUrl;
 use crate::when::parse_date;
 
@@ -75,6 +78,8 @@ Examples:
   carnet audit --vendor Acme --since 2026-12-01
   carnet audit verify
   carnet webhooks --vendor Acme
+  carnet export --out carnet.age
+  carnet import carnet.age
   carnet --json vendor list";
 
 /// The consumer's command line for a Carnet vault: your memory of every relationship with every
@@ -96,6 +101,20 @@ pub struct Cli {
     /// array; messages go to stderr
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
+
+    /// Colour errors, warnings and hints on stderr: auto (on a terminal, unless NO_COLOR is
+    /// set), always or never
+    #[arg(
+        long,
+        global = true,
+        value_name = "WHEN",
+        value_enum,
+        default_value_t = ColorChoice::Auto,
+        hide_possible_values = true,
+        hide_default_value = true,
+        help_heading = "Global options"
+    )]
+    pub color: ColorChoice,
 
     #[command(subcommand)]
     pub command: Command,
@@ -174,19 +193,59 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     /// Webhook deliveries to vendors, newest first, and where each one stands
     Webhooks(WebhooksArgs),
 
-    /// Print a shell completion script
-    #[command(
-        after_help = "Examples:\n  carnet completions bash > ~/.local/share/bash-completion/completions/carnet\n  \
-carnet completions zsh > ~/.zfunc/_carnet\n  carnet completions fish > ~/.config/fish/completions/carnet.fish"
-    )]
+    /// Write the whole vault to one age-encrypted archive file
+    Export(ExportArgs),
+
+    /// Restore an archive from `carnet export` into this server's empty vault
+    Import(ImportArgs),
+
+    /// Print a shell completion script on stdout
+    #[command(after_help = COMPLETIONS_HELP)]
     Completions {
-        /// The shell
+        /// The shell: bash, zsh, fish, elvish or powershell
+        #[arg(value_name = "SHELL", hide_possible_values = true)]
         shell: clap_complete::Shell,
     },
 
-    /// Print the man page (roff) on stdout
-    #[command(after_help = "Example:\n  carnet man | man -l -")]
-    Man,
+    /// Print the man page carnet(1) on stdout, or write every page into a directory
+    #[command(hide = true, after_help = MAN_HELP)]
+    Man(ManArgs),
+}
+
+const COMPLETIONS_HELP: &str = "\
+The script completes commands, flags and the values carnet knows (channels, scopes, states, \
+shells). Save it where your shell looks, then open a new shell:
+  bash  ~/.local/share/bash-completion/completions/carnet (needs the bash-completion
+        package; system-wide: /usr/share/bash-completion/completions/carnet)
+  zsh   a directory in $fpath, as _carnet: ~/.zfunc/_carnet with
+        `fpath=(~/.zfunc $fpath); autoload -Uz compinit; compinit` in ~/.zshrc
+        (system-wide: /usr/share/zsh/site-functions/_carnet)
+  fish  ~/.config/fish/completions/carnet.fish
+        (system-wide: /usr/share/fish/vendor_completions.d/carnet.fish)
+The man page is printed by `carnet man` (`carnet man | man -l -` reads it).
+
+Examples:
+  carnet completions bash > ~/.local/share/bash-completion/completions/carnet
+  carnet completions zsh > ~/.zfunc/_carnet
+  carnet completions fish > ~/.config/fish/completions/carnet.fish
+  source <(carnet completions bash)";
+
+const MAN_HELP: &str = "\
+Prints carnet(1), made from the same definitions as --help: the global options, every command \
+with its usage, the values, the exit codes and examples. With --dir, writes carnet.1 and a page \
+per command (carnet-vendor-add.1, …) into DIR instead, as a package installs them; `carnet \
+COMMAND --help` says the same as each page.
+
+Examples:
+  carnet man | man -l -
+  carnet man > ~/.local/share/man/man1/carnet.1
+  carnet man --dir pkg/usr/share/man/man1 && gzip -9n pkg/usr/share/man/man1/*.1";
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Write carnet.1 and one page per command into this directory (created if missing)
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

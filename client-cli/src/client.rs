@@ -56,7 +56,11 @@ impl Client {
             .timeout(TIMEOUT)
             .user_agent(concat!("carnet/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| CliError::failed(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| {
+                CliError::failed(format!("cannot set up the HTTP client: {e}")).with_hint(
+                    "the system's TLS or network set-up may be unusable; if it persists, report it with `carnet --version`",
+                )
+            })?;
         Ok(Client { http, server, auth })
     }
 
@@ -155,8 +159,9 @@ impl Client {
     }
 
     fn encode<B: Serialize>(&self, body: &B) -> CliResult<Vec<u8>> {
-        serde_json::to_vec(body)
-            .map_err(|e| CliError::failed(format!("cannot encode the request: {e}")))
+        serde_json::to_vec(body).map_err(|e| {
+            CliError::failed(format!("cannot encode the request: {e}")).with_hint(BUG_HINT)
+        })
     }
 
     fn decode<T: DeserializeOwned>(
@@ -184,14 +189,51 @@ impl Client {
         ))
     }
 
-    /// Sends one request; returns the body of a 2xx answer.
-    fn send(
+    /// A GET whose 2xx body is read as it arrives (`GET /v1/export`): each read may wait up
+    /// to the usual timeout, the whole transfer as long as it takes.
+    pub fn get_stream(&self, path: &str) -> CliResult<Response> {
+        let response = self
+            .request(Method::GET, path, &[])?
+            .send()
+            .map_err(|e| unreachable(&self.server, &e))?;
+        if response.status().is_success() {
+            Ok(response)
+        } else {
+            Err(self.refused(response))
+        }
+    }
+
+    /// A POST whose JSON body is streamed from `body` (`POST /v1/import`), answered within
+    /// `timeout` of the start.
+    pub fn post_stream<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: reqwest::blocking::Body,
+        timeout: Duration,
+    ) -> CliResult<Doc<T>> {
+        let response = self
+            .request(Method::POST, path, &[])?
+            .header(header::CONTENT_TYPE, "application/json")
+            .timeout(timeout)
+            .body(body)
+            .send()
+            .map_err(|e| unreachable(&self.server, &e))?;
+        if !response.status().is_success() {
+            return Err(self.refused(response));
+        }
+        let body = response
+            .bytes()
+            .map_err(|e| unreachable(&self.server, &e))?;
+        self.decode(&Method::POST, path, &body)
+    }
+
+    /// A request to `path` with the owner token, if there is one.
+    fn request(
         &self,
         method: Method,
         path: &str,
         query: &[(&str, String)],
-        body: Option<Vec<u8>>,
-    ) -> CliResult<Vec<u8>> {
+    ) -> CliResult<reqwest::blocking::RequestBuilder> {
         let mut url = self.server.endpoint(path);
         if !query.is_empty() {
             url.query_pairs_mut()
@@ -208,10 +250,23 @@ impl Client {
                         ExitKind::Auth,
                         format!("the owner token in {source} is not usable"),
                     )
+                    .with_hint("it holds characters an HTTP header cannot carry: copy owner.token again from carnetd's data directory (`carnet login --token-file F`)")
                 })?;
             auth.set_sensitive(true);
             request = request.header(header::AUTHORIZATION, auth);
         }
+        Ok(request)
+    }
+
+    /// Sends one request; returns the body of a 2xx answer.
+    fn send(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<Vec<u8>>,
+    ) -> CliResult<Vec<u8>> {
+        let mut request = self.request(method, path, query)?;
         if let Some(body) = body {
             request = request
                 .header(header::CONTENT_TYPE, "application/json")
@@ -293,6 +348,10 @@ pub fn unreachable(server: &ServerUrl, e: &reqwest::Error) -> CliError {
     };
     CliError::new(ExitKind::Unreachable, message).with_hint(hint)
 }
+
+/// For an error that only a bug in carnet can cause.
+pub const BUG_HINT: &str =
+    "this is a bug in carnet: please report it, with `carnet --version` and the command you ran";
 
 /// The title of the 503 problem carnetd answers to everything but unlocking while sealed.
 pub const SEALED_TITLE: &str = "vault sealed";
@@ -594,7 +653,8 @@ mod tests {
         let (text, _) = render(409, Some(p));
         assert_eq!(
             text,
-            "carnet: error: a vendor named \"[31mAcme\" already exists\n"
+            "carnet: error: a vendor named \"[31mAcme\" already exists\n  \
+             hint: it changed meanwhile, or exists already: look at it again, then retry\n"
         );
     }
 }

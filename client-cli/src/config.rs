@@ -186,8 +186,10 @@ pub fn save_config(path: &Path, config: &ConfigFile) -> CliResult<()> {
     builder
         .create(dir)
         .map_err(|e| io_error("create the directory", dir, &e))?;
-    let text = toml::to_string(config)
-        .map_err(|e| CliError::failed(format!("cannot write the configuration: {e}")))?;
+    let text = toml::to_string(config).map_err(|e| {
+        CliError::failed(format!("cannot write the configuration: {e}"))
+            .with_hint(crate::client::BUG_HINT)
+    })?;
     // tempfile creates the file with mode 0600 on Unix.
     let mut tmp = tempfile::NamedTempFile::new_in(dir)
         .map_err(|e| io_error("create a temporary file in", dir, &e))?;

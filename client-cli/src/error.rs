@@ -3,6 +3,7 @@
 
 use std::fmt;
 
+use crate::color::{Style, paint};
 use crate::output::one_line;
 
 /// Exit codes, documented in `carnet --help`.
@@ -34,6 +35,38 @@ impl ExitKind {
             ExitKind::Sealed => 5,
             ExitKind::LogAltered => 6,
         }
+    }
+
+    /// What to do next when the error itself says nothing more specific.
+    fn fallback_hint(self) -> &'static str {
+        match self {
+            ExitKind::Failed | ExitKind::Usage => {
+                "`carnet COMMAND --help` says what a command takes, with examples"
+            }
+            ExitKind::Unreachable => {
+                "start it with `carnetd`, or point --server / CARNET_SERVER at it"
+            }
+            ExitKind::Auth => {
+                "run `carnet login --server URL --token-file F` with the owner.token from carnetd's data directory"
+            }
+            ExitKind::Sealed => "run `carnet unlock`",
+            ExitKind::LogAltered => {
+                "compare with a backup of carnet.db; carnetd keeps running and serving your data"
+            }
+        }
+    }
+}
+
+/// What to do after the server refused a request with `status` and said nothing more.
+fn status_hint(status: u16) -> Option<&'static str> {
+    match status {
+        400 | 422 => Some("correct the value named above and run the command again"),
+        404 => Some("it may have been removed: the `list` commands show what there is"),
+        409 => Some("it changed meanwhile, or exists already: look at it again, then retry"),
+        413 => Some("send less at once"),
+        429 => Some("wait a little, then run the command again"),
+        500..=599 => Some("carnetd's log says what went wrong; try again later"),
+        _ => None,
     }
 }
 
@@ -82,14 +115,30 @@ impl CliError {
         self
     }
 
-    /// The lines printed on stderr: `carnet: error: …` and, when there is one, `  hint: …`.
-    /// Each is one line with control characters removed, whatever the server sent.
+    /// The hint printed: the error's own, else one for its HTTP status or its kind, so that
+    /// every error ends with something to do.
+    pub fn hint_or_fallback(&self) -> &str {
+        self.hint
+            .as_deref()
+            .or_else(|| self.status.and_then(status_hint))
+            .unwrap_or_else(|| self.kind.fallback_hint())
+    }
+
+    /// The lines printed on stderr: `carnet: error: …` and `  hint: …`. Each is one line with
+    /// control characters removed, whatever the server sent.
     pub fn render(&self) -> String {
-        let mut out = format!("carnet: error: {}\n", one_line(&self.message));
-        if let Some(hint) = &self.hint {
-            out.push_str(&format!("  hint: {}\n", one_line(hint)));
-        }
-        out
+        self.render_styled(false)
+    }
+
+    /// `render`, with the prefixes coloured when `color` (see `color`).
+    pub fn render_styled(&self, color: bool) -> String {
+        format!(
+            "{} {}\n  {} {}\n",
+            paint("carnet: error:", Style::Error, color),
+            one_line(&self.message),
+            paint("hint:", Style::Hint, color),
+            one_line(self.hint_or_fallback())
+        )
     }
 }
 
@@ -101,9 +150,21 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-/// An error reading or writing a local file, naming the file.
+/// An error reading or writing a local file, naming the file, with a hint for its kind (a
+/// caller's `with_hint` replaces it).
 pub fn io_error(what: &str, path: &std::path::Path, e: &std::io::Error) -> CliError {
-    CliError::failed(format!("cannot {what} {}: {e}", path.display()))
+    use std::io::ErrorKind;
+    let hint = match e.kind() {
+        ErrorKind::NotFound => "check the path: it, or the directory it is in, does not exist",
+        ErrorKind::PermissionDenied => {
+            "check who owns it and its mode (`ls -l`): this user may not read or write it"
+        }
+        ErrorKind::IsADirectory => "give the path of a file, not of a directory",
+        ErrorKind::StorageFull | ErrorKind::QuotaExceeded => "free some disk space and try again",
+        ErrorKind::ReadOnlyFilesystem => "choose a place on a writable file system",
+        _ => "check the path, its permissions and the free space, then try again",
+    };
+    CliError::failed(format!("cannot {what} {}: {e}", path.display())).with_hint(hint)
 }
 
 #[cfg(test)]
@@ -118,10 +179,80 @@ mod tests {
             e.render(),
             "carnet: error: no vendor named \"X\" [2Jgone\n  hint: carnet vendor list shows names and ids\n"
         );
-        assert_eq!(
-            CliError::usage("x").render(),
-            "carnet: error: x\n",
-            "no hint line without a hint"
+    }
+
+    const KINDS: [ExitKind; 6] = [
+        ExitKind::Failed,
+        ExitKind::Usage,
+        ExitKind::Unreachable,
+        ExitKind::Auth,
+        ExitKind::Sealed,
+        ExitKind::LogAltered,
+    ];
+
+    /// Every error ends with a hint: its own, else one for its status or its kind.
+    #[test]
+    fn every_error_ends_with_a_hint() {
+        for kind in KINDS {
+            for status in [None, Some(400), Some(404), Some(409), Some(418), Some(503)] {
+                let e = CliError {
+                    status,
+                    ..CliError::new(kind, "x")
+                };
+                let text = e.render();
+                let lines: Vec<&str> = text.lines().collect();
+                assert_eq!(lines.len(), 2, "{kind:?} {status:?}: {text}");
+                assert!(lines[1].starts_with("  hint: "), "{kind:?}: {text}");
+                assert!(lines[1].len() > "  hint: ".len() + 10, "{kind:?}: {text}");
+            }
+        }
+        let own = CliError {
+            status: Some(404),
+            ..CliError::failed("x").with_hint("mine")
+        };
+        assert_eq!(own.hint_or_fallback(), "mine", "the error's own hint wins");
+        assert!(
+            CliError::new(ExitKind::Sealed, "x")
+                .render()
+                .contains("carnet unlock")
         );
+        assert!(CliError::usage("x").render().contains("--help"));
+    }
+
+    #[test]
+    fn exit_codes_are_the_documented_ones() {
+        let codes: Vec<u8> = KINDS.iter().map(|k| k.code()).collect();
+        assert_eq!(codes, [1, 2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn file_errors_name_the_file_and_hint_by_kind() {
+        let path = std::path::Path::new("/nowhere/carnet.age");
+        let e = io_error(
+            "open",
+            path,
+            &std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert!(
+            e.message.starts_with("cannot open /nowhere/carnet.age: "),
+            "{e:?}"
+        );
+        assert!(e.hint_or_fallback().contains("does not exist"), "{e:?}");
+        let e = io_error(
+            "write",
+            path,
+            &std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+        );
+        assert!(e.hint_or_fallback().contains("ls -l"), "{e:?}");
+    }
+
+    #[test]
+    fn colour_paints_the_prefixes_only() {
+        let e = CliError::failed("a \u{1b}[31mred\u{1b}[0m name").with_hint("do this");
+        assert_eq!(
+            e.render_styled(true),
+            "\u{1b}[1;31mcarnet: error:\u{1b}[0m a [31mred[0m name\n  \u{1b}[1;36mhint:\u{1b}[0m do this\n"
+        );
+        assert!(!e.render_styled(false).contains('\u{1b}'));
     }
 }

@@ -4,9 +4,11 @@
 
 pub mod cli;
 pub mod client;
+pub mod color;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod manpage;
 pub mod output;
 pub mod when;
 
@@ -26,6 +28,140 @@ mod tests {
     #[test]
     fn the_command_line_is_well_formed() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command a user can call ends its --help with examples of itself, in one style:
+    /// an `Examples:` paragraph of lines indented by two spaces (four more for a
+    /// continuation).
+    #[test]
+    fn every_command_has_examples_in_its_help() {
+        fn walk(cmd: &clap::Command, path: &str, wrong: &mut Vec<String>) {
+            let visible = cmd
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help");
+            for sub in visible {
+                let path = format!("{path} {}", sub.get_name());
+                let help = sub
+                    .get_after_help()
+                    .map(|h| h.to_string())
+                    .unwrap_or_default();
+                let examples = help
+                    .strip_prefix("Examples:\n")
+                    .or_else(|| help.split_once("\n\nExamples:\n").map(|(_, e)| e));
+                match examples {
+                    None => wrong.push(format!("{path}: no examples")),
+                    Some(examples) => {
+                        let lines: Vec<&str> = examples.lines().collect();
+                        // A line of its own ending with a colon may head a group of them.
+                        let well_formed = lines.iter().all(|l| {
+                            (l.starts_with("  ") && !l.starts_with("   "))
+                                || l.starts_with("      ")
+                                || l.is_empty()
+                                || (!l.starts_with(' ') && l.ends_with(':'))
+                        });
+                        if !well_formed {
+                            wrong.push(format!("{path}: examples not indented by 2:\n{examples}"));
+                        }
+                        if !lines
+                            .iter()
+                            .any(|l| l.contains(&format!("{path} ")) || l.ends_with(&path))
+                        {
+                            wrong.push(format!("{path}: no example runs it"));
+                        }
+                    }
+                }
+                walk(sub, &path, wrong);
+            }
+        }
+        let mut wrong = Vec::new();
+        walk(&Cli::command(), "carnet", &mut wrong);
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    }
+
+    /// Every example in every --help is a command line that parses.
+    #[test]
+    fn every_example_parses() {
+        fn walk(cmd: &clap::Command, examples: &mut Vec<String>) {
+            for sub in cmd.get_subcommands() {
+                walk(sub, examples);
+            }
+            let help = cmd
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            let Some((_, text)) = help.split_once("Examples:\n") else {
+                return;
+            };
+            // Continuation lines join the line they continue.
+            let text = text.replace(" \\\n      ", " ");
+            examples.extend(text.lines().map(|l| l.trim().to_owned()));
+        }
+        let mut examples = Vec::new();
+        walk(&Cli::command(), &mut examples);
+        assert!(examples.len() > 100, "{}", examples.len());
+        let mut checked = 0;
+        for example in &examples {
+            // The carnet part of a pipeline or a list; `$(…)` is left to the shell.
+            for part in example.split(" | ").flat_map(|p| p.split(" && ")) {
+                let part = part.split(" > ").next().unwrap_or_default();
+                let words = shell_words(part);
+                let words: Vec<&str> = words
+                    .iter()
+                    .map(String::as_str)
+                    .skip_while(|w| w.contains('=') && !w.starts_with('-'))
+                    .collect();
+                if words.first() != Some(&"carnet") || part.contains("$(") {
+                    continue;
+                }
+                if let Err(e) = Cli::try_parse_from(&words) {
+                    panic!("{example}: {e}");
+                }
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    /// A command line's words, as a POSIX shell splits them (quotes, backslashes).
+    fn shell_words(line: &str) -> Vec<String> {
+        let (mut words, mut word, mut in_word) = (Vec::new(), String::new(), false);
+        let mut chars = line.chars();
+        while let Some(c) = chars.next() {
+            match c {
+                ' ' => {
+                    if in_word {
+                        words.push(std::mem::take(&mut word));
+                    }
+                    in_word = false;
+                }
+                '\'' => {
+                    in_word = true;
+                    word.extend(chars.by_ref().take_while(|&c| c != '\''));
+                }
+                '"' => {
+                    in_word = true;
+                    while let Some(c) = chars.next() {
+                        match c {
+                            '"' => break,
+                            '\\' => word.extend(chars.next()),
+                            c => word.push(c),
+                        }
+                    }
+                }
+                '\\' => {
+                    in_word = true;
+                    word.extend(chars.next());
+                }
+                c => {
+                    in_word = true;
+                    word.push(c);
+                }
+            }
+        }
+        if in_word {
+            words.push(word);
+        }
+        words
     }
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
@@ -190,6 +326,7 @@ mod tests {
             vec!["completions", "zsh"],
             vec!["completions", "fish"],
             vec!["man"],
+            vec!["man", "--dir", "target/man"],
             vec!["--json", "vendor", "list"],
             vec!["vendor", "list", "--json", "--server", "http://127.0.0.1:1"],
         ];

@@ -1,16 +1,26 @@
 //! `carnet`: parses the command line, runs it, and turns the outcome into an exit code.
 #![forbid(unsafe_code)]
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
-use clap::Parser;
+use carnet_cli::cli::Cli;
+use carnet_cli::color::{self, ColorChoice};
+use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {
-    let cli = carnet_cli::cli::Cli::parse();
+    let args: Vec<OsString> = std::env::args_os().collect();
+    // clap prints help and usage errors itself: they follow --color too.
+    let mut command = Cli::command().color(ColorChoice::from_args(&args).for_clap());
+    let cli = command
+        .try_get_matches_from_mut(args)
+        .and_then(|mut m| Cli::from_arg_matches_mut(&mut m))
+        .unwrap_or_else(|e| e.format(&mut command).exit());
+    color::init(cli.color);
     match carnet_cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprint!("{}", e.render());
+            eprint!("{}", e.render_styled(color::stderr()));
             ExitCode::from(e.kind.code())
         }
     }

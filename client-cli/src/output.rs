@@ -10,6 +10,8 @@ use chrono::{DateTime, Local, TimeZone};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::color::{self, Style, paint};
+
 /// Characters never printed: all C0 and C1 controls and DEL (`char::is_control`), and the
 /// Unicode bidirectional embeddings, overrides and isolates, which can make text read
 /// differently from what it is.
@@ -50,10 +52,19 @@ pub fn stdout(text: &str) {
 }
 
 /// A message for the person at the terminal, on stderr (so `--json` stdout stays JSON).
+/// A leading `carnet: warning:` is coloured when stderr is (see `color`).
 pub fn message(text: &str) {
+    let line = one_line(text);
+    let line = match line.strip_prefix(WARNING) {
+        Some(rest) if color::stderr() => format!("{}{rest}", paint(WARNING, Style::Warning, true)),
+        _ => line,
+    };
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{}", one_line(text));
+    let _ = writeln!(err, "{line}");
 }
+
+/// How a warning message starts.
+const WARNING: &str = "carnet: warning:";
 
 /// JSON on stdout, pretty-printed, with the characters serde_json leaves raw (C1 controls,
 /// bidi overrides) written as `\u` escapes: the same JSON value, harmless on a terminal.
@@ -112,6 +123,12 @@ impl TableOut {
             right: Vec::new(),
             width,
         }
+    }
+
+    /// The same table at this width (tests pin it).
+    pub fn width(mut self, width: usize) -> Self {
+        self.width = width;
+        self
     }
 
     /// Keeps these columns at their content width.

@@ -5,12 +5,38 @@
 use std::process::Command;
 
 fn carnet(args: &[&str]) -> std::process::Output {
+    carnet_env(args, &[])
+}
+
+/// `carnet` with these variables set, and none of the owner's that change the output.
+fn carnet_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_carnet"))
         .args(args)
         .env_remove("CARNET_SERVER")
         .env_remove("CARNET_TOKEN")
+        .env_remove("NO_COLOR")
+        .env_remove("COLUMNS")
+        .envs(env.iter().copied())
         .output()
         .unwrap()
+}
+
+/// Whether a program is on PATH (the checks that need one are skipped without it).
+fn have(program: &str) -> bool {
+    Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// The top-level commands a user sees.
+fn top_level_commands() -> Vec<String> {
+    use clap::CommandFactory;
+    carnet_cli::cli::Cli::command()
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| c.get_name().to_owned())
+        .collect()
 }
 
 #[test]
@@ -40,10 +66,217 @@ fn help_documents_exit_codes_and_examples() {
 }
 
 #[test]
-fn completions_are_generated_for_bash() {
-    let out = carnet(&["completions", "bash"]);
-    assert!(out.status.success());
-    assert!(String::from_utf8(out.stdout).unwrap().contains("carnet"));
+fn completions_name_every_command_for_each_shell() {
+    let commands = top_level_commands();
+    assert!(commands.len() > 15, "{commands:?}");
+    for (shell, check) in [
+        ("bash", Some(["bash", "-n"])),
+        ("zsh", Some(["zsh", "-n"])),
+        ("fish", Some(["fish", "--no-execute"])),
+    ] {
+        let out = carnet(&["completions", shell]);
+        assert!(out.status.success(), "{shell}: {out:?}");
+        assert!(out.stderr.is_empty(), "{shell}: {out:?}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for command in &commands {
+            assert!(
+                script.contains(command.as_str()),
+                "{shell}: {command} missing"
+            );
+        }
+        // Flags, and values carnet knows (a scope, a channel; zsh escapes the colon).
+        for flag in ["redirect-uri", "all-categories", "relationship", "phone"] {
+            assert!(script.contains(flag), "{shell}: {flag} missing");
+        }
+        // The shell itself accepts the script, when it is installed here.
+        if let Some([program, flag]) = check.filter(|[p, _]| have(p)) {
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join(format!("carnet.{shell}"));
+            std::fs::write(&path, &script).unwrap();
+            let checked = Command::new(program).arg(flag).arg(&path).output().unwrap();
+            assert!(checked.status.success(), "{program} {flag}: {checked:?}");
+        }
+    }
+    let out = carnet(&["completions", "tcsh"]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
+
+#[test]
+fn the_man_page_names_every_command_and_renders() {
+    let out = carnet(&["man"]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stderr.is_empty(), "{out:?}");
+    let page = String::from_utf8(out.stdout).unwrap();
+    assert!(page.contains(".TH CARNET 1"), "{page}");
+    for command in top_level_commands() {
+        let shown = format!("carnet {}", command.replace('-', "\\-"));
+        assert!(page.contains(&shown), "{command} missing from carnet(1)");
+    }
+    if !have("man") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("carnet.1");
+    std::fs::write(&path, &page).unwrap();
+    let text = render_man(&path);
+    for needle in [
+        "SYNOPSIS",
+        "COMMANDS",
+        "EXIT STATUS",
+        "EXAMPLES",
+        "carnet vendor add",
+    ] {
+        assert!(
+            text.contains(needle),
+            "{needle} missing from the rendered page:\n{text}"
+        );
+    }
+}
+
+#[test]
+fn man_dir_writes_a_page_per_command() {
+    let dir = tempfile::tempdir().unwrap();
+    let pages = dir.path().join("man1");
+    let out = carnet(&["man", "--dir", pages.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(out.stdout.is_empty(), "the pages go to files: {out:?}");
+    let mut names: Vec<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    for command in top_level_commands() {
+        assert!(
+            names.contains(&format!("carnet-{command}.1")),
+            "{command}: {names:?}"
+        );
+    }
+    for name in ["carnet.1", "carnet-vendor-add.1", "carnet-audit-verify.1"] {
+        assert!(names.iter().any(|n| n == name), "{name}: {names:?}");
+    }
+    if have("man") {
+        let text = render_man(&pages.join("carnet-vendor-add.1"));
+        assert!(text.contains("--website"), "{text}");
+        assert!(text.contains("EXAMPLES"), "{text}");
+    }
+}
+
+/// The page as `man -l` shows it, plain.
+fn render_man(path: &std::path::Path) -> String {
+    let out = Command::new("man")
+        .arg("-l")
+        .arg(path)
+        .env("MANPAGER", "cat")
+        .env("MANWIDTH", "100")
+        .env("MAN_KEEP_FORMATTING", "")
+        .env_remove("MANROFFOPT")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "man -l {}: {out:?}", path.display());
+    // Bold and underline are overstrikes when not on a terminal: keep the letters.
+    let raw = String::from_utf8_lossy(&out.stdout);
+    let mut text = String::new();
+    for c in raw.chars() {
+        if c == '\u{8}' {
+            text.pop();
+        } else {
+            text.push(c);
+        }
+    }
+    text
+}
+
+#[test]
+fn errors_are_coloured_only_when_asked_or_on_a_terminal() {
+    // Nothing listens on port 1: the error is "cannot reach carnetd", exit 3.
+    let unreachable = ["--server", "http://127.0.0.1:1", "vendor", "list"];
+    let token = ("CARNET_TOKEN", "t");
+    let run = |extra: &[&str], env: &[(&str, &str)]| {
+        let args: Vec<&str> = extra.iter().chain(&unreachable).copied().collect();
+        let mut env = env.to_vec();
+        env.push(token);
+        let out = carnet_env(&args, &env);
+        assert_eq!(out.status.code(), Some(3), "{out:?}");
+        String::from_utf8(out.stderr).unwrap()
+    };
+    let plain = run(&[], &[]);
+    assert!(
+        plain.starts_with("carnet: error: cannot reach carnetd"),
+        "{plain}"
+    );
+    assert!(plain.contains("\n  hint: "), "{plain}");
+    assert!(
+        !plain.contains('\u{1b}'),
+        "a pipe gets no colour: {plain:?}"
+    );
+    let always = run(&["--color", "always"], &[]);
+    assert!(
+        always.starts_with("\u{1b}[1;31mcarnet: error:\u{1b}[0m cannot reach"),
+        "{always:?}"
+    );
+    assert!(always.contains("\u{1b}[1;36mhint:\u{1b}[0m"), "{always:?}");
+    assert_eq!(
+        run(&["--color=always"], &[("NO_COLOR", "1")]),
+        always,
+        "the flag is the owner's word for this run: it wins over NO_COLOR"
+    );
+    assert_eq!(run(&["--color", "never"], &[]), plain);
+    let help = carnet_env(&["--color", "always", "--help"], &[]);
+    assert!(help.stdout.contains(&0x1b), "clap's help follows --color");
+    let help = carnet_env(&["--color", "never", "--help"], &[]);
+    assert!(!help.stdout.contains(&0x1b));
+}
+
+/// On a real terminal (a pty from util-linux's `script`), colour is the default, and
+/// NO_COLOR with any non-empty value turns it off, for carnet's errors and clap's help.
+#[test]
+fn no_color_turns_colour_off_on_a_terminal() {
+    if !have("script") {
+        return;
+    }
+    let on_a_terminal = |line: &str, no_color: Option<&str>| {
+        let mut command = Command::new("script");
+        command
+            .args(["-q", "-e", "-c"])
+            .arg(format!("'{}' {line}", env!("CARGO_BIN_EXE_carnet")))
+            .arg("/dev/null")
+            .env("CARNET_TOKEN", "t")
+            .env("TERM", "xterm")
+            .env_remove("NO_COLOR")
+            .env_remove("CARNET_SERVER");
+        if let Some(v) = no_color {
+            command.env("NO_COLOR", v);
+        }
+        let out = command.output().unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let error = "--server http://127.0.0.1:1 vendor list";
+    let coloured = on_a_terminal(error, None);
+    if !coloured.contains("cannot reach carnetd") {
+        // `script` could not give it a terminal here.
+        return;
+    }
+    assert!(
+        coloured.contains("\u{1b}[1;31mcarnet: error:"),
+        "{coloured:?}"
+    );
+    assert!(on_a_terminal("--help", None).contains('\u{1b}'));
+    for value in ["1", "0", "false"] {
+        let text = on_a_terminal(error, Some(value));
+        assert!(text.contains("carnet: error: cannot reach"), "{text:?}");
+        assert!(!text.contains('\u{1b}'), "NO_COLOR={value}: {text:?}");
+        let help = on_a_terminal("--help", Some(value));
+        assert!(!help.contains('\u{1b}'), "NO_COLOR={value}: {help:?}");
+    }
+    assert!(
+        on_a_terminal(error, Some("")).contains('\u{1b}'),
+        "an empty NO_COLOR counts as unset"
+    );
+    assert!(!on_a_terminal(&format!("--color never {error}"), None).contains('\u{1b}'));
 }
 
 #[test]

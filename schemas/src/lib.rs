@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod archive;
 pub mod consent;
 pub mod ids;
 pub mod intents;
@@ -12,6 +13,7 @@ pub mod oauth;
 pub mod values;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
+pub use archive::*;
 pub use consent::*;
 pub use ids::{
     ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PurchaseId,
@@ -71,5 +73,7 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("invitation", one::<Invitation>()),
         ("registration-request", one::<RegistrationRequest>()),
         ("registration-response", one::<RegistrationResponse>()),
+        ("archive", one::<Archive>()),
+        ("import-report", one::<ImportReport>()),
     ]
 }

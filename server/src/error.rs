@@ -45,6 +45,13 @@ pub enum ApiError {
     Conflict { detail: String, hint: String },
     #[error("body too large")]
     TooLarge { limit: usize },
+    /// A streamed body over its own limit (an import archive), said in that body's terms.
+    #[error("{detail}")]
+    StreamTooLarge { detail: String, hint: String },
+    /// The body was understood but its content cannot be used (an import archive that is
+    /// valid JSON but not a valid archive).
+    #[error("{detail}")]
+    Unprocessable { detail: String, hint: String },
     /// The vault is sealed: only unlocking and public descriptions answer.
     #[error("vault sealed")]
     Sealed,
@@ -107,7 +114,10 @@ impl ApiError {
             ApiError::NotFound { .. } | ApiError::NoRoute { .. } => StatusCode::NOT_FOUND,
             ApiError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::TooLarge { .. } | ApiError::StreamTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Sealed => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -184,6 +194,18 @@ impl ApiError {
                     "request body too large",
                     format!("the body is larger than the {limit} bytes this endpoint accepts"),
                     Some("split the data or shorten the text fields".into()),
+                    vec![],
+                ),
+                ApiError::StreamTooLarge { detail, hint } => (
+                    "request body too large",
+                    detail.clone(),
+                    Some(hint.clone()),
+                    vec![],
+                ),
+                ApiError::Unprocessable { detail, hint } => (
+                    "unprocessable content",
+                    detail.clone(),
+                    Some(hint.clone()),
                     vec![],
                 ),
                 ApiError::Sealed => (

@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+mod archive;
 pub mod backup;
 pub mod client_ip;
 pub mod clock;

@@ -15,7 +15,6 @@ use tower_http::request_id::{
     MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
 };
 use tower_http::set_header::SetResponseHeaderLayer;
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -166,6 +165,21 @@ pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
     with_layers(app, l.metrics.clone())
 }
 
+/// How long a request may take before it is answered 408.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import, which
+/// lasts as long as its upload (it gives up on an upload that stalls, see `owner_api`).
+async fn deadline(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    if req.method() == axum::http::Method::POST && req.uri().path() == "/v1/import" {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
+        Ok(res) => res,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
 /// The layers every response goes through, sealed or not.
 fn with_layers(app: Router, metrics: Arc<crate::metrics::Metrics>) -> Router {
     // Spans carry the route template, never the raw path or query: those can hold user text.
@@ -186,10 +200,7 @@ fn with_layers(app: Router, metrics: Arc<crate::metrics::Metrics>) -> Router {
         // vault's 503s are expected and not errors at all.
         .on_failure(());
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
-            Duration::from_secs(30),
-        ))
+        .layer(axum::middleware::from_fn(deadline))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

@@ -253,11 +253,18 @@ impl Lifecycle {
             tokio::spawn(crate::webhooks::deliver::run(state.clone())),
         ];
         let router = routes::router(state.clone());
-        *self.unsealed.write().unwrap_or_else(|p| p.into_inner()) = Some(Unsealed {
-            state,
-            router,
-            tasks,
-        });
+        let replaced = self
+            .unsealed
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .replace(Unsealed {
+                state,
+                router,
+                tasks,
+            });
+        if let Some(old) = replaced {
+            retire(old).await;
+        }
         self.metrics.set_sealed(false);
         // A tampered access log does not stop carnetd: it is checked now, in the background,
         // and what is wrong is logged; the owner's data stays reachable.
@@ -278,6 +285,18 @@ impl Lifecycle {
             });
         }
         Ok(())
+    }
+
+    /// Opens the vault again in place, with the key it holds: the in-memory views, the keys an
+    /// import took over and the background tasks are rebuilt from the database (after an
+    /// import). Requests in flight finish with the state they hold; nothing answers sealed.
+    pub(crate) async fn reopen(self: &Arc<Self>) -> Result<(), VaultError> {
+        let Some((state, _)) = self.current() else {
+            return Ok(());
+        };
+        let key = state.keys.root_copy();
+        drop(state);
+        self.unseal(key).await
     }
 
     /// Unlocks with `secret`, slowing down `client` after failures.
@@ -349,15 +368,20 @@ impl Lifecycle {
             .unwrap_or_else(|p| p.into_inner())
             .take();
         if let Some(u) = taken {
-            for t in &u.tasks {
-                t.abort();
-            }
-            if let Err(e) = u.state.access_log.flush(&u.state).await {
-                tracing::error!(error = %e, "could not append the last access-log entries");
-            }
+            retire(u).await;
             self.metrics.set_sealed(true);
             tracing::info!("vault sealed");
         }
+    }
+}
+
+/// Stops an unsealed state's background tasks and appends what its access log still buffers.
+async fn retire(u: Unsealed) {
+    for t in &u.tasks {
+        t.abort();
+    }
+    if let Err(e) = u.state.access_log.flush(&u.state).await {
+        tracing::error!(error = %e, "could not append the last access-log entries");
     }
 }
 

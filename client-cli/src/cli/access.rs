@@ -46,8 +46,15 @@ carnet grant revoke grt_0123456789abcdef"
 )]
 pub enum GrantCmd {
     /// Let a vendor do named things (scopes) in named categories for a number of days
+    #[command(after_help = "Examples:\n  \
+carnet grant create Acme --scope intents:read --scope offers:write --category home.appliances\n  \
+carnet grant create Acme --scope relationship:read --all-categories --days 365 \\\n      \
+--purpose \"Loyalty programme\"")]
     Create(GrantCreate),
     /// List grants, newest first: live, expired and revoked
+    #[command(after_help = "Examples:\n  \
+carnet grant list\n  \
+carnet grant list --vendor Acme --live")]
     List {
         /// Only this vendor's (id or exact name)
         #[arg(long, value_name = "VENDOR")]
@@ -57,11 +64,15 @@ pub enum GrantCmd {
         live: bool,
     },
     /// Show one grant
+    #[command(after_help = "Examples:\n  \
+carnet grant show grt_0123456789abcdef")]
     Show {
         /// Grant id (grt_…)
         id: GrantId,
     },
     /// Revoke a grant: its tokens stop working at once
+    #[command(after_help = "Examples:\n  \
+carnet grant revoke grt_0123456789abcdef")]
     Revoke {
         /// Grant id (grt_…)
         id: GrantId,

@@ -31,10 +31,19 @@ carnet --json consent list"
 )]
 pub enum ConsentCmd {
     /// List the consent requests waiting for an answer, oldest first
+    #[command(after_help = "Examples:\n  \
+carnet consent list\n  \
+carnet --json consent list")]
     List,
     /// Approve a consent request: shows what the vendor asks for, then asks [y/N]
+    #[command(after_help = "Examples:\n  \
+carnet consent approve K7QM-2XPA\n  \
+carnet consent approve k7qm2xpa --category home.appliances.washing-machine --days 7\n  \
+carnet consent approve K7QM-2XPA --all-categories --yes")]
     Approve(ConsentApprove),
     /// Deny a consent request: the consent page sends the vendor access_denied
+    #[command(after_help = "Examples:\n  \
+carnet consent deny K7QM-2XPA")]
     Deny {
         /// The code the consent page shows (K7QM-2XPA; case and dash do not matter)
         code: ConsentCode,
@@ -128,6 +137,10 @@ pass show carnet/web | carnet password set --password-file -"
 )]
 pub enum PasswordCmd {
     /// Set the password that signs you in on the consent page (replaces the previous one)
+    #[command(after_help = "Examples:\n  \
+carnet password set\n  \
+carnet password set --password-file ~/.config/carnet/web-password\n  \
+pass show carnet/web | carnet password set --password-file -")]
     Set(PasswordSet),
 }
 

@@ -83,31 +83,51 @@ Examples:
 #[command(after_help = INTENT_HELP)]
 pub enum IntentCmd {
     /// Write an intent (a draft; --activate publishes it at once)
+    #[command(after_help = "Examples:\n  \
+carnet intent new --category home.appliances.washing-machine --title \"Washing machine\" \\\n      \
+--max-price 700 --currency EUR --area Lyon --until 2026-12-15 --activate\n  \
+carnet intent new --category home.appliances.fridge --title \"Fridge\" --min-price 300 \\\n      \
+--max-price 500 --currency EUR --withhold price_specification")]
     New(IntentNew),
     /// List your intents, newest first
+    #[command(after_help = "Examples:\n  \
+carnet intent list\n  \
+carnet intent list --state active")]
     List {
         /// Only intents in this state
         #[arg(long, value_name = "STATE", value_parser = state_parser())]
         state: Option<IntentState>,
     },
     /// Show an intent in full: its window, its terms, how many offers it received
+    #[command(after_help = "Examples:\n  \
+carnet intent show itt_0123456789abcdef\n  \
+carnet --json intent show itt_0123456789abcdef")]
     Show {
         /// Intent id (itt_…)
         id: IntentId,
     },
     /// Change a draft or active intent: only the flags given change; '' clears an optional field
+    #[command(after_help = "Examples:\n  \
+carnet intent edit itt_0123456789abcdef --max-price 750 --until 2026-12-20\n  \
+carnet intent edit itt_0123456789abcdef --area '' --activate")]
     Edit(IntentEdit),
     /// Publish a draft: granted vendors see it inside its window
+    #[command(after_help = "Examples:\n  \
+carnet intent activate itt_0123456789abcdef")]
     Activate {
         /// Intent id (itt_…)
         id: IntentId,
     },
     /// Withdraw an intent: no vendor sees it any more, its pending offers expire
+    #[command(after_help = "Examples:\n  \
+carnet intent withdraw itt_0123456789abcdef")]
     Withdraw {
         /// Intent id (itt_…)
         id: IntentId,
     },
     /// Mark an active intent bought (accepting an offer does this and records the purchase)
+    #[command(after_help = "Examples:\n  \
+carnet intent fulfil itt_0123456789abcdef")]
     Fulfil {
         /// Intent id (itt_…)
         id: IntentId,
@@ -312,11 +332,16 @@ carnet offer decline ofr_0123456789abcdef --reason \"Too far away\""
 )]
 pub enum OfferCmd {
     /// Show one offer
+    #[command(after_help = "Examples:\n  \
+carnet offer show ofr_0123456789abcdef")]
     Show {
         /// Offer id (ofr_…)
         id: OfferId,
     },
     /// Accept a pending offer: records the purchase and fulfils the intent
+    #[command(after_help = "Examples:\n  \
+carnet offer accept ofr_0123456789abcdef\n  \
+carnet offer accept ofr_0123456789abcdef --keep-open")]
     Accept {
         /// Offer id (ofr_…)
         id: OfferId,
@@ -325,6 +350,8 @@ pub enum OfferCmd {
         keep_open: bool,
     },
     /// Decline a pending offer
+    #[command(after_help = "Examples:\n  \
+carnet offer decline ofr_0123456789abcdef --reason \"Too far away\"")]
     Decline {
         /// Offer id (ofr_…)
         id: OfferId,

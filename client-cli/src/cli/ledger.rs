@@ -30,17 +30,34 @@ carnet vendor rotate-secret Acme --webhook\n  \
 carnet vendor disconnect Acme --yes")]
 pub enum VendorCmd {
     /// Add a vendor
+    #[command(after_help = "Examples:\n  \
+carnet vendor add \"Acme Appliances\" --website https://acme.example --category home.appliances\n  \
+carnet vendor add \"Boulangerie Martin\" --account \"loyalty card 4471\" --channel store \\\n      \
+--contact-policy \"no newsletters\" --note \"Closed on Mondays\"")]
     Add(VendorAdd),
     /// List your vendors by name
+    #[command(after_help = "Examples:\n  \
+carnet vendor list\n  \
+carnet --json vendor list")]
     List,
     /// Show a vendor and the loyalty facts of your relationship
+    #[command(after_help = "Examples:\n  \
+carnet vendor show \"Acme Appliances\"\n  \
+carnet vendor show ven_0123456789abcdef")]
     Show {
         /// Vendor id or exact name
         vendor: VendorRef,
     },
     /// Change a vendor: only the flags given change; '' clears an optional field
+    #[command(after_help = "Examples:\n  \
+carnet vendor edit Acme --note \"Ask for Lea\"\n  \
+carnet vendor edit Acme --category home.appliances --category home.garden --website ''\n  \
+carnet vendor edit ven_0123456789abcdef --name \"Acme Appliances\"")]
     Edit(VendorEdit),
     /// Remove a vendor with its interactions, purchases and incidents
+    #[command(after_help = "Examples:\n  \
+carnet vendor rm Acme\n  \
+carnet vendor rm ven_0123456789abcdef --yes")]
     Rm {
         /// Vendor id or exact name
         vendor: VendorRef,
@@ -49,9 +66,16 @@ pub enum VendorCmd {
         yes: bool,
     },
     /// Connect a vendor as an OAuth client; prints its client secret (and webhook secret) once
+    #[command(after_help = "Examples:\n  \
+carnet vendor connect Acme --redirect-uri https://acme.example/oauth/callback\n  \
+carnet vendor connect Acme --redirect-uri https://acme.example/oauth/callback \\\n      \
+--webhook-url https://acme.example/hooks/carnet > acme.creds")]
     Connect(VendorConnect),
     /// Replace the vendor's client secret (the old one and its tokens stop working), or with
     /// --webhook its webhook secret; prints the new one once
+    #[command(after_help = "Examples:\n  \
+carnet vendor rotate-secret Acme\n  \
+carnet vendor rotate-secret Acme --webhook")]
     RotateSecret {
         /// Vendor id or exact name
         vendor: VendorRef,
@@ -61,16 +85,25 @@ pub enum VendorCmd {
     },
     /// Let the vendor register its own OAuth client: prints a one-time token (24 hours) and
     /// the registration endpoint; the client shows as not verified
+    #[command(after_help = "Examples:\n  \
+carnet vendor invite Acme\n  \
+carnet --json vendor invite Acme")]
     Invite {
         /// Vendor id or exact name
         vendor: VendorRef,
     },
     /// Show the vendor's OAuth client: its id, redirect URIs and webhook URL (no secrets)
+    #[command(after_help = "Examples:\n  \
+carnet vendor client Acme\n  \
+carnet --json vendor client Acme")]
     Client {
         /// Vendor id or exact name
         vendor: VendorRef,
     },
     /// Disconnect a vendor: its client secret and every token it holds stop working
+    #[command(after_help = "Examples:\n  \
+carnet vendor disconnect Acme\n  \
+carnet vendor disconnect Acme --yes")]
     Disconnect {
         /// Vendor id or exact name
         vendor: VendorRef,
@@ -145,17 +178,35 @@ carnet interaction list --grep technician\n  \
 carnet interaction edit int_0123456789abcdef --outcome \"Fixed\" --sentiment 2")]
 pub enum InteractionCmd {
     /// Record an interaction
+    #[command(after_help = "Examples:\n  \
+carnet interaction add Acme --channel phone --summary \"Drum noise\" --sentiment -1 \\\n      \
+--with \"Lea, after-sales\" --they-said \"A technician comes Tuesday\" \\\n      \
+--next \"Check he came\" --due 2026-12-02\n  \
+carnet interaction add Acme --channel email --summary \"Asked for the invoice\" --at 2026-11-12T14:30")]
     Add(InteractionAdd),
     /// List interactions, newest first
+    #[command(after_help = "Examples:\n  \
+carnet interaction list\n  \
+carnet interaction list --vendor Acme --since 2026-11-01 --until 2026-11-30\n  \
+carnet interaction list --grep technician")]
     List(InteractionList),
     /// Show one interaction in full
+    #[command(after_help = "Examples:\n  \
+carnet interaction show int_0123456789abcdef\n  \
+carnet --json interaction show int_0123456789abcdef")]
     Show {
         /// Interaction id (int_…)
         id: InteractionId,
     },
     /// Change an interaction: only the flags given change; '' clears an optional field
+    #[command(after_help = "Examples:\n  \
+carnet interaction edit int_0123456789abcdef --outcome \"Fixed\" --sentiment 2\n  \
+carnet interaction edit int_0123456789abcdef --next ''\n  \
+carnet interaction edit int_0123456789abcdef --shared")]
     Edit(InteractionEdit),
     /// Delete an interaction
+    #[command(after_help = "Examples:\n  \
+carnet interaction rm int_0123456789abcdef")]
     Rm {
         /// Interaction id (int_…)
         id: InteractionId,
@@ -273,19 +324,30 @@ carnet purchase add Acme --item \"Washing machine\" --amount 699.90 --currency E
 carnet purchase list --vendor Acme")]
 pub enum PurchaseCmd {
     /// Record a purchase
+    #[command(after_help = "Examples:\n  \
+carnet purchase add Acme --item \"Washing machine\" --amount 699.90 --currency EUR \\\n      \
+--warranty-until 2028-11-12 --receipt ORD-5521\n  \
+carnet purchase add \"Boulangerie Martin\" --item Bread --amount 4.20 --currency EUR --at 2026-11-30")]
     Add(PurchaseAdd),
     /// List purchases, most recent first
+    #[command(after_help = "Examples:\n  \
+carnet purchase list\n  \
+carnet purchase list --vendor Acme")]
     List {
         /// Only this vendor's (id or exact name)
         #[arg(long, value_name = "VENDOR")]
         vendor: Option<VendorRef>,
     },
     /// Show one purchase
+    #[command(after_help = "Examples:\n  \
+carnet purchase show pur_0123456789abcdef")]
     Show {
         /// Purchase id (pur_…)
         id: PurchaseId,
     },
     /// Delete a purchase
+    #[command(after_help = "Examples:\n  \
+carnet purchase rm pur_0123456789abcdef")]
     Rm {
         /// Purchase id (pur_…)
         id: PurchaseId,
@@ -326,6 +388,8 @@ carnet incident list --open\n  \
 carnet incident resolve inc_0123456789abcdef --resolution \"Drum replaced\" --satisfaction 8")]
 pub enum IncidentCmd {
     /// Open an incident
+    #[command(after_help = "Examples:\n  \
+carnet incident open Acme --description \"Drum broken after 3 weeks\" --at 2026-11-20")]
     Open {
         /// Vendor id or exact name
         vendor: VendorRef,
@@ -337,6 +401,9 @@ pub enum IncidentCmd {
         at: Option<When>,
     },
     /// List incidents, most recently opened first
+    #[command(after_help = "Examples:\n  \
+carnet incident list\n  \
+carnet incident list --vendor Acme --open")]
     List {
         /// Only this vendor's (id or exact name)
         #[arg(long, value_name = "VENDOR")]
@@ -346,11 +413,15 @@ pub enum IncidentCmd {
         open: bool,
     },
     /// Show one incident
+    #[command(after_help = "Examples:\n  \
+carnet incident show inc_0123456789abcdef")]
     Show {
         /// Incident id (inc_…)
         id: IncidentId,
     },
     /// Resolve an incident (again, to correct the resolution)
+    #[command(after_help = "Examples:\n  \
+carnet incident resolve inc_0123456789abcdef --resolution \"Drum replaced\" --satisfaction 8")]
     Resolve {
         /// Incident id (inc_…)
         id: IncidentId,
@@ -387,6 +458,8 @@ pub struct FollowupsArgs {
 #[derive(Debug, Subcommand)]
 pub enum FollowupsCmd {
     /// Mark the next step of an interaction as done
+    #[command(after_help = "Examples:\n  \
+carnet followups done int_0123456789abcdef")]
     Done {
         /// Id of the interaction that set the step (int_…)
         id: InteractionId,
@@ -400,10 +473,16 @@ carnet profile set --postal-code ''"
 )]
 pub enum ProfileCmd {
     /// Show your profile
+    #[command(after_help = "Examples:\n  \
+carnet profile show\n  \
+carnet --json profile show")]
     Show,
     /// Change your profile: only the flags given change; '' clears a field
     #[command(group(ArgGroup::new("changes").required(true).multiple(true)
         .args(["display_name", "locale", "city", "postal_code"])))]
+    #[command(after_help = "Examples:\n  \
+carnet profile set --display-name \"Camille\" --locale fr-FR --city Lyon\n  \
+carnet profile set --postal-code ''")]
     Set {
         /// The name vendors may see
         #[arg(long, value_name = "T")]

@@ -1,7 +1,9 @@
 //! `carnet audit`: the access log, newest first, every page of it; `carnet audit verify`:
 //! whether it is whole and unaltered (exit 6 when not).
 
-use carnet_schemas::{AccessEntry, AuditVerification, BadEntry};
+use std::collections::HashMap;
+
+use carnet_schemas::{AccessEntry, AuditVerification, BadEntry, Line, VendorId};
 
 use super::{Ctx, name_of};
 use crate::cli::{AuditArgs, AuditCmd};
@@ -80,26 +82,29 @@ fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
     } else {
         "no vendor access matches"
     };
-    ctx.print_list(&items, empty, |items| {
-        // The endpoint says what was accessed: it keeps its width, like the time.
-        let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "grant", "what"])
-            .fixed(&[0, 2, 3, 4]);
-        for e in items {
-            t.row([
-                short_time(&e.at),
-                name_of(&names, &e.vendor_id),
-                e.endpoint.clone(),
-                e.status.to_string(),
-                e.grant_id
-                    .as_ref()
-                    .map(ToString::to_string)
-                    .unwrap_or_default(),
-                what(e),
-            ]);
-        }
-        t.print();
-    });
+    ctx.print_list(&items, empty, |items| table(items, &names).print());
     Ok(())
+}
+
+/// `audit`'s table.
+pub(super) fn table(items: &[&AccessEntry], names: &HashMap<VendorId, Line>) -> TableOut {
+    // The endpoint says what was accessed: it keeps its width, like the time.
+    let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "grant", "what"])
+        .fixed(&[0, 2, 3, 4]);
+    for e in items {
+        t.row([
+            short_time(&e.at),
+            name_of(names, &e.vendor_id),
+            e.endpoint.clone(),
+            e.status.to_string(),
+            e.grant_id
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            what(e),
+        ]);
+    }
+    t
 }
 
 /// What an access concerned: the scope a token was issued for, or the ids a request returned

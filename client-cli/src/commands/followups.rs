@@ -38,6 +38,10 @@ fn list(ctx: &Ctx, within: Option<u32>) -> CliResult<()> {
                     crate::error::CliError::failed(format!(
                         "a follow-up from the server is not understood: {e}"
                     ))
+                    .with_hint(format!(
+                        "check that carnet ({}) and carnetd (its /healthz) are the same version",
+                        env!("CARGO_PKG_VERSION")
+                    ))
                 })
         })
         .collect::<CliResult<Vec<_>>>()?;

@@ -1,6 +1,8 @@
 //! `carnet grant create | list | show | revoke`: what a vendor may do, where and until when.
 
-use carnet_schemas::{Client, Grant, GrantId, GrantState, NewGrant, VendorId};
+use std::collections::HashMap;
+
+use carnet_schemas::{Client, Grant, GrantId, GrantState, Line, NewGrant, VendorId};
 
 use super::{Ctx, join, name_of};
 use crate::cli::{GrantCmd, GrantCreate, VendorRef};
@@ -114,22 +116,25 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, only_live: bool) -> CliResult<()>
         (false, true) => "no grants for this vendor yet; give one with `carnet grant create`",
         (false, false) => "no grants yet; give one with `carnet grant create`",
     };
-    ctx.print_list(&items, empty, |items| {
-        let mut t = TableOut::new(&["id", "vendor", "state", "scopes", "categories", "until"])
-            .fixed(&[0, 2, 5]);
-        for g in items {
-            t.row([
-                g.id.to_string(),
-                name_of(&names, &g.fields.vendor_id),
-                state(g).to_owned(),
-                join(&g.fields.scopes),
-                categories(g),
-                until(g),
-            ]);
-        }
-        t.print();
-    });
+    ctx.print_list(&items, empty, |items| table(items, &names).print());
     Ok(())
+}
+
+/// `grant list`'s table.
+pub(super) fn table(items: &[&Grant], names: &HashMap<VendorId, Line>) -> TableOut {
+    let mut t = TableOut::new(&["id", "vendor", "state", "scopes", "categories", "until"])
+        .fixed(&[0, 2, 5]);
+    for g in items {
+        t.row([
+            g.id.to_string(),
+            name_of(names, &g.fields.vendor_id),
+            state(g).to_owned(),
+            join(&g.fields.scopes),
+            categories(g),
+            until(g),
+        ]);
+    }
+    t
 }
 
 fn show(ctx: &Ctx, id: &GrantId) -> CliResult<()> {
@@ -139,33 +144,36 @@ fn show(ctx: &Ctx, id: &GrantId) -> CliResult<()> {
     } else {
         ctx.vendor_names()?
     };
-    ctx.print(&doc, |g| {
-        let f = &g.fields;
-        let mut out = Fields::new();
-        out.add("id", &g.id)
-            .add(
-                "vendor",
-                format!("{} ({})", name_of(&names, &f.vendor_id), f.vendor_id),
-            )
-            .add("state", state(g))
-            .add("scopes", join(&f.scopes))
-            .add("categories", categories(g))
-            .opt("purpose", f.purpose.as_ref())
-            .add("granted", long_time(&g.created_at))
-            .add(
-                if g.state == GrantState::Live {
-                    "expires"
-                } else {
-                    "expiry"
-                },
-                long_time(&g.expires_at),
-            )
-            .opt("revoked", g.revoked_at.as_ref().map(long_time))
-            .add("given through", &f.collection_method)
-            .add("receipt", &f.receipt_id);
-        out.print();
-    });
+    ctx.print(&doc, |g| view(g, &names).print());
     Ok(())
+}
+
+/// `grant show`'s view.
+pub(super) fn view(g: &Grant, names: &HashMap<VendorId, Line>) -> Fields {
+    let f = &g.fields;
+    let mut out = Fields::new();
+    out.add("id", &g.id)
+        .add(
+            "vendor",
+            format!("{} ({})", name_of(names, &f.vendor_id), f.vendor_id),
+        )
+        .add("state", state(g))
+        .add("scopes", join(&f.scopes))
+        .add("categories", categories(g))
+        .opt("purpose", f.purpose.as_ref())
+        .add("granted", long_time(&g.created_at))
+        .add(
+            if g.state == GrantState::Live {
+                "expires"
+            } else {
+                "expiry"
+            },
+            long_time(&g.expires_at),
+        )
+        .opt("revoked", g.revoked_at.as_ref().map(long_time))
+        .add("given through", &f.collection_method)
+        .add("receipt", &f.receipt_id);
+    out
 }
 
 fn revoke(ctx: &Ctx, id: &GrantId) -> CliResult<()> {

@@ -1,7 +1,10 @@
 //! `carnet incident open | list | show | resolve`.
 
+use std::collections::HashMap;
+
 use carnet_schemas::{
-    Incident, IncidentId, IncidentResolution, IncidentStatus, NewIncident, Satisfaction, Text,
+    Incident, IncidentId, IncidentResolution, IncidentStatus, Line, NewIncident, Satisfaction,
+    Text, VendorId,
 };
 
 use super::{Ctx, name_of};
@@ -67,22 +70,25 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, only_open: bool) -> CliResult<()>
     } else {
         "no incidents recorded"
     };
-    ctx.print_list(&items, empty, |items| {
-        let mut t =
-            TableOut::new(&["id", "opened", "vendor", "status", "description"]).fixed(&[0, 1, 3]);
-        for i in items {
-            let f = &i.fields;
-            t.row([
-                i.id.to_string(),
-                short_time(&f.opened_at),
-                name_of(&names, &f.vendor_id),
-                status(i).to_owned(),
-                f.description.to_string(),
-            ]);
-        }
-        t.print();
-    });
+    ctx.print_list(&items, empty, |items| table(items, &names).print());
     Ok(())
+}
+
+/// `incident list`'s table.
+pub(super) fn table(items: &[&Incident], names: &HashMap<VendorId, Line>) -> TableOut {
+    let mut t =
+        TableOut::new(&["id", "opened", "vendor", "status", "description"]).fixed(&[0, 1, 3]);
+    for i in items {
+        let f = &i.fields;
+        t.row([
+            i.id.to_string(),
+            short_time(&f.opened_at),
+            name_of(names, &f.vendor_id),
+            status(i).to_owned(),
+            f.description.to_string(),
+        ]);
+    }
+    t
 }
 
 fn show(ctx: &Ctx, id: &IncidentId) -> CliResult<()> {
@@ -93,12 +99,13 @@ fn show(ctx: &Ctx, id: &IncidentId) -> CliResult<()> {
         ctx.vendor_names()?
     };
     ctx.print(&doc, |i| {
-        print_incident(i, &name_of(&names, &i.fields.vendor_id))
+        view(i, &name_of(&names, &i.fields.vendor_id)).print()
     });
     Ok(())
 }
 
-fn print_incident(i: &Incident, vendor_name: &str) {
+/// `incident show`'s view.
+pub(super) fn view(i: &Incident, vendor_name: &str) -> Fields {
     let f = &i.fields;
     let mut out = Fields::new();
     out.add("id", &i.id)
@@ -109,7 +116,7 @@ fn print_incident(i: &Incident, vendor_name: &str) {
         .opt("resolution", f.resolution.as_ref())
         .opt("satisfaction", f.satisfaction.map(|s| format!("{s}/10")))
         .opt("resolved", f.resolved_at.as_ref().map(long_time));
-    out.print();
+    out
 }
 
 fn resolve(

@@ -226,27 +226,30 @@ fn list(ctx: &Ctx, state: Option<IntentState>) -> CliResult<()> {
         None => "no intents yet; write one with `carnet intent new --category CAT --title TEXT`"
             .to_owned(),
     };
-    ctx.print_list(&items, &empty, |items| {
-        let mut t = TableOut::new(&[
-            "id", "state", "category", "title", "price", "until", "offers",
-        ])
-        .fixed(&[0, 1, 4, 5, 6])
-        .right(&[6]);
-        for i in items {
-            let f = &i.fields;
-            t.row([
-                i.id.to_string(),
-                i.state.to_string(),
-                f.category.to_string(),
-                f.title.to_string(),
-                price_text(f.price_specification.as_ref()),
-                f.valid_through.as_ref().map_or(String::new(), last_day),
-                i.offers.to_string(),
-            ]);
-        }
-        t.print();
-    });
+    ctx.print_list(&items, &empty, |items| table(items).print());
     Ok(())
+}
+
+/// `intent list`'s table.
+pub(super) fn table(items: &[&Intent]) -> TableOut {
+    let mut t = TableOut::new(&[
+        "id", "state", "category", "title", "price", "until", "offers",
+    ])
+    .fixed(&[0, 1, 4, 5, 6])
+    .right(&[6]);
+    for i in items {
+        let f = &i.fields;
+        t.row([
+            i.id.to_string(),
+            i.state.to_string(),
+            f.category.to_string(),
+            f.title.to_string(),
+            price_text(f.price_specification.as_ref()),
+            f.valid_through.as_ref().map_or(String::new(), last_day),
+            i.offers.to_string(),
+        ]);
+    }
+    t
 }
 
 fn show(ctx: &Ctx, id: &IntentId) -> CliResult<()> {
@@ -259,7 +262,8 @@ fn yes_no(allowed: bool) -> &'static str {
     if allowed { "allowed" } else { "forbidden" }
 }
 
-fn print_intent(i: &Intent) -> Fields {
+/// `intent show`'s view.
+pub(super) fn print_intent(i: &Intent) -> Fields {
     let f = &i.fields;
     let t = &f.terms;
     let mut out = Fields::new();

@@ -1,6 +1,8 @@
 //! `carnet interaction add | list | show | edit | rm`.
 
-use carnet_schemas::{Interaction, InteractionFields, InteractionId};
+use std::collections::HashMap;
+
+use carnet_schemas::{Interaction, InteractionFields, InteractionId, Line, VendorId};
 
 use super::{Ctx, name_of};
 use crate::cli::{InteractionAdd, InteractionCmd, InteractionEdit, InteractionList, OrClear};
@@ -70,23 +72,28 @@ fn list(ctx: &Ctx, a: InteractionList) -> CliResult<()> {
         ctx.vendor_names()?
     };
     ctx.print_list(&items, "no interactions match", |items| {
-        let mut t =
-            TableOut::new(&["id", "when", "vendor", "ch", "feel", "summary"]).fixed(&[0, 1, 3, 4]);
-        for i in items {
-            let f = &i.fields;
-            t.row([
-                i.id.to_string(),
-                f.at.as_ref().map_or(String::new(), short_time),
-                name_of(&names, &f.vendor_id),
-                f.channel.to_string(),
-                f.sentiment
-                    .map_or(String::new(), |s| format!("{:+}", s.get())),
-                f.summary.to_string(),
-            ]);
-        }
-        t.print();
+        table(items, &names).print()
     });
     Ok(())
+}
+
+/// `interaction list`'s table.
+pub(super) fn table(items: &[&Interaction], names: &HashMap<VendorId, Line>) -> TableOut {
+    let mut t =
+        TableOut::new(&["id", "when", "vendor", "ch", "feel", "summary"]).fixed(&[0, 1, 3, 4]);
+    for i in items {
+        let f = &i.fields;
+        t.row([
+            i.id.to_string(),
+            f.at.as_ref().map_or(String::new(), short_time),
+            name_of(names, &f.vendor_id),
+            f.channel.to_string(),
+            f.sentiment
+                .map_or(String::new(), |s| format!("{:+}", s.get())),
+            f.summary.to_string(),
+        ]);
+    }
+    t
 }
 
 fn show(ctx: &Ctx, id: &InteractionId) -> CliResult<()> {
@@ -96,42 +103,45 @@ fn show(ctx: &Ctx, id: &InteractionId) -> CliResult<()> {
     } else {
         ctx.vendor_names()?
     };
-    ctx.print(&doc, |i| {
-        let f = &i.fields;
-        let mut out = Fields::new();
-        out.add("id", &i.id)
-            .add(
-                "vendor",
-                format!("{} ({})", name_of(&names, &f.vendor_id), f.vendor_id),
-            )
-            .opt("at", f.at.as_ref().map(long_time))
-            .add("channel", f.channel)
-            .opt("with", f.with.as_ref())
-            .add("summary", &f.summary)
-            .opt("expected", f.expected.as_ref())
-            .opt("i said", f.i_said.as_ref())
-            .opt("they said", f.they_said.as_ref())
-            .opt("outcome", f.outcome.as_ref())
-            .opt("sentiment", f.sentiment.map(|s| format!("{:+}", s.get())));
-        if let Some(step) = &f.next_step {
-            let state = if f.next_done { " (done)" } else { "" };
-            out.add("next step", format!("{step}{state}"));
-            out.opt("due", f.next_due);
-        }
-        out.opt("incident", f.incident_id.as_ref())
-            .add(
-                "shared",
-                if f.shared {
-                    "yes, with this vendor"
-                } else {
-                    "no"
-                },
-            )
-            .add("recorded", long_time(&i.created_at))
-            .add("changed", long_time(&i.updated_at));
-        out.print();
-    });
+    ctx.print(&doc, |i| view(i, &names).print());
     Ok(())
+}
+
+/// `interaction show`'s view.
+pub(super) fn view(i: &Interaction, names: &HashMap<VendorId, Line>) -> Fields {
+    let f = &i.fields;
+    let mut out = Fields::new();
+    out.add("id", &i.id)
+        .add(
+            "vendor",
+            format!("{} ({})", name_of(names, &f.vendor_id), f.vendor_id),
+        )
+        .opt("at", f.at.as_ref().map(long_time))
+        .add("channel", f.channel)
+        .opt("with", f.with.as_ref())
+        .add("summary", &f.summary)
+        .opt("expected", f.expected.as_ref())
+        .opt("i said", f.i_said.as_ref())
+        .opt("they said", f.they_said.as_ref())
+        .opt("outcome", f.outcome.as_ref())
+        .opt("sentiment", f.sentiment.map(|s| format!("{:+}", s.get())));
+    if let Some(step) = &f.next_step {
+        let state = if f.next_done { " (done)" } else { "" };
+        out.add("next step", format!("{step}{state}"));
+        out.opt("due", f.next_due);
+    }
+    out.opt("incident", f.incident_id.as_ref())
+        .add(
+            "shared",
+            if f.shared {
+                "yes, with this vendor"
+            } else {
+                "no"
+            },
+        )
+        .add("recorded", long_time(&i.created_at))
+        .add("changed", long_time(&i.updated_at));
+    out
 }
 
 fn edit(ctx: &Ctx, a: InteractionEdit) -> CliResult<()> {

@@ -113,7 +113,10 @@ fn prompted(server: &ServerUrl) -> CliResult<Zeroizing<String>> {
     }
     let text = rpassword::prompt_password(format!("passphrase of the vault at {server}: "))
         .map(Zeroizing::new)
-        .map_err(|e| CliError::failed(format!("cannot read the passphrase: {e}")))?;
+        .map_err(|e| {
+            CliError::failed(format!("cannot read the passphrase: {e}"))
+                .with_hint("nothing was sent; give it with --passphrase-file F (\"-\" for stdin)")
+        })?;
     if text.is_empty() {
         return Err(CliError::failed("no passphrase was typed")
             .with_hint("nothing was sent; run `carnet unlock` again"));
@@ -123,7 +126,7 @@ fn prompted(server: &ServerUrl) -> CliResult<Zeroizing<String>> {
 
 /// A file's text, stdin's, or (with `-` on a terminal) a hidden prompt's, and where it came
 /// from for messages.
-fn read_secret(path: &Path, what: &str) -> CliResult<(Zeroizing<String>, String)> {
+pub(crate) fn read_secret(path: &Path, what: &str) -> CliResult<(Zeroizing<String>, String)> {
     if path.as_os_str() != "-" {
         let text = std::fs::read_to_string(path)
             .map_err(|e| io_error(&format!("read the {what} file"), path, &e))?;
@@ -132,14 +135,17 @@ fn read_secret(path: &Path, what: &str) -> CliResult<(Zeroizing<String>, String)
     let mut text = Zeroizing::new(String::new());
     if std::io::stdin().is_terminal() {
         // Reading a terminal to its end would show the secret as it is typed.
-        let typed = rpassword::prompt_password(format!("{what}: "))
-            .map_err(|e| CliError::failed(format!("cannot read the {what}: {e}")))?;
+        let typed = rpassword::prompt_password(format!("{what}: ")).map_err(|e| {
+            CliError::failed(format!("cannot read the {what}: {e}"))
+                .with_hint("nothing was sent; give it in a file instead of \"-\"")
+        })?;
         text.push_str(&typed);
         return Ok((text, "the prompt".to_owned()));
     }
-    std::io::stdin()
-        .read_to_string(&mut text)
-        .map_err(|e| CliError::failed(format!("cannot read the {what} from stdin: {e}")))?;
+    std::io::stdin().read_to_string(&mut text).map_err(|e| {
+        CliError::failed(format!("cannot read the {what} from stdin: {e}"))
+            .with_hint("nothing was sent; give it in a file instead of \"-\"")
+    })?;
     Ok((text, "stdin".to_owned()))
 }
 

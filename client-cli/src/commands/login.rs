@@ -81,9 +81,10 @@ pub fn run(server: Option<ServerUrl>, json: bool, args: LoginArgs) -> CliResult<
 fn read_token(file: Option<&Path>, server: &ServerUrl) -> CliResult<(Zeroizing<String>, String)> {
     let from_stdin = || -> CliResult<(Zeroizing<String>, String)> {
         let mut text = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::failed(format!("cannot read the token from stdin: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            CliError::failed(format!("cannot read the token from stdin: {e}"))
+                .with_hint("nothing was saved; give the token in a file with --token-file F")
+        })?;
         Ok((text, "stdin".to_owned()))
     };
     match file {
@@ -94,8 +95,12 @@ fn read_token(file: Option<&Path>, server: &ServerUrl) -> CliResult<(Zeroizing<S
             Ok((Zeroizing::new(text), p.display().to_string()))
         }
         None if std::io::stdin().is_terminal() => {
-            let text = rpassword::prompt_password(format!("owner token for {server}: "))
-                .map_err(|e| CliError::failed(format!("cannot read the token: {e}")))?;
+            let text =
+                rpassword::prompt_password(format!("owner token for {server}: ")).map_err(|e| {
+                    CliError::failed(format!("cannot read the token: {e}")).with_hint(
+                        "nothing was saved; give the token with --token-file F (\"-\" for stdin)",
+                    )
+                })?;
             Ok((Zeroizing::new(text), "the prompt".to_owned()))
         }
         None => from_stdin(),

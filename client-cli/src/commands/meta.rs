@@ -1,11 +1,14 @@
 //! `carnet completions SHELL` and `carnet man`: generated from the same clap definition as
 //! the parser, so they cannot drift from it.
 
+use std::path::Path;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::cli::Cli;
-use crate::error::{CliError, CliResult};
+use crate::cli::{Cli, ManArgs};
+use crate::error::{CliResult, io_error};
+use crate::manpage;
 use crate::output;
 
 pub fn completions(shell: Shell) -> CliResult<()> {
@@ -15,11 +18,26 @@ pub fn completions(shell: Shell) -> CliResult<()> {
     Ok(())
 }
 
-pub fn man() -> CliResult<()> {
-    let mut out = Vec::new();
-    clap_mangen::Man::new(Cli::command())
-        .render(&mut out)
-        .map_err(|e| CliError::failed(format!("cannot render the man page: {e}")))?;
-    output::stdout(&String::from_utf8_lossy(&out));
+pub fn man(a: ManArgs) -> CliResult<()> {
+    let Some(dir) = a.dir else {
+        output::stdout(&manpage::main_page(Cli::command()).text);
+        return Ok(());
+    };
+    let pages = manpage::all_pages(Cli::command());
+    write_pages(&dir, &pages)?;
+    output::message(&format!(
+        "wrote {} man pages into {}",
+        pages.len(),
+        dir.display()
+    ));
+    Ok(())
+}
+
+fn write_pages(dir: &Path, pages: &[manpage::Page]) -> CliResult<()> {
+    std::fs::create_dir_all(dir).map_err(|e| io_error("create the directory", dir, &e))?;
+    for page in pages {
+        let path = dir.join(&page.file_name);
+        std::fs::write(&path, &page.text).map_err(|e| io_error("write", &path, &e))?;
+    }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! One runner per verb, grouped by area. Runners get a `Ctx` (the connected client and the
 //! output mode), send requests built from the schema types, and print through `output`.
 
+mod archive;
 mod audit;
 mod connect;
 mod consent;
@@ -19,6 +20,9 @@ mod purchase;
 mod receipts;
 mod vendor;
 mod webhooks;
+
+#[cfg(test)]
+mod snapshot_tests;
 
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal, Write};
@@ -42,13 +46,14 @@ pub fn run(cli: Cli) -> CliResult<()> {
         server,
         json,
         command,
+        color: _,
     } = cli;
     match command {
         Command::Login(args) => login::run(server, json, args),
         Command::Unlock(args) => lifecycle::unlock(server, json, args),
         Command::Lock => lifecycle::lock(&Ctx::connect(server, json)?),
         Command::Completions { shell } => meta::completions(shell),
-        Command::Man => meta::man(),
+        Command::Man(args) => meta::man(args),
         Command::Vendor(cmd) => vendor::run(&Ctx::connect(server, json)?, cmd),
         Command::Interaction(cmd) => interaction::run(&Ctx::connect(server, json)?, cmd),
         Command::Purchase(cmd) => purchase::run(&Ctx::connect(server, json)?, cmd),
@@ -64,6 +69,8 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Receipts(args) => receipts::run(&Ctx::connect(server, json)?, args),
         Command::Audit(args) => audit::run(&Ctx::connect(server, json)?, args),
         Command::Webhooks(args) => webhooks::run(&Ctx::connect(server, json)?, args),
+        Command::Export(args) => archive::export(&Ctx::connect(server, json)?, args),
+        Command::Import(args) => archive::import(&Ctx::connect(server, json)?, args),
     }
 }
 
@@ -202,10 +209,12 @@ pub fn confirm(c: &Confirm<'_>) -> CliResult<()> {
     let _ = write!(err, "{verb} {}? [y/N] ", output::one_line(c.what));
     let _ = err.flush();
     let mut answer = String::new();
-    stdin
-        .lock()
-        .read_line(&mut answer)
-        .map_err(|e| CliError::failed(format!("cannot read the answer: {e}")))?;
+    stdin.lock().read_line(&mut answer).map_err(|e| {
+        CliError::failed(format!("cannot read the answer: {e}")).with_hint(format!(
+            "nothing was changed; without the question: {}",
+            c.with_yes
+        ))
+    })?;
     if matches!(answer.trim(), "y" | "Y" | "yes" | "YES" | "Yes") {
         Ok(())
     } else {

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use carnet_schemas::{
-    AcceptOffer, DeclineOffer, Intent, IntentId, IntentState, Offer, OfferId, OfferState, Text,
+    AcceptOffer, DeclineOffer, Intent, IntentId, IntentState, Line, Offer, OfferId, OfferState,
+    Text, VendorId,
 };
 use chrono::{DateTime, FixedOffset};
 
@@ -74,32 +75,39 @@ pub fn list(ctx: &Ctx, a: OffersArgs) -> CliResult<()> {
         Some(i) => format!("no offers on intent {i} yet"),
         None => "no offers yet: vendors answer active intents they are granted to read".to_owned(),
     };
-    ctx.print_list(&items, &empty, |items| {
-        let mut t = TableOut::new(&[
-            "id",
-            "intent",
-            "vendor",
-            "state",
-            "price",
-            "valid until",
-            "description",
-        ])
-        .fixed(&[0, 1, 3, 4, 5])
-        .right(&[4]);
-        for o in items {
-            t.row([
-                o.id.to_string(),
-                o.intent_id.to_string(),
-                name_of(&names, &o.vendor_id),
-                state(o.state).to_owned(),
-                price(o),
-                valid_until(o, ends.get(&o.intent_id)),
-                o.fields.description.to_string(),
-            ]);
-        }
-        t.print();
-    });
+    ctx.print_list(&items, &empty, |items| table(items, &names, &ends).print());
     Ok(())
+}
+
+/// `offers`' table: `ends` are the intents' window ends, for offers without their own.
+pub(super) fn table(
+    items: &[&Offer],
+    names: &HashMap<VendorId, Line>,
+    ends: &HashMap<IntentId, DateTime<FixedOffset>>,
+) -> TableOut {
+    let mut t = TableOut::new(&[
+        "id",
+        "intent",
+        "vendor",
+        "state",
+        "price",
+        "valid until",
+        "description",
+    ])
+    .fixed(&[0, 1, 3, 4, 5])
+    .right(&[4]);
+    for o in items {
+        t.row([
+            o.id.to_string(),
+            o.intent_id.to_string(),
+            name_of(names, &o.vendor_id),
+            state(o.state).to_owned(),
+            price(o),
+            valid_until(o, ends.get(&o.intent_id)),
+            o.fields.description.to_string(),
+        ]);
+    }
+    t
 }
 
 /// Each intent's window end, for offers without their own.
@@ -127,6 +135,12 @@ fn show(ctx: &Ctx, id: &OfferId) -> CliResult<()> {
     let o = &doc.value;
     let names = ctx.vendor_names()?;
     let intent = intent_of(ctx, o)?;
+    view(o, &intent, &names).print();
+    Ok(())
+}
+
+/// `offer show`'s view, with the intent it answers.
+pub(super) fn view(o: &Offer, intent: &Intent, names: &HashMap<VendorId, Line>) -> Fields {
     let f = &o.fields;
     let mut out = Fields::new();
     out.add("id", &o.id)
@@ -141,7 +155,7 @@ fn show(ctx: &Ctx, id: &OfferId) -> CliResult<()> {
         )
         .add(
             "vendor",
-            format!("{} ({})", name_of(&names, &o.vendor_id), o.vendor_id),
+            format!("{} ({})", name_of(names, &o.vendor_id), o.vendor_id),
         )
         .add("state", state(o.state))
         .add("price", price(o))
@@ -165,8 +179,7 @@ fn show(ctx: &Ctx, id: &OfferId) -> CliResult<()> {
         .add("changed", long_time(&o.updated_at))
         .opt("declined because", o.decline_reason.as_ref())
         .opt("purchase", o.purchase_id.as_ref());
-    out.print();
-    Ok(())
+    out
 }
 
 /// `"Acme"`, or the vendor's id if it is gone.

@@ -80,9 +80,10 @@ pub fn first_line(text: &str, from: &str) -> Result<Zeroizing<String>, String> {
 fn from_file(path: &Path) -> CliResult<Zeroizing<String>> {
     let (text, from) = if path.as_os_str() == "-" {
         let mut text = Zeroizing::new(String::new());
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| CliError::failed(format!("cannot read the password from stdin: {e}")))?;
+        std::io::stdin().read_to_string(&mut text).map_err(|e| {
+            CliError::failed(format!("cannot read the password from stdin: {e}"))
+                .with_hint("nothing was changed; give it in a file with --password-file F")
+        })?;
         (text, "stdin".to_owned())
     } else {
         let text = std::fs::read_to_string(path)
@@ -103,7 +104,11 @@ fn prompted() -> CliResult<Zeroizing<String>> {
     let ask = |prompt: &str| {
         rpassword::prompt_password(prompt)
             .map(Zeroizing::new)
-            .map_err(|e| CliError::failed(format!("cannot read the password: {e}")))
+            .map_err(|e| {
+                CliError::failed(format!("cannot read the password: {e}")).with_hint(
+                    "nothing was changed; give it with --password-file F (\"-\" for stdin)",
+                )
+            })
     };
     output::message(&format!(
         "the web password signs you in on the consent page; at least {MIN_CHARS} characters"

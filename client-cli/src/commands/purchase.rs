@@ -1,6 +1,8 @@
 //! `carnet purchase add | list | show | rm`.
 
-use carnet_schemas::{Purchase, PurchaseFields, PurchaseId};
+use std::collections::HashMap;
+
+use carnet_schemas::{Line, Purchase, PurchaseFields, PurchaseId, VendorId};
 
 use super::{Ctx, name_of};
 use crate::cli::{PurchaseAdd, PurchaseCmd, VendorRef};
@@ -55,23 +57,28 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>) -> CliResult<()> {
         ctx.vendor_names()?
     };
     ctx.print_list(&items, "no purchases recorded", |items| {
-        let mut t = TableOut::new(&["id", "date", "vendor", "item", "amount", "warranty"])
-            .fixed(&[0, 1, 4, 5])
-            .right(&[4]);
-        for p in items {
-            let f = &p.fields;
-            t.row([
-                p.id.to_string(),
-                f.date.map_or(String::new(), |d| d.to_string()),
-                name_of(&names, &f.vendor_id),
-                f.item.to_string(),
-                format!("{} {}", f.amount, f.currency),
-                f.warranty_until.map_or(String::new(), |d| d.to_string()),
-            ]);
-        }
-        t.print();
+        table(items, &names).print()
     });
     Ok(())
+}
+
+/// `purchase list`'s table.
+pub(super) fn table(items: &[&Purchase], names: &HashMap<VendorId, Line>) -> TableOut {
+    let mut t = TableOut::new(&["id", "date", "vendor", "item", "amount", "warranty"])
+        .fixed(&[0, 1, 4, 5])
+        .right(&[4]);
+    for p in items {
+        let f = &p.fields;
+        t.row([
+            p.id.to_string(),
+            f.date.map_or(String::new(), |d| d.to_string()),
+            name_of(names, &f.vendor_id),
+            f.item.to_string(),
+            format!("{} {}", f.amount, f.currency),
+            f.warranty_until.map_or(String::new(), |d| d.to_string()),
+        ]);
+    }
+    t
 }
 
 fn show(ctx: &Ctx, id: &PurchaseId) -> CliResult<()> {

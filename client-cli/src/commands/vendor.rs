@@ -63,24 +63,27 @@ fn list(ctx: &Ctx) -> CliResult<()> {
     ctx.print_list(
         &vendors,
         "no vendors yet; add one with `carnet vendor add NAME`",
-        |vendors| {
-            let mut t = TableOut::new(&["id", "name", "categories", "website"]).fixed(&[0]);
-            for v in vendors {
-                let f = &v.fields;
-                t.row([
-                    v.id.to_string(),
-                    f.name.to_string(),
-                    join(f.categories.iter()),
-                    f.website
-                        .as_ref()
-                        .map(ToString::to_string)
-                        .unwrap_or_default(),
-                ]);
-            }
-            t.print();
-        },
+        |vendors| table(vendors).print(),
     );
     Ok(())
+}
+
+/// `vendor list`'s table.
+pub(super) fn table(vendors: &[&Vendor]) -> TableOut {
+    let mut t = TableOut::new(&["id", "name", "categories", "website"]).fixed(&[0]);
+    for v in vendors {
+        let f = &v.fields;
+        t.row([
+            v.id.to_string(),
+            f.name.to_string(),
+            join(f.categories.iter()),
+            f.website
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+        ]);
+    }
+    t
 }
 
 fn detail(ctx: &Ctx, vendor: &VendorRef) -> CliResult<Doc<VendorDetail>> {
@@ -90,55 +93,58 @@ fn detail(ctx: &Ctx, vendor: &VendorRef) -> CliResult<Doc<VendorDetail>> {
 
 fn show(ctx: &Ctx, vendor: &VendorRef) -> CliResult<()> {
     let d = detail(ctx, vendor)?;
-    ctx.print(&d, |d| {
-        let (v, l) = (&d.vendor, &d.loyalty);
-        let f = &v.fields;
-        let mut out = Fields::new();
-        out.add("id", &v.id).add("name", &f.name);
-        out.opt("website", f.website.as_ref());
-        if !f.categories.is_empty() {
-            out.add("categories", join(f.categories.iter()));
-        }
-        if !f.accounts.is_empty() {
-            out.add("accounts", join(f.accounts.iter()));
-        }
-        out.opt("channel", f.channel)
-            .opt("contact policy", f.contact_policy.as_ref())
-            .opt("note", f.note.as_ref())
-            .add("added", long_time(&v.created_at))
-            .add("changed", long_time(&v.updated_at));
-        out.add(
-            "customer since",
-            l.customer_since
-                .map_or("no purchase yet".into(), |d| d.to_string()),
-        )
-        .add("purchases", l.purchases);
-        if !l.total_spent.is_empty() {
-            let totals = l.total_spent.iter().map(|(c, a)| format!("{a} {c}"));
-            out.add("total spent", totals.collect::<Vec<_>>().join(", "));
-        }
-        out.add("interactions", l.interactions)
-            .add(
-                "last contact",
-                l.last_contact.as_ref().map_or("never".into(), long_time),
-            )
-            .add(
-                "average sentiment",
-                l.average_sentiment
-                    .map_or("-".into(), |s| format!("{s:+.2} (-2..2)")),
-            )
-            .add(
-                "incidents",
-                format!("{} resolved of {}", l.incidents_resolved, l.incidents),
-            )
-            .add(
-                "average satisfaction",
-                l.average_satisfaction
-                    .map_or("-".into(), |s| format!("{s:.2} (0..10)")),
-            );
-        out.print();
-    });
+    ctx.print(&d, |d| view(d).print());
     Ok(())
+}
+
+/// `vendor show`'s view: the vendor, then the loyalty facts.
+pub(super) fn view(d: &VendorDetail) -> Fields {
+    let (v, l) = (&d.vendor, &d.loyalty);
+    let f = &v.fields;
+    let mut out = Fields::new();
+    out.add("id", &v.id).add("name", &f.name);
+    out.opt("website", f.website.as_ref());
+    if !f.categories.is_empty() {
+        out.add("categories", join(f.categories.iter()));
+    }
+    if !f.accounts.is_empty() {
+        out.add("accounts", join(f.accounts.iter()));
+    }
+    out.opt("channel", f.channel)
+        .opt("contact policy", f.contact_policy.as_ref())
+        .opt("note", f.note.as_ref())
+        .add("added", long_time(&v.created_at))
+        .add("changed", long_time(&v.updated_at));
+    out.add(
+        "customer since",
+        l.customer_since
+            .map_or("no purchase yet".into(), |d| d.to_string()),
+    )
+    .add("purchases", l.purchases);
+    if !l.total_spent.is_empty() {
+        let totals = l.total_spent.iter().map(|(c, a)| format!("{a} {c}"));
+        out.add("total spent", totals.collect::<Vec<_>>().join(", "));
+    }
+    out.add("interactions", l.interactions)
+        .add(
+            "last contact",
+            l.last_contact.as_ref().map_or("never".into(), long_time),
+        )
+        .add(
+            "average sentiment",
+            l.average_sentiment
+                .map_or("-".into(), |s| format!("{s:+.2} (-2..2)")),
+        )
+        .add(
+            "incidents",
+            format!("{} resolved of {}", l.incidents_resolved, l.incidents),
+        )
+        .add(
+            "average satisfaction",
+            l.average_satisfaction
+                .map_or("-".into(), |s| format!("{s:.2} (0..10)")),
+        );
+    out
 }
 
 fn edit(ctx: &Ctx, a: VendorEdit) -> CliResult<()> {

@@ -1,7 +1,9 @@
 //! `carnet webhooks`: the webhook deliveries to vendors, newest first, as carnetd's outbox
 //! holds them (one row per event and vendor, whatever the number of attempts).
 
-use carnet_schemas::{DeliveryState, WebhookDelivery};
+use std::collections::HashMap;
+
+use carnet_schemas::{DeliveryState, Line, VendorId, WebhookDelivery};
 use chrono::{DateTime, Local, Utc};
 
 use super::{Ctx, name_of};
@@ -33,26 +35,8 @@ pub fn run(ctx: &Ctx, a: WebhooksArgs) -> CliResult<()> {
         None => "no webhook deliveries yet".to_owned(),
         Some((_, name)) => format!("no webhook deliveries to {name} yet"),
     };
-    let now = Utc::now();
     ctx.print_list(&items, &empty, |items| {
-        let mut t = TableOut::new(&["when", "vendor", "event", "state", "tries", "next", "last"])
-            .fixed(&[0, 2, 3, 4, 5])
-            .right(&[4]);
-        for d in items {
-            t.row([
-                short_time(&d.created_at),
-                name_of(&names, &d.vendor_id),
-                d.event.clone(),
-                state(d.state).to_owned(),
-                d.attempts.to_string(),
-                d.next_attempt_at
-                    .filter(|_| d.state == DeliveryState::Pending)
-                    .map(|n| next_time(&n, &now))
-                    .unwrap_or_default(),
-                last(d.last_status, d.last_error.as_deref()),
-            ]);
-        }
-        t.print();
+        table(items, &names, &Utc::now()).print()
     });
     let limit = a.limit.map_or(DEFAULT_LIMIT, |n| n as usize);
     if items.len() >= limit {
@@ -65,6 +49,32 @@ pub fn run(ctx: &Ctx, a: WebhooksArgs) -> CliResult<()> {
         ));
     }
     Ok(())
+}
+
+/// `webhooks`' table; NEXT is said relative to `now`.
+pub(super) fn table(
+    items: &[&WebhookDelivery],
+    names: &HashMap<VendorId, Line>,
+    now: &DateTime<Utc>,
+) -> TableOut {
+    let mut t = TableOut::new(&["when", "vendor", "event", "state", "tries", "next", "last"])
+        .fixed(&[0, 2, 3, 4, 5])
+        .right(&[4]);
+    for d in items {
+        t.row([
+            short_time(&d.created_at),
+            name_of(names, &d.vendor_id),
+            d.event.clone(),
+            state(d.state).to_owned(),
+            d.attempts.to_string(),
+            d.next_attempt_at
+                .filter(|_| d.state == DeliveryState::Pending)
+                .map(|n| next_time(&n, now))
+                .unwrap_or_default(),
+            last(d.last_status, d.last_error.as_deref()),
+        ]);
+    }
+    t
 }
 
 fn state(s: DeliveryState) -> &'static str {

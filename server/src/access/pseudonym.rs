@@ -10,7 +10,12 @@ use crate::vault::Keys;
 
 /// The consumer's reference for `vendor`: `cus_` and 26 base32 characters (128 bits).
 pub fn customer_ref(keys: &Keys, vendor: &VendorId) -> String {
-    let tag = hmac::sign(keys.pseudonym(), vendor.as_str().as_bytes());
+    customer_ref_with(keys.pseudonym(), vendor)
+}
+
+/// The reference under a given pseudonym key (an archive's, while it is imported).
+pub fn customer_ref_with(key: &hmac::Key, vendor: &VendorId) -> String {
+    let tag = hmac::sign(key, vendor.as_str().as_bytes());
     let encoded = data_encoding::BASE32HEX_NOPAD.encode(&tag.as_ref()[..16]);
     format!("cus_{}", encoded.to_ascii_lowercase())
 }

@@ -12,15 +12,20 @@ use data_encoding::BASE64URL_NOPAD;
 use ring::digest::{SHA256, digest};
 use ring::signature::{Ed25519KeyPair, KeyPair};
 
-use crate::vault::{Keys, Purpose};
+use crate::vault::{Keys, SubKey};
 
 fn key_pair(keys: &Keys, vendor: &VendorId) -> Ed25519KeyPair {
-    let seed = keys.derive(Purpose::ReceiptSeed, vendor.as_str().as_bytes());
+    pair_of_seed(&keys.receipt_seed(vendor.as_str()))
+}
+
+/// The key pair of a receipt seed (a vendor's, or one from an archive being imported).
+pub fn pair_of_seed(seed: &SubKey) -> Ed25519KeyPair {
     // Any 32 bytes are a valid Ed25519 seed.
     Ed25519KeyPair::from_seed_unchecked(seed.expose()).expect("32-byte Ed25519 seed")
 }
 
-fn kid_of(public: &[u8]) -> String {
+/// The key id of a receipt public key: as published, and in each JWS header.
+pub fn kid_of(public: &[u8]) -> String {
     let d = digest(&SHA256, public);
     format!("rk_{}", BASE64URL_NOPAD.encode(&d.as_ref()[..12]))
 }

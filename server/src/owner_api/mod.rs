@@ -3,6 +3,7 @@
 //! writes user content to a clear column or a log.
 
 mod access_log;
+mod archive;
 mod clients;
 pub(crate) use clients::webhook_secret;
 mod consents;
@@ -138,4 +139,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(offers::show))
         .routes(routes!(offers::accept))
         .routes(routes!(offers::decline))
+        .routes(routes!(archive::export))
+        .routes(routes!(archive::import))
 }

@@ -3,6 +3,7 @@
 //! It never sees a key or plaintext: record content arrives and leaves as `Sealed<T>`.
 
 pub mod access;
+pub mod archive;
 pub mod consent;
 pub mod intents;
 mod migrate;

@@ -49,6 +49,16 @@ impl SubKey {
     pub fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
     }
+
+    /// A key taken over from an archive (the pseudonym key, a receipt seed).
+    pub(crate) fn from_bytes(bytes: [u8; KEY_LEN]) -> Self {
+        SubKey(bytes)
+    }
+
+    /// A second copy, wiped on drop like the first.
+    pub(crate) fn copy(&self) -> Self {
+        SubKey(self.0)
+    }
 }
 
 impl fmt::Debug for SubKey {
@@ -82,6 +92,11 @@ impl VaultKey {
     /// The raw bytes, only for wrapping with age.
     pub(super) fn expose(&self) -> &[u8; KEY_LEN] {
         &self.0
+    }
+
+    /// A second copy, for opening the vault again in place (after an import).
+    pub(super) fn copy(&self) -> Self {
+        VaultKey(self.0)
     }
 
     /// Derives the sub-key for `purpose`, optionally narrowed by `context` (e.g. a vendor id).

@@ -4,6 +4,7 @@
 //! and never starts from a database it cannot prove belongs to the key.
 
 mod envelope;
+pub mod imported;
 mod key;
 mod seal;
 
@@ -97,13 +98,18 @@ fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> VaultError + '_ {
     }
 }
 
-/// The keys of an open vault; the ones used on every request are derived once here.
+/// The keys of an open vault; the ones used on every request are derived once here. A vault
+/// filled by an import uses the archive's pseudonym key and its vendors' receipt seeds instead
+/// of the ones it would derive (see `imported`).
 pub struct Keys {
     root: VaultKey,
     seal: SealKey,
+    pseudonym_secret: SubKey,
     pseudonym: ring::hmac::Key,
     cursor: ring::hmac::Key,
     access_log: ring::hmac::Key,
+    /// Receipt seeds taken over from an archive, by vendor id.
+    receipt_seeds: std::collections::BTreeMap<String, SubKey>,
 }
 
 impl Keys {
@@ -112,13 +118,24 @@ impl Keys {
         let hmac_key = |p: Purpose| {
             ring::hmac::Key::new(ring::hmac::HMAC_SHA256, root.derive(p, b"").expose())
         };
+        let pseudonym_secret = root.derive(Purpose::Pseudonym, b"");
         Keys {
-            pseudonym: hmac_key(Purpose::Pseudonym),
+            pseudonym: ring::hmac::Key::new(ring::hmac::HMAC_SHA256, pseudonym_secret.expose()),
+            pseudonym_secret,
             cursor: hmac_key(Purpose::Cursor),
             access_log: hmac_key(Purpose::AccessLogMac),
             seal,
             root,
+            receipt_seeds: Default::default(),
         }
+    }
+
+    /// Uses the keys an import brought in instead of the derived ones.
+    pub fn with_imported(mut self, imported: imported::ImportedKeys) -> Self {
+        self.pseudonym = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, imported.pseudonym.expose());
+        self.pseudonym_secret = imported.pseudonym;
+        self.receipt_seeds = imported.receipt_seeds;
+        self
     }
 
     pub fn seal(&self) -> &SealKey {
@@ -128,6 +145,25 @@ impl Keys {
     /// The HMAC key of pairwise pseudonyms.
     pub fn pseudonym(&self) -> &ring::hmac::Key {
         &self.pseudonym
+    }
+
+    /// The pseudonym key's bytes, for the export archive only.
+    pub fn pseudonym_secret(&self) -> &SubKey {
+        &self.pseudonym_secret
+    }
+
+    /// The Ed25519 seed of `vendor`'s receipt key: the archive's for an imported vendor,
+    /// else derived from the vault key.
+    pub fn receipt_seed(&self, vendor: &str) -> SubKey {
+        match self.receipt_seeds.get(vendor) {
+            Some(seed) => seed.copy(),
+            None => self.root.derive(Purpose::ReceiptSeed, vendor.as_bytes()),
+        }
+    }
+
+    /// The same vault key again, to open the vault anew in place (after an import).
+    pub(crate) fn root_copy(&self) -> VaultKey {
+        self.root.copy()
     }
 
     /// The HMAC key of the access-log chain.
@@ -140,6 +176,8 @@ impl Keys {
         &self.cursor
     }
 
+    /// A key derived from the vault key. Not for pseudonyms or receipt seeds: those may have
+    /// been taken over from an archive (`pseudonym`, `receipt_seed`).
     pub fn derive(&self, purpose: Purpose, context: &[u8]) -> SubKey {
         self.root.derive(purpose, context)
     }
@@ -378,7 +416,16 @@ pub async fn prove_key(
         }
         None => finish_setup(paths, store, &keys, now).await?,
     }
-    Ok(keys)
+    let taken_over = store
+        .read(|c| imported::load(c, keys.seal()))
+        .map_err(|e| match e {
+            imported::LoadError::Store(e) => VaultError::Store(e),
+            imported::LoadError::Unreadable(e) => VaultError::Unreadable(e),
+        })?;
+    Ok(match taken_over {
+        Some(i) => keys.with_imported(i),
+        None => keys,
+    })
 }
 
 /// Whether `key` is the key the database behind `conn` was sealed under: its canary opens.

@@ -8,6 +8,7 @@ mod backup;
 mod cli;
 mod consent;
 mod durability;
+mod export;
 mod intents;
 mod ledger;
 mod oauth;

@@ -1,0 +1,674 @@
+//! The human output of the main commands, pinned: tables, `show` views and error lines,
+//! rendered by the same functions the commands print with, from wire values built here with
+//! fixed times, at a fixed width. The snapshots are in `src/snapshots/`; a change to the output
+//! fails `cargo test` until the new snapshot is reviewed (see the README's Development section).
+//!
+//! Local times depend on the time zone, which a test cannot set in its own process (changing
+//! the environment is `unsafe`): each test runs itself again in a child process whose `TZ` is
+//! pinned to Paris's rules, and only the child compares.
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed anyway
+
+use std::collections::HashMap;
+use std::process::Command;
+
+use carnet_schemas::{Line, Problem, VendorId};
+use chrono::{DateTime, Utc};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use serde_json::json;
+
+use crate::client::answer_error;
+use crate::config::{ServerUrl, TokenSource};
+use crate::error::{CliError, ExitKind, io_error};
+use crate::output::{Fields, TableOut};
+
+/// Paris: UTC+01:00 in winter, +02:00 in summer, as a POSIX TZ rule (no tz database needed).
+const OWNER_TZ: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
+const CHILD: &str = "CARNET_SNAPSHOT_CHILD";
+const WIDTH: usize = 80;
+
+/// Runs the test `name` of this module again with `TZ` pinned; true in that child, which goes
+/// on to compare, false in the parent, which has checked the child passed.
+fn in_owner_zone(name: &str) -> bool {
+    if std::env::var_os(CHILD).is_some() {
+        return true;
+    }
+    let module = module_path!().split_once("::").map_or("", |(_, m)| m);
+    let test = format!("{module}::{name}");
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args([test.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env("TZ", OWNER_TZ)
+        .env(CHILD, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "{test} in TZ={OWNER_TZ}:\n{stdout}\n{stderr}"
+    );
+    assert!(stdout.contains("1 passed"), "{test} did not run:\n{stdout}");
+    false
+}
+
+macro_rules! in_owner_zone {
+    ($name:ident) => {
+        if !in_owner_zone(stringify!($name)) {
+            return;
+        }
+    };
+}
+
+fn check(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+fn table(t: TableOut) -> String {
+    t.width(WIDTH).render()
+}
+
+fn view(f: Fields) -> String {
+    f.render()
+}
+
+fn value<T: DeserializeOwned>(v: serde_json::Value) -> T {
+    serde_json::from_value(v).unwrap()
+}
+
+const ACME: &str = "ven_0123456789abcdef";
+const MARTIN: &str = "ven_0123456789abcdeg";
+/// A vendor removed since: listings show its id.
+const GONE: &str = "ven_0123456789abcdeh";
+
+fn names() -> HashMap<VendorId, Line> {
+    [(ACME, "Acme Appliances"), (MARTIN, "Boulangerie Martin")]
+        .into_iter()
+        .map(|(id, name)| (id.parse().unwrap(), name.parse().unwrap()))
+        .collect()
+}
+
+fn vendor(id: &str, fields: serde_json::Value) -> serde_json::Value {
+    let mut v = json!({
+        "id": id,
+        "created_at": "2026-10-02T08:15:00Z",
+        "updated_at": "2026-11-20T17:40:00Z",
+    });
+    merge(&mut v, fields);
+    v
+}
+
+fn merge(into: &mut serde_json::Value, from: serde_json::Value) {
+    if let (Some(into), serde_json::Value::Object(from)) = (into.as_object_mut(), from) {
+        into.extend(from);
+    }
+}
+
+#[test]
+fn vendor_list() {
+    in_owner_zone!(vendor_list);
+    let vendors: Vec<carnet_schemas::Vendor> = vec![
+        value(vendor(
+            ACME,
+            json!({
+                "name": "Acme Appliances",
+                "website": "https://acme.example/",
+                "categories": ["home.appliances", "home.appliances.washing-machine"],
+            }),
+        )),
+        value(vendor(
+            MARTIN,
+            json!({"name": "Boulangerie Martin", "categories": ["food.bakery"]}),
+        )),
+        value(vendor(
+            GONE,
+            json!({
+                "name": "A vendor whose name is long enough to be cut at 80 columns",
+                "website": "https://www.a-very-long-domain-name.example/with/a/path",
+            }),
+        )),
+    ];
+    let refs: Vec<_> = vendors.iter().collect();
+    check("vendor_list", &table(super::vendor::table(&refs)));
+}
+
+#[test]
+fn vendor_show() {
+    in_owner_zone!(vendor_show);
+    let mut v = vendor(
+        ACME,
+        json!({
+            "name": "Acme Appliances",
+            "website": "https://acme.example/",
+            "categories": ["home.appliances"],
+            "accounts": ["C-1234", "camille@example.net"],
+            "note": "Ask for Lea in after-sales.\nClosed on Sundays.",
+            "channel": "email",
+            "contact_policy": "monthly at most",
+        }),
+    );
+    merge(
+        &mut v,
+        json!({"loyalty": {
+            "customer_since": "2024-03-09",
+            "purchases": 3,
+            "total_spent": {"EUR": "1249.70", "USD": "89.00"},
+            "interactions": 7,
+            "last_contact": "2026-07-14T10:05:00+02:00",
+            "average_sentiment": -0.42857,
+            "incidents": 2,
+            "incidents_resolved": 1,
+            "average_satisfaction": 8.0,
+        }}),
+    );
+    let d: carnet_schemas::VendorDetail = value(v);
+    check("vendor_show", &view(super::vendor::view(&d)));
+}
+
+fn interaction(id: &str, vendor: &str, at: &str, fields: serde_json::Value) -> serde_json::Value {
+    let mut v = json!({
+        "id": id,
+        "vendor_id": vendor,
+        "at": at,
+        "created_at": "2026-11-12T13:31:00Z",
+        "updated_at": "2026-11-12T13:31:00Z",
+    });
+    merge(&mut v, fields);
+    v
+}
+
+#[test]
+fn interaction_list() {
+    in_owner_zone!(interaction_list);
+    let items: Vec<carnet_schemas::Interaction> = vec![
+        value(interaction(
+            "int_0123456789abcdef",
+            ACME,
+            "2026-11-12T14:30:00+01:00",
+            json!({
+                "channel": "phone",
+                "summary": "Drum noise after three weeks; they will send a technician on Tuesday",
+                "sentiment": -1,
+            }),
+        )),
+        value(interaction(
+            "int_0123456789abcdeg",
+            MARTIN,
+            "2026-07-01T09:00:00Z",
+            json!({"channel": "store", "summary": "Ordered the cake", "sentiment": 2}),
+        )),
+        value(interaction(
+            "int_0123456789abcdeh",
+            GONE,
+            "2026-01-05T23:30:00Z",
+            json!({"channel": "email", "summary": "Asked for the invoice\tagain"}),
+        )),
+    ];
+    let refs: Vec<_> = items.iter().collect();
+    check(
+        "interaction_list",
+        &table(super::interaction::table(&refs, &names())),
+    );
+}
+
+#[test]
+fn interaction_show() {
+    in_owner_zone!(interaction_show);
+    let i: carnet_schemas::Interaction = value(interaction(
+        "int_0123456789abcdef",
+        ACME,
+        "2026-11-12T14:30:00+01:00",
+        json!({
+            "channel": "phone",
+            "summary": "Drum noise",
+            "with": "Lea, after-sales",
+            "expected": "A repair under warranty",
+            "i_said": "It started after three weeks",
+            "they_said": "A technician comes Tuesday\nbetween 8 and 12",
+            "outcome": "Appointment set",
+            "sentiment": -1,
+            "next_step": "Check he came",
+            "next_due": "2026-12-02",
+            "incident_id": "inc_0123456789abcdef",
+            "shared": true,
+        }),
+    ));
+    check(
+        "interaction_show",
+        &view(super::interaction::view(&i, &names())),
+    );
+}
+
+#[test]
+fn purchase_list() {
+    in_owner_zone!(purchase_list);
+    let items: Vec<carnet_schemas::Purchase> = [
+        json!({"id": "pur_0123456789abcdef", "vendor_id": ACME, "item": "Washing machine WM-700",
+               "amount": "699.90", "currency": "EUR", "date": "2026-11-12",
+               "warranty_until": "2028-11-12", "receipt": "ORD-5521"}),
+        json!({"id": "pur_0123456789abcdeg", "vendor_id": MARTIN, "item": "Bread",
+               "amount": "4.20", "currency": "EUR", "date": "2026-11-30"}),
+    ]
+    .into_iter()
+    .map(|mut p| {
+        merge(
+            &mut p,
+            json!({"created_at": "2026-11-30T08:00:00Z", "updated_at": "2026-11-30T08:00:00Z"}),
+        );
+        value(p)
+    })
+    .collect();
+    let refs: Vec<_> = items.iter().collect();
+    check(
+        "purchase_list",
+        &table(super::purchase::table(&refs, &names())),
+    );
+}
+
+#[test]
+fn incident_show() {
+    in_owner_zone!(incident_show);
+    let i: carnet_schemas::Incident = value(json!({
+        "id": "inc_0123456789abcdef",
+        "vendor_id": ACME,
+        "description": "Drum broken after 3 weeks",
+        "opened_at": "2026-11-20T09:00:00+01:00",
+        "status": "resolved",
+        "resolution": "Drum replaced",
+        "satisfaction": 8,
+        "resolved_at": "2026-12-01T15:20:00Z",
+        "created_at": "2026-11-20T08:00:00Z",
+        "updated_at": "2026-12-01T15:20:00Z",
+    }));
+    check(
+        "incident_show",
+        &view(super::incident::view(&i, "Acme Appliances")),
+    );
+}
+
+fn intent(id: &str, state: &str, offers: u32, fields: serde_json::Value) -> serde_json::Value {
+    let mut v = json!({
+        "id": id,
+        "state": state,
+        "offers": offers,
+        "created_at": "2026-11-14T19:00:00Z",
+        "updated_at": "2026-11-15T08:00:00Z",
+    });
+    merge(&mut v, fields);
+    v
+}
+
+fn intents() -> Vec<carnet_schemas::Intent> {
+    vec![
+        value(intent(
+            "itt_0123456789abcdef",
+            "active",
+            2,
+            json!({
+                "category": "home.appliances.washing-machine",
+                "title": "Washing machine, 8 kg, quiet",
+                "description": "Delivered and installed; the old one taken away",
+                "price_specification": {"max_price": "700", "price_currency": "EUR"},
+                "eligible_quantity": 1,
+                "area_served": "Lyon",
+                "available_delivery_method": "home delivery",
+                "item_condition": "new",
+                "valid_from": "2026-11-15T09:00:00+01:00",
+                // The end of 15 December in Paris: shown as that day's 24:00.
+                "valid_through": "2026-12-16T00:00:00+01:00",
+                "terms": {"purpose": "one quote", "retention_days": 30, "no_resale": true,
+                          "no_tracking": true, "withhold": ["price_specification"]},
+                "max_offers": 5,
+            }),
+        )),
+        value(intent(
+            "itt_0123456789abcdeg",
+            "draft",
+            0,
+            json!({
+                "category": "home.appliances.fridge",
+                "title": "Fridge",
+                "price_specification": {"min_price": "300", "max_price": "500",
+                                        "price_currency": "EUR"},
+            }),
+        )),
+        value(intent(
+            "itt_0123456789abcdeh",
+            "fulfilled",
+            3,
+            json!({
+                "category": "travel.train",
+                "title": "Two tickets Lyon–Paris for the weekend of the 12th, flexible",
+                "price_specification": {"min_price": "80", "price_currency": "EUR"},
+                "valid_through": "2026-09-10T18:30:00+02:00",
+            }),
+        )),
+    ]
+}
+
+#[test]
+fn intent_list() {
+    in_owner_zone!(intent_list);
+    let items = intents();
+    let refs: Vec<_> = items.iter().collect();
+    check("intent_list", &table(super::intent::table(&refs)));
+}
+
+#[test]
+fn intent_show() {
+    in_owner_zone!(intent_show);
+    let items = intents();
+    check("intent_show", &view(super::intent::print_intent(&items[0])));
+}
+
+fn offers() -> Vec<carnet_schemas::Offer> {
+    let offer = |id: &str, vendor: &str, state: &str, fields: serde_json::Value| {
+        let mut v = json!({
+            "id": id,
+            "intent_id": "itt_0123456789abcdef",
+            "vendor_id": vendor,
+            "state": state,
+            "created_at": "2026-11-16T10:00:00Z",
+            "updated_at": "2026-11-16T10:00:00Z",
+            "decline_reason": null,
+            "purchase_id": null,
+        });
+        merge(&mut v, fields);
+        value(v)
+    };
+    vec![
+        offer(
+            "ofr_0123456789abcdef",
+            ACME,
+            "pending",
+            json!({"price": "649.00", "price_currency": "EUR",
+                   "description": "WM-700, delivered and installed Thursday, old one taken away",
+                   "url": "https://acme.example/offers/wm-700"}),
+        ),
+        offer(
+            "ofr_0123456789abcdeg",
+            GONE,
+            "declined",
+            json!({"price": "689.90", "price_currency": "EUR",
+                   "description": "Quiet 8 kg model",
+                   "valid_through": "2026-11-30T18:00:00+01:00",
+                   "decline_reason": "Too far away"}),
+        ),
+    ]
+}
+
+#[test]
+fn offer_list() {
+    in_owner_zone!(offer_list);
+    let items = offers();
+    let refs: Vec<_> = items.iter().collect();
+    let ends = intents()
+        .into_iter()
+        .filter_map(|i| Some((i.id, i.fields.valid_through?)))
+        .collect();
+    check(
+        "offer_list",
+        &table(super::offer::table(&refs, &names(), &ends)),
+    );
+}
+
+#[test]
+fn offer_show() {
+    in_owner_zone!(offer_show);
+    let (items, intents) = (offers(), intents());
+    check(
+        "offer_show",
+        &view(super::offer::view(&items[0], &intents[0], &names())),
+    );
+}
+
+fn grants() -> Vec<carnet_schemas::Grant> {
+    let grant = |id: &str, state: &str, fields: serde_json::Value| {
+        let mut v = json!({
+            "id": id,
+            "state": state,
+            "vendor_id": ACME,
+            "created_at": "2026-11-15T09:30:00Z",
+            "expires_at": "2026-12-15T09:30:00Z",
+            "revoked_at": null,
+            "categories": [],
+            "all_categories": false,
+            "purpose": null,
+            "collection_method": "carnet grant create",
+            "receipt_id": "rcp_0123456789abcdef",
+        });
+        merge(&mut v, fields);
+        value(v)
+    };
+    vec![
+        grant(
+            "grt_0123456789abcdef",
+            "live",
+            json!({"scopes": ["intents:read", "offers:write"],
+                   "categories": ["home.appliances"], "purpose": "Quotes for appliances"}),
+        ),
+        grant(
+            "grt_0123456789abcdeg",
+            "revoked",
+            json!({"vendor_id": MARTIN, "scopes": ["relationship:read"], "all_categories": true,
+                   "revoked_at": "2026-11-20T12:00:00Z"}),
+        ),
+    ]
+}
+
+#[test]
+fn grant_list() {
+    in_owner_zone!(grant_list);
+    let items = grants();
+    let refs: Vec<_> = items.iter().collect();
+    check("grant_list", &table(super::grant::table(&refs, &names())));
+}
+
+#[test]
+fn grant_show() {
+    in_owner_zone!(grant_show);
+    check(
+        "grant_show",
+        &view(super::grant::view(&grants()[0], &names())),
+    );
+}
+
+#[test]
+fn audit_list() {
+    in_owner_zone!(audit_list);
+    let entry = |seq: i64, at: &str, fields: serde_json::Value| {
+        let mut v = json!({
+            "seq": seq,
+            "at": at,
+            "vendor_id": ACME,
+            "client_id": "cli_0123456789abcdef",
+            "grant_id": "grt_0123456789abcdef",
+            "scope": "intents:read",
+            "ids": [],
+            "status": 200,
+        });
+        merge(&mut v, fields);
+        value::<carnet_schemas::AccessEntry>(v)
+    };
+    let items = [
+        entry(
+            3,
+            "2026-11-16T10:00:02Z",
+            json!({"endpoint": "GET /v1/vendor/intents",
+                   "ids": ["itt_0123456789abcdef", "itt_0123456789abcdeg"],
+                   "withheld": {"itt_0123456789abcdef": ["price_specification"]}}),
+        ),
+        entry(
+            2,
+            "2026-11-16T10:00:01Z",
+            json!({"endpoint": "GET /v1/vendor/intents/{id}",
+                   "ids": ["itt_0123456789abcdef"], "vendor_id": GONE}),
+        ),
+        entry(
+            1,
+            "2026-11-16T10:00:00Z",
+            json!({"endpoint": "POST /oauth/token", "grant_id": null,
+                   "scope": "intents:read offers:write"}),
+        ),
+    ];
+    let refs: Vec<_> = items.iter().collect();
+    check("audit_list", &table(super::audit::table(&refs, &names())));
+    // The fixed columns take most of 80: a wider terminal shows the rest.
+    check(
+        "audit_list_120",
+        &super::audit::table(&refs, &names()).width(120).render(),
+    );
+}
+
+#[test]
+fn webhook_list() {
+    in_owner_zone!(webhook_list);
+    let now: DateTime<Utc> = "2026-11-16T10:05:00Z".parse().unwrap();
+    let delivery = |id: &str, state: &str, fields: serde_json::Value| {
+        let mut v = json!({
+            "id": id,
+            "vendor_id": ACME,
+            "event": "intent.activated",
+            "state": state,
+            "attempts": 1,
+            "created_at": "2026-11-16T09:00:00Z",
+            "next_attempt_at": null,
+            "delivered_at": null,
+            "last_status": null,
+            "last_error": null,
+        });
+        merge(&mut v, fields);
+        value::<carnet_schemas::WebhookDelivery>(v)
+    };
+    let items = [
+        delivery(
+            "whd_1",
+            "delivered",
+            json!({"last_status": 204, "delivered_at": "2026-11-16T09:00:01Z"}),
+        ),
+        delivery(
+            "whd_2",
+            "pending",
+            json!({"event": "offer.declined", "attempts": 4, "last_status": 503,
+                   "last_error": "status", "next_attempt_at": "2026-11-16T10:12:00Z"}),
+        ),
+        delivery(
+            "whd_3",
+            "pending",
+            json!({"event": "intent.updated", "attempts": 12, "last_error": "connect",
+                   "next_attempt_at": "2026-11-17T00:10:00Z"}),
+        ),
+        delivery(
+            "whd_4",
+            "dropped",
+            json!({"vendor_id": MARTIN, "event": "intent.ended", "attempts": 0,
+                   "last_error": "grant"}),
+        ),
+        delivery(
+            "whd_5",
+            "failed",
+            json!({"vendor_id": GONE, "attempts": 60, "last_status": 302,
+                   "last_error": "redirect"}),
+        ),
+    ];
+    let refs: Vec<_> = items.iter().collect();
+    check(
+        "webhook_list",
+        &table(super::webhooks::table(&refs, &names(), &now)),
+    );
+}
+
+/// The error lines of the kinds of failure: each one line and a hint.
+#[test]
+fn error_lines() {
+    in_owner_zone!(error_lines);
+    let server: ServerUrl = "http://127.0.0.1:8787".parse().unwrap();
+    let problem = |status: u16, title: &str, detail: &str, hint: Option<&str>| Problem {
+        kind: "about:blank".into(),
+        title: title.into(),
+        status,
+        detail: detail.into(),
+        hint: hint.map(Into::into),
+        errors: Vec::new(),
+    };
+    let answer = |status: u16, p: Option<Problem>| {
+        answer_error(
+            &server,
+            Some(&TokenSource::Env),
+            StatusCode::from_u16(status).unwrap(),
+            p,
+            None,
+        )
+    };
+    let mut fields = problem(422, "invalid", "2 fields are invalid", None);
+    fields.errors = value(json!([
+        {"field": "amount", "message": "not a number"},
+        {"field": "next_due", "message": "needs a next_step"},
+    ]));
+    let errors: Vec<(&str, CliError)> = vec![
+        (
+            "not found",
+            answer(
+                404,
+                Some(problem(
+                    404,
+                    "not found",
+                    "there is no vendor ven_0123456789abcdef",
+                    Some("list them (`carnet vendor list`)"),
+                )),
+            ),
+        ),
+        ("fields", answer(422, Some(fields))),
+        (
+            "conflict without a hint",
+            answer(
+                409,
+                Some(problem(409, "conflict", "the intent is fulfilled", None)),
+            ),
+        ),
+        (
+            "sealed",
+            answer(
+                503,
+                Some(problem(503, crate::client::SEALED_TITLE, "sealed", None)),
+            ),
+        ),
+        (
+            "refused token",
+            answer(401, Some(problem(401, "unauthorized", "bad token", None))),
+        ),
+        ("not carnetd", answer(404, None)),
+        ("a proxy without carnetd behind it", answer(502, None)),
+        (
+            "a file",
+            io_error(
+                "read the token file",
+                std::path::Path::new("/home/camille/owner.token"),
+                &std::io::Error::from(std::io::ErrorKind::NotFound),
+            ),
+        ),
+        (
+            "usage",
+            CliError::usage("--until: the window would be over already"),
+        ),
+        (
+            "log altered",
+            CliError::new(
+                ExitKind::LogAltered,
+                "the access log failed verification: entry 7: its MAC does not check out",
+            ),
+        ),
+    ];
+    let mut text = String::new();
+    for (what, e) in errors {
+        text.push_str(&format!(
+            "# {what} (exit {})\n{}",
+            e.kind.code(),
+            e.render()
+        ));
+    }
+    check("error_lines", &text);
+}

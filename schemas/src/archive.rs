@@ -1,0 +1,284 @@
+//! The export archive: everything in a vault as one JSON document, the plaintext that
+//! `carnet export` encrypts with age and `carnet import` decrypts. `GET /v1/export` writes it
+//! and `POST /v1/import` reads it, both as a stream, one record at a time, so the sections
+//! appear in the order of `Archive`'s fields: the format and version first, then the key
+//! material, then records after everything they refer to (vendors before their ledger,
+//! intents before their offers, clients before grants and receipts).
+//!
+//! The archive holds the vault's pairwise-pseudonym key and each vendor's receipt signing
+//! seed, so the vault it is imported into keeps every `customer_ref` and signs and publishes
+//! with the same receipt keys: it is as sensitive as the vault itself. It holds no owner
+//! token, no access or refresh token, no authorization code, invitation or webhook delivery:
+//! those belong to the server that issued them.
+
+use chrono::{DateTime, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::ids::{ClientId, GrantId, IntentId, OfferId, PurchaseId, ReceiptId, VendorId};
+use crate::intents::{IntentFields, OfferFields};
+use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
+use crate::oauth::{AuditVerification, GrantFields, RedirectUri};
+use crate::values::{Text, WebUrl};
+
+/// The format version this build writes and reads.
+pub const ARCHIVE_VERSION: u32 = 1;
+
+/// The largest archive (decrypted JSON) carnetd imports: 1 GiB, about ten times a vault of
+/// 100,000 interactions.
+pub const MAX_ARCHIVE_BYTES: u64 = 1 << 30;
+
+/// The largest single record in an archive: 1 MiB (a record the API accepts is at most
+/// 64 KiB).
+pub const MAX_ARCHIVE_RECORD_BYTES: u64 = 1 << 20;
+
+/// What the document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub enum ArchiveFormat {
+    #[serde(rename = "carnet-archive")]
+    CarnetArchive,
+}
+
+/// A whole vault, as `GET /v1/export` streams it and `POST /v1/import` takes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Archive {
+    /// Always `carnet-archive`; the first member.
+    pub format: ArchiveFormat,
+    /// The format version (`1`); the second member. A reader refuses versions it does not know.
+    pub version: u32,
+    pub exported_at: DateTime<Utc>,
+    /// The carnetd version that wrote it.
+    pub carnet_version: String,
+    /// How many records each section holds (checked on import).
+    pub counts: ArchiveCounts,
+    /// The key material behind pseudonyms and receipt signatures.
+    pub keys: ArchiveKeys,
+    /// The access log's HMAC chain as checked by the exporting server just before it wrote
+    /// the log out. The importing server chains the entries anew under its own key.
+    pub access_log_verification: AuditVerification,
+    /// The consent page's web password, as its PBKDF2 hash (`pbkdf2-sha256$…`), if one is set.
+    pub web_password: Option<String>,
+    /// The owner's profile, if one was ever set.
+    pub profile: Option<ArchivedProfile>,
+    pub vendors: Vec<Vendor>,
+    pub incidents: Vec<Incident>,
+    pub purchases: Vec<Purchase>,
+    pub interactions: Vec<Interaction>,
+    pub intents: Vec<ArchivedIntent>,
+    pub offers: Vec<ArchivedOffer>,
+    pub clients: Vec<ArchivedClient>,
+    pub grants: Vec<ArchivedGrant>,
+    pub receipts: Vec<ArchivedReceipt>,
+    /// In log order.
+    pub access_log: Vec<ArchivedAccessEntry>,
+}
+
+/// Records per section: in an archive, what it holds; in an import report, what was imported.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveCounts {
+    pub vendors: u64,
+    pub incidents: u64,
+    pub purchases: u64,
+    pub interactions: u64,
+    pub intents: u64,
+    pub offers: u64,
+    pub clients: u64,
+    pub grants: u64,
+    pub receipts: u64,
+    pub access_log: u64,
+}
+
+impl ArchiveCounts {
+    pub fn total(&self) -> u64 {
+        self.vendors
+            + self.incidents
+            + self.purchases
+            + self.interactions
+            + self.intents
+            + self.offers
+            + self.clients
+            + self.grants
+            + self.receipts
+            + self.access_log
+    }
+}
+
+/// Secret key material (base64url without padding, 32 bytes each).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchiveKeys {
+    /// The HMAC-SHA256 key of pairwise pseudonyms: `customer_ref` is `cus_` and the first 16
+    /// bytes of HMAC(key, vendor id) in lower-case base32hex.
+    pub pseudonym_key: String,
+    /// The Ed25519 seed of each vendor's receipt key: every vendor in the archive and every
+    /// vendor that has receipts.
+    pub receipt_keys: Vec<ArchivedReceiptKey>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedReceiptKey {
+    pub vendor_id: VendorId,
+    /// The 32-byte Ed25519 seed.
+    pub seed: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ArchivedProfile {
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: ProfileFields,
+}
+
+/// An intent's stored state (`expired` is never stored: it is read off the window).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchivedIntentState {
+    Draft,
+    Active,
+    Fulfilled,
+    Withdrawn,
+}
+
+impl ArchivedIntentState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchivedIntentState::Draft => "draft",
+            ArchivedIntentState::Active => "active",
+            ArchivedIntentState::Fulfilled => "fulfilled",
+            ArchivedIntentState::Withdrawn => "withdrawn",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ArchivedIntent {
+    pub id: IntentId,
+    pub state: ArchivedIntentState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// Whether vendors were told it became active (`intent.activated`), so a move does not
+    /// announce it twice.
+    pub activation_announced: bool,
+    /// Whether vendors were told its window closed (`intent.expired`).
+    pub expiry_announced: bool,
+    #[serde(flatten)]
+    pub fields: IntentFields,
+}
+
+/// An offer's stored state (`expired` is read off the offer's and its intent's windows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchivedOfferState {
+    Pending,
+    Accepted,
+    Declined,
+}
+
+impl ArchivedOfferState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArchivedOfferState::Pending => "pending",
+            ArchivedOfferState::Accepted => "accepted",
+            ArchivedOfferState::Declined => "declined",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ArchivedOffer {
+    pub id: OfferId,
+    pub intent_id: IntentId,
+    pub vendor_id: VendorId,
+    pub state: ArchivedOfferState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: OfferFields,
+    pub decline_reason: Option<Text>,
+    pub purchase_id: Option<PurchaseId>,
+}
+
+/// A vendor's OAuth client, with what lets the vendor keep working after a move: the hash of
+/// its client secret (the secret itself is never stored) and its webhook signing secret.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedClient {
+    pub client_id: ClientId,
+    pub vendor_id: VendorId,
+    /// SHA-256 of the client secret, base64url without padding.
+    pub secret_sha256: String,
+    /// Connected by the owner (`false`: registered itself through `/oauth/register`).
+    pub verified: bool,
+    pub redirect_uris: Vec<RedirectUri>,
+    pub webhook_url: Option<WebUrl>,
+    /// The Standard Webhooks secret (`whsec_…`).
+    pub webhook_secret: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ArchivedGrant {
+    pub id: GrantId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    #[serde(flatten)]
+    pub fields: GrantFields,
+}
+
+/// A signed consent receipt; it verifies with the vendor's key from `keys.receipt_keys`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedReceipt {
+    pub id: ReceiptId,
+    pub vendor_id: VendorId,
+    pub grant_id: GrantId,
+    pub created_at: DateTime<Utc>,
+    /// The compact JWS (EdDSA).
+    pub jws: String,
+}
+
+/// One access-log entry. Entries keep their order and content; the importing server gives
+/// them positions from 1 and chains them under its own key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedAccessEntry {
+    /// Position in the exporting server's log (strictly increasing).
+    pub seq: i64,
+    /// The entry's own random id (lower-case base32hex).
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub vendor_id: VendorId,
+    pub client_id: ClientId,
+    pub grant_id: Option<GrantId>,
+    pub endpoint: String,
+    pub scope: String,
+    pub ids: Vec<String>,
+    pub status: u16,
+    /// For intent reads: intent id → the fields it withheld from the vendor.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub withheld: std::collections::BTreeMap<String, Vec<crate::IntentField>>,
+}
+
+/// `POST /v1/import`: what was imported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ImportReport {
+    pub imported: ArchiveCounts,
+    pub profile: bool,
+    /// Whether the archive's web password was taken (a password already set here is kept).
+    pub web_password: bool,
+    /// When the archive was written, and by which carnetd.
+    pub exported_at: DateTime<Utc>,
+    pub carnet_version: String,
+    /// The access log as checked by the exporting server (see `Archive`).
+    pub access_log_verification: AuditVerification,
+}

@@ -1,0 +1,306 @@
+//! One handler per archive section: check the record, then (into an empty vault) seal it
+//! under this vault's key and insert it, or (into a vault that holds something) only note
+//! whether its id is already here.
+
+use carnet_schemas::{
+    ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedOffer,
+    ArchivedReceipt, Incident, Interaction, Purchase, Vendor,
+};
+use data_encoding::BASE64URL_NOPAD;
+
+use super::import::{ImportError, Importer, verify_receipt};
+use crate::access::chain;
+use crate::access::log::AccessRecord;
+use crate::access::{ClientRecord, ReceiptRecord, pseudonym};
+use crate::intents::OfferRecord;
+use crate::store::access::{self as access_rows, AccessRow, ClientRow, GrantRow, ReceiptRow};
+use crate::store::archive::{self as rows, GrantArchiveRow, IntentArchiveRow};
+use crate::store::intents::{self as intent_rows, IntentRow, OfferRow};
+use crate::store::records::{self, Row};
+use crate::vault::Table;
+
+impl Importer<'_> {
+    pub(super) fn vendor(&mut self, v: Vendor) -> Result<(), ImportError> {
+        self.counts.vendors += 1;
+        if !self.vendor_names.insert(v.fields.name.as_str().to_owned()) {
+            return Err(self.invalid(format!(
+                "two vendors are named {:?} (names are unique)",
+                v.fields.name.as_str()
+            )));
+        }
+        if !self.taken()?.seeds.contains_key(v.id.as_str()) {
+            return Err(self.invalid(format!("keys.receipt_keys has no seed for {}", v.id)));
+        }
+        if !self.writing {
+            return self.conflict(Table::Vendors, "vendor", v.id.as_str());
+        }
+        let row = Row {
+            id: v.id.to_string(),
+            vendor_id: None,
+            created_at: v.created_at,
+            updated_at: v.updated_at,
+            sealed: self.keys.seal().seal(v.id.as_str(), &v.fields),
+        };
+        self.inserted(records::insert(self.c, &row), &format!("vendor {}", v.id))
+    }
+
+    pub(super) fn incident(&mut self, i: Incident) -> Result<(), ImportError> {
+        self.counts.incidents += 1;
+        if !self.writing {
+            return self.conflict(Table::Incidents, "incident", i.id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", i.fields.vendor_id.as_str())?;
+        let row = Row {
+            id: i.id.to_string(),
+            vendor_id: Some(i.fields.vendor_id.to_string()),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            sealed: self.keys.seal().seal(i.id.as_str(), &i.fields),
+        };
+        self.inserted(records::insert(self.c, &row), &format!("incident {}", i.id))?;
+        self.incident_vendors
+            .insert(i.id.to_string(), i.fields.vendor_id.to_string());
+        Ok(())
+    }
+
+    pub(super) fn purchase(&mut self, p: Purchase) -> Result<(), ImportError> {
+        self.counts.purchases += 1;
+        if !self.writing {
+            return self.conflict(Table::Purchases, "purchase", p.id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", p.fields.vendor_id.as_str())?;
+        let row = Row {
+            id: p.id.to_string(),
+            vendor_id: Some(p.fields.vendor_id.to_string()),
+            created_at: p.created_at,
+            updated_at: p.updated_at,
+            sealed: self.keys.seal().seal(p.id.as_str(), &p.fields),
+        };
+        self.inserted(records::insert(self.c, &row), &format!("purchase {}", p.id))
+    }
+
+    pub(super) fn interaction(&mut self, i: Interaction) -> Result<(), ImportError> {
+        self.counts.interactions += 1;
+        if !self.writing {
+            return self.conflict(Table::Interactions, "interaction", i.id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", i.fields.vendor_id.as_str())?;
+        if i.fields.next_due.is_some() && i.fields.next_step.is_none() {
+            return Err(self.invalid("next_due is set without a next_step"));
+        }
+        // An incident deleted since may still be named; one that is here is the same vendor's.
+        if let Some(incident) = &i.fields.incident_id
+            && self
+                .incident_vendors
+                .get(incident.as_str())
+                .is_some_and(|v| v != i.fields.vendor_id.as_str())
+        {
+            return Err(self.invalid(format!("incident {incident} is with another vendor")));
+        }
+        let row = Row {
+            id: i.id.to_string(),
+            vendor_id: Some(i.fields.vendor_id.to_string()),
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+            sealed: self.keys.seal().seal(i.id.as_str(), &i.fields),
+        };
+        let what = format!("interaction {}", i.id);
+        self.inserted(records::insert(self.c, &row), &what)?;
+        records::set_shared(self.c, i.id.as_str(), i.fields.shared)?;
+        Ok(())
+    }
+
+    pub(super) fn intent(&mut self, i: ArchivedIntent) -> Result<(), ImportError> {
+        self.counts.intents += 1;
+        if !self.writing {
+            return self.conflict(Table::Intents, "intent", i.id.as_str());
+        }
+        let row = IntentArchiveRow {
+            row: IntentRow {
+                id: i.id.to_string(),
+                state: i.state.as_str().to_owned(),
+                created_at: i.created_at,
+                updated_at: i.updated_at,
+                sealed: self.keys.seal().seal(i.id.as_str(), &i.fields),
+            },
+            activation_announced: i.activation_announced,
+            expiry_announced: i.expiry_announced,
+        };
+        self.inserted(
+            rows::insert_intent(self.c, &row),
+            &format!("intent {}", i.id),
+        )
+    }
+
+    pub(super) fn offer(&mut self, o: ArchivedOffer) -> Result<(), ImportError> {
+        self.counts.offers += 1;
+        if !self.writing {
+            return self.conflict(Table::Offers, "offer", o.id.as_str());
+        }
+        self.require(Table::Intents, "intent", o.intent_id.as_str())?;
+        self.require(Table::Vendors, "vendor", o.vendor_id.as_str())?;
+        let record = OfferRecord {
+            fields: o.fields,
+            decline_reason: o.decline_reason,
+            purchase_id: o.purchase_id,
+        };
+        let row = OfferRow {
+            id: o.id.to_string(),
+            intent_id: o.intent_id.to_string(),
+            vendor_id: o.vendor_id.to_string(),
+            state: o.state.as_str().to_owned(),
+            created_at: o.created_at,
+            updated_at: o.updated_at,
+            sealed: self.keys.seal().seal(o.id.as_str(), &record),
+        };
+        self.inserted(
+            intent_rows::insert_offer(self.c, &row),
+            &format!("offer {}", o.id),
+        )
+    }
+
+    pub(super) fn client(&mut self, cl: ArchivedClient) -> Result<(), ImportError> {
+        self.counts.clients += 1;
+        if !self.writing {
+            return self.conflict(Table::Clients, "client", cl.client_id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", cl.vendor_id.as_str())?;
+        if access_rows::client_of_vendor::<()>(self.c, cl.vendor_id.as_str())?.is_some() {
+            return Err(self.invalid(format!("vendor {} has more than one client", cl.vendor_id)));
+        }
+        let secret_hash = BASE64URL_NOPAD
+            .decode(cl.secret_sha256.as_bytes())
+            .ok()
+            .filter(|h| h.len() == 32)
+            .ok_or_else(|| self.invalid("secret_sha256 is not 32 bytes in base64url"))?;
+        if cl
+            .webhook_secret
+            .as_deref()
+            .is_some_and(|w| !w.starts_with("whsec_") || w.len() > 128)
+        {
+            return Err(self.invalid("webhook_secret is not a whsec_… secret"));
+        }
+        let record = ClientRecord {
+            redirect_uris: cl.redirect_uris,
+            webhook_url: cl.webhook_url,
+            webhook_secret: cl.webhook_secret,
+        };
+        let row = ClientRow {
+            id: cl.client_id.to_string(),
+            vendor_id: cl.vendor_id.to_string(),
+            secret_hash,
+            verified: cl.verified,
+            created_at: cl.created_at,
+            updated_at: cl.updated_at,
+            sealed: self.keys.seal().seal(cl.client_id.as_str(), &record),
+        };
+        let what = format!("client {}", cl.client_id);
+        self.inserted(access_rows::insert_client(self.c, &row), &what)
+    }
+
+    pub(super) fn grant(&mut self, g: ArchivedGrant) -> Result<(), ImportError> {
+        self.counts.grants += 1;
+        if !self.writing {
+            return self.conflict(Table::Grants, "grant", g.id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", g.fields.vendor_id.as_str())?;
+        if g.fields.scopes.is_empty() || g.expires_at <= g.created_at {
+            return Err(self.invalid("a grant has scopes and ends after it starts"));
+        }
+        let row = GrantArchiveRow {
+            row: GrantRow {
+                id: g.id.to_string(),
+                vendor_id: g.fields.vendor_id.to_string(),
+                created_at: g.created_at,
+                expires_at: g.expires_at,
+                revoked_at: g.revoked_at,
+                sealed: self.keys.seal().seal(g.id.as_str(), &g.fields),
+            },
+            updated_at: g.updated_at,
+        };
+        self.inserted(rows::insert_grant(self.c, &row), &format!("grant {}", g.id))
+    }
+
+    pub(super) fn receipt(&mut self, r: ArchivedReceipt) -> Result<(), ImportError> {
+        self.counts.receipts += 1;
+        let taken = self.taken()?;
+        let seed = taken.seeds.get(r.vendor_id.as_str()).ok_or_else(|| {
+            self.invalid(format!("keys.receipt_keys has no seed for {}", r.vendor_id))
+        })?;
+        let payload = verify_receipt(&r.jws, seed).ok_or_else(|| {
+            self.invalid(format!(
+                "receipt {} does not verify with the receipt key the archive gives for {}",
+                r.id, r.vendor_id
+            ))
+        })?;
+        let principal = pseudonym::customer_ref_with(&taken.pseudonym_hmac, &r.vendor_id);
+        if payload.consent_receipt_id != r.id.as_str()
+            || payload.carnet.grant_id != r.grant_id
+            || payload.pii_principal_id != principal
+        {
+            return Err(self.invalid(format!(
+                "receipt {} does not match what it signs (its id, grant or customer_ref)",
+                r.id
+            )));
+        }
+        if !self.writing {
+            return self.conflict(Table::Receipts, "receipt", r.id.as_str());
+        }
+        let row = ReceiptRow {
+            id: r.id.to_string(),
+            vendor_id: r.vendor_id.to_string(),
+            grant_id: r.grant_id.to_string(),
+            created_at: r.created_at,
+            sealed: self
+                .keys
+                .seal()
+                .seal(r.id.as_str(), &ReceiptRecord { jws: r.jws }),
+        };
+        self.inserted(
+            access_rows::insert_receipt(self.c, &row),
+            &format!("receipt {}", r.id),
+        )
+    }
+
+    pub(super) fn access(&mut self, e: ArchivedAccessEntry) -> Result<(), ImportError> {
+        self.counts.access_log += 1;
+        if self.last_seq.is_some_and(|last| e.seq <= last) {
+            return Err(self.invalid("entries must be in log order (seq increasing)"));
+        }
+        self.last_seq = Some(e.seq);
+        let well_formed = !e.id.is_empty()
+            && e.id.len() <= 64
+            && e.id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'v'));
+        if !well_formed {
+            return Err(self.invalid("its id is not lower-case base32hex"));
+        }
+        if !self.writing {
+            return self.conflict(Table::AccessLog, "access-log entry", &e.id);
+        }
+        if self.head.is_none() {
+            self.head = Some(chain::head_for_append(self.c, self.keys)?);
+        }
+        let record = AccessRecord {
+            grant_id: e.grant_id,
+            endpoint: e.endpoint,
+            scope: e.scope,
+            ids: e.ids,
+            status: e.status,
+            withheld: e.withheld,
+        };
+        let mut row = AccessRow {
+            seq: 0,
+            sealed: self.keys.seal().seal(&e.id, &record),
+            id: e.id,
+            at: e.at,
+            vendor_id: e.vendor_id.to_string(),
+            client_id: e.client_id.to_string(),
+            mac: Vec::new(),
+        };
+        let what = format!("access-log entry {}", row.id);
+        if let Some(head) = self.head.as_mut() {
+            chain::link(self.keys, head, &mut row);
+        }
+        self.inserted(access_rows::append_access(self.c, &row), &what)
+    }
+}
