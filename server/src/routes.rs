@@ -6,7 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use carnet_schemas::{Health, HealthStatus};
@@ -35,13 +36,18 @@ async fn healthz() -> Json<Health> {
     })
 }
 
-async fn openapi_json(State(doc): State<Arc<String>>) -> impl IntoResponse {
+/// `GET /openapi.json`, sealed or not. The document is built on the first request and kept:
+/// building it costs a few MiB of memory and milliseconds that a start should not pay.
+async fn openapi_json() -> impl IntoResponse {
+    static DOC: std::sync::OnceLock<Bytes> = std::sync::OnceLock::new();
+    let doc = DOC
+        .get_or_init(|| Bytes::from(serde_json::to_string_pretty(&openapi()).unwrap_or_default()));
     (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
-        doc.as_str().to_owned(),
+        doc.clone(),
     )
 }
 
@@ -103,11 +109,8 @@ impl MakeRequestId for RequestIds {
 
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
-    let (api, doc) = api_router().split_for_parts();
-    let doc = Arc::new(serde_json::to_string_pretty(&openapi::finish(doc)).unwrap_or_default());
-    let docs = Router::new()
-        .route("/openapi.json", axum::routing::get(openapi_json))
-        .with_state(doc);
+    let api: Router<AppState> = api_router().into();
+    let docs = Router::new().route("/openapi.json", axum::routing::get(openapi_json));
     let app = api
         .with_state(state)
         .merge(docs)
@@ -120,7 +123,6 @@ pub fn router(state: AppState) -> Router {
 /// What answers while the vault is sealed: health (`sealed`), metrics, the API description,
 /// discovery, and `POST /v1/unlock`. Everything else is 503 before any authentication.
 pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
-    let doc = Arc::new(serde_json::to_string_pretty(&openapi()).unwrap_or_default());
     let settings = l.settings.clone();
     let store = l.store.clone();
     let app = Router::new()
@@ -147,11 +149,7 @@ pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
                 async move { crate::oauth::published_keys(&store).map(Json) }
             }),
         )
-        .merge(
-            Router::new()
-                .route("/openapi.json", axum::routing::get(openapi_json))
-                .with_state(doc),
-        )
+        .route("/openapi.json", axum::routing::get(openapi_json))
         .merge(
             Router::new()
                 .route(

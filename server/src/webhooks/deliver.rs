@@ -109,11 +109,9 @@ fn client_builder() -> reqwest::ClientBuilder {
 
 /// The worker: runs while the vault is unsealed.
 pub async fn run(s: AppState) {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let Ok(client) = client_builder().build() else {
-        tracing::error!("cannot build the webhook HTTP client; webhooks are not delivered");
-        return;
-    };
+    // The HTTP client (and the TLS roots it loads) is built when there is a first event to
+    // deliver: a vault that never sends a webhook does not pay for it in memory or start time.
+    let mut http: Option<reqwest::Client> = None;
     // Ids being delivered, and those finished (their outcome committed) since the last read of
     // the outbox: they leave `in_flight` only just before the next read, so a read made while a
     // delivery was finishing cannot start it a second time.
@@ -140,6 +138,22 @@ pub async fn run(s: AppState) {
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the webhook outbox");
                 continue;
+            }
+        };
+        if due.is_empty() {
+            continue;
+        }
+        let client = match &http {
+            Some(c) => c.clone(),
+            None => {
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                match client_builder().build() {
+                    Ok(c) => http.insert(c).clone(),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot build the webhook HTTP client; webhooks wait");
+                        continue;
+                    }
+                }
             }
         };
         for row in due {
