@@ -43,14 +43,17 @@ pub async fn serve(
     server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let served = axum::serve(
-        listener,
-        server
-            .router()
-            .into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    let connections = server.clone();
+    let make = tower::service_fn(
+        move |stream: axum::serve::IncomingStream<'_, TcpListener>| {
+            let peer: SocketAddr = *stream.remote_addr();
+            let service = connections.connection(peer);
+            async move { Ok::<_, std::convert::Infallible>(service) }
+        },
+    );
+    let served = axum::serve(listener, make)
+        .with_graceful_shutdown(shutdown)
+        .await;
     server.shut_down().await;
     served
 }
@@ -64,8 +67,10 @@ pub(crate) async fn janitor(s: AppState) {
         let now = s.now();
         s.access.prune(now);
         let before = now - chrono::Duration::days(1);
-        s.store.write_detached("purging expired tokens", move |c| {
-            store::access::purge_tokens(c, before).map(drop)
-        });
+        s.store
+            .write_behind("purging expired tokens", move |c| {
+                store::access::purge_tokens(c, before).map(drop)
+            })
+            .await;
     }
 }

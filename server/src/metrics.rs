@@ -11,13 +11,12 @@ use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::State;
 use axum::http::{HeaderValue, Method, header};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::response::IntoResponse;
 
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
@@ -30,7 +29,7 @@ const METHODS: [&str; 8] = [
 ];
 const CLASSES: [&str; 5] = ["1xx", "2xx", "3xx", "4xx", "5xx"];
 /// What requests that matched no route are counted under.
-const UNMATCHED: &str = "(unmatched)";
+pub(crate) const UNMATCHED: &str = "(unmatched)";
 
 /// How a token was obtained at `/oauth/token`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,7 +110,7 @@ impl Metrics {
         write.entry(template.into()).or_default().clone()
     }
 
-    fn observe(&self, template: &str, method: &Method, status: u16, took: Duration) {
+    pub(crate) fn observe(&self, template: &str, method: &Method, status: u16, took: Duration) {
         let route = self.route(template);
         let m = &route.methods[method_index(method)];
         let class = usize::from(status / 100).clamp(1, CLASSES.len()) - 1;
@@ -300,18 +299,6 @@ pub fn router(m: Arc<Metrics>) -> Router {
     Router::new()
         .route("/metrics", axum::routing::get(metrics))
         .with_state(m)
-}
-
-/// Counts every request under its route template, and times it: `routes.rs` puts it around
-/// every route with `axum::middleware::from_fn_with_state`.
-pub async fn track(State(m): State<Arc<Metrics>>, req: Request, next: Next) -> Response {
-    let start = Instant::now();
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let res = next.run(req).await;
-    let template = route.as_ref().map_or(UNMATCHED, MatchedPath::as_str);
-    m.observe(template, &method, res.status().as_u16(), start.elapsed());
-    res
 }
 
 #[cfg(test)]

@@ -7,15 +7,11 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use carnet_schemas::{Health, HealthStatus};
 use ring::rand::{SecureRandom, SystemRandom};
-use tower_http::request_id::{
-    MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer,
-};
-use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -96,15 +92,62 @@ impl RequestIds {
             next: Arc::default(),
         }
     }
+
+    fn next(&self) -> HeaderValue {
+        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // Hex digits and a dash: always a valid header value.
+        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
+            .unwrap_or_else(|_| HeaderValue::from_static("-"))
+    }
 }
 
-impl MakeRequestId for RequestIds {
-    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
-            .ok()
-            .map(RequestId::new)
-    }
+/// What `frame` needs: the request-id source and the metrics.
+#[derive(Clone)]
+struct Frame {
+    ids: RequestIds,
+    metrics: Arc<crate::metrics::Metrics>,
+}
+
+const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
+
+/// The outermost layer, done in one place because every request pays for each layer: the
+/// request id (the client's `x-request-id` is kept, or one is made, and the answer carries
+/// it back), the headers every answer has (`no-store` unless a handler said otherwise,
+/// `nosniff`), and the request's metrics.
+async fn frame(
+    State(f): State<Frame>,
+    mut req: Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let start = std::time::Instant::now();
+    let id = match req.headers().get(&X_REQUEST_ID) {
+        Some(id) => id.clone(),
+        None => {
+            let id = f.ids.next();
+            req.headers_mut().insert(X_REQUEST_ID, id.clone());
+            id
+        }
+    };
+    let method = req.method().clone();
+    let route = req.extensions().get::<MatchedPath>().cloned();
+    let mut res = next.run(req).await;
+    let headers = res.headers_mut();
+    headers.entry(X_REQUEST_ID).or_insert(id);
+    headers
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    headers
+        .entry(header::X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    f.metrics.observe(
+        route
+            .as_ref()
+            .map_or(crate::metrics::UNMATCHED, MatchedPath::as_str),
+        &method,
+        res.status().as_u16(),
+        start.elapsed(),
+    );
+    res
 }
 
 pub fn router(state: AppState) -> Router {
@@ -199,19 +242,80 @@ fn with_layers(app: Router, metrics: Arc<crate::metrics::Metrics>) -> Router {
         .on_failure(());
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(deadline))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::CACHE_CONTROL,
-            HeaderValue::from_static("no-store"),
-        ))
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::X_CONTENT_TYPE_OPTIONS,
-            HeaderValue::from_static("nosniff"),
-        ))
-        .layer(axum::middleware::from_fn_with_state(
-            metrics,
-            crate::metrics::track,
-        ))
-        .layer(PropagateRequestIdLayer::x_request_id())
         .layer(trace)
-        .layer(SetRequestIdLayer::x_request_id(RequestIds::new()))
+        .layer(axum::middleware::from_fn_with_state(
+            Frame {
+                ids: RequestIds::new(),
+                metrics,
+            },
+            frame,
+        ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::response::Response;
+    use tower::ServiceExt;
+
+    async fn answer(app: &Router, req: axum::http::Request<axum::body::Body>) -> Response {
+        app.clone()
+            .oneshot(req)
+            .await
+            .unwrap_or_else(|e| match e {})
+    }
+
+    fn app(metrics: Arc<crate::metrics::Metrics>) -> Router {
+        let app = Router::new()
+            .route("/plain", axum::routing::get(|| async { "plain" }))
+            .route(
+                "/cached",
+                axum::routing::get(|| async {
+                    ([(header::CACHE_CONTROL, "public, max-age=60")], "cached")
+                }),
+            );
+        with_layers(app, metrics)
+    }
+
+    fn get(path: &str) -> axum::http::request::Builder {
+        axum::http::Request::builder().uri(path)
+    }
+
+    #[tokio::test]
+    async fn every_answer_has_a_request_id_and_the_safe_headers() {
+        let metrics = Arc::new(crate::metrics::Metrics::default());
+        let app = app(metrics.clone());
+
+        let made = answer(&app, get("/plain").body(Default::default()).unwrap()).await;
+        let other = answer(&app, get("/plain").body(Default::default()).unwrap()).await;
+        let id = |r: &Response| r.headers()["x-request-id"].to_str().unwrap().to_owned();
+        assert_ne!(id(&made), id(&other), "each request gets its own id");
+        assert_eq!(made.headers()[header::CACHE_CONTROL], "no-store");
+        assert_eq!(made.headers()[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+
+        // A client's own id is kept and sent back; a handler's caching choice stands.
+        let kept = answer(
+            &app,
+            get("/cached")
+                .header("x-request-id", "from-the-client")
+                .body(Default::default())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(kept.headers()["x-request-id"], "from-the-client");
+        assert_eq!(kept.headers()[header::CACHE_CONTROL], "public, max-age=60");
+
+        // Counted under their route templates.
+        let text = metrics.render();
+        assert!(
+            text.contains(
+                "carnet_http_requests_total{method=\"GET\",route=\"/plain\",status=\"2xx\"} 2\n"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("route=\"/cached\",status=\"2xx\"} 1\n"),
+            "{text}"
+        );
+    }
 }

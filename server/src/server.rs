@@ -17,7 +17,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use tokio::task::JoinHandle;
-use tower::ServiceExt;
 
 use crate::clock::Clock;
 use crate::metrics::Metrics;
@@ -123,6 +122,34 @@ pub struct Lifecycle {
     deriving: tokio::sync::Mutex<()>,
 }
 
+/// One connection's HTTP surface: each request goes to the router of the moment (the whole
+/// API when unsealed, the sealed subset otherwise), with the peer's address as `ConnectInfo`.
+/// No router of its own sits in front: this runs on every request.
+#[derive(Clone)]
+pub struct Connection {
+    lifecycle: Arc<Lifecycle>,
+    peer: std::net::SocketAddr,
+}
+
+impl tower::Service<Request> for Connection {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, mut req: Request) -> Self::Future {
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
+        tower::Service::call(&mut self.lifecycle.current_router(), req)
+    }
+}
+
 /// A running carnetd: its lifecycle and its HTTP surface.
 #[derive(Clone)]
 pub struct Server {
@@ -188,13 +215,12 @@ impl Server {
         self.inner.current().is_none()
     }
 
-    /// The HTTP surface: the whole API when unsealed, the sealed subset otherwise.
-    pub fn router(&self) -> Router {
-        let lifecycle = self.inner.clone();
-        Router::new().fallback_service(tower::service_fn(move |req: Request| {
-            let router = lifecycle.current_router();
-            async move { router.oneshot(req).await }
-        }))
+    /// The HTTP surface for one connection from `peer` (see `Connection`).
+    pub fn connection(&self, peer: std::net::SocketAddr) -> Connection {
+        Connection {
+            lifecycle: self.inner.clone(),
+            peer,
+        }
     }
 
     /// Seals the vault (drops the key) and closes the database, after committing what is queued.
@@ -213,9 +239,17 @@ impl Lifecycle {
             .map(|u| (u.state.clone(), u.router.clone()))
     }
 
+    /// The router for the next request: only the router is cloned (one `Arc`), since this
+    /// runs on every request.
     fn current_router(&self) -> Router {
-        match self.current() {
-            Some((_, router)) => router,
+        let unsealed = self
+            .unsealed
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|u| u.router.clone());
+        match unsealed {
+            Some(router) => router,
             None => self
                 .sealed_router
                 .read()

@@ -37,41 +37,47 @@ fn main() {
     let token = v.token();
     let body = v.get(&token, "/v1/vendor/intents").text;
     let addr: SocketAddr = server.base.trim_start_matches("http://").parse().unwrap();
-    let (warmup, duration) = (Duration::from_secs(1), Duration::from_secs(5));
+    let (warmup, duration) = (Duration::from_millis(500), Duration::from_secs(3));
     println!(
-        "GET /v1/vendor/intents, 10 active intents ({} bytes per answer), 64 connections, {}s",
+        "GET /v1/vendor/intents, 10 active intents ({} bytes per answer), 64 connections, \
+         3 rounds of {}s alternating with the baseline (a bare axum JSON route)",
         body.len(),
         duration.as_secs()
     );
-    let baseline = load::run(bare, 64, warmup, duration, RequestSpec::get("/"));
-    let pull = load::run(
-        addr,
+    let baseline = RequestSpec::get("/");
+    let pull = load::compare(
+        (bare, &baseline),
+        (
+            addr,
+            &RequestSpec::get("/v1/vendor/intents")
+                .header("authorization", &format!("Bearer {token}")),
+        ),
+        3,
         64,
         warmup,
         duration,
-        RequestSpec::get("/v1/vendor/intents").header("authorization", &format!("Bearer {token}")),
     );
     // The same ten intents with `updated_since`, which bypasses the first-page cache: what an
     // incremental pull costs when the page has to be built.
-    let built = load::run(
-        addr,
+    let built = load::compare(
+        (bare, &baseline),
+        (
+            addr,
+            &RequestSpec::get("/v1/vendor/intents?updated_since=2000-01-01T00:00:00Z")
+                .header("authorization", &format!("Bearer {token}")),
+        ),
+        3,
         64,
         warmup,
         duration,
-        RequestSpec::get("/v1/vendor/intents?updated_since=2000-01-01T00:00:00Z")
-            .header("authorization", &format!("Bearer {token}")),
     );
-    println!("{}", baseline.line("bare axum JSON route (baseline)", None));
-    println!("{}", pull.line("GET /v1/vendor/intents", Some(&baseline)));
-    println!(
-        "{}",
-        built.line("… ?updated_since= (page built each time)", Some(&baseline))
-    );
+    println!("{}", pull.line("GET /v1/vendor/intents"));
+    println!("{}", built.line("… ?updated_since= (page built each time)"));
     println!(
         "  ratio {:.2}x (target >= 0.25x), p99 {:.2} ms (target <= 5 ms); page built each time: {:.2}x, p99 {:.2} ms",
-        pull.per_second() / baseline.per_second(),
-        pull.p99.as_secs_f64() * 1e3,
-        built.per_second() / baseline.per_second(),
-        built.p99.as_secs_f64() * 1e3
+        pull.ratio,
+        pull.target.p99.as_secs_f64() * 1e3,
+        built.ratio,
+        built.target.p99.as_secs_f64() * 1e3
     );
 }

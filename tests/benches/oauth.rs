@@ -1,5 +1,6 @@
 //! OAuth throughput against a baseline measured in the same run: a bare axum JSON route the
-//! bench serves itself, loaded by the same generator (64 keep-alive connections).
+//! bench serves itself, loaded by the same generator (64 keep-alive connections), in alternating
+//! rounds; the ratio is the median of the rounds'.
 //! - introspection of a valid token (target >= 0.5x the baseline's req/s)
 //! - client_credentials token issuance (target >= 0.15x)
 //!
@@ -10,17 +11,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use carnet_tests::TestServer;
-use carnet_tests::load::{self, LoadResult, RequestSpec};
+use carnet_tests::load::{self, RequestSpec};
 use carnet_tests::vendor::VendorApp;
 use data_encoding::BASE64;
 
 const CONNECTIONS: usize = 64;
-const WARMUP: Duration = Duration::from_secs(1);
-const DURATION: Duration = Duration::from_secs(5);
-
-fn report(name: &str, r: &LoadResult, baseline: Option<&LoadResult>) {
-    println!("{}", r.line(name, baseline));
-}
+const ROUNDS: usize = 3;
+const WARMUP: Duration = Duration::from_millis(500);
+const DURATION: Duration = Duration::from_secs(3);
 
 fn main() {
     let bare = load::bare_axum();
@@ -35,44 +33,42 @@ fn main() {
     );
 
     println!(
-        "OAuth endpoints, {CONNECTIONS} connections, {}s each after {}s warm-up",
+        "OAuth endpoints, {CONNECTIONS} connections, {ROUNDS} rounds of {}s (after {} ms warm-up) \
+         alternating with the baseline (a bare axum JSON route)",
         DURATION.as_secs(),
-        WARMUP.as_secs()
+        WARMUP.as_millis()
     );
-    let baseline = load::run(bare, CONNECTIONS, WARMUP, DURATION, RequestSpec::get("/"));
-    report("bare axum JSON route (baseline)", &baseline, None);
-    let introspect = load::run(
-        addr,
-        CONNECTIONS,
-        WARMUP,
-        DURATION,
-        RequestSpec::post_form("/oauth/introspect", &format!("token={token}"))
-            .header("authorization", &basic),
-    );
-    report(
-        "POST /oauth/introspect (target >= 0.5x)",
-        &introspect,
-        Some(&baseline),
-    );
-    let issue = load::run(
-        addr,
-        CONNECTIONS,
-        WARMUP,
-        DURATION,
-        RequestSpec::post_form("/oauth/token", "grant_type=client_credentials")
-            .header("authorization", &basic),
-    );
-    report(
-        "POST /oauth/token client_credentials (>= 0.15x)",
-        &issue,
-        Some(&baseline),
-    );
-    let pull = load::run(
-        addr,
-        CONNECTIONS,
-        WARMUP,
-        DURATION,
-        RequestSpec::get("/v1/vendor/profile").header("authorization", &format!("Bearer {token}")),
-    );
-    report("GET /v1/vendor/profile (logged)", &pull, Some(&baseline));
+    let baseline = RequestSpec::get("/");
+    let endpoints = [
+        (
+            "GET /healthz (carnetd's own floor: layers, no work)",
+            RequestSpec::get("/healthz"),
+        ),
+        (
+            "POST /oauth/introspect (target >= 0.5x)",
+            RequestSpec::post_form("/oauth/introspect", &format!("token={token}"))
+                .header("authorization", &basic),
+        ),
+        (
+            "POST /oauth/token client_credentials (>= 0.15x)",
+            RequestSpec::post_form("/oauth/token", "grant_type=client_credentials")
+                .header("authorization", &basic),
+        ),
+        (
+            "GET /v1/vendor/profile (logged)",
+            RequestSpec::get("/v1/vendor/profile")
+                .header("authorization", &format!("Bearer {token}")),
+        ),
+    ];
+    for (name, spec) in &endpoints {
+        let measured = load::compare(
+            (bare, &baseline),
+            (addr, spec),
+            ROUNDS,
+            CONNECTIONS,
+            WARMUP,
+            DURATION,
+        );
+        println!("{}", measured.line(name));
+    }
 }

@@ -95,6 +95,88 @@ pub fn run(
     duration: Duration,
     spec: RequestSpec,
 ) -> LoadResult {
+    let (latencies, non_2xx) = measure(addr, connections, warmup, duration, spec);
+    summarize(latencies, non_2xx, duration)
+}
+
+/// A target measured against the baseline in alternating rounds (see `compare`).
+#[derive(Debug, Clone)]
+pub struct Compared {
+    /// Every round of the target, pooled.
+    pub target: LoadResult,
+    /// Every round of the baseline, pooled.
+    pub baseline: LoadResult,
+    /// The median of the rounds' ratios (target req/s over baseline req/s).
+    pub ratio: f64,
+    /// Each round's ratio, in order.
+    pub rounds: Vec<f64>,
+}
+
+impl Compared {
+    /// One report line: the target's pooled figures and the median ratio.
+    pub fn line(&self, name: &str) -> String {
+        format!(
+            "{}  = {:.2}x baseline (median of rounds {}; baseline {:.0} req/s)",
+            self.target.line(name, None),
+            self.ratio,
+            self.rounds
+                .iter()
+                .map(|r| format!("{r:.2}"))
+                .collect::<Vec<_>>()
+                .join("/"),
+            self.baseline.per_second()
+        )
+    }
+}
+
+/// Loads the baseline and the target in turn, `rounds` times each (`duration` per round after
+/// `warmup`), so that whatever else the machine does meanwhile falls on both alike; a single
+/// long run of each drifts by more than the effect being measured on a shared 2-core machine.
+pub fn compare(
+    baseline: (SocketAddr, &RequestSpec),
+    target: (SocketAddr, &RequestSpec),
+    rounds: usize,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Compared {
+    let (mut base_all, mut base_bad) = (Vec::new(), 0);
+    let (mut target_all, mut target_bad) = (Vec::new(), 0);
+    let mut ratios = Vec::with_capacity(rounds);
+    for _ in 0..rounds {
+        let (b, b_bad) = measure(
+            baseline.0,
+            connections,
+            warmup,
+            duration,
+            baseline.1.clone(),
+        );
+        let (t, t_bad) = measure(target.0, connections, warmup, duration, target.1.clone());
+        ratios.push(t.len() as f64 / b.len().max(1) as f64);
+        base_all.extend(b);
+        base_bad += b_bad;
+        target_all.extend(t);
+        target_bad += t_bad;
+    }
+    let in_order = ratios.clone();
+    ratios.sort_by(f64::total_cmp);
+    let total = duration * u32::try_from(rounds).expect("rounds");
+    Compared {
+        target: summarize(target_all, target_bad, total),
+        baseline: summarize(base_all, base_bad, total),
+        ratio: ratios.get(rounds / 2).copied().unwrap_or(0.0),
+        rounds: in_order,
+    }
+}
+
+/// Every latency measured after the warm-up, and how many answers were not 2xx.
+fn measure(
+    addr: SocketAddr,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+    spec: RequestSpec,
+) -> (Vec<Duration>, u64) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -143,20 +225,24 @@ pub fn run(
             all.extend(l);
             non_2xx += n;
         }
-        all.sort();
-        let pct = |p: f64| {
-            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-                .copied()
-                .unwrap_or_default()
-        };
-        LoadResult {
-            requests: all.len() as u64,
-            non_2xx,
-            elapsed: duration,
-            p50: pct(0.50),
-            p99: pct(0.99),
-        }
+        (all, non_2xx)
     })
+}
+
+fn summarize(mut all: Vec<Duration>, non_2xx: u64, elapsed: Duration) -> LoadResult {
+    all.sort();
+    let pct = |p: f64| {
+        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or_default()
+    };
+    LoadResult {
+        requests: all.len() as u64,
+        non_2xx,
+        elapsed,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
 }
 
 /// Serves a bare axum JSON route at `/` on its own 2-thread runtime: the baseline.

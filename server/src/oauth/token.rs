@@ -114,10 +114,11 @@ async fn client_credentials(
             .seal()
             .seal(&token_row_id(&hash), &TokenCategories(categories.clone())),
     };
-    // Queued, not awaited: the token works at once from memory and commits with the next
-    // batch. A crash in those milliseconds loses the token (the vendor asks again) and
-    // nothing else; a later revocation is queued behind this insert, so it always wins.
-    s.store.write_detached("storing an issued token", move |c| {
+    // Not awaited (unless the writer is far behind, see `write_behind`): the token works at
+    // once from memory and commits with the next batch. A crash in those milliseconds loses
+    // the token (the vendor asks again) and nothing else; a later revocation is queued
+    // behind this insert, so it always wins.
+    let stored = s.store.write_behind("storing an issued token", move |c| {
         rows::insert_token(c, &row)
     });
     s.access.put_token(
@@ -137,6 +138,7 @@ async fn client_credentials(
     log_issue(s, client, client_id, grant_id, scopes);
     s.metrics
         .token_issued(crate::metrics::TokenGrant::ClientCredentials);
+    stored.await;
     Ok(TokenResponse {
         access_token: token.expose().to_owned(),
         token_type: "Bearer".into(),

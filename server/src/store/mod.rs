@@ -64,6 +64,9 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Identifies Carnet's files (`PRAGMA application_id`, "CRNT").
 const APPLICATION_ID: i64 = 0x4352_4E54;
 const READERS: usize = 4;
+/// How far the writer may fall behind before `write_behind` waits (about 30 ms of token
+/// inserts on the project's machine; see `write_behind`).
+pub const WRITE_BEHIND_LIMIT: usize = 512;
 
 pub struct Store {
     path: PathBuf,
@@ -163,22 +166,44 @@ impl Store {
         self.writer.submit(f)
     }
 
-    /// Queues a write without waiting for it: it commits with the next batch, in order with
-    /// every write queued after it. Failures are logged.
-    pub fn write_detached<F>(&self, what: &'static str, f: F)
+    /// Queues a write without waiting for it to commit: it commits with the next batch, in
+    /// order with every write queued after it, and failures are logged. When the writer is
+    /// behind by more than `WRITE_BEHIND_LIMIT` writes, this waits for its write after all:
+    /// callers that write faster than the disk can commit are slowed down to its pace,
+    /// instead of a queue (and the writes a crash would lose) growing without limit.
+    ///
+    /// The write is queued when this is called, not when the returned future is awaited, so
+    /// it is ordered before anything the caller does next.
+    pub fn write_behind<F>(&self, what: &'static str, f: F) -> impl Future<Output = ()> + use<F>
     where
         F: FnOnce(&Connection) -> Result<()> + Send + 'static,
     {
-        match self.writer.submit(f) {
-            Ok(answer) => {
-                tokio::spawn(async move {
-                    if let Ok(Err(e)) = answer.await {
-                        tracing::error!(error = %e, "{what} failed");
-                    }
-                });
+        async fn report(what: &str, answer: tokio::sync::oneshot::Receiver<Result<()>>) {
+            if let Ok(Err(e)) = answer.await {
+                tracing::error!(error = %e, "{what} failed");
             }
-            Err(e) => tracing::error!(error = %e, "{what} failed"),
         }
+        let wait = match self.writer.submit(f) {
+            Ok(answer) if self.writer.backlog() > WRITE_BEHIND_LIMIT => Some(answer),
+            Ok(answer) => {
+                tokio::spawn(report(what, answer));
+                None
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "{what} failed");
+                None
+            }
+        };
+        async move {
+            if let Some(answer) = wait {
+                report(what, answer).await;
+            }
+        }
+    }
+
+    /// How many writes are queued or running.
+    pub fn backlog(&self) -> usize {
+        self.writer.backlog()
     }
 
     /// Runs a read on one of the reader connections, on the calling thread. Keep it short
@@ -210,5 +235,76 @@ fn set_private(path: &Path) {
         let mut p = path.as_os_str().to_owned();
         p.push(suffix);
         let _ = std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::pin::pin;
+    use std::task::{Context, Waker};
+
+    use super::*;
+
+    /// Polls `f` once: whether it finished without waiting.
+    fn done_at_once(f: impl Future<Output = ()>) -> bool {
+        let mut f = pin!(f);
+        f.as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+            .is_ready()
+    }
+
+    #[tokio::test]
+    async fn write_behind_waits_only_when_the_writer_is_far_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("carnet.db"), Synchronous::Normal).unwrap();
+
+        // Not behind: queued and left to commit.
+        assert!(done_at_once(store.write_behind("a test write", |_| Ok(()))));
+        store.write(|_| Ok::<_, StoreError>(())).await.unwrap();
+
+        // Hold the writer, and queue more than the limit behind it.
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let _holding = store
+            .submit(move |_| {
+                let _ = held.recv();
+                Ok(())
+            })
+            .unwrap();
+        let queued: Vec<_> = (0..WRITE_BEHIND_LIMIT)
+            .map(|_| store.submit(|_| Ok(())).unwrap())
+            .collect();
+        assert!(store.backlog() > WRITE_BEHIND_LIMIT);
+
+        // Far behind: the caller waits for its own write, which needs the writer back.
+        let paced = store.write_behind("a paced write", |c| {
+            c.execute_batch("CREATE TABLE paced (x INTEGER)")
+                .map_err(StoreError::from)
+        });
+        let mut paced = pin!(paced);
+        assert!(
+            paced
+                .as_mut()
+                .poll(&mut Context::from_waker(Waker::noop()))
+                .is_pending()
+        );
+        release.send(()).unwrap();
+        paced.await;
+        for q in queued {
+            q.await.unwrap().unwrap();
+        }
+        assert_eq!(store.backlog(), 0);
+        let exists: i64 = store
+            .read(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM sqlite_master WHERE name = 'paced'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .unwrap();
+        assert_eq!(
+            exists, 1,
+            "the paced write committed before the caller went on"
+        );
     }
 }

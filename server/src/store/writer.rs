@@ -4,8 +4,9 @@
 //! success therefore always means "committed".
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use rusqlite::Connection;
@@ -59,19 +60,29 @@ where
 pub struct Writer {
     queue: Mutex<Option<Sender<Box<dyn Job>>>>,
     thread: Mutex<Option<JoinHandle<()>>>,
+    /// Jobs queued or running, not yet answered.
+    backlog: Arc<AtomicUsize>,
 }
 
 impl Writer {
     pub fn start(conn: Connection) -> Writer {
         let (tx, rx) = channel();
+        let backlog = Arc::new(AtomicUsize::new(0));
+        let counted = backlog.clone();
         let thread = std::thread::Builder::new()
             .name("carnet-writer".into())
-            .spawn(move || run(conn, rx))
+            .spawn(move || run(conn, rx, &counted))
             .ok();
         Writer {
             queue: Mutex::new(Some(tx)),
             thread: Mutex::new(thread),
+            backlog,
         }
+    }
+
+    /// How many writes are queued or running.
+    pub fn backlog(&self) -> usize {
+        self.backlog.load(Ordering::Relaxed)
     }
 
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
@@ -100,7 +111,12 @@ impl Writer {
         });
         let queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
         let sender = queue.as_ref().ok_or(StoreError::WriterGone)?;
-        sender.send(job).map_err(|_| StoreError::WriterGone)?;
+        // Counted before it can be taken, so the writer never counts down past zero.
+        self.backlog.fetch_add(1, Ordering::Relaxed);
+        if sender.send(job).is_err() {
+            self.backlog.fetch_sub(1, Ordering::Relaxed);
+            return Err(StoreError::WriterGone);
+        }
         Ok(answer)
     }
 
@@ -119,7 +135,7 @@ impl Drop for Writer {
     }
 }
 
-fn run(conn: Connection, rx: Receiver<Box<dyn Job>>) {
+fn run(conn: Connection, rx: Receiver<Box<dyn Job>>, backlog: &AtomicUsize) {
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -132,9 +148,11 @@ fn run(conn: Connection, rx: Receiver<Box<dyn Job>>) {
         if let Err(e) = &commit {
             tracing::error!(error = %e, jobs = batch.len(), "write batch failed to commit");
         }
+        let done = batch.len();
         for job in batch {
             job.finish(commit.clone());
         }
+        backlog.fetch_sub(done, Ordering::Relaxed);
     }
     if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
