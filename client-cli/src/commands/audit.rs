@@ -90,7 +90,8 @@ fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
 pub(super) fn table(items: &[&AccessEntry], names: &HashMap<VendorId, Line>) -> TableOut {
     // The endpoint says what was accessed: it keeps its width, like the time.
     let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "grant", "what"])
-        .fixed(&[0, 2, 3, 4]);
+        .fixed(&[0, 2, 3, 4])
+        .optional(&[4]);
     for e in items {
         t.row([
             short_time(&e.at),

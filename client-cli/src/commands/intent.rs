@@ -236,6 +236,7 @@ pub(super) fn table(items: &[&Intent]) -> TableOut {
         "id", "state", "category", "title", "price", "until", "offers",
     ])
     .fixed(&[0, 1, 4, 5, 6])
+    .optional(&[5, 2])
     .right(&[6]);
     for i in items {
         let f = &i.fields;

@@ -79,8 +79,9 @@ fn list(ctx: &Ctx, a: InteractionList) -> CliResult<()> {
 
 /// `interaction list`'s table.
 pub(super) fn table(items: &[&Interaction], names: &HashMap<VendorId, Line>) -> TableOut {
-    let mut t =
-        TableOut::new(&["id", "when", "vendor", "ch", "feel", "summary"]).fixed(&[0, 1, 3, 4]);
+    let mut t = TableOut::new(&["id", "when", "vendor", "ch", "feel", "summary"])
+        .fixed(&[0, 1, 3, 4])
+        .optional(&[3]);
     for i in items {
         let f = &i.fields;
         t.row([

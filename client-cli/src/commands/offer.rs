@@ -95,6 +95,7 @@ pub(super) fn table(
         "description",
     ])
     .fixed(&[0, 1, 3, 4, 5])
+    .optional(&[1, 5])
     .right(&[4]);
     for o in items {
         t.row([

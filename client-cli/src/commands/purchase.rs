@@ -66,6 +66,7 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>) -> CliResult<()> {
 pub(super) fn table(items: &[&Purchase], names: &HashMap<VendorId, Line>) -> TableOut {
     let mut t = TableOut::new(&["id", "date", "vendor", "item", "amount", "warranty"])
         .fixed(&[0, 1, 4, 5])
+        .optional(&[5])
         .right(&[4]);
     for p in items {
         let f = &p.fields;

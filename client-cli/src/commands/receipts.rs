@@ -23,8 +23,9 @@ pub fn run(ctx: &Ctx, a: ReceiptsArgs) -> CliResult<()> {
         &items,
         "no consent receipts yet: each grant (`carnet grant create`) produces one",
         |items| {
-            let mut t =
-                TableOut::new(&["receipt", "vendor", "grant", "date", "scopes"]).fixed(&[0, 2, 3]);
+            let mut t = TableOut::new(&["receipt", "vendor", "grant", "date", "scopes"])
+                .fixed(&[0, 2, 3])
+                .optional(&[2]);
             for r in items {
                 t.row([
                     r.id.to_string(),

@@ -59,6 +59,7 @@ pub(super) fn table(
 ) -> TableOut {
     let mut t = TableOut::new(&["when", "vendor", "event", "state", "tries", "next", "last"])
         .fixed(&[0, 2, 3, 4, 5])
+        .optional(&[0])
         .right(&[4]);
     for d in items {
         t.row([

@@ -148,11 +148,12 @@ fn run(conn: Connection, rx: Receiver<Box<dyn Job>>, backlog: &AtomicUsize) {
         if let Err(e) = &commit {
             tracing::error!(error = %e, jobs = batch.len(), "write batch failed to commit");
         }
-        let done = batch.len();
+        // Counted out before the answers, so a caller who has its answer never sees its own
+        // write still counted.
+        backlog.fetch_sub(batch.len(), Ordering::Relaxed);
         for job in batch {
             job.finish(commit.clone());
         }
-        backlog.fetch_sub(done, Ordering::Relaxed);
     }
     if let Err(e) = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)") {
         tracing::warn!(error = %e, "final WAL checkpoint failed");
