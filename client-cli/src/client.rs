@@ -217,13 +217,13 @@ impl Client {
             .timeout(timeout)
             .body(body)
             .send()
-            .map_err(|e| unreachable(&self.server, &e))?;
+            .map_err(|e| unreachable_within(&self.server, &e, timeout))?;
         if !response.status().is_success() {
             return Err(self.refused(response));
         }
         let body = response
             .bytes()
-            .map_err(|e| unreachable(&self.server, &e))?;
+            .map_err(|e| unreachable_within(&self.server, &e, timeout))?;
         self.decode(&Method::POST, path, &body)
     }
 
@@ -318,13 +318,18 @@ impl Client {
 
 /// The error for a request that got no answer.
 pub fn unreachable(server: &ServerUrl, e: &reqwest::Error) -> CliError {
+    unreachable_within(server, e, TIMEOUT)
+}
+
+/// The error for a request that got no answer, `limit` being how long it was given.
+fn unreachable_within(server: &ServerUrl, e: &reqwest::Error, limit: Duration) -> CliError {
     let hint = "start it with `carnetd`, or point --server / CARNET_SERVER at it";
     if e.is_timeout() {
         return CliError::new(
             ExitKind::Unreachable,
             format!(
                 "carnetd at {server} did not answer within {} s",
-                TIMEOUT.as_secs()
+                limit.as_secs()
             ),
         )
         .with_hint("check that it is running and not stuck; its log says what it is doing");
@@ -518,6 +523,25 @@ mod tests {
 
     fn server() -> ServerUrl {
         "http://127.0.0.1:8787".parse().unwrap()
+    }
+
+    #[test]
+    fn a_timeout_names_the_limit_the_request_was_given() {
+        // A listener that never answers: the import waits for its whole limit.
+        let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url: ServerUrl = format!("http://{}", silent.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        let client = Client::without_token(url).unwrap();
+        let Err(e) = client.post_stream::<serde_json::Value>(
+            "/v1/import",
+            reqwest::blocking::Body::from("{}"),
+            Duration::from_secs(1),
+        ) else {
+            panic!("a server that never answers cannot have answered");
+        };
+        let told = e.render();
+        assert!(told.contains("did not answer within 1 s"), "{told}");
     }
 
     fn problem(status: u16, detail: &str, hint: Option<&str>, errors: &[(&str, &str)]) -> Problem {
