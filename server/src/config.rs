@@ -21,6 +21,11 @@ pub const CONFIG_FILE: &str = "carnetd.toml";
 pub const DEFAULT_ACCESS_TOKEN_TTL: u32 = 3600;
 pub const DEFAULT_REFRESH_TOKEN_TTL: u32 = 30 * 86_400;
 const ACCESS_TOKEN_TTL_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
+/// How many unexpired access tokens one vendor client may hold, by default: far more than an
+/// integration that asks for a token per request needs in an hour, far less than memory and
+/// disk would have to hold for one that asks without pause.
+pub const DEFAULT_MAX_LIVE_TOKENS: u32 = 10_000;
+const MAX_LIVE_TOKENS_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000_000;
 const REFRESH_TOKEN_TTL_RANGE: std::ops::RangeInclusive<u32> = 3600..=31_536_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -74,6 +79,8 @@ pub struct Layer {
     pub access_token_ttl: Option<u32>,
     /// Lifetime of refresh tokens, in seconds.
     pub refresh_token_ttl: Option<u32>,
+    /// How many unexpired access tokens one vendor client may hold at once.
+    pub max_live_tokens: Option<u32>,
     /// Peers whose `X-Forwarded-For` is believed (the reverse proxy in front of carnetd).
     pub trusted_proxies: Option<Vec<ProxyNet>>,
     /// Whether `POST /oauth/register` accepts clients without an initial access token.
@@ -109,6 +116,7 @@ pub struct Config {
     pub log_level: String,
     pub access_token_ttl: u32,
     pub refresh_token_ttl: u32,
+    pub max_live_tokens: u32,
     #[serde(serialize_with = "nets_as_strings")]
     pub trusted_proxies: Vec<IpNet>,
     pub open_registration: bool,
@@ -274,6 +282,10 @@ impl EnvLayer<'_> {
             },
             access_token_ttl: self.parse("access_token_ttl", seconds)?,
             refresh_token_ttl: self.parse("refresh_token_ttl", seconds)?,
+            max_live_tokens: self.parse("max_live_tokens", |v| {
+                v.parse::<u32>()
+                    .map_err(|_| format!("{v:?} is not a whole number"))
+            })?,
             trusted_proxies: self.parse("trusted_proxies", |v| {
                 v.split(',')
                     .map(str::trim)
@@ -347,6 +359,19 @@ impl Layer {
                 ));
             }
         }
+        if let Some(n) = self
+            .max_live_tokens
+            .filter(|n| !MAX_LIVE_TOKENS_RANGE.contains(n))
+        {
+            return Err(invalid(
+                "max_live_tokens",
+                format!(
+                    "{n}; use {} to {}",
+                    MAX_LIVE_TOKENS_RANGE.start(),
+                    MAX_LIVE_TOKENS_RANGE.end()
+                ),
+            ));
+        }
         if let Some(level) = &self.log_level {
             check_filter(level).map_err(|m| invalid("log_level", m))?;
         }
@@ -364,6 +389,7 @@ impl Layer {
             log_level: self.log_level.or(under.log_level),
             access_token_ttl: self.access_token_ttl.or(under.access_token_ttl),
             refresh_token_ttl: self.refresh_token_ttl.or(under.refresh_token_ttl),
+            max_live_tokens: self.max_live_tokens.or(under.max_live_tokens),
             trusted_proxies: self.trusted_proxies.or(under.trusted_proxies),
             open_registration: self.open_registration.or(under.open_registration),
             jurisdiction: self.jurisdiction.or(under.jurisdiction),
@@ -379,6 +405,7 @@ impl Config {
             access_token_ttl: chrono::Duration::seconds(i64::from(self.access_token_ttl)),
             refresh_token_ttl: chrono::Duration::seconds(i64::from(self.refresh_token_ttl)),
             jurisdiction: self.jurisdiction.clone(),
+            max_live_tokens: self.max_live_tokens as usize,
             open_registration: self.open_registration,
             trusted_proxies: self.trusted_proxies.clone(),
             log_vendor_access: true,
@@ -455,6 +482,7 @@ impl Config {
             log_level: l.log_level.unwrap_or_else(|| "info".into()),
             access_token_ttl: l.access_token_ttl.unwrap_or(DEFAULT_ACCESS_TOKEN_TTL),
             refresh_token_ttl: l.refresh_token_ttl.unwrap_or(DEFAULT_REFRESH_TOKEN_TTL),
+            max_live_tokens: l.max_live_tokens.unwrap_or(DEFAULT_MAX_LIVE_TOKENS),
             trusted_proxies,
             open_registration: l.open_registration.unwrap_or(false),
             jurisdiction: l.jurisdiction.unwrap_or_default(),

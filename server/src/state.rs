@@ -22,6 +22,8 @@ pub struct Settings {
     /// Written into consent receipts (Kantara `jurisdiction`).
     pub jurisdiction: String,
     pub refresh_token_ttl: chrono::Duration,
+    /// How many unexpired access tokens one client may hold; the token endpoint refuses more.
+    pub max_live_tokens: usize,
     /// Whether `POST /oauth/register` takes clients without an initial access token.
     pub open_registration: bool,
     /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
@@ -39,6 +41,7 @@ impl Default for Settings {
             access_token_ttl: chrono::Duration::hours(1),
             jurisdiction: String::new(),
             refresh_token_ttl: chrono::Duration::days(30),
+            max_live_tokens: crate::config::DEFAULT_MAX_LIVE_TOKENS as usize,
             open_registration: false,
             trusted_proxies: Vec::new(),
             log_vendor_access: true,

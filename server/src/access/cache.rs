@@ -78,6 +78,28 @@ struct Inner {
     clients: HashMap<ClientId, ClientEntry>,
     grants: HashMap<GrantId, GrantEntry>,
     tokens: HashMap<[u8; 32], TokenEntry>,
+    /// How many access tokens (not refresh tokens) of each client `tokens` holds.
+    access_tokens: HashMap<ClientId, usize>,
+}
+
+impl Inner {
+    /// One access token of `client` fewer.
+    fn forget_one(&mut self, client: &ClientId) {
+        if let Some(n) = self.access_tokens.get_mut(client) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                self.access_tokens.remove(client);
+            }
+        }
+    }
+
+    /// Counts the access tokens again, after tokens were dropped in bulk.
+    fn recount(&mut self) {
+        self.access_tokens.clear();
+        for t in self.tokens.values().filter(|t| !t.refresh) {
+            *self.access_tokens.entry(t.client_id.clone()).or_default() += 1;
+        }
+    }
 }
 
 #[derive(Default)]
@@ -117,12 +139,14 @@ impl AccessCache {
             c.secret_hash = secret_hash;
         }
         inner.tokens.retain(|_, t| t.client_id != *id);
+        inner.recount();
     }
 
     pub fn remove_client(&self, id: &ClientId) {
         let mut inner = self.write();
         inner.clients.remove(id);
         inner.tokens.retain(|_, t| t.client_id != *id);
+        inner.recount();
     }
 
     /// The live grant of a vendor (a vendor has at most one).
@@ -150,6 +174,7 @@ impl AccessCache {
             g.revoked = true;
         }
         inner.tokens.retain(|_, t| t.grant_id != *id);
+        inner.recount();
     }
 
     /// Forgets everything of a removed vendor.
@@ -164,10 +189,28 @@ impl AccessCache {
         inner.clients.retain(|_, c| c.vendor_id != *vendor);
         inner.grants.retain(|_, g| g.vendor_id != *vendor);
         inner.tokens.retain(|_, t| !clients.contains(&t.client_id));
+        inner.recount();
     }
 
     pub fn put_token(&self, hash: [u8; 32], entry: TokenEntry) {
-        self.write().tokens.insert(hash, entry);
+        let mut inner = self.write();
+        if !entry.refresh {
+            *inner
+                .access_tokens
+                .entry(entry.client_id.clone())
+                .or_default() += 1;
+        }
+        if let Some(replaced) = inner.tokens.insert(hash, entry)
+            && !replaced.refresh
+        {
+            inner.forget_one(&replaced.client_id);
+        }
+    }
+
+    /// How many access tokens a client holds (the expired ones among them are forgotten
+    /// within a minute, see `prune`).
+    pub fn access_tokens_of(&self, client: &ClientId) -> usize {
+        self.read().access_tokens.get(client).copied().unwrap_or(0)
     }
 
     pub fn token(&self, hash: &[u8; 32]) -> Option<TokenEntry> {
@@ -176,13 +219,20 @@ impl AccessCache {
 
     /// Drops every token of a family (a replayed code or refresh token).
     pub fn revoke_family(&self, family: &str) {
-        self.write()
+        let mut inner = self.write();
+        inner
             .tokens
             .retain(|_, t| t.family.as_deref() != Some(family));
+        inner.recount();
     }
 
     pub fn remove_token(&self, hash: &[u8; 32]) {
-        self.write().tokens.remove(hash);
+        let mut inner = self.write();
+        if let Some(removed) = inner.tokens.remove(hash)
+            && !removed.refresh
+        {
+            inner.forget_one(&removed.client_id);
+        }
     }
 
     /// What the access token with this hash allows at `now`, if anything: the token must be
@@ -216,6 +266,71 @@ impl AccessCache {
     pub fn prune(&self, now: DateTime<Utc>) {
         let mut inner = self.write();
         inner.tokens.retain(|_, t| now < t.expires_at);
+        inner.recount();
         inner.grants.retain(|_, g| g.is_live(now));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn token(
+        client: &ClientId,
+        grant: &GrantId,
+        refresh: bool,
+        expires_at: DateTime<Utc>,
+    ) -> TokenEntry {
+        TokenEntry {
+            client_id: client.clone(),
+            grant_id: grant.clone(),
+            scopes: Default::default(),
+            categories: None,
+            issued_at: expires_at - chrono::Duration::hours(1),
+            expires_at,
+            refresh,
+            family: refresh.then(|| "fam".to_owned()),
+            access: Default::default(),
+        }
+    }
+
+    #[test]
+    fn access_tokens_are_counted_per_client_through_every_way_they_go() {
+        let cache = AccessCache::default();
+        let (a, b): (ClientId, ClientId) = (
+            ClientId::from_random(&[1; carnet_schemas::ids::ID_RANDOM_BYTES]),
+            ClientId::from_random(&[2; carnet_schemas::ids::ID_RANDOM_BYTES]),
+        );
+        let (ga, gb): (GrantId, GrantId) = (
+            GrantId::from_random(&[3; carnet_schemas::ids::ID_RANDOM_BYTES]),
+            GrantId::from_random(&[4; carnet_schemas::ids::ID_RANDOM_BYTES]),
+        );
+        let noon = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        let soon = noon + chrono::Duration::minutes(5);
+        let later = noon + chrono::Duration::hours(1);
+        cache.put_token([1; 32], token(&a, &ga, false, soon));
+        cache.put_token([2; 32], token(&a, &ga, false, later));
+        cache.put_token([3; 32], token(&a, &ga, true, later)); // a refresh token: not counted
+        cache.put_token([4; 32], token(&b, &gb, false, later));
+        assert_eq!(cache.access_tokens_of(&a), 2);
+        assert_eq!(cache.access_tokens_of(&b), 1);
+
+        cache.remove_token(&[2; 32]);
+        cache.remove_token(&[2; 32]); // twice: counted once
+        cache.remove_token(&[3; 32]); // a refresh token: nothing to count
+        assert_eq!(cache.access_tokens_of(&a), 1);
+
+        // Expired tokens are forgotten at the next prune.
+        cache.prune(soon);
+        assert_eq!(cache.access_tokens_of(&a), 0);
+        assert_eq!(cache.access_tokens_of(&b), 1);
+
+        cache.put_token([5; 32], token(&a, &ga, false, later));
+        cache.revoke_grant(&gb);
+        assert_eq!(cache.access_tokens_of(&b), 0);
+        assert_eq!(cache.access_tokens_of(&a), 1);
+        cache.remove_client(&a);
+        assert_eq!(cache.access_tokens_of(&a), 0);
     }
 }

@@ -122,6 +122,33 @@ fn access_token_ttl_layers_and_bounds() {
 }
 
 #[test]
+fn max_live_tokens_layers_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(c.max_live_tokens, 10_000);
+    assert_eq!(c.settings().max_live_tokens, 10_000);
+    write(dir.path(), "max_live_tokens = 500\n");
+    assert_eq!(resolve(dir.path(), &[]).unwrap().max_live_tokens, 500);
+    let env = [("CARNET_MAX_LIVE_TOKENS", "20000")];
+    let c = resolve(dir.path(), &env).unwrap();
+    assert_eq!(c.settings().max_live_tokens, 20_000);
+    assert!(c.to_toml().unwrap().contains("max_live_tokens = 20000"));
+
+    refused(
+        dir.path(),
+        &[("CARNET_MAX_LIVE_TOKENS", "0")],
+        &["max_live_tokens", "CARNET_MAX_LIVE_TOKENS", "1 to 10000000"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_MAX_LIVE_TOKENS", "lots")],
+        &["max_live_tokens", "CARNET_MAX_LIVE_TOKENS", "lots"],
+    );
+    write(dir.path(), "max_live_tokens = 10000001\n");
+    refused(dir.path(), &[], &["max_live_tokens", CONFIG_FILE]);
+}
+
+#[test]
 fn refresh_token_ttl_layers_and_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let c = resolve(dir.path(), &[]).unwrap();

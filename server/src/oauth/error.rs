@@ -31,7 +31,14 @@ pub enum OAuthError {
     /// Registration without a valid initial access token (RFC 6750 at the endpoint).
     #[error("invalid_token: {0}")]
     InvalidToken(String),
+    /// The client already holds as many unexpired access tokens as it may (429).
+    #[error("temporarily_unavailable: {0}")]
+    TooManyTokens(String),
 }
+
+/// What a client holding too many tokens is told to wait: expired tokens are forgotten
+/// within this many seconds.
+const TOO_MANY_TOKENS_RETRY_AFTER: &str = "60";
 
 impl OAuthError {
     fn parts(&self) -> (StatusCode, &'static str, String) {
@@ -61,6 +68,11 @@ impl OAuthError {
                 d.clone(),
             ),
             OAuthError::InvalidToken(d) => (StatusCode::UNAUTHORIZED, "invalid_token", d.clone()),
+            OAuthError::TooManyTokens(d) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                d.clone(),
+            ),
             OAuthError::Server(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "server_error",
@@ -97,6 +109,12 @@ impl IntoResponse for OAuthError {
         if let Some(c) = challenge {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        if let OAuthError::TooManyTokens(_) = self {
+            res.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from_static(TOO_MANY_TOKENS_RETRY_AFTER),
+            );
         }
         res
     }

@@ -47,7 +47,8 @@ pub struct TokenRequest {
     responses(
         (status = 200, description = "A token", body = TokenResponse),
         (status = 400, description = "RFC 6749 error", body = carnet_schemas::OAuthErrorBody),
-        (status = 401, description = "invalid_client", body = carnet_schemas::OAuthErrorBody)),
+        (status = 401, description = "invalid_client", body = carnet_schemas::OAuthErrorBody),
+        (status = 429, description = "temporarily_unavailable: the client already holds max_live_tokens unexpired access tokens (Retry-After)", body = carnet_schemas::OAuthErrorBody)),
     security((), ("client_secret_basic" = [])))]
 pub async fn token(
     State(s): State<AppState>,
@@ -60,6 +61,14 @@ pub async fn token(
         req.client_secret.as_deref(),
     )?;
     let (client_id, client) = client_auth::authenticate(&s, &presented)?;
+    let held = s.access.access_tokens_of(&client_id);
+    if held >= s.settings.max_live_tokens {
+        return Err(OAuthError::TooManyTokens(format!(
+            "this client already holds {held} unexpired access tokens, as many as this server \
+             allows (max_live_tokens); use a token until it expires (expires_in) instead of \
+             asking for one per request, or revoke those it no longer needs"
+        )));
+    }
     let grant_type = req
         .grant_type
         .as_deref()

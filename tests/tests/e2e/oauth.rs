@@ -477,3 +477,49 @@ fn a_vendor_using_the_oauth2_crate_gets_a_token_and_reads_its_relationship() {
     let r = v.get(token.access_token().secret(), "/v1/vendor/relationship");
     assert_eq!(r.status, 200, "{}", r.text);
 }
+
+#[test]
+fn a_client_holds_at_most_max_live_tokens_and_is_told_to_reuse_them() {
+    let s = TestServer::spawn_with_settings(carnet_server::state::Settings {
+        max_live_tokens: 3,
+        ..Default::default()
+    });
+    let a = VendorApp::connect(&s, "A");
+    let b = VendorApp::connect(&s, "B");
+    let grant = a.grant(&s, &["relationship:read"], None);
+    b.grant(&s, &["relationship:read"], None);
+    let held: Vec<String> = (0..3).map(|_| a.token()).collect();
+
+    let refused = a.oauth("/oauth/token", &[("grant_type", "client_credentials")]);
+    assert_eq!(refused.status, 429, "{}", refused.text);
+    assert_eq!(refused.json()["error"], "temporarily_unavailable");
+    let told = refused.json()["error_description"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(told.contains("3 unexpired access tokens"), "{told}");
+    assert_eq!(refused.header("retry-after"), Some("60"));
+    assert_eq!(refused.header("cache-control"), Some("no-store"));
+    // What it holds still works, and another client is not affected.
+    for t in &held {
+        assert_eq!(a.get(t, "/v1/vendor/relationship").status, 200);
+    }
+    b.token();
+
+    // A token it revokes makes room for one more, and only one.
+    assert_eq!(a.oauth("/oauth/revoke", &[("token", &held[0])]).status, 200);
+    a.token();
+    let again = a.oauth("/oauth/token", &[("grant_type", "client_credentials")]);
+    assert_eq!(again.status, 429, "{}", again.text);
+
+    // A new grant replaces the old one and its tokens: the client starts afresh.
+    assert_eq!(
+        s.post(&format!("/v1/grants/{grant}/revoke"), &json!({}))
+            .status,
+        200
+    );
+    a.grant(&s, &["relationship:read"], None);
+    for _ in 0..3 {
+        a.token();
+    }
+}
