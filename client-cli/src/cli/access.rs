@@ -28,6 +28,20 @@ pub struct VendorConnect {
     pub webhook_url: Option<WebUrl>,
 }
 
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("change").required(true).multiple(true)))]
+pub struct VendorEditClient {
+    /// Vendor id or exact name
+    pub vendor: VendorRef,
+    /// Replaces the redirect URIs (repeat for several, up to 10)
+    #[arg(long = "redirect-uri", value_name = "URI", group = "change")]
+    pub redirect_uris: Vec<RedirectUri>,
+    /// The webhook URL ('' removes it, with its secret); a first one comes with a webhook
+    /// secret, printed once
+    #[arg(long, value_name = "URL", group = "change")]
+    pub webhook_url: Option<crate::cli::OrClear<WebUrl>>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Grants
 

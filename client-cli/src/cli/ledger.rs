@@ -8,7 +8,7 @@ use carnet_schemas::{
 use clap::builder::NonEmptyStringValueParser;
 use clap::{ArgGroup, Args, Subcommand};
 
-use super::{Day, OrClear, VendorConnect, VendorRef, channel_parser};
+use super::{Day, OrClear, VendorConnect, VendorEditClient, VendorRef, channel_parser};
 use crate::when::When;
 
 // ---------------------------------------------------------------------------------------------
@@ -92,6 +92,13 @@ carnet --json vendor invite Acme")]
         /// Vendor id or exact name
         vendor: VendorRef,
     },
+    /// Change the vendor's redirect URIs or webhook URL; its secrets, grant and tokens stay
+    #[command(after_help = "Examples:\n  \
+carnet vendor edit-client Acme --webhook-url https://acme.example/hooks/carnet\n  \
+carnet vendor edit-client Acme --redirect-uri https://acme.example/oauth/callback \\\n      \
+--redirect-uri https://app.acme.example/callback\n  \
+carnet vendor edit-client Acme --webhook-url ''")]
+    EditClient(VendorEditClient),
     /// Show the vendor's OAuth client: its id, redirect URIs and webhook URL (no secrets)
     #[command(after_help = "Examples:\n  \
 carnet vendor client Acme\n  \

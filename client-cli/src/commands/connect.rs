@@ -7,7 +7,7 @@ use carnet_schemas::{
 };
 
 use super::{Confirm, Ctx, confirm};
-use crate::cli::{VendorConnect, VendorRef};
+use crate::cli::{VendorConnect, VendorEditClient, VendorRef};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Fields, long_time};
@@ -44,7 +44,7 @@ pub fn connect(ctx: &Ctx, a: VendorConnect) -> CliResult<()> {
         ctx.client.post(&client_path(&id), &body).map_err(|e| {
             if e.status == Some(409) {
                 e.with_hint(format!(
-                    "`carnet vendor rotate-secret {id}` gives it a new secret; to change its URIs, `carnet vendor disconnect {id}` and connect it again"
+                    "`carnet vendor rotate-secret {id}` gives it a new secret; `carnet vendor edit-client {id}` changes its URIs"
                 ))
             } else {
                 e
@@ -85,7 +85,7 @@ pub fn rotate_secret(ctx: &Ctx, vendor: &VendorRef, webhook: bool) -> CliResult<
         .map_err(|e| {
             if webhook && e.status == Some(409) {
                 e.with_hint(format!(
-                    "a webhook URL is set when connecting: `carnet vendor disconnect {id}`, then connect it again with --webhook-url"
+                    "give it a webhook URL first: `carnet vendor edit-client {id} --webhook-url URL` (that prints its secret)"
                 ))
             } else {
                 e
@@ -135,6 +135,48 @@ pub fn invite(ctx: &Ctx, vendor: &VendorRef) -> CliResult<()> {
         output::message(&format!(
             "carnet: warning: {name} is connected already (OAuth client {client_id}): its registration is refused until you run `carnet vendor disconnect {id}`"
         ));
+    }
+    Ok(())
+}
+
+/// Changes what the client is told to use; whatever is not given stays.
+pub fn edit_client(ctx: &Ctx, a: VendorEditClient) -> CliResult<()> {
+    let (id, name) = ctx.vendor_named(&a.vendor)?;
+    let current: Doc<Client> = ctx
+        .client
+        .get(&client_path(&id), &[])
+        .map_err(not_connected(&id, &name))?;
+    let mut body = ClientFields {
+        redirect_uris: current.value.redirect_uris,
+        webhook_url: current.value.webhook_url,
+    };
+    if !a.redirect_uris.is_empty() {
+        body.redirect_uris = a.redirect_uris;
+    }
+    if let Some(w) = a.webhook_url {
+        body.webhook_url = w.into_option();
+    }
+    let creds: Doc<ClientCredentials> = ctx
+        .client
+        .put(&client_path(&id), &body)
+        .map_err(not_connected(&id, &name))?;
+    if creds.value.webhook_secret.is_some() || ctx.json {
+        print_secrets(ctx, &creds);
+    }
+    let hook = creds
+        .value
+        .webhook_url
+        .as_ref()
+        .map_or("no webhook URL".to_owned(), |u| format!("webhooks to {u}"));
+    output::message(&format!(
+        "changed OAuth client {} of {name} ({id}): {} redirect URI(s), {hook}; its secrets, grant and tokens stay",
+        creds.value.client_id,
+        creds.value.redirect_uris.len()
+    ));
+    if creds.value.webhook_secret.is_some() {
+        output::message(
+            "webhooks are signed with this new secret; it is not shown again: hand it to the vendor now",
+        );
     }
     Ok(())
 }

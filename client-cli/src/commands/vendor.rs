@@ -21,6 +21,7 @@ pub fn run(ctx: &Ctx, cmd: VendorCmd) -> CliResult<()> {
             connect::rotate_secret(ctx, &vendor, webhook)
         }
         VendorCmd::Invite { vendor } => connect::invite(ctx, &vendor),
+        VendorCmd::EditClient(args) => connect::edit_client(ctx, args),
         VendorCmd::Client { vendor } => connect::show(ctx, &vendor),
         VendorCmd::Disconnect { vendor, yes } => connect::disconnect(ctx, &vendor, yes),
     }

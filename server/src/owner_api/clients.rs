@@ -193,6 +193,55 @@ pub async fn disconnect(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Change a connected vendor's redirect URIs and webhook URL; its secrets, grant and tokens
+/// stay. A webhook URL given where there was none comes with a new webhook secret, shown in
+/// this answer only; no webhook URL removes the URL and its secret.
+#[utoipa::path(put, path = "/v1/vendors/{id}/client", tag = "clients", request_body = ClientFields,
+    params(("id" = VendorId, Path, description = "Vendor id")),
+    security(("owner" = [])),
+    responses(
+        (status = 200, description = "Changed; `webhook_secret` only when a new one was made", body = ClientCredentials),
+        (status = 404, description = "The vendor is not connected", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
+pub async fn replace(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(vendor): Path<VendorId>,
+    Json(fields): Json<ClientFields>,
+) -> ApiResult<Json<ClientCredentials>> {
+    check(&fields)?;
+    let now = s.now();
+    let state = s.clone();
+    let (client, new_webhook) = s
+        .store
+        .write(move |c| {
+            let (mut row, mut record) = stored(c, &state.keys, &vendor)?;
+            let new_webhook = match (&fields.webhook_url, &record.webhook_secret) {
+                (Some(_), None) => Some(webhook_secret()),
+                _ => None,
+            };
+            record.redirect_uris = fields.redirect_uris;
+            record.webhook_secret = match fields.webhook_url {
+                Some(_) => new_webhook.clone().or(record.webhook_secret),
+                None => None,
+            };
+            record.webhook_url = fields.webhook_url;
+            let sealed = state.keys.seal().seal(&row.id, &record);
+            rows::update_client_blob(c, &row.id, &sealed, now)?;
+            row.updated_at = now;
+            Ok::<_, ApiError>(((row, record), new_webhook))
+        })
+        .await?;
+    let wire = to_wire(client)?;
+    Ok(Json(ClientCredentials {
+        client_id: wire.client_id,
+        vendor_id: wire.vendor_id,
+        client_secret: None,
+        webhook_secret: new_webhook,
+        redirect_uris: wire.redirect_uris,
+        webhook_url: wire.webhook_url,
+    }))
+}
+
 /// Replace the client secret (its tokens stop working) or, with `webhook`, the webhook secret.
 #[utoipa::path(post, path = "/v1/vendors/{id}/client/rotate-secret", tag = "clients", request_body = RotateSecret,
     params(("id" = VendorId, Path, description = "Vendor id")),
@@ -215,7 +264,7 @@ pub async fn rotate_secret(
                 if record.webhook_url.is_none() {
                     return Err(ApiError::conflict(
                         format!("vendor {v} has no webhook URL, so no webhook secret"),
-                        "webhooks need a URL given when the vendor is connected (`carnet vendor connect --webhook-url`)",
+                        "give the vendor a webhook URL first (`carnet vendor edit-client VENDOR --webhook-url URL`)",
                     ));
                 }
                 let secret = webhook_secret();

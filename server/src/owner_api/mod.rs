@@ -112,6 +112,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(
             clients::connect,
             clients::show,
+            clients::replace,
             clients::disconnect
         ))
         .routes(routes!(clients::rotate_secret))

@@ -578,3 +578,129 @@ fn a_backlog_is_delivered_once_per_event() {
         });
     }
 }
+
+#[test]
+fn the_owner_moves_a_vendors_webhooks_and_redirect_uris_without_reconnecting_it() {
+    let s = TestServer::spawn();
+    let (first, second) = (Receiver::start(), Receiver::start());
+    // Connected without a webhook URL, and granted.
+    let vendor = s.create("/v1/vendors", &json!({"name": "Acme"}));
+    let client = format!("/v1/vendors/{vendor}/client");
+    let r = s.post(
+        &client,
+        &json!({"redirect_uris": ["https://acme.example/cb"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert!(r.json()["webhook_secret"].is_null());
+    let client_secret = r.json()["client_secret"].as_str().unwrap().to_owned();
+    s.create(
+        "/v1/grants",
+        &json!({"vendor_id": vendor, "scopes": ["intents:read"], "all_categories": true}),
+    );
+
+    // A first webhook URL comes with its secret, shown once; nothing else changes.
+    let out = s.carnet(&[
+        "--json",
+        "vendor",
+        "edit-client",
+        "Acme",
+        "--webhook-url",
+        &first.url,
+    ]);
+    out.ok();
+    let secret = out.json()["webhook_secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"), "{}", out.stdout);
+    assert!(out.json()["client_secret"].is_null(), "{}", out.stdout);
+    assert_eq!(
+        out.json()["redirect_uris"],
+        json!(["https://acme.example/cb"])
+    );
+    let washer = intent(&s, "home.appliances", "Washing machine");
+    activate(&s, &washer);
+    let got = first.wait_accepted(1);
+    assert_eq!(got[0].event(), "intent.activated");
+    assert!(got[0].signed_with(&secret), "{:?}", got[0]);
+
+    // Moved: the next event goes to the new URL, signed with the same secret.
+    let out = s.carnet(&[
+        "vendor",
+        "edit-client",
+        "Acme",
+        "--webhook-url",
+        &second.url,
+    ]);
+    out.ok();
+    assert!(
+        out.stdout.is_empty(),
+        "no new secret to print: {}",
+        out.stdout
+    );
+    assert!(out.stderr.contains(&second.url), "{}", out.stderr);
+    let fridge = intent(&s, "home.appliances", "Fridge");
+    activate(&s, &fridge);
+    let moved = second.wait_accepted(1);
+    assert_eq!(moved[0].json()["data"]["id"], fridge.as_str());
+    assert!(moved[0].signed_with(&secret), "{:?}", moved[0]);
+    assert_eq!(first.deliveries().len(), 1, "the old URL gets nothing more");
+
+    // New redirect URIs; the webhook URL, the client secret and the grant stay.
+    s.carnet(&[
+        "vendor",
+        "edit-client",
+        "Acme",
+        "--redirect-uri",
+        "https://acme.example/new",
+        "--redirect-uri",
+        "https://app.acme.example/cb",
+    ])
+    .ok();
+    let shown = s.get(&client).json();
+    assert_eq!(
+        shown["redirect_uris"],
+        json!(["https://acme.example/new", "https://app.acme.example/cb"])
+    );
+    assert_eq!(shown["webhook_url"], second.url.as_str());
+    let token = carnet_tests::Resp::from(
+        carnet_tests::http()
+            .post(s.url("/oauth/token"))
+            .basic_auth(shown["client_id"].as_str().unwrap(), Some(&client_secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(token.status, 200, "{}", token.text);
+
+    // '' removes the URL and its secret: there is no webhook secret to rotate any more.
+    s.carnet(&["vendor", "edit-client", "Acme", "--webhook-url", ""])
+        .ok();
+    assert!(s.get(&client).json()["webhook_url"].is_null());
+    let rotate = s.carnet(&["vendor", "rotate-secret", "Acme", "--webhook"]);
+    assert_eq!(rotate.code, 1, "{}", rotate.stderr);
+    assert!(rotate.stderr.contains("edit-client"), "{}", rotate.stderr);
+
+    // Bad input changes nothing.
+    let r = s.put(&client, &json!({"redirect_uris": []}));
+    assert_eq!(
+        r.problem(422)["errors"][0]["field"],
+        "redirect_uris",
+        "{}",
+        r.text
+    );
+    let r = s.put(
+        &client,
+        &json!({"redirect_uris": ["https://a.example/cb"], "secret": "x"}),
+    );
+    assert_eq!(r.problem(422)["errors"][0]["field"], "secret", "{}", r.text);
+    let other = s.create("/v1/vendors", &json!({"name": "Boulangerie"}));
+    let r = s.put(
+        &format!("/v1/vendors/{other}/client"),
+        &json!({"redirect_uris": ["https://b.example/cb"]}),
+    );
+    assert_eq!(r.status, 404, "{}", r.text);
+    let usage = s.carnet(&["vendor", "edit-client", "Acme"]);
+    assert_eq!(usage.code, 2, "{}", usage.stderr);
+    assert_eq!(
+        s.get(&client).json()["redirect_uris"],
+        json!(["https://acme.example/new", "https://app.acme.example/cb"])
+    );
+}
