@@ -9,6 +9,19 @@ use ring::rand::{SecureRandom, SystemRandom};
 use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
+/// Fills `buf` from the operating system's CSPRNG.
+pub fn fill_random(buf: &mut [u8]) {
+    // The OS RNG does not fail on supported platforms.
+    SystemRandom::new().fill(buf).expect("operating system RNG");
+}
+
+/// `N` bytes from the operating system's CSPRNG.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut bytes = [0u8; N];
+    fill_random(&mut bytes);
+    bytes
+}
+
 /// A freshly minted credential, shown once and then dropped (wiped).
 #[derive(Zeroize, ZeroizeOnDrop)]
 pub struct Credential(String);
@@ -16,11 +29,7 @@ pub struct Credential(String);
 impl Credential {
     /// 256 random bits.
     pub fn generate() -> Credential {
-        let mut bytes = [0u8; 32];
-        // The OS RNG does not fail on supported platforms.
-        SystemRandom::new()
-            .fill(&mut bytes)
-            .expect("operating system RNG");
+        let mut bytes = random_bytes::<32>();
         let s = BASE64URL_NOPAD.encode(&bytes);
         bytes.zeroize();
         Credential(s)

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use carnet_schemas::{Id, IdKind, ids::ID_RANDOM_BYTES};
 use chrono::{DateTime, SubsecRound, Utc};
-use ring::rand::{SecureRandom, SystemRandom};
 
 use crate::access::AccessCache;
 use crate::access::log::AccessLog;
 use crate::clock::Clock;
+use crate::credential::random_bytes;
 use crate::intents::{ActiveIntents, OfferLimiter};
 use crate::store::Store;
 use crate::vault::{Keys, VaultPaths};
@@ -71,7 +71,6 @@ pub struct AppState {
     pub webhook_wake: Arc<tokio::sync::Notify>,
     /// To seal from inside the API (`POST /v1/lock`).
     pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
-    rng: SystemRandom,
 }
 
 /// What `AppState::new` assembles.
@@ -105,17 +104,13 @@ impl AppState {
             slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
             lifecycle: p.lifecycle,
             webhook_wake: Arc::default(),
-            rng: SystemRandom::new(),
         }
     }
 
-    /// A random id for rows that are not records of a kind (access-log entries).
+    /// A random id for rows that are not records of a kind (webhook messages).
     pub fn new_random_id(&self) -> String {
-        let mut bytes = [0u8; ID_RANDOM_BYTES];
-        // The OS RNG does not fail on supported platforms.
-        self.rng.fill(&mut bytes).expect("operating system RNG");
         data_encoding::BASE32HEX_NOPAD
-            .encode(&bytes)
+            .encode(&random_bytes::<ID_RANDOM_BYTES>())
             .to_ascii_lowercase()
     }
 
@@ -127,10 +122,7 @@ impl AppState {
 
     /// A fresh random id of kind `K`.
     pub fn new_id<K: IdKind>(&self) -> Id<K> {
-        let mut bytes = [0u8; ID_RANDOM_BYTES];
-        // The OS RNG does not fail on supported platforms.
-        self.rng.fill(&mut bytes).expect("operating system RNG");
-        Id::from_random(&bytes)
+        Id::from_random(&random_bytes::<ID_RANDOM_BYTES>())
     }
 }
 

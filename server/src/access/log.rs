@@ -13,7 +13,6 @@ use carnet_schemas::ids::ID_RANDOM_BYTES;
 use carnet_schemas::{ClientId, GrantId, ScopeSet, VendorId};
 use chrono::{DateTime, Utc};
 use data_encoding::BASE32HEX_NOPAD;
-use ring::rand::{SecureRandom, SystemRandom};
 use serde::{Deserialize, Serialize};
 
 use super::chain;
@@ -109,10 +108,7 @@ impl AccessLog {
         }
         let keys = s.keys.clone();
         let mut random = vec![0u8; ID_RANDOM_TAIL * batch.len()];
-        // The OS RNG does not fail on supported platforms.
-        SystemRandom::new()
-            .fill(&mut random)
-            .expect("operating system RNG");
+        crate::credential::fill_random(&mut random);
         let queued = s.store.submit(move |c| {
             let mut head = chain::head_for_append(c, &keys)?;
             for ((at, e), tail) in batch.iter().zip(random.chunks(ID_RANDOM_TAIL)) {

@@ -10,7 +10,6 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 use data_encoding::BASE64URL_NOPAD;
 use ring::pbkdf2;
-use ring::rand::{SecureRandom, SystemRandom};
 
 /// About a quarter of a second here: slow for guessing, quick enough for a person.
 const ITERATIONS: u32 = 300_000;
@@ -18,11 +17,7 @@ const ALGORITHM: pbkdf2::Algorithm = pbkdf2::PBKDF2_HMAC_SHA256;
 
 /// The stored form: `pbkdf2-sha256$ITERATIONS$SALT$HASH` (base64url).
 pub fn hash(password: &str) -> String {
-    let mut salt = [0u8; 16];
-    // The OS RNG does not fail on supported platforms.
-    SystemRandom::new()
-        .fill(&mut salt)
-        .expect("operating system RNG");
+    let salt = crate::credential::random_bytes::<16>();
     let mut out = [0u8; 32];
     let iterations = NonZeroU32::new(ITERATIONS).unwrap_or(NonZeroU32::MIN);
     pbkdf2::derive(ALGORITHM, iterations, &salt, password.as_bytes(), &mut out);

@@ -9,7 +9,8 @@ use std::sync::Mutex;
 
 use carnet_schemas::{Category, ClientId, GrantId, ScopeSet, VendorId};
 use chrono::{DateTime, Duration, Utc};
-use ring::rand::{SecureRandom, SystemRandom};
+
+use crate::credential;
 
 /// How long a consent request waits for the owner.
 pub const CONSENT_TTL_MINUTES: i64 = 10;
@@ -61,18 +62,12 @@ const SHORT_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
 
 pub fn random_token(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
-    // The OS RNG does not fail on supported platforms.
-    SystemRandom::new()
-        .fill(&mut b)
-        .expect("operating system RNG");
+    credential::fill_random(&mut b);
     data_encoding::BASE64URL_NOPAD.encode(&b)
 }
 
 fn short_code() -> String {
-    let mut b = [0u8; 8];
-    SystemRandom::new()
-        .fill(&mut b)
-        .expect("operating system RNG");
+    let b = credential::random_bytes::<8>();
     let chars: String = b
         .iter()
         .map(|x| char::from(SHORT_ALPHABET[usize::from(*x) % SHORT_ALPHABET.len()]))

@@ -7,7 +7,6 @@ use carnet_schemas::{
     Client, ClientCredentials, ClientFields, ClientId, RotateSecret, VendorFields, VendorId,
 };
 use data_encoding::BASE64;
-use ring::rand::{SecureRandom, SystemRandom};
 use rusqlite::Connection;
 
 use crate::access::{ClientEntry, ClientRecord};
@@ -21,12 +20,10 @@ use crate::vault::Keys;
 
 /// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
 pub(crate) fn webhook_secret() -> String {
-    let mut bytes = [0u8; 32];
-    // The OS RNG does not fail on supported platforms.
-    SystemRandom::new()
-        .fill(&mut bytes)
-        .expect("operating system RNG");
-    format!("whsec_{}", BASE64.encode(&bytes))
+    format!(
+        "whsec_{}",
+        BASE64.encode(&crate::credential::random_bytes::<32>())
+    )
 }
 
 fn check(fields: &ClientFields) -> ApiResult<()> {
