@@ -6,6 +6,7 @@ use carnet_schemas::{
     ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedOffer,
     ArchivedReceipt, Incident, Interaction, Purchase, Vendor,
 };
+use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
 
 use super::import::{ImportError, Importer, verify_receipt};
@@ -17,9 +18,29 @@ use crate::store::access::{self as access_rows, AccessRow, ClientRow, GrantRow, 
 use crate::store::archive::{self as rows, GrantArchiveRow, IntentArchiveRow};
 use crate::store::intents::{self as intent_rows, IntentRow, OfferRow};
 use crate::store::records::{self, Row};
-use crate::vault::Table;
+use crate::vault::{Sealable, Table};
 
 impl Importer<'_> {
+    /// Seals a ledger record under this vault's key and inserts it with its own id and
+    /// (created, updated) times; `noun` names it if the archive holds it twice.
+    fn insert_record<T: Sealable>(
+        &self,
+        noun: &str,
+        id: &str,
+        vendor_id: Option<&str>,
+        (created_at, updated_at): (DateTime<Utc>, DateTime<Utc>),
+        fields: &T,
+    ) -> Result<(), ImportError> {
+        let row = Row {
+            id: id.to_owned(),
+            vendor_id: vendor_id.map(str::to_owned),
+            created_at,
+            updated_at,
+            sealed: self.keys.seal().seal(id, fields),
+        };
+        self.inserted(records::insert(self.c, &row), &format!("{noun} {id}"))
+    }
+
     pub(super) fn vendor(&mut self, v: Vendor) -> Result<(), ImportError> {
         self.counts.vendors += 1;
         if !self.vendor_names.insert(v.fields.name.as_str().to_owned()) {
@@ -34,14 +55,13 @@ impl Importer<'_> {
         if !self.writing {
             return self.conflict(Table::Vendors, "vendor", v.id.as_str());
         }
-        let row = Row {
-            id: v.id.to_string(),
-            vendor_id: None,
-            created_at: v.created_at,
-            updated_at: v.updated_at,
-            sealed: self.keys.seal().seal(v.id.as_str(), &v.fields),
-        };
-        self.inserted(records::insert(self.c, &row), &format!("vendor {}", v.id))
+        self.insert_record(
+            "vendor",
+            v.id.as_str(),
+            None,
+            (v.created_at, v.updated_at),
+            &v.fields,
+        )
     }
 
     pub(super) fn incident(&mut self, i: Incident) -> Result<(), ImportError> {
@@ -50,14 +70,13 @@ impl Importer<'_> {
             return self.conflict(Table::Incidents, "incident", i.id.as_str());
         }
         self.require(Table::Vendors, "vendor", i.fields.vendor_id.as_str())?;
-        let row = Row {
-            id: i.id.to_string(),
-            vendor_id: Some(i.fields.vendor_id.to_string()),
-            created_at: i.created_at,
-            updated_at: i.updated_at,
-            sealed: self.keys.seal().seal(i.id.as_str(), &i.fields),
-        };
-        self.inserted(records::insert(self.c, &row), &format!("incident {}", i.id))?;
+        self.insert_record(
+            "incident",
+            i.id.as_str(),
+            Some(i.fields.vendor_id.as_str()),
+            (i.created_at, i.updated_at),
+            &i.fields,
+        )?;
         self.incident_vendors
             .insert(i.id.to_string(), i.fields.vendor_id.to_string());
         Ok(())
@@ -69,14 +88,13 @@ impl Importer<'_> {
             return self.conflict(Table::Purchases, "purchase", p.id.as_str());
         }
         self.require(Table::Vendors, "vendor", p.fields.vendor_id.as_str())?;
-        let row = Row {
-            id: p.id.to_string(),
-            vendor_id: Some(p.fields.vendor_id.to_string()),
-            created_at: p.created_at,
-            updated_at: p.updated_at,
-            sealed: self.keys.seal().seal(p.id.as_str(), &p.fields),
-        };
-        self.inserted(records::insert(self.c, &row), &format!("purchase {}", p.id))
+        self.insert_record(
+            "purchase",
+            p.id.as_str(),
+            Some(p.fields.vendor_id.as_str()),
+            (p.created_at, p.updated_at),
+            &p.fields,
+        )
     }
 
     pub(super) fn interaction(&mut self, i: Interaction) -> Result<(), ImportError> {
@@ -97,15 +115,13 @@ impl Importer<'_> {
         {
             return Err(self.invalid(format!("incident {incident} is with another vendor")));
         }
-        let row = Row {
-            id: i.id.to_string(),
-            vendor_id: Some(i.fields.vendor_id.to_string()),
-            created_at: i.created_at,
-            updated_at: i.updated_at,
-            sealed: self.keys.seal().seal(i.id.as_str(), &i.fields),
-        };
-        let what = format!("interaction {}", i.id);
-        self.inserted(records::insert(self.c, &row), &what)?;
+        self.insert_record(
+            "interaction",
+            i.id.as_str(),
+            Some(i.fields.vendor_id.as_str()),
+            (i.created_at, i.updated_at),
+            &i.fields,
+        )?;
         records::set_shared(self.c, i.id.as_str(), i.fields.shared)?;
         Ok(())
     }
