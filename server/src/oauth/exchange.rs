@@ -10,6 +10,8 @@
 //! Every check happens inside one writer transaction; a refused request rolls back (the code or
 //! token stays unused for its rightful client), while a detected replay commits the revocation.
 
+use std::ops::ControlFlow;
+
 use carnet_schemas::{Category, ClientId, GrantFields, GrantId, ScopeSet, TokenResponse};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -39,6 +41,27 @@ struct Issued {
     grant_id: GrantId,
     scopes: ScopeSet,
     categories: Option<Vec<Category>>,
+}
+
+/// The row of a code's or refresh token's first use. A second use revokes the family of
+/// tokens the first one produced (committed with this transaction) and ends the redemption
+/// as a replay; an unknown one is `invalid_grant` with `unknown`.
+fn first_use<R>(
+    c: &Connection,
+    taken: Taken<R>,
+    now: DateTime<Utc>,
+    unknown: &str,
+) -> Result<ControlFlow<Outcome, R>, OAuthError> {
+    match taken {
+        Taken::Fresh(row) => Ok(ControlFlow::Continue(row)),
+        Taken::Reused(family) => {
+            if let Some(f) = &family {
+                rows::revoke_family(c, f, now)?;
+            }
+            Ok(ControlFlow::Break(Outcome::Replayed(family)))
+        }
+        Taken::Unknown => Err(OAuthError::InvalidGrant(unknown.into())),
+    }
 }
 
 fn live_grant(c: &Connection, grant_id: &str, now: DateTime<Utc>) -> Result<GrantId, OAuthError> {
@@ -178,19 +201,10 @@ pub async fn authorization_code(
     let outcome = s
         .store
         .write(move |c| {
-            let row = match rows::take_code::<CodeRecord>(c, &hash, now)? {
-                Taken::Unknown => {
-                    return Err(OAuthError::InvalidGrant(
-                        "unknown authorization code".into(),
-                    ));
-                }
-                Taken::Reused(family) => {
-                    if let Some(f) = &family {
-                        rows::revoke_family(c, f, now)?;
-                    }
-                    return Ok(Outcome::Replayed(family));
-                }
-                Taken::Fresh(row) => row,
+            let taken = rows::take_code::<CodeRecord>(c, &hash, now)?;
+            let row = match first_use(c, taken, now, "unknown authorization code")? {
+                ControlFlow::Continue(row) => row,
+                ControlFlow::Break(replayed) => return Ok(replayed),
             };
             let wrong =
                 || OAuthError::InvalidGrant("this code was not issued for this request".into());
@@ -263,19 +277,10 @@ pub async fn refresh(
     let outcome = s
         .store
         .write(move |c| {
-            let row = match rows::take_refresh::<TokenCategories>(c, &hash, now)? {
-                Taken::Unknown => {
-                    return Err(OAuthError::InvalidGrant(
-                        "unknown or revoked refresh token".into(),
-                    ));
-                }
-                Taken::Reused(family) => {
-                    if let Some(f) = &family {
-                        rows::revoke_family(c, f, now)?;
-                    }
-                    return Ok(Outcome::Replayed(family));
-                }
-                Taken::Fresh(row) => row,
+            let taken = rows::take_refresh::<TokenCategories>(c, &hash, now)?;
+            let row = match first_use(c, taken, now, "unknown or revoked refresh token")? {
+                ControlFlow::Continue(row) => row,
+                ControlFlow::Break(replayed) => return Ok(replayed),
             };
             if row.client_id != cid.as_str() {
                 return Err(OAuthError::InvalidGrant(
