@@ -38,7 +38,7 @@ pub fn insert_client<T>(c: &Connection, r: &ClientRow<T>) -> Result<()> {
     Ok(())
 }
 
-fn map_client<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow<T>> {
+pub(super) fn map_client<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow<T>> {
     Ok(ClientRow {
         id: r.get(0)?,
         vendor_id: r.get(1)?,
@@ -50,7 +50,8 @@ fn map_client<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow<T>> {
     })
 }
 
-const CLIENT_COLUMNS: &str = "id, vendor_id, secret_hash, created_at, updated_at, blob, verified";
+pub(super) const CLIENT_COLUMNS: &str =
+    "id, vendor_id, secret_hash, created_at, updated_at, blob, verified";
 
 pub fn client<T>(c: &Connection, id: &str) -> Result<Option<ClientRow<T>>> {
     Ok(c.prepare_cached(&format!(
@@ -115,9 +116,9 @@ pub struct GrantRow<T> {
     pub sealed: Sealed<T>,
 }
 
-const GRANT_COLUMNS: &str = "id, vendor_id, created_at, expires_at, revoked_at, blob";
+pub(super) const GRANT_COLUMNS: &str = "id, vendor_id, created_at, expires_at, revoked_at, blob";
 
-fn map_grant<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<GrantRow<T>> {
+pub(super) fn map_grant<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<GrantRow<T>> {
     Ok(GrantRow {
         id: r.get(0)?,
         vendor_id: r.get(1)?,
@@ -296,17 +297,21 @@ pub fn insert_receipt<T>(c: &Connection, r: &ReceiptRow<T>) -> Result<()> {
     Ok(())
 }
 
+pub(super) const RECEIPT_COLUMNS: &str = "id, vendor_id, grant_id, created_at, blob";
+
+pub(super) fn map_receipt<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceiptRow<T>> {
+    Ok(ReceiptRow {
+        id: r.get(0)?,
+        vendor_id: r.get(1)?,
+        grant_id: r.get(2)?,
+        created_at: from_millis(r.get(3)?),
+        sealed: Sealed::from_stored(r.get(4)?),
+    })
+}
+
 pub fn receipts<T>(c: &Connection, vendor_id: Option<&str>) -> Result<Vec<ReceiptRow<T>>> {
-    let map = |r: &rusqlite::Row<'_>| {
-        Ok(ReceiptRow {
-            id: r.get(0)?,
-            vendor_id: r.get(1)?,
-            grant_id: r.get(2)?,
-            created_at: from_millis(r.get(3)?),
-            sealed: Sealed::from_stored(r.get(4)?),
-        })
-    };
-    let sql = "SELECT id, vendor_id, grant_id, created_at, blob FROM receipts";
+    let map = map_receipt::<T>;
+    let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts");
     let rows = match vendor_id {
         Some(v) => c
             .prepare_cached(&format!(
@@ -362,22 +367,27 @@ pub fn append_access<T>(c: &Connection, r: &AccessRow<T>) -> Result<()> {
     Ok(())
 }
 
+pub(super) const ACCESS_COLUMNS: &str = "seq, id, at, vendor_id, client_id, blob, mac";
+
+/// An access-log row; an entry not chained yet has an empty MAC.
+pub(super) fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow<T>> {
+    Ok(AccessRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        at: from_millis(r.get(2)?),
+        vendor_id: r.get(3)?,
+        client_id: r.get(4)?,
+        sealed: Sealed::from_stored(r.get(5)?),
+        mac: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+    })
+}
+
 /// Every entry in log order, for checking or building the chain.
 pub fn access_chain<T>(c: &Connection) -> Result<Vec<AccessRow<T>>> {
-    Ok(c.prepare_cached(
-        "SELECT seq, id, at, vendor_id, client_id, blob, mac FROM access_log ORDER BY seq",
-    )?
-    .query_map([], |r| {
-        Ok(AccessRow {
-            seq: r.get(0)?,
-            id: r.get(1)?,
-            at: from_millis(r.get(2)?),
-            vendor_id: r.get(3)?,
-            client_id: r.get(4)?,
-            sealed: Sealed::from_stored(r.get(5)?),
-            mac: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
-        })
-    })?
+    Ok(c.prepare_cached(&format!(
+        "SELECT {ACCESS_COLUMNS} FROM access_log ORDER BY seq"
+    ))?
+    .query_map([], map_access)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
@@ -395,25 +405,15 @@ pub fn access_entries<T>(
     before_seq: Option<i64>,
     limit: u32,
 ) -> Result<Vec<AccessRow<T>>> {
-    Ok(c.prepare_cached(
-        "SELECT seq, id, at, vendor_id, client_id, blob FROM access_log
+    Ok(c.prepare_cached(&format!(
+        "SELECT {ACCESS_COLUMNS} FROM access_log
          WHERE (?1 IS NULL OR vendor_id = ?1) AND (?2 IS NULL OR at >= ?2)
            AND (?3 IS NULL OR seq < ?3)
-         ORDER BY seq DESC LIMIT ?4",
-    )?
+         ORDER BY seq DESC LIMIT ?4"
+    ))?
     .query_map(
         params![vendor_id, since.map(millis), before_seq, limit],
-        |r| {
-            Ok(AccessRow {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                at: from_millis(r.get(2)?),
-                vendor_id: r.get(3)?,
-                client_id: r.get(4)?,
-                sealed: Sealed::from_stored(r.get(5)?),
-                mac: Vec::new(),
-            })
-        },
+        map_access,
     )?
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }

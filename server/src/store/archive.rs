@@ -6,11 +6,14 @@ use carnet_schemas::ArchiveCounts;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row as SqlRow, params};
 
-use super::access::{AccessRow, ClientRow, GrantRow, ReceiptRow};
-use super::intents::{IntentRow, OfferRow};
-use super::records::{Row, from_millis, millis};
+use super::access::{
+    ACCESS_COLUMNS, AccessRow, CLIENT_COLUMNS, ClientRow, GRANT_COLUMNS, GrantRow, RECEIPT_COLUMNS,
+    ReceiptRow, map_access, map_client, map_grant, map_receipt,
+};
+use super::intents::{INTENT_COLUMNS, IntentRow, OFFER_COLUMNS, OfferRow, map_intent, map_offer};
+use super::records::{self, Row, from_millis, millis};
 use super::{Result, StoreError};
-use crate::vault::{Sealable, Sealed, Table};
+use crate::vault::{Sealable, Table};
 
 /// Runs `sql` and hands each mapped row to `f`, in order, stopping at the first error.
 fn each<T, E>(
@@ -35,29 +38,12 @@ pub fn each_record<T: Sealable, E: From<StoreError>>(
     c: &Connection,
     f: impl FnMut(Row<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let table = T::TABLE.name();
-    let vendor = if matches!(
-        T::TABLE,
-        Table::Interactions | Table::Purchases | Table::Incidents
-    ) {
-        "vendor_id"
-    } else {
-        "NULL"
-    };
-    each(
-        c,
-        &format!("SELECT id, {vendor}, created_at, updated_at, blob FROM {table} ORDER BY id"),
-        |r| {
-            Ok(Row {
-                id: r.get(0)?,
-                vendor_id: r.get(1)?,
-                created_at: from_millis(r.get(2)?),
-                updated_at: from_millis(r.get(3)?),
-                sealed: Sealed::from_stored(r.get(4)?),
-            })
-        },
-        f,
-    )
+    let sql = format!(
+        "SELECT {} FROM {} ORDER BY id",
+        records::columns(T::TABLE),
+        T::TABLE.name()
+    );
+    each(c, &sql, records::map_row, f)
 }
 
 /// An intent row with whether its activation and expiry were announced to vendors.
@@ -73,17 +59,13 @@ pub fn each_intent<T, E: From<StoreError>>(
 ) -> Result<(), E> {
     each(
         c,
-        "SELECT id, state, created_at, updated_at, blob, activation_announced, expiry_announced
-         FROM intents ORDER BY id",
+        &format!(
+            "SELECT {INTENT_COLUMNS}, activation_announced, expiry_announced
+             FROM intents ORDER BY id"
+        ),
         |r| {
             Ok(IntentArchiveRow {
-                row: IntentRow {
-                    id: r.get(0)?,
-                    state: r.get(1)?,
-                    created_at: from_millis(r.get(2)?),
-                    updated_at: from_millis(r.get(3)?),
-                    sealed: Sealed::from_stored(r.get(4)?),
-                },
+                row: map_intent(r)?,
                 activation_announced: r.get(5)?,
                 expiry_announced: r.get(6)?,
             })
@@ -96,46 +78,16 @@ pub fn each_offer<T, E: From<StoreError>>(
     c: &Connection,
     f: impl FnMut(OfferRow<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    each(
-        c,
-        "SELECT id, intent_id, vendor_id, state, created_at, updated_at, blob
-         FROM offers ORDER BY id",
-        |r| {
-            Ok(OfferRow {
-                id: r.get(0)?,
-                intent_id: r.get(1)?,
-                vendor_id: r.get(2)?,
-                state: r.get(3)?,
-                created_at: from_millis(r.get(4)?),
-                updated_at: from_millis(r.get(5)?),
-                sealed: Sealed::from_stored(r.get(6)?),
-            })
-        },
-        f,
-    )
+    let sql = format!("SELECT {OFFER_COLUMNS} FROM offers ORDER BY id");
+    each(c, &sql, map_offer, f)
 }
 
 pub fn each_client<T, E: From<StoreError>>(
     c: &Connection,
     f: impl FnMut(ClientRow<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    each(
-        c,
-        "SELECT id, vendor_id, secret_hash, created_at, updated_at, blob, verified
-         FROM clients ORDER BY id",
-        |r| {
-            Ok(ClientRow {
-                id: r.get(0)?,
-                vendor_id: r.get(1)?,
-                secret_hash: r.get(2)?,
-                created_at: from_millis(r.get(3)?),
-                updated_at: from_millis(r.get(4)?),
-                sealed: Sealed::from_stored(r.get(5)?),
-                verified: r.get(6)?,
-            })
-        },
-        f,
-    )
+    let sql = format!("SELECT {CLIENT_COLUMNS} FROM clients ORDER BY id");
+    each(c, &sql, map_client, f)
 }
 
 /// A grant row with its last change.
@@ -150,18 +102,10 @@ pub fn each_grant<T, E: From<StoreError>>(
 ) -> Result<(), E> {
     each(
         c,
-        "SELECT id, vendor_id, created_at, expires_at, revoked_at, blob, updated_at
-         FROM grants ORDER BY id",
+        &format!("SELECT {GRANT_COLUMNS}, updated_at FROM grants ORDER BY id"),
         |r| {
             Ok(GrantArchiveRow {
-                row: GrantRow {
-                    id: r.get(0)?,
-                    vendor_id: r.get(1)?,
-                    created_at: from_millis(r.get(2)?),
-                    expires_at: from_millis(r.get(3)?),
-                    revoked_at: r.get::<_, Option<i64>>(4)?.map(from_millis),
-                    sealed: Sealed::from_stored(r.get(5)?),
-                },
+                row: map_grant(r)?,
                 updated_at: from_millis(r.get(6)?),
             })
         },
@@ -173,20 +117,8 @@ pub fn each_receipt<T, E: From<StoreError>>(
     c: &Connection,
     f: impl FnMut(ReceiptRow<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    each(
-        c,
-        "SELECT id, vendor_id, grant_id, created_at, blob FROM receipts ORDER BY id",
-        |r| {
-            Ok(ReceiptRow {
-                id: r.get(0)?,
-                vendor_id: r.get(1)?,
-                grant_id: r.get(2)?,
-                created_at: from_millis(r.get(3)?),
-                sealed: Sealed::from_stored(r.get(4)?),
-            })
-        },
-        f,
-    )
+    let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts ORDER BY id");
+    each(c, &sql, map_receipt, f)
 }
 
 /// The access log in log order.
@@ -194,22 +126,8 @@ pub fn each_access<T, E: From<StoreError>>(
     c: &Connection,
     f: impl FnMut(AccessRow<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    each(
-        c,
-        "SELECT seq, id, at, vendor_id, client_id, blob, mac FROM access_log ORDER BY seq",
-        |r| {
-            Ok(AccessRow {
-                seq: r.get(0)?,
-                id: r.get(1)?,
-                at: from_millis(r.get(2)?),
-                vendor_id: r.get(3)?,
-                client_id: r.get(4)?,
-                sealed: Sealed::from_stored(r.get(5)?),
-                mac: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
-            })
-        },
-        f,
-    )
+    let sql = format!("SELECT {ACCESS_COLUMNS} FROM access_log ORDER BY seq");
+    each(c, &sql, map_access, f)
 }
 
 /// The vendors whose receipt keys an archive carries: every vendor, and every vendor that

@@ -17,7 +17,7 @@ pub struct IntentRow<T> {
     pub sealed: Sealed<T>,
 }
 
-fn map_intent<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow<T>> {
+pub(super) fn map_intent<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow<T>> {
     Ok(IntentRow {
         id: r.get(0)?,
         state: r.get(1)?,
@@ -27,7 +27,7 @@ fn map_intent<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow<T>> {
     })
 }
 
-const INTENT_COLUMNS: &str = "id, state, created_at, updated_at, blob";
+pub(super) const INTENT_COLUMNS: &str = "id, state, created_at, updated_at, blob";
 
 pub fn insert_intent<T>(c: &Connection, r: &IntentRow<T>) -> Result<()> {
     c.prepare_cached(
@@ -111,7 +111,7 @@ pub struct OfferRow<T> {
     pub sealed: Sealed<T>,
 }
 
-fn map_offer<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OfferRow<T>> {
+pub(super) fn map_offer<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OfferRow<T>> {
     Ok(OfferRow {
         id: r.get(0)?,
         intent_id: r.get(1)?,
@@ -123,7 +123,8 @@ fn map_offer<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OfferRow<T>> {
     })
 }
 
-const OFFER_COLUMNS: &str = "id, intent_id, vendor_id, state, created_at, updated_at, blob";
+pub(super) const OFFER_COLUMNS: &str =
+    "id, intent_id, vendor_id, state, created_at, updated_at, blob";
 
 pub fn insert_offer<T>(c: &Connection, r: &OfferRow<T>) -> Result<()> {
     c.prepare_cached(

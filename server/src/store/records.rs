@@ -32,7 +32,7 @@ fn has_vendor(table: Table) -> bool {
     )
 }
 
-fn columns(table: Table) -> &'static str {
+pub(super) fn columns(table: Table) -> &'static str {
     if has_vendor(table) {
         "id, vendor_id, created_at, updated_at, blob"
     } else {
@@ -40,7 +40,7 @@ fn columns(table: Table) -> &'static str {
     }
 }
 
-fn map_row<T>(r: &SqlRow<'_>) -> rusqlite::Result<Row<T>> {
+pub(super) fn map_row<T>(r: &SqlRow<'_>) -> rusqlite::Result<Row<T>> {
     Ok(Row {
         id: r.get(0)?,
         vendor_id: r.get(1)?,
