@@ -22,6 +22,7 @@ pub mod load;
 pub mod oauth2_http;
 pub mod vendor;
 pub mod webhook;
+pub mod writers;
 
 static RUSTLS: Once = Once::new();
 

@@ -6,11 +6,12 @@
 use std::collections::HashSet;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use carnet_tests::vendor::VendorApp;
-use carnet_tests::{Api, Carnetd, CliOutput, http, run_carnetd};
+use carnet_tests::writers::Writers;
+use carnet_tests::{Api, Carnetd, CliOutput, run_carnetd};
 use serde_json::json;
 
 const WRITERS: usize = 4;
@@ -63,60 +64,31 @@ fn a_backup_taken_under_concurrent_writes_restores_to_a_consistent_vault() {
     shop.grant(&d, &["intents:read"], None);
     let vendor_token = shop.token();
 
-    let (base, token) = (d.base.clone(), d.token());
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
+    let writers = Writers::start(&d.base, &d.token(), &vendor, WRITERS);
     let stop = Arc::new(AtomicBool::new(false));
-    let mut threads: Vec<_> = (0..WRITERS)
-        .map(|w| {
-            let (base, token, vendor) = (base.clone(), token.clone(), vendor.clone());
-            let (acked, stop) = (acked.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let client = http();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let body = json!({"vendor_id": vendor, "channel": "web",
-                        "summary": format!("writer {w} write {n}")});
-                    let r = client
-                        .post(format!("{base}/v1/interactions"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                        .unwrap();
-                    assert_eq!(r.status(), 201);
-                    let v: serde_json::Value = r.json().unwrap();
-                    acked
-                        .lock()
-                        .unwrap()
-                        .push(v["id"].as_str().unwrap().to_owned());
-                }
-            })
-        })
-        .collect();
-    threads.push({
+    let reader = {
         let stop = stop.clone();
         std::thread::spawn(move || {
             while !stop.load(Ordering::Relaxed) {
                 assert_eq!(shop.get(&vendor_token, "/v1/vendor/intents").status, 200);
             }
         })
-    });
-    // Let writes accumulate; a count, not a duration, decides when the backup starts.
-    while acked.lock().unwrap().len() < 200 {
-        std::thread::yield_now();
-    }
+    };
+    writers.wait_acked(200);
 
     let out_dir = tempfile::tempdir().unwrap();
     let file = out_dir.path().join("carnet-backup.db");
-    let before: HashSet<String> = acked.lock().unwrap().iter().cloned().collect();
+    let before: HashSet<String> = writers.acked().into_iter().collect();
     let out = backup(dir.path(), &file, &[]);
-    let after = acked.lock().unwrap().len();
+    let after = writers.acked().len();
     stop.store(true, Ordering::Relaxed);
-    for t in threads {
-        t.join().unwrap();
-    }
+    reader.join().unwrap();
+    let written = writers.stop();
+    // carnetd answered every write while the backup ran.
+    assert_eq!(written.refused, Vec::<u16>::new());
+    assert_eq!(written.unanswered, 0);
     assert_eq!(out.code, 0, "{}", out.stderr);
-    let acked: HashSet<String> = acked.lock().unwrap().iter().cloned().collect();
+    let acked: HashSet<String> = written.acked.into_iter().collect();
     for needle in ["vault.key.age", "identity.txt", "sealed"] {
         assert!(out.stderr.contains(needle), "{needle}: {}", out.stderr);
     }

@@ -1,10 +1,8 @@
 //! A 2xx on an owner write means committed: killing carnetd with SIGKILL while writers run
 //! loses nothing that was acknowledged.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-
-use carnet_tests::{Api, Carnetd, http};
+use carnet_tests::writers::Writers;
+use carnet_tests::{Api, Carnetd};
 use serde_json::json;
 
 #[test]
@@ -12,45 +10,10 @@ fn every_acknowledged_write_survives_sigkill() {
     let dir = tempfile::tempdir().unwrap();
     let d = Carnetd::start(dir.path(), &[]).unwrap();
     let vendor = d.create("/v1/vendors", &json!({"name": "Acme"}));
-    let (base, token) = (d.base.clone(), d.token());
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
-        .map(|w| {
-            let (base, token, vendor) = (base.clone(), token.clone(), vendor.clone());
-            let (acked, stop) = (acked.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let client = http();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let body = json!({"vendor_id": vendor, "channel": "web", "summary": format!("writer {w} write {n}")});
-                    let Ok(r) = client
-                        .post(format!("{base}/v1/interactions"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                    else {
-                        break; // the server is gone
-                    };
-                    if r.status() == 201 {
-                        let v: serde_json::Value = r.json().unwrap();
-                        acked.lock().unwrap().push(v["id"].as_str().unwrap().to_owned());
-                    }
-                }
-            })
-        })
-        .collect();
-    // Let writes accumulate; the count, not a duration, decides when to kill.
-    while acked.lock().unwrap().len() < 300 {
-        std::thread::yield_now();
-    }
+    let writers = Writers::start(&d.base, &d.token(), &vendor, 8);
+    writers.wait_acked(300);
     d.kill();
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
-    let acked = acked.lock().unwrap().clone();
+    let acked = writers.stop().acked;
     assert!(acked.len() >= 300);
 
     let d = Carnetd::start(dir.path(), &[]).unwrap();

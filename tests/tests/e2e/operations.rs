@@ -3,10 +3,9 @@
 //! stops the server at start naming the key.
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 
 use carnet_tests::vendor::VendorApp;
+use carnet_tests::writers::Writers;
 use carnet_tests::{Api, Carnetd, TestServer, http};
 use serde_json::{Value, json};
 
@@ -15,58 +14,21 @@ fn sigterm_under_write_load_loses_no_acknowledged_write() {
     let dir = tempfile::tempdir().unwrap();
     let d = Carnetd::start(dir.path(), &[]).unwrap();
     let vendor = d.create("/v1/vendors", &json!({"name": "Acme"}));
-    let (base, token) = (d.base.clone(), d.token());
-    let acked = Arc::new(Mutex::new(Vec::<String>::new()));
-    let refused = Arc::new(Mutex::new(Vec::<u16>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
-        .map(|w| {
-            let (base, token, vendor) = (base.clone(), token.clone(), vendor.clone());
-            let (acked, refused, stop) = (acked.clone(), refused.clone(), stop.clone());
-            std::thread::spawn(move || {
-                let client = http();
-                let mut n = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    n += 1;
-                    let body = json!({"vendor_id": vendor, "channel": "web", "summary": format!("writer {w} write {n}")});
-                    let Ok(r) = client
-                        .post(format!("{base}/v1/interactions"))
-                        .bearer_auth(&token)
-                        .json(&body)
-                        .send()
-                    else {
-                        break; // the server has closed this connection and stopped listening
-                    };
-                    if r.status() == 201 {
-                        let v: Value = r.json().unwrap();
-                        acked.lock().unwrap().push(v["id"].as_str().unwrap().to_owned());
-                    } else {
-                        refused.lock().unwrap().push(r.status().as_u16());
-                    }
-                }
-            })
-        })
-        .collect();
-    // Let writes accumulate; the count, not a duration, decides when to stop the server.
-    while acked.lock().unwrap().len() < 300 {
-        std::thread::yield_now();
-    }
+    let writers = Writers::start(&d.base, &d.token(), &vendor, 8);
+    writers.wait_acked(300);
     let (status, log) = d.terminate();
-    stop.store(true, Ordering::Relaxed);
-    for w in writers {
-        w.join().unwrap();
-    }
+    let written = writers.stop();
     assert!(status.success(), "carnetd exited with {status}:\n{log}");
     assert!(
         log.contains("every acknowledged write is committed"),
         "carnetd stopped through its graceful path:\n{log}"
     );
-    let refused = refused.lock().unwrap().clone();
+    let refused = &written.refused;
     assert!(
         refused.is_empty(),
         "requests in flight at SIGTERM were answered with {refused:?}, not finished"
     );
-    let acked = acked.lock().unwrap().clone();
+    let acked = written.acked;
 
     let d = Carnetd::start(dir.path(), &[]).unwrap();
     let stored: HashSet<String> = d
