@@ -22,6 +22,7 @@ use super::error::OAuthError;
 use super::token::{TokenRequest, log_issue};
 use crate::access::{ClientEntry, TokenCategories, TokenEntry, token_row_id};
 use crate::credential::{self, Credential};
+use crate::metrics::TokenGrant;
 use crate::state::AppState;
 use crate::store::access::{self as token_rows, TokenRow};
 use crate::store::consent::{self as rows, Taken};
@@ -133,12 +134,13 @@ fn mint(
 }
 
 /// Applies a committed outcome: the new access token to the in-memory view, or a replay's
-/// revocation; then the answer.
+/// revocation; then the answer. An issue is counted under `grant_type`.
 fn finish(
     s: &AppState,
     client_id: ClientId,
     client: &ClientEntry,
     outcome: Outcome,
+    grant_type: TokenGrant,
     replay_message: &str,
 ) -> Result<TokenResponse, OAuthError> {
     match outcome {
@@ -159,6 +161,7 @@ fn finish(
             } = *i;
             s.access.put_token(access.hash(), access_entry);
             log_issue(s, client, client_id, grant_id, scopes);
+            s.metrics.token_issued(grant_type);
             Ok(TokenResponse {
                 access_token: access.expose().to_owned(),
                 token_type: "Bearer".into(),
@@ -245,18 +248,14 @@ pub async fn authorization_code(
             Ok(Outcome::Issued(Box::new(issued)))
         })
         .await?;
-    let result = finish(
+    finish(
         s,
         client_id,
         client,
         outcome,
+        TokenGrant::AuthorizationCode,
         "this code was already used: the tokens it produced are revoked",
-    );
-    if result.is_ok() {
-        s.metrics
-            .token_issued(crate::metrics::TokenGrant::AuthorizationCode);
-    }
-    result
+    )
 }
 
 /// `grant_type=refresh_token`.
@@ -325,16 +324,12 @@ pub async fn refresh(
             Ok(Outcome::Issued(Box::new(issued)))
         })
         .await?;
-    let result = finish(
+    finish(
         s,
         client_id,
         client,
         outcome,
+        TokenGrant::RefreshToken,
         "this refresh token was already used: every token of its family is revoked",
-    );
-    if result.is_ok() {
-        s.metrics
-            .token_issued(crate::metrics::TokenGrant::RefreshToken);
-    }
-    result
+    )
 }
