@@ -292,7 +292,7 @@ fn csrf_ok(p: &Pending, headers: &HeaderMap, csrf: &str) -> bool {
     let Some(session) = session_of(headers) else {
         return false;
     };
-    let same_session: bool = credential::hash(&session).ct_eq(&p.session).into();
+    let same_session: bool = credential::hash(&session).ct_eq(&p.asked.session).into();
     let same_token: bool = p.csrf.as_bytes().ct_eq(csrf.as_bytes()).into();
     same_session && same_token
 }
@@ -341,7 +341,7 @@ pub async fn answer(
     if p.decision != Decision::Waiting {
         return continue_after_decision(&s, &p.id).await;
     }
-    let origin = origin_of(&p.redirect_uri);
+    let origin = origin_of(&p.asked.redirect_uri);
     if !f.approve {
         s.consents.decide(&p.id, Decision::Denied);
         return continue_after_decision(&s, &p.id).await;
@@ -441,8 +441,8 @@ pub(crate) async fn approve(
     let grant = grants::give(
         s,
         NewGrant {
-            vendor_id: p.vendor_id.clone(),
-            scopes: p.scopes.iter().collect(),
+            vendor_id: p.asked.vendor_id.clone(),
+            scopes: p.asked.scopes.iter().collect(),
             categories: if all { vec![] } else { categories },
             all_categories: all,
             days,
@@ -472,13 +472,18 @@ async fn continue_after_decision(s: &AppState, id: &str) -> Response {
             grant_id,
             categories,
         } => match codes::issue(s, &p, &grant_id, categories).await {
-            Ok(code) => back_to_vendor(s, &p.redirect_uri, p.state.as_deref(), &[("code", &code)]),
+            Ok(code) => back_to_vendor(
+                s,
+                &p.asked.redirect_uri,
+                p.asked.state.as_deref(),
+                &[("code", &code)],
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "could not issue an authorization code");
                 oauth_error(
                     s,
-                    &p.redirect_uri,
-                    p.state.as_deref(),
+                    &p.asked.redirect_uri,
+                    p.asked.state.as_deref(),
                     "server_error",
                     "the code could not be issued",
                 )
@@ -486,8 +491,8 @@ async fn continue_after_decision(s: &AppState, id: &str) -> Response {
         },
         _ => oauth_error(
             s,
-            &p.redirect_uri,
-            p.state.as_deref(),
+            &p.asked.redirect_uri,
+            p.asked.state.as_deref(),
             "access_denied",
             "the owner said no",
         ),
@@ -517,8 +522,8 @@ pub async fn resume(
     let Some(p) = s.consents.get(&q.request, s.now()) else {
         return expired_page();
     };
-    let same_session =
-        session_of(&headers).is_some_and(|c| bool::from(credential::hash(&c).ct_eq(&p.session)));
+    let same_session = session_of(&headers)
+        .is_some_and(|c| bool::from(credential::hash(&c).ct_eq(&p.asked.session)));
     if !same_session {
         return page::error(
             StatusCode::FORBIDDEN,

@@ -66,16 +66,16 @@ pub async fn issue(
     let now = s.now();
     let row = CodeRow {
         hash: hash.to_vec(),
-        client_id: p.client_id.to_string(),
+        client_id: p.asked.client_id.to_string(),
         grant_id: grant_id.to_string(),
         created_at: now,
         expires_at: now + Duration::seconds(CODE_TTL_SECONDS),
         sealed: s.keys.seal().seal(
             &crate::access::token_row_id(&hash),
             &CodeRecord {
-                redirect_uri: p.redirect_uri.clone(),
-                code_challenge: p.code_challenge.clone(),
-                scopes: p.scopes.bits(),
+                redirect_uri: p.asked.redirect_uri.clone(),
+                code_challenge: p.asked.code_challenge.clone(),
+                scopes: p.asked.scopes.bits(),
                 categories,
             },
         ),

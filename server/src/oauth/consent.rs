@@ -34,19 +34,9 @@ pub struct Pending {
     pub id: String,
     /// Shown on the page for terminal approval, e.g. `K7QM-2XPA`.
     pub short_code: String,
-    /// SHA-256 of the session cookie that opened it.
-    pub session: [u8; 32],
     pub csrf: String,
-    pub client_id: ClientId,
-    pub vendor_id: VendorId,
-    pub vendor_name: String,
-    pub vendor_website: Option<String>,
-    pub verified: bool,
-    pub redirect_uri: String,
-    pub state: Option<String>,
-    pub code_challenge: String,
-    pub scopes: ScopeSet,
-    pub requested_categories: Vec<Category>,
+    /// What the vendor asked for, and the session that opened the request.
+    pub asked: NewPending,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub decision: Decision,
@@ -90,7 +80,9 @@ pub fn normalize_code(code: &str) -> String {
 }
 
 /// What a new consent request carries.
+#[derive(Debug, Clone)]
 pub struct NewPending {
+    /// SHA-256 of the session cookie that opened it.
     pub session: [u8; 32],
     pub client_id: ClientId,
     pub vendor_id: VendorId,
@@ -115,18 +107,8 @@ impl Consents {
         let p = Pending {
             id: random_token(24),
             short_code: short_code(),
-            session: n.session,
             csrf: random_token(24),
-            client_id: n.client_id,
-            vendor_id: n.vendor_id,
-            vendor_name: n.vendor_name,
-            vendor_website: n.vendor_website,
-            verified: n.verified,
-            redirect_uri: n.redirect_uri,
-            state: n.state,
-            code_challenge: n.code_challenge,
-            scopes: n.scopes,
-            requested_categories: n.requested_categories,
+            asked: n,
             created_at: now,
             expires_at: now + Duration::minutes(CONSENT_TTL_MINUTES),
             decision: Decision::Waiting,

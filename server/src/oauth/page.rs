@@ -103,8 +103,8 @@ pub fn consent(
     message: Option<&str>,
     origin: &str,
 ) -> Response {
-    let who = esc(&p.vendor_name);
-    let trust = if p.verified {
+    let who = esc(&p.asked.vendor_name);
+    let trust = if p.asked.verified {
         "<div class=\"card ok\">You connected this vendor yourself.</div>".to_owned()
     } else {
         "<div class=\"card warn\"><strong>Not verified.</strong> This application registered \
@@ -112,10 +112,12 @@ pub fn consent(
             .to_owned()
     };
     let contact = p
+        .asked
         .vendor_website
         .as_deref()
         .map_or(String::new(), |w| format!("<p>Contact: {}</p>", esc(w)));
     let scopes: String = p
+        .asked
         .scopes
         .iter()
         .map(|s| {
@@ -127,6 +129,7 @@ pub fn consent(
         })
         .collect();
     let mut offered: Vec<String> = p
+        .asked
         .requested_categories
         .iter()
         .chain(known_categories)
@@ -137,7 +140,7 @@ pub fn consent(
     let checked = |c: &str| {
         if choices.categories.iter().any(|x| x == c)
             || (choices.categories.is_empty()
-                && p.requested_categories.iter().any(|r| r.as_str() == c))
+                && p.asked.requested_categories.iter().any(|r| r.as_str() == c))
         {
             " checked"
         } else {
@@ -197,7 +200,7 @@ pub fn consent(
         } else {
             StatusCode::UNAUTHORIZED
         },
-        &format!("{} asks for access", p.vendor_name),
+        &format!("{} asks for access", p.asked.vendor_name),
         &body,
         Some(origin),
         None,

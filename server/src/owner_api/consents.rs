@@ -24,13 +24,13 @@ pub const INVITE_HOURS: i64 = 24;
 fn to_wire(p: Pending) -> PendingConsent {
     PendingConsent {
         code: p.short_code,
-        client_id: p.client_id,
-        vendor_id: p.vendor_id,
-        vendor_name: p.vendor_name,
-        verified: p.verified,
-        scopes: p.scopes.iter().collect(),
-        requested_categories: p.requested_categories,
-        redirect_uri: p.redirect_uri,
+        client_id: p.asked.client_id,
+        vendor_id: p.asked.vendor_id,
+        vendor_name: p.asked.vendor_name,
+        verified: p.asked.verified,
+        scopes: p.asked.scopes.iter().collect(),
+        requested_categories: p.asked.requested_categories,
+        redirect_uri: p.asked.redirect_uri,
         created_at: p.created_at,
         expires_at: p.expires_at,
     }
@@ -71,7 +71,7 @@ pub async fn approve(
 ) -> ApiResult<Json<Grant>> {
     let p = waiting(&s, &code)?;
     let categories = if d.categories.is_empty() && !d.all_categories {
-        p.requested_categories.clone()
+        p.asked.requested_categories.clone()
     } else {
         d.categories
     };
