@@ -46,17 +46,26 @@ fn consent(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> Resp {
     let mut b = Browser::default();
     let page = b.get(&authorize_url(s, v, pkce, &[]));
     assert_eq!(page.status, 200, "{}", page.text);
-    b.post_form(
-        &s.url("/oauth/authorize"),
+    answer(
+        &mut b,
+        s,
+        &page,
         &[
-            ("request", &input_value(&page.text, "request").unwrap()),
-            ("csrf", &input_value(&page.text, "csrf").unwrap()),
             ("category", "home.appliances"),
             ("days", "30"),
             ("password", PASSWORD),
             ("decision", "approve"),
         ],
     )
+}
+
+/// Posts the consent page's form back: its request id and CSRF token, and `fields`.
+fn answer(b: &mut Browser, s: &TestServer, page: &Resp, fields: &[(&str, &str)]) -> Resp {
+    let request = input_value(&page.text, "request").unwrap();
+    let csrf = input_value(&page.text, "csrf").unwrap();
+    let mut form = vec![("request", request.as_str()), ("csrf", csrf.as_str())];
+    form.extend_from_slice(fields);
+    b.post_form(&s.url("/oauth/authorize"), &form)
 }
 
 fn code_from(r: &Resp) -> String {
@@ -98,11 +107,11 @@ fn the_owner_signs_in_approves_and_the_vendor_gets_tokens() {
             .contains("frame-ancestors 'none'")
     );
     assert!(page.header("set-cookie").unwrap().contains("HttpOnly"));
-    let approved = b.post_form(
-        &s.url("/oauth/authorize"),
+    let approved = answer(
+        &mut b,
+        &s,
+        &page,
         &[
-            ("request", &input_value(&page.text, "request").unwrap()),
-            ("csrf", &input_value(&page.text, "csrf").unwrap()),
             ("category", "home.appliances"),
             ("days", "90"),
             ("password", PASSWORD),
@@ -158,11 +167,11 @@ fn a_vendor_using_the_oauth2_crate_completes_the_flow_through_the_html_form() {
     let mut b = Browser::default();
     let page = b.get(url.as_str());
     assert_eq!(page.status, 200, "{}", page.text);
-    let back = b.post_form(
-        &s.url("/oauth/authorize"),
+    let back = answer(
+        &mut b,
+        &s,
+        &page,
         &[
-            ("request", &input_value(&page.text, "request").unwrap()),
-            ("csrf", &input_value(&page.text, "csrf").unwrap()),
             ("category", "home"),
             ("password", PASSWORD),
             ("decision", "approve"),
@@ -233,14 +242,7 @@ fn denying_sends_access_denied_back_with_state_and_issuer() {
     let pkce = Pkce::new(3);
     let mut b = Browser::default();
     let page = b.get(&authorize_url(&s, &v, &pkce, &[]));
-    let r = b.post_form(
-        &s.url("/oauth/authorize"),
-        &[
-            ("request", &input_value(&page.text, "request").unwrap()),
-            ("csrf", &input_value(&page.text, "csrf").unwrap()),
-            ("decision", "deny"),
-        ],
-    );
+    let r = answer(&mut b, &s, &page, &[("decision", "deny")]);
     assert_eq!(r.status, 303);
     let location = r.header("location").unwrap();
     assert_eq!(
@@ -568,34 +570,23 @@ fn a_form_without_the_csrf_token_or_from_another_session_is_refused() {
             ("decision", "approve".to_owned()),
         ]
     };
-    let as_refs = |f: &Vec<(&'static str, String)>| {
-        f.iter().map(|(k, v)| (*k, v.clone())).collect::<Vec<_>>()
-    };
     let post = |b: &mut Browser, f: Vec<(&str, String)>| {
         let pairs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (*k, v.as_str())).collect();
         b.post_form(&s.url("/oauth/authorize"), &pairs)
     };
-    assert_eq!(
-        post(&mut b, as_refs(&form(""))).status,
-        403,
-        "no CSRF token"
-    );
+    assert_eq!(post(&mut b, form("")).status, 403, "no CSRF token");
     let mut stranger = Browser::default();
     stranger.get(&authorize_url(&s, &v, &pkce, &[]));
     assert_eq!(
-        post(&mut stranger, as_refs(&form(&csrf))).status,
+        post(&mut stranger, form(&csrf)).status,
         403,
         "another session"
     );
     let mut cookieless = Browser::default();
-    assert_eq!(
-        post(&mut cookieless, as_refs(&form(&csrf))).status,
-        403,
-        "no session"
-    );
+    assert_eq!(post(&mut cookieless, form(&csrf)).status, 403, "no session");
     assert!(s.get("/v1/grants").json().as_array().unwrap().is_empty());
     assert_eq!(
-        post(&mut b, as_refs(&form(&csrf))).status,
+        post(&mut b, form(&csrf)).status,
         303,
         "the real form still works"
     );
@@ -643,11 +634,11 @@ fn without_a_web_password_nobody_signs_in() {
     let pkce = Pkce::new(17);
     let mut b = Browser::default();
     let page = b.get(&authorize_url(&s, &v, &pkce, &[]));
-    let r = b.post_form(
-        &s.url("/oauth/authorize"),
+    let r = answer(
+        &mut b,
+        &s,
+        &page,
         &[
-            ("request", &input_value(&page.text, "request").unwrap()),
-            ("csrf", &input_value(&page.text, "csrf").unwrap()),
             ("category", "home"),
             ("password", ""),
             ("decision", "approve"),
