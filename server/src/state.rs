@@ -65,8 +65,8 @@ pub struct AppState {
     pub consents: Arc<crate::oauth::consent::Consents>,
     /// Sign-in attempts on the consent page, per client address.
     pub sign_in_attempts: Arc<crate::access::password::Attempts>,
-    /// Slow hashes (passwords) run one at a time.
-    pub slow_hashes: Arc<tokio::sync::Semaphore>,
+    /// Slow hashes (the web password) run one at a time, with a bounded queue per lane.
+    pub slow_hashes: Arc<crate::access::password::SlowHashes>,
     /// Wakes the webhook worker when a change has written to the outbox.
     pub webhook_wake: Arc<tokio::sync::Notify>,
     /// To seal from inside the API (`POST /v1/lock`).
@@ -101,7 +101,7 @@ impl AppState {
             metrics: p.metrics,
             consents: Arc::default(),
             sign_in_attempts: Arc::default(),
-            slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
+            slow_hashes: Arc::default(),
             lifecycle: p.lifecycle,
             webhook_wake: Arc::default(),
         }
