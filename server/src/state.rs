@@ -32,6 +32,10 @@ pub struct Settings {
     /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
     /// to measure what logging costs.
     pub log_vendor_access: bool,
+    /// How long an import's upload may stay silent, and take in all, before it is refused
+    /// (no configuration key: tests shorten them).
+    pub import_idle_timeout: std::time::Duration,
+    pub import_total_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +49,8 @@ impl Default for Settings {
             open_registration: false,
             trusted_proxies: Vec::new(),
             log_vendor_access: true,
+            import_idle_timeout: std::time::Duration::from_secs(60),
+            import_total_timeout: std::time::Duration::from_secs(30 * 60),
         }
     }
 }
