@@ -314,3 +314,41 @@ fn sign_ins_beyond_one_hashing_and_four_waiting_get_429_while_the_owner_sets_the
     );
     assert_eq!(r.status, 303, "{}", r.text);
 }
+
+#[test]
+fn a_stored_hash_above_the_limits_never_runs_and_the_page_asks_to_set_the_password_again() {
+    let s = TestServer::spawn();
+    let v = VendorApp::connect(&s, "Acme");
+    let dir = s.stop();
+    // What an older carnetd's import, or a writer of the database, could leave: 2^32-1
+    // PBKDF2 iterations (hours of work per sign-in).
+    let hostile = format!("pbkdf2-sha256${}$AAAAAAAAAAAAAAAAAAAAAA$AAAA", u32::MAX);
+    let db = rusqlite::Connection::open(dir.path().join("carnet.db")).unwrap();
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('web_password', ?1)",
+        [hostile.as_bytes()],
+    )
+    .unwrap();
+    drop(db);
+    let s = TestServer::restart_in(dir);
+    let v = VendorApp {
+        base: s.base.clone(),
+        ..v
+    };
+    let started = std::time::Instant::now();
+    let r = sign_in(&s.base, &open_page(&s.base, &v, 20), PASSWORD, None);
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "never computed"
+    );
+    assert_eq!(r.status, 401, "{}", r.text);
+    assert!(r.text.contains("must be set again"), "{}", r.text);
+    assert!(r.text.contains("carnet password set"), "{}", r.text);
+    // Setting it again is the way back in.
+    assert_eq!(
+        s.put("/v1/password", &json!({"password": PASSWORD})).status,
+        204
+    );
+    let r = sign_in(&s.base, &open_page(&s.base, &v, 21), PASSWORD, None);
+    assert_eq!(r.status, 303, "{}", r.text);
+}
