@@ -58,7 +58,9 @@ pub struct Archive {
     /// The access log's HMAC chain as checked by the exporting server just before it wrote
     /// the log out. The importing server chains the entries anew under its own key.
     pub access_log_verification: AuditVerification,
-    /// The consent page's web password, as its PBKDF2 hash (`pbkdf2-sha256$…`), if one is set.
+    /// The consent page's web password, as its Argon2id hash in PHC form (`$argon2id$…`; one
+    /// written before Argon2id is `pbkdf2-sha256$…`), if one is set. An import refuses a hash
+    /// whose costs exceed m = 65536 KiB, t = 10, p = 4 (or 1,000,000 PBKDF2 iterations).
     pub web_password: Option<String>,
     /// The owner's profile, if one was ever set.
     pub profile: Option<ArchivedProfile>,

@@ -409,6 +409,7 @@ impl Config {
             open_registration: self.open_registration,
             trusted_proxies: self.trusted_proxies.clone(),
             log_vendor_access: true,
+            ..crate::state::Settings::default()
         }
     }
 

@@ -32,6 +32,10 @@ pub struct Settings {
     /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
     /// to measure what logging costs.
     pub log_vendor_access: bool,
+    /// How long an import's upload may stay silent, and take in all, before it is refused
+    /// (no configuration key: tests shorten them).
+    pub import_idle_timeout: std::time::Duration,
+    pub import_total_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +49,8 @@ impl Default for Settings {
             open_registration: false,
             trusted_proxies: Vec::new(),
             log_vendor_access: true,
+            import_idle_timeout: std::time::Duration::from_secs(60),
+            import_total_timeout: std::time::Duration::from_secs(30 * 60),
         }
     }
 }
@@ -65,8 +71,8 @@ pub struct AppState {
     pub consents: Arc<crate::oauth::consent::Consents>,
     /// Sign-in attempts on the consent page, per client address.
     pub sign_in_attempts: Arc<crate::access::password::Attempts>,
-    /// Slow hashes (passwords) run one at a time.
-    pub slow_hashes: Arc<tokio::sync::Semaphore>,
+    /// Slow hashes (the web password) run one at a time, with a bounded queue per lane.
+    pub slow_hashes: Arc<crate::access::password::SlowHashes>,
     /// Wakes the webhook worker when a change has written to the outbox.
     pub webhook_wake: Arc<tokio::sync::Notify>,
     /// To seal from inside the API (`POST /v1/lock`).
@@ -101,7 +107,7 @@ impl AppState {
             metrics: p.metrics,
             consents: Arc::default(),
             sign_in_attempts: Arc::default(),
-            slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
+            slow_hashes: Arc::default(),
             lifecycle: p.lifecycle,
             webhook_wake: Arc::default(),
         }

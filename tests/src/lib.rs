@@ -157,6 +157,7 @@ pub struct TestServer {
     pub base: String,
     pub clock: Arc<ManualClock>,
     manual: bool,
+    server: Server,
     shutdown: Mutex<Option<tokio::sync::oneshot::Sender<()>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
@@ -255,7 +256,7 @@ impl TestServer {
                         return;
                     }
                 };
-                let _ = ready_tx.send(Ok(addr));
+                let _ = ready_tx.send(Ok((addr, server.clone())));
                 serve(listener, server, async {
                     let _ = stop_rx.await;
                 })
@@ -263,7 +264,7 @@ impl TestServer {
                 .expect("serve");
             });
         });
-        let addr = ready_rx
+        let (addr, server) = ready_rx
             .recv()
             .expect("server thread")
             .unwrap_or_else(|e| panic!("carnetd did not start: {e}"));
@@ -272,6 +273,7 @@ impl TestServer {
             base: format!("http://{addr}"),
             clock: manual_clock,
             manual,
+            server,
             shutdown: Mutex::new(Some(stop_tx)),
             thread: Mutex::new(Some(thread)),
         }
@@ -295,6 +297,12 @@ impl TestServer {
 
     pub fn path(&self) -> &Path {
         self.dir.as_ref().expect("data dir").path()
+    }
+
+    /// The server's state of the moment (the vault is open): for hooks a test holds, such as
+    /// the password-hash slot.
+    pub fn state(&self) -> carnet_server::state::AppState {
+        self.server.state().expect("the vault is open")
     }
 
     /// What the server's clock says now (the manual clock, or the real one).

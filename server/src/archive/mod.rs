@@ -1,8 +1,9 @@
 //! The export archive (`carnet_schemas::Archive`): writing a vault out as one JSON document and
 //! reading one into an empty vault. Both stream: the export walks one read snapshot row by row
-//! into a bounded pipe, and the import parses the upload record by record inside a single
-//! write transaction, so neither holds more than a few records (and a few pipe chunks) in
-//! memory, and a refused import leaves the vault exactly as it was.
+//! into a bounded pipe; the import spools the upload (sealed, to an unnamed file: `spool`)
+//! without taking the writer, then parses it record by record inside a single write
+//! transaction. Neither holds more than a few records (and a few pipe chunks) in memory, and
+//! a refused import leaves the vault exactly as it was.
 //!
 //! Encryption is not done here: the CLI encrypts and decrypts with age on the owner's machine,
 //! so passphrases and identities never reach the server. Never exported: the owner token,
@@ -12,6 +13,7 @@ pub mod export;
 pub mod import;
 mod parse;
 mod sections;
+pub mod spool;
 
 use std::io::{self, Read, Write};
 

@@ -16,7 +16,8 @@ use super::codes;
 use super::consent::{Decision, NewPending, Pending, random_token};
 use super::page::{self, Choices};
 use super::redirect;
-use crate::access::{ClientRecord, password};
+use crate::access::ClientRecord;
+use crate::access::password::{self, SignIn};
 use crate::client_ip::ClientIp;
 use crate::credential;
 use crate::owner_api::grants;
@@ -312,7 +313,7 @@ fn expired_page() -> Response {
         (status = 303, description = "Back to the redirect URI with a code, or with error=access_denied"),
         (status = 401, description = "Sign-in failed: the page again", content_type = "text/html"),
         (status = 403, description = "The form did not come from this session's page", content_type = "text/html"),
-        (status = 429, description = "Too many sign-in attempts from this address", content_type = "text/html")))]
+        (status = 429, description = "Too many sign-in attempts from this address, or too many sign-ins waiting for the password check (Retry-After)", content_type = "text/html")))]
 pub async fn answer(
     State(s): State<AppState>,
     ClientIp(client): ClientIp,
@@ -370,25 +371,45 @@ pub async fn answer(
             &origin,
         );
     }
-    // Sign-in: limited per client address (the real one behind trusted proxies), one answer
-    // for every failure.
-    if let Err(wait) = s.sign_in_attempts.take(client, now) {
-        return page::error(
-            StatusCode::TOO_MANY_REQUESTS,
-            "Too many attempts",
-            &format!(
-                "Too many sign-in attempts from your address. Wait {wait} seconds and try again."
-            ),
-        );
-    }
-    if !check_password(&s, f.password.clone()).await {
-        return page::consent(
-            &p,
-            &[],
-            &f.choices,
-            Some("Sign-in failed. Check your Carnet password (set it with `carnet password set`)."),
-            &origin,
-        );
+    // Sign-in: limited per client address (the real one behind trusted proxies) and queued
+    // with every other password hash; one answer for every failure.
+    let signed_in = password::sign_in(
+        &s.store,
+        &s.sign_in_attempts,
+        &s.slow_hashes,
+        client,
+        now,
+        f.password.clone(),
+    );
+    let failed = match signed_in.await {
+        SignIn::Yes => None,
+        SignIn::No => {
+            Some("Sign-in failed. Check your Carnet password (set it with `carnet password set`).")
+        }
+        SignIn::MustBeSetAgain => Some(
+            "Your Carnet password must be set again (`carnet password set`): its stored hash is not one Carnet accepts. Meanwhile, answer from your terminal.",
+        ),
+        SignIn::TooManyAttempts(wait) => {
+            return page::too_many(
+                "Too many attempts",
+                &format!(
+                    "Too many sign-in attempts from your address. Wait {wait} seconds and try again."
+                ),
+                wait,
+            );
+        }
+        SignIn::Busy(wait) => {
+            return page::too_many(
+                "Carnet is busy",
+                &format!(
+                    "Too many sign-ins are being checked right now. Wait {wait} seconds and try again, or answer from your terminal."
+                ),
+                wait,
+            );
+        }
+    };
+    if let Some(message) = failed {
+        return page::consent(&p, &[], &f.choices, Some(message), &origin);
     }
     let days = if f.choices.days == 0 {
         None
@@ -412,22 +433,7 @@ pub async fn answer(
     }
 }
 
-/// Verifies the web password off the async workers, one check at a time.
-async fn check_password(s: &AppState, password: zeroize::Zeroizing<String>) -> bool {
-    let Ok(Some(stored)) = s.store.read(|c| records::meta_get(c, WEB_PASSWORD)) else {
-        return false;
-    };
-    let Ok(stored) = String::from_utf8(stored) else {
-        return false;
-    };
-    let _one_at_a_time = s.slow_hashes.acquire().await;
-    tokio::task::spawn_blocking(move || password::verify(&stored, &password))
-        .await
-        .unwrap_or(false)
-}
-
-/// The `meta` key of the web password's hash.
-pub const WEB_PASSWORD: &str = "web_password";
+pub(crate) use crate::access::password::WEB_PASSWORD;
 
 /// Grants what the owner approved; the code is issued when the browser continues.
 pub(crate) async fn approve(

@@ -86,6 +86,14 @@ pub fn error(status: StatusCode, title: &str, detail: &str) -> Response {
     )
 }
 
+/// An error page with status 429 and `Retry-After`.
+pub fn too_many(title: &str, detail: &str, retry_after: u64) -> Response {
+    let mut res = error(StatusCode::TOO_MANY_REQUESTS, title, detail);
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+    res
+}
+
 /// What the owner had chosen, to redisplay after a failed sign-in.
 #[derive(Default)]
 pub struct Choices {

@@ -1,7 +1,9 @@
 //! `GET /v1/export` and `POST /v1/import`: the whole vault out as one archive, and an archive
 //! into an empty vault (see `crate::archive`). Both bodies stream through a small bounded
 //! pipe between the connection and a blocking task, so memory stays flat whatever the size of
-//! the vault. The CLI encrypts and decrypts with age on the owner's machine; this server only
+//! the vault. An import's upload is spooled (sealed, to an unnamed file) before the import
+//! takes the single writer, so a slow or stalled upload never holds up the vault's writes;
+//! it is refused once silent for `import_idle_timeout` or older than `import_total_timeout`. The CLI encrypts and decrypts with age on the owner's machine; this server only
 //! ever sees the plaintext JSON, over the owner-token-authenticated API.
 
 use std::io;
@@ -22,13 +24,10 @@ use tokio::sync::mpsc;
 
 use crate::archive::export::{self, ExportError};
 use crate::archive::import::{self, Conflicts, ImportError};
-use crate::archive::{ChannelReader, ChannelWriter};
+use crate::archive::{ChannelReader, ChannelWriter, spool};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner};
 use crate::state::AppState;
-
-/// How long an upload may stay silent before the import gives up on it.
-const IDLE: Duration = Duration::from_secs(60);
 
 /// The response body of an export: chunks from the blocking writer.
 struct ChannelBody {
@@ -95,7 +94,9 @@ pub async fn export(_: Owner, State(s): State<AppState>) -> ApiResult<Response> 
 /// Every id, `customer_ref` and receipt key is kept; the access log is chained anew under this
 /// vault's key. On a vault that holds anything, nothing is written and the answer (409) names
 /// the ids the archive shares with it. A refused archive changes nothing: the import is one
-/// transaction. Archives are at most 1 GiB, records at most 1 MiB.
+/// transaction, which starts once the whole upload has arrived. Archives are at most 1 GiB,
+/// records at most 1 MiB; an upload silent for 60 s, or still arriving after 30 minutes, is
+/// refused (400) with nothing imported.
 #[utoipa::path(post, path = "/v1/import", tag = "archive", request_body = Archive,
     security(("owner" = [])),
     responses(
@@ -121,18 +122,34 @@ pub async fn import(
     if declared.is_some_and(|n| n > MAX_ARCHIVE_BYTES) {
         return Err(refused(ImportError::TooLarge));
     }
+    // The whole upload first, to the spool: the writer is not taken while it arrives.
     let (tx, rx) = mpsc::channel(16);
-    let keys = s.keys.clone();
-    let job = s
-        .store
-        .write(move |c| import::run(c, &keys, ChannelReader::new(rx)));
-    let (uploaded, imported) = tokio::join!(pump(body, tx), job);
-    let report = match (uploaded, imported) {
-        // The upload's own failure explains why the import stopped.
-        (Err(cut), Err(_)) => return Err(refused(cut)),
-        (_, Err(e)) => return Err(refused(e)),
-        (_, Ok(report)) => report,
+    let dir = s.paths.dir.clone();
+    let spooling = tokio::task::spawn_blocking(move || spool::fill(&dir, ChannelReader::new(rx)));
+    let (idle, total) = (
+        s.settings.import_idle_timeout,
+        s.settings.import_total_timeout,
+    );
+    let uploaded = match tokio::time::timeout(total, pump(body, tx, idle)).await {
+        Ok(done) => done,
+        Err(_) => Err(ImportError::Cut(format!(
+            "the upload took longer than {} s",
+            total.as_secs()
+        ))),
     };
+    let spooled = spooling
+        .await
+        .map_err(|e| ApiError::Internal(format!("the spool task failed: {e}")))?;
+    // The upload's own failure explains why the spool stopped.
+    uploaded.map_err(refused)?;
+    let spooled =
+        spooled.map_err(|e| ApiError::Internal(format!("the upload could not be spooled: {e}")))?;
+    let keys = s.keys.clone();
+    let report = s
+        .store
+        .write(move |c| import::run(c, &keys, spooled))
+        .await
+        .map_err(refused)?;
     tracing::info!(records = report.imported.total(), "archive imported");
     // The in-memory views, the keys taken over and the published receipt keys come from the
     // database again.
@@ -144,16 +161,20 @@ pub async fn import(
     Ok(Json(report))
 }
 
-/// Feeds the request body to the import, chunk by chunk. Once the import has stopped reading
-/// (it refused the archive), the rest of the body is still read and dropped, so the client
-/// finishes sending and gets the answer.
-async fn pump(mut body: Body, tx: mpsc::Sender<io::Result<Bytes>>) -> Result<(), ImportError> {
+/// Feeds the request body to the spool, chunk by chunk, refusing an upload silent for `idle`.
+/// Once the spool has stopped reading (it failed), the rest of the body is still read and
+/// dropped, so the client finishes sending and gets the answer.
+async fn pump(
+    mut body: Body,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    idle: Duration,
+) -> Result<(), ImportError> {
     let mut total: u64 = 0;
     let mut reading = true;
     loop {
-        let frame = match tokio::time::timeout(IDLE, body.frame()).await {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
             Err(_) => {
-                let why = format!("the upload stalled for {} s", IDLE.as_secs());
+                let why = format!("the upload stalled for {} s", idle.as_secs_f64());
                 let _ = tx.send(Err(io::Error::other(why.clone()))).await;
                 return Err(ImportError::Cut(why));
             }

@@ -8,7 +8,7 @@ use carnet_schemas::{
 };
 use chrono::Duration;
 
-use crate::access::password;
+use crate::access::password::{self, Lane, Refused};
 use crate::credential::Credential;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
@@ -158,7 +158,9 @@ pub async fn invite(
 /// Set the password that signs the owner in on the consent page.
 #[utoipa::path(put, path = "/v1/password", tag = "consent", request_body = WebPassword,
     security(("owner" = [])),
-    responses((status = 204, description = "Set")))]
+    responses(
+        (status = 204, description = "Set"),
+        (status = 429, description = "Password hashes are queued beyond the limit: try again after Retry-After", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn set_password(
     _: Owner,
     State(s): State<AppState>,
@@ -177,10 +179,17 @@ pub async fn set_password(
             "use at least 10 characters (a few words make a good one)",
         ));
     }
-    let _one_at_a_time = s.slow_hashes.acquire().await;
-    let stored = tokio::task::spawn_blocking(move || password::hash(&password))
+    let stored = s
+        .slow_hashes
+        .run(Lane::Owner, move || password::hash(&password))
         .await
-        .map_err(|e| ApiError::Internal(e.to_string()))?;
+        .map_err(|e| match e {
+            Refused::Busy { retry_after } => ApiError::TooMany {
+                what: "password changes",
+                retry_after,
+            },
+            Refused::Failed(e) => ApiError::Internal(e),
+        })?;
     s.store
         .write(move |c| records::meta_put(c, WEB_PASSWORD, stored.as_bytes()))
         .await?;

@@ -268,7 +268,7 @@ fn an_export_decrypts_with_age_and_matches_its_schema() {
         doc["web_password"]
             .as_str()
             .unwrap()
-            .starts_with("pbkdf2-sha256$")
+            .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
     );
     let text = String::from_utf8(plain.clone()).unwrap();
     assert!(
