@@ -9,6 +9,7 @@ mod cli;
 mod consent;
 mod durability;
 mod export;
+mod generation;
 mod intents;
 mod ledger;
 mod oauth;
