@@ -164,14 +164,16 @@ fn read_file(path: &Path) -> Result<Option<Vec<u8>>, GenerationError> {
     }
 }
 
-/// Writes the file (atomically, 0600, synced, never through a link), owned like the data
-/// directory: a `carnetd backup` run as root must not leave a file carnetd cannot read.
+/// Writes the file (atomically, 0600, synced, never through a link). Written by root (a
+/// `carnetd backup` from root's crontab) in a data directory root does not own, it is given
+/// to the directory's owner: carnetd must still be able to read it.
 fn write_file(paths: &VaultPaths, record: &[u8]) -> Result<(), GenerationError> {
     let path = file(paths);
     fsutil::write_private(&path, record, true).map_err(io_err(&path))?;
     use std::os::unix::fs::MetadataExt;
     if let (Ok(dir), Ok(written)) = (std::fs::metadata(&paths.dir), std::fs::metadata(&path))
-        && dir.uid() != written.uid()
+        && written.uid() == 0
+        && dir.uid() != 0
     {
         std::os::unix::fs::chown(&path, Some(dir.uid()), Some(dir.gid())).map_err(io_err(&path))?;
     }

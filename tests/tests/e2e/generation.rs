@@ -303,3 +303,32 @@ fn a_passphrase_vault_advances_at_unlock_and_refuses_to_unlock_a_rolled_back_dat
     let log = d.kill();
     assert!(log.contains("unlock refused"), "{log}");
 }
+
+#[test]
+fn a_backup_that_cannot_advance_the_generation_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    assert_eq!(run_carnetd(dir.path(), &["init"], None).code, 0);
+    // A vault from before rollback detection, not opened since: no precomputed records.
+    let db = rusqlite::Connection::open(dir.path().join("carnet.db")).unwrap();
+    db.execute("DELETE FROM meta WHERE key LIKE 'generation%'", [])
+        .unwrap();
+    drop(db);
+    std::fs::remove_file(dir.path().join(GENERATION)).unwrap();
+    let out_dir = tempfile::tempdir().unwrap();
+    let backup = out_dir.path().join("b.db");
+    let out = run_carnetd(
+        dir.path(),
+        &["backup", "--out", backup.to_str().unwrap()],
+        None,
+    );
+    assert_eq!(out.code, 0, "the backup itself is good: {}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("warning: the vault's generation did not advance")
+            && out.stderr.contains("start or unlock carnetd"),
+        "{}",
+        out.stderr
+    );
+    assert!(backup.exists());
+    assert!(!dir.path().join(GENERATION).exists());
+}
