@@ -1,7 +1,8 @@
 //! The vault: its files in the data directory, creating it, and opening it. A vault is the key
 //! envelope (`vault.key.age`), the identity that opens it (identity mode), the database
-//! (`carnet.db`) and the owner token file. This module never stores the vault key unwrapped
-//! and never starts from a database it cannot prove belongs to the key.
+//! (`carnet.db`), its generation (`vault.generation`, see `generation`) and the owner token
+//! file. This module never stores the vault key unwrapped and never starts from a database it
+//! cannot prove belongs to the key.
 
 mod envelope;
 pub mod generation;
