@@ -3,7 +3,10 @@
 //! 0600 — never through a symbolic link, never over an older backup unless asked, never into
 //! the data directory — and put back in place only when no carnetd has the database open.
 //! The snapshot holds sealed records only: it never needs, and never touches, the vault key;
-//! restore opens the key (identity mode) only to prove the backup belongs to it.
+//! restore opens the key (identity mode) only to prove the backup belongs to it. After the
+//! snapshot, backup advances the vault's generation (`vault/generation.rs`) so that the
+//! snapshot put back alone is seen as a rollback; restore sets `vault.generation` to the
+//! restored database's.
 
 use std::fs::{self, File, OpenOptions};
 use std::io;
@@ -12,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use crate::fsutil;
 use crate::store::snapshot::{self, SnapshotError};
+use crate::vault::generation::{self, AfterBackup, GenerationError};
 use crate::vault::{self, Found, KeyMode, VaultError, VaultPaths};
 
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +98,8 @@ pub enum BackupError {
     NoBackup { path: String },
     #[error("{path}: {cause}")]
     Io { path: String, cause: io::Error },
+    #[error("{0}")]
+    Generation(#[from] GenerationError),
 }
 
 fn shown(p: &Path) -> String {
@@ -126,6 +132,9 @@ pub struct Written {
     pub bytes: u64,
     pub schema: i64,
     pub mode: KeyMode,
+    /// The live vault's generation after the backup (the snapshot is one behind it), or why
+    /// it could not advance: the backup itself is good either way.
+    pub generation: Result<AfterBackup, GenerationError>,
 }
 
 /// A temporary file beside the destination, removed (with any SQLite side file) unless it
@@ -267,6 +276,7 @@ pub fn backup(paths: &VaultPaths, out: &Path, force: bool) -> Result<Written, Ba
         bytes: ours.len(),
         schema,
         mode,
+        generation: generation::after_backup(paths),
     })
 }
 
@@ -315,6 +325,9 @@ pub struct Restored {
     /// Identity mode: the key in the data directory was proved to open the backup.
     pub key_checked: bool,
     pub owner_token_missing: bool,
+    /// The restored database's generation, now also `vault.generation`'s (`None`: a backup
+    /// made before rollback detection; the vault starts again at generation 1).
+    pub generation: Option<u64>,
 }
 
 /// Puts the backup `from` in place as the data directory's carnet.db, after checking it,
@@ -372,6 +385,10 @@ pub fn restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<Restored,
         cause: e,
     };
     let checked = snapshot::check(&temp.path).map_err(bad)?;
+    let record = {
+        let conn = snapshot::open_read_only(&temp.path).map_err(|e| bad(SnapshotError::Copy(e)))?;
+        generation::recorded(&conn)?
+    };
     let key_checked = match mode {
         KeyMode::Identity => {
             let key = vault::unwrap_identity(paths)?;
@@ -410,7 +427,11 @@ pub fn restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<Restored,
     fs::rename(&temp.path, &db).map_err(|e| write_error(&db, e))?;
     temp.keep = true;
     fsutil::sync_dir(&paths.dir).map_err(|e| write_error(&paths.dir, e))?;
+    // The database first, then the file: a crash between leaves the database behind the
+    // file, and carnetd refuses it until restore is run again.
+    generation::set_file(paths, record.as_deref())?;
     Ok(Restored {
+        generation: record.as_deref().and_then(generation::number),
         db,
         schema: checked.schema,
         mode,

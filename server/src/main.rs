@@ -12,7 +12,8 @@ use age::secrecy::SecretString;
 use anyhow::{Context, Result, bail};
 use carnet_server::clock::{Clock, SystemClock};
 use carnet_server::config::{Config, LogFormat, Overrides};
-use carnet_server::store::{Store, Synchronous};
+use carnet_server::store::{Store, Synchronous, snapshot};
+use carnet_server::vault::generation::{AfterBackup, TICKETS};
 use carnet_server::vault::{self, Created, KeyMode, VaultPaths};
 use carnet_server::{OpenOptions, Secret, Server, backup, serve};
 use clap::{Parser, Subcommand};
@@ -234,6 +235,7 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
     if let Some(c) = &created {
         report_created(c, &paths.dir);
     }
+    let shutdown = shutdown_signal()?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| {
@@ -252,28 +254,25 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
             "sealed until unlocked: run `carnet unlock` (the passphrase, or --recovery-key-file)"
         );
     }
-    serve(listener, server, shutdown_signal()).await?;
+    serve(listener, server, shutdown).await?;
     tracing::info!("carnetd stopped; every acknowledged write is committed");
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
+/// Resolves at SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled: a SIGTERM sent just after "carnetd listening" is logged must
+/// shut down cleanly, not kill the process with the default action.
+fn shutdown_signal() -> Result<impl Future<Output = ()>> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut int = signal(SignalKind::interrupt()).context("cannot handle SIGINT")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot handle SIGTERM")?;
+    Ok(async move {
+        tokio::select! {
+            _ = int.recv() => {},
+            _ = term.recv() => {},
         }
-    };
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
 
 fn read_passphrase(path: &Path) -> Result<SecretString> {
@@ -313,8 +312,14 @@ async fn run_init(paths: VaultPaths, passphrase_file: Option<PathBuf>) -> Result
 
 fn run_backup(paths: &VaultPaths, out: &Path, force: bool) -> Result<()> {
     let w = backup::backup(paths, out, force)?;
+    let moved_on = match &w.generation {
+        Ok(AfterBackup::Advanced(n)) => format!(
+            " The vault is at generation {n} now: this file put back alone is refused; restore it with `carnetd restore`."
+        ),
+        _ => String::new(),
+    };
     eprintln!(
-        "Wrote {file} ({size}, schema {schema}): a consistent snapshot of {db}, checked with PRAGMA integrity_check.",
+        "Wrote {file} ({size}, schema {schema}): a consistent snapshot of {db}, checked with PRAGMA integrity_check.{moved_on}",
         file = w.file.display(),
         size = human_size(w.bytes),
         schema = w.schema,
@@ -334,6 +339,16 @@ fn run_backup(paths: &VaultPaths, out: &Path, force: bool) -> Result<()> {
         KeyMode::Passphrase => eprintln!(
             "Keep with it: {} (the vault key, wrapped to your passphrase and recovery key); opening it takes the passphrase or the recovery key, nothing else.",
             shown.join(" and ")
+        ),
+    }
+    let undetected = "until it does, this backup put back alone is not detected as a rollback";
+    match &w.generation {
+        Ok(AfterBackup::Advanced(_)) => {}
+        Ok(AfterBackup::NoTicket) => eprintln!(
+            "carnetd: warning: the vault's generation did not advance: carnetd has not opened this vault with its key since it was made (or since {TICKETS} backups); start or unlock carnetd, then back up again; {undetected}"
+        ),
+        Err(e) => eprintln!(
+            "carnetd: warning: the vault's generation did not advance ({e}); {undetected}"
         ),
     }
     Ok(())
@@ -360,8 +375,12 @@ fn run_restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<()> {
     } else {
         "carnetd checks the key against it when you unlock".to_owned()
     };
+    let generation = match r.generation {
+        Some(n) => format!("generation {n}, "),
+        None => String::new(),
+    };
     eprintln!(
-        "Restored {from} as {db} (schema {schema}, checked; {proof}). Start carnetd as usual.",
+        "Restored {from} as {db} (schema {schema}, {generation}checked; {proof}). Start carnetd as usual.",
         from = from.display(),
         db = r.db.display(),
         schema = r.schema,
@@ -424,12 +443,22 @@ fn read_secret_file(path: &Path, what: &str) -> Result<SecretString> {
 }
 
 /// `carnetd rekey`: unwraps the key the current way, wraps it the new way. Records are never
-/// re-encrypted, and a running carnetd keeps working (it holds the key, not the envelope).
+/// re-encrypted. Refused while a carnetd has the vault open: it keeps the mode it started
+/// with, and could not be unlocked the new way until restarted.
 fn rekey(paths: &VaultPaths, r: Rekey) -> Result<()> {
     if r.passphrase_file.is_none() && !r.to_identity && !r.add_recovery {
         bail!("say what to change: --passphrase-file NEW, --to-identity, or --add-recovery");
     }
     let mode = vault::mode(paths)?;
+    match snapshot::in_use(&paths.db_file()) {
+        Ok(true) => bail!(
+            "a carnetd has {} open; stop it first (systemctl stop carnetd, docker stop …), then run rekey again: a running carnetd could not be unlocked the new way",
+            paths.db_file().display()
+        ),
+        Ok(false) => {}
+        // A database that does not open is no running carnetd's: the envelope can still change.
+        Err(e) => tracing::warn!(error = %e, "cannot tell whether a carnetd has the database open"),
+    }
     let secret = match (mode, &r.current_passphrase_file, &r.recovery_key_file) {
         (_, _, Some(f)) => Secret::RecoveryKey(read_secret_file(f, "recovery key")?),
         (KeyMode::Passphrase, Some(f), None) => {
@@ -457,11 +486,17 @@ fn rekey(paths: &VaultPaths, r: Rekey) -> Result<()> {
         );
     }
     if r.to_identity {
-        vault::rewrap_to_identity(paths, &key, SystemClock.now())?;
+        let had_recovery = vault::rewrap_to_identity(paths, &key, SystemClock.now())?;
         eprintln!(
             "The vault key is now wrapped to the new identity file {}; carnetd will start unattended.\nWhoever has the data dir AND this file can read everything: keep a copy apart from the data dir.",
             paths.identity.display()
         );
+        if had_recovery {
+            eprintln!(
+                "The recovery envelope {} was removed: the old recovery key no longer opens the vault (--add-recovery makes a new one).",
+                paths.recovery_file().display()
+            );
+        }
     }
     if r.add_recovery && !recovery_shown {
         let recovery = vault::add_recovery(paths, &key)?;

@@ -263,6 +263,8 @@ impl Lifecycle {
     async fn unseal(self: &Arc<Self>, key: VaultKey) -> Result<(), VaultError> {
         let now = self.clock.now();
         let keys = vault::prove_key(&self.paths, &self.store, key, now).await?;
+        // Before anything is served: a database behind `vault.generation` was rolled back.
+        vault::generation::advance(&self.paths, &self.store, &keys).await?;
         let access = access::load(&self.store, &keys, now)?;
         let intents = intents::ActiveIntents::load(&self.store, &keys)?;
         let state = AppState::new(Parts {
@@ -476,6 +478,13 @@ pub(crate) fn unlock_error(e: UnlockError) -> Response {
         },
         UnlockError::WrongKind(why) => {
             ApiError::bad_request(why, "`carnet unlock --help` shows the ways in")
+        }
+        UnlockError::Vault(VaultError::Generation(g)) => {
+            tracing::error!(error = %g, "unlock refused: the vault stays sealed");
+            ApiError::conflict(
+                g.to_string(),
+                "the vault stays sealed; carnetd's log says the same",
+            )
         }
         UnlockError::Vault(v) => ApiError::Internal(v.to_string()),
     };

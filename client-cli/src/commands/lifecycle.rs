@@ -45,8 +45,16 @@ pub fn unlock(server: Option<ServerUrl>, json: bool, args: UnlockArgs) -> CliRes
             output::message("unlocked");
             Ok(())
         }
-        // Someone else unlocked it since /healthz answered.
-        Err(e) if e.status == Some(409) => already_unlocked(json, &client.get("/healthz", &[])?),
+        // Someone else unlocked it since /healthz answered; or carnetd refused to open it (a
+        // rolled-back database), and the vault is still sealed: its reason is the error.
+        Err(e) if e.status == Some(409) => {
+            let health: Doc<Health> = client.get("/healthz", &[])?;
+            if health.value.status == HealthStatus::Ok {
+                already_unlocked(json, &health)
+            } else {
+                Err(e)
+            }
+        }
         Err(e) if e.status == Some(401) => Err(wrong(&with, &server)),
         Err(e) if e.status == Some(429) => Err(too_soon(e)),
         Err(e) => Err(e),

@@ -16,7 +16,7 @@ use crate::state::AppState;
         (status = 200, description = "Unlocked", body = Health),
         (status = 401, description = "Wrong passphrase or recovery key", body = carnet_schemas::Problem, content_type = "application/problem+json"),
         (status = 400, description = "The wrong kind of secret for this vault (not counted as a guess)", body = carnet_schemas::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Already unlocked", body = carnet_schemas::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already unlocked; or carnet.db is behind vault.generation (rolled back) and the vault stays sealed: the detail names both generations", body = carnet_schemas::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too soon after a failed attempt; see Retry-After", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn unlock(Json(_): Json<UnlockRequest>) -> Response {
     unlock_error(UnlockError::AlreadyUnlocked)

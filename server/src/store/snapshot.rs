@@ -192,13 +192,19 @@ pub fn open_read_only(path: &Path) -> Result<Connection, rusqlite::Error> {
 
 /// Whether another process (a running carnetd) has the database at `path` open. Every
 /// connection to a WAL database holds a shared lock on it while open, so an exclusive lock
-/// is refused exactly when someone else is connected.
+/// is refused exactly when someone else is connected. Asking leaves the file as it was: a WAL
+/// left by a killed carnetd is not checkpointed into it on close (`carnetd rekey` asks, and
+/// must not change carnet.db).
 pub fn in_use(path: &Path) -> Result<bool, rusqlite::Error> {
     let conn = Connection::open_with_flags(
         path,
         OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX
             | OpenFlags::SQLITE_OPEN_NOFOLLOW,
+    )?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE,
+        true,
     )?;
     conn.busy_timeout(Duration::ZERO)?;
     conn.pragma_update(None, "locking_mode", "EXCLUSIVE")?;

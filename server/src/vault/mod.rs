@@ -1,9 +1,11 @@
 //! The vault: its files in the data directory, creating it, and opening it. A vault is the key
 //! envelope (`vault.key.age`), the identity that opens it (identity mode), the database
-//! (`carnet.db`) and the owner token file. This module never stores the vault key unwrapped
-//! and never starts from a database it cannot prove belongs to the key.
+//! (`carnet.db`), its generation (`vault.generation`, see `generation`) and the owner token
+//! file. This module never stores the vault key unwrapped and never starts from a database it
+//! cannot prove belongs to the key.
 
 mod envelope;
+pub mod generation;
 pub mod imported;
 mod key;
 mod seal;
@@ -87,6 +89,9 @@ pub enum VaultError {
     Store(#[from] StoreError),
     #[error("{0}; restore carnet.db from a backup")]
     Unreadable(#[from] Unreadable),
+    /// carnet.db is behind `vault.generation` (rolled back), or a generation record is forged.
+    #[error("{0}")]
+    Generation(#[from] generation::GenerationError),
     #[error("cannot generate a key: the operating system's random generator failed")]
     Random,
 }
@@ -252,7 +257,9 @@ pub async fn init_identity(paths: &VaultPaths, now: DateTime<Utc>) -> Result<Cre
     let wrapped = envelope::wrap_to_identity(&key, &identity.to_public())?;
     fsutil::write_private(&paths.key_file(), &wrapped, false).map_err(io_err(&paths.key_file()))?;
     let store = Store::open(&paths.db_file(), Synchronous::Full)?;
-    finish_setup(paths, &store, &Keys::new(key), now).await?;
+    let keys = Keys::new(key);
+    finish_setup(paths, &store, &keys, now).await?;
+    generation::start(paths, &store, &keys).await?;
     store.close();
     Ok(Created {
         mode: KeyMode::Identity,
@@ -287,7 +294,9 @@ pub async fn init_passphrase(
     fsutil::write_private(&paths.recovery_file(), &to_recovery, false)
         .map_err(io_err(&paths.recovery_file()))?;
     let store = Store::open(&paths.db_file(), Synchronous::Full)?;
-    finish_setup(paths, &store, &Keys::new(key), now).await?;
+    let keys = Keys::new(key);
+    finish_setup(paths, &store, &keys, now).await?;
+    generation::start(paths, &store, &keys).await?;
     store.close();
     Ok(Created {
         mode: KeyMode::Passphrase,
@@ -314,13 +323,15 @@ pub fn rewrap_to_passphrase(
     }
 }
 
-/// Re-wraps the vault key to a new identity file (identity mode). Refuses to overwrite an
-/// existing identity file: move it away first.
+/// Re-wraps the vault key to a new identity file (identity mode), and removes the recovery
+/// envelope: a recovery key belongs to a passphrase, and one left behind would still open the
+/// vault. Refuses to overwrite an existing identity file: move it away first. Returns whether
+/// there was a recovery envelope.
 pub fn rewrap_to_identity(
     paths: &VaultPaths,
     key: &VaultKey,
     now: DateTime<Utc>,
-) -> Result<(), VaultError> {
+) -> Result<bool, VaultError> {
     let identity = x25519::Identity::generate();
     let text = envelope::identity_file_text(&identity, &now.to_rfc3339());
     if let Some(parent) = paths.identity.parent() {
@@ -329,7 +340,15 @@ pub fn rewrap_to_identity(
     fsutil::write_private(&paths.identity, text.as_bytes(), false)
         .map_err(io_err(&paths.identity))?;
     let wrapped = envelope::wrap_to_identity(key, &identity.to_public())?;
-    fsutil::write_private(&paths.key_file(), &wrapped, true).map_err(io_err(&paths.key_file()))
+    fsutil::write_private(&paths.key_file(), &wrapped, true).map_err(io_err(&paths.key_file()))?;
+    let recovery = paths.recovery_file();
+    match std::fs::remove_file(&recovery) {
+        Ok(()) => fsutil::sync_dir(&paths.dir)
+            .map(|()| true)
+            .map_err(io_err(&paths.dir)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(io_err(&recovery)(e)),
+    }
 }
 
 /// Writes (or replaces) the recovery envelope; returns the new recovery key, to show once.

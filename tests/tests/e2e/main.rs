@@ -10,6 +10,7 @@ mod consent;
 mod durability;
 mod export;
 mod import_upload;
+mod generation;
 mod intents;
 mod ledger;
 mod oauth;

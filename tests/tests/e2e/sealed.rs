@@ -224,3 +224,90 @@ fn rekey_refuses_without_the_current_secret() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("could not be opened"), "{}", out.stderr);
 }
+
+#[test]
+fn rekey_refuses_while_carnetd_holds_the_vault_which_still_unlocks_as_before() {
+    let (dir, _) = passphrase_vault();
+    let key_file = dir.path().join("vault.key.age");
+    let recovery_file = dir.path().join("vault.recovery.age");
+    let (key_before, recovery_before) = (
+        std::fs::read(&key_file).unwrap(),
+        std::fs::read(&recovery_file).unwrap(),
+    );
+    let new = dir.path().join("new.txt");
+    std::fs::write(&new, "an entirely new passphrase\n").unwrap();
+    let change = [
+        "--current-passphrase-file",
+        "-",
+        "--passphrase-file",
+        new.to_str().unwrap(),
+    ];
+    let current = format!("{PASSPHRASE}\n");
+
+    // Sealed (waiting for its passphrase), then unlocked: either way it holds the vault.
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    for step in ["sealed", "unlocked"] {
+        for args in [
+            &change[..],
+            &["--current-passphrase-file", "-", "--to-identity"],
+        ] {
+            let out = rekey(dir.path(), args, Some(&current));
+            assert_ne!(out.code, 0, "{step}: {}", out.stderr);
+            assert!(out.stderr.contains("stop it first"), "{}", out.stderr);
+            assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+        }
+        assert_eq!(std::fs::read(&key_file).unwrap(), key_before);
+        assert_eq!(std::fs::read(&recovery_file).unwrap(), recovery_before);
+        assert!(!dir.path().join("identity.txt").exists());
+        if step == "sealed" {
+            assert_eq!(unlock(&d, json!({"passphrase": PASSPHRASE})).status, 200);
+        }
+    }
+    // Still the passphrase it started with, after a lock too.
+    assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
+    assert_eq!(unlock(&d, json!({"passphrase": PASSPHRASE})).status, 200);
+    assert!(d.terminate().0.success());
+    // Stopped, the same rekey goes through.
+    let out = rekey(dir.path(), &change, Some(&current));
+    assert_eq!(out.code, 0, "{}", out.stderr);
+}
+
+#[test]
+fn after_switching_to_identity_mode_the_old_recovery_key_no_longer_opens_the_vault() {
+    let (dir, recovery) = passphrase_vault();
+    let out = rekey(
+        dir.path(),
+        &["--current-passphrase-file", "-", "--to-identity"],
+        Some(&format!("{PASSPHRASE}\n")),
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains("old recovery key no longer opens the vault"),
+        "{}",
+        out.stderr
+    );
+    assert!(!dir.path().join("vault.recovery.age").exists());
+
+    // Whoever kept the recovery key written down at init cannot take the vault back with it.
+    let key_file = dir.path().join("recovery.txt");
+    std::fs::write(&key_file, format!("{recovery}\n")).unwrap();
+    let out = rekey(
+        dir.path(),
+        &[
+            "--recovery-key-file",
+            key_file.to_str().unwrap(),
+            "--passphrase-file",
+            "-",
+        ],
+        Some("the attacker's passphrase\n"),
+    );
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    // Nor unlock the running vault with it once the owner locks it.
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+    assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
+    let refused = unlock(&d, json!({"recovery_key": recovery}));
+    assert_ne!(refused.status, 200, "{}", refused.text);
+    assert_eq!(d.get("/healthz").json()["status"], "sealed");
+}
