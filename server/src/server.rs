@@ -403,6 +403,7 @@ impl Lifecycle {
             .take();
         if let Some(u) = taken {
             retire(u).await;
+            self.store.set_row_key(None);
             self.metrics.set_sealed(true);
             tracing::info!("vault sealed");
         }

@@ -27,6 +27,8 @@ pub enum Purpose {
     Cursor,
     /// Per-vendor Ed25519 receipt-signing seeds (the vendor id is appended).
     ReceiptSeed,
+    /// The MACs that bind the clear columns of a row deciding access (see `rowmac`).
+    RowMac,
 }
 
 impl Purpose {
@@ -37,6 +39,7 @@ impl Purpose {
             Purpose::Pseudonym => b"carnet/v1/pseudonym",
             Purpose::Cursor => b"carnet/v1/cursor",
             Purpose::ReceiptSeed => b"carnet/v1/receipt-seed",
+            Purpose::RowMac => b"carnet/v1/row-mac",
         }
     }
 }
