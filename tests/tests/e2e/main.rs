@@ -15,6 +15,7 @@ mod oauth;
 mod openapi;
 mod operations;
 mod sealed;
+mod tampering;
 mod vault;
 mod vendor_api;
 mod webhooks;
