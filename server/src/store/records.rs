@@ -181,8 +181,9 @@ pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
-/// A `meta` value whose row MAC is not checked: only for the canary, which is sealed (so
-/// authenticated by itself) and read before the key is proved.
+/// A `meta` value whose row MAC is not checked: for the canary, which is sealed (so
+/// authenticated by itself) and read before the key is proved, and for the public receipt
+/// keys a sealed server serves.
 pub fn meta_get_unchecked(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
     Ok(conn
         .prepare_cached("SELECT value FROM main.meta WHERE key = ?1")?
