@@ -326,7 +326,9 @@ fn a_backup_with_an_inserted_owner_token_restores_without_opening_anything() {
 #[test]
 fn a_file_holding_a_trigger_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
-    stop(start(dir.path()));
+    let d = start(dir.path());
+    assert_eq!(d.get("/v1/vendors").status, 200);
+    stop(d);
     db(dir.path())
         .execute_batch(
             "CREATE TRIGGER share_all AFTER UPDATE ON interactions BEGIN
