@@ -358,3 +358,74 @@ pub fn check(conn: &Connection, key: &RowMac) -> Result<Checked> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{Store, StoreError, Synchronous, records};
+    use crate::vault::{Keys, VaultKey};
+
+    fn raw(store: &Store) -> Connection {
+        Connection::open(store.path()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn an_update_re_macs_only_a_row_whose_old_mac_held() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("carnet.db"), Synchronous::Normal).unwrap();
+        let keys = Keys::new(VaultKey::generate().unwrap());
+        store.set_row_key(Some(RowMac::new(&keys)));
+        for hash in [b"a".to_vec(), b"b".to_vec()] {
+            store
+                .write(move |c| {
+                    c.execute(
+                        "INSERT INTO main.owner_tokens (hash, created_at) VALUES (?1, 1)",
+                        [hash],
+                    )
+                    .map_err(StoreError::from)
+                })
+                .await
+                .unwrap();
+        }
+        let key = RowMac::new(&keys);
+        assert!(store.read(|c| check(c, &key)).unwrap().tampered.is_empty());
+        assert_eq!(store.read(records::owner_token_hashes).unwrap().len(), 2);
+
+        // Changed behind carnetd's back, then updated by carnetd: still refused.
+        raw(&store)
+            .execute(
+                "UPDATE owner_tokens SET created_at = 7 WHERE hash = x'61'",
+                [],
+            )
+            .unwrap();
+        store
+            .write(|c| {
+                c.execute("UPDATE main.owner_tokens SET created_at = 8", [])
+                    .map_err(StoreError::from)
+            })
+            .await
+            .unwrap();
+        let found = store.read(|c| check(c, &key)).unwrap();
+        assert_eq!(found.rows, 2, "the two tokens (every other table is empty)");
+        assert_eq!(
+            found.tampered,
+            vec![TamperedRow {
+                table: "owner_tokens",
+                id: data_encoding::BASE64URL_NOPAD.encode(b"a"),
+            }]
+        );
+        assert_eq!(
+            store.read(records::owner_token_hashes).unwrap(),
+            vec![b"b".to_vec()]
+        );
+
+        // A missing MAC is a failure too; without the key nothing is read at all.
+        raw(&store)
+            .execute("UPDATE owner_tokens SET mac = NULL WHERE hash = x'62'", [])
+            .unwrap();
+        assert!(store.read(records::owner_token_hashes).unwrap().is_empty());
+        store.set_row_key(None);
+        assert!(store.read(records::owner_token_hashes).is_err());
+        store.close();
+    }
+}
