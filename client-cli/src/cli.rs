@@ -58,7 +58,7 @@ Exit codes:
   3  carnetd cannot be reached
   4  no owner token was found, or the server refused it (for unlock: the passphrase)
   5  the vault is sealed: run `carnet unlock`
-  6  the access log failed verification (`carnet audit verify`)
+  6  the access log or a row deciding access failed verification (`carnet audit verify`)
 
 Examples:
   carnet unlock

@@ -20,8 +20,9 @@ pub enum ExitKind {
     Auth,
     /// The vault is sealed: its key is not in memory until `carnet unlock`.
     Sealed,
-    /// The access log failed verification (`carnet audit verify`): an entry was altered or
-    /// removed, or the log was cut.
+    /// The access log, or a row that decides access, failed verification (`carnet audit
+    /// verify`): an entry was altered or removed, the log was cut, or a row was changed
+    /// without the vault key.
     LogAltered,
 }
 

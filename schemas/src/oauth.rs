@@ -690,6 +690,25 @@ pub struct AuditVerification {
     pub first_bad: Option<BadEntry>,
 }
 
+/// `GET /v1/integrity`: whether every row whose clear columns decide access (credential
+/// hashes, grants, intents, shared interactions, outbox, …) still carries its MAC, made with
+/// the vault key. A row that fails is never served; this names each one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct RowVerification {
+    pub ok: bool,
+    /// Rows checked, in every protected table.
+    pub rows: u64,
+    /// Rows whose MAC is missing or wrong: changed by someone without the vault key.
+    pub tampered: Vec<TamperedRow>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct TamperedRow {
+    pub table: String,
+    /// The row's id (a hash column, such as a token's, in base64url).
+    pub id: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct BadEntry {
     /// Its position in the log (`seq`); when the end of the log was cut, the first position

@@ -159,7 +159,8 @@ where
 #[derive(Debug, Clone, Copy)]
 pub struct Owner;
 
-fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+/// The bearer token of a request (the owner token, for the owner API and identity unlock).
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     let value = headers
         .get(header::AUTHORIZATION)
         .ok_or_else(|| ApiError::Unauthorized {

@@ -121,8 +121,20 @@ enum Verb {
 
 #[derive(Subcommand)]
 enum OwnerTokenAction {
-    /// Replace the owner token (the old one stops working at once) and rewrite owner.token
-    Rotate,
+    /// Replace the owner token (the old one stops working at once) and rewrite owner.token.
+    /// The token's row is MAC'd with the vault key, so this opens the key: the identity file,
+    /// or on a passphrase vault --passphrase-file or --recovery-key-file
+    #[command(
+        after_help = "Examples:\n  carnetd owner-token rotate                            (identity vault)\n  carnetd owner-token rotate --passphrase-file -        (passphrase on stdin)\n  carnetd owner-token rotate --recovery-key-file key.txt"
+    )]
+    Rotate {
+        /// The vault's passphrase (passphrase vaults): first line of this file ("-" for stdin)
+        #[arg(long, value_name = "F", conflicts_with = "recovery_key_file")]
+        passphrase_file: Option<PathBuf>,
+        /// Open with the recovery key instead (passphrase vaults): a file holding AGE-SECRET-KEY-1…
+        #[arg(long, value_name = "F")]
+        recovery_key_file: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -178,8 +190,16 @@ fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Verb::OwnerToken {
-            action: OwnerTokenAction::Rotate,
-        } => runtime.block_on(rotate_owner_token(paths)),
+            action:
+                OwnerTokenAction::Rotate {
+                    passphrase_file,
+                    recovery_key_file,
+                },
+        } => runtime.block_on(rotate_owner_token(
+            paths,
+            passphrase_file.as_deref(),
+            recovery_key_file.as_deref(),
+        )),
     }
 }
 
@@ -387,7 +407,7 @@ fn run_restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<()> {
     );
     if r.owner_token_missing {
         eprintln!(
-            "{} is missing: run `carnetd owner-token rotate` to make a new owner token for the CLI.",
+            "{} is missing: run `carnetd owner-token rotate` (with --passphrase-file on a passphrase vault) to make a new owner token for the CLI.",
             paths.owner_token_file().display()
         );
     } else {
@@ -398,16 +418,58 @@ fn run_restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<()> {
     Ok(())
 }
 
-async fn rotate_owner_token(paths: VaultPaths) -> Result<()> {
-    if vault::detect(&paths)? == vault::Found::Nothing {
-        bail!(
+/// What opens the vault key for an offline command: the recovery key if given, else the
+/// passphrase on a passphrase vault (`flag` names the option that gives it), else the
+/// identity file.
+fn opening_secret(
+    mode: KeyMode,
+    passphrase_file: Option<&Path>,
+    recovery_key_file: Option<&Path>,
+    flag: &str,
+) -> Result<Secret> {
+    Ok(match (mode, passphrase_file, recovery_key_file) {
+        (_, _, Some(f)) => Secret::RecoveryKey(read_secret_file(f, "recovery key")?),
+        (KeyMode::Passphrase, Some(f), None) => {
+            Secret::Passphrase(read_secret_file(f, "current passphrase")?)
+        }
+        (KeyMode::Passphrase, None, None) => bail!(
+            "this vault is protected by a passphrase: give it with {flag} (or the recovery key with --recovery-key-file)"
+        ),
+        (KeyMode::Identity, _, None) => Secret::IdentityFile,
+    })
+}
+
+/// `carnetd owner-token rotate`: the new token's row is MAC'd with the vault key, so the key
+/// is opened first (and proved against the database).
+async fn rotate_owner_token(
+    paths: VaultPaths,
+    passphrase_file: Option<&Path>,
+    recovery_key_file: Option<&Path>,
+) -> Result<()> {
+    let mode = match vault::detect(&paths)? {
+        vault::Found::Vault(mode) => mode,
+        vault::Found::Nothing => bail!(
             "there is no vault in {}; start carnetd or run `carnetd init` first",
             paths.dir.display()
-        );
-    }
+        ),
+    };
+    let secret = opening_secret(
+        mode,
+        passphrase_file,
+        recovery_key_file,
+        "--passphrase-file",
+    )?;
+    let key = vault::unwrap_with(&paths, mode, secret)
+        .context("the vault key could not be opened with what was given")?;
     let store = Store::open(&paths.db_file(), Synchronous::Full)?;
-    vault::mint_owner_token(&paths, &store, SystemClock.now()).await?;
+    let now = SystemClock.now();
+    let minted = async {
+        vault::prove_key(&paths, &store, key, now).await?;
+        vault::mint_owner_token(&paths, &store, now).await
+    }
+    .await;
     store.close();
+    minted?;
     eprintln!(
         "New owner token written to {}; the old one no longer works.",
         paths.owner_token_file().display()
@@ -459,16 +521,12 @@ fn rekey(paths: &VaultPaths, r: Rekey) -> Result<()> {
         // A database that does not open is no running carnetd's: the envelope can still change.
         Err(e) => tracing::warn!(error = %e, "cannot tell whether a carnetd has the database open"),
     }
-    let secret = match (mode, &r.current_passphrase_file, &r.recovery_key_file) {
-        (_, _, Some(f)) => Secret::RecoveryKey(read_secret_file(f, "recovery key")?),
-        (KeyMode::Passphrase, Some(f), None) => {
-            Secret::Passphrase(read_secret_file(f, "current passphrase")?)
-        }
-        (KeyMode::Passphrase, None, None) => bail!(
-            "this vault is protected by a passphrase: give it with --current-passphrase-file (or the recovery key with --recovery-key-file)"
-        ),
-        (KeyMode::Identity, _, None) => Secret::IdentityFile,
-    };
+    let secret = opening_secret(
+        mode,
+        r.current_passphrase_file.as_deref(),
+        r.recovery_key_file.as_deref(),
+        "--current-passphrase-file",
+    )?;
     let key = vault::unwrap_with(paths, mode, secret)
         .context("the vault key could not be opened with what was given")?;
     let mut recovery_shown = false;

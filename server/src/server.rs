@@ -2,9 +2,10 @@
 //! API description, discovery and `POST /v1/unlock` answer, everything else is 503 before any
 //! authentication) or unsealed (the whole API). A passphrase vault starts sealed; any vault can
 //! be sealed again with `POST /v1/lock`. Unlocking is authenticated by the passphrase, the
-//! recovery key, or (identity mode) the identity file itself; failed attempts slow down the
-//! address they come from, never lock anyone out, and key derivation runs one at a time off
-//! the async workers.
+//! recovery key, or (identity mode, where the identity file on the server opens the key) the
+//! owner token, checked against the MAC'd owner-token rows once the key is open; failed
+//! attempts slow down the address they come from, never lock anyone out, and key derivation
+//! runs one at a time off the async workers.
 
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -48,6 +49,10 @@ pub enum UnlockError {
     AlreadyUnlocked,
     #[error("wrong passphrase or recovery key")]
     Wrong,
+    /// Identity mode: the identity file opened the key, but the request did not carry this
+    /// vault's owner token.
+    #[error("an identity vault unlocks only with its owner token")]
+    OwnerToken,
     #[error("too many failed attempts from this address: wait {0} s")]
     TooSoon(u64),
     /// The wrong kind of secret for this vault (no guess was made, so no penalty).
@@ -261,8 +266,13 @@ impl Lifecycle {
 
     /// Proves the key belongs to the database, loads the in-memory views, and serves the API.
     async fn unseal(self: &Arc<Self>, key: VaultKey) -> Result<(), VaultError> {
+        let keys = vault::prove_key(&self.paths, &self.store, key, self.clock.now()).await?;
+        self.serve(keys).await
+    }
+
+    /// Loads the in-memory views of a proved vault and serves the API.
+    async fn serve(self: &Arc<Self>, keys: vault::Keys) -> Result<(), VaultError> {
         let now = self.clock.now();
-        let keys = vault::prove_key(&self.paths, &self.store, key, now).await?;
         // Before anything is served: a database behind `vault.generation` was rolled back.
         vault::generation::advance(&self.paths, &self.store, &keys).await?;
         let access = access::load(&self.store, &keys, now)?;
@@ -335,10 +345,14 @@ impl Lifecycle {
         self.unseal(key).await
     }
 
-    /// Unlocks with `secret`, slowing down `client` after failures.
+    /// Unlocks with `secret`, slowing down `client` after failures. An identity vault's file
+    /// is on the server, so it proves nothing about the caller: there the key is opened and
+    /// proved first, then `owner_token` must match a stored owner token, whose row MAC the
+    /// key checks (a hash inserted into the database does not count).
     pub async fn unlock(
         self: &Arc<Self>,
         secret: Secret,
+        owner_token: Option<&str>,
         client: IpAddr,
     ) -> Result<(), UnlockError> {
         if self.current().is_some() {
@@ -373,6 +387,7 @@ impl Lifecycle {
             }
             _ => {}
         }
+        let needs_owner = matches!(secret, Secret::IdentityFile);
         let unwrapped =
             tokio::task::spawn_blocking(move || vault::unwrap_with(&paths, mode, secret))
                 .await
@@ -382,7 +397,17 @@ impl Lifecycle {
                 })?;
         match unwrapped {
             Ok(key) => {
-                self.unseal(key).await?;
+                let keys = vault::prove_key(&self.paths, &self.store, key, now).await?;
+                if needs_owner && !self.owner_token_matches(owner_token)? {
+                    drop(keys);
+                    self.store.set_row_key(None);
+                    self.attempts.failed(client, self.clock.now());
+                    tracing::warn!(
+                        "a failed unlock attempt (identity vault, no valid owner token)"
+                    );
+                    return Err(UnlockError::OwnerToken);
+                }
+                self.serve(keys).await?;
                 self.attempts.succeeded(client);
                 tracing::info!("vault unlocked");
                 Ok(())
@@ -396,6 +421,13 @@ impl Lifecycle {
         }
     }
 
+    /// Whether `token` is one of the vault's owner tokens (rows whose MAC fails are not).
+    fn owner_token_matches(&self, token: Option<&str>) -> Result<bool, VaultError> {
+        let Some(token) = token else { return Ok(false) };
+        let stored = self.store.read(crate::store::records::owner_token_hashes)?;
+        Ok(crate::credential::matches_any(token, &stored))
+    }
+
     /// Seals: in-flight requests finish with the key they hold; new ones find the vault sealed.
     pub async fn seal(&self) {
         let taken = self
@@ -405,6 +437,7 @@ impl Lifecycle {
             .take();
         if let Some(u) = taken {
             retire(u).await;
+            self.store.set_row_key(None);
             self.metrics.set_sealed(true);
             tracing::info!("vault sealed");
         }
@@ -425,6 +458,7 @@ async fn retire(u: Unsealed) {
 pub(crate) async fn unlock_handler(
     State(l): State<Arc<Lifecycle>>,
     crate::client_ip::ClientIp(client): crate::client_ip::ClientIp,
+    headers: axum::http::HeaderMap,
     body: Result<
         axum::Json<carnet_schemas::UnlockRequest>,
         axum::extract::rejection::JsonRejection,
@@ -449,7 +483,8 @@ pub(crate) async fn unlock_handler(
             }
         },
     };
-    match l.unlock(secret, client).await {
+    let owner_token = crate::extract::bearer(&headers).ok();
+    match l.unlock(secret, owner_token, client).await {
         Ok(()) => unlocked(),
         Err(e) => unlock_error(e),
     }
@@ -471,6 +506,9 @@ pub(crate) fn unlock_error(e: UnlockError) -> Response {
         }
         UnlockError::Wrong => ApiError::Unauthorized {
             detail: "wrong passphrase or recovery key".into(),
+        },
+        UnlockError::OwnerToken => ApiError::Unauthorized {
+            detail: "an identity vault unlocks only with its owner token: send it as `Authorization: Bearer <token>` (`carnet unlock --identity` does)".into(),
         },
         UnlockError::TooSoon(wait) => ApiError::TooMany {
             what: "failed unlock attempts",

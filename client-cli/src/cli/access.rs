@@ -142,8 +142,12 @@ Every token carnetd issues to a vendor and every request a vendor makes is logge
 ids of what it was given; entries stay when a vendor is removed.\n\
 The entries are chained with a MAC under a key derived from the vault key, and a sealed head \
 keeps their count: `carnet audit verify` checks the whole log and names the first entry that \
-was altered or removed, or where the log was cut. It exits 6 when the log does not check out \
-(with --json too, after printing the result).\n\n\
+was altered or removed, or where the log was cut. It also checks every row whose clear \
+columns decide access (owner tokens, client secrets, grants, tokens, intents, shared \
+interactions, outbox, …) against its MAC, and names each row changed without the vault key \
+(carnetd refuses such rows wherever they would be used). It exits 6 when the log or a row \
+does not check out (with --json too, after printing the result; the rows' result is under \
+`rows`).\n\n\
 Examples:\n  carnet audit\n  carnet audit --vendor Acme --since 2026-12-01\n  \
 carnet audit --since 2026-12-15T09:00\n  carnet --json audit --vendor Acme\n  \
 carnet audit verify";
@@ -165,11 +169,14 @@ pub struct AuditArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Subcommand)]
 pub enum AuditCmd {
-    /// Check that the access log is whole and unaltered (exit 6 if not)
+    /// Check that the access log is whole and unaltered, and that no row deciding access was
+    /// changed without the vault key (exit 6 if not)
     #[command(
         after_help = "carnetd checks every entry's MAC against the one before it and the \
 sealed head's count. A log that does not check out names its first bad entry and exits 6; \
-carnetd keeps running and serving your data either way.\n\n\
+carnetd keeps running and serving your data either way. It then checks the MAC of every row \
+whose clear columns decide access and names each that fails (exit 6): carnetd refuses those \
+rows wherever they would be used.\n\n\
 Examples:\n  carnet audit verify\n  carnet --json audit verify"
     )]
     Verify,

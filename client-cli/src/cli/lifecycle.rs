@@ -14,8 +14,10 @@ and every command but this one answers \"the vault is sealed\" (exit 5) until it
 The passphrase is prompted for once on a terminal, or read from --passphrase-file's first \
 line (\"-\" for stdin); it is never taken as an argument. --recovery-key-file reads the \
 recovery key `carnetd init` printed (AGE-SECRET-KEY-1…; lines starting with # are ignored) \
-instead. A vault in identity mode (no passphrase) that was locked opens with --identity: \
-carnetd reads its identity file again. No owner token is needed or sent.\n\
+instead; no owner token is needed or sent for these. A vault in identity mode (no \
+passphrase) that was locked opens with --identity: carnetd reads its identity file again, \
+and since that file is on the server, it also asks for the owner token, which --identity \
+sends (found as for every other command).\n\
 A vault already unlocked is left alone (exit 0, nothing sent). A wrong passphrase exits 4; \
 each failed attempt makes the next one from this address wait (1, 2, 4 … 60 s), and trying \
 sooner is refused with the seconds left (exit 1).\n\n\
@@ -47,6 +49,7 @@ pub struct UnlockArgs {
     #[arg(long, value_name = "F|-", group = "secret")]
     pub recovery_key_file: Option<PathBuf>,
     /// The vault is in identity mode: ask carnetd to open it with its identity file again
+    /// (sends the owner token)
     #[arg(long, group = "secret")]
     pub identity: bool,
 }

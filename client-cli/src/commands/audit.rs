@@ -1,9 +1,10 @@
 //! `carnet audit`: the access log, newest first, every page of it; `carnet audit verify`:
-//! whether it is whole and unaltered (exit 6 when not).
+//! whether it is whole and unaltered, and whether every row that decides access still carries
+//! its MAC (exit 6 when not).
 
 use std::collections::HashMap;
 
-use carnet_schemas::{AccessEntry, AuditVerification, BadEntry, Line, VendorId};
+use carnet_schemas::{AccessEntry, AuditVerification, BadEntry, Line, RowVerification, VendorId};
 
 use super::{Ctx, name_of};
 use crate::cli::{AuditArgs, AuditCmd};
@@ -18,21 +19,61 @@ pub fn run(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
     }
 }
 
-/// `GET /v1/access-log/verify`: a whole log is a message, a broken one an error (exit 6) naming
-/// its first bad entry; `--json` prints the result either way.
+/// `GET /v1/access-log/verify` and `GET /v1/integrity`: a whole log and rows that all check
+/// out are a message; a broken log (naming its first bad entry) or rows whose MAC fails (naming
+/// each) are an error (exit 6). `--json` prints the log's result either way, with the rows'
+/// under `rows`.
 fn verify(ctx: &Ctx) -> CliResult<()> {
     let result: Doc<AuditVerification> = ctx.client.get("/v1/access-log/verify", &[])?;
+    let rows: Doc<RowVerification> = ctx.client.get("/v1/integrity", &[])?;
     if ctx.json {
-        output::json(&result.raw);
+        let mut raw = result.raw.clone();
+        if let Some(obj) = raw.as_object_mut() {
+            obj.insert("rows".into(), rows.raw.clone());
+        }
+        output::json(&raw);
     }
     let v = result.value;
+    let rows = rows.value;
     match (v.ok, v.first_bad) {
-        (true, None) => {
+        (true, None) if rows.ok => {
             output::message(&whole(v.entries));
+            output::message(&format!(
+                "every row that decides access checks out ({} rows)",
+                rows.rows
+            ));
             Ok(())
         }
-        (_, bad) => Err(altered(v.entries, bad.as_ref())),
+        (true, None) => {
+            output::message(&whole(v.entries));
+            Err(rows_altered(&rows))
+        }
+        (_, bad) => {
+            if !rows.ok {
+                output::message(&rows_altered(&rows).to_string());
+            }
+            Err(altered(v.entries, bad.as_ref()))
+        }
     }
+}
+
+/// The error for rows whose MAC fails: each is named (table and id).
+fn rows_altered(rows: &RowVerification) -> CliError {
+    let named: Vec<String> = rows
+        .tampered
+        .iter()
+        .map(|t| format!("{} {}", t.table, t.id))
+        .collect();
+    CliError::new(
+        ExitKind::LogAltered,
+        format!(
+            "{} of {} rows that decide access failed their integrity check (changed without the vault key; carnetd refuses them): {}",
+            rows.tampered.len(),
+            rows.rows,
+            named.join(", ")
+        ),
+    )
+    .with_hint("compare with a backup of carnet.db (restored elsewhere, not over this one); delete what you do not recognise, or restore the backup with `carnetd restore`")
 }
 
 fn whole(entries: u64) -> String {

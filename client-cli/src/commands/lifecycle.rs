@@ -1,6 +1,8 @@
 //! `carnet unlock [--passphrase-file F|-] [--recovery-key-file F|-] [--identity]` and
-//! `carnet lock`. Unlocking needs no owner token and sends none: the passphrase (or recovery
-//! key) is what carnetd authenticates. It looks at `GET /healthz` first, so an open vault is
+//! `carnet lock`. Unlocking a passphrase vault needs no owner token and sends none: the
+//! passphrase (or recovery key) is what carnetd authenticates. An identity vault's key is
+//! opened by the identity file on the server, so there `--identity` sends the owner token,
+//! which carnetd checks once the key is open. It looks at `GET /healthz` first, so an open vault is
 //! left alone and nothing secret is asked for or sent. Secrets are held in zeroizing buffers
 //! on this side and never appear in a message.
 
@@ -13,7 +15,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::Ctx;
 use crate::cli::{UnlockArgs, UnlockWith};
 use crate::client::{Client, Doc};
-use crate::config::{Inputs, ServerUrl, discover_server};
+use crate::config::{Inputs, ServerUrl, discover, discover_server};
 use crate::error::{CliError, CliResult, ExitKind, io_error};
 use crate::output;
 
@@ -21,13 +23,20 @@ use crate::output;
 const RECOVERY_PREFIX: &str = "AGE-SECRET-KEY-1";
 
 pub fn unlock(server: Option<ServerUrl>, json: bool, args: UnlockArgs) -> CliResult<()> {
-    let server = discover_server(&Inputs::load(server)?)?;
-    let client = Client::without_token(server.clone())?;
+    let inputs = Inputs::load(server)?;
+    let server = discover_server(&inputs)?;
+    let with = args.with();
+    let client = match with {
+        UnlockWith::Identity => {
+            let found = discover(&inputs)?;
+            Client::new(found.server, found.token, found.source)?
+        }
+        _ => Client::without_token(server.clone())?,
+    };
     let health: Doc<Health> = client.get("/healthz", &[])?;
     if health.value.status == HealthStatus::Ok {
         return already_unlocked(json, &health);
     }
-    let with = args.with();
     if with != UnlockWith::Identity && server.is_cleartext_remote() {
         output::message(&format!(
             "carnet: warning: {server} is plain http to another machine: the passphrase crosses the network readable; put carnetd behind https"
@@ -198,9 +207,9 @@ fn wrong(with: &UnlockWith, server: &ServerUrl) -> CliError {
     let (message, hint) = match with {
         UnlockWith::Identity => (
             format!(
-                "carnetd at {server} could not open the vault without a secret: it is sealed by a passphrase"
+                "carnetd at {server} refused the owner token: an identity vault unlocks only with its own owner token"
             ),
-            "run `carnet unlock` without --identity: it asks for the passphrase (--recovery-key-file uses the recovery key)",
+            "send the token in carnetd's owner.token (CARNET_TOKEN, the config file, or `carnet login`); if it was rotated while sealed, use the new one. A passphrase vault: `carnet unlock` without --identity",
         ),
         UnlockWith::RecoveryKeyFile(_) => (
             format!("wrong recovery key: the vault at {server} is still sealed"),

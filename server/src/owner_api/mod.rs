@@ -123,6 +123,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
         .routes(routes!(access_log::verify))
+        .routes(routes!(access_log::integrity))
         .routes(routes!(webhooks::list))
         .routes(routes!(lifecycle::unlock))
         .routes(routes!(lifecycle::lock))

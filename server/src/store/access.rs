@@ -23,7 +23,7 @@ pub struct ClientRow<T> {
 
 pub fn insert_client<T>(c: &Connection, r: &ClientRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO clients (id, vendor_id, secret_hash, created_at, updated_at, blob, verified)
+        "INSERT INTO main.clients (id, vendor_id, secret_hash, created_at, updated_at, blob, verified)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
@@ -83,7 +83,7 @@ pub fn update_client_secret(
     secret_hash: &[u8],
     now: DateTime<Utc>,
 ) -> Result<()> {
-    c.prepare_cached("UPDATE clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1")?
+    c.prepare_cached("UPDATE main.clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, secret_hash, millis(now)])?;
     Ok(())
 }
@@ -94,13 +94,13 @@ pub fn update_client_blob<T>(
     sealed: &Sealed<T>,
     now: DateTime<Utc>,
 ) -> Result<()> {
-    c.prepare_cached("UPDATE clients SET blob = ?2, updated_at = ?3 WHERE id = ?1")?
+    c.prepare_cached("UPDATE main.clients SET blob = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, sealed.as_bytes(), millis(now)])?;
     Ok(())
 }
 
 pub fn delete_client(c: &Connection, id: &str) -> Result<bool> {
-    Ok(c.prepare_cached("DELETE FROM clients WHERE id = ?1")?
+    Ok(c.prepare_cached("DELETE FROM main.clients WHERE id = ?1")?
         .execute([id])?
         == 1)
 }
@@ -131,7 +131,7 @@ pub(super) fn map_grant<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<GrantRow<T
 
 pub fn insert_grant<T>(c: &Connection, g: &GrantRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO grants (id, vendor_id, created_at, updated_at, expires_at, revoked_at, blob)
+        "INSERT INTO main.grants (id, vendor_id, created_at, updated_at, expires_at, revoked_at, blob)
          VALUES (?1, ?2, ?3, ?3, ?4, NULL, ?5)",
     )?
     .execute(params![
@@ -183,12 +183,12 @@ pub fn live_grants<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<GrantRow
 pub fn revoke_grant(c: &Connection, id: &str, now: DateTime<Utc>) -> Result<bool> {
     let n = c
         .prepare_cached(
-            "UPDATE grants SET revoked_at = ?2, updated_at = ?2
+            "UPDATE main.grants SET revoked_at = ?2, updated_at = ?2
              WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
         )?
         .execute(params![id, millis(now)])?;
     c.prepare_cached(
-        "UPDATE tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
     )?
     .execute(params![id, millis(now)])?;
     Ok(n == 1)
@@ -211,7 +211,7 @@ pub struct TokenRow<T> {
 
 pub fn insert_token<T>(c: &Connection, t: &TokenRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO tokens (hash, kind, client_id, grant_id, scopes, created_at, expires_at, revoked_at, blob, family)
+        "INSERT INTO main.tokens (hash, kind, client_id, grant_id, scopes, created_at, expires_at, revoked_at, blob, family)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
     )?
     .execute(params![
@@ -251,14 +251,16 @@ pub fn live_tokens<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<TokenRow
 }
 
 pub fn revoke_token(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<()> {
-    c.prepare_cached("UPDATE tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL")?
-        .execute(params![hash, millis(now)])?;
+    c.prepare_cached(
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![hash, millis(now)])?;
     Ok(())
 }
 
 pub fn revoke_client_tokens(c: &Connection, client_id: &str, now: DateTime<Utc>) -> Result<()> {
     c.prepare_cached(
-        "UPDATE tokens SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL",
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL",
     )?
     .execute(params![client_id, millis(now)])?;
     Ok(())
@@ -267,7 +269,7 @@ pub fn revoke_client_tokens(c: &Connection, client_id: &str, now: DateTime<Utc>)
 /// Deletes tokens that expired before `before`: they can never be used again.
 pub fn purge_tokens(c: &Connection, before: DateTime<Utc>) -> Result<usize> {
     Ok(
-        c.prepare_cached("DELETE FROM tokens WHERE expires_at < ?1")?
+        c.prepare_cached("DELETE FROM main.tokens WHERE expires_at < ?1")?
             .execute([millis(before)])?,
     )
 }
@@ -284,7 +286,7 @@ pub struct ReceiptRow<T> {
 
 pub fn insert_receipt<T>(c: &Connection, r: &ReceiptRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO receipts (id, vendor_id, grant_id, created_at, updated_at, blob)
+        "INSERT INTO main.receipts (id, vendor_id, grant_id, created_at, updated_at, blob)
          VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
     )?
     .execute(params![
@@ -352,7 +354,7 @@ pub struct AccessRow<T> {
 /// Appends an entry at the position `r.seq` the chain gave it.
 pub fn append_access<T>(c: &Connection, r: &AccessRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO access_log (seq, id, at, vendor_id, client_id, blob, mac)
+        "INSERT INTO main.access_log (seq, id, at, vendor_id, client_id, blob, mac)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
@@ -392,7 +394,7 @@ pub fn access_chain<T>(c: &Connection) -> Result<Vec<AccessRow<T>>> {
 }
 
 pub fn set_access_mac(c: &Connection, seq: i64, mac: &[u8]) -> Result<()> {
-    c.prepare_cached("UPDATE access_log SET mac = ?2 WHERE seq = ?1")?
+    c.prepare_cached("UPDATE main.access_log SET mac = ?2 WHERE seq = ?1")?
         .execute(params![seq, mac])?;
     Ok(())
 }

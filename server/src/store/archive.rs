@@ -176,7 +176,7 @@ pub fn exists(c: &Connection, table: Table, id: &str) -> Result<bool> {
 /// An intent with its announcement flags.
 pub fn insert_intent(c: &Connection, r: &IntentArchiveRow<impl Sized>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO intents (id, state, created_at, updated_at, blob, activation_announced,
+        "INSERT INTO main.intents (id, state, created_at, updated_at, blob, activation_announced,
                               expiry_announced)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
@@ -195,7 +195,7 @@ pub fn insert_intent(c: &Connection, r: &IntentArchiveRow<impl Sized>) -> Result
 /// A grant with its change and revocation times.
 pub fn insert_grant(c: &Connection, g: &GrantArchiveRow<impl Sized>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO grants (id, vendor_id, created_at, updated_at, expires_at, revoked_at, blob)
+        "INSERT INTO main.grants (id, vendor_id, created_at, updated_at, expires_at, revoked_at, blob)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![

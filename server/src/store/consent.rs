@@ -1,12 +1,13 @@
 //! Rows of the consent flow: authorization codes and refresh tokens taken exactly once (one
 //! atomic `UPDATE … RETURNING` each, so a second attempt can tell it came second), token
-//! families, and vendor invitations.
+//! families, and vendor invitations. A credential taken by `UPDATE … RETURNING` reads
+//! `main` directly, so each such statement checks the row's MAC itself (`integrity::ok`).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::Result;
 use super::records::{from_millis, millis};
+use super::{Result, integrity};
 use crate::vault::Sealed;
 
 pub struct CodeRow<T> {
@@ -20,7 +21,7 @@ pub struct CodeRow<T> {
 
 pub fn insert_code<T>(c: &Connection, r: &CodeRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO codes (hash, client_id, grant_id, created_at, expires_at, blob)
+        "INSERT INTO main.codes (hash, client_id, grant_id, created_at, expires_at, blob)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
@@ -47,10 +48,11 @@ pub enum Taken<R> {
 /// Marks a code used and returns it, if this is its first use.
 pub fn take_code<T>(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<Taken<CodeRow<T>>> {
     let fresh = c
-        .prepare_cached(
-            "UPDATE codes SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL
+        .prepare_cached(&format!(
+            "UPDATE main.codes SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL AND {}
              RETURNING hash, client_id, grant_id, created_at, expires_at, blob",
-        )?
+            integrity::ok("codes")
+        ))?
         .query_row(params![hash, millis(now)], |r| {
             Ok(CodeRow {
                 hash: r.get(0)?,
@@ -76,7 +78,7 @@ pub fn take_code<T>(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<T
 }
 
 pub fn set_code_family(c: &Connection, hash: &[u8], family: &str) -> Result<()> {
-    c.prepare_cached("UPDATE codes SET family = ?2 WHERE hash = ?1")?
+    c.prepare_cached("UPDATE main.codes SET family = ?2 WHERE hash = ?1")?
         .execute(params![hash, family])?;
     Ok(())
 }
@@ -98,11 +100,13 @@ pub fn take_refresh<T>(
     now: DateTime<Utc>,
 ) -> Result<Taken<RefreshRow<T>>> {
     let fresh = c
-        .prepare_cached(
-            "UPDATE tokens SET used_at = ?2
+        .prepare_cached(&format!(
+            "UPDATE main.tokens SET used_at = ?2
              WHERE hash = ?1 AND kind = 'refresh' AND used_at IS NULL AND revoked_at IS NULL
+               AND {}
              RETURNING client_id, grant_id, scopes, expires_at, family, blob",
-        )?
+            integrity::ok("tokens")
+        ))?
         .query_row(params![hash, millis(now)], |r| {
             Ok(RefreshRow {
                 client_id: r.get(0)?,
@@ -129,8 +133,10 @@ pub fn take_refresh<T>(
 
 /// Revokes every token of a family.
 pub fn revoke_family(c: &Connection, family: &str, now: DateTime<Utc>) -> Result<()> {
-    c.prepare_cached("UPDATE tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL")?
-        .execute(params![family, millis(now)])?;
+    c.prepare_cached(
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE family = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![family, millis(now)])?;
     Ok(())
 }
 
@@ -142,7 +148,7 @@ pub fn insert_invite(
     expires_at: DateTime<Utc>,
 ) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO invites (hash, vendor_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO main.invites (hash, vendor_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
     )?
     .execute(params![hash, vendor_id, millis(now), millis(expires_at)])?;
     Ok(())
@@ -150,10 +156,12 @@ pub fn insert_invite(
 
 /// Uses an invitation once: the vendor it was made for, if it is unused and unexpired.
 pub fn take_invite(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<Option<String>> {
-    Ok(c.prepare_cached(
-        "UPDATE invites SET used_at = ?2 WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2
+    Ok(c.prepare_cached(&format!(
+        "UPDATE main.invites SET used_at = ?2
+         WHERE hash = ?1 AND used_at IS NULL AND expires_at > ?2 AND {}
          RETURNING vendor_id",
-    )?
+        integrity::ok("invites")
+    ))?
     .query_row(params![hash, millis(now)], |r| r.get(0))
     .optional()?)
 }
@@ -166,10 +174,12 @@ pub fn revoke_refresh(
     now: DateTime<Utc>,
 ) -> Result<Option<Option<String>>> {
     let family: Option<Option<String>> = c
-        .prepare_cached(
-            "UPDATE tokens SET revoked_at = coalesce(revoked_at, ?3)
-             WHERE hash = ?1 AND client_id = ?2 AND kind = 'refresh' RETURNING family",
-        )?
+        .prepare_cached(&format!(
+            "UPDATE main.tokens SET revoked_at = coalesce(revoked_at, ?3)
+             WHERE hash = ?1 AND client_id = ?2 AND kind = 'refresh' AND {}
+             RETURNING family",
+            integrity::ok("tokens")
+        ))?
         .query_row(params![hash, client_id, millis(now)], |r| r.get(0))
         .optional()?;
     if let Some(Some(f)) = &family {

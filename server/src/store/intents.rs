@@ -31,7 +31,7 @@ pub(super) const INTENT_COLUMNS: &str = "id, state, created_at, updated_at, blob
 
 pub fn insert_intent<T>(c: &Connection, r: &IntentRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO intents (id, state, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
+        "INSERT INTO main.intents (id, state, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4, ?5)",
     )?
     .execute(params![
         r.id,
@@ -50,8 +50,10 @@ pub fn update_intent<T>(
     updated_at: DateTime<Utc>,
     sealed: &Sealed<T>,
 ) -> Result<()> {
-    c.prepare_cached("UPDATE intents SET state = ?2, updated_at = ?3, blob = ?4 WHERE id = ?1")?
-        .execute(params![id, state, millis(updated_at), sealed.as_bytes()])?;
+    c.prepare_cached(
+        "UPDATE main.intents SET state = ?2, updated_at = ?3, blob = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, state, millis(updated_at), sealed.as_bytes()])?;
     Ok(())
 }
 
@@ -61,7 +63,7 @@ pub fn set_intent_state(
     state: &str,
     updated_at: DateTime<Utc>,
 ) -> Result<()> {
-    c.prepare_cached("UPDATE intents SET state = ?2, updated_at = ?3 WHERE id = ?1")?
+    c.prepare_cached("UPDATE main.intents SET state = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, state, millis(updated_at)])?;
     Ok(())
 }
@@ -128,7 +130,7 @@ pub(super) const OFFER_COLUMNS: &str =
 
 pub fn insert_offer<T>(c: &Connection, r: &OfferRow<T>) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO offers (id, intent_id, vendor_id, state, created_at, updated_at, blob)
+        "INSERT INTO main.offers (id, intent_id, vendor_id, state, created_at, updated_at, blob)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
@@ -150,8 +152,10 @@ pub fn update_offer<T>(
     updated_at: DateTime<Utc>,
     sealed: &Sealed<T>,
 ) -> Result<()> {
-    c.prepare_cached("UPDATE offers SET state = ?2, updated_at = ?3, blob = ?4 WHERE id = ?1")?
-        .execute(params![id, state, millis(updated_at), sealed.as_bytes()])?;
+    c.prepare_cached(
+        "UPDATE main.offers SET state = ?2, updated_at = ?3, blob = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, state, millis(updated_at), sealed.as_bytes()])?;
     Ok(())
 }
 

@@ -1,10 +1,13 @@
 //! The SQLite store: one file, WAL, append-only migrations, one writer thread that batches
 //! concurrent writes into one transaction (group commit), and a few reader connections.
-//! It never sees a key or plaintext: record content arrives and leaves as `Sealed<T>`.
+//! It never sees plaintext: record content arrives and leaves as `Sealed<T>`. The only key it
+//! holds is the row-MAC key of an open vault (`integrity::RowKey`), which its connections use
+//! to MAC the clear columns of every row they write and to refuse rows whose MAC fails.
 
 pub mod access;
 pub mod archive;
 pub mod consent;
+pub mod integrity;
 pub mod intents;
 mod migrate;
 pub mod outbox;
@@ -49,6 +52,10 @@ pub enum StoreError {
     WriterGone,
     #[error("the write was not committed: {0}")]
     Commit(String),
+    #[error(
+        "{path} holds triggers carnetd never creates ({names}): someone changed the file to run their SQL inside carnetd's writes. Restore a backup (`carnetd restore`), or inspect and drop them with sqlite3"
+    )]
+    ForeignTriggers { path: String, names: String },
 }
 
 impl StoreError {
@@ -73,6 +80,7 @@ pub struct Store {
     writer: Writer,
     readers: Vec<Mutex<Connection>>,
     next_reader: AtomicUsize,
+    row_key: integrity::RowKey,
 }
 
 fn configure(conn: &Connection, sync: Synchronous) -> rusqlite::Result<()> {
@@ -122,6 +130,17 @@ impl Store {
             conn.pragma_update(None, "application_id", APPLICATION_ID)?;
         }
         migrate::migrate(&conn, &shown)?;
+        let foreign = integrity::foreign_triggers(&conn)?;
+        if !foreign.is_empty() {
+            return Err(StoreError::ForeignTriggers {
+                path: shown,
+                names: foreign.join(", "),
+            });
+        }
+        let row_key = integrity::RowKey::default();
+        integrity::register(&conn, &row_key)?;
+        integrity::guard_reads(&conn)?;
+        integrity::guard_writes(&conn)?;
         set_private(path);
 
         let mut readers = Vec::with_capacity(READERS);
@@ -131,6 +150,8 @@ impl Store {
                 OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
             )?;
             configure(&r, sync)?;
+            integrity::register(&r, &row_key)?;
+            integrity::guard_reads(&r)?;
             r.pragma_update(None, "query_only", "ON")?;
             readers.push(Mutex::new(r));
         }
@@ -139,7 +160,14 @@ impl Store {
             writer: Writer::start(conn),
             readers,
             next_reader: AtomicUsize::new(0),
+            row_key,
         })
+    }
+
+    /// Gives the connections the row-MAC key of the vault (at unlock), or takes it away (at
+    /// lock). Without it, reading or writing a protected table fails.
+    pub fn set_row_key(&self, key: Option<crate::vault::RowMac>) {
+        self.row_key.set(key);
     }
 
     pub fn path(&self) -> &Path {

@@ -48,7 +48,7 @@ pub fn insert<T>(
     sealed: &Sealed<T>,
 ) -> Result<()> {
     c.prepare_cached(
-        "INSERT INTO outbox (id, vendor_id, created_at, updated_at, next_attempt_at, attempts, state, blob)
+        "INSERT INTO main.outbox (id, vendor_id, created_at, updated_at, next_attempt_at, attempts, state, blob)
          VALUES (?1, ?2, ?3, ?3, ?3, 0, 'pending', ?4)",
     )?
     .execute(params![id, vendor_id, millis(now), sealed.as_bytes()])?;
@@ -89,7 +89,7 @@ pub fn record_attempt(
     now: DateTime<Utc>,
 ) -> Result<()> {
     c.prepare_cached(
-        "UPDATE outbox SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
+        "UPDATE main.outbox SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
          last_error = ?6, updated_at = ?7,
          delivered_at = CASE WHEN ?2 = 'delivered' THEN ?7 ELSE delivered_at END
          WHERE id = ?1",
@@ -119,7 +119,7 @@ pub fn recent<T>(c: &Connection, vendor_id: Option<&str>, limit: u32) -> Result<
 /// Marks an intent's expiry announced; `false` if it already was.
 pub fn announce_expiry(c: &Connection, intent_id: &str) -> Result<bool> {
     Ok(c.prepare_cached(
-        "UPDATE intents SET expiry_announced = 1 WHERE id = ?1 AND expiry_announced = 0",
+        "UPDATE main.intents SET expiry_announced = 1 WHERE id = ?1 AND expiry_announced = 0",
     )?
     .execute([intent_id])?
         == 1)
@@ -128,7 +128,7 @@ pub fn announce_expiry(c: &Connection, intent_id: &str) -> Result<bool> {
 /// Marks an intent's activation announced; `false` if it already was.
 pub fn announce_activation(c: &Connection, intent_id: &str) -> Result<bool> {
     Ok(c.prepare_cached(
-        "UPDATE intents SET activation_announced = 1 WHERE id = ?1 AND activation_announced = 0",
+        "UPDATE main.intents SET activation_announced = 1 WHERE id = ?1 AND activation_announced = 0",
     )?
     .execute([intent_id])?
         == 1)

@@ -54,7 +54,7 @@ pub fn insert<T: Sealable>(conn: &Connection, row: &Row<T>) -> Result<()> {
     let table = T::TABLE.name();
     if has_vendor(T::TABLE) {
         conn.prepare_cached(&format!(
-            "INSERT INTO {table} (id, vendor_id, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4, ?5)"
+            "INSERT INTO main.{table} (id, vendor_id, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4, ?5)"
         ))?
         .execute(params![
             row.id,
@@ -65,7 +65,7 @@ pub fn insert<T: Sealable>(conn: &Connection, row: &Row<T>) -> Result<()> {
         ])?;
     } else {
         conn.prepare_cached(&format!(
-            "INSERT INTO {table} (id, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4)"
+            "INSERT INTO main.{table} (id, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4)"
         ))?
         .execute(params![
             row.id,
@@ -87,7 +87,7 @@ pub fn update<T: Sealable>(
     let table = T::TABLE.name();
     let n = conn
         .prepare_cached(&format!(
-            "UPDATE {table} SET updated_at = ?2, blob = ?3 WHERE id = ?1"
+            "UPDATE main.{table} SET updated_at = ?2, blob = ?3 WHERE id = ?1"
         ))?
         .execute(params![id, millis(updated_at), sealed.as_bytes()])?;
     Ok(n == 1)
@@ -97,7 +97,7 @@ pub fn update<T: Sealable>(
 pub fn upsert<T: Sealable>(conn: &Connection, row: &Row<T>) -> Result<()> {
     let table = T::TABLE.name();
     conn.prepare_cached(&format!(
-        "INSERT INTO {table} (id, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4)
+        "INSERT INTO main.{table} (id, created_at, updated_at, blob) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, blob = excluded.blob"
     ))?
     .execute(params![
@@ -113,7 +113,7 @@ pub fn upsert<T: Sealable>(conn: &Connection, row: &Row<T>) -> Result<()> {
 pub fn delete(conn: &Connection, table: Table, id: &str) -> Result<bool> {
     let table = table.name();
     let n = conn
-        .prepare_cached(&format!("DELETE FROM {table} WHERE id = ?1"))?
+        .prepare_cached(&format!("DELETE FROM main.{table} WHERE id = ?1"))?
         .execute([id])?;
     Ok(n == 1)
 }
@@ -168,7 +168,7 @@ pub fn list_shared<T: Sealable>(
 
 /// Sets the clear `shared` flag of an interaction (what a vendor may later read).
 pub fn set_shared(conn: &Connection, id: &str, shared: bool) -> Result<()> {
-    conn.prepare_cached("UPDATE interactions SET shared = ?2 WHERE id = ?1")?
+    conn.prepare_cached("UPDATE main.interactions SET shared = ?2 WHERE id = ?1")?
         .execute(params![id, shared])?;
     Ok(())
 }
@@ -181,9 +181,19 @@ pub fn meta_get(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
+/// A `meta` value whose row MAC is not checked: for the canary, which is sealed (so
+/// authenticated by itself) and read before the key is proved, and for the public receipt
+/// keys a sealed server serves.
+pub fn meta_get_unchecked(conn: &Connection, key: &str) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT value FROM main.meta WHERE key = ?1")?
+        .query_row([key], |r| r.get(0))
+        .optional()?)
+}
+
 pub fn meta_put(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
     conn.prepare_cached(
-        "INSERT INTO meta (key, value) VALUES (?1, ?2)
+        "INSERT INTO main.meta (key, value) VALUES (?1, ?2)
          ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )?
     .execute(params![key, value])?;
@@ -200,9 +210,9 @@ pub fn owner_token_hashes(conn: &Connection) -> Result<Vec<Vec<u8>>> {
 
 /// Replaces every owner token by one (init, rotation).
 pub fn replace_owner_token(conn: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<()> {
-    conn.execute("DELETE FROM owner_tokens", [])?;
+    conn.execute("DELETE FROM main.owner_tokens", [])?;
     conn.execute(
-        "INSERT INTO owner_tokens (hash, created_at) VALUES (?1, ?2)",
+        "INSERT INTO main.owner_tokens (hash, created_at) VALUES (?1, ?2)",
         params![hash, millis(now)],
     )?;
     Ok(())

@@ -29,6 +29,8 @@ pub enum Purpose {
     ReceiptSeed,
     /// The MAC on the vault's generation records (`vault.generation`, rollback detection).
     Generation,
+    /// The MACs that bind the clear columns of a row deciding access (see `rowmac`).
+    RowMac,
 }
 
 impl Purpose {
@@ -40,6 +42,7 @@ impl Purpose {
             Purpose::Cursor => b"carnet/v1/cursor",
             Purpose::ReceiptSeed => b"carnet/v1/receipt-seed",
             Purpose::Generation => b"carnet/v1/generation",
+            Purpose::RowMac => b"carnet/v1/row-mac",
         }
     }
 }

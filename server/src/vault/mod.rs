@@ -8,6 +8,7 @@ mod envelope;
 pub mod generation;
 pub mod imported;
 mod key;
+pub mod rowmac;
 mod seal;
 
 use std::path::{Path, PathBuf};
@@ -18,6 +19,7 @@ use chrono::{DateTime, Utc};
 
 pub use envelope::{DEFAULT_SCRYPT_LOG_N, EnvelopeError, KeyMode, MAX_SCRYPT_LOG_N};
 pub use key::{Purpose, SubKey, VaultKey};
+pub use rowmac::RowMac;
 pub use seal::{SealKey, Sealable, Sealed, Table, Unreadable};
 
 use crate::credential::Credential;
@@ -405,7 +407,8 @@ pub fn unwrap_identity(paths: &VaultPaths) -> Result<VaultKey, VaultError> {
     )?)
 }
 
-/// The canary: a sealed constant that proves the key belongs to the database.
+/// The canary: a sealed constant that proves the key belongs to the database (this one until
+/// the rows got their MACs, `rowmac::CANARY_ROW_MACS` since).
 pub(crate) const CANARY_ID: &str = "canary";
 const CANARY: &[u8] = b"carnet vault canary v1";
 
@@ -418,16 +421,21 @@ pub async fn prove_key(
     now: DateTime<Utc>,
 ) -> Result<Keys, VaultError> {
     let keys = Keys::new(key);
-    let canary = store.read(|c| records::meta_get(c, CANARY_ID))?;
+    let canary = store.read(|c| records::meta_get_unchecked(c, CANARY_ID))?;
     match canary {
         Some(blob) => {
             let opened = keys.seal().open_bytes(Table::Meta, CANARY_ID, &blob);
-            if !opened.is_ok_and(|plain| plain.as_slice() == CANARY) {
-                return Err(VaultError::KeyMismatch {
-                    key_file: paths.key_file().display().to_string(),
-                    db: paths.db_file().display().to_string(),
-                });
-            }
+            let macs_on = match opened.as_ref().map(|p| p.as_slice()) {
+                Ok(p) if p == rowmac::CANARY_ROW_MACS => true,
+                Ok(p) if p == CANARY => false,
+                _ => {
+                    return Err(VaultError::KeyMismatch {
+                        key_file: paths.key_file().display().to_string(),
+                        db: paths.db_file().display().to_string(),
+                    });
+                }
+            };
+            rowmac::install(store, &keys, macs_on).await?;
             let tokens = store.read(records::owner_token_hashes)?;
             if tokens.is_empty() {
                 mint_owner_token(paths, store, now).await?;
@@ -451,11 +459,11 @@ pub async fn prove_key(
 /// (`carnetd restore` asks this of a backup before putting it in place.)
 pub fn key_opens(conn: &rusqlite::Connection, key: VaultKey) -> Result<bool, VaultError> {
     let keys = Keys::new(key);
-    Ok(match records::meta_get(conn, CANARY_ID)? {
+    Ok(match records::meta_get_unchecked(conn, CANARY_ID)? {
         Some(blob) => keys
             .seal()
             .open_bytes(Table::Meta, CANARY_ID, &blob)
-            .is_ok_and(|plain| plain.as_slice() == CANARY),
+            .is_ok_and(|plain| [CANARY, rowmac::CANARY_ROW_MACS].contains(&plain.as_slice())),
         None => false,
     })
 }
@@ -509,7 +517,10 @@ async fn finish_setup(
     keys: &Keys,
     now: DateTime<Utc>,
 ) -> Result<(), VaultError> {
-    let canary = keys.seal().seal_bytes(Table::Meta, CANARY_ID, CANARY);
+    store.set_row_key(Some(RowMac::new(keys)));
+    let canary = keys
+        .seal()
+        .seal_bytes(Table::Meta, CANARY_ID, rowmac::CANARY_ROW_MACS);
     store
         .write(move |c| records::meta_put(c, CANARY_ID, &canary))
         .await?;

@@ -18,6 +18,7 @@ mod openapi;
 mod operations;
 mod password;
 mod sealed;
+mod tampering;
 mod vault;
 mod vendor_api;
 mod webhooks;

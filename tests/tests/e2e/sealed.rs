@@ -1,7 +1,7 @@
 //! Sealed start: a passphrase vault starts with no key in memory and answers only what §4
 //! lists until it is unlocked; every other call is 503 before any authentication.
 
-use carnet_tests::{Api, Carnetd, Resp, http, run_carnetd};
+use carnet_tests::{Api, Carnetd, Resp, TestServer, http, run_carnetd};
 use serde_json::json;
 
 const PASSPHRASE: &str = "correct horse battery staple";
@@ -111,6 +111,18 @@ fn the_recovery_key_opens_it() {
     assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
 }
 
+/// `POST /v1/unlock {}` with the owner token, as `carnet unlock --identity` sends it.
+fn unlock_as_owner(d: &Carnetd) -> Resp {
+    Resp::from(
+        http()
+            .post(d.url("/v1/unlock"))
+            .bearer_auth(d.token())
+            .json(&json!({}))
+            .send()
+            .unwrap(),
+    )
+}
+
 #[test]
 fn an_identity_vault_can_be_locked_and_reopened_from_its_identity_file() {
     let dir = tempfile::tempdir().unwrap();
@@ -118,14 +130,120 @@ fn an_identity_vault_can_be_locked_and_reopened_from_its_identity_file() {
     d.create("/v1/vendors", &json!({"name": "Acme"}));
     assert_eq!(d.post("/v1/lock", &json!({})).status, 200);
     d.get("/v1/vendors").problem(503);
-    assert_eq!(unlock(&d, json!({})).status, 200);
+    assert_eq!(unlock_as_owner(&d).status, 200);
     assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
     let locked = d.post("/v1/lock", &json!({}));
     assert_eq!(locked.json()["status"], "sealed");
     // The wrong kind of secret is said so, and costs no back-off.
     unlock(&d, json!({"passphrase": "an identity vault has none"})).problem(400);
     unlock(&d, json!({"recovery_key": "AGE-SECRET-KEY-1XYZ"})).problem(400);
-    assert_eq!(unlock(&d, json!({})).status, 200);
+    let out = d.carnet(&["unlock", "--identity"]);
+    out.ok();
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+}
+
+/// The identity file that opens an identity vault is on the server: it proves nothing about
+/// who asks. Without the owner token (or with a forged one, or one whose hash was slipped into
+/// the database) the answer is 401, failures slow the address down, and the vault stays sealed.
+#[test]
+fn unlocking_a_locked_identity_vault_takes_the_owner_token() {
+    let s = TestServer::spawn_with_manual_clock();
+    s.create("/v1/vendors", &json!({"name": "Acme"}));
+    assert_eq!(s.post("/v1/lock", &json!({})).status, 200);
+    let attempt = |token: Option<&str>| {
+        let mut req = http().post(s.url("/v1/unlock")).json(&json!({}));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        Resp::from(req.send().unwrap())
+    };
+    let sealed = |s: &TestServer| {
+        s.get("/v1/vendors").problem(503);
+        let h = Resp::from(http().get(s.url("/healthz")).send().unwrap());
+        assert_eq!(h.json()["status"], "sealed");
+    };
+
+    let p = attempt(None).problem(401);
+    assert!(p["detail"].as_str().unwrap().contains("owner token"), "{p}");
+    sealed(&s);
+    // Too soon after a failure: slowed down, not let in.
+    attempt(Some(&s.token())).problem(429);
+    sealed(&s);
+    s.clock.advance(chrono::Duration::seconds(2));
+    attempt(Some("not-the-owner-token")).problem(401);
+    sealed(&s);
+    // A hash slipped into the database has no MAC made with the vault key.
+    let forged = "a-token-whose-hash-the-attacker-inserted";
+    let hash = ring::digest::digest(&ring::digest::SHA256, forged.as_bytes());
+    rusqlite::Connection::open(s.path().join("carnet.db"))
+        .unwrap()
+        .execute(
+            "INSERT INTO owner_tokens (hash, created_at) VALUES (?1, 0)",
+            [hash.as_ref()],
+        )
+        .unwrap();
+    s.clock.advance(chrono::Duration::seconds(60));
+    attempt(Some(forged)).problem(401);
+    sealed(&s);
+
+    s.clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(attempt(Some(&s.token())).status, 200);
+    assert_eq!(s.list_all("/v1/vendors")[0]["name"], "Acme");
+}
+
+/// The owner token's row is MAC'd with the vault key: rotating it while carnetd is stopped
+/// opens the key, so a passphrase vault needs its passphrase (or recovery key).
+#[test]
+fn rotating_the_owner_token_of_a_passphrase_vault_takes_its_passphrase() {
+    let (dir, recovery) = passphrase_vault();
+    let old = carnet_tests::read_token(dir.path());
+    let refused = run_carnetd(dir.path(), &["owner-token", "rotate"], None);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("--passphrase-file"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(carnet_tests::read_token(dir.path()), old);
+    let wrong = run_carnetd(
+        dir.path(),
+        &["owner-token", "rotate", "--passphrase-file", "-"],
+        Some("not the passphrase at all\n"),
+    );
+    assert_ne!(wrong.code, 0, "{}", wrong.stderr);
+    let rotated = run_carnetd(
+        dir.path(),
+        &["owner-token", "rotate", "--passphrase-file", "-"],
+        Some(&format!("{PASSPHRASE}\n")),
+    );
+    assert_eq!(rotated.code, 0, "{}", rotated.stderr);
+    let new = carnet_tests::read_token(dir.path());
+    assert_ne!(new, old);
+    let key_file = dir.path().join("recovery.txt");
+    std::fs::write(&key_file, format!("{recovery}\n")).unwrap();
+    let by_recovery = run_carnetd(
+        dir.path(),
+        &[
+            "owner-token",
+            "rotate",
+            "--recovery-key-file",
+            key_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(by_recovery.code, 0, "{}", by_recovery.stderr);
+
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    assert_eq!(unlock(&d, json!({"passphrase": PASSPHRASE})).status, 200);
+    assert_eq!(d.list_all("/v1/vendors")[0]["name"], "Acme");
+    let r = Resp::from(
+        http()
+            .get(d.url("/v1/vendors"))
+            .bearer_auth(&old)
+            .send()
+            .unwrap(),
+    );
+    r.problem(401);
 }
 
 fn rekey(dir: &std::path::Path, args: &[&str], stdin: Option<&str>) -> carnet_tests::CliOutput {
