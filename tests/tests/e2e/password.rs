@@ -319,14 +319,22 @@ fn sign_ins_beyond_one_hashing_and_four_waiting_get_429_while_the_owner_sets_the
 fn a_stored_hash_above_the_limits_never_runs_and_the_page_asks_to_set_the_password_again() {
     let s = TestServer::spawn();
     let v = VendorApp::connect(&s, "Acme");
-    let dir = s.stop();
-    // What an older carnetd's import, or a writer of the database, could leave: 2^32-1
-    // PBKDF2 iterations (hours of work per sign-in).
+    // What an older carnetd's import could leave: 2^32-1 PBKDF2 iterations (hours of work per
+    // sign-in), in a row carnetd itself wrote (so its row MAC holds: see `tampering.rs` for
+    // rows written without the key).
     let hostile = format!("pbkdf2-sha256${}$AAAAAAAAAAAAAAAAAAAAAA$AAAA", u32::MAX);
+    let mac = carnet_server::vault::RowMac::new(&s.state().keys).sign(
+        "meta",
+        [
+            rusqlite::types::ValueRef::Text(b"web_password"),
+            rusqlite::types::ValueRef::Blob(hostile.as_bytes()),
+        ],
+    );
+    let dir = s.stop();
     let db = rusqlite::Connection::open(dir.path().join("carnet.db")).unwrap();
     db.execute(
-        "INSERT INTO meta (key, value) VALUES ('web_password', ?1)",
-        [hostile.as_bytes()],
+        "INSERT INTO meta (key, value, mac) VALUES ('web_password', ?1, ?2)",
+        rusqlite::params![hostile.as_bytes(), mac],
     )
     .unwrap();
     drop(db);
