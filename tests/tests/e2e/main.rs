@@ -14,6 +14,7 @@ mod ledger;
 mod oauth;
 mod openapi;
 mod operations;
+mod revocation;
 mod sealed;
 mod vault;
 mod vendor_api;
