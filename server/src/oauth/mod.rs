@@ -5,6 +5,7 @@ mod authorize;
 mod client_auth;
 mod codes;
 pub mod consent;
+mod decision;
 mod error;
 mod exchange;
 mod introspect;
@@ -15,7 +16,8 @@ mod register;
 mod revoke;
 pub mod token;
 
-pub(crate) use authorize::{WEB_PASSWORD, approve};
+pub(crate) use authorize::WEB_PASSWORD;
+pub(crate) use decision::{approve, deny};
 pub(crate) use metadata::{metadata_of, publish_keys, published_keys};
 
 use utoipa_axum::router::OpenApiRouter;

@@ -86,6 +86,15 @@ pub fn error(status: StatusCode, title: &str, detail: &str) -> Response {
     )
 }
 
+/// A request that expired, was evicted, or was never opened.
+pub fn expired() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "This request has expired",
+        "Consent requests last ten minutes. Go back to the vendor's site and start again.",
+    )
+}
+
 /// What the owner had chosen, to redisplay after a failed sign-in.
 #[derive(Default)]
 pub struct Choices {

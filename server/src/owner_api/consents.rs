@@ -12,8 +12,8 @@ use crate::access::password;
 use crate::credential::Credential;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
-use crate::oauth::consent::{Decision, Pending};
-use crate::oauth::{WEB_PASSWORD, approve as approve_request};
+use crate::oauth::consent::Pending;
+use crate::oauth::{WEB_PASSWORD, approve as approve_request, deny as deny_request};
 use crate::state::AppState;
 use crate::store::consent as rows;
 use crate::store::records;
@@ -104,7 +104,12 @@ pub async fn deny(
     Path(code): Path<String>,
 ) -> ApiResult<StatusCode> {
     let p = waiting(&s, &code)?;
-    s.consents.decide(&p.id, Decision::Denied);
+    if !deny_request(&s, &p.id).await {
+        return Err(ApiError::conflict(
+            format!("consent request {code} was answered meanwhile"),
+            "`carnet consent list` shows those still waiting",
+        ));
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -7,6 +7,7 @@ mod audit;
 mod backup;
 mod cli;
 mod consent;
+mod consent_abuse;
 mod durability;
 mod export;
 mod intents;
