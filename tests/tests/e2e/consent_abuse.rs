@@ -133,12 +133,14 @@ fn a_double_clicked_allow_makes_one_grant_and_one_receipt_and_the_code_works() {
         ("password", PASSWORD),
         ("decision", "approve"),
     ];
+    let together = std::sync::Barrier::new(2);
     let answers: Vec<Resp> = std::thread::scope(|scope| {
         let clicks: Vec<_> = (0..2)
             .map(|_| {
-                let (s, page, cookie) = (&s, &page, cookie.clone());
+                let (s, page, cookie, together) = (&s, &page, cookie.clone(), &together);
                 scope.spawn(move || {
                     let mut b = Browser { cookie };
+                    together.wait();
                     answer(&mut b, s, page, &fields)
                 })
             })
@@ -165,11 +167,15 @@ fn concurrent_terminal_approvals_make_one_grant_and_the_code_works() {
     let pkce = Pkce::new(94);
     let (mut b, page) = open(&s, &v, &pkce);
     let code = short_code(&page.text).unwrap();
+    let together = std::sync::Barrier::new(6);
     let answers: Vec<Resp> = std::thread::scope(|scope| {
         let calls: Vec<_> = (0..6)
             .map(|_| {
-                let (s, code) = (&s, code.clone());
-                scope.spawn(move || s.post(&format!("/v1/consents/{code}/approve"), &json!({})))
+                let (s, code, together) = (&s, code.clone(), &together);
+                scope.spawn(move || {
+                    together.wait();
+                    s.post(&format!("/v1/consents/{code}/approve"), &json!({}))
+                })
             })
             .collect();
         calls.into_iter().map(|c| c.join().unwrap()).collect()
@@ -179,12 +185,13 @@ fn concurrent_terminal_approvals_make_one_grant_and_the_code_works() {
         .filter(|a| a.status == 200)
         .map(|a| a.json()["id"].as_str().unwrap().to_owned())
         .collect();
-    assert!(!ids.is_empty());
+    let statuses: Vec<u16> = answers.iter().map(|a| a.status).collect();
+    assert!(!ids.is_empty(), "{statuses:?}");
     assert!(ids.iter().all(|i| *i == ids[0]), "one grant: {ids:?}");
     for a in &answers {
         assert!(a.status == 200 || a.status == 404, "{}", a.text);
     }
-    assert_eq!(count(&s, "/v1/grants"), 1, "one grant");
+    assert_eq!(count(&s, "/v1/grants"), 1, "one grant: {statuses:?}");
     assert_eq!(count(&s, "/v1/receipts"), 1, "one receipt");
     let back = b.get(&continue_url(&s, &page));
     let again = b.get(&continue_url(&s, &page));
