@@ -63,6 +63,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Consent requests waiting for the owner.
     pub consents: Arc<crate::oauth::consent::Consents>,
+    /// Open registrations at `/oauth/register`, per client address and in all.
+    pub registrations: Arc<crate::oauth::register_limit::Registrations>,
     /// Sign-in attempts on the consent page, per client address.
     pub sign_in_attempts: Arc<crate::access::password::Attempts>,
     /// Slow hashes (passwords) run one at a time.
@@ -100,6 +102,7 @@ impl AppState {
             settings: p.settings,
             metrics: p.metrics,
             consents: Arc::default(),
+            registrations: Arc::default(),
             sign_in_attempts: Arc::default(),
             slow_hashes: Arc::new(tokio::sync::Semaphore::new(1)),
             lifecycle: p.lifecycle,

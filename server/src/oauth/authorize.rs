@@ -17,6 +17,7 @@ use super::consent::{
     Decision, MAX_PARAM_BYTES, MAX_STATE_BYTES, NewPending, Pending, random_token,
 };
 use super::decision;
+use super::lookalike;
 use super::page::{self, Choices};
 use super::redirect;
 use crate::access::{ClientRecord, password};
@@ -237,11 +238,15 @@ pub async fn start(
     let session = session_of(&headers)
         .filter(|c| s.consents.knows_session(&credential::hash(c), now))
         .unwrap_or_else(|| random_token(32));
+    let looks_like = (!verified)
+        .then(|| lookalike::existing_like(&s, &vendor_id, vendor.name.as_str()))
+        .flatten();
     let pending = s.consents.open(
         NewPending {
             session: credential::hash(&session),
             client_id,
             vendor_id,
+            looks_like,
             vendor_name: vendor.name.to_string(),
             vendor_website: vendor.website.map(|w| w.to_string()),
             verified,

@@ -120,6 +120,8 @@ pub struct NewPending {
     pub vendor_name: String,
     pub vendor_website: Option<String>,
     pub verified: bool,
+    /// For a client that registered itself: the existing vendor whose name its name looks like.
+    pub looks_like: Option<String>,
     pub redirect_uri: String,
     pub state: Option<String>,
     pub code_challenge: String,

@@ -9,10 +9,12 @@ mod decision;
 mod error;
 mod exchange;
 mod introspect;
+mod lookalike;
 mod metadata;
 mod page;
 mod redirect;
 mod register;
+pub mod register_limit;
 mod revoke;
 pub mod token;
 

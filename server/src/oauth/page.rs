@@ -120,6 +120,14 @@ pub fn consent(
          itself: Carnet cannot vouch for its name. Approve only if you started this from a site you trust.</div>"
             .to_owned()
     };
+    let lookalike = p.asked.looks_like.as_deref().map_or(String::new(), |other| {
+        format!(
+            "<div class=\"card err\" role=\"alert\"><strong>Looks like a vendor you know.</strong> \
+             The name {who} looks like that of your vendor “{}”, but this is another application \
+             that named itself. Deny unless you know this is really them.</div>",
+            esc(other)
+        )
+    });
     let contact = p
         .asked
         .vendor_website
@@ -180,7 +188,7 @@ pub fn consent(
         format!("<div class=\"card err\" role=\"alert\">{}</div>", esc(m))
     });
     let body = format!(
-        "<h1>{who} asks to access your Carnet</h1>{trust}{contact}\
+        "<h1>{who} asks to access your Carnet</h1>{trust}{lookalike}{contact}\
          <div class=\"card\"><p>If you allow it, {who} can:</p><ul>{scopes}</ul></div>\
          {message}\
          <form method=\"post\" action=\"/oauth/authorize\">\

@@ -28,6 +28,7 @@ fn to_wire(p: Pending) -> PendingConsent {
         vendor_id: p.asked.vendor_id,
         vendor_name: p.asked.vendor_name,
         verified: p.asked.verified,
+        looks_like: p.asked.looks_like,
         scopes: p.asked.scopes.iter().collect(),
         requested_categories: p.asked.requested_categories,
         redirect_uri: p.asked.redirect_uri,

@@ -15,6 +15,7 @@ mod ledger;
 mod oauth;
 mod openapi;
 mod operations;
+mod registration;
 mod revocation;
 mod sealed;
 mod vault;
