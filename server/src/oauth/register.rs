@@ -217,9 +217,9 @@ pub async fn register(
                 .into(),
         ));
     }
-    if invite.is_none()
-        && let Err(retry_after) = s.registrations.take(ip, s.now())
-    {
+    let open = invite.is_none();
+    let now = s.now();
+    if open && let Err(retry_after) = s.registrations.take(ip, now) {
         return Err(OAuthError::TooManyRegistrations {
             retry_after,
             detail: format!(
@@ -230,7 +230,20 @@ pub async fn register(
             ),
         });
     }
-    let axum::Json(body) = axum::Json::<RegistrationRequest>::from_request(req, &s)
+    let registered = create(&s, invite, req).await;
+    if open && registered.is_err() {
+        s.registrations.give_back(ip, now);
+    }
+    registered
+}
+
+/// Checks the request and creates the client (and, with open registration, its vendor).
+async fn create(
+    s: &AppState,
+    invite: Option<String>,
+    req: Request,
+) -> Result<Response, OAuthError> {
+    let axum::Json(body) = axum::Json::<RegistrationRequest>::from_request(req, s)
         .await
         .map_err(|e| OAuthError::InvalidClientMetadata(e.body_text()))?;
     let checked = check(body)?;

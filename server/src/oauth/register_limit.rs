@@ -1,7 +1,7 @@
 //! How often `/oauth/register` may be used without an invitation: at most
 //! `PER_ADDRESS` registrations per client address and `IN_ALL` in all within `WINDOW_MINUTES`,
-//! so that open registration cannot fill the vault with vendors. Times come from the injected
-//! clock.
+//! so that open registration cannot fill the vault with vendors. A refused registration (bad
+//! metadata) is given back: only clients created count. Times come from the injected clock.
 
 use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
@@ -63,6 +63,20 @@ impl Registrations {
         inner.by_address.entry(ip).or_default().push_back(now);
         Ok(())
     }
+
+    /// Gives back what `take(ip, at)` counted, for a registration that was refused.
+    pub fn give_back(&self, ip: IpAddr, at: DateTime<Utc>) {
+        let mut inner = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let forget = |times: &mut VecDeque<DateTime<Utc>>| {
+            if let Some(i) = times.iter().rposition(|t| *t == at) {
+                times.remove(i);
+            }
+        };
+        forget(&mut inner.all);
+        if let Some(times) = inner.by_address.get_mut(&ip) {
+            forget(times);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -86,5 +100,17 @@ mod tests {
         let late: IpAddr = "203.0.113.9".parse().unwrap();
         assert!(r.take(late, t0).is_err(), "in all");
         assert!(r.take(a, t0 + Duration::minutes(WINDOW_MINUTES)).is_ok());
+    }
+
+    #[test]
+    fn a_refused_registration_is_given_back() {
+        let r = Registrations::default();
+        let t0 = Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap();
+        let a: IpAddr = "192.0.2.1".parse().unwrap();
+        for _ in 0..PER_ADDRESS * 3 {
+            assert!(r.take(a, t0).is_ok());
+            r.give_back(a, t0);
+        }
+        assert!(r.take(a, t0).is_ok());
     }
 }
