@@ -427,7 +427,11 @@ pub async fn answer(
         Some(f.choices.days)
     };
     match decision::approve(&s, &p, categories, f.choices.all, days, "consent-page").await {
-        Ok(_) => decision::continue_after_decision(&s, &p.id).await,
+        // Answered meanwhile (denied from the terminal) or gone: the page says which.
+        Ok(_)
+        | Err(crate::error::ApiError::Conflict { .. } | crate::error::ApiError::NotFound { .. }) => {
+            decision::continue_after_decision(&s, &p.id).await
+        }
         Err(crate::error::ApiError::Invalid(errors)) => {
             let message: Vec<String> = errors.into_iter().map(|e| e.message).collect();
             page::consent(&p, &[], &f.choices, Some(&message.join("; ")), &origin)
