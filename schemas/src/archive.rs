@@ -222,6 +222,10 @@ pub struct ArchivedClient {
     pub webhook_url: Option<WebUrl>,
     /// The Standard Webhooks secret (`whsec_…`).
     pub webhook_secret: Option<String>,
+    /// The grant types it registered (`/oauth/register`); absent: every grant type (a client
+    /// the owner connected).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -22,6 +22,10 @@ pub struct PendingConsent {
     pub vendor_name: String,
     /// Whether the owner connected this client (`false`: it registered itself).
     pub verified: bool,
+    /// For a client that registered itself: the name of an existing vendor its name looks like
+    /// (confusable letters, case, spacing), a sign of impersonation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub looks_like: Option<String>,
     pub scopes: Vec<Scope>,
     /// The categories the vendor asked for (the owner picks the ones granted).
     pub requested_categories: Vec<Category>,

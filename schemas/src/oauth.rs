@@ -38,7 +38,8 @@ pub enum Scope {
     /// Answer intents with offers.
     #[serde(rename = "offers:write")]
     OffersWrite,
-    /// Read the loyalty facts of its own relationship.
+    /// Read the loyalty facts of its own relationship: counts, dates and sums of its purchases
+    /// and incidents, and of the interactions shared with it; never satisfaction ratings.
     #[serde(rename = "relationship:read")]
     RelationshipRead,
     /// Read the interactions the owner shared with it.
@@ -76,7 +77,9 @@ impl Scope {
             }
             Scope::OffersWrite => "send you offers for those intents",
             Scope::RelationshipRead => {
-                "see your loyalty facts with them (purchases, spend, contact)"
+                "see your loyalty facts with them: the counts, dates and sums of your purchases \
+                 and incidents with them, and the count, average sentiment and last date of only \
+                 the interactions you share with them (never your satisfaction ratings)"
             }
             Scope::InteractionsRead => "read the exchanges you chose to share with them",
             Scope::ProfileRead => "see the profile details you disclose (name, locale, city)",

@@ -69,6 +69,8 @@ pub struct AppState {
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Consent requests waiting for the owner.
     pub consents: Arc<crate::oauth::consent::Consents>,
+    /// Open registrations at `/oauth/register`, per client address and in all.
+    pub registrations: Arc<crate::oauth::register_limit::Registrations>,
     /// Sign-in attempts on the consent page, per client address.
     pub sign_in_attempts: Arc<crate::access::password::Attempts>,
     /// Slow hashes (the web password) run one at a time, with a bounded queue per lane.
@@ -106,6 +108,7 @@ impl AppState {
             settings: p.settings,
             metrics: p.metrics,
             consents: Arc::default(),
+            registrations: Arc::default(),
             sign_in_attempts: Arc::default(),
             slow_hashes: Arc::default(),
             lifecycle: p.lifecycle,

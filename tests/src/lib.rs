@@ -205,6 +205,16 @@ impl TestServer {
         )
     }
 
+    /// A server with these settings and a manual clock (`clock.advance`).
+    pub fn spawn_with_settings_and_manual_clock(settings: Settings) -> TestServer {
+        Self::start_full(
+            tempfile::tempdir().expect("tempdir"),
+            true,
+            Synchronous::Full,
+            settings,
+        )
+    }
+
     fn start_with(dir: TempDir, manual: bool, synchronous: Synchronous) -> TestServer {
         Self::start_full(dir, manual, synchronous, Settings::default())
     }

@@ -95,7 +95,13 @@ fn list(ctx: &Ctx) -> CliResult<()> {
                 t.row([
                     p.code.clone(),
                     vendor_label(p),
-                    if p.verified { "yes" } else { "NOT VERIFIED" }.to_owned(),
+                    match (&p.verified, &p.looks_like) {
+                        (true, _) => "yes".to_owned(),
+                        (false, None) => "NOT VERIFIED".to_owned(),
+                        (false, Some(other)) => {
+                            format!("NOT VERIFIED, LOOKS LIKE {}", quoted(other))
+                        }
+                    },
                     join(&p.scopes),
                     if p.requested_categories.is_empty() {
                         "none named".to_owned()
@@ -241,6 +247,13 @@ fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {
     }
     for line in out.render().lines() {
         output::message(&format!("  {line}"));
+    }
+    if let Some(other) = &p.looks_like {
+        output::message(&format!(
+            "carnet: warning: LOOKS LIKE YOUR VENDOR {}: this client named itself {}, a name that reads like an existing vendor's; deny unless you know it is really them",
+            quoted(other),
+            quoted(&p.vendor_name)
+        ));
     }
     if !p.verified {
         output::message(&format!(

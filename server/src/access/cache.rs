@@ -14,6 +14,43 @@ use chrono::{DateTime, Utc};
 pub struct ClientEntry {
     pub vendor_id: VendorId,
     pub secret_hash: [u8; 32],
+    /// The grant types it may use at the token endpoint.
+    pub grant_types: GrantTypes,
+}
+
+/// The grant types a client may use at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GrantTypes(u8);
+
+impl GrantTypes {
+    /// The grant types the token endpoint knows, each with its bit.
+    pub const NAMES: [&'static str; 3] =
+        ["authorization_code", "refresh_token", "client_credentials"];
+
+    /// Every grant type (a client the owner connected).
+    pub const ALL: GrantTypes = GrantTypes(0b111);
+
+    /// The grant types of a client record (`None`: all of them); unknown names allow nothing.
+    pub fn of(names: Option<&[String]>) -> GrantTypes {
+        let Some(names) = names else {
+            return GrantTypes::ALL;
+        };
+        GrantTypes(
+            Self::NAMES
+                .iter()
+                .enumerate()
+                .filter(|(_, n)| names.iter().any(|g| g == *n))
+                .fold(0, |bits, (i, _)| bits | (1 << i)),
+        )
+    }
+
+    /// Whether `grant_type` is one of them.
+    pub fn allows(self, grant_type: &str) -> bool {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == grant_type)
+            .is_some_and(|i| self.0 & (1 << i) != 0)
+    }
 }
 
 /// A grant as access checks need it.

@@ -13,7 +13,7 @@ use carnet_schemas::{Category, GrantFields, RedirectUri, ScopeSet, WebUrl};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use cache::{Access, AccessCache, ClientEntry, GrantEntry, TokenEntry};
+pub use cache::{Access, AccessCache, ClientEntry, GrantEntry, GrantTypes, TokenEntry};
 
 use crate::store::{Store, StoreError, access as rows};
 use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
@@ -25,6 +25,11 @@ pub struct ClientRecord {
     pub webhook_url: Option<WebUrl>,
     /// The Standard Webhooks secret (`whsec_…`): kept, not hashed, since it signs pushes.
     pub webhook_secret: Option<String>,
+    /// The grant types a client registered through `/oauth/register`, the only ones it may use
+    /// at the token endpoint; `None`: every grant type (a client the owner connected, or one
+    /// registered before grant types were kept).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub grant_types: Option<Vec<String>>,
 }
 
 impl Sealable for ClientRecord {
@@ -76,6 +81,7 @@ pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCach
         ))
     })?;
     for row in clients {
+        let record: ClientRecord = keys.seal().open(&row.id, &row.sealed)?;
         let (Ok(id), Ok(vendor_id), Ok(secret_hash)) = (
             row.id.parse(),
             row.vendor_id.parse(),
@@ -88,6 +94,7 @@ pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCach
             ClientEntry {
                 vendor_id,
                 secret_hash,
+                grant_types: GrantTypes::of(record.grant_types.as_deref()),
             },
         );
     }

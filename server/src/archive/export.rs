@@ -254,6 +254,7 @@ pub fn write(
             redirect_uris: record.redirect_uris,
             webhook_url: record.webhook_url,
             webhook_secret: record.webhook_secret,
+            grant_types: record.grant_types,
             created_at: row.created_at,
             updated_at: row.updated_at,
         })?)

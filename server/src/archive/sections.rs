@@ -200,6 +200,7 @@ impl Importer<'_> {
             redirect_uris: cl.redirect_uris,
             webhook_url: cl.webhook_url,
             webhook_secret: cl.webhook_secret,
+            grant_types: cl.grant_types,
         };
         let row = ClientRow {
             id: cl.client_id.to_string(),

@@ -6,21 +6,24 @@
 
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use carnet_schemas::{Category, ClientId, NewGrant, ScopeSet, VendorFields};
+use axum::response::Response;
+use carnet_schemas::{Category, ClientId, ScopeSet, VendorFields};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 
 use super::codes;
-use super::consent::{Decision, NewPending, Pending, random_token};
+use super::consent::{
+    Decision, MAX_PARAM_BYTES, MAX_STATE_BYTES, NewPending, Pending, random_token,
+};
+use super::decision;
+use super::lookalike;
 use super::page::{self, Choices};
 use super::redirect;
 use crate::access::ClientRecord;
 use crate::access::password::{self, SignIn};
 use crate::client_ip::ClientIp;
 use crate::credential;
-use crate::owner_api::grants;
 use crate::state::AppState;
 use crate::store::access as rows;
 use crate::store::records;
@@ -69,19 +72,12 @@ fn back_to_vendor(
     state: Option<&str>,
     params: &[(&str, &str)],
 ) -> Response {
-    let mut all: Vec<(&str, &str)> = params.to_vec();
-    if let Some(st) = state {
-        all.push(("state", st));
-    }
-    all.push(("iss", &s.settings.public_url));
-    let location = redirect::with_params(redirect_uri, &all);
-    let mut res = StatusCode::SEE_OTHER.into_response();
-    if let Ok(v) = HeaderValue::from_str(&location) {
-        res.headers_mut().insert(header::LOCATION, v);
-    }
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    res
+    redirect::see_other(&redirect::to_vendor(
+        &s.settings.public_url,
+        redirect_uri,
+        state,
+        params,
+    ))
 }
 
 fn oauth_error(
@@ -118,6 +114,16 @@ pub async fn start(
         );
     };
     let now = s.now();
+    if [&q.client_id, &q.redirect_uri]
+        .iter()
+        .any(|v| v.as_ref().is_some_and(|v| v.len() > MAX_PARAM_BYTES))
+    {
+        return page::error(
+            StatusCode::BAD_REQUEST,
+            "This request is too long",
+            "The link that brought you here names its application or return address with more characters than Carnet accepts.",
+        );
+    }
     // 1. The client and its redirect URI: until both check out, nothing is redirected.
     let Some((client_id, record, verified, vendor_id)) = client(&s, q.client_id.as_deref()) else {
         return page::error(
@@ -144,10 +150,37 @@ pub async fn start(
             );
         }
     };
+    // Too long to echo: refused, and not echoed.
+    if q.state
+        .as_ref()
+        .is_some_and(|st| st.len() > MAX_STATE_BYTES)
+    {
+        return oauth_error(
+            &s,
+            &redirect_uri,
+            None,
+            "invalid_request",
+            &format!("state is longer than {MAX_STATE_BYTES} bytes"),
+        );
+    }
     let state = q.state.as_deref();
     let fail =
         |error: &str, description: &str| oauth_error(&s, &redirect_uri, state, error, description);
     // 2. The rest of the request: errors go back to the vendor.
+    for (name, value) in [
+        ("scope", &q.scope),
+        ("categories", &q.categories),
+        ("code_challenge", &q.code_challenge),
+        ("response_type", &q.response_type),
+        ("code_challenge_method", &q.code_challenge_method),
+    ] {
+        if value.as_ref().is_some_and(|v| v.len() > MAX_PARAM_BYTES) {
+            return fail(
+                "invalid_request",
+                &format!("{name} is longer than {MAX_PARAM_BYTES} bytes"),
+            );
+        }
+    }
     if q.response_type.as_deref() != Some("code") {
         return fail(
             "unsupported_response_type",
@@ -201,14 +234,20 @@ pub async fn start(
     let Some(vendor) = vendor else {
         return fail("server_error", "the vendor's record cannot be read");
     };
+    // Only a session this server issued (one a live request was opened with) is kept: a
+    // cookie the browser was handed by someone else is replaced, never adopted.
     let session = session_of(&headers)
-        .filter(|c| c.len() >= 32)
+        .filter(|c| s.consents.knows_session(&credential::hash(c), now))
         .unwrap_or_else(|| random_token(32));
+    let looks_like = (!verified)
+        .then(|| lookalike::existing_like(&s, &vendor_id, vendor.name.as_str()))
+        .flatten();
     let pending = s.consents.open(
         NewPending {
             session: credential::hash(&session),
             client_id,
             vendor_id,
+            looks_like,
             vendor_name: vendor.name.to_string(),
             vendor_website: vendor.website.map(|w| w.to_string()),
             verified,
@@ -298,14 +337,6 @@ fn csrf_ok(p: &Pending, headers: &HeaderMap, csrf: &str) -> bool {
     same_session && same_token
 }
 
-fn expired_page() -> Response {
-    page::error(
-        StatusCode::BAD_REQUEST,
-        "This request has expired",
-        "Consent requests last ten minutes. Go back to the vendor's site and start again.",
-    )
-}
-
 /// The owner's answer on the consent page.
 #[utoipa::path(post, path = "/oauth/authorize", tag = "oauth",
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "request, csrf, decision (approve|deny), password, category (repeated), other_categories, all_categories, days"),
@@ -330,7 +361,7 @@ pub async fn answer(
     let f = read_form(pairs);
     let now = s.now();
     let Some(p) = s.consents.get(&f.request, now) else {
-        return expired_page();
+        return page::expired();
     };
     if !csrf_ok(&p, &headers, &f.csrf) {
         return page::error(
@@ -340,12 +371,12 @@ pub async fn answer(
         );
     }
     if p.decision != Decision::Waiting {
-        return continue_after_decision(&s, &p.id).await;
+        return decision::continue_after_decision(&s, &p.id).await;
     }
     let origin = origin_of(&p.asked.redirect_uri);
     if !f.approve {
-        s.consents.decide(&p.id, Decision::Denied);
-        return continue_after_decision(&s, &p.id).await;
+        decision::deny(&s, &p.id).await;
+        return decision::continue_after_decision(&s, &p.id).await;
     }
     // What the owner picked.
     let mut categories: Vec<Category> = Vec::new();
@@ -416,8 +447,12 @@ pub async fn answer(
     } else {
         Some(f.choices.days)
     };
-    match approve(&s, &p, categories, f.choices.all, days, "consent-page").await {
-        Ok(_) => continue_after_decision(&s, &p.id).await,
+    match decision::approve(&s, &p, categories, f.choices.all, days, "consent-page").await {
+        // Answered meanwhile (denied from the terminal) or gone: the page says which.
+        Ok(_)
+        | Err(crate::error::ApiError::Conflict { .. } | crate::error::ApiError::NotFound { .. }) => {
+            decision::continue_after_decision(&s, &p.id).await
+        }
         Err(crate::error::ApiError::Invalid(errors)) => {
             let message: Vec<String> = errors.into_iter().map(|e| e.message).collect();
             page::consent(&p, &[], &f.choices, Some(&message.join("; ")), &origin)
@@ -434,76 +469,6 @@ pub async fn answer(
 }
 
 pub(crate) use crate::access::password::WEB_PASSWORD;
-
-/// Grants what the owner approved; the code is issued when the browser continues.
-pub(crate) async fn approve(
-    s: &AppState,
-    p: &Pending,
-    categories: Vec<Category>,
-    all: bool,
-    days: Option<u32>,
-    how: &str,
-) -> crate::error::ApiResult<carnet_schemas::Grant> {
-    let grant = grants::give(
-        s,
-        NewGrant {
-            vendor_id: p.asked.vendor_id.clone(),
-            scopes: p.asked.scopes.iter().collect(),
-            categories: if all { vec![] } else { categories },
-            all_categories: all,
-            days,
-            purpose: None,
-        },
-        how,
-    )
-    .await?;
-    let categories = (!grant.fields.all_categories).then(|| grant.fields.categories.clone());
-    s.consents.decide(
-        &p.id,
-        Decision::Approved {
-            grant_id: grant.id.clone(),
-            categories,
-        },
-    );
-    Ok(grant)
-}
-
-/// Sends the browser on once the owner has answered: with a fresh code, or `access_denied`.
-async fn continue_after_decision(s: &AppState, id: &str) -> Response {
-    let Some(p) = s.consents.finish(id) else {
-        return expired_page();
-    };
-    match p.decision.clone() {
-        Decision::Approved {
-            grant_id,
-            categories,
-        } => match codes::issue(s, &p, &grant_id, categories).await {
-            Ok(code) => back_to_vendor(
-                s,
-                &p.asked.redirect_uri,
-                p.asked.state.as_deref(),
-                &[("code", &code)],
-            ),
-            Err(e) => {
-                tracing::error!(error = %e, "could not issue an authorization code");
-                oauth_error(
-                    s,
-                    &p.asked.redirect_uri,
-                    p.asked.state.as_deref(),
-                    "server_error",
-                    "the code could not be issued",
-                )
-            }
-        },
-        _ => oauth_error(
-            s,
-            &p.asked.redirect_uri,
-            p.asked.state.as_deref(),
-            "access_denied",
-            "the owner said no",
-        ),
-    }
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -523,10 +488,10 @@ pub async fn resume(
     query: Result<Query<ContinueQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
     let Ok(Query(q)) = query else {
-        return expired_page();
+        return page::expired();
     };
     let Some(p) = s.consents.get(&q.request, s.now()) else {
-        return expired_page();
+        return page::expired();
     };
     let same_session = session_of(&headers)
         .is_some_and(|c| bool::from(credential::hash(&c).ct_eq(&p.asked.session)));
@@ -539,6 +504,6 @@ pub async fn resume(
     }
     match p.decision {
         Decision::Waiting => page::waiting(&p),
-        _ => continue_after_decision(&s, &p.id).await,
+        _ => decision::continue_after_decision(&s, &p.id).await,
     }
 }

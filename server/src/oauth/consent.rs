@@ -2,7 +2,16 @@
 //! owner to sign in on the page or to answer from the terminal (`carnet consent approve`).
 //! They live in memory for ten minutes: a restart asks the vendor to start again, nothing more.
 //! Each is bound to the browser session that opened it (a cookie), which is also what the
-//! form's CSRF token is checked against.
+//! form's CSRF token is checked against. The session id is always one this server issued: a
+//! cookie no live request was opened with is replaced, never adopted.
+//!
+//! They are bounded: at most `MAX_PENDING_PER_CLIENT` per client and `MAX_PENDING` in all (the
+//! oldest is evicted to admit a new one), and every parameter they echo is length-limited
+//! (`MAX_STATE_BYTES`, `MAX_PARAM_BYTES`), since anyone may open one with a known `client_id`.
+//!
+//! Answers are serialized (`answering`): of two concurrent approvals of one request (a
+//! double-clicked Allow, two `carnet consent approve`) one creates the grant and the other
+//! finds it, and the browser is sent back with the same code however often it asks.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -15,6 +24,18 @@ use crate::credential;
 /// How long a consent request waits for the owner.
 pub const CONSENT_TTL_MINUTES: i64 = 10;
 
+/// Consent requests of one client kept at once; the oldest is evicted to admit a new one.
+pub const MAX_PENDING_PER_CLIENT: usize = 20;
+
+/// Consent requests kept at once, of all clients.
+pub const MAX_PENDING: usize = 200;
+
+/// The longest `state` a request may carry (it is echoed back to the vendor).
+pub const MAX_STATE_BYTES: usize = 1024;
+
+/// The longest value of any other authorization parameter.
+pub const MAX_PARAM_BYTES: usize = 2048;
+
 /// The owner's answer.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Decision {
@@ -25,8 +46,11 @@ pub enum Decision {
         categories: Option<Vec<Category>>,
     },
     Denied,
-    /// The browser was sent back to the vendor; the request is spent.
-    Done,
+    /// The browser was sent back to the vendor, to `location`; asking again (a double click, a
+    /// reload) sends it there again, with the same code.
+    Done {
+        location: String,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -40,11 +64,18 @@ pub struct Pending {
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
     pub decision: Decision,
+    /// Order of opening (ties of `created_at` under a stopped clock).
+    pub seq: u64,
+    /// The grant an approval created, for a concurrent approval to answer with.
+    pub granted: Option<Box<carnet_schemas::Grant>>,
 }
 
 #[derive(Default)]
 pub struct Consents {
     by_id: Mutex<HashMap<String, Pending>>,
+    /// Held while a request is being answered (granted, denied, sent back).
+    answering: tokio::sync::Mutex<()>,
+    opened: std::sync::atomic::AtomicU64,
 }
 
 /// Letters and digits that cannot be mistaken for one another when read aloud or typed.
@@ -89,6 +120,8 @@ pub struct NewPending {
     pub vendor_name: String,
     pub vendor_website: Option<String>,
     pub verified: bool,
+    /// For a client that registered itself: the existing vendor whose name its name looks like.
+    pub looks_like: Option<String>,
     pub redirect_uri: String,
     pub state: Option<String>,
     pub code_challenge: String,
@@ -104,6 +137,10 @@ impl Consents {
     pub fn open(&self, n: NewPending, now: DateTime<Utc>) -> Pending {
         let mut map = self.lock();
         map.retain(|_, p| p.expires_at > now);
+        evict_oldest(&mut map, MAX_PENDING_PER_CLIENT, |p| {
+            p.asked.client_id == n.client_id
+        });
+        evict_oldest(&mut map, MAX_PENDING, |_| true);
         let p = Pending {
             id: random_token(24),
             short_code: short_code(),
@@ -112,9 +149,45 @@ impl Consents {
             created_at: now,
             expires_at: now + Duration::minutes(CONSENT_TTL_MINUTES),
             decision: Decision::Waiting,
+            seq: self
+                .opened
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            granted: None,
         };
         map.insert(p.id.clone(), p.clone());
         p
+    }
+
+    /// Whether a live request was opened by the session with this hash: only such a session
+    /// (one this server issued) is kept for a new request.
+    pub fn knows_session(&self, session: &[u8; 32], now: DateTime<Utc>) -> bool {
+        self.lock()
+            .values()
+            .any(|p| p.expires_at > now && p.asked.session == *session)
+    }
+
+    /// Held while answering a request, so that answers happen one after the other.
+    pub async fn answering(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.answering.lock().await
+    }
+
+    /// Records the grant an approval created, with the decision.
+    pub fn approved(&self, id: &str, grant: &carnet_schemas::Grant, decision: Decision) -> bool {
+        match self.lock().get_mut(id) {
+            Some(p) if p.decision == Decision::Waiting => {
+                p.decision = decision;
+                p.granted = Some(Box::new(grant.clone()));
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records where the browser was sent back to; the request is spent.
+    pub fn done(&self, id: &str, location: String) {
+        if let Some(p) = self.lock().get_mut(id) {
+            p.decision = Decision::Done { location };
+        }
     }
 
     /// A live request by its id.
@@ -153,19 +226,25 @@ impl Consents {
             _ => false,
         }
     }
+}
 
-    /// Marks a request spent and returns it as it was, if its decision is final.
-    pub fn finish(&self, id: &str) -> Option<Pending> {
-        let mut map = self.lock();
-        let p = map.get_mut(id)?;
-        match p.decision {
-            Decision::Approved { .. } | Decision::Denied => {
-                let was = p.clone();
-                p.decision = Decision::Done;
-                Some(was)
-            }
-            Decision::Waiting | Decision::Done => None,
-        }
+/// Removes the oldest of the requests `matching` until fewer than `cap` of them are left.
+fn evict_oldest(
+    map: &mut HashMap<String, Pending>,
+    cap: usize,
+    matching: impl Fn(&Pending) -> bool,
+) {
+    let mut of: Vec<(DateTime<Utc>, u64, String)> = map
+        .values()
+        .filter(|p| matching(p))
+        .map(|p| (p.created_at, p.seq, p.id.clone()))
+        .collect();
+    if of.len() < cap {
+        return;
+    }
+    of.sort();
+    for (_, _, id) in of.iter().take(of.len() + 1 - cap) {
+        map.remove(id);
     }
 }
 

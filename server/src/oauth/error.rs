@@ -34,6 +34,9 @@ pub enum OAuthError {
     /// The client already holds as many unexpired access tokens as it may (429).
     #[error("temporarily_unavailable: {0}")]
     TooManyTokens(String),
+    /// Too many open registrations (429 with `Retry-After`, in seconds).
+    #[error("temporarily_unavailable: {detail}")]
+    TooManyRegistrations { retry_after: u64, detail: String },
 }
 
 /// What a client holding too many tokens is told to wait: expired tokens are forgotten
@@ -68,6 +71,11 @@ impl OAuthError {
                 d.clone(),
             ),
             OAuthError::InvalidToken(d) => (StatusCode::UNAUTHORIZED, "invalid_token", d.clone()),
+            OAuthError::TooManyRegistrations { detail, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "temporarily_unavailable",
+                detail.clone(),
+            ),
             OAuthError::TooManyTokens(d) => (
                 StatusCode::TOO_MANY_REQUESTS,
                 "temporarily_unavailable",
@@ -109,6 +117,11 @@ impl IntoResponse for OAuthError {
         if let Some(c) = challenge {
             res.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static(c));
+        }
+        if let OAuthError::TooManyRegistrations { retry_after, .. } = &self
+            && let Ok(v) = HeaderValue::from_str(&retry_after.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if let OAuthError::TooManyTokens(_) = self {
             res.headers_mut().insert(

@@ -1,19 +1,24 @@
-//! `POST /oauth/introspect` (RFC 7662): a client asks whether one of its tokens is active.
-//! Anything else — unknown, expired, revoked, or another client's token — is exactly
+//! `POST /oauth/introspect` (RFC 7662): a client asks whether one of its tokens is active: an
+//! access token (`token_type` `Bearer`) or a refresh token (`token_type` `refresh_token`, live
+//! while unused, unrevoked, unexpired and under a live grant). Anything else — unknown, expired, revoked, or another client's token — is exactly
 //! `{"active":false}`.
 
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use carnet_schemas::Introspection;
+use carnet_schemas::{ClientId, GrantFields, Introspection, ScopeSet};
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::client_auth;
 use super::error::{Form, OAuthError, no_store};
 use crate::access::pseudonym::customer_ref;
+use crate::access::{TokenCategories, token_row_id};
 use crate::credential;
 use crate::state::AppState;
+use crate::store::access as token_rows;
+use crate::store::consent as consent_rows;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectRequest {
@@ -49,17 +54,14 @@ pub async fn introspect(
     let token = req
         .token
         .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
+    let hash = credential::hash(&token);
+    let now = s.now();
     let access = s
         .access
-        .check(&credential::hash(&token), s.now())
+        .check(&hash, now)
         .filter(|a| a.client_id == client_id);
-    let mut res = match access {
-        None => (
-            [(axum::http::header::CONTENT_TYPE, "application/json")],
-            INACTIVE,
-        )
-            .into_response(),
-        Some(a) => axum::Json(Introspection {
+    let described = match access {
+        Some(a) => Some(Introspection {
             active: true,
             scope: Some(a.scopes.to_oauth()),
             client_id: Some(a.client_id.clone()),
@@ -69,9 +71,56 @@ pub async fn introspect(
             sub: Some(customer_ref(&s.keys, &a.vendor_id)),
             iss: Some(s.settings.public_url.clone()),
             categories: a.categories.clone(),
-        })
-        .into_response(),
+        }),
+        None => live_refresh(&s, &client_id, &hash, now)?,
+    };
+    let mut res = match described {
+        None => (
+            [(axum::http::header::CONTENT_TYPE, "application/json")],
+            INACTIVE,
+        )
+            .into_response(),
+        Some(d) => axum::Json(d).into_response(),
     };
     no_store(&mut res);
     Ok(res)
+}
+
+/// A refresh token of this client that would still refresh now, described.
+fn live_refresh(
+    s: &AppState,
+    client_id: &ClientId,
+    hash: &[u8; 32],
+    now: DateTime<Utc>,
+) -> Result<Option<Introspection>, OAuthError> {
+    let Some(client) = s.access.client(client_id) else {
+        return Ok(None);
+    };
+    let found = s.store.read(|c| {
+        let Some(r) = consent_rows::refresh_token::<TokenCategories>(c, hash)? else {
+            return Ok::<_, OAuthError>(None);
+        };
+        let live = !r.used
+            && !r.revoked
+            && now < r.row.expires_at
+            && r.row.client_id == client_id.as_str()
+            && token_rows::grant::<GrantFields>(c, &r.row.grant_id)?
+                .is_some_and(|g| g.revoked_at.is_none() && g.expires_at > now);
+        Ok(live.then_some(r))
+    })?;
+    let Some(r) = found else {
+        return Ok(None);
+    };
+    let TokenCategories(categories) = s.keys.seal().open(&token_row_id(hash), &r.row.sealed)?;
+    Ok(Some(Introspection {
+        active: true,
+        scope: Some(ScopeSet::from_bits(r.row.scopes).to_oauth()),
+        client_id: Some(client_id.clone()),
+        token_type: Some("refresh_token".into()),
+        exp: Some(r.row.expires_at.timestamp()),
+        iat: Some(r.created_at.timestamp()),
+        sub: Some(customer_ref(&s.keys, &client.vendor_id)),
+        iss: Some(s.settings.public_url.clone()),
+        categories,
+    }))
 }

@@ -5,17 +5,21 @@ mod authorize;
 mod client_auth;
 mod codes;
 pub mod consent;
+mod decision;
 mod error;
 mod exchange;
 mod introspect;
+mod lookalike;
 mod metadata;
 mod page;
 mod redirect;
 mod register;
+pub mod register_limit;
 mod revoke;
 pub mod token;
 
-pub(crate) use authorize::{WEB_PASSWORD, approve};
+pub(crate) use authorize::WEB_PASSWORD;
+pub(crate) use decision::{approve, deny};
 pub(crate) use metadata::{metadata_of, publish_keys, published_keys};
 
 use utoipa_axum::router::OpenApiRouter;

@@ -94,6 +94,15 @@ pub fn too_many(title: &str, detail: &str, retry_after: u64) -> Response {
     res
 }
 
+/// A request that expired, was evicted, or was never opened.
+pub fn expired() -> Response {
+    error(
+        StatusCode::BAD_REQUEST,
+        "This request has expired",
+        "Consent requests last ten minutes. Go back to the vendor's site and start again.",
+    )
+}
+
 /// What the owner had chosen, to redisplay after a failed sign-in.
 #[derive(Default)]
 pub struct Choices {
@@ -119,6 +128,14 @@ pub fn consent(
          itself: Carnet cannot vouch for its name. Approve only if you started this from a site you trust.</div>"
             .to_owned()
     };
+    let lookalike = p.asked.looks_like.as_deref().map_or(String::new(), |other| {
+        format!(
+            "<div class=\"card err\" role=\"alert\"><strong>Looks like a vendor you know.</strong> \
+             The name {who} looks like that of your vendor “{}”, but this is another application \
+             that named itself. Deny unless you know this is really them.</div>",
+            esc(other)
+        )
+    });
     let contact = p
         .asked
         .vendor_website
@@ -179,7 +196,7 @@ pub fn consent(
         format!("<div class=\"card err\" role=\"alert\">{}</div>", esc(m))
     });
     let body = format!(
-        "<h1>{who} asks to access your Carnet</h1>{trust}{contact}\
+        "<h1>{who} asks to access your Carnet</h1>{trust}{lookalike}{contact}\
          <div class=\"card\"><p>If you allow it, {who} can:</p><ul>{scopes}</ul></div>\
          {message}\
          <form method=\"post\" action=\"/oauth/authorize\">\

@@ -2,6 +2,8 @@
 //! loopback redirect URI may differ in its port only, since a native app picks a free port at
 //! run time. Anything a parser would normalise (`..`, case, default ports) does not match.
 
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use carnet_schemas::{RedirectUri, is_loopback_host};
 use url::Url;
 
@@ -25,6 +27,32 @@ pub fn matches(registered: &RedirectUri, presented: &str) -> bool {
         && p.fragment().is_none()
         && p.username().is_empty()
         && p.password().is_none()
+}
+
+/// Where the browser goes back to the vendor: `redirect_uri` with `params`, `state` and `iss`.
+pub fn to_vendor(
+    issuer: &str,
+    redirect_uri: &str,
+    state: Option<&str>,
+    params: &[(&str, &str)],
+) -> String {
+    let mut all: Vec<(&str, &str)> = params.to_vec();
+    if let Some(st) = state {
+        all.push(("state", st));
+    }
+    all.push(("iss", issuer));
+    with_params(redirect_uri, &all)
+}
+
+/// A 303 to `location`, never cached.
+pub fn see_other(location: &str) -> Response {
+    let mut res = StatusCode::SEE_OTHER.into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
 }
 
 /// `uri` with the query parameters appended.

@@ -14,7 +14,9 @@ use carnet_schemas::{
 use rusqlite::Connection;
 
 use super::error::{OAuthError, no_store};
-use crate::access::{ClientEntry, ClientRecord};
+use super::register_limit;
+use crate::access::{ClientEntry, ClientRecord, GrantTypes};
+use crate::client_ip::ClientIp;
 use crate::credential::{self, Credential};
 use crate::state::AppState;
 use crate::store::access::{self as client_rows, ClientRow};
@@ -23,7 +25,6 @@ use crate::store::records::{self, Row};
 use crate::vault::Keys;
 
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
-const GRANT_TYPES: [&str; 3] = ["authorization_code", "refresh_token", "client_credentials"];
 
 /// The registration metadata, checked.
 struct Checked {
@@ -73,7 +74,7 @@ fn check(r: RegistrationRequest) -> Result<Checked, OAuthError> {
         .unwrap_or_else(|| vec!["authorization_code".into(), "refresh_token".into()]);
     if let Some(g) = grant_types
         .iter()
-        .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+        .find(|g| !GrantTypes::NAMES.contains(&g.as_str()))
     {
         return Err(OAuthError::InvalidClientMetadata(format!(
             "grant type {g:?} is not supported"
@@ -201,9 +202,14 @@ fn new_vendor(
     responses(
         (status = 201, description = "Registered; the secret is shown once", body = RegistrationResponse),
         (status = 400, description = "invalid_redirect_uri or invalid_client_metadata", body = carnet_schemas::OAuthErrorBody),
-        (status = 401, description = "No valid initial access token, and open registration is off", body = carnet_schemas::OAuthErrorBody)),
+        (status = 401, description = "No valid initial access token, and open registration is off", body = carnet_schemas::OAuthErrorBody),
+        (status = 429, description = "temporarily_unavailable: too many open registrations from this address or in all (Retry-After)", body = carnet_schemas::OAuthErrorBody)),
     security((), ("initial_access_token" = [])))]
-pub async fn register(State(s): State<AppState>, req: Request) -> Result<Response, OAuthError> {
+pub async fn register(
+    State(s): State<AppState>,
+    ClientIp(ip): ClientIp,
+    req: Request,
+) -> Result<Response, OAuthError> {
     let invite = initial_access_token(req.headers());
     if invite.is_none() && !s.settings.open_registration {
         return Err(OAuthError::InvalidToken(
@@ -211,7 +217,33 @@ pub async fn register(State(s): State<AppState>, req: Request) -> Result<Respons
                 .into(),
         ));
     }
-    let axum::Json(body) = axum::Json::<RegistrationRequest>::from_request(req, &s)
+    let open = invite.is_none();
+    let now = s.now();
+    if open && let Err(retry_after) = s.registrations.take(ip, now) {
+        return Err(OAuthError::TooManyRegistrations {
+            retry_after,
+            detail: format!(
+                "too many open registrations (at most {} per address and {} in all an hour); \
+                 try again in {retry_after} s, or ask the owner for an invitation",
+                register_limit::PER_ADDRESS,
+                register_limit::IN_ALL
+            ),
+        });
+    }
+    let registered = create(&s, invite, req).await;
+    if open && registered.is_err() {
+        s.registrations.give_back(ip, now);
+    }
+    registered
+}
+
+/// Checks the request and creates the client (and, with open registration, its vendor).
+async fn create(
+    s: &AppState,
+    invite: Option<String>,
+    req: Request,
+) -> Result<Response, OAuthError> {
+    let axum::Json(body) = axum::Json::<RegistrationRequest>::from_request(req, s)
         .await
         .map_err(|e| OAuthError::InvalidClientMetadata(e.body_text()))?;
     let checked = check(body)?;
@@ -227,6 +259,7 @@ pub async fn register(State(s): State<AppState>, req: Request) -> Result<Respons
         redirect_uris: checked.redirect_uris.clone(),
         webhook_url: checked.webhook_url.clone(),
         webhook_secret: webhook_secret.clone(),
+        grant_types: Some(checked.grant_types.clone()),
     };
     let sealed = s.keys.seal().seal(client_id.as_str(), &record);
     let (state, cid) = (s.clone(), client_id.clone());
@@ -268,6 +301,7 @@ pub async fn register(State(s): State<AppState>, req: Request) -> Result<Respons
         ClientEntry {
             vendor_id,
             secret_hash,
+            grant_types: GrantTypes::of(Some(&checked.grant_types)),
         },
     );
     let body = RegistrationResponse {

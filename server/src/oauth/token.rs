@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use super::client_auth;
 use super::error::{Form, OAuthError, no_store};
 use crate::access::log::{AccessEvent, record};
-use crate::access::{GrantEntry, TokenCategories, TokenEntry, token_row_id};
+use crate::access::{GrantEntry, GrantTypes, TokenCategories, TokenEntry, token_row_id};
 use crate::credential::Credential;
 use crate::state::AppState;
 use crate::store::access::{self as rows, TokenRow};
@@ -61,6 +61,14 @@ pub async fn token(
         req.client_secret.as_deref(),
     )?;
     let (client_id, client) = client_auth::authenticate(&s, &presented)?;
+    if let Some(g) = req.grant_type.as_deref()
+        && GrantTypes::NAMES.contains(&g)
+        && !client.grant_types.allows(g)
+    {
+        return Err(OAuthError::UnauthorizedClient(format!(
+            "this client did not register the grant type {g} (grant_types at /oauth/register), so it may not use it"
+        )));
+    }
     let held = s.access.access_tokens_of(&client_id);
     if held >= s.settings.max_live_tokens {
         return Err(OAuthError::TooManyTokens(format!(

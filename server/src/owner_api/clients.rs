@@ -91,6 +91,7 @@ pub async fn connect(
         redirect_uris: fields.redirect_uris.clone(),
         webhook_url: fields.webhook_url.clone(),
         webhook_secret: webhook_secret.clone(),
+        grant_types: None,
     };
     let now = s.now();
     let row = ClientRow {
@@ -121,6 +122,7 @@ pub async fn connect(
     s.access.put_client(
         client_id.clone(),
         ClientEntry {
+            grant_types: crate::access::GrantTypes::ALL,
             vendor_id: vendor.clone(),
             secret_hash,
         },

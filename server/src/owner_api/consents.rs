@@ -12,8 +12,8 @@ use crate::access::password::{self, Lane, Refused};
 use crate::credential::Credential;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
-use crate::oauth::consent::{Decision, Pending};
-use crate::oauth::{WEB_PASSWORD, approve as approve_request};
+use crate::oauth::consent::Pending;
+use crate::oauth::{WEB_PASSWORD, approve as approve_request, deny as deny_request};
 use crate::state::AppState;
 use crate::store::consent as rows;
 use crate::store::records;
@@ -28,6 +28,7 @@ fn to_wire(p: Pending) -> PendingConsent {
         vendor_id: p.asked.vendor_id,
         vendor_name: p.asked.vendor_name,
         verified: p.asked.verified,
+        looks_like: p.asked.looks_like,
         scopes: p.asked.scopes.iter().collect(),
         requested_categories: p.asked.requested_categories,
         redirect_uri: p.asked.redirect_uri,
@@ -104,7 +105,12 @@ pub async fn deny(
     Path(code): Path<String>,
 ) -> ApiResult<StatusCode> {
     let p = waiting(&s, &code)?;
-    s.consents.decide(&p.id, Decision::Denied);
+    if !deny_request(&s, &p.id).await {
+        return Err(ApiError::conflict(
+            format!("consent request {code} was answered meanwhile"),
+            "`carnet consent list` shows those still waiting",
+        ));
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

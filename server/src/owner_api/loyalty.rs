@@ -1,5 +1,6 @@
 //! Loyalty facts of one vendor, computed from the owner's own ledger: what the consumer can
-//! show, rather than what a coupon scheme claims.
+//! show, rather than what a coupon scheme claims. The owner sees them all; the vendor itself
+//! (`relationship:read`) sees only what is its own to know (`View::Vendor`).
 
 use std::collections::BTreeMap;
 
@@ -21,7 +22,28 @@ fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
     (n > 0).then(|| ((sum as f64 / n as f64) * 100.0).round() / 100.0)
 }
 
+/// Whose view of the facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum View {
+    /// The owner's own: every record.
+    Owner,
+    /// The vendor's (`GET /v1/vendor/relationship`): counts, dates and sums of its purchases and
+    /// incidents, interactions only as far as the owner shared them, and never the owner's
+    /// satisfaction ratings.
+    Vendor,
+}
+
+/// The owner's view of the facts.
 pub fn compute(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<Loyalty> {
+    compute_view(conn, keys, vendor, View::Owner)
+}
+
+pub fn compute_view(
+    conn: &Connection,
+    keys: &Keys,
+    vendor: &VendorId,
+    view: View,
+) -> ApiResult<Loyalty> {
     let v = Some(vendor.as_str());
     let purchases = records::list::<PurchaseFields>(conn, v)?
         .into_iter()
@@ -30,6 +52,7 @@ pub fn compute(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<L
     let interactions = records::list::<InteractionFields>(conn, v)?
         .into_iter()
         .map(|r| open::<InteractionKind, _>(keys, r).map(|o| o.fields))
+        .filter(|i| view == View::Owner || i.as_ref().map_or(true, |i| i.shared))
         .collect::<Result<Vec<_>, _>>()?;
     let incidents = records::list::<IncidentFields>(conn, v)?
         .into_iter()
@@ -66,11 +89,14 @@ pub fn compute(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<L
         ),
         incidents: incidents.len() as u64,
         incidents_resolved: resolved.len() as u64,
-        average_satisfaction: mean(
-            resolved
-                .iter()
-                .filter_map(|i| i.satisfaction.map(|s| i64::from(s.get()))),
-        ),
+        average_satisfaction: match view {
+            View::Owner => mean(
+                resolved
+                    .iter()
+                    .filter_map(|i| i.satisfaction.map(|s| i64::from(s.get()))),
+            ),
+            View::Vendor => None,
+        },
     })
 }
 

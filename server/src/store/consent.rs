@@ -131,6 +131,39 @@ pub fn take_refresh<T>(
     })
 }
 
+/// A refresh token's row as it stands, used or not: what introspection describes and what
+/// revocation checks the owner of. The one read of a refresh-token row outside `take_refresh`.
+pub struct RefreshState<T> {
+    pub row: RefreshRow<T>,
+    pub created_at: DateTime<Utc>,
+    pub used: bool,
+    pub revoked: bool,
+}
+
+/// The refresh token with this hash, if one was issued (and not yet purged).
+pub fn refresh_token<T>(c: &Connection, hash: &[u8]) -> Result<Option<RefreshState<T>>> {
+    Ok(c.prepare_cached(
+        "SELECT client_id, grant_id, scopes, expires_at, family, blob, created_at, used_at, revoked_at
+         FROM tokens WHERE hash = ?1 AND kind = 'refresh'",
+    )?
+    .query_row([hash], |r| {
+        Ok(RefreshState {
+            row: RefreshRow {
+                client_id: r.get(0)?,
+                grant_id: r.get(1)?,
+                scopes: r.get(2)?,
+                expires_at: from_millis(r.get(3)?),
+                family: r.get(4)?,
+                sealed: Sealed::from_stored(r.get(5)?),
+            },
+            created_at: from_millis(r.get(6)?),
+            used: r.get::<_, Option<i64>>(7)?.is_some(),
+            revoked: r.get::<_, Option<i64>>(8)?.is_some(),
+        })
+    })
+    .optional()?)
+}
+
 /// Revokes every token of a family.
 pub fn revoke_family(c: &Connection, family: &str, now: DateTime<Utc>) -> Result<()> {
     c.prepare_cached(

@@ -1,4 +1,7 @@
-//! `GET /v1/vendor/relationship`: the loyalty facts of this vendor's own relationship.
+//! `GET /v1/vendor/relationship`: the loyalty facts of this vendor's own relationship, as the
+//! vendor may see them: counts, dates and sums of its purchases and incidents; interactions
+//! (count, average sentiment, last contact) only from those shared with it; never the owner's
+//! satisfaction ratings (`average_satisfaction` is always null).
 
 use axum::extract::State;
 use carnet_schemas::{Scope, VendorRelationship};
@@ -21,7 +24,10 @@ pub async fn relationship(
     v.require(&s, "GET /v1/vendor/relationship", Scope::RelationshipRead)?;
     let vendor = v.0.vendor_id.clone();
     let loyalty = s
-        .blocking(move |s| s.store.read(|c| loyalty::compute(c, &s.keys, &vendor)))
+        .blocking(move |s| {
+            s.store
+                .read(|c| loyalty::compute_view(c, &s.keys, &vendor, loyalty::View::Vendor))
+        })
         .await?;
     v.log(
         &s,

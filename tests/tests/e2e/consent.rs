@@ -6,10 +6,15 @@ use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, Resp, TestServer, http};
 use serde_json::json;
 
-const PASSWORD: &str = "correct horse battery staple";
-const REDIRECT: &str = "https://vendor.example/cb";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const REDIRECT: &str = "https://vendor.example/cb";
 
-fn authorize_url(s: &TestServer, v: &VendorApp, pkce: &Pkce, extra: &[(&str, &str)]) -> String {
+pub(crate) fn authorize_url(
+    s: &TestServer,
+    v: &VendorApp,
+    pkce: &Pkce,
+    extra: &[(&str, &str)],
+) -> String {
     let mut params = vec![
         ("response_type", "code"),
         ("client_id", v.client_id.as_str()),
@@ -31,7 +36,7 @@ fn authorize_url(s: &TestServer, v: &VendorApp, pkce: &Pkce, extra: &[(&str, &st
     u.to_string()
 }
 
-fn setup() -> (TestServer, VendorApp) {
+pub(crate) fn setup() -> (TestServer, VendorApp) {
     let s = TestServer::spawn();
     assert_eq!(
         s.put("/v1/password", &json!({"password": PASSWORD})).status,
@@ -42,7 +47,7 @@ fn setup() -> (TestServer, VendorApp) {
 }
 
 /// Opens the consent page and approves it with the password; returns the redirect.
-fn consent(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> Resp {
+pub(crate) fn consent(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> Resp {
     let mut b = Browser::default();
     let page = b.get(&authorize_url(s, v, pkce, &[]));
     assert_eq!(page.status, 200, "{}", page.text);
@@ -59,8 +64,29 @@ fn consent(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> Resp {
     )
 }
 
+/// Opens the consent page and approves it from the terminal's API (no sign-in, so no sign-in
+/// limit); returns the redirect of the page continuing.
+pub(crate) fn consent_from_terminal(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> Resp {
+    let mut b = Browser::default();
+    let page = b.get(&authorize_url(s, v, pkce, &[]));
+    assert_eq!(page.status, 200, "{}", page.text);
+    let code = short_code(&page.text).unwrap();
+    let request = input_value(&page.text, "request").unwrap();
+    let granted = s.post(
+        &format!("/v1/consents/{code}/approve"),
+        &json!({"days": 30}),
+    );
+    assert_eq!(granted.status, 200, "{}", granted.text);
+    b.get(&s.url(&format!("/oauth/authorize/continue?request={request}")))
+}
+
 /// Posts the consent page's form back: its request id and CSRF token, and `fields`.
-fn answer(b: &mut Browser, s: &TestServer, page: &Resp, fields: &[(&str, &str)]) -> Resp {
+pub(crate) fn answer(
+    b: &mut Browser,
+    s: &TestServer,
+    page: &Resp,
+    fields: &[(&str, &str)],
+) -> Resp {
     let request = input_value(&page.text, "request").unwrap();
     let csrf = input_value(&page.text, "csrf").unwrap();
     let mut form = vec![("request", request.as_str()), ("csrf", csrf.as_str())];
@@ -68,14 +94,14 @@ fn answer(b: &mut Browser, s: &TestServer, page: &Resp, fields: &[(&str, &str)])
     b.post_form(&s.url("/oauth/authorize"), &form)
 }
 
-fn code_from(r: &Resp) -> String {
+pub(crate) fn code_from(r: &Resp) -> String {
     assert_eq!(r.status, 303, "{}", r.text);
     let location = r.header("location").unwrap();
     assert!(location.starts_with(REDIRECT), "{location}");
     query_param(location, "code").expect("a code")
 }
 
-fn exchange(v: &VendorApp, code: &str, verifier: &str) -> Resp {
+pub(crate) fn exchange(v: &VendorApp, code: &str, verifier: &str) -> Resp {
     v.oauth(
         "/oauth/token",
         &[

@@ -53,6 +53,63 @@ fn vendor_a_cannot_read_vendor_b_data() {
 }
 
 #[test]
+fn the_relationship_view_counts_only_shared_interactions_and_never_satisfaction() {
+    let s = TestServer::spawn();
+    let v = VendorApp::connect(&s, "Acme");
+    v.grant(&s, &["relationship:read"], None);
+    interaction(
+        &s,
+        &v.vendor_id,
+        json!({"shared": true, "sentiment": 2, "at": "2026-02-01T10:00:00+01:00"}),
+    );
+    interaction(
+        &s,
+        &v.vendor_id,
+        json!({"shared": false, "sentiment": -2, "at": "2026-03-01T10:00:00+01:00"}),
+    );
+    let incident = s.create(
+        "/v1/incidents",
+        &json!({"vendor_id": v.vendor_id, "description": "Drum noise"}),
+    );
+    let r = s.post(
+        &format!("/v1/incidents/{incident}/resolve"),
+        &json!({"resolution": "Drum replaced", "satisfaction": 3}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    s.create(
+        "/v1/purchases",
+        &json!({"vendor_id": v.vendor_id, "item": "Washer", "amount": "499.00",
+                "currency": "EUR", "date": "2025-01-10"}),
+    );
+    let token = v.token();
+    let seen = v.get(&token, "/v1/vendor/relationship");
+    assert_eq!(seen.status, 200, "{}", seen.text);
+    let loyalty = seen.json()["loyalty"].clone();
+    assert_eq!(loyalty["interactions"], 1, "only the shared one: {loyalty}");
+    assert_eq!(loyalty["average_sentiment"], 2.0, "{loyalty}");
+    assert_eq!(
+        loyalty["last_contact"], "2026-02-01T10:00:00+01:00",
+        "not the private interaction's date"
+    );
+    assert!(
+        loyalty["average_satisfaction"].is_null(),
+        "the owner's satisfaction rating is not the vendor's: {loyalty}"
+    );
+    assert!(!seen.text.contains("3.0"), "{}", seen.text);
+    assert_eq!(loyalty["purchases"], 1);
+    assert_eq!(loyalty["total_spent"], json!({"EUR": "499.00"}));
+    assert_eq!(loyalty["customer_since"], "2025-01-10");
+    assert_eq!(loyalty["incidents"], 1);
+    assert_eq!(loyalty["incidents_resolved"], 1);
+    // The owner's own view is unchanged: everything.
+    let own = s.get(&format!("/v1/vendors/{}", v.vendor_id)).json()["loyalty"].clone();
+    assert_eq!(own["interactions"], 2);
+    assert_eq!(own["average_sentiment"], 0.0);
+    assert_eq!(own["last_contact"], "2026-03-01T10:00:00+01:00");
+    assert_eq!(own["average_satisfaction"], 3.0);
+}
+
+#[test]
 fn the_consumer_appears_under_a_pairwise_pseudonym() {
     let s = TestServer::spawn();
     let a = VendorApp::connect(&s, "A");
