@@ -223,6 +223,11 @@ impl Server {
         }
     }
 
+    /// The settings it was started with (the accept loop reads its connection limits here).
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
     /// Seals the vault (drops the key) and closes the database, after committing what is queued.
     pub async fn shut_down(&self) {
         self.inner.seal().await;

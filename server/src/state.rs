@@ -32,6 +32,8 @@ pub struct Settings {
     /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
     /// to measure what logging costs.
     pub log_vendor_access: bool,
+    /// Header-read and idle timeouts, and the connection cap (see `accept`).
+    pub connections: crate::accept::ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -45,6 +47,7 @@ impl Default for Settings {
             open_registration: false,
             trusted_proxies: Vec::new(),
             log_vendor_access: true,
+            connections: crate::accept::ConnectionLimits::default(),
         }
     }
 }
