@@ -131,6 +131,10 @@ pub async fn serve_connections(
                     stopping.clone(),
                 ));
             }
+            // One connection's failure (reset before it was accepted): nothing to wait for.
+            Err(e) if is_connection_error(&e) => {
+                tracing::debug!(error = %e, "a connection failed before it was accepted");
+            }
             Err(e) => {
                 let out_of_descriptors = is_out_of_descriptors(&e);
                 if out_of_descriptors {
@@ -162,6 +166,14 @@ pub async fn serve_connections(
     Ok(())
 }
 
+fn is_connection_error(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset, Interrupted};
+    matches!(
+        e.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset | Interrupted
+    )
+}
+
 fn is_out_of_descriptors(e: &std::io::Error) -> bool {
     use rustix::io::Errno;
     matches!(
@@ -181,6 +193,7 @@ async fn drive(
     limits: ConnectionLimits,
     mut stopping: watch::Receiver<bool>,
 ) {
+    let _release = Release(slots, slot.clone());
     let io = TokioIo::new(TrackedStream {
         stream,
         slot: slot.clone(),
@@ -249,7 +262,16 @@ async fn drive(
             }
         }
     }
-    slots.remove(&slot);
+}
+
+/// Gives a connection's place back however its task ends (a panic included), so the count
+/// never drifts up to the cap.
+struct Release(Arc<Slots>, Arc<Slot>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0.remove(&self.1);
+    }
 }
 
 #[cfg(test)]
