@@ -228,6 +228,11 @@ impl Server {
         &self.inner.settings
     }
 
+    /// Its counters (the accept loop counts connections there).
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
     /// Seals the vault (drops the key) and closes the database, after committing what is queued.
     pub async fn shut_down(&self) {
         self.inner.seal().await;

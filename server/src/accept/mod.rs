@@ -26,6 +26,7 @@ use tokio::time::Instant;
 use self::slots::{Phase, Slot, Slots};
 use self::tracked::{InFlight, TrackedBody, TrackedStream};
 use crate::Server;
+use crate::metrics::{ConnectionClosed, Metrics};
 
 /// File descriptors kept for everything but client connections: the database and its WAL per
 /// pooled connection, webhook deliveries, DNS, backups and exports, logs.
@@ -118,8 +119,12 @@ pub async fn serve_connections(
             Ok((stream, peer)) => {
                 let Some(slot) = slots.admit(cap) else {
                     tracing::debug!(%peer, "every connection is serving a request: closing the new one");
+                    server
+                        .metrics()
+                        .connection_closed(ConnectionClosed::Refused);
                     continue;
                 };
+                server.metrics().connection_open(true);
                 let _ = stream.set_nodelay(true);
                 tasks.spawn(drive(
                     stream,
@@ -193,7 +198,8 @@ async fn drive(
     limits: ConnectionLimits,
     mut stopping: watch::Receiver<bool>,
 ) {
-    let _release = Release(slots, slot.clone());
+    let metrics = server.metrics().clone();
+    let _release = Release(slots, slot.clone(), metrics.clone());
     let io = TokioIo::new(TrackedStream {
         stream,
         slot: slot.clone(),
@@ -245,13 +251,21 @@ async fn drive(
                         .is_some_and(|at| at <= Instant::now())
                 };
                 if still_due {
-                    tracing::debug!(%peer, phase = ?slot.phase().0, "closing a connection past its deadline");
+                    let phase = slot.phase().0;
+                    tracing::debug!(%peer, ?phase, "closing a connection past its deadline");
+                    if !closing {
+                        metrics.connection_closed(match phase {
+                            Phase::Idle => ConnectionClosed::IdleTimeout,
+                            Phase::Head | Phase::Busy => ConnectionClosed::HeaderTimeout,
+                        });
+                    }
                     break;
                 }
             }
             () = slot.changed.notified() => {}
             () = slot.evicted.notified() => {
                 tracing::debug!(%peer, "closing a connection to make room for a new one");
+                metrics.connection_closed(ConnectionClosed::Evicted);
                 break;
             }
             changed = stopping.changed(), if !closing => {
@@ -266,11 +280,12 @@ async fn drive(
 
 /// Gives a connection's place back however its task ends (a panic included), so the count
 /// never drifts up to the cap.
-struct Release(Arc<Slots>, Arc<Slot>);
+struct Release(Arc<Slots>, Arc<Slot>, Arc<Metrics>);
 
 impl Drop for Release {
     fn drop(&mut self) {
         self.0.remove(&self.1);
+        self.2.connection_open(false);
     }
 }
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use carnet_server::accept::ConnectionLimits;
 use carnet_server::state::Settings;
-use carnet_tests::{Carnetd, TestServer};
+use carnet_tests::{Api, Carnetd, TestServer};
 
 /// systemd's default `LimitNOFILE` (soft and hard), which the attack exhausted.
 const NOFILE: u64 = 1024;
@@ -68,22 +68,44 @@ fn open_slow(addr: SocketAddr) -> Option<TcpStream> {
 
 /// A fresh connection asking `GET /healthz`: how long the answer took, or what went wrong.
 fn probe(addr: SocketAddr) -> Result<Duration, String> {
+    fetch(addr, "/healthz").map(|(took, _)| took)
+}
+
+/// `GET path` on a fresh connection: how long the answer took and the answer.
+fn fetch(addr: SocketAddr, path: &str) -> Result<(Duration, String), String> {
     let started = Instant::now();
     let mut s =
         TcpStream::connect_timeout(&addr, ANSWER_WITHIN).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(ANSWER_WITHIN))
         .map_err(|e| e.to_string())?;
-    s.write_all(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")
-        .map_err(|e| format!("send: {e}"))?;
+    s.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .map_err(|e| format!("send: {e}"))?;
     let mut answer = Vec::new();
     s.read_to_end(&mut answer)
         .map_err(|e| format!("read after {:?}: {e}", started.elapsed()))?;
     let took = started.elapsed();
-    let text = String::from_utf8_lossy(&answer);
+    let text = String::from_utf8_lossy(&answer).into_owned();
     if !text.starts_with("HTTP/1.1 200") {
         return Err(format!("answered {text:?}"));
     }
-    Ok(took)
+    Ok((took, text))
+}
+
+/// A series' value in a `/metrics` text.
+fn series(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in:\n{metrics}"))
+}
+
+fn closed_for(metrics: &str, reason: &str) -> f64 {
+    series(
+        metrics,
+        &format!("carnet_http_connections_closed_total{{reason=\"{reason}\"}}"),
+    )
 }
 
 /// What a siege saw.
@@ -92,8 +114,9 @@ struct Siege {
     probes: Vec<Result<Duration, String>>,
     /// Attacking connections carnetd closed (and the attacker opened again).
     reconnects: usize,
-    /// carnetd's log, and the CPU time it used during the siege.
+    /// carnetd's log and `/metrics` after the siege, and the CPU time it used during it.
     log: String,
+    metrics: String,
     cpu: Duration,
     wall: Duration,
     /// From carnetd's start to the end of the siege.
@@ -184,9 +207,13 @@ fn siege(nofile: u64, attackers: usize, expect_cap: u64) -> Siege {
     let (wall, cpu) = (start.elapsed(), cpu_of(d.child.id()) - cpu_before);
     stop.store(true, Ordering::Relaxed);
     let reconnects = attack.join().unwrap();
+    let metrics = fetch(addr, "/metrics")
+        .map(|(_, m)| m)
+        .unwrap_or_else(|e| e);
     let siege = Siege {
         probes,
         reconnects,
+        metrics,
         log: d.log(),
         cpu,
         wall,
@@ -238,6 +265,8 @@ fn slowloris_under_1024_file_descriptors_cannot_stop_carnetd_answering() {
         s.reconnects > 0,
         "carnetd closed attacking connections to stay under its cap"
     );
+    assert!(closed_for(&s.metrics, "evicted") >= 1.0, "{}", s.metrics);
+    assert!(series(&s.metrics, "carnet_http_connections") <= (NOFILE - 128) as f64);
     assert!(
         s.accept_errors() <= 3,
         "{} accept errors logged:\n{}",
@@ -262,6 +291,7 @@ fn out_of_file_descriptors_carnetd_keeps_accepting_without_a_busy_loop_or_log_fl
         s.run,
         tail(&s.log)
     );
+    assert!(closed_for(&s.metrics, "evicted") >= 1.0, "{}", s.metrics);
     assert!(
         s.cpu < s.wall / 2,
         "carnetd used {:?} of CPU in {:?}: a busy loop",
@@ -332,6 +362,8 @@ fn a_connection_that_drips_its_headers_is_closed_at_the_header_read_timeout() {
         total >= Duration::from_millis(900),
         "closed before its timeout: {total:?}"
     );
+    let metrics = s.get("/metrics").text;
+    assert!(closed_for(&metrics, "header_timeout") >= 1.0, "{metrics}");
 }
 
 /// A kept-alive connection may idle past the header-read timeout (the idle timeout is longer)
@@ -368,4 +400,7 @@ fn an_idle_keep_alive_connection_lasts_its_idle_timeout_then_closes() {
         idle >= Duration::from_millis(2500),
         "closed after {idle:?} idle, before the 3 s idle timeout"
     );
+    let metrics = s.get("/metrics").text;
+    assert!(closed_for(&metrics, "idle_timeout") >= 1.0, "{metrics}");
+    assert_eq!(closed_for(&metrics, "header_timeout"), 0.0, "{metrics}");
 }
