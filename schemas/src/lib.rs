@@ -10,6 +10,7 @@ pub mod ids;
 pub mod intents;
 pub mod ledger;
 pub mod oauth;
+pub mod passphrase;
 pub mod values;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
@@ -22,6 +23,7 @@ pub use ids::{
 pub use intents::*;
 pub use ledger::*;
 pub use oauth::*;
+pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };

@@ -27,6 +27,16 @@ const ACCESS_TOKEN_TTL_RANGE: std::ops::RangeInclusive<u32> = 60..=86_400;
 pub const DEFAULT_MAX_LIVE_TOKENS: u32 = 10_000;
 const MAX_LIVE_TOKENS_RANGE: std::ops::RangeInclusive<u32> = 1..=10_000_000;
 const REFRESH_TOKEN_TTL_RANGE: std::ops::RangeInclusive<u32> = 3600..=31_536_000;
+/// Seconds a client has to send its request headers, from connecting (or from the first byte
+/// of its next request on a kept-alive connection).
+pub const DEFAULT_HEADER_READ_TIMEOUT: u32 = 10;
+const HEADER_READ_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=600;
+/// Seconds a kept-alive connection may wait for its next request.
+pub const DEFAULT_IDLE_TIMEOUT: u32 = 60;
+const IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
+/// Connections held at once (fewer if the file-descriptor limit leaves less room).
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+const MAX_CONNECTIONS_RANGE: std::ops::RangeInclusive<u32> = 16..=1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -87,6 +97,12 @@ pub struct Layer {
     pub open_registration: Option<bool>,
     /// Written into consent receipts (Kantara `jurisdiction`), e.g. "FR".
     pub jurisdiction: Option<String>,
+    /// Seconds a client has to send its request headers.
+    pub header_read_timeout: Option<u32>,
+    /// Seconds a kept-alive connection may idle between requests.
+    pub idle_timeout: Option<u32>,
+    /// How many connections are held at once (at most the descriptor limit less a reserve).
+    pub max_connections: Option<u32>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -121,6 +137,9 @@ pub struct Config {
     pub trusted_proxies: Vec<IpNet>,
     pub open_registration: bool,
     pub jurisdiction: String,
+    pub header_read_timeout: u32,
+    pub idle_timeout: u32,
+    pub max_connections: u32,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -301,6 +320,12 @@ impl EnvLayer<'_> {
                 }
             })?,
             jurisdiction: self.text("jurisdiction")?,
+            header_read_timeout: self.parse("header_read_timeout", seconds)?,
+            idle_timeout: self.parse("idle_timeout", seconds)?,
+            max_connections: self.parse("max_connections", |v| {
+                v.parse::<u32>()
+                    .map_err(|_| format!("{v:?} is not a whole number"))
+            })?,
         })
     }
 }
@@ -350,6 +375,12 @@ impl Layer {
                 self.refresh_token_ttl,
                 REFRESH_TOKEN_TTL_RANGE,
             ),
+            (
+                "header_read_timeout",
+                self.header_read_timeout,
+                HEADER_READ_TIMEOUT_RANGE,
+            ),
+            ("idle_timeout", self.idle_timeout, IDLE_TIMEOUT_RANGE),
         ];
         for (key, value, range) in ttls {
             if let Some(t) = value.filter(|t| !range.contains(t)) {
@@ -369,6 +400,19 @@ impl Layer {
                     "{n}; use {} to {}",
                     MAX_LIVE_TOKENS_RANGE.start(),
                     MAX_LIVE_TOKENS_RANGE.end()
+                ),
+            ));
+        }
+        if let Some(n) = self
+            .max_connections
+            .filter(|n| !MAX_CONNECTIONS_RANGE.contains(n))
+        {
+            return Err(invalid(
+                "max_connections",
+                format!(
+                    "{n}; use {} to {}",
+                    MAX_CONNECTIONS_RANGE.start(),
+                    MAX_CONNECTIONS_RANGE.end()
                 ),
             ));
         }
@@ -393,6 +437,9 @@ impl Layer {
             trusted_proxies: self.trusted_proxies.or(under.trusted_proxies),
             open_registration: self.open_registration.or(under.open_registration),
             jurisdiction: self.jurisdiction.or(under.jurisdiction),
+            header_read_timeout: self.header_read_timeout.or(under.header_read_timeout),
+            idle_timeout: self.idle_timeout.or(under.idle_timeout),
+            max_connections: self.max_connections.or(under.max_connections),
         }
     }
 }
@@ -409,6 +456,13 @@ impl Config {
             open_registration: self.open_registration,
             trusted_proxies: self.trusted_proxies.clone(),
             log_vendor_access: true,
+            connections: crate::accept::ConnectionLimits {
+                header_read_timeout: std::time::Duration::from_secs(u64::from(
+                    self.header_read_timeout,
+                )),
+                idle_timeout: std::time::Duration::from_secs(u64::from(self.idle_timeout)),
+                max_connections: self.max_connections as usize,
+            },
             ..crate::state::Settings::default()
         }
     }
@@ -487,6 +541,9 @@ impl Config {
             trusted_proxies,
             open_registration: l.open_registration.unwrap_or(false),
             jurisdiction: l.jurisdiction.unwrap_or_default(),
+            header_read_timeout: l.header_read_timeout.unwrap_or(DEFAULT_HEADER_READ_TIMEOUT),
+            idle_timeout: l.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
+            max_connections: l.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
         })
     }
 

@@ -3,6 +3,7 @@
 //! port-0 listener.
 #![forbid(unsafe_code)]
 
+pub mod accept;
 pub mod access;
 mod archive;
 pub mod backup;
@@ -28,7 +29,6 @@ mod vendor_api;
 pub mod webhooks;
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 
@@ -37,23 +37,14 @@ use crate::state::AppState;
 pub use crate::state::Settings;
 
 /// Serves the API on `listener` until `shutdown` completes, then lets in-flight requests
-/// finish, commits every queued write, and seals the vault before returning.
+/// finish, commits every queued write, and seals the vault before returning. Connections are
+/// bounded as `Settings::connections` says (see `accept`).
 pub async fn serve(
     listener: TcpListener,
     server: Server,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let connections = server.clone();
-    let make = tower::service_fn(
-        move |stream: axum::serve::IncomingStream<'_, TcpListener>| {
-            let peer: SocketAddr = *stream.remote_addr();
-            let service = connections.connection(peer);
-            async move { Ok::<_, std::convert::Infallible>(service) }
-        },
-    );
-    let served = axum::serve(listener, make)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    let served = accept::serve_connections(listener, server.clone(), shutdown).await;
     server.shut_down().await;
     served
 }

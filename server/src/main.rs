@@ -308,9 +308,9 @@ fn read_passphrase(path: &Path) -> Result<SecretString> {
             .with_context(|| format!("cannot read passphrase file {}", path.display()))?;
     }
     let line = text.lines().next().unwrap_or("");
-    if line.chars().count() < 8 {
+    if let Err(weak) = carnet_schemas::check_new_passphrase(line) {
         bail!(
-            "the passphrase in {} is shorter than 8 characters; choose a longer one",
+            "the passphrase in {} {weak}; choose a longer one",
             path.display()
         );
     }

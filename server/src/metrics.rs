@@ -69,6 +69,37 @@ struct RouteStats {
     methods: [MethodStats; METHODS.len()],
 }
 
+/// Why carnetd closed a connection itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConnectionClosed {
+    /// Its request headers did not arrive within `header_read_timeout`.
+    HeaderTimeout = 0,
+    /// It idled between requests for `idle_timeout`.
+    IdleTimeout = 1,
+    /// At the cap, to admit a new one.
+    Evicted = 2,
+    /// At the cap with every connection serving a request: the new one was closed.
+    Refused = 3,
+}
+
+impl ConnectionClosed {
+    const ALL: [ConnectionClosed; 4] = [
+        ConnectionClosed::HeaderTimeout,
+        ConnectionClosed::IdleTimeout,
+        ConnectionClosed::Evicted,
+        ConnectionClosed::Refused,
+    ];
+
+    fn label(self) -> &'static str {
+        match self {
+            ConnectionClosed::HeaderTimeout => "header_timeout",
+            ConnectionClosed::IdleTimeout => "idle_timeout",
+            ConnectionClosed::Evicted => "evicted",
+            ConnectionClosed::Refused => "refused",
+        }
+    }
+}
+
 /// Every counter carnetd exposes; one per `AppState`, so in-process test servers do not share.
 #[derive(Default)]
 pub struct Metrics {
@@ -77,6 +108,8 @@ pub struct Metrics {
     webhook_deliveries: AtomicU64,
     webhook_failures: AtomicU64,
     sealed: AtomicBool,
+    connections_open: AtomicU64,
+    connections_closed: [AtomicU64; ConnectionClosed::ALL.len()],
 }
 
 impl Metrics {
@@ -93,6 +126,20 @@ impl Metrics {
     /// Counts a failed webhook attempt (it will be retried).
     pub fn webhook_failed(&self) {
         self.webhook_failures.fetch_add(1, Relaxed);
+    }
+
+    /// A connection was accepted (`true`) or closed (`false`).
+    pub fn connection_open(&self, open: bool) {
+        if open {
+            self.connections_open.fetch_add(1, Relaxed);
+        } else {
+            self.connections_open.fetch_sub(1, Relaxed);
+        }
+    }
+
+    /// Counts a connection carnetd closed itself.
+    pub fn connection_closed(&self, why: ConnectionClosed) {
+        self.connections_closed[why as usize].fetch_add(1, Relaxed);
     }
 
     /// Sets the `carnet_sealed` gauge.
@@ -245,6 +292,31 @@ impl Metrics {
         ] {
             family(out, name, "counter", help)?;
             writeln!(out, "{name} {}", n.load(Relaxed))?;
+        }
+        family(
+            out,
+            "carnet_http_connections",
+            "gauge",
+            "Client connections held now.",
+        )?;
+        writeln!(
+            out,
+            "carnet_http_connections {}",
+            self.connections_open.load(Relaxed)
+        )?;
+        family(
+            out,
+            "carnet_http_connections_closed_total",
+            "counter",
+            "Connections carnetd closed itself: headers too slow, idle too long, evicted at the cap, or refused at the cap.",
+        )?;
+        for (why, n) in ConnectionClosed::ALL.iter().zip(&self.connections_closed) {
+            writeln!(
+                out,
+                "carnet_http_connections_closed_total{{reason=\"{}\"}} {}",
+                why.label(),
+                n.load(Relaxed)
+            )?;
         }
         family(
             out,

@@ -228,6 +228,16 @@ impl Server {
         }
     }
 
+    /// The settings it was started with (the accept loop reads its connection limits here).
+    pub fn settings(&self) -> &Settings {
+        &self.inner.settings
+    }
+
+    /// Its counters (the accept loop counts connections there).
+    pub(crate) fn metrics(&self) -> &Arc<Metrics> {
+        &self.inner.metrics
+    }
+
     /// Seals the vault (drops the key) and closes the database, after committing what is queued.
     pub async fn shut_down(&self) {
         self.inner.seal().await;

@@ -36,6 +36,8 @@ pub struct Settings {
     /// (no configuration key: tests shorten them).
     pub import_idle_timeout: std::time::Duration,
     pub import_total_timeout: std::time::Duration,
+    /// Header-read and idle timeouts, and the connection cap (see `accept`).
+    pub connections: crate::accept::ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             log_vendor_access: true,
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
+            connections: crate::accept::ConnectionLimits::default(),
         }
     }
 }

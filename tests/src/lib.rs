@@ -477,7 +477,25 @@ pub struct Carnetd {
 impl Carnetd {
     /// Starts `carnetd` and returns once it listens.
     pub fn start(data_dir: &Path, extra_env: &[(&str, &str)]) -> Result<Carnetd, String> {
-        let mut cmd = Command::new(binary("carnetd"));
+        Self::start_under(&[], data_dir, extra_env)
+    }
+
+    /// Starts `carnetd` through `wrapper` (a program and its arguments that then execs the
+    /// rest, such as `prlimit --nofile=1024:1024 --`), and returns once it listens.
+    pub fn start_under(
+        wrapper: &[&str],
+        data_dir: &Path,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Carnetd, String> {
+        let carnetd = binary("carnetd");
+        let mut cmd = match wrapper.split_first() {
+            Some((program, args)) => {
+                let mut c = Command::new(program);
+                c.args(args).arg(&carnetd);
+                c
+            }
+            None => Command::new(&carnetd),
+        };
         without_carnet_env(&mut cmd);
         cmd.arg("--data-dir")
             .arg(data_dir)
@@ -492,7 +510,9 @@ impl Carnetd {
         for (k, v) in extra_env {
             cmd.env(k, v);
         }
-        let mut child = cmd.spawn().map_err(|e| e.to_string())?;
+        let mut child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))?;
         let stderr = child.stderr.take().expect("stderr");
         let log = Arc::new(Mutex::new(String::new()));
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();

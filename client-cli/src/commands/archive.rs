@@ -170,6 +170,7 @@ fn export_passphrase(file: Option<&Path>) -> CliResult<SecretString> {
         let (text, from) = read_secret(f, "passphrase")?;
         let line = passphrase_from(&text, &from)
             .map_err(|why| CliError::failed(why).with_hint("nothing was exported"))?;
+        strong_enough(&line, &from)?;
         return Ok(SecretString::from(line.as_str().to_owned()));
     }
     if !io::stdin().is_terminal() {
@@ -186,12 +187,25 @@ fn export_passphrase(file: Option<&Path>) -> CliResult<SecretString> {
         return Err(CliError::failed("no passphrase was typed")
             .with_hint("nothing was exported; run `carnet export` again"));
     }
+    strong_enough(&first, "the prompt")?;
     let again = ask("the same passphrase again: ")?;
     if *first != *again {
         return Err(CliError::failed("the two passphrases differ")
             .with_hint("nothing was exported; run `carnet export` again"));
     }
     Ok(SecretString::from(first.as_str().to_owned()))
+}
+
+/// The archive holds every record and the keys behind them (pseudonym key, receipt seeds), so
+/// its passphrase must meet at least the rule of the vault's own (`carnetd init`).
+fn strong_enough(passphrase: &str, from: &str) -> CliResult<()> {
+    carnet_schemas::check_new_passphrase(passphrase).map_err(|weak| {
+        CliError::failed(format!("the passphrase from {from} {weak}: the archive holds the whole vault"))
+            .with_hint(format!(
+                "nothing was exported; choose a passphrase of at least {} characters, or encrypt to a key with --recipient age1…",
+                carnet_schemas::MIN_PASSPHRASE_CHARS
+            ))
+    })
 }
 
 /// The export as it arrives: counted for the progress bar, its last bytes kept (a whole

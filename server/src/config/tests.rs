@@ -376,3 +376,67 @@ fn secrets_serialize_redacted() {
     .unwrap();
     assert_eq!(text.trim(), "token = \"(redacted)\"");
 }
+
+#[test]
+fn connection_limits_layers_and_bounds() {
+    use std::time::Duration;
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(
+        (c.header_read_timeout, c.idle_timeout, c.max_connections),
+        (10, 60, 4096)
+    );
+    assert_eq!(
+        c.settings().connections,
+        crate::accept::ConnectionLimits::default()
+    );
+    write(
+        dir.path(),
+        "header_read_timeout = 5\nidle_timeout = 30\nmax_connections = 200\n",
+    );
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(
+        c.settings().connections,
+        crate::accept::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 200,
+        }
+    );
+    let env = [
+        ("CARNET_HEADER_READ_TIMEOUT", "3"),
+        ("CARNET_IDLE_TIMEOUT", "120"),
+        ("CARNET_MAX_CONNECTIONS", "50000"),
+    ];
+    let c = resolve(dir.path(), &env).unwrap();
+    let printed = c.to_toml().unwrap();
+    for line in [
+        "header_read_timeout = 3",
+        "idle_timeout = 120",
+        "max_connections = 50000",
+    ] {
+        assert!(printed.contains(line), "{line:?} not in {printed}");
+    }
+
+    refused(
+        dir.path(),
+        &[("CARNET_HEADER_READ_TIMEOUT", "0")],
+        &[
+            "header_read_timeout",
+            "CARNET_HEADER_READ_TIMEOUT",
+            "1 to 600",
+        ],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_IDLE_TIMEOUT", "soon")],
+        &["idle_timeout", "CARNET_IDLE_TIMEOUT", "soon"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_MAX_CONNECTIONS", "2")],
+        &["max_connections", "CARNET_MAX_CONNECTIONS", "16 to 1000000"],
+    );
+    write(dir.path(), "idle_timeout = 3601\n");
+    refused(dir.path(), &[], &["idle_timeout", CONFIG_FILE]);
+}

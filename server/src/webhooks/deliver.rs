@@ -8,13 +8,14 @@
 //! so delivery survives restarts (at least once).
 
 use std::collections::HashSet;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use ring::rand::{SecureRandom, SystemRandom};
 
+pub use super::address::is_public;
 use super::{Event, IntentEvent, intent_event, signature};
 use crate::access::ClientRecord;
 use crate::state::AppState;
@@ -42,37 +43,6 @@ pub fn backoff(failures: u32) -> chrono::Duration {
     let base = 2f64.powi(failures.min(20) as i32);
     let seconds = (base * jitter).min(MAX_BACKOFF_SECONDS);
     chrono::Duration::milliseconds((seconds * 1000.0) as i64)
-}
-
-/// Whether an address is on the public internet (not loopback, private, link-local, shared,
-/// multicast, documentation or otherwise special).
-pub fn is_public(ip: IpAddr) -> bool {
-    match ip.to_canonical() {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            !(a.is_loopback()
-                || a.is_private()
-                || a.is_link_local()
-                || a.is_unspecified()
-                || a.is_broadcast()
-                || a.is_multicast()
-                || a.is_documentation()
-                || o[0] == 0
-                || (o[0] == 100 && (64..128).contains(&o[1]))
-                || (o[0] == 192 && o[1] == 0 && o[2] == 0)
-                || (o[0] == 198 && (18..20).contains(&o[1]))
-                || o[0] >= 240)
-        }
-        IpAddr::V6(a) => {
-            let seg = a.segments();
-            !(a.is_loopback()
-                || a.is_unspecified()
-                || a.is_multicast()
-                || (seg[0] & 0xfe00) == 0xfc00
-                || (seg[0] & 0xffc0) == 0xfe80
-                || (seg[0] == 0x2001 && seg[1] == 0x0db8))
-        }
-    }
 }
 
 /// Checks a vendor-registered webhook URL and resolves it to a public address to connect to.
@@ -381,6 +351,11 @@ mod tests {
             ("https://[::1]/hook", "address"),
             ("https://10.1.2.3/hook", "address"),
             ("https://[::ffff:192.168.1.1]/hook", "address"),
+            ("https://[::127.0.0.1]/hook", "address"),
+            ("https://[64:ff9b::7f00:1]/hook", "address"),
+            ("https://[64:ff9b:1::7f00:1]/hook", "address"),
+            ("https://[fec0::1]/hook", "address"),
+            ("https://[2002:7f00:1::1]/hook", "address"),
             ("http://93.184.216.34/hook", "policy"),
             ("https://user:pw@93.184.216.34/hook", "policy"),
         ] {
@@ -394,28 +369,5 @@ mod tests {
             (host.as_str(), addr.to_string().as_str()),
             ("93.184.216.34", "93.184.216.34:8443")
         );
-    }
-
-    #[test]
-    fn only_public_addresses_are_public() {
-        for private in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "192.168.0.10",
-            "172.16.5.4",
-            "169.254.1.1",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00::1",
-            "fe80::1",
-            "::ffff:127.0.0.1",
-            "192.0.2.1",
-        ] {
-            assert!(!is_public(private.parse().unwrap()), "{private}");
-        }
-        for public in ["1.1.1.1", "93.184.216.34", "2606:4700:4700::1111"] {
-            assert!(is_public(public.parse().unwrap()), "{public}");
-        }
     }
 }

@@ -7,6 +7,7 @@
 //! goes to the vendor whose grant ended. Only vendors whose client has a webhook URL get any.
 //! Never writes a vendor-visible body with more than that vendor may read.
 
+mod address;
 pub mod deliver;
 mod sign;
 

@@ -745,3 +745,67 @@ fn the_archive_is_private_and_never_written_through_a_symlink() {
         .collect();
     assert!(leftovers.is_empty(), "no temporary file is left behind");
 }
+
+/// The archive holds every record plus the pseudonym key and the receipt seeds: a passphrase
+/// the vault itself would refuse (`carnetd init` wants 8 characters) cannot protect it either.
+#[test]
+fn an_export_passphrase_shorter_than_the_vaults_rule_is_refused_and_nothing_is_written() {
+    let s = TestServer::spawn();
+    s.create("/v1/vendors", &json!({"name": "Acme"}));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("weak.age");
+    let existing = dir.path().join("old.age");
+    std::fs::write(&existing, b"an older archive").unwrap();
+    for weak in ["x", "1234567", "ééééééé"] {
+        let file = dir.path().join("phrase.txt");
+        std::fs::write(&file, format!("{weak}\n")).unwrap();
+        for target in [&out, &existing] {
+            let o = s.carnet(&[
+                "export",
+                "--out",
+                target.to_str().unwrap(),
+                "--passphrase-file",
+                file.to_str().unwrap(),
+            ]);
+            refused(&o, "shorter than 8 characters");
+            assert!(o.stderr.contains("--recipient"), "{}", o.stderr);
+            let o = s.carnet_stdin(
+                &[
+                    "export",
+                    "--out",
+                    target.to_str().unwrap(),
+                    "--passphrase-file",
+                    "-",
+                ],
+                &format!("{weak}\n"),
+            );
+            refused(&o, "shorter than 8 characters");
+        }
+    }
+    assert!(!out.exists(), "nothing was written");
+    assert_eq!(std::fs::read(&existing).unwrap(), b"an older archive");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "no temporary file is left behind");
+
+    // Eight characters, the vault's own minimum, are enough.
+    s.carnet_stdin(
+        &[
+            "export",
+            "--out",
+            out.to_str().unwrap(),
+            "--passphrase-file",
+            "-",
+        ],
+        "12345678\n",
+    )
+    .ok();
+    let mut scrypt = age::scrypt::Identity::new(SecretString::from("12345678"));
+    scrypt.set_max_work_factor(20);
+    let doc: Value =
+        serde_json::from_slice(&decrypt_with(&std::fs::read(&out).unwrap(), &scrypt)).unwrap();
+    assert_eq!(doc["counts"]["vendors"], 1);
+}

@@ -200,6 +200,8 @@ fn a_bad_configuration_stops_carnetd_at_start_naming_the_key() {
         (("CARNET_TRUSTED_PROXIES", "proxy.lan"), "trusted_proxies"),
         (("CARNET_OPEN_REGISTRATION", "maybe"), "open_registration"),
         (("CARNET_LOG", "loud=="), "log_level"),
+        (("CARNET_HEADER_READ_TIMEOUT", "0"), "header_read_timeout"),
+        (("CARNET_MAX_CONNECTIONS", "many"), "max_connections"),
     ] {
         let err = Carnetd::start(dir.path(), &[env]).err().unwrap_or_else(|| {
             panic!("carnetd started with {}={}", env.0, env.1);
@@ -241,4 +243,11 @@ fn a_bad_configuration_stops_carnetd_at_start_naming_the_key() {
         "{}",
         out.stdout
     );
+    for default in [
+        "header_read_timeout = 10",
+        "idle_timeout = 60",
+        "max_connections = 4096",
+    ] {
+        assert!(out.stdout.contains(default), "{default}: {}", out.stdout);
+    }
 }

@@ -541,6 +541,64 @@ fn a_vendor_registered_webhook_url_must_be_https_to_a_public_address() {
     );
 }
 
+/// An IPv6 literal that carries a loopback or private IPv4 (compatible, NAT64, 6to4, Teredo) or
+/// is site-local, unique-local, link-local, documentation, multicast or unspecified is no more
+/// public than the address it stands for.
+#[test]
+fn a_vendor_webhook_url_in_an_ipv6_disguise_of_a_private_address_is_refused() {
+    let s = TestServer::spawn_with_open_registration();
+    let register = |webhook_url: &str| {
+        carnet_tests::Resp::from(
+            carnet_tests::http()
+                .post(format!("{}/oauth/register", s.base))
+                .json(
+                    &json!({"client_name": "Acme", "redirect_uris": ["https://acme.example/cb"],
+                              "webhook_url": webhook_url}),
+                )
+                .send()
+                .unwrap(),
+        )
+    };
+    for refused in [
+        "https://[::127.0.0.1]/hook",
+        "https://[::ffff:127.0.0.1]/hook",
+        "https://[::ffff:0:7f00:1]/hook",
+        "https://[64:ff9b::7f00:1]/hook",
+        "https://[64:ff9b::a9fe:a9fe]/latest",
+        "https://[64:ff9b:1::7f00:1]/hook",
+        "https://[fec0::1]/hook",
+        "https://[fe80::1]/hook",
+        "https://[fc00::1]/hook",
+        "https://[2002:7f00:1::1]/hook",
+        "https://[2002:c0a8:101::1]/hook",
+        "https://[2001:0:7f00:1::a247:27dd]/hook",
+        "https://[2001:db8::1]/hook",
+        "https://[ff02::1]/hook",
+        "https://[::]/hook",
+    ] {
+        let r = register(refused);
+        assert_eq!(r.status, 400, "{refused} was accepted: {}", r.text);
+        assert_eq!(r.json()["error"], "invalid_client_metadata", "{refused}");
+        assert!(
+            r.json()["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("public address"),
+            "{}",
+            r.text
+        );
+    }
+    // The same forms around a public IPv4 stay usable.
+    for accepted in [
+        "https://[64:ff9b::5db8:d822]/hook",
+        "https://[2002:5db8:d822::1]/hook",
+        "https://[2606:4700:4700::1111]/hook",
+    ] {
+        let r = register(accepted);
+        assert_eq!(r.status, 201, "{accepted}: {}", r.text);
+    }
+}
+
 #[test]
 fn a_backlog_is_delivered_once_per_event() {
     let s = TestServer::spawn();
