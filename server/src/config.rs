@@ -12,6 +12,7 @@
 use std::ffi::OsString;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -36,6 +37,26 @@ pub const DEFAULT_IDLE_TIMEOUT: u32 = 60;
 const IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 /// Connections held at once (fewer if the file-descriptor limit leaves less room).
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+
+/// How connections are bounded (configuration keys `header_read_timeout`, `idle_timeout`,
+/// `max_connections`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    pub header_read_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// As configured; the loop holds fewer if the descriptor limit says so (see [`cap`]).
+    pub max_connections: usize,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        ConnectionLimits {
+            header_read_timeout: Duration::from_secs(u64::from(DEFAULT_HEADER_READ_TIMEOUT)),
+            idle_timeout: Duration::from_secs(u64::from(DEFAULT_IDLE_TIMEOUT)),
+            max_connections: DEFAULT_MAX_CONNECTIONS as usize,
+        }
+    }
+}
 const MAX_CONNECTIONS_RANGE: std::ops::RangeInclusive<u32> = 16..=1_000_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
@@ -456,7 +477,7 @@ impl Config {
             open_registration: self.open_registration,
             trusted_proxies: self.trusted_proxies.clone(),
             log_vendor_access: true,
-            connections: crate::accept::ConnectionLimits {
+            connections: ConnectionLimits {
                 header_read_timeout: std::time::Duration::from_secs(u64::from(
                     self.header_read_timeout,
                 )),

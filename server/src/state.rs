@@ -37,7 +37,7 @@ pub struct Settings {
     pub import_idle_timeout: std::time::Duration,
     pub import_total_timeout: std::time::Duration,
     /// Header-read and idle timeouts, and the connection cap (see `accept`).
-    pub connections: crate::accept::ConnectionLimits,
+    pub connections: crate::config::ConnectionLimits,
 }
 
 impl Default for Settings {
@@ -53,7 +53,7 @@ impl Default for Settings {
             log_vendor_access: true,
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
-            connections: crate::accept::ConnectionLimits::default(),
+            connections: crate::config::ConnectionLimits::default(),
         }
     }
 }

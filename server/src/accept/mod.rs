@@ -28,6 +28,8 @@ use self::tracked::{InFlight, TrackedBody, TrackedStream};
 use crate::Server;
 use crate::metrics::{ConnectionClosed, Metrics};
 
+pub use crate::config::ConnectionLimits;
+
 /// File descriptors kept for everything but client connections: the database and its WAL per
 /// pooled connection, webhook deliveries, DNS, backups and exports, logs.
 pub const RESERVED_FDS: u64 = 128;
@@ -36,28 +38,6 @@ pub const RESERVED_FDS: u64 = 128;
 const ACCEPT_PAUSE: Duration = Duration::from_millis(20);
 /// At most one warning about failed accepts per this long.
 const WARN_EVERY: Duration = Duration::from_secs(10);
-
-/// How connections are bounded (configuration keys `header_read_timeout`, `idle_timeout`,
-/// `max_connections`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ConnectionLimits {
-    pub header_read_timeout: Duration,
-    pub idle_timeout: Duration,
-    /// As configured; the loop holds fewer if the descriptor limit says so (see [`cap`]).
-    pub max_connections: usize,
-}
-
-impl Default for ConnectionLimits {
-    fn default() -> Self {
-        ConnectionLimits {
-            header_read_timeout: Duration::from_secs(u64::from(
-                crate::config::DEFAULT_HEADER_READ_TIMEOUT,
-            )),
-            idle_timeout: Duration::from_secs(u64::from(crate::config::DEFAULT_IDLE_TIMEOUT)),
-            max_connections: crate::config::DEFAULT_MAX_CONNECTIONS as usize,
-        }
-    }
-}
 
 /// How many connections are held at most: the configured number, but no more than the
 /// soft `RLIMIT_NOFILE` less [`RESERVED_FDS`] (at least 16). Also the soft limit, if known.

@@ -388,7 +388,7 @@ fn connection_limits_layers_and_bounds() {
     );
     assert_eq!(
         c.settings().connections,
-        crate::accept::ConnectionLimits::default()
+        crate::config::ConnectionLimits::default()
     );
     write(
         dir.path(),
@@ -397,7 +397,7 @@ fn connection_limits_layers_and_bounds() {
     let c = resolve(dir.path(), &[]).unwrap();
     assert_eq!(
         c.settings().connections,
-        crate::accept::ConnectionLimits {
+        crate::config::ConnectionLimits {
             header_read_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(30),
             max_connections: 200,
