@@ -11,6 +11,7 @@ pub mod intents;
 pub mod ledger;
 pub mod oauth;
 pub mod passphrase;
+pub mod receipts;
 pub mod values;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
@@ -24,6 +25,7 @@ pub use intents::*;
 pub use ledger::*;
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
+pub use receipts::*;
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };
