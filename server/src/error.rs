@@ -6,8 +6,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::{FieldError, PROBLEM_JSON, Problem};
 
-use crate::store::StoreError;
-use crate::vault::Unreadable;
+use carnet_core::store::StoreError;
+use carnet_core::vault::Unreadable;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {

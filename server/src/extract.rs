@@ -9,10 +9,10 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::credential;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::records;
+use carnet_core::credential;
+use carnet_core::store::records;
 
 /// JSON body in, JSON body out; a rejected body becomes a problem saying which field is wrong.
 pub struct Json<T>(pub T);

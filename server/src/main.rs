@@ -10,12 +10,13 @@ use std::sync::Arc;
 
 use age::secrecy::SecretString;
 use anyhow::{Context, Result, bail};
-use carnet_server::clock::{Clock, SystemClock};
+use carnet_core::backup;
+use carnet_core::clock::{Clock, SystemClock};
+use carnet_core::store::{Store, Synchronous, snapshot};
+use carnet_core::vault::generation::{AfterBackup, TICKETS};
+use carnet_core::vault::{self, Created, KeyMode, VaultPaths};
 use carnet_server::config::{Config, LogFormat, Overrides};
-use carnet_server::store::{Store, Synchronous, snapshot};
-use carnet_server::vault::generation::{AfterBackup, TICKETS};
-use carnet_server::vault::{self, Created, KeyMode, VaultPaths};
-use carnet_server::{OpenOptions, Secret, Server, backup, serve};
+use carnet_server::{OpenOptions, Secret, Server, serve};
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 

@@ -105,8 +105,8 @@ impl ConnectionClosed {
 pub struct Metrics {
     routes: RwLock<HashMap<Box<str>, Arc<RouteStats>>>,
     tokens: [AtomicU64; TokenGrant::ALL.len()],
-    webhook_deliveries: AtomicU64,
-    webhook_failures: AtomicU64,
+    /// Counted by the core's webhook worker, which gets this same counter at each unlock.
+    pub webhooks: Arc<carnet_core::DeliveryCounts>,
     sealed: AtomicBool,
     connections_open: AtomicU64,
     connections_closed: [AtomicU64; ConnectionClosed::ALL.len()],
@@ -116,16 +116,6 @@ impl Metrics {
     /// Counts a token issued at `/oauth/token`.
     pub fn token_issued(&self, grant: TokenGrant) {
         self.tokens[grant as usize].fetch_add(1, Relaxed);
-    }
-
-    /// Counts a webhook delivered (the vendor answered 2xx).
-    pub fn webhook_delivered(&self) {
-        self.webhook_deliveries.fetch_add(1, Relaxed);
-    }
-
-    /// Counts a failed webhook attempt (it will be retried).
-    pub fn webhook_failed(&self) {
-        self.webhook_failures.fetch_add(1, Relaxed);
     }
 
     /// A connection was accepted (`true`) or closed (`false`).
@@ -278,20 +268,21 @@ impl Metrics {
                 n.load(Relaxed)
             )?;
         }
+        let (delivered, failed) = self.webhooks.read();
         for (name, help, n) in [
             (
                 "carnet_webhook_deliveries_total",
                 "Webhooks delivered (the vendor answered 2xx).",
-                &self.webhook_deliveries,
+                delivered,
             ),
             (
                 "carnet_webhook_delivery_failures_total",
                 "Webhook delivery attempts that failed and will be retried.",
-                &self.webhook_failures,
+                failed,
             ),
         ] {
             family(out, name, "counter", help)?;
-            writeln!(out, "{name} {}", n.load(Relaxed))?;
+            writeln!(out, "{name} {n}")?;
         }
         family(
             out,
@@ -440,7 +431,7 @@ mod tests {
         m.observe("/v1/vendor/intents", &Method::GET, 401, ms);
         m.observe("/v1/vendor/intents/{id}/offers", &Method::POST, 201, ms);
         m.token_issued(TokenGrant::ClientCredentials);
-        m.webhook_failed();
+        m.webhooks.failed();
         let text = m.render();
         assert!(text.contains("carnet_vendor_pulls_total{route=\"/v1/vendor/intents\"} 2\n"));
         assert!(!text.contains("carnet_vendor_pulls_total{route=\"/v1/vendor/intents/{id}"));

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult};
-use crate::vault::Keys;
+use carnet_core::vault::Keys;
 
 fn bad_cursor() -> ApiError {
     ApiError::bad_request(
@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn signed_cursors_are_bound_to_their_vendor_and_listing() {
-        let keys = Keys::new(crate::vault::VaultKey::generate().unwrap());
+        let keys = Keys::new(carnet_core::vault::VaultKey::generate().unwrap());
         let a = CursorSigner::new(&keys, "ven_a", "interactions");
         let b = CursorSigner::new(&keys, "ven_b", "interactions");
         let other_listing = CursorSigner::new(&keys, "ven_a", "receipts");

@@ -189,7 +189,11 @@ pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
             "/.well-known/carnet-receipt-keys",
             axum::routing::get(move || {
                 let store = store.clone();
-                async move { crate::oauth::published_keys(&store, false).map(Json) }
+                async move {
+                    crate::oauth::published_keys(&store, false)
+                        .map(Json)
+                        .map_err(crate::error::ApiError::from)
+                }
             }),
         )
         .route("/openapi.json", axum::routing::get(openapi_json))

@@ -19,12 +19,14 @@ use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Duration, Utc};
 use tokio::task::JoinHandle;
 
-use crate::clock::Clock;
 use crate::metrics::Metrics;
-use crate::state::{AppState, Parts, Settings};
-use crate::store::{Store, Synchronous};
-use crate::vault::{self, Found, KeyMode, VaultError, VaultKey, VaultPaths};
-use crate::{access, intents, routes};
+use crate::routes;
+use crate::state::{AppState, Settings};
+use carnet_core::Core;
+use carnet_core::clock::Clock;
+use carnet_core::store::{Store, Synchronous};
+use carnet_core::vault::Secret;
+use carnet_core::vault::{self, Found, KeyMode, VaultError, VaultKey, VaultPaths};
 
 /// How to open a vault.
 pub struct OpenOptions {
@@ -32,15 +34,6 @@ pub struct OpenOptions {
     pub synchronous: Synchronous,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
-}
-
-/// What proves the owner may unlock.
-pub enum Secret {
-    Passphrase(SecretString),
-    /// The recovery key printed at `carnetd init --passphrase-file`.
-    RecoveryKey(SecretString),
-    /// Identity mode: the identity file on disk.
-    IdentityFile,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -282,32 +275,23 @@ impl Lifecycle {
 
     /// Loads the in-memory views of a proved vault and serves the API.
     async fn serve(self: &Arc<Self>, keys: vault::Keys) -> Result<(), VaultError> {
-        let now = self.clock.now();
-        // Before anything is served: a database behind `vault.generation` was rolled back.
-        vault::generation::advance(&self.paths, &self.store, &keys).await?;
-        let access = access::load(&self.store, &keys, now)?;
-        let intents = intents::ActiveIntents::load(&self.store, &keys)?;
-        let state = AppState::new(Parts {
-            store: self.store.clone(),
+        let core = Core::open(
+            self.store.clone(),
             keys,
-            clock: self.clock.clone(),
-            paths: self.paths.clone(),
-            access,
-            intents,
-            settings: self.settings.clone(),
-            metrics: self.metrics.clone(),
-            lifecycle: Arc::downgrade(self),
-        });
-        // Keys published before receipts were kept in clear are published now.
-        let keys_for_publish = state.keys.clone();
-        self.store
-            .write(move |c| crate::oauth::publish_keys(c, &keys_for_publish))
-            .await?;
-        let tasks = vec![
-            tokio::spawn(crate::janitor(state.clone())),
-            tokio::spawn(access::log::AccessLog::run(state.clone())),
-            tokio::spawn(crate::webhooks::deliver::run(state.clone())),
-        ];
+            self.clock.clone(),
+            self.paths.clone(),
+            Arc::new(self.settings.policy()),
+            self.metrics.webhooks.clone(),
+        )
+        .await?;
+        let tasks = carnet_core::tasks::spawn(&core);
+        core.verify_access_log_later();
+        let state = AppState::new(
+            core,
+            self.settings.clone(),
+            self.metrics.clone(),
+            Arc::downgrade(self),
+        );
         let router = routes::router(state.clone());
         let replaced = self
             .unsealed
@@ -322,24 +306,6 @@ impl Lifecycle {
             retire(old).await;
         }
         self.metrics.set_sealed(false);
-        // A tampered access log does not stop carnetd: it is checked now, in the background,
-        // and what is wrong is logged; the owner's data stays reachable.
-        let store = self.store.clone();
-        if let Some(keys) = self.current().map(|(s, _)| s.keys.clone()) {
-            tokio::task::spawn_blocking(move || {
-                match store.read(|c| access::chain::verify(c, &keys)) {
-                    Ok(v) => match v.first_bad {
-                        None => tracing::info!(entries = v.entries, "access log verified"),
-                        Some(bad) => tracing::error!(
-                            entry = bad.seq,
-                            reason = %bad.reason,
-                            "the access log was tampered with: `carnet audit verify` shows where"
-                        ),
-                    },
-                    Err(e) => tracing::error!(error = %e, "cannot check the access log"),
-                }
-            });
-        }
         Ok(())
     }
 
@@ -434,8 +400,10 @@ impl Lifecycle {
     /// Whether `token` is one of the vault's owner tokens (rows whose MAC fails are not).
     fn owner_token_matches(&self, token: Option<&str>) -> Result<bool, VaultError> {
         let Some(token) = token else { return Ok(false) };
-        let stored = self.store.read(crate::store::records::owner_token_hashes)?;
-        Ok(crate::credential::matches_any(token, &stored))
+        let stored = self
+            .store
+            .read(carnet_core::store::records::owner_token_hashes)?;
+        Ok(carnet_core::credential::matches_any(token, &stored))
     }
 
     /// Seals: in-flight requests finish with the key they hold; new ones find the vault sealed.
@@ -459,7 +427,12 @@ async fn retire(u: Unsealed) {
     for t in &u.tasks {
         t.abort();
     }
-    if let Err(e) = u.state.access_log.flush(&u.state).await {
+    if let Err(e) = u
+        .state
+        .access_log
+        .flush(&u.state.store, &u.state.keys)
+        .await
+    {
         tracing::error!(error = %e, "could not append the last access-log entries");
     }
 }

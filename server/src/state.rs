@@ -1,17 +1,10 @@
-//! The one state every handler gets: store, keys, clock and settings, all behind `Arc`s.
+//! The one state every handler gets: the open vault (`carnet_core::Core`, which it derefs to)
+//! and the few things only HTTP needs — settings, metrics, consent sessions, rate limits, and
+//! a way to seal. Never holds a domain rule of its own.
 
 use std::sync::Arc;
 
-use carnet_schemas::{Id, IdKind, ids::ID_RANDOM_BYTES};
-use chrono::{DateTime, SubsecRound, Utc};
-
-use crate::access::AccessCache;
-use crate::access::log::AccessLog;
-use crate::clock::Clock;
-use crate::credential::random_bytes;
-use crate::intents::{ActiveIntents, OfferLimiter};
-use crate::store::Store;
-use crate::vault::{Keys, VaultPaths};
+use carnet_core::{Core, Policy};
 
 /// Settings handlers need (from the configuration).
 #[derive(Debug, Clone)]
@@ -60,14 +53,7 @@ impl Default for Settings {
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Arc<Store>,
-    pub keys: Arc<Keys>,
-    pub clock: Arc<dyn Clock>,
-    pub paths: Arc<VaultPaths>,
-    pub access: Arc<AccessCache>,
-    pub intents: Arc<ActiveIntents>,
-    pub offer_limits: Arc<OfferLimiter>,
-    pub access_log: Arc<AccessLog>,
+    pub core: Core,
     pub settings: Arc<Settings>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Consent requests waiting for the owner.
@@ -75,70 +61,53 @@ pub struct AppState {
     /// Open registrations at `/oauth/register`, per client address and in all.
     pub registrations: Arc<crate::oauth::register_limit::Registrations>,
     /// Sign-in attempts on the consent page, per client address.
-    pub sign_in_attempts: Arc<crate::access::password::Attempts>,
+    pub sign_in_attempts: Arc<carnet_core::access::password::Attempts>,
     /// Slow hashes (the web password) run one at a time, with a bounded queue per lane.
-    pub slow_hashes: Arc<crate::access::password::SlowHashes>,
-    /// Wakes the webhook worker when a change has written to the outbox.
-    pub webhook_wake: Arc<tokio::sync::Notify>,
+    pub slow_hashes: Arc<carnet_core::access::password::SlowHashes>,
     /// To seal from inside the API (`POST /v1/lock`).
     pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
 }
 
-/// What `AppState::new` assembles.
-pub struct Parts {
-    pub store: Arc<Store>,
-    pub keys: Keys,
-    pub clock: Arc<dyn Clock>,
-    pub paths: VaultPaths,
-    pub access: AccessCache,
-    pub intents: ActiveIntents,
-    pub settings: Arc<Settings>,
-    pub metrics: Arc<crate::metrics::Metrics>,
-    pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
+impl std::ops::Deref for AppState {
+    type Target = Core;
+    fn deref(&self) -> &Core {
+        &self.core
+    }
+}
+
+impl Settings {
+    /// The rules the core applies, from these settings.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            public_url: self.public_url.clone(),
+            access_token_ttl: self.access_token_ttl,
+            refresh_token_ttl: self.refresh_token_ttl,
+            jurisdiction: self.jurisdiction.clone(),
+            max_live_tokens: self.max_live_tokens,
+            log_vendor_access: self.log_vendor_access,
+        }
+    }
 }
 
 impl AppState {
-    pub fn new(p: Parts) -> Self {
+    pub fn new(
+        core: Core,
+        settings: Arc<Settings>,
+        metrics: Arc<crate::metrics::Metrics>,
+        lifecycle: std::sync::Weak<crate::server::Lifecycle>,
+    ) -> Self {
         AppState {
-            store: p.store,
-            keys: Arc::new(p.keys),
-            clock: p.clock,
-            paths: Arc::new(p.paths),
-            access: Arc::new(p.access),
-            intents: Arc::new(p.intents),
-            offer_limits: Arc::default(),
-            access_log: Arc::default(),
-            settings: p.settings,
-            metrics: p.metrics,
+            core,
+            settings,
+            metrics,
             consents: Arc::default(),
             registrations: Arc::default(),
             sign_in_attempts: Arc::default(),
             slow_hashes: Arc::default(),
-            lifecycle: p.lifecycle,
-            webhook_wake: Arc::default(),
+            lifecycle,
         }
     }
 
-    /// A random id for rows that are not records of a kind (webhook messages).
-    pub fn new_random_id(&self) -> String {
-        data_encoding::BASE32HEX_NOPAD
-            .encode(&random_bytes::<ID_RANDOM_BYTES>())
-            .to_ascii_lowercase()
-    }
-
-    /// The current time, to the millisecond (what the database keeps), so a response shows
-    /// the same timestamps a later read will.
-    pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now().trunc_subsecs(3)
-    }
-
-    /// A fresh random id of kind `K`.
-    pub fn new_id<K: IdKind>(&self) -> Id<K> {
-        Id::from_random(&random_bytes::<ID_RANDOM_BYTES>())
-    }
-}
-
-impl AppState {
     /// Runs a longer read (one that opens many records) off the async workers.
     pub async fn blocking<T, F>(&self, f: F) -> crate::error::ApiResult<T>
     where

@@ -12,8 +12,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use carnet_server::store::Synchronous;
-use carnet_server::vault::{SealKey, Table, VaultKey};
+use carnet_core::store::Synchronous;
+use carnet_core::vault::{SealKey, Table, VaultKey};
 use carnet_tests::{Api, TestServer, binary, http};
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use serde_json::json;

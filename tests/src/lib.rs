@@ -10,9 +10,9 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex, Once};
 use std::time::Duration;
 
-use carnet_server::clock::{Clock, ManualClock, SystemClock};
-use carnet_server::store::Synchronous;
-use carnet_server::vault::VaultPaths;
+use carnet_core::clock::{Clock, ManualClock, SystemClock};
+use carnet_core::store::Synchronous;
+use carnet_core::vault::VaultPaths;
 use carnet_server::{OpenOptions, Server, Settings, serve};
 use serde_json::Value;
 use tempfile::TempDir;

@@ -20,13 +20,13 @@ use super::decision;
 use super::lookalike;
 use super::page::{self, Choices};
 use super::redirect;
-use crate::access::ClientRecord;
-use crate::access::password::{self, SignIn};
 use crate::client_ip::ClientIp;
-use crate::credential;
 use crate::state::AppState;
-use crate::store::access as rows;
-use crate::store::records;
+use carnet_core::access::ClientRecord;
+use carnet_core::access::password::{self, SignIn};
+use carnet_core::credential;
+use carnet_core::store::access as rows;
+use carnet_core::store::records;
 
 const SESSION_COOKIE: &str = "carnet_consent";
 
@@ -468,7 +468,7 @@ pub async fn answer(
     }
 }
 
-pub(crate) use crate::access::password::WEB_PASSWORD;
+pub(crate) use carnet_core::access::password::WEB_PASSWORD;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

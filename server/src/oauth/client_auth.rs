@@ -9,9 +9,9 @@ use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
 use super::error::OAuthError;
-use crate::access::ClientEntry;
-use crate::credential;
 use crate::state::AppState;
+use carnet_core::access::ClientEntry;
+use carnet_core::credential;
 
 /// Credentials as presented.
 pub struct Presented {

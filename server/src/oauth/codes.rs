@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
 use super::consent::Pending;
-use crate::credential::Credential;
 use crate::state::AppState;
-use crate::store::StoreError;
-use crate::store::consent::{self as rows, CodeRow};
-use crate::vault::{Sealable, Table};
+use carnet_core::credential::Credential;
+use carnet_core::store::StoreError;
+use carnet_core::store::consent::{self as rows, CodeRow};
+use carnet_core::vault::{Sealable, Table};
 
 /// How long a code may wait to be redeemed.
 pub const CODE_TTL_SECONDS: i64 = 60;
@@ -71,7 +71,7 @@ pub async fn issue(
         created_at: now,
         expires_at: now + Duration::seconds(CODE_TTL_SECONDS),
         sealed: s.keys.seal().seal(
-            &crate::access::token_row_id(&hash),
+            &carnet_core::access::token_row_id(&hash),
             &CodeRecord {
                 redirect_uri: p.asked.redirect_uri.clone(),
                 code_challenge: p.asked.code_challenge.clone(),

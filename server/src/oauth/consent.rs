@@ -19,7 +19,7 @@ use std::sync::Mutex;
 use carnet_schemas::{Category, ClientId, GrantId, ScopeSet, VendorId};
 use chrono::{DateTime, Duration, Utc};
 
-use crate::credential;
+use carnet_core::credential;
 
 /// How long a consent request waits for the owner.
 pub const CONSENT_TTL_MINUTES: i64 = 10;

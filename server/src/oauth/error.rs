@@ -133,14 +133,14 @@ impl IntoResponse for OAuthError {
     }
 }
 
-impl From<crate::store::StoreError> for OAuthError {
-    fn from(e: crate::store::StoreError) -> Self {
+impl From<carnet_core::store::StoreError> for OAuthError {
+    fn from(e: carnet_core::store::StoreError) -> Self {
         OAuthError::Server(e.to_string())
     }
 }
 
-impl From<crate::vault::Unreadable> for OAuthError {
-    fn from(e: crate::vault::Unreadable) -> Self {
+impl From<carnet_core::vault::Unreadable> for OAuthError {
+    fn from(e: carnet_core::vault::Unreadable) -> Self {
         OAuthError::Server(e.to_string())
     }
 }

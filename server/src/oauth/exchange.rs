@@ -20,13 +20,13 @@ use super::codes::{self, CodeRecord};
 use super::consent::random_token;
 use super::error::OAuthError;
 use super::token::{TokenRequest, log_issue};
-use crate::access::{ClientEntry, TokenCategories, TokenEntry, token_row_id};
-use crate::credential::{self, Credential};
 use crate::metrics::TokenGrant;
 use crate::state::AppState;
-use crate::store::access::{self as token_rows, TokenRow};
-use crate::store::consent::{self as rows, Taken};
-use crate::vault::Keys;
+use carnet_core::access::{ClientEntry, TokenCategories, TokenEntry, token_row_id};
+use carnet_core::credential::{self, Credential};
+use carnet_core::store::access::{self as token_rows, TokenRow};
+use carnet_core::store::consent::{self as rows, Taken};
+use carnet_core::vault::Keys;
 
 /// What a redemption came to, once committed.
 enum Outcome {

@@ -13,12 +13,12 @@ use utoipa::ToSchema;
 
 use super::client_auth;
 use super::error::{Form, OAuthError, no_store};
-use crate::access::pseudonym::customer_ref;
-use crate::access::{TokenCategories, token_row_id};
-use crate::credential;
 use crate::state::AppState;
-use crate::store::access as token_rows;
-use crate::store::consent as consent_rows;
+use carnet_core::access::pseudonym::customer_ref;
+use carnet_core::access::{TokenCategories, token_row_id};
+use carnet_core::credential;
+use carnet_core::store::access as token_rows;
+use carnet_core::store::consent as consent_rows;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectRequest {

@@ -11,7 +11,7 @@ use carnet_schemas::{VendorFields, VendorId};
 use unicode_security::confusable_detection::skeleton;
 
 use crate::state::AppState;
-use crate::store::records;
+use carnet_core::store::records;
 
 /// What a name is compared by.
 pub fn fold(name: &str) -> String {

@@ -2,15 +2,12 @@
 //! URL, never the Host header) and the JWK set that verifies consent receipts.
 
 use axum::extract::State;
-use carnet_schemas::{ReceiptKeys, Scope, ServerMetadata, VendorId};
+use carnet_schemas::{ReceiptKeys, Scope, ServerMetadata};
 
-use crate::access::receipts;
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::state::AppState;
-use crate::store::access as rows;
-use crate::store::{Store, records};
-use crate::vault::Keys;
+use carnet_core::access::receipts::published_keys;
 
 const CLIENT_AUTH: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
@@ -58,40 +55,4 @@ pub fn metadata_of(settings: &crate::state::Settings) -> ServerMetadata {
     responses((status = 200, description = "JWK set", body = ReceiptKeys)))]
 pub async fn receipt_keys(State(s): State<AppState>) -> ApiResult<Json<ReceiptKeys>> {
     Ok(Json(published_keys(&s.store, true)?))
-}
-
-/// The `meta` key of the published receipt keys. They are public, so they are kept in clear,
-/// where a sealed server can still serve them.
-pub const RECEIPT_KEYS: &str = "receipt_keys";
-
-/// The receipt keys as last published (none before the first receipt). `checked`: only if
-/// their row's MAC holds (the vault is open). A sealed server cannot check it, and serves the
-/// row as it is; each unlock publishes the keys again from the vault key, over whatever the
-/// row held.
-pub fn published_keys(store: &Store, checked: bool) -> ApiResult<ReceiptKeys> {
-    let stored = store.read(|c| match checked {
-        true => records::meta_get(c, RECEIPT_KEYS),
-        false => records::meta_get_unchecked(c, RECEIPT_KEYS),
-    })?;
-    Ok(stored
-        .and_then(|b| serde_json::from_slice(&b).ok())
-        .unwrap_or(ReceiptKeys { keys: vec![] }))
-}
-
-/// Recomputes the key set from every vendor with a receipt and publishes it; called in the
-/// transaction that writes a receipt, and once at unlock.
-pub fn publish_keys(c: &rusqlite::Connection, keys: &Keys) -> Result<(), crate::store::StoreError> {
-    let vendors = rows::receipt_vendors(c)?;
-    let set = ReceiptKeys {
-        keys: vendors
-            .iter()
-            .filter_map(|v| v.parse::<VendorId>().ok())
-            .map(|v| receipts::jwk(keys, &v))
-            .collect(),
-    };
-    records::meta_put(
-        c,
-        RECEIPT_KEYS,
-        &serde_json::to_vec(&set).unwrap_or_default(),
-    )
 }

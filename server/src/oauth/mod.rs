@@ -19,8 +19,9 @@ mod revoke;
 pub mod token;
 
 pub(crate) use authorize::WEB_PASSWORD;
+pub(crate) use carnet_core::access::receipts::{publish_keys, published_keys};
 pub(crate) use decision::{approve, deny};
-pub(crate) use metadata::{metadata_of, publish_keys, published_keys};
+pub(crate) use metadata::metadata_of;
 
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;

@@ -15,14 +15,14 @@ use rusqlite::Connection;
 
 use super::error::{OAuthError, no_store};
 use super::register_limit;
-use crate::access::{ClientEntry, ClientRecord, GrantTypes};
 use crate::client_ip::ClientIp;
-use crate::credential::{self, Credential};
 use crate::state::AppState;
-use crate::store::access::{self as client_rows, ClientRow};
-use crate::store::consent as rows;
-use crate::store::records::{self, Row};
-use crate::vault::Keys;
+use carnet_core::access::{ClientEntry, ClientRecord, GrantTypes};
+use carnet_core::credential::{self, Credential};
+use carnet_core::store::access::{self as client_rows, ClientRow};
+use carnet_core::store::consent as rows;
+use carnet_core::store::records::{self, Row};
+use carnet_core::vault::Keys;
 
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
 
@@ -117,10 +117,10 @@ fn vendor_webhook_url(u: &str) -> Result<WebUrl, OAuthError> {
         return Err(bad("must not carry credentials"));
     }
     match parsed.host() {
-        Some(url::Host::Ipv4(a)) if !crate::webhooks::deliver::is_public(a.into()) => {
+        Some(url::Host::Ipv4(a)) if !carnet_core::webhooks::deliver::is_public(a.into()) => {
             Err(bad("must be a public address"))
         }
-        Some(url::Host::Ipv6(a)) if !crate::webhooks::deliver::is_public(a.into()) => {
+        Some(url::Host::Ipv6(a)) if !carnet_core::webhooks::deliver::is_public(a.into()) => {
             Err(bad("must be a public address"))
         }
         Some(url::Host::Domain(d)) if is_local_name(d) => Err(bad("must be a public address")),

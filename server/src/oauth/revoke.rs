@@ -16,11 +16,11 @@ use utoipa::ToSchema;
 
 use super::client_auth;
 use super::error::{Form, OAuthError};
-use crate::access::TokenCategories;
-use crate::credential;
 use crate::state::AppState;
-use crate::store::access as rows;
-use crate::store::consent as consent_rows;
+use carnet_core::access::TokenCategories;
+use carnet_core::credential;
+use carnet_core::store::access as rows;
+use carnet_core::store::consent as consent_rows;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct RevokeRequest {

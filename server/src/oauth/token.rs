@@ -12,11 +12,11 @@ use utoipa::ToSchema;
 
 use super::client_auth;
 use super::error::{Form, OAuthError, no_store};
-use crate::access::log::{AccessEvent, record};
-use crate::access::{GrantEntry, GrantTypes, TokenCategories, TokenEntry, token_row_id};
-use crate::credential::Credential;
 use crate::state::AppState;
-use crate::store::access::{self as rows, TokenRow};
+use carnet_core::access::log::AccessEvent;
+use carnet_core::access::{GrantEntry, GrantTypes, TokenCategories, TokenEntry, token_row_id};
+use carnet_core::credential::Credential;
+use carnet_core::store::access::{self as rows, TokenRow};
 
 /// Token request parameters (unknown ones are ignored, as RFC 6749 §3.2 requires).
 #[derive(Debug, Deserialize, ToSchema)]
@@ -101,7 +101,7 @@ pub async fn token(
 async fn client_credentials(
     s: &AppState,
     client_id: ClientId,
-    client: &crate::access::ClientEntry,
+    client: &carnet_core::access::ClientEntry,
     req: &TokenRequest,
 ) -> Result<TokenResponse, OAuthError> {
     let now = s.now();
@@ -168,24 +168,21 @@ async fn client_credentials(
 
 pub(crate) fn log_issue(
     s: &AppState,
-    client: &crate::access::ClientEntry,
+    client: &carnet_core::access::ClientEntry,
     client_id: ClientId,
     grant_id: carnet_schemas::GrantId,
     scopes: ScopeSet,
 ) {
-    record(
-        s,
-        AccessEvent {
-            vendor_id: client.vendor_id.clone(),
-            client_id,
-            grant_id: Some(grant_id),
-            endpoint: "POST /oauth/token",
-            scopes,
-            ids: Default::default(),
-            status: 200,
-            withheld: None,
-        },
-    );
+    s.log_access(AccessEvent {
+        vendor_id: client.vendor_id.clone(),
+        client_id,
+        grant_id: Some(grant_id),
+        endpoint: "POST /oauth/token",
+        scopes,
+        ids: Default::default(),
+        status: 200,
+        withheld: None,
+    });
 }
 
 /// The scopes of a new token: those asked for, if the grant has them all.

@@ -3,11 +3,11 @@
 use axum::extract::State;
 use carnet_schemas::{AccessEntry, AccessQuery, DEFAULT_PAGE, MAX_PAGE, Page};
 
-use crate::access::log::AccessRecord;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Query};
 use crate::state::AppState;
-use crate::store::access as rows;
+use carnet_core::access::log::AccessRecord;
+use carnet_core::store::access as rows;
 
 /// Access-log entries, newest first.
 #[utoipa::path(get, path = "/v1/access-log", tag = "grants", params(AccessQuery),
@@ -35,7 +35,7 @@ pub async fn list(
         })?),
     };
     // Entries still buffered are appended first: the owner sees every access made so far.
-    s.access_log.flush(&s).await?;
+    s.access_log.flush(&s.store, &s.keys).await?;
     let page = s
         .blocking(move |s| {
             let rows = s.store.read(|c| {
@@ -97,11 +97,11 @@ pub async fn verify(
     _: Owner,
     State(s): State<AppState>,
 ) -> ApiResult<Json<carnet_schemas::AuditVerification>> {
-    s.access_log.flush(&s).await?;
+    s.access_log.flush(&s.store, &s.keys).await?;
     let result = s
         .blocking(|s| {
             s.store
-                .read(|c| crate::access::chain::verify(c, &s.keys))
+                .read(|c| carnet_core::access::chain::verify(c, &s.keys))
                 .map_err(ApiError::from)
         })
         .await?;
@@ -119,9 +119,9 @@ pub async fn integrity(
 ) -> ApiResult<Json<carnet_schemas::RowVerification>> {
     let checked = s
         .blocking(|s| {
-            let key = crate::vault::RowMac::new(&s.keys);
+            let key = carnet_core::vault::RowMac::new(&s.keys);
             s.store
-                .read(|c| crate::store::integrity::check(c, &key))
+                .read(|c| carnet_core::store::integrity::check(c, &key))
                 .map_err(ApiError::from)
         })
         .await?;

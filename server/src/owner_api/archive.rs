@@ -1,5 +1,5 @@
 //! `GET /v1/export` and `POST /v1/import`: the whole vault out as one archive, and an archive
-//! into an empty vault (see `crate::archive`). Both bodies stream through a small bounded
+//! into an empty vault (see `carnet_core::archive`). Both bodies stream through a small bounded
 //! pipe between the connection and a blocking task, so memory stays flat whatever the size of
 //! the vault. An import's upload is spooled (sealed, to an unnamed file) before the import
 //! takes the single writer, so a slow or stalled upload never holds up the vault's writes;
@@ -22,12 +22,12 @@ use http_body::Frame;
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
 
-use crate::archive::export::{self, ExportError};
-use crate::archive::import::{self, Conflicts, ImportError};
-use crate::archive::{ChannelReader, ChannelWriter, spool};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner};
 use crate::state::AppState;
+use carnet_core::archive::export::{self, ExportError};
+use carnet_core::archive::import::{self, Conflicts, ImportError};
+use carnet_core::archive::{ChannelReader, ChannelWriter, spool};
 
 /// The response body of an export: chunks from the blocking writer.
 struct ChannelBody {
@@ -58,7 +58,7 @@ impl http_body::Body for ChannelBody {
     responses((status = 200, description = "The whole vault as one archive (JSON, streamed)", body = Archive)))]
 pub async fn export(_: Owner, State(s): State<AppState>) -> ApiResult<Response> {
     // Accesses still buffered are appended first: the archive holds every one made so far.
-    s.access_log.flush(&s).await?;
+    s.access_log.flush(&s.store, &s.keys).await?;
     let (tx, rx) = mpsc::channel(8);
     let state = s.clone();
     tokio::task::spawn_blocking(move || {

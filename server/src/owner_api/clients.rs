@@ -9,20 +9,20 @@ use carnet_schemas::{
 use data_encoding::BASE64;
 use rusqlite::Connection;
 
-use crate::access::{ClientEntry, ClientRecord};
-use crate::credential::Credential;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
 use crate::state::AppState;
-use crate::store::access::{self as rows, ClientRow};
-use crate::store::records;
-use crate::vault::Keys;
+use carnet_core::access::{ClientEntry, ClientRecord};
+use carnet_core::credential::Credential;
+use carnet_core::store::access::{self as rows, ClientRow};
+use carnet_core::store::records;
+use carnet_core::vault::Keys;
 
 /// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
 pub(crate) fn webhook_secret() -> String {
     format!(
         "whsec_{}",
-        BASE64.encode(&crate::credential::random_bytes::<32>())
+        BASE64.encode(&carnet_core::credential::random_bytes::<32>())
     )
 }
 
@@ -122,7 +122,7 @@ pub async fn connect(
     s.access.put_client(
         client_id.clone(),
         ClientEntry {
-            grant_types: crate::access::GrantTypes::ALL,
+            grant_types: carnet_core::access::GrantTypes::ALL,
             vendor_id: vendor.clone(),
             secret_hash,
         },

@@ -8,15 +8,15 @@ use carnet_schemas::{
 };
 use chrono::Duration;
 
-use crate::access::password::{self, Lane, Refused};
-use crate::credential::Credential;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
 use crate::oauth::consent::Pending;
 use crate::oauth::{WEB_PASSWORD, approve as approve_request, deny as deny_request};
 use crate::state::AppState;
-use crate::store::consent as rows;
-use crate::store::records;
+use carnet_core::access::password::{self, Lane, Refused};
+use carnet_core::credential::Credential;
+use carnet_core::store::consent as rows;
+use carnet_core::store::records;
 
 /// How long an invitation to register lasts.
 pub const INVITE_HOURS: i64 = 24;
@@ -135,7 +135,7 @@ pub async fn invite(
             if records::get::<VendorFields>(c, v.as_str())?.is_none() {
                 return Err(ApiError::not_found("vendor", v.as_str()));
             }
-            if crate::store::access::client_of_vendor::<crate::access::ClientRecord>(c, v.as_str())?
+            if carnet_core::store::access::client_of_vendor::<carnet_core::access::ClientRecord>(c, v.as_str())?
                 .is_some()
             {
                 return Err(ApiError::conflict(

@@ -10,7 +10,7 @@ use super::{interactions, open, vendors};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use crate::store::records;
+use carnet_core::store::records;
 
 /// Next steps not done, soonest due first (steps without a due date last).
 #[utoipa::path(get, path = "/v1/followups", tag = "interactions", params(FollowupQuery),

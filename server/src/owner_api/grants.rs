@@ -12,14 +12,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::open;
-use crate::access::pseudonym::customer_ref;
-use crate::access::receipts::{self, ReceiptInput};
-use crate::access::{ReceiptRecord, grant_entry};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use crate::store::access::{self as rows, GrantRow, ReceiptRow};
-use crate::store::records;
+use carnet_core::access::pseudonym::customer_ref;
+use carnet_core::access::receipts::{self, ReceiptInput};
+use carnet_core::access::{ReceiptRecord, grant_entry};
+use carnet_core::store::access::{self as rows, GrantRow, ReceiptRow};
+use carnet_core::store::records;
 
 fn state_of(row: &GrantRow<GrantFields>, now: DateTime<Utc>) -> GrantState {
     if row.revoked_at.is_some() {
@@ -135,7 +135,7 @@ pub(crate) async fn give(s: &AppState, new: NewGrant, collection_method: &str) -
             for old in &replaced {
                 rows::revoke_grant(c, old, now)?;
                 if let Ok(gid) = old.parse() {
-                    crate::webhooks::grant_revoked(c, &state, &f.vendor_id, &gid, now)?;
+                    carnet_core::webhooks::grant_revoked(c, &state, &f.vendor_id, &gid, now)?;
                 }
             }
             let receipt = receipts::build(ReceiptInput {
@@ -250,7 +250,7 @@ pub async fn revoke(
             let row = rows::grant::<GrantFields>(c, gid.as_str())?
                 .ok_or_else(|| ApiError::not_found("grant", gid.as_str()))?;
             if revoked && let Ok(vendor) = row.vendor_id.parse() {
-                crate::webhooks::grant_revoked(c, &state, &vendor, &gid, now)?;
+                carnet_core::webhooks::grant_revoked(c, &state, &vendor, &gid, now)?;
             }
             Ok::<_, ApiError>(row)
         })

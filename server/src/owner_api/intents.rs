@@ -17,11 +17,11 @@ use rust_decimal::Decimal;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
-use crate::intents::{effective_state, stored_state};
 use crate::state::AppState;
-use crate::store::intents::{self as rows, IntentRow};
-use crate::vault::Keys;
-use crate::webhooks::{IntentEvent, intent_event};
+use carnet_core::intents::{effective_state, stored_state};
+use carnet_core::store::intents::{self as rows, IntentRow};
+use carnet_core::vault::Keys;
+use carnet_core::webhooks::{IntentEvent, intent_event};
 
 /// Checks what the owner wrote and fills in the defaults (window end, offer cap).
 pub(crate) fn complete(mut f: IntentFields, now: DateTime<Utc>) -> ApiResult<IntentFields> {

@@ -16,8 +16,8 @@ use super::{Opened, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use crate::store::records::{self, Row};
-use crate::vault::{Keys, Table};
+use carnet_core::store::records::{self, Row};
+use carnet_core::vault::{Keys, Table};
 
 pub(crate) fn to_wire(o: Opened<InteractionKind, InteractionFields>) -> Interaction {
     Interaction {

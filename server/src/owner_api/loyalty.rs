@@ -14,8 +14,8 @@ use rust_decimal::Decimal;
 
 use super::open;
 use crate::error::{ApiError, ApiResult};
-use crate::store::records;
-use crate::vault::Keys;
+use carnet_core::store::records;
+use carnet_core::vault::Keys;
 
 fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
     let (sum, n) = values.fold((0i64, 0i64), |(s, n), v| (s + v, n + 1));

@@ -22,53 +22,15 @@ mod vendors;
 mod webhooks;
 
 use axum::http::StatusCode;
-use carnet_schemas::{
-    Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PurchaseFields, VendorFields,
-};
+use carnet_schemas::{Id, IdKind};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-use crate::store::records::{self, Row};
-use crate::vault::{Keys, Sealable, Table, Unreadable};
-
-impl Sealable for VendorFields {
-    const TABLE: Table = Table::Vendors;
-}
-impl Sealable for InteractionFields {
-    const TABLE: Table = Table::Interactions;
-}
-impl Sealable for PurchaseFields {
-    const TABLE: Table = Table::Purchases;
-}
-impl Sealable for IncidentFields {
-    const TABLE: Table = Table::Incidents;
-}
-impl Sealable for ProfileFields {
-    const TABLE: Table = Table::Profile;
-}
-
-/// An opened row: its parsed id and content.
-pub(crate) struct Opened<K, T> {
-    pub id: Id<K>,
-    pub row: Row<T>,
-    pub fields: T,
-}
-
-/// Opens a stored row; a row whose id or blob does not check out is `Unreadable`.
-pub(crate) fn open<K: IdKind, T: Sealable>(
-    keys: &Keys,
-    row: Row<T>,
-) -> Result<Opened<K, T>, Unreadable> {
-    let unreadable = || Unreadable {
-        table: T::TABLE.name(),
-        id: row.id.clone(),
-    };
-    let id = row.id.parse::<Id<K>>().map_err(|_| unreadable())?;
-    let fields = keys.seal().open(&row.id, &row.sealed)?;
-    Ok(Opened { id, row, fields })
-}
+pub(crate) use carnet_core::ledger::{Opened, open};
+use carnet_core::store::records;
+use carnet_core::vault::Table;
 
 /// Deletes record `id` of `table`: 204, or 404 naming what was not there.
 pub(crate) async fn delete<K: IdKind + 'static>(

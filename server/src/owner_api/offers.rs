@@ -15,12 +15,12 @@ use rusqlite::Connection;
 use super::intents::{Stored, get as get_intent};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
-use crate::intents::{OfferRecord, stored_state};
 use crate::state::AppState;
-use crate::store::intents::{self as rows, OfferRow};
-use crate::store::records::{self, Row};
-use crate::vault::Keys;
-use crate::webhooks;
+use carnet_core::intents::{OfferRecord, stored_state};
+use carnet_core::store::intents::{self as rows, OfferRow};
+use carnet_core::store::records::{self, Row};
+use carnet_core::vault::Keys;
+use carnet_core::webhooks;
 
 /// An offer's state at `now`: a pending offer is expired once its own `valid_through` has
 /// passed or its intent is no longer active.

@@ -6,9 +6,9 @@ use carnet_schemas::{Profile, ProfileFields};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner};
 use crate::state::AppState;
-use crate::store::records::{self, Row};
+use carnet_core::store::records::{self, Row};
 
-pub(crate) const PROFILE_ID: &str = "profile";
+pub(crate) use carnet_core::ledger::PROFILE_ID;
 
 /// The profile (empty until set).
 #[utoipa::path(get, path = "/v1/profile", tag = "profile",

@@ -12,8 +12,8 @@ use super::{Opened, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use crate::store::records::{self, Row};
-use crate::vault::Table;
+use carnet_core::store::records::{self, Row};
+use carnet_core::vault::Table;
 
 fn check_dates(f: &PurchaseFields) -> ApiResult<()> {
     if let (Some(w), Some(d)) = (f.warranty_until, f.date)

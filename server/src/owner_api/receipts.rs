@@ -3,11 +3,11 @@
 use axum::extract::State;
 use carnet_schemas::{Receipt, VendorId, VendorOnly};
 
-use crate::access::{ReceiptRecord, receipts};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Query};
 use crate::state::AppState;
-use crate::store::access as rows;
+use carnet_core::access::{ReceiptRecord, receipts};
+use carnet_core::store::access as rows;
 
 /// Receipts, newest first, all or one vendor's (shared with the vendor API).
 pub(crate) fn receipts_of(s: &AppState, vendor: Option<&VendorId>) -> ApiResult<Vec<Receipt>> {

@@ -14,8 +14,8 @@ use super::{Opened, loyalty, open};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use crate::store::records::{self, Row};
-use crate::vault::{Keys, Table};
+use carnet_core::store::records::{self, Row};
+use carnet_core::vault::{Keys, Table};
 
 pub(crate) fn all(
     conn: &Connection,

@@ -7,8 +7,8 @@ use carnet_schemas::{DeliveryState, MAX_PAGE, WebhookDelivery, WebhookQuery};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Query};
 use crate::state::AppState;
-use crate::store::outbox as rows;
-use crate::webhooks::Event;
+use carnet_core::store::outbox as rows;
+use carnet_core::webhooks::Event;
 
 /// Webhook deliveries, newest first.
 #[utoipa::path(get, path = "/v1/webhooks", tag = "clients", params(WebhookQuery),

@@ -15,13 +15,13 @@ use carnet_schemas::{
 };
 
 use super::Vendor;
-use crate::access::pseudonym::customer_ref;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::intents::{ActiveIntent, OfferRecord, Withheld, effective_state, stored_state};
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
-use crate::store::intents::{self as rows, OfferRow};
+use carnet_core::access::pseudonym::customer_ref;
+use carnet_core::intents::{ActiveIntent, OfferRecord, Withheld, effective_state, stored_state};
+use carnet_core::store::intents::{self as rows, OfferRow};
 
 /// Active intents this vendor may see, oldest change first.
 #[utoipa::path(get, path = "/v1/vendor/intents", tag = "vendor", params(VendorListQuery),

@@ -17,11 +17,11 @@ use carnet_schemas::Scope;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::access::Access;
-use crate::access::log::{AccessEvent, record};
-use crate::credential;
 use crate::error::ApiError;
 use crate::state::AppState;
+use carnet_core::access::Access;
+use carnet_core::access::log::AccessEvent;
+use carnet_core::credential;
 
 /// An active vendor access token, checked against the in-memory view (no database read).
 pub struct Vendor(pub Arc<Access>);
@@ -97,22 +97,19 @@ impl Vendor {
         endpoint: &'static str,
         scope: Option<Scope>,
         ids: impl Into<Arc<Vec<String>>>,
-        withheld: Option<Arc<crate::intents::Withheld>>,
+        withheld: Option<Arc<carnet_core::intents::Withheld>>,
         status: u16,
     ) {
-        record(
-            s,
-            AccessEvent {
-                vendor_id: self.0.vendor_id.clone(),
-                client_id: self.0.client_id.clone(),
-                grant_id: Some(self.0.grant_id.clone()),
-                endpoint,
-                scopes: scope.into_iter().collect(),
-                ids: ids.into(),
-                status,
-                withheld,
-            },
-        );
+        s.log_access(AccessEvent {
+            vendor_id: self.0.vendor_id.clone(),
+            client_id: self.0.client_id.clone(),
+            grant_id: Some(self.0.grant_id.clone()),
+            endpoint,
+            scopes: scope.into_iter().collect(),
+            ids: ids.into(),
+            status,
+            withheld,
+        });
     }
 }
 

@@ -4,12 +4,12 @@ use axum::extract::State;
 use carnet_schemas::{ProfileFields, Scope, VendorProfile};
 
 use super::Vendor;
-use crate::access::pseudonym::customer_ref;
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::owner_api::profile::PROFILE_ID;
 use crate::state::AppState;
-use crate::store::records;
+use carnet_core::access::pseudonym::customer_ref;
+use carnet_core::store::records;
 
 /// The owner's disclosed profile.
 #[utoipa::path(get, path = "/v1/vendor/profile", tag = "vendor",

@@ -7,11 +7,11 @@ use axum::extract::State;
 use carnet_schemas::{Scope, VendorRelationship};
 
 use super::Vendor;
-use crate::access::pseudonym::customer_ref;
 use crate::error::ApiResult;
 use crate::extract::Json;
 use crate::owner_api::loyalty;
 use crate::state::AppState;
+use carnet_core::access::pseudonym::customer_ref;
 
 /// This vendor's relationship with the consumer.
 #[utoipa::path(get, path = "/v1/vendor/relationship", tag = "vendor",

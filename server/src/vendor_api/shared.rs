@@ -9,13 +9,13 @@ use carnet_schemas::{
 };
 
 use super::Vendor;
-use crate::access::pseudonym::customer_ref;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::owner_api::{Opened, open};
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
-use crate::store::records;
+use carnet_core::access::pseudonym::customer_ref;
+use carnet_core::store::records;
 
 /// Interactions shared with this vendor.
 #[utoipa::path(get, path = "/v1/vendor/interactions", tag = "vendor", params(VendorListQuery),

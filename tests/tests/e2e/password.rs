@@ -5,7 +5,7 @@
 
 use std::num::NonZeroU32;
 
-use carnet_server::access::password::{Lane, MAX_WAITING};
+use carnet_core::access::password::{Lane, MAX_WAITING};
 use carnet_tests::browser::{Browser, Pkce, input_value, query_param};
 use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, Resp, TestServer, http};
@@ -323,7 +323,7 @@ fn a_stored_hash_above_the_limits_never_runs_and_the_page_asks_to_set_the_passwo
     // sign-in), in a row carnetd itself wrote (so its row MAC holds: see `tampering.rs` for
     // rows written without the key).
     let hostile = format!("pbkdf2-sha256${}$AAAAAAAAAAAAAAAAAAAAAA$AAAA", u32::MAX);
-    let mac = carnet_server::vault::RowMac::new(&s.state().keys).sign(
+    let mac = carnet_core::vault::RowMac::new(&s.state().keys).sign(
         "meta",
         [
             rusqlite::types::ValueRef::Text(b"web_password"),

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use carnet_server::vault::{self, SealKey, Table, VaultPaths};
+use carnet_core::vault::{self, SealKey, Table, VaultPaths};
 use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, Carnetd, Resp, http, run_carnetd};
 use chrono::{Duration, Utc};

@@ -1,0 +1,381 @@
+//! Intents apart from HTTP: their life (the stored state and the window, read against the
+//! clock, so an intent is expired the second its window closes without any background job),
+//! the opened active set kept in memory for vendor pulls, what a vendor may see of one, and
+//! the per-vendor offer rate limit.
+//!
+//! Never shows a vendor an intent outside its window, outside `active`, or outside the
+//! categories its token covers.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use bytes::Bytes;
+
+use carnet_schemas::{
+    Category, IntentField, IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text,
+    VendorId, VendorIntent, VendorTerms,
+};
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::access::Access;
+use crate::store::Store;
+use crate::store::intents::{self as rows, IntentRow};
+use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
+
+impl Sealable for IntentFields {
+    const TABLE: Table = Table::Intents;
+}
+
+/// What the vault keeps about an offer.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct OfferRecord {
+    pub fields: OfferFields,
+    pub decline_reason: Option<Text>,
+    pub purchase_id: Option<PurchaseId>,
+}
+
+impl Sealable for OfferRecord {
+    const TABLE: Table = Table::Offers;
+}
+
+/// The stored states (`expired` is derived).
+pub fn stored_state(s: &str) -> IntentState {
+    match s {
+        "active" => IntentState::Active,
+        "fulfilled" => IntentState::Fulfilled,
+        "withdrawn" => IntentState::Withdrawn,
+        _ => IntentState::Draft,
+    }
+}
+
+/// An intent's state at `now`: an active one whose window has closed is expired.
+pub fn effective_state(
+    stored: IntentState,
+    fields: &IntentFields,
+    now: DateTime<Utc>,
+) -> IntentState {
+    match (stored, fields.valid_through) {
+        (IntentState::Active, Some(end)) if now >= end => IntentState::Expired,
+        (s, _) => s,
+    }
+}
+
+/// An active intent, opened, as vendor pulls need it.
+#[derive(Debug, Clone)]
+pub struct ActiveIntent {
+    pub fields: IntentFields,
+    pub updated_at: DateTime<Utc>,
+    pub valid_from: DateTime<FixedOffset>,
+    pub valid_through: DateTime<FixedOffset>,
+}
+
+impl ActiveIntent {
+    /// `None` for an intent without a window (not yet activated): never visible.
+    pub fn new(fields: IntentFields, updated_at: DateTime<Utc>) -> Option<Self> {
+        Some(ActiveIntent {
+            valid_from: fields.valid_from?,
+            valid_through: fields.valid_through?,
+            fields,
+            updated_at,
+        })
+    }
+
+    /// Inside its buying window at `now` (from inclusive, through exclusive).
+    pub fn in_window(&self, now: DateTime<Utc>) -> bool {
+        self.valid_from <= now && now < self.valid_through
+    }
+
+    /// What a vendor may see: withheld fields left out, the consumer as `customer_ref`.
+    pub fn for_vendor(&self, id: &IntentId, customer_ref: String) -> VendorIntent {
+        let f = &self.fields;
+        let shown = |field: IntentField| !f.terms.withhold.contains(&field);
+        VendorIntent {
+            id: id.clone(),
+            customer_ref,
+            updated_at: self.updated_at,
+            category: f.category.clone(),
+            title: f.title.clone(),
+            description: f
+                .description
+                .clone()
+                .filter(|_| shown(IntentField::Description)),
+            price_specification: f
+                .price_specification
+                .clone()
+                .filter(|_| shown(IntentField::PriceSpecification)),
+            eligible_quantity: f
+                .eligible_quantity
+                .filter(|_| shown(IntentField::EligibleQuantity)),
+            area_served: f
+                .area_served
+                .clone()
+                .filter(|_| shown(IntentField::AreaServed)),
+            available_delivery_method: f
+                .available_delivery_method
+                .clone()
+                .filter(|_| shown(IntentField::AvailableDeliveryMethod)),
+            item_condition: f
+                .item_condition
+                .filter(|_| shown(IntentField::ItemCondition)),
+            valid_from: self.valid_from,
+            valid_through: self.valid_through,
+            terms: VendorTerms {
+                purpose: f.terms.purpose.clone(),
+                retention_days: f.terms.retention_days,
+                no_resale: f.terms.no_resale,
+                no_tracking: f.terms.no_tracking,
+            },
+            max_offers: f.max_offers.unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS),
+        }
+    }
+}
+
+/// The opened set of intents in the stored `active` state (few: a consumer buys a few things
+/// at a time), refreshed after every change commits. A generation number moves with every
+/// change, so answers computed from the set can be reused until it moves or a window opens or
+/// closes.
+#[derive(Default)]
+pub struct ActiveIntents {
+    inner: RwLock<HashMap<IntentId, ActiveIntent>>,
+    generation: AtomicU64,
+    pages: Mutex<HashMap<PageKey, CachedPage>>,
+}
+
+/// What the intents a token may see at some instant are, and how long that stays true.
+pub struct Visible {
+    pub items: Vec<(IntentId, VendorIntent)>,
+    /// The fields each visible intent withholds from vendors (intents that withhold none are
+    /// left out), for the access log.
+    pub withheld: Withheld,
+    pub generation: u64,
+    /// The next instant an intent's window opens or closes (the view may change then).
+    pub until: Option<DateTime<Utc>>,
+}
+
+pub use crate::access::log::Withheld;
+
+/// A first page of a vendor's pull, as served, with the ids it returned.
+#[derive(Clone)]
+pub struct CachedPage {
+    pub body: Bytes,
+    pub ids: Arc<Vec<String>>,
+    pub withheld: Option<Arc<Withheld>>,
+    generation: u64,
+    until: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct PageKey {
+    vendor: VendorId,
+    categories: Option<Vec<Category>>,
+    limit: Option<u32>,
+}
+
+/// At most this many cached first pages (one per vendor and token view, in practice).
+const MAX_CACHED_PAGES: usize = 1024;
+
+impl ActiveIntents {
+    pub fn load(store: &Store, keys: &Keys) -> Result<Self, VaultError> {
+        let rows: Vec<IntentRow<IntentFields>> =
+            store.read(|c| rows::intents(c, Some("active")))?;
+        let set = ActiveIntents::default();
+        for row in rows {
+            let fields: IntentFields = keys.seal().open(&row.id, &row.sealed)?;
+            let id = row.id.parse().map_err(|_| Unreadable {
+                table: Table::Intents.name(),
+                id: row.id.clone(),
+            })?;
+            set.set(&id, IntentState::Active, &fields, row.updated_at);
+        }
+        Ok(set)
+    }
+
+    /// Records an intent's new stored state and content.
+    pub fn set(
+        &self,
+        id: &IntentId,
+        state: IntentState,
+        fields: &IntentFields,
+        updated_at: DateTime<Utc>,
+    ) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        match (state, ActiveIntent::new(fields.clone(), updated_at)) {
+            (IntentState::Active, Some(active)) => {
+                inner.insert(id.clone(), active);
+            }
+            _ => {
+                inner.remove(id);
+            }
+        }
+        self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// What `access` may see at `now`, as the vendor sees it (`customer_ref` filled in).
+    pub fn visible(&self, access: &Access, now: DateTime<Utc>, customer_ref: &str) -> Visible {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        let generation = self.generation.load(Ordering::Acquire);
+        let until = inner
+            .values()
+            .flat_map(|i| [i.valid_from.to_utc(), i.valid_through.to_utc()])
+            .filter(|t| *t > now)
+            .min();
+        let mut withheld = Withheld::new();
+        let items = inner
+            .iter()
+            .filter(|(_, i)| i.in_window(now) && access.covers(&i.fields.category))
+            .map(|(id, i)| {
+                if !i.fields.terms.withhold.is_empty() {
+                    withheld.insert(id.to_string(), i.fields.terms.withhold.clone());
+                }
+                (id.clone(), i.for_vendor(id, customer_ref.to_owned()))
+            })
+            .collect();
+        Visible {
+            items,
+            withheld,
+            generation,
+            until,
+        }
+    }
+
+    /// The first page served earlier for this view, if nothing it depends on has changed.
+    pub fn cached_page(
+        &self,
+        access: &Access,
+        limit: Option<u32>,
+        now: DateTime<Utc>,
+    ) -> Option<CachedPage> {
+        let key = PageKey {
+            vendor: access.vendor_id.clone(),
+            categories: access.categories.clone(),
+            limit,
+        };
+        let generation = self.generation.load(Ordering::Acquire);
+        let pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        pages
+            .get(&key)
+            .filter(|p| p.generation == generation && p.until.is_none_or(|u| now < u))
+            .cloned()
+    }
+
+    /// Keeps a first page for reuse (see `cached_page`).
+    pub fn keep_page(
+        &self,
+        access: &Access,
+        limit: Option<u32>,
+        seen: &Visible,
+        body: Bytes,
+        ids: Arc<Vec<String>>,
+        withheld: Option<Arc<Withheld>>,
+    ) {
+        let mut pages = self.pages.lock().unwrap_or_else(|p| p.into_inner());
+        if pages.len() >= MAX_CACHED_PAGES {
+            pages.clear();
+        }
+        pages.insert(
+            PageKey {
+                vendor: access.vendor_id.clone(),
+                categories: access.categories.clone(),
+                limit,
+            },
+            CachedPage {
+                body,
+                ids,
+                withheld,
+                generation: seen.generation,
+                until: seen.until,
+            },
+        );
+    }
+
+    /// Active intents whose window is open at `now` (to announce `intent.activated`).
+    pub fn open_now(&self, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner
+            .iter()
+            .filter(|(_, i)| i.in_window(now))
+            .map(|(id, i)| (id.clone(), i.clone()))
+            .collect()
+    }
+
+    /// Active intents whose window has closed at `now` (to announce `intent.expired`).
+    pub fn closed(&self, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner
+            .iter()
+            .filter(|(_, i)| i.valid_through <= now)
+            .map(|(id, i)| (id.clone(), i.clone()))
+            .collect()
+    }
+
+    /// One intent, if `access` may see it at `now`.
+    pub fn visible_one(
+        &self,
+        id: &IntentId,
+        access: &Access,
+        now: DateTime<Utc>,
+    ) -> Option<ActiveIntent> {
+        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        inner
+            .get(id)
+            .filter(|i| i.in_window(now) && access.covers(&i.fields.category))
+            .cloned()
+    }
+}
+
+/// Offers a vendor may make in a burst, and how fast the allowance comes back.
+pub const OFFER_BURST: u32 = 10;
+pub const OFFER_REFILL_SECONDS: i64 = 6;
+
+/// A token bucket per vendor for offers, on the injected clock.
+#[derive(Default)]
+pub struct OfferLimiter {
+    buckets: Mutex<HashMap<VendorId, (f64, DateTime<Utc>)>>,
+}
+
+impl OfferLimiter {
+    /// Takes one offer from `vendor`'s allowance, or says how many seconds until there is one.
+    pub fn take(&self, vendor: &VendorId, now: DateTime<Utc>) -> Result<(), u64> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
+        let (tokens, last) = buckets
+            .entry(vendor.clone())
+            .or_insert((f64::from(OFFER_BURST), now));
+        let elapsed = (now - *last).num_milliseconds().max(0) as f64 / 1000.0;
+        *tokens = (*tokens + elapsed / OFFER_REFILL_SECONDS as f64).min(f64::from(OFFER_BURST));
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            let wait = (1.0 - *tokens) * OFFER_REFILL_SECONDS as f64;
+            Err(wait.ceil().max(1.0) as u64)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_offer_allowance_refills_with_the_clock() {
+        let l = OfferLimiter::default();
+        let v: VendorId = "ven_0000000000000000".parse().unwrap();
+        let t0 = Utc::now();
+        for _ in 0..OFFER_BURST {
+            assert!(l.take(&v, t0).is_ok());
+        }
+        assert_eq!(l.take(&v, t0), Err(OFFER_REFILL_SECONDS as u64));
+        assert!(
+            l.take(&v, t0 + chrono::Duration::seconds(OFFER_REFILL_SECONDS))
+                .is_ok()
+        );
+        let other: VendorId = "ven_1111111111111111".parse().unwrap();
+        assert!(
+            l.take(&other, t0).is_ok(),
+            "each vendor has its own allowance"
+        );
+    }
+}

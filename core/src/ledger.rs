@@ -1,0 +1,47 @@
+//! The ledger's records (vendors, interactions, purchases, incidents, the profile): which
+//! table each is sealed into, and opening a stored row into its id and content. Never returns
+//! a row whose id or blob does not check out.
+
+use carnet_schemas::{
+    Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PurchaseFields, VendorFields,
+};
+
+use crate::crypto::{Keys, Sealable, Table, Unreadable};
+use crate::store::records::Row;
+
+/// The one row of the owner's profile.
+pub const PROFILE_ID: &str = "profile";
+
+impl Sealable for VendorFields {
+    const TABLE: Table = Table::Vendors;
+}
+impl Sealable for InteractionFields {
+    const TABLE: Table = Table::Interactions;
+}
+impl Sealable for PurchaseFields {
+    const TABLE: Table = Table::Purchases;
+}
+impl Sealable for IncidentFields {
+    const TABLE: Table = Table::Incidents;
+}
+impl Sealable for ProfileFields {
+    const TABLE: Table = Table::Profile;
+}
+
+/// An opened row: its parsed id and content.
+pub struct Opened<K, T> {
+    pub id: Id<K>,
+    pub row: Row<T>,
+    pub fields: T,
+}
+
+/// Opens a stored row; a row whose id or blob does not check out is `Unreadable`.
+pub fn open<K: IdKind, T: Sealable>(keys: &Keys, row: Row<T>) -> Result<Opened<K, T>, Unreadable> {
+    let unreadable = || Unreadable {
+        table: T::TABLE.name(),
+        id: row.id.clone(),
+    };
+    let id = row.id.parse::<Id<K>>().map_err(|_| unreadable())?;
+    let fields = keys.seal().open(&row.id, &row.sealed)?;
+    Ok(Opened { id, row, fields })
+}

@@ -1,0 +1,421 @@
+//! Rows of vendor access: clients, grants, tokens, receipts and the access log. Secrets are
+//! only ever hashes here; content is sealed by the caller.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::Result;
+use super::records::{from_millis, millis};
+use crate::crypto::Sealed;
+
+/// A client row. `T` is the sealed client record.
+#[derive(Debug)]
+pub struct ClientRow<T> {
+    pub id: String,
+    pub vendor_id: String,
+    pub secret_hash: Vec<u8>,
+    /// Connected by the owner (`false`: registered itself through `/oauth/register`).
+    pub verified: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub sealed: Sealed<T>,
+}
+
+pub fn insert_client<T>(c: &Connection, r: &ClientRow<T>) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO main.clients (id, vendor_id, secret_hash, created_at, updated_at, blob, verified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        r.id,
+        r.vendor_id,
+        r.secret_hash,
+        millis(r.created_at),
+        millis(r.updated_at),
+        r.sealed.as_bytes(),
+        r.verified
+    ])?;
+    Ok(())
+}
+
+pub(super) fn map_client<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ClientRow<T>> {
+    Ok(ClientRow {
+        id: r.get(0)?,
+        vendor_id: r.get(1)?,
+        secret_hash: r.get(2)?,
+        created_at: from_millis(r.get(3)?),
+        updated_at: from_millis(r.get(4)?),
+        sealed: Sealed::from_stored(r.get(5)?),
+        verified: r.get(6)?,
+    })
+}
+
+pub(super) const CLIENT_COLUMNS: &str =
+    "id, vendor_id, secret_hash, created_at, updated_at, blob, verified";
+
+pub fn client<T>(c: &Connection, id: &str) -> Result<Option<ClientRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE id = ?1"
+    ))?
+    .query_row([id], map_client)
+    .optional()?)
+}
+
+pub fn client_of_vendor<T>(c: &Connection, vendor_id: &str) -> Result<Option<ClientRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {CLIENT_COLUMNS} FROM clients WHERE vendor_id = ?1"
+    ))?
+    .query_row([vendor_id], map_client)
+    .optional()?)
+}
+
+pub fn clients<T>(c: &Connection) -> Result<Vec<ClientRow<T>>> {
+    Ok(
+        c.prepare_cached(&format!("SELECT {CLIENT_COLUMNS} FROM clients"))?
+            .query_map([], map_client)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    )
+}
+
+pub fn update_client_secret(
+    c: &Connection,
+    id: &str,
+    secret_hash: &[u8],
+    now: DateTime<Utc>,
+) -> Result<()> {
+    c.prepare_cached("UPDATE main.clients SET secret_hash = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, secret_hash, millis(now)])?;
+    Ok(())
+}
+
+pub fn update_client_blob<T>(
+    c: &Connection,
+    id: &str,
+    sealed: &Sealed<T>,
+    now: DateTime<Utc>,
+) -> Result<()> {
+    c.prepare_cached("UPDATE main.clients SET blob = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, sealed.as_bytes(), millis(now)])?;
+    Ok(())
+}
+
+pub fn delete_client(c: &Connection, id: &str) -> Result<bool> {
+    Ok(c.prepare_cached("DELETE FROM main.clients WHERE id = ?1")?
+        .execute([id])?
+        == 1)
+}
+
+/// A grant row. `T` is the sealed grant content.
+#[derive(Debug)]
+pub struct GrantRow<T> {
+    pub id: String,
+    pub vendor_id: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub sealed: Sealed<T>,
+}
+
+pub(super) const GRANT_COLUMNS: &str = "id, vendor_id, created_at, expires_at, revoked_at, blob";
+
+pub(super) fn map_grant<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<GrantRow<T>> {
+    Ok(GrantRow {
+        id: r.get(0)?,
+        vendor_id: r.get(1)?,
+        created_at: from_millis(r.get(2)?),
+        expires_at: from_millis(r.get(3)?),
+        revoked_at: r.get::<_, Option<i64>>(4)?.map(from_millis),
+        sealed: Sealed::from_stored(r.get(5)?),
+    })
+}
+
+pub fn insert_grant<T>(c: &Connection, g: &GrantRow<T>) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO main.grants (id, vendor_id, created_at, updated_at, expires_at, revoked_at, blob)
+         VALUES (?1, ?2, ?3, ?3, ?4, NULL, ?5)",
+    )?
+    .execute(params![
+        g.id,
+        g.vendor_id,
+        millis(g.created_at),
+        millis(g.expires_at),
+        g.sealed.as_bytes()
+    ])?;
+    Ok(())
+}
+
+pub fn grant<T>(c: &Connection, id: &str) -> Result<Option<GrantRow<T>>> {
+    Ok(
+        c.prepare_cached(&format!("SELECT {GRANT_COLUMNS} FROM grants WHERE id = ?1"))?
+            .query_row([id], map_grant)
+            .optional()?,
+    )
+}
+
+/// All grants, or one vendor's.
+pub fn grants<T>(c: &Connection, vendor_id: Option<&str>) -> Result<Vec<GrantRow<T>>> {
+    let rows = match vendor_id {
+        Some(v) => c
+            .prepare_cached(&format!(
+                "SELECT {GRANT_COLUMNS} FROM grants WHERE vendor_id = ?1"
+            ))?
+            .query_map([v], map_grant)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        None => c
+            .prepare_cached(&format!("SELECT {GRANT_COLUMNS} FROM grants"))?
+            .query_map([], map_grant)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    };
+    Ok(rows)
+}
+
+/// Grants neither revoked nor expired at `now`.
+pub fn live_grants<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<GrantRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {GRANT_COLUMNS} FROM grants WHERE revoked_at IS NULL AND expires_at > ?1"
+    ))?
+    .query_map([millis(now)], map_grant)?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Revokes a live grant and every token issued under it; `false` if it was not live (an
+/// expired grant stays "expired", a revoked one keeps its revocation time).
+pub fn revoke_grant(c: &Connection, id: &str, now: DateTime<Utc>) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE main.grants SET revoked_at = ?2, updated_at = ?2
+             WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+        )?
+        .execute(params![id, millis(now)])?;
+    c.prepare_cached(
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![id, millis(now)])?;
+    Ok(n == 1)
+}
+
+/// A token row. `T` is the sealed list of categories it covers.
+#[derive(Debug)]
+pub struct TokenRow<T> {
+    pub hash: Vec<u8>,
+    pub refresh: bool,
+    /// The family of an authorization-code grant's tokens (`None` for client credentials).
+    pub family: Option<String>,
+    pub client_id: String,
+    pub grant_id: String,
+    pub scopes: u8,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub sealed: Sealed<T>,
+}
+
+pub fn insert_token<T>(c: &Connection, t: &TokenRow<T>) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO main.tokens (hash, kind, client_id, grant_id, scopes, created_at, expires_at, revoked_at, blob, family)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
+    )?
+    .execute(params![
+        t.hash,
+        if t.refresh { "refresh" } else { "access" },
+        t.client_id,
+        t.grant_id,
+        t.scopes,
+        millis(t.created_at),
+        millis(t.expires_at),
+        t.sealed.as_bytes(),
+        t.family
+    ])?;
+    Ok(())
+}
+
+/// Tokens that may still be used at `now` (the grant is checked separately).
+pub fn live_tokens<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<TokenRow<T>>> {
+    Ok(c.prepare_cached(
+        "SELECT hash, kind, client_id, grant_id, scopes, created_at, expires_at, blob, family
+         FROM tokens WHERE revoked_at IS NULL AND used_at IS NULL AND expires_at > ?1",
+    )?
+    .query_map([millis(now)], |r| {
+        Ok(TokenRow {
+            hash: r.get(0)?,
+            refresh: r.get::<_, String>(1)? == "refresh",
+            client_id: r.get(2)?,
+            grant_id: r.get(3)?,
+            scopes: r.get(4)?,
+            created_at: from_millis(r.get(5)?),
+            expires_at: from_millis(r.get(6)?),
+            sealed: Sealed::from_stored(r.get(7)?),
+            family: r.get(8)?,
+        })
+    })?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn revoke_token(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE hash = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![hash, millis(now)])?;
+    Ok(())
+}
+
+pub fn revoke_client_tokens(c: &Connection, client_id: &str, now: DateTime<Utc>) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE main.tokens SET revoked_at = ?2 WHERE client_id = ?1 AND revoked_at IS NULL",
+    )?
+    .execute(params![client_id, millis(now)])?;
+    Ok(())
+}
+
+/// Deletes tokens that expired before `before`: they can never be used again.
+pub fn purge_tokens(c: &Connection, before: DateTime<Utc>) -> Result<usize> {
+    Ok(
+        c.prepare_cached("DELETE FROM main.tokens WHERE expires_at < ?1")?
+            .execute([millis(before)])?,
+    )
+}
+
+/// A receipt row. `T` is the sealed signed receipt.
+#[derive(Debug)]
+pub struct ReceiptRow<T> {
+    pub id: String,
+    pub vendor_id: String,
+    pub grant_id: String,
+    pub created_at: DateTime<Utc>,
+    pub sealed: Sealed<T>,
+}
+
+pub fn insert_receipt<T>(c: &Connection, r: &ReceiptRow<T>) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO main.receipts (id, vendor_id, grant_id, created_at, updated_at, blob)
+         VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+    )?
+    .execute(params![
+        r.id,
+        r.vendor_id,
+        r.grant_id,
+        millis(r.created_at),
+        r.sealed.as_bytes()
+    ])?;
+    Ok(())
+}
+
+pub(super) const RECEIPT_COLUMNS: &str = "id, vendor_id, grant_id, created_at, blob";
+
+pub(super) fn map_receipt<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<ReceiptRow<T>> {
+    Ok(ReceiptRow {
+        id: r.get(0)?,
+        vendor_id: r.get(1)?,
+        grant_id: r.get(2)?,
+        created_at: from_millis(r.get(3)?),
+        sealed: Sealed::from_stored(r.get(4)?),
+    })
+}
+
+pub fn receipts<T>(c: &Connection, vendor_id: Option<&str>) -> Result<Vec<ReceiptRow<T>>> {
+    let map = map_receipt::<T>;
+    let sql = format!("SELECT {RECEIPT_COLUMNS} FROM receipts");
+    let rows = match vendor_id {
+        Some(v) => c
+            .prepare_cached(&format!(
+                "{sql} WHERE vendor_id = ?1 ORDER BY created_at DESC, id"
+            ))?
+            .query_map([v], map)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        None => c
+            .prepare_cached(&format!("{sql} ORDER BY created_at DESC, id"))?
+            .query_map([], map)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    };
+    Ok(rows)
+}
+
+/// Vendors that have receipts (their receipt keys are published).
+pub fn receipt_vendors(c: &Connection) -> Result<Vec<String>> {
+    Ok(
+        c.prepare_cached("SELECT DISTINCT vendor_id FROM receipts ORDER BY vendor_id")?
+            .query_map([], |r| r.get(0))?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+    )
+}
+
+/// An access-log row. `T` is the sealed entry.
+#[derive(Debug)]
+pub struct AccessRow<T> {
+    pub seq: i64,
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub vendor_id: String,
+    pub client_id: String,
+    pub sealed: Sealed<T>,
+    /// The chain MAC (see `access::chain`); empty on entries written before the chain.
+    pub mac: Vec<u8>,
+}
+
+/// Appends an entry at the position `r.seq` the chain gave it.
+pub fn append_access<T>(c: &Connection, r: &AccessRow<T>) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO main.access_log (seq, id, at, vendor_id, client_id, blob, mac)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?
+    .execute(params![
+        r.seq,
+        r.id,
+        millis(r.at),
+        r.vendor_id,
+        r.client_id,
+        r.sealed.as_bytes(),
+        r.mac
+    ])?;
+    Ok(())
+}
+
+pub(super) const ACCESS_COLUMNS: &str = "seq, id, at, vendor_id, client_id, blob, mac";
+
+/// An access-log row; an entry not chained yet has an empty MAC.
+pub(super) fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow<T>> {
+    Ok(AccessRow {
+        seq: r.get(0)?,
+        id: r.get(1)?,
+        at: from_millis(r.get(2)?),
+        vendor_id: r.get(3)?,
+        client_id: r.get(4)?,
+        sealed: Sealed::from_stored(r.get(5)?),
+        mac: r.get::<_, Option<Vec<u8>>>(6)?.unwrap_or_default(),
+    })
+}
+
+/// Every entry in log order, for checking or building the chain.
+pub fn access_chain<T>(c: &Connection) -> Result<Vec<AccessRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {ACCESS_COLUMNS} FROM access_log ORDER BY seq"
+    ))?
+    .query_map([], map_access)?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+pub fn set_access_mac(c: &Connection, seq: i64, mac: &[u8]) -> Result<()> {
+    c.prepare_cached("UPDATE main.access_log SET mac = ?2 WHERE seq = ?1")?
+        .execute(params![seq, mac])?;
+    Ok(())
+}
+
+/// Entries newest first, optionally one vendor's, at or after `since`, before `before_seq`.
+pub fn access_entries<T>(
+    c: &Connection,
+    vendor_id: Option<&str>,
+    since: Option<DateTime<Utc>>,
+    before_seq: Option<i64>,
+    limit: u32,
+) -> Result<Vec<AccessRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {ACCESS_COLUMNS} FROM access_log
+         WHERE (?1 IS NULL OR vendor_id = ?1) AND (?2 IS NULL OR at >= ?2)
+           AND (?3 IS NULL OR seq < ?3)
+         ORDER BY seq DESC LIMIT ?4"
+    ))?
+    .query_map(
+        params![vendor_id, since.map(millis), before_seq, limit],
+        map_access,
+    )?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}

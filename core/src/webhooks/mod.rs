@@ -1,0 +1,211 @@
+//! Webhooks (push): events written to the outbox in the same transaction as the change they
+//! announce, one row per recipient, and delivered by `deliver.rs` — at least once, signed as
+//! the Standard Webhooks specification says, with retries that survive restarts.
+//!
+//! Who gets what: intent events go to vendors whose live grant has `intents:read` and covers
+//! the intent's category; offer events go to the vendor that made the offer; `grant.revoked`
+//! goes to the vendor whose grant ended. Only vendors whose client has a webhook URL get any.
+//! Never writes a vendor-visible body with more than that vendor may read.
+
+mod address;
+pub mod deliver;
+mod sign;
+
+use carnet_schemas::{Category, GrantId, IntentFields, IntentId, OfferId, Scope, VendorId};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+pub use sign::signature;
+
+use crate::access::ClientRecord;
+use crate::access::pseudonym::customer_ref;
+use crate::context::Core;
+use crate::intents::ActiveIntent;
+use crate::store::StoreError;
+use crate::store::access as client_rows;
+use crate::store::outbox as rows;
+use crate::vault::{Sealable, Table};
+
+/// What the outbox keeps sealed about one event for one vendor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Event {
+    /// `intent.activated`, …
+    pub kind: String,
+    /// The exact body to POST (kept byte for byte: the signature covers it).
+    pub body: String,
+    /// For intent events: the category the vendor's grant must still cover at delivery.
+    pub category: Option<Category>,
+    /// Whether a live grant is needed at delivery (every event but `grant.revoked`).
+    pub needs_grant: bool,
+}
+
+impl Sealable for Event {
+    const TABLE: Table = Table::Outbox;
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntentEvent {
+    Activated,
+    Updated,
+    Withdrawn,
+    Fulfilled,
+    Expired,
+}
+
+impl IntentEvent {
+    fn name(self) -> &'static str {
+        match self {
+            IntentEvent::Activated => "intent.activated",
+            IntentEvent::Updated => "intent.updated",
+            IntentEvent::Withdrawn => "intent.withdrawn",
+            IntentEvent::Fulfilled => "intent.fulfilled",
+            IntentEvent::Expired => "intent.expired",
+        }
+    }
+}
+
+/// The Standard Webhooks envelope.
+fn envelope(kind: &str, now: DateTime<Utc>, data: Value) -> String {
+    json!({"type": kind, "timestamp": now.to_rfc3339(), "data": data}).to_string()
+}
+
+/// Vendors with a webhook URL: (vendor, whether it has one).
+fn hooked_vendors(c: &Connection, s: &Core) -> Result<Vec<VendorId>, StoreError> {
+    let mut out = Vec::new();
+    for row in client_rows::clients::<ClientRecord>(c)? {
+        let Ok(record) = s.keys.seal().open(&row.id, &row.sealed) else {
+            continue;
+        };
+        if record.webhook_url.is_some()
+            && let Ok(v) = row.vendor_id.parse()
+        {
+            out.push(v);
+        }
+    }
+    Ok(out)
+}
+
+fn has_hook(c: &Connection, s: &Core, vendor: &VendorId) -> Result<bool, StoreError> {
+    Ok(
+        client_rows::client_of_vendor::<ClientRecord>(c, vendor.as_str())?
+            .and_then(|row| s.keys.seal().open(&row.id, &row.sealed).ok())
+            .is_some_and(|r| r.webhook_url.is_some()),
+    )
+}
+
+fn put(
+    c: &Connection,
+    s: &Core,
+    vendor: &VendorId,
+    event: &Event,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let id = format!("msg_{}", s.new_random_id());
+    let sealed = s.keys.seal().seal(&id, event);
+    rows::insert(c, &id, vendor.as_str(), now, &sealed)
+}
+
+/// Writes an intent event for every vendor that may see it (inside the change's transaction).
+pub fn intent_event(
+    c: &Connection,
+    s: &Core,
+    kind: IntentEvent,
+    id: &IntentId,
+    fields: &IntentFields,
+    updated_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let mut sent = 0;
+    for vendor in hooked_vendors(c, s)? {
+        let Some((_, grant)) = s.access.live_grant(&vendor, now) else {
+            continue;
+        };
+        let covers = grant
+            .categories
+            .as_ref()
+            .is_none_or(|cats| cats.iter().any(|g| g.covers(&fields.category)));
+        if !grant.scopes.contains(Scope::IntentsRead) || !covers {
+            continue;
+        }
+        let reference = customer_ref(&s.keys, &vendor);
+        let data = match (kind, ActiveIntent::new(fields.clone(), updated_at)) {
+            (IntentEvent::Activated | IntentEvent::Updated, Some(active)) => {
+                serde_json::to_value(active.for_vendor(id, reference)).unwrap_or(Value::Null)
+            }
+            _ => json!({"id": id, "customer_ref": reference}),
+        };
+        let event = Event {
+            kind: kind.name().into(),
+            body: envelope(kind.name(), now, data),
+            category: Some(fields.category.clone()),
+            needs_grant: true,
+        };
+        put(c, s, &vendor, &event, now)?;
+        sent += 1;
+    }
+    Ok(sent)
+}
+
+/// The owner's answer to an offer.
+pub struct OfferAnswer<'a> {
+    pub accepted: bool,
+    pub vendor: &'a VendorId,
+    pub offer: &'a OfferId,
+    pub intent: &'a IntentId,
+    pub reason: Option<&'a str>,
+}
+
+/// `offer.accepted` or `offer.declined`, for the vendor that made the offer.
+pub fn offer_event(
+    c: &Connection,
+    s: &Core,
+    a: &OfferAnswer<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    let vendor = a.vendor;
+    if !has_hook(c, s, vendor)? {
+        return Ok(());
+    }
+    let kind = if a.accepted {
+        "offer.accepted"
+    } else {
+        "offer.declined"
+    };
+    let mut data = json!({"offer_id": a.offer, "intent_id": a.intent, "customer_ref": customer_ref(&s.keys, vendor)});
+    if let Some(r) = a.reason {
+        data["reason"] = json!(r);
+    }
+    let event = Event {
+        kind: kind.into(),
+        body: envelope(kind, now, data),
+        category: None,
+        needs_grant: true,
+    };
+    put(c, s, vendor, &event, now)
+}
+
+/// `grant.revoked`, for the vendor whose grant ended (delivered even though it has no grant).
+pub fn grant_revoked(
+    c: &Connection,
+    s: &Core,
+    vendor: &VendorId,
+    grant: &GrantId,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    if !has_hook(c, s, vendor)? {
+        return Ok(());
+    }
+    let event = Event {
+        kind: "grant.revoked".into(),
+        body: envelope(
+            "grant.revoked",
+            now,
+            json!({"grant_id": grant, "revoked_at": now.to_rfc3339(), "customer_ref": customer_ref(&s.keys, vendor)}),
+        ),
+        category: None,
+        needs_grant: false,
+    };
+    put(c, s, vendor, &event, now)
+}
