@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::config::{ServerUrl, Token, TokenSource};
-use crate::error::{CliError, CliResult, ExitKind};
+use crate::error::{BUG_HINT, CliError, CliResult, ExitKind};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -353,10 +353,6 @@ fn unreachable_within(server: &ServerUrl, e: &reqwest::Error, limit: Duration) -
     };
     CliError::new(ExitKind::Unreachable, message).with_hint(hint)
 }
-
-/// For an error that only a bug in carnet can cause.
-pub const BUG_HINT: &str =
-    "this is a bug in carnet: please report it, with `carnet --version` and the command you ran";
 
 /// The title of the 503 problem carnetd answers to everything but unlocking while sealed.
 pub const SEALED_TITLE: &str = "vault sealed";

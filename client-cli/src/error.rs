@@ -58,6 +58,10 @@ impl ExitKind {
     }
 }
 
+/// For an error that only a bug in carnet can cause.
+pub const BUG_HINT: &str =
+    "this is a bug in carnet: please report it, with `carnet --version` and the command you ran";
+
 /// What to do after the server refused a request with `status` and said nothing more.
 fn status_hint(status: u16) -> Option<&'static str> {
     match status {
