@@ -15,6 +15,8 @@ fn carnet_env(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
         .env_remove("CARNET_SERVER")
         .env_remove("CARNET_TOKEN")
         .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR")
+        .env_remove("CLICOLOR_FORCE")
         .env_remove("COLUMNS")
         .envs(env.iter().copied())
         .output()
@@ -234,16 +236,24 @@ fn errors_are_coloured_only_when_asked_or_on_a_terminal() {
     );
     let always = run(&["--color", "always"], &[]);
     assert!(
-        always.starts_with("\u{1b}[1;31mcarnet: error:\u{1b}[0m cannot reach"),
+        always.starts_with("\u{1b}[1m\u{1b}[31mcarnet: error:\u{1b}[0m cannot reach"),
         "{always:?}"
     );
-    assert!(always.contains("\u{1b}[1;36mhint:\u{1b}[0m"), "{always:?}");
+    assert!(
+        always.contains("\u{1b}[1m\u{1b}[36mhint:\u{1b}[0m"),
+        "{always:?}"
+    );
     assert_eq!(
         run(&["--color=always"], &[("NO_COLOR", "1")]),
         always,
         "the flag is the owner's word for this run: it wins over NO_COLOR"
     );
     assert_eq!(run(&["--color", "never"], &[]), plain);
+    assert_eq!(
+        run(&[], &[("CLICOLOR_FORCE", "1")]),
+        always,
+        "CLICOLOR_FORCE colours a pipe, for carnet's errors as for clap's help"
+    );
     let help = carnet_env(&["--color", "always", "--help"], &[]);
     assert!(help.stdout.contains(&0x1b), "clap's help follows --color");
     let help = carnet_env(&["--color", "never", "--help"], &[]);
@@ -280,7 +290,7 @@ fn no_color_turns_colour_off_on_a_terminal() {
         return;
     }
     assert!(
-        coloured.contains("\u{1b}[1;31mcarnet: error:"),
+        coloured.contains("\u{1b}[1m\u{1b}[31mcarnet: error:"),
         "{coloured:?}"
     );
     assert!(on_a_terminal("--help", None).contains('\u{1b}'));
