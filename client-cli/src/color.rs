@@ -1,16 +1,18 @@
 //! Whether carnet colours what it prints, and the three styles it uses: `carnet: error:`,
 //! `carnet: warning:` and `hint:` on stderr. Nothing else is coloured, and nothing at all on
-//! stdout, so tables and JSON pipe clean. Colour only reaches a terminal: `--color auto` (the
-//! default) colours a stream that is a terminal unless `NO_COLOR` is set to anything non-empty
-//! (no-color.org) or `TERM` is `dumb`; `--color never` never colours; `--color always` always
-//! does, as no-color.org says a per-instance flag should, `NO_COLOR` included. clap's own
-//! help and usage errors follow the same choice.
+//! stdout, so tables and JSON pipe clean. anstream decides and strips, as it does for clap's
+//! own help and usage errors, so both follow one rule: `--color auto` (the default) colours a
+//! terminal unless `NO_COLOR` is set to anything non-empty (no-color.org), `CLICOLOR` is `0`
+//! or `TERM` is `dumb` or unset, and colours even a pipe under `CLICOLOR_FORCE`; `--color never`
+//! never colours; `--color always` always does, as no-color.org says a per-instance flag
+//! should, `NO_COLOR` included.
 //!
-//! The choice is made once, by `main`, before anything is printed.
+//! The choice is made once, by `main`, before anything is printed; what carnet writes to stderr
+//! goes through `anstream::stderr()`, which drops the styles when colour is off.
 
-use std::ffi::{OsStr, OsString};
-use std::io::IsTerminal;
-use std::sync::OnceLock;
+use std::ffi::OsString;
+
+use anstyle::{AnsiColor, Style};
 
 /// `--color WHEN`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum)]
@@ -25,8 +27,7 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    /// The same choice for clap's own output (help, usage errors); clap's `auto` honours
-    /// `NO_COLOR` and `TERM=dumb` too.
+    /// The same choice for clap's own output (help, usage errors).
     pub fn for_clap(self) -> clap::ColorChoice {
         match self {
             ColorChoice::Auto => clap::ColorChoice::Auto,
@@ -56,65 +57,29 @@ impl ColorChoice {
     }
 }
 
-/// Whether a stream gets colour: the decision, apart from the process's environment.
-pub fn decide(
-    choice: ColorChoice,
-    no_color: Option<&OsStr>,
-    term: Option<&OsStr>,
-    is_terminal: bool,
-) -> bool {
-    match choice {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            let no_color = no_color.is_some_and(|v| !v.is_empty());
-            let dumb = term.is_some_and(|t| t == "dumb");
-            is_terminal && !no_color && !dumb
-        }
-    }
-}
-
-static STDERR: OnceLock<bool> = OnceLock::new();
-
-/// Decides, once, whether stderr is coloured; later calls change nothing.
+/// Sets, once, how carnet's stderr is coloured: `anstream::stderr()` follows it from then on
+/// (without `init`, as in unit tests, anstream decides alone).
 pub fn init(choice: ColorChoice) {
-    let _ = STDERR.set(decide(
-        choice,
-        std::env::var_os("NO_COLOR").as_deref(),
-        std::env::var_os("TERM").as_deref(),
-        std::io::stderr().is_terminal(),
-    ));
-}
-
-/// Whether stderr is coloured (never when `init` was not called, as in unit tests).
-pub fn stderr() -> bool {
-    STDERR.get().copied().unwrap_or(false)
-}
-
-/// The styles carnet uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Style {
-    /// `carnet: error:`, bold red.
-    Error,
-    /// `carnet: warning:`, bold yellow.
-    Warning,
-    /// `hint:`, bold cyan.
-    Hint,
-}
-
-/// `text` in `style` when `on`, else as it is. `text` is carnet's own (a prefix), never
-/// something the server sent.
-pub fn paint(text: &str, style: Style, on: bool) -> String {
-    if !on {
-        return text.to_owned();
+    match choice {
+        ColorChoice::Auto => anstream::ColorChoice::Auto,
+        ColorChoice::Always => anstream::ColorChoice::Always,
+        ColorChoice::Never => anstream::ColorChoice::Never,
     }
-    let code = match style {
-        Style::Error => "1;31",
-        Style::Warning => "1;33",
-        Style::Hint => "1;36",
-    };
-    format!("\u{1b}[{code}m{text}\u{1b}[0m")
+    .write_global();
 }
+
+/// `carnet: error:`, bold red.
+pub const ERROR: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Red)));
+/// `carnet: warning:`, bold yellow.
+pub const WARNING: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Yellow)));
+/// `hint:`, bold cyan.
+pub const HINT: Style = Style::new()
+    .bold()
+    .fg_color(Some(anstyle::Color::Ansi(AnsiColor::Cyan)));
 
 #[cfg(test)]
 mod tests {
@@ -125,38 +90,6 @@ mod tests {
             .chain(line.iter().copied())
             .map(OsString::from)
             .collect()
-    }
-
-    #[test]
-    fn auto_colours_a_terminal_only_without_no_color_or_a_dumb_term() {
-        let on = |no_color: Option<&str>, term: Option<&str>, tty: bool| {
-            decide(
-                ColorChoice::Auto,
-                no_color.map(OsStr::new),
-                term.map(OsStr::new),
-                tty,
-            )
-        };
-        assert!(on(None, Some("xterm-256color"), true));
-        assert!(on(None, None, true));
-        assert!(!on(None, Some("xterm"), false), "not a terminal");
-        assert!(!on(Some("1"), Some("xterm"), true), "NO_COLOR=1");
-        assert!(!on(Some("0"), Some("xterm"), true), "any non-empty value");
-        assert!(!on(Some("false"), None, true), "any non-empty value");
-        assert!(
-            on(Some(""), Some("xterm"), true),
-            "an empty NO_COLOR is unset"
-        );
-        assert!(!on(None, Some("dumb"), true));
-    }
-
-    #[test]
-    fn the_flag_overrides_the_environment() {
-        for (no_color, tty) in [(None, false), (Some("1"), true), (Some("1"), false)] {
-            let no_color = no_color.map(OsStr::new);
-            assert!(decide(ColorChoice::Always, no_color, None, tty));
-            assert!(!decide(ColorChoice::Never, no_color, None, true));
-        }
     }
 
     #[test]
@@ -183,15 +116,6 @@ mod tests {
             ColorChoice::from_args(&args(&["interaction", "add", "--", "--color=never"])),
             ColorChoice::Auto,
             "after --, it is a value"
-        );
-    }
-
-    #[test]
-    fn paint_wraps_only_when_on() {
-        assert_eq!(paint("hint:", Style::Hint, false), "hint:");
-        assert_eq!(
-            paint("carnet: error:", Style::Error, true),
-            "\u{1b}[1;31mcarnet: error:\u{1b}[0m"
         );
     }
 }

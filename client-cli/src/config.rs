@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use url::{Host, Url};
 use zeroize::Zeroizing;
 
-use crate::error::{CliError, CliResult, ExitKind, io_error};
+use crate::error::{BUG_HINT, CliError, CliResult, ExitKind, io_error};
 
 pub const DEFAULT_SERVER: &str = "http://127.0.0.1:8787";
 
@@ -187,8 +187,7 @@ pub fn save_config(path: &Path, config: &ConfigFile) -> CliResult<()> {
         .create(dir)
         .map_err(|e| io_error("create the directory", dir, &e))?;
     let text = toml::to_string(config).map_err(|e| {
-        CliError::failed(format!("cannot write the configuration: {e}"))
-            .with_hint(crate::client::BUG_HINT)
+        CliError::failed(format!("cannot write the configuration: {e}")).with_hint(BUG_HINT)
     })?;
     // tempfile creates the file with mode 0600 on Unix.
     let mut tmp = tempfile::NamedTempFile::new_in(dir)

@@ -3,7 +3,9 @@
 
 use std::fmt;
 
-use crate::color::{Style, paint};
+use anstyle::Style;
+
+use crate::color;
 use crate::output::one_line;
 
 /// Exit codes, documented in `carnet --help`.
@@ -57,6 +59,10 @@ impl ExitKind {
         }
     }
 }
+
+/// For an error that only a bug in carnet can cause.
+pub const BUG_HINT: &str =
+    "this is a bug in carnet: please report it, with `carnet --version` and the command you ran";
 
 /// What to do after the server refused a request with `status` and said nothing more.
 fn status_hint(status: u16) -> Option<&'static str> {
@@ -128,16 +134,19 @@ impl CliError {
     /// The lines printed on stderr: `carnet: error: …` and `  hint: …`. Each is one line with
     /// control characters removed, whatever the server sent.
     pub fn render(&self) -> String {
-        self.render_styled(false)
+        self.render_in(Style::new(), Style::new())
     }
 
-    /// `render`, with the prefixes coloured when `color` (see `color`).
-    pub fn render_styled(&self, color: bool) -> String {
+    /// `render`, with the prefixes styled, for `anstream::stderr()` to keep or strip (see
+    /// `color`).
+    pub fn render_styled(&self) -> String {
+        self.render_in(color::ERROR, color::HINT)
+    }
+
+    fn render_in(&self, error: Style, hint: Style) -> String {
         format!(
-            "{} {}\n  {} {}\n",
-            paint("carnet: error:", Style::Error, color),
+            "{error}carnet: error:{error:#} {}\n  {hint}hint:{hint:#} {}\n",
             one_line(&self.message),
-            paint("hint:", Style::Hint, color),
             one_line(self.hint_or_fallback())
         )
     }
@@ -251,9 +260,9 @@ mod tests {
     fn colour_paints_the_prefixes_only() {
         let e = CliError::failed("a \u{1b}[31mred\u{1b}[0m name").with_hint("do this");
         assert_eq!(
-            e.render_styled(true),
-            "\u{1b}[1;31mcarnet: error:\u{1b}[0m a [31mred[0m name\n  \u{1b}[1;36mhint:\u{1b}[0m do this\n"
+            e.render_styled(),
+            "\u{1b}[1m\u{1b}[31mcarnet: error:\u{1b}[0m a [31mred[0m name\n  \u{1b}[1m\u{1b}[36mhint:\u{1b}[0m do this\n"
         );
-        assert!(!e.render_styled(false).contains('\u{1b}'));
+        assert!(!e.render().contains('\u{1b}'));
     }
 }

@@ -20,7 +20,7 @@ fn main() -> ExitCode {
     match carnet_cli::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprint!("{}", e.render_styled(color::stderr()));
+            anstream::eprint!("{}", e.render_styled());
             ExitCode::from(e.kind.code())
         }
     }

@@ -10,7 +10,7 @@ use chrono::{DateTime, Local, TimeZone};
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::color::{self, Style, paint};
+use crate::color;
 
 /// Characters never printed: all C0 and C1 controls and DEL (`char::is_control`), and the
 /// Unicode bidirectional embeddings, overrides and isolates, which can make text read
@@ -56,10 +56,10 @@ pub fn stdout(text: &str) {
 pub fn message(text: &str) {
     let line = one_line(text);
     let line = match line.strip_prefix(WARNING) {
-        Some(rest) if color::stderr() => format!("{}{rest}", paint(WARNING, Style::Warning, true)),
-        _ => line,
+        Some(rest) => format!("{style}{WARNING}{style:#}{rest}", style = color::WARNING),
+        None => line,
     };
-    let mut err = std::io::stderr().lock();
+    let mut err = anstream::stderr().lock();
     let _ = writeln!(err, "{line}");
 }
 

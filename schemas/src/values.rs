@@ -10,6 +10,10 @@ use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::{Deserialize, Serialize};
 use utoipa::openapi::{ObjectBuilder, RefOr, Type, schema::Schema as OaSchema};
 
+mod money;
+
+pub use money::{Amount, Currency};
+
 /// Why a value was refused; the text is meant for the person who typed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InvalidValue(pub String);
@@ -64,152 +68,6 @@ macro_rules! string_value_schema {
     };
 }
 pub(crate) use string_value_schema;
-
-// ---------------------------------------------------------------------------------------------
-// Money
-
-/// An amount of money as an exact, non-negative decimal string (`"699.90"`), never a float.
-/// At most 15 integer digits and 4 fraction digits; the string is kept exactly as written.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Amount(String);
-
-const AMOUNT_PATTERN: &str = r"^[0-9]{1,15}(\.[0-9]{1,4})?$";
-
-impl Amount {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-
-    /// A sum of amounts. Totals may exceed the 15 integer digits a single amount may have.
-    pub fn total(sum: rust_decimal::Decimal) -> Amount {
-        Amount(sum.to_string())
-    }
-}
-
-impl TryFrom<String> for Amount {
-    type Error = InvalidValue;
-    fn try_from(s: String) -> Result<Self, InvalidValue> {
-        let (int, frac) = match s.split_once('.') {
-            Some((i, f)) => (i, Some(f)),
-            None => (s.as_str(), None),
-        };
-        let digits = |p: &str, max: usize| {
-            !p.is_empty() && p.len() <= max && p.bytes().all(|b| b.is_ascii_digit())
-        };
-        if s.starts_with('-') {
-            return Err(InvalidValue(format!(
-                "amount {s:?} is negative; amounts are what was paid, zero or more"
-            )));
-        }
-        if !digits(int, 15) || !frac.is_none_or(|f| digits(f, 4)) {
-            return Err(InvalidValue(format!(
-                "amount {s:?} is not a decimal number like \"699.90\" (digits, an optional point and up to 4 decimals)"
-            )));
-        }
-        Ok(Amount(s))
-    }
-}
-
-impl FromStr for Amount {
-    type Err = InvalidValue;
-    fn from_str(s: &str) -> Result<Self, InvalidValue> {
-        Self::try_from(s.to_owned())
-    }
-}
-
-impl From<Amount> for String {
-    fn from(a: Amount) -> String {
-        a.0
-    }
-}
-
-impl fmt::Display for Amount {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-string_value_schema!(
-    Amount,
-    Some(AMOUNT_PATTERN),
-    "Exact non-negative decimal amount as a string, never a float.",
-    "699.90"
-);
-
-/// An ISO 4217 alphabetic currency code, upper case (`EUR`). Codes withdrawn recently are
-/// still accepted, because purchases are history.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
-pub struct Currency(String);
-
-/// ISO 4217 codes of national currencies, current and recently withdrawn (HRK, SLL, ANG, …).
-/// Fund, metal and testing codes are left out: nobody pays a vendor in XAU.
-const ISO_4217: &[&str] = &[
-    "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
-    "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
-    "CDF", "CHF", "CLP", "CNY", "COP", "CRC", "CUC", "CUP", "CVE", "CZK", "DJF", "DKK", "DOP",
-    "DZD", "EGP", "ERN", "ETB", "EUR", "FJD", "FKP", "GBP", "GEL", "GHS", "GIP", "GMD", "GNF",
-    "GTQ", "GYD", "HKD", "HNL", "HRK", "HTG", "HUF", "IDR", "ILS", "INR", "IQD", "IRR", "ISK",
-    "JMD", "JOD", "JPY", "KES", "KGS", "KHR", "KMF", "KPW", "KRW", "KWD", "KYD", "KZT", "LAK",
-    "LBP", "LKR", "LRD", "LSL", "LYD", "MAD", "MDL", "MGA", "MKD", "MMK", "MNT", "MOP", "MRU",
-    "MUR", "MVR", "MWK", "MXN", "MYR", "MZN", "NAD", "NGN", "NIO", "NOK", "NPR", "NZD", "OMR",
-    "PAB", "PEN", "PGK", "PHP", "PKR", "PLN", "PYG", "QAR", "RON", "RSD", "RUB", "RWF", "SAR",
-    "SBD", "SCR", "SDG", "SEK", "SGD", "SHP", "SLE", "SLL", "SOS", "SRD", "SSP", "STN", "SVC",
-    "SYP", "SZL", "THB", "TJS", "TMT", "TND", "TOP", "TRY", "TTD", "TWD", "TZS", "UAH", "UGX",
-    "USD", "UYU", "UZS", "VED", "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF",
-    "YER", "ZAR", "ZMW", "ZWG", "ZWL",
-];
-
-impl Currency {
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl TryFrom<String> for Currency {
-    type Error = InvalidValue;
-    fn try_from(s: String) -> Result<Self, InvalidValue> {
-        if ISO_4217.binary_search(&s.as_str()).is_ok() {
-            return Ok(Currency(s));
-        }
-        let upper = s.to_ascii_uppercase();
-        let hint = if upper != s && ISO_4217.binary_search(&upper.as_str()).is_ok() {
-            format!("; write it in capitals: {upper:?}")
-        } else {
-            String::new()
-        };
-        Err(InvalidValue(format!(
-            "{s:?} is not an ISO 4217 currency code such as \"EUR\" or \"USD\"{hint}"
-        )))
-    }
-}
-
-impl FromStr for Currency {
-    type Err = InvalidValue;
-    fn from_str(s: &str) -> Result<Self, InvalidValue> {
-        Self::try_from(s.to_owned())
-    }
-}
-
-impl From<Currency> for String {
-    fn from(c: Currency) -> String {
-        c.0
-    }
-}
-
-impl fmt::Display for Currency {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-string_value_schema!(
-    Currency,
-    Some("^[A-Z]{3}$"),
-    "ISO 4217 alphabetic currency code.",
-    "EUR"
-);
 
 // ---------------------------------------------------------------------------------------------
 // Categories
@@ -630,48 +488,6 @@ bounded_int!(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn amounts_are_exact_non_negative_decimals() {
-        for ok in ["0", "699.90", "12", "0.5", "123456789012345.1234"] {
-            assert!(ok.parse::<Amount>().is_ok(), "{ok}");
-        }
-        for bad in [
-            "-1",
-            "1e3",
-            "",
-            ".5",
-            "5.",
-            "1.23456",
-            "1,5",
-            " 1",
-            "NaN",
-            "1234567890123456",
-        ] {
-            assert!(bad.parse::<Amount>().is_err(), "{bad}");
-        }
-        assert!("-3".parse::<Amount>().unwrap_err().0.contains("negative"));
-    }
-
-    #[test]
-    fn floats_are_refused_for_money() {
-        let err = serde_json::from_str::<Amount>("699.9").unwrap_err();
-        assert!(err.to_string().contains("expected a string"), "{err}");
-    }
-
-    #[test]
-    fn currency_codes_are_iso_4217() {
-        assert!(
-            ISO_4217.windows(2).all(|w| w[0] < w[1]),
-            "list must stay sorted"
-        );
-        assert!("EUR".parse::<Currency>().is_ok());
-        assert!("JPY".parse::<Currency>().is_ok());
-        assert!("EURO".parse::<Currency>().is_err());
-        assert!("XYZ".parse::<Currency>().is_err());
-        let hint = "eur".parse::<Currency>().unwrap_err().0;
-        assert!(hint.contains("\"EUR\""), "{hint}");
-    }
 
     #[test]
     fn categories_cover_their_descendants_only() {
