@@ -67,7 +67,7 @@ impl TrustedProxies for AppState {
     }
 }
 
-impl TrustedProxies for std::sync::Arc<crate::server::Lifecycle> {
+impl TrustedProxies for crate::state::SealedState {
     fn trusted_proxies(&self) -> &[IpNet] {
         &self.settings.trusted_proxies
     }

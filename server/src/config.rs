@@ -467,8 +467,8 @@ impl Layer {
 
 impl Config {
     /// What handlers need of it.
-    pub fn settings(&self) -> crate::state::Settings {
-        crate::state::Settings {
+    pub fn settings(&self) -> Settings {
+        Settings {
             public_url: self.public_url.clone(),
             access_token_ttl: chrono::Duration::seconds(i64::from(self.access_token_ttl)),
             refresh_token_ttl: chrono::Duration::seconds(i64::from(self.refresh_token_ttl)),
@@ -484,7 +484,7 @@ impl Config {
                 idle_timeout: std::time::Duration::from_secs(u64::from(self.idle_timeout)),
                 max_connections: self.max_connections as usize,
             },
-            ..crate::state::Settings::default()
+            ..Settings::default()
         }
     }
 
@@ -578,6 +578,9 @@ impl Config {
         Ok(source + &toml::to_string(self)?)
     }
 }
+
+mod settings;
+pub use settings::Settings;
 
 #[cfg(test)]
 mod tests;

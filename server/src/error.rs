@@ -72,6 +72,36 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<carnet_core::grants::GrantError> for ApiError {
+    fn from(e: carnet_core::grants::GrantError) -> Self {
+        use carnet_core::grants::GrantError;
+        match e {
+            GrantError::Invalid { field, message } => ApiError::invalid(field, message),
+            GrantError::NotFound(id) => ApiError::not_found("grant", id.as_str()),
+            GrantError::Unreadable(u) => ApiError::Unreadable(u),
+            GrantError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
+impl From<carnet_core::consent::ConsentError> for ApiError {
+    fn from(e: carnet_core::consent::ConsentError) -> Self {
+        use carnet_core::consent::ConsentError;
+        match e {
+            ConsentError::Denied => ApiError::conflict(
+                "this consent request was denied",
+                "the vendor has to start again from its site",
+            ),
+            ConsentError::Gone(short_code) => ApiError::NotFound {
+                noun: "consent request",
+                id: short_code,
+                hint: Some("it may have expired (10 minutes) or been answered".into()),
+            },
+            ConsentError::Grant(g) => g.into(),
+        }
+    }
+}
+
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
         ApiError::BadRequest {

@@ -14,6 +14,7 @@ mod openapi;
 mod owner_api;
 mod page;
 pub mod routes;
+mod sealed;
 pub mod server;
 pub mod state;
 mod vendor_api;
@@ -24,8 +25,9 @@ use tokio::net::TcpListener;
 
 pub use carnet_core::vault::Secret;
 
-pub use crate::server::{OpenOptions, Server, UnlockError};
+pub use crate::server::{OpenOptions, Server};
 pub use crate::state::Settings;
+pub use crate::state::UnlockError;
 
 /// Serves the API on `listener` until `shutdown` completes, then lets in-flight requests
 /// finish, commits every queued write, and seals the vault before returning. Connections are

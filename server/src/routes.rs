@@ -18,8 +18,8 @@ use utoipa_axum::routes;
 
 use crate::error::ApiError;
 use crate::extract::{BODY_LIMIT, Json};
-use crate::server::Lifecycle;
 use crate::state::AppState;
+use crate::state::SealedState;
 use crate::{oauth, openapi, owner_api, vendor_api};
 
 /// Server health.
@@ -165,9 +165,12 @@ pub fn router(state: AppState) -> Router {
 
 /// What answers while the vault is sealed: health (`sealed`), metrics, the API description,
 /// discovery, and `POST /v1/unlock`. Everything else is 503 before any authentication.
-pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
-    let settings = l.settings.clone();
-    let store = l.store.clone();
+pub fn sealed_router(
+    sealed: SealedState,
+    store: Arc<carnet_core::store::Store>,
+    metrics: Arc<crate::metrics::Metrics>,
+) -> Router {
+    let settings = sealed.settings.clone();
     let app = Router::new()
         .route(
             "/healthz",
@@ -201,13 +204,13 @@ pub fn sealed_router(l: &Arc<Lifecycle>) -> Router {
             Router::new()
                 .route(
                     "/v1/unlock",
-                    axum::routing::post(crate::server::unlock_handler),
+                    axum::routing::post(crate::sealed::unlock_handler),
                 )
-                .with_state(l.clone()),
+                .with_state(sealed),
         )
-        .merge(crate::metrics::router(l.metrics.clone()))
-        .fallback(crate::server::sealed);
-    with_layers(app, l.metrics.clone())
+        .merge(crate::metrics::router(metrics.clone()))
+        .fallback(crate::sealed::sealed);
+    with_layers(app, metrics)
 }
 
 /// How long a request may take before it is answered 408.

@@ -7,23 +7,19 @@
 //! attempts slow down the address they come from, never lock anyone out, and key derivation
 //! runs one at a time off the async workers.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, RwLock, Weak};
 
-use age::secrecy::SecretString;
 use axum::Router;
-use axum::extract::{Request, State};
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Duration, Utc};
+use axum::extract::Request;
 use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
 use crate::routes;
-use crate::state::{AppState, Settings};
+use crate::state::{AppState, BoxFuture, SealedState, Settings, UnlockError, VaultControl};
 use carnet_core::Core;
 use carnet_core::clock::Clock;
+use carnet_core::limits::UnlockBackoff;
 use carnet_core::store::{Store, Synchronous};
 use carnet_core::vault::Secret;
 use carnet_core::vault::{self, Found, KeyMode, VaultError, VaultKey, VaultPaths};
@@ -34,69 +30,6 @@ pub struct OpenOptions {
     pub synchronous: Synchronous,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum UnlockError {
-    #[error("the vault is already unlocked")]
-    AlreadyUnlocked,
-    #[error("wrong passphrase or recovery key")]
-    Wrong,
-    /// Identity mode: the identity file opened the key, but the request did not carry this
-    /// vault's owner token.
-    #[error("an identity vault unlocks only with its owner token")]
-    OwnerToken,
-    #[error("too many failed attempts from this address: wait {0} s")]
-    TooSoon(u64),
-    /// The wrong kind of secret for this vault (no guess was made, so no penalty).
-    #[error("{0}")]
-    WrongKind(String),
-    #[error("{0}")]
-    Vault(#[from] VaultError),
-}
-
-/// Failed unlocks per client address: each failure doubles the wait before the next attempt
-/// (1, 2, 4 … 60 s), so guessing is slow but the owner is never locked out.
-#[derive(Default)]
-struct Attempts(std::sync::Mutex<HashMap<IpAddr, (u32, DateTime<Utc>)>>);
-
-impl Attempts {
-    fn check(&self, ip: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        match map.get(&ip) {
-            Some((failures, last)) => {
-                let wait = Duration::seconds(delay(*failures));
-                let ready = *last + wait;
-                if now < ready {
-                    Err((ready - now).num_seconds().max(1) as u64)
-                } else {
-                    Ok(())
-                }
-            }
-            None => Ok(()),
-        }
-    }
-
-    fn failed(&self, ip: IpAddr, now: DateTime<Utc>) {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if map.len() > 10_000 {
-            map.retain(|_, (_, last)| now - *last < Duration::hours(1));
-        }
-        let e = map.entry(ip).or_insert((0, now));
-        e.0 = e.0.saturating_add(1);
-        e.1 = now;
-    }
-
-    fn succeeded(&self, ip: IpAddr) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).remove(&ip);
-    }
-}
-
-/// Seconds to wait after `failures` failed attempts.
-fn delay(failures: u32) -> i64 {
-    1i64.checked_shl(failures.saturating_sub(1).min(6))
-        .unwrap_or(60)
-        .min(60)
 }
 
 struct Unsealed {
@@ -115,7 +48,7 @@ pub struct Lifecycle {
     mode: KeyMode,
     unsealed: RwLock<Option<Unsealed>>,
     sealed_router: RwLock<Option<Router>>,
-    attempts: Attempts,
+    attempts: UnlockBackoff,
     /// Key derivations (scrypt) run one at a time.
     deriving: tokio::sync::Mutex<()>,
 }
@@ -182,13 +115,20 @@ impl Server {
             mode,
             unsealed: RwLock::new(None),
             sealed_router: RwLock::new(None),
-            attempts: Attempts::default(),
+            attempts: UnlockBackoff::default(),
             deriving: tokio::sync::Mutex::new(()),
         });
         *lifecycle
             .sealed_router
             .write()
-            .unwrap_or_else(|p| p.into_inner()) = Some(routes::sealed_router(&lifecycle));
+            .unwrap_or_else(|p| p.into_inner()) = Some(routes::sealed_router(
+            SealedState {
+                control: lifecycle.handle(),
+                settings: lifecycle.settings.clone(),
+            },
+            lifecycle.store.clone(),
+            lifecycle.metrics.clone(),
+        ));
         match key {
             Some(key) => {
                 if let Err(e) = lifecycle.unseal(key).await {
@@ -290,7 +230,7 @@ impl Lifecycle {
             core,
             self.settings.clone(),
             self.metrics.clone(),
-            Arc::downgrade(self),
+            self.handle(),
         );
         let router = routes::router(state.clone());
         let replaced = self
@@ -437,123 +377,46 @@ async fn retire(u: Unsealed) {
     }
 }
 
-/// `POST /v1/unlock` while sealed.
-pub(crate) async fn unlock_handler(
-    State(l): State<Arc<Lifecycle>>,
-    crate::client_ip::ClientIp(client): crate::client_ip::ClientIp,
-    headers: axum::http::HeaderMap,
-    body: Result<
-        axum::Json<carnet_schemas::UnlockRequest>,
-        axum::extract::rejection::JsonRejection,
-    >,
-) -> Response {
-    let secret = match body {
-        Err(_) => return crate::error::ApiError::bad_request(
-            "the body must be JSON: {\"passphrase\": …} or {\"recovery_key\": …}, or {} for an identity vault",
-            "`carnet unlock` sends it for you",
-        )
-        .into_response(),
-        Ok(axum::Json(r)) => match (r.passphrase, r.recovery_key) {
-            (Some(p), None) => Secret::Passphrase(SecretString::from(p)),
-            (None, Some(k)) => Secret::RecoveryKey(SecretString::from(k)),
-            (None, None) => Secret::IdentityFile,
-            (Some(_), Some(_)) => {
-                return crate::error::ApiError::bad_request(
-                    "give the passphrase or the recovery key, not both",
-                    "`carnet unlock` asks for the passphrase; `--recovery-key-file` uses the recovery key",
-                )
-                .into_response();
+/// What handlers hold of the lifecycle: a weak handle (the lifecycle holds their state), so a
+/// request that outlives the server finds nothing to seal or reopen.
+struct Handle(Weak<Lifecycle>);
+
+impl VaultControl for Handle {
+    fn seal(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async move {
+            if let Some(l) = self.0.upgrade() {
+                l.seal().await;
             }
-        },
-    };
-    let owner_token = crate::extract::bearer(&headers).ok();
-    match l.unlock(secret, owner_token, client).await {
-        Ok(()) => unlocked(),
-        Err(e) => unlock_error(e),
+        })
+    }
+
+    fn reopen(&self) -> BoxFuture<'_, Result<(), VaultError>> {
+        Box::pin(async move {
+            match self.0.upgrade() {
+                Some(l) => l.reopen().await,
+                None => Ok(()),
+            }
+        })
+    }
+
+    fn unlock<'a>(
+        &'a self,
+        secret: Secret,
+        owner_token: Option<&'a str>,
+        client: IpAddr,
+    ) -> BoxFuture<'a, Result<(), UnlockError>> {
+        Box::pin(async move {
+            match self.0.upgrade() {
+                Some(l) => l.unlock(secret, owner_token, client).await,
+                // Shutting down: nothing to unlock any more.
+                None => Err(UnlockError::AlreadyUnlocked),
+            }
+        })
     }
 }
 
-pub(crate) fn unlocked() -> Response {
-    axum::Json(carnet_schemas::Health {
-        status: carnet_schemas::HealthStatus::Ok,
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
-    .into_response()
-}
-
-pub(crate) fn unlock_error(e: UnlockError) -> Response {
-    use crate::error::ApiError;
-    let err = match e {
-        UnlockError::AlreadyUnlocked => {
-            ApiError::conflict("the vault is already unlocked", "nothing to do")
-        }
-        UnlockError::Wrong => ApiError::Unauthorized {
-            detail: "wrong passphrase or recovery key".into(),
-        },
-        UnlockError::OwnerToken => ApiError::Unauthorized {
-            detail: "an identity vault unlocks only with its owner token: send it as `Authorization: Bearer <token>` (`carnet unlock --identity` does)".into(),
-        },
-        UnlockError::TooSoon(wait) => ApiError::TooMany {
-            what: "failed unlock attempts",
-            retry_after: wait,
-        },
-        UnlockError::WrongKind(why) => {
-            ApiError::bad_request(why, "`carnet unlock --help` shows the ways in")
-        }
-        UnlockError::Vault(VaultError::Generation(g)) => {
-            tracing::error!(error = %g, "unlock refused: the vault stays sealed");
-            ApiError::conflict(
-                g.to_string(),
-                "the vault stays sealed; carnetd's log says the same",
-            )
-        }
-        UnlockError::Vault(v) => ApiError::Internal(v.to_string()),
-    };
-    err.into_response()
-}
-
-/// Everything else while sealed: 503, before any authentication.
-pub(crate) async fn sealed() -> Response {
-    let mut res = crate::error::ApiError::Sealed.into_response();
-    res.headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
-    res
-}
-
-/// A handle to seal from inside the API (`POST /v1/lock`).
-pub(crate) async fn lock(lifecycle: &Weak<Lifecycle>) -> Response {
-    if let Some(l) = lifecycle.upgrade() {
-        l.seal().await;
-    }
-    axum::Json(carnet_schemas::Health {
-        status: carnet_schemas::HealthStatus::Sealed,
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
-    .into_response()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn failed_unlocks_slow_down_without_locking_out() {
-        assert_eq!(delay(1), 1);
-        assert_eq!(delay(2), 2);
-        assert_eq!(delay(7), 60);
-        assert_eq!(delay(40), 60);
-        let a = Attempts::default();
-        let ip: IpAddr = "192.0.2.1".parse().unwrap();
-        let t = Utc::now();
-        assert!(a.check(ip, t).is_ok());
-        a.failed(ip, t);
-        assert!(a.check(ip, t).is_err());
-        assert!(a.check(ip, t + Duration::seconds(1)).is_ok());
-        a.failed(ip, t + Duration::seconds(1));
-        assert_eq!(a.check(ip, t + Duration::seconds(1)), Err(2));
-        assert!(
-            a.check("192.0.2.2".parse().unwrap(), t).is_ok(),
-            "per address"
-        );
+impl Lifecycle {
+    fn handle(self: &Arc<Self>) -> Arc<dyn VaultControl> {
+        Arc::new(Handle(Arc::downgrade(self)))
     }
 }

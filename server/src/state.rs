@@ -4,52 +4,14 @@
 
 use std::sync::Arc;
 
-use carnet_core::{Core, Policy};
+use std::future::Future;
+use std::net::IpAddr;
+use std::pin::Pin;
 
-/// Settings handlers need (from the configuration).
-#[derive(Debug, Clone)]
-pub struct Settings {
-    /// The OAuth issuer, exactly as configured; never taken from a request.
-    pub public_url: String,
-    pub access_token_ttl: chrono::Duration,
-    /// Written into consent receipts (Kantara `jurisdiction`).
-    pub jurisdiction: String,
-    pub refresh_token_ttl: chrono::Duration,
-    /// How many unexpired access tokens one client may hold; the token endpoint refuses more.
-    pub max_live_tokens: usize,
-    /// Whether `POST /oauth/register` takes clients without an initial access token.
-    pub open_registration: bool,
-    /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
-    pub trusted_proxies: Vec<ipnet::IpNet>,
-    /// Whether vendor reads are written to the access log. Always on in carnetd (there is no
-    /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
-    /// to measure what logging costs.
-    pub log_vendor_access: bool,
-    /// How long an import's upload may stay silent, and take in all, before it is refused
-    /// (no configuration key: tests shorten them).
-    pub import_idle_timeout: std::time::Duration,
-    pub import_total_timeout: std::time::Duration,
-    /// Header-read and idle timeouts, and the connection cap (see `accept`).
-    pub connections: crate::config::ConnectionLimits,
-}
+use carnet_core::Core;
+use carnet_core::vault::{Secret, VaultError};
 
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            public_url: "http://127.0.0.1:8787".into(),
-            access_token_ttl: chrono::Duration::hours(1),
-            jurisdiction: String::new(),
-            refresh_token_ttl: chrono::Duration::days(30),
-            max_live_tokens: crate::config::DEFAULT_MAX_LIVE_TOKENS as usize,
-            open_registration: false,
-            trusted_proxies: Vec::new(),
-            log_vendor_access: true,
-            import_idle_timeout: std::time::Duration::from_secs(60),
-            import_total_timeout: std::time::Duration::from_secs(30 * 60),
-            connections: crate::config::ConnectionLimits::default(),
-        }
-    }
-}
+pub use crate::config::Settings;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -57,15 +19,15 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub metrics: Arc<crate::metrics::Metrics>,
     /// Consent requests waiting for the owner.
-    pub consents: Arc<crate::oauth::consent::Consents>,
+    pub consents: Arc<carnet_core::consent::Consents>,
     /// Open registrations at `/oauth/register`, per client address and in all.
-    pub registrations: Arc<crate::oauth::register_limit::Registrations>,
+    pub registrations: Arc<carnet_core::limits::Registrations>,
     /// Sign-in attempts on the consent page, per client address.
-    pub sign_in_attempts: Arc<carnet_core::access::password::Attempts>,
+    pub sign_in_attempts: Arc<carnet_core::limits::SignInAttempts>,
     /// Slow hashes (the web password) run one at a time, with a bounded queue per lane.
     pub slow_hashes: Arc<carnet_core::access::password::SlowHashes>,
     /// To seal from inside the API (`POST /v1/lock`).
-    pub lifecycle: std::sync::Weak<crate::server::Lifecycle>,
+    pub lifecycle: Arc<dyn VaultControl>,
 }
 
 impl std::ops::Deref for AppState {
@@ -75,26 +37,12 @@ impl std::ops::Deref for AppState {
     }
 }
 
-impl Settings {
-    /// The rules the core applies, from these settings.
-    pub fn policy(&self) -> Policy {
-        Policy {
-            public_url: self.public_url.clone(),
-            access_token_ttl: self.access_token_ttl,
-            refresh_token_ttl: self.refresh_token_ttl,
-            jurisdiction: self.jurisdiction.clone(),
-            max_live_tokens: self.max_live_tokens,
-            log_vendor_access: self.log_vendor_access,
-        }
-    }
-}
-
 impl AppState {
     pub fn new(
         core: Core,
         settings: Arc<Settings>,
         metrics: Arc<crate::metrics::Metrics>,
-        lifecycle: std::sync::Weak<crate::server::Lifecycle>,
+        lifecycle: Arc<dyn VaultControl>,
     ) -> Self {
         AppState {
             core,
@@ -119,4 +67,48 @@ impl AppState {
             .await
             .map_err(|e| crate::error::ApiError::Internal(format!("read task failed: {e}")))?
     }
+}
+
+/// A boxed future, for the object-safe `VaultControl`.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What the HTTP layer may ask of the vault's life (`server::Lifecycle` answers): seal it,
+/// open it again in place (after an import), unlock it.
+pub trait VaultControl: Send + Sync {
+    fn seal(&self) -> BoxFuture<'_, ()>;
+    fn reopen(&self) -> BoxFuture<'_, Result<(), VaultError>>;
+    /// Unlocks with `secret`, slowing `client` down after failures; an identity vault needs
+    /// `owner_token` too.
+    fn unlock<'a>(
+        &'a self,
+        secret: Secret,
+        owner_token: Option<&'a str>,
+        client: IpAddr,
+    ) -> BoxFuture<'a, Result<(), UnlockError>>;
+}
+
+/// What the sealed routes hold: no key, no store of records; the way in, and the settings.
+#[derive(Clone)]
+pub struct SealedState {
+    pub control: Arc<dyn VaultControl>,
+    pub settings: Arc<Settings>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UnlockError {
+    #[error("the vault is already unlocked")]
+    AlreadyUnlocked,
+    #[error("wrong passphrase or recovery key")]
+    Wrong,
+    /// Identity mode: the identity file opened the key, but the request did not carry this
+    /// vault's owner token.
+    #[error("an identity vault unlocks only with its owner token")]
+    OwnerToken,
+    #[error("too many failed attempts from this address: wait {0} s")]
+    TooSoon(u64),
+    /// The wrong kind of secret for this vault (no guess was made, so no penalty).
+    #[error("{0}")]
+    WrongKind(String),
+    #[error("{0}")]
+    Vault(#[from] VaultError),
 }

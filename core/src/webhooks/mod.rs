@@ -28,6 +28,14 @@ use crate::store::access as client_rows;
 use crate::store::outbox as rows;
 use crate::vault::{Sealable, Table};
 
+/// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
+pub fn new_secret() -> String {
+    format!(
+        "whsec_{}",
+        data_encoding::BASE64.encode(&crate::credential::random_bytes::<32>())
+    )
+}
+
 /// What the outbox keeps sealed about one event for one vendor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Event {

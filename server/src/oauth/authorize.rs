@@ -7,15 +7,14 @@
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use carnet_core::consent::ConsentError;
+use carnet_core::grants::GrantError;
 use carnet_schemas::{Category, ClientId, ScopeSet, VendorFields};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 
 use super::codes;
-use super::consent::{
-    Decision, MAX_PARAM_BYTES, MAX_STATE_BYTES, NewPending, Pending, random_token,
-};
 use super::decision;
 use super::lookalike;
 use super::page::{self, Choices};
@@ -24,6 +23,9 @@ use crate::client_ip::ClientIp;
 use crate::state::AppState;
 use carnet_core::access::ClientRecord;
 use carnet_core::access::password::{self, SignIn};
+use carnet_core::consent::{
+    Decision, MAX_PARAM_BYTES, MAX_STATE_BYTES, NewPending, Pending, random_token,
+};
 use carnet_core::credential;
 use carnet_core::store::access as rows;
 use carnet_core::store::records;
@@ -375,7 +377,7 @@ pub async fn answer(
     }
     let origin = origin_of(&p.asked.redirect_uri);
     if !f.approve {
-        decision::deny(&s, &p.id).await;
+        carnet_core::consent::deny(&s.consents, &p.id).await;
         return decision::continue_after_decision(&s, &p.id).await;
     }
     // What the owner picked.
@@ -447,15 +449,23 @@ pub async fn answer(
     } else {
         Some(f.choices.days)
     };
-    match decision::approve(&s, &p, categories, f.choices.all, days, "consent-page").await {
+    match carnet_core::consent::approve(
+        &s,
+        &s.consents,
+        &p,
+        categories,
+        f.choices.all,
+        days,
+        "consent-page",
+    )
+    .await
+    {
         // Answered meanwhile (denied from the terminal) or gone: the page says which.
-        Ok(_)
-        | Err(crate::error::ApiError::Conflict { .. } | crate::error::ApiError::NotFound { .. }) => {
+        Ok(_) | Err(ConsentError::Denied | ConsentError::Gone(_)) => {
             decision::continue_after_decision(&s, &p.id).await
         }
-        Err(crate::error::ApiError::Invalid(errors)) => {
-            let message: Vec<String> = errors.into_iter().map(|e| e.message).collect();
-            page::consent(&p, &[], &f.choices, Some(&message.join("; ")), &origin)
+        Err(ConsentError::Grant(GrantError::Invalid { message, .. })) => {
+            page::consent(&p, &[], &f.choices, Some(&message), &origin)
         }
         Err(e) => {
             tracing::error!(error = %e, "could not grant from the consent page");
@@ -467,8 +477,6 @@ pub async fn answer(
         }
     }
 }
-
-pub(crate) use carnet_core::access::password::WEB_PASSWORD;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

@@ -9,8 +9,8 @@ use ring::digest::{SHA256, digest};
 use serde::{Deserialize, Serialize};
 use subtle::ConstantTimeEq;
 
-use super::consent::Pending;
 use crate::state::AppState;
+use carnet_core::consent::Pending;
 use carnet_core::credential::Credential;
 use carnet_core::store::StoreError;
 use carnet_core::store::consent::{self as rows, CodeRow};

@@ -17,12 +17,12 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::codes::{self, CodeRecord};
-use super::consent::random_token;
 use super::error::OAuthError;
 use super::token::{TokenRequest, log_issue};
 use crate::metrics::TokenGrant;
 use crate::state::AppState;
 use carnet_core::access::{ClientEntry, TokenCategories, TokenEntry, token_row_id};
+use carnet_core::consent::random_token;
 use carnet_core::credential::{self, Credential};
 use carnet_core::store::access::{self as token_rows, TokenRow};
 use carnet_core::store::consent::{self as rows, Taken};

@@ -4,7 +4,6 @@
 mod authorize;
 mod client_auth;
 mod codes;
-pub mod consent;
 mod decision;
 mod error;
 mod exchange;
@@ -14,13 +13,10 @@ mod metadata;
 mod page;
 mod redirect;
 mod register;
-pub mod register_limit;
 mod revoke;
 pub mod token;
 
-pub(crate) use authorize::WEB_PASSWORD;
-pub(crate) use carnet_core::access::receipts::{publish_keys, published_keys};
-pub(crate) use decision::{approve, deny};
+pub(crate) use carnet_core::access::receipts::published_keys;
 pub(crate) use metadata::metadata_of;
 
 use utoipa_axum::router::OpenApiRouter;

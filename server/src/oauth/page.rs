@@ -5,7 +5,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::Category;
 
-use super::consent::Pending;
+use carnet_core::consent::Pending;
 
 /// HTML-escapes text for element content and quoted attributes.
 pub fn esc(s: &str) -> String {

@@ -14,11 +14,11 @@ use carnet_schemas::{
 use rusqlite::Connection;
 
 use super::error::{OAuthError, no_store};
-use super::register_limit;
 use crate::client_ip::ClientIp;
 use crate::state::AppState;
 use carnet_core::access::{ClientEntry, ClientRecord, GrantTypes};
 use carnet_core::credential::{self, Credential};
+use carnet_core::limits::registrations as register_limit;
 use carnet_core::store::access::{self as client_rows, ClientRow};
 use carnet_core::store::consent as rows;
 use carnet_core::store::records::{self, Row};
@@ -254,7 +254,7 @@ async fn create(
     let webhook_secret = checked
         .webhook_url
         .as_ref()
-        .map(|_| crate::owner_api::webhook_secret());
+        .map(|_| carnet_core::webhooks::new_secret());
     let record = ClientRecord {
         redirect_uris: checked.redirect_uris.clone(),
         webhook_url: checked.webhook_url.clone(),

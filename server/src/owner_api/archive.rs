@@ -153,11 +153,10 @@ pub async fn import(
     tracing::info!(records = report.imported.total(), "archive imported");
     // The in-memory views, the keys taken over and the published receipt keys come from the
     // database again.
-    if let Some(l) = s.lifecycle.upgrade() {
-        l.reopen()
-            .await
-            .map_err(|e| ApiError::Internal(e.to_string()))?;
-    }
+    s.lifecycle
+        .reopen()
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
     Ok(Json(report))
 }
 

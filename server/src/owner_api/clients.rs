@@ -3,10 +3,10 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use carnet_core::webhooks::new_secret;
 use carnet_schemas::{
     Client, ClientCredentials, ClientFields, ClientId, RotateSecret, VendorFields, VendorId,
 };
-use data_encoding::BASE64;
 use rusqlite::Connection;
 
 use crate::error::{ApiError, ApiResult};
@@ -17,14 +17,6 @@ use carnet_core::credential::Credential;
 use carnet_core::store::access::{self as rows, ClientRow};
 use carnet_core::store::records;
 use carnet_core::vault::Keys;
-
-/// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
-pub(crate) fn webhook_secret() -> String {
-    format!(
-        "whsec_{}",
-        BASE64.encode(&carnet_core::credential::random_bytes::<32>())
-    )
-}
 
 fn check(fields: &ClientFields) -> ApiResult<()> {
     if fields.redirect_uris.is_empty() || fields.redirect_uris.len() > 10 {
@@ -86,7 +78,7 @@ pub async fn connect(
     let client_id: ClientId = s.new_id();
     let secret = Credential::generate();
     let secret_hash = secret.hash();
-    let webhook_secret = fields.webhook_url.as_ref().map(|_| webhook_secret());
+    let webhook_secret = fields.webhook_url.as_ref().map(|_| new_secret());
     let record = ClientRecord {
         redirect_uris: fields.redirect_uris.clone(),
         webhook_url: fields.webhook_url.clone(),
@@ -215,7 +207,7 @@ pub async fn replace(
         .write(move |c| {
             let (mut row, mut record) = stored(c, &state.keys, &vendor)?;
             let new_webhook = match (&fields.webhook_url, &record.webhook_secret) {
-                (Some(_), None) => Some(webhook_secret()),
+                (Some(_), None) => Some(new_secret()),
                 _ => None,
             };
             record.redirect_uris = fields.redirect_uris;
@@ -266,7 +258,7 @@ pub async fn rotate_secret(
                         "give the vendor a webhook URL first (`carnet vendor edit-client VENDOR --webhook-url URL`)",
                     ));
                 }
-                let secret = webhook_secret();
+                let secret = new_secret();
                 record.webhook_secret = Some(secret.clone());
                 let sealed = state.keys.seal().seal(&row.id, &record);
                 rows::update_client_blob(c, &row.id, &sealed, now)?;

@@ -10,10 +10,11 @@ use chrono::Duration;
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
-use crate::oauth::consent::Pending;
-use crate::oauth::{WEB_PASSWORD, approve as approve_request, deny as deny_request};
 use crate::state::AppState;
+use carnet_core::access::password::WEB_PASSWORD;
 use carnet_core::access::password::{self, Lane, Refused};
+use carnet_core::consent::Pending;
+use carnet_core::consent::{approve as approve_request, deny as deny_request};
 use carnet_core::credential::Credential;
 use carnet_core::store::consent as rows;
 use carnet_core::store::records;
@@ -84,6 +85,7 @@ pub async fn approve(
     }
     let grant = approve_request(
         &s,
+        &s.consents,
         &p,
         categories,
         d.all_categories,
@@ -105,7 +107,7 @@ pub async fn deny(
     Path(code): Path<String>,
 ) -> ApiResult<StatusCode> {
     let p = waiting(&s, &code)?;
-    if !deny_request(&s, &p.id).await {
+    if !deny_request(&s.consents, &p.id).await {
         return Err(ApiError::conflict(
             format!("consent request {code} was answered meanwhile"),
             "`carnet consent list` shows those still waiting",

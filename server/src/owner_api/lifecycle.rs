@@ -1,13 +1,14 @@
 //! Sealing and unlocking, as the API documents them. While sealed, `POST /v1/unlock` is
-//! answered by `server.rs` (there is no key, hence no API state); here, the vault is open.
+//! answered by `sealed.rs` (there is no key, hence no API state); here, the vault is open.
 
 use axum::extract::State;
 use axum::response::Response;
 use carnet_schemas::{Health, UnlockRequest};
 
 use crate::extract::{Json, Owner};
-use crate::server::{UnlockError, unlock_error};
+use crate::sealed::unlock_error;
 use crate::state::AppState;
+use crate::state::UnlockError;
 
 /// Unlock a sealed vault with its passphrase (or recovery key). An identity vault that was
 /// locked takes `{}` and the owner token as `Authorization: Bearer` (its identity file is on
@@ -30,5 +31,5 @@ pub async fn unlock(Json(_): Json<UnlockRequest>) -> Response {
     security(("owner" = [])),
     responses((status = 200, description = "Sealed", body = Health)))]
 pub async fn lock(_: Owner, State(s): State<AppState>) -> Response {
-    crate::server::lock(&s.lifecycle).await
+    crate::sealed::lock(&*s.lifecycle).await
 }

@@ -5,7 +5,6 @@
 mod access_log;
 mod archive;
 mod clients;
-pub(crate) use clients::webhook_secret;
 mod consents;
 mod followups;
 pub(crate) mod grants;

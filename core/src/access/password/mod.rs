@@ -8,7 +8,6 @@
 //! check the password is `sign_in`, which takes the per-address limiter first. Never here:
 //! the password in a log, or a comparison that is not constant time.
 
-mod attempts;
 mod queue;
 mod sign_in;
 
@@ -19,7 +18,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use data_encoding::BASE64URL_NOPAD;
 use ring::pbkdf2;
 
-pub use attempts::Attempts;
+pub use crate::limits::SignInAttempts;
 pub use queue::{Held, Lane, MAX_WAITING, Refused, SlowHashes};
 pub use sign_in::{SignIn, sign_in};
 

@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use zeroize::Zeroizing;
 
-use super::{Attempts, Lane, Refused, SlowHashes, Verdict, WEB_PASSWORD};
+use super::{Lane, Refused, SignInAttempts, SlowHashes, Verdict, WEB_PASSWORD};
 use crate::store::{Store, StoreError, records};
 
 /// The outcome of a sign-in, for the page to say.
@@ -36,7 +36,7 @@ enum Checked {
 #[tracing::instrument(skip_all)]
 pub async fn sign_in(
     store: &Store,
-    attempts: &Attempts,
+    attempts: &SignInAttempts,
     queue: &SlowHashes,
     client: IpAddr,
     now: DateTime<Utc>,

@@ -2,8 +2,8 @@ use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
 
-use super::attempts::{ATTEMPTS, WINDOW_SECONDS};
 use super::*;
+use crate::limits::sign_in::{ATTEMPTS, WINDOW_SECONDS};
 
 /// A PBKDF2 hash as carnetd wrote them before Argon2id.
 fn pbkdf2_hash(password: &str, iterations: u32) -> String {
@@ -128,7 +128,7 @@ fn an_argon2id_hash_with_other_costs_verifies_and_asks_to_be_rehashed() {
 
 #[test]
 fn attempts_are_limited_per_address_and_window() {
-    let a = Attempts::default();
+    let a = SignInAttempts::default();
     let ip: IpAddr = "192.0.2.1".parse().unwrap();
     let other: IpAddr = "192.0.2.2".parse().unwrap();
     let t = Utc::now();

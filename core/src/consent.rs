@@ -16,10 +16,11 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 
-use carnet_schemas::{Category, ClientId, GrantId, ScopeSet, VendorId};
+use carnet_schemas::{Category, ClientId, Grant, GrantId, NewGrant, ScopeSet, VendorId};
 use chrono::{DateTime, Duration, Utc};
 
-use carnet_core::credential;
+use crate::context::Core;
+use crate::credential;
 
 /// How long a consent request waits for the owner.
 pub const CONSENT_TTL_MINUTES: i64 = 10;
@@ -246,6 +247,73 @@ fn evict_oldest(
     for (_, _, id) in of.iter().take(of.len() + 1 - cap) {
         map.remove(id);
     }
+}
+
+/// Why an approval did not make a grant.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    #[error("this consent request was denied")]
+    Denied,
+    /// Expired, answered and done, or never there (by its short code).
+    #[error("no consent request {0}")]
+    Gone(String),
+    #[error(transparent)]
+    Grant(#[from] crate::grants::GrantError),
+}
+
+/// Grants what the owner approved; the code is issued when the browser continues. A request
+/// approved already (a concurrent approval) answers with the grant that approval created.
+pub async fn approve(
+    core: &Core,
+    consents: &Consents,
+    p: &Pending,
+    categories: Vec<Category>,
+    all: bool,
+    days: Option<u32>,
+    how: &str,
+) -> Result<Grant, ConsentError> {
+    let _answering = consents.answering().await;
+    let now = core.now();
+    let current = consents.get(&p.id, now);
+    match current.as_ref().map(|c| (&c.decision, &c.granted)) {
+        Some((Decision::Waiting, _)) => {}
+        Some((_, Some(grant))) => return Ok((**grant).clone()),
+        Some((Decision::Denied, _)) => {
+            return Err(ConsentError::Denied);
+        }
+        _ => {
+            return Err(ConsentError::Gone(p.short_code.clone()));
+        }
+    }
+    let grant = crate::grants::give(
+        core,
+        NewGrant {
+            vendor_id: p.asked.vendor_id.clone(),
+            scopes: p.asked.scopes.iter().collect(),
+            categories: if all { vec![] } else { categories },
+            all_categories: all,
+            days,
+            purpose: None,
+        },
+        how,
+    )
+    .await?;
+    let categories = (!grant.fields.all_categories).then(|| grant.fields.categories.clone());
+    consents.approved(
+        &p.id,
+        &grant,
+        Decision::Approved {
+            grant_id: grant.id.clone(),
+            categories,
+        },
+    );
+    Ok(grant)
+}
+
+/// Denies a request still waiting; `false` if it was answered already.
+pub async fn deny(consents: &Consents, id: &str) -> bool {
+    let _answering = consents.answering().await;
+    consents.decide(id, Decision::Denied)
 }
 
 #[cfg(test)]

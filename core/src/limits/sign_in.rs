@@ -8,16 +8,16 @@ use std::sync::Mutex;
 use chrono::{DateTime, Duration, Utc};
 
 /// Sign-in attempts allowed per client address in `WINDOW`.
-pub(super) const ATTEMPTS: u32 = 5;
-pub(super) const WINDOW_SECONDS: i64 = 60;
+pub const ATTEMPTS: u32 = 5;
+pub const WINDOW_SECONDS: i64 = 60;
 
 /// Counts sign-in attempts per client address on the injected clock.
 #[derive(Default)]
-pub struct Attempts {
+pub struct SignInAttempts {
     by_addr: Mutex<HashMap<IpAddr, (u32, DateTime<Utc>)>>,
 }
 
-impl Attempts {
+impl SignInAttempts {
     /// Counts an attempt; `Err(seconds)` if this address must wait first.
     pub fn take(&self, addr: IpAddr, now: DateTime<Utc>) -> Result<(), u64> {
         let mut map = self.by_addr.lock().unwrap_or_else(|p| p.into_inner());

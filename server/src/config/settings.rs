@@ -1,0 +1,63 @@
+//! What carnetd runs with, once the configuration layers are merged: the settings the HTTP
+//! server needs, and the policy it hands the core.
+
+use carnet_core::Policy;
+
+/// Settings handlers need (from the configuration).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The OAuth issuer, exactly as configured; never taken from a request.
+    pub public_url: String,
+    pub access_token_ttl: chrono::Duration,
+    /// Written into consent receipts (Kantara `jurisdiction`).
+    pub jurisdiction: String,
+    pub refresh_token_ttl: chrono::Duration,
+    /// How many unexpired access tokens one client may hold; the token endpoint refuses more.
+    pub max_live_tokens: usize,
+    /// Whether `POST /oauth/register` takes clients without an initial access token.
+    pub open_registration: bool,
+    /// Peers whose `X-Forwarded-For` is believed (see `client_ip`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Whether vendor reads are written to the access log. Always on in carnetd (there is no
+    /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
+    /// to measure what logging costs.
+    pub log_vendor_access: bool,
+    /// How long an import's upload may stay silent, and take in all, before it is refused
+    /// (no configuration key: tests shorten them).
+    pub import_idle_timeout: std::time::Duration,
+    pub import_total_timeout: std::time::Duration,
+    /// Header-read and idle timeouts, and the connection cap (see `accept`).
+    pub connections: super::ConnectionLimits,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            public_url: "http://127.0.0.1:8787".into(),
+            access_token_ttl: chrono::Duration::hours(1),
+            jurisdiction: String::new(),
+            refresh_token_ttl: chrono::Duration::days(30),
+            max_live_tokens: super::DEFAULT_MAX_LIVE_TOKENS as usize,
+            open_registration: false,
+            trusted_proxies: Vec::new(),
+            log_vendor_access: true,
+            import_idle_timeout: std::time::Duration::from_secs(60),
+            import_total_timeout: std::time::Duration::from_secs(30 * 60),
+            connections: super::ConnectionLimits::default(),
+        }
+    }
+}
+
+impl Settings {
+    /// The rules the core applies, from these settings.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            public_url: self.public_url.clone(),
+            access_token_ttl: self.access_token_ttl,
+            refresh_token_ttl: self.refresh_token_ttl,
+            jurisdiction: self.jurisdiction.clone(),
+            max_live_tokens: self.max_live_tokens,
+            log_vendor_access: self.log_vendor_access,
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! The HTTP surface of the vault's life: `POST /v1/unlock` while sealed, the 503 every other
+//! route answers then, and what unlocking and locking answer. The lifecycle itself is
+//! `server.rs`, reached through `state::VaultControl`.
+
+use age::secrecy::SecretString;
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use carnet_core::vault::{Secret, VaultError};
+
+use crate::state::{SealedState, UnlockError, VaultControl};
+
+/// `POST /v1/unlock` while sealed.
+pub(crate) async fn unlock_handler(
+    State(l): State<SealedState>,
+    crate::client_ip::ClientIp(client): crate::client_ip::ClientIp,
+    headers: axum::http::HeaderMap,
+    body: Result<
+        axum::Json<carnet_schemas::UnlockRequest>,
+        axum::extract::rejection::JsonRejection,
+    >,
+) -> Response {
+    let secret = match body {
+        Err(_) => return crate::error::ApiError::bad_request(
+            "the body must be JSON: {\"passphrase\": …} or {\"recovery_key\": …}, or {} for an identity vault",
+            "`carnet unlock` sends it for you",
+        )
+        .into_response(),
+        Ok(axum::Json(r)) => match (r.passphrase, r.recovery_key) {
+            (Some(p), None) => Secret::Passphrase(SecretString::from(p)),
+            (None, Some(k)) => Secret::RecoveryKey(SecretString::from(k)),
+            (None, None) => Secret::IdentityFile,
+            (Some(_), Some(_)) => {
+                return crate::error::ApiError::bad_request(
+                    "give the passphrase or the recovery key, not both",
+                    "`carnet unlock` asks for the passphrase; `--recovery-key-file` uses the recovery key",
+                )
+                .into_response();
+            }
+        },
+    };
+    let owner_token = crate::extract::bearer(&headers).ok();
+    match l.control.unlock(secret, owner_token, client).await {
+        Ok(()) => unlocked(),
+        Err(e) => unlock_error(e),
+    }
+}
+
+pub(crate) fn unlocked() -> Response {
+    axum::Json(carnet_schemas::Health {
+        status: carnet_schemas::HealthStatus::Ok,
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+    .into_response()
+}
+
+pub(crate) fn unlock_error(e: UnlockError) -> Response {
+    use crate::error::ApiError;
+    let err = match e {
+        UnlockError::AlreadyUnlocked => {
+            ApiError::conflict("the vault is already unlocked", "nothing to do")
+        }
+        UnlockError::Wrong => ApiError::Unauthorized {
+            detail: "wrong passphrase or recovery key".into(),
+        },
+        UnlockError::OwnerToken => ApiError::Unauthorized {
+            detail: "an identity vault unlocks only with its owner token: send it as `Authorization: Bearer <token>` (`carnet unlock --identity` does)".into(),
+        },
+        UnlockError::TooSoon(wait) => ApiError::TooMany {
+            what: "failed unlock attempts",
+            retry_after: wait,
+        },
+        UnlockError::WrongKind(why) => {
+            ApiError::bad_request(why, "`carnet unlock --help` shows the ways in")
+        }
+        UnlockError::Vault(VaultError::Generation(g)) => {
+            tracing::error!(error = %g, "unlock refused: the vault stays sealed");
+            ApiError::conflict(
+                g.to_string(),
+                "the vault stays sealed; carnetd's log says the same",
+            )
+        }
+        UnlockError::Vault(v) => ApiError::Internal(v.to_string()),
+    };
+    err.into_response()
+}
+
+/// Everything else while sealed: 503, before any authentication.
+pub(crate) async fn sealed() -> Response {
+    let mut res = crate::error::ApiError::Sealed.into_response();
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));
+    res
+}
+
+/// Seals from inside the API (`POST /v1/lock`).
+pub(crate) async fn lock(control: &dyn VaultControl) -> Response {
+    control.seal().await;
+    axum::Json(carnet_schemas::Health {
+        status: carnet_schemas::HealthStatus::Sealed,
+        version: env!("CARGO_PKG_VERSION").into(),
+    })
+    .into_response()
+}
