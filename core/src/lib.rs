@@ -8,6 +8,7 @@
 pub mod access;
 pub mod archive;
 pub mod backup;
+pub mod clients;
 pub mod clock;
 pub mod consent;
 pub mod context;

@@ -102,6 +102,34 @@ impl From<carnet_core::consent::ConsentError> for ApiError {
     }
 }
 
+impl From<carnet_core::clients::ClientError> for ApiError {
+    fn from(e: carnet_core::clients::ClientError) -> Self {
+        use carnet_core::clients::ClientError;
+        match e {
+            ClientError::Invalid { field, message } => ApiError::invalid(field, message),
+            ClientError::NoVendor(v) => ApiError::not_found("vendor", v.as_str()),
+            ClientError::NotConnected(vendor) => ApiError::NotFound {
+                noun: "client",
+                id: format!("for vendor {vendor}"),
+                hint: Some(
+                    "the vendor is not connected: connect it first (`carnet vendor connect`)"
+                        .into(),
+                ),
+            },
+            ClientError::AlreadyConnected { vendor, client } => ApiError::conflict(
+                format!("vendor {vendor} is already connected as client {client}"),
+                "rotate its secret with `carnet vendor rotate-secret`, or disconnect it first",
+            ),
+            ClientError::NoWebhookUrl(v) => ApiError::conflict(
+                format!("vendor {v} has no webhook URL, so no webhook secret"),
+                "give the vendor a webhook URL first (`carnet vendor edit-client VENDOR --webhook-url URL`)",
+            ),
+            ClientError::Unreadable(u) => ApiError::Unreadable(u),
+            ClientError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
         ApiError::BadRequest {

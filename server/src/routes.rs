@@ -26,10 +26,7 @@ use crate::{oauth, openapi, owner_api, vendor_api};
 #[utoipa::path(get, path = "/healthz", tag = "server",
     responses((status = 200, description = "Serving", body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health {
-        status: HealthStatus::Ok,
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
+    crate::sealed::health(HealthStatus::Ok)
 }
 
 /// `GET /openapi.json`, sealed or not. The document is built on the first request and kept:
@@ -174,12 +171,7 @@ pub fn sealed_router(
     let app = Router::new()
         .route(
             "/healthz",
-            axum::routing::get(|| async {
-                Json(Health {
-                    status: HealthStatus::Sealed,
-                    version: env!("CARGO_PKG_VERSION").into(),
-                })
-            }),
+            axum::routing::get(|| async { crate::sealed::health(HealthStatus::Sealed) }),
         )
         .route(
             "/.well-known/oauth-authorization-server",

@@ -2,11 +2,13 @@
 //! route answers then, and what unlocking and locking answer. The lifecycle itself is
 //! `server.rs`, reached through `state::VaultControl`.
 
+use crate::extract::Json;
 use age::secrecy::SecretString;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use carnet_core::vault::{Secret, VaultError};
+use carnet_schemas::{Health, HealthStatus};
 
 use crate::state::{SealedState, UnlockError, VaultControl};
 
@@ -41,17 +43,17 @@ pub(crate) async fn unlock_handler(
     };
     let owner_token = crate::extract::bearer(&headers).ok();
     match l.control.unlock(secret, owner_token, client).await {
-        Ok(()) => unlocked(),
+        Ok(()) => health(HealthStatus::Ok).into_response(),
         Err(e) => unlock_error(e),
     }
 }
 
-pub(crate) fn unlocked() -> Response {
-    axum::Json(carnet_schemas::Health {
-        status: carnet_schemas::HealthStatus::Ok,
+/// The health body: whether the vault is open, and this carnetd's version.
+pub(crate) fn health(status: HealthStatus) -> Json<Health> {
+    Json(Health {
+        status,
         version: env!("CARGO_PKG_VERSION").into(),
     })
-    .into_response()
 }
 
 pub(crate) fn unlock_error(e: UnlockError) -> Response {
@@ -96,9 +98,5 @@ pub(crate) async fn sealed() -> Response {
 /// Seals from inside the API (`POST /v1/lock`).
 pub(crate) async fn lock(control: &dyn VaultControl) -> Response {
     control.seal().await;
-    axum::Json(carnet_schemas::Health {
-        status: carnet_schemas::HealthStatus::Sealed,
-        version: env!("CARGO_PKG_VERSION").into(),
-    })
-    .into_response()
+    health(HealthStatus::Sealed).into_response()
 }
