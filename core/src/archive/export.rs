@@ -123,6 +123,29 @@ pub fn write(
     // A read transaction: the counts, the chain check and every section see one snapshot.
     let snapshot = c.unchecked_transaction().map_err(StoreError::from)?;
     let counts = rows::counts(c)?;
+    let mut doc = Doc {
+        out,
+        members: 0,
+        elements: 0,
+    };
+    write_head(&mut doc, c, keys, now, &counts)?;
+    ledger_sections(&mut doc, c, keys)?;
+    intent_sections(&mut doc, c, keys)?;
+    access_sections(&mut doc, c, keys)?;
+    doc.finish()?;
+    drop(snapshot);
+    Ok(counts)
+}
+
+/// The members before the sections: what the archive is, the keys it carries, the access
+/// log's verification, the web password and the profile.
+fn write_head<W: Write>(
+    doc: &mut Doc<'_, W>,
+    c: &Connection,
+    keys: &Keys,
+    now: DateTime<Utc>,
+    counts: &ArchiveCounts,
+) -> Result<(), ExportError> {
     let verification = chain::verify(c, keys)?;
     let web_password = records::meta_get(c, WEB_PASSWORD)?
         .map(|b| String::from_utf8(b).map_err(|_| unreadable(Table::Meta, WEB_PASSWORD)))
@@ -149,22 +172,25 @@ pub fn write(
         }),
     };
 
-    let mut doc = Doc {
-        out,
-        members: 0,
-        elements: 0,
-    };
     doc.member("format", &ArchiveFormat::CarnetArchive)?;
     doc.member("version", &ARCHIVE_VERSION)?;
     doc.member("exported_at", &now)?;
     doc.member("carnet_version", env!("CARGO_PKG_VERSION"))?;
-    doc.member("counts", &counts)?;
+    doc.member("counts", counts)?;
     doc.member("keys", &archive_keys)?;
     drop(archive_keys);
     doc.member("access_log_verification", &verification)?;
     doc.member("web_password", &web_password)?;
     doc.member("profile", &profile)?;
+    Ok(())
+}
 
+/// The owner's ledger: vendors, incidents, purchases, interactions.
+fn ledger_sections<W: Write>(
+    doc: &mut Doc<'_, W>,
+    c: &Connection,
+    keys: &Keys,
+) -> Result<(), ExportError> {
     ledger_section!(doc, c, keys, "vendors", VendorFields, VendorKind, Vendor);
 
     ledger_section!(
@@ -196,7 +222,15 @@ pub fn write(
         InteractionKind,
         Interaction
     );
+    Ok(())
+}
 
+/// Intents and the offers made on them.
+fn intent_sections<W: Write>(
+    doc: &mut Doc<'_, W>,
+    c: &Connection,
+    keys: &Keys,
+) -> Result<(), ExportError> {
     doc.open_section("intents")?;
     rows::each_intent::<IntentFields, ExportError>(c, |r| {
         let row = r.row;
@@ -242,7 +276,15 @@ pub fn write(
         })?)
     })?;
     doc.close_section()?;
+    Ok(())
+}
 
+/// Vendor access: clients, grants, receipts and the access log.
+fn access_sections<W: Write>(
+    doc: &mut Doc<'_, W>,
+    c: &Connection,
+    keys: &Keys,
+) -> Result<(), ExportError> {
     doc.open_section("clients")?;
     rows::each_client::<ClientRecord, ExportError>(c, |row| {
         let record: ClientRecord = keys.seal().open(&row.id, &row.sealed)?;
@@ -307,7 +349,5 @@ pub fn write(
         })?)
     })?;
     doc.close_section()?;
-    doc.finish()?;
-    drop(snapshot);
-    Ok(counts)
+    Ok(())
 }
