@@ -15,7 +15,7 @@ use crate::clock::Clock;
 use crate::credential::random_bytes;
 use crate::crypto::Keys;
 use crate::intents::{ActiveIntents, OfferLimiter};
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::vault::{VaultError, VaultPaths};
 
 /// The rules of the vault that come from its configuration.
@@ -90,6 +90,19 @@ impl Core {
         if self.policy.log_vendor_access {
             self.access_log.record(self.now(), event);
         }
+    }
+
+    /// Runs a longer read (one that opens many records) off the async workers.
+    pub async fn blocking<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+        F: FnOnce(&Core) -> Result<T, E> + Send + 'static,
+    {
+        let core = self.clone();
+        tokio::task::spawn_blocking(move || f(&core))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// A fresh random id of kind `K`.

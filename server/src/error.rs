@@ -130,6 +130,23 @@ impl From<carnet_core::clients::ClientError> for ApiError {
     }
 }
 
+impl From<carnet_core::audit::AuditError> for ApiError {
+    fn from(e: carnet_core::audit::AuditError) -> Self {
+        use carnet_core::audit::AuditError;
+        match e {
+            AuditError::Limit(limit) => ApiError::bad_request(
+                format!("limit {limit} is out of range"),
+                format!("use a limit from 1 to {}", carnet_schemas::MAX_PAGE),
+            ),
+            AuditError::Cursor => ApiError::bad_request(
+                "the cursor is not one this server issued for this listing",
+                "pass `next_cursor` from the previous page unchanged",
+            ),
+            AuditError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
         ApiError::BadRequest {

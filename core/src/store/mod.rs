@@ -50,6 +50,9 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("the database writer has stopped; restart carnetd (see its log for the cause)")]
     WriterGone,
+    /// A read run off the async workers did not finish (it panicked or was cancelled).
+    #[error("a read task failed: {0}")]
+    Task(String),
     #[error("the write was not committed: {0}")]
     Commit(String),
     #[error(
