@@ -1,6 +1,8 @@
-//! One error type for the owner and vendor APIs, mapped once to RFC 9457 problem+json. Client
-//! mistakes get a 4xx that says what to fix; 5xx bodies say nothing internal (the log keeps
-//! the detail). OAuth endpoints have their own type (RFC 6749) when they arrive.
+//! One error type for the owner and vendor APIs, mapped once to RFC 9457 problem+json, with
+//! one `From` per core service error (each maps its cases to a status, a detail and a hint
+//! here, and nowhere else). Client mistakes get a 4xx that says what to fix; 5xx bodies say
+//! nothing internal (the log keeps the detail). The OAuth endpoints answer RFC 6749 bodies
+//! instead (`oauth/error.rs`).
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

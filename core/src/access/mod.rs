@@ -1,6 +1,7 @@
 //! Vendor access, apart from HTTP: the in-memory view of clients, grants and tokens, pairwise
-//! pseudonyms, consent receipts and the access log. The OAuth endpoints (`oauth/`), the owner's
-//! grant and client management (`owner_api/`) and the vendor API (`vendor_api/`) use it.
+//! pseudonyms, consent receipts and the access log. The services that change access
+//! (`grants`, `clients`, consent) keep it up to date after each commit; the server's OAuth
+//! endpoints and vendor API read it on every request.
 
 pub mod cache;
 pub mod chain;
