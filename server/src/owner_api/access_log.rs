@@ -32,6 +32,7 @@ pub async fn verify(
     Ok(Json(audit::verify(&s).await?))
 }
 
+/// Check every row whose clear columns decide access against its MAC (made with the vault key):
 /// a row changed behind carnetd's back is refused wherever it would be used, and listed here.
 #[utoipa::path(get, path = "/v1/integrity", tag = "grants",
     security(("owner" = [])),

@@ -54,6 +54,8 @@ pub async fn disconnect(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Change a connected vendor's redirect URIs and webhook URL; its secrets, grant and tokens
+/// stay. A webhook URL given where there was none comes with a new webhook secret, shown in
 /// this answer only; no webhook URL removes the URL and its secret.
 #[utoipa::path(put, path = "/v1/vendors/{id}/client", tag = "clients", request_body = ClientFields,
     params(("id" = VendorId, Path, description = "Vendor id")),
