@@ -178,6 +178,11 @@ impl TestServer {
         Self::start(dir, false)
     }
 
+    /// A restart whose clock only moves when the test says so.
+    pub fn restart_in_with_manual_clock(dir: TempDir) -> TestServer {
+        Self::start(dir, true)
+    }
+
     /// A server whose writer uses `synchronous` (benchmarks compare FULL with NORMAL).
     pub fn spawn_with_synchronous(synchronous: Synchronous) -> TestServer {
         Self::start_with(tempfile::tempdir().expect("tempdir"), false, synchronous)
