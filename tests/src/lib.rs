@@ -17,6 +17,9 @@ use carnet_server::{OpenOptions, Server, Settings, serve};
 use serde_json::Value;
 use tempfile::TempDir;
 
+pub use bins::binary;
+
+mod bins;
 pub mod browser;
 pub mod load;
 pub mod oauth2_http;
@@ -176,6 +179,11 @@ impl TestServer {
     /// A server on an existing data directory (a restart).
     pub fn restart_in(dir: TempDir) -> TestServer {
         Self::start(dir, false)
+    }
+
+    /// A restart whose clock only moves when the test says so.
+    pub fn restart_in_with_manual_clock(dir: TempDir) -> TestServer {
+        Self::start(dir, true)
     }
 
     /// A server whose writer uses `synchronous` (benchmarks compare FULL with NORMAL).
@@ -355,27 +363,6 @@ pub fn read_token(dir: &Path) -> String {
         .expect("owner.token")
         .trim()
         .to_owned()
-}
-
-/// The path of a workspace binary built by this run. `cargo test --workspace` builds both
-/// (the server and CLI crates have integration tests of their own, which makes cargo build
-/// their binaries); a build cannot be started from here, since cargo holds its lock while
-/// tests run.
-pub fn binary(name: &str) -> PathBuf {
-    let exe = std::env::current_exe().expect("current exe");
-    // target/<profile>/deps/<test binary>
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .expect("target profile dir");
-    let path = profile_dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is not built: run `cargo test --workspace` (or `cargo build --bins` first; \
-         `cargo build --release --bins` before `cargo bench`)",
-        path.display()
-    );
-    path
 }
 
 /// What a CLI run printed.

@@ -23,7 +23,7 @@ const PASSWORD: &str = "correct horse battery staple";
 const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
 
 struct Driver {
-    child: Child,
+    _process: Process,
     base: String,
     session: String,
     _profile: tempfile::TempDir,
@@ -34,37 +34,71 @@ impl Drop for Driver {
         let _ = http()
             .delete(format!("{}/session/{}", self.base, self.session))
             .send();
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// The chromedriver process, ended when dropped (also when the test fails before a session).
+struct Process(Child);
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
+
+/// How long chromedriver may take to say which port it listens on.
+const DRIVER_START: Duration = Duration::from_secs(30);
 
 impl Driver {
     fn start() -> Driver {
-        let port = free_port();
-        let mut child = Command::new("chromedriver")
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("chromedriver (Debian package chromium-driver) is installed");
-        // Ready when it says so on stdout.
-        let stdout = child.stdout.take().unwrap();
-        let mut lines = BufReader::new(stdout).lines();
-        let ready = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .any(|l| l.contains("started successfully"));
-        assert!(ready, "chromedriver did not start");
-        std::thread::spawn(move || for _ in lines {});
+        // Port 0: chromedriver binds a free port itself and prints it, so nothing can take the
+        // port between its choosing and its binding.
+        let mut process = Process(
+            Command::new("chromedriver")
+                .arg("--port=0")
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| {
+                    panic!("cannot run chromedriver ({e}): install Debian's chromium-driver")
+                }),
+        );
+        // Every line goes to the channel; once the port is read nobody listens, and the reader
+        // goes on draining stdout so chromedriver never blocks on a full pipe.
+        let stdout = process.0.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let deadline = Instant::now() + DRIVER_START;
+        let mut said = Vec::new();
+        let port = loop {
+            match lines.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(line) => match started_on_port(&line) {
+                    Some(port) => break port,
+                    None => said.push(line),
+                },
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    panic!(
+                        "chromedriver did not say which port it listens on within {}s; \
+                         it printed:\n{}",
+                        DRIVER_START.as_secs(),
+                        said.join("\n")
+                    );
+                }
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    let status = process.0.wait();
+                    panic!(
+                        "chromedriver exited ({status:?}) before saying which port it listens \
+                         on; it printed:\n{}",
+                        said.join("\n")
+                    );
+                }
+            }
+        };
         let base = format!("http://127.0.0.1:{port}");
         let profile = tempfile::tempdir().unwrap();
         let caps = json!({"capabilities": {"alwaysMatch": {
@@ -91,7 +125,7 @@ impl Driver {
             .unwrap_or_else(|| panic!("no session: {r}"))
             .to_owned();
         Driver {
-            child,
+            _process: process,
             base,
             session,
             _profile: profile,
@@ -155,6 +189,24 @@ impl Driver {
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(name), bytes).unwrap();
     }
+}
+
+/// The port in chromedriver's "ChromeDriver was started successfully on port 45813."
+fn started_on_port(line: &str) -> Option<u16> {
+    let (_, rest) = line.split_once("started successfully on port ")?;
+    rest.trim_end().trim_end_matches('.').parse().ok()
+}
+
+#[test]
+fn chromedriver_s_port_is_read_from_its_start_line() {
+    assert_eq!(
+        started_on_port("ChromeDriver was started successfully on port 45813."),
+        Some(45813)
+    );
+    assert_eq!(
+        started_on_port("Starting ChromeDriver 156.0.8078.129 (1a2e4e6f) on port 0"),
+        None
+    );
 }
 
 /// `target/ci-artifacts/`, beside the test binaries.

@@ -75,17 +75,35 @@ fn a_sealed_server_refuses_owner_and_vendor_calls_with_503_before_auth() {
     assert!(metrics.contains("carnet_sealed 1"), "{metrics}");
 }
 
+/// The back-off is judged on the server's clock, which here moves only when the test moves it.
 #[test]
 fn a_wrong_passphrase_leaves_it_sealed_and_is_slowed_down() {
     let (dir, _) = passphrase_vault();
-    let d = Carnetd::start(dir.path(), &[]).unwrap();
-    let wrong = unlock(&d, json!({"passphrase": "not the passphrase"}));
-    wrong.problem(401);
-    let again = unlock(&d, json!({"passphrase": PASSPHRASE}));
+    let s = TestServer::restart_in_with_manual_clock(dir);
+    let unlock = |passphrase: &str| {
+        Resp::from(
+            http()
+                .post(s.url("/v1/unlock"))
+                .json(&json!({ "passphrase": passphrase }))
+                .send()
+                .unwrap(),
+        )
+    };
+    unlock("not the passphrase").problem(401);
+    let again = unlock(PASSPHRASE);
     again.problem(429);
-    assert!(again.header("retry-after").unwrap().parse::<u64>().unwrap() >= 1);
-    assert_eq!(d.get("/healthz").json()["status"], "sealed");
-    d.get("/v1/vendors").problem(503);
+    assert_eq!(
+        again.header("retry-after"),
+        Some("1"),
+        "one failure, one second"
+    );
+    assert_eq!(s.get("/healthz").json()["status"], "sealed");
+    s.get("/v1/vendors").problem(503);
+    s.clock.advance(chrono::Duration::milliseconds(999));
+    unlock(PASSPHRASE).problem(429);
+    s.clock.advance(chrono::Duration::milliseconds(1));
+    assert_eq!(unlock(PASSPHRASE).status, 200, "the second is up");
+    assert_eq!(s.list_all("/v1/vendors")[0]["name"], "Acme");
 }
 
 #[test]

@@ -203,13 +203,15 @@ fn a_valid_token_without_the_scope_is_403_insufficient_scope() {
 
 #[test]
 fn shared_interactions_are_pulled_incrementally_with_cursors_only_the_vendor_can_use() {
-    let s = TestServer::spawn();
+    let s = TestServer::spawn_with_manual_clock();
     let a = VendorApp::connect(&s, "A");
     let b = VendorApp::connect(&s, "B");
     a.grant(&s, &["interactions:read"], None);
     b.grant(&s, &["interactions:read"], None);
+    // One second apart, so each has its own `updated_at`.
     let ids: Vec<String> = (0..5)
         .map(|i| {
+            s.clock.advance(chrono::Duration::seconds(1));
             interaction(
                 &s,
                 &a.vendor_id,
@@ -245,7 +247,7 @@ fn shared_interactions_are_pulled_incrementally_with_cursors_only_the_vendor_can
         body.as_object_mut().unwrap().remove(k);
     }
     body["outcome"] = json!("Resolved after all");
-    std::thread::sleep(std::time::Duration::from_millis(5)); // timestamps are in milliseconds
+    s.clock.advance(chrono::Duration::seconds(1));
     assert_eq!(
         s.put(&format!("/v1/interactions/{}", ids[0]), &body).status,
         200
@@ -263,7 +265,9 @@ fn shared_interactions_are_pulled_incrementally_with_cursors_only_the_vendor_can
         .iter()
         .map(|i| i["id"].as_str().unwrap())
         .collect();
-    assert!(changed_ids.contains(&ids[0].as_str()), "{changed}");
+    // `updated_since` is inclusive: the last one seen, then the one changed since; the three
+    // before it are not sent again.
+    assert_eq!(changed_ids, [ids[4].as_str(), ids[0].as_str()], "{changed}");
     assert_eq!(
         changed["items"].as_array().unwrap().last().unwrap()["outcome"],
         "Resolved after all"
