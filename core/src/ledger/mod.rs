@@ -1,10 +1,11 @@
 //! The ledger: the owner's records (vendors, interactions, purchases, incidents, the profile),
 //! which table each is sealed into, opening a stored row into its id and content, and the
 //! services over them — one generic list/create/show/replace/delete for the four record kinds
-//! (`kind`), and the loyalty facts derived from them. Never returns a row whose id or blob
-//! does not check out, nor writes one that breaks a rule of its kind.
+//! (`kind`), follow-ups, and the loyalty facts derived from them. Never returns a row whose
+//! id or blob does not check out, nor writes one that breaks a rule of its kind.
 
 mod error;
+pub mod followups;
 pub mod incidents;
 pub mod interactions;
 mod kind;
