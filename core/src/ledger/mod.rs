@@ -10,6 +10,7 @@ pub mod incidents;
 pub mod interactions;
 mod kind;
 pub mod loyalty;
+pub mod profile;
 pub mod purchases;
 pub mod vendors;
 

@@ -13,7 +13,7 @@ mod intents;
 mod interactions;
 mod lifecycle;
 mod offers;
-pub(crate) mod profile;
+mod profile;
 mod purchases;
 pub(crate) mod receipts;
 mod vendors;
