@@ -1,8 +1,8 @@
 //! The ledger: the owner's records (vendors, interactions, purchases, incidents, the profile),
 //! which table each is sealed into, opening a stored row into its id and content, and the
 //! services over them — one generic list/create/show/replace/delete for the four record kinds
-//! (`kind`), follow-ups, and the loyalty facts derived from them. Never returns a row whose
-//! id or blob does not check out, nor writes one that breaks a rule of its kind.
+//! (`kind`), follow-ups, loyalty facts and receipts. Never returns a row whose id or blob
+//! does not check out, nor writes one that breaks a rule of its kind.
 
 mod error;
 pub mod followups;
@@ -12,6 +12,7 @@ mod kind;
 pub mod loyalty;
 pub mod profile;
 pub mod purchases;
+pub mod receipts;
 pub mod vendors;
 
 use carnet_schemas::{

@@ -15,7 +15,7 @@ mod lifecycle;
 mod offers;
 mod profile;
 mod purchases;
-pub(crate) mod receipts;
+mod receipts;
 mod vendors;
 mod webhooks;
 
