@@ -1,8 +1,9 @@
 //! The ledger: the owner's records (vendors, interactions, purchases, incidents, the profile),
 //! which table each is sealed into, opening a stored row into its id and content, and the
 //! services over them — one generic list/create/show/replace/delete for the four record kinds
-//! (`kind`), follow-ups, loyalty facts and receipts. Never returns a row whose id or blob
-//! does not check out, nor writes one that breaks a rule of its kind.
+//! (`kind`), follow-ups, loyalty facts, receipts, and what a vendor may read of it all. Never
+//! returns a row whose id or blob does not check out, nor writes one that breaks a rule of
+//! its kind.
 
 mod error;
 pub mod followups;
@@ -13,6 +14,7 @@ pub mod loyalty;
 pub mod profile;
 pub mod purchases;
 pub mod receipts;
+pub mod shared;
 pub mod vendors;
 
 use carnet_schemas::{

@@ -23,7 +23,6 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::state::AppState;
-pub(crate) use carnet_core::ledger::{Opened, open};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
