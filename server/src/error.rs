@@ -86,6 +86,20 @@ impl From<carnet_core::grants::GrantError> for ApiError {
     }
 }
 
+impl From<carnet_core::ledger::LedgerError> for ApiError {
+    fn from(e: carnet_core::ledger::LedgerError) -> Self {
+        use carnet_core::ledger::LedgerError;
+        match e {
+            LedgerError::NotFound { noun, id } => ApiError::not_found(noun, id),
+            LedgerError::Invalid { field, message } => ApiError::invalid(field, message),
+            LedgerError::Conflict { detail, hint } => ApiError::conflict(detail, hint),
+            LedgerError::Total(detail) => ApiError::Internal(detail),
+            LedgerError::Unreadable(u) => ApiError::Unreadable(u),
+            LedgerError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl From<carnet_core::consent::ConsentError> for ApiError {
     fn from(e: carnet_core::consent::ConsentError) -> Self {
         use carnet_core::consent::ConsentError;

@@ -12,41 +12,17 @@ mod incidents;
 mod intents;
 mod interactions;
 mod lifecycle;
-pub(crate) mod loyalty;
 mod offers;
-pub(crate) mod profile;
+mod profile;
 mod purchases;
-pub(crate) mod receipts;
+mod receipts;
 mod vendors;
 mod webhooks;
 
-use axum::http::StatusCode;
-use carnet_schemas::{Id, IdKind};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-pub(crate) use carnet_core::ledger::{Opened, open};
-use carnet_core::store::records;
-use carnet_core::vault::Table;
-
-/// Deletes record `id` of `table`: 204, or 404 naming what was not there.
-pub(crate) async fn delete<K: IdKind + 'static>(
-    s: &AppState,
-    table: Table,
-    id: Id<K>,
-) -> ApiResult<StatusCode> {
-    let (found, id) = s
-        .store
-        .write(move |c| records::delete(c, table, id.as_str()).map(|d| (d, id)))
-        .await?;
-    if found {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(K::NOUN, id.as_str()))
-    }
-}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -1,34 +1,19 @@
-//! The owner's profile: what vendors may later be shown (`profile:read`).
+//! The owner's profile over HTTP: `/v1/profile` (kept by `carnet_core::ledger::profile`).
 
 use axum::extract::State;
+use carnet_core::ledger::profile;
 use carnet_schemas::{Profile, ProfileFields};
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Owner};
 use crate::state::AppState;
-use carnet_core::store::records::{self, Row};
-
-pub(crate) use carnet_core::ledger::PROFILE_ID;
 
 /// The profile (empty until set).
 #[utoipa::path(get, path = "/v1/profile", tag = "profile",
     security(("owner" = [])),
     responses((status = 200, description = "The profile", body = Profile)))]
 pub async fn show(_: Owner, State(s): State<AppState>) -> ApiResult<Json<Profile>> {
-    let row = s
-        .store
-        .read(|c| records::get::<ProfileFields>(c, PROFILE_ID))?;
-    let profile = match row {
-        None => Profile {
-            updated_at: None,
-            fields: ProfileFields::default(),
-        },
-        Some(row) => Profile {
-            updated_at: Some(row.updated_at),
-            fields: s.keys.seal().open(&row.id, &row.sealed)?,
-        },
-    };
-    Ok(Json(profile))
+    Ok(Json(profile::show(&s.store, &s.keys)?))
 }
 
 /// Replace the profile.
@@ -40,25 +25,7 @@ pub async fn replace(
     State(s): State<AppState>,
     Json(fields): Json<ProfileFields>,
 ) -> ApiResult<Json<Profile>> {
-    let now = s.now();
-    let sealed = s.keys.seal().seal(PROFILE_ID, &fields);
-    s.store
-        .write(move |c| {
-            records::upsert(
-                c,
-                &Row {
-                    id: PROFILE_ID.into(),
-                    vendor_id: None,
-                    created_at: now,
-                    updated_at: now,
-                    sealed,
-                },
-            )
-        })
-        .await
-        .map_err(ApiError::from)?;
-    Ok(Json(Profile {
-        updated_at: Some(now),
-        fields,
-    }))
+    Ok(Json(
+        profile::replace(&s.store, &s.keys, fields, s.now()).await?,
+    ))
 }

@@ -1,72 +1,15 @@
-//! Vendors: who the owner deals with. Names are unique (exact match), so the CLI can take a
-//! name wherever it takes an id.
+//! Vendors over HTTP: the owner's `/v1/vendors` (the rules, such as unique names, are
+//! `carnet_core::ledger::vendors`).
 
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use carnet_schemas::ids::VendorKind;
-use carnet_schemas::{
-    Line, Page, PageQuery, Problem, Vendor, VendorDetail, VendorFields, VendorId,
-};
-use rusqlite::Connection;
+use carnet_core::ledger::{self, Vendors, vendors};
+use carnet_schemas::{Page, PageQuery, Problem, Vendor, VendorDetail, VendorFields, VendorId};
 
-use super::{Opened, loyalty, open};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use carnet_core::store::records::{self, Row};
-use carnet_core::vault::{Keys, Table};
-
-pub(crate) fn all(
-    conn: &Connection,
-    keys: &Keys,
-) -> ApiResult<Vec<Opened<VendorKind, VendorFields>>> {
-    records::list::<VendorFields>(conn, None)?
-        .into_iter()
-        .map(|r| open(keys, r).map_err(ApiError::from))
-        .collect()
-}
-
-pub(crate) fn get(
-    conn: &Connection,
-    keys: &Keys,
-    id: &VendorId,
-) -> ApiResult<Opened<VendorKind, VendorFields>> {
-    let row = records::get::<VendorFields>(conn, id.as_str())?
-        .ok_or_else(|| ApiError::not_found("vendor", id.as_str()))?;
-    Ok(open(keys, row)?)
-}
-
-fn to_wire(o: Opened<VendorKind, VendorFields>) -> Vendor {
-    Vendor {
-        id: o.id,
-        created_at: o.row.created_at,
-        updated_at: o.row.updated_at,
-        fields: o.fields,
-    }
-}
-
-fn ensure_unique_name(
-    conn: &Connection,
-    keys: &Keys,
-    name: &Line,
-    except: Option<&VendorId>,
-) -> ApiResult<()> {
-    let clash = all(conn, keys)?
-        .into_iter()
-        .find(|v| v.fields.name == *name && Some(&v.id) != except);
-    match clash {
-        Some(v) => Err(ApiError::conflict(
-            format!(
-                "a vendor named {:?} already exists ({})",
-                name.as_str(),
-                v.id
-            ),
-            "vendor names are unique: choose another name, or edit the existing vendor",
-        )),
-        None => Ok(()),
-    }
-}
 
 /// List vendors, by name.
 #[utoipa::path(get, path = "/v1/vendors", tag = "vendors", params(PageQuery),
@@ -79,17 +22,7 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Vendor>>> {
     let page = s
         .blocking(move |s| {
-            let items = s
-                .store
-                .read(|c| all(c, &s.keys))?
-                .into_iter()
-                .map(|v| {
-                    (
-                        (v.fields.name.as_str().to_lowercase(), v.id.to_string()),
-                        to_wire(v),
-                    )
-                })
-                .collect();
+            let items = ledger::list::<Vendors>(&s.store, &s.keys, &())?;
             crate::page::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
@@ -107,33 +40,8 @@ pub async fn create(
     State(s): State<AppState>,
     Json(fields): Json<VendorFields>,
 ) -> ApiResult<impl IntoResponse> {
-    let id: VendorId = s.new_id();
-    let now = s.now();
-    let sealed = s.keys.seal().seal(id.as_str(), &fields);
-    let (keys, name, row_id) = (s.keys.clone(), fields.name.clone(), id.to_string());
-    s.store
-        .write(move |c| {
-            ensure_unique_name(c, &keys, &name, None)?;
-            records::insert(
-                c,
-                &Row {
-                    id: row_id,
-                    vendor_id: None,
-                    created_at: now,
-                    updated_at: now,
-                    sealed,
-                },
-            )?;
-            Ok::<_, ApiError>(())
-        })
-        .await?;
-    let location = format!("/v1/vendors/{id}");
-    let vendor = Vendor {
-        id,
-        created_at: now,
-        updated_at: now,
-        fields,
-    };
+    let vendor = ledger::create::<Vendors>(&s.store, &s.keys, fields, s.now()).await?;
+    let location = format!("/v1/vendors/{}", vendor.id);
     Ok((
         StatusCode::CREATED,
         [(header::LOCATION, location)],
@@ -152,13 +60,7 @@ pub async fn show(
     Path(id): Path<VendorId>,
 ) -> ApiResult<Json<VendorDetail>> {
     let detail = s
-        .blocking(move |s| {
-            s.store.read(|c| {
-                let vendor = to_wire(get(c, &s.keys, &id)?);
-                let loyalty = loyalty::compute(c, &s.keys, &id)?;
-                Ok(VendorDetail { vendor, loyalty })
-            })
-        })
+        .blocking(move |s| Ok(vendors::detail(&s.store, &s.keys, &id)?))
         .await?;
     Ok(Json(detail))
 }
@@ -176,25 +78,8 @@ pub async fn replace(
     Path(id): Path<VendorId>,
     Json(fields): Json<VendorFields>,
 ) -> ApiResult<Json<Vendor>> {
-    let now = s.now();
-    let sealed = s.keys.seal().seal(id.as_str(), &fields);
-    let (keys, name, vid) = (s.keys.clone(), fields.name.clone(), id.clone());
-    let created_at = s
-        .store
-        .write(move |c| {
-            let existing = records::get::<VendorFields>(c, vid.as_str())?
-                .ok_or_else(|| ApiError::not_found("vendor", vid.as_str()))?;
-            ensure_unique_name(c, &keys, &name, Some(&vid))?;
-            records::update(c, vid.as_str(), now, &sealed)?;
-            Ok::<_, ApiError>(existing.created_at)
-        })
-        .await?;
-    Ok(Json(Vendor {
-        id,
-        created_at,
-        updated_at: now,
-        fields,
-    }))
+    let vendor = ledger::replace::<Vendors>(&s.store, &s.keys, &id, fields, s.now()).await?;
+    Ok(Json(vendor))
 }
 
 /// Remove a vendor and its whole ledger (interactions, purchases, incidents), its client,
@@ -208,8 +93,6 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<VendorId>,
 ) -> ApiResult<StatusCode> {
-    let status = super::delete(&s, Table::Vendors, id.clone()).await?;
-    // The database dropped its client, grants and tokens with it; so does the in-memory view.
-    s.access.remove_vendor(&id);
-    Ok(status)
+    vendors::delete(&s.store, &s.access, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

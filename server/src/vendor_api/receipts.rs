@@ -1,12 +1,12 @@
 //! `GET /v1/vendor/receipts`: this vendor's consent receipts (any valid token).
 
 use axum::extract::State;
+use carnet_core::ledger::receipts;
 use carnet_schemas::{Page, Receipt, VendorListQuery};
 
 use super::Vendor;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::owner_api::receipts::receipts_of;
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 
@@ -21,12 +21,9 @@ pub async fn receipts(
 ) -> ApiResult<Json<Page<Receipt>>> {
     let vendor = v.0.vendor_id.clone();
     let since = q.updated_since.map(|t| t.to_utc());
-    let list = s.blocking(move |s| receipts_of(s, Some(&vendor))).await?;
-    let items = list
-        .into_iter()
-        .filter(|r| since.is_none_or(|t| r.created_at >= t))
-        .map(|r| ((r.created_at.timestamp_millis(), r.id.to_string()), r))
-        .collect();
+    let items = s
+        .blocking(move |s| Ok(receipts::of_vendor(&s.store, &s.keys, &vendor, since)?))
+        .await?;
     let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "receipts");
     let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
     let ids: Vec<String> = page.items.iter().map(|r| r.id.to_string()).collect();

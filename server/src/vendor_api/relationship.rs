@@ -4,14 +4,13 @@
 //! satisfaction ratings (`average_satisfaction` is always null).
 
 use axum::extract::State;
+use carnet_core::ledger::loyalty;
 use carnet_schemas::{Scope, VendorRelationship};
 
 use super::Vendor;
 use crate::error::ApiResult;
 use crate::extract::Json;
-use crate::owner_api::loyalty;
 use crate::state::AppState;
-use carnet_core::access::pseudonym::customer_ref;
 
 /// This vendor's relationship with the consumer.
 #[utoipa::path(get, path = "/v1/vendor/relationship", tag = "vendor",
@@ -23,11 +22,8 @@ pub async fn relationship(
 ) -> ApiResult<Json<VendorRelationship>> {
     v.require(&s, "GET /v1/vendor/relationship", Scope::RelationshipRead)?;
     let vendor = v.0.vendor_id.clone();
-    let loyalty = s
-        .blocking(move |s| {
-            s.store
-                .read(|c| loyalty::compute_view(c, &s.keys, &vendor, loyalty::View::Vendor))
-        })
+    let relationship = s
+        .blocking(move |s| Ok(loyalty::relationship(&s.store, &s.keys, &vendor)?))
         .await?;
     v.log(
         &s,
@@ -36,8 +32,5 @@ pub async fn relationship(
         vec![],
         200,
     );
-    Ok(Json(VendorRelationship {
-        customer_ref: customer_ref(&s.keys, &v.0.vendor_id),
-        loyalty,
-    }))
+    Ok(Json(relationship))
 }

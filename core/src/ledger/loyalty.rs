@@ -1,21 +1,23 @@
 //! Loyalty facts of one vendor, computed from the owner's own ledger: what the consumer can
 //! show, rather than what a coupon scheme claims. The owner sees them all; the vendor itself
-//! (`relationship:read`) sees only what is its own to know (`View::Vendor`).
+//! (`relationship:read`) sees only what is its own to know (`View::Vendor`), never the owner's
+//! satisfaction ratings nor interactions not shared with it.
 
 use std::collections::BTreeMap;
 
 use carnet_schemas::ids::{IncidentKind, InteractionKind, PurchaseKind};
 use carnet_schemas::{
     Amount, Currency, IncidentFields, IncidentStatus, InteractionFields, Loyalty, PurchaseFields,
-    VendorId,
+    VendorId, VendorRelationship,
 };
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
-use super::open;
-use crate::error::{ApiError, ApiResult};
-use carnet_core::store::records;
-use carnet_core::vault::Keys;
+use super::{LedgerError, open};
+use crate::access::pseudonym::customer_ref;
+use crate::crypto::Keys;
+use crate::store::Store;
+use crate::store::records;
 
 fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
     let (sum, n) = values.fold((0i64, 0i64), |(s, n), v| (s + v, n + 1));
@@ -33,17 +35,13 @@ pub enum View {
     Vendor,
 }
 
-/// The owner's view of the facts.
-pub fn compute(conn: &Connection, keys: &Keys, vendor: &VendorId) -> ApiResult<Loyalty> {
-    compute_view(conn, keys, vendor, View::Owner)
-}
-
-pub fn compute_view(
+/// The facts of `vendor`'s relationship, as `view` may see them.
+pub fn compute(
     conn: &Connection,
     keys: &Keys,
     vendor: &VendorId,
     view: View,
-) -> ApiResult<Loyalty> {
+) -> Result<Loyalty, LedgerError> {
     let v = Some(vendor.as_str());
     let purchases = records::list::<PurchaseFields>(conn, v)?
         .into_iter()
@@ -62,11 +60,11 @@ pub fn compute_view(
     let mut totals: BTreeMap<Currency, Decimal> = BTreeMap::new();
     for p in &purchases {
         let amount = Decimal::from_str_exact(p.amount.as_str())
-            .map_err(|e| ApiError::Internal(format!("stored amount does not parse: {e}")))?;
+            .map_err(|e| LedgerError::Total(format!("stored amount does not parse: {e}")))?;
         let total = totals.entry(p.currency.clone()).or_default();
         *total = total
             .checked_add(amount)
-            .ok_or_else(|| ApiError::Internal("total spent overflows a 96-bit decimal".into()))?;
+            .ok_or_else(|| LedgerError::Total("total spent overflows a 96-bit decimal".into()))?;
     }
     let resolved: Vec<&IncidentFields> = incidents
         .iter()
@@ -97,6 +95,19 @@ pub fn compute_view(
             ),
             View::Vendor => None,
         },
+    })
+}
+
+/// `vendor`'s relationship with the consumer, as the vendor may see it.
+pub fn relationship(
+    store: &Store,
+    keys: &Keys,
+    vendor: &VendorId,
+) -> Result<VendorRelationship, LedgerError> {
+    let loyalty = store.read(|c| compute(c, keys, vendor, View::Vendor))?;
+    Ok(VendorRelationship {
+        customer_ref: customer_ref(keys, vendor),
+        loyalty,
     })
 }
 

@@ -1,6 +1,21 @@
-//! The ledger's records (vendors, interactions, purchases, incidents, the profile): which
-//! table each is sealed into, and opening a stored row into its id and content. Never returns
-//! a row whose id or blob does not check out.
+//! The ledger: the owner's records (vendors, interactions, purchases, incidents, the profile),
+//! which table each is sealed into, opening a stored row into its id and content, and the
+//! services over them — one generic list/create/show/replace/delete for the four record kinds
+//! (`kind`), follow-ups, loyalty facts, receipts, and what a vendor may read of it all. Never
+//! returns a row whose id or blob does not check out, nor writes one that breaks a rule of
+//! its kind.
+
+mod error;
+pub mod followups;
+pub mod incidents;
+pub mod interactions;
+mod kind;
+pub mod loyalty;
+pub mod profile;
+pub mod purchases;
+pub mod receipts;
+pub mod shared;
+pub mod vendors;
 
 use carnet_schemas::{
     Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PurchaseFields, VendorFields,
@@ -8,6 +23,17 @@ use carnet_schemas::{
 
 use crate::crypto::{Keys, Sealable, Table, Unreadable};
 use crate::store::records::Row;
+
+pub use error::LedgerError;
+pub use incidents::Incidents;
+pub use interactions::{InteractionFilter, Interactions};
+pub use kind::{Kind, Record, Removable, Replace, create, delete, list, replace, show};
+pub use purchases::Purchases;
+pub use vendors::Vendors;
+
+/// Records of a listing, each with its key in the listing's order. Unsorted: the adapter's
+/// paging sorts them and makes a page's cursor of the key of its last record.
+pub type Listing<Key, T> = Vec<(Key, T)>;
 
 /// The one row of the owner's profile.
 pub const PROFILE_ID: &str = "profile";

@@ -1,0 +1,189 @@
+//! Interactions: every exchange that mattered, with what was expected, said and felt, and
+//! what happens next. Never keeps a due date without a step, an interaction moved to another
+//! vendor, nor a new link to an incident of another vendor.
+
+use carnet_schemas::ids::{IncidentKind, InteractionKind};
+use carnet_schemas::{
+    Id, IncidentFields, Interaction, InteractionFields, InteractionQuery, VendorId,
+};
+use chrono::{DateTime, FixedOffset, Utc};
+use rusqlite::Connection;
+
+use super::error::invalid;
+use super::kind::{same_vendor, vendor_exists};
+use super::{Kind, LedgerError, Record, Removable, Replace, open};
+use crate::crypto::Keys;
+use crate::store::StoreError;
+use crate::store::records;
+
+/// The interactions, newest first.
+pub struct Interactions;
+
+/// Which interactions a listing keeps.
+#[derive(Debug, Clone, Default)]
+pub struct InteractionFilter {
+    vendor: Option<VendorId>,
+    /// Lower-case text to find in any text field.
+    needle: Option<String>,
+    since: Option<DateTime<FixedOffset>>,
+    until: Option<DateTime<FixedOffset>>,
+}
+
+impl From<&InteractionQuery> for InteractionFilter {
+    fn from(q: &InteractionQuery) -> Self {
+        InteractionFilter {
+            vendor: q.vendor.clone(),
+            needle: q.grep.as_deref().map(str::to_lowercase),
+            since: q.since,
+            until: q.until,
+        }
+    }
+}
+
+impl Kind for Interactions {
+    type Id = InteractionKind;
+    type Fields = InteractionFields;
+    type New = InteractionFields;
+    type Wire = Interaction;
+    type Filter = InteractionFilter;
+    type SortKey = (i64, String);
+
+    fn wire(
+        id: Id<InteractionKind>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        fields: InteractionFields,
+    ) -> Interaction {
+        Interaction {
+            id,
+            created_at,
+            updated_at,
+            fields,
+        }
+    }
+
+    fn vendor_of(fields: &InteractionFields) -> Option<&VendorId> {
+        Some(&fields.vendor_id)
+    }
+
+    fn prepare(
+        mut new: InteractionFields,
+        now: DateTime<Utc>,
+    ) -> Result<InteractionFields, LedgerError> {
+        check_fields(&new)?;
+        new.at.get_or_insert_with(|| now.fixed_offset());
+        Ok(new)
+    }
+
+    fn check_new(
+        conn: &Connection,
+        keys: &Keys,
+        fields: &InteractionFields,
+    ) -> Result<(), LedgerError> {
+        check_references(conn, keys, fields)
+    }
+
+    fn write_clear(
+        conn: &Connection,
+        id: &str,
+        fields: &InteractionFields,
+    ) -> Result<(), StoreError> {
+        records::set_shared(conn, id, fields.shared)
+    }
+
+    fn filter_vendor(filter: &InteractionFilter) -> Option<&VendorId> {
+        filter.vendor.as_ref()
+    }
+
+    fn keeps(filter: &InteractionFilter, record: &Record<Self>) -> bool {
+        let at = record.fields.at;
+        !(filter.since.is_some_and(|t| at.is_none_or(|a| a < t))
+            || filter.until.is_some_and(|t| at.is_none_or(|a| a >= t))
+            || filter
+                .needle
+                .as_deref()
+                .is_some_and(|n| !mentions(&record.fields, n)))
+    }
+
+    fn sort_key(record: &Record<Self>) -> (i64, String) {
+        let at = record.fields.at;
+        (
+            -at.map_or(0, |a| a.timestamp_millis()),
+            record.id.to_string(),
+        )
+    }
+}
+
+impl Replace for Interactions {
+    fn check(fields: &InteractionFields) -> Result<(), LedgerError> {
+        check_fields(fields)
+    }
+
+    fn merge(
+        conn: &Connection,
+        keys: &Keys,
+        old: &Record<Self>,
+        mut new: InteractionFields,
+    ) -> Result<InteractionFields, LedgerError> {
+        same_vendor(&old.fields.vendor_id, &new.vendor_id, "an interaction")?;
+        // A link to an incident deleted since stays as it was; a new link must be valid.
+        if new.incident_id != old.fields.incident_id {
+            check_references(conn, keys, &new)?;
+        }
+        new.at = new.at.or(old.fields.at);
+        Ok(new)
+    }
+}
+
+impl Removable for Interactions {}
+
+fn check_fields(f: &InteractionFields) -> Result<(), LedgerError> {
+    if f.next_due.is_some() && f.next_step.is_none() {
+        return Err(invalid(
+            "next_due",
+            "a due date needs a next_step to be due",
+        ));
+    }
+    Ok(())
+}
+
+/// Checks references against the database, inside the write transaction.
+fn check_references(
+    conn: &Connection,
+    keys: &Keys,
+    f: &InteractionFields,
+) -> Result<(), LedgerError> {
+    vendor_exists(conn, &f.vendor_id)?;
+    if let Some(incident) = &f.incident_id {
+        let Some(row) = records::get::<IncidentFields>(conn, incident.as_str())? else {
+            return Err(invalid(
+                "incident_id",
+                format!("there is no incident {incident}"),
+            ));
+        };
+        if open::<IncidentKind, _>(keys, row)?.fields.vendor_id != f.vendor_id {
+            return Err(invalid(
+                "incident_id",
+                format!("incident {incident} is with another vendor"),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether any text of the interaction contains `needle` (already lower-case).
+fn mentions(f: &InteractionFields, needle: &str) -> bool {
+    let texts = [
+        Some(f.summary.as_str()),
+        f.with.as_ref().map(|t| t.as_str()),
+        f.expected.as_ref().map(|t| t.as_str()),
+        f.i_said.as_ref().map(|t| t.as_str()),
+        f.they_said.as_ref().map(|t| t.as_str()),
+        f.outcome.as_ref().map(|t| t.as_str()),
+        f.next_step.as_ref().map(|t| t.as_str()),
+    ];
+    texts
+        .into_iter()
+        .flatten()
+        .any(|t| t.to_lowercase().contains(needle))
+}

@@ -1,0 +1,98 @@
+//! Purchases: what was bought, for how much (exact decimal strings), and until when it is
+//! under warranty. Never keeps a warranty that ends before its purchase, nor a purchase moved
+//! to another vendor.
+
+use carnet_schemas::ids::PurchaseKind;
+use carnet_schemas::{Id, Purchase, PurchaseFields, VendorId};
+use chrono::{DateTime, Datelike, Utc};
+use rusqlite::Connection;
+
+use super::error::invalid;
+use super::kind::{same_vendor, vendor_exists};
+use super::{Kind, LedgerError, Record, Removable, Replace};
+use crate::crypto::Keys;
+
+/// The purchases, most recent first.
+pub struct Purchases;
+
+impl Kind for Purchases {
+    type Id = PurchaseKind;
+    type Fields = PurchaseFields;
+    type New = PurchaseFields;
+    type Wire = Purchase;
+    type Filter = Option<VendorId>;
+    type SortKey = (i64, i64, String);
+
+    fn wire(
+        id: Id<PurchaseKind>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        fields: PurchaseFields,
+    ) -> Purchase {
+        Purchase {
+            id,
+            created_at,
+            updated_at,
+            fields,
+        }
+    }
+
+    fn vendor_of(fields: &PurchaseFields) -> Option<&VendorId> {
+        Some(&fields.vendor_id)
+    }
+
+    fn prepare(mut new: PurchaseFields, now: DateTime<Utc>) -> Result<PurchaseFields, LedgerError> {
+        new.date.get_or_insert(now.date_naive());
+        check_dates(&new)?;
+        Ok(new)
+    }
+
+    fn check_new(conn: &Connection, _: &Keys, fields: &PurchaseFields) -> Result<(), LedgerError> {
+        vendor_exists(conn, &fields.vendor_id)
+    }
+
+    fn filter_vendor(vendor: &Option<VendorId>) -> Option<&VendorId> {
+        vendor.as_ref()
+    }
+
+    fn sort_key(record: &Record<Self>) -> (i64, i64, String) {
+        let day = record
+            .fields
+            .date
+            .map_or(0, |d| i64::from(d.num_days_from_ce()));
+        (
+            -day,
+            -record.row.created_at.timestamp_millis(),
+            record.id.to_string(),
+        )
+    }
+}
+
+impl Replace for Purchases {
+    /// A missing `date` keeps the old one.
+    fn merge(
+        _: &Connection,
+        _: &Keys,
+        old: &Record<Self>,
+        mut new: PurchaseFields,
+    ) -> Result<PurchaseFields, LedgerError> {
+        same_vendor(&old.fields.vendor_id, &new.vendor_id, "a purchase")?;
+        new.date = new.date.or(old.fields.date);
+        check_dates(&new)?;
+        Ok(new)
+    }
+}
+
+impl Removable for Purchases {}
+
+fn check_dates(f: &PurchaseFields) -> Result<(), LedgerError> {
+    if let (Some(w), Some(d)) = (f.warranty_until, f.date)
+        && w < d
+    {
+        return Err(invalid(
+            "warranty_until",
+            format!("the warranty ends ({w}) before the purchase date ({d})"),
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,113 @@
+//! Vendors: who the owner deals with. Names are unique (exact match), so the CLI can take a
+//! name wherever it takes an id. Never lets two vendors share a name, nor deletes one and
+//! leaves its tokens working.
+
+use carnet_schemas::ids::VendorKind;
+use carnet_schemas::{Id, Line, Vendor, VendorDetail, VendorFields, VendorId};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::kind::{all, get, remove, wire};
+use super::loyalty::{self, View};
+use super::{Kind, LedgerError, Record, Replace};
+use crate::access::AccessCache;
+use crate::crypto::Keys;
+use crate::store::Store;
+
+/// The vendors, by name.
+pub struct Vendors;
+
+impl Kind for Vendors {
+    type Id = VendorKind;
+    type Fields = VendorFields;
+    type New = VendorFields;
+    type Wire = Vendor;
+    type Filter = ();
+    type SortKey = (String, String);
+
+    fn wire(
+        id: Id<VendorKind>,
+        created_at: DateTime<Utc>,
+        updated_at: DateTime<Utc>,
+        fields: VendorFields,
+    ) -> Vendor {
+        Vendor {
+            id,
+            created_at,
+            updated_at,
+            fields,
+        }
+    }
+
+    fn vendor_of(_: &VendorFields) -> Option<&VendorId> {
+        None
+    }
+
+    fn prepare(new: VendorFields, _: DateTime<Utc>) -> Result<VendorFields, LedgerError> {
+        Ok(new)
+    }
+
+    fn check_new(conn: &Connection, keys: &Keys, fields: &VendorFields) -> Result<(), LedgerError> {
+        unique_name(conn, keys, &fields.name, None)
+    }
+
+    fn filter_vendor(_: &()) -> Option<&VendorId> {
+        None
+    }
+
+    fn sort_key(v: &Record<Self>) -> (String, String) {
+        (v.fields.name.as_str().to_lowercase(), v.id.to_string())
+    }
+}
+
+impl Replace for Vendors {
+    fn merge(
+        conn: &Connection,
+        keys: &Keys,
+        old: &Record<Self>,
+        new: VendorFields,
+    ) -> Result<VendorFields, LedgerError> {
+        unique_name(conn, keys, &new.name, Some(&old.id))?;
+        Ok(new)
+    }
+}
+
+fn unique_name(
+    conn: &Connection,
+    keys: &Keys,
+    name: &Line,
+    except: Option<&VendorId>,
+) -> Result<(), LedgerError> {
+    let clash = all::<Vendors>(conn, keys)?
+        .into_iter()
+        .find(|v| v.fields.name == *name && Some(&v.id) != except);
+    match clash {
+        Some(v) => Err(LedgerError::Conflict {
+            detail: format!(
+                "a vendor named {:?} already exists ({})",
+                name.as_str(),
+                v.id
+            ),
+            hint: "vendor names are unique: choose another name, or edit the existing vendor",
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A vendor and the loyalty facts derived from the ledger.
+pub fn detail(store: &Store, keys: &Keys, id: &VendorId) -> Result<VendorDetail, LedgerError> {
+    store.read(|c| {
+        let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
+        let loyalty = loyalty::compute(c, keys, id, View::Owner)?;
+        Ok(VendorDetail { vendor, loyalty })
+    })
+}
+
+/// Deletes a vendor and its whole ledger (interactions, purchases, incidents), its client,
+/// grants and tokens, which stop working at once. Its receipts and access-log entries stay.
+pub async fn delete(store: &Store, access: &AccessCache, id: &VendorId) -> Result<(), LedgerError> {
+    remove::<Vendors>(store, id).await?;
+    // The database dropped its client, grants and tokens with it; so does the in-memory view.
+    access.remove_vendor(id);
+    Ok(())
+}
