@@ -45,7 +45,7 @@ pub async fn list(
                 let key = (-o.fields.opened_at.timestamp_millis(), o.id.to_string());
                 items.push((key, to_wire(o)));
             }
-            crate::page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

@@ -90,7 +90,7 @@ pub async fn list(
                     )
                 })
                 .collect();
-            crate::page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

@@ -12,7 +12,7 @@ use super::Vendor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::owner_api::{Opened, open};
-use crate::page::{CursorSigner, paginate_signed};
+use crate::paging::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 use carnet_core::access::pseudonym::customer_ref;
 use carnet_core::store::records;
