@@ -5,7 +5,7 @@
 //! says Carnet cannot vouch for its name.
 
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::{
     ClientId, Line, RedirectUri, RegistrationRequest, RegistrationResponse, VendorFields, VendorId,
@@ -15,6 +15,7 @@ use rusqlite::Connection;
 
 use super::error::{OAuthError, no_store};
 use crate::client_ip::ClientIp;
+use crate::extract::bearer_token;
 use crate::state::AppState;
 use carnet_core::access::{ClientEntry, ClientRecord, GrantTypes};
 use carnet_core::credential::{self, Credential};
@@ -135,14 +136,6 @@ fn is_local_name(host: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")
 }
 
-fn initial_access_token(headers: &HeaderMap) -> Option<String> {
-    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = v.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim().to_owned())
-}
-
 /// A vendor for an openly registered client: its name, made unique.
 fn new_vendor(
     c: &Connection,
@@ -210,7 +203,8 @@ pub async fn register(
     ClientIp(ip): ClientIp,
     req: Request,
 ) -> Result<Response, OAuthError> {
-    let invite = initial_access_token(req.headers());
+    // An empty token is an invitation too (one that will not be found).
+    let invite = bearer_token(req.headers()).ok().map(str::to_owned);
     if invite.is_none() && !s.settings.open_registration {
         return Err(OAuthError::InvalidToken(
             "registration needs an initial access token from the owner (`carnet vendor invite`)"
