@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use carnet_core::oauth::registration::RegistrationError;
 use carnet_schemas::OAuthErrorBody;
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +143,25 @@ impl From<carnet_core::store::StoreError> for OAuthError {
 impl From<carnet_core::vault::Unreadable> for OAuthError {
     fn from(e: carnet_core::vault::Unreadable) -> Self {
         OAuthError::Server(e.to_string())
+    }
+}
+
+impl From<RegistrationError> for OAuthError {
+    fn from(e: RegistrationError) -> Self {
+        match e {
+            RegistrationError::NoInvitation | RegistrationError::BadInvitation => {
+                OAuthError::InvalidToken(e.to_string())
+            }
+            RegistrationError::TooMany { retry_after } => OAuthError::TooManyRegistrations {
+                retry_after,
+                detail: e.to_string(),
+            },
+            RegistrationError::RedirectUri(d) => OAuthError::InvalidRedirectUri(d),
+            RegistrationError::Metadata(d) => OAuthError::InvalidClientMetadata(d),
+            RegistrationError::VendorHasClient => OAuthError::InvalidClientMetadata(e.to_string()),
+            RegistrationError::Unreadable(u) => u.into(),
+            RegistrationError::Store(s) => s.into(),
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use super::client_auth;
 use super::error::{Form, OAuthError, no_store};
 use crate::state::AppState;
 use carnet_core::access::log::AccessEvent;
-use carnet_core::access::{GrantEntry, GrantTypes, TokenCategories, TokenEntry, token_row_id};
+use carnet_core::access::{GrantEntry, GrantType, TokenCategories, TokenEntry, token_row_id};
 use carnet_core::credential::Credential;
 use carnet_core::store::access::{self as rows, TokenRow};
 
@@ -61,8 +61,7 @@ pub async fn token(
         req.client_secret.as_deref(),
     )?;
     let (client_id, client) = client_auth::authenticate(&s, &presented)?;
-    if let Some(g) = req.grant_type.as_deref()
-        && GrantTypes::NAMES.contains(&g)
+    if let Some(g) = req.grant_type.as_deref().and_then(GrantType::named)
         && !client.grant_types.allows(g)
     {
         return Err(OAuthError::UnauthorizedClient(format!(
