@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use carnet_core::oauth::clients::InvalidClient;
 use carnet_core::oauth::registration::RegistrationError;
 use carnet_schemas::OAuthErrorBody;
 
@@ -143,6 +144,12 @@ impl From<carnet_core::store::StoreError> for OAuthError {
 impl From<carnet_core::vault::Unreadable> for OAuthError {
     fn from(e: carnet_core::vault::Unreadable) -> Self {
         OAuthError::Server(e.to_string())
+    }
+}
+
+impl From<InvalidClient> for OAuthError {
+    fn from(_: InvalidClient) -> Self {
+        OAuthError::InvalidClient
     }
 }
 

@@ -4,15 +4,14 @@
 //! `{"active":false}`.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::{ClientId, GrantFields, Introspection, ScopeSet};
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client_auth;
-use super::error::{Form, OAuthError, no_store};
+use super::client_auth::{Authenticated, PostedCredentials};
+use super::error::{OAuthError, no_store};
 use crate::state::AppState;
 use carnet_core::access::pseudonym::customer_ref;
 use carnet_core::access::{TokenCategories, token_row_id};
@@ -30,6 +29,12 @@ pub struct IntrospectRequest {
     pub client_secret: Option<String>,
 }
 
+impl PostedCredentials for IntrospectRequest {
+    fn posted(&self) -> (Option<&str>, Option<&str>) {
+        (self.client_id.as_deref(), self.client_secret.as_deref())
+    }
+}
+
 const INACTIVE: &str = r#"{"active":false}"#;
 
 /// Introspect a token.
@@ -42,16 +47,11 @@ const INACTIVE: &str = r#"{"active":false}"#;
     security((), ("client_secret_basic" = [])))]
 pub async fn introspect(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(req): Form<IntrospectRequest>,
+    auth: Authenticated<IntrospectRequest>,
 ) -> Result<Response, OAuthError> {
-    let presented = client_auth::presented(
-        &headers,
-        req.client_id.as_deref(),
-        req.client_secret.as_deref(),
-    )?;
-    let (client_id, _) = client_auth::authenticate(&s, &presented)?;
-    let token = req
+    let client_id = auth.client_id;
+    let token = auth
+        .form
         .token
         .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
     let hash = credential::hash(&token);

@@ -10,12 +10,12 @@
 //! `token_type_hint` is accepted and not needed: tokens are found by hash, whatever the hint.
 
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client_auth;
-use super::error::{Form, OAuthError};
+use super::client_auth::{Authenticated, PostedCredentials};
+use super::error::OAuthError;
 use crate::state::AppState;
 use carnet_core::access::TokenCategories;
 use carnet_core::credential;
@@ -33,6 +33,12 @@ pub struct RevokeRequest {
     pub client_secret: Option<String>,
 }
 
+impl PostedCredentials for RevokeRequest {
+    fn posted(&self) -> (Option<&str>, Option<&str>) {
+        (self.client_id.as_deref(), self.client_secret.as_deref())
+    }
+}
+
 /// Revoke a token.
 #[utoipa::path(post, path = "/oauth/revoke", tag = "oauth",
     request_body(content = RevokeRequest, content_type = "application/x-www-form-urlencoded"),
@@ -43,16 +49,11 @@ pub struct RevokeRequest {
     security((), ("client_secret_basic" = [])))]
 pub async fn revoke(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(req): Form<RevokeRequest>,
+    auth: Authenticated<RevokeRequest>,
 ) -> Result<StatusCode, OAuthError> {
-    let presented = client_auth::presented(
-        &headers,
-        req.client_id.as_deref(),
-        req.client_secret.as_deref(),
-    )?;
-    let (client_id, _) = client_auth::authenticate(&s, &presented)?;
-    let token = req
+    let client_id = auth.client_id;
+    let token = auth
+        .form
         .token
         .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
     let hash = credential::hash(&token);

@@ -4,14 +4,13 @@
 //! `authorization_code` and `refresh_token` (the consent flow, `exchange.rs`).
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use carnet_schemas::{Category, ClientId, ScopeSet, TokenResponse};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client_auth;
-use super::error::{Form, OAuthError, no_store};
+use super::client_auth::{Authenticated, PostedCredentials};
+use super::error::{OAuthError, no_store};
 use crate::state::AppState;
 use carnet_core::access::log::AccessEvent;
 use carnet_core::access::{GrantEntry, GrantType, TokenCategories, TokenEntry, token_row_id};
@@ -41,6 +40,12 @@ pub struct TokenRequest {
     pub client_secret: Option<String>,
 }
 
+impl PostedCredentials for TokenRequest {
+    fn posted(&self) -> (Option<&str>, Option<&str>) {
+        (self.client_id.as_deref(), self.client_secret.as_deref())
+    }
+}
+
 /// Issue an access token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
@@ -52,15 +57,13 @@ pub struct TokenRequest {
     security((), ("client_secret_basic" = [])))]
 pub async fn token(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(req): Form<TokenRequest>,
+    auth: Authenticated<TokenRequest>,
 ) -> Result<Response, OAuthError> {
-    let presented = client_auth::presented(
-        &headers,
-        req.client_id.as_deref(),
-        req.client_secret.as_deref(),
-    )?;
-    let (client_id, client) = client_auth::authenticate(&s, &presented)?;
+    let Authenticated {
+        client_id,
+        client,
+        form: req,
+    } = auth;
     if let Some(g) = req.grant_type.as_deref().and_then(GrantType::named)
         && !client.grant_types.allows(g)
     {
