@@ -14,7 +14,6 @@ use serde::Deserialize;
 use subtle::ConstantTimeEq;
 use utoipa::IntoParams;
 
-use super::codes;
 use super::decision;
 use super::lookalike;
 use super::page::{self, Choices};
@@ -27,6 +26,7 @@ use carnet_core::consent::{
     Decision, MAX_PARAM_BYTES, MAX_STATE_BYTES, NewPending, Pending, random_token,
 };
 use carnet_core::credential;
+use carnet_core::oauth::codes;
 use carnet_core::store::access as rows;
 use carnet_core::store::records;
 
