@@ -20,6 +20,7 @@ pub mod grants;
 pub mod intents;
 pub mod ledger;
 pub mod limits;
+pub mod oauth;
 pub mod store;
 pub mod tasks;
 pub mod vault;

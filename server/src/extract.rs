@@ -1,5 +1,6 @@
 //! Extractors that turn every malformed request into the same problem+json shape: wrapped
-//! `Json`, `Path` and `Query`, plus the owner-token check.
+//! `Json`, `Path` and `Query`, plus the owner-token check and the one reading of a bearer
+//! token (`bearer_token`), which the vendor API and registration use too.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -159,24 +160,38 @@ where
 #[derive(Debug, Clone, Copy)]
 pub struct Owner;
 
-/// The bearer token of a request (the owner token, for the owner API and identity unlock).
-pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
-    let value = headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::Unauthorized {
-            detail: "this endpoint needs the owner token and none was sent".into(),
-        })?;
+/// Why a request has no bearer token.
+pub(crate) enum NoBearer {
+    /// No Authorization header.
+    Absent,
+    /// An Authorization header of another scheme, or not text.
+    NotBearer,
+}
+
+/// The token of `Authorization: Bearer <token>` (RFC 6750 §2.1): the scheme in any case, the
+/// token trimmed. It may be empty: each caller says what that means.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Result<&str, NoBearer> {
+    let value = headers.get(header::AUTHORIZATION).ok_or(NoBearer::Absent)?;
     value
         .to_str()
         .ok()
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| ApiError::Unauthorized {
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
+        .ok_or(NoBearer::NotBearer)
+}
+
+/// The bearer token of a request (the owner token, for the owner API and identity unlock).
+pub(crate) fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    match bearer_token(headers) {
+        Ok(token) if !token.is_empty() => Ok(token),
+        Err(NoBearer::Absent) => Err(ApiError::Unauthorized {
+            detail: "this endpoint needs the owner token and none was sent".into(),
+        }),
+        Ok(_) | Err(NoBearer::NotBearer) => Err(ApiError::Unauthorized {
             detail: "the Authorization header is not `Bearer <token>`".into(),
-        })
+        }),
+    }
 }
 
 impl FromRequestParts<AppState> for Owner {

@@ -12,7 +12,7 @@ pub mod metrics;
 mod oauth;
 mod openapi;
 mod owner_api;
-mod page;
+mod paging;
 pub mod routes;
 mod sealed;
 pub mod server;

@@ -18,14 +18,53 @@ pub struct ClientEntry {
     pub grant_types: GrantTypes,
 }
 
+/// A grant type the token endpoint knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrantType {
+    AuthorizationCode,
+    RefreshToken,
+    ClientCredentials,
+}
+
+impl GrantType {
+    pub const ALL: [GrantType; 3] = [
+        GrantType::AuthorizationCode,
+        GrantType::RefreshToken,
+        GrantType::ClientCredentials,
+    ];
+
+    /// Its name in a token request and in registration metadata.
+    pub const fn name(self) -> &'static str {
+        match self {
+            GrantType::AuthorizationCode => "authorization_code",
+            GrantType::RefreshToken => "refresh_token",
+            GrantType::ClientCredentials => "client_credentials",
+        }
+    }
+
+    /// The grant type named `name`, if the token endpoint knows it.
+    pub fn named(name: &str) -> Option<GrantType> {
+        Self::ALL.into_iter().find(|g| g.name() == name)
+    }
+}
+
+impl std::fmt::Display for GrantType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// The grant types a client may use at the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GrantTypes(u8);
 
 impl GrantTypes {
     /// The grant types the token endpoint knows, each with its bit.
-    pub const NAMES: [&'static str; 3] =
-        ["authorization_code", "refresh_token", "client_credentials"];
+    pub const NAMES: [&'static str; 3] = [
+        GrantType::ALL[0].name(),
+        GrantType::ALL[1].name(),
+        GrantType::ALL[2].name(),
+    ];
 
     /// Every grant type (a client the owner connected).
     pub const ALL: GrantTypes = GrantTypes(0b111);
@@ -45,11 +84,9 @@ impl GrantTypes {
     }
 
     /// Whether `grant_type` is one of them.
-    pub fn allows(self, grant_type: &str) -> bool {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == grant_type)
-            .is_some_and(|i| self.0 & (1 << i) != 0)
+    pub fn allows(self, grant_type: GrantType) -> bool {
+        // Bits in `GrantType::ALL` order, which is the order of its discriminants.
+        self.0 & (1 << grant_type as u8) != 0
     }
 }
 
@@ -330,6 +367,20 @@ mod tests {
             family: refresh.then(|| "fam".to_owned()),
             access: Default::default(),
         }
+    }
+
+    #[test]
+    fn a_client_may_use_the_grant_types_it_registered() {
+        for g in GrantType::ALL {
+            assert_eq!(GrantType::named(g.name()), Some(g));
+            assert!(GrantTypes::ALL.allows(g));
+        }
+        assert_eq!(GrantType::named("password"), None);
+        let registered = ["refresh_token".to_owned(), "password".to_owned()];
+        let types = GrantTypes::of(Some(&registered));
+        assert!(types.allows(GrantType::RefreshToken));
+        assert!(!types.allows(GrantType::AuthorizationCode));
+        assert!(!types.allows(GrantType::ClientCredentials));
     }
 
     #[test]

@@ -14,7 +14,7 @@ use carnet_schemas::{Category, GrantFields, RedirectUri, ScopeSet, WebUrl};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use cache::{Access, AccessCache, ClientEntry, GrantEntry, GrantTypes, TokenEntry};
+pub use cache::{Access, AccessCache, ClientEntry, GrantEntry, GrantType, GrantTypes, TokenEntry};
 
 use crate::store::{Store, StoreError, access as rows};
 use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};

@@ -1,20 +1,56 @@
-//! Client authentication: `client_secret_basic` or `client_secret_post`, never both. An unknown
-//! client costs the same work as a wrong secret (hash and constant-time compare against a
-//! stand-in) and gets the same answer.
+//! Client authentication at the token, revocation and introspection endpoints:
+//! `client_secret_basic` or `client_secret_post`, never both. `Authenticated` reads the form
+//! and the credentials it or the Authorization header carries, and checks them
+//! (`carnet_core::oauth::clients`: an unknown client and a wrong secret get the same answer).
 
-use axum::http::{HeaderMap, header};
+use axum::extract::{FromRequest, Request};
+use axum::http::{HeaderValue, header};
+use carnet_core::access::ClientEntry;
+use carnet_core::oauth::clients;
 use carnet_schemas::ClientId;
 use data_encoding::{BASE64, BASE64_NOPAD};
-use subtle::ConstantTimeEq;
+use serde::de::DeserializeOwned;
 use zeroize::Zeroizing;
 
-use super::error::OAuthError;
+use super::error::{Form, OAuthError};
 use crate::state::AppState;
-use carnet_core::access::ClientEntry;
-use carnet_core::credential;
+
+/// A form that may carry `client_secret_post` credentials.
+pub trait PostedCredentials {
+    /// Its `client_id` and `client_secret`.
+    fn posted(&self) -> (Option<&str>, Option<&str>);
+}
+
+/// A form `T` from a client whose credentials check out.
+pub struct Authenticated<T> {
+    pub client_id: ClientId,
+    pub client: ClientEntry,
+    pub form: T,
+}
+
+impl<T> FromRequest<AppState> for Authenticated<T>
+where
+    T: DeserializeOwned + PostedCredentials,
+{
+    type Rejection = OAuthError;
+
+    async fn from_request(req: Request, s: &AppState) -> Result<Self, OAuthError> {
+        let authorization = req.headers().get(header::AUTHORIZATION).cloned();
+        let Form(form) = Form::<T>::from_request(req, s).await?;
+        let (id, secret) = form.posted();
+        let presented = presented(authorization.as_ref(), id, secret)?;
+        let (client_id, client) =
+            clients::authenticate(&s.access, &presented.id, &presented.secret)?;
+        Ok(Authenticated {
+            client_id,
+            client,
+            form,
+        })
+    }
+}
 
 /// Credentials as presented.
-pub struct Presented {
+struct Presented {
     id: String,
     secret: Zeroizing<String>,
 }
@@ -27,8 +63,8 @@ fn form_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else {
+fn basic(authorization: Option<&HeaderValue>) -> Result<Option<Presented>, OAuthError> {
+    let Some(value) = authorization else {
         return Ok(None);
     };
     let bad = || {
@@ -57,12 +93,12 @@ fn basic(headers: &HeaderMap) -> Result<Option<Presented>, OAuthError> {
 }
 
 /// The credentials of a request: from the Authorization header or the form, exactly one.
-pub fn presented(
-    headers: &HeaderMap,
+fn presented(
+    authorization: Option<&HeaderValue>,
     form_id: Option<&str>,
     form_secret: Option<&str>,
 ) -> Result<Presented, OAuthError> {
-    match (basic(headers)?, form_id, form_secret) {
+    match (basic(authorization)?, form_id, form_secret) {
         (Some(_), _, Some(_)) => Err(OAuthError::InvalidRequest(
             "use one client authentication method: the Authorization header or client_secret in the body, not both".into(),
         )),
@@ -79,24 +115,5 @@ pub fn presented(
             secret: Zeroizing::new(secret.to_owned()),
         }),
         (None, _, _) => Err(OAuthError::InvalidClient),
-    }
-}
-
-/// Stands in for the secret hash of a client that does not exist.
-const NO_CLIENT: [u8; 32] = [0x5c; 32];
-
-/// Checks the credentials; `InvalidClient` for an unknown client and a wrong secret alike.
-#[tracing::instrument(skip_all)]
-pub fn authenticate(s: &AppState, p: &Presented) -> Result<(ClientId, ClientEntry), OAuthError> {
-    let found =
-        p.id.parse::<ClientId>()
-            .ok()
-            .and_then(|id| s.access.client(&id).map(|c| (id, c)));
-    let expected = found.as_ref().map_or(NO_CLIENT, |(_, c)| c.secret_hash);
-    let presented = credential::hash(&p.secret);
-    let matches: bool = presented.ct_eq(&expected).into();
-    match found {
-        Some(client) if matches => Ok(client),
-        _ => Err(OAuthError::InvalidClient),
     }
 }

@@ -4,11 +4,11 @@
 
 use axum::response::Response;
 
-use super::codes;
 use super::page;
 use super::redirect;
 use crate::state::AppState;
 use carnet_core::consent::Decision;
+use carnet_core::oauth::codes;
 
 /// Sends the browser on once the owner has answered: with a fresh code, or `access_denied`;
 /// once sent, the same place again.

@@ -3,6 +3,10 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use carnet_core::oauth::clients::InvalidClient;
+use carnet_core::oauth::codes::InvalidVerifier;
+use carnet_core::oauth::registration::RegistrationError;
+use carnet_core::oauth::tokens::TokenError;
 use carnet_schemas::OAuthErrorBody;
 
 #[derive(Debug, thiserror::Error)]
@@ -142,6 +146,64 @@ impl From<carnet_core::store::StoreError> for OAuthError {
 impl From<carnet_core::vault::Unreadable> for OAuthError {
     fn from(e: carnet_core::vault::Unreadable) -> Self {
         OAuthError::Server(e.to_string())
+    }
+}
+
+impl From<InvalidClient> for OAuthError {
+    fn from(_: InvalidClient) -> Self {
+        OAuthError::InvalidClient
+    }
+}
+
+impl From<InvalidVerifier> for OAuthError {
+    fn from(e: InvalidVerifier) -> Self {
+        OAuthError::InvalidRequest(e.to_string())
+    }
+}
+
+impl From<TokenError> for OAuthError {
+    fn from(e: TokenError) -> Self {
+        match e {
+            TokenError::NotRegistered(_) | TokenError::NotGranted => {
+                OAuthError::UnauthorizedClient(e.to_string())
+            }
+            TokenError::TooManyTokens(_) => OAuthError::TooManyTokens(e.to_string()),
+            TokenError::BadScope(_)
+            | TokenError::ScopesOutsideGrant(_)
+            | TokenError::CategoryOutsideGrant { .. }
+            | TokenError::WiderThanRefreshed(_) => OAuthError::InvalidScope(e.to_string()),
+            TokenError::UnknownCode
+            | TokenError::CodeMismatch
+            | TokenError::CodeExpired
+            | TokenError::VerifierMismatch
+            | TokenError::CodeReused
+            | TokenError::UnknownRefreshToken
+            | TokenError::OtherClientsRefreshToken
+            | TokenError::RefreshTokenExpired
+            | TokenError::RefreshTokenReused
+            | TokenError::GrantEnded => OAuthError::InvalidGrant(e.to_string()),
+            TokenError::Unreadable(u) => u.into(),
+            TokenError::Store(s) => s.into(),
+        }
+    }
+}
+
+impl From<RegistrationError> for OAuthError {
+    fn from(e: RegistrationError) -> Self {
+        match e {
+            RegistrationError::NoInvitation | RegistrationError::BadInvitation => {
+                OAuthError::InvalidToken(e.to_string())
+            }
+            RegistrationError::TooMany { retry_after } => OAuthError::TooManyRegistrations {
+                retry_after,
+                detail: e.to_string(),
+            },
+            RegistrationError::RedirectUri(d) => OAuthError::InvalidRedirectUri(d),
+            RegistrationError::Metadata(d) => OAuthError::InvalidClientMetadata(d),
+            RegistrationError::VendorHasClient => OAuthError::InvalidClientMetadata(e.to_string()),
+            RegistrationError::Unreadable(u) => u.into(),
+            RegistrationError::Store(s) => s.into(),
+        }
     }
 }
 

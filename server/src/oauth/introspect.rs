@@ -1,24 +1,18 @@
-//! `POST /oauth/introspect` (RFC 7662): a client asks whether one of its tokens is active: an
-//! access token (`token_type` `Bearer`) or a refresh token (`token_type` `refresh_token`, live
-//! while unused, unrevoked, unexpired and under a live grant). Anything else — unknown, expired, revoked, or another client's token — is exactly
-//! `{"active":false}`.
+//! `POST /oauth/introspect` (RFC 7662): an authenticated client asks whether one of its tokens
+//! is active (the rules are `carnet_core::oauth::introspection`). Anything not active —
+//! unknown, expired, revoked, or another client's token — is exactly `{"active":false}`,
+//! never cached.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use carnet_schemas::{ClientId, GrantFields, Introspection, ScopeSet};
-use chrono::{DateTime, Utc};
+use carnet_core::oauth::introspection;
+use carnet_schemas::Introspection;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::client_auth;
-use super::error::{Form, OAuthError, no_store};
+use super::client_auth::{Authenticated, PostedCredentials};
+use super::error::{OAuthError, no_store};
 use crate::state::AppState;
-use carnet_core::access::pseudonym::customer_ref;
-use carnet_core::access::{TokenCategories, token_row_id};
-use carnet_core::credential;
-use carnet_core::store::access as token_rows;
-use carnet_core::store::consent as consent_rows;
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct IntrospectRequest {
@@ -28,6 +22,12 @@ pub struct IntrospectRequest {
     pub token_type_hint: Option<String>,
     pub client_id: Option<String>,
     pub client_secret: Option<String>,
+}
+
+impl PostedCredentials for IntrospectRequest {
+    fn posted(&self) -> (Option<&str>, Option<&str>) {
+        (self.client_id.as_deref(), self.client_secret.as_deref())
+    }
 }
 
 const INACTIVE: &str = r#"{"active":false}"#;
@@ -42,39 +42,13 @@ const INACTIVE: &str = r#"{"active":false}"#;
     security((), ("client_secret_basic" = [])))]
 pub async fn introspect(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(req): Form<IntrospectRequest>,
+    auth: Authenticated<IntrospectRequest>,
 ) -> Result<Response, OAuthError> {
-    let presented = client_auth::presented(
-        &headers,
-        req.client_id.as_deref(),
-        req.client_secret.as_deref(),
-    )?;
-    let (client_id, _) = client_auth::authenticate(&s, &presented)?;
-    let token = req
+    let token = auth
+        .form
         .token
         .ok_or_else(|| OAuthError::InvalidRequest("token is missing".into()))?;
-    let hash = credential::hash(&token);
-    let now = s.now();
-    let access = s
-        .access
-        .check(&hash, now)
-        .filter(|a| a.client_id == client_id);
-    let described = match access {
-        Some(a) => Some(Introspection {
-            active: true,
-            scope: Some(a.scopes.to_oauth()),
-            client_id: Some(a.client_id.clone()),
-            token_type: Some("Bearer".into()),
-            exp: Some(a.expires_at.timestamp()),
-            iat: Some(a.issued_at.timestamp()),
-            sub: Some(customer_ref(&s.keys, &a.vendor_id)),
-            iss: Some(s.settings.public_url.clone()),
-            categories: a.categories.clone(),
-        }),
-        None => live_refresh(&s, &client_id, &hash, now)?,
-    };
-    let mut res = match described {
+    let mut res = match introspection::introspect(&s, &auth.client_id, &token)? {
         None => (
             [(axum::http::header::CONTENT_TYPE, "application/json")],
             INACTIVE,
@@ -84,43 +58,4 @@ pub async fn introspect(
     };
     no_store(&mut res);
     Ok(res)
-}
-
-/// A refresh token of this client that would still refresh now, described.
-fn live_refresh(
-    s: &AppState,
-    client_id: &ClientId,
-    hash: &[u8; 32],
-    now: DateTime<Utc>,
-) -> Result<Option<Introspection>, OAuthError> {
-    let Some(client) = s.access.client(client_id) else {
-        return Ok(None);
-    };
-    let found = s.store.read(|c| {
-        let Some(r) = consent_rows::refresh_token::<TokenCategories>(c, hash)? else {
-            return Ok::<_, OAuthError>(None);
-        };
-        let live = !r.used
-            && !r.revoked
-            && now < r.row.expires_at
-            && r.row.client_id == client_id.as_str()
-            && token_rows::grant::<GrantFields>(c, &r.row.grant_id)?
-                .is_some_and(|g| g.revoked_at.is_none() && g.expires_at > now);
-        Ok(live.then_some(r))
-    })?;
-    let Some(r) = found else {
-        return Ok(None);
-    };
-    let TokenCategories(categories) = s.keys.seal().open(&token_row_id(hash), &r.row.sealed)?;
-    Ok(Some(Introspection {
-        active: true,
-        scope: Some(ScopeSet::from_bits(r.row.scopes).to_oauth()),
-        client_id: Some(client_id.clone()),
-        token_type: Some("refresh_token".into()),
-        exp: Some(r.row.expires_at.timestamp()),
-        iat: Some(r.created_at.timestamp()),
-        sub: Some(customer_ref(&s.keys, &client.vendor_id)),
-        iss: Some(s.settings.public_url.clone()),
-        categories,
-    }))
 }

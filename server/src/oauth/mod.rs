@@ -1,12 +1,13 @@
-//! The OAuth 2.0 authorization server: token, revocation, introspection and discovery. Its
-//! errors are RFC 6749 bodies (`error.rs`); the vendor API it protects is `vendor_api/`.
+//! The OAuth 2.0 authorization server over HTTP: authorization with the consent pages
+//! (`authorize`, `decision`, `page`), the token, revocation and introspection endpoints for
+//! authenticated clients (`client_auth`), dynamic registration, and discovery (`metadata`).
+//! The rules are `carnet_core::oauth`; here requests are read and answers written, errors as
+//! RFC 6749 bodies (`error.rs`). The vendor API it protects is `vendor_api/`.
 
 mod authorize;
 mod client_auth;
-mod codes;
 mod decision;
 mod error;
-mod exchange;
 mod introspect;
 mod lookalike;
 mod metadata;
@@ -14,7 +15,7 @@ mod page;
 mod redirect;
 mod register;
 mod revoke;
-pub mod token;
+mod token;
 
 pub(crate) use carnet_core::access::receipts::published_keys;
 pub(crate) use metadata::metadata_of;

@@ -1,26 +1,29 @@
-//! `POST /oauth/token`. This server issues opaque bearer tokens, stored only as hashes and
-//! bound to the client, the grant, and the scopes and categories asked for (never more than
-//! the grant allows). Grant types: `client_credentials` (what the owner pre-granted, here),
-//! `authorization_code` and `refresh_token` (the consent flow, `exchange.rs`).
+//! `POST /oauth/token`: reads a `TokenRequest` (one per grant type) from an authenticated
+//! client and answers with what `carnet_core::oauth` issues — `client_credentials` in
+//! `tokens`, `authorization_code` and `refresh_token` in `exchange` — never cached. Each
+//! token issued is written to the access log and counted by grant type.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
-use carnet_schemas::{Category, ClientId, ScopeSet, TokenResponse};
-use serde::Deserialize;
-use utoipa::ToSchema;
-
-use super::client_auth;
-use super::error::{Form, OAuthError, no_store};
-use crate::state::AppState;
+use carnet_core::Core;
 use carnet_core::access::log::AccessEvent;
-use carnet_core::access::{GrantEntry, GrantTypes, TokenCategories, TokenEntry, token_row_id};
-use carnet_core::credential::Credential;
-use carnet_core::store::access::{self as rows, TokenRow};
+use carnet_core::access::{ClientEntry, GrantType};
+use carnet_core::oauth::codes::CodeVerifier;
+use carnet_core::oauth::exchange;
+use carnet_core::oauth::tokens::{self, Issued, TokenError};
+use carnet_schemas::{ClientId, TokenResponse};
+use serde::Deserialize;
+use utoipa::openapi::{RefOr, schema::Schema};
+use utoipa::{PartialSchema, ToSchema};
+
+use super::client_auth::{Authenticated, PostedCredentials};
+use super::error::{OAuthError, no_store};
+use crate::metrics::TokenGrant;
+use crate::state::AppState;
 
 /// Token request parameters (unknown ones are ignored, as RFC 6749 §3.2 requires).
 #[derive(Debug, Deserialize, ToSchema)]
-pub struct TokenRequest {
+pub struct TokenForm {
     /// `client_credentials`, `authorization_code` or `refresh_token`.
     pub grant_type: Option<String>,
     /// With `authorization_code`.
@@ -41,6 +44,77 @@ pub struct TokenRequest {
     pub client_secret: Option<String>,
 }
 
+impl PostedCredentials for TokenForm {
+    fn posted(&self) -> (Option<&str>, Option<&str>) {
+        (self.client_id.as_deref(), self.client_secret.as_deref())
+    }
+}
+
+/// A token request: what each grant type needs, present and well-formed. Scopes and
+/// categories stay as asked: they are judged against the grant once it is found.
+pub enum TokenRequest {
+    AuthorizationCode {
+        code: String,
+        /// The redirect URI of the authorization request.
+        redirect_uri: String,
+        verifier: CodeVerifier,
+    },
+    RefreshToken {
+        refresh_token: String,
+        scope: Option<String>,
+    },
+    ClientCredentials {
+        scope: Option<String>,
+        categories: Option<String>,
+    },
+}
+
+impl TryFrom<TokenForm> for TokenRequest {
+    type Error = OAuthError;
+
+    fn try_from(f: TokenForm) -> Result<Self, OAuthError> {
+        let missing = |what: &str| OAuthError::InvalidRequest(what.into());
+        let grant_type = f
+            .grant_type
+            .as_deref()
+            .ok_or_else(|| missing("grant_type is missing"))?;
+        match GrantType::named(grant_type) {
+            Some(GrantType::AuthorizationCode) => Ok(TokenRequest::AuthorizationCode {
+                code: f.code.ok_or_else(|| missing("code is missing"))?,
+                redirect_uri: f.redirect_uri.ok_or_else(|| {
+                    missing("redirect_uri is missing (send the one of the authorization request)")
+                })?,
+                verifier: CodeVerifier::try_from(
+                    f.code_verifier
+                        .ok_or_else(|| missing("code_verifier is missing: PKCE is required"))?,
+                )?,
+            }),
+            Some(GrantType::RefreshToken) => Ok(TokenRequest::RefreshToken {
+                refresh_token: f
+                    .refresh_token
+                    .ok_or_else(|| missing("refresh_token is missing"))?,
+                scope: f.scope,
+            }),
+            Some(GrantType::ClientCredentials) => Ok(TokenRequest::ClientCredentials {
+                scope: f.scope,
+                categories: f.categories,
+            }),
+            None => Err(OAuthError::UnsupportedGrantType(format!(
+                "grant_type {grant_type:?} is not supported; use authorization_code, refresh_token or client_credentials"
+            ))),
+        }
+    }
+}
+
+/// On the wire, a token request is its form.
+impl PartialSchema for TokenRequest {
+    fn schema() -> RefOr<Schema> {
+        TokenForm::schema()
+    }
+}
+
+impl ToSchema for TokenRequest {}
+
 /// Issue an access token.
 #[utoipa::path(post, path = "/oauth/token", tag = "oauth",
     request_body(content = TokenRequest, content_type = "application/x-www-form-urlencoded"),
@@ -52,179 +126,137 @@ pub struct TokenRequest {
     security((), ("client_secret_basic" = [])))]
 pub async fn token(
     State(s): State<AppState>,
-    headers: HeaderMap,
-    Form(req): Form<TokenRequest>,
+    auth: Authenticated<TokenForm>,
 ) -> Result<Response, OAuthError> {
-    let presented = client_auth::presented(
-        &headers,
-        req.client_id.as_deref(),
-        req.client_secret.as_deref(),
-    )?;
-    let (client_id, client) = client_auth::authenticate(&s, &presented)?;
-    if let Some(g) = req.grant_type.as_deref()
-        && GrantTypes::NAMES.contains(&g)
-        && !client.grant_types.allows(g)
-    {
-        return Err(OAuthError::UnauthorizedClient(format!(
-            "this client did not register the grant type {g} (grant_types at /oauth/register), so it may not use it"
-        )));
-    }
-    let held = s.access.access_tokens_of(&client_id);
-    if held >= s.settings.max_live_tokens {
-        return Err(OAuthError::TooManyTokens(format!(
-            "this client already holds {held} unexpired access tokens, as many as this server \
-             allows (max_live_tokens); use a token until it expires (expires_in) instead of \
-             asking for one per request, or revoke those it no longer needs"
-        )));
-    }
-    let grant_type = req
-        .grant_type
-        .as_deref()
-        .ok_or_else(|| OAuthError::InvalidRequest("grant_type is missing".into()))?;
-    let body = match grant_type {
-        "client_credentials" => client_credentials(&s, client_id, &client, &req).await?,
-        "authorization_code" => {
-            super::exchange::authorization_code(&s, client_id, &client, &req).await?
-        }
-        "refresh_token" => super::exchange::refresh(&s, client_id, &client, &req).await?,
-        other => {
-            return Err(OAuthError::UnsupportedGrantType(format!(
-                "grant_type {other:?} is not supported; use authorization_code, refresh_token or client_credentials"
-            )));
-        }
-    };
-    let mut res = axum::Json(body).into_response();
+    let Authenticated {
+        client_id,
+        client,
+        form,
+    } = auth;
+    let named = form.grant_type.as_deref().and_then(GrantType::named);
+    tokens::admit(&s, &client_id, &client, named)?;
+    let request = TokenRequest::try_from(form)?;
+    let counted = request.counted_as();
+    let issued = request.issue(&s, &client_id, &client).await?;
+    log_issue(&s, &client, client_id, &issued);
+    s.metrics.token_issued(counted);
+    let mut res = axum::Json::<TokenResponse>(issued.response).into_response();
     no_store(&mut res);
     Ok(res)
 }
 
-async fn client_credentials(
-    s: &AppState,
-    client_id: ClientId,
-    client: &carnet_core::access::ClientEntry,
-    req: &TokenRequest,
-) -> Result<TokenResponse, OAuthError> {
-    let now = s.now();
-    let (grant_id, grant) = s.access.live_grant(&client.vendor_id, now).ok_or_else(|| {
-        OAuthError::UnauthorizedClient(
-            "the owner has not granted this client access, or the grant expired or was revoked"
-                .into(),
-        )
-    })?;
-    let scopes = narrow_scopes(&grant, req.scope.as_deref())?;
-    let categories = narrow_categories(&grant, req.categories.as_deref())?;
+impl TokenRequest {
+    /// What the core issues for it.
+    async fn issue(
+        self,
+        core: &Core,
+        client_id: &ClientId,
+        client: &ClientEntry,
+    ) -> Result<Issued, TokenError> {
+        match self {
+            TokenRequest::AuthorizationCode {
+                code,
+                redirect_uri,
+                verifier,
+            } => exchange::redeem_code(core, client_id, &code, redirect_uri, verifier).await,
+            TokenRequest::RefreshToken {
+                refresh_token,
+                scope,
+            } => exchange::refresh(core, client_id, &refresh_token, scope).await,
+            TokenRequest::ClientCredentials { scope, categories } => {
+                let (scope, categories) = (scope.as_deref(), categories.as_deref());
+                tokens::client_credentials(core, client_id.clone(), client, scope, categories).await
+            }
+        }
+    }
 
-    let token = Credential::generate();
-    let hash = token.hash();
-    let expires_at = now + s.settings.access_token_ttl;
-    let row = TokenRow {
-        hash: hash.to_vec(),
-        refresh: false,
-        family: None,
-        client_id: client_id.to_string(),
-        grant_id: grant_id.to_string(),
-        scopes: scopes.bits(),
-        created_at: now,
-        expires_at,
-        sealed: s
-            .keys
-            .seal()
-            .seal(&token_row_id(&hash), &TokenCategories(categories.clone())),
-    };
-    // Not awaited (unless the writer is far behind, see `write_behind`): the token works at
-    // once from memory and commits with the next batch. A crash in those milliseconds loses
-    // the token (the vendor asks again) and nothing else; a later revocation is queued
-    // behind this insert, so it always wins.
-    let stored = s.store.write_behind("storing an issued token", move |c| {
-        rows::insert_token(c, &row)
-    });
-    s.access.put_token(
-        hash,
-        TokenEntry {
-            client_id: client_id.clone(),
-            grant_id: grant_id.clone(),
-            scopes,
-            categories: categories.clone(),
-            issued_at: now,
-            expires_at,
-            refresh: false,
-            family: None,
-            access: Default::default(),
-        },
-    );
-    log_issue(s, client, client_id, grant_id, scopes);
-    s.metrics
-        .token_issued(crate::metrics::TokenGrant::ClientCredentials);
-    stored.await;
-    Ok(TokenResponse {
-        access_token: token.expose().to_owned(),
-        token_type: "Bearer".into(),
-        expires_in: s.settings.access_token_ttl.num_seconds().max(0) as u64,
-        scope: scopes.to_oauth(),
-        categories,
-        refresh_token: None,
-    })
+    /// The metric a token issued for it is counted under.
+    fn counted_as(&self) -> TokenGrant {
+        match self {
+            TokenRequest::AuthorizationCode { .. } => TokenGrant::AuthorizationCode,
+            TokenRequest::RefreshToken { .. } => TokenGrant::RefreshToken,
+            TokenRequest::ClientCredentials { .. } => TokenGrant::ClientCredentials,
+        }
+    }
 }
 
-pub(crate) fn log_issue(
-    s: &AppState,
-    client: &carnet_core::access::ClientEntry,
-    client_id: ClientId,
-    grant_id: carnet_schemas::GrantId,
-    scopes: ScopeSet,
-) {
+/// Writes a token issued to the access log.
+fn log_issue(s: &AppState, client: &ClientEntry, client_id: ClientId, issued: &Issued) {
     s.log_access(AccessEvent {
         vendor_id: client.vendor_id.clone(),
         client_id,
-        grant_id: Some(grant_id),
+        grant_id: Some(issued.grant_id.clone()),
         endpoint: "POST /oauth/token",
-        scopes,
+        scopes: issued.scopes,
         ids: Default::default(),
         status: 200,
         withheld: None,
     });
 }
 
-/// The scopes of a new token: those asked for, if the grant has them all.
-pub fn narrow_scopes(grant: &GrantEntry, asked: Option<&str>) -> Result<ScopeSet, OAuthError> {
-    let Some(asked) = asked.filter(|a| !a.trim().is_empty()) else {
-        return Ok(grant.scopes);
-    };
-    let wanted = ScopeSet::parse_oauth(asked).map_err(|e| OAuthError::InvalidScope(e.0))?;
-    if !wanted.is_subset(grant.scopes) {
-        return Err(OAuthError::InvalidScope(format!(
-            "the grant allows only: {}",
-            grant.scopes.to_oauth()
-        )));
-    }
-    Ok(wanted)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The categories of a new token: those asked for, if each is inside the grant's.
-pub fn narrow_categories(
-    grant: &GrantEntry,
-    asked: Option<&str>,
-) -> Result<Option<Vec<Category>>, OAuthError> {
-    let Some(asked) = asked.filter(|a| !a.trim().is_empty()) else {
-        return Ok(grant.categories.clone());
-    };
-    let wanted = asked
-        .split(' ')
-        .filter(|w| !w.is_empty())
-        .map(|w| w.parse::<Category>())
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| OAuthError::InvalidScope(e.0))?;
-    if let Some(allowed) = &grant.categories
-        && let Some(outside) = wanted.iter().find(|w| !allowed.iter().any(|a| a.covers(w)))
-    {
-        return Err(OAuthError::InvalidScope(format!(
-            "category {outside} is outside the grant ({})",
-            allowed
-                .iter()
-                .map(Category::as_str)
-                .collect::<Vec<_>>()
-                .join(" ")
-        )));
+    fn form(pairs: &[(&str, &str)]) -> TokenForm {
+        let fields = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), serde_json::Value::from(*v)))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(fields)).unwrap()
     }
-    Ok(Some(wanted))
+
+    fn refused(pairs: &[(&str, &str)]) -> String {
+        match TokenRequest::try_from(form(pairs)) {
+            Ok(_) => panic!("{pairs:?} was accepted"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    #[test]
+    fn each_grant_type_needs_its_parameters() {
+        let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+        assert_eq!(refused(&[]), "invalid_request: grant_type is missing");
+        assert_eq!(
+            refused(&[("grant_type", "password")]),
+            "unsupported_grant_type: grant_type \"password\" is not supported; use authorization_code, refresh_token or client_credentials"
+        );
+        assert_eq!(
+            refused(&[("grant_type", "authorization_code"), ("redirect_uri", "x")]),
+            "invalid_request: code is missing"
+        );
+        assert_eq!(
+            refused(&[("grant_type", "authorization_code"), ("code", "c")]),
+            "invalid_request: redirect_uri is missing (send the one of the authorization request)"
+        );
+        assert_eq!(
+            refused(&[
+                ("grant_type", "authorization_code"),
+                ("code", "c"),
+                ("redirect_uri", "x"),
+                ("code_verifier", "short"),
+            ]),
+            "invalid_request: code_verifier must be 43 to 128 unreserved characters"
+        );
+        assert_eq!(
+            refused(&[("grant_type", "refresh_token"), ("scope", "x")]),
+            "invalid_request: refresh_token is missing"
+        );
+        assert!(matches!(
+            TokenRequest::try_from(form(&[
+                ("grant_type", "authorization_code"),
+                ("code", "c"),
+                ("redirect_uri", "x"),
+                ("code_verifier", verifier),
+            ])),
+            Ok(TokenRequest::AuthorizationCode { .. })
+        ));
+        assert!(matches!(
+            TokenRequest::try_from(form(&[("grant_type", "client_credentials")])),
+            Ok(TokenRequest::ClientCredentials {
+                scope: None,
+                categories: None
+            })
+        ));
+    }
 }

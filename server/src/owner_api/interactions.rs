@@ -24,7 +24,7 @@ pub async fn list(
         .blocking(move |s| {
             let filter = InteractionFilter::from(&q);
             let items = ledger::list::<Interactions>(&s.store, &s.keys, &filter)?;
-            crate::page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

@@ -23,7 +23,7 @@ pub async fn list(
     let page = s
         .blocking(move |s| {
             let items = ledger::list::<Purchases>(&s.store, &s.keys, &q.vendor)?;
-            crate::page::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
         })
         .await?;
     Ok(Json(page))

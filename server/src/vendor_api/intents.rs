@@ -17,7 +17,7 @@ use carnet_schemas::{
 use super::Vendor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::page::{CursorSigner, paginate_signed};
+use crate::paging::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 use carnet_core::access::pseudonym::customer_ref;
 use carnet_core::intents::{ActiveIntent, OfferRecord, Withheld, effective_state, stored_state};

@@ -11,13 +11,13 @@ mod shared;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
-use axum::http::header;
 use axum::http::request::Parts;
 use carnet_schemas::Scope;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::error::ApiError;
+use crate::extract::bearer_token;
 use crate::state::AppState;
 use carnet_core::access::Access;
 use carnet_core::access::log::AccessEvent;
@@ -40,16 +40,8 @@ impl FromRequestParts<AppState> for Vendor {
             invalid_token: false,
             detail: "this endpoint needs a vendor access token and none was sent".into(),
         };
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(missing)?;
-        let token = value
-            .to_str()
+        let token = bearer_token(&parts.headers)
             .ok()
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, t)| t.trim())
             .filter(|t| !t.is_empty())
             .ok_or_else(missing)?;
         s.access

@@ -7,7 +7,7 @@ use carnet_schemas::{Page, Receipt, VendorListQuery};
 use super::Vendor;
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
-use crate::page::{CursorSigner, paginate_signed};
+use crate::paging::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 
 /// This vendor's consent receipts, oldest first.

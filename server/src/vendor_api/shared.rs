@@ -9,7 +9,7 @@ use carnet_schemas::{InteractionId, Page, Scope, SharedInteraction, VendorListQu
 use super::Vendor;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
-use crate::page::{CursorSigner, paginate_signed};
+use crate::paging::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 
 /// Interactions shared with this vendor.
