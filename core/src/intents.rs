@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Access;
 use crate::store::Store;
-use crate::store::intents::{self as rows, IntentRow};
+use crate::store::intents::{self as rows, IntentRow, StoredIntentState};
 use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
 
 impl Sealable for IntentFields {
@@ -40,25 +40,20 @@ impl Sealable for OfferRecord {
     const TABLE: Table = Table::Offers;
 }
 
-/// The stored states (`expired` is derived).
-pub fn stored_state(s: &str) -> IntentState {
-    match s {
-        "active" => IntentState::Active,
-        "fulfilled" => IntentState::Fulfilled,
-        "withdrawn" => IntentState::Withdrawn,
-        _ => IntentState::Draft,
-    }
-}
-
 /// An intent's state at `now`: an active one whose window has closed is expired.
 pub fn effective_state(
-    stored: IntentState,
+    stored: StoredIntentState,
     fields: &IntentFields,
     now: DateTime<Utc>,
 ) -> IntentState {
-    match (stored, fields.valid_through) {
-        (IntentState::Active, Some(end)) if now >= end => IntentState::Expired,
-        (s, _) => s,
+    match stored {
+        StoredIntentState::Draft => IntentState::Draft,
+        StoredIntentState::Active if fields.valid_through.is_some_and(|end| now >= end) => {
+            IntentState::Expired
+        }
+        StoredIntentState::Active => IntentState::Active,
+        StoredIntentState::Fulfilled => IntentState::Fulfilled,
+        StoredIntentState::Withdrawn => IntentState::Withdrawn,
     }
 }
 
@@ -179,7 +174,7 @@ const MAX_CACHED_PAGES: usize = 1024;
 impl ActiveIntents {
     pub fn load(store: &Store, keys: &Keys) -> Result<Self, VaultError> {
         let rows: Vec<IntentRow<IntentFields>> =
-            store.read(|c| rows::intents(c, Some("active")))?;
+            store.read(|c| rows::intents(c, Some(StoredIntentState::Active)))?;
         let set = ActiveIntents::default();
         for row in rows {
             let fields: IntentFields = keys.seal().open(&row.id, &row.sealed)?;
@@ -187,7 +182,7 @@ impl ActiveIntents {
                 table: Table::Intents.name(),
                 id: row.id.clone(),
             })?;
-            set.set(&id, IntentState::Active, &fields, row.updated_at);
+            set.set(&id, StoredIntentState::Active, &fields, row.updated_at);
         }
         Ok(set)
     }
@@ -196,13 +191,13 @@ impl ActiveIntents {
     pub fn set(
         &self,
         id: &IntentId,
-        state: IntentState,
+        state: StoredIntentState,
         fields: &IntentFields,
         updated_at: DateTime<Utc>,
     ) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         match (state, ActiveIntent::new(fields.clone(), updated_at)) {
-            (IntentState::Active, Some(active)) => {
+            (StoredIntentState::Active, Some(active)) => {
                 inner.insert(id.clone(), active);
             }
             _ => {

@@ -20,7 +20,7 @@ use super::{Event, IntentEvent, intent_event, signature};
 use crate::access::ClientRecord;
 use crate::context::Core;
 use crate::store::access as client_rows;
-use crate::store::outbox::{self as rows, OutboxRow};
+use crate::store::outbox::{self as rows, OutboxRow, OutboxState};
 
 /// How many deliveries may be in flight at once.
 const CONCURRENCY: usize = 32;
@@ -224,15 +224,20 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
     let (state, status, error, next) = match outcome {
         Outcome::Delivered(status) => {
             s.deliveries.delivered();
-            ("delivered", Some(status), None, now)
+            (OutboxState::Delivered, Some(status), None, now)
         }
-        Outcome::Drop(why) => ("dropped", None, Some(why), now),
+        Outcome::Drop(why) => (OutboxState::Dropped, None, Some(why), now),
         Outcome::Retry(status, why) => {
             s.deliveries.failed();
             if now - row.created_at > chrono::Duration::days(GIVE_UP_AFTER_DAYS) {
-                ("failed", status, Some(why), now)
+                (OutboxState::Failed, status, Some(why), now)
             } else {
-                ("pending", status, Some(why), now + backoff(row.attempts))
+                (
+                    OutboxState::Pending,
+                    status,
+                    Some(why),
+                    now + backoff(row.attempts),
+                )
             }
         }
     };

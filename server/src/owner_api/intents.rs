@@ -18,8 +18,8 @@ use rust_decimal::Decimal;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use carnet_core::intents::{effective_state, stored_state};
-use carnet_core::store::intents::{self as rows, IntentRow};
+use carnet_core::intents::effective_state;
+use carnet_core::store::intents::{self as rows, IntentRow, StoredIntentState};
 use carnet_core::vault::Keys;
 use carnet_core::webhooks::{IntentEvent, intent_event};
 
@@ -83,7 +83,7 @@ pub(crate) struct Stored {
 
 impl Stored {
     pub fn state(&self, now: DateTime<Utc>) -> IntentState {
-        effective_state(stored_state(&self.row.state), &self.fields, now)
+        effective_state(self.row.state, &self.fields, now)
     }
 }
 
@@ -129,7 +129,7 @@ pub async fn create(
     let id: IntentId = s.new_id();
     let row = IntentRow {
         id: id.to_string(),
-        state: IntentState::Draft.as_str().into(),
+        state: StoredIntentState::Draft,
         created_at: now,
         updated_at: now,
         sealed: s.keys.seal().seal(id.as_str(), &fields),
@@ -242,7 +242,7 @@ pub async fn replace(
                 }
             }
             let sealed = state.keys.seal().seal(iid.as_str(), &fields);
-            rows::update_intent(c, iid.as_str(), &old.row.state, now, &sealed)?;
+            rows::update_intent(c, iid.as_str(), old.row.state, now, &sealed)?;
             if current == IntentState::Active && was_visible(&fields, now) {
                 intent_event(c, &state, IntentEvent::Updated, &iid, &fields, now, now)?;
             }
@@ -267,10 +267,12 @@ pub async fn replace(
 }
 
 /// The stored state behind an effective one (expired is stored as active).
-fn stored_of(effective: IntentState) -> IntentState {
+fn stored_of(effective: IntentState) -> StoredIntentState {
     match effective {
-        IntentState::Expired => IntentState::Active,
-        other => other,
+        IntentState::Draft => StoredIntentState::Draft,
+        IntentState::Active | IntentState::Expired => StoredIntentState::Active,
+        IntentState::Fulfilled => StoredIntentState::Fulfilled,
+        IntentState::Withdrawn => StoredIntentState::Withdrawn,
     }
 }
 
@@ -313,7 +315,7 @@ async fn transition(
             }
             change(&mut old.fields, now)?;
             let sealed = state.keys.seal().seal(iid.as_str(), &old.fields);
-            rows::update_intent(c, iid.as_str(), to.as_str(), now, &sealed)?;
+            rows::update_intent(c, iid.as_str(), stored_of(to), now, &sealed)?;
             // Vendors that could see it are told it ended (activation is announced by the
             // webhook worker once the window is open).
             let ended = match to {
@@ -327,7 +329,7 @@ async fn transition(
             {
                 intent_event(c, &state, kind, &iid, &old.fields, now, now)?;
             }
-            old.row.state = to.as_str().into();
+            old.row.state = stored_of(to);
             old.row.updated_at = now;
             let offers = rows::offer_count(c, iid.as_str())?;
             Ok(to_wire(old, offers, now))

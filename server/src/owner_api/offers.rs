@@ -16,8 +16,8 @@ use super::intents::{Stored, get as get_intent};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use carnet_core::intents::{OfferRecord, stored_state};
-use carnet_core::store::intents::{self as rows, OfferRow};
+use carnet_core::intents::OfferRecord;
+use carnet_core::store::intents::{self as rows, OfferRow, StoredIntentState, StoredOfferState};
 use carnet_core::store::records::{self, Row};
 use carnet_core::vault::Keys;
 use carnet_core::webhooks;
@@ -25,20 +25,21 @@ use carnet_core::webhooks;
 /// An offer's state at `now`: a pending offer is expired once its own `valid_through` has
 /// passed or its intent is no longer active.
 pub(crate) fn offer_state(
-    stored: &str,
+    stored: StoredOfferState,
     record: &OfferRecord,
     intent_state: IntentState,
     now: DateTime<Utc>,
 ) -> OfferState {
     match stored {
-        "accepted" => OfferState::Accepted,
-        "declined" => OfferState::Declined,
-        _ if intent_state != IntentState::Active
-            || record.fields.valid_through.is_some_and(|t| now >= t) =>
+        StoredOfferState::Accepted => OfferState::Accepted,
+        StoredOfferState::Declined => OfferState::Declined,
+        StoredOfferState::Pending
+            if intent_state != IntentState::Active
+                || record.fields.valid_through.is_some_and(|t| now >= t) =>
         {
             OfferState::Expired
         }
-        _ => OfferState::Pending,
+        StoredOfferState::Pending => OfferState::Pending,
     }
 }
 
@@ -81,7 +82,7 @@ fn wire(
         id: row.id.parse().map_err(|_| bad())?,
         intent_id,
         vendor_id: row.vendor_id.parse().map_err(|_| bad())?,
-        state: offer_state(&row.state, &record, intent_state, now),
+        state: offer_state(row.state, &record, intent_state, now),
         created_at: row.created_at,
         updated_at: row.updated_at,
         fields: record.fields,
@@ -150,7 +151,7 @@ pub async fn show(
 }
 
 fn must_be_pending(l: &Loaded, now: DateTime<Utc>) -> ApiResult<()> {
-    match offer_state(&l.row.state, &l.record, l.intent.state(now), now) {
+    match offer_state(l.row.state, &l.record, l.intent.state(now), now) {
         OfferState::Pending => Ok(()),
         other => Err(ApiError::conflict(
             format!("offer {} is {other}, not pending", l.row.id),
@@ -206,8 +207,8 @@ pub async fn accept(
             )?;
             l.record.purchase_id = Some(purchase_id);
             let sealed = state.keys.seal().seal(&l.row.id, &l.record);
-            rows::update_offer(c, &l.row.id, "accepted", now, &sealed)?;
-            l.row.state = "accepted".into();
+            rows::update_offer(c, &l.row.id, StoredOfferState::Accepted, now, &sealed)?;
+            l.row.state = StoredOfferState::Accepted;
             l.row.updated_at = now;
             let vendor_id: carnet_schemas::VendorId = l
                 .row
@@ -232,8 +233,8 @@ pub async fn accept(
                 now,
             )?;
             if !how.keep_open {
-                rows::set_intent_state(c, l.intent.id.as_str(), "fulfilled", now)?;
-                l.intent.row.state = "fulfilled".into();
+                rows::set_intent_state(c, l.intent.id.as_str(), StoredIntentState::Fulfilled, now)?;
+                l.intent.row.state = StoredIntentState::Fulfilled;
                 webhooks::intent_event(
                     c,
                     &state,
@@ -246,7 +247,7 @@ pub async fn accept(
             }
             let intent = (
                 l.intent.id.clone(),
-                stored_state(&l.intent.row.state),
+                l.intent.row.state,
                 l.intent.fields.clone(),
             );
             Ok::<_, ApiError>((to_wire(l, now)?, intent))
@@ -296,8 +297,8 @@ pub async fn decline(
             }
             l.record.decline_reason = why.reason;
             let sealed = state.keys.seal().seal(&l.row.id, &l.record);
-            rows::update_offer(c, &l.row.id, "declined", now, &sealed)?;
-            l.row.state = "declined".into();
+            rows::update_offer(c, &l.row.id, StoredOfferState::Declined, now, &sealed)?;
+            l.row.state = StoredOfferState::Declined;
             l.row.updated_at = now;
             to_wire(l, now)
         })

@@ -20,8 +20,8 @@ use crate::extract::{Json, Path, Query};
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 use carnet_core::access::pseudonym::customer_ref;
-use carnet_core::intents::{ActiveIntent, OfferRecord, Withheld, effective_state, stored_state};
-use carnet_core::store::intents::{self as rows, OfferRow};
+use carnet_core::intents::{ActiveIntent, OfferRecord, Withheld, effective_state};
+use carnet_core::store::intents::{self as rows, OfferRow, StoredOfferState};
 
 /// Active intents this vendor may see, oldest change first.
 #[utoipa::path(get, path = "/v1/vendor/intents", tag = "vendor", params(VendorListQuery),
@@ -199,7 +199,7 @@ pub async fn offer(
         id: offer_id.to_string(),
         intent_id: id.to_string(),
         vendor_id: v.0.vendor_id.to_string(),
-        state: "pending".into(),
+        state: StoredOfferState::Pending,
         created_at: now,
         updated_at: now,
         sealed: s.keys.seal().seal(offer_id.as_str(), &record),
@@ -217,7 +217,7 @@ pub async fn offer(
             let stored = rows::intent::<IntentFields>(c, iid.as_str())?
                 .map(|r| {
                     let f: IntentFields = state.keys.seal().open(&r.id, &r.sealed)?;
-                    Ok::<_, ApiError>(effective_state(stored_state(&r.state), &f, now))
+                    Ok::<_, ApiError>(effective_state(r.state, &f, now))
                 })
                 .transpose()?;
             if stored != Some(carnet_schemas::IntentState::Active) {
