@@ -21,8 +21,8 @@ pub use sign::signature;
 
 use crate::access::ClientRecord;
 use crate::access::pseudonym::customer_ref;
+use crate::active::ActiveIntent;
 use crate::context::Core;
-use crate::intents::ActiveIntent;
 use crate::store::StoreError;
 use crate::store::access as client_rows;
 use crate::store::outbox as rows;

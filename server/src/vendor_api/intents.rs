@@ -20,7 +20,8 @@ use crate::extract::{Json, Path, Query};
 use crate::page::{CursorSigner, paginate_signed};
 use crate::state::AppState;
 use carnet_core::access::pseudonym::customer_ref;
-use carnet_core::intents::{ActiveIntent, OfferRecord, Withheld, effective_state};
+use carnet_core::active::ActiveIntent;
+use carnet_core::intents::{OfferRecord, Withheld, effective_state};
 use carnet_core::store::intents::{self as rows, OfferRow, StoredOfferState};
 
 /// Active intents this vendor may see, oldest change first.

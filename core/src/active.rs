@@ -1,7 +1,7 @@
-//! Intents apart from HTTP: their life (the stored state and the window, read against the
-//! clock, so an intent is expired the second its window closes without any background job),
-//! the opened active set kept in memory for vendor pulls, what a vendor may see of one, and
-//! the per-vendor offer rate limit.
+//! The active intents, opened and kept in memory (few: a consumer buys a few things at a
+//! time): what vendor pulls and webhook announcements read, what a vendor may see of one, and
+//! the first pages served from them. Refreshed after every change commits; never read from
+//! the database but at unlock.
 //!
 //! Never shows a vendor an intent outside its window, outside `active`, or outside the
 //! categories its token covers.
@@ -13,49 +13,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use bytes::Bytes;
 
 use carnet_schemas::{
-    Category, IntentField, IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text,
-    VendorId, VendorIntent, VendorTerms,
+    Category, IntentField, IntentFields, IntentId, VendorId, VendorIntent, VendorTerms,
 };
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::access::Access;
 use crate::store::Store;
 use crate::store::intents::{self as rows, IntentRow, StoredIntentState};
-use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
-
-impl Sealable for IntentFields {
-    const TABLE: Table = Table::Intents;
-}
-
-/// What the vault keeps about an offer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OfferRecord {
-    pub fields: OfferFields,
-    pub decline_reason: Option<Text>,
-    pub purchase_id: Option<PurchaseId>,
-}
-
-impl Sealable for OfferRecord {
-    const TABLE: Table = Table::Offers;
-}
-
-/// An intent's state at `now`: an active one whose window has closed is expired.
-pub fn effective_state(
-    stored: StoredIntentState,
-    fields: &IntentFields,
-    now: DateTime<Utc>,
-) -> IntentState {
-    match stored {
-        StoredIntentState::Draft => IntentState::Draft,
-        StoredIntentState::Active if fields.valid_through.is_some_and(|end| now >= end) => {
-            IntentState::Expired
-        }
-        StoredIntentState::Active => IntentState::Active,
-        StoredIntentState::Fulfilled => IntentState::Fulfilled,
-        StoredIntentState::Withdrawn => IntentState::Withdrawn,
-    }
-}
+use crate::vault::{Keys, Table, Unreadable, VaultError};
 
 /// An active intent, opened, as vendor pulls need it.
 #[derive(Debug, Clone)]
@@ -317,60 +282,5 @@ impl ActiveIntents {
             .get(id)
             .filter(|i| i.in_window(now) && access.covers(&i.fields.category))
             .cloned()
-    }
-}
-
-/// Offers a vendor may make in a burst, and how fast the allowance comes back.
-pub const OFFER_BURST: u32 = 10;
-pub const OFFER_REFILL_SECONDS: i64 = 6;
-
-/// A token bucket per vendor for offers, on the injected clock.
-#[derive(Default)]
-pub struct OfferLimiter {
-    buckets: Mutex<HashMap<VendorId, (f64, DateTime<Utc>)>>,
-}
-
-impl OfferLimiter {
-    /// Takes one offer from `vendor`'s allowance, or says how many seconds until there is one.
-    pub fn take(&self, vendor: &VendorId, now: DateTime<Utc>) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = buckets
-            .entry(vendor.clone())
-            .or_insert((f64::from(OFFER_BURST), now));
-        let elapsed = (now - *last).num_milliseconds().max(0) as f64 / 1000.0;
-        *tokens = (*tokens + elapsed / OFFER_REFILL_SECONDS as f64).min(f64::from(OFFER_BURST));
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - *tokens) * OFFER_REFILL_SECONDS as f64;
-            Err(wait.ceil().max(1.0) as u64)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_offer_allowance_refills_with_the_clock() {
-        let l = OfferLimiter::default();
-        let v: VendorId = "ven_0000000000000000".parse().unwrap();
-        let t0 = Utc::now();
-        for _ in 0..OFFER_BURST {
-            assert!(l.take(&v, t0).is_ok());
-        }
-        assert_eq!(l.take(&v, t0), Err(OFFER_REFILL_SECONDS as u64));
-        assert!(
-            l.take(&v, t0 + chrono::Duration::seconds(OFFER_REFILL_SECONDS))
-                .is_ok()
-        );
-        let other: VendorId = "ven_1111111111111111".parse().unwrap();
-        assert!(
-            l.take(&other, t0).is_ok(),
-            "each vendor has its own allowance"
-        );
     }
 }
