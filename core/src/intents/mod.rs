@@ -1,14 +1,59 @@
-//! Intents and the offers that answer them, apart from HTTP: their life (the stored state and
-//! the window, read against the clock, so an intent is expired the second its window closes
-//! without any background job) and what the vault keeps of them.
+//! Intents and the offers that answer them, apart from HTTP. The owner writes an intent, moves
+//! it draft → active → fulfilled | withdrawn (`owner`), reads the offers vendors make and
+//! accepts or declines them (`offers`); a granted vendor pulls the active intents it may see
+//! and answers one with an offer (`vendor`). An intent's life is its stored state and its
+//! window read against the clock, so it is expired the second its window closes without any
+//! background job. Every change commits in one transaction with the webhook events it
+//! causes, then refreshes the active set vendor pulls read.
+//!
+//! Never shows a vendor an intent outside its window, outside `active`, or outside the
+//! categories its token covers: vendors read the active set (`crate::active`), and an offer is
+//! checked against the stored intent again inside its transaction.
 
-use carnet_schemas::{IntentFields, IntentState, OfferFields, PurchaseId, Text};
+mod check;
+pub mod owner;
+mod stored;
+
+use carnet_schemas::{IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::access::log::Withheld;
+use crate::crypto::Unreadable;
+use crate::store::StoreError;
 use crate::store::intents::StoredIntentState;
 use crate::vault::{Sealable, Table};
+
+/// Why an intent (the owner's, or one a vendor pulls) could not be written or read.
+#[derive(Debug, thiserror::Error)]
+pub enum IntentError {
+    /// A field of the intent is not acceptable.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// No such intent (for a vendor: none it may see now).
+    #[error("no intent {0}")]
+    NotFound(IntentId),
+    /// Fulfilled, withdrawn and expired intents cannot be edited.
+    #[error("intent {id} is {state}, which is final")]
+    Final { id: IntentId, state: IntentState },
+    /// The move asked for is not one from the intent's state.
+    #[error("intent {id} is {from} and cannot become {to}")]
+    CannotBecome {
+        id: IntentId,
+        from: IntentState,
+        to: IntentState,
+    },
+    /// An intent whose window has closed cannot be activated.
+    #[error("its buying window is already over")]
+    WindowOver,
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 impl Sealable for IntentFields {
     const TABLE: Table = Table::Intents;

@@ -6,21 +6,45 @@ use std::collections::HashMap;
 
 use axum::extract::State;
 use carnet_schemas::{
-    AcceptOffer, DeclineOffer, IntentId, IntentState, Line, Offer, OfferId, OfferQuery, OfferState,
-    PurchaseFields, PurchaseId,
+    AcceptOffer, DeclineOffer, IntentFields, IntentId, IntentState, Line, Offer, OfferId,
+    OfferQuery, OfferState, PurchaseFields, PurchaseId,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::intents::{Stored, get as get_intent};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use carnet_core::intents::OfferRecord;
-use carnet_core::store::intents::{self as rows, OfferRow, StoredIntentState, StoredOfferState};
+use carnet_core::intents::{OfferRecord, effective_state};
+use carnet_core::store::intents::{
+    self as rows, IntentRow, OfferRow, StoredIntentState, StoredOfferState,
+};
 use carnet_core::store::records::{self, Row};
 use carnet_core::vault::Keys;
 use carnet_core::webhooks;
+
+struct Stored {
+    id: IntentId,
+    row: IntentRow<IntentFields>,
+    fields: IntentFields,
+}
+
+impl Stored {
+    fn state(&self, now: DateTime<Utc>) -> IntentState {
+        effective_state(self.row.state, &self.fields, now)
+    }
+}
+
+fn get_intent(conn: &Connection, keys: &Keys, id: &IntentId) -> ApiResult<Stored> {
+    let row = rows::intent::<IntentFields>(conn, id.as_str())?
+        .ok_or_else(|| ApiError::not_found("intent", id.as_str()))?;
+    let fields = keys.seal().open(&row.id, &row.sealed)?;
+    Ok(Stored {
+        id: id.clone(),
+        row,
+        fields,
+    })
+}
 
 /// An offer's state at `now`: a pending offer is expired once its own `valid_through` has
 /// passed or its intent is no longer active.
