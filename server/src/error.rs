@@ -135,6 +135,22 @@ impl From<carnet_core::intents::IntentError> for ApiError {
     }
 }
 
+impl From<carnet_core::intents::OfferError> for ApiError {
+    fn from(e: carnet_core::intents::OfferError) -> Self {
+        use carnet_core::intents::OfferError;
+        match e {
+            OfferError::NotFound(id) => ApiError::not_found("offer", id.as_str()),
+            OfferError::IntentNotFound(id) => ApiError::not_found("intent", id.as_str()),
+            OfferError::NotPending { id, state } => ApiError::conflict(
+                format!("offer {id} is {state}, not pending"),
+                "only pending offers on an active intent can be accepted or declined",
+            ),
+            OfferError::Unreadable(u) => ApiError::Unreadable(u),
+            OfferError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
         ApiError::BadRequest {

@@ -11,10 +11,13 @@
 //! checked against the stored intent again inside its transaction.
 
 mod check;
+pub mod offers;
 pub mod owner;
 mod stored;
 
-use carnet_schemas::{IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text};
+use carnet_schemas::{
+    IntentFields, IntentId, IntentState, OfferFields, OfferId, OfferState, PurchaseId, Text,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -49,6 +52,22 @@ pub enum IntentError {
     /// An intent whose window has closed cannot be activated.
     #[error("its buying window is already over")]
     WindowOver,
+    #[error(transparent)]
+    Unreadable(#[from] Unreadable),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Why an offer could not be read or answered.
+#[derive(Debug, thiserror::Error)]
+pub enum OfferError {
+    #[error("no offer {0}")]
+    NotFound(OfferId),
+    #[error("no intent {0}")]
+    IntentNotFound(IntentId),
+    /// Only pending offers can be accepted or declined.
+    #[error("offer {id} is {state}, not pending")]
+    NotPending { id: OfferId, state: OfferState },
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
     #[error(transparent)]
