@@ -129,6 +129,7 @@ impl From<carnet_core::intents::IntentError> for ApiError {
                 "its buying window is already over",
                 "edit it with a later end (`carnet intent edit ID --until DATE`), then activate it",
             ),
+            IntentError::Encode(e) => ApiError::Internal(e.to_string()),
             IntentError::Unreadable(u) => ApiError::Unreadable(u),
             IntentError::Store(s) => ApiError::Store(s),
         }
@@ -140,10 +141,21 @@ impl From<carnet_core::intents::OfferError> for ApiError {
         use carnet_core::intents::OfferError;
         match e {
             OfferError::NotFound(id) => ApiError::not_found("offer", id.as_str()),
-            OfferError::IntentNotFound(id) => ApiError::not_found("intent", id.as_str()),
+            OfferError::IntentNotFound(id) | OfferError::IntentEnded(id) => {
+                ApiError::not_found("intent", id.as_str())
+            }
             OfferError::NotPending { id, state } => ApiError::conflict(
                 format!("offer {id} is {state}, not pending"),
                 "only pending offers on an active intent can be accepted or declined",
+            ),
+            OfferError::Invalid { field, message } => ApiError::invalid(field, message),
+            OfferError::TooMany { retry_after } => ApiError::TooMany {
+                what: "offers",
+                retry_after,
+            },
+            OfferError::Full { intent, max } => ApiError::conflict(
+                format!("intent {intent} has received the {max} offers it takes"),
+                "no more offers can be made on it",
             ),
             OfferError::Unreadable(u) => ApiError::Unreadable(u),
             OfferError::Store(s) => ApiError::Store(s),

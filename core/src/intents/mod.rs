@@ -14,6 +14,7 @@ mod check;
 pub mod offers;
 pub mod owner;
 mod stored;
+pub mod vendor;
 
 use carnet_schemas::{
     IntentFields, IntentId, IntentState, OfferFields, OfferId, OfferState, PurchaseId, Text,
@@ -52,22 +53,41 @@ pub enum IntentError {
     /// An intent whose window has closed cannot be activated.
     #[error("its buying window is already over")]
     WindowOver,
+    /// A vendor's page of intents did not encode.
+    #[error("{0}")]
+    Encode(#[from] serde_json::Error),
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// Why an offer could not be read or answered.
+/// Why an offer could not be made, read or answered.
 #[derive(Debug, thiserror::Error)]
 pub enum OfferError {
     #[error("no offer {0}")]
     NotFound(OfferId),
+    /// No such intent (for a vendor: none it may see now).
     #[error("no intent {0}")]
     IntentNotFound(IntentId),
+    /// The intent stopped being active between the vendor's pull and its offer.
+    #[error("intent {0} is no longer active")]
+    IntentEnded(IntentId),
     /// Only pending offers can be accepted or declined.
     #[error("offer {id} is {state}, not pending")]
     NotPending { id: OfferId, state: OfferState },
+    /// A field of the offer is not acceptable.
+    #[error("{field}: {message}")]
+    Invalid {
+        field: &'static str,
+        message: String,
+    },
+    /// The vendor made too many offers in a short time.
+    #[error("too many offers: wait {retry_after} s")]
+    TooMany { retry_after: u64 },
+    /// The intent has all the offers it takes.
+    #[error("intent {intent} has received the {max} offers it takes")]
+    Full { intent: IntentId, max: u32 },
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
     #[error(transparent)]
