@@ -11,10 +11,11 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::access::AccessCache;
 use crate::access::log::AccessLog;
+use crate::active::ActiveIntents;
 use crate::clock::Clock;
 use crate::credential::random_bytes;
 use crate::crypto::Keys;
-use crate::intents::{ActiveIntents, OfferLimiter};
+use crate::limits::OfferLimiter;
 use crate::store::{Store, StoreError};
 use crate::vault::{VaultError, VaultPaths};
 

@@ -6,6 +6,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod active;
 pub mod archive;
 pub mod audit;
 pub mod backup;

@@ -163,6 +163,67 @@ impl From<carnet_core::audit::AuditError> for ApiError {
     }
 }
 
+impl From<carnet_core::intents::IntentError> for ApiError {
+    fn from(e: carnet_core::intents::IntentError) -> Self {
+        use carnet_core::intents::IntentError;
+        use carnet_schemas::IntentState;
+        const NEW_INTENT: &str =
+            "write a new intent (`carnet intent new`) for a new buying situation";
+        match e {
+            IntentError::Invalid { field, message } => ApiError::invalid(field, message),
+            IntentError::NotFound(id) => ApiError::not_found("intent", id.as_str()),
+            IntentError::Final { id, state } => ApiError::conflict(
+                format!("intent {id} is {state}, which is final"),
+                NEW_INTENT,
+            ),
+            IntentError::CannotBecome { id, from, to } => ApiError::conflict(
+                format!("intent {id} is {from} and cannot become {to}"),
+                match from {
+                    IntentState::Draft => "activate it first (`carnet intent activate`)",
+                    IntentState::Active => "it can be withdrawn or fulfilled",
+                    IntentState::Fulfilled | IntentState::Withdrawn | IntentState::Expired => {
+                        NEW_INTENT
+                    }
+                },
+            ),
+            IntentError::WindowOver => ApiError::conflict(
+                "its buying window is already over",
+                "edit it with a later end (`carnet intent edit ID --until DATE`), then activate it",
+            ),
+            IntentError::Encode(e) => ApiError::Internal(e.to_string()),
+            IntentError::Unreadable(u) => ApiError::Unreadable(u),
+            IntentError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
+impl From<carnet_core::intents::OfferError> for ApiError {
+    fn from(e: carnet_core::intents::OfferError) -> Self {
+        use carnet_core::intents::OfferError;
+        match e {
+            OfferError::NotFound(id) => ApiError::not_found("offer", id.as_str()),
+            OfferError::IntentNotFound(id) | OfferError::IntentEnded(id) => {
+                ApiError::not_found("intent", id.as_str())
+            }
+            OfferError::NotPending { id, state } => ApiError::conflict(
+                format!("offer {id} is {state}, not pending"),
+                "only pending offers on an active intent can be accepted or declined",
+            ),
+            OfferError::Invalid { field, message } => ApiError::invalid(field, message),
+            OfferError::TooMany { retry_after } => ApiError::TooMany {
+                what: "offers",
+                retry_after,
+            },
+            OfferError::Full { intent, max } => ApiError::conflict(
+                format!("intent {intent} has received the {max} offers it takes"),
+                "no more offers can be made on it",
+            ),
+            OfferError::Unreadable(u) => ApiError::Unreadable(u),
+            OfferError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl ApiError {
     pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
         ApiError::BadRequest {

@@ -106,6 +106,17 @@ impl GrantEntry {
     pub fn is_live(&self, now: DateTime<Utc>) -> bool {
         !self.revoked && now < self.expires_at
     }
+
+    /// Whether `category` is inside what this grant lets the vendor see.
+    pub fn covers(&self, category: &Category) -> bool {
+        within(self.categories.as_deref(), category)
+    }
+}
+
+/// Whether `category` is inside `allowed` (`None`: every category) — the one rule for grants,
+/// the tokens narrowed from them, and the webhook events sent under them.
+fn within(allowed: Option<&[Category]>, category: &Category) -> bool {
+    allowed.is_none_or(|cats| cats.iter().any(|c| c.covers(category)))
 }
 
 /// A token as access checks need it.
@@ -141,9 +152,7 @@ pub struct Access {
 impl Access {
     /// Whether `category` is inside what this token may see.
     pub fn covers(&self, category: &Category) -> bool {
-        self.categories
-            .as_ref()
-            .is_none_or(|cats| cats.iter().any(|c| c.covers(category)))
+        within(self.categories.as_deref(), category)
     }
 }
 
@@ -381,6 +390,27 @@ mod tests {
         assert!(types.allows(GrantType::RefreshToken));
         assert!(!types.allows(GrantType::AuthorizationCode));
         assert!(!types.allows(GrantType::ClientCredentials));
+    }
+
+    #[test]
+    fn a_grant_covers_its_categories_and_below_or_every_one_without_any() {
+        let cat = |s: &str| Category::try_from(s.to_owned()).unwrap();
+        let grant = |categories: Option<Vec<Category>>| GrantEntry {
+            vendor_id: "ven_0000000000000000".parse().unwrap(),
+            scopes: Default::default(),
+            categories,
+            created_at: Utc::now(),
+            expires_at: Utc::now(),
+            revoked: false,
+        };
+        let home = grant(Some(vec![cat("home.appliances"), cat("garden")]));
+        assert!(home.covers(&cat("home.appliances")));
+        assert!(home.covers(&cat("home.appliances.washing-machine")));
+        assert!(home.covers(&cat("garden.tools")));
+        assert!(!home.covers(&cat("home")));
+        assert!(!home.covers(&cat("home.appliancesx")));
+        assert!(grant(None).covers(&cat("anything.at-all")));
+        assert!(!grant(Some(vec![])).covers(&cat("garden")));
     }
 
     #[test]

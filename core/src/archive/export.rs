@@ -24,6 +24,7 @@ use crate::intents::OfferRecord;
 use crate::ledger::PROFILE_ID;
 use crate::ledger::open;
 use crate::store::archive as rows;
+use crate::store::intents::{StoredIntentState, StoredOfferState};
 use crate::store::{StoreError, records};
 use crate::vault::imported::encode_key;
 use crate::vault::{Keys, Table, Unreadable};
@@ -234,12 +235,11 @@ fn intent_sections<W: Write>(
     doc.open_section("intents")?;
     rows::each_intent::<IntentFields, ExportError>(c, |r| {
         let row = r.row;
-        let state = match row.state.as_str() {
-            "draft" => ArchivedIntentState::Draft,
-            "active" => ArchivedIntentState::Active,
-            "fulfilled" => ArchivedIntentState::Fulfilled,
-            "withdrawn" => ArchivedIntentState::Withdrawn,
-            _ => return Err(unreadable(Table::Intents, &row.id).into()),
+        let state = match row.state {
+            StoredIntentState::Draft => ArchivedIntentState::Draft,
+            StoredIntentState::Active => ArchivedIntentState::Active,
+            StoredIntentState::Fulfilled => ArchivedIntentState::Fulfilled,
+            StoredIntentState::Withdrawn => ArchivedIntentState::Withdrawn,
         };
         let fields = keys.seal().open(&row.id, &row.sealed)?;
         Ok(doc.element(&ArchivedIntent {
@@ -256,11 +256,10 @@ fn intent_sections<W: Write>(
 
     doc.open_section("offers")?;
     rows::each_offer::<OfferRecord, ExportError>(c, |row| {
-        let state = match row.state.as_str() {
-            "pending" => ArchivedOfferState::Pending,
-            "accepted" => ArchivedOfferState::Accepted,
-            "declined" => ArchivedOfferState::Declined,
-            _ => return Err(unreadable(Table::Offers, &row.id).into()),
+        let state = match row.state {
+            StoredOfferState::Pending => ArchivedOfferState::Pending,
+            StoredOfferState::Accepted => ArchivedOfferState::Accepted,
+            StoredOfferState::Declined => ArchivedOfferState::Declined,
         };
         let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
         Ok(doc.element(&ArchivedOffer {

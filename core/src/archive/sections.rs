@@ -3,8 +3,8 @@
 //! whether its id is already here.
 
 use carnet_schemas::{
-    ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedOffer,
-    ArchivedReceipt, Incident, Interaction, Purchase, Vendor,
+    ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState,
+    ArchivedOffer, ArchivedOfferState, ArchivedReceipt, Incident, Interaction, Purchase, Vendor,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -16,7 +16,9 @@ use crate::access::{ClientRecord, ReceiptRecord, pseudonym};
 use crate::intents::OfferRecord;
 use crate::store::access::{self as access_rows, AccessRow, ClientRow, GrantRow, ReceiptRow};
 use crate::store::archive::{self as rows, GrantArchiveRow, IntentArchiveRow};
-use crate::store::intents::{self as intent_rows, IntentRow, OfferRow};
+use crate::store::intents::{
+    self as intent_rows, IntentRow, OfferRow, StoredIntentState, StoredOfferState,
+};
 use crate::store::records::{self, Row};
 use crate::vault::{Sealable, Table};
 
@@ -134,7 +136,12 @@ impl Importer<'_> {
         let row = IntentArchiveRow {
             row: IntentRow {
                 id: i.id.to_string(),
-                state: i.state.as_str().to_owned(),
+                state: match i.state {
+                    ArchivedIntentState::Draft => StoredIntentState::Draft,
+                    ArchivedIntentState::Active => StoredIntentState::Active,
+                    ArchivedIntentState::Fulfilled => StoredIntentState::Fulfilled,
+                    ArchivedIntentState::Withdrawn => StoredIntentState::Withdrawn,
+                },
                 created_at: i.created_at,
                 updated_at: i.updated_at,
                 sealed: self.keys.seal().seal(i.id.as_str(), &i.fields),
@@ -164,7 +171,11 @@ impl Importer<'_> {
             id: o.id.to_string(),
             intent_id: o.intent_id.to_string(),
             vendor_id: o.vendor_id.to_string(),
-            state: o.state.as_str().to_owned(),
+            state: match o.state {
+                ArchivedOfferState::Pending => StoredOfferState::Pending,
+                ArchivedOfferState::Accepted => StoredOfferState::Accepted,
+                ArchivedOfferState::Declined => StoredOfferState::Declined,
+            },
             created_at: o.created_at,
             updated_at: o.updated_at,
             sealed: self.keys.seal().seal(o.id.as_str(), &record),

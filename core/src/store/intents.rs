@@ -5,22 +5,43 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
 use super::records::{from_millis, millis};
+use super::state::{self, state_column};
 use crate::crypto::Sealed;
+
+state_column! {
+    /// The states an intent is stored in (`expired` is never stored: it is read from the
+    /// window).
+    pub enum StoredIntentState in "intents" {
+        Draft = "draft",
+        Active = "active",
+        Fulfilled = "fulfilled",
+        Withdrawn = "withdrawn",
+    }
+}
+
+state_column! {
+    /// The states an offer is stored in (`expired` is read from its window and its intent's).
+    pub enum StoredOfferState in "offers" {
+        Pending = "pending",
+        Accepted = "accepted",
+        Declined = "declined",
+    }
+}
 
 #[derive(Debug)]
 pub struct IntentRow<T> {
     pub id: String,
-    /// `draft`, `active`, `fulfilled` or `withdrawn`.
-    pub state: String,
+    pub state: StoredIntentState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sealed: Sealed<T>,
 }
 
 pub(super) fn map_intent<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<IntentRow<T>> {
+    let id: String = r.get(0)?;
     Ok(IntentRow {
-        id: r.get(0)?,
-        state: r.get(1)?,
+        state: state::get(r, 1, &id)?,
+        id,
         created_at: from_millis(r.get(2)?),
         updated_at: from_millis(r.get(3)?),
         sealed: Sealed::from_stored(r.get(4)?),
@@ -46,7 +67,7 @@ pub fn insert_intent<T>(c: &Connection, r: &IntentRow<T>) -> Result<()> {
 pub fn update_intent<T>(
     c: &Connection,
     id: &str,
-    state: &str,
+    state: StoredIntentState,
     updated_at: DateTime<Utc>,
     sealed: &Sealed<T>,
 ) -> Result<()> {
@@ -60,7 +81,7 @@ pub fn update_intent<T>(
 pub fn set_intent_state(
     c: &Connection,
     id: &str,
-    state: &str,
+    state: StoredIntentState,
     updated_at: DateTime<Utc>,
 ) -> Result<()> {
     c.prepare_cached("UPDATE main.intents SET state = ?2, updated_at = ?3 WHERE id = ?1")?
@@ -77,7 +98,7 @@ pub fn intent<T>(c: &Connection, id: &str) -> Result<Option<IntentRow<T>>> {
 }
 
 /// All intents, or those in one stored state.
-pub fn intents<T>(c: &Connection, state: Option<&str>) -> Result<Vec<IntentRow<T>>> {
+pub fn intents<T>(c: &Connection, state: Option<StoredIntentState>) -> Result<Vec<IntentRow<T>>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {INTENT_COLUMNS} FROM intents WHERE ?1 IS NULL OR state = ?1"
     ))?
@@ -106,19 +127,19 @@ pub struct OfferRow<T> {
     pub id: String,
     pub intent_id: String,
     pub vendor_id: String,
-    /// `pending`, `accepted` or `declined`.
-    pub state: String,
+    pub state: StoredOfferState,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub sealed: Sealed<T>,
 }
 
 pub(super) fn map_offer<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OfferRow<T>> {
+    let id: String = r.get(0)?;
     Ok(OfferRow {
-        id: r.get(0)?,
+        state: state::get(r, 3, &id)?,
+        id,
         intent_id: r.get(1)?,
         vendor_id: r.get(2)?,
-        state: r.get(3)?,
         created_at: from_millis(r.get(4)?),
         updated_at: from_millis(r.get(5)?),
         sealed: Sealed::from_stored(r.get(6)?),
@@ -148,7 +169,7 @@ pub fn insert_offer<T>(c: &Connection, r: &OfferRow<T>) -> Result<()> {
 pub fn update_offer<T>(
     c: &Connection,
     id: &str,
-    state: &str,
+    state: StoredOfferState,
     updated_at: DateTime<Utc>,
     sealed: &Sealed<T>,
 ) -> Result<()> {

@@ -13,6 +13,7 @@ mod migrate;
 pub mod outbox;
 pub mod records;
 pub mod snapshot;
+pub mod state;
 mod writer;
 
 use std::path::{Path, PathBuf};

@@ -5,7 +5,21 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
 use super::records::{from_millis, millis};
+use super::state::{self, state_column};
 use crate::crypto::Sealed;
+
+state_column! {
+    /// Where an event is in its delivery.
+    pub enum OutboxState in "outbox" {
+        /// Not delivered yet: tried again at `next_attempt_at`.
+        Pending = "pending",
+        Delivered = "delivered",
+        /// Not sent (no live grant covering it, no webhook URL…).
+        Dropped = "dropped",
+        /// Given up after three days of failures.
+        Failed = "failed",
+    }
+}
 
 #[derive(Debug)]
 pub struct OutboxRow<T> {
@@ -15,7 +29,7 @@ pub struct OutboxRow<T> {
     pub updated_at: DateTime<Utc>,
     pub next_attempt_at: DateTime<Utc>,
     pub attempts: u32,
-    pub state: String,
+    pub state: OutboxState,
     pub last_status: Option<u16>,
     pub last_error: Option<String>,
     pub delivered_at: Option<DateTime<Utc>>,
@@ -25,14 +39,15 @@ pub struct OutboxRow<T> {
 const COLUMNS: &str = "id, vendor_id, created_at, updated_at, next_attempt_at, attempts, state, last_status, last_error, delivered_at, blob";
 
 fn map<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow<T>> {
+    let id: String = r.get(0)?;
     Ok(OutboxRow {
-        id: r.get(0)?,
+        state: state::get(r, 6, &id)?,
+        id,
         vendor_id: r.get(1)?,
         created_at: from_millis(r.get(2)?),
         updated_at: from_millis(r.get(3)?),
         next_attempt_at: from_millis(r.get(4)?),
         attempts: r.get(5)?,
-        state: r.get(6)?,
         last_status: r.get(7)?,
         last_error: r.get(8)?,
         delivered_at: r.get::<_, Option<i64>>(9)?.map(from_millis),
@@ -49,27 +64,33 @@ pub fn insert<T>(
 ) -> Result<()> {
     c.prepare_cached(
         "INSERT INTO main.outbox (id, vendor_id, created_at, updated_at, next_attempt_at, attempts, state, blob)
-         VALUES (?1, ?2, ?3, ?3, ?3, 0, 'pending', ?4)",
+         VALUES (?1, ?2, ?3, ?3, ?3, 0, ?5, ?4)",
     )?
-    .execute(params![id, vendor_id, millis(now), sealed.as_bytes()])?;
+    .execute(params![
+        id,
+        vendor_id,
+        millis(now),
+        sealed.as_bytes(),
+        OutboxState::Pending
+    ])?;
     Ok(())
 }
 
 /// Pending deliveries due at `now`, oldest first.
 pub fn due<T>(c: &Connection, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow<T>>> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ?1
+        "SELECT {COLUMNS} FROM outbox WHERE state = ?3 AND next_attempt_at <= ?1
          ORDER BY next_attempt_at, created_at LIMIT ?2"
     ))?
-    .query_map(params![millis(now), limit], map)?
+    .query_map(params![millis(now), limit, OutboxState::Pending], map)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// The next time anything pending is due.
 pub fn next_due(c: &Connection) -> Result<Option<DateTime<Utc>>> {
     Ok(
-        c.prepare_cached("SELECT min(next_attempt_at) FROM outbox WHERE state = 'pending'")?
-            .query_row([], |r| r.get::<_, Option<i64>>(0))
+        c.prepare_cached("SELECT min(next_attempt_at) FROM outbox WHERE state = ?1")?
+            .query_row([OutboxState::Pending], |r| r.get::<_, Option<i64>>(0))
             .optional()?
             .flatten()
             .map(from_millis),
@@ -81,7 +102,7 @@ pub fn next_due(c: &Connection) -> Result<Option<DateTime<Utc>>> {
 pub fn record_attempt(
     c: &Connection,
     id: &str,
-    state: &str,
+    state: OutboxState,
     attempts: u32,
     next_attempt_at: DateTime<Utc>,
     status: Option<u16>,
@@ -91,7 +112,7 @@ pub fn record_attempt(
     c.prepare_cached(
         "UPDATE main.outbox SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
          last_error = ?6, updated_at = ?7,
-         delivered_at = CASE WHEN ?2 = 'delivered' THEN ?7 ELSE delivered_at END
+         delivered_at = CASE WHEN ?8 THEN ?7 ELSE delivered_at END
          WHERE id = ?1",
     )?
     .execute(params![
@@ -101,7 +122,8 @@ pub fn record_attempt(
         millis(next_attempt_at),
         status,
         error,
-        millis(now)
+        millis(now),
+        state == OutboxState::Delivered
     ])?;
     Ok(())
 }

@@ -20,7 +20,7 @@ use super::{Event, IntentEvent, intent_event, signature};
 use crate::access::ClientRecord;
 use crate::context::Core;
 use crate::store::access as client_rows;
-use crate::store::outbox::{self as rows, OutboxRow};
+use crate::store::outbox::{self as rows, OutboxRow, OutboxState};
 
 /// How many deliveries may be in flight at once.
 const CONCURRENCY: usize = 32;
@@ -224,15 +224,20 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
     let (state, status, error, next) = match outcome {
         Outcome::Delivered(status) => {
             s.deliveries.delivered();
-            ("delivered", Some(status), None, now)
+            (OutboxState::Delivered, Some(status), None, now)
         }
-        Outcome::Drop(why) => ("dropped", None, Some(why), now),
+        Outcome::Drop(why) => (OutboxState::Dropped, None, Some(why), now),
         Outcome::Retry(status, why) => {
             s.deliveries.failed();
             if now - row.created_at > chrono::Duration::days(GIVE_UP_AFTER_DAYS) {
-                ("failed", status, Some(why), now)
+                (OutboxState::Failed, status, Some(why), now)
             } else {
-                ("pending", status, Some(why), now + backoff(row.attempts))
+                (
+                    OutboxState::Pending,
+                    status,
+                    Some(why),
+                    now + backoff(row.attempts),
+                )
             }
         }
     };
@@ -276,11 +281,7 @@ async fn send(
         let Some((_, grant)) = s.access.live_grant(&vendor, now) else {
             return Outcome::Drop("grant");
         };
-        let covered = match (&event.category, &grant.categories) {
-            (Some(c), Some(cats)) => cats.iter().any(|g| g.covers(c)),
-            _ => true,
-        };
-        if !covered {
+        if !event.category.as_ref().is_none_or(|c| grant.covers(c)) {
             return Outcome::Drop("grant");
         }
     }

@@ -21,8 +21,8 @@ pub use sign::signature;
 
 use crate::access::ClientRecord;
 use crate::access::pseudonym::customer_ref;
+use crate::active::ActiveIntent;
 use crate::context::Core;
-use crate::intents::ActiveIntent;
 use crate::store::StoreError;
 use crate::store::access as client_rows;
 use crate::store::outbox as rows;
@@ -130,11 +130,7 @@ pub fn intent_event(
         let Some((_, grant)) = s.access.live_grant(&vendor, now) else {
             continue;
         };
-        let covers = grant
-            .categories
-            .as_ref()
-            .is_none_or(|cats| cats.iter().any(|g| g.covers(&fields.category)));
-        if !grant.scopes.contains(Scope::IntentsRead) || !covers {
+        if !grant.scopes.contains(Scope::IntentsRead) || !grant.covers(&fields.category) {
             continue;
         }
         let reference = customer_ref(&s.keys, &vendor);

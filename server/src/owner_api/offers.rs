@@ -1,94 +1,12 @@
-//! Offers, as the owner reads and answers them. Accepting one records the purchase with that
-//! vendor (so it counts in the loyalty facts) and fulfils the intent unless asked to keep it
-//! open.
-
-use std::collections::HashMap;
+//! Offers over HTTP: the owner's `/v1/offers` (the rules are `carnet_core::intents::offers`).
 
 use axum::extract::State;
-use carnet_schemas::{
-    AcceptOffer, DeclineOffer, IntentId, IntentState, Line, Offer, OfferId, OfferQuery, OfferState,
-    PurchaseFields, PurchaseId,
-};
-use chrono::{DateTime, Utc};
-use rusqlite::Connection;
+use carnet_core::intents::offers;
+use carnet_schemas::{AcceptOffer, DeclineOffer, Offer, OfferId, OfferQuery};
 
-use super::intents::{Stored, get as get_intent};
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
-use carnet_core::intents::{OfferRecord, stored_state};
-use carnet_core::store::intents::{self as rows, OfferRow};
-use carnet_core::store::records::{self, Row};
-use carnet_core::vault::Keys;
-use carnet_core::webhooks;
-
-/// An offer's state at `now`: a pending offer is expired once its own `valid_through` has
-/// passed or its intent is no longer active.
-pub(crate) fn offer_state(
-    stored: &str,
-    record: &OfferRecord,
-    intent_state: IntentState,
-    now: DateTime<Utc>,
-) -> OfferState {
-    match stored {
-        "accepted" => OfferState::Accepted,
-        "declined" => OfferState::Declined,
-        _ if intent_state != IntentState::Active
-            || record.fields.valid_through.is_some_and(|t| now >= t) =>
-        {
-            OfferState::Expired
-        }
-        _ => OfferState::Pending,
-    }
-}
-
-struct Loaded {
-    row: OfferRow<OfferRecord>,
-    record: OfferRecord,
-    intent: Stored,
-}
-
-fn load(c: &Connection, keys: &Keys, id: &OfferId) -> ApiResult<Loaded> {
-    let row = rows::offer::<OfferRecord>(c, id.as_str())?
-        .ok_or_else(|| ApiError::not_found("offer", id.as_str()))?;
-    let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
-    let intent_id = row
-        .intent_id
-        .parse()
-        .map_err(|_| ApiError::Internal("bad intent id".into()))?;
-    let intent = get_intent(c, keys, &intent_id)?;
-    Ok(Loaded {
-        row,
-        record,
-        intent,
-    })
-}
-
-fn to_wire(l: Loaded, now: DateTime<Utc>) -> ApiResult<Offer> {
-    let intent_state = l.intent.state(now);
-    wire(l.row, l.record, l.intent.id, intent_state, now)
-}
-
-fn wire(
-    row: OfferRow<OfferRecord>,
-    record: OfferRecord,
-    intent_id: IntentId,
-    intent_state: IntentState,
-    now: DateTime<Utc>,
-) -> ApiResult<Offer> {
-    let bad = || ApiError::Internal("offer row does not parse".into());
-    Ok(Offer {
-        id: row.id.parse().map_err(|_| bad())?,
-        intent_id,
-        vendor_id: row.vendor_id.parse().map_err(|_| bad())?,
-        state: offer_state(&row.state, &record, intent_state, now),
-        created_at: row.created_at,
-        updated_at: row.updated_at,
-        fields: record.fields,
-        decline_reason: record.decline_reason,
-        purchase_id: record.purchase_id,
-    })
-}
 
 /// Offers, newest first, all or one intent's.
 #[utoipa::path(get, path = "/v1/offers", tag = "intents", params(OfferQuery),
@@ -99,38 +17,8 @@ pub async fn list(
     State(s): State<AppState>,
     Query(q): Query<OfferQuery>,
 ) -> ApiResult<Json<Vec<Offer>>> {
-    let now = s.now();
     let offers = s
-        .blocking(move |s| {
-            s.store.read(|c| {
-                if let Some(intent) = &q.intent {
-                    // An unknown intent is a mistake worth saying, not an empty list.
-                    get_intent(c, &s.keys, intent)?;
-                }
-                let rows = rows::offers::<OfferRecord>(c, q.intent.as_ref().map(|i| i.as_str()))?;
-                // Each intent is opened once, however many offers it has.
-                let mut intents: HashMap<String, (IntentId, IntentState)> = HashMap::new();
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let record: OfferRecord = s.keys.seal().open(&row.id, &row.sealed)?;
-                    let (intent_id, intent_state) = match intents.get(&row.intent_id) {
-                        Some(known) => known.clone(),
-                        None => {
-                            let id = row
-                                .intent_id
-                                .parse()
-                                .map_err(|_| ApiError::Internal("bad intent id".into()))?;
-                            let intent = get_intent(c, &s.keys, &id)?;
-                            let known = (id, intent.state(now));
-                            intents.insert(row.intent_id.clone(), known.clone());
-                            known
-                        }
-                    };
-                    out.push(wire(row, record, intent_id, intent_state, now)?);
-                }
-                Ok::<_, ApiError>(out)
-            })
-        })
+        .blocking(move |s| Ok(offers::list(s, q.intent.as_ref())?))
         .await?;
     Ok(Json(offers))
 }
@@ -145,18 +33,7 @@ pub async fn show(
     State(s): State<AppState>,
     Path(id): Path<OfferId>,
 ) -> ApiResult<Json<Offer>> {
-    let loaded = s.store.read(|c| load(c, &s.keys, &id))?;
-    Ok(Json(to_wire(loaded, s.now())?))
-}
-
-fn must_be_pending(l: &Loaded, now: DateTime<Utc>) -> ApiResult<()> {
-    match offer_state(&l.row.state, &l.record, l.intent.state(now), now) {
-        OfferState::Pending => Ok(()),
-        other => Err(ApiError::conflict(
-            format!("offer {} is {other}, not pending", l.row.id),
-            "only pending offers on an active intent can be accepted or declined",
-        )),
-    }
+    Ok(Json(offers::show(&s, &id)?))
 }
 
 /// Accept an offer: records the purchase with that vendor and fulfils the intent (unless
@@ -173,89 +50,7 @@ pub async fn accept(
     Path(id): Path<OfferId>,
     Json(how): Json<AcceptOffer>,
 ) -> ApiResult<Json<Offer>> {
-    let now = s.now();
-    let purchase_id: PurchaseId = s.new_id();
-    let state = s.clone();
-    let (offer, intent) = s
-        .store
-        .write(move |c| {
-            let mut l = load(c, &state.keys, &id)?;
-            must_be_pending(&l, now)?;
-            let fields = PurchaseFields {
-                vendor_id: l
-                    .row
-                    .vendor_id
-                    .parse()
-                    .map_err(|_| ApiError::Internal("bad vendor id".into()))?,
-                item: l.intent.fields.title.clone(),
-                amount: l.record.fields.price.clone(),
-                currency: l.record.fields.price_currency.clone(),
-                date: Some(how.date.unwrap_or_else(|| now.date_naive())),
-                warranty_until: None,
-                receipt: Line::try_from(format!("offer {}", l.row.id)).ok(),
-            };
-            records::insert(
-                c,
-                &Row {
-                    id: purchase_id.to_string(),
-                    vendor_id: Some(l.row.vendor_id.clone()),
-                    created_at: now,
-                    updated_at: now,
-                    sealed: state.keys.seal().seal(purchase_id.as_str(), &fields),
-                },
-            )?;
-            l.record.purchase_id = Some(purchase_id);
-            let sealed = state.keys.seal().seal(&l.row.id, &l.record);
-            rows::update_offer(c, &l.row.id, "accepted", now, &sealed)?;
-            l.row.state = "accepted".into();
-            l.row.updated_at = now;
-            let vendor_id: carnet_schemas::VendorId = l
-                .row
-                .vendor_id
-                .parse()
-                .map_err(|_| ApiError::Internal("bad vendor id".into()))?;
-            let offer_id: OfferId = l
-                .row
-                .id
-                .parse()
-                .map_err(|_| ApiError::Internal("bad offer id".into()))?;
-            webhooks::offer_event(
-                c,
-                &state,
-                &webhooks::OfferAnswer {
-                    accepted: true,
-                    vendor: &vendor_id,
-                    offer: &offer_id,
-                    intent: &l.intent.id,
-                    reason: None,
-                },
-                now,
-            )?;
-            if !how.keep_open {
-                rows::set_intent_state(c, l.intent.id.as_str(), "fulfilled", now)?;
-                l.intent.row.state = "fulfilled".into();
-                webhooks::intent_event(
-                    c,
-                    &state,
-                    webhooks::IntentEvent::Fulfilled,
-                    &l.intent.id,
-                    &l.intent.fields,
-                    now,
-                    now,
-                )?;
-            }
-            let intent = (
-                l.intent.id.clone(),
-                stored_state(&l.intent.row.state),
-                l.intent.fields.clone(),
-            );
-            Ok::<_, ApiError>((to_wire(l, now)?, intent))
-        })
-        .await?;
-    let (intent_id, intent_state, fields) = intent;
-    s.intents.set(&intent_id, intent_state, &fields, now);
-    s.webhook_wake.notify_one();
-    Ok(Json(offer))
+    Ok(Json(offers::accept(&s, &id, how).await?))
 }
 
 /// Decline an offer, optionally saying why.
@@ -269,39 +64,5 @@ pub async fn decline(
     Path(id): Path<OfferId>,
     Json(why): Json<DeclineOffer>,
 ) -> ApiResult<Json<Offer>> {
-    let now = s.now();
-    let state = s.clone();
-    let offer = s
-        .store
-        .write(move |c| {
-            let mut l = load(c, &state.keys, &id)?;
-            must_be_pending(&l, now)?;
-            let (vendor_id, offer_id) = (
-                l.row.vendor_id.parse::<carnet_schemas::VendorId>(),
-                l.row.id.parse::<OfferId>(),
-            );
-            if let (Ok(vendor), Ok(offer)) = (&vendor_id, &offer_id) {
-                webhooks::offer_event(
-                    c,
-                    &state,
-                    &webhooks::OfferAnswer {
-                        accepted: false,
-                        vendor,
-                        offer,
-                        intent: &l.intent.id,
-                        reason: why.reason.as_ref().map(|r| r.as_str()),
-                    },
-                    now,
-                )?;
-            }
-            l.record.decline_reason = why.reason;
-            let sealed = state.keys.seal().seal(&l.row.id, &l.record);
-            rows::update_offer(c, &l.row.id, "declined", now, &sealed)?;
-            l.row.state = "declined".into();
-            l.row.updated_at = now;
-            to_wire(l, now)
-        })
-        .await?;
-    s.webhook_wake.notify_one();
-    Ok(Json(offer))
+    Ok(Json(offers::decline(&s, &id, why).await?))
 }

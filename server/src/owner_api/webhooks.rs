@@ -7,7 +7,7 @@ use carnet_schemas::{DeliveryState, MAX_PAGE, WebhookDelivery, WebhookQuery};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Query};
 use crate::state::AppState;
-use carnet_core::store::outbox as rows;
+use carnet_core::store::outbox::{self as rows, OutboxState};
 use carnet_core::webhooks::Event;
 
 /// Webhook deliveries, newest first.
@@ -34,11 +34,11 @@ pub async fn list(
             rows.into_iter()
                 .map(|row| {
                     let event: Event = s.keys.seal().open(&row.id, &row.sealed)?;
-                    let state = match row.state.as_str() {
-                        "delivered" => DeliveryState::Delivered,
-                        "dropped" => DeliveryState::Dropped,
-                        "failed" => DeliveryState::Failed,
-                        _ => DeliveryState::Pending,
+                    let state = match row.state {
+                        OutboxState::Pending => DeliveryState::Pending,
+                        OutboxState::Delivered => DeliveryState::Delivered,
+                        OutboxState::Dropped => DeliveryState::Dropped,
+                        OutboxState::Failed => DeliveryState::Failed,
                     };
                     Ok(WebhookDelivery {
                         vendor_id: row

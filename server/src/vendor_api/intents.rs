@@ -1,27 +1,22 @@
-//! Intents, as a granted vendor pulls them, and the offers it answers with. A vendor sees
-//! exactly the intents that are active now, inside their window, in a category its token
-//! covers — read from the opened active set in memory, never from the database — and only
-//! the fields the intent's terms allow.
-
-use std::sync::Arc;
+//! Intents over HTTP, as a granted vendor pulls them, and the offers it answers with (the
+//! rules, and what a vendor may see, are `carnet_core::intents::vendor`). Here: the scope each
+//! endpoint needs, cursors, and the access log entry of each request.
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use carnet_core::intents::OfferError;
+use carnet_core::intents::vendor::{self, Pull};
 use carnet_schemas::{
-    IntentFields, IntentId, OfferFields, OfferId, OfferState, Page, Scope, VendorIntent,
-    VendorListQuery, VendorOffer,
+    IntentId, OfferFields, OfferId, Page, Scope, VendorIntent, VendorListQuery, VendorOffer,
 };
 
 use super::Vendor;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
 use crate::paging::{CursorSigner, paginate_signed};
 use crate::state::AppState;
-use carnet_core::access::pseudonym::customer_ref;
-use carnet_core::intents::{ActiveIntent, OfferRecord, Withheld, effective_state, stored_state};
-use carnet_core::store::intents::{self as rows, OfferRow};
 
 /// Active intents this vendor may see, oldest change first.
 #[utoipa::path(get, path = "/v1/vendor/intents", tag = "vendor", params(VendorListQuery),
@@ -34,53 +29,24 @@ pub async fn list(
 ) -> ApiResult<Response> {
     const ENDPOINT: &str = "GET /v1/vendor/intents";
     v.require(&s, ENDPOINT, Scope::IntentsRead)?;
-    let now = s.now();
-    // The usual poll (first page, no `updated_since`) is answered from the page computed for
-    // the same view, until an intent changes or a window opens or closes.
-    let first_page = q.cursor.is_none() && q.updated_since.is_none();
-    if first_page && let Some(hit) = s.intents.cached_page(&v.0, q.limit, now) {
-        v.log_intents(
-            &s,
-            ENDPOINT,
-            Some(Scope::IntentsRead),
-            hit.ids.clone(),
-            hit.withheld.clone(),
-            200,
-        );
-        return Ok(json_response(hit.body));
-    }
-    let reference = customer_ref(&s.keys, &v.0.vendor_id);
-    let since = q.updated_since.map(|t| t.to_utc());
-    let seen = s.intents.visible(&v.0, now, &reference);
-    let items = seen
-        .items
-        .iter()
-        .filter(|(_, i)| since.is_none_or(|t| i.updated_at >= t))
-        .map(|(id, i)| ((i.updated_at.timestamp_millis(), id.to_string()), i.clone()))
-        .collect();
-    let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
-    let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
-    let ids: Arc<Vec<String>> = Arc::new(page.items.iter().map(|i| i.id.to_string()).collect());
-    let withheld: Withheld = ids
-        .iter()
-        .filter_map(|id| seen.withheld.get_key_value(id))
-        .map(|(id, fields)| (id.clone(), fields.clone()))
-        .collect();
-    let withheld = (!withheld.is_empty()).then(|| Arc::new(withheld));
-    let body =
-        Bytes::from(serde_json::to_vec(&page).map_err(|e| ApiError::Internal(e.to_string()))?);
-    if first_page {
-        s.intents.keep_page(
-            &v.0,
-            q.limit,
-            &seen,
-            body.clone(),
-            ids.clone(),
-            withheld.clone(),
-        );
-    }
-    v.log_intents(&s, ENDPOINT, Some(Scope::IntentsRead), ids, withheld, 200);
-    Ok(json_response(body))
+    let pull = Pull {
+        since: q.updated_since.map(|t| t.to_utc()),
+        limit: q.limit,
+        continued: q.cursor.is_some(),
+    };
+    let pulled = vendor::pull(&s, &v.0, pull, |items| {
+        let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
+        paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
+    })?;
+    v.log_intents(
+        &s,
+        ENDPOINT,
+        Some(Scope::IntentsRead),
+        pulled.ids,
+        pulled.withheld,
+        200,
+    );
+    Ok(json_response(pulled.body))
 }
 
 fn json_response(body: Bytes) -> Response {
@@ -92,23 +58,6 @@ fn json_response(body: Bytes) -> Response {
         body,
     )
         .into_response()
-}
-
-/// The intent `id` if this vendor may see it now, else a logged 404.
-fn visible(
-    v: &Vendor,
-    s: &AppState,
-    endpoint: &'static str,
-    scope: Scope,
-    id: &IntentId,
-) -> ApiResult<ActiveIntent> {
-    match s.intents.visible_one(id, &v.0, s.now()) {
-        Some(i) => Ok(i),
-        None => {
-            v.log(s, endpoint, Some(scope), vec![id.to_string()], 404);
-            Err(ApiError::not_found("intent", id.as_str()))
-        }
-    }
 }
 
 /// One intent; 404 for anything outside this vendor's view.
@@ -123,21 +72,24 @@ pub async fn show(
 ) -> ApiResult<Json<VendorIntent>> {
     const ENDPOINT: &str = "GET /v1/vendor/intents/{id}";
     v.require(&s, ENDPOINT, Scope::IntentsRead)?;
-    let intent = visible(&v, &s, ENDPOINT, Scope::IntentsRead, &id)?;
-    let withhold = &intent.fields.terms.withhold;
-    let withheld = (!withhold.is_empty())
-        .then(|| Arc::new(Withheld::from([(id.to_string(), withhold.clone())])));
-    v.log_intents(
-        &s,
-        ENDPOINT,
-        Some(Scope::IntentsRead),
-        vec![id.to_string()],
-        withheld,
-        200,
-    );
-    Ok(Json(
-        intent.for_vendor(&id, customer_ref(&s.keys, &v.0.vendor_id)),
-    ))
+    let scope = Some(Scope::IntentsRead);
+    match vendor::show(&s, &v.0, &id) {
+        Ok(shown) => {
+            v.log_intents(
+                &s,
+                ENDPOINT,
+                scope,
+                vec![id.to_string()],
+                shown.withheld,
+                200,
+            );
+            Ok(Json(shown.intent))
+        }
+        Err(e) => {
+            v.log(&s, ENDPOINT, scope, vec![id.to_string()], 404);
+            Err(e.into())
+        }
+    }
 }
 
 /// Answer an intent with an offer (rate-limited per vendor; at most the intent's
@@ -157,103 +109,33 @@ pub async fn offer(
 ) -> ApiResult<(StatusCode, Json<VendorOffer>)> {
     const ENDPOINT: &str = "POST /v1/vendor/intents/{id}/offers";
     v.require(&s, ENDPOINT, Scope::OffersWrite)?;
-    let intent = visible(&v, &s, ENDPOINT, Scope::OffersWrite, &id)?;
-    let now = s.now();
-    if let Some(t) = fields.valid_through {
-        if t <= now {
-            return Err(ApiError::invalid(
-                "valid_through",
-                "the offer would already be over",
-            ));
-        }
-        if t > intent.valid_through {
-            return Err(ApiError::invalid(
-                "valid_through",
-                format!(
-                    "an offer cannot outlast the intent, which ends {}",
-                    intent.valid_through
-                ),
-            ));
-        }
-    }
-    if let Err(wait) = s.offer_limits.take(&v.0.vendor_id, now) {
-        v.log(
-            &s,
-            ENDPOINT,
-            Some(Scope::OffersWrite),
-            vec![id.to_string()],
-            429,
-        );
-        return Err(ApiError::TooMany {
-            what: "offers",
-            retry_after: wait,
-        });
-    }
     let offer_id: OfferId = s.new_id();
-    let record = OfferRecord {
-        fields: fields.clone(),
-        decline_reason: None,
-        purchase_id: None,
-    };
-    let row = OfferRow {
-        id: offer_id.to_string(),
-        intent_id: id.to_string(),
-        vendor_id: v.0.vendor_id.to_string(),
-        state: "pending".into(),
-        created_at: now,
-        updated_at: now,
-        sealed: s.keys.seal().seal(offer_id.as_str(), &record),
-    };
-    let state = s.clone();
-    let iid = id.clone();
-    let max = intent
-        .fields
-        .max_offers
-        .unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS);
-    let made = s
-        .store
-        .write(move |c| {
-            // The intent may have changed since the pull: check again inside the transaction.
-            let stored = rows::intent::<IntentFields>(c, iid.as_str())?
-                .map(|r| {
-                    let f: IntentFields = state.keys.seal().open(&r.id, &r.sealed)?;
-                    Ok::<_, ApiError>(effective_state(stored_state(&r.state), &f, now))
-                })
-                .transpose()?;
-            if stored != Some(carnet_schemas::IntentState::Active) {
-                return Err(ApiError::not_found("intent", iid.as_str()));
-            }
-            if rows::offer_count(c, iid.as_str())? >= max {
-                return Err(ApiError::conflict(
-                    format!("intent {iid} has received the {max} offers it takes"),
-                    "no more offers can be made on it",
-                ));
-            }
-            rows::insert_offer(c, &row)?;
-            Ok(())
-        })
-        .await;
-    let status = match &made {
-        Ok(()) => 201,
-        Err(ApiError::NotFound { .. }) => 404,
-        Err(_) => 409,
-    };
-    v.log(
-        &s,
-        ENDPOINT,
-        Some(Scope::OffersWrite),
-        vec![id.to_string(), offer_id.to_string()],
-        status,
-    );
-    made?;
-    Ok((
-        StatusCode::CREATED,
-        Json(VendorOffer {
-            id: offer_id,
-            intent_id: id,
-            state: OfferState::Pending,
-            created_at: now,
-            fields,
-        }),
-    ))
+    let made = vendor::make_offer(&s, &v.0, &id, offer_id.clone(), fields).await;
+    if let Some((status, names_offer)) = logged(&made) {
+        let mut ids = vec![id.to_string()];
+        if names_offer {
+            ids.push(offer_id.to_string());
+        }
+        v.log(&s, ENDPOINT, Some(Scope::OffersWrite), ids, status);
+    }
+    Ok((StatusCode::CREATED, Json(made?)))
+}
+
+/// How an offer request goes in the access log: the status, and whether the entry names the
+/// offer (it does once the offer got as far as its write). A refused body is not logged.
+fn logged(made: &Result<VendorOffer, OfferError>) -> Option<(u16, bool)> {
+    match made {
+        Ok(_) => Some((201, true)),
+        Err(OfferError::Invalid { .. }) => None,
+        Err(OfferError::IntentNotFound(_)) => Some((404, false)),
+        Err(OfferError::TooMany { .. }) => Some((429, false)),
+        Err(OfferError::IntentEnded(_)) => Some((404, true)),
+        Err(
+            OfferError::Full { .. }
+            | OfferError::NotFound(_)
+            | OfferError::NotPending { .. }
+            | OfferError::Unreadable(_)
+            | OfferError::Store(_),
+        ) => Some((409, true)),
+    }
 }

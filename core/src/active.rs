@@ -1,7 +1,7 @@
-//! Intents apart from HTTP: their life (the stored state and the window, read against the
-//! clock, so an intent is expired the second its window closes without any background job),
-//! the opened active set kept in memory for vendor pulls, what a vendor may see of one, and
-//! the per-vendor offer rate limit.
+//! The active intents, opened and kept in memory (few: a consumer buys a few things at a
+//! time): what vendor pulls and webhook announcements read, what a vendor may see of one, and
+//! the first pages served from them. Refreshed after every change commits; never read from
+//! the database but at unlock.
 //!
 //! Never shows a vendor an intent outside its window, outside `active`, or outside the
 //! categories its token covers.
@@ -13,54 +13,14 @@ use std::sync::{Arc, Mutex, RwLock};
 use bytes::Bytes;
 
 use carnet_schemas::{
-    Category, IntentField, IntentFields, IntentId, IntentState, OfferFields, PurchaseId, Text,
-    VendorId, VendorIntent, VendorTerms,
+    Category, IntentField, IntentFields, IntentId, VendorId, VendorIntent, VendorTerms,
 };
 use chrono::{DateTime, FixedOffset, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::access::Access;
 use crate::store::Store;
-use crate::store::intents::{self as rows, IntentRow};
-use crate::vault::{Keys, Sealable, Table, Unreadable, VaultError};
-
-impl Sealable for IntentFields {
-    const TABLE: Table = Table::Intents;
-}
-
-/// What the vault keeps about an offer.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct OfferRecord {
-    pub fields: OfferFields,
-    pub decline_reason: Option<Text>,
-    pub purchase_id: Option<PurchaseId>,
-}
-
-impl Sealable for OfferRecord {
-    const TABLE: Table = Table::Offers;
-}
-
-/// The stored states (`expired` is derived).
-pub fn stored_state(s: &str) -> IntentState {
-    match s {
-        "active" => IntentState::Active,
-        "fulfilled" => IntentState::Fulfilled,
-        "withdrawn" => IntentState::Withdrawn,
-        _ => IntentState::Draft,
-    }
-}
-
-/// An intent's state at `now`: an active one whose window has closed is expired.
-pub fn effective_state(
-    stored: IntentState,
-    fields: &IntentFields,
-    now: DateTime<Utc>,
-) -> IntentState {
-    match (stored, fields.valid_through) {
-        (IntentState::Active, Some(end)) if now >= end => IntentState::Expired,
-        (s, _) => s,
-    }
-}
+use crate::store::intents::{self as rows, IntentRow, StoredIntentState};
+use crate::vault::{Keys, Table, Unreadable, VaultError};
 
 /// An active intent, opened, as vendor pulls need it.
 #[derive(Debug, Clone)]
@@ -179,7 +139,7 @@ const MAX_CACHED_PAGES: usize = 1024;
 impl ActiveIntents {
     pub fn load(store: &Store, keys: &Keys) -> Result<Self, VaultError> {
         let rows: Vec<IntentRow<IntentFields>> =
-            store.read(|c| rows::intents(c, Some("active")))?;
+            store.read(|c| rows::intents(c, Some(StoredIntentState::Active)))?;
         let set = ActiveIntents::default();
         for row in rows {
             let fields: IntentFields = keys.seal().open(&row.id, &row.sealed)?;
@@ -187,7 +147,7 @@ impl ActiveIntents {
                 table: Table::Intents.name(),
                 id: row.id.clone(),
             })?;
-            set.set(&id, IntentState::Active, &fields, row.updated_at);
+            set.set(&id, StoredIntentState::Active, &fields, row.updated_at);
         }
         Ok(set)
     }
@@ -196,13 +156,13 @@ impl ActiveIntents {
     pub fn set(
         &self,
         id: &IntentId,
-        state: IntentState,
+        state: StoredIntentState,
         fields: &IntentFields,
         updated_at: DateTime<Utc>,
     ) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         match (state, ActiveIntent::new(fields.clone(), updated_at)) {
-            (IntentState::Active, Some(active)) => {
+            (StoredIntentState::Active, Some(active)) => {
                 inner.insert(id.clone(), active);
             }
             _ => {
@@ -322,60 +282,5 @@ impl ActiveIntents {
             .get(id)
             .filter(|i| i.in_window(now) && access.covers(&i.fields.category))
             .cloned()
-    }
-}
-
-/// Offers a vendor may make in a burst, and how fast the allowance comes back.
-pub const OFFER_BURST: u32 = 10;
-pub const OFFER_REFILL_SECONDS: i64 = 6;
-
-/// A token bucket per vendor for offers, on the injected clock.
-#[derive(Default)]
-pub struct OfferLimiter {
-    buckets: Mutex<HashMap<VendorId, (f64, DateTime<Utc>)>>,
-}
-
-impl OfferLimiter {
-    /// Takes one offer from `vendor`'s allowance, or says how many seconds until there is one.
-    pub fn take(&self, vendor: &VendorId, now: DateTime<Utc>) -> Result<(), u64> {
-        let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let (tokens, last) = buckets
-            .entry(vendor.clone())
-            .or_insert((f64::from(OFFER_BURST), now));
-        let elapsed = (now - *last).num_milliseconds().max(0) as f64 / 1000.0;
-        *tokens = (*tokens + elapsed / OFFER_REFILL_SECONDS as f64).min(f64::from(OFFER_BURST));
-        *last = now;
-        if *tokens >= 1.0 {
-            *tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait = (1.0 - *tokens) * OFFER_REFILL_SECONDS as f64;
-            Err(wait.ceil().max(1.0) as u64)
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_offer_allowance_refills_with_the_clock() {
-        let l = OfferLimiter::default();
-        let v: VendorId = "ven_0000000000000000".parse().unwrap();
-        let t0 = Utc::now();
-        for _ in 0..OFFER_BURST {
-            assert!(l.take(&v, t0).is_ok());
-        }
-        assert_eq!(l.take(&v, t0), Err(OFFER_REFILL_SECONDS as u64));
-        assert!(
-            l.take(&v, t0 + chrono::Duration::seconds(OFFER_REFILL_SECONDS))
-                .is_ok()
-        );
-        let other: VendorId = "ven_1111111111111111".parse().unwrap();
-        assert!(
-            l.take(&other, t0).is_ok(),
-            "each vendor has its own allowance"
-        );
     }
 }

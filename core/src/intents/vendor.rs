@@ -1,0 +1,219 @@
+//! Intents as a granted vendor pulls them, and the offers it answers with. A vendor sees
+//! exactly the intents that are active now, inside their window, in a category its token
+//! covers — read from the active set in memory, never from the database — and only the fields
+//! the intent's terms allow. Paging (cursors, limits) and the access log are the caller's;
+//! what the vendor saw and what it was not shown come back for the log.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use carnet_schemas::{
+    DEFAULT_MAX_OFFERS, IntentFields, IntentId, IntentState, OfferFields, OfferId, OfferState,
+    Page, VendorIntent, VendorOffer,
+};
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use super::{IntentError, OfferError, OfferRecord, Withheld, effective_state};
+use crate::access::Access;
+use crate::access::pseudonym::customer_ref;
+use crate::active::ActiveIntent;
+use crate::context::Core;
+use crate::crypto::Keys;
+use crate::store::intents::{self as rows, OfferRow, StoredOfferState};
+
+/// What a pull's intents are paged by: when each last changed (ms), then its id.
+pub type PageKey = (i64, String);
+
+/// What a vendor's pull asks for.
+#[derive(Debug, Clone, Copy)]
+pub struct Pull {
+    /// Only intents changed since then.
+    pub since: Option<DateTime<Utc>>,
+    /// The page size asked for, if any.
+    pub limit: Option<u32>,
+    /// Whether it continues an earlier page (a cursor).
+    pub continued: bool,
+}
+
+/// One page of a pull, ready to send, with the ids it shows and the fields they withhold.
+pub struct Pulled {
+    /// The page, as JSON.
+    pub body: Bytes,
+    pub ids: Arc<Vec<String>>,
+    pub withheld: Option<Arc<Withheld>>,
+}
+
+/// The active intents `access` may see, one page of them as `page` cuts it. The usual poll
+/// (first page, no `since`) is answered from the page computed for the same view, until an
+/// intent changes or a window opens or closes.
+pub fn pull<E>(
+    core: &Core,
+    access: &Access,
+    asked: Pull,
+    page: impl FnOnce(Vec<(PageKey, VendorIntent)>) -> Result<Page<VendorIntent>, E>,
+) -> Result<Pulled, E>
+where
+    E: From<IntentError>,
+{
+    let now = core.now();
+    let first_page = !asked.continued && asked.since.is_none();
+    if first_page && let Some(hit) = core.intents.cached_page(access, asked.limit, now) {
+        return Ok(Pulled {
+            body: hit.body,
+            ids: hit.ids,
+            withheld: hit.withheld,
+        });
+    }
+    let reference = customer_ref(&core.keys, &access.vendor_id);
+    let seen = core.intents.visible(access, now, &reference);
+    let items = seen
+        .items
+        .iter()
+        .filter(|(_, i)| asked.since.is_none_or(|t| i.updated_at >= t))
+        .map(|(id, i)| ((i.updated_at.timestamp_millis(), id.to_string()), i.clone()))
+        .collect();
+    let page = page(items)?;
+    let ids: Arc<Vec<String>> = Arc::new(page.items.iter().map(|i| i.id.to_string()).collect());
+    let withheld: Withheld = ids
+        .iter()
+        .filter_map(|id| seen.withheld.get_key_value(id))
+        .map(|(id, fields)| (id.clone(), fields.clone()))
+        .collect();
+    let withheld = (!withheld.is_empty()).then(|| Arc::new(withheld));
+    let body = Bytes::from(serde_json::to_vec(&page).map_err(IntentError::from)?);
+    if first_page {
+        core.intents.keep_page(
+            access,
+            asked.limit,
+            &seen,
+            body.clone(),
+            ids.clone(),
+            withheld.clone(),
+        );
+    }
+    Ok(Pulled {
+        body,
+        ids,
+        withheld,
+    })
+}
+
+/// One intent as a vendor sees it, with the fields it withholds.
+pub struct Shown {
+    pub intent: VendorIntent,
+    pub withheld: Option<Arc<Withheld>>,
+}
+
+/// The intent `id`, if `access` may see it now.
+pub fn show(core: &Core, access: &Access, id: &IntentId) -> Result<Shown, IntentError> {
+    let intent = core
+        .intents
+        .visible_one(id, access, core.now())
+        .ok_or_else(|| IntentError::NotFound(id.clone()))?;
+    let withhold = &intent.fields.terms.withhold;
+    let withheld = (!withhold.is_empty())
+        .then(|| Arc::new(Withheld::from([(id.to_string(), withhold.clone())])));
+    Ok(Shown {
+        intent: intent.for_vendor(id, customer_ref(&core.keys, &access.vendor_id)),
+        withheld,
+    })
+}
+
+/// Answers intent `intent_id` with an offer, stored as `offer_id` (the caller's, so that its
+/// access log names the offer whatever the answer). The intent must be one `access` may see
+/// now, the offer must not outlast it, the vendor must have offers left in its allowance, and
+/// when the offer is written the intent must still be active and take more offers.
+pub async fn make_offer(
+    core: &Core,
+    access: &Access,
+    intent_id: &IntentId,
+    offer_id: OfferId,
+    fields: OfferFields,
+) -> Result<VendorOffer, OfferError> {
+    let now = core.now();
+    let intent = core
+        .intents
+        .visible_one(intent_id, access, now)
+        .ok_or_else(|| OfferError::IntentNotFound(intent_id.clone()))?;
+    check(&intent, &fields, now)?;
+    core.offer_limits
+        .take(&access.vendor_id, now)
+        .map_err(|retry_after| OfferError::TooMany { retry_after })?;
+    let record = OfferRecord {
+        fields: fields.clone(),
+        decline_reason: None,
+        purchase_id: None,
+    };
+    let row = OfferRow {
+        id: offer_id.to_string(),
+        intent_id: intent_id.to_string(),
+        vendor_id: access.vendor_id.to_string(),
+        state: StoredOfferState::Pending,
+        created_at: now,
+        updated_at: now,
+        sealed: core.keys.seal().seal(offer_id.as_str(), &record),
+    };
+    let max = intent.fields.max_offers.unwrap_or(DEFAULT_MAX_OFFERS);
+    let (keys, iid) = (core.keys.clone(), intent_id.clone());
+    core.store
+        .write(move |c| record_offer(c, &keys, &iid, max, &row, now))
+        .await?;
+    Ok(VendorOffer {
+        id: offer_id,
+        intent_id: intent_id.clone(),
+        state: OfferState::Pending,
+        created_at: now,
+        fields,
+    })
+}
+
+/// An offer ends after it is made and no later than the intent.
+fn check(
+    intent: &ActiveIntent,
+    fields: &OfferFields,
+    now: DateTime<Utc>,
+) -> Result<(), OfferError> {
+    let invalid = |message: String| OfferError::Invalid {
+        field: "valid_through",
+        message,
+    };
+    match fields.valid_through {
+        Some(t) if t <= now => Err(invalid("the offer would already be over".into())),
+        Some(t) if t > intent.valid_through => Err(invalid(format!(
+            "an offer cannot outlast the intent, which ends {}",
+            intent.valid_through
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes the offer if the stored intent is still active and takes more offers: it may have
+/// changed since the vendor's pull.
+fn record_offer(
+    c: &Connection,
+    keys: &Keys,
+    intent: &IntentId,
+    max: u32,
+    row: &OfferRow<OfferRecord>,
+    now: DateTime<Utc>,
+) -> Result<(), OfferError> {
+    let state = match rows::intent::<IntentFields>(c, intent.as_str())? {
+        Some(r) => {
+            let fields: IntentFields = keys.seal().open(&r.id, &r.sealed)?;
+            Some(effective_state(r.state, &fields, now))
+        }
+        None => None,
+    };
+    if state != Some(IntentState::Active) {
+        return Err(OfferError::IntentEnded(intent.clone()));
+    }
+    if rows::offer_count(c, intent.as_str())? >= max {
+        return Err(OfferError::Full {
+            intent: intent.clone(),
+            max,
+        });
+    }
+    rows::insert_offer(c, row)?;
+    Ok(())
+}
