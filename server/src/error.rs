@@ -150,10 +150,7 @@ impl From<carnet_core::audit::AuditError> for ApiError {
     fn from(e: carnet_core::audit::AuditError) -> Self {
         use carnet_core::audit::AuditError;
         match e {
-            AuditError::Limit(limit) => ApiError::bad_request(
-                format!("limit {limit} is out of range"),
-                format!("use a limit from 1 to {}", carnet_schemas::MAX_PAGE),
-            ),
+            AuditError::Limit(limit) => ApiError::limit_out_of_range(limit),
             AuditError::Cursor => ApiError::bad_request(
                 "the cursor is not one this server issued for this listing",
                 "pass `next_cursor` from the previous page unchanged",
@@ -224,7 +221,26 @@ impl From<carnet_core::intents::OfferError> for ApiError {
     }
 }
 
+impl From<carnet_core::webhooks::ListError> for ApiError {
+    fn from(e: carnet_core::webhooks::ListError) -> Self {
+        use carnet_core::webhooks::ListError;
+        match e {
+            ListError::Limit(limit) => ApiError::limit_out_of_range(limit),
+            ListError::Unreadable(u) => ApiError::Unreadable(u),
+            ListError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl ApiError {
+    /// A page size outside 1..=`MAX_PAGE`.
+    pub fn limit_out_of_range(limit: u32) -> Self {
+        ApiError::bad_request(
+            format!("limit {limit} is out of range"),
+            format!("use a limit from 1 to {}", carnet_schemas::MAX_PAGE),
+        )
+    }
+
     pub fn bad_request(detail: impl Into<String>, hint: impl Into<String>) -> Self {
         ApiError::BadRequest {
             detail: detail.into(),

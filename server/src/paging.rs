@@ -103,12 +103,7 @@ where
     let limit = match limit {
         None => DEFAULT_PAGE,
         Some(n) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(n) => {
-            return Err(ApiError::bad_request(
-                format!("limit {n} is out of range"),
-                format!("use a limit from 1 to {MAX_PAGE}"),
-            ));
-        }
+        Some(n) => return Err(ApiError::limit_out_of_range(n)),
     } as usize;
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let start = after.map_or(0, |k| items.partition_point(|(key, _)| *key <= k));

@@ -11,7 +11,10 @@ mod address;
 pub mod deliver;
 mod sign;
 
-use carnet_schemas::{Category, GrantId, IntentFields, IntentId, OfferId, Scope, VendorId};
+use carnet_schemas::{
+    Category, DeliveryState, GrantId, IntentFields, IntentId, MAX_PAGE, OfferId, Scope, VendorId,
+    WebhookDelivery,
+};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -25,7 +28,7 @@ use crate::active::ActiveIntent;
 use crate::context::Core;
 use crate::store::StoreError;
 use crate::store::access as client_rows;
-use crate::store::outbox as rows;
+use crate::store::outbox::{self as rows, OutboxState};
 use crate::vault::{Sealable, Table};
 
 /// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
@@ -212,4 +215,64 @@ pub fn grant_revoked(
         needs_grant: false,
     };
     put(c, s, vendor, &event, now)
+}
+
+/// Why the owner's listing of deliveries failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ListError {
+    #[error("limit {0} is out of range")]
+    Limit(u32),
+    #[error(transparent)]
+    Unreadable(#[from] crate::crypto::Unreadable),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// The latest `limit` deliveries (of one vendor, or all), newest first, as the owner checks
+/// them: what went to whom, what failed, what is next.
+pub async fn deliveries(
+    core: &Core,
+    vendor: Option<VendorId>,
+    limit: u32,
+) -> Result<Vec<WebhookDelivery>, ListError> {
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(ListError::Limit(limit));
+    }
+    core.blocking(move |s| {
+        let rows = s
+            .store
+            .read(|c| rows::recent::<Event>(c, vendor.as_ref().map(|v| v.as_str()), limit))?;
+        rows.into_iter()
+            .map(|row| {
+                let event: Event = s.keys.seal().open(&row.id, &row.sealed)?;
+                let state = match row.state {
+                    OutboxState::Pending => DeliveryState::Pending,
+                    OutboxState::Delivered => DeliveryState::Delivered,
+                    OutboxState::Dropped => DeliveryState::Dropped,
+                    OutboxState::Failed => DeliveryState::Failed,
+                };
+                let vendor_id = row
+                    .vendor_id
+                    .parse()
+                    .map_err(|_| crate::crypto::Unreadable {
+                        table: Table::Outbox.name(),
+                        id: row.id.clone(),
+                    })?;
+                Ok(WebhookDelivery {
+                    vendor_id,
+                    event: event.kind,
+                    next_attempt_at: (state == DeliveryState::Pending)
+                        .then_some(row.next_attempt_at),
+                    state,
+                    attempts: row.attempts,
+                    created_at: row.created_at,
+                    delivered_at: row.delivered_at,
+                    last_status: row.last_status,
+                    last_error: row.last_error,
+                    id: row.id,
+                })
+            })
+            .collect()
+    })
+    .await
 }
