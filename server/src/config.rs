@@ -161,6 +161,9 @@ pub struct Config {
     pub header_read_timeout: u32,
     pub idle_timeout: u32,
     pub max_connections: u32,
+    /// What carnetd should say at start about this configuration (it still starts).
+    #[serde(skip)]
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -211,6 +214,41 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     })
 }
 
+/// A public URL whose host is 0.0.0.0 or `::` (what `--listen 0.0.0.0:8787` alone gives): it
+/// becomes the OAuth issuer and the consent links, and no one can reach it.
+fn unreachable_issuer(public_url: &str) -> Option<String> {
+    let host = url::Url::parse(public_url).ok()?.host()?.to_owned();
+    let unspecified = match host {
+        url::Host::Ipv4(ip) => ip.is_unspecified(),
+        url::Host::Ipv6(ip) => ip.is_unspecified(),
+        url::Host::Domain(_) => false,
+    };
+    unspecified.then(|| {
+        format!(
+            "public_url is {public_url}, an address no vendor can reach, yet it is the OAuth issuer and the consent page's address: set --public-url (CARNET_PUBLIC_URL) to the URL vendors use, e.g. https://carnet.example.net"
+        )
+    })
+}
+
+/// A `log_level` whose bare words are neither a level nor one of carnetd's targets, such as
+/// `verbose`: tracing reads such a word as a target name, so carnetd would log nothing at all.
+/// Said on stderr at start, since the log itself is what it silences.
+pub fn log_level_warning(level: &str) -> Option<String> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let stray: Vec<&str> = level
+        .split(',')
+        .map(str::trim)
+        .filter(|d| !d.is_empty() && !d.contains(['=', '[', ':']))
+        .filter(|d| !LEVELS.contains(&d.to_ascii_lowercase().as_str()) && !d.starts_with("carnet"))
+        .collect();
+    (!stray.is_empty()).then(|| {
+        format!(
+            "log_level {level:?}: {} is not a level, so it is read as the name of a log target and carnetd logs nothing of its own; use trace, debug, info, warn or error, or a filter such as carnet_server=debug",
+            stray.join(", ")
+        )
+    })
+}
+
 fn check_filter(level: &str) -> Result<(), String> {
     tracing_subscriber::EnvFilter::try_new(level)
         .map(drop)
@@ -233,121 +271,6 @@ impl Origin<'_> {
             Origin::Env => format!("environment variable {}", env_name(key)),
             Origin::Flags => format!("flag --{}", key.replace('_', "-")),
         }
-    }
-}
-
-/// `CARNET_` and the key in capitals: `access_token_ttl` → `CARNET_ACCESS_TOKEN_TTL`.
-pub fn env_name(key: &str) -> String {
-    format!("CARNET_{}", key.to_ascii_uppercase())
-}
-
-/// Reads the environment through `env` (the process's in `carnetd`, a map in tests). An empty
-/// variable counts as unset, as with clap.
-struct EnvLayer<'a>(&'a dyn Fn(&str) -> Option<OsString>);
-
-impl EnvLayer<'_> {
-    fn raw(&self, name: &str) -> Option<OsString> {
-        (self.0)(name).filter(|v| !v.is_empty())
-    }
-
-    fn path(&self, key: &'static str) -> Option<PathBuf> {
-        self.raw(&env_name(key)).map(PathBuf::from)
-    }
-
-    fn text(&self, key: &'static str) -> Result<Option<String>, ConfigError> {
-        self.raw(&env_name(key))
-            .map(|v| {
-                v.into_string().map_err(|_| ConfigError::Invalid {
-                    key,
-                    origin: Origin::Env.describe(key),
-                    message: "not valid UTF-8".into(),
-                })
-            })
-            .transpose()
-    }
-
-    fn parse<T>(
-        &self,
-        key: &'static str,
-        parse: impl FnOnce(&str) -> Result<T, String>,
-    ) -> Result<Option<T>, ConfigError> {
-        self.text(key)?
-            .map(|v| {
-                parse(v.trim()).map_err(|message| ConfigError::Invalid {
-                    key,
-                    origin: Origin::Env.describe(key),
-                    message,
-                })
-            })
-            .transpose()
-    }
-
-    /// `CARNET_LOG`, the older and shorter spelling, used when `CARNET_LOG_LEVEL` is unset.
-    fn short_log_level(&self) -> Result<Option<String>, ConfigError> {
-        let invalid = |message| ConfigError::Invalid {
-            key: "log_level",
-            origin: "environment variable CARNET_LOG".into(),
-            message,
-        };
-        let Some(v) = self.raw("CARNET_LOG") else {
-            return Ok(None);
-        };
-        let v = v
-            .into_string()
-            .map_err(|_| invalid("not valid UTF-8".into()))?;
-        check_filter(&v).map_err(invalid)?;
-        Ok(Some(v))
-    }
-
-    fn layer(&self) -> Result<Layer, ConfigError> {
-        let seconds = |v: &str| {
-            v.parse::<u32>()
-                .map_err(|_| format!("{v:?} is not a whole number of seconds"))
-        };
-        Ok(Layer {
-            data_dir: self.path("data_dir"),
-            listen: self.parse("listen", |v| {
-                v.parse()
-                    .map_err(|_| format!("{v:?} is not an address and port like 127.0.0.1:8787"))
-            })?,
-            public_url: self.text("public_url")?,
-            identity_file: self.path("identity_file"),
-            log_format: self.parse("log_format", |v| {
-                <LogFormat as clap::ValueEnum>::from_str(v, true)
-                    .map_err(|_| format!("{v:?} is not a log format: use pretty or json"))
-            })?,
-            log_level: match self.text("log_level")? {
-                Some(v) => Some(v),
-                None => self.short_log_level()?,
-            },
-            access_token_ttl: self.parse("access_token_ttl", seconds)?,
-            refresh_token_ttl: self.parse("refresh_token_ttl", seconds)?,
-            max_live_tokens: self.parse("max_live_tokens", |v| {
-                v.parse::<u32>()
-                    .map_err(|_| format!("{v:?} is not a whole number"))
-            })?,
-            trusted_proxies: self.parse("trusted_proxies", |v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::parse)
-                    .collect()
-            })?,
-            open_registration: self.parse("open_registration", |v| {
-                match v.to_ascii_lowercase().as_str() {
-                    "true" | "1" | "yes" | "on" => Ok(true),
-                    "false" | "0" | "no" | "off" => Ok(false),
-                    _ => Err(format!("{v:?} is not true or false")),
-                }
-            })?,
-            jurisdiction: self.text("jurisdiction")?,
-            header_read_timeout: self.parse("header_read_timeout", seconds)?,
-            idle_timeout: self.parse("idle_timeout", seconds)?,
-            max_connections: self.parse("max_connections", |v| {
-                v.parse::<u32>()
-                    .map_err(|_| format!("{v:?} is not a whole number"))
-            })?,
-        })
     }
 }
 
@@ -490,7 +413,11 @@ impl Config {
 
     /// The configuration of this process: `flags`, and the process environment.
     pub fn from_process(flags: Overrides) -> Result<Config, ConfigError> {
-        Config::resolve(flags, &|name| std::env::var_os(name))
+        let mut config = Config::resolve(flags, &|name| std::env::var_os(name))?;
+        config
+            .warnings
+            .extend(unknown_variables(std::env::vars_os().map(|(k, _)| k)));
+        Ok(config)
     }
 
     /// Merges the layers, reading variables through `env`. The file is `--config` (or
@@ -548,11 +475,13 @@ impl Config {
             .map(|p| p.0)
             .collect();
         trusted_proxies.dedup();
+        let public_url = l.public_url.unwrap_or_else(|| format!("http://{listen}"));
+        let warnings = unreachable_issuer(&public_url).into_iter().collect();
         Ok(Config {
             config_file,
             data_dir,
             listen,
-            public_url: l.public_url.unwrap_or_else(|| format!("http://{listen}")),
+            public_url,
             identity_file: l.identity_file,
             log_format: l.log_format.unwrap_or_default(),
             log_level: l.log_level.unwrap_or_else(|| "info".into()),
@@ -565,6 +494,7 @@ impl Config {
             header_read_timeout: l.header_read_timeout.unwrap_or(DEFAULT_HEADER_READ_TIMEOUT),
             idle_timeout: l.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
             max_connections: l.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            warnings,
         })
     }
 
@@ -579,7 +509,10 @@ impl Config {
     }
 }
 
+mod env;
 mod settings;
+use env::EnvLayer;
+pub use env::{KEYS, env_name, unknown_variables};
 pub use settings::Settings;
 
 #[cfg(test)]

@@ -3,7 +3,6 @@
 #![forbid(unsafe_code)]
 
 use std::io::{IsTerminal, Read};
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -17,126 +16,13 @@ use carnet_core::vault::generation::{AfterBackup, TICKETS};
 use carnet_core::vault::{self, Created, KeyMode, VaultPaths};
 use carnet_server::config::{Config, LogFormat, Overrides};
 use carnet_server::{OpenOptions, Secret, Server, serve};
-use clap::{Parser, Subcommand};
+use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
-#[derive(Parser)]
-#[command(
-    name = "carnetd",
-    version,
-    about = "Carnet's server: the encrypted vault of your vendor relationships",
-    after_help = "Examples:\n  carnetd                                   serve on 127.0.0.1:8787, creating the vault on first start\n  carnetd --data-dir /srv/carnet --listen 0.0.0.0:8787 --public-url https://carnet.example.net\n  carnetd init --passphrase-file -           create a passphrase-protected vault (passphrase on stdin)\n  carnetd print-config                      show the effective configuration\n\nEvery key of carnetd.toml can also be set as CARNET_<KEY> (CARNET_ACCESS_TOKEN_TTL=600,\nCARNET_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8, ...); flags beat the environment, which beats the file."
-)]
-struct Cli {
-    /// Data directory [env: CARNET_DATA_DIR] [default: $XDG_DATA_HOME/carnet]
-    #[arg(long, global = true, value_name = "DIR")]
-    data_dir: Option<PathBuf>,
-    /// Configuration file [env: CARNET_CONFIG] [default: DATA_DIR/carnetd.toml if present]
-    #[arg(long, global = true, value_name = "FILE")]
-    config: Option<PathBuf>,
-    /// The age identity that opens the vault key [env: CARNET_IDENTITY_FILE]
-    /// [default: DATA_DIR/identity.txt]
-    #[arg(long, global = true, value_name = "F")]
-    identity_file: Option<PathBuf>,
-    /// Address to listen on [env: CARNET_LISTEN] [default: 127.0.0.1:8787]
-    #[arg(long, global = true, value_name = "ADDR")]
-    listen: Option<SocketAddr>,
-    /// Public URL of this server (the OAuth issuer), exactly as vendors reach it
-    /// [env: CARNET_PUBLIC_URL]
-    #[arg(long, global = true, value_name = "URL")]
-    public_url: Option<String>,
-    /// Log format [env: CARNET_LOG_FORMAT]
-    #[arg(long, global = true, value_name = "FORMAT")]
-    log_format: Option<LogFormat>,
-    #[command(subcommand)]
-    verb: Option<Verb>,
-}
+#[path = "carnetd/args.rs"]
+mod args;
 
-#[derive(Subcommand)]
-enum Verb {
-    /// Serve the API (the default)
-    Serve,
-    /// Create a vault without serving: identity mode, or passphrase mode with --passphrase-file
-    Init {
-        /// Read the passphrase from this file's first line ("-" for stdin) and create a
-        /// passphrase-protected vault
-        #[arg(long, value_name = "F")]
-        passphrase_file: Option<PathBuf>,
-    },
-    /// Change how the vault key is protected, without re-encrypting any record: a new
-    /// passphrase, a switch to identity mode, or a (new) recovery key
-    #[command(
-        after_help = "Examples:\n  carnetd rekey --current-passphrase-file old.txt --passphrase-file new.txt\n  carnetd rekey --passphrase-file -            identity vault → passphrase vault (prints a recovery key)\n  carnetd rekey --current-passphrase-file - --to-identity\n  carnetd rekey --recovery-key-file key.txt --passphrase-file new.txt   (passphrase forgotten)\n  carnetd rekey --current-passphrase-file - --add-recovery"
-    )]
-    Rekey {
-        /// New passphrase: first line of this file ("-" for stdin)
-        #[arg(long, value_name = "F", conflicts_with = "to_identity")]
-        passphrase_file: Option<PathBuf>,
-        /// Switch to identity mode: a new identity file at --identity-file (default DATA_DIR/identity.txt)
-        #[arg(long)]
-        to_identity: bool,
-        /// Write a new recovery envelope and print its key once
-        #[arg(long)]
-        add_recovery: bool,
-        /// The current passphrase (passphrase vaults): first line of this file ("-" for stdin)
-        #[arg(long, value_name = "F", conflicts_with = "recovery_key_file")]
-        current_passphrase_file: Option<PathBuf>,
-        /// Open with the recovery key instead (passphrase vaults): a file holding AGE-SECRET-KEY-1…
-        #[arg(long, value_name = "F")]
-        recovery_key_file: Option<PathBuf>,
-    },
-    /// Write a consistent, checked snapshot of the vault's database to FILE, while carnetd
-    /// serves or not
-    #[command(
-        after_help = "Examples:\n  carnetd backup --out /mnt/backup/carnet-$(date +%F).db\n  carnetd --data-dir /var/lib/carnet backup --out /mnt/backup/carnet.db --force\n\nThe file holds sealed records only; it prints which key files to keep with it.\nRestore with `carnetd restore --from FILE` (carnetd stopped)."
-    )]
-    Backup {
-        /// Where to write it (mode 0600), outside the data directory; its directory must exist
-        #[arg(long, value_name = "FILE")]
-        out: PathBuf,
-        /// Replace FILE if it exists (the older backup in it is lost)
-        #[arg(long)]
-        force: bool,
-    },
-    /// Put a backup made by `carnetd backup` in place as DATA_DIR/carnet.db (stop carnetd
-    /// first; the key files kept with the backup must already be in the data directory)
-    #[command(
-        after_help = "Example:\n  systemctl stop carnetd\n  cp /mnt/backup/vault.key.age /var/lib/carnet/      (and the identity file, or vault.recovery.age)\n  carnetd --data-dir /var/lib/carnet restore --from /mnt/backup/carnet.db --force\n  systemctl start carnetd"
-    )]
-    Restore {
-        /// The backup file
-        #[arg(long, value_name = "FILE")]
-        from: PathBuf,
-        /// Replace the data directory's existing carnet.db (what it holds now is lost)
-        #[arg(long)]
-        force: bool,
-    },
-    /// Print the effective configuration
-    PrintConfig,
-    /// Manage the owner token
-    OwnerToken {
-        #[command(subcommand)]
-        action: OwnerTokenAction,
-    },
-}
-
-#[derive(Subcommand)]
-enum OwnerTokenAction {
-    /// Replace the owner token (the old one stops working at once) and rewrite owner.token.
-    /// The token's row is MAC'd with the vault key, so this opens the key: the identity file,
-    /// or on a passphrase vault --passphrase-file or --recovery-key-file
-    #[command(
-        after_help = "Examples:\n  carnetd owner-token rotate                            (identity vault)\n  carnetd owner-token rotate --passphrase-file -        (passphrase on stdin)\n  carnetd owner-token rotate --recovery-key-file key.txt"
-    )]
-    Rotate {
-        /// The vault's passphrase (passphrase vaults): first line of this file ("-" for stdin)
-        #[arg(long, value_name = "F", conflicts_with = "recovery_key_file")]
-        passphrase_file: Option<PathBuf>,
-        /// Open with the recovery key instead (passphrase vaults): a file holding AGE-SECRET-KEY-1…
-        #[arg(long, value_name = "F")]
-        recovery_key_file: Option<PathBuf>,
-    },
-}
+use args::{Cli, OwnerTokenAction, Serving, Verb};
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -150,23 +36,48 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<()> {
+    let (verb, serving) = match cli.verb {
+        None => (Verb::Serve(Serving::default()), cli.serving),
+        Some(Verb::Serve(after)) => (Verb::Serve(Serving::default()), after.over(cli.serving)),
+        Some(Verb::PrintConfig(after)) => (
+            Verb::PrintConfig(Serving::default()),
+            after.over(cli.serving),
+        ),
+        Some(other) => {
+            let given = cli.serving.given();
+            if !given.is_empty() {
+                bail!(
+                    "{}: a serving flag that `carnetd {}` does not use; give it to `carnetd serve` (or to `carnetd` alone)",
+                    given.join(", "),
+                    other.name()
+                );
+            }
+            (other, cli.serving)
+        }
+    };
     // The environment is read by `Config`, not clap, so every key is refused the same way.
     let config = Config::from_process(Overrides {
         data_dir: cli.data_dir,
         config: cli.config,
         identity_file: cli.identity_file,
-        listen: cli.listen,
-        public_url: cli.public_url,
-        log_format: cli.log_format,
+        listen: serving.listen,
+        public_url: serving.public_url,
+        log_format: serving.log_format,
     })?;
+    if let Some(w) = carnet_server::config::log_level_warning(&config.log_level) {
+        eprintln!("carnetd: warning: {w}");
+    }
     init_tracing(&config);
+    for warning in &config.warnings {
+        tracing::warn!("{warning}");
+    }
     let paths = VaultPaths::new(config.data_dir.clone(), config.identity_file.clone());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli.verb.unwrap_or(Verb::Serve) {
-        Verb::Serve => runtime.block_on(run_serve(config, paths)),
+    match verb {
+        Verb::Serve(_) => runtime.block_on(run_serve(config, paths)),
         Verb::Init { passphrase_file } => runtime.block_on(run_init(paths, passphrase_file)),
         Verb::Rekey {
             passphrase_file,
@@ -186,7 +97,7 @@ fn run(cli: Cli) -> Result<()> {
         ),
         Verb::Backup { out, force } => run_backup(&paths, &out, force),
         Verb::Restore { from, force } => run_restore(&paths, &from, force),
-        Verb::PrintConfig => {
+        Verb::PrintConfig(_) => {
             print!("{}", config.to_toml()?);
             Ok(())
         }
@@ -245,6 +156,16 @@ fn report_created(c: &Created, dir: &Path) {
 }
 
 async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
+    // Bind before opening (or creating) the vault: a port in use must not leave a fresh vault
+    // behind, nor open the database while another carnetd serves it.
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {}: is another carnetd running? choose another address with --listen",
+                config.listen
+            )
+        })?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let (server, created) = Server::start(OpenOptions {
         paths: paths.clone(),
@@ -257,14 +178,6 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
         report_created(c, &paths.dir);
     }
     let shutdown = shutdown_signal()?;
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {}: is another carnetd running? choose another address with --listen",
-                config.listen
-            )
-        })?;
     tracing::info!(
         address = %listener.local_addr()?,
         data_dir = %paths.dir.display(),

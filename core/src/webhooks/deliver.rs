@@ -221,6 +221,8 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
         }
     };
     let attempts = row.attempts + 1;
+    let given_up = now - row.created_at > chrono::Duration::days(GIVE_UP_AFTER_DAYS);
+    log_outcome(&row, attempts, &outcome, given_up);
     let (state, status, error, next) = match outcome {
         Outcome::Delivered(status) => {
             s.deliveries.delivered();
@@ -229,7 +231,7 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
         Outcome::Drop(why) => (OutboxState::Dropped, None, Some(why), now),
         Outcome::Retry(status, why) => {
             s.deliveries.failed();
-            if now - row.created_at > chrono::Duration::days(GIVE_UP_AFTER_DAYS) {
+            if given_up {
                 (OutboxState::Failed, status, Some(why), now)
             } else {
                 (
@@ -248,6 +250,32 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
         .await;
     if let Err(e) = recorded {
         tracing::error!(error = %e, "cannot record a webhook attempt");
+    }
+}
+
+/// A failed delivery is worth the operator's eye at the default level: the vendor's endpoint is
+/// down or refusing, and events queue until it answers. One line per attempt, which the backoff
+/// keeps rare.
+fn log_outcome(row: &OutboxRow<Event>, attempt: u32, outcome: &Outcome, given_up: bool) {
+    match outcome {
+        Outcome::Delivered(_) => {}
+        Outcome::Drop(why) => tracing::info!(
+            vendor = %row.vendor_id,
+            event = %row.id,
+            reason = why,
+            "webhook event dropped, not delivered"
+        ),
+        Outcome::Retry(status, why) => {
+            tracing::warn!(
+                vendor = %row.vendor_id,
+                event = %row.id,
+                attempt,
+                status = status.map(i64::from),
+                error = why,
+                given_up,
+                "webhook delivery failed"
+            );
+        }
     }
 }
 

@@ -440,3 +440,47 @@ fn connection_limits_layers_and_bounds() {
     write(dir.path(), "idle_timeout = 3601\n");
     refused(dir.path(), &[], &["idle_timeout", CONFIG_FILE]);
 }
+
+#[test]
+fn every_key_printed_is_a_variable_carnetd_knows() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut flags = flags(dir.path());
+    flags.identity_file = Some(dir.path().join("id.txt"));
+    let printed = resolve_with(flags, &[]).unwrap().to_toml().unwrap();
+    let table: toml::Table = toml::from_str(&printed).unwrap();
+    let mut printed_keys: Vec<&str> = table.keys().map(String::as_str).collect();
+    let mut keys = KEYS.to_vec();
+    printed_keys.sort_unstable();
+    keys.sort_unstable();
+    assert_eq!(printed_keys, keys);
+    let names = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+    let known: Vec<&str> = ["CARNET_LOG", "CARNET_CONFIG", "CARNET_TOKEN", "HOME"]
+        .into_iter()
+        .collect();
+    assert!(unknown_variables(names(&known)).is_empty());
+    let all = KEYS.map(env_name);
+    assert!(unknown_variables(all.iter().map(OsString::from)).is_empty());
+    let warned = unknown_variables(names(&["CARNET_ACESS_TOKEN_TTL"]));
+    assert_eq!(warned.len(), 1);
+    assert!(
+        warned[0].contains("did you mean CARNET_ACCESS_TOKEN_TTL?"),
+        "{}",
+        warned[0]
+    );
+}
+
+#[test]
+fn log_levels_that_silence_carnetd_are_told_apart() {
+    for silent in ["verbose", "loud,carnet_server=debug", "INFOO"] {
+        assert!(log_level_warning(silent).is_some(), "{silent}");
+    }
+    for fine in [
+        "info",
+        "DEBUG",
+        "carnet_server=debug,info",
+        "carnet_core",
+        "warn,hyper=off",
+    ] {
+        assert_eq!(log_level_warning(fine), None, "{fine}");
+    }
+}

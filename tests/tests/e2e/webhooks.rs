@@ -762,3 +762,19 @@ fn the_owner_moves_a_vendors_webhooks_and_redirect_uris_without_reconnecting_it(
         json!(["https://acme.example/new", "https://app.acme.example/cb"])
     );
 }
+
+#[test]
+fn a_failed_delivery_is_logged_at_the_default_level() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    let hook = Receiver::start();
+    hook.down();
+    let v = hooked(&d, "Acme", &hook);
+    let id = intent(&d, "home.appliances", "Washing machine");
+    activate(&d, &id);
+    let line = d.wait_for_log(&["webhook delivery failed", &v.vendor_id]);
+    let entry: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(entry["level"], "WARN", "{line}");
+    assert_eq!(entry["fields"]["error"], "connect", "{line}");
+    assert_eq!(entry["fields"]["attempt"], 1, "{line}");
+}
