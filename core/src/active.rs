@@ -37,7 +37,10 @@ pub struct ActiveIntent {
 /// vendor's view (`accepts_offers`), before an offer takes the vendor's allowance, and again
 /// inside the offer's transaction.
 pub fn takes_offers(fields: &IntentFields, offers: u32) -> bool {
-    offers < fields.max_offers.unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS)
+    offers
+        < fields
+            .max_offers
+            .unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS)
 }
 
 impl ActiveIntent {

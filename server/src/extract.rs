@@ -76,9 +76,7 @@ where
     if is_json && let Some(found) = not_an_object(&bytes) {
         return Err(BodyRejection::NotAnObject(found));
     }
-    parsed
-        .map(|axum::Json(v)| v)
-        .map_err(BodyRejection::Json)
+    parsed.map(|axum::Json(v)| v).map_err(BodyRejection::Json)
 }
 
 /// What a JSON text is, if it is not an object (by its first character).

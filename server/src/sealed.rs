@@ -19,8 +19,7 @@ pub(crate) async fn unlock_handler(
     headers: axum::http::HeaderMap,
     req: axum::extract::Request,
 ) -> Response {
-    let body =
-        crate::extract::object_body::<carnet_schemas::UnlockRequest, _>(req, &()).await;
+    let body = crate::extract::object_body::<carnet_schemas::UnlockRequest, _>(req, &()).await;
     let secret = match body {
         Err(crate::extract::BodyRejection::NotAnObject(found)) => {
             return crate::extract::not_an_object_error(found).into_response();

@@ -185,6 +185,9 @@ mod tests {
         );
         let untold = offer_currency(&hidden, &offer("600", "USD")).unwrap_err();
         assert!(!untold.to_string().contains("EUR"), "{untold}");
-        assert!(untold.to_string().starts_with("price_currency: "), "{untold}");
+        assert!(
+            untold.to_string().starts_with("price_currency: "),
+            "{untold}"
+        );
     }
 }

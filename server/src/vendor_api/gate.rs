@@ -8,7 +8,9 @@
 //!
 //! A request without a valid token (none, or one unknown, expired or revoked) names no
 //! client, so it has no place in the access log, which is filed by vendor and client: anyone
-//! can send one. It is answered 401, counted in `/metrics` and traced like every request.
+//! can send one. It is answered 401, counted in `/metrics` and traced like every request. So
+//! is a request for a route or method the vendor API does not serve (404, 405): it reaches
+//! no vendor endpoint, and the router answers it before any gate.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -158,8 +160,7 @@ fn named_ids(params: &RawPathParams) -> Vec<String> {
 
 fn looks_like_an_id(v: &str) -> bool {
     (1..=40).contains(&v.len())
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
@@ -267,7 +268,12 @@ mod tests {
         documented.sort();
         let mut table: Vec<(String, Vec<&str>)> = ENDPOINTS
             .iter()
-            .map(|e| (e.name.to_owned(), e.scope.iter().map(|s| s.as_str()).collect()))
+            .map(|e| {
+                (
+                    e.name.to_owned(),
+                    e.scope.iter().map(|s| s.as_str()).collect(),
+                )
+            })
             .collect();
         table.sort();
         assert_eq!(documented, table);
@@ -286,7 +292,10 @@ mod tests {
     #[test]
     fn only_what_looks_like_an_id_is_logged_from_a_path() {
         assert!(looks_like_an_id("itt_0123456789abcdef"));
-        assert!(looks_like_an_id("itt_nope"), "a wrong id is still worth logging");
+        assert!(
+            looks_like_an_id("itt_nope"),
+            "a wrong id is still worth logging"
+        );
         assert!(!looks_like_an_id("../../etc/passwd"));
         assert!(!looks_like_an_id("<script>"));
         assert!(!looks_like_an_id(&"a".repeat(41)));

@@ -74,7 +74,6 @@ pub async fn show(
     responses(
         (status = 201, description = "Offer made", body = VendorOffer),
         (status = 409, description = "The intent has all the offers it takes", body = carnet_schemas::Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is not acceptable: another currency than the intent's, or a `valid_through` past the intent's or already over", body = carnet_schemas::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many offers from this vendor; see Retry-After", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn offer(
     v: Vendor,

@@ -14,5 +14,9 @@ use crate::state::AppState;
     security(("vendor" = ["profile:read"])),
     responses((status = 200, description = "The profile", body = VendorProfile)))]
 pub async fn profile(v: Vendor, State(s): State<AppState>) -> ApiResult<Json<VendorProfile>> {
-    Ok(Json(profile::for_vendor(&s.store, &s.keys, &v.0.vendor_id)?))
+    Ok(Json(profile::for_vendor(
+        &s.store,
+        &s.keys,
+        &v.0.vendor_id,
+    )?))
 }

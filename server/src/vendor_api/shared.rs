@@ -34,8 +34,7 @@ pub async fn interactions(
     Ok((Returned::ids(ids), Json(page)))
 }
 
-/// One shared interaction; 404 for anything outside this vendor's view (not found and not
-/// shared look the same: the vendor learns nothing about other records).
+/// One shared interaction; 404 for anything outside this vendor's view.
 #[utoipa::path(get, path = "/v1/vendor/interactions/{id}", tag = "vendor",
     params(("id" = InteractionId, Path, description = "Interaction id")),
     security(("vendor" = ["interactions:read"])),
@@ -45,6 +44,7 @@ pub async fn interaction(
     State(s): State<AppState>,
     Path(id): Path<InteractionId>,
 ) -> ApiResult<Json<SharedInteraction>> {
+    // Not found and not shared look the same: the vendor learns nothing about other records.
     shared::show(&s.store, &s.keys, &v.0.vendor_id, &id)?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("interaction", id.as_str()))

@@ -109,7 +109,10 @@ fn an_offer_or_an_answer_sent_as_an_array_is_refused() {
     let id = made.json()["id"].as_str().unwrap().to_owned();
     // `[true]` would be `{"keep_open": true}`.
     refused_as_not_an_object(&s.post(&format!("/v1/offers/{id}/accept"), &json!([true])));
-    assert_eq!(s.get(&format!("/v1/offers/{id}")).json()["state"], "pending");
+    assert_eq!(
+        s.get(&format!("/v1/offers/{id}")).json()["state"],
+        "pending"
+    );
 }
 
 #[test]

@@ -93,7 +93,10 @@ fn an_offer_over_budget_is_allowed_and_marked_for_the_owner() {
     assert!(over.contains(&(dear.as_str(), true)), "{listed}");
     assert!(over.contains(&(exact.as_str(), false)), "{listed}");
     assert!(over.contains(&(cheap.as_str(), false)), "{listed}");
-    assert_eq!(s.get(&format!("/v1/offers/{dear}")).json()["over_budget"], true);
+    assert_eq!(
+        s.get(&format!("/v1/offers/{dear}")).json()["over_budget"],
+        true
+    );
 
     let out = s.carnet(&["offers", "--intent", &washer]);
     out.ok();
@@ -125,7 +128,10 @@ fn a_full_intent_says_so_and_refusing_it_costs_no_allowance() {
             .find(|i| i["id"] == two.as_str())
             .cloned()
             .unwrap();
-        assert_eq!(one["accepts_offers"], listed["accepts_offers"], "{one} {listed}");
+        assert_eq!(
+            one["accepts_offers"], listed["accepts_offers"],
+            "{one} {listed}"
+        );
         one["accepts_offers"].as_bool().unwrap()
     };
     assert!(seen(&v, &t));
@@ -219,7 +225,10 @@ fn a_vendor_lists_its_own_offers_and_what_became_of_them() {
     let changed = v
         .get(
             &t,
-            &format!("/v1/vendor/offers?updated_since={}", since.replace('+', "%2B")),
+            &format!(
+                "/v1/vendor/offers?updated_since={}",
+                since.replace('+', "%2B")
+            ),
         )
         .json();
     let mut ids: Vec<&str> = changed["items"]
