@@ -29,17 +29,35 @@ pub struct ActiveIntent {
     pub updated_at: DateTime<Utc>,
     pub valid_from: DateTime<FixedOffset>,
     pub valid_through: DateTime<FixedOffset>,
+    /// Offers received so far (every state counts against `max_offers`).
+    pub offers: u32,
+}
+
+/// Whether an intent that received `offers` offers takes one more: the one rule, read by the
+/// vendor's view (`accepts_offers`), before an offer takes the vendor's allowance, and again
+/// inside the offer's transaction.
+pub fn takes_offers(fields: &IntentFields, offers: u32) -> bool {
+    offers
+        < fields
+            .max_offers
+            .unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS)
 }
 
 impl ActiveIntent {
     /// `None` for an intent without a window (not yet activated): never visible.
-    pub fn new(fields: IntentFields, updated_at: DateTime<Utc>) -> Option<Self> {
+    pub fn new(fields: IntentFields, updated_at: DateTime<Utc>, offers: u32) -> Option<Self> {
         Some(ActiveIntent {
             valid_from: fields.valid_from?,
             valid_through: fields.valid_through?,
             fields,
             updated_at,
+            offers,
         })
+    }
+
+    /// Whether it takes one more offer.
+    pub fn takes_offers(&self) -> bool {
+        takes_offers(&self.fields, self.offers)
     }
 
     /// Inside its buying window at `now` (from inclusive, through exclusive).
@@ -88,6 +106,7 @@ impl ActiveIntent {
                 no_tracking: f.terms.no_tracking,
             },
             max_offers: f.max_offers.unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS),
+            accepts_offers: self.takes_offers(),
         }
     }
 }
@@ -138,8 +157,13 @@ const MAX_CACHED_PAGES: usize = 1024;
 
 impl ActiveIntents {
     pub fn load(store: &Store, keys: &Keys) -> Result<Self, VaultError> {
-        let rows: Vec<IntentRow<IntentFields>> =
-            store.read(|c| rows::intents(c, Some(StoredIntentState::Active)))?;
+        let (rows, counts): (Vec<IntentRow<IntentFields>>, _) = store.read(|c| {
+            Ok::<_, crate::store::StoreError>((
+                rows::intents(c, Some(StoredIntentState::Active))?,
+                rows::offer_counts(c)?,
+            ))
+        })?;
+        let counts: HashMap<String, u32> = counts.into_iter().collect();
         let set = ActiveIntents::default();
         for row in rows {
             let fields: IntentFields = keys.seal().open(&row.id, &row.sealed)?;
@@ -147,12 +171,18 @@ impl ActiveIntents {
                 table: Table::Intents.name(),
                 id: row.id.clone(),
             })?;
-            set.set(&id, StoredIntentState::Active, &fields, row.updated_at);
+            let offers = counts.get(&row.id).copied().unwrap_or(0);
+            if let Some(active) = ActiveIntent::new(fields, row.updated_at, offers) {
+                set.inner
+                    .write()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .insert(id, active);
+            }
         }
         Ok(set)
     }
 
-    /// Records an intent's new stored state and content.
+    /// Records an intent's new stored state and content (its offers stay counted).
     pub fn set(
         &self,
         id: &IntentId,
@@ -161,7 +191,8 @@ impl ActiveIntents {
         updated_at: DateTime<Utc>,
     ) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        match (state, ActiveIntent::new(fields.clone(), updated_at)) {
+        let offers = inner.get(id).map_or(0, |i| i.offers);
+        match (state, ActiveIntent::new(fields.clone(), updated_at, offers)) {
             (StoredIntentState::Active, Some(active)) => {
                 inner.insert(id.clone(), active);
             }
@@ -170,6 +201,15 @@ impl ActiveIntents {
             }
         }
         self.generation.fetch_add(1, Ordering::Release);
+    }
+
+    /// Counts an offer written on intent `id` (vendors' views say when it is full).
+    pub fn offer_made(&self, id: &IntentId) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(active) = inner.get_mut(id) {
+            active.offers += 1;
+            self.generation.fetch_add(1, Ordering::Release);
+        }
     }
 
     /// What `access` may see at `now`, as the vendor sees it (`customer_ref` filled in).

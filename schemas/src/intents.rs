@@ -258,6 +258,9 @@ pub struct VendorIntent {
     pub valid_through: DateTime<FixedOffset>,
     pub terms: VendorTerms,
     pub max_offers: u32,
+    /// Whether it takes another offer: false once it has received `max_offers` (an offer
+    /// then is refused with 409).
+    pub accepts_offers: bool,
 }
 
 /// The terms a vendor agrees to by reading an intent (which fields were withheld is not said).
@@ -328,15 +331,22 @@ pub struct Offer {
     pub decline_reason: Option<Text>,
     /// The purchase recorded when it was accepted.
     pub purchase_id: Option<PurchaseId>,
+    /// The price is above the intent's `max_price` (offers over budget are allowed, and
+    /// marked).
+    #[serde(default)]
+    pub over_budget: bool,
 }
 
-/// An offer, as the vendor that made it sees it.
+/// An offer, as the vendor that made it sees it (`GET /v1/vendor/offers` lists them).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct VendorOffer {
     pub id: OfferId,
     pub intent_id: IntentId,
+    /// `expired` once its own `valid_through` passed or its intent is no longer active.
     pub state: OfferState,
     pub created_at: DateTime<Utc>,
+    /// When the owner last answered it (accepted, declined); expiry is not a change.
+    pub updated_at: DateTime<Utc>,
     #[serde(flatten)]
     pub fields: OfferFields,
 }

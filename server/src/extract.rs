@@ -2,6 +2,7 @@
 //! `Json`, `Path` and `Query`, plus the owner-token check and the one reading of a bearer
 //! token (`bearer_token`), which the vendor API and registration use too.
 
+use axum::body::Bytes;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -16,6 +17,9 @@ use carnet_core::credential;
 use carnet_core::store::records;
 
 /// JSON body in, JSON body out; a rejected body becomes a problem saying which field is wrong.
+/// Every body the API takes is a JSON object: anything else (an array, which serde would
+/// otherwise read into a struct field by field, a string, a number, `null`) is refused with
+/// 422 before it reaches a handler.
 pub struct Json<T>(pub T);
 
 impl<T, S> FromRequest<S> for Json<T>
@@ -26,10 +30,82 @@ where
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(r) => Err(json_rejection(r)),
+        match object_body(req, state).await {
+            Ok(v) => Ok(Json(v)),
+            Err(BodyRejection::Json(r)) => Err(json_rejection(r)),
+            Err(BodyRejection::NotAnObject(found)) => Err(not_an_object_error(found)),
         }
+    }
+}
+
+/// 422 for a JSON body that is not an object.
+pub(crate) fn not_an_object_error(found: &str) -> ApiError {
+    ApiError::Invalid(vec![carnet_schemas::FieldError {
+        field: "body".into(),
+        message: format!("the body must be a JSON object ({{\"field\": …}}), not {found}"),
+    }])
+}
+
+/// Why a JSON body was refused.
+pub(crate) enum BodyRejection {
+    /// What axum's `Json` refuses: the content type, the size, the syntax, the fields.
+    Json(JsonRejection),
+    /// Valid JSON, but not an object: what it is instead ("an array").
+    NotAnObject(&'static str),
+}
+
+/// Reads a JSON object body into `T`, as axum's `Json` would, but refusing valid JSON that is
+/// not an object: serde reads a struct from an array too (`[null, null]` fills its fields in
+/// order), and every body the API documents is an object.
+pub(crate) async fn object_body<T, S>(req: Request, state: &S) -> Result<T, BodyRejection>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    if !json_content_type(req.headers()) {
+        return Err(BodyRejection::Json(
+            axum::extract::rejection::MissingJsonContentType::default().into(),
+        ));
+    }
+    let bytes = Bytes::from_request(req, state)
+        .await
+        .map_err(|e| BodyRejection::Json(e.into()))?;
+    let parsed = axum::Json::<T>::from_bytes(&bytes);
+    // Not JSON at all is a syntax error (where it breaks), whatever it was meant to be.
+    let is_json = !matches!(parsed, Err(JsonRejection::JsonSyntaxError(_)));
+    if is_json && let Some(found) = not_an_object(&bytes) {
+        return Err(BodyRejection::NotAnObject(found));
+    }
+    parsed.map(|axum::Json(v)| v).map_err(BodyRejection::Json)
+}
+
+/// What a JSON text is, if it is not an object (by its first character).
+fn not_an_object(json: &[u8]) -> Option<&'static str> {
+    match json.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => None,
+        Some(b'[') => Some("an array"),
+        Some(b'"') => Some("a string"),
+        Some(b'n') => Some("null"),
+        Some(b't' | b'f') => Some("a boolean"),
+        Some(_) => Some("a number"),
+        None => Some("nothing"),
+    }
+}
+
+/// `application/json`, or any `application/…+json`, with or without parameters: what axum's
+/// `Json` accepts.
+fn json_content_type(headers: &HeaderMap) -> bool {
+    let Some(essence) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+    else {
+        return false;
+    };
+    let essence = essence.trim().to_ascii_lowercase();
+    match essence.split_once('/') {
+        Some(("application", subtype)) => subtype == "json" || subtype.ends_with("+json"),
+        _ => false,
     }
 }
 

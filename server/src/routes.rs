@@ -56,16 +56,17 @@ async fn no_method() -> ApiError {
 
 /// The OpenAPI document of everything `router` serves.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let (_, api) = api_router().split_for_parts();
+    let (_, api) = api_router(vendor_api::router()).split_for_parts();
     openapi::finish(api)
 }
 
-fn api_router() -> OpenApiRouter<AppState> {
+/// Every API route; `vendor` is the vendor API's, served behind its gate (`vendor_api::gated`).
+fn api_router(vendor: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(openapi::base())
         .routes(routes!(healthz))
         .merge(owner_api::router())
         .merge(oauth::router())
-        .merge(vendor_api::router())
+        .merge(vendor)
 }
 
 /// Request ids: a random prefix per process and a counter, unique without a system call per
@@ -149,7 +150,7 @@ async fn frame(
 
 pub fn router(state: AppState) -> Router {
     let metrics = state.metrics.clone();
-    let api: Router<AppState> = api_router().into();
+    let api: Router<AppState> = api_router(vendor_api::gated(state.clone())).into();
     let docs = Router::new().route("/openapi.json", axum::routing::get(openapi_json));
     let app = api
         .with_state(state)

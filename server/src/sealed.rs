@@ -17,18 +17,19 @@ pub(crate) async fn unlock_handler(
     State(l): State<SealedState>,
     crate::client_ip::ClientIp(client): crate::client_ip::ClientIp,
     headers: axum::http::HeaderMap,
-    body: Result<
-        axum::Json<carnet_schemas::UnlockRequest>,
-        axum::extract::rejection::JsonRejection,
-    >,
+    req: axum::extract::Request,
 ) -> Response {
+    let body = crate::extract::object_body::<carnet_schemas::UnlockRequest, _>(req, &()).await;
     let secret = match body {
-        Err(_) => return crate::error::ApiError::bad_request(
+        Err(crate::extract::BodyRejection::NotAnObject(found)) => {
+            return crate::extract::not_an_object_error(found).into_response();
+        }
+        Err(crate::extract::BodyRejection::Json(_)) => return crate::error::ApiError::bad_request(
             "the body must be JSON: {\"passphrase\": …} or {\"recovery_key\": …}, or {} for an identity vault",
             "`carnet unlock` sends it for you",
         )
         .into_response(),
-        Ok(axum::Json(r)) => match (r.passphrase, r.recovery_key) {
+        Ok(r) => match (r.passphrase, r.recovery_key) {
             (Some(p), None) => Secret::Passphrase(SecretString::from(p)),
             (None, Some(k)) => Secret::RecoveryKey(SecretString::from(k)),
             (None, None) => Secret::IdentityFile,

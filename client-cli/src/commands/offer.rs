@@ -42,6 +42,15 @@ fn price(o: &Offer) -> String {
     format!("{} {}", o.fields.price, o.fields.price_currency)
 }
 
+/// The price, marked when it is above the intent's `max_price`.
+fn price_marked(o: &Offer) -> String {
+    if o.over_budget {
+        format!("{} (over budget)", price(o))
+    } else {
+        price(o)
+    }
+}
+
 /// Until when the offer holds: its own end, else, while it is pending, its intent's (it
 /// expires with the intent).
 fn valid_until(o: &Offer, intent_end: Option<&DateTime<FixedOffset>>) -> String {
@@ -103,7 +112,7 @@ pub(super) fn table(
             o.intent_id.to_string(),
             name_of(names, &o.vendor_id),
             state(o.state).to_owned(),
-            price(o),
+            price_marked(o),
             valid_until(o, ends.get(&o.intent_id)),
             o.fields.description.to_string(),
         ]);
@@ -159,7 +168,7 @@ pub(super) fn view(o: &Offer, intent: &Intent, names: &HashMap<VendorId, Line>) 
             format!("{} ({})", name_of(names, &o.vendor_id), o.vendor_id),
         )
         .add("state", state(o.state))
-        .add("price", price(o))
+        .add("price", price_marked(o))
         .add("description", &f.description)
         .opt("url", f.url.as_ref())
         .add(

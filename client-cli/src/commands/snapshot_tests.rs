@@ -397,6 +397,14 @@ fn offers() -> Vec<carnet_schemas::Offer> {
                    "valid_through": "2026-11-30T18:00:00+01:00",
                    "decline_reason": "Too far away"}),
         ),
+        offer(
+            "ofr_0123456789abcdeh",
+            ACME,
+            "pending",
+            json!({"price": "749.00", "price_currency": "EUR",
+                   "description": "WM-900, the quietest",
+                   "over_budget": true}),
+        ),
     ]
 }
 

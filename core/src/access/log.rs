@@ -6,6 +6,7 @@
 //! The owner's reads of the log flush first, so they always see every access made before them.
 //! Each batch extends the HMAC chain (`chain.rs`) in the same transaction.
 
+use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -53,8 +54,8 @@ pub struct AccessEvent {
     pub vendor_id: VendorId,
     pub client_id: ClientId,
     pub grant_id: Option<GrantId>,
-    /// `METHOD /route`.
-    pub endpoint: &'static str,
+    /// `METHOD /route` (the route template, never the path as sent).
+    pub endpoint: Cow<'static, str>,
     pub scopes: ScopeSet,
     pub ids: Arc<Vec<String>>,
     pub status: u16,
@@ -66,7 +67,7 @@ impl AccessEvent {
     fn record(&self) -> AccessRecord {
         AccessRecord {
             grant_id: self.grant_id.clone(),
-            endpoint: self.endpoint.to_owned(),
+            endpoint: self.endpoint.clone().into_owned(),
             scope: self.scopes.to_oauth(),
             ids: self.ids.to_vec(),
             status: self.status,

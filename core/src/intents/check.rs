@@ -1,12 +1,17 @@
-//! What the owner may write in an intent, and the defaults filled in (window end, offer cap).
+//! What the owner may write in an intent, and the defaults filled in (window end, offer cap);
+//! what an offer must match in its intent (currency), and when it is over budget. (Whether an
+//! intent takes more offers is `crate::active::takes_offers`, read by the active set too.)
 
 use std::str::FromStr;
 
-use carnet_schemas::{DEFAULT_MAX_OFFERS, DEFAULT_WINDOW_DAYS, IntentFields, MAX_MAX_OFFERS};
+use carnet_schemas::{
+    Amount, Currency, DEFAULT_MAX_OFFERS, DEFAULT_WINDOW_DAYS, IntentField, IntentFields,
+    MAX_MAX_OFFERS, OfferFields,
+};
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
 
-use super::IntentError;
+use super::{IntentError, OfferError};
 
 pub(super) fn invalid(field: &'static str, message: impl Into<String>) -> IntentError {
     IntentError::Invalid {
@@ -78,5 +83,111 @@ pub(super) fn open_window(f: &mut IntentFields, now: DateTime<Utc>) -> Result<()
     match f.valid_through {
         Some(through) if through > now && through > from => Ok(()),
         _ => Err(IntentError::WindowOver),
+    }
+}
+
+/// An offer is in the intent's currency, when the intent names one. A vendor that was not
+/// shown the price (the terms withhold it) is not told the currency either.
+pub(super) fn offer_currency(intent: &IntentFields, offer: &OfferFields) -> Result<(), OfferError> {
+    let Some(spec) = &intent.price_specification else {
+        return Ok(());
+    };
+    if spec.price_currency == offer.price_currency {
+        return Ok(());
+    }
+    let withheld = intent
+        .terms
+        .withhold
+        .contains(&IntentField::PriceSpecification);
+    Err(OfferError::Invalid {
+        field: "price_currency",
+        message: if withheld {
+            format!(
+                "{} is not the currency of this intent",
+                offer.price_currency.as_str()
+            )
+        } else {
+            format!(
+                "this intent takes offers in {}, not {}",
+                spec.price_currency.as_str(),
+                offer.price_currency.as_str()
+            )
+        },
+    })
+}
+
+/// Whether `price` is above the intent's `max_price` (in the same currency; an offer in
+/// another currency, made before offers had to match, is not compared).
+pub(super) fn over_budget(intent: &IntentFields, price: &Amount, currency: &Currency) -> bool {
+    let Some(spec) = &intent.price_specification else {
+        return false;
+    };
+    let Some(max) = &spec.max_price else {
+        return false;
+    };
+    if spec.price_currency != *currency {
+        return false;
+    }
+    match (
+        Decimal::from_str(price.as_str()),
+        Decimal::from_str(max.as_str()),
+    ) {
+        (Ok(price), Ok(max)) => price > max,
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn intent(price: serde_json::Value, withhold: &[&str]) -> IntentFields {
+        serde_json::from_value(json!({
+            "category": "home.appliances", "title": "Washer",
+            "price_specification": price, "terms": {"withhold": withhold},
+        }))
+        .unwrap()
+    }
+
+    fn offer(price: &str, currency: &str) -> OfferFields {
+        serde_json::from_value(
+            json!({"price": price, "price_currency": currency, "description": "WM-9"}),
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn an_offer_is_over_budget_only_above_max_price_in_the_same_currency() {
+        let washer = intent(json!({"max_price": "700", "price_currency": "EUR"}), &[]);
+        let over = |price: &str, currency: &str| {
+            let o = offer(price, currency);
+            over_budget(&washer, &o.price, &o.price_currency)
+        };
+        assert!(over("700.01", "EUR"));
+        assert!(!over("700.00", "EUR"), "700.00 is 700");
+        assert!(!over("699.99", "EUR"));
+        assert!(!over("9999", "USD"), "another currency is not compared");
+        let no_max = intent(json!({"min_price": "100", "price_currency": "EUR"}), &[]);
+        let o = offer("9999", "EUR");
+        assert!(!over_budget(&no_max, &o.price, &o.price_currency));
+    }
+
+    #[test]
+    fn an_offer_must_be_in_the_intents_currency_without_telling_a_withheld_one() {
+        let shown = intent(json!({"max_price": "700", "price_currency": "EUR"}), &[]);
+        assert!(offer_currency(&shown, &offer("600", "EUR")).is_ok());
+        let told = offer_currency(&shown, &offer("600", "USD")).unwrap_err();
+        assert!(told.to_string().contains("EUR"), "{told}");
+        let hidden = intent(
+            json!({"max_price": "700", "price_currency": "EUR"}),
+            &["price_specification"],
+        );
+        let untold = offer_currency(&hidden, &offer("600", "USD")).unwrap_err();
+        assert!(!untold.to_string().contains("EUR"), "{untold}");
+        assert!(
+            untold.to_string().starts_with("price_currency: "),
+            "{untold}"
+        );
     }
 }

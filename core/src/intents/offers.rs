@@ -3,14 +3,16 @@
 //! open; the vendor is told the answer by webhook, in the same transaction.
 
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 
 use carnet_schemas::{
-    AcceptOffer, DeclineOffer, IntentId, IntentState, Line, Offer, OfferId, OfferState,
-    PurchaseFields, PurchaseId, VendorId,
+    AcceptOffer, DeclineOffer, IntentFields, IntentId, IntentState, Line, Offer, OfferId,
+    OfferState, PurchaseFields, PurchaseId, VendorId,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
+use super::check::over_budget;
 use super::stored::{self, Stored};
 use super::{OfferError, OfferRecord};
 use crate::context::Core;
@@ -64,14 +66,26 @@ impl Loaded {
     }
 
     fn into_wire(self, now: DateTime<Utc>) -> Offer {
-        let intent_state = self.intent.state(now);
-        wire(
-            self.row,
-            self.record,
-            (self.id, self.vendor),
-            (self.intent.id, intent_state),
-            now,
-        )
+        let intent = OfferedOn::of(&self.intent, now);
+        wire(self.row, self.record, (self.id, self.vendor), &intent, now)
+    }
+}
+
+/// What an offer's view needs of its intent: its id, its state now, and its content (for
+/// the budget).
+struct OfferedOn {
+    id: IntentId,
+    state: IntentState,
+    fields: IntentFields,
+}
+
+impl OfferedOn {
+    fn of(intent: &Stored, now: DateTime<Utc>) -> Self {
+        OfferedOn {
+            id: intent.id.clone(),
+            state: intent.state(now),
+            fields: intent.fields.clone(),
+        }
     }
 }
 
@@ -95,16 +109,18 @@ fn wire(
     row: OfferRow<OfferRecord>,
     record: OfferRecord,
     (id, vendor_id): (OfferId, VendorId),
-    (intent_id, intent_state): (IntentId, IntentState),
+    intent: &OfferedOn,
     now: DateTime<Utc>,
 ) -> Offer {
+    let fields = &record.fields;
     Offer {
         id,
-        intent_id,
+        intent_id: intent.id.clone(),
         vendor_id,
-        state: offer_state(row.state, &record, intent_state, now),
+        state: offer_state(row.state, &record, intent.state, now),
         created_at: row.created_at,
         updated_at: row.updated_at,
+        over_budget: over_budget(&intent.fields, &fields.price, &fields.price_currency),
         fields: record.fields,
         decline_reason: record.decline_reason,
         purchase_id: record.purchase_id,
@@ -122,27 +138,45 @@ pub fn list(core: &Core, intent: Option<&IntentId>) -> Result<Vec<Offer>, OfferE
                 .ok_or_else(|| OfferError::IntentNotFound(intent.clone()))?;
         }
         let rows = rows::offers::<OfferRecord>(c, intent.map(|i| i.as_str()))?;
-        // Each intent is opened once, however many offers it has.
-        let mut intents: HashMap<String, (IntentId, IntentState)> = HashMap::new();
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
-            let intent = match intents.get(&row.intent_id) {
-                Some(known) => known.clone(),
-                None => {
-                    let id: IntentId = parsed(&row, &row.intent_id)?;
-                    let found = stored::get::<OfferError>(c, keys, &id)?
-                        .ok_or_else(|| OfferError::IntentNotFound(id.clone()))?;
-                    let known = (id, found.state(now));
-                    intents.insert(row.intent_id.clone(), known.clone());
-                    known
-                }
-            };
-            let ids = (parsed(&row, &row.id)?, parsed(&row, &row.vendor_id)?);
-            out.push(wire(row, record, ids, intent, now));
-        }
-        Ok(out)
+        opened(c, keys, rows, now)
     })
+}
+
+/// The offers vendor `vendor` made, newest first, as the owner sees them (the vendor's own
+/// listing is `vendor::offers`).
+pub(super) fn of_vendor(core: &Core, vendor: &VendorId) -> Result<Vec<Offer>, OfferError> {
+    let now = core.now();
+    let keys = &core.keys;
+    core.store.read(|c| {
+        let rows = rows::offers_of_vendor::<OfferRecord>(c, vendor.as_str())?;
+        opened(c, keys, rows, now)
+    })
+}
+
+/// Opens offer rows, each intent once however many offers it has.
+fn opened(
+    c: &Connection,
+    keys: &Keys,
+    rows: Vec<OfferRow<OfferRecord>>,
+    now: DateTime<Utc>,
+) -> Result<Vec<Offer>, OfferError> {
+    let mut intents: HashMap<String, OfferedOn> = HashMap::new();
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
+        let ids = (parsed(&row, &row.id)?, parsed(&row, &row.vendor_id)?);
+        let intent = match intents.entry(row.intent_id.clone()) {
+            Entry::Occupied(known) => known.into_mut(),
+            Entry::Vacant(new) => {
+                let id: IntentId = parsed(&row, &row.intent_id)?;
+                let found = stored::get::<OfferError>(c, keys, &id)?
+                    .ok_or_else(|| OfferError::IntentNotFound(id.clone()))?;
+                new.insert(OfferedOn::of(&found, now))
+            }
+        };
+        out.push(wire(row, record, ids, intent, now));
+    }
+    Ok(out)
 }
 
 /// One offer.

@@ -1,23 +1,25 @@
-//! Intents as a granted vendor pulls them, and the offers it answers with. A vendor sees
-//! exactly the intents that are active now, inside their window, in a category its token
-//! covers — read from the active set in memory, never from the database — and only the fields
-//! the intent's terms allow. Paging (cursors, limits) and the access log are the caller's;
-//! what the vendor saw and what it was not shown come back for the log.
+//! Intents as a granted vendor pulls them, the offers it answers with, and its own offers. A
+//! vendor sees exactly the intents that are active now, inside their window, in a category
+//! its token covers — read from the active set in memory, never from the database — and only
+//! the fields the intent's terms allow. Paging (cursors, limits) and the access log are the
+//! caller's; what the vendor saw and what it was not shown come back for the log.
 
 use std::sync::Arc;
 
 use bytes::Bytes;
 use carnet_schemas::{
-    DEFAULT_MAX_OFFERS, IntentFields, IntentId, IntentState, OfferFields, OfferId, OfferState,
-    Page, VendorIntent, VendorOffer,
+    IntentFields, IntentId, IntentState, Offer, OfferFields, OfferId, OfferState, Page,
+    VendorIntent, VendorOffer,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
+use super::check::offer_currency;
+use super::offers::of_vendor;
 use super::{IntentError, OfferError, OfferRecord, Withheld, effective_state};
 use crate::access::Access;
 use crate::access::pseudonym::customer_ref;
-use crate::active::ActiveIntent;
+use crate::active::{ActiveIntent, takes_offers};
 use crate::context::Core;
 use crate::crypto::Keys;
 use crate::store::intents::{self as rows, OfferRow, StoredOfferState};
@@ -120,10 +122,11 @@ pub fn show(core: &Core, access: &Access, id: &IntentId) -> Result<Shown, Intent
     })
 }
 
-/// Answers intent `intent_id` with an offer, stored as `offer_id` (the caller's, so that its
-/// access log names the offer whatever the answer). The intent must be one `access` may see
-/// now, the offer must not outlast it, the vendor must have offers left in its allowance, and
-/// when the offer is written the intent must still be active and take more offers.
+/// Answers intent `intent_id` with an offer, stored as `offer_id`. The intent must be one
+/// `access` may see now, the offer must be in the intent's currency and must not outlast it,
+/// the intent must take more offers, the vendor must have offers left in its allowance, and
+/// when the offer is written the intent must still be active and take more offers. A price
+/// above the intent's `max_price` is allowed: the owner sees it marked over budget.
 pub async fn make_offer(
     core: &Core,
     access: &Access,
@@ -137,6 +140,11 @@ pub async fn make_offer(
         .visible_one(intent_id, access, now)
         .ok_or_else(|| OfferError::IntentNotFound(intent_id.clone()))?;
     check(&intent, &fields, now)?;
+    offer_currency(&intent.fields, &fields)?;
+    // A full intent does not cost the vendor an offer of its allowance.
+    if !intent.takes_offers() {
+        return Err(full(intent_id, &intent.fields));
+    }
     core.offer_limits
         .take(&access.vendor_id, now)
         .map_err(|retry_after| OfferError::TooMany { retry_after })?;
@@ -154,18 +162,58 @@ pub async fn make_offer(
         updated_at: now,
         sealed: core.keys.seal().seal(offer_id.as_str(), &record),
     };
-    let max = intent.fields.max_offers.unwrap_or(DEFAULT_MAX_OFFERS);
     let (keys, iid) = (core.keys.clone(), intent_id.clone());
     core.store
-        .write(move |c| record_offer(c, &keys, &iid, max, &row, now))
+        .write(move |c| record_offer(c, &keys, &iid, &row, now))
         .await?;
+    core.intents.offer_made(intent_id);
     Ok(VendorOffer {
         id: offer_id,
         intent_id: intent_id.clone(),
         state: OfferState::Pending,
         created_at: now,
+        updated_at: now,
         fields,
     })
+}
+
+fn full(intent: &IntentId, fields: &IntentFields) -> OfferError {
+    OfferError::Full {
+        intent: intent.clone(),
+        max: fields
+            .max_offers
+            .unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS),
+    }
+}
+
+/// The offers `access`'s vendor made (changed at or after `since`, if given), in every
+/// state, keyed for paging by when each last changed (ms), then its id. They are its own:
+/// listed whether or not it may still see their intents.
+pub fn offers(
+    core: &Core,
+    access: &Access,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<(PageKey, VendorOffer)>, OfferError> {
+    Ok(of_vendor(core, &access.vendor_id)?
+        .into_iter()
+        .filter(|o| since.is_none_or(|t| o.updated_at >= t))
+        .map(|o| {
+            let key = (o.updated_at.timestamp_millis(), o.id.to_string());
+            (key, as_vendor_sees(o))
+        })
+        .collect())
+}
+
+/// An offer as the vendor that made it sees it (not the owner's reason, purchase or budget).
+fn as_vendor_sees(o: Offer) -> VendorOffer {
+    VendorOffer {
+        id: o.id,
+        intent_id: o.intent_id,
+        state: o.state,
+        created_at: o.created_at,
+        updated_at: o.updated_at,
+        fields: o.fields,
+    }
 }
 
 /// An offer ends after it is made and no later than the intent.
@@ -194,25 +242,22 @@ fn record_offer(
     c: &Connection,
     keys: &Keys,
     intent: &IntentId,
-    max: u32,
     row: &OfferRow<OfferRecord>,
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
-    let state = match rows::intent::<IntentFields>(c, intent.as_str())? {
+    let stored = match rows::intent::<IntentFields>(c, intent.as_str())? {
         Some(r) => {
             let fields: IntentFields = keys.seal().open(&r.id, &r.sealed)?;
-            Some(effective_state(r.state, &fields, now))
+            Some((effective_state(r.state, &fields, now), fields))
         }
         None => None,
     };
-    if state != Some(IntentState::Active) {
-        return Err(OfferError::IntentEnded(intent.clone()));
-    }
-    if rows::offer_count(c, intent.as_str())? >= max {
-        return Err(OfferError::Full {
-            intent: intent.clone(),
-            max,
-        });
+    let fields = match stored {
+        Some((IntentState::Active, fields)) => fields,
+        _ => return Err(OfferError::IntentEnded(intent.clone())),
+    };
+    if !takes_offers(&fields, rows::offer_count(c, intent.as_str())?) {
+        return Err(full(intent, &fields));
     }
     rows::insert_offer(c, row)?;
     Ok(())

@@ -197,3 +197,12 @@ pub fn offers<T>(c: &Connection, intent_id: Option<&str>) -> Result<Vec<OfferRow
     .query_map([intent_id], map_offer)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+/// The offers one vendor made, newest first.
+pub fn offers_of_vendor<T>(c: &Connection, vendor_id: &str) -> Result<Vec<OfferRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {OFFER_COLUMNS} FROM offers WHERE vendor_id = ?1 ORDER BY created_at DESC, id"
+    ))?
+    .query_map([vendor_id], map_offer)?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}

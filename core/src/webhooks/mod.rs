@@ -129,6 +129,12 @@ pub fn intent_event(
     now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let mut sent = 0;
+    let offers = match kind {
+        IntentEvent::Activated | IntentEvent::Updated => {
+            crate::store::intents::offer_count(c, id.as_str())?
+        }
+        IntentEvent::Withdrawn | IntentEvent::Fulfilled | IntentEvent::Expired => 0,
+    };
     for vendor in hooked_vendors(c, s)? {
         let Some((_, grant)) = s.access.live_grant(&vendor, now) else {
             continue;
@@ -137,7 +143,7 @@ pub fn intent_event(
             continue;
         }
         let reference = customer_ref(&s.keys, &vendor);
-        let data = match (kind, ActiveIntent::new(fields.clone(), updated_at)) {
+        let data = match (kind, ActiveIntent::new(fields.clone(), updated_at, offers)) {
             (IntentEvent::Activated | IntentEvent::Updated, Some(active)) => {
                 serde_json::to_value(active.for_vendor(id, reference)).unwrap_or(Value::Null)
             }

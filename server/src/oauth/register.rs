@@ -3,7 +3,7 @@
 //! registration is set or the request carries an invitation from `carnet vendor invite`).
 //! The client's secret is in the answer, shown once and never cached.
 
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use carnet_core::oauth::registration::{self, Registrant};
@@ -11,7 +11,7 @@ use carnet_schemas::{RegistrationRequest, RegistrationResponse};
 
 use super::error::{OAuthError, no_store};
 use crate::client_ip::ClientIp;
-use crate::extract::bearer_token;
+use crate::extract::{BodyRejection, bearer_token, object_body};
 use crate::state::AppState;
 
 /// Register a client (RFC 7591).
@@ -52,8 +52,15 @@ async fn create(
     registrant: &Registrant,
     req: Request,
 ) -> Result<RegistrationResponse, OAuthError> {
-    let axum::Json(body) = axum::Json::<RegistrationRequest>::from_request(req, s)
+    let body = object_body::<RegistrationRequest, _>(req, s)
         .await
-        .map_err(|e| OAuthError::InvalidClientMetadata(e.body_text()))?;
+        .map_err(|e| {
+            OAuthError::InvalidClientMetadata(match e {
+                BodyRejection::Json(r) => r.body_text(),
+                BodyRejection::NotAnObject(found) => {
+                    format!("the client metadata must be a JSON object, not {found}")
+                }
+            })
+        })?;
     Ok(registration::register(s, registrant, body).await?)
 }

@@ -186,7 +186,7 @@ fn log_issue(s: &AppState, client: &ClientEntry, client_id: ClientId, issued: &I
         vendor_id: client.vendor_id.clone(),
         client_id,
         grant_id: Some(issued.grant_id.clone()),
-        endpoint: "POST /oauth/token",
+        endpoint: "POST /oauth/token".into(),
         scopes: issued.scopes,
         ids: Default::default(),
         status: 200,

@@ -1,18 +1,17 @@
-//! Intents over HTTP, as a granted vendor pulls them, and the offers it answers with (the
-//! rules, and what a vendor may see, are `carnet_core::intents::vendor`). Here: the scope each
-//! endpoint needs, cursors, and the access log entry of each request.
+//! Intents over HTTP, as a granted vendor pulls them, the offers it answers with, and its own
+//! offers (the rules, and what a vendor may see, are `carnet_core::intents::vendor`). Here:
+//! cursors, and what each answer returned for the access log (`gate` writes the entry).
 
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use carnet_core::intents::OfferError;
 use carnet_core::intents::vendor::{self, Pull};
 use carnet_schemas::{
-    IntentId, OfferFields, OfferId, Page, Scope, VendorIntent, VendorListQuery, VendorOffer,
+    IntentId, OfferFields, OfferId, Page, VendorIntent, VendorListQuery, VendorOffer,
 };
 
-use super::Vendor;
+use super::{Returned, Vendor};
 use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
 use crate::paging::{CursorSigner, paginate_signed};
@@ -27,8 +26,6 @@ pub async fn list(
     State(s): State<AppState>,
     Query(q): Query<VendorListQuery>,
 ) -> ApiResult<Response> {
-    const ENDPOINT: &str = "GET /v1/vendor/intents";
-    v.require(&s, ENDPOINT, Scope::IntentsRead)?;
     let pull = Pull {
         since: q.updated_since.map(|t| t.to_utc()),
         limit: q.limit,
@@ -38,15 +35,8 @@ pub async fn list(
         let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
         paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
     })?;
-    v.log_intents(
-        &s,
-        ENDPOINT,
-        Some(Scope::IntentsRead),
-        pulled.ids,
-        pulled.withheld,
-        200,
-    );
-    Ok(json_response(pulled.body))
+    let returned = Returned::intents(pulled.ids, pulled.withheld);
+    Ok((returned, json_response(pulled.body)).into_response())
 }
 
 fn json_response(body: Bytes) -> Response {
@@ -69,31 +59,15 @@ pub async fn show(
     v: Vendor,
     State(s): State<AppState>,
     Path(id): Path<IntentId>,
-) -> ApiResult<Json<VendorIntent>> {
-    const ENDPOINT: &str = "GET /v1/vendor/intents/{id}";
-    v.require(&s, ENDPOINT, Scope::IntentsRead)?;
-    let scope = Some(Scope::IntentsRead);
-    match vendor::show(&s, &v.0, &id) {
-        Ok(shown) => {
-            v.log_intents(
-                &s,
-                ENDPOINT,
-                scope,
-                vec![id.to_string()],
-                shown.withheld,
-                200,
-            );
-            Ok(Json(shown.intent))
-        }
-        Err(e) => {
-            v.log(&s, ENDPOINT, scope, vec![id.to_string()], 404);
-            Err(e.into())
-        }
-    }
+) -> ApiResult<(Returned, Json<VendorIntent>)> {
+    let shown = vendor::show(&s, &v.0, &id)?;
+    let returned = Returned::intents(vec![id.to_string()], shown.withheld);
+    Ok((returned, Json(shown.intent)))
 }
 
-/// Answer an intent with an offer (rate-limited per vendor; at most the intent's
-/// `max_offers` in all).
+/// Answer an intent with an offer, in the intent's currency (rate-limited per vendor; at most
+/// the intent's `max_offers` in all: `accepts_offers` says whether it takes another). A price
+/// above the intent's `max_price` is allowed; the owner sees it marked over budget.
 #[utoipa::path(post, path = "/v1/vendor/intents/{id}/offers", tag = "vendor", request_body = OfferFields,
     params(("id" = IntentId, Path, description = "Intent id")),
     security(("vendor" = ["offers:write"])),
@@ -106,36 +80,31 @@ pub async fn offer(
     State(s): State<AppState>,
     Path(id): Path<IntentId>,
     Json(fields): Json<OfferFields>,
-) -> ApiResult<(StatusCode, Json<VendorOffer>)> {
-    const ENDPOINT: &str = "POST /v1/vendor/intents/{id}/offers";
-    v.require(&s, ENDPOINT, Scope::OffersWrite)?;
+) -> ApiResult<(StatusCode, Returned, Json<VendorOffer>)> {
     let offer_id: OfferId = s.new_id();
-    let made = vendor::make_offer(&s, &v.0, &id, offer_id.clone(), fields).await;
-    if let Some((status, names_offer)) = logged(&made) {
-        let mut ids = vec![id.to_string()];
-        if names_offer {
-            ids.push(offer_id.to_string());
-        }
-        v.log(&s, ENDPOINT, Some(Scope::OffersWrite), ids, status);
-    }
-    Ok((StatusCode::CREATED, Json(made?)))
+    let made = vendor::make_offer(&s, &v.0, &id, offer_id, fields).await?;
+    let returned = Returned::ids(vec![id.to_string(), made.id.to_string()]);
+    Ok((StatusCode::CREATED, returned, Json(made)))
 }
 
-/// How an offer request goes in the access log: the status, and whether the entry names the
-/// offer (it does once the offer got as far as its write). A refused body is not logged.
-fn logged(made: &Result<VendorOffer, OfferError>) -> Option<(u16, bool)> {
-    match made {
-        Ok(_) => Some((201, true)),
-        Err(OfferError::Invalid { .. }) => None,
-        Err(OfferError::IntentNotFound(_)) => Some((404, false)),
-        Err(OfferError::TooMany { .. }) => Some((429, false)),
-        Err(OfferError::IntentEnded(_)) => Some((404, true)),
-        Err(
-            OfferError::Full { .. }
-            | OfferError::NotFound(_)
-            | OfferError::NotPending { .. }
-            | OfferError::Unreadable(_)
-            | OfferError::Store(_),
-        ) => Some((409, true)),
-    }
+/// This vendor's own offers, in every state (`pending`, `accepted`, `declined`, `expired`),
+/// oldest change first; `updated_since` for incremental pulls.
+#[utoipa::path(get, path = "/v1/vendor/offers", tag = "vendor", params(VendorListQuery),
+    security(("vendor" = ["offers:write"])),
+    responses((status = 200, description = "One page of this vendor's offers, by last change", body = Page<VendorOffer>)))]
+pub async fn offers(
+    v: Vendor,
+    State(s): State<AppState>,
+    Query(q): Query<VendorListQuery>,
+) -> ApiResult<(Returned, Json<Page<VendorOffer>>)> {
+    let page = s
+        .blocking(move |s| {
+            let since = q.updated_since.map(|t| t.to_utc());
+            let items = vendor::offers(s, &v.0, since)?;
+            let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "offers");
+            paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
+        })
+        .await?;
+    let ids: Vec<String> = page.items.iter().map(|o| o.id.to_string()).collect();
+    Ok((Returned::ids(ids), Json(page)))
 }

@@ -4,7 +4,7 @@ use axum::extract::State;
 use carnet_core::ledger::receipts;
 use carnet_schemas::{Page, Receipt, VendorListQuery};
 
-use super::Vendor;
+use super::{Returned, Vendor};
 use crate::error::ApiResult;
 use crate::extract::{Json, Query};
 use crate::paging::{CursorSigner, paginate_signed};
@@ -18,7 +18,7 @@ pub async fn receipts(
     v: Vendor,
     State(s): State<AppState>,
     Query(q): Query<VendorListQuery>,
-) -> ApiResult<Json<Page<Receipt>>> {
+) -> ApiResult<(Returned, Json<Page<Receipt>>)> {
     let vendor = v.0.vendor_id.clone();
     let since = q.updated_since.map(|t| t.to_utc());
     let items = s
@@ -27,6 +27,5 @@ pub async fn receipts(
     let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "receipts");
     let page = paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)?;
     let ids: Vec<String> = page.items.iter().map(|r| r.id.to_string()).collect();
-    v.log(&s, "GET /v1/vendor/receipts", None, ids, 200);
-    Ok(Json(page))
+    Ok((Returned::ids(ids), Json(page)))
 }

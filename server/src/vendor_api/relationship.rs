@@ -5,7 +5,7 @@
 
 use axum::extract::State;
 use carnet_core::ledger::loyalty;
-use carnet_schemas::{Scope, VendorRelationship};
+use carnet_schemas::VendorRelationship;
 
 use super::Vendor;
 use crate::error::ApiResult;
@@ -20,17 +20,9 @@ pub async fn relationship(
     v: Vendor,
     State(s): State<AppState>,
 ) -> ApiResult<Json<VendorRelationship>> {
-    v.require(&s, "GET /v1/vendor/relationship", Scope::RelationshipRead)?;
     let vendor = v.0.vendor_id.clone();
     let relationship = s
         .blocking(move |s| Ok(loyalty::relationship(&s.store, &s.keys, &vendor)?))
         .await?;
-    v.log(
-        &s,
-        "GET /v1/vendor/relationship",
-        Some(Scope::RelationshipRead),
-        vec![],
-        200,
-    );
     Ok(Json(relationship))
 }

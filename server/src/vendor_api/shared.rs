@@ -4,9 +4,9 @@
 
 use axum::extract::State;
 use carnet_core::ledger::shared;
-use carnet_schemas::{InteractionId, Page, Scope, SharedInteraction, VendorListQuery};
+use carnet_schemas::{InteractionId, Page, SharedInteraction, VendorListQuery};
 
-use super::Vendor;
+use super::{Returned, Vendor};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Path, Query};
 use crate::paging::{CursorSigner, paginate_signed};
@@ -20,8 +20,7 @@ pub async fn interactions(
     v: Vendor,
     State(s): State<AppState>,
     Query(q): Query<VendorListQuery>,
-) -> ApiResult<Json<Page<SharedInteraction>>> {
-    v.require(&s, "GET /v1/vendor/interactions", Scope::InteractionsRead)?;
+) -> ApiResult<(Returned, Json<Page<SharedInteraction>>)> {
     let vendor = v.0.vendor_id.clone();
     let page = s
         .blocking(move |s| {
@@ -32,14 +31,7 @@ pub async fn interactions(
         })
         .await?;
     let ids: Vec<String> = page.items.iter().map(|i| i.id.to_string()).collect();
-    v.log(
-        &s,
-        "GET /v1/vendor/interactions",
-        Some(Scope::InteractionsRead),
-        ids,
-        200,
-    );
-    Ok(Json(page))
+    Ok((Returned::ids(ids), Json(page)))
 }
 
 /// One shared interaction; 404 for anything outside this vendor's view.
@@ -52,19 +44,8 @@ pub async fn interaction(
     State(s): State<AppState>,
     Path(id): Path<InteractionId>,
 ) -> ApiResult<Json<SharedInteraction>> {
-    const ENDPOINT: &str = "GET /v1/vendor/interactions/{id}";
-    v.require(&s, ENDPOINT, Scope::InteractionsRead)?;
-    let found = shared::show(&s.store, &s.keys, &v.0.vendor_id, &id)?;
     // Not found and not shared look the same: the vendor learns nothing about other records.
-    let status = if found.is_some() { 200 } else { 404 };
-    v.log(
-        &s,
-        ENDPOINT,
-        Some(Scope::InteractionsRead),
-        vec![id.to_string()],
-        status,
-    );
-    found
+    shared::show(&s.store, &s.keys, &v.0.vendor_id, &id)?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("interaction", id.as_str()))
 }

@@ -14,6 +14,7 @@ mod export;
 mod generation;
 mod import_upload;
 mod intents;
+mod json_bodies;
 mod ledger;
 mod oauth;
 mod openapi;
@@ -25,6 +26,8 @@ mod sealed;
 mod tampering;
 mod vault;
 mod vendor_api;
+mod vendor_log;
+mod vendor_offers;
 mod webhooks;
 
 use carnet_tests::{Api, TestServer};
