@@ -56,6 +56,7 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("client-credentials", one::<ClientCredentials>()),
         ("new-grant", one::<NewGrant>()),
         ("grant", one::<Grant>()),
+        ("grant-widening", one::<GrantWidening>()),
         ("token-response", one::<TokenResponse>()),
         ("oauth-error", one::<OAuthErrorBody>()),
         ("introspection", one::<Introspection>()),

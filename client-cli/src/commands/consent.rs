@@ -203,13 +203,14 @@ fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {
         ))
     })?;
     // Asked first, to say which grant the new one replaces (the server revokes it).
-    let live: Vec<GrantId> = ctx
+    let live_grants: Vec<Grant> = ctx
         .client
         .get_array::<Grant>("/v1/grants", &[("vendor", p.vendor_id.to_string())])?
         .into_iter()
         .filter(|g| g.value.state == GrantState::Live)
-        .map(|g| g.value.id)
+        .map(|g| g.value)
         .collect();
+    let live: Vec<GrantId> = live_grants.iter().map(|g| g.id.clone()).collect();
 
     let now = Utc::now();
     output::message(&format!(
@@ -244,6 +245,22 @@ fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {
             "replaces",
             format!("live grant {} (revoked with its tokens)", join(&live)),
         );
+        let ends = now + Duration::days(i64::from(a.days));
+        let (categories, all) = match &reach {
+            Reach::All => (vec![], true),
+            Reach::Chosen(c) | Reach::AsAsked(c) => (c.clone(), false),
+        };
+        for g in &live_grants {
+            let lost = g.lost_to(&p.scopes, &categories, all, ends);
+            out.add(
+                "it would lose",
+                if lost.is_empty() {
+                    "nothing: the new grant keeps all it gives".to_owned()
+                } else {
+                    super::grant::loss_words(&lost, &ends)
+                },
+            );
+        }
     }
     for line in out.render().lines() {
         output::message(&format!("  {line}"));
