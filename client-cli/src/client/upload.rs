@@ -180,10 +180,10 @@ pub(super) fn post(
     }
     head.push_str("Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n");
     // A write that fails ends the upload; the answer, if any, says why.
-    let sent = send(&mut stream, head.as_bytes(), body, deadline);
-    if let Err(NoAnswer::Body(e)) = sent {
-        return Err(NoAnswer::Body(e));
-    }
+    let sent = match send(&mut stream, head.as_bytes(), body, deadline) {
+        Err(NoAnswer::Body(e)) => return Err(NoAnswer::Body(e)),
+        sent => sent,
+    };
     match read_answer(&mut stream, deadline) {
         Ok(answer) => Ok(answer),
         Err(unanswered) => Err(match sent {
@@ -219,12 +219,8 @@ fn send(
         chunk.clear();
         chunk.extend_from_slice(format!("{n:x}\r\n").as_bytes());
         chunk.extend_from_slice(&buf[..n]);
+        // The last chunk, of size 0, is `0\r\n\r\n`.
         chunk.extend_from_slice(b"\r\n");
-        if n == 0 {
-            // The last chunk is empty: `0\r\n\r\n`.
-            chunk.truncate(3);
-            chunk.extend_from_slice(b"\r\n");
-        }
         stream.until(deadline)?;
         stream.write_all(&chunk).map_err(wrote)?;
         if n == 0 {

@@ -177,17 +177,26 @@ fn scopes_described(scopes: &[Scope]) -> String {
 
 /// The same command with `--yes`, for the hint when there is no terminal.
 fn with_yes(a: &ConsentApprove) -> String {
-    let mut line = format!("carnet consent approve {}", a.code);
-    for c in &a.categories {
-        line.push_str(&format!(" --category {c}"));
+    format!(
+        "carnet consent approve {}{} --yes",
+        a.code,
+        reach_flags(&a.categories, a.all_categories, a.days)
+    )
+}
+
+/// ` --category C… | --all-categories [--days N]`, as a grant's reach was given.
+pub(super) fn reach_flags(categories: &[Category], all: bool, days: u32) -> String {
+    let mut flags: String = categories
+        .iter()
+        .map(|c| format!(" --category {c}"))
+        .collect();
+    if all {
+        flags.push_str(" --all-categories");
     }
-    if a.all_categories {
-        line.push_str(" --all-categories");
+    if days != carnet_schemas::DEFAULT_GRANT_DAYS {
+        flags.push_str(&format!(" --days {days}"));
     }
-    if a.days != carnet_schemas::DEFAULT_GRANT_DAYS {
-        line.push_str(&format!(" --days {}", a.days));
-    }
-    line + " --yes"
+    flags
 }
 
 fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {

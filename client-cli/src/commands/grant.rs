@@ -84,15 +84,11 @@ fn create_with_yes(a: &GrantCreate) -> String {
     for s in &a.scopes {
         line.push_str(&format!(" --scope {s}"));
     }
-    for c in &a.categories {
-        line.push_str(&format!(" --category {c}"));
-    }
-    if a.all_categories {
-        line.push_str(" --all-categories");
-    }
-    if a.days != carnet_schemas::DEFAULT_GRANT_DAYS {
-        line.push_str(&format!(" --days {}", a.days));
-    }
+    line.push_str(&super::consent::reach_flags(
+        &a.categories,
+        a.all_categories,
+        a.days,
+    ));
     if a.purpose.is_some() {
         line.push_str(" --purpose …");
     }

@@ -126,6 +126,15 @@ impl Choices {
     }
 }
 
+/// A scope in plain words, as a list item.
+fn scope_item(s: Scope) -> String {
+    format!(
+        "<li>{} <small>({})</small></li>",
+        esc(s.describe()),
+        s.as_str()
+    )
+}
+
 /// The vendor's live grant, which approving replaces, and what it gives that the grant as
 /// chosen on the page would not.
 fn replaces(p: &Pending, live: Option<&Grant>, choices: &Choices, now: DateTime<Utc>) -> String {
@@ -158,17 +167,7 @@ fn replaces(p: &Pending, live: Option<&Grant>, choices: &Choices, now: DateTime<
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let mut items: Vec<String> = lost
-        .scopes
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} <small>({})</small></li>",
-                esc(s.describe()),
-                s.as_str()
-            )
-        })
-        .collect();
+    let mut items: Vec<String> = lost.scopes.iter().copied().map(scope_item).collect();
     if lost.all_categories {
         items.push("<li>intents in every category</li>".to_owned());
     }
@@ -246,18 +245,7 @@ pub fn consent(
         .vendor_website
         .as_deref()
         .map_or(String::new(), |w| format!("<p>Contact: {}</p>", esc(w)));
-    let scopes: String = p
-        .asked
-        .scopes
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} <small>({})</small></li>",
-                esc(s.describe()),
-                s.as_str()
-            )
-        })
-        .collect();
+    let scopes: String = p.asked.scopes.iter().map(scope_item).collect();
     // Every box the owner ticked comes back ticked, whichever list it came from.
     let mut offered: Vec<String> = p
         .asked
