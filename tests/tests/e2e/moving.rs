@@ -47,7 +47,11 @@ fn sh(line: &str, work: &Path, home: &Path, env: &[(&str, &str)]) -> CliOutput {
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
-    CliOutput::from(out)
+    CliOutput {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
 }
 
 #[test]
