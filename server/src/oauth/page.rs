@@ -126,6 +126,13 @@ impl Choices {
     }
 }
 
+/// ` --scope S… --category C…`: what a request asks for, as `carnet grant edit` flags.
+fn edit_flags(scopes: &[Scope], categories: &[Category]) -> String {
+    let scopes = scopes.iter().map(|s| format!(" --scope {}", s.as_str()));
+    let categories = categories.iter().map(|c| format!(" --category {c}"));
+    scopes.chain(categories).collect()
+}
+
 /// A scope in plain words, as a list item.
 fn scope_item(s: Scope) -> String {
     format!(
@@ -188,10 +195,11 @@ fn replaces(p: &Pending, live: Option<&Grant>, choices: &Choices, now: DateTime<
     } else {
         format!(
             "<p>{who} would lose:</p><ul>{}</ul>\
-             <p>To keep them, deny this and add to the current grant from your terminal: \
-             <code>carnet grant edit {}</code>.</p>",
+             <p>To keep them, deny this and add what {who} asks for to the current grant, \
+             from your terminal: <code>carnet grant edit {}{}</code>.</p>",
             items.concat(),
-            esc(live.id.as_str())
+            esc(live.id.as_str()),
+            esc(&edit_flags(&scopes, &p.asked.requested_categories))
         )
     };
     format!(
