@@ -6,6 +6,7 @@
 //! cannot be encoded.
 
 mod answer;
+mod upload;
 
 use std::sync::Once;
 use std::time::Duration;
@@ -203,8 +204,50 @@ impl Client {
     }
 
     /// A POST whose JSON body is streamed from `body` (`POST /v1/import`), answered within
-    /// `timeout` of the start.
+    /// `timeout` of the start. An answer carnetd sends before it has read the whole body (a
+    /// refused token, a sealed vault) is what is reported, not the upload it cut (`upload`).
     pub fn post_stream<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        mut body: Box<dyn std::io::Read + Send>,
+        timeout: Duration,
+    ) -> CliResult<Doc<T>> {
+        if upload::proxied() {
+            return self.post_stream_proxied(path, reqwest::blocking::Body::new(body), timeout);
+        }
+        let bearer = self.bearer()?;
+        let mut headers = vec![
+            ("Accept", "application/json, application/problem+json"),
+            ("Content-Type", "application/json"),
+            ("User-Agent", concat!("carnet/", env!("CARGO_PKG_VERSION"))),
+        ];
+        if let Some(b) = &bearer {
+            headers.push(("Authorization", b.as_str()));
+        }
+        match upload::post(&self.server, path, &headers, &mut body, timeout) {
+            Ok(a) if a.status.is_success() => self.decode(&Method::POST, path, &a.body),
+            Ok(a) => Err(answer::refused_with(
+                &self.server,
+                self.auth.as_ref().map(|(_, source)| source),
+                a.status,
+                &a.headers,
+                &a.body,
+            )),
+            Err(upload::NoAnswer::Refused) => Err(answer::cannot_reach(&self.server, None)),
+            Err(upload::NoAnswer::TimedOut) => Err(answer::not_in_time(&self.server, timeout)),
+            Err(upload::NoAnswer::Failed(cause)) => {
+                Err(answer::cannot_reach(&self.server, Some(&cause)))
+            }
+            // The caller knows what failed in the body it gave (see `commands::archive`).
+            Err(upload::NoAnswer::Body(e)) => {
+                Err(CliError::failed(format!("the upload stopped: {e}"))
+                    .with_hint("nothing was imported: the vault is unchanged"))
+            }
+        }
+    }
+
+    /// `post_stream` through reqwest, which knows the proxy the environment names.
+    fn post_stream_proxied<T: DeserializeOwned>(
         &self,
         path: &str,
         body: reqwest::blocking::Body,
@@ -242,19 +285,36 @@ impl Client {
             .http
             .request(method, url)
             .header(header::ACCEPT, "application/json, application/problem+json");
-        if let Some((token, source)) = &self.auth {
-            let mut auth =
-                HeaderValue::from_str(&format!("Bearer {}", token.expose())).map_err(|_| {
-                    CliError::new(
-                        ExitKind::Auth,
-                        format!("the owner token in {source} is not usable"),
-                    )
-                    .with_hint("it holds characters an HTTP header cannot carry: copy owner.token again from carnetd's data directory (`carnet login --token-file F`)")
-                })?;
+        if let Some(bearer) = self.bearer()? {
+            let mut auth = HeaderValue::from_str(&bearer).map_err(|_| self.unusable_token())?;
             auth.set_sensitive(true);
             request = request.header(header::AUTHORIZATION, auth);
         }
         Ok(request)
+    }
+
+    /// `Bearer <owner token>`, if there is a token; refused if no header can carry it.
+    fn bearer(&self) -> CliResult<Option<String>> {
+        let Some((token, _)) = &self.auth else {
+            return Ok(None);
+        };
+        let value = format!("Bearer {}", token.expose());
+        if HeaderValue::from_str(&value).is_err() || value.contains(['\r', '\n']) {
+            return Err(self.unusable_token());
+        }
+        Ok(Some(value))
+    }
+
+    fn unusable_token(&self) -> CliError {
+        let source = self
+            .auth
+            .as_ref()
+            .map_or_else(String::new, |(_, s)| s.to_string());
+        CliError::new(
+            ExitKind::Auth,
+            format!("the owner token in {source} is not usable"),
+        )
+        .with_hint("it holds characters an HTTP header cannot carry: copy owner.token again from carnetd's data directory (`carnet login --token-file F`)")
     }
 
     /// Sends one request; returns the body of a 2xx answer.
@@ -305,7 +365,7 @@ mod tests {
         let client = Client::without_token(url).unwrap();
         let Err(e) = client.post_stream::<serde_json::Value>(
             "/v1/import",
-            reqwest::blocking::Body::from("{}"),
+            Box::new(std::io::Cursor::new(b"{}".to_vec())),
             Duration::from_secs(1),
         ) else {
             panic!("a server that never answers cannot have answered");

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use crate::fsutil;
 use crate::store::snapshot::{self, SnapshotError};
 use crate::vault::generation::{self, AfterBackup, GenerationError};
-use crate::vault::{self, Found, KeyMode, VaultError, VaultPaths};
+use crate::vault::{self, Found, KeyMode, Secret, VaultError, VaultPaths};
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -77,8 +77,10 @@ pub enum BackupError {
     )]
     BadBackup { path: String, cause: SnapshotError },
     #[error(
-        "{path} was sealed under another vault key than {key_file}; put the {} kept with this backup in the data directory",
-        vault::KEY_FILE
+        "{path} was sealed under another vault key than {key_file}; put the {} kept with this backup (and {} or {}) in the data directory, then run restore again",
+        vault::KEY_FILE,
+        vault::IDENTITY_FILE,
+        vault::RECOVERY_FILE
     )]
     KeyMismatch { path: String, key_file: String },
     #[error(
@@ -322,7 +324,8 @@ pub struct Restored {
     pub db: PathBuf,
     pub schema: i64,
     pub mode: KeyMode,
-    /// Identity mode: the key in the data directory was proved to open the backup.
+    /// The key in the data directory was proved to open the backup (identity mode, or a
+    /// passphrase vault given its passphrase or recovery key).
     pub key_checked: bool,
     pub owner_token_missing: bool,
     /// The restored database's generation, now also `vault.generation`'s (`None`: a backup
@@ -333,8 +336,15 @@ pub struct Restored {
 /// Puts the backup `from` in place as the data directory's carnet.db, after checking it,
 /// with the key files already in the data directory, and only while no carnetd has the
 /// database open. Any WAL left beside the old database is removed: replayed onto the
-/// restored file it would corrupt it.
-pub fn restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<Restored, BackupError> {
+/// restored file it would corrupt it. The key is proved to open the backup whenever it can be
+/// opened here: always in identity mode, and on a passphrase vault when `secret` gives its
+/// passphrase or recovery key (without it, the check waits for `carnet unlock`).
+pub fn restore(
+    paths: &VaultPaths,
+    from: &Path,
+    force: bool,
+    secret: Option<Secret>,
+) -> Result<Restored, BackupError> {
     let no_key = || BackupError::NoKeyFile {
         dir: shown(&paths.dir),
     };
@@ -389,9 +399,16 @@ pub fn restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<Restored,
         let conn = snapshot::open_read_only(&temp.path).map_err(|e| bad(SnapshotError::Copy(e)))?;
         generation::recorded(&conn)?
     };
-    let key_checked = match mode {
-        KeyMode::Identity => {
-            let key = vault::unwrap_identity(paths)?;
+    let key = match (mode, secret) {
+        (KeyMode::Identity, None | Some(Secret::IdentityFile)) => {
+            Some(vault::unwrap_identity(paths)?)
+        }
+        (_, Some(secret)) => Some(vault::unwrap_with(paths, mode, secret)?),
+        // Without the passphrase, carnetd checks the key when it is unlocked.
+        (KeyMode::Passphrase, None) => None,
+    };
+    let key_checked = match key {
+        Some(key) => {
             let conn =
                 snapshot::open_read_only(&temp.path).map_err(|e| bad(SnapshotError::Copy(e)))?;
             if !vault::key_opens(&conn, key)? {
@@ -402,8 +419,7 @@ pub fn restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<Restored,
             }
             true
         }
-        // The passphrase is not asked here: carnetd checks the key when it is unlocked.
-        KeyMode::Passphrase => false,
+        None => false,
     };
 
     if db_exists {

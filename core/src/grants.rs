@@ -1,11 +1,13 @@
 //! Grants: the owner lets a vendor do named things (scopes) in named categories for a limited
-//! time. A vendor has at most one live grant: a new one replaces it. Every grant comes with a
-//! signed consent receipt; revoking a grant stops its tokens before the call returns. Never
-//! gives a grant without its receipt, nor leaves a replaced grant's tokens alive.
+//! time. A vendor has at most one live grant: a new one replaces it, while widening adds to
+//! the live one (more scopes, more categories, a later end) and keeps its tokens. Every grant,
+//! and every widening, comes with a signed consent receipt; revoking a grant stops its tokens
+//! before the call returns. Never gives or widens a grant without its receipt, never narrows
+//! one in place, nor leaves a replaced grant's tokens alive.
 
 use carnet_schemas::{
-    DEFAULT_GRANT_DAYS, Grant, GrantFields, GrantId, GrantState, MAX_GRANT_DAYS, NewGrant,
-    ReceiptId, VendorFields, VendorId, ids::VendorKind,
+    DEFAULT_GRANT_DAYS, Grant, GrantFields, GrantId, GrantState, GrantWidening, MAX_GRANT_DAYS,
+    NewGrant, ReceiptId, VendorFields, VendorId, ids::VendorKind,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -30,6 +32,9 @@ pub enum GrantError {
     },
     #[error("no grant {0}")]
     NotFound(GrantId),
+    /// Only a live grant can be widened.
+    #[error("grant {id} is {state}: only a live grant can be widened")]
+    NotLive { id: GrantId, state: &'static str },
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
     #[error(transparent)]
@@ -94,7 +99,10 @@ fn check(g: &NewGrant) -> Result<u32, GrantError> {
         }
         _ => {}
     }
-    let days = g.days.unwrap_or(DEFAULT_GRANT_DAYS);
+    check_days(g.days.unwrap_or(DEFAULT_GRANT_DAYS))
+}
+
+fn check_days(days: u32) -> Result<u32, GrantError> {
     if !(1..=MAX_GRANT_DAYS).contains(&days) {
         return Err(invalid(
             "days",
@@ -115,6 +123,49 @@ fn live_of(
         .filter(|g| state_of(g, now) == GrantState::Live)
         .map(|g| g.id)
         .collect())
+}
+
+fn vendor_of(c: &Connection, keys: &Keys, id: &VendorId) -> Result<VendorFields, GrantError> {
+    let vendor = records::get::<VendorFields>(c, id.as_str())?
+        .ok_or_else(|| invalid("vendor_id", format!("there is no vendor {id}")))?;
+    Ok(open::<VendorKind, _>(keys, vendor)?.fields)
+}
+
+/// Signs and stores the consent receipt of grant `id` as `f` says (in the grant's write).
+fn sign_receipt(
+    c: &Connection,
+    core: &Core,
+    id: &GrantId,
+    f: &GrantFields,
+    vendor: &VendorFields,
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+) -> Result<(), GrantError> {
+    let receipt = receipts::build(ReceiptInput {
+        grant_id: id,
+        grant: f,
+        vendor,
+        customer_ref: customer_ref(&core.keys, &f.vendor_id),
+        jurisdiction: &core.policy.jurisdiction,
+        created_at: now,
+        expires_at,
+    });
+    let jws = receipts::sign(&core.keys, &f.vendor_id, &receipt);
+    rows::insert_receipt(
+        c,
+        &ReceiptRow {
+            id: f.receipt_id.to_string(),
+            vendor_id: f.vendor_id.to_string(),
+            grant_id: id.to_string(),
+            created_at: now,
+            sealed: core
+                .keys
+                .seal()
+                .seal(f.receipt_id.as_str(), &ReceiptRecord { jws }),
+        },
+    )?;
+    receipts::publish_keys(c, &core.keys)?;
+    Ok(())
 }
 
 /// Grants what `new` says (replacing the vendor's live grant) and signs its receipt;
@@ -149,11 +200,7 @@ pub async fn give(
     let replaced = core
         .store
         .write(move |c| {
-            let vendor =
-                records::get::<VendorFields>(c, f.vendor_id.as_str())?.ok_or_else(|| {
-                    invalid("vendor_id", format!("there is no vendor {}", f.vendor_id))
-                })?;
-            let vendor = open::<VendorKind, _>(&state.keys, vendor)?.fields;
+            let vendor = vendor_of(c, &state.keys, &f.vendor_id)?;
             let replaced = live_of(c, &f.vendor_id, now)?;
             for old in &replaced {
                 rows::revoke_grant(c, old, now)?;
@@ -161,30 +208,7 @@ pub async fn give(
                     crate::webhooks::grant_revoked(c, &state, &f.vendor_id, &gid, now)?;
                 }
             }
-            let receipt = receipts::build(ReceiptInput {
-                grant_id: &gid,
-                grant: &f,
-                vendor: &vendor,
-                customer_ref: customer_ref(&state.keys, &f.vendor_id),
-                jurisdiction: &state.policy.jurisdiction,
-                created_at: now,
-                expires_at,
-            });
-            let jws = receipts::sign(&state.keys, &f.vendor_id, &receipt);
-            rows::insert_receipt(
-                c,
-                &ReceiptRow {
-                    id: f.receipt_id.to_string(),
-                    vendor_id: f.vendor_id.to_string(),
-                    grant_id: gid.to_string(),
-                    created_at: now,
-                    sealed: state
-                        .keys
-                        .seal()
-                        .seal(f.receipt_id.as_str(), &ReceiptRecord { jws }),
-                },
-            )?;
-            receipts::publish_keys(c, &state.keys)?;
+            sign_receipt(c, &state, &gid, &f, &vendor, now, expires_at)?;
             rows::insert_grant(
                 c,
                 &GrantRow {
@@ -215,6 +239,123 @@ pub async fn give(
     })
 }
 
+/// What `grant` (live, ending at `ends`) becomes when widened by `w`: the old scopes and
+/// categories and the new ones, the later of the two ends. Refused when it would shorten the
+/// grant, or when it adds nothing.
+fn widened(
+    old: &GrantFields,
+    ends: DateTime<Utc>,
+    w: &GrantWidening,
+    now: DateTime<Utc>,
+) -> Result<(GrantFields, DateTime<Utc>), GrantError> {
+    let mut scopes = old.scopes.clone();
+    scopes.extend(w.scopes.iter().copied());
+    scopes.sort();
+    scopes.dedup();
+    let all_categories = old.all_categories || w.all_categories;
+    let mut categories = old.categories.clone();
+    if all_categories {
+        categories.clear();
+    } else {
+        for c in &w.categories {
+            if !categories.iter().any(|o| o.covers(c)) {
+                categories.push(c.clone());
+            }
+        }
+        categories.sort();
+        categories.dedup();
+    }
+    let expires_at = match w.days {
+        None => ends,
+        Some(days) => {
+            let days = check_days(days)?;
+            let until = now + chrono::Duration::days(i64::from(days));
+            if until < ends {
+                return Err(invalid(
+                    "days",
+                    format!(
+                        "{days} days from now is {}, sooner than the grant ends already ({}); widening never shortens a grant: to shorten it, revoke it and give a new one",
+                        until.format("%Y-%m-%d"),
+                        ends.format("%Y-%m-%d")
+                    ),
+                ));
+            }
+            until
+        }
+    };
+    let fields = GrantFields {
+        scopes,
+        categories,
+        all_categories,
+        purpose: w.purpose.clone().or_else(|| old.purpose.clone()),
+        ..old.clone()
+    };
+    let mut before = old.clone();
+    before.scopes.sort();
+    before.categories.sort();
+    if fields == before && expires_at == ends {
+        return Err(invalid(
+            "scopes",
+            "the grant gives all of this already: name a scope, a category or a number of days it does not have",
+        ));
+    }
+    Ok((fields, expires_at))
+}
+
+/// Widens a live grant as `w` says and signs a new receipt for the grant as it then is;
+/// `collection_method` as for `give`. The grant keeps its id and its tokens (each keeps the
+/// scopes it was issued with: the vendor asks for a new one to use what was added).
+pub async fn widen(
+    core: &Core,
+    id: &GrantId,
+    w: GrantWidening,
+    collection_method: &str,
+) -> Result<Grant, GrantError> {
+    let now = core.now();
+    let current = show(core, id)?;
+    let not_live = |state| GrantError::NotLive {
+        id: id.clone(),
+        state,
+    };
+    match current.state {
+        GrantState::Live => {}
+        GrantState::Expired => return Err(not_live("expired")),
+        GrantState::Revoked => return Err(not_live("revoked")),
+    }
+    let (mut fields, expires_at) = widened(&current.fields, current.expires_at, &w, now)?;
+    fields.receipt_id = core.new_id();
+    fields.collection_method = collection_method.into();
+    let state = core.clone();
+    let (gid, f) = (id.clone(), fields.clone());
+    core.store
+        .write(move |c| {
+            let vendor = vendor_of(c, &state.keys, &f.vendor_id)?;
+            let sealed = state.keys.seal().seal(gid.as_str(), &f);
+            if !rows::update_grant(c, gid.as_str(), expires_at, &sealed, now)? {
+                // Revoked (or replaced) since it was read.
+                return Err(GrantError::NotLive {
+                    id: gid.clone(),
+                    state: "revoked",
+                });
+            }
+            sign_receipt(c, &state, &gid, &f, &vendor, now, expires_at)?;
+            Ok::<_, GrantError>(())
+        })
+        .await?;
+    core.access.put_grant(
+        id.clone(),
+        grant_entry(&fields, current.created_at, expires_at),
+    );
+    Ok(Grant {
+        id: id.clone(),
+        state: GrantState::Live,
+        created_at: current.created_at,
+        expires_at,
+        revoked_at: None,
+        fields,
+    })
+}
+
 /// Grants (of one vendor, or all), newest first: live, expired and revoked.
 pub fn list(core: &Core, vendor: Option<&VendorId>) -> Result<Vec<Grant>, GrantError> {
     let now = core.now();
@@ -227,6 +368,13 @@ pub fn list(core: &Core, vendor: Option<&VendorId>) -> Result<Vec<Grant>, GrantE
         .collect::<Result<Vec<_>, _>>()?;
     grants.sort_by(|a, b| (b.created_at, &b.id).cmp(&(a.created_at, &a.id)));
     Ok(grants)
+}
+
+/// The vendor's live grant, if it has one (the one a new grant would replace).
+pub fn live(core: &Core, vendor: &VendorId) -> Result<Option<Grant>, GrantError> {
+    Ok(list(core, Some(vendor))?
+        .into_iter()
+        .find(|g| g.state == GrantState::Live))
 }
 
 /// One grant.

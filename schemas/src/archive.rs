@@ -16,10 +16,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::grants::GrantFields;
 use crate::ids::{ClientId, GrantId, IntentId, OfferId, PurchaseId, ReceiptId, VendorId};
 use crate::intents::{IntentFields, OfferFields};
 use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
-use crate::oauth::{AuditVerification, GrantFields, RedirectUri};
+use crate::oauth::{AuditVerification, RedirectUri};
 use crate::values::{Text, WebUrl};
 
 /// The format version this build writes and reads.

@@ -6,6 +6,7 @@
 pub mod api;
 pub mod archive;
 pub mod consent;
+pub mod grants;
 pub mod ids;
 pub mod intents;
 pub mod ledger;
@@ -17,6 +18,7 @@ pub mod values;
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
 pub use archive::*;
 pub use consent::*;
+pub use grants::*;
 pub use ids::{
     ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PurchaseId,
     ReceiptId, VendorId,
@@ -56,6 +58,7 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("client-credentials", one::<ClientCredentials>()),
         ("new-grant", one::<NewGrant>()),
         ("grant", one::<Grant>()),
+        ("grant-widening", one::<GrantWidening>()),
         ("token-response", one::<TokenResponse>()),
         ("oauth-error", one::<OAuthErrorBody>()),
         ("introspection", one::<Introspection>()),

@@ -1,5 +1,5 @@
-//! Vendor access: OAuth clients, the owner's grants, tokens, and what a vendor sees through
-//! the vendor API (consent receipts and the access log are in `receipts`).
+//! Vendor access: OAuth clients, tokens, and what a vendor sees through the vendor API (the
+//! owner's grants are in `grants`; consent receipts and the access log in `receipts`).
 
 use std::fmt;
 use std::str::FromStr;
@@ -9,7 +9,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ids::{ClientId, GrantId, InteractionId, ReceiptId, VendorId};
+use crate::ids::{ClientId, InteractionId, VendorId};
 use crate::ledger::{Channel, Loyalty};
 use crate::values::{Category, InvalidValue, Line, Locale, Sentiment, Text, WebUrl};
 
@@ -289,66 +289,6 @@ pub struct RotateSecret {
     /// Rotate the webhook secret instead of the client secret.
     #[serde(default)]
     pub webhook: bool,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Grants
-
-/// Default and longest grant durations, in days.
-pub const DEFAULT_GRANT_DAYS: u32 = 30;
-pub const MAX_GRANT_DAYS: u32 = 365;
-
-/// Body of `POST /v1/grants`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewGrant {
-    pub vendor_id: VendorId,
-    /// At least one scope.
-    pub scopes: Vec<Scope>,
-    /// The categories the vendor may see (each covers the ones below it). Give these, or
-    /// `all_categories: true`.
-    #[serde(default)]
-    pub categories: Vec<Category>,
-    #[serde(default)]
-    pub all_categories: bool,
-    /// How long the grant lives, 1 to 365 days (default 30).
-    #[serde(default)]
-    pub days: Option<u32>,
-    /// Why the owner grants it, in their words (goes into the receipt).
-    #[serde(default)]
-    pub purpose: Option<Text>,
-}
-
-/// What the vault keeps about a grant.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-pub struct GrantFields {
-    pub vendor_id: VendorId,
-    pub scopes: Vec<Scope>,
-    pub categories: Vec<Category>,
-    pub all_categories: bool,
-    pub purpose: Option<Text>,
-    /// How consent was given (`owner-cli`, `consent-page`).
-    pub collection_method: String,
-    pub receipt_id: ReceiptId,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum GrantState {
-    Live,
-    Expired,
-    Revoked,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-pub struct Grant {
-    pub id: GrantId,
-    pub state: GrantState,
-    pub created_at: DateTime<Utc>,
-    pub expires_at: DateTime<Utc>,
-    pub revoked_at: Option<DateTime<Utc>>,
-    #[serde(flatten)]
-    pub fields: GrantFields,
 }
 
 /// Filter of `GET /v1/grants` and `GET /v1/receipts`.

@@ -80,6 +80,10 @@ impl From<carnet_core::grants::GrantError> for ApiError {
         match e {
             GrantError::Invalid { field, message } => ApiError::invalid(field, message),
             GrantError::NotFound(id) => ApiError::not_found("grant", id.as_str()),
+            e @ GrantError::NotLive { .. } => ApiError::conflict(
+                e.to_string(),
+                "give the vendor a new grant instead (`carnet grant create`)",
+            ),
             GrantError::Unreadable(u) => ApiError::Unreadable(u),
             GrantError::Store(s) => ApiError::Store(s),
         }

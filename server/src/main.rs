@@ -96,7 +96,18 @@ fn run(cli: Cli) -> Result<()> {
             },
         ),
         Verb::Backup { out, force } => run_backup(&paths, &out, force),
-        Verb::Restore { from, force } => run_restore(&paths, &from, force),
+        Verb::Restore {
+            from,
+            force,
+            passphrase_file,
+            recovery_key_file,
+        } => run_restore(
+            &paths,
+            &from,
+            force,
+            passphrase_file.as_deref(),
+            recovery_key_file.as_deref(),
+        ),
         Verb::PrintConfig(_) => {
             print!("{}", config.to_toml()?);
             Ok(())
@@ -302,12 +313,25 @@ fn human_size(bytes: u64) -> String {
     format!("{size:.1} {}", UNITS[unit])
 }
 
-fn run_restore(paths: &VaultPaths, from: &Path, force: bool) -> Result<()> {
-    let r = backup::restore(paths, from, force)?;
+fn run_restore(
+    paths: &VaultPaths,
+    from: &Path,
+    force: bool,
+    passphrase_file: Option<&Path>,
+    recovery_key_file: Option<&Path>,
+) -> Result<()> {
+    let secret = match (passphrase_file, recovery_key_file) {
+        (None, None) => None,
+        (p, r) => Some(opening_secret(KeyMode::Passphrase, p, r, "")?),
+    };
+    let r = backup::restore(paths, from, force, secret)?;
     let proof = if r.key_checked {
         format!("the vault key in {} opens it", paths.key_file().display())
     } else {
-        "carnetd checks the key against it when you unlock".to_owned()
+        format!(
+            "its key is NOT checked yet: this is a passphrase vault and no passphrase was given; `carnet unlock` checks it, and refuses (409) if {} is not the one kept with this backup. To check now, run restore again with --passphrase-file F or --recovery-key-file F",
+            paths.key_file().display()
+        )
     };
     let generation = match r.generation {
         Some(n) => format!("generation {n}, "),

@@ -83,6 +83,19 @@ pub(crate) fn unlock_error(e: UnlockError) -> Response {
                 "the vault stays sealed; carnetd's log says the same",
             )
         }
+        // A passphrase that opens vault.key.age, over a carnet.db sealed under another key: a
+        // restore with another vault's key files. The owner can act on it; a 500 hides why.
+        UnlockError::Vault(e @ VaultError::KeyMismatch { .. }) => {
+            tracing::error!(error = %e, "unlock refused: the key does not open carnet.db; the vault stays sealed");
+            ApiError::conflict(
+                format!("the vault stays sealed: {e}"),
+                format!(
+                    "the key files in the data directory are another vault's: put back the {} (and {}) kept with this carnet.db, or restore the backup these key files belong to (`carnetd restore --from FILE --force`)",
+                    carnet_core::vault::KEY_FILE,
+                    carnet_core::vault::RECOVERY_FILE
+                ),
+            )
+        }
         UnlockError::Vault(v) => ApiError::Internal(v.to_string()),
     };
     err.into_response()

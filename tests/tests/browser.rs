@@ -255,6 +255,11 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
         )
         .json();
     let client_id = client["client_id"].as_str().unwrap();
+    // Acme has a live grant already, which approving replaces: the page says so.
+    s.create(
+        "/v1/grants",
+        &json!({"vendor_id": vendor_id, "scopes": ["profile:read"], "categories": ["home.appliances"]}),
+    );
     let secret = client["client_secret"].as_str().unwrap();
     let pkce = Pkce::new(42);
     let mut authorize = url::Url::parse(&s.url("/oauth/authorize")).unwrap();
@@ -292,8 +297,28 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
             .unwrap()
             .contains("Acme Appliances asks to access your Carnet")
     );
-    // The vendor asked for appliances; the owner adds the garden too.
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("This replaces the access Acme Appliances has now"),
+        "{text}"
+    );
+    assert!(text.as_str().unwrap().contains("profile:read"), "{text}");
+    // The vendor asked for appliances; the owner adds the garden too, and mistypes the
+    // password: the page comes back with the garden still ticked.
     d.click("input[name=category][value='home.garden']");
+    d.type_into("input[name=password]", "not the password");
+    d.click("button[value=approve]");
+    let again = d.script("return document.body.innerText");
+    assert!(
+        again.as_str().unwrap().contains("Sign-in failed"),
+        "{again}"
+    );
+    let ticked = d.script(
+        "return [...document.querySelectorAll('input[name=category]:checked')].map(e => e.value)",
+    );
+    assert_eq!(ticked, json!(["home.appliances", "home.garden"]));
+    d.screenshot("consent-page-after-a-failed-sign-in.png");
     d.type_into("input[name=password]", PASSWORD);
     d.screenshot("consent-page.png");
     d.click("button[value=approve]");

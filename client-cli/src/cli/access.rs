@@ -47,11 +47,13 @@ pub struct VendorEditClient {
 
 #[derive(Debug, Subcommand)]
 #[command(
-    after_help = "A vendor has at most one live grant: a new one replaces it, and the \
-tokens of the old one stop working. Every grant comes with a signed consent receipt \
-(`carnet receipts`).\n\n\
+    after_help = "A vendor has at most one live grant: a new one replaces it (carnet says what \
+the live one gives that the new one would not, and asks first), and the tokens of the old one \
+stop working. `grant edit` adds to the live grant instead, and keeps its tokens. Every grant, \
+and every edit, comes with a signed consent receipt (`carnet receipts`).\n\n\
 Examples:\n  \
 carnet grant create Acme --scope intents:read --scope offers:write --category home.appliances\n  \
+carnet grant edit Acme --scope relationship:read --days 90\n  \
 carnet grant create Acme --scope relationship:read --all-categories --days 365 \\\n      \
 --purpose \"Loyalty programme\"\n  \
 carnet grant list --vendor Acme\n  \
@@ -65,6 +67,18 @@ carnet grant create Acme --scope intents:read --scope offers:write --category ho
 carnet grant create Acme --scope relationship:read --all-categories --days 365 \\\n      \
 --purpose \"Loyalty programme\"")]
     Create(GrantCreate),
+    /// Widen a live grant: add scopes or categories, or make it last longer (never less);
+    /// it keeps its id and tokens and gets a new consent receipt
+    #[command(
+        after_help = "GRANT is a grant id (grt_…), or a vendor (id or exact name) for its \
+live grant. What is named is added to what the grant has; nothing is taken away. To narrow a \
+grant, give a new one with `carnet grant create` (it replaces the live one).\n\n\
+Examples:\n  \
+carnet grant edit Acme --scope intents:read --scope offers:write\n  \
+carnet grant edit grt_0123456789abcdef --category home.garden --days 90\n  \
+carnet grant edit Acme --all-categories --purpose \"Loyalty programme\""
+    )]
+    Edit(GrantEdit),
     /// List grants, newest first: live, expired and revoked
     #[command(after_help = "Examples:\n  \
 carnet grant list\n  \
@@ -114,6 +128,54 @@ pub struct GrantCreate {
     /// Why you grant it, in your words (written into the consent receipt)
     #[arg(long, value_name = "TEXT")]
     pub purpose: Option<Text>,
+    /// Replace the vendor's live grant without asking (what it would lose is still printed)
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("widen").required(true).multiple(true)))]
+pub struct GrantEdit {
+    /// Grant id (grt_…), or a vendor's id or exact name for its live grant
+    pub grant: GrantRef,
+    /// A scope to add (repeat for several)
+    #[arg(long = "scope", value_name = "SCOPE", value_parser = scope_parser(), group = "widen")]
+    pub scopes: Vec<Scope>,
+    /// A category to add, with the ones below it (repeat for several)
+    #[arg(
+        long = "category",
+        value_name = "CAT",
+        group = "widen",
+        conflicts_with = "all_categories"
+    )]
+    pub categories: Vec<Category>,
+    /// Let the vendor see intents in every category
+    #[arg(long, group = "widen")]
+    pub all_categories: bool,
+    /// The grant then lasts N days from today, 1 to 365 (refused if it would end sooner)
+    #[arg(long, value_name = "N", allow_negative_numbers = true, group = "widen",
+          value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_GRANT_DAYS)))]
+    pub days: Option<u32>,
+    /// A new purpose, in your words (written into the new consent receipt)
+    #[arg(long, value_name = "TEXT", group = "widen")]
+    pub purpose: Option<Text>,
+}
+
+/// A grant named on the command line: its id, or a vendor (whose live grant is meant).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum GrantRef {
+    Id(GrantId),
+    Vendor(VendorRef),
+}
+
+impl std::str::FromStr for GrantRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if GrantId::looks_like(s) {
+            return s.parse().map(GrantRef::Id).map_err(|e| format!("{e}"));
+        }
+        s.parse().map(GrantRef::Vendor)
+    }
 }
 
 /// SCOPE values, listed in `--help` and completions.

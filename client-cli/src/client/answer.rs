@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use carnet_schemas::{PROBLEM_JSON, Problem};
 use reqwest::blocking::Response;
-use reqwest::header;
+use reqwest::header::{self, HeaderMap};
 use reqwest::{Method, StatusCode};
 
 use super::TIMEOUT;
@@ -22,24 +22,33 @@ pub(super) fn refused(
     response: Response,
 ) -> CliError {
     let status = response.status();
-    let location = response
-        .headers()
+    let headers = response.headers().clone();
+    let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
+    refused_with(server, source, status, &headers, &body)
+}
+
+/// `refused`, from an answer's parts.
+pub(super) fn refused_with(
+    server: &ServerUrl,
+    source: Option<&TokenSource>,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> CliError {
+    let location = headers
         .get(header::LOCATION)
         .and_then(|l| l.to_str().ok())
         .map(str::to_owned);
-    let retry_after = response
-        .headers()
+    let retry_after = headers
         .get(header::RETRY_AFTER)
         .and_then(|r| r.to_str().ok())
         .and_then(|r| r.trim().parse::<u64>().ok());
-    let is_problem = response
-        .headers()
+    let is_problem = headers
         .get(header::CONTENT_TYPE)
         .and_then(|c| c.to_str().ok())
         .is_some_and(|c| c.starts_with(PROBLEM_JSON) || c.starts_with("application/json"));
-    let body = response.bytes().map(|b| b.to_vec()).unwrap_or_default();
     let problem = is_problem
-        .then(|| serde_json::from_slice::<Problem>(&body).ok())
+        .then(|| serde_json::from_slice::<Problem>(body).ok())
         .flatten();
     let mut e = answer_error(server, source, status, problem, location.as_deref());
     e.retry_after = retry_after.filter(|_| status == StatusCode::TOO_MANY_REQUESTS);
@@ -73,16 +82,8 @@ pub(super) fn unreachable_within(
     e: &reqwest::Error,
     limit: Duration,
 ) -> CliError {
-    let hint = "start it with `carnetd`, or point --server / CARNET_SERVER at it";
     if e.is_timeout() {
-        return CliError::new(
-            ExitKind::Unreachable,
-            format!(
-                "carnetd at {server} did not answer within {} s",
-                limit.as_secs()
-            ),
-        )
-        .with_hint("check that it is running and not stuck; its log says what it is doing");
+        return not_in_time(server, limit);
     }
     // The outer reqwest message only names the URL; the cause is further down.
     let mut cause = e.to_string();
@@ -95,13 +96,30 @@ pub(super) fn unreachable_within(
             .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
         source = s.source();
     }
-    let message = if refused {
-        format!("cannot reach carnetd at {server}")
-    } else {
-        // DNS, TLS, a reset connection: the cause says which.
-        format!("cannot reach carnetd at {server}: {cause}")
+    cannot_reach(server, (!refused).then_some(cause.as_str()))
+}
+
+/// The error for a request carnetd did not answer within `limit`.
+pub(super) fn not_in_time(server: &ServerUrl, limit: Duration) -> CliError {
+    CliError::new(
+        ExitKind::Unreachable,
+        format!(
+            "carnetd at {server} did not answer within {} s",
+            limit.as_secs()
+        ),
+    )
+    .with_hint("check that it is running and not stuck; its log says what it is doing")
+}
+
+/// The error for a server that cannot be reached: nothing listens (no `cause`), or the
+/// cause (DNS, TLS, a reset connection) says why.
+pub(super) fn cannot_reach(server: &ServerUrl, cause: Option<&str>) -> CliError {
+    let message = match cause {
+        None => format!("cannot reach carnetd at {server}"),
+        Some(cause) => format!("cannot reach carnetd at {server}: {cause}"),
     };
-    CliError::new(ExitKind::Unreachable, message).with_hint(hint)
+    CliError::new(ExitKind::Unreachable, message)
+        .with_hint("start it with `carnetd`, or point --server / CARNET_SERVER at it")
 }
 
 /// The title of the 503 problem carnetd answers to everything but unlocking while sealed.

@@ -276,11 +276,9 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
         shown: shown.clone(),
         seen: seen.clone(),
     };
-    let sent = ctx.client.post_stream::<ImportReport>(
-        "/v1/import",
-        reqwest::blocking::Body::new(guard),
-        IMPORT_TIMEOUT,
-    );
+    let sent =
+        ctx.client
+            .post_stream::<ImportReport>("/v1/import", Box::new(guard), IMPORT_TIMEOUT);
     bar.finish_and_clear();
     // A decryption failure on the way explains whatever the server answered.
     if let Some(e) = seen.lock().unwrap_or_else(|p| p.into_inner()).take() {

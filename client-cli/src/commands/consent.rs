@@ -177,17 +177,26 @@ fn scopes_described(scopes: &[Scope]) -> String {
 
 /// The same command with `--yes`, for the hint when there is no terminal.
 fn with_yes(a: &ConsentApprove) -> String {
-    let mut line = format!("carnet consent approve {}", a.code);
-    for c in &a.categories {
-        line.push_str(&format!(" --category {c}"));
+    format!(
+        "carnet consent approve {}{} --yes",
+        a.code,
+        reach_flags(&a.categories, a.all_categories, a.days)
+    )
+}
+
+/// ` --category C… | --all-categories [--days N]`, as a grant's reach was given.
+pub(super) fn reach_flags(categories: &[Category], all: bool, days: u32) -> String {
+    let mut flags: String = categories
+        .iter()
+        .map(|c| format!(" --category {c}"))
+        .collect();
+    if all {
+        flags.push_str(" --all-categories");
     }
-    if a.all_categories {
-        line.push_str(" --all-categories");
+    if days != carnet_schemas::DEFAULT_GRANT_DAYS {
+        flags.push_str(&format!(" --days {days}"));
     }
-    if a.days != carnet_schemas::DEFAULT_GRANT_DAYS {
-        line.push_str(&format!(" --days {}", a.days));
-    }
-    line + " --yes"
+    flags
 }
 
 fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {
@@ -203,13 +212,14 @@ fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {
         ))
     })?;
     // Asked first, to say which grant the new one replaces (the server revokes it).
-    let live: Vec<GrantId> = ctx
+    let live_grants: Vec<Grant> = ctx
         .client
         .get_array::<Grant>("/v1/grants", &[("vendor", p.vendor_id.to_string())])?
         .into_iter()
         .filter(|g| g.value.state == GrantState::Live)
-        .map(|g| g.value.id)
+        .map(|g| g.value)
         .collect();
+    let live: Vec<GrantId> = live_grants.iter().map(|g| g.id.clone()).collect();
 
     let now = Utc::now();
     output::message(&format!(
@@ -244,6 +254,22 @@ fn approve(ctx: &Ctx, a: ConsentApprove) -> CliResult<()> {
             "replaces",
             format!("live grant {} (revoked with its tokens)", join(&live)),
         );
+        let ends = now + Duration::days(i64::from(a.days));
+        let (categories, all) = match &reach {
+            Reach::All => (vec![], true),
+            Reach::Chosen(c) | Reach::AsAsked(c) => (c.clone(), false),
+        };
+        for g in &live_grants {
+            let lost = g.lost_to(&p.scopes, &categories, all, ends);
+            out.add(
+                "it would lose",
+                if lost.is_empty() {
+                    "nothing: the new grant keeps all it gives".to_owned()
+                } else {
+                    super::grant::loss_words(&lost, &ends)
+                },
+            );
+        }
     }
     for line in out.render().lines() {
         output::message(&format!("  {line}"));

@@ -194,6 +194,28 @@ pub fn revoke_grant(c: &Connection, id: &str, now: DateTime<Utc>) -> Result<bool
     Ok(n == 1)
 }
 
+/// Rewrites a live grant's content and end (a widening); `false` if it is no longer live.
+pub fn update_grant<T>(
+    c: &Connection,
+    id: &str,
+    expires_at: DateTime<Utc>,
+    sealed: &Sealed<T>,
+    now: DateTime<Utc>,
+) -> Result<bool> {
+    let n = c
+        .prepare_cached(
+            "UPDATE main.grants SET blob = ?2, expires_at = ?3, updated_at = ?4
+             WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?4",
+        )?
+        .execute(params![
+            id,
+            sealed.as_bytes(),
+            millis(expires_at),
+            millis(now)
+        ])?;
+    Ok(n == 1)
+}
+
 /// A token row. `T` is the sealed list of categories it covers.
 #[derive(Debug)]
 pub struct TokenRow<T> {

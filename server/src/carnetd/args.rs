@@ -131,6 +131,13 @@ pub enum Verb {
         /// Replace the data directory's existing carnet.db (what it holds now is lost)
         #[arg(long)]
         force: bool,
+        /// Passphrase vaults: check now that the key files open the backup, with the
+        /// passphrase (first line of this file, "-" for stdin); without it `carnet unlock` checks
+        #[arg(long, value_name = "F", conflicts_with = "recovery_key_file")]
+        passphrase_file: Option<PathBuf>,
+        /// Passphrase vaults: check with the recovery key instead (a file holding AGE-SECRET-KEY-1…)
+        #[arg(long, value_name = "F")]
+        recovery_key_file: Option<PathBuf>,
     },
     /// Print the effective configuration
     PrintConfig(Serving),

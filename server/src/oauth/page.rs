@@ -3,7 +3,8 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use carnet_schemas::Category;
+use carnet_schemas::{Category, Grant, Scope};
+use chrono::{DateTime, Duration, Utc};
 
 use carnet_core::consent::Pending;
 
@@ -106,16 +107,127 @@ pub fn expired() -> Response {
 /// What the owner had chosen, to redisplay after a failed sign-in.
 #[derive(Default)]
 pub struct Choices {
+    /// Whether these come from a submitted form (then the ticked boxes are exactly
+    /// `categories`); on the first showing, the categories the vendor asked for are ticked.
+    pub submitted: bool,
     pub categories: Vec<String>,
     pub other: String,
     pub all: bool,
     pub days: u32,
 }
 
+impl Choices {
+    /// The number of days chosen (30 unless the form said).
+    pub fn days(&self) -> u32 {
+        match self.days {
+            d @ 1..=carnet_schemas::MAX_GRANT_DAYS => d,
+            _ => carnet_schemas::DEFAULT_GRANT_DAYS,
+        }
+    }
+}
+
+/// ` --scope S… --category C…`: what a request asks for, as `carnet grant edit` flags.
+fn edit_flags(scopes: &[Scope], categories: &[Category]) -> String {
+    let scopes = scopes.iter().map(|s| format!(" --scope {}", s.as_str()));
+    let categories = categories.iter().map(|c| format!(" --category {c}"));
+    scopes.chain(categories).collect()
+}
+
+/// A scope in plain words, as a list item.
+fn scope_item(s: Scope) -> String {
+    format!(
+        "<li>{} <small>({})</small></li>",
+        esc(s.describe()),
+        s.as_str()
+    )
+}
+
+/// The vendor's live grant, which approving replaces, and what it gives that the grant as
+/// chosen on the page would not.
+fn replaces(p: &Pending, live: Option<&Grant>, choices: &Choices, now: DateTime<Utc>) -> String {
+    let Some(live) = live else {
+        return String::new();
+    };
+    let who = esc(&p.asked.vendor_name);
+    let day = |t: &DateTime<Utc>| t.format("%Y-%m-%d").to_string();
+    let chosen: Vec<Category> = if choices.submitted {
+        choices
+            .categories
+            .iter()
+            .map(String::as_str)
+            .chain(choices.other.split(' '))
+            .filter_map(|c| c.parse().ok())
+            .collect()
+    } else {
+        p.asked.requested_categories.clone()
+    };
+    let scopes: Vec<Scope> = p.asked.scopes.iter().collect();
+    let ends = now + Duration::days(i64::from(choices.days()));
+    let lost = live.lost_to(&scopes, &chosen, choices.all, ends);
+    let f = &live.fields;
+    let reach = if f.all_categories {
+        "all categories".to_owned()
+    } else {
+        f.categories
+            .iter()
+            .map(|c| esc(c.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut items: Vec<String> = lost.scopes.iter().copied().map(scope_item).collect();
+    if lost.all_categories {
+        items.push("<li>intents in every category</li>".to_owned());
+    }
+    items.extend(
+        lost.categories
+            .iter()
+            .map(|c| format!("<li>the category {}</li>", esc(c.as_str()))),
+    );
+    if let Some(end) = &lost.later_end {
+        items.push(format!(
+            "<li>access until {} (the new grant ends on {})</li>",
+            day(end),
+            day(&ends)
+        ));
+    }
+    let loss = if items.is_empty() {
+        "<p>The new grant keeps everything the current one allows.</p>".to_owned()
+    } else {
+        format!(
+            "<p>{who} would lose:</p><ul>{}</ul>\
+             <p>To keep them, deny this and add what {who} asks for to the current grant, \
+             from your terminal: <code>carnet grant edit {}{}</code>.</p>",
+            items.concat(),
+            esc(live.id.as_str()),
+            esc(&edit_flags(&scopes, &p.asked.requested_categories))
+        )
+    };
+    format!(
+        "<div class=\"card warn\" id=\"replaces\" role=\"alert\"><strong>This replaces the access {who} has now.</strong> \
+         {who} has a live grant ({id}: {scopes}; {reach}; until {until}). Allowing ends it, and the tokens issued under it stop working.{loss}</div>",
+        id = esc(live.id.as_str()),
+        scopes = f
+            .scopes
+            .iter()
+            .map(|s| s.as_str())
+            .collect::<Vec<_>>()
+            .join(", "),
+        until = day(&live.expires_at),
+    )
+}
+
+/// What the consent page shows besides the request: the categories the owner knows this
+/// vendor by, the vendor's live grant (which approving replaces) and the time.
+pub struct Context<'a> {
+    pub known_categories: &'a [Category],
+    pub live: Option<&'a Grant>,
+    pub now: DateTime<Utc>,
+}
+
 /// The consent page itself.
 pub fn consent(
     p: &Pending,
-    known_categories: &[Category],
+    cx: &Context<'_>,
     choices: &Choices,
     message: Option<&str>,
     origin: &str,
@@ -141,36 +253,25 @@ pub fn consent(
         .vendor_website
         .as_deref()
         .map_or(String::new(), |w| format!("<p>Contact: {}</p>", esc(w)));
-    let scopes: String = p
-        .asked
-        .scopes
-        .iter()
-        .map(|s| {
-            format!(
-                "<li>{} <small>({})</small></li>",
-                esc(s.describe()),
-                s.as_str()
-            )
-        })
-        .collect();
+    let scopes: String = p.asked.scopes.iter().map(scope_item).collect();
+    // Every box the owner ticked comes back ticked, whichever list it came from.
     let mut offered: Vec<String> = p
         .asked
         .requested_categories
         .iter()
-        .chain(known_categories)
+        .chain(cx.known_categories)
         .map(|c| c.to_string())
+        .chain(choices.categories.iter().cloned())
         .collect();
     offered.sort();
     offered.dedup();
     let checked = |c: &str| {
-        if choices.categories.iter().any(|x| x == c)
-            || (choices.categories.is_empty()
-                && p.asked.requested_categories.iter().any(|r| r.as_str() == c))
-        {
-            " checked"
+        let ticked = if choices.submitted {
+            choices.categories.iter().any(|x| x == c)
         } else {
-            ""
-        }
+            p.asked.requested_categories.iter().any(|r| r.as_str() == c)
+        };
+        if ticked { " checked" } else { "" }
     };
     let boxes: String = offered
         .iter()
@@ -182,8 +283,13 @@ pub fn consent(
             )
         })
         .collect();
-    let days = if choices.days == 0 { 30 } else { choices.days };
-    let options: String = [7, 30, 90, 365]
+    let days = choices.days();
+    let mut lengths = vec![7, 30, 90, 365];
+    if !lengths.contains(&days) {
+        lengths.push(days);
+        lengths.sort_unstable();
+    }
+    let options: String = lengths
         .iter()
         .map(|d| {
             format!(
@@ -195,10 +301,11 @@ pub fn consent(
     let message = message.map_or(String::new(), |m| {
         format!("<div class=\"card err\" role=\"alert\">{}</div>", esc(m))
     });
+    let replaces = replaces(p, cx.live, choices, cx.now);
     let body = format!(
         "<h1>{who} asks to access your Carnet</h1>{trust}{lookalike}{contact}\
          <div class=\"card\"><p>If you allow it, {who} can:</p><ul>{scopes}</ul></div>\
-         {message}\
+         {replaces}{message}\
          <form method=\"post\" action=\"/oauth/authorize\">\
          <input type=\"hidden\" name=\"request\" value=\"{id}\">\
          <input type=\"hidden\" name=\"csrf\" value=\"{csrf}\">\

@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use carnet_core::grants;
-use carnet_schemas::{Grant, GrantId, NewGrant, VendorOnly};
+use carnet_schemas::{Grant, GrantId, GrantWidening, NewGrant, VendorOnly};
 
 use crate::error::ApiResult;
 use crate::extract::{Json, Owner, Path, Query};
@@ -46,6 +46,24 @@ pub async fn show(
     Path(id): Path<GrantId>,
 ) -> ApiResult<Json<Grant>> {
     Ok(Json(grants::show(&s, &id)?))
+}
+
+/// Widen a live grant: add scopes and categories, or end it later (never sooner). The grant
+/// keeps its id and its tokens, and gets a new signed consent receipt for what it now allows.
+#[utoipa::path(post, path = "/v1/grants/{id}/widen", tag = "grants", request_body = GrantWidening,
+    params(("id" = GrantId, Path, description = "Grant id")),
+    security(("owner" = [])),
+    responses(
+        (status = 200, description = "Widened; `receipt_id` names the new receipt", body = Grant),
+        (status = 409, description = "The grant is revoked or expired", body = carnet_schemas::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "It would shorten the grant, or adds nothing", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
+pub async fn widen(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<GrantId>,
+    Json(w): Json<GrantWidening>,
+) -> ApiResult<Json<Grant>> {
+    Ok(Json(grants::widen(&s, &id, w, "owner-cli").await?))
 }
 
 /// Revoke a grant: its tokens stop working before this answer returns.

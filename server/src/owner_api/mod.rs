@@ -57,6 +57,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::create, grants::list))
         .routes(routes!(grants::show))
         .routes(routes!(grants::revoke))
+        .routes(routes!(grants::widen))
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
         .routes(routes!(access_log::verify))

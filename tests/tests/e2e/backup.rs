@@ -308,3 +308,76 @@ fn restore_refuses_a_backup_of_another_vault() {
     assert_ne!(out.code, 0);
     assert!(out.stderr.contains("vault.key.age"), "{}", out.stderr);
 }
+
+const PASSPHRASE_A: &str = "the passphrase of vault A";
+const PASSPHRASE_B: &str = "the passphrase of vault B";
+
+/// Two passphrase vaults, A and B, and a backup of A (each vault opened once, so that its
+/// generation and row MACs are those of a vault in use).
+fn two_passphrase_vaults() -> (tempfile::TempDir, tempfile::TempDir, tempfile::TempDir) {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (dir, passphrase) in [(&a, PASSPHRASE_A), (&b, PASSPHRASE_B)] {
+        let init = run_carnetd(
+            dir.path(),
+            &["init", "--passphrase-file", "-"],
+            Some(&format!("{passphrase}\n")),
+        );
+        assert_eq!(init.code, 0, "{}", init.stderr);
+    }
+    let out_dir = tempfile::tempdir().unwrap();
+    assert_eq!(backup(a.path(), &out_dir.path().join("a.db"), &[]).code, 0);
+    (a, b, out_dir)
+}
+
+#[test]
+fn restoring_a_passphrase_vault_over_another_vaults_key_files_is_refused_given_the_passphrase() {
+    let (_a, b, out_dir) = two_passphrase_vaults();
+    let file = out_dir.path().join("a.db");
+    let db_before = std::fs::read(b.path().join("carnet.db")).unwrap();
+    let mut args = vec!["restore", "--from", file.to_str().unwrap(), "--force"];
+    args.extend(["--passphrase-file", "-"]);
+    let out = run_carnetd(b.path(), &args, Some(&format!("{PASSPHRASE_B}\n")));
+    assert_ne!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("another vault key"), "{}", out.stderr);
+    assert!(out.stderr.contains("vault.key.age"), "{}", out.stderr);
+    assert_eq!(
+        std::fs::read(b.path().join("carnet.db")).unwrap(),
+        db_before,
+        "nothing was put in place"
+    );
+}
+
+#[test]
+fn without_the_passphrase_restore_says_the_key_is_unchecked_and_unlock_names_the_mismatch() {
+    let (_a, b, out_dir) = two_passphrase_vaults();
+    let file = out_dir.path().join("a.db");
+    let out = restore(b.path(), &file, &["--force"]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stderr.contains("NOT checked"), "{}", out.stderr);
+    assert!(out.stderr.contains("--passphrase-file"), "{}", out.stderr);
+
+    // B's passphrase opens B's vault.key.age, which does not open A's database: the owner is
+    // told so (409, with what to do), never a bare 500.
+    let d = Carnetd::start(b.path(), &[]).unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let unlock = carnet_tests::run_carnet_env(
+        home.path(),
+        &[("CARNET_SERVER", &d.base)],
+        &["unlock", "--passphrase-file", "-"],
+        Some(&format!("{PASSPHRASE_B}\n")),
+    );
+    assert_eq!(unlock.code, 1, "{}", unlock.stderr);
+    assert!(
+        unlock.stderr.contains("another vault key"),
+        "{}",
+        unlock.stderr
+    );
+    assert!(unlock.stderr.contains("hint:"), "{}", unlock.stderr);
+    assert!(unlock.stderr.contains("vault.key.age"), "{}", unlock.stderr);
+    assert!(
+        !unlock.stderr.contains("could not complete"),
+        "{}",
+        unlock.stderr
+    );
+    assert_eq!(d.get("/healthz").json()["status"], "sealed");
+}

@@ -35,7 +35,10 @@ pub(super) fn read_form(pairs: Vec<(String, String)>) -> ConsentForm {
         csrf: String::new(),
         approve: false,
         password: Zeroizing::new(String::new()),
-        choices: Choices::default(),
+        choices: Choices {
+            submitted: true,
+            ..Choices::default()
+        },
     };
     for (k, v) in pairs {
         match k.as_str() {

@@ -124,6 +124,15 @@ pub async fn start(
     show_consent(&s, &headers, client, vendor, redirect_uri, asked)
 }
 
+/// The vendor's live grant, which approving replaces (shown on the page); a grant that cannot
+/// be read is logged and left out rather than failing the page.
+fn live_grant(s: &AppState, vendor: &carnet_schemas::VendorId) -> Option<carnet_schemas::Grant> {
+    carnet_core::grants::live(s, vendor).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "the vendor's live grant cannot be read");
+        None
+    })
+}
+
 /// Opens the consent request and shows its page, in a consent session of this browser.
 fn show_consent(
     s: &AppState,
@@ -160,13 +169,13 @@ fn show_consent(
         },
         now,
     );
-    let mut res = page::consent(
-        &pending,
-        &vendor.categories,
-        &Choices::default(),
-        None,
-        &origin,
-    );
+    let live = live_grant(s, &pending.asked.vendor_id);
+    let cx = page::Context {
+        known_categories: &vendor.categories,
+        live: live.as_ref(),
+        now,
+    };
+    let mut res = page::consent(&pending, &cx, &Choices::default(), None, &origin);
     let secure = if s.settings.public_url.starts_with("https://") {
         "; Secure"
     } else {
@@ -222,7 +231,15 @@ pub async fn answer(
         return decision::continue_after_decision(&s, &p.id).await;
     }
     let origin = origin_of(&p.asked.redirect_uri);
-    let again = |message: &str| page::consent(&p, &[], &f.choices, Some(message), &origin);
+    // Shown again (a failed sign-in, a category that does not parse) as the owner left it.
+    let known = request::vendor_of(&s, &p.asked.vendor_id).map_or_else(Vec::new, |v| v.categories);
+    let live = live_grant(&s, &p.asked.vendor_id);
+    let cx = page::Context {
+        known_categories: &known,
+        live: live.as_ref(),
+        now,
+    };
+    let again = |message: &str| page::consent(&p, &cx, &f.choices, Some(message), &origin);
     let categories = match answer::chosen_categories(&f.choices) {
         Ok(categories) => categories,
         Err(message) => return again(&message),
