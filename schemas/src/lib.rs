@@ -13,6 +13,7 @@ pub mod oauth;
 pub mod passphrase;
 pub mod receipts;
 pub mod values;
+pub mod webhooks;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
 pub use archive::*;
@@ -26,6 +27,7 @@ pub use ledger::*;
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use receipts::*;
+pub use webhooks::{GrantRevoked, IntentEnded, OfferAnswered, WebhookEvent};
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };

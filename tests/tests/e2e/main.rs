@@ -17,6 +17,7 @@ mod intents;
 mod ledger;
 mod oauth;
 mod openapi;
+mod openapi_document;
 mod operations;
 mod password;
 mod registration;
