@@ -57,7 +57,7 @@ fn merge(all: &Value, schemas: &Value, depth: usize) -> Option<Map<String, Value
             Some(inner) => Value::Object(merge(inner, schemas, depth + 1)?),
             None => member.clone(),
         };
-        if object.get("type")? != "object" {
+        if object.get("type").and_then(Value::as_str) != Some("object") {
             return None;
         }
         if let Some(p) = object.get("properties") {

@@ -19,6 +19,8 @@ use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
 use utoipa::OpenApi as _;
 
+use security::Schemes;
+
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
@@ -27,7 +29,7 @@ use utoipa::OpenApi as _;
         license(name = "AGPL-3.0-or-later")
     ),
     components(schemas(Problem, WebhookEvent, VendorIntent, IntentEnded, OfferAnswered, GrantRevoked)),
-    modifiers(&security::Schemes),
+    modifiers(&Schemes),
     tags(
         (name = "vendors", description = "Who the owner deals with, and the loyalty facts of each relationship"),
         (name = "interactions", description = "Exchanges that mattered, and their follow-ups"),
