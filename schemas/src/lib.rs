@@ -27,10 +27,10 @@ pub use ledger::*;
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use receipts::*;
-pub use webhooks::{GrantRevoked, IntentEnded, OfferAnswered, WebhookEvent};
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };
+pub use webhooks::{GrantRevoked, IntentEnded, OfferAnswered, WebhookEvent};
 
 /// The JSON Schema of every top-level wire type, by file stem, for `schemas/json/`.
 pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {

@@ -2,8 +2,8 @@
 //! `Json`, `Path` and `Query`, plus the owner-token check and the one reading of a bearer
 //! token (`bearer_token`), which the vendor API and registration use too.
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::body::Bytes;
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
@@ -36,13 +36,15 @@ where
         // Every body this API takes is an object; serde would also read a struct from an
         // array of its fields in order (`[null, null]`), which no client means.
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
-                Ok(_) => ApiError::invalid("body", "the body must be a JSON object"),
-                Err(e) => ApiError::bad_request(
-                    format!("the body is not valid JSON: {e}"),
-                    "check the JSON for a missing quote, comma or brace",
-                ),
-            });
+            return Err(
+                match serde_json::from_slice::<serde::de::IgnoredAny>(&bytes) {
+                    Ok(_) => ApiError::invalid("body", "the body must be a JSON object"),
+                    Err(e) => ApiError::bad_request(
+                        format!("the body is not valid JSON: {e}"),
+                        "check the JSON for a missing quote, comma or brace",
+                    ),
+                },
+            );
         }
         match axum::Json::<T>::from_bytes(&bytes) {
             Ok(axum::Json(v)) => Ok(Json(v)),
@@ -64,8 +66,7 @@ fn json_content_type(headers: &HeaderMap) -> bool {
         return false;
     };
     kind.eq_ignore_ascii_case("application")
-        && (subtype.eq_ignore_ascii_case("json")
-            || subtype.to_ascii_lowercase().ends_with("+json"))
+        && (subtype.eq_ignore_ascii_case("json") || subtype.to_ascii_lowercase().ends_with("+json"))
 }
 
 impl<T: Serialize> IntoResponse for Json<T> {

@@ -63,7 +63,12 @@ fn merge(all: &Value, schemas: &Value, depth: usize) -> Option<Map<String, Value
         if let Some(p) = object.get("properties") {
             properties.extend(p.as_object()?.clone());
         }
-        for name in object.get("required").and_then(Value::as_array).into_iter().flatten() {
+        for name in object
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             if !required.contains(name) {
                 required.push(name.clone());
             }

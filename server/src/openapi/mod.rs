@@ -14,10 +14,10 @@ use std::collections::BTreeMap;
 use carnet_schemas::{
     GrantRevoked, IntentEnded, OfferAnswered, PROBLEM_JSON, Problem, VendorIntent, WebhookEvent,
 };
+use utoipa::OpenApi as _;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
-use utoipa::OpenApi as _;
 
 use security::Schemes;
 

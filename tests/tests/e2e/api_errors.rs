@@ -53,9 +53,17 @@ fn a_json_array_in_place_of_an_object_is_refused_and_changes_nothing() {
     // serde reads a struct from an array of its fields in order: `[null, null]` was taken as
     // an empty profile and cleared the one set before.
     let s = TestServer::spawn();
-    let set = s.put("/v1/profile", &json!({"display_name": "Sam", "city": "Lyon"}));
+    let set = s.put(
+        "/v1/profile",
+        &json!({"display_name": "Sam", "city": "Lyon"}),
+    );
     assert_eq!(set.status, 200, "{}", set.text);
-    for body in [json!([null, null]), json!(["Sam", null, "Lyon"]), json!("Sam"), json!(7)] {
+    for body in [
+        json!([null, null]),
+        json!(["Sam", null, "Lyon"]),
+        json!("Sam"),
+        json!(7),
+    ] {
         let p = s.put("/v1/profile", &body).problem(422);
         assert_eq!(p["errors"][0]["field"], "body", "{body}: {p}");
         assert!(

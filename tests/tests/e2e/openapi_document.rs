@@ -35,8 +35,8 @@ fn assert_matches(doc: &Value, schema: &Value, body: &Value, what: &str) {
 /// The documented JSON schema of the `status` answer of `method path`.
 #[track_caller]
 fn response_schema(doc: &Value, method: &str, path: &str, status: u16) -> Value {
-    let schema = &doc["paths"][path][method]["responses"][status.to_string()]["content"]
-        ["application/json"]["schema"];
+    let schema = &doc["paths"][path][method]["responses"][status.to_string()]["content"]["application/json"]
+        ["schema"];
     assert!(
         schema.is_object(),
         "{method} {path} documents no JSON {status}"
@@ -105,7 +105,7 @@ fn real_answers_satisfy_the_schemas_documented_for_them() {
     let offer = vendor_post(
         &token,
         format!("{}/v1/vendor/intents/{intent}/offers", s.base),
-        &json!({"price": "649.90", "price_currency": "EUR"}),
+        &json!({"price": "649.90", "price_currency": "EUR", "description": "WM-9"}),
     );
     assert_eq!(offer.status, 201, "{}", offer.text);
     assert_matches(
@@ -119,9 +119,15 @@ fn real_answers_satisfy_the_schemas_documented_for_them() {
     let owner_reads = [
         ("/v1/vendors", "/v1/vendors".to_owned()),
         ("/v1/vendors/{id}", format!("/v1/vendors/{vendor}")),
-        ("/v1/vendors/{id}/client", format!("/v1/vendors/{vendor}/client")),
+        (
+            "/v1/vendors/{id}/client",
+            format!("/v1/vendors/{vendor}/client"),
+        ),
         ("/v1/interactions", "/v1/interactions".to_owned()),
-        ("/v1/interactions/{id}", format!("/v1/interactions/{interaction}")),
+        (
+            "/v1/interactions/{id}",
+            format!("/v1/interactions/{interaction}"),
+        ),
         ("/v1/purchases", "/v1/purchases".to_owned()),
         ("/v1/purchases/{id}", format!("/v1/purchases/{purchase}")),
         ("/v1/incidents", "/v1/incidents".to_owned()),
@@ -144,8 +150,14 @@ fn real_answers_satisfy_the_schemas_documented_for_them() {
     }
     let vendor_reads = [
         ("/v1/vendor/intents", "/v1/vendor/intents".to_owned()),
-        ("/v1/vendor/intents/{id}", format!("/v1/vendor/intents/{intent}")),
-        ("/v1/vendor/interactions", "/v1/vendor/interactions".to_owned()),
+        (
+            "/v1/vendor/intents/{id}",
+            format!("/v1/vendor/intents/{intent}"),
+        ),
+        (
+            "/v1/vendor/interactions",
+            "/v1/vendor/interactions".to_owned(),
+        ),
         ("/v1/vendor/receipts", "/v1/vendor/receipts".to_owned()),
     ];
     for (template, path) in vendor_reads {
@@ -155,7 +167,10 @@ fn real_answers_satisfy_the_schemas_documented_for_them() {
         assert_matches(&doc, &schema, &r.json(), &format!("GET {path}"));
     }
     // And the answer to a write: an edited vendor.
-    let r = s.put(&format!("/v1/vendors/{vendor}"), &json!({"name": "Acme SA"}));
+    let r = s.put(
+        &format!("/v1/vendors/{vendor}"),
+        &json!({"name": "Acme SA"}),
+    );
     assert_eq!(r.status, 200, "{}", r.text);
     let schema = response_schema(&doc, "put", "/v1/vendors/{id}", 200);
     assert_matches(&doc, &schema, &r.json(), "PUT /v1/vendors/{id}");
@@ -223,21 +238,34 @@ fn the_statuses_handlers_answer_are_documented() {
     let doc = document(&s);
     let mut answered: Vec<(&str, &str, u16, &str, Resp)> = Vec::new();
 
-    let draft = s.create(
-        "/v1/intents",
-        &json!({"category": "home", "title": "Lamp"}),
-    );
-    let active = active_intent(&s, "Sofa");
-    for (verb, id) in [("activate", &active), ("withdraw", &draft), ("fulfil", &draft)] {
+    // Withdrawn and fulfilled are final: no other state is left (the same one again is 200).
+    let withdrawn = active_intent(&s, "Sofa");
+    let r = s.post(&format!("/v1/intents/{withdrawn}/withdraw"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    let fulfilled = active_intent(&s, "Lamp");
+    let r = s.post(&format!("/v1/intents/{fulfilled}/fulfil"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.text);
+    for (verb, id) in [
+        ("activate", &withdrawn),
+        ("fulfil", &withdrawn),
+        ("withdraw", &fulfilled),
+    ] {
         let path = format!("/v1/intents/{id}/{verb}");
         let template = match verb {
             "activate" => "/v1/intents/{id}/activate",
             "withdraw" => "/v1/intents/{id}/withdraw",
             _ => "/v1/intents/{id}/fulfil",
         };
-        answered.push(("post", template, 409, "application/problem+json", s.post(&path, &json!({}))));
+        answered.push((
+            "post",
+            template,
+            409,
+            "application/problem+json",
+            s.post(&path, &json!({})),
+        ));
     }
     let v = VendorApp::connect(&s, "Acme");
+    v.grant(&s, &["profile:read"], None);
     let other = s.create("/v1/vendors", &json!({"name": "Bolt"}));
     answered.push((
         "post",
@@ -266,11 +294,11 @@ fn the_statuses_handlers_answer_are_documented() {
         "/oauth/authorize",
         400,
         "text/html",
-        page(
-            http()
-                .post(s.url("/oauth/authorize"))
-                .form(&[("request", "gone"), ("csrf", "x"), ("decision", "approve")]),
-        ),
+        page(http().post(s.url("/oauth/authorize")).form(&[
+            ("request", "gone"),
+            ("csrf", "x"),
+            ("decision", "approve"),
+        ])),
     ));
     answered.push((
         "get",
@@ -282,7 +310,10 @@ fn the_statuses_handlers_answer_are_documented() {
     for (method, template, status, media, r) in &answered {
         assert_eq!(r.status, *status, "{method} {template}: {}", r.text);
         let content_type = r.header("content-type").unwrap_or_default();
-        assert!(content_type.starts_with(media), "{method} {template}: {content_type}");
+        assert!(
+            content_type.starts_with(media),
+            "{method} {template}: {content_type}"
+        );
         let media_types = documented(&doc, method, template, *status)
             .unwrap_or_else(|| panic!("{method} {template} answers {status}, undocumented"));
         assert!(
@@ -300,7 +331,10 @@ fn the_statuses_handlers_answer_are_documented() {
     for (path, item) in doc["paths"].as_object().unwrap() {
         if path.starts_with("/v1/vendor/") {
             for (method, _) in item.as_object().unwrap() {
-                assert!(documented(&doc, method, path, 400).is_some(), "{method} {path} 400");
+                assert!(
+                    documented(&doc, method, path, 400).is_some(),
+                    "{method} {path} 400"
+                );
             }
         }
     }
@@ -318,7 +352,10 @@ fn operation_ids_are_unique() {
                 id.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'),
                 "{method} {path}: {id}"
             );
-            assert!(seen.insert(id.clone()), "{method} {path}: {id} is used twice");
+            assert!(
+                seen.insert(id.clone()),
+                "{method} {path}: {id} is used twice"
+            );
         }
     }
 }
@@ -330,11 +367,19 @@ fn vendors_are_oauth2_clients_with_their_flows_and_every_scope() {
     let scheme = &doc["components"]["securitySchemes"]["vendor"];
     assert_eq!(scheme["type"], "oauth2", "{scheme:#}");
     let flows = &scheme["flows"];
-    assert_eq!(flows["authorizationCode"]["authorizationUrl"], "/oauth/authorize");
+    assert_eq!(
+        flows["authorizationCode"]["authorizationUrl"],
+        "/oauth/authorize"
+    );
     assert_eq!(flows["authorizationCode"]["tokenUrl"], "/oauth/token");
     assert_eq!(flows["clientCredentials"]["tokenUrl"], "/oauth/token");
     let names = |flow: &Value| -> BTreeSet<String> {
-        flow["scopes"].as_object().unwrap().keys().cloned().collect()
+        flow["scopes"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect()
     };
     // DESIGN.md §4: the vendor API's scopes.
     let design: BTreeSet<String> = [
@@ -357,7 +402,10 @@ fn vendors_are_oauth2_clients_with_their_flows_and_every_scope() {
             let needs = &op["security"][0]["vendor"];
             assert!(needs.is_array(), "{method} {path}: {op:#}");
             for scope in needs.as_array().unwrap() {
-                assert!(design.contains(scope.as_str().unwrap()), "{method} {path}: {scope}");
+                assert!(
+                    design.contains(scope.as_str().unwrap()),
+                    "{method} {path}: {scope}"
+                );
             }
         }
     }
@@ -399,7 +447,10 @@ fn every_webhook_event_is_documented_and_real_deliveries_match_it() {
         post["requestBody"]["content"]["application/json"]["schema"].clone()
     };
     for event in design {
-        assert!(schema_of(event)["properties"]["data"].is_object(), "{event}");
+        assert!(
+            schema_of(event)["properties"]["data"].is_object(),
+            "{event}"
+        );
     }
 
     // Every event but intent.expired (the window closing needs the clock), for real.
@@ -411,7 +462,7 @@ fn every_webhook_event_is_documented_and_real_deliveries_match_it() {
         let r = vendor_post(
             &token,
             format!("{}/v1/vendor/intents/{intent}/offers", s.base),
-            &json!({"price": "649.90", "price_currency": "EUR"}),
+            &json!({"price": "649.90", "price_currency": "EUR", "description": "WM-9"}),
         );
         assert_eq!(r.status, 201, "{}", r.text);
         r.json()["id"].as_str().unwrap().to_owned()
@@ -443,7 +494,12 @@ fn every_webhook_event_is_documented_and_real_deliveries_match_it() {
     let mut kinds = BTreeSet::new();
     for d in hook.wait_accepted(9) {
         let event = d.event();
-        assert_matches(&doc, &schema_of(&event), &d.json(), &format!("the {event} webhook"));
+        assert_matches(
+            &doc,
+            &schema_of(&event),
+            &d.json(),
+            &format!("the {event} webhook"),
+        );
         kinds.insert(event);
     }
     let expected: BTreeSet<String> = design
