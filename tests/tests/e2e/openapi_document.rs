@@ -288,6 +288,21 @@ fn the_statuses_handlers_answer_are_documented() {
         "application/problem+json",
         s.post("/v1/consents/NONE-SUCH/deny", &json!({})),
     ));
+    let r = s.post(
+        &format!("/v1/vendors/{other}/client"),
+        &json!({"redirect_uris": ["https://bolt.example/cb"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text);
+    answered.push((
+        "post",
+        "/v1/vendors/{id}/client/rotate-secret",
+        409,
+        "application/problem+json",
+        s.post(
+            &format!("/v1/vendors/{other}/client/rotate-secret"),
+            &json!({"webhook": true}),
+        ),
+    ));
     let page = |r: reqwest::blocking::RequestBuilder| Resp::from(r.send().unwrap());
     answered.push((
         "post",
