@@ -265,7 +265,7 @@ fn the_statuses_handlers_answer_are_documented() {
         ));
     }
     let v = VendorApp::connect(&s, "Acme");
-    v.grant(&s, &["profile:read"], None);
+    v.grant(&s, &["intents:read", "offers:write"], None);
     let other = s.create("/v1/vendors", &json!({"name": "Bolt"}));
     answered.push((
         "post",
@@ -302,6 +302,34 @@ fn the_statuses_handlers_answer_are_documented() {
             &format!("/v1/vendors/{other}/client/rotate-secret"),
             &json!({"webhook": true}),
         ),
+    ));
+    let intent = active_intent(&s, "Kettle");
+    let offer = vendor_post(
+        &v.token(),
+        format!("{}/v1/vendor/intents/{intent}/offers", s.base),
+        &json!({"price": "29.90", "price_currency": "EUR", "description": "K-1"}),
+    );
+    assert_eq!(offer.status, 201, "{}", offer.text);
+    let offer = offer.json()["id"].as_str().unwrap().to_owned();
+    let decline = format!("/v1/offers/{offer}/decline");
+    assert_eq!(s.post(&decline, &json!({})).status, 200);
+    answered.push((
+        "post",
+        "/v1/offers/{id}/decline",
+        409,
+        "application/problem+json",
+        s.post(&decline, &json!({})),
+    ));
+    let no_next_step = s.create(
+        "/v1/interactions",
+        &json!({"vendor_id": other, "channel": "phone", "summary": "Called"}),
+    );
+    answered.push((
+        "post",
+        "/v1/followups/{id}/done",
+        409,
+        "application/problem+json",
+        s.post(&format!("/v1/followups/{no_next_step}/done"), &json!({})),
     ));
     let page = |r: reqwest::blocking::RequestBuilder| Resp::from(r.send().unwrap());
     answered.push((
