@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod passphrase;
 pub mod receipts;
 pub mod values;
+pub mod webhooks;
 
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
 pub use archive::*;
@@ -31,6 +32,7 @@ pub use receipts::*;
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };
+pub use webhooks::{GrantRevoked, IntentEnded, OfferAnswered, WebhookEvent};
 
 /// The JSON Schema of every top-level wire type, by file stem, for `schemas/json/`.
 pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {

@@ -55,7 +55,7 @@ async fn no_method() -> ApiError {
 }
 
 /// The OpenAPI document of everything `router` serves.
-pub fn openapi() -> utoipa::openapi::OpenApi {
+pub fn openapi() -> serde_json::Value {
     let (_, api) = api_router(vendor_api::router()).split_for_parts();
     openapi::finish(api)
 }

@@ -12,8 +12,8 @@ pub mod deliver;
 mod sign;
 
 use carnet_schemas::{
-    Category, DeliveryState, GrantId, IntentFields, IntentId, MAX_PAGE, OfferId, Scope, VendorId,
-    WebhookDelivery,
+    Category, DeliveryState, GrantId, GrantRevoked, IntentEnded, IntentFields, IntentId, MAX_PAGE,
+    OfferAnswered, OfferId, Scope, VendorId, WebhookDelivery, WebhookEvent,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -68,12 +68,13 @@ pub enum IntentEvent {
 impl IntentEvent {
     fn name(self) -> &'static str {
         match self {
-            IntentEvent::Activated => "intent.activated",
-            IntentEvent::Updated => "intent.updated",
-            IntentEvent::Withdrawn => "intent.withdrawn",
-            IntentEvent::Fulfilled => "intent.fulfilled",
-            IntentEvent::Expired => "intent.expired",
+            IntentEvent::Activated => WebhookEvent::IntentActivated,
+            IntentEvent::Updated => WebhookEvent::IntentUpdated,
+            IntentEvent::Withdrawn => WebhookEvent::IntentWithdrawn,
+            IntentEvent::Fulfilled => WebhookEvent::IntentFulfilled,
+            IntentEvent::Expired => WebhookEvent::IntentExpired,
         }
+        .as_str()
     }
 }
 
@@ -147,7 +148,11 @@ pub fn intent_event(
             (IntentEvent::Activated | IntentEvent::Updated, Some(active)) => {
                 serde_json::to_value(active.for_vendor(id, reference)).unwrap_or(Value::Null)
             }
-            _ => json!({"id": id, "customer_ref": reference}),
+            _ => serde_json::to_value(IntentEnded {
+                id: id.clone(),
+                customer_ref: reference,
+            })
+            .unwrap_or(Value::Null),
         };
         let event = Event {
             kind: kind.name().into(),
@@ -182,14 +187,18 @@ pub fn offer_event(
         return Ok(());
     }
     let kind = if a.accepted {
-        "offer.accepted"
+        WebhookEvent::OfferAccepted
     } else {
-        "offer.declined"
-    };
-    let mut data = json!({"offer_id": a.offer, "intent_id": a.intent, "customer_ref": customer_ref(&s.keys, vendor)});
-    if let Some(r) = a.reason {
-        data["reason"] = json!(r);
+        WebhookEvent::OfferDeclined
     }
+    .as_str();
+    let data = serde_json::to_value(OfferAnswered {
+        offer_id: a.offer.clone(),
+        intent_id: a.intent.clone(),
+        customer_ref: customer_ref(&s.keys, vendor),
+        reason: a.reason.map(str::to_owned),
+    })
+    .unwrap_or(Value::Null);
     let event = Event {
         kind: kind.into(),
         body: envelope(kind, now, data),
@@ -210,13 +219,16 @@ pub fn grant_revoked(
     if !has_hook(c, s, vendor)? {
         return Ok(());
     }
+    let kind = WebhookEvent::GrantRevoked.as_str();
+    let data = serde_json::to_value(GrantRevoked {
+        grant_id: grant.clone(),
+        revoked_at: now,
+        customer_ref: customer_ref(&s.keys, vendor),
+    })
+    .unwrap_or(Value::Null);
     let event = Event {
-        kind: "grant.revoked".into(),
-        body: envelope(
-            "grant.revoked",
-            now,
-            json!({"grant_id": grant, "revoked_at": now.to_rfc3339(), "customer_ref": customer_ref(&s.keys, vendor)}),
-        ),
+        kind: kind.into(),
+        body: envelope(kind, now, data),
         category: None,
         needs_grant: false,
     };

@@ -76,7 +76,9 @@ pub async fn replace(
 #[utoipa::path(post, path = "/v1/vendors/{id}/client/rotate-secret", tag = "clients", request_body = RotateSecret,
     params(("id" = VendorId, Path, description = "Vendor id")),
     security(("owner" = [])),
-    responses((status = 200, description = "The new secret, shown once", body = ClientCredentials)))]
+    responses(
+        (status = 200, description = "The new secret, shown once", body = ClientCredentials),
+        (status = 409, description = "A webhook secret was asked for, and the client has no webhook URL", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn rotate_secret(
     _: Owner,
     State(s): State<AppState>,

@@ -64,7 +64,9 @@ pub async fn list(_: Owner, State(s): State<AppState>) -> Json<Vec<PendingConsen
 #[utoipa::path(post, path = "/v1/consents/{code}/approve", tag = "consent", request_body = ConsentDecision,
     params(("code" = String, Path, description = "The code shown on the consent page, e.g. K7QM-2XPA")),
     security(("owner" = [])),
-    responses((status = 200, description = "Granted; the vendor gets its code when the page continues", body = Grant)))]
+    responses(
+        (status = 200, description = "Granted; the vendor gets its code when the page continues", body = Grant),
+        (status = 409, description = "The request was denied meanwhile (on the page)", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn approve(
     _: Owner,
     State(s): State<AppState>,
@@ -100,7 +102,9 @@ pub async fn approve(
 #[utoipa::path(post, path = "/v1/consents/{code}/deny", tag = "consent",
     params(("code" = String, Path, description = "The code shown on the consent page")),
     security(("owner" = [])),
-    responses((status = 204, description = "Denied")))]
+    responses(
+        (status = 204, description = "Denied"),
+        (status = 409, description = "The request was answered meanwhile (on the page)", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn deny(
     _: Owner,
     State(s): State<AppState>,
@@ -121,7 +125,9 @@ pub async fn deny(
 #[utoipa::path(post, path = "/v1/vendors/{id}/invite", tag = "clients",
     params(("id" = VendorId, Path, description = "Vendor id")),
     security(("owner" = [])),
-    responses((status = 201, description = "An initial access token, shown once", body = Invitation)))]
+    responses(
+        (status = 201, description = "An initial access token, shown once", body = Invitation),
+        (status = 409, description = "The vendor already has a client", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn invite(
     _: Owner,
     State(s): State<AppState>,

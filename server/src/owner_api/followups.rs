@@ -27,7 +27,9 @@ pub async fn list(
 #[utoipa::path(post, path = "/v1/followups/{id}/done", tag = "interactions",
     params(("id" = InteractionId, Path, description = "Id of the interaction that set the step")),
     security(("owner" = [])),
-    responses((status = 200, description = "The interaction, its next step done", body = Interaction)))]
+    responses(
+        (status = 200, description = "The interaction, its next step done", body = Interaction),
+        (status = 409, description = "The interaction has no next step", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn done(
     _: Owner,
     State(s): State<AppState>,

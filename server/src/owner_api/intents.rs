@@ -74,7 +74,9 @@ pub async fn replace(
 #[utoipa::path(post, path = "/v1/intents/{id}/activate", tag = "intents",
     params(("id" = IntentId, Path, description = "Intent id")),
     security(("owner" = [])),
-    responses((status = 200, description = "Active", body = Intent)))]
+    responses(
+        (status = 200, description = "Active", body = Intent),
+        (status = 409, description = "Only a draft can be activated, inside its window", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn activate(
     _: Owner,
     State(s): State<AppState>,
@@ -87,7 +89,9 @@ pub async fn activate(
 #[utoipa::path(post, path = "/v1/intents/{id}/withdraw", tag = "intents",
     params(("id" = IntentId, Path, description = "Intent id")),
     security(("owner" = [])),
-    responses((status = 200, description = "Withdrawn", body = Intent)))]
+    responses(
+        (status = 200, description = "Withdrawn", body = Intent),
+        (status = 409, description = "Only an active intent can be withdrawn (fulfilled, withdrawn and expired are final)", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn withdraw(
     _: Owner,
     State(s): State<AppState>,
@@ -100,7 +104,9 @@ pub async fn withdraw(
 #[utoipa::path(post, path = "/v1/intents/{id}/fulfil", tag = "intents",
     params(("id" = IntentId, Path, description = "Intent id")),
     security(("owner" = [])),
-    responses((status = 200, description = "Fulfilled", body = Intent)))]
+    responses(
+        (status = 200, description = "Fulfilled", body = Intent),
+        (status = 409, description = "Only an active intent can be fulfilled (fulfilled, withdrawn and expired are final)", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn fulfil(
     _: Owner,
     State(s): State<AppState>,

@@ -57,7 +57,9 @@ pub async fn accept(
 #[utoipa::path(post, path = "/v1/offers/{id}/decline", tag = "intents", request_body = DeclineOffer,
     params(("id" = OfferId, Path, description = "Offer id")),
     security(("owner" = [])),
-    responses((status = 200, description = "Declined", body = Offer)))]
+    responses(
+        (status = 200, description = "Declined", body = Offer),
+        (status = 409, description = "Not pending (accepted, declined or expired)", body = carnet_schemas::Problem, content_type = "application/problem+json")))]
 pub async fn decline(
     _: Owner,
     State(s): State<AppState>,

@@ -49,6 +49,37 @@ fn malformed_json_is_400_and_stores_nothing() {
 }
 
 #[test]
+fn a_json_array_in_place_of_an_object_is_refused_and_changes_nothing() {
+    // serde reads a struct from an array of its fields in order: `[null, null]` was taken as
+    // an empty profile and cleared the one set before.
+    let s = TestServer::spawn();
+    let set = s.put(
+        "/v1/profile",
+        &json!({"display_name": "Sam", "city": "Lyon"}),
+    );
+    assert_eq!(set.status, 200, "{}", set.text);
+    for body in [
+        json!([null, null]),
+        json!(["Sam", null, "Lyon"]),
+        json!("Sam"),
+        json!(7),
+    ] {
+        let p = s.put("/v1/profile", &body).problem(422);
+        assert_eq!(p["errors"][0]["field"], "body", "{body}: {p}");
+        assert!(
+            p["detail"].as_str().unwrap().contains("JSON object"),
+            "{body}: {p}"
+        );
+        let p = s.post("/v1/vendors", &json!(["Acme"])).problem(422);
+        assert_eq!(p["errors"][0]["field"], "body", "{p}");
+    }
+    let profile = s.get("/v1/profile").json();
+    assert_eq!(profile["display_name"], "Sam");
+    assert_eq!(profile["city"], "Lyon");
+    assert!(s.list_all("/v1/vendors").is_empty());
+}
+
+#[test]
 fn unknown_fields_are_refused_by_name() {
     let s = TestServer::spawn();
     let p = s

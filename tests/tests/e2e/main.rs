@@ -21,6 +21,7 @@ mod ledger;
 mod moving;
 mod oauth;
 mod openapi;
+mod openapi_document;
 mod operations;
 mod password;
 mod registration;

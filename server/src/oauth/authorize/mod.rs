@@ -195,9 +195,11 @@ fn show_consent(
     request_body(content = String, content_type = "application/x-www-form-urlencoded", description = "request, csrf, decision (approve|deny), password, category (repeated), other_categories, all_categories, days"),
     responses(
         (status = 303, description = "Back to the redirect URI with a code, or with error=access_denied"),
-        (status = 401, description = "Sign-in failed: the page again", content_type = "text/html"),
+        (status = 400, description = "Error page: a malformed form, or a consent request that expired or was never opened", content_type = "text/html"),
+        (status = 401, description = "Sign-in failed, or the choices were refused: the page again, saying why", content_type = "text/html"),
         (status = 403, description = "The form did not come from this session's page", content_type = "text/html"),
-        (status = 429, description = "Too many sign-in attempts from this address, or too many sign-ins waiting for the password check (Retry-After)", content_type = "text/html")))]
+        (status = 429, description = "Too many sign-in attempts from this address, or too many sign-ins waiting for the password check (Retry-After)", content_type = "text/html"),
+        (status = 500, description = "Error page: the consent could not be recorded (nothing was shared)", content_type = "text/html")))]
 pub async fn answer(
     State(s): State<AppState>,
     ClientIp(client): ClientIp,
@@ -261,7 +263,9 @@ pub struct ContinueQuery {
 #[utoipa::path(get, path = "/oauth/authorize/continue", tag = "oauth", params(ContinueQuery),
     responses(
         (status = 303, description = "Back to the redirect URI with a code or an error"),
-        (status = 200, description = "Still waiting: a page that reloads itself", content_type = "text/html")))]
+        (status = 200, description = "Still waiting: a page that reloads itself", content_type = "text/html"),
+        (status = 400, description = "Error page: the request expired or was never opened", content_type = "text/html"),
+        (status = 403, description = "Error page: not the browser the consent page was opened in", content_type = "text/html")))]
 pub async fn resume(
     State(s): State<AppState>,
     headers: HeaderMap,

@@ -1,12 +1,25 @@
 //! The OpenAPI document: built from the same handlers as the router (utoipa-axum), then given
-//! the error responses every operation shares, so they are documented once, here.
+//! what utoipa cannot say from an annotation: the error responses every operation shares
+//! (documented once, here), unique operation ids, the security schemes (`security.rs`), the
+//! webhooks a vendor receives (`webhooks.rs`), and response objects without the `allOf` that
+//! `#[serde(flatten)]` produces (`merge.rs`). Never documents a status the server cannot
+//! answer, nor leaves out one it does (schemathesis checks both, `.ci/schemathesis`).
 
-use carnet_schemas::{PROBLEM_JSON, Problem};
+mod merge;
+mod security;
+mod webhooks;
+
+use std::collections::BTreeMap;
+
+use carnet_schemas::{
+    GrantRevoked, IntentEnded, OfferAnswered, PROBLEM_JSON, Problem, VendorIntent, WebhookEvent,
+};
+use utoipa::OpenApi as _;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
-use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr};
-use utoipa::{Modify, OpenApi as _};
+
+use security::Schemes;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -15,8 +28,8 @@ use utoipa::{Modify, OpenApi as _};
         description = "Encrypted, self-hosted Vendor Relationship Management vault. The owner API (`/v1/…`) needs the owner token as a bearer token.",
         license(name = "AGPL-3.0-or-later")
     ),
-    components(schemas(Problem)),
-    modifiers(&OwnerAuth),
+    components(schemas(Problem, WebhookEvent, VendorIntent, IntentEnded, OfferAnswered, GrantRevoked)),
+    modifiers(&Schemes),
     tags(
         (name = "vendors", description = "Who the owner deals with, and the loyalty facts of each relationship"),
         (name = "interactions", description = "Exchanges that mattered, and their follow-ups"),
@@ -35,28 +48,6 @@ use utoipa::{Modify, OpenApi as _};
 )]
 pub struct ApiDoc;
 
-struct OwnerAuth;
-
-impl Modify for OwnerAuth {
-    fn modify(&self, api: &mut OpenApi) {
-        let components = api.components.get_or_insert_with(Default::default);
-        let mut bearer = Http::new(HttpAuthScheme::Bearer);
-        bearer.description = Some("The owner token, from `owner.token` in the data dir".into());
-        components.add_security_scheme("owner", SecurityScheme::Http(bearer));
-        let mut vendor = Http::new(HttpAuthScheme::Bearer);
-        vendor.description = Some("A vendor access token from /oauth/token".into());
-        components.add_security_scheme("vendor", SecurityScheme::Http(vendor));
-        let mut basic = Http::new(HttpAuthScheme::Basic);
-        basic.description = Some(
-            "OAuth client authentication (client_secret_basic); client_secret_post sends client_id and client_secret in the form instead".into(),
-        );
-        components.add_security_scheme("client_secret_basic", SecurityScheme::Http(basic));
-        let mut iat = Http::new(HttpAuthScheme::Bearer);
-        iat.description = Some("An initial access token from `carnet vendor invite`".into());
-        components.add_security_scheme("initial_access_token", SecurityScheme::Http(iat));
-    }
-}
-
 pub fn base() -> OpenApi {
     ApiDoc::openapi()
 }
@@ -74,45 +65,89 @@ fn problem(description: &str) -> RefOr<utoipa::openapi::Response> {
         .into()
 }
 
-/// Adds the shared error responses to every operation.
-pub fn finish(mut api: OpenApi) -> OpenApi {
+/// Paths that answer while the vault is sealed (`sealed.rs`); every other one answers 503.
+fn answers_sealed(path: &str) -> bool {
+    matches!(path, "/healthz" | "/v1/unlock") || path.starts_with("/.well-known/")
+}
+
+fn operations_mut(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+    ]
+    .into_iter()
+    .flatten()
+}
+
+/// The document as served: the shared error responses on every operation, unique operation
+/// ids, the webhooks section, and response objects without `allOf`.
+pub fn finish(mut api: OpenApi) -> serde_json::Value {
     api.info.version = env!("CARGO_PKG_VERSION").into();
+    name_operations(&mut api);
     for (path, item) in api.paths.paths.iter_mut() {
         // OAuth endpoints document their own RFC 6749 errors.
         let oauth = path.starts_with("/oauth/") || path.starts_with("/.well-known/");
         let vendor = path.starts_with("/v1/vendor/");
         let has_id = path.contains('{');
-        // Handlers are named by verb (`list`, `show`); qualify them by resource so every
-        // operationId is unique for client generators.
-        let resource = path
-            .trim_start_matches("/v1/")
-            .split('/')
-            .next()
-            .unwrap_or("")
-            .trim_start_matches('/')
-            .to_owned();
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            if let Some(name) = &op.operation_id
-                && !resource.is_empty()
-                && !name.ends_with(&resource)
-            {
-                op.operation_id = Some(format!("{name}_{resource}"));
-            }
+        let sealed = !answers_sealed(path);
+        for op in operations_mut(item) {
             if !oauth {
                 add_errors(op, has_id, vendor);
             }
+            if sealed {
+                op.responses
+                    .responses
+                    .entry("503".to_owned())
+                    .or_insert_with(|| {
+                        problem("The vault is sealed (`carnet unlock`); Retry-After says when to try again")
+                    });
+            }
         }
     }
-    api
+    let mut doc = serde_json::to_value(&api).unwrap_or_default();
+    webhooks::add(&mut doc);
+    merge::all_of(&mut doc);
+    doc
+}
+
+/// Handlers are named by verb (`list`, `show`): each operation id is qualified by its
+/// resource (`list_vendors`), and by its whole path where that is not enough
+/// (`show_vendors_client`), so client generators get one name per operation.
+fn name_operations(api: &mut OpenApi) {
+    let literal = |path: &str| -> Vec<String> {
+        path.trim_start_matches("/v1/")
+            .split('/')
+            .filter(|s| !s.is_empty() && !s.starts_with('{'))
+            .map(|s| s.replace(['-', '.'], "_"))
+            .collect()
+    };
+    let short = |path: &str, name: &str| match literal(path).first() {
+        Some(resource) if !name.ends_with(resource.as_str()) => format!("{name}_{resource}"),
+        _ => name.to_owned(),
+    };
+    let mut uses: BTreeMap<String, usize> = BTreeMap::new();
+    for (path, item) in api.paths.paths.iter_mut() {
+        for op in operations_mut(item) {
+            if let Some(name) = &op.operation_id {
+                *uses.entry(short(path, name)).or_default() += 1;
+            }
+        }
+    }
+    for (path, item) in api.paths.paths.iter_mut() {
+        for op in operations_mut(item) {
+            if let Some(name) = op.operation_id.take() {
+                let qualified = short(path, &name);
+                op.operation_id = Some(if uses.get(&qualified).copied().unwrap_or(0) > 1 {
+                    format!("{name}_{}", literal(path).join("_"))
+                } else {
+                    qualified
+                });
+            }
+        }
+    }
 }
 
 fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
@@ -127,6 +162,10 @@ fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
         add("400", "Malformed request: bad JSON, path or query value");
     }
     if vendor {
+        add(
+            "400",
+            "Malformed request, or an access token in the query string (`error=\"invalid_request\"`)",
+        );
         add(
             "401",
             "Missing, unknown, expired or revoked access token (`WWW-Authenticate: Bearer error=\"invalid_token\"`)",
