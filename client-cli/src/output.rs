@@ -86,14 +86,52 @@ fn escape_json_text(text: &str) -> String {
     out
 }
 
-/// A borderless table that fits `COLUMNS` when it is set, else the terminal (or 80 columns when
-/// stdout is not one): the `fixed` columns (ids, dates) keep their width, the text columns share
-/// what is left and are cut with `…`, one line per row. When that would leave a text column
-/// too narrow to read, the `optional` columns are left out, in their order, until it would not.
+/// The width listings and help are laid out for: `COLUMNS` when it is set, else the
+/// terminal's when stdout is one, else 80.
+pub fn terminal_width() -> usize {
+    let columns = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0);
+    columns
+        .or_else(|| {
+            std::io::stdout()
+                .is_terminal()
+                .then(|| Table::new().width().map(usize::from))
+                .flatten()
+                .filter(|w| *w > 0)
+        })
+        .unwrap_or(80)
+}
+
+/// Below this width a listing may cut ids and scope names to fit; at it or above, never.
+pub const FULL_WIDTH: usize = 80;
+
+/// How a column gives way when the table is too wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Give {
+    /// Free text: cut anywhere, ending with `…`.
+    Text,
+    /// Dates, states, amounts: kept whole unless the table cannot fit otherwise.
+    Fixed,
+    /// Ids: kept whole at `FULL_WIDTH` and above.
+    Id,
+    /// Ids, scopes, categories in a row: cut only between words, ending with ` +N` (the items
+    /// left out) or ` …`, so no word is ever cut.
+    Words,
+}
+
+/// A borderless table that fits its width (`terminal_width()`; `width` sets another): each
+/// row on one line, no line wider than the width. The `ids` and `fixed` columns (dates,
+/// states) keep their width, `words` columns (lists of ids, scopes, categories) are cut only
+/// between words, the other columns share what is left and are cut with `…`. When that cannot
+/// fit, the `optional` columns are left out, in their order, then fixed columns are cut. Only
+/// below `FULL_WIDTH`, and only when that is not enough, are ids and scope names cut too.
+#[derive(Clone)]
 pub struct TableOut {
     headers: Vec<String>,
     rows: Vec<Vec<String>>,
-    fixed: Vec<usize>,
+    give: Vec<Give>,
     right: Vec<usize>,
     optional: Vec<usize>,
     width: usize,
@@ -107,24 +145,14 @@ const GAP: usize = 2;
 
 impl TableOut {
     pub fn new(headers: &[&str]) -> Self {
-        let columns = std::env::var("COLUMNS")
-            .ok()
-            .and_then(|c| c.trim().parse::<usize>().ok())
-            .filter(|c| *c > 0);
-        let width = columns.or_else(|| {
-            std::io::stdout()
-                .is_terminal()
-                .then(|| Table::new().width().map(usize::from))
-                .flatten()
-        });
-        Self::with_width(headers, width.unwrap_or(80))
+        Self::with_width(headers, terminal_width())
     }
 
     pub fn with_width(headers: &[&str], width: usize) -> Self {
         TableOut {
             headers: headers.iter().map(|h| h.to_uppercase()).collect(),
             rows: Vec::new(),
-            fixed: Vec::new(),
+            give: vec![Give::Text; headers.len()],
             right: Vec::new(),
             optional: Vec::new(),
             width,
@@ -137,14 +165,32 @@ impl TableOut {
         self
     }
 
-    /// Keeps these columns at their content width.
-    pub fn fixed(mut self, columns: &[usize]) -> Self {
-        self.fixed.extend_from_slice(columns);
+    /// Keeps these columns (dates, states) at their content width when the table can fit.
+    pub fn fixed(self, columns: &[usize]) -> Self {
+        self.set(columns, Give::Fixed)
+    }
+
+    /// Keeps these columns (ids) whole; below `FULL_WIDTH` they may be cut as a last resort.
+    pub fn ids(self, columns: &[usize]) -> Self {
+        self.set(columns, Give::Id)
+    }
+
+    /// Cuts these columns (lists of ids, scopes, categories) only between words.
+    pub fn words(self, columns: &[usize]) -> Self {
+        self.set(columns, Give::Words)
+    }
+
+    fn set(mut self, columns: &[usize], give: Give) -> Self {
+        for &i in columns {
+            if let Some(g) = self.give.get_mut(i) {
+                *g = give;
+            }
+        }
         self
     }
 
-    /// Columns to leave out, in this order, when the text columns would be too narrow to read
-    /// (`--json` always has everything).
+    /// Columns to leave out, in this order, when the others would not fit or the text columns
+    /// would be too narrow to read (`--json` always has everything).
     pub fn optional(mut self, columns: &[usize]) -> Self {
         self.optional.extend_from_slice(columns);
         self
@@ -166,91 +212,156 @@ impl TableOut {
             .push(cells.into_iter().map(|c| one_line(c.as_ref())).collect());
     }
 
+    fn cells(&self, i: usize) -> impl Iterator<Item = &str> {
+        self.rows
+            .iter()
+            .map(move |r| r.get(i).map_or("", String::as_str))
+    }
+
     /// The widest content of each column, its header included.
     fn content(&self) -> Vec<usize> {
         (0..self.headers.len())
             .map(|i| {
-                std::iter::once(&self.headers[i])
-                    .chain(self.rows.iter().filter_map(|r| r.get(i)))
-                    .map(|c| c.width())
+                self.cells(i)
+                    .map(UnicodeWidthStr::width)
+                    .chain([self.headers[i].width()])
                     .max()
                     .unwrap_or(0)
             })
             .collect()
     }
 
-    /// The columns shown: all of them, less the optional ones it takes (in their order) for
-    /// every text column to get `READABLE` characters, or all of its content if shorter.
-    fn shown(&self, content: &[usize]) -> Vec<usize> {
+    /// The narrowest a column may be given how it gives way: its content when fixed, its
+    /// widest first word (and what says more follow) for words, else its header or 6
+    /// characters (a cut-down column must still say something), or less when its content is.
+    fn least(&self, i: usize, give: Give, content: usize) -> usize {
+        let header = self.headers[i].width();
+        match give {
+            Give::Fixed | Give::Id => content,
+            Give::Words => self
+                .cells(i)
+                .map(least_words)
+                .chain([header])
+                .max()
+                .unwrap_or(0),
+            Give::Text => content.min(header.max(6)),
+        }
+    }
+
+    /// The columns shown and how each gives way: all of them, less the optional ones it takes
+    /// (in their order) for the table to fit with every text column `READABLE`; when the table
+    /// still cannot fit, fixed columns give way as text does, one at a time, until it fits, and
+    /// below `FULL_WIDTH` words and ids then do too.
+    fn layout(&self, content: &[usize]) -> (Vec<usize>, Vec<Give>) {
         let mut shown: Vec<usize> = (0..self.headers.len()).collect();
-        let wanted = |shown: &[usize]| -> usize {
+        let mut give = self.give.clone();
+        let need = |shown: &[usize], give: &[Give], readable: bool| -> usize {
             let cells: usize = shown
                 .iter()
                 .map(|&i| {
-                    if self.fixed.contains(&i) {
-                        content[i]
+                    let least = self.least(i, give[i], content[i]);
+                    if readable && give[i] == Give::Text {
+                        least.max(content[i].min(READABLE))
                     } else {
-                        content[i].min(READABLE)
+                        least
                     }
                 })
                 .sum();
             cells + GAP * shown.len().saturating_sub(1)
         };
         for drop in &self.optional {
-            if wanted(&shown) <= self.width {
+            if need(&shown, &give, true) <= self.width {
                 break;
             }
             shown.retain(|i| i != drop);
         }
-        shown
+        // Fixed columns first, then (below FULL_WIDTH) lists and ids, each kind from the
+        // right: the id, usually first, is the last to be cut.
+        let kinds: &[Give] = if self.width < FULL_WIDTH {
+            &[Give::Fixed, Give::Words, Give::Id]
+        } else {
+            &[Give::Fixed]
+        };
+        let order: Vec<usize> = kinds
+            .iter()
+            .flat_map(|&kind| shown.iter().rev().filter(move |&&i| self.give[i] == kind))
+            .copied()
+            .collect();
+        for i in order {
+            if need(&shown, &give, false) <= self.width {
+                break;
+            }
+            give[i] = Give::Text;
+        }
+        (shown, give)
     }
 
-    /// Widths of the `shown` columns: fixed columns get their content; the others share the
-    /// rest, each taking no more than it needs (so short columns leave room to long ones).
-    fn widths(&self, content: &[usize], shown: &[usize]) -> Vec<usize> {
-        let mut widths: Vec<usize> = shown.iter().map(|&i| content[i]).collect();
-        let used: usize = shown
+    /// Widths of the `shown` columns: each starts at its least; what is left goes first to the
+    /// text columns, up to `READABLE`, then to every column that gives way, the ones wanting
+    /// least served first, so short columns leave room to long ones.
+    fn widths(&self, content: &[usize], shown: &[usize], give: &[Give]) -> Vec<usize> {
+        let mut widths: Vec<usize> = shown
             .iter()
-            .filter(|i| self.fixed.contains(i))
-            .map(|&i| content[i])
-            .sum();
-        let mut left = self
-            .width
-            .saturating_sub(used + GAP * shown.len().saturating_sub(1));
-        let mut open: Vec<usize> = (0..shown.len())
-            .filter(|&k| !self.fixed.contains(&shown[k]))
+            .map(|&i| self.least(i, give[i], content[i]))
             .collect();
-        open.sort_by_key(|&k| content[shown[k]]);
-        let mut remaining = open.len();
-        for k in open {
-            let i = shown[k];
-            let share = left / remaining.max(1);
-            // Never narrower than the header or 6 characters: a cut-down column must still say
-            // something.
-            let w = content[i].min(share.max(self.headers[i].width()).max(6).min(content[i]));
-            widths[k] = w;
-            left = left.saturating_sub(w);
-            remaining -= 1;
-        }
+        let used: usize = widths.iter().sum::<usize>() + GAP * shown.len().saturating_sub(1);
+        let mut left = self.width.saturating_sub(used);
+        let mut share = |open: Vec<usize>, cap: &dyn Fn(usize) -> usize, widths: &mut [usize]| {
+            let mut open = open;
+            open.sort_by_key(|&k| cap(k).saturating_sub(widths[k]));
+            let mut remaining = open.len();
+            for k in open {
+                let extra = cap(k)
+                    .saturating_sub(widths[k])
+                    .min(left / remaining.max(1));
+                widths[k] += extra;
+                left -= extra;
+                remaining -= 1;
+            }
+        };
+        let of = |kinds: &[Give]| -> Vec<usize> {
+            (0..shown.len())
+                .filter(|&k| kinds.contains(&give[shown[k]]))
+                .collect()
+        };
+        share(
+            of(&[Give::Text]),
+            &|k| content[shown[k]].min(READABLE),
+            &mut widths,
+        );
+        share(
+            of(&[Give::Text, Give::Words]),
+            &|k| content[shown[k]],
+            &mut widths,
+        );
         widths
     }
 
     pub fn render(&self) -> String {
         let content = self.content();
-        let shown = self.shown(&content);
-        let widths = self.widths(&content, &shown);
+        let (shown, give) = self.layout(&content);
+        let widths = self.widths(&content, &shown, &give);
+        let fit = |text: &str, i: usize, w: usize| match give[i] {
+            Give::Words => cut_words(text, w).unwrap_or_else(|| truncate(text, w)),
+            Give::Text | Give::Fixed | Give::Id => truncate(text, w),
+        };
         let mut table = Table::new();
         table
             .load_style(presets::NOTHING)
             .set_content_arrangement(ContentArrangement::Disabled)
             .force_no_tty()
-            .set_header(shown.iter().map(|&i| self.headers[i].clone()));
+            .set_header(
+                shown
+                    .iter()
+                    .zip(&widths)
+                    .map(|(&i, &w)| truncate(&self.headers[i], w)),
+            );
         for row in &self.rows {
             table.add_row(
                 shown
                     .iter()
                     .zip(&widths)
-                    .map(|(&i, &w)| truncate(row.get(i).map_or("", String::as_str), w)),
+                    .map(|(&i, &w)| fit(row.get(i).map_or("", String::as_str), i, w)),
             );
         }
         let last = shown.len().saturating_sub(1);
@@ -262,7 +373,9 @@ impl TableOut {
         }
         let mut out = String::new();
         for line in table.lines() {
-            out.push_str(line.trim_end());
+            // Narrower than its columns' least (a terminal of a few characters): each line
+            // is cut, so that nothing wraps.
+            out.push_str(truncate(line.trim_end(), self.width.max(1)).trim_end());
             out.push('\n');
         }
         out
@@ -271,6 +384,57 @@ impl TableOut {
     pub fn print(&self) {
         stdout(&self.render());
     }
+}
+
+/// The words of a cell (a list's items keep their comma).
+fn words(s: &str) -> Vec<&str> {
+    s.split(' ').filter(|w| !w.is_empty()).collect()
+}
+
+/// What follows the words kept when some are left out: ` +N` for a list (`a, b, c`), else
+/// ` …`.
+fn more(s: &str, kept: &[&str], all: &[&str]) -> String {
+    let list = s.contains(", ");
+    let at_item = kept.last().is_some_and(|w| w.ends_with(','));
+    if list && at_item {
+        let items_left = all[kept.len()..]
+            .iter()
+            .filter(|w| w.ends_with(','))
+            .count()
+            + 1;
+        format!(" +{items_left}")
+    } else {
+        " …".to_owned()
+    }
+}
+
+/// The narrowest `cut_words` can make `s`: its first word, and what says more follow.
+fn least_words(s: &str) -> usize {
+    let all = words(s);
+    match all.as_slice() {
+        [] => 0,
+        [one] => one.width(),
+        [first, ..] => {
+            let first = first.trim_end_matches(',');
+            first.width() + more(s, &all[..1], &all).width()
+        }
+    }
+}
+
+/// `s` in at most `max` columns, cut only between words: the words that fit and ` +N` (the
+/// items of a list left out) or ` …`; `None` when not even the first word fits.
+pub fn cut_words(s: &str, max: usize) -> Option<String> {
+    if s.width() <= max {
+        return Some(s.to_owned());
+    }
+    let all = words(s);
+    (1..all.len()).rev().find_map(|n| {
+        let kept = &all[..n];
+        let text = kept.join(" ");
+        let text = text.trim_end_matches(',');
+        let line = format!("{text}{}", more(s, kept, &all));
+        (line.width() <= max).then_some(line)
+    })
 }
 
 /// The `key: value` lines of a `show`, values aligned; a multi-line value continues under

@@ -129,9 +129,11 @@ fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
 
 /// `audit`'s table.
 pub(super) fn table(items: &[&AccessEntry], names: &HashMap<VendorId, Line>) -> TableOut {
-    // The endpoint says what was accessed: it keeps its width, like the time.
+    // What was returned are ids, never cut; the endpoint gives way to them when it must.
     let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "grant", "what"])
-        .fixed(&[0, 2, 3, 4])
+        .fixed(&[0, 3])
+        .ids(&[4])
+        .words(&[5])
         .optional(&[4]);
     for e in items {
         t.row([
