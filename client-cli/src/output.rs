@@ -212,7 +212,7 @@ impl TableOut {
             .push(cells.into_iter().map(|c| one_line(c.as_ref())).collect());
     }
 
-    fn cells(&self, i: usize) -> impl Iterator<Item = &str> {
+    fn cells(&self, i: usize) -> impl Iterator<Item = &str> + '_ {
         self.rows
             .iter()
             .map(move |r| r.get(i).map_or("", String::as_str))
@@ -242,6 +242,14 @@ impl TableOut {
                 .cells(i)
                 .map(least_words)
                 .chain([header])
+                .max()
+                .unwrap_or(0),
+            // A name column shows an id when the name is gone: that id is not cut either.
+            Give::Text if self.width >= FULL_WIDTH => self
+                .cells(i)
+                .filter(|c| looks_like_id(c))
+                .map(UnicodeWidthStr::width)
+                .chain([content.min(header.max(6))])
                 .max()
                 .unwrap_or(0),
             Give::Text => content.min(header.max(6)),
@@ -306,34 +314,28 @@ impl TableOut {
             .collect();
         let used: usize = widths.iter().sum::<usize>() + GAP * shown.len().saturating_sub(1);
         let mut left = self.width.saturating_sub(used);
-        let mut share = |open: Vec<usize>, cap: &dyn Fn(usize) -> usize, widths: &mut [usize]| {
-            let mut open = open;
-            open.sort_by_key(|&k| cap(k).saturating_sub(widths[k]));
-            let mut remaining = open.len();
-            for k in open {
-                let extra = cap(k)
-                    .saturating_sub(widths[k])
-                    .min(left / remaining.max(1));
-                widths[k] += extra;
-                left -= extra;
-                remaining -= 1;
-            }
-        };
         let of = |kinds: &[Give]| -> Vec<usize> {
             (0..shown.len())
                 .filter(|&k| kinds.contains(&give[shown[k]]))
                 .collect()
         };
-        share(
-            of(&[Give::Text]),
-            &|k| content[shown[k]].min(READABLE),
-            &mut widths,
-        );
-        share(
-            of(&[Give::Text, Give::Words]),
-            &|k| content[shown[k]],
-            &mut widths,
-        );
+        let readable = |k: usize| content[shown[k]].min(READABLE);
+        let all = |k: usize| content[shown[k]];
+        share(&mut widths, &mut left, of(&[Give::Text]), readable);
+        share(&mut widths, &mut left, of(&[Give::Text, Give::Words]), all);
+        // A list cut between items may leave part of its width unused: the text gets it.
+        for k in of(&[Give::Words]) {
+            let i = shown[k];
+            let used = self
+                .cells(i)
+                .map(|c| cut_words(c, widths[k]).map_or(widths[k], |c| c.width()))
+                .chain([self.headers[i].width()])
+                .max()
+                .unwrap_or(0);
+            left += widths[k].saturating_sub(used);
+            widths[k] = widths[k].min(used);
+        }
+        share(&mut widths, &mut left, of(&[Give::Text]), all);
         widths
     }
 
@@ -384,6 +386,30 @@ impl TableOut {
     pub fn print(&self) {
         stdout(&self.render());
     }
+}
+
+/// Gives the columns `open` (indexes into `widths`) up to `cap` each from `left`, those wanting
+/// least first, each at most an equal share of what is left.
+fn share(widths: &mut [usize], left: &mut usize, mut open: Vec<usize>, cap: impl Fn(usize) -> usize) {
+    open.sort_by_key(|&k| cap(k).saturating_sub(widths[k]));
+    let mut remaining = open.len();
+    for k in open {
+        let extra = cap(k)
+            .saturating_sub(widths[k])
+            .min(*left / remaining.max(1));
+        widths[k] += extra;
+        *left -= extra;
+        remaining -= 1;
+    }
+}
+
+/// Whether `s` is a record id (`ven_0123456789abcdef`).
+fn looks_like_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20
+        && b[3] == b'_'
+        && b[..3].iter().all(u8::is_ascii_lowercase)
+        && b[4..].iter().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'v'))
 }
 
 /// The words of a cell (a list's items keep their comma).
