@@ -68,7 +68,7 @@ fn every_listing_fits_the_terminal_and_never_cuts_an_id_or_scope_from_80_columns
     );
     let listings: [(&[&str], &[&str]); 6] = [
         (&["grant", "list"], &[&grant]),
-        (&["receipts"], &[&grant]),
+        (&["receipts"], &[]),
         (&["audit"], &[]),
         (&["vendor", "list"], &[&v.vendor_id]),
         (&["interaction", "list"], &[&interaction]),
@@ -427,4 +427,40 @@ fn purchases_and_incidents_can_be_edited() {
     half["satisfaction"] = json!(3);
     s.put(&format!("/v1/incidents/{incident}"), &half)
         .problem(422);
+}
+
+#[test]
+fn an_error_says_its_cause_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("carnetd.toml");
+    let out = carnet_tests::run_carnetd(
+        dir.path(),
+        &["--config", missing.to_str().unwrap(), "print-config"],
+        None,
+    );
+    assert_ne!(out.code, 0);
+    assert!(
+        out.stderr.contains("cannot read config file"),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(
+        out.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        out.stderr
+    );
+    let out = carnet_tests::run_carnet_env(
+        dir.path(),
+        &[("CARNET_SERVER", "http://127.0.0.1:9"), ("CARNET_TOKEN", "t")],
+        &["import", missing.to_str().unwrap()],
+        None,
+    );
+    assert_ne!(out.code, 0);
+    assert_eq!(
+        out.stderr.matches("No such file or directory").count(),
+        1,
+        "{}",
+        out.stderr
+    );
 }
