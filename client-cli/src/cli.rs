@@ -28,8 +28,8 @@ pub use consent::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
-pub use text::{LongText, LongTextOrClear, quiet};
 pub(crate) use text::long_text_help;
+pub use text::{LongText, LongTextOrClear, quiet};
 
 use crate::color::ColorChoice;
 use crate::config::ServerUrl;

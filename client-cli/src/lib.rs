@@ -309,8 +309,24 @@ mod tests {
                 "--receipt",
                 "",
             ],
-            vec!["incident", "edit", inc, "--description", "d", "--at", "2026-11-12"],
-            vec!["incident", "edit", inc, "--resolution", "r", "--satisfaction", ""],
+            vec![
+                "incident",
+                "edit",
+                inc,
+                "--description",
+                "d",
+                "--at",
+                "2026-11-12",
+            ],
+            vec![
+                "incident",
+                "edit",
+                inc,
+                "--resolution",
+                "r",
+                "--satisfaction",
+                "",
+            ],
             vec!["incident", "edit", inc, "--reopen"],
             vec!["incident", "rm", inc, "--yes"],
             vec!["vendor", "show", "name:ven_0123456789abcdef"],
@@ -516,15 +532,28 @@ mod tests {
     /// `--amount=-10` is, not an unknown flag `-1`.
     #[test]
     fn a_negative_amount_is_a_value_either_way() {
-        for line in [
-            ["purchase", "add", "Acme", "--item", "x", "--currency", "EUR", "--amount", "-10"],
-            ["purchase", "add", "Acme", "--item", "x", "--currency", "EUR", "--amount=-10", "--"],
-        ] {
-            let line: Vec<&str> = line.into_iter().filter(|w| *w != "--").collect();
+        let base = [
+            "purchase",
+            "add",
+            "Acme",
+            "--item",
+            "x",
+            "--currency",
+            "EUR",
+        ];
+        for amount in [&["--amount", "-10"][..], &["--amount=-10"]] {
+            let line: Vec<&str> = base.iter().chain(amount).copied().collect();
             let e = parse(&line).expect_err("negative");
             let text = e.to_string();
-            assert_eq!(e.kind(), clap::error::ErrorKind::ValueValidation, "{line:?}: {text}");
-            assert!(text.contains("--amount") && text.contains("negative"), "{text}");
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{line:?}: {text}"
+            );
+            assert!(
+                text.contains("--amount") && text.contains("negative"),
+                "{text}"
+            );
         }
     }
 }

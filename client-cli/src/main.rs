@@ -5,8 +5,8 @@ use std::ffi::OsString;
 use std::process::ExitCode;
 
 use carnet_cli::cli::{Cli, quiet};
-use carnet_cli::output;
 use carnet_cli::color::{self, ColorChoice};
+use carnet_cli::output;
 use clap::{CommandFactory, FromArgMatches};
 
 fn main() -> ExitCode {

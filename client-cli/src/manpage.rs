@@ -335,7 +335,10 @@ mod tests {
             text.contains("carnet vendor add"),
             "leaf commands are listed"
         );
-        assert!(text.contains("\\fBcarnet man"), "carnet man is a command like the others");
+        assert!(
+            text.contains("\\fBcarnet man"),
+            "carnet man is a command like the others"
+        );
         assert!(!text.contains(".SH EXTRA"));
     }
 

@@ -351,7 +351,11 @@ fn help_fits_the_width_listings_use() {
             .max()
             .unwrap_or(0)
     };
-    for args in [&["--help"][..], &["interaction", "add", "--help"], &["man", "--help"]] {
+    for args in [
+        &["--help"][..],
+        &["interaction", "add", "--help"],
+        &["man", "--help"],
+    ] {
         assert!(widest(args, &[("COLUMNS", "60")]) <= 60, "{args:?} at 60");
         assert!(widest(args, &[]) <= 80, "{args:?} with no terminal: 80");
         let wide = widest(args, &[("COLUMNS", "200")]);
@@ -377,7 +381,12 @@ fn an_over_long_value_is_not_echoed() {
         ]);
         assert_eq!(out.status.code(), Some(2), "{flag}");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.len() < 600, "{flag}: {} bytes:\n{}", err.len(), &err[..300]);
+        assert!(
+            err.len() < 600,
+            "{flag}: {} bytes:\n{}",
+            err.len(),
+            &err[..300]
+        );
         assert!(err.contains(flag), "{flag}: {err}");
     }
 }

@@ -77,7 +77,10 @@ fn long_text(value: &OsStr, flag: &str) -> Result<Text, String> {
         format!("@{literal}")
     } else if let Some(path) = value.strip_prefix('@') {
         if path.is_empty() {
-            return Err("@ is followed by no file name; write @FILE, or @@ for a text starting with @".to_owned());
+            return Err(
+                "@ is followed by no file name; write @FILE, or @@ for a text starting with @"
+                    .to_owned(),
+            );
         }
         read_file(Path::new(path))?
     } else {
@@ -104,8 +107,8 @@ fn read_stdin(flag: &str) -> Result<String, String> {
 }
 
 fn read_file(path: &Path) -> Result<String, String> {
-    let file = std::fs::File::open(path)
-        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let file =
+        std::fs::File::open(path).map_err(|e| format!("cannot open {}: {e}", path.display()))?;
     read_all(file).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
@@ -120,8 +123,8 @@ fn read_all(from: impl Read) -> std::io::Result<String> {
             Text::MAX_CHARS
         )));
     }
-    let mut text = String::from_utf8(bytes)
-        .map_err(|_| std::io::Error::other("it is not UTF-8 text"))?;
+    let mut text =
+        String::from_utf8(bytes).map_err(|_| std::io::Error::other("it is not UTF-8 text"))?;
     if text.ends_with('\n') {
         text.pop();
         if text.ends_with('\r') {
@@ -187,7 +190,10 @@ mod tests {
         let why = parse(&format!("@{}", path.display())).unwrap_err();
         assert!(why.contains("10000"), "{why}");
         let why = parse(&"y".repeat(70_000)).unwrap_err();
-        assert!(why.contains("the limit is 10000") && !why.contains("yyy"), "{why}");
+        assert!(
+            why.contains("the limit is 10000") && !why.contains("yyy"),
+            "{why}"
+        );
     }
 
     #[test]

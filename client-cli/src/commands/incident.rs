@@ -78,10 +78,9 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, only_open: bool) -> CliResult<()>
 
 /// `incident list`'s table.
 pub(super) fn table(items: &[&Incident], names: &HashMap<VendorId, Line>) -> TableOut {
-    let mut t =
-        TableOut::new(&["id", "opened", "vendor", "status", "description"])
-            .ids(&[0])
-            .fixed(&[1, 3]);
+    let mut t = TableOut::new(&["id", "opened", "vendor", "status", "description"])
+        .ids(&[0])
+        .fixed(&[1, 3]);
     for i in items {
         let f = &i.fields;
         t.row([
@@ -180,7 +179,9 @@ fn edit(ctx: &Ctx, a: IncidentEdit) -> CliResult<()> {
 
 fn rm(ctx: &Ctx, id: &IncidentId, yes: bool) -> CliResult<()> {
     if !yes {
-        let i = ctx.client.get::<Incident>(&format!("/v1/incidents/{id}"), &[])?;
+        let i = ctx
+            .client
+            .get::<Incident>(&format!("/v1/incidents/{id}"), &[])?;
         let f = &i.value.fields;
         confirm(&Confirm {
             verb: ["delete", "deleting", "deleted"],

@@ -195,12 +195,19 @@ fn set<T>(field: &mut Option<T>, flag: Option<OrClear<T>>) {
 
 fn rm(ctx: &Ctx, id: &InteractionId, yes: bool) -> CliResult<()> {
     if !yes {
-        let i = ctx.client.get::<Interaction>(&format!("/v1/interactions/{id}"), &[])?;
+        let i = ctx
+            .client
+            .get::<Interaction>(&format!("/v1/interactions/{id}"), &[])?;
         let f = &i.value.fields;
-        let when = f.at.as_ref().map_or(String::new(), |at| format!(" of {}", short_time(at)));
+        let when =
+            f.at.as_ref()
+                .map_or(String::new(), |at| format!(" of {}", short_time(at)));
         confirm(&Confirm {
             verb: ["delete", "deleting", "deleted"],
-            what: &format!("interaction {id}{when} {}", quoted(&truncate(f.summary.as_str(), 40))),
+            what: &format!(
+                "interaction {id}{when} {}",
+                quoted(&truncate(f.summary.as_str(), 40))
+            ),
             declined_hint: None,
             with_yes: format!("carnet interaction rm {id} --yes"),
         })?;

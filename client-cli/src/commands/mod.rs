@@ -97,7 +97,12 @@ impl Ctx {
         let named = |name: &str| {
             all.iter()
                 .find(|v| v.value.fields.name.as_str() == name)
-                .map(|v| (v.value.id.clone(), output::quoted(v.value.fields.name.as_str())))
+                .map(|v| {
+                    (
+                        v.value.id.clone(),
+                        output::quoted(v.value.fields.name.as_str()),
+                    )
+                })
         };
         match vendor {
             VendorRef::Id(id) => {

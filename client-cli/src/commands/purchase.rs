@@ -146,7 +146,9 @@ fn edit(ctx: &Ctx, a: PurchaseEdit) -> CliResult<()> {
 
 fn rm(ctx: &Ctx, id: &PurchaseId, yes: bool) -> CliResult<()> {
     if !yes {
-        let p = ctx.client.get::<Purchase>(&format!("/v1/purchases/{id}"), &[])?;
+        let p = ctx
+            .client
+            .get::<Purchase>(&format!("/v1/purchases/{id}"), &[])?;
         let f = &p.value.fields;
         confirm(&Confirm {
             verb: ["delete", "deleting", "deleted"],

@@ -91,8 +91,12 @@ fn table(t: TableOut) -> String {
 
 /// Whether `s` is the start of an id or of a scope name.
 fn is_cut_name(s: &str) -> bool {
-    let id = s.len() >= 4 && s.as_bytes()[3] == b'_' && s[..3].bytes().all(|b| b.is_ascii_lowercase());
-    let scope = !s.is_empty() && carnet_schemas::Scope::ALL.iter().any(|sc| sc.as_str().starts_with(s) && sc.as_str() != s);
+    let id =
+        s.len() >= 4 && s.as_bytes()[3] == b'_' && s[..3].bytes().all(|b| b.is_ascii_lowercase());
+    let scope = !s.is_empty()
+        && carnet_schemas::Scope::ALL
+            .iter()
+            .any(|sc| sc.as_str().starts_with(s) && sc.as_str() != s);
     id || scope
 }
 

@@ -239,7 +239,10 @@ mod tests {
             assert!(fits(a, c).is_ok(), "{a} {c}");
         }
         let e = fits("10.123", "EUR").unwrap_err().0;
-        assert_eq!(e, "amount \"10.123\" has 3 decimals but EUR has 2 decimals (ISO 4217)");
+        assert_eq!(
+            e,
+            "amount \"10.123\" has 3 decimals but EUR has 2 decimals (ISO 4217)"
+        );
         let e = fits("100.5", "JPY").unwrap_err().0;
         assert!(e.contains("JPY has no decimals"), "{e}");
         assert!(fits("1.2345", "KWD").is_err());

@@ -128,7 +128,11 @@ fn long_text_comes_from_a_file_or_stdin_and_is_never_echoed() {
         "{}",
         refused.stderr
     );
-    let help = s.carnet(&["interaction", "add", "--help"]).ok().stdout.clone();
+    let help = s
+        .carnet(&["interaction", "add", "--help"])
+        .ok()
+        .stdout
+        .clone();
     assert!(help.contains("10,000 characters"), "{help}");
     assert!(help.contains("@FILE"), "{help}");
 
@@ -265,10 +269,7 @@ fn amounts_have_their_currency_decimals_in_the_cli_and_the_api() {
             &json!({"vendor_id": vendor, "item": "Kettle", "amount": "10.123", "currency": "EUR"}),
         )
         .problem(422);
-    assert!(
-        p.to_string().contains("EUR has 2 decimals"),
-        "{p}"
-    );
+    assert!(p.to_string().contains("EUR has 2 decimals"), "{p}");
     s.post(
         "/v1/intents",
         &json!({"category": "home.appliances", "title": "Kettle",
@@ -339,7 +340,9 @@ fn deleting_an_interaction_a_purchase_or_an_incident_asks_first() {
         let refused = s.carnet(&[noun, "rm", id]);
         assert_eq!(refused.code, 1, "{noun}: {}", refused.stderr);
         assert!(
-            refused.stderr.contains(&format!("carnet {noun} rm {id} --yes")),
+            refused
+                .stderr
+                .contains(&format!("carnet {noun} rm {id} --yes")),
             "{noun}: {}",
             refused.stderr
         );
@@ -397,7 +400,11 @@ fn purchases_and_incidents_can_be_edited() {
     assert_eq!(i["opened_at"], "2026-11-20T09:00:00+01:00");
     assert_eq!(i["status"], "open");
     let open = s.carnet(&["incident", "edit", &incident, "--satisfaction", "8"]);
-    assert_eq!(open.code, 2, "an open incident has no satisfaction: {}", open.stderr);
+    assert_eq!(
+        open.code, 2,
+        "an open incident has no satisfaction: {}",
+        open.stderr
+    );
     s.carnet(&[
         "incident",
         "edit",
@@ -452,7 +459,10 @@ fn an_error_says_its_cause_once() {
     );
     let out = carnet_tests::run_carnet_env(
         dir.path(),
-        &[("CARNET_SERVER", "http://127.0.0.1:9"), ("CARNET_TOKEN", "t")],
+        &[
+            ("CARNET_SERVER", "http://127.0.0.1:9"),
+            ("CARNET_TOKEN", "t"),
+        ],
         &["import", missing.to_str().unwrap()],
         None,
     );
