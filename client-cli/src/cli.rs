@@ -11,6 +11,7 @@ mod consent;
 mod intents;
 mod ledger;
 mod lifecycle;
+mod text;
 
 use std::fmt::Display;
 use std::path::PathBuf;
@@ -27,12 +28,14 @@ pub use consent::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
+pub(crate) use text::long_text_help;
+pub use text::{LongText, LongTextOrClear, quiet};
 
 use crate::color::ColorChoice;
 use crate::config::ServerUrl;
 use crate::when::parse_date;
 
-const MAIN_HELP: &str = "\
+pub(crate) const MAIN_HELP: &str = "\
 Finding carnetd and the owner token:
   server  --server / CARNET_SERVER, else `server` in the config file, else http://127.0.0.1:8787
   token   CARNET_TOKEN, else `token` in the config file (sent to that file's server only),
@@ -40,11 +43,16 @@ Finding carnetd and the owner token:
   The config file is $XDG_CONFIG_HOME/carnet/config.toml, written by `carnet login`.
 
 Values:
-  VENDOR  a vendor id (ven_…) or the vendor's exact name
+  VENDOR  a vendor's id (ven_…) or exact name; an id is looked up first, then a name, and
+          name:NAME looks up the name only (for a vendor named like an id)
   WHEN    RFC 3339 (2026-12-15T14:30:00+01:00), a local time (2026-12-15T14:30) or a date
           (2026-12-15): a date alone is that day in your time zone, and --until DATE its end
   DATE    YYYY-MM-DD
   CH      phone, email, store, chat, web, mail or other
+  TEXT    free text, at most 10,000 characters: the text itself, \"-\" to read it from stdin,
+          or @FILE to read it from a file (one final line break is dropped); @@… is text
+          starting with @
+  DECIMAL an amount, with at most as many decimals as its currency has (EUR 2, JPY 0)
   SCOPE   intents:read, offers:write, relationship:read, interactions:read or profile:read
   STATE   an intent's: draft, active, fulfilled, withdrawn or expired
   ID      itt_… an intent, ofr_… an offer, pur_… a purchase, grt_… a grant, …
@@ -208,7 +216,7 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     },
 
     /// Print the man page carnet(1) on stdout, or write every page into a directory
-    #[command(hide = true, after_help = MAN_HELP)]
+    #[command(after_help = MAN_HELP)]
     Man(ManArgs),
 }
 
@@ -261,13 +269,25 @@ pub struct LoginArgs {
 /// A vendor named on the command line: its id, or else its exact name.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum VendorRef {
+    /// Has the shape of an id: the vendor with this id, else the one named so (a name may
+    /// look like an id).
     Id(VendorId),
+    /// The vendor with this exact name (`name:NAME` says so explicitly).
     Name(Line),
 }
+
+/// Written before a vendor's name to look up the name only.
+pub const NAME_PREFIX: &str = "name:";
 
 impl FromStr for VendorRef {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
+        if let Some(name) = s.strip_prefix(NAME_PREFIX) {
+            return name
+                .parse()
+                .map(VendorRef::Name)
+                .map_err(|e| format!("not a vendor name: {e}"));
+        }
         if VendorId::looks_like(s) {
             return s.parse().map(VendorRef::Id).map_err(|e| format!("{e}"));
         }

@@ -325,3 +325,68 @@ fn a_bad_value_is_a_usage_error_naming_the_flag() {
     let err = String::from_utf8(out.stderr).unwrap();
     assert!(err.contains("--amount"), "{err}");
 }
+
+/// `carnet man` is a command like the others: `carnet --help` lists it.
+#[test]
+fn help_lists_the_man_command() {
+    let text = String::from_utf8(carnet(&["--help"]).stdout).unwrap();
+    assert!(
+        text.lines().any(|l| l.trim_start().starts_with("man ")),
+        "man missing from --help:\n{text}"
+    );
+}
+
+/// Help is laid out for the same width as listings: COLUMNS when set, else the terminal's,
+/// else 80 (and never wider than 100, past which lines are hard to read).
+#[test]
+fn help_fits_the_width_listings_use() {
+    let widest = |args: &[&str], env: &[(&str, &str)]| {
+        let out = carnet_env(args, env);
+        assert!(out.status.success(), "{out:?}");
+        let text = String::from_utf8(out.stdout).unwrap();
+        // clap never breaks a usage line: it is one command line.
+        text.lines()
+            .filter(|l| !l.starts_with("Usage: "))
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    for args in [
+        &["--help"][..],
+        &["interaction", "add", "--help"],
+        &["man", "--help"],
+    ] {
+        assert!(widest(args, &[("COLUMNS", "60")]) <= 60, "{args:?} at 60");
+        assert!(widest(args, &[]) <= 80, "{args:?} with no terminal: 80");
+        let wide = widest(args, &[("COLUMNS", "200")]);
+        assert!(wide <= 100 && wide > 80, "{args:?} at 200: {wide}");
+    }
+}
+
+/// A 70,000-character value is refused in a few lines that say the limit, not the text.
+#[test]
+fn an_over_long_value_is_not_echoed() {
+    let pasted = "y".repeat(70_000);
+    for (flag, other) in [("--summary", "--outcome"), ("--with", "--summary")] {
+        let out = carnet(&[
+            "interaction",
+            "add",
+            "Acme",
+            "--channel",
+            "web",
+            other,
+            "s",
+            flag,
+            &pasted,
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{flag}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.len() < 600,
+            "{flag}: {} bytes:\n{}",
+            err.len(),
+            &err[..300]
+        );
+        assert!(err.contains(flag), "{flag}: {err}");
+    }
+}

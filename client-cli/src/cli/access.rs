@@ -11,7 +11,7 @@ use carnet_schemas::{
 use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
 
-use super::VendorRef;
+use super::{LongText, VendorRef, long_text_help};
 use crate::when::When;
 
 #[derive(Debug, Args)]
@@ -125,8 +125,8 @@ pub struct GrantCreate {
     #[arg(long, value_name = "N", default_value_t = DEFAULT_GRANT_DAYS, allow_negative_numbers = true,
           value_parser = clap::value_parser!(u32).range(1..=i64::from(MAX_GRANT_DAYS)))]
     pub days: u32,
-    /// Why you grant it, in your words (written into the consent receipt)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("Why you grant it, in your words (written into the consent receipt)"))]
     pub purpose: Option<Text>,
     /// Replace the vendor's live grant without asking (what it would lose is still printed)
     #[arg(long, short = 'y')]

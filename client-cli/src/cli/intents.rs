@@ -10,7 +10,7 @@ use carnet_schemas::{
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
 
-use super::OrClear;
+use super::{LongText, LongTextOrClear, OrClear, long_text_help};
 use crate::when::When;
 
 /// The longest retention the server accepts (`terms.retention_days`, 1 to 3650).
@@ -142,8 +142,8 @@ pub struct IntentNew {
     /// What you want, in a few words
     #[arg(long, value_name = "TEXT")]
     pub title: Line,
-    /// More about it
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("More about it"))]
     pub description: Option<Text>,
     /// The least you expect to pay, as a decimal number (needs --currency)
     #[arg(
@@ -199,8 +199,8 @@ pub struct NewExtras {
     /// The condition you accept
     #[arg(long, value_name = "CONDITION", value_parser = condition_parser())]
     pub condition: Option<ItemCondition>,
-    /// What vendors may use the intent for, in your words
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What vendors may use the intent for, in your words"))]
     pub purpose: Option<Text>,
     /// How many days a vendor may keep what it read, 1 to 3650 [default: 30]
     #[arg(long, value_name = "N", allow_negative_numbers = true,
@@ -239,8 +239,8 @@ pub struct IntentEdit {
     /// A new title
     #[arg(long, value_name = "TEXT")]
     pub title: Option<Line>,
-    /// More about it ('' removes it)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("More about it ('' removes it)"))]
     pub description: Option<OrClear<Text>>,
     /// The least you expect to pay ('' removes it); needs --currency if the intent has no
     /// price yet
@@ -279,8 +279,8 @@ pub struct IntentEdit {
     #[arg(long, value_name = "CONDITION", value_parser = condition_or_clear_parser(),
           help_heading = EXTRAS)]
     pub condition: Option<OrClear<ItemCondition>>,
-    /// What vendors may use the intent for ('' removes it)
-    #[arg(long, value_name = "TEXT", help_heading = EXTRAS)]
+    #[arg(long, value_name = "TEXT", help_heading = EXTRAS, value_parser = LongTextOrClear,
+          help = long_text_help!("What vendors may use the intent for ('' removes it)"))]
     pub purpose: Option<OrClear<Text>>,
     /// How many days a vendor may keep what it read, 1 to 3650
     #[arg(long, value_name = "N", allow_negative_numbers = true, help_heading = EXTRAS,
@@ -355,8 +355,8 @@ carnet offer decline ofr_0123456789abcdef --reason \"Too far away\"")]
     Decline {
         /// Offer id (ofr_…)
         id: OfferId,
-        /// Why, for your records
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", value_parser = LongText,
+              help = long_text_help!("Why, for your records"))]
         reason: Option<Text>,
     },
 }

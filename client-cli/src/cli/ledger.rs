@@ -8,7 +8,10 @@ use carnet_schemas::{
 use clap::builder::NonEmptyStringValueParser;
 use clap::{ArgGroup, Args, Subcommand};
 
-use super::{Day, OrClear, VendorConnect, VendorEditClient, VendorRef, channel_parser};
+use super::{
+    Day, LongText, LongTextOrClear, OrClear, VendorConnect, VendorEditClient, VendorRef,
+    channel_parser, long_text_help,
+};
 use crate::when::When;
 
 // ---------------------------------------------------------------------------------------------
@@ -133,14 +136,14 @@ pub struct VendorAdd {
     /// Your account reference there: customer number, login (repeat for several)
     #[arg(long = "account", value_name = "REF")]
     pub accounts: Vec<Line>,
-    /// A note
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("A note"))]
     pub note: Option<Text>,
     /// The channel you prefer this vendor to use
     #[arg(long, value_name = "CH", value_parser = channel_parser())]
     pub channel: Option<Channel>,
-    /// How and how often this vendor may contact you
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("How and how often this vendor may contact you"))]
     pub contact_policy: Option<Text>,
 }
 
@@ -162,14 +165,14 @@ pub struct VendorEdit {
     /// Replaces the account references (repeat for several; '' alone removes them all)
     #[arg(long = "account", value_name = "REF")]
     pub accounts: Option<Vec<OrClear<Line>>>,
-    /// The note ('' removes it)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("The note ('' removes it)"))]
     pub note: Option<OrClear<Text>>,
     /// The preferred channel ('' removes it)
     #[arg(long, value_name = "CH")]
     pub channel: Option<OrClear<Channel>>,
-    /// The contact policy ('' removes it)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("The contact policy ('' removes it)"))]
     pub contact_policy: Option<OrClear<Text>>,
 }
 
@@ -189,7 +192,10 @@ pub enum InteractionCmd {
 carnet interaction add Acme --channel phone --summary \"Drum noise\" --sentiment -1 \\\n      \
 --with \"Lea, after-sales\" --they-said \"A technician comes Tuesday\" \\\n      \
 --next \"Check he came\" --due 2026-12-02\n  \
-carnet interaction add Acme --channel email --summary \"Asked for the invoice\" --at 2026-11-12T14:30")]
+carnet interaction add Acme --channel email --summary \"Asked for the invoice\" --at 2026-11-12T14:30\n\n\
+Long text (--summary, --they-said, --note, …) from a file or stdin:\n  \
+carnet interaction add Acme --channel email --summary @call-notes.txt\n  \
+xclip -o | carnet interaction add Acme --channel chat --summary - --they-said @reply.txt")]
     Add(InteractionAdd),
     /// List interactions, newest first
     #[command(after_help = "Examples:\n  \
@@ -211,12 +217,16 @@ carnet interaction edit int_0123456789abcdef --outcome \"Fixed\" --sentiment 2\n
 carnet interaction edit int_0123456789abcdef --next ''\n  \
 carnet interaction edit int_0123456789abcdef --shared")]
     Edit(InteractionEdit),
-    /// Delete an interaction
+    /// Delete an interaction (asks first, unless --yes)
     #[command(after_help = "Examples:\n  \
-carnet interaction rm int_0123456789abcdef")]
+carnet interaction rm int_0123456789abcdef\n  \
+carnet interaction rm int_0123456789abcdef --yes")]
     Rm {
         /// Interaction id (int_…)
         id: InteractionId,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
     },
 }
 
@@ -227,8 +237,8 @@ pub struct InteractionAdd {
     /// How it happened
     #[arg(long, value_name = "CH", value_parser = channel_parser())]
     pub channel: Channel,
-    /// What it was about
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What it was about"))]
     pub summary: Text,
     /// When it happened: RFC 3339, a local time (2026-12-15T14:30) or a date [default: now]
     #[arg(long, value_name = "WHEN")]
@@ -236,23 +246,23 @@ pub struct InteractionAdd {
     /// With whom: a person, a department
     #[arg(long = "with", value_name = "PERSON")]
     pub with: Option<Line>,
-    /// What you expected
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What you expected"))]
     pub expected: Option<Text>,
-    /// What you said
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What you said"))]
     pub i_said: Option<Text>,
-    /// What they said
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What they said"))]
     pub they_said: Option<Text>,
-    /// What came of it
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What came of it"))]
     pub outcome: Option<Text>,
     /// How it felt, from -2 (very bad) to 2 (very good)
     #[arg(long, value_name = "-2..2", allow_negative_numbers = true)]
     pub sentiment: Option<Sentiment>,
-    /// What happens next
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What happens next"))]
     pub next: Option<Text>,
     /// When the next step is due (YYYY-MM-DD)
     #[arg(long, value_name = "DATE", requires = "next")]
@@ -290,24 +300,29 @@ pub struct InteractionEdit {
     pub id: InteractionId,
     #[arg(long, value_name = "CH", value_parser = channel_parser())]
     pub channel: Option<Channel>,
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What it was about"))]
     pub summary: Option<Text>,
     #[arg(long, value_name = "WHEN")]
     pub at: Option<When>,
     #[arg(long = "with", value_name = "PERSON")]
     pub with: Option<OrClear<Line>>,
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("What you expected ('' removes it)"))]
     pub expected: Option<OrClear<Text>>,
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("What you said ('' removes it)"))]
     pub i_said: Option<OrClear<Text>>,
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("What they said ('' removes it)"))]
     pub they_said: Option<OrClear<Text>>,
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("What came of it ('' removes it)"))]
     pub outcome: Option<OrClear<Text>>,
     #[arg(long, value_name = "-2..2", allow_negative_numbers = true)]
     pub sentiment: Option<OrClear<Sentiment>>,
-    /// A new next step (it starts not done; '' removes it and its due date)
-    #[arg(long, value_name = "TEXT")]
+    #[arg(long, value_name = "TEXT", value_parser = LongTextOrClear,
+          help = long_text_help!("A new next step (it starts not done; '' removes it and its due date)"))]
     pub next: Option<OrClear<Text>>,
     #[arg(long, value_name = "DATE")]
     pub due: Option<OrClear<Day>>,
@@ -352,12 +367,21 @@ carnet purchase show pur_0123456789abcdef")]
         /// Purchase id (pur_…)
         id: PurchaseId,
     },
-    /// Delete a purchase
+    /// Change a purchase: only the flags given change; '' clears an optional field
     #[command(after_help = "Examples:\n  \
-carnet purchase rm pur_0123456789abcdef")]
+carnet purchase edit pur_0123456789abcdef --amount 649.90\n  \
+carnet purchase edit pur_0123456789abcdef --warranty-until 2029-11-12 --receipt ''")]
+    Edit(PurchaseEdit),
+    /// Delete a purchase (asks first, unless --yes)
+    #[command(after_help = "Examples:\n  \
+carnet purchase rm pur_0123456789abcdef\n  \
+carnet purchase rm pur_0123456789abcdef --yes")]
     Rm {
         /// Purchase id (pur_…)
         id: PurchaseId,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
     },
 }
 
@@ -368,8 +392,8 @@ pub struct PurchaseAdd {
     /// What you bought
     #[arg(long, value_name = "TEXT")]
     pub item: Line,
-    /// What you paid, as a decimal number (699.90)
-    #[arg(long, value_name = "DECIMAL")]
+    /// What you paid, as a decimal number with at most the currency's decimals (699.90)
+    #[arg(long, value_name = "DECIMAL", allow_negative_numbers = true)]
     pub amount: Amount,
     /// ISO 4217 currency code (EUR, USD, …)
     #[arg(long, value_name = "CODE")]
@@ -385,6 +409,32 @@ pub struct PurchaseAdd {
     pub receipt: Option<Line>,
 }
 
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("changes").required(true).multiple(true)
+    .args(["item", "amount", "currency", "at", "warranty_until", "receipt"])))]
+pub struct PurchaseEdit {
+    /// Purchase id (pur_…)
+    pub id: PurchaseId,
+    /// What you bought
+    #[arg(long, value_name = "TEXT")]
+    pub item: Option<Line>,
+    /// What you paid, as a decimal number with at most the currency's decimals
+    #[arg(long, value_name = "DECIMAL", allow_negative_numbers = true)]
+    pub amount: Option<Amount>,
+    /// ISO 4217 currency code
+    #[arg(long, value_name = "CODE")]
+    pub currency: Option<Currency>,
+    /// The day of the purchase (YYYY-MM-DD)
+    #[arg(long, value_name = "DATE")]
+    pub at: Option<Day>,
+    /// The last day under warranty ('' removes it)
+    #[arg(long, value_name = "DATE")]
+    pub warranty_until: Option<OrClear<Day>>,
+    /// Receipt or order reference ('' removes it)
+    #[arg(long, value_name = "REF")]
+    pub receipt: Option<OrClear<Line>>,
+}
+
 // ---------------------------------------------------------------------------------------------
 // Incidents
 
@@ -392,7 +442,9 @@ pub struct PurchaseAdd {
 #[command(after_help = "Examples:\n  \
 carnet incident open Acme --description \"Drum broken after 3 weeks\" --at 2026-11-20\n  \
 carnet incident list --open\n  \
-carnet incident resolve inc_0123456789abcdef --resolution \"Drum replaced\" --satisfaction 8")]
+carnet incident resolve inc_0123456789abcdef --resolution \"Drum replaced\" --satisfaction 8\n  \
+carnet incident edit inc_0123456789abcdef --description @drum.txt\n  \
+carnet incident rm inc_0123456789abcdef --yes")]
 pub enum IncidentCmd {
     /// Open an incident
     #[command(after_help = "Examples:\n  \
@@ -400,8 +452,8 @@ carnet incident open Acme --description \"Drum broken after 3 weeks\" --at 2026-
     Open {
         /// Vendor id or exact name
         vendor: VendorRef,
-        /// What went wrong
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", value_parser = LongText,
+              help = long_text_help!("What went wrong"))]
         description: Text,
         /// When it started: RFC 3339, a local time (2026-12-15T14:30) or a date [default: now]
         #[arg(long, value_name = "WHEN")]
@@ -432,13 +484,53 @@ carnet incident resolve inc_0123456789abcdef --resolution \"Drum replaced\" --sa
     Resolve {
         /// Incident id (inc_…)
         id: IncidentId,
-        /// How it was resolved
-        #[arg(long, value_name = "TEXT")]
+        #[arg(long, value_name = "TEXT", value_parser = LongText,
+              help = long_text_help!("How it was resolved"))]
         resolution: Text,
         /// How satisfied you are with the resolution, 0 to 10
         #[arg(long, value_name = "0..10")]
         satisfaction: Option<Satisfaction>,
     },
+    /// Change an incident: only the flags given change; '' clears an optional field
+    #[command(after_help = "Examples:\n  \
+carnet incident edit inc_0123456789abcdef --description \"Drum broken after 2 weeks\"\n  \
+carnet incident edit inc_0123456789abcdef --at 2026-11-18 --satisfaction ''\n  \
+carnet incident edit inc_0123456789abcdef --reopen")]
+    Edit(IncidentEdit),
+    /// Delete an incident (asks first, unless --yes); interactions about it keep their text
+    #[command(after_help = "Examples:\n  \
+carnet incident rm inc_0123456789abcdef\n  \
+carnet incident rm inc_0123456789abcdef --yes")]
+    Rm {
+        /// Incident id (inc_…)
+        id: IncidentId,
+        /// Do not ask for confirmation
+        #[arg(long, short)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("changes").required(true).multiple(true)
+    .args(["description", "at", "resolution", "satisfaction", "reopen"])))]
+pub struct IncidentEdit {
+    /// Incident id (inc_…)
+    pub id: IncidentId,
+    #[arg(long, value_name = "TEXT", value_parser = LongText,
+          help = long_text_help!("What went wrong"))]
+    pub description: Option<Text>,
+    /// When it started: RFC 3339, a local time (2026-12-15T14:30) or a date
+    #[arg(long, value_name = "WHEN")]
+    pub at: Option<When>,
+    #[arg(long, value_name = "TEXT", value_parser = LongText, conflicts_with = "reopen",
+          help = long_text_help!("How it was resolved (resolves it if open)"))]
+    pub resolution: Option<Text>,
+    /// How satisfied you are with the resolution, 0 to 10 ('' removes it)
+    #[arg(long, value_name = "0..10", conflicts_with = "reopen")]
+    pub satisfaction: Option<OrClear<Satisfaction>>,
+    /// Open it again: its resolution and satisfaction are removed
+    #[arg(long)]
+    pub reopen: bool,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -129,9 +129,11 @@ fn list(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
 
 /// `audit`'s table.
 pub(super) fn table(items: &[&AccessEntry], names: &HashMap<VendorId, Line>) -> TableOut {
-    // The endpoint says what was accessed: it keeps its width, like the time.
+    // What was returned are ids, never cut; the endpoint gives way to them when it must.
     let mut t = TableOut::new(&["when", "vendor", "endpoint", "status", "grant", "what"])
-        .fixed(&[0, 2, 3, 4])
+        .fixed(&[0, 3])
+        .ids(&[4])
+        .words(&[5])
         .optional(&[4]);
     for e in items {
         t.row([
@@ -150,7 +152,7 @@ pub(super) fn table(items: &[&AccessEntry], names: &HashMap<VendorId, Line>) -> 
 }
 
 /// What an access concerned: the scope a token was issued for, or the ids a request returned
-/// (their count first: the table may cut them) and, for intents, the fields they withheld.
+/// and, for intents, the fields they withheld.
 fn what(e: &AccessEntry) -> String {
     if e.ids.is_empty() {
         return format!("scope {}", e.scope);
@@ -172,11 +174,8 @@ fn what(e: &AccessEntry) -> String {
     };
     match e.ids.as_slice() {
         [one] => id(one),
-        many => format!(
-            "{}: {}",
-            many.len(),
-            many.iter().map(id).collect::<Vec<_>>().join(", ")
-        ),
+        // A table cuts the list between ids, saying how many it left out (`+2`).
+        many => many.iter().map(id).collect::<Vec<_>>().join(", "),
     }
 }
 
@@ -236,7 +235,7 @@ mod tests {
     }
 
     #[test]
-    fn what_shows_the_scope_of_a_token_or_the_ids_with_their_count_and_withheld_fields() {
+    fn what_shows_the_scope_of_a_token_or_the_ids_and_withheld_fields() {
         use carnet_schemas::IntentField;
         assert_eq!(super::what(&entry(&[], &[])), "scope intents:read");
         assert_eq!(super::what(&entry(&["itt_a"], &[])), "itt_a");
@@ -245,7 +244,7 @@ mod tests {
                 &["itt_a", "itt_b"],
                 &[("itt_b", IntentField::PriceSpecification)]
             )),
-            "2: itt_a, itt_b (withheld: price_specification)"
+            "itt_a, itt_b (withheld: price_specification)"
         );
     }
 }

@@ -90,7 +90,10 @@ fn list(ctx: &Ctx) -> CliResult<()> {
                 "categories",
                 "expires",
             ])
-            .fixed(&[0, 2, 5]);
+            .ids(&[0])
+            .fixed(&[2, 5])
+            .words(&[3])
+            .optional(&[4]);
             for p in items {
                 t.row([
                     p.code.clone(),

@@ -53,7 +53,9 @@ fn list(ctx: &Ctx, within: Option<u32>) -> CliResult<()> {
         None => "no open next steps".to_owned(),
     };
     ctx.print_list(&items, &empty, |items| {
-        let mut t = TableOut::new(&["due", "vendor", "next step", "interaction"]).fixed(&[0, 3]);
+        let mut t = TableOut::new(&["due", "vendor", "next step", "interaction"])
+            .fixed(&[0])
+            .ids(&[3]);
         for f in items {
             let due = match f.due {
                 Some(d) if d < today => format!("{d} late"),

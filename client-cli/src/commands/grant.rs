@@ -288,7 +288,10 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, only_live: bool) -> CliResult<()>
 /// `grant list`'s table.
 pub(super) fn table(items: &[&Grant], names: &HashMap<VendorId, Line>) -> TableOut {
     let mut t = TableOut::new(&["id", "vendor", "state", "scopes", "categories", "until"])
-        .fixed(&[0, 2, 5]);
+        .ids(&[0])
+        .fixed(&[2, 5])
+        .words(&[3])
+        .optional(&[4]);
     for g in items {
         t.row([
             g.id.to_string(),

@@ -1,4 +1,4 @@
-//! `carnet incident open | list | show | resolve`.
+//! `carnet incident open | list | show | resolve | edit | rm`.
 
 use std::collections::HashMap;
 
@@ -7,11 +7,11 @@ use carnet_schemas::{
     Text, VendorId,
 };
 
-use super::{Ctx, name_of};
-use crate::cli::{IncidentCmd, VendorRef};
+use super::{Confirm, Ctx, confirm, name_of};
+use crate::cli::{IncidentCmd, IncidentEdit, VendorRef};
 use crate::client::Doc;
-use crate::error::CliResult;
-use crate::output::{Fields, TableOut, long_time, short_time};
+use crate::error::{CliError, CliResult};
+use crate::output::{Fields, TableOut, long_time, quoted, short_time, truncate};
 use crate::when::When;
 
 pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CliResult<()> {
@@ -28,6 +28,8 @@ pub fn run(ctx: &Ctx, cmd: IncidentCmd) -> CliResult<()> {
             resolution,
             satisfaction,
         } => resolve(ctx, &id, resolution, satisfaction),
+        IncidentCmd::Edit(args) => edit(ctx, args),
+        IncidentCmd::Rm { id, yes } => rm(ctx, &id, yes),
     }
 }
 
@@ -76,8 +78,9 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, only_open: bool) -> CliResult<()>
 
 /// `incident list`'s table.
 pub(super) fn table(items: &[&Incident], names: &HashMap<VendorId, Line>) -> TableOut {
-    let mut t =
-        TableOut::new(&["id", "opened", "vendor", "status", "description"]).fixed(&[0, 1, 3]);
+    let mut t = TableOut::new(&["id", "opened", "vendor", "status", "description"])
+        .ids(&[0])
+        .fixed(&[1, 3]);
     for i in items {
         let f = &i.fields;
         t.row([
@@ -135,5 +138,63 @@ fn resolve(
     ctx.print(&done, |i| {
         ctx.done(&format!("resolved incident {}", i.id));
     });
+    Ok(())
+}
+
+fn edit(ctx: &Ctx, a: IncidentEdit) -> CliResult<()> {
+    let path = format!("/v1/incidents/{}", a.id);
+    let mut f = ctx.client.get::<Incident>(&path, &[])?.value.fields;
+    if let Some(d) = a.description {
+        f.description = d;
+    }
+    if let Some(at) = a.at {
+        f.opened_at = at.start();
+    }
+    if a.reopen {
+        f.status = IncidentStatus::Open;
+        f.resolution = None;
+        f.satisfaction = None;
+    }
+    if let Some(r) = a.resolution {
+        f.status = IncidentStatus::Resolved;
+        f.resolution = Some(r);
+    }
+    match a.satisfaction {
+        Some(_) if f.status == IncidentStatus::Open => {
+            return Err(CliError::usage(format!(
+                "incident {} is open: it has no satisfaction yet",
+                a.id
+            ))
+            .with_hint("resolve it too: add --resolution TEXT"));
+        }
+        Some(s) => f.satisfaction = s.into_option(),
+        None => {}
+    }
+    let changed: Doc<Incident> = ctx.client.put(&path, &f)?;
+    ctx.print(&changed, |i| {
+        ctx.done(&format!("changed incident {}", i.id));
+    });
+    Ok(())
+}
+
+fn rm(ctx: &Ctx, id: &IncidentId, yes: bool) -> CliResult<()> {
+    if !yes {
+        let i = ctx
+            .client
+            .get::<Incident>(&format!("/v1/incidents/{id}"), &[])?;
+        let f = &i.value.fields;
+        confirm(&Confirm {
+            verb: ["delete", "deleting", "deleted"],
+            what: &format!(
+                "incident {id} of {} {}",
+                short_time(&f.opened_at),
+                quoted(&truncate(f.description.as_str(), 40))
+            ),
+            declined_hint: None,
+            with_yes: format!("carnet incident rm {id} --yes"),
+        })?;
+    }
+    ctx.client.delete(&format!("/v1/incidents/{id}"))?;
+    ctx.done(&format!("deleted incident {id}"));
     Ok(())
 }

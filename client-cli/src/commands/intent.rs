@@ -235,7 +235,8 @@ pub(super) fn table(items: &[&Intent]) -> TableOut {
     let mut t = TableOut::new(&[
         "id", "state", "category", "title", "price", "until", "offers",
     ])
-    .fixed(&[0, 1, 4, 5, 6])
+    .ids(&[0])
+    .fixed(&[1, 4, 5, 6])
     .optional(&[5, 2])
     .right(&[6]);
     for i in items {

@@ -4,11 +4,11 @@ use std::collections::HashMap;
 
 use carnet_schemas::{Interaction, InteractionFields, InteractionId, Line, VendorId};
 
-use super::{Ctx, name_of};
+use super::{Confirm, Ctx, confirm, name_of};
 use crate::cli::{InteractionAdd, InteractionCmd, InteractionEdit, InteractionList, OrClear};
 use crate::client::Doc;
 use crate::error::CliResult;
-use crate::output::{Fields, TableOut, long_time, short_time};
+use crate::output::{Fields, TableOut, long_time, quoted, short_time, truncate};
 
 pub fn run(ctx: &Ctx, cmd: InteractionCmd) -> CliResult<()> {
     match cmd {
@@ -16,7 +16,7 @@ pub fn run(ctx: &Ctx, cmd: InteractionCmd) -> CliResult<()> {
         InteractionCmd::List(args) => list(ctx, args),
         InteractionCmd::Show { id } => show(ctx, &id),
         InteractionCmd::Edit(args) => edit(ctx, args),
-        InteractionCmd::Rm { id } => rm(ctx, &id),
+        InteractionCmd::Rm { id, yes } => rm(ctx, &id, yes),
     }
 }
 
@@ -80,7 +80,8 @@ fn list(ctx: &Ctx, a: InteractionList) -> CliResult<()> {
 /// `interaction list`'s table.
 pub(super) fn table(items: &[&Interaction], names: &HashMap<VendorId, Line>) -> TableOut {
     let mut t = TableOut::new(&["id", "when", "vendor", "ch", "feel", "summary"])
-        .fixed(&[0, 1, 3, 4])
+        .ids(&[0])
+        .fixed(&[1, 3, 4])
         .optional(&[3]);
     for i in items {
         let f = &i.fields;
@@ -192,7 +193,25 @@ fn set<T>(field: &mut Option<T>, flag: Option<OrClear<T>>) {
     }
 }
 
-fn rm(ctx: &Ctx, id: &InteractionId) -> CliResult<()> {
+fn rm(ctx: &Ctx, id: &InteractionId, yes: bool) -> CliResult<()> {
+    if !yes {
+        let i = ctx
+            .client
+            .get::<Interaction>(&format!("/v1/interactions/{id}"), &[])?;
+        let f = &i.value.fields;
+        let when =
+            f.at.as_ref()
+                .map_or(String::new(), |at| format!(" of {}", short_time(at)));
+        confirm(&Confirm {
+            verb: ["delete", "deleting", "deleted"],
+            what: &format!(
+                "interaction {id}{when} {}",
+                quoted(&truncate(f.summary.as_str(), 40))
+            ),
+            declined_hint: None,
+            with_yes: format!("carnet interaction rm {id} --yes"),
+        })?;
+    }
     ctx.client.delete(&format!("/v1/interactions/{id}"))?;
     ctx.done(&format!("deleted interaction {id}"));
     Ok(())

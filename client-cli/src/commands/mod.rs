@@ -85,14 +85,41 @@ impl Ctx {
         })
     }
 
-    /// The vendor named on the command line: an id as is, a name by exact match.
+    /// The vendor named on the command line: an id first (a vendor with that id, else one
+    /// whose name looks like it), a name by exact match.
     pub fn vendor_id(&self, vendor: &VendorRef) -> CliResult<VendorId> {
+        Ok(self.vendor_named(vendor)?.0)
+    }
+
+    /// The vendor's id and its name (quoted, for messages), as `vendor_id` finds it.
+    pub fn vendor_named(&self, vendor: &VendorRef) -> CliResult<(VendorId, String)> {
+        let all = self.vendors()?;
+        let named = |name: &str| {
+            all.iter()
+                .find(|v| v.value.fields.name.as_str() == name)
+                .map(|v| {
+                    (
+                        v.value.id.clone(),
+                        output::quoted(v.value.fields.name.as_str()),
+                    )
+                })
+        };
         match vendor {
-            VendorRef::Id(id) => Ok(id.clone()),
+            VendorRef::Id(id) => {
+                if let Some(v) = all.iter().find(|v| v.value.id == *id) {
+                    return Ok((id.clone(), output::quoted(v.value.fields.name.as_str())));
+                }
+                if let Some(found) = named(id.as_str()) {
+                    return Ok(found);
+                }
+                // Neither: the server says there is no such vendor, as for any id.
+                let d: Doc<VendorDetail> = self.client.get(&format!("/v1/vendors/{id}"), &[])?;
+                let v = d.value.vendor;
+                Ok((v.id, output::quoted(v.fields.name.as_str())))
+            }
             VendorRef::Name(name) => {
-                let all = self.vendors()?;
-                if let Some(v) = all.iter().find(|v| v.value.fields.name == *name) {
-                    return Ok(v.value.id.clone());
+                if let Some(found) = named(name.as_str()) {
+                    return Ok(found);
                 }
                 let mut hint = "carnet vendor list shows names and ids".to_owned();
                 let lower = name.as_str().to_lowercase();
@@ -112,19 +139,6 @@ impl Ctx {
                     CliError::failed(format!("no vendor named {}", output::quoted(name.as_str())))
                         .with_hint(hint),
                 )
-            }
-        }
-    }
-
-    /// The vendor's id and its name (quoted, for messages): a name is looked up as
-    /// `vendor_id` does, an id is fetched, so both fail alike when there is no such vendor.
-    pub fn vendor_named(&self, vendor: &VendorRef) -> CliResult<(VendorId, String)> {
-        match vendor {
-            VendorRef::Name(name) => Ok((self.vendor_id(vendor)?, output::quoted(name.as_str()))),
-            VendorRef::Id(id) => {
-                let d: Doc<VendorDetail> = self.client.get(&format!("/v1/vendors/{id}"), &[])?;
-                let v = d.value.vendor;
-                Ok((v.id, output::quoted(v.fields.name.as_str())))
             }
         }
     }

@@ -103,7 +103,8 @@ pub(super) fn table(
         "valid until",
         "description",
     ])
-    .fixed(&[0, 1, 3, 4, 5])
+    .ids(&[0, 1])
+    .fixed(&[3, 4, 5])
     .optional(&[1, 5])
     .right(&[4]);
     for o in items {

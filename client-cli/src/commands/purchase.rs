@@ -1,13 +1,13 @@
-//! `carnet purchase add | list | show | rm`.
+//! `carnet purchase add | list | show | edit | rm`.
 
 use std::collections::HashMap;
 
 use carnet_schemas::{Line, Purchase, PurchaseFields, PurchaseId, VendorId};
 
-use super::{Ctx, name_of};
-use crate::cli::{PurchaseAdd, PurchaseCmd, VendorRef};
+use super::{Confirm, Ctx, confirm, name_of};
+use crate::cli::{PurchaseAdd, PurchaseCmd, PurchaseEdit, VendorRef};
 use crate::client::Doc;
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::output::{Fields, TableOut, long_time, quoted};
 use crate::when::today;
 
@@ -16,11 +16,15 @@ pub fn run(ctx: &Ctx, cmd: PurchaseCmd) -> CliResult<()> {
         PurchaseCmd::Add(args) => add(ctx, args),
         PurchaseCmd::List { vendor } => list(ctx, vendor.as_ref()),
         PurchaseCmd::Show { id } => show(ctx, &id),
-        PurchaseCmd::Rm { id } => rm(ctx, &id),
+        PurchaseCmd::Edit(args) => edit(ctx, args),
+        PurchaseCmd::Rm { id, yes } => rm(ctx, &id, yes),
     }
 }
 
 fn add(ctx: &Ctx, a: PurchaseAdd) -> CliResult<()> {
+    a.amount.fits(&a.currency).map_err(|e| {
+        CliError::usage(e.to_string()).with_hint("give --amount with the currency's decimals")
+    })?;
     let fields = PurchaseFields {
         vendor_id: ctx.vendor_id(&a.vendor)?,
         item: a.item,
@@ -65,7 +69,8 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>) -> CliResult<()> {
 /// `purchase list`'s table.
 pub(super) fn table(items: &[&Purchase], names: &HashMap<VendorId, Line>) -> TableOut {
     let mut t = TableOut::new(&["id", "date", "vendor", "item", "amount", "warranty"])
-        .fixed(&[0, 1, 4, 5])
+        .ids(&[0])
+        .fixed(&[1, 4, 5])
         .optional(&[5])
         .right(&[4]);
     for p in items {
@@ -108,7 +113,55 @@ fn show(ctx: &Ctx, id: &PurchaseId) -> CliResult<()> {
     Ok(())
 }
 
-fn rm(ctx: &Ctx, id: &PurchaseId) -> CliResult<()> {
+fn edit(ctx: &Ctx, a: PurchaseEdit) -> CliResult<()> {
+    let path = format!("/v1/purchases/{}", a.id);
+    let mut f = ctx.client.get::<Purchase>(&path, &[])?.value.fields;
+    if let Some(item) = a.item {
+        f.item = item;
+    }
+    if let Some(amount) = a.amount {
+        f.amount = amount;
+    }
+    if let Some(currency) = a.currency {
+        f.currency = currency;
+    }
+    if let Some(at) = a.at {
+        f.date = Some(at.0);
+    }
+    if let Some(w) = a.warranty_until {
+        f.warranty_until = w.into_option().map(|d| d.0);
+    }
+    if let Some(r) = a.receipt {
+        f.receipt = r.into_option();
+    }
+    f.amount.fits(&f.currency).map_err(|e| {
+        CliError::usage(e.to_string()).with_hint("give --amount with the currency's decimals")
+    })?;
+    let changed: Doc<Purchase> = ctx.client.put(&path, &f)?;
+    ctx.print(&changed, |p| {
+        ctx.done(&format!("changed purchase {}", p.id));
+    });
+    Ok(())
+}
+
+fn rm(ctx: &Ctx, id: &PurchaseId, yes: bool) -> CliResult<()> {
+    if !yes {
+        let p = ctx
+            .client
+            .get::<Purchase>(&format!("/v1/purchases/{id}"), &[])?;
+        let f = &p.value.fields;
+        confirm(&Confirm {
+            verb: ["delete", "deleting", "deleted"],
+            what: &format!(
+                "purchase {id} {} {} {}",
+                quoted(f.item.as_str()),
+                f.amount,
+                f.currency
+            ),
+            declined_hint: None,
+            with_yes: format!("carnet purchase rm {id} --yes"),
+        })?;
+    }
     ctx.client.delete(&format!("/v1/purchases/{id}"))?;
     ctx.done(&format!("deleted purchase {id}"));
     Ok(())

@@ -24,7 +24,9 @@ pub fn run(ctx: &Ctx, a: ReceiptsArgs) -> CliResult<()> {
         "no consent receipts yet: each grant (`carnet grant create`) produces one",
         |items| {
             let mut t = TableOut::new(&["receipt", "vendor", "grant", "date", "scopes"])
-                .fixed(&[0, 2, 3])
+                .ids(&[0, 2])
+                .fixed(&[3])
+                .words(&[4])
                 .optional(&[2]);
             for r in items {
                 t.row([

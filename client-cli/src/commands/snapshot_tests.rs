@@ -21,11 +21,13 @@ use crate::client::answer_error;
 use crate::config::{ServerUrl, TokenSource};
 use crate::error::{CliError, ExitKind, io_error};
 use crate::output::{Fields, TableOut};
+use unicode_width::UnicodeWidthStr;
 
 /// Paris: UTC+01:00 in winter, +02:00 in summer, as a POSIX TZ rule (no tz database needed).
 const OWNER_TZ: &str = "CET-1CEST,M3.5.0,M10.5.0/3";
 const CHILD: &str = "CARNET_SNAPSHOT_CHILD";
-const WIDTH: usize = 80;
+/// Listings are pinned at these widths: a narrow terminal, the usual one, a wide one.
+const WIDTHS: [usize; 3] = [60, 80, 120];
 
 /// Runs the test `name` of this module again with `TZ` pinned; true in that child, which goes
 /// on to compare, false in the parent, which has checked the child passed.
@@ -67,8 +69,35 @@ fn check(name: &str, text: &str) {
     settings.bind(|| insta::assert_snapshot!(name, text));
 }
 
+/// The table at each of `WIDTHS`, checked to fit it and, from 80 columns on, to cut no id
+/// and no scope name.
 fn table(t: TableOut) -> String {
-    t.width(WIDTH).render()
+    let mut out = String::new();
+    for width in WIDTHS {
+        let text = t.clone().width(width).render();
+        for line in text.lines() {
+            assert!(line.width() <= width, "wider than {width}:\n{text}");
+            if width >= crate::output::FULL_WIDTH {
+                for word in line.split(' ').filter(|w| w.contains('…')) {
+                    let before = word.split('…').next().unwrap_or_default();
+                    assert!(!is_cut_name(before), "{before}… cut at {width}:\n{text}");
+                }
+            }
+        }
+        out.push_str(&format!("--- {width} columns\n{text}"));
+    }
+    out
+}
+
+/// Whether `s` is the start of an id or of a scope name.
+fn is_cut_name(s: &str) -> bool {
+    let id =
+        s.len() >= 4 && s.as_bytes()[3] == b'_' && s[..3].bytes().all(|b| b.is_ascii_lowercase());
+    let scope = !s.is_empty()
+        && carnet_schemas::Scope::ALL
+            .iter()
+            .any(|sc| sc.as_str().starts_with(s) && sc.as_str() != s);
+    id || scope
 }
 
 fn view(f: Fields) -> String {
@@ -286,6 +315,39 @@ fn incident_show() {
     check(
         "incident_show",
         &view(super::incident::view(&i, "Acme Appliances")),
+    );
+}
+
+#[test]
+fn incident_list() {
+    in_owner_zone!(incident_list);
+    let incident = |id: &str, vendor: &str, status: &str, description: &str| {
+        value::<carnet_schemas::Incident>(json!({
+            "id": id,
+            "vendor_id": vendor,
+            "description": description,
+            "opened_at": "2026-11-20T09:00:00+01:00",
+            "status": status,
+            "resolution": null,
+            "satisfaction": null,
+            "resolved_at": null,
+            "created_at": "2026-11-20T08:00:00Z",
+            "updated_at": "2026-12-01T15:20:00Z",
+        }))
+    };
+    let items = [
+        incident(
+            "inc_0123456789abcdef",
+            ACME,
+            "resolved",
+            "Drum broken after 3 weeks; the technician came twice before replacing it",
+        ),
+        incident("inc_0123456789abcdeg", GONE, "open", "Wrong loaf"),
+    ];
+    let refs: Vec<_> = items.iter().collect();
+    check(
+        "incident_list",
+        &table(super::incident::table(&refs, &names())),
     );
 }
 
@@ -524,11 +586,6 @@ fn audit_list() {
     ];
     let refs: Vec<_> = items.iter().collect();
     check("audit_list", &table(super::audit::table(&refs, &names())));
-    // The fixed columns take most of 80: a wider terminal shows the rest.
-    check(
-        "audit_list_120",
-        &super::audit::table(&refs, &names()).width(120).render(),
-    );
 }
 
 #[test]

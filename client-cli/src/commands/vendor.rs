@@ -71,7 +71,9 @@ fn list(ctx: &Ctx) -> CliResult<()> {
 
 /// `vendor list`'s table.
 pub(super) fn table(vendors: &[&Vendor]) -> TableOut {
-    let mut t = TableOut::new(&["id", "name", "categories", "website"]).fixed(&[0]);
+    let mut t = TableOut::new(&["id", "name", "categories", "website"])
+        .ids(&[0])
+        .words(&[2]);
     for v in vendors {
         let f = &v.fields;
         t.row([

@@ -25,6 +25,17 @@ pub(super) fn complete(
     mut f: IntentFields,
     now: DateTime<Utc>,
 ) -> Result<IntentFields, IntentError> {
+    if let Some(p) = &f.price_specification {
+        let currency = &p.price_currency;
+        for (field, price) in [
+            ("price_specification.min_price", &p.min_price),
+            ("price_specification.max_price", &p.max_price),
+        ] {
+            if let Some(price) = price {
+                price.fits(currency).map_err(|e| invalid(field, e.0))?;
+            }
+        }
+    }
     if let Some(p) = &f.price_specification
         && let (Some(min), Some(max)) = (&p.min_price, &p.max_price)
     {

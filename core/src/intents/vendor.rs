@@ -216,12 +216,20 @@ fn as_vendor_sees(o: Offer) -> VendorOffer {
     }
 }
 
-/// An offer ends after it is made and no later than the intent.
+/// An offer's price has its currency's decimals; it ends after it is made and no later than
+/// the intent.
 fn check(
     intent: &ActiveIntent,
     fields: &OfferFields,
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
+    fields
+        .price
+        .fits(&fields.price_currency)
+        .map_err(|e| OfferError::Invalid {
+            field: "price",
+            message: e.0,
+        })?;
     let invalid = |message: String| OfferError::Invalid {
         field: "valid_through",
         message,

@@ -1,5 +1,6 @@
 //! Incidents and complaints, and how they were resolved. An incident is opened, then
-//! resolved (again, to correct the resolution); it is never replaced whole.
+//! resolved (again, to correct the resolution), and may be corrected (`replace`); it never
+//! moves to another vendor, and only the server says when it was resolved.
 
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use carnet_schemas::{
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::kind::{update, vendor_exists};
+use super::error::invalid;
+use super::kind::{same_vendor, update, vendor_exists};
 use super::{Kind, LedgerError, Record, Removable};
 use crate::crypto::Keys;
 use crate::store::Store;
@@ -91,6 +93,45 @@ pub async fn resolve(
         // Re-resolving to correct the text keeps a satisfaction given earlier.
         fields.satisfaction = resolution.satisfaction.or(fields.satisfaction);
         fields.resolved_at = Some(now);
+        Ok(fields)
+    })
+    .await
+}
+
+/// Replaces what an incident says: its description, when it started, its resolution and
+/// satisfaction. `status: open` opens it again (it then has neither); `status: resolved`
+/// needs a resolution. `resolved_at` is kept, or set now when it becomes resolved; what was
+/// sent for it is ignored.
+pub async fn replace(
+    store: &Store,
+    keys: &Arc<Keys>,
+    id: &IncidentId,
+    new: IncidentFields,
+    now: DateTime<Utc>,
+) -> Result<Incident, LedgerError> {
+    update::<Incidents>(store, keys, id, now, move |_, _, old| {
+        same_vendor(&old.fields.vendor_id, &new.vendor_id, "an incident")?;
+        let mut fields = new;
+        fields.resolved_at = match fields.status {
+            IncidentStatus::Open => {
+                if fields.resolution.is_some() || fields.satisfaction.is_some() {
+                    return Err(invalid(
+                        "status",
+                        "an open incident has no resolution nor satisfaction: leave them out, or say it is resolved",
+                    ));
+                }
+                None
+            }
+            IncidentStatus::Resolved => {
+                if fields.resolution.is_none() {
+                    return Err(invalid(
+                        "resolution",
+                        "a resolved incident says how it was resolved",
+                    ));
+                }
+                old.fields.resolved_at.or(Some(now))
+            }
+        };
         Ok(fields)
     })
     .await

@@ -1,6 +1,6 @@
 //! Purchases: what was bought, for how much (exact decimal strings), and until when it is
-//! under warranty. Never keeps a warranty that ends before its purchase, nor a purchase moved
-//! to another vendor.
+//! under warranty. Never keeps a warranty that ends before its purchase, an amount with more
+//! decimals than its currency has, nor a purchase moved to another vendor.
 
 use carnet_schemas::ids::PurchaseKind;
 use carnet_schemas::{Id, Purchase, PurchaseFields, VendorId};
@@ -43,7 +43,7 @@ impl Kind for Purchases {
 
     fn prepare(mut new: PurchaseFields, now: DateTime<Utc>) -> Result<PurchaseFields, LedgerError> {
         new.date.get_or_insert(now.date_naive());
-        check_dates(&new)?;
+        check_fields(&new)?;
         Ok(new)
     }
 
@@ -78,14 +78,17 @@ impl Replace for Purchases {
     ) -> Result<PurchaseFields, LedgerError> {
         same_vendor(&old.fields.vendor_id, &new.vendor_id, "a purchase")?;
         new.date = new.date.or(old.fields.date);
-        check_dates(&new)?;
+        check_fields(&new)?;
         Ok(new)
     }
 }
 
 impl Removable for Purchases {}
 
-fn check_dates(f: &PurchaseFields) -> Result<(), LedgerError> {
+fn check_fields(f: &PurchaseFields) -> Result<(), LedgerError> {
+    f.amount
+        .fits(&f.currency)
+        .map_err(|e| invalid("amount", e.0))?;
     if let (Some(w), Some(d)) = (f.warranty_until, f.date)
         && w < d
     {

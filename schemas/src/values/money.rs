@@ -25,6 +25,30 @@ impl Amount {
     pub fn total(sum: rust_decimal::Decimal) -> Amount {
         Amount(sum.to_string())
     }
+
+    /// How many decimals it is written with (`"699.90"`: 2).
+    pub fn decimals(&self) -> usize {
+        self.0.split_once('.').map_or(0, |(_, f)| f.len())
+    }
+
+    /// Whether it is an amount of `currency`: no more decimals than its ISO 4217 minor unit
+    /// (10.123 EUR and 100.5 JPY are not). The one rule for the CLI, the owner API and
+    /// vendors' offers.
+    pub fn fits(&self, currency: &Currency) -> Result<(), InvalidValue> {
+        let (has, may) = (self.decimals(), usize::from(currency.decimals()));
+        if has <= may {
+            return Ok(());
+        }
+        let allowed = match may {
+            0 => format!("{currency} has no decimals"),
+            1 => format!("{currency} has 1 decimal"),
+            n => format!("{currency} has {n} decimals"),
+        };
+        Err(InvalidValue(format!(
+            "amount {:?} has {has} decimals but {allowed} (ISO 4217)",
+            self.0
+        )))
+    }
 }
 
 impl TryFrom<String> for Amount {
@@ -101,9 +125,28 @@ const ISO_4217: &[&str] = &[
     "YER", "ZAR", "ZMW", "ZWG", "ZWL",
 ];
 
+/// ISO 4217 codes whose minor unit is not 2: no decimals, or 3.
+const NO_DECIMALS: &[&str] = &[
+    "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+    "XAF", "XOF", "XPF",
+];
+const THREE_DECIMALS: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+
 impl Currency {
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// Its ISO 4217 minor unit: how many decimals an amount in it has at most.
+    pub fn decimals(&self) -> u8 {
+        let code = self.0.as_str();
+        if NO_DECIMALS.contains(&code) {
+            0
+        } else if THREE_DECIMALS.contains(&code) {
+            3
+        } else {
+            2
+        }
     }
 }
 
@@ -181,6 +224,34 @@ mod tests {
     fn floats_are_refused_for_money() {
         let err = serde_json::from_str::<Amount>("699.9").unwrap_err();
         assert!(err.to_string().contains("expected a string"), "{err}");
+    }
+
+    #[test]
+    fn amounts_have_no_more_decimals_than_their_currency() {
+        let fits = |a: &str, c: &str| a.parse::<Amount>().unwrap().fits(&c.parse().unwrap());
+        for (a, c) in [
+            ("10.12", "EUR"),
+            ("10", "EUR"),
+            ("10.5", "EUR"),
+            ("100", "JPY"),
+            ("1.234", "KWD"),
+        ] {
+            assert!(fits(a, c).is_ok(), "{a} {c}");
+        }
+        let e = fits("10.123", "EUR").unwrap_err().0;
+        assert_eq!(
+            e,
+            "amount \"10.123\" has 3 decimals but EUR has 2 decimals (ISO 4217)"
+        );
+        let e = fits("100.5", "JPY").unwrap_err().0;
+        assert!(e.contains("JPY has no decimals"), "{e}");
+        assert!(fits("1.2345", "KWD").is_err());
+        assert!(
+            NO_DECIMALS
+                .iter()
+                .chain(THREE_DECIMALS)
+                .all(|c| ISO_4217.contains(c))
+        );
     }
 
     #[test]

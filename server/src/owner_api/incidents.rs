@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use carnet_core::ledger::{self, Incidents, incidents};
-use carnet_schemas::{Incident, IncidentId, IncidentResolution, NewIncident, Page, VendorFilter};
+use carnet_schemas::{
+    Incident, IncidentFields, IncidentId, IncidentResolution, NewIncident, Page, VendorFilter,
+};
 
 use crate::error::ApiResult;
 use crate::extract::{Json, Owner, Path, Query};
@@ -58,6 +60,22 @@ pub async fn show(
     Path(id): Path<IncidentId>,
 ) -> ApiResult<Json<Incident>> {
     Ok(Json(ledger::show::<Incidents>(&s.store, &s.keys, &id)?))
+}
+
+/// Correct an incident: its description, start, resolution and satisfaction (`status: open`
+/// opens it again; its vendor cannot change; `resolved_at` is the server's).
+#[utoipa::path(put, path = "/v1/incidents/{id}", tag = "incidents", request_body = IncidentFields,
+    params(("id" = IncidentId, Path, description = "Incident id")),
+    security(("owner" = [])),
+    responses((status = 200, description = "Updated", body = Incident)))]
+pub async fn replace(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<IncidentId>,
+    Json(fields): Json<IncidentFields>,
+) -> ApiResult<Json<Incident>> {
+    let updated = incidents::replace(&s.store, &s.keys, &id, fields, s.now()).await?;
+    Ok(Json(updated))
 }
 
 /// Delete an incident (interactions that referred to it keep their text).

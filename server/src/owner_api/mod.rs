@@ -41,7 +41,11 @@ pub fn router() -> OpenApiRouter<AppState> {
             purchases::remove
         ))
         .routes(routes!(incidents::list, incidents::create))
-        .routes(routes!(incidents::show, incidents::remove))
+        .routes(routes!(
+            incidents::show,
+            incidents::replace,
+            incidents::remove
+        ))
         .routes(routes!(incidents::resolve))
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))

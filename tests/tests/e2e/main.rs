@@ -6,6 +6,7 @@ mod api_errors;
 mod audit;
 mod backup;
 mod cli;
+mod cli_promises;
 mod connections;
 mod consent;
 mod consent_abuse;
