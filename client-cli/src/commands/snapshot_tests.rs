@@ -93,7 +93,8 @@ fn table(t: TableOut) -> String {
 fn is_cut_name(s: &str) -> bool {
     let id =
         s.len() >= 4 && s.as_bytes()[3] == b'_' && s[..3].bytes().all(|b| b.is_ascii_lowercase());
-    let scope = !s.is_empty()
+    // Three letters at least: a description cut after "i" is not a cut "intents:read".
+    let scope = s.len() >= 3
         && carnet_schemas::Scope::ALL
             .iter()
             .any(|sc| sc.as_str().starts_with(s) && sc.as_str() != s);
