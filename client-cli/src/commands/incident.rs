@@ -7,7 +7,7 @@ use carnet_schemas::{
     Text, VendorId,
 };
 
-use super::{Confirm, Ctx, confirm, name_of};
+use super::{Ctx, delete_asking, name_of};
 use crate::cli::{IncidentCmd, IncidentEdit, VendorRef};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
@@ -178,23 +178,12 @@ fn edit(ctx: &Ctx, a: IncidentEdit) -> CliResult<()> {
 }
 
 fn rm(ctx: &Ctx, id: &IncidentId, yes: bool) -> CliResult<()> {
-    if !yes {
-        let i = ctx
-            .client
-            .get::<Incident>(&format!("/v1/incidents/{id}"), &[])?;
-        let f = &i.value.fields;
-        confirm(&Confirm {
-            verb: ["delete", "deleting", "deleted"],
-            what: &format!(
-                "incident {id} of {} {}",
-                short_time(&f.opened_at),
-                quoted(&truncate(f.description.as_str(), 40))
-            ),
-            declined_hint: None,
-            with_yes: format!("carnet incident rm {id} --yes"),
-        })?;
-    }
-    ctx.client.delete(&format!("/v1/incidents/{id}"))?;
-    ctx.done(&format!("deleted incident {id}"));
-    Ok(())
+    delete_asking(ctx, "incident", "incidents", id, yes, |i: &Incident| {
+        let f = &i.fields;
+        format!(
+            " of {} {}",
+            short_time(&f.opened_at),
+            quoted(&truncate(f.description.as_str(), 40))
+        )
+    })
 }

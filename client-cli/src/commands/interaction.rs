@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use carnet_schemas::{Interaction, InteractionFields, InteractionId, Line, VendorId};
 
-use super::{Confirm, Ctx, confirm, name_of};
+use super::{Ctx, delete_asking, name_of};
 use crate::cli::{InteractionAdd, InteractionCmd, InteractionEdit, InteractionList, OrClear};
 use crate::client::Doc;
 use crate::error::CliResult;
@@ -194,25 +194,18 @@ fn set<T>(field: &mut Option<T>, flag: Option<OrClear<T>>) {
 }
 
 fn rm(ctx: &Ctx, id: &InteractionId, yes: bool) -> CliResult<()> {
-    if !yes {
-        let i = ctx
-            .client
-            .get::<Interaction>(&format!("/v1/interactions/{id}"), &[])?;
-        let f = &i.value.fields;
-        let when =
-            f.at.as_ref()
-                .map_or(String::new(), |at| format!(" of {}", short_time(at)));
-        confirm(&Confirm {
-            verb: ["delete", "deleting", "deleted"],
-            what: &format!(
-                "interaction {id}{when} {}",
-                quoted(&truncate(f.summary.as_str(), 40))
-            ),
-            declined_hint: None,
-            with_yes: format!("carnet interaction rm {id} --yes"),
-        })?;
-    }
-    ctx.client.delete(&format!("/v1/interactions/{id}"))?;
-    ctx.done(&format!("deleted interaction {id}"));
-    Ok(())
+    delete_asking(
+        ctx,
+        "interaction",
+        "interactions",
+        id,
+        yes,
+        |i: &Interaction| {
+            let f = &i.fields;
+            let when =
+                f.at.as_ref()
+                    .map_or(String::new(), |at| format!(" of {}", short_time(at)));
+            format!("{when} {}", quoted(&truncate(f.summary.as_str(), 40)))
+        },
+    )
 }

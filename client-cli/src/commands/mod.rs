@@ -242,6 +242,31 @@ pub fn confirm(c: &Confirm<'_>) -> CliResult<()> {
     }
 }
 
+/// `carnet KIND rm ID`: deletes `/v1/COLLECTION/ID`, asking first unless `yes`. The question
+/// names the record as `KIND ID` followed by what `describe` says of it, fetched from there.
+pub fn delete_asking<T: serde::de::DeserializeOwned>(
+    ctx: &Ctx,
+    kind: &str,
+    collection: &str,
+    id: &impl std::fmt::Display,
+    yes: bool,
+    describe: impl FnOnce(&T) -> String,
+) -> CliResult<()> {
+    let path = format!("/v1/{collection}/{id}");
+    if !yes {
+        let record = ctx.client.get::<T>(&path, &[])?;
+        confirm(&Confirm {
+            verb: ["delete", "deleting", "deleted"],
+            what: &format!("{kind} {id}{}", describe(&record.value)),
+            declined_hint: None,
+            with_yes: format!("carnet {kind} rm {id} --yes"),
+        })?;
+    }
+    ctx.client.delete(&path)?;
+    ctx.done(&format!("deleted {kind} {id}"));
+    Ok(())
+}
+
 /// Items joined with `, ` (categories, scopes).
 pub fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
     items

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use carnet_schemas::{Line, Purchase, PurchaseFields, PurchaseId, VendorId};
 
-use super::{Confirm, Ctx, confirm, name_of};
+use super::{Ctx, delete_asking, name_of};
 use crate::cli::{PurchaseAdd, PurchaseCmd, PurchaseEdit, VendorRef};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
@@ -145,24 +145,8 @@ fn edit(ctx: &Ctx, a: PurchaseEdit) -> CliResult<()> {
 }
 
 fn rm(ctx: &Ctx, id: &PurchaseId, yes: bool) -> CliResult<()> {
-    if !yes {
-        let p = ctx
-            .client
-            .get::<Purchase>(&format!("/v1/purchases/{id}"), &[])?;
-        let f = &p.value.fields;
-        confirm(&Confirm {
-            verb: ["delete", "deleting", "deleted"],
-            what: &format!(
-                "purchase {id} {} {} {}",
-                quoted(f.item.as_str()),
-                f.amount,
-                f.currency
-            ),
-            declined_hint: None,
-            with_yes: format!("carnet purchase rm {id} --yes"),
-        })?;
-    }
-    ctx.client.delete(&format!("/v1/purchases/{id}"))?;
-    ctx.done(&format!("deleted purchase {id}"));
-    Ok(())
+    delete_asking(ctx, "purchase", "purchases", id, yes, |p: &Purchase| {
+        let f = &p.fields;
+        format!(" {} {} {}", quoted(f.item.as_str()), f.amount, f.currency)
+    })
 }
