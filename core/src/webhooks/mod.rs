@@ -78,9 +78,23 @@ impl IntentEvent {
     }
 }
 
-/// The Standard Webhooks envelope.
-fn envelope(kind: &str, now: DateTime<Utc>, data: Value) -> String {
-    json!({"type": kind, "timestamp": now.to_rfc3339(), "data": data}).to_string()
+impl Event {
+    /// The event `kind` carrying `data` in the Standard Webhooks envelope.
+    fn new(
+        kind: &str,
+        now: DateTime<Utc>,
+        data: impl Serialize,
+        category: Option<Category>,
+        needs_grant: bool,
+    ) -> Event {
+        let data = serde_json::to_value(data).unwrap_or(Value::Null);
+        Event {
+            kind: kind.into(),
+            body: json!({"type": kind, "timestamp": now.to_rfc3339(), "data": data}).to_string(),
+            category,
+            needs_grant,
+        }
+    }
 }
 
 /// Vendors with a webhook URL: (vendor, whether it has one).
@@ -144,21 +158,25 @@ pub fn intent_event(
             continue;
         }
         let reference = customer_ref(&s.keys, &vendor);
-        let data = match (kind, ActiveIntent::new(fields.clone(), updated_at, offers)) {
-            (IntentEvent::Activated | IntentEvent::Updated, Some(active)) => {
-                serde_json::to_value(active.for_vendor(id, reference)).unwrap_or(Value::Null)
-            }
-            _ => serde_json::to_value(IntentEnded {
-                id: id.clone(),
-                customer_ref: reference,
-            })
-            .unwrap_or(Value::Null),
-        };
-        let event = Event {
-            kind: kind.name().into(),
-            body: envelope(kind.name(), now, data),
-            category: Some(fields.category.clone()),
-            needs_grant: true,
+        let category = Some(fields.category.clone());
+        let event = match (kind, ActiveIntent::new(fields.clone(), updated_at, offers)) {
+            (IntentEvent::Activated | IntentEvent::Updated, Some(active)) => Event::new(
+                kind.name(),
+                now,
+                active.for_vendor(id, reference),
+                category,
+                true,
+            ),
+            _ => Event::new(
+                kind.name(),
+                now,
+                IntentEnded {
+                    id: id.clone(),
+                    customer_ref: reference,
+                },
+                category,
+                true,
+            ),
         };
         put(c, s, &vendor, &event, now)?;
         sent += 1;
@@ -192,19 +210,13 @@ pub fn offer_event(
         WebhookEvent::OfferDeclined
     }
     .as_str();
-    let data = serde_json::to_value(OfferAnswered {
+    let data = OfferAnswered {
         offer_id: a.offer.clone(),
         intent_id: a.intent.clone(),
         customer_ref: customer_ref(&s.keys, vendor),
         reason: a.reason.map(str::to_owned),
-    })
-    .unwrap_or(Value::Null);
-    let event = Event {
-        kind: kind.into(),
-        body: envelope(kind, now, data),
-        category: None,
-        needs_grant: true,
     };
+    let event = Event::new(kind, now, data, None, true);
     put(c, s, vendor, &event, now)
 }
 
@@ -220,18 +232,12 @@ pub fn grant_revoked(
         return Ok(());
     }
     let kind = WebhookEvent::GrantRevoked.as_str();
-    let data = serde_json::to_value(GrantRevoked {
+    let data = GrantRevoked {
         grant_id: grant.clone(),
         revoked_at: now,
         customer_ref: customer_ref(&s.keys, vendor),
-    })
-    .unwrap_or(Value::Null);
-    let event = Event {
-        kind: kind.into(),
-        body: envelope(kind, now, data),
-        category: None,
-        needs_grant: false,
     };
+    let event = Event::new(kind, now, data, None, false);
     put(c, s, vendor, &event, now)
 }
 
