@@ -334,6 +334,13 @@ impl<T> OrClear<T> {
             OrClear::Set(v) => Some(v),
         }
     }
+
+    /// Applies an optional flag to an optional field: absent keeps it, '' clears it.
+    pub fn set(field: &mut Option<T>, flag: Option<Self>) {
+        if let Some(v) = flag {
+            *field = v.into_option();
+        }
+    }
 }
 
 /// A DATE argument (`YYYY-MM-DD`).

@@ -332,7 +332,7 @@ fn edit(ctx: &Ctx, a: IntentEdit) -> CliResult<()> {
     if let Some(t) = a.title {
         f.title = t;
     }
-    set(&mut f.description, a.description);
+    OrClear::set(&mut f.description, a.description);
     f.price_specification = apply_price(
         f.price_specification,
         a.min_price,
@@ -340,14 +340,14 @@ fn edit(ctx: &Ctx, a: IntentEdit) -> CliResult<()> {
         a.currency,
         &a.id,
     )?;
-    set(&mut f.eligible_quantity, a.quantity);
-    set(&mut f.area_served, a.area);
-    set(&mut f.valid_from, a.from.map(|w| w.map(|w| w.start())));
-    set(&mut f.valid_through, a.until.map(|w| w.map(|w| w.end())));
-    set(&mut f.max_offers, a.max_offers);
-    set(&mut f.available_delivery_method, a.delivery);
-    set(&mut f.item_condition, a.condition);
-    set(&mut f.terms.purpose, a.purpose);
+    OrClear::set(&mut f.eligible_quantity, a.quantity);
+    OrClear::set(&mut f.area_served, a.area);
+    OrClear::set(&mut f.valid_from, a.from.map(|w| w.map(|w| w.start())));
+    OrClear::set(&mut f.valid_through, a.until.map(|w| w.map(|w| w.end())));
+    OrClear::set(&mut f.max_offers, a.max_offers);
+    OrClear::set(&mut f.available_delivery_method, a.delivery);
+    OrClear::set(&mut f.item_condition, a.condition);
+    OrClear::set(&mut f.terms.purpose, a.purpose);
     if let Some(d) = a.retention_days {
         f.terms.retention_days = d;
     }
@@ -378,13 +378,6 @@ fn edit(ctx: &Ctx, a: IntentEdit) -> CliResult<()> {
         ));
     });
     Ok(())
-}
-
-/// Applies an optional `OrClear` flag to an optional field.
-fn set<T>(field: &mut Option<T>, flag: Option<OrClear<T>>) {
-    if let Some(v) = flag {
-        *field = v.into_option();
-    }
 }
 
 /// The price range after `edit`: the bounds given replace the current ones ('' removes one),

@@ -158,12 +158,12 @@ fn edit(ctx: &Ctx, a: InteractionEdit) -> CliResult<()> {
     if let Some(at) = a.at {
         f.at = Some(at.start());
     }
-    set(&mut f.with, a.with);
-    set(&mut f.expected, a.expected);
-    set(&mut f.i_said, a.i_said);
-    set(&mut f.they_said, a.they_said);
-    set(&mut f.outcome, a.outcome);
-    set(&mut f.sentiment, a.sentiment);
+    OrClear::set(&mut f.with, a.with);
+    OrClear::set(&mut f.expected, a.expected);
+    OrClear::set(&mut f.i_said, a.i_said);
+    OrClear::set(&mut f.they_said, a.they_said);
+    OrClear::set(&mut f.outcome, a.outcome);
+    OrClear::set(&mut f.sentiment, a.sentiment);
     if let Some(next) = a.next {
         f.next_step = next.into_option();
         f.next_done = false;
@@ -171,8 +171,8 @@ fn edit(ctx: &Ctx, a: InteractionEdit) -> CliResult<()> {
             f.next_due = None;
         }
     }
-    set(&mut f.next_due, a.due.map(|d| d.map(|d| d.0)));
-    set(&mut f.incident_id, a.incident);
+    OrClear::set(&mut f.next_due, a.due.map(|d| d.map(|d| d.0)));
+    OrClear::set(&mut f.incident_id, a.incident);
     if a.shared {
         f.shared = true;
     }
@@ -184,13 +184,6 @@ fn edit(ctx: &Ctx, a: InteractionEdit) -> CliResult<()> {
         ctx.done(&format!("changed interaction {}", i.id));
     });
     Ok(())
-}
-
-/// Applies an optional `OrClear` flag to an optional field.
-fn set<T>(field: &mut Option<T>, flag: Option<OrClear<T>>) {
-    if let Some(v) = flag {
-        *field = v.into_option();
-    }
 }
 
 fn rm(ctx: &Ctx, id: &InteractionId, yes: bool) -> CliResult<()> {

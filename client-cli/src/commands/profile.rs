@@ -65,15 +65,10 @@ fn set(
     postal_code: Option<OrClear<Line>>,
 ) -> CliResult<()> {
     let mut f = ctx.client.get::<Profile>("/v1/profile", &[])?.value.fields;
-    fn apply<T>(field: &mut Option<T>, flag: Option<OrClear<T>>) {
-        if let Some(v) = flag {
-            *field = v.into_option();
-        }
-    }
-    apply(&mut f.display_name, display_name);
-    apply(&mut f.locale, locale);
-    apply(&mut f.city, city);
-    apply(&mut f.postal_code, postal_code);
+    OrClear::set(&mut f.display_name, display_name);
+    OrClear::set(&mut f.locale, locale);
+    OrClear::set(&mut f.city, city);
+    OrClear::set(&mut f.postal_code, postal_code);
     let doc: Doc<Profile> = ctx.client.put("/v1/profile", &f)?;
     ctx.print(&doc, print_profile);
     Ok(())

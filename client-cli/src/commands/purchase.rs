@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use carnet_schemas::{Line, Purchase, PurchaseFields, PurchaseId, VendorId};
 
 use super::{Ctx, delete_asking, name_of};
-use crate::cli::{PurchaseAdd, PurchaseCmd, PurchaseEdit, VendorRef};
+use crate::cli::{OrClear, PurchaseAdd, PurchaseCmd, PurchaseEdit, VendorRef};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
 use crate::output::{Fields, TableOut, long_time, quoted};
@@ -131,9 +131,7 @@ fn edit(ctx: &Ctx, a: PurchaseEdit) -> CliResult<()> {
     if let Some(w) = a.warranty_until {
         f.warranty_until = w.into_option().map(|d| d.0);
     }
-    if let Some(r) = a.receipt {
-        f.receipt = r.into_option();
-    }
+    OrClear::set(&mut f.receipt, a.receipt);
     f.amount.fits(&f.currency).map_err(|e| {
         CliError::usage(e.to_string()).with_hint("give --amount with the currency's decimals")
     })?;

@@ -156,24 +156,16 @@ fn edit(ctx: &Ctx, a: VendorEdit) -> CliResult<()> {
     if let Some(name) = a.name {
         f.name = name;
     }
-    if let Some(w) = a.website {
-        f.website = w.into_option();
-    }
+    OrClear::set(&mut f.website, a.website);
     if let Some(c) = a.categories {
         f.categories = c.into_iter().filter_map(OrClear::into_option).collect();
     }
     if let Some(acc) = a.accounts {
         f.accounts = acc.into_iter().filter_map(OrClear::into_option).collect();
     }
-    if let Some(n) = a.note {
-        f.note = n.into_option();
-    }
-    if let Some(c) = a.channel {
-        f.channel = c.into_option();
-    }
-    if let Some(p) = a.contact_policy {
-        f.contact_policy = p.into_option();
-    }
+    OrClear::set(&mut f.note, a.note);
+    OrClear::set(&mut f.channel, a.channel);
+    OrClear::set(&mut f.contact_policy, a.contact_policy);
     let path = format!("/v1/vendors/{}", current.id);
     let changed: Doc<Vendor> = ctx.client.put(&path, &f).map_err(name_taken)?;
     ctx.print(&changed, |v| {
