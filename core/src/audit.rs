@@ -88,11 +88,26 @@ pub async fn entries(core: &Core, q: AccessQuery) -> Result<Page<AccessEntry>, A
         .await
 }
 
-/// Whether the access log is whole and unaltered (its HMAC chain and sealed head).
-pub async fn verify(core: &Core) -> Result<AuditVerification, StoreError> {
+/// How long `verify` waits for a running check when asked to.
+pub const VERIFY_WAIT: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Whether the access log is whole and unaltered (its HMAC chain, checkpoint and sealed head),
+/// as the last full check found it; with `wait`, once the running check ends (or `VERIFY_WAIT`
+/// passes).
+pub async fn verify(core: &Core, wait: bool) -> AuditVerification {
+    if wait {
+        core.log_check.wait(VERIFY_WAIT).await
+    } else {
+        core.log_check.current()
+    }
+}
+
+/// Asks for a fresh full check, covering every access made so far (the buffer is appended
+/// first); answers at once, `in_progress`.
+pub async fn request_verification(core: &Core) -> Result<AuditVerification, StoreError> {
     core.access_log.flush(&core.store, &core.keys).await?;
-    core.blocking(|s| s.store.read(|c| crate::access::chain::verify(c, &s.keys)))
-        .await
+    core.verify_access_log_later();
+    Ok(core.log_check.current())
 }
 
 /// Every row whose clear columns decide access, checked against its MAC.

@@ -11,6 +11,7 @@ use chrono::{DateTime, SubsecRound, Utc};
 
 use crate::access::AccessCache;
 use crate::access::log::AccessLog;
+use crate::access::verification::LogCheck;
 use crate::active::ActiveIntents;
 use crate::clock::Clock;
 use crate::credential::random_bytes;
@@ -32,6 +33,9 @@ pub struct Policy {
     pub max_live_tokens: usize,
     /// Whether vendor reads are written to the access log (always, but for a benchmark).
     pub log_vendor_access: bool,
+    /// Access-log entries older than this many days are pruned behind a sealed checkpoint
+    /// (0: kept forever).
+    pub access_log_retention_days: u32,
 }
 
 /// Webhook delivery outcomes, counted for the operator's metrics.
@@ -64,6 +68,8 @@ pub struct Core {
     pub intents: Arc<ActiveIntents>,
     pub offer_limits: Arc<OfferLimiter>,
     pub access_log: Arc<AccessLog>,
+    /// The access log's last full check (see `access::verification`).
+    pub log_check: Arc<LogCheck>,
     pub policy: Arc<Policy>,
     /// Wakes the webhook worker when a change has written to the outbox.
     pub webhook_wake: Arc<tokio::sync::Notify>,
@@ -137,6 +143,7 @@ impl Core {
             intents: Arc::new(intents),
             offer_limits: Arc::default(),
             access_log: Arc::default(),
+            log_check: Arc::default(),
             policy,
             webhook_wake: Arc::default(),
             deliveries,
@@ -150,21 +157,13 @@ impl Core {
     }
 
     /// Checks the access log's chain in the background and logs what is wrong: a tampered log
-    /// does not stop carnetd, and the owner's data stays reachable.
+    /// does not stop carnetd, and the owner's data stays reachable. The result is kept
+    /// (`log_check`).
     pub fn verify_access_log_later(&self) {
-        let (store, keys) = (self.store.clone(), self.keys.clone());
-        tokio::task::spawn_blocking(move || {
-            match store.read(|c| crate::access::chain::verify(c, &keys)) {
-                Ok(v) => match v.first_bad {
-                    None => tracing::info!(entries = v.entries, "access log verified"),
-                    Some(bad) => tracing::error!(
-                        entry = bad.seq,
-                        reason = %bad.reason,
-                        "the access log was tampered with: `carnet audit verify` shows where"
-                    ),
-                },
-                Err(e) => tracing::error!(error = %e, "cannot check the access log"),
-            }
+        self.log_check.request(&crate::access::verification::Vault {
+            store: self.store.clone(),
+            keys: self.keys.clone(),
+            clock: self.clock.clone(),
         });
     }
 }

@@ -4,6 +4,7 @@
 use tokio::task::JoinHandle;
 
 use crate::context::Core;
+use crate::store::StoreError;
 
 /// Starts them; the caller aborts the handles when it seals.
 pub fn spawn(core: &Core) -> Vec<JoinHandle<()>> {
@@ -18,8 +19,9 @@ pub fn spawn(core: &Core) -> Vec<JoinHandle<()>> {
     ]
 }
 
-/// Forgets expired tokens and grants every minute, so memory stays bounded, and deletes
-/// token rows that expired more than a day ago (they can never be used again).
+/// Forgets expired tokens and grants every minute, so memory stays bounded, deletes token rows
+/// that expired more than a day ago (they can never be used again), and prunes access-log
+/// entries older than the retention (`prune_access_log`).
 async fn janitor(core: Core) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
@@ -32,5 +34,47 @@ async fn janitor(core: Core) {
                 crate::store::access::purge_tokens(c, before).map(drop)
             })
             .await;
+        prune_access_log(&core).await;
     }
+}
+
+/// Prunes the access log's entries older than `access_log_retention_days` (none when it is 0)
+/// behind its sealed checkpoint, a batch per write so the writer is never held long; a
+/// stretch that does not check out is kept and logged. Returns how many were pruned.
+pub async fn prune_access_log(core: &Core) -> u64 {
+    let days = core.policy.access_log_retention_days;
+    if days == 0 {
+        return 0;
+    }
+    let before = core.now() - chrono::Duration::days(i64::from(days));
+    let mut pruned = 0u64;
+    loop {
+        let keys = core.keys.clone();
+        let batch = core
+            .store
+            .write(move |c| {
+                Ok::<_, StoreError>(crate::access::checkpoint::prune_batch(c, &keys, before))
+            })
+            .await;
+        match batch {
+            Ok(Ok(n)) => {
+                pruned += n as u64;
+                if n < crate::access::checkpoint::PRUNE_BATCH {
+                    break;
+                }
+            }
+            Ok(Err(e)) => {
+                tracing::error!(error = %e, "access-log retention stopped");
+                break;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "access-log retention failed");
+                break;
+            }
+        }
+    }
+    if pruned > 0 {
+        tracing::info!(entries = pruned, %before, "access-log entries pruned by retention");
+    }
+    pruned
 }

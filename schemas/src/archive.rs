@@ -24,7 +24,7 @@ use crate::oauth::{AuditVerification, RedirectUri};
 use crate::values::{Text, WebUrl};
 
 /// The format version this build writes and reads.
-pub const ARCHIVE_VERSION: u32 = 1;
+pub const ARCHIVE_VERSION: u32 = 2;
 
 /// The largest archive (decrypted JSON) carnetd imports: 1 GiB, about ten times a vault of
 /// 100,000 interactions.
@@ -47,7 +47,8 @@ pub enum ArchiveFormat {
 pub struct Archive {
     /// Always `carnet-archive`; the first member.
     pub format: ArchiveFormat,
-    /// The format version (`1`); the second member. A reader refuses versions it does not know.
+    /// The format version (`2`; `1` before the access log's checkpoint); the second member. A
+    /// reader takes every version up to its own and refuses the others.
     pub version: u32,
     pub exported_at: DateTime<Utc>,
     /// The carnetd version that wrote it.
@@ -59,6 +60,12 @@ pub struct Archive {
     /// The access log's HMAC chain as checked by the exporting server just before it wrote
     /// the log out. The importing server chains the entries anew under its own key.
     pub access_log_verification: AuditVerification,
+    /// The access log's retention checkpoint (version 2 on; absent or `null`: nothing was
+    /// pruned): how many entries were pruned, up to which position and time. The importing
+    /// server seals it anew and chains the entries after it, so its log verifies and still
+    /// says what was pruned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_log_checkpoint: Option<crate::oauth::PrunedEntries>,
     /// The consent page's web password, as its Argon2id hash in PHC form (`$argon2id$…`; one
     /// written before Argon2id is `pbkdf2-sha256$…`), if one is set. An import refuses a hash
     /// whose costs exceed m = 65536 KiB, t = 10, p = 4 (or 1,000,000 PBKDF2 iterations).

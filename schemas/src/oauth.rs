@@ -484,14 +484,66 @@ pub struct WebhookQuery {
     pub limit: Option<u32>,
 }
 
-/// `GET /v1/access-log/verify`: whether the access log is whole and unaltered.
+/// `GET /v1/access-log/verify`: whether the access log is whole and unaltered, as the last
+/// full check found it (carnetd checks at start, and when the owner asks with
+/// `POST /v1/access-log/verify`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct AuditVerification {
+    /// `true` only once a check found the log whole (`false` before any check).
     pub ok: bool,
-    /// Entries that check out: all of them when `ok`, else those before `first_bad`.
+    /// Entries that check out: all of them when `ok`, else those before `first_bad`. Pruned
+    /// entries are not counted here (see `pruned`).
     pub entries: u64,
     /// The first entry that does not check out, and why.
     pub first_bad: Option<BadEntry>,
+    /// When the check this answers from ended (`null` before any check).
+    #[serde(default)]
+    pub checked_at: Option<DateTime<Utc>>,
+    /// How long that check took, in milliseconds (`null` before any check).
+    #[serde(default)]
+    pub duration_ms: Option<u64>,
+    /// A check is running: this answer is the previous one (or none yet).
+    #[serde(default)]
+    pub in_progress: bool,
+    /// Entries removed by retention behind the sealed checkpoint (`null`: none ever pruned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruned: Option<PrunedEntries>,
+}
+
+impl AuditVerification {
+    /// What is known before any check: nothing proved yet.
+    pub fn unchecked() -> Self {
+        AuditVerification {
+            ok: false,
+            entries: 0,
+            first_bad: None,
+            checked_at: None,
+            duration_ms: None,
+            in_progress: false,
+            pruned: None,
+        }
+    }
+}
+
+/// The access log's sealed checkpoint, as verification reports it: the oldest entries were
+/// removed by retention (`access_log_retention_days`), and the chain resumes after them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct PrunedEntries {
+    /// How many entries were pruned, in all.
+    pub entries: u64,
+    /// The position (`seq`) of the last entry pruned; the log goes on at the next one.
+    pub last_seq: i64,
+    /// The time of the last entry pruned: every entry up to it is gone.
+    pub until: DateTime<Utc>,
+}
+
+/// `GET /v1/access-log/verify?wait=true`: wait (a little while) for a running check to end.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// Answer once the running check ends (or after 20 s, still `in_progress`).
+    pub wait: Option<bool>,
 }
 
 /// `GET /v1/integrity`: whether every row whose clear columns decide access (credential

@@ -37,6 +37,9 @@ pub const DEFAULT_IDLE_TIMEOUT: u32 = 60;
 const IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
 /// Connections held at once (fewer if the file-descriptor limit leaves less room).
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
+/// Days the access log keeps an entry (0: forever).
+pub const DEFAULT_ACCESS_LOG_RETENTION_DAYS: u32 = 365;
+const ACCESS_LOG_RETENTION_DAYS_MAX: u32 = 36_500;
 
 /// How connections are bounded (configuration keys `header_read_timeout`, `idle_timeout`,
 /// `max_connections`).
@@ -124,6 +127,9 @@ pub struct Layer {
     pub idle_timeout: Option<u32>,
     /// How many connections are held at once (at most the descriptor limit less a reserve).
     pub max_connections: Option<u32>,
+    /// Days an access-log entry is kept before it is pruned behind the sealed checkpoint
+    /// (0: forever).
+    pub access_log_retention_days: Option<u32>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -161,6 +167,7 @@ pub struct Config {
     pub header_read_timeout: u32,
     pub idle_timeout: u32,
     pub max_connections: u32,
+    pub access_log_retention_days: u32,
     /// What carnetd should say at start about this configuration (it still starts).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -360,6 +367,15 @@ impl Layer {
                 ),
             ));
         }
+        if let Some(n) = self
+            .access_log_retention_days
+            .filter(|n| *n > ACCESS_LOG_RETENTION_DAYS_MAX)
+        {
+            return Err(invalid(
+                "access_log_retention_days",
+                format!("{n} days; use 0 (keep forever) to {ACCESS_LOG_RETENTION_DAYS_MAX}"),
+            ));
+        }
         if let Some(level) = &self.log_level {
             check_filter(level).map_err(|m| invalid("log_level", m))?;
         }
@@ -384,6 +400,9 @@ impl Layer {
             header_read_timeout: self.header_read_timeout.or(under.header_read_timeout),
             idle_timeout: self.idle_timeout.or(under.idle_timeout),
             max_connections: self.max_connections.or(under.max_connections),
+            access_log_retention_days: self
+                .access_log_retention_days
+                .or(under.access_log_retention_days),
         }
     }
 }
@@ -400,6 +419,7 @@ impl Config {
             open_registration: self.open_registration,
             trusted_proxies: self.trusted_proxies.clone(),
             log_vendor_access: true,
+            access_log_retention_days: self.access_log_retention_days,
             connections: ConnectionLimits {
                 header_read_timeout: std::time::Duration::from_secs(u64::from(
                     self.header_read_timeout,
@@ -494,6 +514,9 @@ impl Config {
             header_read_timeout: l.header_read_timeout.unwrap_or(DEFAULT_HEADER_READ_TIMEOUT),
             idle_timeout: l.idle_timeout.unwrap_or(DEFAULT_IDLE_TIMEOUT),
             max_connections: l.max_connections.unwrap_or(DEFAULT_MAX_CONNECTIONS),
+            access_log_retention_days: l
+                .access_log_retention_days
+                .unwrap_or(DEFAULT_ACCESS_LOG_RETENTION_DAYS),
             warnings,
         })
     }

@@ -162,9 +162,7 @@ fn main() {
     let baseline = load::run(bare, 64, warmup, duration, RequestSpec::get("/"));
     let on = load::run(addr(&logged), 64, warmup, duration, spec(&t_logged));
     let off = load::run(addr(&unlogged), 64, warmup, duration, spec(&t_unlogged));
-    let entries = logged.get("/v1/access-log/verify").json()["entries"]
-        .as_u64()
-        .unwrap();
+    let entries = logged.check_access_log()["entries"].as_u64().unwrap();
     println!(
         "vendor pull, GET /v1/vendor/intents (10 intents), 64 connections, {}s",
         duration.as_secs()

@@ -124,6 +124,22 @@ pub trait Api {
         self.send("DELETE", path, None)
     }
 
+    /// A fresh full check of the access log: asks for one (`POST /v1/access-log/verify`, 202)
+    /// and waits for its result (`GET …?wait=true` until it is no longer `in_progress`).
+    #[track_caller]
+    fn check_access_log(&self) -> Value {
+        let asked = self.send("POST", "/v1/access-log/verify", None);
+        assert_eq!(asked.status, 202, "{}", asked.text);
+        loop {
+            let r = self.get("/v1/access-log/verify?wait=true");
+            assert_eq!(r.status, 200, "{}", r.text);
+            let v = r.json();
+            if v["in_progress"] == false {
+                return v;
+            }
+        }
+    }
+
     /// Creates a record and returns its id, asserting 201.
     #[track_caller]
     fn create(&self, path: &str, body: &Value) -> String {

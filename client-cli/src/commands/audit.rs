@@ -4,7 +4,9 @@
 
 use std::collections::HashMap;
 
-use carnet_schemas::{AccessEntry, AuditVerification, BadEntry, Line, RowVerification, VendorId};
+use carnet_schemas::{
+    AccessEntry, AuditVerification, BadEntry, Line, PrunedEntries, RowVerification, VendorId,
+};
 
 use super::{Ctx, name_of};
 use crate::cli::{AuditArgs, AuditCmd};
@@ -24,7 +26,7 @@ pub fn run(ctx: &Ctx, a: AuditArgs) -> CliResult<()> {
 /// each) are an error (exit 6). `--json` prints the log's result either way, with the rows'
 /// under `rows`.
 fn verify(ctx: &Ctx) -> CliResult<()> {
-    let result: Doc<AuditVerification> = ctx.client.get("/v1/access-log/verify", &[])?;
+    let result = fresh_check(ctx)?;
     let rows: Doc<RowVerification> = ctx.client.get("/v1/integrity", &[])?;
     if ctx.json {
         let mut raw = result.raw.clone();
@@ -35,9 +37,13 @@ fn verify(ctx: &Ctx) -> CliResult<()> {
     }
     let v = result.value;
     let rows = rows.value;
+    let pruned = v.pruned.as_ref().map(pruned_line);
     match (v.ok, v.first_bad) {
         (true, None) if rows.ok => {
             output::message(&whole(v.entries));
+            if let Some(p) = &pruned {
+                output::message(p);
+            }
             output::message(&format!(
                 "every row that decides access checks out ({} rows)",
                 rows.rows
@@ -46,6 +52,9 @@ fn verify(ctx: &Ctx) -> CliResult<()> {
         }
         (true, None) => {
             output::message(&whole(v.entries));
+            if let Some(p) = &pruned {
+                output::message(p);
+            }
             Err(rows_altered(&rows))
         }
         (_, bad) => {
@@ -55,6 +64,33 @@ fn verify(ctx: &Ctx) -> CliResult<()> {
             Err(altered(v.entries, bad.as_ref()))
         }
     }
+}
+
+/// Asks carnetd for a full check of the log (`POST /v1/access-log/verify`) and waits for its
+/// result, so what is shown covers every access, and any tampering, made before this command.
+fn fresh_check(ctx: &Ctx) -> CliResult<Doc<AuditVerification>> {
+    let _: Doc<AuditVerification> = ctx.client.post_empty("/v1/access-log/verify")?;
+    loop {
+        let result: Doc<AuditVerification> = ctx
+            .client
+            .get("/v1/access-log/verify", &[("wait", "true".to_owned())])?;
+        if !result.value.in_progress {
+            return Ok(result);
+        }
+    }
+}
+
+/// What retention removed, as the sealed checkpoint says.
+fn pruned_line(p: &PrunedEntries) -> String {
+    let entries = match p.entries {
+        1 => "1 older entry was".to_owned(),
+        n => format!("{n} older entries were"),
+    };
+    format!(
+        "{entries} pruned by retention (up to entry {}, {}); the sealed checkpoint checks out",
+        p.last_seq,
+        p.until.format("%Y-%m-%d %H:%M UTC")
+    )
 }
 
 /// The error for rows whose MAC fails: each is named (table and id).

@@ -4,13 +4,18 @@
 //! removed from the middle, or cut from the end is found by `verify`, which names the first
 //! entry that does not check out. Entries written before the chain existed are chained (trusted
 //! as they are) the first time the log is appended to.
+//!
+//! Retention removes the oldest entries behind a sealed checkpoint (`checkpoint.rs`): the chain
+//! then resumes from the checkpoint's position and MAC, and the head's count still counts the
+//! pruned entries. `verify` reads the log one row at a time: its memory does not grow with it.
 
-use carnet_schemas::{AuditVerification, BadEntry};
+use carnet_schemas::{AuditVerification, BadEntry, PrunedEntries};
 use data_encoding::BASE64URL_NOPAD;
 use ring::hmac;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 
+use super::checkpoint::{self, Checkpoint};
 use crate::store::StoreError;
 use crate::store::access::{self as rows, AccessRow};
 use crate::store::records::{self, millis};
@@ -18,7 +23,11 @@ use crate::vault::{Keys, Table};
 
 const HEAD: &str = "access_log_head";
 
-/// The chain's head: how many entries there are and the MAC of the last.
+/// Rows chained per read when a log written before the chain is chained for the first time.
+const CHAIN_CHUNK: usize = 1024;
+
+/// The chain's head: how many entries were ever written (pruned ones included) and the MAC
+/// of the last.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Head {
     pub count: u64,
@@ -44,10 +53,19 @@ pub fn mac<T>(key: &hmac::Key, previous: &[u8], r: &AccessRow<T>) -> Vec<u8> {
     ctx.sign().as_ref().to_vec()
 }
 
-fn last_mac(head: &Head) -> Vec<u8> {
-    BASE64URL_NOPAD
-        .decode(head.last_mac.as_bytes())
-        .unwrap_or_default()
+pub(super) fn decode_mac(mac: &str) -> Vec<u8> {
+    BASE64URL_NOPAD.decode(mac.as_bytes()).unwrap_or_default()
+}
+
+/// Whether `row` carries the MAC it should after `previous`; the MAC it should carry.
+pub(super) fn checks_out<T>(keys: &Keys, previous: &[u8], row: &AccessRow<T>) -> (bool, Vec<u8>) {
+    let m = mac(keys.access_log(), previous, row);
+    let ok = !row.mac.is_empty()
+        && bool::from(subtle::ConstantTimeEq::ct_eq(
+            m.as_slice(),
+            row.mac.as_slice(),
+        ));
+    (ok, m)
 }
 
 /// Reads the head; `None` before the chain exists.
@@ -68,19 +86,25 @@ pub fn save_head(c: &Connection, keys: &Keys, head: &Head) -> Result<(), StoreEr
 }
 
 /// The head to append after: the saved one, or (first time) one built by chaining every entry
-/// already there.
+/// already there, a chunk of rows at a time.
 pub fn head_for_append(c: &Connection, keys: &Keys) -> Result<Head, StoreError> {
     if let Some(h) = head(c, keys)? {
         return Ok(h);
     }
     let mut h = Head::default();
     let mut previous = Vec::new();
-    for row in rows::access_chain::<()>(c)? {
-        let m = mac(keys.access_log(), &previous, &row);
-        rows::set_access_mac(c, row.seq, &m)?;
-        h.count += 1;
-        h.last_seq = row.seq;
-        previous = m;
+    loop {
+        let chunk = rows::access_chunk::<()>(c, h.last_seq, CHAIN_CHUNK)?;
+        for row in &chunk {
+            let m = mac(keys.access_log(), &previous, row);
+            rows::set_access_mac(c, row.seq, &m)?;
+            h.count += 1;
+            h.last_seq = row.seq;
+            previous = m;
+        }
+        if chunk.len() < CHAIN_CHUNK {
+            break;
+        }
     }
     h.last_mac = BASE64URL_NOPAD.encode(&previous);
     Ok(h)
@@ -89,82 +113,115 @@ pub fn head_for_append(c: &Connection, keys: &Keys) -> Result<Head, StoreError> 
 /// Chains `row` after `head` (sets its position and MAC) and moves the head on.
 pub fn link<T>(keys: &Keys, head: &mut Head, row: &mut AccessRow<T>) {
     row.seq = head.last_seq + 1;
-    row.mac = mac(keys.access_log(), &last_mac(head), row);
+    row.mac = mac(keys.access_log(), &decode_mac(&head.last_mac), row);
     head.count += 1;
     head.last_seq = row.seq;
     head.last_mac = BASE64URL_NOPAD.encode(&row.mac);
 }
 
-/// Checks the whole log against its chain and head.
-pub fn verify(c: &Connection, keys: &Keys) -> Result<AuditVerification, StoreError> {
-    let rows = rows::access_chain::<()>(c)?;
-    let bad = |seq: i64, reason: &str, entries: u64| AuditVerification {
+fn bad(seq: i64, reason: &str, entries: u64, pruned: Option<PrunedEntries>) -> AuditVerification {
+    AuditVerification {
         ok: false,
         entries,
         first_bad: Some(BadEntry {
             seq,
             reason: reason.into(),
         }),
+        pruned,
+        ..AuditVerification::unchecked()
+    }
+}
+
+/// Checks the whole log against its chain, checkpoint and head, one row at a time. Call it
+/// inside a read transaction, so the head and the rows are one snapshot.
+pub fn verify(c: &Connection, keys: &Keys) -> Result<AuditVerification, StoreError> {
+    let head = head(c, keys)?;
+    let checkpoint = match checkpoint::read(c, keys)? {
+        Ok(cp) => cp,
+        Err(()) => {
+            return Ok(bad(
+                1,
+                "the pruning checkpoint does not open: it was altered",
+                0,
+                None,
+            ));
+        }
     };
-    let Some(head) = head(c, keys)? else {
-        return Ok(match rows.first() {
-            None => AuditVerification {
+    let pruned = checkpoint.as_ref().map(Checkpoint::summary);
+    let mut stmt = rows::access_chain_statement(c)?;
+    let mut cursor = stmt.query([])?;
+    let Some(head) = head else {
+        return Ok(match cursor.next()? {
+            None if checkpoint.is_none() => AuditVerification {
                 ok: true,
-                entries: 0,
-                first_bad: None,
+                ..AuditVerification::unchecked()
             },
-            Some(first) => bad(
-                first.seq,
+            None => bad(
+                1,
                 "the log's head is missing or does not open: it was removed or altered",
                 0,
+                pruned,
+            ),
+            Some(first) => bad(
+                rows::map_access::<()>(first)?.seq,
+                "the log's head is missing or does not open: it was removed or altered",
+                0,
+                pruned,
             ),
         });
     };
-    let mut previous = Vec::new();
-    let mut expected_seq = rows.first().map_or(1, |r| r.seq.min(1));
-    for (i, row) in rows.iter().enumerate() {
-        let checked = i as u64;
-        if row.seq != expected_seq {
+    let (mut previous, mut expected_seq) = match &checkpoint {
+        Some(cp) => (decode_mac(&cp.last_mac), Some(cp.last_seq + 1)),
+        None => (Vec::new(), None),
+    };
+    let mut count = 0u64;
+    let mut last_seq = checkpoint.as_ref().map_or(0, |cp| cp.last_seq);
+    while let Some(r) = cursor.next()? {
+        let row = rows::map_access::<()>(r)?;
+        // Without a checkpoint the log starts at 1 (or wherever a log older than the chain did).
+        let expected = *expected_seq.get_or_insert(row.seq.min(1));
+        if row.seq != expected {
             return Ok(bad(
-                expected_seq,
+                expected,
                 &format!(
-                    "entry {expected_seq} is missing (the next one is {}): entries were removed",
+                    "entry {expected} is missing (the next one is {}): entries were removed",
                     row.seq
                 ),
-                checked,
+                count,
+                pruned,
             ));
         }
-        let m = mac(keys.access_log(), &previous, row);
-        if row.mac.is_empty()
-            || !bool::from(subtle::ConstantTimeEq::ct_eq(
-                m.as_slice(),
-                row.mac.as_slice(),
-            ))
-        {
+        let (ok, m) = checks_out(keys, &previous, &row);
+        if !ok {
             return Ok(bad(
                 row.seq,
                 "its MAC does not match: the entry was altered, or one before it was removed",
-                checked,
+                count,
+                pruned,
             ));
         }
         previous = m;
-        expected_seq = row.seq + 1;
+        count += 1;
+        last_seq = row.seq;
+        expected_seq = Some(row.seq + 1);
     }
-    let count = rows.len() as u64;
-    if count != head.count || (count > 0 && BASE64URL_NOPAD.encode(&previous) != head.last_mac) {
-        let next = rows.last().map_or(1, |r| r.seq + 1);
+    let written = count + checkpoint.as_ref().map_or(0, |cp| cp.pruned);
+    if written != head.count || (written > 0 && BASE64URL_NOPAD.encode(&previous) != head.last_mac)
+    {
         return Ok(bad(
-            next,
+            last_seq + 1,
             &format!(
-                "the log ends after {count} entries but {} were written: the last ones were removed",
+                "the log ends after {written} entries but {} were written: the last ones were removed",
                 head.count
             ),
             count,
+            pruned,
         ));
     }
     Ok(AuditVerification {
         ok: true,
         entries: count,
-        first_bad: None,
+        pruned,
+        ..AuditVerification::unchecked()
     })
 }

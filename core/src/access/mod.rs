@@ -5,10 +5,12 @@
 
 pub mod cache;
 pub mod chain;
+pub mod checkpoint;
 pub mod log;
 pub mod password;
 pub mod pseudonym;
 pub mod receipts;
+pub mod verification;
 
 use carnet_schemas::{Category, GrantFields, RedirectUri, ScopeSet, WebUrl};
 use chrono::{DateTime, Utc};

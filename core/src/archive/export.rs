@@ -147,7 +147,10 @@ fn write_head<W: Write>(
     now: DateTime<Utc>,
     counts: &ArchiveCounts,
 ) -> Result<(), ExportError> {
-    let verification = chain::verify(c, keys)?;
+    let started = std::time::Instant::now();
+    let mut verification = chain::verify(c, keys)?;
+    verification.checked_at = Some(now);
+    verification.duration_ms = Some(started.elapsed().as_millis() as u64);
     let web_password = records::meta_get(c, WEB_PASSWORD)?
         .map(|b| String::from_utf8(b).map_err(|_| unreadable(Table::Meta, WEB_PASSWORD)))
         .transpose()?;
@@ -181,6 +184,14 @@ fn write_head<W: Write>(
     doc.member("keys", &archive_keys)?;
     drop(archive_keys);
     doc.member("access_log_verification", &verification)?;
+    // A checkpoint that does not open is not carried (the verification above says so).
+    let checkpoint = crate::access::checkpoint::read(c, keys)?
+        .ok()
+        .flatten()
+        .map(|cp| cp.summary());
+    if checkpoint.is_some() {
+        doc.member("access_log_checkpoint", &checkpoint)?;
+    }
     doc.member("web_password", &web_password)?;
     doc.member("profile", &profile)?;
     Ok(())

@@ -106,6 +106,8 @@ pub(super) struct Importer<'c> {
     pub(super) exported_at: Option<DateTime<Utc>>,
     pub(super) carnet_version: Option<String>,
     pub(super) verification: Option<AuditVerification>,
+    /// The exporting log's retention checkpoint, adopted before its entries are chained.
+    pub(super) checkpoint: Option<carnet_schemas::PrunedEntries>,
     pub(super) profile: bool,
     pub(super) web_password: bool,
 }
@@ -137,6 +139,7 @@ pub fn run(c: &Connection, keys: &Keys, input: impl Read) -> Result<ImportReport
         exported_at: None,
         carnet_version: None,
         verification: None,
+        checkpoint: None,
         profile: false,
         web_password: false,
     };
@@ -291,6 +294,10 @@ impl Importer<'_> {
         if !self.writing {
             return Err(ImportError::NotEmpty(self.conflicts));
         }
+        if self.head.is_none() && self.checkpoint.is_some() && self.writing {
+            // Every entry was pruned: the checkpoint alone comes over.
+            self.start_chain()?;
+        }
         if let Some(head) = &self.head {
             chain::save_head(self.c, self.keys, head)?;
         }
@@ -310,11 +317,9 @@ impl Importer<'_> {
             web_password: self.web_password,
             exported_at: self.exported_at.unwrap_or_default(),
             carnet_version: self.carnet_version.unwrap_or_default(),
-            access_log_verification: self.verification.unwrap_or(AuditVerification {
-                ok: false,
-                entries: 0,
-                first_bad: None,
-            }),
+            access_log_verification: self
+                .verification
+                .unwrap_or_else(AuditVerification::unchecked),
         })
     }
 }

@@ -73,8 +73,11 @@ impl<R: Read> Read for Metered<R> {
     }
 }
 
+/// Members an archive may leave out (older versions do not have them).
+const OPTIONAL: [&str; 1] = ["access_log_checkpoint"];
+
 /// The members of an archive, in the order they must come.
-const MEMBERS: [&str; 19] = [
+const MEMBERS: [&str; 20] = [
     "format",
     "version",
     "exported_at",
@@ -82,6 +85,7 @@ const MEMBERS: [&str; 19] = [
     "counts",
     "keys",
     "access_log_verification",
+    "access_log_checkpoint",
     "web_password",
     "profile",
     "vendors",
@@ -174,6 +178,10 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                 };
                 return Err(stop(imp, e));
             };
+            // Optional members left out are skipped over.
+            if pos > next && MEMBERS[next..pos].iter().all(|m| OPTIONAL.contains(m)) {
+                next = pos;
+            }
             if pos != next {
                 let e = if next == 0 {
                     ImportError::NotAnArchive(format!("it starts with {key:?}, not \"format\""))
@@ -204,7 +212,7 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                 }
                 "version" => {
                     let found: u64 = map.next_value()?;
-                    if found == u64::from(ARCHIVE_VERSION) {
+                    if (1..=u64::from(ARCHIVE_VERSION)).contains(&found) {
                         Ok(())
                     } else {
                         Err(ImportError::Version { found })
@@ -230,6 +238,10 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                     imp.verification = Some(map.next_value()?);
                     Ok(())
                 }
+                "access_log_checkpoint" => {
+                    imp.checkpoint = map.next_value()?;
+                    Ok(())
+                }
                 "web_password" => {
                     let w: Option<String> = map.next_value()?;
                     imp.web_password_member(w)
@@ -252,6 +264,9 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
             if let Err(e) = done {
                 return Err(stop(imp, e));
             }
+        }
+        while MEMBERS.get(next).is_some_and(|m| OPTIONAL.contains(m)) {
+            next += 1;
         }
         if let Some(missing) = MEMBERS.get(next) {
             let e = if next == 0 {

@@ -290,6 +290,17 @@ impl Importer<'_> {
         )
     }
 
+    /// The head the archive's entries are chained after: this (empty) log's, moved past the
+    /// archive's checkpoint when it has one, so the pruned entries stay counted and said.
+    pub(super) fn start_chain(&mut self) -> Result<(), ImportError> {
+        let mut head = chain::head_for_append(self.c, self.keys)?;
+        if let Some(pruned) = &self.checkpoint {
+            crate::access::checkpoint::adopt(self.c, self.keys, &mut head, pruned)?;
+        }
+        self.head = Some(head);
+        Ok(())
+    }
+
     pub(super) fn access(&mut self, e: ArchivedAccessEntry) -> Result<(), ImportError> {
         self.counts.access_log += 1;
         if self.last_seq.is_some_and(|last| e.seq <= last) {
@@ -306,7 +317,7 @@ impl Importer<'_> {
             return self.conflict(Table::AccessLog, "access-log entry", &e.id);
         }
         if self.head.is_none() {
-            self.head = Some(chain::head_for_append(self.c, self.keys)?);
+            self.start_chain()?;
         }
         let record = AccessRecord {
             grant_id: e.grant_id,

@@ -394,7 +394,7 @@ pub fn append_access<T>(c: &Connection, r: &AccessRow<T>) -> Result<()> {
 pub(super) const ACCESS_COLUMNS: &str = "seq, id, at, vendor_id, client_id, blob, mac";
 
 /// An access-log row; an entry not chained yet has an empty MAC.
-pub(super) fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow<T>> {
+pub fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow<T>> {
     Ok(AccessRow {
         seq: r.get(0)?,
         id: r.get(1)?,
@@ -406,13 +406,29 @@ pub(super) fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow
     })
 }
 
-/// Every entry in log order, for checking or building the chain.
-pub fn access_chain<T>(c: &Connection) -> Result<Vec<AccessRow<T>>> {
+/// Every entry in log order, to be stepped one row at a time (`map_access` reads a row):
+/// checking the chain never holds more than one entry.
+pub fn access_chain_statement(c: &Connection) -> Result<rusqlite::CachedStatement<'_>> {
     Ok(c.prepare_cached(&format!(
         "SELECT {ACCESS_COLUMNS} FROM access_log ORDER BY seq"
+    ))?)
+}
+
+/// At most `limit` entries after position `after`, in log order.
+pub fn access_chunk<T>(c: &Connection, after: i64, limit: usize) -> Result<Vec<AccessRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {ACCESS_COLUMNS} FROM access_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
     ))?
-    .query_map([], map_access)?
+    .query_map(params![after, limit as i64], map_access)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Removes every entry up to position `seq` (retention, behind its checkpoint).
+pub fn delete_access_through(c: &Connection, seq: i64) -> Result<usize> {
+    Ok(
+        c.prepare_cached("DELETE FROM main.access_log WHERE seq <= ?1")?
+            .execute([seq])?,
+    )
 }
 
 pub fn set_access_mac(c: &Connection, seq: i64, mac: &[u8]) -> Result<()> {

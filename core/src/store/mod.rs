@@ -79,6 +79,8 @@ pub const CANARY_ID: &str = "canary";
 /// Identifies Carnet's files (`PRAGMA application_id`, "CRNT").
 const APPLICATION_ID: i64 = 0x4352_4E54;
 const READERS: usize = 4;
+/// The page cache of a scan's own connection (`Store::scan`), in KiB.
+pub const SCAN_CACHE_KIB: i64 = 256;
 /// How far the writer may fall behind before `write_behind` waits (about 30 ms of token
 /// inserts on the project's machine; see `write_behind`).
 pub const WRITE_BEHIND_LIMIT: usize = 512;
@@ -240,6 +242,29 @@ impl Store {
     /// How many writes are queued or running.
     pub fn backlog(&self) -> usize {
         self.writer.backlog()
+    }
+
+    /// Runs a long scan (the access log's check) on a connection of its own, opened for it
+    /// and closed after: one read transaction (one snapshot), a page cache of at most
+    /// `SCAN_CACHE_KIB`, and the shared readers stay free. Whatever the scan reads, its memory
+    /// is given back when it ends.
+    pub fn scan<T, E: From<StoreError>>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let c = Connection::open_with_flags(
+            &self.path,
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(StoreError::from)?;
+        c.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(StoreError::from)?;
+        c.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)
+            .map_err(StoreError::from)?;
+        let snapshot = c.unchecked_transaction().map_err(StoreError::from)?;
+        let out = f(&snapshot);
+        drop(snapshot);
+        out
     }
 
     /// Runs a read on one of the reader connections, on the calling thread. Keep it short

@@ -9,7 +9,7 @@ use super::{ConfigError, Layer, LogFormat, Origin, check_filter};
 
 /// Every key of carnetd.toml, each also read as `CARNET_<KEY>`. A unit test checks that the
 /// effective configuration prints exactly these keys (and `data_dir`, `identity_file`).
-pub const KEYS: [&str; 15] = [
+pub const KEYS: [&str; 16] = [
     "data_dir",
     "listen",
     "public_url",
@@ -25,6 +25,7 @@ pub const KEYS: [&str; 15] = [
     "header_read_timeout",
     "idle_timeout",
     "max_connections",
+    "access_log_retention_days",
 ];
 
 /// Variables carnetd reads besides a key's: the file, the short log level. The `carnet` CLI's
@@ -180,6 +181,10 @@ impl EnvLayer<'_> {
             max_connections: self.parse("max_connections", |v| {
                 v.parse::<u32>()
                     .map_err(|_| format!("{v:?} is not a whole number"))
+            })?,
+            access_log_retention_days: self.parse("access_log_retention_days", |v| {
+                v.parse::<u32>()
+                    .map_err(|_| format!("{v:?} is not a whole number of days"))
             })?,
         })
     }

@@ -22,6 +22,8 @@ pub struct Settings {
     /// configuration key for it: the log is a promise to the owner); the benchmark turns it off
     /// to measure what logging costs.
     pub log_vendor_access: bool,
+    /// Days the access log keeps an entry (0: forever).
+    pub access_log_retention_days: u32,
     /// How long an import's upload may stay silent, and take in all, before it is refused
     /// (no configuration key: tests shorten them).
     pub import_idle_timeout: std::time::Duration,
@@ -41,6 +43,7 @@ impl Default for Settings {
             open_registration: false,
             trusted_proxies: Vec::new(),
             log_vendor_access: true,
+            access_log_retention_days: super::DEFAULT_ACCESS_LOG_RETENTION_DAYS,
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
             connections: super::ConnectionLimits::default(),
@@ -58,6 +61,7 @@ impl Settings {
             jurisdiction: self.jurisdiction.clone(),
             max_live_tokens: self.max_live_tokens,
             log_vendor_access: self.log_vendor_access,
+            access_log_retention_days: self.access_log_retention_days,
         }
     }
 }

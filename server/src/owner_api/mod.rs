@@ -64,7 +64,10 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(grants::widen))
         .routes(routes!(receipts::list))
         .routes(routes!(access_log::list))
-        .routes(routes!(access_log::verify))
+        .routes(routes!(
+            access_log::verify,
+            access_log::request_verification
+        ))
         .routes(routes!(access_log::integrity))
         .routes(routes!(webhooks::list))
         .routes(routes!(lifecycle::unlock))

@@ -93,7 +93,7 @@ fn a_backup_taken_under_concurrent_writes_restores_to_a_consistent_vault() {
         assert!(out.stderr.contains(needle), "{needle}: {}", out.stderr);
     }
     // The server kept serving: it answers, and its own log did not stop.
-    assert_eq!(d.get("/v1/access-log/verify").json()["ok"], true);
+    assert_eq!(d.check_access_log()["ok"], true);
 
     // Restore into a fresh directory from the backup and the key files kept with it.
     let restored = with_key_files_of(dir.path());
@@ -120,7 +120,7 @@ fn a_backup_taken_under_concurrent_writes_restores_to_a_consistent_vault() {
         let r = d2.get(&format!("/v1/interactions/{id}"));
         assert_eq!(r.status, 200, "{id}: {}", r.text);
     }
-    let verified = d2.get("/v1/access-log/verify").json();
+    let verified = d2.check_access_log();
     assert_eq!(verified["ok"], true, "{verified}");
     assert!(verified["entries"].as_u64().unwrap() > 0, "{verified}");
 }
