@@ -4,7 +4,8 @@
 //! wait and costs one small transaction per batch. If carnetd dies, what can be lost is the
 //! entries of the last `FLUSH_EVERY` plus the batch being committed: about 10 ms of accesses.
 //! The owner's reads of the log flush first, so they always see every access made before them.
-//! Each batch extends the HMAC chain (`chain.rs`) in the same transaction.
+//! Each batch extends the HMAC chain (`chain.rs`) in the same transaction; entries are sealed
+//! in their compact form (`record.rs`).
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
@@ -63,19 +64,6 @@ pub struct AccessEvent {
     pub withheld: Option<Arc<Withheld>>,
 }
 
-impl AccessEvent {
-    fn record(&self) -> AccessRecord {
-        AccessRecord {
-            grant_id: self.grant_id.clone(),
-            endpoint: self.endpoint.clone().into_owned(),
-            scope: self.scopes.to_oauth(),
-            ids: self.ids.to_vec(),
-            status: self.status,
-            withheld: self.withheld.as_deref().cloned().unwrap_or_default(),
-        }
-    }
-}
-
 /// The random bytes at the end of an entry's id (see `entry_id`).
 const ID_RANDOM_TAIL: usize = ID_RANDOM_BYTES - 8;
 
@@ -123,7 +111,7 @@ impl AccessLog {
                     at: *at,
                     vendor_id: e.vendor_id.to_string(),
                     client_id: e.client_id.to_string(),
-                    sealed: keys.seal().seal(&id, &e.record()),
+                    sealed: super::record::seal(&keys, &id, e),
                     id,
                     mac: Vec::new(),
                 };

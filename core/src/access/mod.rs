@@ -10,6 +10,7 @@ pub mod log;
 pub mod password;
 pub mod pseudonym;
 pub mod receipts;
+pub mod record;
 pub mod verification;
 
 use carnet_schemas::{Category, GrantFields, RedirectUri, ScopeSet, WebUrl};

@@ -343,7 +343,7 @@ fn access_sections<W: Write>(
 
     doc.open_section("access_log")?;
     rows::each_access::<AccessRecord, ExportError>(c, |row| {
-        let record: AccessRecord = keys.seal().open(&row.id, &row.sealed)?;
+        let record = crate::access::record::open(keys, &row.id, &row.sealed)?;
         Ok(doc.element(&ArchivedAccessEntry {
             seq: row.seq,
             vendor_id: parse(Table::AccessLog, &row.id, &row.vendor_id)?,

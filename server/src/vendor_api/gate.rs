@@ -280,6 +280,19 @@ mod tests {
     }
 
     #[test]
+    fn every_endpoint_has_a_compact_access_log_code() {
+        // Its entries are then written as a one-byte code (a name missing would be written
+        // out in full: larger, still correct).
+        for e in ENDPOINTS {
+            assert!(
+                carnet_core::access::record::ENDPOINTS.contains(&e.name),
+                "{} has no code in carnet_core::access::record::ENDPOINTS",
+                e.name
+            );
+        }
+    }
+
+    #[test]
     fn head_needs_what_get_needs_and_unknown_methods_need_nothing_listed() {
         let get = endpoint(&Method::GET, "/v1/vendor/profile").unwrap();
         let head = endpoint(&Method::HEAD, "/v1/vendor/profile").unwrap();

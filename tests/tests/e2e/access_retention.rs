@@ -295,3 +295,89 @@ fn an_export_and_import_keep_the_checkpoint_and_the_log_verifies() {
     let b = restarted_after(b, "DELETE FROM meta WHERE key = 'access_log_checkpoint'");
     assert_eq!(b.check_access_log()["ok"], false);
 }
+
+/// Appends an entry sealed as JSON, the way entries were written before the compact form.
+fn append_old_format_entry(s: &TestServer) {
+    use carnet_core::access::chain;
+    use carnet_core::access::log::{AccessRecord, Withheld};
+    use carnet_core::store::access::{AccessRow, append_access};
+    let state = s.state();
+    let keys = state.keys.clone();
+    let vendor = s.get("/v1/vendors").json()["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let client = s.get("/v1/clients").json()[0]["client_id"]
+        .as_str()
+        .map(str::to_owned)
+        .unwrap_or_else(|| "cli_0000000000000000".into());
+    let at = s.clock_now();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(state.store.write(move |c| {
+            let mut head = chain::head_for_append(c, &keys)?;
+            let id = format!("{:016}", head.last_seq + 1);
+            let record = AccessRecord {
+                grant_id: None,
+                endpoint: "GET /v1/vendor/profile".into(),
+                scope: "profile:read".into(),
+                ids: vec!["old-format".into()],
+                status: 200,
+                withheld: Withheld::new(),
+            };
+            let mut row = AccessRow {
+                seq: 0,
+                sealed: keys.seal().seal(&id, &record),
+                id,
+                at,
+                vendor_id: vendor,
+                client_id: client,
+                mac: Vec::new(),
+            };
+            chain::link(&keys, &mut head, &mut row);
+            append_access(c, &row)?;
+            chain::save_head(c, &keys, &head)
+        }))
+        .unwrap();
+}
+
+#[test]
+fn an_old_format_entry_still_reads_verifies_and_moves() {
+    let s = TestServer::spawn();
+    let v = VendorApp::connect(&s, "Acme");
+    v.grant(&s, &["intents:read", "profile:read"], None);
+    assert_eq!(v.get(&v.token(), "/v1/vendor/intents").status, 200);
+    append_old_format_entry(&s);
+    assert_eq!(v.get(&v.token(), "/v1/vendor/profile").status, 200);
+    let listed = entries(&s);
+    assert!(
+        listed.iter().any(|e| e["ids"][0] == "old-format"),
+        "the JSON entry is listed: {listed:?}"
+    );
+    assert!(
+        listed
+            .iter()
+            .any(|e| e["endpoint"] == "GET /v1/vendor/intents")
+    );
+    let checked = s.check_access_log();
+    assert_eq!(checked["ok"], true, "{checked}");
+    assert_eq!(checked["entries"], listed.len(), "{checked}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let (file, key, _) = export_to(&s, dir.path());
+    let b = TestServer::spawn();
+    b.carnet(&["import", &file, "--identity", &key]).ok();
+    let strip = |items: Vec<Value>| -> Vec<Value> {
+        items
+            .into_iter()
+            .map(|mut e| {
+                e.as_object_mut().unwrap().remove("seq");
+                e
+            })
+            .collect()
+    };
+    assert_eq!(strip(entries(&b)), strip(listed));
+    assert_eq!(b.check_access_log()["ok"], true);
+}
