@@ -36,7 +36,9 @@ pub async fn entries(core: &Core, q: AccessQuery) -> Result<Page<AccessEntry>, A
         Some(c) => Some(c.parse::<i64>().map_err(|_| AuditError::Cursor)?),
     };
     // Entries still buffered are appended first: the owner sees every access made so far.
-    core.access_log.flush(&core.store, &core.keys).await?;
+    core.access_log
+        .flush(&core.store, &core.keys, core.now())
+        .await?;
     core.blocking(move |s| {
             let rows = s.store.read(|c| {
                 rows::access_entries::<AccessRecord>(
@@ -78,6 +80,7 @@ pub async fn entries(core: &Core, q: AccessQuery) -> Result<Page<AccessEntry>, A
                     ids: r.ids,
                     status: r.status,
                     withheld: r.withheld,
+                    repeats: r.repeats,
                 });
             }
             Ok(Page { items, next_cursor })
@@ -102,7 +105,9 @@ pub async fn verify(core: &Core, wait: bool) -> AuditVerification {
 /// Asks for a fresh full check, covering every access made so far (the buffer is appended
 /// first); answers at once, `in_progress`.
 pub async fn request_verification(core: &Core) -> Result<AuditVerification, StoreError> {
-    core.access_log.flush(&core.store, &core.keys).await?;
+    core.access_log
+        .flush(&core.store, &core.keys, core.now())
+        .await?;
     core.verify_access_log_later();
     Ok(core.log_check.current())
 }

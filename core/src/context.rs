@@ -36,6 +36,8 @@ pub struct Policy {
     /// Access-log entries older than this many days are pruned behind a sealed checkpoint
     /// (0: kept forever).
     pub access_log_retention_days: u32,
+    /// Identical reads within this of the first are compacted into one entry (`None`: never).
+    pub access_log_compact_window: Option<chrono::Duration>,
 }
 
 /// Webhook delivery outcomes, counted for the operator's metrics.
@@ -142,7 +144,7 @@ impl Core {
             access: Arc::new(access),
             intents: Arc::new(intents),
             offer_limits: Arc::default(),
-            access_log: Arc::default(),
+            access_log: Arc::new(AccessLog::new(policy.access_log_compact_window)),
             log_check: Arc::default(),
             policy,
             webhook_wake: Arc::default(),

@@ -281,6 +281,9 @@ pub struct ArchivedAccessEntry {
     /// For intent reads: intent id → the fields it withheld from the vendor.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub withheld: std::collections::BTreeMap<String, Vec<crate::IntentField>>,
+    /// Identical reads this entry stands for (see `AccessEntry`; version 2 on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<crate::Repeats>,
 }
 
 /// `POST /v1/import`: what was imported.

@@ -131,6 +131,22 @@ pub struct AccessEntry {
     /// of the intent was sent). Intents that withhold nothing are not listed.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub withheld: std::collections::BTreeMap<String, Vec<crate::IntentField>>,
+    /// Set when this entry stands for identical reads repeated after the entry `first_seq`
+    /// (same vendor, client, grant, endpoint, scope, ids, status and withheld fields) within
+    /// `access_log_compact_window`: the same, `count` more times, from `from` to `at`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<Repeats>,
+}
+
+/// Identical reads compacted into one access-log entry.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Repeats {
+    /// The entry of the first of these reads (logged on its own when it was made).
+    pub first_seq: i64,
+    /// How many reads after the first this entry stands for.
+    pub count: u64,
+    /// The first of them; the last is the entry's `at`.
+    pub from: DateTime<Utc>,
 }
 
 /// Filter of `GET /v1/access-log`.

@@ -40,6 +40,9 @@ pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 /// Days the access log keeps an entry (0: forever).
 pub const DEFAULT_ACCESS_LOG_RETENTION_DAYS: u32 = 365;
 const ACCESS_LOG_RETENTION_DAYS_MAX: u32 = 36_500;
+/// Seconds within which identical vendor reads are compacted into one entry (0: never).
+pub const DEFAULT_ACCESS_LOG_COMPACT_WINDOW: u32 = 3600;
+const ACCESS_LOG_COMPACT_WINDOW_MAX: u32 = 86_400;
 
 /// How connections are bounded (configuration keys `header_read_timeout`, `idle_timeout`,
 /// `max_connections`).
@@ -130,6 +133,8 @@ pub struct Layer {
     /// Days an access-log entry is kept before it is pruned behind the sealed checkpoint
     /// (0: forever).
     pub access_log_retention_days: Option<u32>,
+    /// Seconds within which identical vendor reads are compacted into one entry (0: never).
+    pub access_log_compact_window: Option<u32>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -168,6 +173,7 @@ pub struct Config {
     pub idle_timeout: u32,
     pub max_connections: u32,
     pub access_log_retention_days: u32,
+    pub access_log_compact_window: u32,
     /// What carnetd should say at start about this configuration (it still starts).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -376,6 +382,15 @@ impl Layer {
                 format!("{n} days; use 0 (keep forever) to {ACCESS_LOG_RETENTION_DAYS_MAX}"),
             ));
         }
+        if let Some(n) = self
+            .access_log_compact_window
+            .filter(|n| *n > ACCESS_LOG_COMPACT_WINDOW_MAX)
+        {
+            return Err(invalid(
+                "access_log_compact_window",
+                format!("{n} seconds; use 0 (no compaction) to {ACCESS_LOG_COMPACT_WINDOW_MAX}"),
+            ));
+        }
         if let Some(level) = &self.log_level {
             check_filter(level).map_err(|m| invalid("log_level", m))?;
         }
@@ -403,6 +418,9 @@ impl Layer {
             access_log_retention_days: self
                 .access_log_retention_days
                 .or(under.access_log_retention_days),
+            access_log_compact_window: self
+                .access_log_compact_window
+                .or(under.access_log_compact_window),
         }
     }
 }
@@ -420,6 +438,7 @@ impl Config {
             trusted_proxies: self.trusted_proxies.clone(),
             log_vendor_access: true,
             access_log_retention_days: self.access_log_retention_days,
+            access_log_compact_window: self.access_log_compact_window,
             connections: ConnectionLimits {
                 header_read_timeout: std::time::Duration::from_secs(u64::from(
                     self.header_read_timeout,
@@ -517,6 +536,9 @@ impl Config {
             access_log_retention_days: l
                 .access_log_retention_days
                 .unwrap_or(DEFAULT_ACCESS_LOG_RETENTION_DAYS),
+            access_log_compact_window: l
+                .access_log_compact_window
+                .unwrap_or(DEFAULT_ACCESS_LOG_COMPACT_WINDOW),
             warnings,
         })
     }

@@ -370,7 +370,7 @@ async fn retire(u: Unsealed) {
     if let Err(e) = u
         .state
         .access_log
-        .flush(&u.state.store, &u.state.keys)
+        .flush(&u.state.store, &u.state.keys, u.state.now())
         .await
     {
         tracing::error!(error = %e, "could not append the last access-log entries");

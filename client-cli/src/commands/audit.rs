@@ -190,6 +190,15 @@ pub(super) fn table(items: &[&AccessEntry], names: &HashMap<VendorId, Line>) -> 
 /// What an access concerned: the scope a token was issued for, or the ids a request returned
 /// and, for intents, the fields they withheld.
 fn what(e: &AccessEntry) -> String {
+    let what = returned(e);
+    match &e.repeats {
+        // Compacted identical reads: the count and the span.
+        Some(r) => format!("×{} more from {}: {what}", r.count, short_time(&r.from)),
+        None => what,
+    }
+}
+
+fn returned(e: &AccessEntry) -> String {
     if e.ids.is_empty() {
         return format!("scope {}", e.scope);
     }

@@ -33,6 +33,27 @@ pub struct Head {
     pub count: u64,
     pub last_seq: i64,
     pub last_mac: String,
+    /// Runs of identical reads being compacted (`log.rs`): sealed with the head, in the same
+    /// transaction as the entries, so a crash loses no more of their counts than of entries.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub runs: Vec<Run>,
+}
+
+/// Identical reads after a logged one, counted until the window closes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Run {
+    /// A digest of what makes reads identical (vendor, client and the entry's content).
+    pub key: String,
+    /// The entry of the first read.
+    pub seq: i64,
+    pub vendor_id: String,
+    pub client_id: String,
+    /// When the first read was made; the run closes `access_log_compact_window` after.
+    pub started: chrono::DateTime<chrono::Utc>,
+    /// Reads after the first, and the times of the first and last of them.
+    pub count: u64,
+    pub from: Option<chrono::DateTime<chrono::Utc>>,
+    pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// The MAC of an entry given the previous one's.

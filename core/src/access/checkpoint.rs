@@ -151,6 +151,7 @@ pub fn adopt(
                 count: archived.entries,
                 last_seq: archived.last_seq,
                 last_mac: String::new(),
+                runs: Vec::new(),
             };
             Checkpoint {
                 pruned: archived.entries,

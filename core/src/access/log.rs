@@ -17,7 +17,7 @@ use chrono::{DateTime, Utc};
 use data_encoding::BASE32HEX_NOPAD;
 use serde::{Deserialize, Serialize};
 
-use super::chain;
+use super::{chain, compaction};
 use crate::crypto::Keys;
 use crate::store::Store;
 use crate::store::StoreError;
@@ -31,7 +31,7 @@ pub type Withheld = std::collections::BTreeMap<String, Vec<carnet_schemas::Inten
 pub const FLUSH_EVERY: Duration = Duration::from_millis(2);
 
 /// What the log keeps sealed about one access.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AccessRecord {
     pub grant_id: Option<GrantId>,
     pub endpoint: String,
@@ -42,6 +42,9 @@ pub struct AccessRecord {
     /// For intent reads: the fields each returned intent withheld (every other was sent).
     #[serde(default, skip_serializing_if = "Withheld::is_empty")]
     pub withheld: Withheld,
+    /// Identical reads this entry stands for (compaction).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repeats: Option<carnet_schemas::Repeats>,
 }
 
 impl Sealable for AccessRecord {
@@ -78,25 +81,46 @@ fn entry_id(seq: i64, tail: &[u8]) -> String {
     BASE32HEX_NOPAD.encode(&bytes).to_ascii_lowercase()
 }
 
+/// An entry id for position `seq`, with fresh random bytes.
+pub(super) fn fresh_entry_id(seq: i64) -> String {
+    let mut tail = [0u8; ID_RANDOM_TAIL];
+    crate::credential::fill_random(&mut tail);
+    entry_id(seq, &tail)
+}
+
 /// Entries waiting for the next flush.
 #[derive(Default)]
 pub struct AccessLog {
     pending: Mutex<Vec<(DateTime<Utc>, AccessEvent)>>,
     /// Held while a batch is taken and queued, so batches reach the writer in order.
     flushing: Mutex<()>,
+    /// `access_log_compact_window` (`None`: no compaction).
+    window: Option<chrono::Duration>,
 }
 
 impl AccessLog {
-    /// Queues the buffered entries as one write; returns its completion, if there was one.
-    /// Ids, sealing and inserts all happen on the writer thread, off the async workers.
+    /// A log that compacts identical reads within `window` (`None` or zero: never).
+    pub fn new(window: Option<chrono::Duration>) -> Self {
+        AccessLog {
+            window: window.filter(|w| *w > chrono::Duration::zero()),
+            ..AccessLog::default()
+        }
+    }
+
+    /// Queues the buffered entries as one write, closing the compaction runs whose window
+    /// ended by `close_by`; returns its completion, if there was one. Ids, sealing and inserts
+    /// all happen on the writer thread, off the async workers.
     fn queue_batch(
         &self,
         store: &Store,
         keys: &Arc<Keys>,
+        close_by: Option<DateTime<Utc>>,
     ) -> Option<tokio::sync::oneshot::Receiver<Result<(), StoreError>>> {
         let _order = self.flushing.lock().unwrap_or_else(|p| p.into_inner());
         let batch = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        if batch.is_empty() {
+        let window = self.window;
+        let close_by = close_by.filter(|_| window.is_some());
+        if batch.is_empty() && close_by.is_none() {
             return None;
         }
         let keys = keys.clone();
@@ -105,6 +129,16 @@ impl AccessLog {
         let queued = store.submit(move |c| {
             let mut head = chain::head_for_append(c, &keys)?;
             for ((at, e), tail) in batch.iter().zip(random.chunks(ID_RANDOM_TAIL)) {
+                let run = match window {
+                    Some(w) => {
+                        compaction::close(c, &keys, &mut head, |r| *at - r.started >= w)?;
+                        match compaction::key(e) {
+                            Some(k) if compaction::count(&mut head, &k, *at) => continue,
+                            k => k,
+                        }
+                    }
+                    None => None,
+                };
                 let id = entry_id(head.last_seq + 1, tail);
                 let mut row = AccessRow {
                     seq: 0,
@@ -117,6 +151,12 @@ impl AccessLog {
                 };
                 chain::link(&keys, &mut head, &mut row);
                 rows::append_access(c, &row)?;
+                if let Some(k) = run {
+                    compaction::open(c, &keys, &mut head, k, row.seq, e, *at)?;
+                }
+            }
+            if let (Some(w), Some(now)) = (window, close_by) {
+                compaction::close(c, &keys, &mut head, |r| now - r.started >= w)?;
             }
             chain::save_head(c, &keys, &head)
         });
@@ -129,9 +169,15 @@ impl AccessLog {
         }
     }
 
-    /// Appends everything buffered and waits until it (and all before it) is committed.
-    pub async fn flush(&self, store: &Store, keys: &Arc<Keys>) -> Result<(), StoreError> {
-        match self.queue_batch(store, keys) {
+    /// Appends everything buffered, and closes the compaction runs whose window ended by
+    /// `now`, and waits until it (and all before it) is committed.
+    pub async fn flush(
+        &self,
+        store: &Store,
+        keys: &Arc<Keys>,
+        now: DateTime<Utc>,
+    ) -> Result<(), StoreError> {
+        match self.queue_batch(store, keys, Some(now)) {
             Some(done) => done.await.map_err(|_| StoreError::WriterGone)?,
             // Nothing buffered: wait for batches already queued by the flusher.
             None => store.write(|_| Ok(())).await,
@@ -146,7 +192,7 @@ impl AccessLog {
             tick.tick().await;
             // One batch in flight at a time: while it commits, new entries gather into the
             // next one, so a busy log makes bigger batches instead of a longer queue.
-            if let Some(done) = self.queue_batch(&store, &keys)
+            if let Some(done) = self.queue_batch(&store, &keys, None)
                 && let Ok(Err(e)) = done.await
             {
                 tracing::error!(error = %e, "could not append to the access log");

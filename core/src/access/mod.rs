@@ -6,6 +6,7 @@
 pub mod cache;
 pub mod chain;
 pub mod checkpoint;
+pub mod compaction;
 pub mod log;
 pub mod password;
 pub mod pseudonym;

@@ -6,7 +6,8 @@
 //! as a bit mask, then one byte per id naming its set. Entries written as JSON still open
 //! (`open`): the first byte tells the forms apart (`{` for JSON).
 
-use carnet_schemas::{IntentField, ScopeSet};
+use carnet_schemas::{IntentField, Repeats, ScopeSet};
+use chrono::DateTime;
 use zeroize::Zeroizing;
 
 use super::log::{AccessEvent, AccessRecord, Withheld};
@@ -14,6 +15,9 @@ use crate::crypto::{Keys, Sealed, Table, Unreadable};
 
 /// The first byte of a compact record (JSON starts with `{`).
 const COMPACT_V1: u8 = 0xC1;
+/// The first byte of a compact record of repeated reads: the first read's position, the count
+/// and the time of the first repeat come next, then the record as `COMPACT_V1`'s.
+const COMPACT_REPEATS: u8 = 0xC2;
 
 /// Endpoint codes (code = position + 1). Append only: a code, once written, means its name
 /// forever. A name not in the table is written out.
@@ -93,23 +97,67 @@ fn mask(fields: &[IntentField]) -> u8 {
         .fold(0, |m, i| m | (1 << i))
 }
 
+/// What a compact record holds.
+struct Parts<'a> {
+    endpoint: &'a str,
+    scope_bits: u8,
+    status: u16,
+    grant_id: Option<&'a str>,
+    ids: &'a [String],
+    withheld: Option<&'a Withheld>,
+    repeats: Option<&'a Repeats>,
+}
+
 /// The compact plaintext of an event's entry.
 pub fn encode(e: &AccessEvent) -> Zeroizing<Vec<u8>> {
-    let mut out = Vec::with_capacity(16 + 11 * e.ids.len());
-    out.push(COMPACT_V1);
+    encode_parts(&Parts {
+        endpoint: &e.endpoint,
+        scope_bits: e.scopes.bits(),
+        status: e.status,
+        grant_id: e.grant_id.as_ref().map(|g| g.as_str()),
+        ids: &e.ids,
+        withheld: e.withheld.as_deref(),
+        repeats: None,
+    })
+}
+
+/// The compact plaintext of a record (a scope that does not parse is kept as no scope).
+pub fn encode_record(r: &AccessRecord) -> Zeroizing<Vec<u8>> {
+    encode_parts(&Parts {
+        endpoint: &r.endpoint,
+        scope_bits: ScopeSet::parse_oauth(&r.scope).map_or(0, |s| s.bits()),
+        status: r.status,
+        grant_id: r.grant_id.as_ref().map(|g| g.as_str()),
+        ids: &r.ids,
+        withheld: Some(&r.withheld),
+        repeats: r.repeats.as_ref(),
+    })
+}
+
+fn encode_parts(e: &Parts<'_>) -> Zeroizing<Vec<u8>> {
+    let mut out = Vec::with_capacity(32 + 11 * e.ids.len());
+    match e.repeats {
+        None => out.push(COMPACT_V1),
+        Some(r) => {
+            out.push(COMPACT_REPEATS);
+            varint(&mut out, usize::try_from(r.first_seq).unwrap_or(0));
+            varint(&mut out, usize::try_from(r.count).unwrap_or(usize::MAX));
+            out.extend_from_slice(&r.from.timestamp_millis().to_be_bytes());
+        }
+    }
     match ENDPOINTS.iter().position(|n| *n == e.endpoint) {
         Some(i) => out.push(i as u8 + 1),
         None => {
             out.push(OTHER);
-            text(&mut out, &e.endpoint);
+            text(&mut out, e.endpoint);
         }
     }
-    out.push(e.scopes.bits());
+    out.push(e.scope_bits);
     out.extend_from_slice(&e.status.to_be_bytes());
-    match &e.grant_id {
+    match e.grant_id {
         Some(g) => {
             out.push(1);
-            id(&mut out, g.as_str());
+            id(&mut out, g);
         }
         None => out.push(0),
     }
@@ -118,7 +166,7 @@ pub fn encode(e: &AccessEvent) -> Zeroizing<Vec<u8>> {
         id(&mut out, i);
     }
     // Withheld fields: the distinct sets, then each id's set (0: none).
-    let withheld = e.withheld.as_deref();
+    let withheld = e.withheld;
     let mut sets: Vec<u8> = Vec::new();
     let per_id: Vec<u8> = e
         .ids
@@ -196,9 +244,15 @@ impl Reader<'_> {
 
 fn decode(bytes: &[u8]) -> Option<AccessRecord> {
     let mut r = Reader(bytes);
-    if r.byte()? != COMPACT_V1 {
-        return None;
-    }
+    let repeats = match r.byte()? {
+        COMPACT_V1 => None,
+        COMPACT_REPEATS => Some(Repeats {
+            first_seq: i64::try_from(r.varint()?).ok()?,
+            count: r.varint()? as u64,
+            from: DateTime::from_timestamp_millis(i64::from_be_bytes(r.take(8)?.try_into().ok()?))?,
+        }),
+        _ => return None,
+    };
     let endpoint = match r.byte()? {
         OTHER => r.text()?,
         code => (*ENDPOINTS.get(usize::from(code).checked_sub(1)?)?).to_owned(),
@@ -236,12 +290,25 @@ fn decode(bytes: &[u8]) -> Option<AccessRecord> {
         ids,
         status,
         withheld,
+        repeats,
     })
 }
 
 /// Seals an event's entry, compact, for row `id`.
 pub fn seal(keys: &Keys, row_id: &str, e: &AccessEvent) -> Sealed<AccessRecord> {
     Sealed::from_stored(keys.seal().seal_bytes(Table::AccessLog, row_id, &encode(e)))
+}
+
+/// Seals a record for row `id`: compact when that form gives it back exactly, else as JSON (a
+/// record from an archive may hold what the compact form cannot say, such as a scope this
+/// server does not know).
+pub fn seal_record(keys: &Keys, row_id: &str, r: &AccessRecord) -> Sealed<AccessRecord> {
+    let plain = encode_record(r);
+    if decode(&plain).as_ref() == Some(r) {
+        Sealed::from_stored(keys.seal().seal_bytes(Table::AccessLog, row_id, &plain))
+    } else {
+        keys.seal().seal(row_id, r)
+    }
 }
 
 /// Opens an entry, compact or (written before) JSON.
@@ -254,7 +321,7 @@ pub fn open(
         .seal()
         .open_bytes(Table::AccessLog, row_id, sealed.as_bytes())?;
     let read = match plain.first() {
-        Some(&COMPACT_V1) => decode(&plain),
+        Some(&COMPACT_V1 | &COMPACT_REPEATS) => decode(&plain),
         _ => serde_json::from_slice(&plain).ok(),
     };
     read.ok_or_else(|| Unreadable {
@@ -268,7 +335,8 @@ mod tests {
     use std::borrow::Cow;
     use std::sync::Arc;
 
-    use carnet_schemas::{IntentField, ScopeSet};
+    use carnet_schemas::{IntentField, Repeats, ScopeSet};
+    use chrono::DateTime;
 
     use super::*;
     use crate::crypto::VaultKey;
@@ -350,6 +418,7 @@ mod tests {
             ids: vec![],
             status: 200,
             withheld: Withheld::new(),
+            repeats: None,
         };
         let sealed = keys.seal().seal("row", &old);
         let r = open(&keys, "row", &sealed).unwrap();

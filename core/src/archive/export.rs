@@ -356,6 +356,7 @@ fn access_sections<W: Write>(
             ids: record.ids,
             status: record.status,
             withheld: record.withheld,
+            repeats: record.repeats,
         })?)
     })?;
     doc.close_section()?;

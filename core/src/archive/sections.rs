@@ -326,10 +326,11 @@ impl Importer<'_> {
             ids: e.ids,
             status: e.status,
             withheld: e.withheld,
+            repeats: e.repeats,
         };
         let mut row = AccessRow {
             seq: 0,
-            sealed: self.keys.seal().seal(&e.id, &record),
+            sealed: crate::access::record::seal_record(self.keys, &e.id, &record),
             id: e.id,
             at: e.at,
             vendor_id: e.vendor_id.to_string(),

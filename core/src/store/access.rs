@@ -414,6 +414,15 @@ pub fn access_chain_statement(c: &Connection) -> Result<rusqlite::CachedStatemen
     ))?)
 }
 
+/// The entry at position `seq`.
+pub fn access_entry<T>(c: &Connection, seq: i64) -> Result<Option<AccessRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {ACCESS_COLUMNS} FROM access_log WHERE seq = ?1"
+    ))?
+    .query_row([seq], map_access)
+    .optional()?)
+}
+
 /// At most `limit` entries after position `after`, in log order.
 pub fn access_chunk<T>(c: &Connection, after: i64, limit: usize) -> Result<Vec<AccessRow<T>>> {
     Ok(c.prepare_cached(&format!(

@@ -24,6 +24,8 @@ pub struct Settings {
     pub log_vendor_access: bool,
     /// Days the access log keeps an entry (0: forever).
     pub access_log_retention_days: u32,
+    /// Seconds within which identical vendor reads are compacted into one entry (0: never).
+    pub access_log_compact_window: u32,
     /// How long an import's upload may stay silent, and take in all, before it is refused
     /// (no configuration key: tests shorten them).
     pub import_idle_timeout: std::time::Duration,
@@ -44,6 +46,7 @@ impl Default for Settings {
             trusted_proxies: Vec::new(),
             log_vendor_access: true,
             access_log_retention_days: super::DEFAULT_ACCESS_LOG_RETENTION_DAYS,
+            access_log_compact_window: super::DEFAULT_ACCESS_LOG_COMPACT_WINDOW,
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
             connections: super::ConnectionLimits::default(),
@@ -62,6 +65,8 @@ impl Settings {
             max_live_tokens: self.max_live_tokens,
             log_vendor_access: self.log_vendor_access,
             access_log_retention_days: self.access_log_retention_days,
+            access_log_compact_window: (self.access_log_compact_window > 0)
+                .then(|| chrono::Duration::seconds(i64::from(self.access_log_compact_window))),
         }
     }
 }

@@ -58,7 +58,7 @@ impl http_body::Body for ChannelBody {
     responses((status = 200, description = "The whole vault as one archive (JSON, streamed)", body = Archive)))]
 pub async fn export(_: Owner, State(s): State<AppState>) -> ApiResult<Response> {
     // Accesses still buffered are appended first: the archive holds every one made so far.
-    s.access_log.flush(&s.store, &s.keys).await?;
+    s.access_log.flush(&s.store, &s.keys, s.now()).await?;
     let (tx, rx) = mpsc::channel(8);
     let state = s.clone();
     tokio::task::spawn_blocking(move || {

@@ -82,9 +82,10 @@ fn pruned_vault() -> (TestServer, u64, u64) {
     for _ in 0..3 {
         assert_eq!(v.get(&t, "/v1/vendor/intents").status, 200);
     }
+    // A month later (the owner's read closes the compaction run of the repeated reads).
+    s.clock.advance(Duration::days(30));
     let old = entries(&s);
     let cut = old[0]["at"].as_str().unwrap().to_owned();
-    s.clock.advance(Duration::days(30));
     let t = v.token();
     for _ in 0..2 {
         assert_eq!(v.get(&t, "/v1/vendor/intents").status, 200);
@@ -94,6 +95,7 @@ fn pruned_vault() -> (TestServer, u64, u64) {
     assert_eq!(entries(&s).len() as u64, all);
 
     s.clock.advance(Duration::days(350));
+    let all = entries(&s).len() as u64;
     let pruned = prune(&s);
     assert_eq!(
         pruned,
@@ -326,6 +328,7 @@ fn append_old_format_entry(s: &TestServer) {
                 ids: vec!["old-format".into()],
                 status: 200,
                 withheld: Withheld::new(),
+                repeats: None,
             };
             let mut row = AccessRow {
                 seq: 0,
@@ -380,4 +383,162 @@ fn an_old_format_entry_still_reads_verifies_and_moves() {
     };
     assert_eq!(strip(entries(&b)), strip(listed));
     assert_eq!(b.check_access_log()["ok"], true);
+}
+
+/// A manual-clock server with a vendor granted intents and profile for a year.
+fn polled() -> (TestServer, VendorApp) {
+    let s = TestServer::spawn_with_manual_clock();
+    let v = VendorApp::connect(&s, "Acme");
+    s.create(
+        "/v1/grants",
+        &serde_json::json!({"vendor_id": v.vendor_id, "scopes": ["intents:read", "profile:read"],
+            "all_categories": true, "days": 365}),
+    );
+    (s, v)
+}
+
+/// The entries of vendor reads (not token issuance), oldest first.
+fn reads(s: &TestServer) -> Vec<Value> {
+    let mut r: Vec<Value> = entries(s)
+        .into_iter()
+        .filter(|e| e["endpoint"].as_str().unwrap().starts_with("GET "))
+        .collect();
+    r.reverse();
+    r
+}
+
+#[test]
+fn compaction_counts_exactly_n_identical_reads_then_starts_a_new_entry_after_the_window() {
+    let (s, v) = polled();
+    let t = v.token();
+    let start = s.clock_now();
+    for _ in 0..7 {
+        assert_eq!(v.get(&t, "/v1/vendor/intents").status, 200);
+        s.clock.advance(Duration::seconds(60));
+    }
+    // Within the window: the first read only (the run is open).
+    let open = reads(&s);
+    assert_eq!(open.len(), 1, "{open:?}");
+    assert!(open[0]["repeats"].is_null());
+    // The window passes: the owner's read closes the run.
+    s.clock
+        .set(start + Duration::hours(1) + Duration::seconds(1));
+    let closed = reads(&s);
+    assert_eq!(closed.len(), 2, "{closed:?}");
+    let rep = &closed[1]["repeats"];
+    assert_eq!(rep["count"], 6, "{rep}");
+    assert_eq!(rep["first_seq"], closed[0]["seq"], "{rep}");
+    assert_eq!(
+        rep["from"].as_str().unwrap(),
+        (start + Duration::seconds(60)).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    );
+    assert_eq!(
+        closed[1]["at"].as_str().unwrap(),
+        (start + Duration::seconds(360)).to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
+    );
+    assert_eq!(closed[1]["ids"], closed[0]["ids"]);
+    assert_eq!(closed[1]["endpoint"], "GET /v1/vendor/intents");
+    // After the window, the same read is a new entry.
+    let t = v.token();
+    assert_eq!(v.get(&t, "/v1/vendor/intents").status, 200);
+    let after = reads(&s);
+    assert_eq!(after.len(), 3, "{after:?}");
+    assert!(after[2]["repeats"].is_null());
+    // The listing says it, and the log still verifies.
+    let out = s.carnet(&["audit"]);
+    out.ok();
+    assert!(out.stdout.contains("×6 more"), "{}", out.stdout);
+    assert_eq!(s.check_access_log()["ok"], true);
+}
+
+#[test]
+fn any_difference_starts_a_new_entry() {
+    let (s, v) = polled();
+    let t = v.token();
+    for path in [
+        "/v1/vendor/intents",
+        "/v1/vendor/profile",
+        "/v1/vendor/intents",
+        "/v1/vendor/intents?limit=1",
+        "/v1/vendor/profile",
+    ] {
+        assert_eq!(v.get(&t, path).status, 200);
+    }
+    // A refused read (another status) is not the same either.
+    assert_eq!(v.get(&t, "/v1/vendor/interactions").status, 403);
+    s.clock.advance(Duration::hours(2));
+    let r = reads(&s);
+    let shape: Vec<(String, Option<u64>)> = r
+        .iter()
+        .map(|e| {
+            (
+                e["endpoint"].as_str().unwrap().to_owned(),
+                e["repeats"]["count"].as_u64(),
+            )
+        })
+        .collect();
+    // intents (first), profile (first), the interactions refusal, then the two runs closed.
+    assert_eq!(
+        shape.iter().filter(|(_, c)| c.is_none()).count(),
+        3,
+        "{shape:?}"
+    );
+    let counts: Vec<u64> = shape.iter().filter_map(|(_, c)| *c).collect();
+    assert_eq!(counts.iter().sum::<u64>(), 3, "{shape:?}");
+}
+
+#[test]
+fn a_run_survives_a_restart_with_its_count() {
+    let (s, v) = polled();
+    let t = v.token();
+    for _ in 0..4 {
+        assert_eq!(v.get(&t, "/v1/vendor/profile").status, 200);
+    }
+    // Stopped with the run open: its count is in the sealed head.
+    let dir = s.stop();
+    let s = TestServer::restart_in_with_manual_clock(dir);
+    s.clock.advance(Duration::hours(2));
+    let r = reads(&s);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(r[1]["repeats"]["count"], 3);
+    assert_eq!(s.check_access_log()["ok"], true);
+}
+
+/// A stopped vault whose log closes a run of 5 identical reads; the closing entry's position.
+fn compacted() -> (TempDir, u64) {
+    let (s, v) = polled();
+    let t = v.token();
+    for _ in 0..5 {
+        assert_eq!(v.get(&t, "/v1/vendor/profile").status, 200);
+    }
+    s.clock.advance(Duration::hours(2));
+    let r = reads(&s);
+    assert_eq!(r[1]["repeats"]["count"], 4);
+    assert_eq!(s.check_access_log()["ok"], true);
+    (s.stop(), r[1]["seq"].as_u64().unwrap())
+}
+
+#[test]
+fn a_compacted_entry_edited_is_found() {
+    let (dir, closing) = compacted();
+    tamper(
+        dir.path(),
+        &format!("UPDATE access_log SET blob = CAST(blob || x'00' AS BLOB) WHERE seq = {closing}"),
+    );
+    let s = TestServer::restart_in(dir);
+    let v = s.check_access_log();
+    assert_eq!(v["first_bad"]["seq"], closing, "{v}");
+}
+
+#[test]
+fn a_compacted_entry_deleted_is_found() {
+    let (dir, closing) = compacted();
+    tamper(
+        dir.path(),
+        &format!("DELETE FROM access_log WHERE seq = {closing}"),
+    );
+    let s = TestServer::restart_in(dir);
+    let v = s.check_access_log();
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(s.carnet(&["audit", "verify"]).code, 6);
 }
