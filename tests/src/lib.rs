@@ -219,6 +219,15 @@ impl TestServer {
         })
     }
 
+    /// A server that logs every vendor read on its own (`access_log_compact_window = 0`), for
+    /// tests that count or tamper with entries one read at a time.
+    pub fn spawn_logging_every_read() -> TestServer {
+        Self::spawn_with_settings(Settings {
+            access_log_compact_window: 0,
+            ..Settings::default()
+        })
+    }
+
     /// A server with these settings (its `public_url` is set to where it listens).
     pub fn spawn_with_settings(settings: Settings) -> TestServer {
         Self::start_full(

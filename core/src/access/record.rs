@@ -335,8 +335,7 @@ mod tests {
     use std::borrow::Cow;
     use std::sync::Arc;
 
-    use carnet_schemas::{IntentField, Repeats, ScopeSet};
-    use chrono::DateTime;
+    use carnet_schemas::{IntentField, ScopeSet};
 
     use super::*;
     use crate::crypto::VaultKey;
@@ -459,5 +458,32 @@ mod tests {
         padded.push(0);
         assert!(decode(&padded).is_none());
         assert!(decode(&plain).is_some());
+    }
+
+    #[test]
+    fn a_closing_entry_keeps_its_count_and_span() {
+        let keys = Keys::new(VaultKey::generate().unwrap());
+        let mut r = round_trip(&event(2, None));
+        r.repeats = Some(Repeats {
+            first_seq: 41,
+            count: 3_599,
+            from: DateTime::from_timestamp_millis(1_765_000_000_123).unwrap(),
+        });
+        let sealed = seal_record(&keys, "row", &r);
+        assert_eq!(
+            sealed.as_bytes().len(),
+            1 + 12 + encode_record(&r).len() + 16,
+            "compact, not JSON"
+        );
+        assert_eq!(open(&keys, "row", &sealed).unwrap(), r);
+        // What the compact form cannot say exactly is sealed as JSON, and reads back the same.
+        let odd = AccessRecord {
+            scope: "not-a-scope".into(),
+            ..r
+        };
+        assert_eq!(
+            open(&keys, "row", &seal_record(&keys, "row", &odd)).unwrap(),
+            odd
+        );
     }
 }

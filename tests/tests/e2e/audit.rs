@@ -10,7 +10,8 @@ use tempfile::TempDir;
 /// A vault whose access log has `pulls` vendor reads (plus what granting logged), stopped.
 /// Returns the directory and the number of entries.
 fn logged_vault(pulls: usize) -> (TempDir, u64) {
-    let s = TestServer::spawn();
+    // Every read its own entry (identical reads are otherwise compacted).
+    let s = TestServer::spawn_logging_every_read();
     let v = VendorApp::connect(&s, "Acme");
     v.grant(&s, &["intents:read", "profile:read"], None);
     let t = v.token();

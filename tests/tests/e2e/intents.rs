@@ -159,7 +159,8 @@ fn a_revoked_grant_stops_pulls_at_once() {
 
 #[test]
 fn vendors_see_only_what_the_terms_allow() {
-    let s = TestServer::spawn();
+    // Every read its own entry: the cached second read is checked below.
+    let s = TestServer::spawn_logging_every_read();
     let (v, t) = buyer_vendor(&s, "Acme", None);
     let mut body = intent_body("home.appliances", Utc::now() + Duration::days(5));
     body["terms"] = json!({"withhold": ["price_specification", "area_served"], "purpose": "find a washer", "retention_days": 7});

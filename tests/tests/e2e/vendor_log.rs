@@ -35,7 +35,8 @@ fn entries(s: &TestServer, v: &VendorApp) -> Vec<(String, u64, Value)> {
 
 #[test]
 fn refused_vendor_requests_are_in_the_access_log_with_their_real_status() {
-    let s = TestServer::spawn();
+    // Every request its own entry (identical refusals are otherwise compacted).
+    let s = TestServer::spawn_logging_every_read();
     let until = Utc::now() + Duration::days(5);
     let intent_body = json!({"category": "home.appliances", "title": "Washing machine",
         "price_specification": {"max_price": "700", "price_currency": "EUR"},
