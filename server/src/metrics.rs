@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use axum::Router;
@@ -108,8 +108,9 @@ pub struct Metrics {
     /// Counted by the core's webhook worker, which gets this same counter at each unlock.
     pub webhooks: Arc<carnet_core::DeliveryCounts>,
     sealed: AtomicBool,
-    /// The ledger index of the open vault (its size and build time are gauges).
-    ledger_index: RwLock<Option<Arc<carnet_core::ledger::index::LedgerIndex>>>,
+    /// The ledger index of the open vault (its size and build time are gauges); weak, so
+    /// sealing drops it with the rest of the vault's memory.
+    ledger_index: RwLock<Weak<carnet_core::ledger::index::LedgerIndex>>,
     connections_open: AtomicU64,
     connections_closed: [AtomicU64; ConnectionClosed::ALL.len()],
 }
@@ -135,8 +136,8 @@ impl Metrics {
     }
 
     /// The ledger index of the vault just opened.
-    pub fn set_ledger_index(&self, index: Arc<carnet_core::ledger::index::LedgerIndex>) {
-        *self.ledger_index.write().unwrap_or_else(|p| p.into_inner()) = Some(index);
+    pub fn set_ledger_index(&self, index: &Arc<carnet_core::ledger::index::LedgerIndex>) {
+        *self.ledger_index.write().unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(index);
     }
 
     /// Sets the `carnet_sealed` gauge.
@@ -327,7 +328,7 @@ impl Metrics {
             .ledger_index
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
+            .upgrade()
             .map(|i| i.stats())
             .unwrap_or_default();
         for (name, help, value) in [

@@ -10,6 +10,8 @@
 
 mod data;
 pub mod item;
+#[cfg(test)]
+mod tests;
 pub mod text;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
