@@ -1,6 +1,8 @@
 //! `carnet search TEXT [--kind K] [--vendor V] [--limit N]`.
 
-use carnet_schemas::{SearchHit, SearchResults};
+use std::collections::HashMap;
+
+use carnet_schemas::{Line, SearchHit, SearchResults, VendorId};
 
 use super::Ctx;
 use crate::cli::SearchArgs;
@@ -37,22 +39,27 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult<()> {
         ctx.vendor_names()?
     };
     ctx.print_list(&items, "nothing matches", |items| {
-        let mut t = TableOut::new(&["kind", "id", "vendor", "title", "score"])
-            .ids(&[1])
-            .fixed(&[0, 4])
-            .optional(&[2, 4]);
-        for h in items {
-            t.row([
-                h.kind.to_string(),
-                h.id.clone(),
-                h.vendor_id
-                    .as_ref()
-                    .map_or(String::new(), |v| super::name_of(&names, v)),
-                h.title.clone(),
-                format!("{:.2}", h.score),
-            ]);
-        }
-        t.print();
+        table(items, &names).print()
     });
     Ok(())
+}
+
+/// `search`'s table, best first (as the server ranked them).
+pub(super) fn table(items: &[&SearchHit], names: &HashMap<VendorId, Line>) -> TableOut {
+    let mut t = TableOut::new(&["kind", "id", "vendor", "title", "score"])
+        .ids(&[1])
+        .fixed(&[0, 4])
+        .optional(&[2, 4]);
+    for h in items {
+        t.row([
+            h.kind.to_string(),
+            h.id.clone(),
+            h.vendor_id
+                .as_ref()
+                .map_or(String::new(), |v| super::name_of(names, v)),
+            h.title.clone(),
+            format!("{:.2}", h.score),
+        ]);
+    }
+    t
 }
