@@ -86,14 +86,18 @@ fn search_is_case_and_accent_insensitive_and_matches_word_prefixes_not_substring
     want.sort();
     assert_eq!(all, want);
     assert_eq!(found(s, "q=TÉCHNÎCIEN&kind=interaction").len(), 2);
-    assert_eq!(found(s, "q=electricite"), [l.acme.clone()]);
-    assert_eq!(found(s, "q=piece%20COMMAND"), [l.visit.clone()]);
-    assert_eq!(found(s, "q=differ"), [l.purchase.clone()]);
-    assert_eq!(found(s, "q=f-2291"), [l.purchase.clone()], "receipt words");
-    assert_eq!(found(s, "q=energy"), [l.acme.clone()], "categories");
+    assert_eq!(found(s, "q=electricite"), vec![l.acme.clone()]);
+    assert_eq!(found(s, "q=piece%20COMMAND"), vec![l.visit.clone()]);
+    assert_eq!(found(s, "q=differ"), vec![l.purchase.clone()]);
+    assert_eq!(
+        found(s, "q=f-2291"),
+        vec![l.purchase.clone()],
+        "receipt words"
+    );
+    assert_eq!(found(s, "q=energy"), vec![l.acme.clone()], "categories");
     assert_eq!(
         found(s, "q=intervention"),
-        [l.incident.clone()],
+        vec![l.incident.clone()],
         "after an apostrophe"
     );
     // Inside a word is not a match; every query word must match.
@@ -134,7 +138,7 @@ fn search_ranks_and_filters_by_kind_and_vendor() {
         let hits = search(s, &format!("q=t&kind={kind}&limit=200"));
         assert!(hits.iter().all(|h| h["kind"] == kind), "{kind}: {hits:?}");
     }
-    assert_eq!(found(s, "q=techn&kind=incident"), [l.incident.clone()]);
+    assert_eq!(found(s, "q=techn&kind=incident"), vec![l.incident.clone()]);
     // A vendor's search holds it and its records, nobody else's.
     let mut of_acme = found(s, &format!("q=techn&vendor={}", l.acme));
     of_acme.sort();
@@ -143,7 +147,7 @@ fn search_ranks_and_filters_by_kind_and_vendor() {
     assert_eq!(of_acme, want);
     assert_eq!(
         found(s, &format!("q=techn&vendor={}", l.other)),
-        [l.note.clone()]
+        vec![l.note.clone()]
     );
     assert_eq!(found(s, "q=techn&limit=1").len(), 1);
     // A rarer word outranks a common one in the same place.

@@ -34,7 +34,7 @@ pub type Loader =
 enum State {
     /// Building; the changes committed meanwhile, in order.
     Building(Vec<Op>),
-    Ready(Data),
+    Ready(Box<Data>),
     /// The build could not read the ledger (why).
     Failed(String),
 }
@@ -113,7 +113,7 @@ impl LedgerIndex {
                         data.apply(op);
                     }
                 }
-                State::Ready(data)
+                State::Ready(Box::new(data))
             }
             Err(e) => {
                 tracing::error!(error = %e, "the ledger index could not be built: listings and search fail until the vault is unlocked again");
@@ -220,7 +220,7 @@ fn build(weak: &Weak<LedgerIndex>, generation: u64) {
                 data.apply(op);
                 n += 1;
                 // Stop early once nobody holds the index any more (the vault was sealed).
-                n % 4096 != 0 || weak.strong_count() > 0
+                !n.is_multiple_of(4096) || weak.strong_count() > 0
             })
         })
         .map(|()| data);
