@@ -22,8 +22,8 @@ impl Lcg {
 }
 
 const SYLLABLES: [&str; 24] = [
-    "ta", "ré", "mi", "lon", "ché", "vi", "pa", "tu", "neu", "cour", "bel", "ga", "dé", "fi",
-    "mo", "sen", "tra", "gne", "lu", "po", "ran", "qué", "zo", "bi",
+    "ta", "ré", "mi", "lon", "ché", "vi", "pa", "tu", "neu", "cour", "bel", "ga", "dé", "fi", "mo",
+    "sen", "tra", "gne", "lu", "po", "ran", "qué", "zo", "bi",
 ];
 
 fn word(g: &mut Lcg) -> String {
@@ -59,7 +59,10 @@ fn time(runs: usize, mut f: impl FnMut(usize)) -> (f64, f64) {
 }
 
 fn main() {
-    let n: u64 = std::env::var("N").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
+    let n: u64 = std::env::var("N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
     let mut g = Lcg(42);
     let mut items = Vec::with_capacity(n as usize + 100);
     for v in 0..100 {
@@ -110,18 +113,40 @@ fn main() {
         ..Filter::default()
     };
     let cases: Vec<(&str, Box<dyn Fn(usize) -> usize>)> = vec![
-        ("first page, 50", Box::new(|_| data.page(kind, &all, None, 50).len())),
-        ("page 50 at the middle", Box::new(|_| data.page(kind, &all, deep.as_ref(), 50).len())),
-        ("vendor, 50", Box::new(|i| data.page(kind, &vendor(i), None, 50).len())),
-        ("vendor + channel, 50", Box::new(|i| {
-            let f = Filter { channel: Some(Channel::Phone), ..vendor(i) };
-            data.page(kind, &f, None, 50).len()
-        })),
-        ("vendor + one month, 50", Box::new(|i| {
-            let since = 1_700_000_000_000 + (i as i64 % 100) * 2_592_000_000;
-            let f = Filter { since: Some((since, 0)), until: Some((since + 2_592_000_000, 0)), ..vendor(i) };
-            data.page(kind, &f, None, 50).len()
-        })),
+        (
+            "first page, 50",
+            Box::new(|_| data.page(kind, &all, None, 50).len()),
+        ),
+        (
+            "page 50 at the middle",
+            Box::new(|_| data.page(kind, &all, deep.as_ref(), 50).len()),
+        ),
+        (
+            "vendor, 50",
+            Box::new(|i| data.page(kind, &vendor(i), None, 50).len()),
+        ),
+        (
+            "vendor + channel, 50",
+            Box::new(|i| {
+                let f = Filter {
+                    channel: Some(Channel::Phone),
+                    ..vendor(i)
+                };
+                data.page(kind, &f, None, 50).len()
+            }),
+        ),
+        (
+            "vendor + one month, 50",
+            Box::new(|i| {
+                let since = 1_700_000_000_000 + (i as i64 % 100) * 2_592_000_000;
+                let f = Filter {
+                    since: Some((since, 0)),
+                    until: Some((since + 2_592_000_000, 0)),
+                    ..vendor(i)
+                };
+                data.page(kind, &f, None, 50).len()
+            }),
+        ),
     ];
     for (name, f) in &cases {
         let (p50, p99) = time(500, |i| {
@@ -141,7 +166,9 @@ fn main() {
                 .iter()
                 .filter(|t| {
                     let ws = text::words(t);
-                    words.iter().all(|q| ws.iter().any(|w| w.starts_with(q.as_str())))
+                    words
+                        .iter()
+                        .all(|q| ws.iter().any(|w| w.starts_with(q.as_str())))
                 })
                 .count();
             std::hint::black_box(c);

@@ -125,9 +125,7 @@ pub fn search(
         },
         None => None,
     };
-    let hits = index
-        .read(|d| d.search(&words, kind, vendor, limit))
-        .map_err(LedgerError::from)?;
+    let hits = index.read(|d| d.search(&words, kind, vendor, limit))?;
     let found = store.read(|c| {
         let mut found = Vec::with_capacity(hits.len());
         for h in hits {
@@ -205,7 +203,7 @@ fn load<K: Kind>(
     c: &Connection,
     keys: &Keys,
     sink: &mut dyn FnMut(Op) -> bool,
-) -> Result<(), String> {
+) -> Result<(), LedgerError> {
     let mut go_on = true;
     each_record::<K::Fields, LedgerError>(c, |row| {
         if !go_on {
@@ -216,5 +214,4 @@ fn load<K: Kind>(
         go_on = sink(Op::Put(K::index_item(&o.id, created_at, &o.fields)));
         Ok(())
     })
-    .map_err(|e| e.to_string())
 }

@@ -23,20 +23,30 @@ use rusqlite::Connection;
 pub use data::{Data, Filter, Hit};
 pub use item::{Item, Key, Op, RecordKind, Rid, id_of, instant, rid};
 
-use crate::crypto::Keys;
+use super::LedgerError;
+use crate::crypto::{Keys, Unreadable};
 use crate::store::{Store, StoreError};
 
 /// Reads every record of the ledger and hands each to `sink` as an `Op::Put`, vendors first;
 /// stops early when `sink` says `false` (the index was dropped).
-pub type Loader =
-    Arc<dyn Fn(&Connection, &Keys, &mut dyn FnMut(Op) -> bool) -> Result<(), String> + Send + Sync>;
+pub type Loader = Arc<
+    dyn Fn(&Connection, &Keys, &mut dyn FnMut(Op) -> bool) -> Result<(), LedgerError> + Send + Sync,
+>;
+
+/// Why the build could not read the ledger (kept to answer every read with it).
+#[derive(Debug, Clone)]
+enum Failure {
+    /// A row that does not open: reads answer it as it is, naming the row.
+    Unreadable(Unreadable),
+    Other(String),
+}
 
 enum State {
     /// Building; the changes committed meanwhile, in order.
     Building(Vec<Op>),
     Ready(Box<Data>),
     /// The build could not read the ledger (why).
-    Failed(String),
+    Failed(Failure),
 }
 
 /// What `/metrics` shows of the index.
@@ -94,12 +104,14 @@ impl LedgerIndex {
         if let Err(e) = spawned {
             self.end_build(
                 generation,
-                Err(format!("cannot start the index build: {e}")),
+                Err(LedgerError::Store(StoreError::Task(format!(
+                    "cannot start the index build: {e}"
+                )))),
             );
         }
     }
 
-    fn end_build(&self, generation: u64, result: Result<Data, String>) {
+    fn end_build(&self, generation: u64, result: Result<Data, LedgerError>) {
         let mut state = self.state.write().unwrap_or_else(|p| p.into_inner());
         if self.generation.load(Ordering::SeqCst) != generation {
             return;
@@ -107,7 +119,7 @@ impl LedgerIndex {
         *state = match result {
             Ok(mut data) => {
                 if let State::Building(pending) =
-                    std::mem::replace(&mut *state, State::Failed(String::new()))
+                    std::mem::replace(&mut *state, State::Failed(Failure::Other(String::new())))
                 {
                     for op in pending {
                         data.apply(op);
@@ -117,7 +129,10 @@ impl LedgerIndex {
             }
             Err(e) => {
                 tracing::error!(error = %e, "the ledger index could not be built: listings and search fail until the vault is unlocked again");
-                State::Failed(e)
+                State::Failed(match e {
+                    LedgerError::Unreadable(u) => Failure::Unreadable(u),
+                    other => Failure::Other(other.to_string()),
+                })
             }
         };
         drop(state);
@@ -166,13 +181,18 @@ impl LedgerIndex {
 
     /// Reads the index, waiting for its build to end if it is building. Blocks: call it off
     /// the async workers.
-    pub fn read<T>(&self, f: impl FnOnce(&Data) -> T) -> Result<T, StoreError> {
+    pub fn read<T>(&self, f: impl FnOnce(&Data) -> T) -> Result<T, LedgerError> {
         loop {
             {
                 let state = self.state.read().unwrap_or_else(|p| p.into_inner());
                 match &*state {
                     State::Ready(data) => return Ok(f(data)),
-                    State::Failed(e) => return Err(StoreError::Task(e.clone())),
+                    State::Failed(Failure::Unreadable(u)) => {
+                        return Err(LedgerError::Unreadable(u.clone()));
+                    }
+                    State::Failed(Failure::Other(e)) => {
+                        return Err(LedgerError::Store(StoreError::Task(e.clone())));
+                    }
                     State::Building(_) => {}
                 }
             }

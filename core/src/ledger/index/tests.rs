@@ -330,3 +330,66 @@ fn followups_and_warranties_come_from_the_dates_kept() {
     assert!(d.followups(None).is_empty());
     assert!(d.warranties_ending(day(1), day(31)).is_empty());
 }
+
+/// Changes made while the index builds are kept, and a read waits for the build to end.
+#[test]
+fn a_read_waits_for_the_build_and_sees_the_changes_made_meanwhile() {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+
+    use super::{LedgerIndex, Loader};
+    use crate::crypto::{Keys, VaultKey};
+    use crate::store::{Store, Synchronous};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("carnet.db"), Synchronous::Normal).unwrap());
+    let keys = Arc::new(Keys::new(VaultKey::generate().unwrap()));
+    let (go, wait) = mpsc::channel::<()>();
+    let (started, build_started) = mpsc::channel::<()>();
+    let gate = Mutex::new((wait, started));
+    let load: Loader = Arc::new(move |_, _, sink| {
+        let gate = gate.lock().unwrap();
+        gate.1.send(()).unwrap();
+        gate.0.recv().unwrap();
+        sink(Op::Put(vendor(0)));
+        sink(Op::Put(interaction(
+            1,
+            0,
+            10,
+            Channel::Phone,
+            "lu à la construction",
+        )));
+        Ok(())
+    });
+    let index = LedgerIndex::start(store, keys, load);
+    build_started.recv().unwrap();
+    // Committed while the build reads: one record replaced, one added, one deleted.
+    index.apply(vec![
+        Op::Put(interaction(1, 0, 30, Channel::Phone, "changé pendant")),
+        Op::Put(interaction(2, 0, 20, Channel::Email, "ajouté pendant")),
+        Op::Put(interaction(3, 0, 5, Channel::Email, "effacé pendant")),
+        Op::Remove(RecordKind::Interaction, rid(3)),
+    ]);
+    assert_eq!(
+        index.stats().records,
+        0,
+        "nothing is served from a half-built index"
+    );
+    let reader = {
+        let index = index.clone();
+        std::thread::spawn(move || {
+            index
+                .read(|d| {
+                    let keys = d.page(RecordKind::Interaction, &Filter::default(), None, 10);
+                    let found = d.search(&["pendant".into()], None, None, 10).len();
+                    (keys, found)
+                })
+                .unwrap()
+        })
+    };
+    go.send(()).unwrap();
+    let (keys, found) = reader.join().unwrap();
+    assert_eq!(keys, vec![(-30, 0, rid(1)), (-20, 0, rid(2))]);
+    assert_eq!(found, 2);
+    assert_eq!(index.stats().records, 3);
+}
