@@ -112,7 +112,8 @@ fn main() {
         vendor: Some(rid(1_000_000_000 + (i % 100) as u64)),
         ..Filter::default()
     };
-    let cases: Vec<(&str, Box<dyn Fn(usize) -> usize>)> = vec![
+    type Case<'a> = (&'a str, Box<dyn Fn(usize) -> usize + 'a>);
+    let cases: Vec<Case> = vec![
         (
             "first page, 50",
             Box::new(|_| data.page(kind, &all, None, 50).len()),
