@@ -11,6 +11,7 @@ mod consent;
 mod intents;
 mod ledger;
 mod lifecycle;
+mod search;
 mod text;
 
 use std::fmt::Display;
@@ -28,6 +29,7 @@ pub use consent::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
+pub use search::SearchArgs;
 pub(crate) use text::long_text_help;
 pub use text::{LongText, LongTextOrClear, quiet};
 
@@ -164,6 +166,10 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
 
     /// Next steps due soon (from interactions' --next and --due)
     Followups(FollowupsArgs),
+
+    /// Find vendors, interactions, purchases and incidents by the words they hold
+    #[command(after_help = search::SEARCH_HELP)]
+    Search(SearchArgs),
 
     /// What you may later choose to disclose to vendors
     #[command(subcommand)]

@@ -16,6 +16,7 @@ use crate::active::ActiveIntents;
 use crate::clock::Clock;
 use crate::credential::random_bytes;
 use crate::crypto::Keys;
+use crate::ledger::index::LedgerIndex;
 use crate::limits::OfferLimiter;
 use crate::store::{Store, StoreError};
 use crate::vault::{VaultError, VaultPaths};
@@ -68,6 +69,8 @@ pub struct Core {
     pub paths: Arc<VaultPaths>,
     pub access: Arc<AccessCache>,
     pub intents: Arc<ActiveIntents>,
+    /// The ledger index (in memory only), building in the background from `open` on.
+    pub index: Arc<LedgerIndex>,
     pub offer_limits: Arc<OfferLimiter>,
     pub access_log: Arc<AccessLog>,
     /// The access log's last full check (see `access::verification`).
@@ -123,7 +126,7 @@ impl Core {
 impl Core {
     /// Opens the in-memory views of a vault whose key `prove_key` accepted: refuses a
     /// database rolled back behind `vault.generation` (and advances it), loads the access and
-    /// active-intent caches, and publishes the receipt keys again from the vault key.
+    /// active-intent caches, starts building the ledger index, and publishes the receipt keys again from the vault key.
     pub async fn open(
         store: Arc<Store>,
         keys: Keys,
@@ -136,9 +139,16 @@ impl Core {
         crate::vault::generation::advance(&paths, &store, &keys).await?;
         let access = crate::access::load(&store, &keys, now)?;
         let intents = ActiveIntents::load(&store, &keys)?;
+        let keys = Arc::new(keys);
+        let index = LedgerIndex::start(
+            store.clone(),
+            keys.clone(),
+            crate::ledger::listing::loader(),
+        );
         let core = Core {
             store,
-            keys: Arc::new(keys),
+            keys,
+            index,
             clock,
             paths: Arc::new(paths),
             access: Arc::new(access),

@@ -208,8 +208,12 @@ pub struct InteractionQuery {
     /// Only this vendor's interactions.
     #[param(value_type = Option<String>)]
     pub vendor: Option<VendorId>,
-    /// Case-insensitive text to find in any text field.
+    /// Words to find: each must begin a word of some text field (word-prefix matching,
+    /// case- and accent-insensitive, like `/v1/search`; not substring: `chnic` does not find
+    /// `technicien`).
     pub grep: Option<String>,
+    /// Only interactions over this channel.
+    pub channel: Option<Channel>,
     /// Only interactions at or after this time (RFC 3339).
     pub since: Option<DateTime<FixedOffset>>,
     /// Only interactions before this time (RFC 3339).
@@ -363,6 +367,100 @@ pub struct Profile {
     pub updated_at: Option<DateTime<Utc>>,
     #[serde(flatten)]
     pub fields: ProfileFields,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Search
+
+/// The kinds of records a search finds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum RecordKind {
+    Vendor,
+    Interaction,
+    Purchase,
+    Incident,
+}
+
+impl RecordKind {
+    pub const ALL: [RecordKind; 4] = [
+        RecordKind::Vendor,
+        RecordKind::Interaction,
+        RecordKind::Purchase,
+        RecordKind::Incident,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordKind::Vendor => "vendor",
+            RecordKind::Interaction => "interaction",
+            RecordKind::Purchase => "purchase",
+            RecordKind::Incident => "incident",
+        }
+    }
+}
+
+impl std::str::FromStr for RecordKind {
+    type Err = crate::values::InvalidValue;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        RecordKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == s)
+            .ok_or_else(|| {
+                crate::values::InvalidValue(format!(
+                    "kind {s:?} is not one of vendor, interaction, purchase, incident"
+                ))
+            })
+    }
+}
+
+impl std::fmt::Display for RecordKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Filters of `GET /v1/search`.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct SearchQuery {
+    /// The words to find (required): each must begin a word of the record, case- and
+    /// accent-insensitive (`techn` finds `Technicien`; `chnic` does not).
+    pub q: Option<String>,
+    /// Only records of this kind.
+    pub kind: Option<RecordKind>,
+    /// Only this vendor and its records.
+    #[param(value_type = Option<String>)]
+    pub vendor: Option<VendorId>,
+    /// How many results, 1 to 200 (default 20).
+    pub limit: Option<u32>,
+}
+
+/// Default and largest numbers of search results.
+pub const DEFAULT_SEARCH: u32 = 20;
+pub const MAX_SEARCH: u32 = 200;
+
+/// A record a search found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct SearchHit {
+    pub kind: RecordKind,
+    /// Its id (`ven_…`, `int_…`, `pur_…` or `inc_…`).
+    pub id: String,
+    /// The vendor it belongs to (null for a vendor).
+    pub vendor_id: Option<VendorId>,
+    /// What names it: a vendor's name, an interaction's summary, a purchase's item, an
+    /// incident's description (its first line, cut at 120 characters).
+    pub title: String,
+    /// How well it matched (higher is better): more matched words, rarer words, and words of
+    /// its title count more.
+    pub score: f64,
+}
+
+/// What `GET /v1/search` answers: the best matches first (ties: newest first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct SearchResults {
+    pub items: Vec<SearchHit>,
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -104,6 +104,23 @@ impl From<carnet_core::ledger::LedgerError> for ApiError {
     }
 }
 
+impl From<carnet_core::ledger::listing::SearchError> for ApiError {
+    fn from(e: carnet_core::ledger::listing::SearchError) -> Self {
+        use carnet_core::ledger::listing::SearchError;
+        match e {
+            SearchError::NoWords => ApiError::bad_request(
+                "the search has no words (`q` is missing, empty or only punctuation)",
+                "pass the words to find in `q`, e.g. `/v1/search?q=technicien`",
+            ),
+            SearchError::TooManyWords => ApiError::bad_request(
+                e.to_string(),
+                "search with fewer words: every word must match, so a few rare ones find best",
+            ),
+            SearchError::Ledger(l) => l.into(),
+        }
+    }
+}
+
 impl From<carnet_core::consent::ConsentError> for ApiError {
     fn from(e: carnet_core::consent::ConsentError) -> Self {
         use carnet_core::consent::ConsentError;

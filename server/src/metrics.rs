@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, RwLock, Weak};
 use std::time::Duration;
 
 use axum::Router;
@@ -108,6 +108,9 @@ pub struct Metrics {
     /// Counted by the core's webhook worker, which gets this same counter at each unlock.
     pub webhooks: Arc<carnet_core::DeliveryCounts>,
     sealed: AtomicBool,
+    /// The ledger index of the open vault (its size and build time are gauges); weak, so
+    /// sealing drops it with the rest of the vault's memory.
+    ledger_index: RwLock<Weak<carnet_core::ledger::index::LedgerIndex>>,
     connections_open: AtomicU64,
     connections_closed: [AtomicU64; ConnectionClosed::ALL.len()],
 }
@@ -130,6 +133,11 @@ impl Metrics {
     /// Counts a connection carnetd closed itself.
     pub fn connection_closed(&self, why: ConnectionClosed) {
         self.connections_closed[why as usize].fetch_add(1, Relaxed);
+    }
+
+    /// The ledger index of the vault just opened.
+    pub fn set_ledger_index(&self, index: &Arc<carnet_core::ledger::index::LedgerIndex>) {
+        *self.ledger_index.write().unwrap_or_else(|p| p.into_inner()) = Arc::downgrade(index);
     }
 
     /// Sets the `carnet_sealed` gauge.
@@ -316,6 +324,33 @@ impl Metrics {
             "1 while the vault is sealed (waiting for `carnet unlock`), else 0.",
         )?;
         writeln!(out, "carnet_sealed {}", u8::from(self.sealed.load(Relaxed)))?;
+        let index = self
+            .ledger_index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .upgrade()
+            .map(|i| i.stats())
+            .unwrap_or_default();
+        for (name, help, value) in [
+            (
+                "carnet_ledger_index_records",
+                "Records in the in-memory ledger index (0 while it builds).",
+                index.records as f64,
+            ),
+            (
+                "carnet_ledger_index_bytes",
+                "Estimated heap bytes of the ledger index, by capacities (0 while it builds).",
+                index.bytes as f64,
+            ),
+            (
+                "carnet_ledger_index_build_seconds",
+                "How long the last build of the ledger index took, after unlock.",
+                index.build_seconds,
+            ),
+        ] {
+            family(out, name, "gauge", help)?;
+            writeln!(out, "{name} {value}")?;
+        }
         family(
             out,
             "carnet_build_info",

@@ -1,5 +1,6 @@
-//! Keyset paging over opened records. Listings open every matching record anyway (sort keys
-//! are sealed), so paging sorts in memory and the cursor is the last key returned. Vendor
+//! Keyset paging. Owner listings page through the ledger index (`keyset`): the cursor is the
+//! sort key of the last record returned, and the index starts after it. Vendor listings open
+//! every matching record (few), sort in memory and cut the page (`paginate_signed`). Vendor
 //! cursors are MAC-protected and bound to the vendor and the listing, so a vendor can neither
 //! forge one nor replay another vendor's.
 
@@ -19,17 +20,36 @@ fn bad_cursor() -> ApiError {
     )
 }
 
-/// Sorts `items` by key and returns the page after `cursor` (owner listings).
-pub fn paginate<K, T>(
-    items: Vec<(K, T)>,
+/// The page of an owner listing: checks `limit`, decodes `cursor` into the listing's sort key,
+/// turns it into the index's (`to_index`: `None` for a key no record of the listing can
+/// have), has `fetch` pick and open the page, and makes the next cursor of the key it gives.
+pub fn keyset<K, I, T>(
     limit: Option<u32>,
     cursor: Option<&str>,
+    to_index: impl Fn(&K) -> Option<I>,
+    fetch: impl FnOnce(Option<I>, usize) -> ApiResult<(Vec<T>, Option<K>)>,
 ) -> ApiResult<Page<T>>
 where
-    K: Ord + Serialize + DeserializeOwned,
+    K: Serialize + DeserializeOwned,
 {
-    let after = cursor.map(decode).transpose()?;
-    page(items, limit, after, |k| encode(k))
+    let limit = page_size(limit)?;
+    let after = match cursor {
+        None => None,
+        Some(c) => Some(to_index(&decode::<K>(c)?).ok_or_else(bad_cursor)?),
+    };
+    let (items, next) = fetch(after, limit)?;
+    Ok(Page {
+        items,
+        next_cursor: next.map(|k| encode(&k)),
+    })
+}
+
+fn page_size(limit: Option<u32>) -> ApiResult<usize> {
+    Ok(match limit {
+        None => DEFAULT_PAGE,
+        Some(n) if (1..=MAX_PAGE).contains(&n) => n,
+        Some(n) => return Err(ApiError::limit_out_of_range(n)),
+    } as usize)
 }
 
 /// Binds cursors to a vendor and a listing with an HMAC under a key from the vault key.
@@ -100,11 +120,7 @@ fn page<K, T>(
 where
     K: Ord,
 {
-    let limit = match limit {
-        None => DEFAULT_PAGE,
-        Some(n) if (1..=MAX_PAGE).contains(&n) => n,
-        Some(n) => return Err(ApiError::limit_out_of_range(n)),
-    } as usize;
+    let limit = page_size(limit)?;
     items.sort_by(|a, b| a.0.cmp(&b.0));
     let start = after.map_or(0, |k| items.partition_point(|(key, _)| *key <= k));
     let mut rest: Vec<(K, T)> = items.into_iter().skip(start).collect();
@@ -138,11 +154,31 @@ mod tests {
 
     #[test]
     fn pages_cover_everything_once_in_order() {
-        let items: Vec<(i64, i64)> = (0..25).rev().map(|i| (i, i)).collect();
+        let items: Vec<i64> = (0..25).collect();
+        let paginate = |limit: Option<u32>, cursor: Option<&str>| {
+            keyset(
+                limit,
+                cursor,
+                |k: &i64| (*k >= 0).then_some(*k),
+                |after: Option<i64>, limit| {
+                    let mut rest: Vec<i64> = items
+                        .iter()
+                        .copied()
+                        .filter(|i| after.is_none_or(|a| *i > a))
+                        .take(limit + 1)
+                        .collect();
+                    let next = (rest.len() > limit).then(|| {
+                        rest.truncate(limit);
+                        rest[limit - 1]
+                    });
+                    Ok((rest, next))
+                },
+            )
+        };
         let mut seen = vec![];
         let mut cursor = None;
         loop {
-            let page = paginate(items.clone(), Some(10), cursor.as_deref()).unwrap();
+            let page = paginate(Some(10), cursor.as_deref()).unwrap();
             seen.extend(page.items);
             match page.next_cursor {
                 Some(c) => cursor = Some(c),
@@ -150,8 +186,10 @@ mod tests {
             }
         }
         assert_eq!(seen, (0..25).collect::<Vec<_>>());
-        assert!(paginate(items.clone(), Some(0), None).is_err());
-        assert!(paginate(items, None, Some("garbage!")).is_err());
+        assert!(paginate(Some(0), None).is_err());
+        assert!(paginate(None, Some("garbage!")).is_err());
+        // A well-formed key no record can have is refused like a forged one.
+        assert!(paginate(None, Some(&encode(&-1i64))).is_err());
     }
 
     #[test]

@@ -224,6 +224,7 @@ impl Lifecycle {
             self.metrics.webhooks.clone(),
         )
         .await?;
+        self.metrics.set_ledger_index(&core.index);
         let tasks = carnet_core::tasks::spawn(&core);
         core.verify_access_log_later();
         let state = AppState::new(

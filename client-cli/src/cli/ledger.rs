@@ -280,9 +280,12 @@ pub struct InteractionList {
     /// Only this vendor's (id or exact name)
     #[arg(long, value_name = "VENDOR")]
     pub vendor: Option<VendorRef>,
-    /// Only those whose text contains this (case-insensitive)
-    #[arg(long, value_name = "TEXT", value_parser = NonEmptyStringValueParser::new())]
+    /// Only those with words starting with each of these (not substrings; case, accents aside)
+    #[arg(long, value_name = "WORDS", value_parser = NonEmptyStringValueParser::new())]
     pub grep: Option<String>,
+    /// Only those over this channel
+    #[arg(long, value_name = "CH", value_parser = channel_parser())]
+    pub channel: Option<Channel>,
     /// Only those at or after this time (a date: from the start of that day)
     #[arg(long, value_name = "WHEN")]
     pub since: Option<When>,

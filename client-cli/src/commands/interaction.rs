@@ -59,6 +59,9 @@ fn list(ctx: &Ctx, a: InteractionList) -> CliResult<()> {
     if let Some(g) = a.grep {
         query.push(("grep", g));
     }
+    if let Some(c) = a.channel {
+        query.push(("channel", c.to_string()));
+    }
     if let Some(s) = a.since {
         query.push(("since", s.start().to_rfc3339()));
     }

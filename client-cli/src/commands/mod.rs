@@ -18,6 +18,7 @@ mod password;
 mod profile;
 mod purchase;
 mod receipts;
+mod search;
 mod vendor;
 mod webhooks;
 
@@ -59,6 +60,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Purchase(cmd) => purchase::run(&Ctx::connect(server, json)?, cmd),
         Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
+        Command::Search(args) => search::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
         Command::Intent(cmd) => intent::run(&Ctx::connect(server, json)?, cmd),
         Command::Offers(args) => offer::list(&Ctx::connect(server, json)?, args),

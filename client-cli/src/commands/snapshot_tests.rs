@@ -273,6 +273,23 @@ fn interaction_show() {
 }
 
 #[test]
+fn search_list() {
+    let items: Vec<carnet_schemas::SearchHit> = [
+        json!({"kind": "interaction", "id": "int_0123456789abcdef", "vendor_id": ACME,
+               "title": "The technician came and replaced the drum, finally", "score": 4.2}),
+        json!({"kind": "vendor", "id": ACME, "vendor_id": null,
+               "title": "Acme Appliances", "score": 2.0}),
+        json!({"kind": "purchase", "id": "pur_0123456789abcdef", "vendor_id": GONE,
+               "title": "Technical support plan", "score": 1.0}),
+    ]
+    .into_iter()
+    .map(value)
+    .collect();
+    let refs: Vec<_> = items.iter().collect();
+    check("search_list", &table(super::search::table(&refs, &names())));
+}
+
+#[test]
 fn purchase_list() {
     in_owner_zone!(purchase_list);
     let items: Vec<carnet_schemas::Purchase> = [

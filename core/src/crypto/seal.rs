@@ -92,7 +92,7 @@ impl<T> fmt::Debug for Sealed<T> {
 }
 
 /// A blob did not open: altered, moved to another row, or sealed under another key.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error(
     "record {id} in table {table} cannot be opened: it was altered, moved, or sealed under another vault key"
 )]

@@ -4,39 +4,41 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use carnet_schemas::ids::InteractionKind;
-use carnet_schemas::{Followup, Interaction, InteractionFields, InteractionId};
+use carnet_schemas::{Followup, Interaction, InteractionId};
 use chrono::{DateTime, NaiveDate, Utc};
 
-use super::kind::{all, update};
-use super::{Interactions, LedgerError, Replace, Vendors, open};
+use super::index::{LedgerIndex, Rid};
+use super::kind::update;
+use super::listing::opened;
+use super::{Interactions, LedgerError, Replace, Vendors};
 use crate::crypto::Keys;
 use crate::store::Store;
-use crate::store::records;
 
 /// Next steps not done, due on or before `through` if given, soonest due first (steps
-/// without a due date last, and always listed).
+/// without a due date last, and always listed): the index says which, only those are opened.
 pub fn list(
     store: &Store,
     keys: &Keys,
+    index: &LedgerIndex,
     through: Option<NaiveDate>,
 ) -> Result<Vec<Followup>, LedgerError> {
-    let (rows, vendors) = store.read(|c| {
-        let rows = records::list::<InteractionFields>(c, None)?;
-        Ok::<_, LedgerError>((rows, all::<Vendors>(c, keys)?))
+    let picked = index.read(|d| d.followups(through))?;
+    let mut vendors: Vec<Rid> = picked.iter().map(|p| p.1).collect();
+    vendors.sort_unstable();
+    vendors.dedup();
+    let (interactions, vendors) = store.read(|c| {
+        let ids: Vec<Rid> = picked.iter().map(|p| p.0).collect();
+        let found = opened::<Interactions>(c, keys, &ids)?;
+        Ok::<_, LedgerError>((found, opened::<Vendors>(c, keys, &vendors)?))
     })?;
     let names: HashMap<_, _> = vendors.into_iter().map(|v| (v.id, v.fields.name)).collect();
     let mut items = Vec::new();
-    for row in rows {
-        let o = open::<InteractionKind, _>(keys, row)?;
+    for o in interactions {
         let f = o.fields;
         let (Some(step), false) = (f.next_step, f.next_done) else {
             continue;
         };
-        if f.next_due
-            .zip(through)
-            .is_some_and(|(due, through)| due > through)
-        {
+        if f.next_due.zip(through).is_some_and(|(due, t)| due > t) {
             continue;
         }
         let Some(name) = names.get(&f.vendor_id) else {
@@ -52,7 +54,14 @@ pub fn list(
             channel: f.channel,
         });
     }
-    items.sort_by_key(|f| (f.due.is_none(), f.due, f.at));
+    items.sort_by(|a, b| {
+        (a.due.is_none(), a.due, a.at, a.interaction_id.as_str()).cmp(&(
+            b.due.is_none(),
+            b.due,
+            b.at,
+            b.interaction_id.as_str(),
+        ))
+    });
     Ok(items)
 }
 
@@ -60,10 +69,11 @@ pub fn list(
 pub async fn done(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     id: &InteractionId,
     now: DateTime<Utc>,
 ) -> Result<Interaction, LedgerError> {
-    update::<Interactions>(store, keys, id, now, |c, keys, old| {
+    update::<Interactions>(store, keys, index, id, now, |c, keys, old| {
         if old.fields.next_step.is_none() {
             return Err(LedgerError::Conflict {
                 detail: format!("interaction {} has no next step to mark done", old.id),

@@ -13,7 +13,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::error::invalid;
-use super::kind::{same_vendor, update, vendor_exists};
+use super::index::{self, Item, Key, LedgerIndex, RecordKind};
+use super::kind::{Paged, same_vendor, time_key, update, vendor_exists};
 use super::{Kind, LedgerError, Record, Removable};
 use crate::crypto::Keys;
 use crate::store::Store;
@@ -74,6 +75,39 @@ impl Kind for Incidents {
             record.id.to_string(),
         )
     }
+
+    const RECORD: RecordKind = RecordKind::Incident;
+
+    fn index_item(id: &IncidentId, _: DateTime<Utc>, f: &IncidentFields) -> Item {
+        let opened = f.opened_at.timestamp_millis();
+        let mut item = Item::new(
+            RecordKind::Incident,
+            id.as_str(),
+            Some(f.vendor_id.as_str()),
+            (-opened, 0),
+            opened,
+        );
+        item.text(Some(f.description.as_str()), true);
+        item.text(f.resolution.as_ref().map(|r| r.as_str()), false);
+        item
+    }
+}
+
+impl Paged for Incidents {
+    fn index_key(key: &(i64, String)) -> Option<Key> {
+        time_key(key)
+    }
+
+    fn sort_key_of(key: &Key) -> (i64, String) {
+        (key.0, index::id_of::<IncidentKind>(&key.2).to_string())
+    }
+
+    fn index_filter(vendor: &Option<VendorId>) -> index::Filter {
+        index::Filter {
+            vendor: vendor.as_ref().and_then(|v| index::rid(v.as_str())),
+            ..index::Filter::default()
+        }
+    }
 }
 
 impl Removable for Incidents {}
@@ -82,11 +116,12 @@ impl Removable for Incidents {}
 pub async fn resolve(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     id: &IncidentId,
     resolution: IncidentResolution,
     now: DateTime<Utc>,
 ) -> Result<Incident, LedgerError> {
-    update::<Incidents>(store, keys, id, now, move |_, _, old| {
+    update::<Incidents>(store, keys, index, id, now, move |_, _, old| {
         let mut fields = old.fields.clone();
         fields.status = IncidentStatus::Resolved;
         fields.resolution = Some(resolution.resolution);
@@ -105,11 +140,12 @@ pub async fn resolve(
 pub async fn replace(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     id: &IncidentId,
     new: IncidentFields,
     now: DateTime<Utc>,
 ) -> Result<Incident, LedgerError> {
-    update::<Incidents>(store, keys, id, now, move |_, _, old| {
+    update::<Incidents>(store, keys, index, id, now, move |_, _, old| {
         same_vendor(&old.fields.vendor_id, &new.vendor_id, "an incident")?;
         let mut fields = new;
         fields.resolved_at = match fields.status {

@@ -4,13 +4,15 @@
 
 use carnet_schemas::ids::{IncidentKind, InteractionKind};
 use carnet_schemas::{
-    Id, IncidentFields, Interaction, InteractionFields, InteractionQuery, VendorId,
+    Channel, Id, IncidentFields, Interaction, InteractionFields, InteractionId, InteractionQuery,
+    VendorId,
 };
 use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::Connection;
 
 use super::error::invalid;
-use super::kind::{same_vendor, vendor_exists};
+use super::index::{self, Item, Key, RecordKind, instant, text};
+use super::kind::{Paged, same_vendor, time_key, vendor_exists};
 use super::{Kind, LedgerError, Record, Removable, Replace, open};
 use crate::crypto::Keys;
 use crate::store::StoreError;
@@ -23,17 +25,23 @@ pub struct Interactions;
 #[derive(Debug, Clone, Default)]
 pub struct InteractionFilter {
     vendor: Option<VendorId>,
-    /// Lower-case text to find in any text field.
-    needle: Option<String>,
+    channel: Option<Channel>,
+    /// Folded words that must each begin some word of the interaction (`grep`).
+    words: Vec<String>,
     since: Option<DateTime<FixedOffset>>,
     until: Option<DateTime<FixedOffset>>,
 }
 
 impl From<&InteractionQuery> for InteractionFilter {
     fn from(q: &InteractionQuery) -> Self {
+        let mut words = q.grep.as_deref().map(text::words).unwrap_or_default();
+        words.sort();
+        words.dedup();
+        words.truncate(text::MAX_QUERY_WORDS);
         InteractionFilter {
             vendor: q.vendor.clone(),
-            needle: q.grep.as_deref().map(str::to_lowercase),
+            channel: q.channel,
+            words,
             since: q.since,
             until: q.until,
         }
@@ -95,22 +103,60 @@ impl Kind for Interactions {
         filter.vendor.as_ref()
     }
 
-    fn keeps(filter: &InteractionFilter, record: &Record<Self>) -> bool {
-        let at = record.fields.at;
-        !(filter.since.is_some_and(|t| at.is_none_or(|a| a < t))
-            || filter.until.is_some_and(|t| at.is_none_or(|a| a >= t))
-            || filter
-                .needle
-                .as_deref()
-                .is_some_and(|n| !mentions(&record.fields, n)))
-    }
-
     fn sort_key(record: &Record<Self>) -> (i64, String) {
         let at = record.fields.at;
         (
             -at.map_or(0, |a| a.timestamp_millis()),
             record.id.to_string(),
         )
+    }
+
+    const RECORD: RecordKind = RecordKind::Interaction;
+
+    fn index_item(id: &InteractionId, created_at: DateTime<Utc>, f: &InteractionFields) -> Item {
+        let at = f.at.as_ref().map(instant);
+        let mut item = Item::new(
+            RecordKind::Interaction,
+            id.as_str(),
+            Some(f.vendor_id.as_str()),
+            (-at.map_or(0, |a| a.0), 0),
+            at.map_or(created_at.timestamp_millis(), |a| a.0),
+        );
+        item.at = at;
+        item.channel = Some(f.channel);
+        item.pending = (f.next_step.is_some() && !f.next_done).then_some(f.next_due);
+        item.text(Some(f.summary.as_str()), true);
+        for t in [
+            &f.expected,
+            &f.i_said,
+            &f.they_said,
+            &f.outcome,
+            &f.next_step,
+        ] {
+            item.text(t.as_ref().map(|t| t.as_str()), false);
+        }
+        item.text(f.with.as_ref().map(|t| t.as_str()), false);
+        item
+    }
+}
+
+impl Paged for Interactions {
+    fn index_key(key: &(i64, String)) -> Option<Key> {
+        time_key(key)
+    }
+
+    fn sort_key_of(key: &Key) -> (i64, String) {
+        (key.0, index::id_of::<InteractionKind>(&key.2).to_string())
+    }
+
+    fn index_filter(f: &InteractionFilter) -> index::Filter {
+        index::Filter {
+            vendor: f.vendor.as_ref().and_then(|v| index::rid(v.as_str())),
+            channel: f.channel,
+            since: f.since.as_ref().map(instant),
+            until: f.until.as_ref().map(instant),
+            words: f.words.clone(),
+        }
     }
 }
 
@@ -169,21 +215,4 @@ fn check_references(
         }
     }
     Ok(())
-}
-
-/// Whether any text of the interaction contains `needle` (already lower-case).
-fn mentions(f: &InteractionFields, needle: &str) -> bool {
-    let texts = [
-        Some(f.summary.as_str()),
-        f.with.as_ref().map(|t| t.as_str()),
-        f.expected.as_ref().map(|t| t.as_str()),
-        f.i_said.as_ref().map(|t| t.as_str()),
-        f.they_said.as_ref().map(|t| t.as_str()),
-        f.outcome.as_ref().map(|t| t.as_str()),
-        f.next_step.as_ref().map(|t| t.as_str()),
-    ];
-    texts
-        .into_iter()
-        .flatten()
-        .any(|t| t.to_lowercase().contains(needle))
 }

@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use super::error::invalid;
-use super::{LedgerError, Listing, Opened, open};
+use super::index::{Item, Key, LedgerIndex, Op, RecordKind, rid};
+use super::{LedgerError, Opened, open};
 use crate::credential::random_bytes;
 use crate::crypto::{Keys, Sealable, Table};
 use crate::store::records::{self, Row};
@@ -68,6 +69,28 @@ pub trait Kind: Sized + 'static {
     }
 
     fn sort_key(record: &Record<Self>) -> Self::SortKey;
+
+    /// Which of the index's kinds it is.
+    const RECORD: RecordKind;
+
+    /// What the index keeps of a record: its vendor, sort key, dates and words.
+    fn index_item(id: &Id<Self::Id>, created_at: DateTime<Utc>, fields: &Self::Fields) -> Item;
+}
+
+/// A kind of a vendor's records, listed newest first through the index.
+pub trait Paged: Kind {
+    /// A sort key (as a cursor carries it) as the index orders it; `None` if it cannot be one
+    /// of this listing's.
+    fn index_key(key: &Self::SortKey) -> Option<Key>;
+    /// The sort key of an index position (what the next cursor carries).
+    fn sort_key_of(key: &Key) -> Self::SortKey;
+    /// What the index answers of `filter`.
+    fn index_filter(filter: &Self::Filter) -> super::index::Filter;
+}
+
+/// `(-n, id)`, as interactions and incidents sort, as the index holds it.
+pub(super) fn time_key(key: &(i64, String)) -> Option<Key> {
+    Some((key.0, 0, rid(&key.1)?))
 }
 
 /// A kind whose records can be replaced (an incident changes only by being resolved).
@@ -90,37 +113,20 @@ pub trait Replace: Kind {
 /// grants and tokens: `vendors::delete`.)
 pub trait Removable: Kind {}
 
-/// The records `filter` keeps.
-pub fn list<K: Kind>(
-    store: &Store,
-    keys: &Keys,
-    filter: &K::Filter,
-) -> Result<Listing<K::SortKey, K::Wire>, LedgerError> {
-    let vendor = K::filter_vendor(filter).map(|v| v.as_str());
-    let rows = store.read(|c| records::list::<K::Fields>(c, vendor))?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let record = open::<K::Id, K::Fields>(keys, row)?;
-        if K::keeps(filter, &record) {
-            items.push((K::sort_key(&record), wire::<K>(record)));
-        }
-    }
-    Ok(items)
-}
-
 /// Adds a record made from `new`, under a fresh id.
 pub async fn create<K: Kind>(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     new: K::New,
     now: DateTime<Utc>,
 ) -> Result<K::Wire, LedgerError> {
     let fields = K::prepare(new, now)?;
     let id: Id<K::Id> = Id::from_random(&random_bytes::<ID_RANDOM_BYTES>());
     let sealed = keys.seal().seal(id.as_str(), &fields);
-    let (keys, row_id) = (Arc::clone(keys), id.to_string());
-    let fields = store
-        .write(move |c| {
+    let (keys, row_id, index_id) = (Arc::clone(keys), id.to_string(), id.clone());
+    let fields = index
+        .write(store, move |c| {
             K::check_new(c, &keys, &fields)?;
             records::insert(
                 c,
@@ -133,7 +139,8 @@ pub async fn create<K: Kind>(
                 },
             )?;
             K::write_clear(c, &row_id, &fields)?;
-            Ok::<_, LedgerError>(fields)
+            let op = Op::Put(K::index_item(&index_id, now, &fields));
+            Ok::<_, LedgerError>((fields, vec![op]))
         })
         .await?;
     Ok(K::wire(id, now, now, fields))
@@ -150,20 +157,25 @@ pub fn show<K: Kind>(store: &Store, keys: &Keys, id: &Id<K::Id>) -> Result<K::Wi
 pub async fn replace<K: Replace>(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     id: &Id<K::Id>,
     fields: K::Fields,
     now: DateTime<Utc>,
 ) -> Result<K::Wire, LedgerError> {
     K::check(&fields)?;
-    update::<K>(store, keys, id, now, move |c, keys, old| {
+    update::<K>(store, keys, index, id, now, move |c, keys, old| {
         K::merge(c, keys, old, fields)
     })
     .await
 }
 
 /// Deletes a record.
-pub async fn delete<K: Removable>(store: &Store, id: &Id<K::Id>) -> Result<(), LedgerError> {
-    remove::<K>(store, id).await
+pub async fn delete<K: Removable>(
+    store: &Store,
+    index: &Arc<LedgerIndex>,
+    id: &Id<K::Id>,
+) -> Result<(), LedgerError> {
+    remove::<K>(store, index, id).await
 }
 
 /// Rewrites record `id` in one transaction: `change` gets the stored record and gives its new
@@ -171,6 +183,7 @@ pub async fn delete<K: Removable>(store: &Store, id: &Id<K::Id>) -> Result<(), L
 pub(super) async fn update<K: Kind>(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     id: &Id<K::Id>,
     now: DateTime<Utc>,
     change: impl FnOnce(&Connection, &Keys, &Record<K>) -> Result<K::Fields, LedgerError>
@@ -178,24 +191,39 @@ pub(super) async fn update<K: Kind>(
     + 'static,
 ) -> Result<K::Wire, LedgerError> {
     let (keys, id) = (Arc::clone(keys), id.clone());
-    store
-        .write(move |c| {
+    index
+        .write(store, move |c| {
             let old = get::<K>(c, &keys, &id)?;
             let fields = change(c, &keys, &old)?;
             let sealed = keys.seal().seal(id.as_str(), &fields);
             records::update(c, id.as_str(), now, &sealed)?;
             K::write_clear(c, id.as_str(), &fields)?;
-            Ok(K::wire(id, old.row.created_at, now, fields))
+            let op = Op::Put(K::index_item(&id, old.row.created_at, &fields));
+            Ok((K::wire(id, old.row.created_at, now, fields), vec![op]))
         })
         .await
 }
 
 /// Deletes record `id` of any kind.
-pub(super) async fn remove<K: Kind>(store: &Store, id: &Id<K::Id>) -> Result<(), LedgerError> {
+pub(super) async fn remove<K: Kind>(
+    store: &Store,
+    index: &Arc<LedgerIndex>,
+    id: &Id<K::Id>,
+) -> Result<(), LedgerError> {
     let row_id = id.to_string();
     let table = <K::Fields as Sealable>::TABLE;
-    let found = store
-        .write(move |c| records::delete(c, table, &row_id))
+    let Some(random) = rid(&row_id) else {
+        return Err(not_found::<K>(id));
+    };
+    let op = match K::RECORD {
+        RecordKind::Vendor => Op::RemoveVendor(random),
+        kind => Op::Remove(kind, random),
+    };
+    let found = index
+        .write(store, move |c| {
+            let found = records::delete(c, table, &row_id)?;
+            Ok::<_, StoreError>((found, if found { vec![op] } else { vec![] }))
+        })
         .await?;
     if found {
         Ok(())
@@ -231,7 +259,7 @@ pub(super) fn wire<K: Kind>(record: Record<K>) -> K::Wire {
     )
 }
 
-fn not_found<K: Kind>(id: &Id<K::Id>) -> LedgerError {
+pub(super) fn not_found<K: Kind>(id: &Id<K::Id>) -> LedgerError {
     LedgerError::NotFound {
         noun: <K::Id as IdKind>::NOUN,
         id: id.to_string(),

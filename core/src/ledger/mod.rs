@@ -8,8 +8,10 @@
 mod error;
 pub mod followups;
 pub mod incidents;
+pub mod index;
 pub mod interactions;
 mod kind;
+pub mod listing;
 pub mod loyalty;
 pub mod profile;
 pub mod purchases;
@@ -27,7 +29,7 @@ use crate::store::records::Row;
 pub use error::LedgerError;
 pub use incidents::Incidents;
 pub use interactions::{InteractionFilter, Interactions};
-pub use kind::{Kind, Record, Removable, Replace, create, delete, list, replace, show};
+pub use kind::{Kind, Paged, Record, Removable, Replace, create, delete, replace, show};
 pub use purchases::Purchases;
 pub use vendors::Vendors;
 

@@ -3,12 +3,13 @@
 //! decimals than its currency has, nor a purchase moved to another vendor.
 
 use carnet_schemas::ids::PurchaseKind;
-use carnet_schemas::{Id, Purchase, PurchaseFields, VendorId};
+use carnet_schemas::{Id, Purchase, PurchaseFields, PurchaseId, VendorId};
 use chrono::{DateTime, Datelike, Utc};
 use rusqlite::Connection;
 
 use super::error::invalid;
-use super::kind::{same_vendor, vendor_exists};
+use super::index::{self, Item, Key, RecordKind};
+use super::kind::{Paged, same_vendor, vendor_exists};
 use super::{Kind, LedgerError, Record, Removable, Replace};
 use crate::crypto::Keys;
 
@@ -65,6 +66,47 @@ impl Kind for Purchases {
             -record.row.created_at.timestamp_millis(),
             record.id.to_string(),
         )
+    }
+
+    const RECORD: RecordKind = RecordKind::Purchase;
+
+    fn index_item(id: &PurchaseId, created_at: DateTime<Utc>, f: &PurchaseFields) -> Item {
+        let day = f.date.map_or(0, |d| i64::from(d.num_days_from_ce()));
+        let created = created_at.timestamp_millis();
+        let mut item = Item::new(
+            RecordKind::Purchase,
+            id.as_str(),
+            Some(f.vendor_id.as_str()),
+            (-day, -created),
+            f.date
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(created, |d| d.and_utc().timestamp_millis()),
+        );
+        item.warranty_until = f.warranty_until;
+        item.text(Some(f.item.as_str()), true);
+        item.text(f.receipt.as_ref().map(|r| r.as_str()), false);
+        item
+    }
+}
+
+impl Paged for Purchases {
+    fn index_key(key: &(i64, i64, String)) -> Option<Key> {
+        Some((key.0, key.1, index::rid(&key.2)?))
+    }
+
+    fn sort_key_of(key: &Key) -> (i64, i64, String) {
+        (
+            key.0,
+            key.1,
+            index::id_of::<PurchaseKind>(&key.2).to_string(),
+        )
+    }
+
+    fn index_filter(vendor: &Option<VendorId>) -> index::Filter {
+        index::Filter {
+            vendor: vendor.as_ref().and_then(|v| index::rid(v.as_str())),
+            ..index::Filter::default()
+        }
     }
 }
 

@@ -2,11 +2,14 @@
 //! name wherever it takes an id. Never lets two vendors share a name, nor deletes one and
 //! leaves its tokens working.
 
+use std::sync::Arc;
+
 use carnet_schemas::ids::VendorKind;
 use carnet_schemas::{Id, Line, Vendor, VendorDetail, VendorFields, VendorId};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
+use super::index::{Item, LedgerIndex, RecordKind};
 use super::kind::{all, get, remove, wire};
 use super::loyalty::{self, View};
 use super::{Kind, LedgerError, Record, Replace};
@@ -58,6 +61,31 @@ impl Kind for Vendors {
     fn sort_key(v: &Record<Self>) -> (String, String) {
         (v.fields.name.as_str().to_lowercase(), v.id.to_string())
     }
+
+    const RECORD: RecordKind = RecordKind::Vendor;
+
+    fn index_item(id: &VendorId, created_at: DateTime<Utc>, f: &VendorFields) -> Item {
+        let mut item = Item::new(
+            RecordKind::Vendor,
+            id.as_str(),
+            None,
+            (0, 0),
+            created_at.timestamp_millis(),
+        );
+        item.name = Some(f.name.as_str().to_lowercase().into());
+        item.channel = f.channel;
+        item.text(Some(f.name.as_str()), true);
+        item.text(f.website.as_ref().map(|w| w.as_str()), false);
+        for c in &f.categories {
+            item.text(Some(c.as_str()), false);
+        }
+        for a in &f.accounts {
+            item.text(Some(a.as_str()), false);
+        }
+        item.text(f.note.as_ref().map(|t| t.as_str()), false);
+        item.text(f.contact_policy.as_ref().map(|t| t.as_str()), false);
+        item
+    }
 }
 
 impl Replace for Vendors {
@@ -105,8 +133,13 @@ pub fn detail(store: &Store, keys: &Keys, id: &VendorId) -> Result<VendorDetail,
 
 /// Deletes a vendor and its whole ledger (interactions, purchases, incidents), its client,
 /// grants and tokens, which stop working at once. Its receipts and access-log entries stay.
-pub async fn delete(store: &Store, access: &AccessCache, id: &VendorId) -> Result<(), LedgerError> {
-    remove::<Vendors>(store, id).await?;
+pub async fn delete(
+    store: &Store,
+    index: &Arc<LedgerIndex>,
+    access: &AccessCache,
+    id: &VendorId,
+) -> Result<(), LedgerError> {
+    remove::<Vendors>(store, index, id).await?;
     // The database dropped its client, grants and tokens with it; so does the in-memory view.
     access.remove_vendor(id);
     Ok(())

@@ -17,6 +17,8 @@ use rusqlite::Connection;
 use crate::access::{ClientEntry, ClientRecord, GrantType, GrantTypes};
 use crate::context::Core;
 use crate::credential::{self, Credential};
+use crate::ledger::index::Op;
+use crate::ledger::{Kind, Vendors};
 use crate::limits::Registrations;
 use crate::limits::registrations as limit;
 use crate::store::StoreError;
@@ -204,12 +206,13 @@ fn is_local_name(host: &str) -> bool {
     name == "localhost" || name.ends_with(".localhost")
 }
 
-/// A vendor for an openly registered client: its name, made unique.
+/// A vendor for an openly registered client: its name, made unique; and what the ledger
+/// index learns of it.
 fn new_vendor(
     c: &Connection,
     core: &Core,
     checked: &Checked,
-) -> Result<VendorId, RegistrationError> {
+) -> Result<(VendorId, Op), RegistrationError> {
     let keys: &Keys = &core.keys;
     let taken: Vec<String> = records::list::<VendorFields>(c, None)?
         .into_iter()
@@ -250,7 +253,8 @@ fn new_vendor(
             sealed: keys.seal().seal(id.as_str(), &fields),
         },
     )?;
-    Ok(id)
+    let op = Op::Put(Vendors::index_item(&id, now, &fields));
+    Ok((id, op))
 }
 
 /// The vendor an invitation was made for, if it is unused, unexpired and the vendor has no
@@ -303,11 +307,14 @@ pub async fn register(
         Registrant::Open(_) => None,
     };
     let (vendor_id, checked) = core
-        .store
-        .write(move |c| {
-            let vendor_id = match invite {
-                Some(token) => invited_vendor(c, &token, now)?,
-                None => new_vendor(c, &state, &checked)?,
+        .index
+        .write(&core.store, move |c| {
+            let (vendor_id, ops) = match invite {
+                Some(token) => (invited_vendor(c, &token, now)?, vec![]),
+                None => {
+                    let (id, op) = new_vendor(c, &state, &checked)?;
+                    (id, vec![op])
+                }
             };
             client_rows::insert_client(
                 c,
@@ -321,7 +328,7 @@ pub async fn register(
                     sealed,
                 },
             )?;
-            Ok::<_, RegistrationError>((vendor_id, checked))
+            Ok::<_, RegistrationError>(((vendor_id, checked), ops))
         })
         .await?;
     core.access.put_client(

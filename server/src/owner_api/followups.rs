@@ -18,7 +18,7 @@ pub async fn list(
     Query(q): Query<FollowupQuery>,
 ) -> ApiResult<Json<Vec<Followup>>> {
     let items = s
-        .blocking(move |s| Ok(followups::list(&s.store, &s.keys, q.through)?))
+        .blocking(move |s| Ok(followups::list(&s.store, &s.keys, &s.index, q.through)?))
         .await?;
     Ok(Json(items))
 }
@@ -36,6 +36,6 @@ pub async fn done(
     Path(id): Path<InteractionId>,
 ) -> ApiResult<Json<Interaction>> {
     Ok(Json(
-        followups::done(&s.store, &s.keys, &id, s.now()).await?,
+        followups::done(&s.store, &s.keys, &s.index, &id, s.now()).await?,
     ))
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use carnet_core::ledger::{self, Incidents, incidents};
+use carnet_core::ledger::{self, Incidents, Paged, incidents, listing};
 use carnet_schemas::{
     Incident, IncidentFields, IncidentId, IncidentResolution, NewIncident, Page, VendorFilter,
 };
@@ -24,8 +24,17 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Incident>>> {
     let page = s
         .blocking(move |s| {
-            let items = ledger::list::<Incidents>(&s.store, &s.keys, &q.vendor)?;
-            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::keyset(
+                q.limit,
+                q.cursor.as_deref(),
+                Incidents::index_key,
+                |after, limit| {
+                    let p = listing::page::<Incidents>(
+                        &s.store, &s.keys, &s.index, &q.vendor, after, limit,
+                    )?;
+                    Ok((p.items, p.next))
+                },
+            )
         })
         .await?;
     Ok(Json(page))
@@ -40,7 +49,7 @@ pub async fn create(
     State(s): State<AppState>,
     Json(new): Json<NewIncident>,
 ) -> ApiResult<impl IntoResponse> {
-    let created = ledger::create::<Incidents>(&s.store, &s.keys, new, s.now()).await?;
+    let created = ledger::create::<Incidents>(&s.store, &s.keys, &s.index, new, s.now()).await?;
     let location = format!("/v1/incidents/{}", created.id);
     Ok((
         StatusCode::CREATED,
@@ -74,7 +83,7 @@ pub async fn replace(
     Path(id): Path<IncidentId>,
     Json(fields): Json<IncidentFields>,
 ) -> ApiResult<Json<Incident>> {
-    let updated = incidents::replace(&s.store, &s.keys, &id, fields, s.now()).await?;
+    let updated = incidents::replace(&s.store, &s.keys, &s.index, &id, fields, s.now()).await?;
     Ok(Json(updated))
 }
 
@@ -88,7 +97,7 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<IncidentId>,
 ) -> ApiResult<StatusCode> {
-    ledger::delete::<Incidents>(&s.store, &id).await?;
+    ledger::delete::<Incidents>(&s.store, &s.index, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -103,6 +112,7 @@ pub async fn resolve(
     Path(id): Path<IncidentId>,
     Json(resolution): Json<IncidentResolution>,
 ) -> ApiResult<Json<Incident>> {
-    let incident = incidents::resolve(&s.store, &s.keys, &id, resolution, s.now()).await?;
+    let incident =
+        incidents::resolve(&s.store, &s.keys, &s.index, &id, resolution, s.now()).await?;
     Ok(Json(incident))
 }

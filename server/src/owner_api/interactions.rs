@@ -4,14 +4,15 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use carnet_core::ledger::{self, InteractionFilter, Interactions};
+use carnet_core::ledger::{self, InteractionFilter, Interactions, Paged, listing};
 use carnet_schemas::{Interaction, InteractionFields, InteractionId, InteractionQuery, Page};
 
 use crate::error::ApiResult;
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
 
-/// Interactions, newest first.
+/// Interactions, newest first. `grep` matches word prefixes (each of its words must begin a
+/// word of the interaction, case and accents aside), not substrings.
 #[utoipa::path(get, path = "/v1/interactions", tag = "interactions", params(InteractionQuery),
     security(("owner" = [])),
     responses((status = 200, description = "One page of interactions, newest first", body = Page<Interaction>)))]
@@ -23,8 +24,17 @@ pub async fn list(
     let page = s
         .blocking(move |s| {
             let filter = InteractionFilter::from(&q);
-            let items = ledger::list::<Interactions>(&s.store, &s.keys, &filter)?;
-            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::keyset(
+                q.limit,
+                q.cursor.as_deref(),
+                Interactions::index_key,
+                |after, limit| {
+                    let p = listing::page::<Interactions>(
+                        &s.store, &s.keys, &s.index, &filter, after, limit,
+                    )?;
+                    Ok((p.items, p.next))
+                },
+            )
         })
         .await?;
     Ok(Json(page))
@@ -39,7 +49,8 @@ pub async fn create(
     State(s): State<AppState>,
     Json(fields): Json<InteractionFields>,
 ) -> ApiResult<impl IntoResponse> {
-    let created = ledger::create::<Interactions>(&s.store, &s.keys, fields, s.now()).await?;
+    let created =
+        ledger::create::<Interactions>(&s.store, &s.keys, &s.index, fields, s.now()).await?;
     let location = format!("/v1/interactions/{}", created.id);
     Ok((
         StatusCode::CREATED,
@@ -72,7 +83,8 @@ pub async fn replace(
     Path(id): Path<InteractionId>,
     Json(fields): Json<InteractionFields>,
 ) -> ApiResult<Json<Interaction>> {
-    let updated = ledger::replace::<Interactions>(&s.store, &s.keys, &id, fields, s.now()).await?;
+    let updated =
+        ledger::replace::<Interactions>(&s.store, &s.keys, &s.index, &id, fields, s.now()).await?;
     Ok(Json(updated))
 }
 
@@ -86,6 +98,6 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<InteractionId>,
 ) -> ApiResult<StatusCode> {
-    ledger::delete::<Interactions>(&s.store, &id).await?;
+    ledger::delete::<Interactions>(&s.store, &s.index, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,6 +16,7 @@ mod offers;
 mod profile;
 mod purchases;
 mod receipts;
+mod search;
 mod vendors;
 mod webhooks;
 
@@ -47,6 +48,7 @@ pub fn router() -> OpenApiRouter<AppState> {
             incidents::remove
         ))
         .routes(routes!(incidents::resolve))
+        .routes(routes!(search::search))
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))
         .routes(routes!(profile::show, profile::replace))

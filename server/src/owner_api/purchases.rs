@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use carnet_core::ledger::{self, Purchases};
+use carnet_core::ledger::{self, Paged, Purchases, listing};
 use carnet_schemas::{Page, Purchase, PurchaseFields, PurchaseId, VendorFilter};
 
 use crate::error::ApiResult;
@@ -22,8 +22,17 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Purchase>>> {
     let page = s
         .blocking(move |s| {
-            let items = ledger::list::<Purchases>(&s.store, &s.keys, &q.vendor)?;
-            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::keyset(
+                q.limit,
+                q.cursor.as_deref(),
+                Purchases::index_key,
+                |after, limit| {
+                    let p = listing::page::<Purchases>(
+                        &s.store, &s.keys, &s.index, &q.vendor, after, limit,
+                    )?;
+                    Ok((p.items, p.next))
+                },
+            )
         })
         .await?;
     Ok(Json(page))
@@ -38,7 +47,7 @@ pub async fn create(
     State(s): State<AppState>,
     Json(fields): Json<PurchaseFields>,
 ) -> ApiResult<impl IntoResponse> {
-    let created = ledger::create::<Purchases>(&s.store, &s.keys, fields, s.now()).await?;
+    let created = ledger::create::<Purchases>(&s.store, &s.keys, &s.index, fields, s.now()).await?;
     let location = format!("/v1/purchases/{}", created.id);
     Ok((
         StatusCode::CREATED,
@@ -71,7 +80,8 @@ pub async fn replace(
     Path(id): Path<PurchaseId>,
     Json(fields): Json<PurchaseFields>,
 ) -> ApiResult<Json<Purchase>> {
-    let updated = ledger::replace::<Purchases>(&s.store, &s.keys, &id, fields, s.now()).await?;
+    let updated =
+        ledger::replace::<Purchases>(&s.store, &s.keys, &s.index, &id, fields, s.now()).await?;
     Ok(Json(updated))
 }
 
@@ -85,6 +95,6 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<PurchaseId>,
 ) -> ApiResult<StatusCode> {
-    ledger::delete::<Purchases>(&s.store, &id).await?;
+    ledger::delete::<Purchases>(&s.store, &s.index, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -4,7 +4,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
-use carnet_core::ledger::{self, Vendors, vendors};
+use carnet_core::ledger::{self, Vendors, index, listing, vendors};
 use carnet_schemas::{Page, PageQuery, Problem, Vendor, VendorDetail, VendorFields, VendorId};
 
 use crate::error::ApiResult;
@@ -22,8 +22,15 @@ pub async fn list(
 ) -> ApiResult<Json<Page<Vendor>>> {
     let page = s
         .blocking(move |s| {
-            let items = ledger::list::<Vendors>(&s.store, &s.keys, &())?;
-            crate::paging::paginate(items, q.limit, q.cursor.as_deref())
+            crate::paging::keyset(
+                q.limit,
+                q.cursor.as_deref(),
+                |(name, id): &(String, String)| Some((name.clone(), index::rid(id)?)),
+                |after, limit| {
+                    let p = listing::vendor_page(&s.store, &s.keys, &s.index, after, limit)?;
+                    Ok((p.items, p.next))
+                },
+            )
         })
         .await?;
     Ok(Json(page))
@@ -40,7 +47,7 @@ pub async fn create(
     State(s): State<AppState>,
     Json(fields): Json<VendorFields>,
 ) -> ApiResult<impl IntoResponse> {
-    let vendor = ledger::create::<Vendors>(&s.store, &s.keys, fields, s.now()).await?;
+    let vendor = ledger::create::<Vendors>(&s.store, &s.keys, &s.index, fields, s.now()).await?;
     let location = format!("/v1/vendors/{}", vendor.id);
     Ok((
         StatusCode::CREATED,
@@ -78,7 +85,8 @@ pub async fn replace(
     Path(id): Path<VendorId>,
     Json(fields): Json<VendorFields>,
 ) -> ApiResult<Json<Vendor>> {
-    let vendor = ledger::replace::<Vendors>(&s.store, &s.keys, &id, fields, s.now()).await?;
+    let vendor =
+        ledger::replace::<Vendors>(&s.store, &s.keys, &s.index, &id, fields, s.now()).await?;
     Ok(Json(vendor))
 }
 
@@ -93,6 +101,6 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<VendorId>,
 ) -> ApiResult<StatusCode> {
-    vendors::delete(&s.store, &s.access, &id).await?;
+    vendors::delete(&s.store, &s.index, &s.access, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -42,6 +42,7 @@ fn a_sealed_server_refuses_owner_and_vendor_calls_with_503_before_auth() {
         "refused before any auth check"
     );
     d.get("/v1/vendors").problem(503);
+    d.get("/v1/search?q=acme").problem(503);
     Resp::from(
         http()
             .get(d.url("/v1/vendor/intents"))

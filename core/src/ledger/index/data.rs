@@ -1,0 +1,414 @@
+//! The index's data: per kind, each record's entry by id, the records in listing order (all,
+//! and per vendor), the vendors' names, and the words. Changed only through `apply`; read
+//! through `page`, `vendor_page`, `search` and `followups`.
+
+use std::collections::{BTreeSet, HashMap};
+use std::mem::size_of;
+use std::ops::Bound;
+
+use carnet_schemas::Channel;
+use chrono::NaiveDate;
+
+use super::item::{Instant, Item, Key, Op, RecordKind, Rid};
+use super::text::Postings;
+
+/// No vendor (a vendor's own document).
+const NONE: u32 = u32::MAX;
+
+/// A record of a vendor, as the index keeps it.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub key: (i64, i64),
+    pub vendor: u32,
+    doc: u32,
+    pub at: Option<Instant>,
+    pub channel: Option<Channel>,
+    pub pending: Option<Option<NaiveDate>>,
+    pub warranty_until: Option<NaiveDate>,
+}
+
+struct VendorEntry {
+    name: Box<str>,
+    doc: u32,
+}
+
+/// What a search document says of its record.
+#[derive(Debug, Clone, Copy)]
+pub struct DocMeta {
+    pub kind: RecordKind,
+    pub id: Rid,
+    /// The vendor's number (for a vendor, its own).
+    pub vendor: u32,
+    pub newest: i64,
+}
+
+#[derive(Default)]
+struct Listing {
+    by_id: HashMap<Rid, Entry>,
+    order: BTreeSet<Key>,
+    by_vendor: HashMap<u32, BTreeSet<Key>>,
+}
+
+/// Which records of a listing a page keeps (beyond its kind).
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub vendor: Option<Rid>,
+    pub channel: Option<Channel>,
+    /// At or after this time.
+    pub since: Option<Instant>,
+    /// Before this time.
+    pub until: Option<Instant>,
+    /// Folded words that must all match some word of the record, by prefix.
+    pub words: Vec<String>,
+}
+
+/// A search result, best first.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub kind: RecordKind,
+    pub id: Rid,
+    pub vendor: Option<Rid>,
+    pub score: f32,
+}
+
+#[derive(Default)]
+pub struct Data {
+    vendors: HashMap<Rid, VendorEntry>,
+    vendor_no: HashMap<Rid, u32>,
+    vendor_ids: Vec<Rid>,
+    interactions: Listing,
+    purchases: Listing,
+    incidents: Listing,
+    text: Postings<DocMeta>,
+}
+
+impl Data {
+    fn listing(&self, kind: RecordKind) -> Option<&Listing> {
+        match kind {
+            RecordKind::Vendor => None,
+            RecordKind::Interaction => Some(&self.interactions),
+            RecordKind::Purchase => Some(&self.purchases),
+            RecordKind::Incident => Some(&self.incidents),
+        }
+    }
+
+    fn listing_mut(&mut self, kind: RecordKind) -> Option<&mut Listing> {
+        match kind {
+            RecordKind::Vendor => None,
+            RecordKind::Interaction => Some(&mut self.interactions),
+            RecordKind::Purchase => Some(&mut self.purchases),
+            RecordKind::Incident => Some(&mut self.incidents),
+        }
+    }
+
+    fn intern(&mut self, vendor: Rid) -> u32 {
+        if let Some(n) = self.vendor_no.get(&vendor) {
+            return *n;
+        }
+        let n = u32::try_from(self.vendor_ids.len()).unwrap_or(NONE - 1);
+        self.vendor_ids.push(vendor);
+        self.vendor_no.insert(vendor, n);
+        n
+    }
+
+    pub fn apply(&mut self, op: Op) {
+        match op {
+            Op::Put(item) => self.put(item),
+            Op::Remove(kind, id) => self.remove(kind, &id),
+            Op::RemoveVendor(id) => self.remove_vendor(&id),
+        }
+        if self.text.wants_compaction() {
+            self.compact();
+        }
+    }
+
+    fn put(&mut self, item: Item) {
+        let texts: Vec<(&str, bool)> = item.texts.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+        if item.kind == RecordKind::Vendor {
+            let no = self.intern(item.id);
+            if let Some(old) = self.vendors.remove(&item.id) {
+                self.text.remove(old.doc);
+            }
+            let meta = DocMeta {
+                kind: item.kind,
+                id: item.id,
+                vendor: no,
+                newest: item.newest,
+            };
+            let doc = self.text.add(meta, &texts);
+            let name = item.name.unwrap_or_default();
+            self.vendors.insert(item.id, VendorEntry { name, doc });
+            return;
+        }
+        let vendor = item.vendor.map_or(NONE, |v| self.intern(v));
+        self.remove(item.kind, &item.id);
+        let meta = DocMeta {
+            kind: item.kind,
+            id: item.id,
+            vendor,
+            newest: item.newest,
+        };
+        let doc = self.text.add(meta, &texts);
+        let entry = Entry {
+            key: item.key,
+            vendor,
+            doc,
+            at: item.at,
+            channel: item.channel,
+            pending: item.pending,
+            warranty_until: item.warranty_until,
+        };
+        let key = (item.key.0, item.key.1, item.id);
+        if let Some(l) = self.listing_mut(item.kind) {
+            l.order.insert(key);
+            l.by_vendor.entry(vendor).or_default().insert(key);
+            l.by_id.insert(item.id, entry);
+        }
+    }
+
+    fn remove(&mut self, kind: RecordKind, id: &Rid) {
+        let Some(l) = self.listing_mut(kind) else {
+            return;
+        };
+        let Some(e) = l.by_id.remove(id) else {
+            return;
+        };
+        let key = (e.key.0, e.key.1, *id);
+        l.order.remove(&key);
+        if let Some(set) = l.by_vendor.get_mut(&e.vendor) {
+            set.remove(&key);
+            if set.is_empty() {
+                l.by_vendor.remove(&e.vendor);
+            }
+        }
+        self.text.remove(e.doc);
+    }
+
+    fn remove_vendor(&mut self, id: &Rid) {
+        if let Some(v) = self.vendors.remove(id) {
+            self.text.remove(v.doc);
+        }
+        let Some(no) = self.vendor_no.remove(id) else {
+            return;
+        };
+        for kind in [
+            RecordKind::Interaction,
+            RecordKind::Purchase,
+            RecordKind::Incident,
+        ] {
+            let mut docs = Vec::new();
+            if let Some(l) = self.listing_mut(kind)
+                && let Some(keys) = l.by_vendor.remove(&no)
+            {
+                for key in keys {
+                    l.order.remove(&key);
+                    if let Some(e) = l.by_id.remove(&key.2) {
+                        docs.push(e.doc);
+                    }
+                }
+            }
+            for d in docs {
+                self.text.remove(d);
+            }
+        }
+    }
+
+    fn compact(&mut self) {
+        let map = self.text.compact();
+        let renumber = |doc: &mut u32| *doc = map.get(*doc as usize).copied().unwrap_or(NONE);
+        for v in self.vendors.values_mut() {
+            renumber(&mut v.doc);
+        }
+        for l in [
+            &mut self.interactions,
+            &mut self.purchases,
+            &mut self.incidents,
+        ] {
+            for e in l.by_id.values_mut() {
+                renumber(&mut e.doc);
+            }
+        }
+    }
+
+    /// The keys of the records of `kind` after `after` that `filter` keeps, in listing order:
+    /// at most `limit + 1` (one more tells there is a next page).
+    pub fn page(
+        &self,
+        kind: RecordKind,
+        filter: &Filter,
+        after: Option<&Key>,
+        limit: usize,
+    ) -> Vec<Key> {
+        let Some(l) = self.listing(kind) else {
+            return Vec::new();
+        };
+        let set = match filter.vendor {
+            None => &l.order,
+            Some(v) => match self.vendor_no.get(&v).and_then(|n| l.by_vendor.get(n)) {
+                Some(set) => set,
+                None => return Vec::new(),
+            },
+        };
+        // The first key is the time: an interaction's key is minus its time in milliseconds.
+        let from_time = filter.until.map(|(ms, _)| (-ms, i64::MIN, [0u8; 10]));
+        let start = match (after, from_time) {
+            (Some(a), Some(t)) if *a < t => Bound::Included(t),
+            (Some(a), _) => Bound::Excluded(*a),
+            (None, Some(t)) => Bound::Included(t),
+            (None, None) => Bound::Unbounded,
+        };
+        let last_time = filter.since.map(|(ms, _)| -ms);
+        let matches = (!filter.words.is_empty()).then(|| self.text.matches(&filter.words));
+        let mut out = Vec::new();
+        for key in set.range((start, Bound::Unbounded)) {
+            if last_time.is_some_and(|t| key.0 > t) {
+                break;
+            }
+            let Some(e) = l.by_id.get(&key.2) else {
+                continue;
+            };
+            let keep = filter.channel.is_none_or(|c| e.channel == Some(c))
+                && filter.since.is_none_or(|s| e.at.is_some_and(|at| at >= s))
+                && filter.until.is_none_or(|u| e.at.is_some_and(|at| at < u))
+                && matches.as_ref().is_none_or(|m| m.score(e.doc).is_some());
+            if keep {
+                out.push(*key);
+                if out.len() > limit {
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The vendors after `after` by (lower-cased name, id): at most `limit + 1`.
+    pub fn vendor_page(&self, after: Option<(&str, &Rid)>, limit: usize) -> Vec<(String, Rid)> {
+        let mut all: Vec<(&str, &Rid)> = self
+            .vendors
+            .iter()
+            .map(|(id, v)| (&*v.name, id))
+            .filter(|k| after.is_none_or(|a| *k > a))
+            .collect();
+        all.sort_unstable();
+        all.truncate(limit + 1);
+        all.into_iter().map(|(n, id)| (n.to_owned(), *id)).collect()
+    }
+
+    /// The best `limit` records matching every word of `words` (folded), of `kind` and of
+    /// `vendor` (a vendor counts as its own) if given.
+    pub fn search(
+        &self,
+        words: &[String],
+        kind: Option<RecordKind>,
+        vendor: Option<Rid>,
+        limit: usize,
+    ) -> Vec<Hit> {
+        let vendor = match vendor {
+            None => None,
+            Some(v) => match self.vendor_no.get(&v) {
+                Some(n) => Some(*n),
+                None => return Vec::new(),
+            },
+        };
+        let matches = self.text.matches(words);
+        let mut found: Vec<(f32, i64, DocMeta)> = matches
+            .all()
+            .filter_map(|(d, score)| self.text.meta(d).map(|m| (score, m.newest, *m)))
+            .filter(|(_, _, m)| kind.is_none_or(|k| m.kind == k))
+            .filter(|(_, _, m)| vendor.is_none_or(|v| m.vendor == v))
+            .collect();
+        let order = |a: &(f32, i64, DocMeta), b: &(f32, i64, DocMeta)| {
+            b.0.total_cmp(&a.0)
+                .then(b.1.cmp(&a.1))
+                .then(a.2.id.cmp(&b.2.id))
+        };
+        if found.len() > limit && limit > 0 {
+            found.select_nth_unstable_by(limit - 1, order);
+        }
+        found.truncate(limit);
+        found.sort_unstable_by(order);
+        found
+            .into_iter()
+            .map(|(score, _, m)| Hit {
+                kind: m.kind,
+                id: m.id,
+                vendor: (m.kind != RecordKind::Vendor)
+                    .then(|| self.vendor_ids.get(m.vendor as usize).copied())
+                    .flatten(),
+                score,
+            })
+            .collect()
+    }
+
+    /// Interactions whose next step is not done, due on or before `through` (or without a
+    /// due date), of a vendor that exists: (id, vendor, due).
+    pub fn followups(&self, through: Option<NaiveDate>) -> Vec<(Rid, Rid, Option<NaiveDate>)> {
+        self.interactions
+            .by_id
+            .iter()
+            .filter_map(|(id, e)| {
+                let due = e.pending?;
+                if due.zip(through).is_some_and(|(d, t)| d > t) {
+                    return None;
+                }
+                let vendor = *self.vendor_ids.get(e.vendor as usize)?;
+                self.vendors
+                    .contains_key(&vendor)
+                    .then_some((*id, vendor, due))
+            })
+            .collect()
+    }
+
+    /// Purchases whose warranty ends between `from` and `through` (both included), soonest
+    /// first (what a Today view shows).
+    pub fn warranties_ending(&self, from: NaiveDate, through: NaiveDate) -> Vec<(Rid, NaiveDate)> {
+        let mut out: Vec<(Rid, NaiveDate)> = self
+            .purchases
+            .by_id
+            .iter()
+            .filter_map(|(id, e)| e.warranty_until.map(|w| (*id, w)))
+            .filter(|(_, w)| (from..=through).contains(w))
+            .collect();
+        out.sort_unstable_by_key(|(id, w)| (*w, *id));
+        out
+    }
+
+    /// The vendor's lower-cased name (what its listing sorts by).
+    pub fn vendor_name(&self, id: &Rid) -> Option<&str> {
+        self.vendors.get(id).map(|v| &*v.name)
+    }
+
+    /// How many records the index holds.
+    pub fn records(&self) -> usize {
+        self.vendors.len()
+            + self.interactions.by_id.len()
+            + self.purchases.by_id.len()
+            + self.incidents.by_id.len()
+    }
+
+    /// Heap bytes held, by capacities: a hash table counts its slots (key, value, one control
+    /// byte), a B-tree its entries at 1.5× (nodes are between half and all full, plus edges).
+    pub fn heap_bytes(&self) -> usize {
+        fn table<K, V>(m: &HashMap<K, V>) -> usize {
+            m.capacity() * (size_of::<K>() + size_of::<V>() + 1)
+        }
+        fn tree<K>(len: usize) -> usize {
+            len * size_of::<K>() * 3 / 2
+        }
+        let mut bytes = table(&self.vendors)
+            + self.vendors.values().map(|v| v.name.len()).sum::<usize>()
+            + table(&self.vendor_no)
+            + self.vendor_ids.capacity() * size_of::<Rid>()
+            + self.text.heap_bytes();
+        for l in [&self.interactions, &self.purchases, &self.incidents] {
+            bytes += table(&l.by_id)
+                + tree::<Key>(l.order.len())
+                + table(&l.by_vendor)
+                + l.by_vendor
+                    .values()
+                    .map(|s| tree::<Key>(s.len()))
+                    .sum::<usize>();
+        }
+        bytes
+    }
+}

@@ -1,0 +1,395 @@
+//! The index's data against a brute-force listing of the same records.
+
+use carnet_schemas::Channel;
+use chrono::NaiveDate;
+
+use super::data::{Data, Filter};
+use super::item::{Item, Key, Op, RecordKind, Rid};
+
+/// A small deterministic generator (no randomness in tests).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+}
+
+fn rid(n: u64) -> Rid {
+    let mut r = [0u8; 10];
+    r[2..].copy_from_slice(&n.to_be_bytes());
+    r
+}
+
+fn vendor(n: u64) -> Item {
+    let mut i = Item::new(RecordKind::Vendor, "", None, (0, 0), 0);
+    i.id = rid(1_000_000 + n);
+    i.name = Some(format!("vendor {}", n % 3).into());
+    i.texts.push((format!("Vendeur numéro {n}"), true));
+    i
+}
+
+fn interaction(n: u64, v: u64, ms: i64, channel: Channel, words: &str) -> Item {
+    let mut i = Item::new(RecordKind::Interaction, "", None, (-ms, 0), ms);
+    i.id = rid(n);
+    i.vendor = Some(rid(1_000_000 + v));
+    i.at = Some((ms, 0));
+    i.channel = Some(channel);
+    i.texts.push((words.to_owned(), true));
+    i
+}
+
+struct Model {
+    data: Data,
+    /// id → (vendor, ms, channel, text)
+    live: Vec<(u64, u64, i64, Channel, String)>,
+}
+
+fn model(seed: u64, n: u64) -> Model {
+    let mut g = Lcg(seed);
+    let mut data = Data::default();
+    for v in 0..5 {
+        data.apply(Op::Put(vendor(v)));
+    }
+    let words = [
+        "technicien passé",
+        "facture payée",
+        "livraison",
+        "Técnico rapide",
+    ];
+    let mut live = Vec::new();
+    for id in 0..n {
+        let v = g.next(5);
+        // Few distinct times, so ties are broken by id.
+        let ms = 1_000 * g.next(40) as i64;
+        let ch = Channel::ALL[g.next(3) as usize];
+        let w = words[g.next(4) as usize].to_owned();
+        data.apply(Op::Put(interaction(id, v, ms, ch, &w)));
+        live.push((id, v, ms, ch, w));
+    }
+    Model { data, live }
+}
+
+/// Every key the index pages through, `limit` at a time.
+fn walk(d: &Data, f: &Filter, limit: usize) -> Vec<Key> {
+    let mut out: Vec<Key> = Vec::new();
+    loop {
+        let mut page = d.page(RecordKind::Interaction, f, out.last(), limit);
+        let more = page.len() > limit;
+        page.truncate(limit);
+        out.extend(page);
+        if !more {
+            return out;
+        }
+    }
+}
+
+fn expected(m: &Model, keep: impl Fn(&(u64, u64, i64, Channel, String)) -> bool) -> Vec<Key> {
+    let mut keys: Vec<Key> = m
+        .live
+        .iter()
+        .filter(|r| keep(r))
+        .map(|r| (-r.2, 0, rid(r.0)))
+        .collect();
+    keys.sort();
+    keys
+}
+
+#[test]
+fn pages_give_every_record_once_in_order_with_filters_combined() {
+    let m = model(7, 600);
+    for limit in [1, 7, 50, 1000] {
+        assert_eq!(
+            walk(&m.data, &Filter::default(), limit),
+            expected(&m, |_| true)
+        );
+    }
+    let f = Filter {
+        vendor: Some(rid(1_000_002)),
+        channel: Some(Channel::Email),
+        since: Some((5_000, 0)),
+        until: Some((30_000, 0)),
+        ..Filter::default()
+    };
+    let want = expected(&m, |r| {
+        r.1 == 2 && r.3 == Channel::Email && r.2 >= 5_000 && r.2 < 30_000
+    });
+    assert!(!want.is_empty());
+    assert_eq!(walk(&m.data, &f, 3), want);
+    let f = Filter {
+        words: vec!["tec".into()],
+        until: Some((20_000, 0)),
+        ..Filter::default()
+    };
+    let want = expected(&m, |r| {
+        (r.4.starts_with("tech") || r.4.starts_with("Téc")) && r.2 < 20_000
+    });
+    assert!(!want.is_empty());
+    assert_eq!(walk(&m.data, &f, 4), want);
+    // Times to the nanosecond: `since` includes its instant, `until` excludes its own.
+    let mut d = Data::default();
+    d.apply(Op::Put(vendor(0)));
+    let mut i = interaction(1, 0, 5_000, Channel::Phone, "x");
+    i.at = Some((5_000, 999_998));
+    d.apply(Op::Put(i));
+    let count = |since, until| {
+        let f = Filter {
+            since,
+            until,
+            ..Filter::default()
+        };
+        d.page(RecordKind::Interaction, &f, None, 10).len()
+    };
+    assert_eq!(count(Some((5_000, 999_998)), None), 1);
+    assert_eq!(count(Some((5_000, 999_999)), None), 0);
+    assert_eq!(count(None, Some((5_000, 999_998))), 0);
+    assert_eq!(count(None, Some((5_000, 999_999))), 1);
+    assert_eq!(count(Some((4_999, 0)), Some((5_001, 0))), 1);
+}
+
+#[test]
+fn edits_moves_and_deletions_between_pages_are_seen() {
+    let mut m = model(11, 200);
+    let first = {
+        let mut p = m
+            .data
+            .page(RecordKind::Interaction, &Filter::default(), None, 20);
+        p.truncate(20);
+        p
+    };
+    // Delete a record of the next page, move one from the next page to the front (seen
+    // already: not again), and add one far back (seen when reached).
+    let rest = walk(&m.data, &Filter::default(), 1000);
+    let (gone, moved) = (rest[25].2, rest[30].2);
+    let gone_n = m.live.iter().position(|r| rid(r.0) == gone).unwrap();
+    m.live.remove(gone_n);
+    m.data.apply(Op::Remove(RecordKind::Interaction, gone));
+    let moved_n = m.live.iter().position(|r| rid(r.0) == moved).unwrap();
+    let r = &mut m.live[moved_n];
+    r.2 = 999_999;
+    m.data
+        .apply(Op::Put(interaction(r.0, r.1, r.2, r.3, &r.4.clone())));
+    m.data
+        .apply(Op::Put(interaction(5_000, 1, -5, Channel::Web, "nouveau")));
+    m.live.push((5_000, 1, -5, Channel::Web, "nouveau".into()));
+    let mut seen = first.clone();
+    loop {
+        let mut page = m
+            .data
+            .page(RecordKind::Interaction, &Filter::default(), seen.last(), 20);
+        let more = page.len() > 20;
+        page.truncate(20);
+        seen.extend(page);
+        if !more {
+            break;
+        }
+    }
+    let want: Vec<Key> = first
+        .iter()
+        .copied()
+        .chain(
+            expected(&m, |_| true)
+                .into_iter()
+                .filter(|k| *k > *first.last().unwrap()),
+        )
+        .collect();
+    assert_eq!(seen, want);
+    assert!(!seen.iter().any(|k| k.2 == gone));
+    assert_eq!(
+        seen.iter().filter(|k| k.2 == moved).count(),
+        0,
+        "moved before the cursor"
+    );
+    assert!(seen.iter().any(|k| k.2 == rid(5_000)));
+}
+
+#[test]
+fn deleting_a_vendor_takes_its_records_out_of_listings_and_search() {
+    let mut m = model(3, 300);
+    m.data.apply(Op::RemoveVendor(rid(1_000_001)));
+    m.live.retain(|r| r.1 != 1);
+    assert_eq!(
+        walk(&m.data, &Filter::default(), 50),
+        expected(&m, |_| true)
+    );
+    let f = Filter {
+        vendor: Some(rid(1_000_001)),
+        ..Filter::default()
+    };
+    assert!(
+        m.data
+            .page(RecordKind::Interaction, &f, None, 10)
+            .is_empty()
+    );
+    let hits = m.data.search(&["facture".into()], None, None, 1000);
+    assert!(hits.iter().all(|h| h.vendor != Some(rid(1_000_001))));
+    assert!(
+        m.data
+            .search(&["vendeur".into(), "1".into()], None, None, 10)
+            .is_empty()
+    );
+    assert_eq!(m.data.records(), 4 + m.live.len());
+}
+
+#[test]
+fn search_ranks_filters_and_survives_compaction() {
+    let mut m = model(5, 100);
+    // Many edits: documents are replaced, postings compacted on the way.
+    for round in 0..60 {
+        for r in &m.live {
+            m.data.apply(Op::Put(interaction(
+                r.0,
+                r.1,
+                r.2,
+                r.3,
+                &format!("{} {round}", r.4),
+            )));
+        }
+    }
+    let rare = interaction(
+        9_000,
+        0,
+        1,
+        Channel::Phone,
+        "technicien technique technologie",
+    );
+    m.data.apply(Op::Put(rare));
+    let hits = m.data.search(&["techn".into()], None, None, 5);
+    assert_eq!(hits[0].id, rid(9_000), "more matched words");
+    assert!(hits.windows(2).all(|w| w[0].score >= w[1].score));
+    let all = m.data.search(
+        &["techn".into()],
+        Some(RecordKind::Interaction),
+        None,
+        10_000,
+    );
+    let want = m.live.iter().filter(|r| r.4.starts_with("tech")).count() + 1;
+    assert_eq!(all.len(), want);
+    assert!(
+        m.data
+            .search(&["techn".into()], Some(RecordKind::Vendor), None, 10)
+            .is_empty()
+    );
+    let vendors = m.data.search(
+        &["vendeur".into()],
+        Some(RecordKind::Vendor),
+        Some(rid(1_000_003)),
+        10,
+    );
+    assert_eq!(vendors.len(), 1);
+    assert_eq!((vendors[0].id, vendors[0].vendor), (rid(1_000_003), None));
+    let of_vendor = m
+        .data
+        .search(&["livraison".into()], None, Some(rid(1_000_004)), 1000);
+    assert!(of_vendor.iter().all(|h| h.vendor == Some(rid(1_000_004))));
+    assert!(
+        m.data
+            .search(&["ivraison".into()], None, None, 10)
+            .is_empty()
+    );
+}
+
+#[test]
+fn followups_and_warranties_come_from_the_dates_kept() {
+    let mut d = Data::default();
+    d.apply(Op::Put(vendor(0)));
+    let day = |n| NaiveDate::from_ymd_opt(2026, 1, n).unwrap();
+    for (n, pending) in [
+        (1, Some(Some(day(10)))),
+        (2, Some(None)),
+        (3, None),
+        (4, Some(Some(day(20)))),
+    ] {
+        let mut i = interaction(n, 0, 1, Channel::Phone, "x");
+        i.pending = pending;
+        d.apply(Op::Put(i));
+    }
+    let mut due: Vec<u64> = d
+        .followups(Some(day(15)))
+        .iter()
+        .map(|f| u64::from_be_bytes(f.0[2..].try_into().unwrap()))
+        .collect();
+    due.sort_unstable();
+    assert_eq!(due, vec![1, 2]);
+    assert_eq!(d.followups(None).len(), 3);
+    let mut p = Item::new(RecordKind::Purchase, "", None, (0, 0), 0);
+    p.id = rid(50);
+    p.vendor = Some(rid(1_000_000));
+    p.warranty_until = Some(day(12));
+    d.apply(Op::Put(p));
+    assert_eq!(
+        d.warranties_ending(day(1), day(12)),
+        vec![(rid(50), day(12))]
+    );
+    assert!(d.warranties_ending(day(13), day(31)).is_empty());
+    d.apply(Op::RemoveVendor(rid(1_000_000)));
+    assert!(d.followups(None).is_empty());
+    assert!(d.warranties_ending(day(1), day(31)).is_empty());
+}
+
+/// Changes made while the index builds are kept, and a read waits for the build to end.
+#[test]
+fn a_read_waits_for_the_build_and_sees_the_changes_made_meanwhile() {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+
+    use super::{LedgerIndex, Loader};
+    use crate::crypto::{Keys, VaultKey};
+    use crate::store::{Store, Synchronous};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("carnet.db"), Synchronous::Normal).unwrap());
+    let keys = Arc::new(Keys::new(VaultKey::generate().unwrap()));
+    let (go, wait) = mpsc::channel::<()>();
+    let (started, build_started) = mpsc::channel::<()>();
+    let gate = Mutex::new((wait, started));
+    let load: Loader = Arc::new(move |_, _, sink| {
+        let gate = gate.lock().unwrap();
+        gate.1.send(()).unwrap();
+        gate.0.recv().unwrap();
+        sink(Op::Put(vendor(0)));
+        sink(Op::Put(interaction(
+            1,
+            0,
+            10,
+            Channel::Phone,
+            "lu à la construction",
+        )));
+        Ok(())
+    });
+    let index = LedgerIndex::start(store, keys, load);
+    build_started.recv().unwrap();
+    // Committed while the build reads: one record replaced, one added, one deleted.
+    index.apply(vec![
+        Op::Put(interaction(1, 0, 30, Channel::Phone, "changé pendant")),
+        Op::Put(interaction(2, 0, 20, Channel::Email, "ajouté pendant")),
+        Op::Put(interaction(3, 0, 5, Channel::Email, "effacé pendant")),
+        Op::Remove(RecordKind::Interaction, rid(3)),
+    ]);
+    assert_eq!(
+        index.stats().records,
+        0,
+        "nothing is served from a half-built index"
+    );
+    let reader = {
+        let index = index.clone();
+        std::thread::spawn(move || {
+            index
+                .read(|d| {
+                    let keys = d.page(RecordKind::Interaction, &Filter::default(), None, 10);
+                    let found = d.search(&["pendant".into()], None, None, 10).len();
+                    (keys, found)
+                })
+                .unwrap()
+        })
+    };
+    go.send(()).unwrap();
+    let (keys, found) = reader.join().unwrap();
+    assert_eq!(keys, vec![(-30, 0, rid(1)), (-20, 0, rid(2))]);
+    assert_eq!(found, 2);
+    assert_eq!(index.stats().records, 3);
+}

@@ -1,0 +1,217 @@
+//! The owner's listings and search, through the ledger index: the index picks a page's ids
+//! (by keyset, after the cursor's key, with the filters it can answer), then only those rows
+//! are read and opened, in one read transaction. Never opens more records than it returns.
+
+use carnet_schemas::ids::{IncidentKind, InteractionKind, PurchaseKind, VendorKind};
+use carnet_schemas::{
+    IncidentFields, InteractionFields, PurchaseFields, RecordKind, SearchHit, VendorFields,
+    VendorId,
+};
+use rusqlite::Connection;
+
+use super::index::{Key, LedgerIndex, Loader, Op, Rid, id_of, rid, text};
+use super::kind::{Kind, Paged, wire};
+use super::{Incidents, Interactions, LedgerError, Purchases, Record, Vendors, open};
+use crate::crypto::{Keys, Sealable};
+use crate::store::Store;
+use crate::store::archive::each_record;
+use crate::store::records;
+
+/// One page of a listing, and the key of its last record when more follow.
+pub struct Page<K, T> {
+    pub items: Vec<T>,
+    pub next: Option<K>,
+}
+
+/// The records of kind `K` that `filter` keeps, after `after`, at most `limit`.
+pub fn page<K: Paged>(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    filter: &K::Filter,
+    after: Option<Key>,
+    limit: usize,
+) -> Result<Page<K::SortKey, K::Wire>, LedgerError> {
+    let filter = K::index_filter(filter);
+    let mut picked = index.read(|d| d.page(K::RECORD, &filter, after.as_ref(), limit))?;
+    let next = (picked.len() > limit).then(|| {
+        picked.truncate(limit);
+        picked.last().map(K::sort_key_of)
+    });
+    let ids: Vec<Rid> = picked.iter().map(|k| k.2).collect();
+    let items = store.read(|c| opened::<K>(c, keys, &ids))?;
+    Ok(Page {
+        items: items.into_iter().map(wire::<K>).collect(),
+        next: next.flatten(),
+    })
+}
+
+/// The vendors by name after `after` (a cursor's key), at most `limit`.
+pub fn vendor_page(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    after: Option<(String, Rid)>,
+    limit: usize,
+) -> Result<Page<(String, String), carnet_schemas::Vendor>, LedgerError> {
+    let after = after.as_ref().map(|(n, id)| (n.as_str(), id));
+    let mut picked = index.read(|d| d.vendor_page(after, limit))?;
+    let next = (picked.len() > limit).then(|| {
+        picked.truncate(limit);
+        picked
+            .last()
+            .map(|(n, id)| (n.clone(), id_of::<VendorKind>(id).to_string()))
+    });
+    let ids: Vec<Rid> = picked.iter().map(|(_, id)| *id).collect();
+    let items = store.read(|c| opened::<Vendors>(c, keys, &ids))?;
+    Ok(Page {
+        items: items.into_iter().map(wire::<Vendors>).collect(),
+        next: next.flatten(),
+    })
+}
+
+/// Records `ids` of kind `K`, opened, in that order; one deleted since it was picked is left
+/// out.
+pub(super) fn opened<K: Kind>(
+    c: &Connection,
+    keys: &Keys,
+    ids: &[Rid],
+) -> Result<Vec<Record<K>>, LedgerError> {
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        let id = id_of::<K::Id>(id);
+        if let Some(row) = records::get::<K::Fields>(c, id.as_str())? {
+            out.push(open(keys, row)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Why a search cannot run.
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error("the search has no words")]
+    NoWords,
+    #[error("the search has more than {} words", text::MAX_QUERY_WORDS)]
+    TooManyWords,
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+}
+
+/// The records best matching `q`: every word of `q` begins a word of the record (folded:
+/// case and accents aside); of `kind` and `vendor` if given. Opens only what it returns.
+pub fn search(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    q: &str,
+    kind: Option<RecordKind>,
+    vendor: Option<&VendorId>,
+    limit: usize,
+) -> Result<Vec<SearchHit>, SearchError> {
+    let mut words = text::words(q);
+    words.sort();
+    words.dedup();
+    if words.is_empty() {
+        return Err(SearchError::NoWords);
+    }
+    if words.len() > text::MAX_QUERY_WORDS {
+        return Err(SearchError::TooManyWords);
+    }
+    let vendor = match vendor {
+        Some(v) => match rid(v.as_str()) {
+            Some(r) => Some(r),
+            None => return Ok(Vec::new()),
+        },
+        None => None,
+    };
+    let hits = index.read(|d| d.search(&words, kind, vendor, limit))?;
+    let found = store.read(|c| {
+        let mut found = Vec::with_capacity(hits.len());
+        for h in hits {
+            let id = match h.kind {
+                RecordKind::Vendor => id_of::<VendorKind>(&h.id).to_string(),
+                RecordKind::Interaction => id_of::<InteractionKind>(&h.id).to_string(),
+                RecordKind::Purchase => id_of::<PurchaseKind>(&h.id).to_string(),
+                RecordKind::Incident => id_of::<IncidentKind>(&h.id).to_string(),
+            };
+            let title = match h.kind {
+                RecordKind::Vendor => title_of(c, keys, &id, |f: &VendorFields| f.name.as_str()),
+                RecordKind::Interaction => {
+                    title_of(c, keys, &id, |f: &InteractionFields| f.summary.as_str())
+                }
+                RecordKind::Purchase => {
+                    title_of(c, keys, &id, |f: &PurchaseFields| f.item.as_str())
+                }
+                RecordKind::Incident => {
+                    title_of(c, keys, &id, |f: &IncidentFields| f.description.as_str())
+                }
+            }?;
+            let Some(title) = title else { continue };
+            found.push(SearchHit {
+                kind: h.kind,
+                id,
+                vendor_id: h.vendor.map(|v| id_of::<VendorKind>(&v)),
+                title,
+                score: (f64::from(h.score) * 1000.0).round() / 1000.0,
+            });
+        }
+        Ok::<_, LedgerError>(found)
+    })?;
+    Ok(found)
+}
+
+/// The title of record `id` (`None`: deleted since it was found).
+fn title_of<T: Sealable>(
+    c: &Connection,
+    keys: &Keys,
+    id: &str,
+    title: impl Fn(&T) -> &str,
+) -> Result<Option<String>, LedgerError> {
+    let Some(row) = records::get::<T>(c, id)? else {
+        return Ok(None);
+    };
+    let fields: T = keys.seal().open(&row.id, &row.sealed)?;
+    Ok(Some(short(title(&fields))))
+}
+
+/// A title's first line, cut at 120 characters.
+fn short(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 120 {
+        let mut cut: String = line.chars().take(119).collect();
+        cut.push('…');
+        cut
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Reads the whole ledger for the index: vendors first, then their records.
+pub fn loader() -> Loader {
+    std::sync::Arc::new(
+        |c: &Connection, keys: &Keys, sink: &mut dyn FnMut(Op) -> bool| {
+            load::<Vendors>(c, keys, sink)?;
+            load::<Interactions>(c, keys, sink)?;
+            load::<Purchases>(c, keys, sink)?;
+            load::<Incidents>(c, keys, sink)
+        },
+    )
+}
+
+fn load<K: Kind>(
+    c: &Connection,
+    keys: &Keys,
+    sink: &mut dyn FnMut(Op) -> bool,
+) -> Result<(), LedgerError> {
+    let mut go_on = true;
+    each_record::<K::Fields, LedgerError>(c, |row| {
+        if !go_on {
+            return Ok(());
+        }
+        let created_at = row.created_at;
+        let o = open::<K::Id, K::Fields>(keys, row)?;
+        go_on = sink(Op::Put(K::index_item(&o.id, created_at, &o.fields)));
+        Ok(())
+    })
+}
