@@ -18,19 +18,39 @@ pub fn spawn(core: &Core) -> Vec<JoinHandle<()>> {
     ]
 }
 
-/// Forgets expired tokens and grants every minute, so memory stays bounded, and deletes
-/// token rows that expired more than a day ago (they can never be used again).
+/// Runs `sweep` every minute.
 async fn janitor(core: Core) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let now = core.now();
-        core.access.prune(now);
-        let before = now - chrono::Duration::days(1);
-        core.store
-            .write_behind("purging expired tokens", move |c| {
-                crate::store::access::purge_tokens(c, before).map(drop)
-            })
-            .await;
+        sweep(&core).await;
+    }
+}
+
+/// One pass of the janitor: forgets expired tokens and grants in memory, so memory stays
+/// bounded, and deletes the token and code rows nothing needs any more, so the disk does too
+/// (`store::access::purge_tokens`: expired a day ago, or revoked and never used;
+/// `store::consent::purge_codes`: expired a day ago, used ones once their tokens could no
+/// longer be alive).
+pub async fn sweep(core: &Core) {
+    let now = core.now();
+    core.access.prune(now);
+    let day_ago = now - chrono::Duration::days(1);
+    let used_codes_before = day_ago - core.policy.refresh_token_ttl;
+    let purged = core
+        .store
+        .write(move |c| {
+            Ok::<_, crate::store::StoreError>((
+                crate::store::access::purge_tokens(c, day_ago)?,
+                crate::store::consent::purge_codes(c, day_ago, used_codes_before)?,
+            ))
+        })
+        .await;
+    match purged {
+        Ok((tokens, codes)) if tokens + codes > 0 => {
+            tracing::debug!(tokens, codes, "purged dead token and code rows");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "purging dead tokens and codes failed"),
     }
 }

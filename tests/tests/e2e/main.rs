@@ -29,6 +29,7 @@ mod registration;
 mod revocation;
 mod sealed;
 mod tampering;
+mod token_rows;
 mod vault;
 mod vendor_api;
 mod vendor_log;
