@@ -34,6 +34,7 @@ mod vault;
 mod vendor_api;
 mod vendor_log;
 mod vendor_offers;
+mod vendor_pages;
 mod webhooks;
 
 use carnet_tests::{Api, TestServer};
