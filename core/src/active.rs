@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use bytes::Bytes;
 
 use carnet_schemas::{
-    Category, IntentField, IntentFields, IntentId, VendorId, VendorIntent, VendorTerms,
+    Category, IntentField, IntentFields, IntentId, Page, VendorId, VendorIntent, VendorTerms,
 };
 use chrono::{DateTime, FixedOffset, Utc};
 
@@ -122,16 +122,20 @@ pub struct ActiveIntents {
     pages: Mutex<HashMap<PageKey, CachedPage>>,
 }
 
-/// What the intents a token may see at some instant are, and how long that stays true.
+/// One page of what a token may see at some instant, and how long that stays true.
 pub struct Visible {
-    pub items: Vec<(IntentId, VendorIntent)>,
-    /// The fields each visible intent withholds from vendors (intents that withhold none are
-    /// left out), for the access log.
+    /// The page, as the vendor sees it.
+    pub page: Page<VendorIntent>,
+    /// The fields each intent of the page withholds from vendors (intents that withhold none
+    /// are left out), for the access log.
     pub withheld: Withheld,
     pub generation: u64,
     /// The next instant an intent's window opens or closes (the view may change then).
     pub until: Option<DateTime<Utc>>,
 }
+
+/// Where a visible intent sorts in a pull: when it last changed (ms), then its id.
+pub type PullKey = (i64, String);
 
 pub use crate::access::log::Withheld;
 
@@ -212,8 +216,18 @@ impl ActiveIntents {
         }
     }
 
-    /// What `access` may see at `now`, as the vendor sees it (`customer_ref` filled in).
-    pub fn visible(&self, access: &Access, now: DateTime<Utc>, customer_ref: &str) -> Visible {
+    /// One page of what `access` may see at `now` (changed at or after `since`, if given), as
+    /// the vendor sees it (`customer_ref` filled in). `cut` chooses the page from the keys of
+    /// every intent visible; only the intents on the page are built, so a page costs a sort of
+    /// keys plus what it shows.
+    pub fn visible_page<E>(
+        &self,
+        access: &Access,
+        now: DateTime<Utc>,
+        customer_ref: &str,
+        since: Option<DateTime<Utc>>,
+        cut: impl FnOnce(Vec<(PullKey, IntentId)>) -> Result<Page<IntentId>, E>,
+    ) -> Result<Visible, E> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let generation = self.generation.load(Ordering::Acquire);
         let until = inner
@@ -221,23 +235,39 @@ impl ActiveIntents {
             .flat_map(|i| [i.valid_from.to_utc(), i.valid_through.to_utc()])
             .filter(|t| *t > now)
             .min();
-        let mut withheld = Withheld::new();
-        let items = inner
+        let keys = inner
             .iter()
             .filter(|(_, i)| i.in_window(now) && access.covers(&i.fields.category))
+            .filter(|(_, i)| since.is_none_or(|t| i.updated_at >= t))
+            .map(|(id, i)| {
+                (
+                    (i.updated_at.timestamp_millis(), id.to_string()),
+                    id.clone(),
+                )
+            })
+            .collect();
+        let chosen = cut(keys)?;
+        let mut withheld = Withheld::new();
+        let items = chosen
+            .items
+            .iter()
+            .filter_map(|id| inner.get_key_value(id))
             .map(|(id, i)| {
                 if !i.fields.terms.withhold.is_empty() {
                     withheld.insert(id.to_string(), i.fields.terms.withhold.clone());
                 }
-                (id.clone(), i.for_vendor(id, customer_ref.to_owned()))
+                i.for_vendor(id, customer_ref.to_owned())
             })
             .collect();
-        Visible {
-            items,
+        Ok(Visible {
+            page: Page {
+                items,
+                next_cursor: chosen.next_cursor,
+            },
             withheld,
             generation,
             until,
-        }
+        })
     }
 
     /// The first page served earlier for this view, if nothing it depends on has changed.

@@ -19,26 +19,46 @@ pub fn spawn(core: &Core) -> Vec<JoinHandle<()>> {
     ]
 }
 
-/// Forgets expired tokens and grants every minute, so memory stays bounded, deletes token rows
-/// that expired more than a day ago (they can never be used again), and prunes access-log
-/// entries older than the retention (`prune_access_log`).
+/// Runs `sweep` every minute, prunes access-log entries older than the retention
+/// (`prune_access_log`) and closes the compaction runs whose window ended.
 async fn janitor(core: Core) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
     loop {
         tick.tick().await;
-        let now = core.now();
-        core.access.prune(now);
-        let before = now - chrono::Duration::days(1);
-        core.store
-            .write_behind("purging expired tokens", move |c| {
-                crate::store::access::purge_tokens(c, before).map(drop)
-            })
-            .await;
+        sweep(&core).await;
         prune_access_log(&core).await;
         // Compaction runs whose window ended are closed even when the vendor went quiet.
-        if let Err(e) = core.access_log.flush(&core.store, &core.keys, now).await {
+        if let Err(e) = core.access_log.flush(&core.store, &core.keys, core.now()).await {
             tracing::error!(error = %e, "could not append to the access log");
         }
+    }
+}
+
+/// One pass of the janitor: forgets expired tokens and grants in memory, so memory stays
+/// bounded, and deletes the token and code rows nothing needs any more, so the disk does too
+/// (`store::access::purge_tokens`: expired a day ago, or revoked and never used;
+/// `store::consent::purge_codes`: expired a day ago, used ones once their tokens could no
+/// longer be alive).
+pub async fn sweep(core: &Core) {
+    let now = core.now();
+    core.access.prune(now);
+    let day_ago = now - chrono::Duration::days(1);
+    let used_codes_before = day_ago - core.policy.refresh_token_ttl;
+    let purged = core
+        .store
+        .write(move |c| {
+            Ok::<_, crate::store::StoreError>((
+                crate::store::access::purge_tokens(c, day_ago)?,
+                crate::store::consent::purge_codes(c, day_ago, used_codes_before)?,
+            ))
+        })
+        .await;
+    match purged {
+        Ok((tokens, codes)) if tokens + codes > 0 => {
+            tracing::debug!(tokens, codes, "purged dead token and code rows");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::error!(error = %e, "purging dead tokens and codes failed"),
     }
 }
 

@@ -95,7 +95,7 @@ pub fn run(
     duration: Duration,
     spec: RequestSpec,
 ) -> LoadResult {
-    let (latencies, non_2xx) = measure(addr, connections, warmup, duration, spec);
+    let (latencies, non_2xx) = measure(addr, connections, warmup, duration, &[spec]);
     summarize(latencies, non_2xx, duration)
 }
 
@@ -140,6 +140,26 @@ pub fn compare(
     warmup: Duration,
     duration: Duration,
 ) -> Compared {
+    compare_rotating(
+        baseline,
+        (target.0, std::slice::from_ref(target.1)),
+        rounds,
+        connections,
+        warmup,
+        duration,
+    )
+}
+
+/// `compare` with a target that rotates over several requests (one client per vendor, say):
+/// each connection sends them in turn, starting at its own place in the list.
+pub fn compare_rotating(
+    baseline: (SocketAddr, &RequestSpec),
+    target: (SocketAddr, &[RequestSpec]),
+    rounds: usize,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Compared {
     let (mut base_all, mut base_bad) = (Vec::new(), 0);
     let (mut target_all, mut target_bad) = (Vec::new(), 0);
     let mut ratios = Vec::with_capacity(rounds);
@@ -149,9 +169,9 @@ pub fn compare(
             connections,
             warmup,
             duration,
-            baseline.1.clone(),
+            std::slice::from_ref(baseline.1),
         );
-        let (t, t_bad) = measure(target.0, connections, warmup, duration, target.1.clone());
+        let (t, t_bad) = measure(target.0, connections, warmup, duration, target.1);
         ratios.push(t.len() as f64 / b.len().max(1) as f64);
         base_all.extend(b);
         base_bad += b_bad;
@@ -175,20 +195,21 @@ fn measure(
     connections: usize,
     warmup: Duration,
     duration: Duration,
-    spec: RequestSpec,
+    specs: &[RequestSpec],
 ) -> (Vec<Duration>, u64) {
+    assert!(!specs.is_empty(), "no request to send");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let spec = Arc::new(spec);
+        let specs = Arc::new(specs.to_vec());
         let start = Instant::now() + warmup;
         let end = start + duration;
         let tasks: Vec<_> = (0..connections)
-            .map(|_| {
-                let spec = spec.clone();
+            .map(|n| {
+                let specs = specs.clone();
                 tokio::spawn(async move {
                     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
                     stream.set_nodelay(true).ok();
@@ -199,11 +220,14 @@ fn measure(
                     tokio::spawn(conn);
                     let mut latencies = Vec::with_capacity(100_000);
                     let mut non_2xx = 0u64;
+                    let mut next = n % specs.len();
                     loop {
                         let t = Instant::now();
                         if t >= end {
                             break;
                         }
+                        let spec = &specs[next];
+                        next = (next + 1) % specs.len();
                         let res = send.send_request(spec.build(addr)).await.expect("send");
                         let ok = res.status().is_success();
                         let _ = res.into_body().collect().await;

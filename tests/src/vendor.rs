@@ -98,3 +98,47 @@ impl VendorApp {
         r.json()
     }
 }
+
+/// `n` vendors connected and granted `scopes` in `categories` (`None`: all), made by a few
+/// threads at once so their writes share commits: the setup of the benches and tests that
+/// need many vendors.
+pub fn connect_many(
+    s: &(impl Api + Sync),
+    n: usize,
+    scopes: &[&str],
+    categories: Option<&[&str]>,
+) -> Vec<VendorApp> {
+    const THREADS: usize = 8;
+    let mut all: Vec<(usize, VendorApp)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                scope.spawn(move || {
+                    (t..n)
+                        .step_by(THREADS)
+                        .map(|i| {
+                            let v = VendorApp::connect(s, &format!("Vendor {i}"));
+                            v.grant(s, scopes, categories);
+                            (i, v)
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().expect("connecting vendors"))
+            .collect()
+    });
+    all.sort_by_key(|(i, _)| *i);
+    all.into_iter().map(|(_, v)| v).collect()
+}
+
+impl VendorApp {
+    /// Its `client_secret_basic` Authorization header value.
+    pub fn basic(&self) -> String {
+        format!(
+            "Basic {}",
+            data_encoding::BASE64.encode(format!("{}:{}", self.client_id, self.secret).as_bytes())
+        )
+    }
+}

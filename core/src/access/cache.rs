@@ -160,6 +160,9 @@ impl Access {
 struct Inner {
     clients: HashMap<ClientId, ClientEntry>,
     grants: HashMap<GrantId, GrantEntry>,
+    /// The grants of each vendor in `grants` (a vendor has one live grant, and the few it had
+    /// before until `prune`), so issuing a token never looks at other vendors' grants.
+    grants_of: HashMap<VendorId, Vec<GrantId>>,
     tokens: HashMap<[u8; 32], TokenEntry>,
     /// How many access tokens (not refresh tokens) of each client `tokens` holds.
     access_tokens: HashMap<ClientId, usize>,
@@ -174,6 +177,21 @@ impl Inner {
                 self.access_tokens.remove(client);
             }
         }
+    }
+
+    /// Forgets the grants `keep` refuses, in `grants` and `grants_of` alike.
+    fn retain_grants(&mut self, keep: impl Fn(&GrantEntry) -> bool) {
+        let grants = &mut self.grants;
+        self.grants_of.retain(|_, ids| {
+            ids.retain(|id| {
+                let kept = grants.get(id).is_some_and(&keep);
+                if !kept {
+                    grants.remove(id);
+                }
+                kept
+            });
+            !ids.is_empty()
+        });
     }
 
     /// Counts the access tokens again, after tokens were dropped in bulk.
@@ -238,16 +256,34 @@ impl AccessCache {
         vendor: &VendorId,
         now: DateTime<Utc>,
     ) -> Option<(GrantId, GrantEntry)> {
-        self.read()
-            .grants
+        let inner = self.read();
+        inner
+            .grants_of
+            .get(vendor)?
             .iter()
-            .filter(|(_, g)| g.vendor_id == *vendor && g.is_live(now))
+            .filter_map(|id| Some((id, inner.grants.get(id)?)))
+            .filter(|(_, g)| g.is_live(now))
             .max_by_key(|(_, g)| g.created_at)
             .map(|(id, g)| (id.clone(), g.clone()))
     }
 
     pub fn put_grant(&self, id: GrantId, entry: GrantEntry) {
-        self.write().grants.insert(id, entry);
+        let mut inner = self.write();
+        let of_vendor = inner.grants_of.entry(entry.vendor_id.clone()).or_default();
+        if !of_vendor.contains(&id) {
+            of_vendor.push(id.clone());
+        }
+        if let Some(before) = inner.grants.insert(id.clone(), entry)
+            && inner
+                .grants
+                .get(&id)
+                .is_some_and(|g| g.vendor_id != before.vendor_id)
+        {
+            // A grant never changes vendor; should one, it is filed under its new one only.
+            if let Some(ids) = inner.grants_of.get_mut(&before.vendor_id) {
+                ids.retain(|g| *g != id);
+            }
+        }
     }
 
     /// Marks a grant revoked and drops every token issued under it.
@@ -270,7 +306,7 @@ impl AccessCache {
             .map(|(id, _)| id.clone())
             .collect();
         inner.clients.retain(|_, c| c.vendor_id != *vendor);
-        inner.grants.retain(|_, g| g.vendor_id != *vendor);
+        inner.retain_grants(|g| g.vendor_id != *vendor);
         inner.tokens.retain(|_, t| !clients.contains(&t.client_id));
         inner.recount();
     }
@@ -350,7 +386,7 @@ impl AccessCache {
         let mut inner = self.write();
         inner.tokens.retain(|_, t| now < t.expires_at);
         inner.recount();
-        inner.grants.retain(|_, g| g.is_live(now));
+        inner.retain_grants(|g| g.is_live(now));
     }
 }
 
@@ -411,6 +447,63 @@ mod tests {
         assert!(!home.covers(&cat("home.appliancesx")));
         assert!(grant(None).covers(&cat("anything.at-all")));
         assert!(!grant(Some(vec![])).covers(&cat("garden")));
+    }
+
+    #[test]
+    fn a_vendors_live_grant_is_found_among_many_and_forgotten_with_it() {
+        use carnet_schemas::ids::ID_RANDOM_BYTES;
+        let id = |a: u8, b: u8| {
+            let mut bytes = [0; ID_RANDOM_BYTES];
+            (bytes[0], bytes[1]) = (a, b);
+            bytes
+        };
+        let vendor = |i: u8| VendorId::from_random(&id(i, 0));
+        let grant_id = |i: u8, k: u8| GrantId::from_random(&id(i, k));
+        let noon = Utc.with_ymd_and_hms(2026, 11, 22, 12, 0, 0).unwrap();
+        let grant = |i: u8, created_at: DateTime<Utc>| GrantEntry {
+            vendor_id: vendor(i),
+            scopes: Default::default(),
+            categories: None,
+            created_at,
+            expires_at: noon + chrono::Duration::days(1),
+            revoked: false,
+        };
+        let cache = AccessCache::default();
+        for i in 0..200 {
+            cache.put_grant(grant_id(i, 0), grant(i, noon));
+        }
+        let live = |i: u8, at: DateTime<Utc>| cache.live_grant(&vendor(i), at).map(|(g, _)| g);
+        let later = noon + chrono::Duration::hours(1);
+        assert_eq!(live(8, later), Some(grant_id(8, 0)));
+        assert_eq!(live(250, later), None, "a vendor without a grant");
+
+        // A widening: the newer grant is the live one, before and after the old is revoked.
+        cache.put_grant(grant_id(7, 1), grant(7, later));
+        assert_eq!(live(7, later), Some(grant_id(7, 1)));
+        cache.revoke_grant(&grant_id(7, 0));
+        assert_eq!(live(7, later), Some(grant_id(7, 1)));
+        // Rewritten in place (same id): still found once.
+        cache.put_grant(grant_id(7, 1), grant(7, later));
+        cache.revoke_grant(&grant_id(7, 1));
+        assert_eq!(live(7, later), None);
+
+        cache.revoke_grant(&grant_id(8, 0));
+        assert_eq!(live(8, later), None);
+        assert_eq!(live(9, later), Some(grant_id(9, 0)));
+        cache.remove_vendor(&vendor(10));
+        assert_eq!(live(10, later), None);
+
+        // Expired grants are not live, and `prune` forgets them (and their index).
+        let after = noon + chrono::Duration::days(2);
+        assert_eq!(live(9, after), None);
+        cache.prune(after);
+        assert!(cache.read().grants.is_empty() && cache.read().grants_of.is_empty());
+        cache.put_grant(grant_id(9, 2), grant(9, after));
+        assert_eq!(
+            live(9, later),
+            Some(grant_id(9, 2)),
+            "a new grant is found again"
+        );
     }
 
     #[test]

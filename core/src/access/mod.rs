@@ -75,14 +75,14 @@ fn unreadable(table: Table, id: &str) -> Unreadable {
     }
 }
 
-/// Builds the in-memory view from the database: every client, live grant and live token.
+/// Builds the in-memory view from the database: every client, live grant and live token
+/// (tokens one row at a time, straight into the view).
 pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCache, VaultError> {
     let cache = AccessCache::default();
-    let (clients, grants, tokens) = store.read(|c| {
+    let (clients, grants) = store.read(|c| {
         Ok::<_, StoreError>((
             rows::clients::<ClientRecord>(c)?,
             rows::live_grants::<GrantFields>(c, now)?,
-            rows::live_tokens::<TokenCategories>(c, now)?,
         ))
     })?;
     for row in clients {
@@ -111,32 +111,44 @@ pub fn load(store: &Store, keys: &Keys, now: DateTime<Utc>) -> Result<AccessCach
             .map_err(|_| unreadable(Table::Grants, &row.id))?;
         cache.put_grant(id, grant_entry(&fields, row.created_at, row.expires_at));
     }
-    for row in tokens {
-        let row_id = token_row_id(&row.hash);
-        let TokenCategories(categories) = keys.seal().open(&row_id, &row.sealed)?;
-        let (Ok(hash), Ok(client_id), Ok(grant_id)) = (
-            <[u8; 32]>::try_from(row.hash.as_slice()),
-            row.client_id.parse(),
-            row.grant_id.parse(),
-        ) else {
-            return Err(unreadable(Table::Tokens, &row_id).into());
-        };
-        cache.put_token(
-            hash,
-            TokenEntry {
-                client_id,
-                grant_id,
-                scopes: ScopeSet::from_bits(row.scopes),
-                categories,
-                issued_at: row.created_at,
-                expires_at: row.expires_at,
-                refresh: row.refresh,
-                family: row.family,
-                access: Default::default(),
-            },
-        );
-    }
+    store.read(|c| {
+        rows::live_tokens::<TokenCategories, VaultError>(c, now, |row| {
+            put_token_row(&cache, keys, row)
+        })
+    })?;
     Ok(cache)
+}
+
+/// Opens a token row and puts it in the view.
+fn put_token_row(
+    cache: &AccessCache,
+    keys: &Keys,
+    row: rows::TokenRow<TokenCategories>,
+) -> Result<(), VaultError> {
+    let row_id = token_row_id(&row.hash);
+    let TokenCategories(categories) = keys.seal().open(&row_id, &row.sealed)?;
+    let (Ok(hash), Ok(client_id), Ok(grant_id)) = (
+        <[u8; 32]>::try_from(row.hash.as_slice()),
+        row.client_id.parse(),
+        row.grant_id.parse(),
+    ) else {
+        return Err(unreadable(Table::Tokens, &row_id).into());
+    };
+    cache.put_token(
+        hash,
+        TokenEntry {
+            client_id,
+            grant_id,
+            scopes: ScopeSet::from_bits(row.scopes),
+            categories,
+            issued_at: row.created_at,
+            expires_at: row.expires_at,
+            refresh: row.refresh,
+            family: row.family,
+            access: Default::default(),
+        },
+    );
+    Ok(())
 }
 
 /// The cache entry of a grant.

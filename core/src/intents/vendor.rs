@@ -25,7 +25,7 @@ use crate::crypto::Keys;
 use crate::store::intents::{self as rows, OfferRow, StoredOfferState};
 
 /// What a pull's intents are paged by: when each last changed (ms), then its id.
-pub type PageKey = (i64, String);
+pub type PageKey = crate::active::PullKey;
 
 /// What a vendor's pull asks for.
 #[derive(Debug, Clone, Copy)]
@@ -46,14 +46,15 @@ pub struct Pulled {
     pub withheld: Option<Arc<Withheld>>,
 }
 
-/// The active intents `access` may see, one page of them as `page` cuts it. The usual poll
-/// (first page, no `since`) is answered from the page computed for the same view, until an
-/// intent changes or a window opens or closes.
+/// The active intents `access` may see, one page of them as `page` cuts it from their keys
+/// (only the intents on the page are built). The usual poll (first page, no `since`) is
+/// answered from the page computed for the same view, until an intent changes or a window
+/// opens or closes.
 pub fn pull<E>(
     core: &Core,
     access: &Access,
     asked: Pull,
-    page: impl FnOnce(Vec<(PageKey, VendorIntent)>) -> Result<Page<VendorIntent>, E>,
+    page: impl FnOnce(Vec<(PageKey, IntentId)>) -> Result<Page<IntentId>, E>,
 ) -> Result<Pulled, E>
 where
     E: From<IntentError>,
@@ -68,22 +69,13 @@ where
         });
     }
     let reference = customer_ref(&core.keys, &access.vendor_id);
-    let seen = core.intents.visible(access, now, &reference);
-    let items = seen
-        .items
-        .iter()
-        .filter(|(_, i)| asked.since.is_none_or(|t| i.updated_at >= t))
-        .map(|(id, i)| ((i.updated_at.timestamp_millis(), id.to_string()), i.clone()))
-        .collect();
-    let page = page(items)?;
-    let ids: Arc<Vec<String>> = Arc::new(page.items.iter().map(|i| i.id.to_string()).collect());
-    let withheld: Withheld = ids
-        .iter()
-        .filter_map(|id| seen.withheld.get_key_value(id))
-        .map(|(id, fields)| (id.clone(), fields.clone()))
-        .collect();
-    let withheld = (!withheld.is_empty()).then(|| Arc::new(withheld));
-    let body = Bytes::from(serde_json::to_vec(&page).map_err(IntentError::from)?);
+    let seen = core
+        .intents
+        .visible_page(access, now, &reference, asked.since, page)?;
+    let ids: Arc<Vec<String>> =
+        Arc::new(seen.page.items.iter().map(|i| i.id.to_string()).collect());
+    let withheld = (!seen.withheld.is_empty()).then(|| Arc::new(seen.withheld.clone()));
+    let body = Bytes::from(serde_json::to_vec(&seen.page).map_err(IntentError::from)?);
     if first_page {
         core.intents.keep_page(
             access,

@@ -187,8 +187,13 @@ pub fn revoke_grant(c: &Connection, id: &str, now: DateTime<Utc>) -> Result<bool
              WHERE id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
         )?
         .execute(params![id, millis(now)])?;
+    // Found through the client's index (a grant's tokens are its vendor's client's): tokens
+    // have no index by grant, which every issuance would pay for at a random place.
     c.prepare_cached(
-        "UPDATE main.tokens SET revoked_at = ?2 WHERE grant_id = ?1 AND revoked_at IS NULL",
+        "UPDATE main.tokens SET revoked_at = ?2
+         WHERE client_id IN (SELECT c.id FROM clients c JOIN grants g ON g.vendor_id = c.vendor_id
+                             WHERE g.id = ?1)
+           AND grant_id = ?1 AND revoked_at IS NULL",
     )?
     .execute(params![id, millis(now)])?;
     Ok(n == 1)
@@ -250,26 +255,38 @@ pub fn insert_token<T>(c: &Connection, t: &TokenRow<T>) -> Result<()> {
     Ok(())
 }
 
-/// Tokens that may still be used at `now` (the grant is checked separately).
-pub fn live_tokens<T>(c: &Connection, now: DateTime<Utc>) -> Result<Vec<TokenRow<T>>> {
-    Ok(c.prepare_cached(
-        "SELECT hash, kind, client_id, grant_id, scopes, created_at, expires_at, blob, family
-         FROM tokens WHERE revoked_at IS NULL AND used_at IS NULL AND expires_at > ?1",
-    )?
-    .query_map([millis(now)], |r| {
-        Ok(TokenRow {
-            hash: r.get(0)?,
-            refresh: r.get::<_, String>(1)? == "refresh",
-            client_id: r.get(2)?,
-            grant_id: r.get(3)?,
-            scopes: r.get(4)?,
-            created_at: from_millis(r.get(5)?),
-            expires_at: from_millis(r.get(6)?),
-            sealed: Sealed::from_stored(r.get(7)?),
-            family: r.get(8)?,
+/// Calls `each` with every token that may still be used at `now` (the grant is checked
+/// separately), one row at a time: a restart never holds them all, nor reads a dead one.
+pub fn live_tokens<T, E: From<super::StoreError>>(
+    c: &Connection,
+    now: DateTime<Utc>,
+    mut each: impl FnMut(TokenRow<T>) -> std::result::Result<(), E>,
+) -> std::result::Result<(), E> {
+    let mut stmt = c
+        .prepare_cached(
+            "SELECT hash, kind, client_id, grant_id, scopes, created_at, expires_at, blob, family
+             FROM tokens WHERE expires_at > ?1 AND revoked_at IS NULL AND used_at IS NULL",
+        )
+        .map_err(super::StoreError::from)?;
+    let rows = stmt
+        .query_map([millis(now)], |r| {
+            Ok(TokenRow {
+                hash: r.get(0)?,
+                refresh: r.get::<_, String>(1)? == "refresh",
+                client_id: r.get(2)?,
+                grant_id: r.get(3)?,
+                scopes: r.get(4)?,
+                created_at: from_millis(r.get(5)?),
+                expires_at: from_millis(r.get(6)?),
+                sealed: Sealed::from_stored(r.get(7)?),
+                family: r.get(8)?,
+            })
         })
-    })?
-    .collect::<rusqlite::Result<Vec<_>>>()?)
+        .map_err(super::StoreError::from)?;
+    for row in rows {
+        each(row.map_err(super::StoreError::from)?)?;
+    }
+    Ok(())
 }
 
 pub fn revoke_token(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<()> {
@@ -288,12 +305,18 @@ pub fn revoke_client_tokens(c: &Connection, client_id: &str, now: DateTime<Utc>)
     Ok(())
 }
 
-/// Deletes tokens that expired before `before`: they can never be used again.
+/// Deletes the token rows nothing needs any more: those that expired before `before` (they
+/// can never be used again), and revoked ones never used — a revoked access token, or a
+/// refresh token revoked before it was used, is refused the same whether its row is there or
+/// not. A used refresh token stays until it expires: its replay is what revokes its family.
 pub fn purge_tokens(c: &Connection, before: DateTime<Utc>) -> Result<usize> {
-    Ok(
-        c.prepare_cached("DELETE FROM main.tokens WHERE expires_at < ?1")?
-            .execute([millis(before)])?,
-    )
+    let expired = c
+        .prepare_cached("DELETE FROM main.tokens WHERE expires_at < ?1")?
+        .execute([millis(before)])?;
+    let revoked = c
+        .prepare_cached("DELETE FROM main.tokens WHERE revoked_at IS NOT NULL AND used_at IS NULL")?
+        .execute([])?;
+    Ok(expired + revoked)
 }
 
 /// A receipt row. `T` is the sealed signed receipt.

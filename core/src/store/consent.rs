@@ -77,6 +77,22 @@ pub fn take_code<T>(c: &Connection, hash: &[u8], now: DateTime<Utc>) -> Result<T
     })
 }
 
+/// Deletes the codes nothing needs any more: unused ones that expired before
+/// `unused_before`, used ones that expired before `used_before` (kept as long as the tokens
+/// they produced may live, so a replay still revokes them). A code lasts a minute; one
+/// presented after its row went is refused as unknown.
+pub fn purge_codes(
+    c: &Connection,
+    unused_before: DateTime<Utc>,
+    used_before: DateTime<Utc>,
+) -> Result<usize> {
+    Ok(c.prepare_cached(
+        "DELETE FROM main.codes
+         WHERE expires_at < ?1 AND (used_at IS NULL OR expires_at < ?2)",
+    )?
+    .execute(params![millis(unused_before), millis(used_before)])?)
+}
+
 pub fn set_code_family(c: &Connection, hash: &[u8], family: &str) -> Result<()> {
     c.prepare_cached("UPDATE main.codes SET family = ?2 WHERE hash = ?1")?
         .execute(params![hash, family])?;

@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0004_consent.sql"),
     include_str!("../../migrations/0005_webhooks.sql"),
     include_str!("../../migrations/0006_row_macs.sql"),
+    include_str!("../../migrations/0007_token_housekeeping.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -32,10 +32,12 @@ mod revocation;
 mod sealed;
 mod search;
 mod tampering;
+mod token_rows;
 mod vault;
 mod vendor_api;
 mod vendor_log;
 mod vendor_offers;
+mod vendor_pages;
 mod webhooks;
 
 use carnet_tests::{Api, TestServer};
