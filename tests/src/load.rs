@@ -275,13 +275,7 @@ pub fn drive(
             .map(|_| {
                 let (requests, sent) = (requests.clone(), sent.clone());
                 tokio::spawn(async move {
-                    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-                    stream.set_nodelay(true).ok();
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let (mut send, conn) = hyper::client::conn::http1::handshake(io)
-                        .await
-                        .expect("handshake");
-                    tokio::spawn(conn);
+                    let mut send = connect(addr).await;
                     let mut latencies = Vec::with_capacity(100_000);
                     let mut non_2xx = 0u64;
                     loop {
@@ -324,6 +318,18 @@ pub fn drive(
     })
 }
 
+/// One keep-alive HTTP/1.1 connection to `addr`, its driver spawned on the current runtime.
+async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).ok();
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (send, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    send
+}
+
 /// Sends `specs` one after another over one keep-alive connection, `rounds` times; how long
 /// each round took and how many answers were not 2xx.
 pub fn sequence(addr: SocketAddr, specs: &[RequestSpec], rounds: usize) -> (Vec<Duration>, u64) {
@@ -332,13 +338,7 @@ pub fn sequence(addr: SocketAddr, specs: &[RequestSpec], rounds: usize) -> (Vec<
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-        stream.set_nodelay(true).ok();
-        let io = hyper_util::rt::TokioIo::new(stream);
-        let (mut send, conn) = hyper::client::conn::http1::handshake(io)
-            .await
-            .expect("handshake");
-        tokio::spawn(conn);
+        let mut send = connect(addr).await;
         let mut took = Vec::with_capacity(rounds);
         let mut non_2xx = 0;
         for _ in 0..rounds {

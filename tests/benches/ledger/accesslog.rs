@@ -122,18 +122,25 @@ struct AtSize {
 
 pub fn run(sizes: &[usize]) {
     let root = tempfile::tempdir().expect("tempdir");
-    let empty = start(&root.path().join("empty"));
+    // The empty vault is measured on its second start, like the others (the first creates it).
+    let empty_dir = root.path().join("empty");
+    let (status, log) = Carnetd::start(&empty_dir, &[])
+        .expect("carnetd")
+        .terminate();
+    assert!(status.success(), "{log}");
+    let empty = start(&empty_dir);
     let empty_figures = (empty.healthz_ms, empty.rss);
     drop(empty.server);
 
     let dir = root.path().join("log");
     let mut server = Carnetd::start(&dir, &[]).expect("carnetd");
-    let v = VendorApp::connect(&server, "Fournisseur bavard");
+    let mut v = VendorApp::connect(&server, "Fournisseur bavard");
     v.grant(&server, &["interactions:read"], None);
     let (status, log) = server.terminate();
     assert!(status.success(), "{log}");
     let base_bytes = dir_bytes(&dir);
     server = Carnetd::start(&dir, &[]).expect("carnetd");
+    v.base = server.base.clone();
     let mut done = 0u64;
     let mut measured = Vec::new();
     let mut sorted = sizes.to_vec();
@@ -148,6 +155,7 @@ pub fn run(sizes: &[usize]) {
         let bytes = dir_bytes(&dir) - base_bytes;
         let s = start(&dir);
         server = s.server;
+        v.base = server.base.clone();
         measured.push(AtSize {
             entries: done,
             rate,
