@@ -45,6 +45,8 @@ fn main() {
         .iter()
         .map(|s| parse_size(s))
         .collect();
+    // Installs the TLS provider reqwest wants before the bench builds its own clients.
+    let _ = carnet_tests::http();
     let wanted = |p: &str| parts.iter().any(|x| x == p);
     let started = std::time::Instant::now();
     println!(
