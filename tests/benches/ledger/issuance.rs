@@ -12,7 +12,7 @@ use carnet_tests::load::{self, Compared, RequestSpec, Requests};
 use carnet_tests::vendor::VendorApp;
 use data_encoding::BASE64;
 
-use crate::{p50_p99, table};
+use crate::p50_p99;
 
 const LEVELS: [usize; 3] = [1, 100, 1000];
 const CONNECTIONS: usize = 64;
@@ -88,32 +88,16 @@ pub fn run() {
     ];
     let mut head = vec!["rotating over every client: req/s; ratio; p50 / p99 ms".to_owned()];
     head.extend(LEVELS.iter().map(|l| format!("{l} vendors")));
-    let mut rows: Vec<Vec<String>> = names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let mut row = vec![(*name).to_owned()];
-            row.extend(results.iter().map(|r| {
-                let c = &r[i];
-                format!(
-                    "{:.0}/s; {:.3}×; {}",
-                    c.target.per_second(),
-                    c.ratio,
-                    p50_p99(&c.target)
-                )
-            }));
-            row
-        })
-        .collect();
-    let mut row = vec![format!(
-        "**baseline**: bare axum JSON route, same generator ({CONNECTIONS} connections)"
-    )];
-    row.extend(results.iter().map(|r| {
-        let b = &r[0].baseline;
-        format!("{:.0}/s; {}", b.per_second(), p50_p99(b))
-    }));
-    rows.push(row);
-    table(&head, &rows);
+    let levels: Vec<&[Compared]> = results.iter().map(|r| &r[..]).collect();
+    let cell: fn(&Compared) -> String = |c| {
+        format!(
+            "{:.0}/s; {:.3}×; {}",
+            c.target.per_second(),
+            c.ratio,
+            p50_p99(&c.target)
+        )
+    };
+    crate::compared_table(head, &names, &levels, cell, CONNECTIONS);
     let last = LEVELS.len() - 1;
     println!(
         "At {} vendors vs 1: issuance {:.2}× the rate (p99 {:.1} → {:.1} ms), introspection {:.2}× (p99 {:.1} → {:.1} ms).\n",

@@ -156,6 +156,7 @@ fn measure(server: &Carnetd) -> (Vec<(String, LoadResult)>, LoadResult) {
         .expect("a vendor")
         .to_owned();
     let (cursor, at) = deep_cursor(server, &vendor);
+    eprintln!("  the deep page's cursor is after {at} of the vendor's interactions");
     let first = format!("/v1/interactions?vendor={vendor}&limit=50");
     let ids: Vec<String> = page(server, &first)["items"]
         .as_array()
@@ -166,7 +167,7 @@ fn measure(server: &Carnetd) -> (Vec<(String, LoadResult)>, LoadResult) {
     let routes = [
         ("vendor, first page: `?vendor=V&limit=50`".to_owned(), first),
         (
-            format!("vendor, deep page (cursor after {at}, ~90%)"),
+            "vendor, deep page: cursor after ~90% of its records".to_owned(),
             format!("/v1/interactions?vendor={vendor}&limit=50&cursor={cursor}"),
         ),
         (

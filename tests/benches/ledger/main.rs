@@ -25,7 +25,7 @@ mod vendor;
 use std::time::Duration;
 
 use carnet_tests::Api;
-use carnet_tests::load::LoadResult;
+use carnet_tests::load::{Compared, LoadResult};
 
 const PARTS: [&str; 5] = ["listings", "search", "vendor", "issuance", "accesslog"];
 
@@ -158,6 +158,35 @@ fn table(head: &[String], rows: &[Vec<String>]) {
         println!("| {} |", r.join(" | "));
     }
     println!();
+}
+
+/// The table of a part measured against the bare route: a row per endpoint of `names`, a
+/// column per level (`results[level][endpoint]`), and the bare route's row (`connections`).
+fn compared_table(
+    head: Vec<String>,
+    names: &[&str],
+    results: &[&[Compared]],
+    cell: fn(&Compared) -> String,
+    connections: usize,
+) {
+    let mut rows: Vec<Vec<String>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let mut row = vec![(*name).to_owned()];
+            row.extend(results.iter().map(|level| cell(&level[i])));
+            row
+        })
+        .collect();
+    let mut row = vec![format!(
+        "**baseline**: bare axum JSON route, same generator ({connections} connections)"
+    )];
+    row.extend(results.iter().map(|level| {
+        let b = &level[0].baseline;
+        format!("{:.0}/s; {}", b.per_second(), p50_p99(b))
+    }));
+    rows.push(row);
+    table(&head, &rows);
 }
 
 /// "×9.8 for ×10 records": how a p50 grew from the first size to the last (`n/a` when either

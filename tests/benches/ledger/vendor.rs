@@ -15,7 +15,7 @@ use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, TestServer};
 use serde_json::json;
 
-use crate::{p50_p99, table};
+use crate::p50_p99;
 
 const LEVELS: [usize; 3] = [10, 100, 1000];
 const CONNECTIONS: usize = 64;
@@ -99,32 +99,16 @@ pub fn run() {
     ];
     let mut head = vec!["vendor pull: p50 / p99 ms; req/s; ratio to the bare route".to_owned()];
     head.extend(LEVELS.iter().map(|l| format!("{l} active intents")));
-    let mut rows: Vec<Vec<String>> = names
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let mut row = vec![(*name).to_owned()];
-            row.extend(results.iter().map(|level| {
-                let c = &level[i];
-                format!(
-                    "{}; {:.0}/s; {:.3}×",
-                    p50_p99(&c.target),
-                    c.target.per_second(),
-                    c.ratio
-                )
-            }));
-            row
-        })
-        .collect();
-    let mut row = vec![format!(
-        "**baseline**: bare axum JSON route, same generator ({CONNECTIONS} connections)"
-    )];
-    row.extend(results.iter().map(|level| {
-        let b = &level[0].baseline;
-        format!("{}; {:.0}/s", p50_p99(b), b.per_second())
-    }));
-    rows.push(row);
-    table(&head, &rows);
+    let levels: Vec<&[Compared]> = results.iter().map(Vec::as_slice).collect();
+    let cell: fn(&Compared) -> String = |c| {
+        format!(
+            "{}; {:.0}/s; {:.3}×",
+            p50_p99(&c.target),
+            c.target.per_second(),
+            c.ratio
+        )
+    };
+    crate::compared_table(head, &names, &levels, cell, CONNECTIONS);
     let grow: Vec<String> = names
         .iter()
         .enumerate()
