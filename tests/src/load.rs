@@ -293,9 +293,18 @@ pub fn drive(
                             Requests::One(spec) => spec.build(addr),
                             Requests::Each(make) => make(n).build(addr),
                         };
-                        let res = send.send_request(req).await.expect("send");
-                        let ok = res.status().is_success();
-                        let _ = res.into_body().collect().await;
+                        // A connection the server closed (a timeout under load) fails this
+                        // request, counted with the non-2xx, and is opened again.
+                        let ok = match send.send_request(req).await {
+                            Ok(res) => {
+                                let ok = res.status().is_success();
+                                res.into_body().collect().await.is_ok() && ok
+                            }
+                            Err(_) => {
+                                send = connect(addr).await;
+                                false
+                            }
+                        };
                         if measured {
                             latencies.push(t.elapsed());
                             if !ok {
