@@ -10,7 +10,7 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 
 /// What one run measured.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LoadResult {
     pub requests: u64,
     pub non_2xx: u64,
@@ -95,7 +95,7 @@ pub fn run(
     duration: Duration,
     spec: RequestSpec,
 ) -> LoadResult {
-    let (latencies, non_2xx) = measure(addr, connections, warmup, duration, &[spec]);
+    let (latencies, non_2xx) = measure(addr, connections, warmup, duration, spec);
     summarize(latencies, non_2xx, duration)
 }
 
@@ -140,9 +140,9 @@ pub fn compare(
     warmup: Duration,
     duration: Duration,
 ) -> Compared {
-    compare_rotating(
+    compare_requests(
         baseline,
-        (target.0, std::slice::from_ref(target.1)),
+        (target.0, Requests::One(target.1.clone())),
         rounds,
         connections,
         warmup,
@@ -150,8 +150,7 @@ pub fn compare(
     )
 }
 
-/// `compare` with a target that rotates over several requests (one client per vendor, say):
-/// each connection sends them in turn, starting at its own place in the list.
+/// `compare` with a target that rotates over several requests (one client per vendor, say).
 pub fn compare_rotating(
     baseline: (SocketAddr, &RequestSpec),
     target: (SocketAddr, &[RequestSpec]),
@@ -160,6 +159,34 @@ pub fn compare_rotating(
     warmup: Duration,
     duration: Duration,
 ) -> Compared {
+    assert!(!target.1.is_empty(), "no request to send");
+    let specs = Arc::new(target.1.to_vec());
+    let each = move |n: u64| specs[(n % specs.len() as u64) as usize].clone();
+    compare_requests(
+        baseline,
+        (target.0, Requests::Each(Arc::new(each))),
+        rounds,
+        connections,
+        warmup,
+        duration,
+    )
+}
+
+/// `compare` for a target whose requests may differ one from the next (`Requests::Each`).
+pub fn compare_requests(
+    baseline: (SocketAddr, &RequestSpec),
+    target: (SocketAddr, Requests),
+    rounds: usize,
+    connections: usize,
+    warmup: Duration,
+    duration: Duration,
+) -> Compared {
+    let span = Span {
+        warmup,
+        duration,
+        min_requests: 0,
+        max_requests: u64::MAX,
+    };
     let (mut base_all, mut base_bad) = (Vec::new(), 0);
     let (mut target_all, mut target_bad) = (Vec::new(), 0);
     let mut ratios = Vec::with_capacity(rounds);
@@ -169,9 +196,9 @@ pub fn compare_rotating(
             connections,
             warmup,
             duration,
-            std::slice::from_ref(baseline.1),
+            baseline.1.clone(),
         );
-        let (t, t_bad) = measure(target.0, connections, warmup, duration, target.1);
+        let (t, t_bad, _) = drive(target.0, connections, span, target.1.clone());
         ratios.push(t.len() as f64 / b.len().max(1) as f64);
         base_all.extend(b);
         base_bad += b_bad;
@@ -195,43 +222,112 @@ fn measure(
     connections: usize,
     warmup: Duration,
     duration: Duration,
-    specs: &[RequestSpec],
+    spec: RequestSpec,
 ) -> (Vec<Duration>, u64) {
-    assert!(!specs.is_empty(), "no request to send");
+    let span = Span {
+        warmup,
+        duration,
+        min_requests: 0,
+        max_requests: u64::MAX,
+    };
+    let (latencies, non_2xx, _) = drive(addr, connections, span, Requests::One(spec));
+    (latencies, non_2xx)
+}
+
+/// How long a run of `drive` lasts: requests go on until `duration` has passed after `warmup`
+/// and at least `min_requests` were sent, and stop at `max_requests` whatever the time.
+#[derive(Debug, Clone, Copy)]
+pub struct Span {
+    pub warmup: Duration,
+    pub duration: Duration,
+    pub min_requests: u64,
+    pub max_requests: u64,
+}
+
+impl Span {
+    /// Exactly `n` requests, all measured.
+    pub fn count(n: u64) -> Span {
+        Span {
+            warmup: Duration::ZERO,
+            duration: Duration::ZERO,
+            min_requests: n,
+            max_requests: n,
+        }
+    }
+
+    /// `duration` and at least `min` requests, all measured (for slow routes).
+    pub fn at_least(duration: Duration, min: u64) -> Span {
+        Span {
+            warmup: Duration::ZERO,
+            duration,
+            min_requests: min,
+            max_requests: u64::MAX,
+        }
+    }
+}
+
+/// What `drive` sends: the same request every time, or the `n`th request made by a function
+/// (a rotating client, a distinct id per request).
+#[derive(Clone)]
+pub enum Requests {
+    One(RequestSpec),
+    Each(Arc<dyn Fn(u64) -> RequestSpec + Send + Sync>),
+}
+
+/// Loads `addr` with `connections` keep-alive connections for `span`: every latency measured
+/// after the warm-up, how many answers were not 2xx, and the time from the first request
+/// measured to the last answer.
+pub fn drive(
+    addr: SocketAddr,
+    connections: usize,
+    span: Span,
+    requests: Requests,
+) -> (Vec<Duration>, u64, Duration) {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     rt.block_on(async move {
-        let specs = Arc::new(specs.to_vec());
-        let start = Instant::now() + warmup;
-        let end = start + duration;
+        let requests = Arc::new(requests);
+        let sent = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let start = Instant::now() + span.warmup;
+        let end = start + span.duration;
         let tasks: Vec<_> = (0..connections)
-            .map(|n| {
-                let specs = specs.clone();
+            .map(|_| {
+                let (requests, sent) = (requests.clone(), sent.clone());
                 tokio::spawn(async move {
-                    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-                    stream.set_nodelay(true).ok();
-                    let io = hyper_util::rt::TokioIo::new(stream);
-                    let (mut send, conn) = hyper::client::conn::http1::handshake(io)
-                        .await
-                        .expect("handshake");
-                    tokio::spawn(conn);
+                    let mut send = connect(addr).await;
                     let mut latencies = Vec::with_capacity(100_000);
                     let mut non_2xx = 0u64;
-                    let mut next = n % specs.len();
                     loop {
                         let t = Instant::now();
-                        if t >= end {
+                        let measured = t >= start;
+                        let n = if measured {
+                            sent.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                        } else {
+                            0
+                        };
+                        if n >= span.max_requests || (t >= end && n >= span.min_requests) {
                             break;
                         }
-                        let spec = &specs[next];
-                        next = (next + 1) % specs.len();
-                        let res = send.send_request(spec.build(addr)).await.expect("send");
-                        let ok = res.status().is_success();
-                        let _ = res.into_body().collect().await;
-                        if t >= start {
+                        let req = match &*requests {
+                            Requests::One(spec) => spec.build(addr),
+                            Requests::Each(make) => make(n).build(addr),
+                        };
+                        // A connection the server closed (a timeout under load) fails this
+                        // request, counted with the non-2xx, and is opened again.
+                        let ok = match send.send_request(req).await {
+                            Ok(res) => {
+                                let ok = res.status().is_success();
+                                res.into_body().collect().await.is_ok() && ok
+                            }
+                            Err(_) => {
+                                send = connect(addr).await;
+                                false
+                            }
+                        };
+                        if measured {
                             latencies.push(t.elapsed());
                             if !ok {
                                 non_2xx += 1;
@@ -249,8 +345,51 @@ fn measure(
             all.extend(l);
             non_2xx += n;
         }
-        (all, non_2xx)
+        (all, non_2xx, start.elapsed())
     })
+}
+
+/// One keep-alive HTTP/1.1 connection to `addr`, its driver spawned on the current runtime.
+async fn connect(addr: SocketAddr) -> hyper::client::conn::http1::SendRequest<Full<Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).ok();
+    let io = hyper_util::rt::TokioIo::new(stream);
+    let (send, conn) = hyper::client::conn::http1::handshake(io)
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    send
+}
+
+/// Sends `specs` one after another over one keep-alive connection, `rounds` times; how long
+/// each round took and how many answers were not 2xx.
+pub fn sequence(addr: SocketAddr, specs: &[RequestSpec], rounds: usize) -> (Vec<Duration>, u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async move {
+        let mut send = connect(addr).await;
+        let mut took = Vec::with_capacity(rounds);
+        let mut non_2xx = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            for spec in specs {
+                let res = send.send_request(spec.build(addr)).await.expect("send");
+                if !res.status().is_success() {
+                    non_2xx += 1;
+                }
+                let _ = res.into_body().collect().await;
+            }
+            took.push(t.elapsed());
+        }
+        (took, non_2xx)
+    })
+}
+
+/// The latencies' summary, `elapsed` being the time they were measured over.
+pub fn summary(latencies: Vec<Duration>, non_2xx: u64, elapsed: Duration) -> LoadResult {
+    summarize(latencies, non_2xx, elapsed)
 }
 
 fn summarize(mut all: Vec<Duration>, non_2xx: u64, elapsed: Duration) -> LoadResult {
