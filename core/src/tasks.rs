@@ -28,7 +28,11 @@ async fn janitor(core: Core) {
         sweep(&core).await;
         prune_access_log(&core).await;
         // Compaction runs whose window ended are closed even when the vendor went quiet.
-        if let Err(e) = core.access_log.flush(&core.store, &core.keys, core.now()).await {
+        if let Err(e) = core
+            .access_log
+            .flush(&core.store, &core.keys, core.now())
+            .await
+        {
             tracing::error!(error = %e, "could not append to the access log");
         }
     }
