@@ -57,6 +57,9 @@ pub enum ApiError {
     /// The vault is sealed: only unlocking and public descriptions answer.
     #[error("vault sealed")]
     Sealed,
+    /// The ledger index is still being built after unlock: try again shortly.
+    #[error("ledger index building")]
+    Warming,
     /// A rate limit: try again after this many seconds.
     #[error("too many requests")]
     TooMany {
@@ -98,6 +101,7 @@ impl From<carnet_core::ledger::LedgerError> for ApiError {
             LedgerError::Invalid { field, message } => ApiError::invalid(field, message),
             LedgerError::Conflict { detail, hint } => ApiError::conflict(detail, hint),
             LedgerError::Total(detail) => ApiError::Internal(detail),
+            LedgerError::Warming => ApiError::Warming,
             LedgerError::Unreadable(u) => ApiError::Unreadable(u),
             LedgerError::Store(s) => ApiError::Store(s),
         }
@@ -308,7 +312,7 @@ impl ApiError {
             }
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Sealed => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Sealed | ApiError::Warming => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unreadable(_) | ApiError::Store(_) | ApiError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -403,6 +407,12 @@ impl ApiError {
                     Some("unlock it with `carnet unlock` (the passphrase; --recovery-key-file for the recovery key; --identity for a vault without a passphrase)".into()),
                     vec![],
                 ),
+                ApiError::Warming => (
+                    "ledger index building",
+                    "the vault was unlocked moments ago and its ledger index (listings, follow-ups, search) is still being built in memory".into(),
+                    Some(format!("try again in {WARMING_RETRY_AFTER} s (see Retry-After); carnetd's log says when the index is built")),
+                    vec![],
+                ),
                 ApiError::TooMany { what, retry_after } => (
                     "too many requests",
                     format!("too many {what} in a short time"),
@@ -442,7 +452,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() && !matches!(self, ApiError::Sealed) {
+        if status.is_server_error() && !matches!(self, ApiError::Sealed | ApiError::Warming) {
             match &self {
                 ApiError::Unreadable(u) => {
                     tracing::error!(table = u.table, id = %u.id, "sealed record failed to open: carnet.db altered or damaged")
@@ -478,8 +488,14 @@ impl IntoResponse for ApiError {
         if let ApiError::TooMany { retry_after, .. } = &self {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after));
         }
+        if let ApiError::Warming = &self {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(WARMING_RETRY_AFTER));
+        }
         res
     }
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// Seconds a listing asked during the index's build is told to wait (`Retry-After`).
+const WARMING_RETRY_AFTER: u64 = 2;

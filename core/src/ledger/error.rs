@@ -21,6 +21,10 @@ pub enum LedgerError {
     /// The amounts of a vendor's purchases do not add up to a total.
     #[error("{0}")]
     Total(String),
+    /// The ledger index is still being built after unlock (it took longer than a request may
+    /// wait for it).
+    #[error("the ledger index is still being built after unlock")]
+    Warming,
     #[error(transparent)]
     Unreadable(#[from] Unreadable),
     #[error(transparent)]

@@ -16,7 +16,7 @@ pub mod text;
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, RwLock, Weak};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
@@ -57,6 +57,9 @@ pub struct IndexStats {
     /// The last build's duration (0 before the first ends).
     pub build_seconds: f64,
 }
+
+/// How long a read waits for the build after unlock before it gives up with `Warming`.
+pub const WAIT_FOR_BUILD: Duration = Duration::from_secs(10);
 
 pub struct LedgerIndex {
     state: RwLock<State>,
@@ -179,9 +182,11 @@ impl LedgerIndex {
         result
     }
 
-    /// Reads the index, waiting for its build to end if it is building. Blocks: call it off
-    /// the async workers.
+    /// Reads the index, waiting for its build to end if it is building, but no longer than
+    /// `WAIT_FOR_BUILD` (then `Warming`: the caller answers "try again shortly" instead of
+    /// holding a request until its timeout). Blocks: call it off the async workers.
     pub fn read<T>(&self, f: impl FnOnce(&Data) -> T) -> Result<T, LedgerError> {
+        let deadline = Instant::now() + WAIT_FOR_BUILD;
         loop {
             {
                 let state = self.state.read().unwrap_or_else(|p| p.into_inner());
@@ -198,7 +203,15 @@ impl LedgerIndex {
             }
             let ended = self.ended.lock().unwrap_or_else(|p| p.into_inner());
             if self.is_building() {
-                drop(self.changed.wait(ended).unwrap_or_else(|p| p.into_inner()));
+                let left = deadline.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Err(LedgerError::Warming);
+                }
+                drop(
+                    self.changed
+                        .wait_timeout(ended, left)
+                        .unwrap_or_else(|p| p.into_inner()),
+                );
             }
         }
     }
