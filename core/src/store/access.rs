@@ -567,7 +567,7 @@ pub fn access_entries<T>(
             .collect::<rusqlite::Result<Vec<_>>>()?,
         );
     }
-    rows.sort_unstable_by(|a: &AccessRow<T>, b| b.seq.cmp(&a.seq));
+    rows.sort_unstable_by_key(|r: &AccessRow<T>| std::cmp::Reverse(r.seq));
     rows.truncate(limit as usize);
     Ok(rows)
 }

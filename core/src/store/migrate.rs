@@ -79,7 +79,8 @@ mod tests {
     fn the_compact_layout_keeps_old_entries_as_they_were_and_never_reuses_a_position() {
         let c = schema_6();
         migrate(&c, "test").unwrap();
-        let rows: Vec<(i64, Option<String>, String, String, Vec<u8>)> = c
+        type Row = (i64, Option<String>, String, String, Vec<u8>);
+        let rows: Vec<Row> = c
             .prepare(
                 "SELECT l.seq, l.id, p.vendor_id, p.client_id, l.mac
                  FROM access_log l JOIN access_parties p ON p.pid = l.party ORDER BY l.seq",

@@ -32,7 +32,7 @@ pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
          ) STRICT;",
     )
     .unwrap();
-    let rows: Vec<(
+    type OldRow = (
         i64,
         Option<String>,
         i64,
@@ -40,7 +40,8 @@ pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
         String,
         Vec<u8>,
         Option<Vec<u8>>,
-    )> = c
+    );
+    let rows: Vec<OldRow> = c
         .prepare(
             "SELECT l.seq, l.id, l.at, p.vendor_id, p.client_id, l.blob, l.mac
              FROM access_log l JOIN access_parties p ON p.pid = l.party ORDER BY l.seq",
