@@ -228,6 +228,19 @@ impl TestServer {
         })
     }
 
+    /// A restart of a server that logs every vendor read on its own.
+    pub fn restart_logging_every_read(dir: TempDir) -> TestServer {
+        Self::start_full(
+            dir,
+            false,
+            Synchronous::Full,
+            Settings {
+                access_log_compact_window: 0,
+                ..Settings::default()
+            },
+        )
+    }
+
     /// A server with these settings (its `public_url` is set to where it listens).
     pub fn spawn_with_settings(settings: Settings) -> TestServer {
         Self::start_full(

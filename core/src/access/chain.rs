@@ -56,7 +56,12 @@ pub struct Run {
     pub to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// The MAC of an entry given the previous one's.
+/// The bytes of the MAC a new entry stores: HMAC-SHA256 truncated to 128 bits. Entries
+/// written before schema 8 keep their 32 bytes; the chain feeds each stored MAC, whatever its
+/// length, into the next.
+pub const MAC_LEN: usize = 16;
+
+/// The (full, 32-byte) MAC of an entry given the previous one's stored MAC.
 pub fn mac<T>(key: &hmac::Key, previous: &[u8], r: &AccessRow<T>) -> Vec<u8> {
     let mut ctx = hmac::Context::with_key(key);
     ctx.update(previous);
@@ -78,15 +83,18 @@ pub(super) fn decode_mac(mac: &str) -> Vec<u8> {
     BASE64URL_NOPAD.decode(mac.as_bytes()).unwrap_or_default()
 }
 
-/// Whether `row` carries the MAC it should after `previous`; the MAC it should carry.
+/// Whether `row` carries the MAC it should after `previous` (its full 32 bytes, or their
+/// first `MAC_LEN`); the MAC the next entry chains from (the stored one).
 pub(super) fn checks_out<T>(keys: &Keys, previous: &[u8], row: &AccessRow<T>) -> (bool, Vec<u8>) {
     let m = mac(keys.access_log(), previous, row);
-    let ok = !row.mac.is_empty()
-        && bool::from(subtle::ConstantTimeEq::ct_eq(
-            m.as_slice(),
-            row.mac.as_slice(),
-        ));
-    (ok, m)
+    let len = row.mac.len();
+    let ok = (len == MAC_LEN || len == m.len())
+        && bool::from(subtle::ConstantTimeEq::ct_eq(&m[..len], row.mac.as_slice()));
+    if ok {
+        (true, row.mac.clone())
+    } else {
+        (false, m[..MAC_LEN].to_vec())
+    }
 }
 
 /// Reads the head; `None` before the chain exists.
@@ -135,6 +143,7 @@ pub fn head_for_append(c: &Connection, keys: &Keys) -> Result<Head, StoreError> 
 pub fn link<T>(keys: &Keys, head: &mut Head, row: &mut AccessRow<T>) {
     row.seq = head.last_seq + 1;
     row.mac = mac(keys.access_log(), &decode_mac(&head.last_mac), row);
+    row.mac.truncate(MAC_LEN);
     head.count += 1;
     head.last_seq = row.seq;
     head.last_mac = BASE64URL_NOPAD.encode(&row.mac);
@@ -245,4 +254,64 @@ pub fn verify(c: &Connection, keys: &Keys) -> Result<AuditVerification, StoreErr
         pruned,
         ..AuditVerification::unchecked()
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::crypto::Sealed;
+    use crate::crypto::VaultKey;
+
+    fn row(seq: i64, mac: Vec<u8>) -> AccessRow<()> {
+        AccessRow {
+            seq,
+            id: rows::derived_entry_id(seq),
+            at: chrono::DateTime::from_timestamp_millis(1_700_000_000_000).unwrap(),
+            vendor_id: "ven_a".into(),
+            client_id: "cli_a".into(),
+            sealed: Sealed::from_stored(vec![7; 40]),
+            mac,
+        }
+    }
+
+    #[test]
+    fn new_entries_carry_16_bytes_and_old_32_byte_macs_still_chain() {
+        let keys = Keys::new(VaultKey::generate().unwrap());
+        let mut head = Head::default();
+        let mut first = row(0, Vec::new());
+        link(&keys, &mut head, &mut first);
+        assert_eq!(first.mac.len(), MAC_LEN);
+        let (ok, next) = checks_out(&keys, &[], &first);
+        assert!(ok);
+        assert_eq!(next, first.mac, "the next entry chains from the stored MAC");
+
+        // An entry written before schema 8: the full MAC, and the next one chains from it.
+        let full = mac(keys.access_log(), &first.mac, &row(2, Vec::new()));
+        let old = row(2, full.clone());
+        let (ok, next) = checks_out(&keys, &first.mac, &old);
+        assert!(ok);
+        assert_eq!(next, full);
+        let mut head = Head {
+            count: 2,
+            last_seq: 2,
+            last_mac: BASE64URL_NOPAD.encode(&full),
+            runs: Vec::new(),
+        };
+        let mut third = row(0, Vec::new());
+        link(&keys, &mut head, &mut third);
+        assert!(checks_out(&keys, &full, &third).0);
+        assert!(
+            !checks_out(&keys, &full[..MAC_LEN], &third).0,
+            "chained from the full MAC, not its prefix"
+        );
+
+        // Any other length, a MAC cut shorter, or a flipped bit does not check out.
+        for bad in [full[..20].to_vec(), full[..8].to_vec(), Vec::new(), {
+            let mut m = full.clone();
+            m[31] ^= 1;
+            m
+        }] {
+            assert!(!checks_out(&keys, &first.mac, &row(2, bad)).0);
+        }
+    }
 }

@@ -14,7 +14,7 @@ use data_encoding::BASE64URL_NOPAD;
 use rusqlite::Connection;
 
 use super::chain::{self, Head, Run};
-use super::log::{AccessEvent, AccessRecord, fresh_entry_id};
+use super::log::{AccessEvent, AccessRecord};
 use super::record;
 use crate::crypto::Keys;
 use crate::store::StoreError;
@@ -119,7 +119,7 @@ pub fn close(
             count: run.count,
             from,
         });
-        let id = fresh_entry_id(head.last_seq + 1);
+        let id = rows::new_entry_id(c, head.last_seq + 1)?;
         let mut row = AccessRow {
             seq: 0,
             at: to,

@@ -341,6 +341,13 @@ impl Importer<'_> {
         if let Some(head) = self.head.as_mut() {
             chain::link(self.keys, head, &mut row);
         }
+        // Another position's id (kept from the archive) may be an entry's already; a later
+        // entry whose position gives an id already held gets another (`new_entry_id`).
+        if access_rows::derived_position(&row.id).is_some_and(|s| s != row.seq)
+            && access_rows::access_id_exists(self.c, &row.id)?
+        {
+            return Err(self.invalid(format!("the archive holds {what} more than once")));
+        }
         self.inserted(access_rows::append_access(self.c, &row), &what)
     }
 }

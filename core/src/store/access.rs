@@ -387,6 +387,8 @@ pub fn receipt_vendors(c: &Connection) -> Result<Vec<String>> {
 #[derive(Debug)]
 pub struct AccessRow<T> {
     pub seq: i64,
+    /// The entry's id: stored for entries written before schema 8 (or imported with another
+    /// id), otherwise `derived_entry_id(seq)`.
     pub id: String,
     pub at: DateTime<Utc>,
     pub vendor_id: String,
@@ -396,31 +398,83 @@ pub struct AccessRow<T> {
     pub mac: Vec<u8>,
 }
 
-/// Appends an entry at the position `r.seq` the chain gave it.
+/// The id of the entry at position `seq` when it stores none: the position (big-endian)
+/// then two zero bytes, in the usual id alphabet and length. Entries written before schema 8
+/// had random bytes there and keep their stored id.
+pub fn derived_entry_id(seq: i64) -> String {
+    let mut bytes = [0u8; carnet_schemas::ids::ID_RANDOM_BYTES];
+    bytes[..8].copy_from_slice(&seq.to_be_bytes());
+    data_encoding::BASE32HEX_NOPAD
+        .encode(&bytes)
+        .to_ascii_lowercase()
+}
+
+/// The id of a new entry at `seq`: its position's, unless an imported entry already holds
+/// that id (imports keep the archive's ids); then the position with random bytes, stored.
+pub fn new_entry_id(c: &Connection, seq: i64) -> Result<String> {
+    let mut id = derived_entry_id(seq);
+    let mut taken = c.prepare_cached("SELECT 1 FROM access_log WHERE id = ?1")?;
+    while taken.query_row([&id], |_| Ok(())).optional()?.is_some() {
+        let mut bytes = [0u8; carnet_schemas::ids::ID_RANDOM_BYTES];
+        bytes[..8].copy_from_slice(&seq.to_be_bytes());
+        crate::credential::fill_random(&mut bytes[8..]);
+        id = data_encoding::BASE32HEX_NOPAD
+            .encode(&bytes)
+            .to_ascii_lowercase();
+    }
+    Ok(id)
+}
+
+/// The party (vendor and client) an entry names, added the first time it is seen.
+fn party(c: &Connection, vendor_id: &str, client_id: &str) -> Result<i64> {
+    let found = c
+        .prepare_cached("SELECT pid FROM access_parties WHERE vendor_id = ?1 AND client_id = ?2")?
+        .query_row([vendor_id, client_id], |r| r.get(0))
+        .optional()?;
+    if let Some(pid) = found {
+        return Ok(pid);
+    }
+    c.prepare_cached("INSERT INTO main.access_parties (vendor_id, client_id) VALUES (?1, ?2)")?
+        .execute([vendor_id, client_id])?;
+    Ok(c.last_insert_rowid())
+}
+
+/// Appends an entry at the position `r.seq` the chain gave it; its id is stored only when it
+/// is not the one its position gives.
 pub fn append_access<T>(c: &Connection, r: &AccessRow<T>) -> Result<()> {
+    let party = party(c, &r.vendor_id, &r.client_id)?;
+    let id = (r.id != derived_entry_id(r.seq)).then_some(r.id.as_str());
     c.prepare_cached(
-        "INSERT INTO main.access_log (seq, id, at, vendor_id, client_id, blob, mac)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO main.access_log (seq, at, party, blob, mac, id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         r.seq,
-        r.id,
         millis(r.at),
-        r.vendor_id,
-        r.client_id,
+        party,
         r.sealed.as_bytes(),
-        r.mac
+        r.mac,
+        id
     ])?;
     Ok(())
 }
 
-pub(super) const ACCESS_COLUMNS: &str = "seq, id, at, vendor_id, client_id, blob, mac";
+/// The columns `map_access` reads, from `access_log l JOIN access_parties p`.
+pub(super) const ACCESS_COLUMNS: &str =
+    "l.seq, l.id, l.at, p.vendor_id, p.client_id, l.blob, l.mac";
+
+/// `FROM` for `ACCESS_COLUMNS` (`CROSS JOIN`: the log is always the outer loop, so a scan
+/// in log order streams instead of sorting).
+pub(super) const ACCESS_FROM: &str = "access_log l CROSS JOIN access_parties p ON p.pid = l.party";
 
 /// An access-log row; an entry not chained yet has an empty MAC.
 pub fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow<T>> {
+    let seq = r.get(0)?;
     Ok(AccessRow {
-        seq: r.get(0)?,
-        id: r.get(1)?,
+        seq,
+        id: r
+            .get::<_, Option<String>>(1)?
+            .unwrap_or_else(|| derived_entry_id(seq)),
         at: from_millis(r.get(2)?),
         vendor_id: r.get(3)?,
         client_id: r.get(4)?,
@@ -429,18 +483,48 @@ pub fn map_access<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<AccessRow<T>> {
     })
 }
 
+/// The position `id` is derived from, if it is one `derived_entry_id` makes.
+pub fn derived_position(id: &str) -> Option<i64> {
+    let bytes = data_encoding::BASE32HEX_NOPAD
+        .decode(id.to_ascii_uppercase().as_bytes())
+        .ok()?;
+    let seq = i64::from_be_bytes(bytes.get(..8)?.try_into().ok()?);
+    (derived_entry_id(seq) == id).then_some(seq)
+}
+
+/// Whether an entry has this id (stored, or derived from its position).
+pub fn access_id_exists(c: &Connection, id: &str) -> Result<bool> {
+    let stored = c
+        .prepare_cached("SELECT 1 FROM access_log WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
+        .optional()?
+        .is_some();
+    if stored {
+        return Ok(true);
+    }
+    let Some(seq) = derived_position(id) else {
+        return Ok(false);
+    };
+    Ok(
+        c.prepare_cached("SELECT 1 FROM access_log WHERE seq = ?1 AND id IS NULL")?
+            .query_row([seq], |_| Ok(()))
+            .optional()?
+            .is_some(),
+    )
+}
+
 /// Every entry in log order, to be stepped one row at a time (`map_access` reads a row):
 /// checking the chain never holds more than one entry.
 pub fn access_chain_statement(c: &Connection) -> Result<rusqlite::CachedStatement<'_>> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {ACCESS_COLUMNS} FROM access_log ORDER BY seq"
+        "SELECT {ACCESS_COLUMNS} FROM {ACCESS_FROM} ORDER BY l.seq"
     ))?)
 }
 
 /// The entry at position `seq`.
 pub fn access_entry<T>(c: &Connection, seq: i64) -> Result<Option<AccessRow<T>>> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {ACCESS_COLUMNS} FROM access_log WHERE seq = ?1"
+        "SELECT {ACCESS_COLUMNS} FROM {ACCESS_FROM} WHERE l.seq = ?1"
     ))?
     .query_row([seq], map_access)
     .optional()?)
@@ -449,7 +533,7 @@ pub fn access_entry<T>(c: &Connection, seq: i64) -> Result<Option<AccessRow<T>>>
 /// At most `limit` entries after position `after`, in log order.
 pub fn access_chunk<T>(c: &Connection, after: i64, limit: usize) -> Result<Vec<AccessRow<T>>> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {ACCESS_COLUMNS} FROM access_log WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        "SELECT {ACCESS_COLUMNS} FROM {ACCESS_FROM} WHERE l.seq > ?1 ORDER BY l.seq LIMIT ?2"
     ))?
     .query_map(params![after, limit as i64], map_access)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
@@ -470,6 +554,8 @@ pub fn set_access_mac(c: &Connection, seq: i64, mac: &[u8]) -> Result<()> {
 }
 
 /// Entries newest first, optionally one vendor's, at or after `since`, before `before_seq`.
+/// A vendor's entries are read per party (vendor and client pair) through the party index,
+/// each in log order, and merged.
 pub fn access_entries<T>(
     c: &Connection,
     vendor_id: Option<&str>,
@@ -477,15 +563,34 @@ pub fn access_entries<T>(
     before_seq: Option<i64>,
     limit: u32,
 ) -> Result<Vec<AccessRow<T>>> {
-    Ok(c.prepare_cached(&format!(
-        "SELECT {ACCESS_COLUMNS} FROM access_log
-         WHERE (?1 IS NULL OR vendor_id = ?1) AND (?2 IS NULL OR at >= ?2)
-           AND (?3 IS NULL OR seq < ?3)
-         ORDER BY seq DESC LIMIT ?4"
-    ))?
-    .query_map(
-        params![vendor_id, since.map(millis), before_seq, limit],
-        map_access,
-    )?
-    .collect::<rusqlite::Result<Vec<_>>>()?)
+    let since = since.map(millis);
+    let Some(vendor_id) = vendor_id else {
+        return Ok(c
+            .prepare_cached(&format!(
+                "SELECT {ACCESS_COLUMNS} FROM {ACCESS_FROM}
+                 WHERE (?1 IS NULL OR l.at >= ?1) AND (?2 IS NULL OR l.seq < ?2)
+                 ORDER BY l.seq DESC LIMIT ?3"
+            ))?
+            .query_map(params![since, before_seq, limit], map_access)?
+            .collect::<rusqlite::Result<Vec<_>>>()?);
+    };
+    let parties = c
+        .prepare_cached("SELECT pid FROM access_parties WHERE vendor_id = ?1")?
+        .query_map([vendor_id], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut rows = Vec::new();
+    for party in parties {
+        rows.extend(
+            c.prepare_cached(&format!(
+                "SELECT {ACCESS_COLUMNS} FROM {ACCESS_FROM}
+                 WHERE l.party = ?1 AND (?2 IS NULL OR l.at >= ?2) AND (?3 IS NULL OR l.seq < ?3)
+                 ORDER BY l.seq DESC LIMIT ?4"
+            ))?
+            .query_map(params![party, since, before_seq, limit], map_access)?
+            .collect::<rusqlite::Result<Vec<_>>>()?,
+        );
+    }
+    rows.sort_unstable_by_key(|r: &AccessRow<T>| std::cmp::Reverse(r.seq));
+    rows.truncate(limit as usize);
+    Ok(rows)
 }

@@ -7,8 +7,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row as SqlRow, params};
 
 use super::access::{
-    ACCESS_COLUMNS, AccessRow, CLIENT_COLUMNS, ClientRow, GRANT_COLUMNS, GrantRow, RECEIPT_COLUMNS,
-    ReceiptRow, map_access, map_client, map_grant, map_receipt,
+    ACCESS_COLUMNS, ACCESS_FROM, AccessRow, CLIENT_COLUMNS, ClientRow, GRANT_COLUMNS, GrantRow,
+    RECEIPT_COLUMNS, ReceiptRow, map_access, map_client, map_grant, map_receipt,
 };
 use super::intents::{INTENT_COLUMNS, IntentRow, OFFER_COLUMNS, OfferRow, map_intent, map_offer};
 use super::records::{self, Row, from_millis, millis};
@@ -126,7 +126,7 @@ pub fn each_access<T, E: From<StoreError>>(
     c: &Connection,
     f: impl FnMut(AccessRow<T>) -> Result<(), E>,
 ) -> Result<(), E> {
-    let sql = format!("SELECT {ACCESS_COLUMNS} FROM access_log ORDER BY seq");
+    let sql = format!("SELECT {ACCESS_COLUMNS} FROM {ACCESS_FROM} ORDER BY l.seq");
     each(c, &sql, map_access, f)
 }
 
@@ -163,8 +163,12 @@ pub fn counts(c: &Connection) -> Result<ArchiveCounts> {
     })
 }
 
-/// Whether a row with this id exists in `table` (the access log's random ids included).
+/// Whether a row with this id exists in `table` (the access log's ids included, stored or
+/// derived from their position).
 pub fn exists(c: &Connection, table: Table, id: &str) -> Result<bool> {
+    if table == Table::AccessLog {
+        return super::access::access_id_exists(c, id);
+    }
     Ok(
         c.prepare_cached(&format!("SELECT 1 FROM {} WHERE id = ?1", table.name()))?
             .query_row([id], |_| Ok(()))

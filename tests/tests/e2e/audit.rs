@@ -91,11 +91,46 @@ fn an_edited_entry_is_found() {
 #[test]
 fn an_entry_moved_to_another_vendor_is_found() {
     let (dir, _) = logged_vault(6);
+    // Entries name their vendor through a party row: the attacker adds one for another
+    // vendor and points an entry at it.
     tamper(
         &dir,
-        "UPDATE access_log SET vendor_id = 'ven_00000000000000000000000000' WHERE seq = 2",
+        "INSERT INTO access_parties (vendor_id, client_id)
+         SELECT 'ven_00000000000000000000000000', client_id FROM access_parties LIMIT 1",
+    );
+    tamper(
+        &dir,
+        "UPDATE access_log SET party = (SELECT max(pid) FROM access_parties) WHERE seq = 2",
     );
     found_at(dir, 2, "MAC does not match");
+}
+
+#[test]
+fn a_party_row_edited_to_another_vendor_is_found() {
+    let (dir, _) = logged_vault(6);
+    // Every entry of the party now names another vendor (and the vendor filter lists them
+    // under it): the first of them is found.
+    tamper(
+        &dir,
+        "UPDATE access_parties SET vendor_id = 'ven_00000000000000000000000000'
+         WHERE pid = (SELECT party FROM access_log ORDER BY seq LIMIT 1)",
+    );
+    let first: i64 = rusqlite::Connection::open(dir.path().join("carnet.db"))
+        .unwrap()
+        .query_row("SELECT min(seq) FROM access_log", [], |r| r.get(0))
+        .unwrap();
+    found_at(dir, first as u64, "MAC does not match");
+}
+
+#[test]
+fn an_entry_given_another_entrys_id_is_found() {
+    let (dir, _) = logged_vault(6);
+    // A new entry stores no id (it is its position's); storing another one is an edit.
+    tamper(
+        &dir,
+        "UPDATE access_log SET id = '00000000000000g0' WHERE seq = 3",
+    );
+    found_at(dir, 3, "MAC does not match");
 }
 
 #[test]

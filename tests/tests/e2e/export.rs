@@ -146,13 +146,13 @@ fn owner_view(s: &TestServer) -> Vec<(String, Value)> {
         .collect()
 }
 
-struct Key {
+pub(crate) struct Key {
     identity: age::x25519::Identity,
     file: PathBuf,
 }
 
 impl Key {
-    fn new(dir: &Path, name: &str) -> Key {
+    pub(crate) fn new(dir: &Path, name: &str) -> Key {
         let identity = age::x25519::Identity::generate();
         let file = dir.join(name);
         std::fs::write(
@@ -195,7 +195,7 @@ fn encrypt_to(plain: &[u8], recipient: &dyn age::Recipient) -> Vec<u8> {
 }
 
 /// Exports `s` to `out` for `key` and returns the plaintext.
-fn export(s: &TestServer, out: &Path, key: &Key) -> Vec<u8> {
+pub(crate) fn export(s: &TestServer, out: &Path, key: &Key) -> Vec<u8> {
     s.carnet(&[
         "export",
         "--out",

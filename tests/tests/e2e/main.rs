@@ -2,6 +2,7 @@
 //! process where the promise needs one) and checks one promise, named by the test.
 #![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed anyway
 
+mod access_layout;
 mod access_retention;
 mod api_errors;
 mod audit;

@@ -358,11 +358,13 @@ const MAC_TABLES: [&str; 14] = [
 ];
 
 /// Turns a vault back into what carnetd wrote before the row MACs: schema 5, no `mac`
-/// columns nor schema 7's token indexes, and the canary of then (sealed with the vault's key, as that carnetd did).
+/// columns nor schema 7's token indexes, the access log's layout of then (schema 8 undone),
+/// and the canary of then (sealed with the vault's key, as that carnetd did).
 fn downgrade_to_schema_5(dir: &Path) {
     let key = vault::unwrap_identity(&VaultPaths::new(dir.to_owned(), None)).unwrap();
     let canary = SealKey::new(&key).seal_bytes(Table::Meta, "canary", b"carnet vault canary v1");
     let c = db(dir);
+    crate::access_layout::downgrade_access_log(&c);
     // Schema 7's token indexes, undone.
     c.execute_batch(
         "DROP INDEX tokens_by_expiry; DROP INDEX tokens_dead;
