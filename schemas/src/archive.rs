@@ -268,7 +268,8 @@ pub struct ArchivedReceipt {
 pub struct ArchivedAccessEntry {
     /// Position in the exporting server's log (strictly increasing).
     pub seq: i64,
-    /// The entry's own random id (lower-case base32hex).
+    /// The entry's id (lower-case base32hex, 16 characters): derived from its position for entries
+    /// written since schema 8, random for older ones; kept as it is on import.
     pub id: String,
     pub at: DateTime<Utc>,
     pub vendor_id: VendorId,
