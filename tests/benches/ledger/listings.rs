@@ -104,7 +104,10 @@ fn start(dir: &Path) -> (Carnetd, f64, f64) {
             return (server, healthz, ms(t.elapsed()));
         }
         assert_eq!(r.status, 503, "/v1/vendors?limit=1: {}", r.text);
-        assert!(t.elapsed() < Duration::from_secs(600), "the index never got built");
+        assert!(
+            t.elapsed() < Duration::from_secs(600),
+            "the index never got built"
+        );
     }
 }
 
@@ -248,9 +251,10 @@ fn print(all: &[Measured]) {
     line("carnetd start on the vault to first `/healthz` 200", &|m| {
         format!("{:.0} ms", m.start_ms)
     });
-    line("carnetd start to the first listing 200 (index built)", &|m| {
-        format!("{:.1} s", m.ready_ms / 1000.0)
-    });
+    line(
+        "carnetd start to the first listing 200 (index built)",
+        &|m| format!("{:.1} s", m.ready_ms / 1000.0),
+    );
     line(
         "index: records / MiB / build s (`/metrics` gauges)",
         &|m| match m.index {
