@@ -186,7 +186,16 @@ impl LedgerIndex {
     /// `WAIT_FOR_BUILD` (then `Warming`: the caller answers "try again shortly" instead of
     /// holding a request until its timeout). Blocks: call it off the async workers.
     pub fn read<T>(&self, f: impl FnOnce(&Data) -> T) -> Result<T, LedgerError> {
-        let deadline = Instant::now() + WAIT_FOR_BUILD;
+        self.read_within(WAIT_FOR_BUILD, f)
+    }
+
+    /// `read`, waiting at most `wait` for the build.
+    pub fn read_within<T>(
+        &self,
+        wait: Duration,
+        f: impl FnOnce(&Data) -> T,
+    ) -> Result<T, LedgerError> {
+        let deadline = Instant::now() + wait;
         loop {
             {
                 let state = self.state.read().unwrap_or_else(|p| p.into_inner());

@@ -393,3 +393,35 @@ fn a_read_waits_for_the_build_and_sees_the_changes_made_meanwhile() {
     assert_eq!(found, 2);
     assert_eq!(index.stats().records, 3);
 }
+
+#[test]
+fn a_read_during_a_build_longer_than_its_wait_says_warming_and_the_next_one_is_served() {
+    use std::sync::mpsc;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    use super::{LedgerIndex, Loader};
+    use crate::crypto::{Keys, VaultKey};
+    use crate::ledger::LedgerError;
+    use crate::store::{Store, Synchronous};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(Store::open(&dir.path().join("carnet.db"), Synchronous::Normal).unwrap());
+    let keys = Arc::new(Keys::new(VaultKey::generate().unwrap()));
+    // The build is held until the test lets it go: it cannot end within the read's wait.
+    let (go, wait) = mpsc::channel::<()>();
+    let gate = Mutex::new(wait);
+    let load: Loader = Arc::new(move |_, _, sink| {
+        gate.lock().unwrap().recv().unwrap();
+        sink(Op::Put(vendor(0)));
+        Ok(())
+    });
+    let index = LedgerIndex::start(store, keys, load);
+    let early = index.read_within(Duration::from_millis(20), |d| d.records());
+    assert!(
+        matches!(early, Err(LedgerError::Warming)),
+        "a read that cannot wait for the build is told so, not served half an index"
+    );
+    go.send(()).unwrap();
+    assert_eq!(index.read(|d| d.records()).unwrap(), 1);
+}
