@@ -9,28 +9,16 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use carnet_tests::TestServer;
+use carnet_tests::intents;
 use carnet_tests::load::{self, RequestSpec};
 use carnet_tests::vendor::VendorApp;
-use carnet_tests::{Api, TestServer};
-use serde_json::json;
 
 fn main() {
     let bare = load::bare_axum();
     let server = TestServer::spawn();
-    let until = chrono::Utc::now() + chrono::Duration::days(30);
     for i in 0..10 {
-        let id = server.create(
-            "/v1/intents",
-            &json!({
-                "category": "home.appliances.washing-machine",
-                "title": format!("Washing machine {i}"),
-                "description": "d".repeat(800),
-                "price_specification": {"min_price": "400", "max_price": "700", "price_currency": "EUR"},
-                "area_served": "Lyon",
-                "valid_through": until.to_rfc3339(),
-            }),
-        );
-        server.post(&format!("/v1/intents/{id}/activate"), &json!({}));
+        intents::add_active(&server, i);
     }
     let v = VendorApp::connect(&server, "Bench vendor");
     v.grant(&server, &["intents:read"], Some(&["home.appliances"]));

@@ -15,10 +15,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use carnet_tests::TestServer;
+use carnet_tests::intents;
 use carnet_tests::load::{self, RequestSpec};
 use carnet_tests::vendor::{VendorApp, connect_many};
-use carnet_tests::{Api, TestServer};
-use serde_json::json;
 
 const ROUNDS: usize = 3;
 const WARMUP: Duration = Duration::from_millis(500);
@@ -77,24 +77,12 @@ fn issuance(bare: SocketAddr) {
 
 fn pulls(bare: SocketAddr) {
     let server = TestServer::spawn();
-    let until = chrono::Utc::now() + chrono::Duration::days(30);
     std::thread::scope(|scope| {
         for t in 0..8 {
             let server = &server;
             scope.spawn(move || {
                 for i in (t..1000).step_by(8) {
-                    let id = server.create(
-                        "/v1/intents",
-                        &json!({
-                            "category": "home.appliances.washing-machine",
-                            "title": format!("Washing machine {i}"),
-                            "description": "d".repeat(800),
-                            "price_specification": {"min_price": "400", "max_price": "700", "price_currency": "EUR"},
-                            "area_served": "Lyon",
-                            "valid_through": until.to_rfc3339(),
-                        }),
-                    );
-                    server.post(&format!("/v1/intents/{id}/activate"), &json!({}));
+                    intents::add_active(server, i);
                 }
             });
         }

@@ -16,33 +16,22 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use carnet_server::Settings;
+use carnet_tests::intents;
 use carnet_tests::load::{self, RequestSpec};
 use carnet_tests::vendor::VendorApp;
 use carnet_tests::webhook::Receiver;
 use carnet_tests::{Api, TestServer};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const VENDORS: usize = 100;
 const ROUNDS: usize = 20;
 const IN_FLIGHT: usize = 32;
 
-fn intent_fields(i: usize) -> Value {
-    let until = chrono::Utc::now() + chrono::Duration::days(30);
-    json!({
-        "category": "home.appliances.washing-machine",
-        "title": format!("Washing machine {i}"),
-        "description": "d".repeat(800),
-        "price_specification": {"min_price": "400", "max_price": "700", "price_currency": "EUR"},
-        "area_served": "Lyon",
-        "valid_through": until.to_rfc3339(),
-    })
-}
-
 /// Creates and activates `n` intents at once; returns when the last `activate` answered, and
 /// when the first was sent.
 fn activate_many(s: &TestServer, from: usize, n: usize) -> Instant {
     let ids: Vec<String> = (from..from + n)
-        .map(|i| s.create("/v1/intents", &intent_fields(i)))
+        .map(|i| s.create("/v1/intents", &intents::washing_machine(i)))
         .collect();
     let start = Instant::now();
     for id in ids {
@@ -90,7 +79,7 @@ fn bare_posts(url: &str, body: &str, n: usize) -> Duration {
 fn pull_server(settings: Settings) -> (TestServer, String) {
     let s = TestServer::spawn_with_settings(settings);
     for i in 0..10 {
-        let id = s.create("/v1/intents", &intent_fields(i));
+        let id = s.create("/v1/intents", &intents::washing_machine(i));
         s.post(&format!("/v1/intents/{id}/activate"), &json!({}));
     }
     let v = VendorApp::connect(&s, "Bench vendor");

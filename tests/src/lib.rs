@@ -21,6 +21,7 @@ pub use bins::binary;
 
 mod bins;
 pub mod browser;
+pub mod intents;
 pub mod load;
 pub mod oauth2_http;
 pub mod vendor;

@@ -10,10 +10,10 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use carnet_tests::TestServer;
+use carnet_tests::intents;
 use carnet_tests::load::{self, Compared, RequestSpec};
 use carnet_tests::vendor::VendorApp;
-use carnet_tests::{Api, TestServer};
-use serde_json::json;
 
 use crate::p50_p99;
 
@@ -24,21 +24,8 @@ const WARMUP: Duration = Duration::from_millis(300);
 const DURATION: Duration = Duration::from_secs(2);
 
 fn add_intents(s: &TestServer, from: usize, to: usize) {
-    let until = chrono::Utc::now() + chrono::Duration::days(30);
     for i in from..to {
-        let id = s.create(
-            "/v1/intents",
-            &json!({
-                "category": "home.appliances.washing-machine",
-                "title": format!("Lave-linge {i}, 8 kg, classe A"),
-                "description": "Je cherche un lave-linge hublot silencieux, livré et installé. ".repeat(13),
-                "price_specification": {"min_price": "400", "max_price": "700", "price_currency": "EUR"},
-                "area_served": "Lyon",
-                "valid_through": until.to_rfc3339(),
-            }),
-        );
-        let r = s.post(&format!("/v1/intents/{id}/activate"), &json!({}));
-        assert_eq!(r.status, 200, "activate: {}", r.text);
+        intents::add_active(s, i);
     }
 }
 
