@@ -31,7 +31,7 @@ fn call(v: &VendorApp, auth: Auth, path: &str, form: &[(&str, &str)]) -> Resp {
 }
 
 /// An access and a refresh token from the consent flow.
-fn tokens(s: &TestServer, v: &VendorApp, seed: u8) -> (String, String) {
+pub(crate) fn tokens(s: &TestServer, v: &VendorApp, seed: u8) -> (String, String) {
     let pkce = Pkce::new(seed);
     let t = exchange(
         v,

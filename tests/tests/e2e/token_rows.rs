@@ -9,6 +9,7 @@ use carnet_tests::{Api, TestServer};
 use serde_json::json;
 
 use super::consent::{PASSWORD, code_from, consent_from_terminal, exchange};
+use super::revocation::tokens;
 
 /// One pass of the janitor, now.
 fn sweep(s: &TestServer) {
@@ -89,21 +90,6 @@ fn revoked_and_long_expired_access_token_rows_are_purged_and_stay_refused() {
     assert_eq!(v.get(&fresh, "/v1/vendor/profile").status, 200);
 }
 
-/// An access and a refresh token from the consent flow.
-fn consented(s: &TestServer, v: &VendorApp, seed: u8) -> (String, String) {
-    let pkce = Pkce::new(seed);
-    let t = exchange(
-        v,
-        &code_from(&consent_from_terminal(s, v, &pkce)),
-        &pkce.verifier,
-    )
-    .json();
-    (
-        t["access_token"].as_str().unwrap().to_owned(),
-        t["refresh_token"].as_str().unwrap().to_owned(),
-    )
-}
-
 #[test]
 fn a_revoked_refresh_token_stays_refused_after_its_row_is_purged() {
     let s = TestServer::spawn();
@@ -112,7 +98,7 @@ fn a_revoked_refresh_token_stays_refused_after_its_row_is_purged() {
         204
     );
     let v = VendorApp::connect(&s, "Acme");
-    let (access, refresh_token) = consented(&s, &v, 70);
+    let (access, refresh_token) = tokens(&s, &v, 70);
     revoke(&v, &refresh_token);
     sweep(&s);
     assert!(!stored(&s, &refresh_token) && !stored(&s, &access));
@@ -132,7 +118,7 @@ fn a_used_refresh_token_is_kept_so_its_replay_still_ends_the_family() {
         204
     );
     let v = VendorApp::connect(&s, "Acme");
-    let (_, first) = consented(&s, &v, 72);
+    let (_, first) = tokens(&s, &v, 72);
     let rotated = refresh(&v, &first).json();
     let (access2, second) = (
         rotated["access_token"].as_str().unwrap().to_owned(),
