@@ -1,7 +1,9 @@
 //! The ledger index alone, in memory (`cargo bench -p carnet-core --bench ledger_index`):
 //! build time, heap and page/search latencies for 100,000 interactions across 100 vendors with
-//! French-like texts, beside a linear scan of the same records' words in the same run. What a
-//! real vault adds (reading and opening every sealed row) is in `carnet-tests`'s `ledger` bench.
+//! French-like texts, beside a linear scan of the same records' words in the same run
+//! (`N=1000000` for a million records; `SEARCH_RUNS=N` runs of each search; `SCANS=0` leaves the
+//! scan out). What a real vault adds (reading and opening every sealed row) is in
+//! `carnet-tests`'s `ledger` bench.
 #![allow(clippy::unwrap_used)]
 
 use std::time::{Duration, Instant};
@@ -58,11 +60,18 @@ fn time(runs: usize, mut f: impl FnMut(usize)) -> (f64, f64) {
     percentiles(d)
 }
 
-fn main() {
-    let n: u64 = std::env::var("N")
+/// A number from the environment, or `default`.
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+        .unwrap_or(default)
+}
+
+fn main() {
+    let n = env("N", 100_000);
+    // Runs of each search, and of the linear scan (0: none; at 1M records one takes ~20 s).
+    let (runs, scans) = (env("SEARCH_RUNS", 50) as usize, env("SCANS", 5) as usize);
     let mut g = Lcg(42);
     let mut items = Vec::with_capacity(n as usize + 100);
     for v in 0..100 {
@@ -157,11 +166,15 @@ fn main() {
     }
     for q in ["tarémi", "ta", "lonchévi pa", "zobiqué"] {
         let words = text::words(q);
-        let (p50, p99) = time(50, |_| {
+        let (p50, p99) = time(runs, |_| {
             std::hint::black_box(data.search(&words, None, None, 20));
         });
         let hits = data.search(&words, None, None, 200).len();
-        let (s50, s99) = time(5, |_| {
+        if scans == 0 {
+            println!("search {q:<26} p50 {p50:7.3} ms  p99 {p99:7.3} ms  ({hits} of top 200)");
+            continue;
+        }
+        let (s50, s99) = time(scans, |_| {
             // The linear scan: fold every record's text and test each word's prefixes.
             let c = texts
                 .iter()

@@ -19,6 +19,7 @@ use crate::{archive, gauge, growth, ms, p50_p99, rss_mib, search, size_name, tab
 const CONNECTIONS: usize = 4;
 /// How long each listing is loaded, and the fewest requests that make a p99 mean something.
 const DURATION: Duration = Duration::from_secs(2);
+const WARMUP: Duration = Duration::from_millis(300);
 const MIN_REQUESTS: u64 = 8;
 /// The unfiltered first page, one connection: at 1M it opens everything, in 1+ GiB.
 const UNFILTERED_MIN: u64 = 3;
@@ -123,12 +124,16 @@ pub fn owner_get(server: &impl Api, path: &str) -> RequestSpec {
     RequestSpec::get(path).header("authorization", &format!("Bearer {}", server.token()))
 }
 
-/// Loads `path` with `connections` connections for `DURATION` and at least `min` requests.
+/// Loads `path` with `connections` connections for `DURATION` and at least `min` requests,
+/// after `WARMUP` unmeasured (the first requests after a vault is built find its pages cold).
 pub fn load_owner(server: &impl Api, path: &str, connections: usize, min: u64) -> LoadResult {
     let (lat, bad, took) = load::drive(
         addr(server),
         connections,
-        Span::at_least(DURATION, min),
+        Span {
+            warmup: WARMUP,
+            ..Span::at_least(DURATION, min)
+        },
         Requests::One(owner_get(server, path)),
     );
     load::summary(lat, bad, took)

@@ -39,7 +39,6 @@ pub struct DocMeta {
     pub id: Rid,
     /// The vendor's number (for a vendor, its own).
     pub vendor: u32,
-    pub newest: i64,
 }
 
 #[derive(Default)]
@@ -133,9 +132,8 @@ impl Data {
                 kind: item.kind,
                 id: item.id,
                 vendor: no,
-                newest: item.newest,
             };
-            let doc = self.text.add(meta, &texts);
+            let doc = self.text.add(meta, item.newest, &texts);
             let name = item.name.unwrap_or_default();
             self.vendors.insert(item.id, VendorEntry { name, doc });
             return;
@@ -146,9 +144,8 @@ impl Data {
             kind: item.kind,
             id: item.id,
             vendor,
-            newest: item.newest,
         };
-        let doc = self.text.add(meta, &texts);
+        let doc = self.text.add(meta, item.newest, &texts);
         let entry = Entry {
             key: item.key,
             vendor,
@@ -311,31 +308,22 @@ impl Data {
             },
         };
         let matches = self.text.matches(words);
-        let mut found: Vec<(f32, i64, DocMeta)> = matches
-            .all()
-            .filter_map(|(d, score)| self.text.meta(d).map(|m| (score, m.newest, *m)))
-            .filter(|(_, _, m)| kind.is_none_or(|k| m.kind == k))
-            .filter(|(_, _, m)| vendor.is_none_or(|v| m.vendor == v))
-            .collect();
-        let order = |a: &(f32, i64, DocMeta), b: &(f32, i64, DocMeta)| {
-            b.0.total_cmp(&a.0)
-                .then(b.1.cmp(&a.1))
-                .then(a.2.id.cmp(&b.2.id))
-        };
-        if found.len() > limit && limit > 0 {
-            found.select_nth_unstable_by(limit - 1, order);
-        }
-        found.truncate(limit);
-        found.sort_unstable_by(order);
-        found
-            .into_iter()
-            .map(|(score, _, m)| Hit {
-                kind: m.kind,
-                id: m.id,
-                vendor: (m.kind != RecordKind::Vendor)
-                    .then(|| self.vendor_ids.get(m.vendor as usize).copied())
-                    .flatten(),
-                score,
+        let best = self.text.best(&matches, limit, |d| {
+            self.text.meta(d).is_some_and(|m| {
+                kind.is_none_or(|k| m.kind == k) && vendor.is_none_or(|v| m.vendor == v)
+            })
+        });
+        best.into_iter()
+            .filter_map(|(d, score)| {
+                let m = self.text.meta(d)?;
+                Some(Hit {
+                    kind: m.kind,
+                    id: m.id,
+                    vendor: (m.kind != RecordKind::Vendor)
+                        .then(|| self.vendor_ids.get(m.vendor as usize).copied())
+                        .flatten(),
+                    score,
+                })
             })
             .collect()
     }

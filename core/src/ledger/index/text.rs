@@ -3,7 +3,8 @@
 //! word to the documents that hold it. A query word matches every word it is a prefix of
 //! (a range of the sorted word table), never a word it is only inside of.
 
-use std::collections::BTreeMap;
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BTreeMap, BinaryHeap};
 use std::mem::size_of;
 use std::ops::Bound;
 
@@ -52,6 +53,9 @@ pub struct Postings<M> {
     words: BTreeMap<Box<str>, u32>,
     lists: Vec<Vec<u32>>,
     docs: Vec<Doc<M>>,
+    /// Each document's time (what ties in a ranking go by: the newest first), apart from
+    /// the documents so that ranking reads it in order without touching them.
+    recency: Vec<i64>,
     live: usize,
     word_bytes: usize,
 }
@@ -62,6 +66,7 @@ impl<M: Copy> Default for Postings<M> {
             words: BTreeMap::new(),
             lists: Vec::new(),
             docs: Vec::new(),
+            recency: Vec::new(),
             live: 0,
             word_bytes: 0,
         }
@@ -69,10 +74,12 @@ impl<M: Copy> Default for Postings<M> {
 }
 
 impl<M: Copy> Postings<M> {
-    /// Adds a document made of `texts` (`true`: a title, which weighs more); returns its number.
-    pub fn add(&mut self, meta: M, texts: &[(&str, bool)]) -> u32 {
+    /// Adds a document made of `texts` (`true`: a title, which weighs more), of time
+    /// `recency`; returns its number.
+    pub fn add(&mut self, meta: M, recency: i64, texts: &[(&str, bool)]) -> u32 {
         let doc = u32::try_from(self.docs.len()).unwrap_or(u32::MAX >> 1);
         self.docs.push(Doc { meta, alive: true });
+        self.recency.push(recency);
         self.live += 1;
         let mut seen: BTreeMap<String, bool> = BTreeMap::new();
         for (text, title) in texts {
@@ -140,6 +147,9 @@ impl<M: Copy> Postings<M> {
                 next += 1;
             }
         }
+        let mut alive = self.docs.iter().map(|d| d.alive);
+        self.recency.retain(|_| alive.next().unwrap_or(false));
+        self.recency.shrink_to_fit();
         self.docs.retain(|d| d.alive);
         self.docs.shrink_to_fit();
         for list in &mut self.lists {
@@ -194,6 +204,61 @@ impl<M: Copy> Postings<M> {
         }
     }
 
+    /// The `limit` best documents of `m` that `keep` accepts, best first: by score, then the
+    /// newest, then the last added. Holds `limit` at a time whatever matched; goes from the
+    /// last document added back (newer records were mostly added later, so ties are mostly
+    /// met best first), skips runs of documents scored below the worst kept in one pass over
+    /// their scores, and asks `keep` only of documents that would be kept.
+    pub fn best(
+        &self,
+        m: &Matches,
+        limit: usize,
+        mut keep: impl FnMut(u32) -> bool,
+    ) -> Vec<(u32, f32)> {
+        const RUN: usize = 64;
+        if limit == 0 {
+            return Vec::new();
+        }
+        // A min-heap of the best so far: its top is the one to drop next.
+        let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(limit + 1);
+        for (run, scores) in m.score.chunks(RUN).enumerate().rev() {
+            let worst = (heap.len() == limit)
+                .then(|| heap.peek().map(|w| w.0))
+                .flatten();
+            if let Some(w) = worst
+                && scores.iter().all(|s| *s < w.score)
+            {
+                continue;
+            }
+            for (i, &score) in scores.iter().enumerate().rev() {
+                let doc = run * RUN + i;
+                if m.hits[doc] != m.needed {
+                    continue;
+                }
+                let r = Ranked {
+                    score,
+                    recency: self.recency.get(doc).copied().unwrap_or(i64::MIN),
+                    doc: doc as u32,
+                };
+                let full = heap.len() == limit;
+                if full && heap.peek().is_some_and(|w| r <= w.0) {
+                    continue;
+                }
+                if !keep(r.doc) {
+                    continue;
+                }
+                if full {
+                    heap.pop();
+                }
+                heap.push(Reverse(r));
+            }
+        }
+        heap.into_sorted_vec()
+            .into_iter()
+            .map(|Reverse(r)| (r.doc, r.score))
+            .collect()
+    }
+
     pub fn docs(&self) -> impl Iterator<Item = (u32, &M)> {
         self.docs
             .iter()
@@ -216,7 +281,10 @@ impl<M: Copy> Postings<M> {
             .map(|l| l.capacity() * size_of::<u32>())
             .sum::<usize>()
             + self.lists.capacity() * size_of::<Vec<u32>>();
-        tree + self.word_bytes + lists + self.docs.capacity() * size_of::<Doc<M>>()
+        tree + self.word_bytes
+            + lists
+            + self.docs.capacity() * size_of::<Doc<M>>()
+            + self.recency.capacity() * size_of::<i64>()
     }
 }
 
@@ -243,6 +311,37 @@ impl Matches {
             .map(|(d, _)| (d as u32, self.score[d]))
     }
 }
+
+/// A match as `best` ranks it: greater is better.
+#[derive(Clone, Copy)]
+struct Ranked {
+    score: f32,
+    recency: i64,
+    doc: u32,
+}
+
+impl Ord for Ranked {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.score
+            .total_cmp(&other.score)
+            .then(self.recency.cmp(&other.recency))
+            .then(self.doc.cmp(&other.doc))
+    }
+}
+
+impl PartialOrd for Ranked {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == Ordering::Equal
+    }
+}
+
+impl Eq for Ranked {}
 
 #[cfg(test)]
 mod tests {
@@ -277,8 +376,12 @@ mod tests {
     #[test]
     fn prefixes_match_but_inner_parts_do_not() {
         let mut p: Postings<u8> = Postings::default();
-        let a = p.add(1, &[("Visite du technicien", true)]);
-        let b = p.add(2, &[("Facture", true), ("technique, électricité", false)]);
+        let a = p.add(1, 0, &[("Visite du technicien", true)]);
+        let b = p.add(
+            2,
+            0,
+            &[("Facture", true), ("technique, électricité", false)],
+        );
         let m = p.matches(&folded("techn"));
         assert!(m.score(a).is_some() && m.score(b).is_some());
         assert!(p.matches(&folded("chnic")).all().next().is_none());
@@ -292,8 +395,8 @@ mod tests {
     #[test]
     fn removed_documents_stop_matching_and_compaction_renumbers() {
         let mut p: Postings<u8> = Postings::default();
-        let a = p.add(1, &[("alpha", true)]);
-        let b = p.add(2, &[("alpha beta", true)]);
+        let a = p.add(1, 0, &[("alpha", true)]);
+        let b = p.add(2, 0, &[("alpha beta", true)]);
         p.remove(a);
         let m = p.matches(&folded("alpha"));
         let alive: Vec<u32> = m
@@ -312,5 +415,29 @@ mod tests {
             vec![0]
         );
         assert_eq!(p.meta(0), Some(&2));
+    }
+
+    #[test]
+    fn best_keeps_what_a_full_sort_keeps() {
+        let mut p: Postings<u8> = Postings::default();
+        // Few distinct scores and times, so ties (broken by time, then the last added) abound; enough
+        // documents that whole runs are skipped.
+        for d in 0..2000u32 {
+            let body = ["alpha", "alpha beta", "alphabet", "gamma"][(d % 4) as usize];
+            p.add((d % 7) as u8, i64::from(d % 11), &[(body, d % 5 == 0)]);
+        }
+        p.remove(12);
+        let m = p.matches(&folded("alph"));
+        let keep = |d: u32| p.meta(d).is_some_and(|k| *k != 3);
+        let mut want: Vec<(u32, f32)> = m.all().filter(|(d, _)| keep(*d)).collect();
+        want.sort_by(|a, b| {
+            b.1.total_cmp(&a.1)
+                .then((b.0 % 11).cmp(&(a.0 % 11)))
+                .then(b.0.cmp(&a.0))
+        });
+        for limit in [0, 1, 7, 64, 1000, 5000] {
+            let got = p.best(&m, limit, keep);
+            assert_eq!(got, want[..limit.min(want.len())], "limit {limit}");
+        }
     }
 }
