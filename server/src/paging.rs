@@ -1,6 +1,7 @@
 //! Keyset paging. Owner listings page through the ledger index (`keyset`): the cursor is the
 //! sort key of the last record returned, and the index starts after it. Vendor listings open
-//! every matching record (few), sort in memory and cut the page (`paginate_signed`). Vendor
+//! every matching record (few), sort in memory and cut the page (`paginate_signed`), but for
+//! intents, which the active set keeps in pull order (`CursorSigner::after` and `sign`). Vendor
 //! cursors are MAC-protected and bound to the vendor and the listing, so a vendor can neither
 //! forge one nor replay another vendor's.
 
@@ -44,7 +45,8 @@ where
     })
 }
 
-fn page_size(limit: Option<u32>) -> ApiResult<usize> {
+/// The page size `limit` asks for (the default without one), or why it is refused.
+pub fn page_size(limit: Option<u32>) -> ApiResult<usize> {
     Ok(match limit {
         None => DEFAULT_PAGE,
         Some(n) if (1..=MAX_PAGE).contains(&n) => n,
@@ -73,13 +75,19 @@ impl<'k> CursorSigner<'k> {
         ctx.sign()
     }
 
-    fn sign<K: Serialize>(&self, key: &K) -> String {
+    /// The cursor of the page after `key`.
+    pub fn sign<K: Serialize>(&self, key: &K) -> String {
         let payload = serde_json::to_vec(key).unwrap_or_default();
         format!(
             "{}.{}",
             BASE64URL_NOPAD.encode(&payload),
             BASE64URL_NOPAD.encode(self.tag(&payload).as_ref())
         )
+    }
+
+    /// The key `cursor` continues after, if there is one and this signer issued it.
+    pub fn after<K: DeserializeOwned>(&self, cursor: Option<&str>) -> ApiResult<Option<K>> {
+        cursor.map(|c| self.verify(c)).transpose()
     }
 
     fn verify<K: DeserializeOwned>(&self, cursor: &str) -> ApiResult<K> {
@@ -107,7 +115,7 @@ pub fn paginate_signed<K, T>(
 where
     K: Ord + Serialize + DeserializeOwned,
 {
-    let after = cursor.map(|c| signer.verify(c)).transpose()?;
+    let after = signer.after(cursor)?;
     page(items, limit, after, |k| signer.sign(k))
 }
 

@@ -13,8 +13,11 @@ use carnet_core::vault::{Secret, VaultError};
 
 pub use crate::config::Settings;
 
+/// What every route reads, shared: one reference count moves when a request takes it.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+pub struct Shared {
     pub core: Core,
     pub settings: Arc<Settings>,
     pub metrics: Arc<crate::metrics::Metrics>,
@@ -31,6 +34,13 @@ pub struct AppState {
 }
 
 impl std::ops::Deref for AppState {
+    type Target = Shared;
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+impl std::ops::Deref for Shared {
     type Target = Core;
     fn deref(&self) -> &Core {
         &self.core
@@ -44,7 +54,7 @@ impl AppState {
         metrics: Arc<crate::metrics::Metrics>,
         lifecycle: Arc<dyn VaultControl>,
     ) -> Self {
-        AppState {
+        AppState(Arc::new(Shared {
             core,
             settings,
             metrics,
@@ -53,7 +63,7 @@ impl AppState {
             sign_in_attempts: Arc::default(),
             slow_hashes: Arc::default(),
             lifecycle,
-        }
+        }))
     }
 
     /// Runs a longer read (one that opens many records) off the async workers.

@@ -52,6 +52,15 @@ const FIELDS: [IntentField; 6] = [
 const ALPHABET: &[u8; 32] = b"0123456789abcdefghijklmnopqrstuv";
 const OTHER: u8 = 0xFF;
 
+/// The value of an `ALPHABET` digit.
+fn digit(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'v' => Some(b - b'a' + 10),
+        _ => None,
+    }
+}
+
 fn varint(out: &mut Vec<u8>, mut n: usize) {
     while n >= 0x80 {
         out.push((n as u8 & 0x7F) | 0x80);
@@ -74,7 +83,7 @@ fn id(out: &mut Vec<u8>, s: &str) {
         }
         let mut bits: u128 = 0;
         for b in random.bytes() {
-            bits = (bits << 5) | ALPHABET.iter().position(|a| *a == b)? as u128;
+            bits = (bits << 5) | u128::from(digit(b)?);
         }
         Some((code as u8 + 1, bits.to_be_bytes()))
     });
@@ -364,6 +373,14 @@ mod tests {
     fn round_trip(e: &AccessEvent) -> AccessRecord {
         let keys = Keys::new(VaultKey::generate().unwrap());
         open(&keys, "row", &seal(&keys, "row", e)).unwrap()
+    }
+
+    #[test]
+    fn digits_are_the_alphabets_positions() {
+        for b in 0..=255u8 {
+            let at = ALPHABET.iter().position(|a| *a == b);
+            assert_eq!(digit(b).map(usize::from), at, "byte {b}");
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use carnet_schemas::{
-    IntentFields, IntentId, IntentState, Offer, OfferFields, OfferId, OfferState, Page,
-    VendorIntent, VendorOffer,
+    IntentFields, IntentId, IntentState, Offer, OfferFields, OfferId, OfferState, VendorIntent,
+    VendorOffer,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -19,6 +19,7 @@ use super::offers::of_vendor;
 use super::{IntentError, OfferError, OfferRecord, Withheld, effective_state};
 use crate::access::Access;
 use crate::access::pseudonym::customer_ref;
+use crate::active::view;
 use crate::active::{ActiveIntent, takes_offers};
 use crate::context::Core;
 use crate::crypto::Keys;
@@ -28,14 +29,16 @@ use crate::store::intents::{self as rows, OfferRow, StoredOfferState};
 pub type PageKey = crate::active::PullKey;
 
 /// What a vendor's pull asks for.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Pull {
     /// Only intents changed since then.
     pub since: Option<DateTime<Utc>>,
-    /// The page size asked for, if any.
+    /// The page size asked for, if any (the cached first pages are kept per size asked).
     pub limit: Option<u32>,
-    /// Whether it continues an earlier page (a cursor).
-    pub continued: bool,
+    /// The page size.
+    pub size: usize,
+    /// Where an earlier page ended (its cursor's key).
+    pub after: Option<PageKey>,
 }
 
 /// One page of a pull, ready to send, with the ids it shows and the fields they withhold.
@@ -46,21 +49,18 @@ pub struct Pulled {
     pub withheld: Option<Arc<Withheld>>,
 }
 
-/// The active intents `access` may see, one page of them as `page` cuts it from their keys
-/// (only the intents on the page are built). The usual poll (first page, no `since`) is
-/// answered from the page computed for the same view, until an intent changes or a window
-/// opens or closes.
-pub fn pull<E>(
+/// The active intents `access` may see, one page of them (only the intents on the page are
+/// built); `cursor` makes the next page's cursor of the last key shown. The usual poll (first
+/// page, no `since`) is answered from the page computed for the same view, until an intent
+/// changes or a window opens or closes.
+pub fn pull(
     core: &Core,
     access: &Access,
     asked: Pull,
-    page: impl FnOnce(Vec<(PageKey, IntentId)>) -> Result<Page<IntentId>, E>,
-) -> Result<Pulled, E>
-where
-    E: From<IntentError>,
-{
+    cursor: impl FnOnce(&PageKey) -> String,
+) -> Result<Pulled, IntentError> {
     let now = core.now();
-    let first_page = !asked.continued && asked.since.is_none();
+    let first_page = asked.after.is_none() && asked.since.is_none();
     if first_page && let Some(hit) = core.intents.cached_page(access, asked.limit, now) {
         return Ok(Pulled {
             body: hit.body,
@@ -69,13 +69,19 @@ where
         });
     }
     let reference = customer_ref(&core.keys, &access.vendor_id);
-    let seen = core
-        .intents
-        .visible_page(access, now, &reference, asked.since, page)?;
-    let ids: Arc<Vec<String>> =
-        Arc::new(seen.page.items.iter().map(|i| i.id.to_string()).collect());
-    let withheld = (!seen.withheld.is_empty()).then(|| Arc::new(seen.withheld.clone()));
-    let body = Bytes::from(serde_json::to_vec(&seen.page).map_err(IntentError::from)?);
+    let mut seen = core.intents.visible_page(
+        access,
+        now,
+        &reference,
+        asked.since,
+        asked.after.as_ref(),
+        asked.size,
+    );
+    let ids = Arc::new(std::mem::take(&mut seen.ids));
+    let withheld =
+        (!seen.withheld.is_empty()).then(|| Arc::new(std::mem::take(&mut seen.withheld)));
+    let next_cursor = seen.next.as_ref().map(cursor);
+    let body = Bytes::from(view::page(&seen.shown, &reference, next_cursor.as_deref())?);
     if first_page {
         core.intents.keep_page(
             access,

@@ -14,7 +14,7 @@ use carnet_schemas::{
 use super::{Returned, Vendor};
 use crate::error::ApiResult;
 use crate::extract::{Json, Path, Query};
-use crate::paging::{CursorSigner, paginate_signed};
+use crate::paging::{CursorSigner, page_size, paginate_signed};
 use crate::state::AppState;
 
 /// Active intents this vendor may see, oldest change first.
@@ -26,15 +26,14 @@ pub async fn list(
     State(s): State<AppState>,
     Query(q): Query<VendorListQuery>,
 ) -> ApiResult<Response> {
+    let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
     let pull = Pull {
         since: q.updated_since.map(|t| t.to_utc()),
         limit: q.limit,
-        continued: q.cursor.is_some(),
+        size: page_size(q.limit)?,
+        after: signer.after(q.cursor.as_deref())?,
     };
-    let pulled = vendor::pull(&s, &v.0, pull, |items| {
-        let signer = CursorSigner::new(&s.keys, v.0.vendor_id.as_str(), "intents");
-        paginate_signed(items, q.limit, q.cursor.as_deref(), &signer)
-    })?;
+    let pulled = vendor::pull(&s, &v.0, pull, |k| signer.sign(k))?;
     let returned = Returned::intents(pulled.ids, pulled.withheld);
     Ok((returned, json_response(pulled.body)).into_response())
 }

@@ -1,4 +1,4 @@
-//! Built pages of a vendor's pull (a cursor, `updated_since`): cut from the sorted keys of what
+//! Built pages of a vendor's pull (a cursor, `updated_since`): walked in pull order through what
 //! the vendor may see, with only the page's intents built. They must give exactly what the
 //! rules say, in order, once each, with the fields the terms withhold left out and logged.
 

@@ -6,21 +6,25 @@
 //! Never shows a vendor an intent outside its window, outside `active`, or outside the
 //! categories its token covers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap, btree_map};
+use std::ops::Bound;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bytes::Bytes;
 
 use carnet_schemas::{
-    Category, IntentField, IntentFields, IntentId, Page, VendorId, VendorIntent, VendorTerms,
+    Category, IntentField, IntentFields, IntentId, VendorId, VendorIntent, VendorTerms,
 };
 use chrono::{DateTime, FixedOffset, Utc};
+
+pub mod view;
 
 use crate::access::Access;
 use crate::store::Store;
 use crate::store::intents::{self as rows, IntentRow, StoredIntentState};
 use crate::vault::{Keys, Table, Unreadable, VaultError};
+use view::{OnPage, View};
 
 /// An active intent, opened, as vendor pulls need it.
 #[derive(Debug, Clone)]
@@ -31,6 +35,8 @@ pub struct ActiveIntent {
     pub valid_through: DateTime<FixedOffset>,
     /// Offers received so far (every state counts against `max_offers`).
     pub offers: u32,
+    /// What vendors see of it, rendered (`None` until `rendered`).
+    pub view: Option<Arc<View>>,
 }
 
 /// Whether an intent that received `offers` offers takes one more: the one rule, read by the
@@ -52,7 +58,14 @@ impl ActiveIntent {
             fields,
             updated_at,
             offers,
+            view: None,
         })
+    }
+
+    /// With its vendor view rendered (as intent `id`).
+    pub fn rendered(mut self, id: &IntentId) -> Self {
+        self.view = View::render(&self.for_vendor(id, String::new())).map(Arc::new);
+        self
     }
 
     /// Whether it takes one more offer.
@@ -117,15 +130,62 @@ impl ActiveIntent {
 /// closes.
 #[derive(Default)]
 pub struct ActiveIntents {
-    inner: RwLock<HashMap<IntentId, ActiveIntent>>,
+    inner: RwLock<Set>,
     generation: AtomicU64,
     pages: Mutex<HashMap<PageKey, CachedPage>>,
 }
 
+/// The active intents by id, in pull order, and their windows' edges.
+#[derive(Default)]
+struct Set {
+    by_id: HashMap<IntentId, ActiveIntent>,
+    /// Pull order: when each last changed (ms), then its id.
+    order: BTreeMap<PullKey, IntentId>,
+    /// Every window's opening and closing instants, with how many windows have each.
+    edges: BTreeMap<DateTime<Utc>, u32>,
+}
+
+impl Set {
+    fn key(id: &IntentId, i: &ActiveIntent) -> PullKey {
+        (i.updated_at.timestamp_millis(), id.to_string())
+    }
+
+    fn edges(i: &ActiveIntent) -> [DateTime<Utc>; 2] {
+        [i.valid_from.to_utc(), i.valid_through.to_utc()]
+    }
+
+    fn insert(&mut self, id: IntentId, i: ActiveIntent) {
+        self.remove(&id);
+        self.order.insert(Set::key(&id, &i), id.clone());
+        for t in Set::edges(&i) {
+            *self.edges.entry(t).or_default() += 1;
+        }
+        self.by_id.insert(id, i);
+    }
+
+    fn remove(&mut self, id: &IntentId) {
+        let Some(i) = self.by_id.remove(id) else {
+            return;
+        };
+        self.order.remove(&Set::key(id, &i));
+        for t in Set::edges(&i) {
+            if let btree_map::Entry::Occupied(mut e) = self.edges.entry(t) {
+                *e.get_mut() -= 1;
+                if *e.get() == 0 {
+                    e.remove();
+                }
+            }
+        }
+    }
+}
+
 /// One page of what a token may see at some instant, and how long that stays true.
 pub struct Visible {
-    /// The page, as the vendor sees it.
-    pub page: Page<VendorIntent>,
+    /// The page's intents: their ids, and each rendered (see `view::page`).
+    pub ids: Vec<String>,
+    pub shown: Vec<OnPage>,
+    /// The key of the page's last intent, if more follow.
+    pub next: Option<PullKey>,
     /// The fields each intent of the page withholds from vendors (intents that withhold none
     /// are left out), for the access log.
     pub withheld: Withheld,
@@ -177,6 +237,7 @@ impl ActiveIntents {
             })?;
             let offers = counts.get(&row.id).copied().unwrap_or(0);
             if let Some(active) = ActiveIntent::new(fields, row.updated_at, offers) {
+                let active = active.rendered(&id);
                 set.inner
                     .write()
                     .unwrap_or_else(|p| p.into_inner())
@@ -195,10 +256,10 @@ impl ActiveIntents {
         updated_at: DateTime<Utc>,
     ) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        let offers = inner.get(id).map_or(0, |i| i.offers);
+        let offers = inner.by_id.get(id).map_or(0, |i| i.offers);
         match (state, ActiveIntent::new(fields.clone(), updated_at, offers)) {
             (StoredIntentState::Active, Some(active)) => {
-                inner.insert(id.clone(), active);
+                inner.insert(id.clone(), active.rendered(id));
             }
             _ => {
                 inner.remove(id);
@@ -210,64 +271,76 @@ impl ActiveIntents {
     /// Counts an offer written on intent `id` (vendors' views say when it is full).
     pub fn offer_made(&self, id: &IntentId) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        if let Some(active) = inner.get_mut(id) {
+        if let Some(active) = inner.by_id.get_mut(id) {
             active.offers += 1;
+            active.view = View::render(&active.for_vendor(id, String::new())).map(Arc::new);
             self.generation.fetch_add(1, Ordering::Release);
         }
     }
 
-    /// One page of what `access` may see at `now` (changed at or after `since`, if given), as
-    /// the vendor sees it (`customer_ref` filled in). `cut` chooses the page from the keys of
-    /// every intent visible; only the intents on the page are built, so a page costs a sort of
-    /// keys plus what it shows.
-    pub fn visible_page<E>(
+    /// One page of what `access` may see at `now` (changed at or after `since`, if given):
+    /// at most `limit` intents after the key `after`, in pull order, and the key of the last
+    /// one if more follow. Walks the intents in order from `after` (or `since`) and stops
+    /// once the page is full, so a page costs what it shows plus the intents it passes over.
+    pub fn visible_page(
         &self,
         access: &Access,
         now: DateTime<Utc>,
         customer_ref: &str,
         since: Option<DateTime<Utc>>,
-        cut: impl FnOnce(Vec<(PullKey, IntentId)>) -> Result<Page<IntentId>, E>,
-    ) -> Result<Visible, E> {
-        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
+        after: Option<&PullKey>,
+        limit: usize,
+    ) -> Visible {
+        let set = self.inner.read().unwrap_or_else(|p| p.into_inner());
         let generation = self.generation.load(Ordering::Acquire);
-        let until = inner
-            .values()
-            .flat_map(|i| [i.valid_from.to_utc(), i.valid_through.to_utc()])
-            .filter(|t| *t > now)
-            .min();
-        let keys = inner
-            .iter()
-            .filter(|(_, i)| i.in_window(now) && access.covers(&i.fields.category))
-            .filter(|(_, i)| since.is_none_or(|t| i.updated_at >= t))
-            .map(|(id, i)| {
-                (
-                    (i.updated_at.timestamp_millis(), id.to_string()),
-                    id.clone(),
-                )
-            })
-            .collect();
-        let chosen = cut(keys)?;
+        let until = set
+            .edges
+            .range((Bound::Excluded(now), Bound::Unbounded))
+            .next()
+            .map(|(t, _)| *t);
+        let from_since = since.map(|t| (t.timestamp_millis(), String::new()));
+        let start = match (after, from_since) {
+            (Some(a), Some(s)) if *a < s => Bound::Included(s),
+            (Some(a), _) => Bound::Excluded(a.clone()),
+            (None, Some(s)) => Bound::Included(s),
+            (None, None) => Bound::Unbounded,
+        };
         let mut withheld = Withheld::new();
-        let items = chosen
-            .items
-            .iter()
-            .filter_map(|id| inner.get_key_value(id))
-            .map(|(id, i)| {
-                if !i.fields.terms.withhold.is_empty() {
-                    withheld.insert(id.to_string(), i.fields.terms.withhold.clone());
-                }
-                i.for_vendor(id, customer_ref.to_owned())
-            })
-            .collect();
-        Ok(Visible {
-            page: Page {
-                items,
-                next_cursor: chosen.next_cursor,
-            },
+        let (mut ids, mut shown) = (Vec::new(), Vec::new());
+        let (mut last, mut more) = (None, false);
+        for (key, id) in set.order.range((start, Bound::Unbounded)) {
+            let Some(i) = set.by_id.get(id) else {
+                continue;
+            };
+            if !(i.in_window(now)
+                && access.covers(&i.fields.category)
+                && since.is_none_or(|t| i.updated_at >= t))
+            {
+                continue;
+            }
+            if ids.len() == limit {
+                more = true;
+                break;
+            }
+            if !i.fields.terms.withhold.is_empty() {
+                withheld.insert(key.1.clone(), i.fields.terms.withhold.clone());
+            }
+            shown.push(match &i.view {
+                Some(v) => OnPage::View(v.clone()),
+                None => OnPage::Built(Box::new(i.for_vendor(id, customer_ref.to_owned()))),
+            });
+            ids.push(key.1.clone());
+            last = Some(key);
+        }
+        Visible {
+            ids,
+            shown,
+            // More follow: the page ends at its last intent.
+            next: last.filter(|_| more).cloned(),
             withheld,
             generation,
             until,
-        })
+        }
     }
 
     /// The first page served earlier for this view, if nothing it depends on has changed.
@@ -324,6 +397,7 @@ impl ActiveIntents {
     pub fn open_now(&self, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         inner
+            .by_id
             .iter()
             .filter(|(_, i)| i.in_window(now))
             .map(|(id, i)| (id.clone(), i.clone()))
@@ -334,6 +408,7 @@ impl ActiveIntents {
     pub fn closed(&self, now: DateTime<Utc>) -> Vec<(IntentId, ActiveIntent)> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         inner
+            .by_id
             .iter()
             .filter(|(_, i)| i.valid_through <= now)
             .map(|(id, i)| (id.clone(), i.clone()))
@@ -349,6 +424,7 @@ impl ActiveIntents {
     ) -> Option<ActiveIntent> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
         inner
+            .by_id
             .get(id)
             .filter(|i| i.in_window(now) && access.covers(&i.fields.category))
             .cloned()
