@@ -64,8 +64,13 @@ impl ActiveIntent {
 
     /// With its vendor view rendered (as intent `id`).
     pub fn rendered(mut self, id: &IntentId) -> Self {
-        self.view = View::render(&self.for_vendor(id, String::new())).map(Arc::new);
+        self.render(id);
         self
+    }
+
+    /// Renders its vendor view again (after what vendors see of it changed).
+    fn render(&mut self, id: &IntentId) {
+        self.view = View::render(&self.for_vendor(id, String::new())).map(Arc::new);
     }
 
     /// Whether it takes one more offer.
@@ -273,7 +278,7 @@ impl ActiveIntents {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         if let Some(active) = inner.by_id.get_mut(id) {
             active.offers += 1;
-            active.view = View::render(&active.for_vendor(id, String::new())).map(Arc::new);
+            active.render(id);
             self.generation.fetch_add(1, Ordering::Release);
         }
     }
