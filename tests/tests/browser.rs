@@ -291,6 +291,9 @@ fn headless_chromium_signs_in_picks_a_category_approves_and_lands_on_the_redirec
         Some(json!({"width": 1000, "height": 1100})),
     );
     d.go(authorize.as_str());
+    // The stylesheet from `/oauth/carnet.css` applies under the page's CSP (no inline style).
+    let width = d.script("return getComputedStyle(document.body).maxWidth");
+    assert_eq!(width, json!("544px"), "34rem from the stylesheet");
     let text = d.script("return document.body.innerText");
     assert!(
         text.as_str()

@@ -35,4 +35,5 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(introspect::introspect))
         .routes(routes!(metadata::metadata))
         .routes(routes!(metadata::receipt_keys))
+        .routes(routes!(page::stylesheet))
 }

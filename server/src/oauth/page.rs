@@ -25,11 +25,29 @@ pub fn esc(s: &str) -> String {
     out
 }
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;max-width:34rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#1d1d1f}\
-h1{font-size:1.3rem}.card{border:1px solid #ccc;border-radius:.5rem;padding:.8rem 1rem;margin:.8rem 0}\
-.warn{background:#fff4e5;border-color:#f0a020}.ok{background:#eef8ee;border-color:#5a5}.err{background:#fdecec;border-color:#d33}\
-label{display:block;margin:.3rem 0}input[type=password],input[type=text],select{width:100%;padding:.5rem;font-size:1rem;box-sizing:border-box}\
-button{font-size:1rem;padding:.6rem 1.2rem;margin:.4rem .4rem .4rem 0}code{font-size:1.1rem;background:#f2f2f2;padding:.1rem .3rem}";
+/// The consent pages' stylesheet, embedded (nothing is fetched from elsewhere).
+const STYLESHEET: &str = include_str!("../../assets/carnet.css");
+
+/// Where the pages find it: under `/oauth/`, which reverse proxies already route to carnetd.
+const STYLESHEET_PATH: &str = "/oauth/carnet.css";
+
+/// The consent pages' stylesheet (the pages allow no inline style).
+#[utoipa::path(get, path = "/oauth/carnet.css", tag = "oauth",
+    responses((status = 200, description = "The consent pages' stylesheet", content_type = "text/css")))]
+pub async fn stylesheet() -> Response {
+    let mut res = STYLESHEET.into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    res
+}
 
 /// Wraps a body in a page with the security headers every consent page carries. `form_to`
 /// is the redirect URI's origin, which a form submission may be redirected to.
@@ -46,12 +64,13 @@ pub fn page(
     let html = format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">{refresh}\
-         <title>{} — Carnet</title><style>{STYLE}</style></head><body>{body}</body></html>",
+         <title>{} — Carnet</title><link rel=\"stylesheet\" href=\"{STYLESHEET_PATH}\">\
+         </head><body>{body}</body></html>",
         esc(title)
     );
     let form_action = form_to.map_or("'self'".to_owned(), |o| format!("'self' {o}"));
     let csp = format!(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
+        "default-src 'none'; style-src 'self'; img-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
     );
     let mut res = (status, html).into_response();
     let h = res.headers_mut();

@@ -113,6 +113,43 @@ pub(crate) fn exchange(v: &VendorApp, code: &str, verifier: &str) -> Resp {
     )
 }
 
+/// The consent page is where a vendor's words meet the owner's password: no inline style or
+/// script may run there, even one smuggled into a vendor-supplied string, and its one
+/// stylesheet comes from carnetd under `/oauth/` (which reverse proxies already route).
+#[test]
+fn the_consent_page_allows_no_inline_style_or_script_and_serves_its_stylesheet() {
+    let (s, v) = setup();
+    let pkce = Pkce::new(1);
+    let mut b = Browser::default();
+    let page = b.get(&authorize_url(&s, &v, &pkce, &[]));
+    assert_eq!(page.status, 200);
+    let csp = page.header("content-security-policy").unwrap().to_owned();
+    for allowed in [
+        "default-src 'none'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+    ] {
+        assert!(csp.contains(allowed), "{allowed} missing from {csp}");
+    }
+    for refused in ["unsafe-inline", "unsafe-eval", "script-src", "*"] {
+        assert!(!csp.contains(refused), "{refused} in {csp}");
+    }
+    assert_eq!(page.header("referrer-policy"), Some("no-referrer"));
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    for inline in ["<style", " style=", "<script"] {
+        assert!(!page.text.contains(inline), "{inline} in the page");
+    }
+    assert!(
+        page.text
+            .contains(r#"<link rel="stylesheet" href="/oauth/carnet.css">"#)
+    );
+    let css = b.get(&s.url("/oauth/carnet.css"));
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    assert_eq!(css.header("x-content-type-options"), Some("nosniff"));
+    assert!(css.text.contains(".card {"), "{}", css.text);
+}
+
 #[test]
 fn the_owner_signs_in_approves_and_the_vendor_gets_tokens() {
     let (s, v) = setup();
