@@ -10,6 +10,7 @@
 
 mod data;
 pub mod item;
+mod rank;
 #[cfg(test)]
 mod tests;
 pub mod text;

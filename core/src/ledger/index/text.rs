@@ -3,14 +3,15 @@
 //! word to the documents that hold it. A query word matches every word it is a prefix of
 //! (a range of the sorted word table), never a word it is only inside of.
 
-use std::cmp::{Ordering, Reverse};
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
 use std::mem::size_of;
 use std::ops::Bound;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use unicode_segmentation::UnicodeSegmentation;
+
+pub use super::rank::Matches;
 
 /// Longest word kept (longer ones are cut): a pasted token cannot grow the table much.
 const MAX_WORD_CHARS: usize = 48;
@@ -163,13 +164,58 @@ impl<M: Copy> Postings<M> {
         map
     }
 
-    /// For each live document, how many of `query` (folded words, at most
-    /// `MAX_QUERY_WORDS`) it matches by prefix, and its score; `None` where not all match.
+    /// For each document, how many of `query` (folded words, at most `MAX_QUERY_WORDS`) it
+    /// matches by prefix, and its score (see `rank::Matches`): sparsely when the query's
+    /// postings are fewer than a sixteenth of the documents, else densely.
     pub fn matches(&self, query: &[String]) -> Matches {
+        let mut postings = 0usize;
+        self.each_list(query, |_, _, list| postings += list.len());
+        self.matches_as(query, postings < self.docs.len() / 16)
+    }
+
+    fn matches_as(&self, query: &[String], sparse: bool) -> Matches {
+        let needed = u8::try_from(query.len()).unwrap_or(u8::MAX);
+        if sparse {
+            let mut met = Vec::new();
+            self.each_posting(query, |i, doc, weight| met.push((doc, i, weight)));
+            return Matches::sparse(met, needed);
+        }
         let n = self.docs.len();
         let mut hits = vec![0u8; n];
         let mut score = vec![0f32; n];
+        self.each_posting(query, |i, doc, weight| {
+            let d = doc as usize;
+            if hits[d] == i {
+                hits[d] = i + 1;
+                score[d] += weight;
+            } else if hits[d] == i + 1 {
+                score[d] += weight;
+            }
+        });
+        Matches::Dense {
+            hits,
+            score,
+            needed,
+        }
+    }
+
+    /// Calls `f` with each posting of each query word, in order (the query word's position,
+    /// the document, the posting's weight).
+    fn each_posting(&self, query: &[String], mut f: impl FnMut(u8, u32, f32)) {
         let live = self.live.max(1) as f32;
+        self.each_list(query, |i, whole, list| {
+            // Rarer words weigh more; a whole word more than a prefix of one.
+            let idf = (1.0 + live / list.len() as f32).ln();
+            let whole = if whole { 1.5 } else { 1.0 };
+            for p in list {
+                f(i, p >> 1, idf * whole * if p & 1 == 1 { 2.0 } else { 1.0 });
+            }
+        });
+    }
+
+    /// Calls `f` with each non-empty posting list of each query word's prefix range (the query
+    /// word's position, whether the word is the whole query word, the list).
+    fn each_list(&self, query: &[String], mut f: impl FnMut(u8, bool, &[u32])) {
         for (i, q) in query.iter().enumerate() {
             let i = u8::try_from(i).unwrap_or(u8::MAX - 1);
             for (word, &w) in self
@@ -179,84 +225,21 @@ impl<M: Copy> Postings<M> {
                 if !word.starts_with(q.as_str()) {
                     break;
                 }
-                let Some(list) = self.lists.get(w as usize).filter(|l| !l.is_empty()) else {
-                    continue;
-                };
-                // Rarer words weigh more; a whole word more than a prefix of one.
-                let idf = (1.0 + live / list.len() as f32).ln();
-                let whole = if word.len() == q.len() { 1.5 } else { 1.0 };
-                for p in list {
-                    let d = (p >> 1) as usize;
-                    let weight = idf * whole * if p & 1 == 1 { 2.0 } else { 1.0 };
-                    if hits[d] == i {
-                        hits[d] = i + 1;
-                        score[d] += weight;
-                    } else if hits[d] == i + 1 {
-                        score[d] += weight;
-                    }
+                if let Some(list) = self.lists.get(w as usize).filter(|l| !l.is_empty()) {
+                    f(i, word.len() == q.len(), list);
                 }
             }
         }
-        Matches {
-            hits,
-            score,
-            needed: u8::try_from(query.len()).unwrap_or(u8::MAX),
-        }
     }
 
-    /// The `limit` best documents of `m` that `keep` accepts, best first: by score, then the
-    /// newest, then the last added. Holds `limit` at a time whatever matched; goes from the
-    /// last document added back (newer records were mostly added later, so ties are mostly
-    /// met best first), skips runs of documents scored below the worst kept in one pass over
-    /// their scores, and asks `keep` only of documents that would be kept.
+    /// The `limit` best documents of `m` that `keep` accepts (see `Matches::best`).
     pub fn best(
         &self,
         m: &Matches,
         limit: usize,
-        mut keep: impl FnMut(u32) -> bool,
+        keep: impl FnMut(u32) -> bool,
     ) -> Vec<(u32, f32)> {
-        const RUN: usize = 64;
-        if limit == 0 {
-            return Vec::new();
-        }
-        // A min-heap of the best so far: its top is the one to drop next.
-        let mut heap: BinaryHeap<Reverse<Ranked>> = BinaryHeap::with_capacity(limit + 1);
-        for (run, scores) in m.score.chunks(RUN).enumerate().rev() {
-            let worst = (heap.len() == limit)
-                .then(|| heap.peek().map(|w| w.0))
-                .flatten();
-            if let Some(w) = worst
-                && scores.iter().all(|s| *s < w.score)
-            {
-                continue;
-            }
-            for (i, &score) in scores.iter().enumerate().rev() {
-                let doc = run * RUN + i;
-                if m.hits[doc] != m.needed {
-                    continue;
-                }
-                let r = Ranked {
-                    score,
-                    recency: self.recency.get(doc).copied().unwrap_or(i64::MIN),
-                    doc: doc as u32,
-                };
-                let full = heap.len() == limit;
-                if full && heap.peek().is_some_and(|w| r <= w.0) {
-                    continue;
-                }
-                if !keep(r.doc) {
-                    continue;
-                }
-                if full {
-                    heap.pop();
-                }
-                heap.push(Reverse(r));
-            }
-        }
-        heap.into_sorted_vec()
-            .into_iter()
-            .map(|Reverse(r)| (r.doc, r.score))
-            .collect()
+        m.best(&self.recency, limit, keep)
     }
 
     pub fn docs(&self) -> impl Iterator<Item = (u32, &M)> {
@@ -287,61 +270,6 @@ impl<M: Copy> Postings<M> {
             + self.recency.capacity() * size_of::<i64>()
     }
 }
-
-/// Which documents matched a query, and how well.
-pub struct Matches {
-    hits: Vec<u8>,
-    score: Vec<f32>,
-    needed: u8,
-}
-
-impl Matches {
-    /// Document `doc`'s score, if it matched every query word.
-    pub fn score(&self, doc: u32) -> Option<f32> {
-        let d = doc as usize;
-        (self.hits.get(d) == Some(&self.needed)).then(|| self.score[d])
-    }
-
-    /// The documents that matched every word.
-    pub fn all(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
-        self.hits
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| **h == self.needed)
-            .map(|(d, _)| (d as u32, self.score[d]))
-    }
-}
-
-/// A match as `best` ranks it: greater is better.
-#[derive(Clone, Copy)]
-struct Ranked {
-    score: f32,
-    recency: i64,
-    doc: u32,
-}
-
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.score
-            .total_cmp(&other.score)
-            .then(self.recency.cmp(&other.recency))
-            .then(self.doc.cmp(&other.doc))
-    }
-}
-
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Ranked {}
 
 #[cfg(test)]
 mod tests {
@@ -384,9 +312,12 @@ mod tests {
         );
         let m = p.matches(&folded("techn"));
         assert!(m.score(a).is_some() && m.score(b).is_some());
-        assert!(p.matches(&folded("chnic")).all().next().is_none());
+        assert!(p.matches(&folded("chnic")).all().is_empty());
         let m = p.matches(&folded("ELECTR tech"));
-        assert_eq!(m.all().map(|(d, _)| d).collect::<Vec<_>>(), vec![b]);
+        assert_eq!(
+            m.all().into_iter().map(|(d, _)| d).collect::<Vec<_>>(),
+            vec![b]
+        );
         // Title beats body.
         let m = p.matches(&folded("techn"));
         assert!(m.score(a) > m.score(b));
@@ -401,6 +332,7 @@ mod tests {
         let m = p.matches(&folded("alpha"));
         let alive: Vec<u32> = m
             .all()
+            .into_iter()
             .map(|(d, _)| d)
             .filter(|d| p.meta(*d).is_some())
             .collect();
@@ -410,6 +342,7 @@ mod tests {
         assert_eq!(
             p.matches(&folded("beta"))
                 .all()
+                .into_iter()
                 .map(|(d, _)| d)
                 .collect::<Vec<_>>(),
             vec![0]
@@ -429,7 +362,7 @@ mod tests {
         p.remove(12);
         let m = p.matches(&folded("alph"));
         let keep = |d: u32| p.meta(d).is_some_and(|k| *k != 3);
-        let mut want: Vec<(u32, f32)> = m.all().filter(|(d, _)| keep(*d)).collect();
+        let mut want: Vec<(u32, f32)> = m.all().into_iter().filter(|(d, _)| keep(*d)).collect();
         want.sort_by(|a, b| {
             b.1.total_cmp(&a.1)
                 .then((b.0 % 11).cmp(&(a.0 % 11)))
@@ -438,6 +371,43 @@ mod tests {
         for limit in [0, 1, 7, 64, 1000, 5000] {
             let got = p.best(&m, limit, keep);
             assert_eq!(got, want[..limit.min(want.len())], "limit {limit}");
+        }
+    }
+
+    #[test]
+    fn sparse_and_dense_matching_agree_to_the_bit() {
+        let mut p: Postings<u8> = Postings::default();
+        for d in 0..3000u32 {
+            let body =
+                ["alpha beta", "alphabet gamma", "alpine beta beta", "delta"][(d % 4) as usize];
+            let title = ["alpha", "Beta", "gamma", ""][(d % 3) as usize];
+            p.add(0, i64::from(d % 13), &[(title, true), (body, false)]);
+        }
+        p.remove(7);
+        for q in ["alp", "alpha", "alp bet", "bet alp gam", "delta alp", "zzz"] {
+            let words = folded(q);
+            let (dense, sparse) = (p.matches_as(&words, false), p.matches_as(&words, true));
+            let bits = |m: &Matches| {
+                m.all()
+                    .into_iter()
+                    .map(|(d, s)| (d, s.to_bits()))
+                    .collect::<Vec<_>>()
+            };
+            assert_eq!(bits(&dense), bits(&sparse), "{q}");
+            for d in [0, 1, 7, 2999, 5000] {
+                assert_eq!(
+                    dense.score(d).map(f32::to_bits),
+                    sparse.score(d).map(f32::to_bits)
+                );
+            }
+            let keep = |d: u32| p.meta(d).is_some() && !d.is_multiple_of(5);
+            for limit in [1, 20, 4000] {
+                assert_eq!(
+                    p.best(&dense, limit, keep),
+                    p.best(&sparse, limit, keep),
+                    "{q}"
+                );
+            }
         }
     }
 }
