@@ -499,3 +499,19 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 /// Seconds a listing asked during the index's build is told to wait (`Retry-After`).
 const WARMING_RETRY_AFTER: u64 = 2;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A listing or a search asked while the ledger index is still being built after unlock
+    /// is told to come back (503, `Retry-After`), as problem+json, not a 500.
+    #[test]
+    fn a_read_during_the_index_build_is_a_503_with_retry_after() {
+        let res = ApiError::from(carnet_core::ledger::LedgerError::Warming).into_response();
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let h = res.headers();
+        assert_eq!(h[header::RETRY_AFTER], WARMING_RETRY_AFTER.to_string());
+        assert_eq!(h[header::CONTENT_TYPE], "application/problem+json");
+    }
+}
