@@ -68,6 +68,21 @@ impl VendorApp {
         self.token_with(&[])
     }
 
+    /// `n` reads on one token, alternating the intents and the profile (it needs
+    /// `intents:read` and `profile:read`), each answered 200: consecutive reads differ, so
+    /// none is compacted into the one before.
+    pub fn alternating_reads(&self, n: usize) {
+        let t = self.token();
+        for i in 0..n {
+            let path = if i % 2 == 0 {
+                "/v1/vendor/intents"
+            } else {
+                "/v1/vendor/profile"
+            };
+            assert_eq!(self.get(&t, path).status, 200, "{path}");
+        }
+    }
+
     /// A client_credentials token with extra parameters (scope, categories).
     pub fn token_with(&self, extra: &[(&str, &str)]) -> String {
         let mut form = vec![("grant_type", "client_credentials")];

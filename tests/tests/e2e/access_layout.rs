@@ -83,19 +83,6 @@ fn db(dir: &Path) -> rusqlite::Connection {
     rusqlite::Connection::open(dir.join("carnet.db")).unwrap()
 }
 
-/// Vendor reads, every one its own entry.
-fn pulls(v: &VendorApp, n: usize) {
-    let t = v.token();
-    for i in 0..n {
-        let path = if i % 2 == 0 {
-            "/v1/vendor/intents"
-        } else {
-            "/v1/vendor/profile"
-        };
-        assert_eq!(v.get(&t, path).status, 200);
-    }
-}
-
 /// What the owner sees of the log: the listing, one vendor's listing, the check, and the
 /// exported entries.
 fn seen(
@@ -121,7 +108,7 @@ fn a_log_in_the_old_layout_upgrades_and_every_entry_lists_verifies_and_exports_a
     acme.grant(&s, &["intents:read", "profile:read"], None);
     let bolt = VendorApp::connect(&s, "Bolt");
     bolt.grant(&s, &["profile:read"], None);
-    pulls(&acme, 6);
+    acme.alternating_reads(6);
     let t = bolt.token();
     assert_eq!(bolt.get(&t, "/v1/vendor/profile").status, 200);
     let keys = tempfile::tempdir().unwrap();
@@ -164,7 +151,7 @@ fn a_log_in_the_old_layout_upgrades_and_every_entry_lists_verifies_and_exports_a
     );
 
     // New entries chain after the old ones, store no id, and carry 16-byte MACs.
-    pulls(&acme, 3);
+    acme.alternating_reads(3);
     let checked = s.check_access_log();
     assert_eq!(checked["ok"], true, "{checked}");
     assert!(

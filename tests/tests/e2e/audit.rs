@@ -14,15 +14,7 @@ fn logged_vault(pulls: usize) -> (TempDir, u64) {
     let s = TestServer::spawn_logging_every_read();
     let v = VendorApp::connect(&s, "Acme");
     v.grant(&s, &["intents:read", "profile:read"], None);
-    let t = v.token();
-    for i in 0..pulls {
-        let path = if i % 2 == 0 {
-            "/v1/vendor/intents"
-        } else {
-            "/v1/vendor/profile"
-        };
-        assert_eq!(v.get(&t, path).status, 200);
-    }
+    v.alternating_reads(pulls);
     let checked = verify(&s);
     assert_eq!(checked["ok"], true, "{checked}");
     let entries = checked["entries"].as_u64().unwrap();
