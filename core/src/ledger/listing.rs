@@ -2,17 +2,14 @@
 //! (by keyset, after the cursor's key, with the filters it can answer), then only those rows
 //! are read and opened, in one read transaction. Never opens more records than it returns.
 
-use carnet_schemas::ids::{IncidentKind, InteractionKind, PurchaseKind, VendorKind};
-use carnet_schemas::{
-    IncidentFields, InteractionFields, PurchaseFields, RecordKind, SearchHit, VendorFields,
-    VendorId,
-};
+use carnet_schemas::ids::VendorKind;
+use carnet_schemas::{RecordKind, SearchHit, VendorId};
 use rusqlite::Connection;
 
 use super::index::{Key, LedgerIndex, Loader, Op, Rid, id_of, rid, text};
 use super::kind::{Kind, Paged, wire};
 use super::{Incidents, Interactions, LedgerError, Purchases, Record, Vendors, open};
-use crate::crypto::{Keys, Sealable};
+use crate::crypto::Keys;
 use crate::store::Store;
 use crate::store::archive::each_record;
 use crate::store::records;
@@ -129,25 +126,17 @@ pub fn search(
     let found = store.read(|c| {
         let mut found = Vec::with_capacity(hits.len());
         for h in hits {
-            let id = match h.kind {
-                RecordKind::Vendor => id_of::<VendorKind>(&h.id).to_string(),
-                RecordKind::Interaction => id_of::<InteractionKind>(&h.id).to_string(),
-                RecordKind::Purchase => id_of::<PurchaseKind>(&h.id).to_string(),
-                RecordKind::Incident => id_of::<IncidentKind>(&h.id).to_string(),
-            };
-            let title = match h.kind {
-                RecordKind::Vendor => title_of(c, keys, &id, |f: &VendorFields| f.name.as_str()),
+            let titled = match h.kind {
+                RecordKind::Vendor => titled::<Vendors>(c, keys, &h.id, |f| f.name.as_str()),
                 RecordKind::Interaction => {
-                    title_of(c, keys, &id, |f: &InteractionFields| f.summary.as_str())
+                    titled::<Interactions>(c, keys, &h.id, |f| f.summary.as_str())
                 }
-                RecordKind::Purchase => {
-                    title_of(c, keys, &id, |f: &PurchaseFields| f.item.as_str())
-                }
+                RecordKind::Purchase => titled::<Purchases>(c, keys, &h.id, |f| f.item.as_str()),
                 RecordKind::Incident => {
-                    title_of(c, keys, &id, |f: &IncidentFields| f.description.as_str())
+                    titled::<Incidents>(c, keys, &h.id, |f| f.description.as_str())
                 }
             }?;
-            let Some(title) = title else { continue };
+            let Some((id, title)) = titled else { continue };
             found.push(SearchHit {
                 kind: h.kind,
                 id,
@@ -161,18 +150,19 @@ pub fn search(
     Ok(found)
 }
 
-/// The title of record `id` (`None`: deleted since it was found).
-fn title_of<T: Sealable>(
+/// Record `rid` of kind `K`: its id and title (`None`: deleted since it was found).
+fn titled<K: Kind>(
     c: &Connection,
     keys: &Keys,
-    id: &str,
-    title: impl Fn(&T) -> &str,
-) -> Result<Option<String>, LedgerError> {
-    let Some(row) = records::get::<T>(c, id)? else {
+    rid: &Rid,
+    title: impl Fn(&K::Fields) -> &str,
+) -> Result<Option<(String, String)>, LedgerError> {
+    let id = id_of::<K::Id>(rid).to_string();
+    let Some(row) = records::get::<K::Fields>(c, &id)? else {
         return Ok(None);
     };
-    let fields: T = keys.seal().open(&row.id, &row.sealed)?;
-    Ok(Some(short(title(&fields))))
+    let fields: K::Fields = keys.seal().open(&row.id, &row.sealed)?;
+    Ok(Some((id, short(title(&fields)))))
 }
 
 /// A title's first line, cut at 120 characters.
