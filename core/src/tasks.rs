@@ -51,7 +51,7 @@ pub async fn sweep(core: &Core) {
     let purged = core
         .store
         .write(move |c| {
-            Ok::<_, crate::store::StoreError>((
+            Ok::<_, StoreError>((
                 crate::store::access::purge_tokens(c, day_ago)?,
                 crate::store::consent::purge_codes(c, day_ago, used_codes_before)?,
             ))
