@@ -22,6 +22,7 @@ pub mod intents;
 pub mod ledger;
 pub mod limits;
 pub mod oauth;
+pub mod sessions;
 pub mod store;
 pub mod tasks;
 pub mod vault;

@@ -35,6 +35,9 @@ const HEADER_READ_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=600;
 /// Seconds a kept-alive connection may wait for its next request.
 pub const DEFAULT_IDLE_TIMEOUT: u32 = 60;
 const IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 1..=3600;
+/// A web-app session ends after this many seconds unused (8 hours: a working day on a phone).
+pub const DEFAULT_APP_IDLE_TIMEOUT: u32 = 8 * 3600;
+const APP_IDLE_TIMEOUT_RANGE: std::ops::RangeInclusive<u32> = 60..=30 * 86_400;
 /// Connections held at once (fewer if the file-descriptor limit leaves less room).
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 4096;
 /// Days the access log keeps an entry (0: forever).
@@ -135,6 +138,8 @@ pub struct Layer {
     pub access_log_retention_days: Option<u32>,
     /// Seconds within which identical vendor reads are compacted into one entry (0: never).
     pub access_log_compact_window: Option<u32>,
+    /// Seconds a web-app session may stay unused before it ends.
+    pub app_idle_timeout: Option<u32>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -174,6 +179,7 @@ pub struct Config {
     pub max_connections: u32,
     pub access_log_retention_days: u32,
     pub access_log_compact_window: u32,
+    pub app_idle_timeout: u32,
     /// What carnetd should say at start about this configuration (it still starts).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -338,6 +344,11 @@ impl Layer {
                 HEADER_READ_TIMEOUT_RANGE,
             ),
             ("idle_timeout", self.idle_timeout, IDLE_TIMEOUT_RANGE),
+            (
+                "app_idle_timeout",
+                self.app_idle_timeout,
+                APP_IDLE_TIMEOUT_RANGE,
+            ),
         ];
         for (key, value, range) in ttls {
             if let Some(t) = value.filter(|t| !range.contains(t)) {
@@ -421,6 +432,7 @@ impl Layer {
             access_log_compact_window: self
                 .access_log_compact_window
                 .or(under.access_log_compact_window),
+            app_idle_timeout: self.app_idle_timeout.or(under.app_idle_timeout),
         }
     }
 }
@@ -439,6 +451,7 @@ impl Config {
             log_vendor_access: true,
             access_log_retention_days: self.access_log_retention_days,
             access_log_compact_window: self.access_log_compact_window,
+            app_idle_timeout: chrono::Duration::seconds(i64::from(self.app_idle_timeout)),
             connections: ConnectionLimits {
                 header_read_timeout: std::time::Duration::from_secs(u64::from(
                     self.header_read_timeout,
@@ -539,6 +552,7 @@ impl Config {
             access_log_compact_window: l
                 .access_log_compact_window
                 .unwrap_or(DEFAULT_ACCESS_LOG_COMPACT_WINDOW),
+            app_idle_timeout: l.app_idle_timeout.unwrap_or(DEFAULT_APP_IDLE_TIMEOUT),
             warnings,
         })
     }

@@ -295,6 +295,26 @@ impl ApiError {
         }
     }
 
+    /// Logs a server error's cause (once, where the answer is made); client errors, a sealed
+    /// vault and an index being built are not errors of the server.
+    pub(crate) fn log(&self) {
+        if self.status().is_server_error() && !matches!(self, ApiError::Sealed | ApiError::Warming)
+        {
+            match self {
+                ApiError::Unreadable(u) => {
+                    tracing::error!(table = u.table, id = %u.id, "sealed record failed to open: carnet.db altered or damaged")
+                }
+                other => tracing::error!(error = %other, "request failed"),
+            }
+        }
+    }
+
+    /// The status and the problem as a person should read them (the web app's pages say the
+    /// same as the API's problem+json).
+    pub(crate) fn for_people(&self) -> (StatusCode, Problem) {
+        (self.status(), self.problem())
+    }
+
     fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
@@ -452,14 +472,7 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if status.is_server_error() && !matches!(self, ApiError::Sealed | ApiError::Warming) {
-            match &self {
-                ApiError::Unreadable(u) => {
-                    tracing::error!(table = u.table, id = %u.id, "sealed record failed to open: carnet.db altered or damaged")
-                }
-                other => tracing::error!(error = %other, "request failed"),
-            }
-        }
+        self.log();
         let body = serde_json::to_vec(&self.problem()).unwrap_or_default();
         let mut res = (status, body).into_response();
         let headers = res.headers_mut();

@@ -4,10 +4,12 @@
 #![forbid(unsafe_code)]
 
 pub mod accept;
+mod app;
 pub mod client_ip;
 pub mod config;
 mod error;
 mod extract;
+mod html;
 pub mod metrics;
 mod oauth;
 mod openapi;

@@ -153,6 +153,7 @@ pub fn router(state: AppState) -> Router {
     let api: Router<AppState> = api_router(vendor_api::gated(state.clone())).into();
     let docs = Router::new().route("/openapi.json", axum::routing::get(openapi_json));
     let app = api
+        .merge(crate::app::router())
         .with_state(state)
         .merge(docs)
         .merge(crate::metrics::router(metrics.clone()))
@@ -162,7 +163,8 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// What answers while the vault is sealed: health (`sealed`), metrics, the API description,
-/// discovery, and `POST /v1/unlock`. Everything else is 503 before any authentication.
+/// discovery, and `POST /v1/unlock`. Everything else is 503 before any authentication (the
+/// web app's pages as a page that says so).
 pub fn sealed_router(
     sealed: SealedState,
     store: Arc<carnet_core::store::Store>,

@@ -101,8 +101,11 @@ pub(crate) fn unlock_error(e: UnlockError) -> Response {
     err.into_response()
 }
 
-/// Everything else while sealed: 503, before any authentication.
-pub(crate) async fn sealed() -> Response {
+/// Everything else while sealed: 503, before any authentication; in HTML under `/app/`.
+pub(crate) async fn sealed(uri: axum::http::Uri) -> Response {
+    if crate::app::is_app_path(uri.path()) {
+        return crate::app::sealed();
+    }
     let mut res = crate::error::ApiError::Sealed.into_response();
     res.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));

@@ -27,6 +27,8 @@ pub struct Shared {
     pub registrations: Arc<carnet_core::limits::Registrations>,
     /// Sign-in attempts on the consent page, per client address.
     pub sign_in_attempts: Arc<carnet_core::limits::SignInAttempts>,
+    /// The owner's web-app sessions (gone with this state when the vault seals).
+    pub sessions: Arc<carnet_core::sessions::Sessions>,
     /// Slow hashes (the web password) run one at a time, with a bounded queue per lane.
     pub slow_hashes: Arc<carnet_core::access::password::SlowHashes>,
     /// To seal from inside the API (`POST /v1/lock`).
@@ -54,6 +56,9 @@ impl AppState {
         metrics: Arc<crate::metrics::Metrics>,
         lifecycle: Arc<dyn VaultControl>,
     ) -> Self {
+        let sessions = Arc::new(carnet_core::sessions::Sessions::new(
+            settings.app_idle_timeout,
+        ));
         AppState(Arc::new(Shared {
             core,
             settings,
@@ -61,6 +66,7 @@ impl AppState {
             consents: Arc::default(),
             registrations: Arc::default(),
             sign_in_attempts: Arc::default(),
+            sessions,
             slow_hashes: Arc::default(),
             lifecycle,
         }))

@@ -25,6 +25,7 @@ pub mod intents;
 pub mod load;
 pub mod oauth2_http;
 pub mod vendor;
+pub mod webapp;
 pub mod webhook;
 pub mod writers;
 

@@ -67,6 +67,23 @@ pub fn vendor_page(
     })
 }
 
+/// Purchases whose warranty ends between `from` and `through` (both included), soonest
+/// first, at most `limit`: the index says which, only those are opened.
+pub fn warranties_ending(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    from: chrono::NaiveDate,
+    through: chrono::NaiveDate,
+    limit: usize,
+) -> Result<Vec<carnet_schemas::Purchase>, LedgerError> {
+    let mut picked = index.read(|d| d.warranties_ending(from, through))?;
+    picked.truncate(limit);
+    let ids: Vec<Rid> = picked.iter().map(|(id, _)| *id).collect();
+    let items = store.read(|c| opened::<Purchases>(c, keys, &ids))?;
+    Ok(items.into_iter().map(wire::<Purchases>).collect())
+}
+
 /// Records `ids` of kind `K`, opened, in that order; one deleted since it was picked is left
 /// out.
 pub(super) fn opened<K: Kind>(

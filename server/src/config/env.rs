@@ -9,7 +9,7 @@ use super::{ConfigError, Layer, LogFormat, Origin, check_filter};
 
 /// Every key of carnetd.toml, each also read as `CARNET_<KEY>`. A unit test checks that the
 /// effective configuration prints exactly these keys (and `data_dir`, `identity_file`).
-pub const KEYS: [&str; 17] = [
+pub const KEYS: [&str; 18] = [
     "data_dir",
     "listen",
     "public_url",
@@ -27,6 +27,7 @@ pub const KEYS: [&str; 17] = [
     "max_connections",
     "access_log_retention_days",
     "access_log_compact_window",
+    "app_idle_timeout",
 ];
 
 /// Variables carnetd reads besides a key's: the file, the short log level. The `carnet` CLI's
@@ -188,6 +189,7 @@ impl EnvLayer<'_> {
                     .map_err(|_| format!("{v:?} is not a whole number of days"))
             })?,
             access_log_compact_window: self.parse("access_log_compact_window", seconds)?,
+            app_idle_timeout: self.parse("app_idle_timeout", seconds)?,
         })
     }
 }

@@ -26,6 +26,8 @@ pub struct Settings {
     pub access_log_retention_days: u32,
     /// Seconds within which identical vendor reads are compacted into one entry (0: never).
     pub access_log_compact_window: u32,
+    /// How long a web-app session may stay unused before it ends.
+    pub app_idle_timeout: chrono::Duration,
     /// How long an import's upload may stay silent, and take in all, before it is refused
     /// (no configuration key: tests shorten them).
     pub import_idle_timeout: std::time::Duration,
@@ -47,6 +49,7 @@ impl Default for Settings {
             log_vendor_access: true,
             access_log_retention_days: super::DEFAULT_ACCESS_LOG_RETENTION_DAYS,
             access_log_compact_window: super::DEFAULT_ACCESS_LOG_COMPACT_WINDOW,
+            app_idle_timeout: chrono::Duration::seconds(i64::from(super::DEFAULT_APP_IDLE_TIMEOUT)),
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
             connections: super::ConnectionLimits::default(),

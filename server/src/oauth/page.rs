@@ -2,7 +2,7 @@
 //! vendor-supplied string escaped, never framed, never cached.
 
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use carnet_schemas::{Category, Grant, Scope};
 use chrono::{DateTime, Duration, Utc};
 
@@ -35,22 +35,11 @@ const STYLESHEET_PATH: &str = "/oauth/carnet.css";
 #[utoipa::path(get, path = "/oauth/carnet.css", tag = "oauth",
     responses((status = 200, description = "The consent pages' stylesheet", content_type = "text/css")))]
 pub async fn stylesheet() -> Response {
-    let mut res = STYLESHEET.into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
-    res
+    crate::html::asset("text/css; charset=utf-8", STYLESHEET.as_bytes())
 }
 
-/// Wraps a body in a page with the security headers every consent page carries. `form_to`
-/// is the redirect URI's origin, which a form submission may be redirected to.
+/// Wraps a body in a page with the security headers every page carries (`crate::html`).
+/// `form_to` is the redirect URI's origin, which a form submission may be redirected to.
 pub fn page(
     status: StatusCode,
     title: &str,
@@ -68,26 +57,7 @@ pub fn page(
          </head><body>{body}</body></html>",
         esc(title)
     );
-    let form_action = form_to.map_or("'self'".to_owned(), |o| format!("'self' {o}"));
-    let csp = format!(
-        "default-src 'none'; style-src 'self'; img-src 'none'; form-action {form_action}; frame-ancestors 'none'; base-uri 'none'"
-    );
-    let mut res = (status, html).into_response();
-    let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if let Ok(v) = HeaderValue::from_str(&csp) {
-        h.insert(header::CONTENT_SECURITY_POLICY, v);
-    }
-    res
+    crate::html::respond(status, html, form_to)
 }
 
 /// A page that says what went wrong and does not redirect anywhere.

@@ -115,7 +115,8 @@ pub(crate) fn exchange(v: &VendorApp, code: &str, verifier: &str) -> Resp {
 
 /// The consent page is where a vendor's words meet the owner's password: no inline style or
 /// script may run there, even one smuggled into a vendor-supplied string, and its one
-/// stylesheet comes from carnetd under `/oauth/` (which reverse proxies already route).
+/// stylesheet comes from carnetd under `/oauth/` (which reverse proxies already route). The
+/// policy is the one every page of carnetd's origin carries, the web app's included.
 #[test]
 fn the_consent_page_allows_no_inline_style_or_script_and_serves_its_stylesheet() {
     let (s, v) = setup();
@@ -125,9 +126,10 @@ fn the_consent_page_allows_no_inline_style_or_script_and_serves_its_stylesheet()
     assert_eq!(page.status, 200);
     let csp = page.header("content-security-policy").unwrap().to_owned();
     for allowed in [
-        "default-src 'none'",
-        "style-src 'self'",
+        "default-src 'self'",
         "frame-ancestors 'none'",
+        "object-src 'none'",
+        "base-uri 'none'",
     ] {
         assert!(csp.contains(allowed), "{allowed} missing from {csp}");
     }

@@ -5,6 +5,7 @@
 mod access_layout;
 mod access_retention;
 mod api_errors;
+mod app;
 mod audit;
 mod backup;
 mod cli;

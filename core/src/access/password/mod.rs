@@ -25,6 +25,11 @@ pub use sign_in::{SignIn, sign_in};
 /// The `meta` key of the web password's hash.
 pub const WEB_PASSWORD: &str = "web_password";
 
+/// Whether the owner has set a web password (the web app is off until then).
+pub fn is_set(store: &crate::store::Store) -> Result<bool, crate::store::StoreError> {
+    store.read(|c| Ok(crate::store::records::meta_get(c, WEB_PASSWORD)?.is_some()))
+}
+
 /// What carnetd writes: Argon2id, 19 MiB (in KiB), 2 passes, 1 lane (OWASP's first choice).
 pub const M_KIB: u32 = 19 * 1024;
 pub const T_COST: u32 = 2;

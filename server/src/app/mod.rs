@@ -1,0 +1,96 @@
+//! The owner's web app under `/app/`: server-rendered pages and plain forms over the same core
+//! services as the owner API, for a person who never opens a terminal. Off until a web
+//! password is set; every page but sign-in needs a live session (`signed`), every change the
+//! session's form token. Keys, export and import, backup, configuration and client secrets
+//! stay in the CLI and `carnetd`: no page here reaches them.
+
+mod assets;
+mod shell;
+mod sign_in;
+mod signed;
+mod today;
+
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use maud::html;
+
+use crate::state::AppState;
+
+/// Every route of the web app (none is in the OpenAPI document: they answer HTML to a
+/// browser, not the API's JSON).
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/app", get(|| async { Redirect::permanent("/app/") }))
+        .route("/app/", get(today::show))
+        .route("/app/sign-in", get(sign_in::show).post(sign_in::submit))
+        .route("/app/sign-out", post(sign_in::sign_out))
+        .route("/app/sign-out-everywhere", post(sign_in::everywhere))
+        .route("/app/followups/{id}/done", post(today::followup_done))
+        .route("/app/consents/{id}/approve", post(today::approve))
+        .route("/app/consents/{id}/deny", post(today::deny))
+        .merge(assets::router())
+        .fallback(not_found)
+}
+
+/// An unknown page under `/app/`: said in HTML, with the way back.
+pub async fn not_found() -> Response {
+    shell::problem(
+        StatusCode::NOT_FOUND,
+        "No such page",
+        "This page does not exist in your Carnet (a link may be out of date).",
+    )
+}
+
+/// What `/app/…` answers while the vault is sealed: a page that says so, 503.
+pub fn sealed() -> Response {
+    let mut res = shell::plain(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "Carnet is locked",
+        html! {
+            div.card.warn role="status" {
+                p { "Your vault is sealed: nothing in it can be read until it is unlocked." }
+                p { "Unlock it from your terminal, then reload this page:" }
+                p { code { "carnet unlock" } }
+            }
+        },
+    );
+    res.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("30"),
+    );
+    res
+}
+
+/// Whether a request's path is the web app's (the sealed router answers those in HTML).
+pub fn is_app_path(path: &str) -> bool {
+    path == "/app" || path.starts_with("/app/")
+}
+
+/// A core error shown as a page: a client mistake says what to do, anything else is logged
+/// and hidden.
+pub(crate) fn failed(e: impl Into<crate::error::ApiError>) -> Response {
+    let e: crate::error::ApiError = e.into();
+    e.log();
+    let (status, problem) = e.for_people();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        return shell::problem(
+            status,
+            "Carnet is getting ready",
+            "Your vault was unlocked moments ago and is still being prepared. Reload this page in a few seconds.",
+        );
+    }
+    if status.is_server_error() {
+        return shell::problem(
+            status,
+            "Something went wrong",
+            "Carnet could not do this. Nothing was lost; try again, and carnetd's log says why.",
+        );
+    }
+    let detail = match problem.hint {
+        Some(hint) => format!("{} ({hint})", problem.detail),
+        None => problem.detail,
+    };
+    shell::problem(status, "This cannot be done", &detail)
+}
