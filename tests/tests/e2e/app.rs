@@ -554,3 +554,17 @@ fn a_consent_request_is_answered_from_today_and_the_vendor_gets_its_code() {
     assert_eq!(token.status, 200, "{}", token.text);
     assert!(!owner.get("/app/").text.contains("Waiting for your consent"));
 }
+
+#[test]
+fn a_restart_ends_every_session() {
+    let s = TestServer::spawn();
+    let b = WebApp::signed_in(&s);
+    let cookie = b.cookies["carnet_session"].clone();
+    let s = TestServer::restart_in(s.stop());
+    let mut again = WebApp::new(&s);
+    again.cookies.insert("carnet_session".into(), cookie);
+    assert_eq!(
+        sent_to_sign_in(&again.get("/app/")).as_deref(),
+        Some("/app/sign-in?ended=out")
+    );
+}
