@@ -223,7 +223,7 @@ impl Sessions {
             .filter(|s| now - s.info.last_seen <= self.idle)
             .map(|s| s.info.clone())
             .collect();
-        out.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        out.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
         out
     }
 

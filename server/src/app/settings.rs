@@ -151,10 +151,8 @@ fn render(
     shell::page_with(status, signed, Nav::Settings, "Settings", body)
 }
 
-fn current(s: &AppState) -> Result<Typed, Response> {
-    profile::show(&s.store, &s.keys)
-        .map(|p| Typed::from(&p.fields))
-        .map_err(failed)
+fn current(s: &AppState) -> Result<Typed, carnet_core::ledger::LedgerError> {
+    profile::show(&s.store, &s.keys).map(|p| Typed::from(&p.fields))
 }
 
 /// `GET /app/settings`.
@@ -168,7 +166,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
             &Errors::default(),
             Said::Nothing,
         ),
-        Err(res) => res,
+        Err(e) => failed(e),
     }
 }
 
@@ -212,7 +210,7 @@ pub async fn password(
 ) -> Response {
     let typed = match current(&s) {
         Ok(t) => t,
-        Err(res) => return res,
+        Err(e) => return failed(e),
     };
     let wrong = |status, m: &str| {
         render(
