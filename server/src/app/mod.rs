@@ -5,10 +5,14 @@
 //! stay in the CLI and `carnetd`: no page here reaches them.
 
 mod assets;
+mod charts;
+mod records;
 mod shell;
 mod sign_in;
 mod signed;
 mod today;
+mod vendor_page;
+mod vendors;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -30,6 +34,22 @@ pub fn router() -> Router<AppState> {
         .route("/app/followups/{id}/done", post(today::followup_done))
         .route("/app/consents/{id}/approve", post(today::approve))
         .route("/app/consents/{id}/deny", post(today::deny))
+        .route("/app/vendors", get(vendors::list))
+        .route(
+            "/app/vendors/new",
+            get(vendors::new_form).post(vendors::create),
+        )
+        .route("/app/vendors/{id}", get(vendor_page::show))
+        .route(
+            "/app/vendors/{id}/purchases/new",
+            get(records::new_purchase).post(records::create_purchase),
+        )
+        .route(
+            "/app/vendors/{id}/incidents/new",
+            get(records::new_incident).post(records::create_incident),
+        )
+        .route("/app/interactions/{id}/share", post(records::share))
+        .route("/app/interactions/{id}/unshare", post(records::unshare))
         .merge(assets::router())
         .fallback(not_found)
 }
