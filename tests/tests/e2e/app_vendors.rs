@@ -359,3 +359,71 @@ fn a_form_without_its_token_or_with_another_sessions_changes_nothing() {
     );
     assert_eq!(s.list_all("/v1/vendors").len(), 1);
 }
+
+/// The `href` of the link marked `rel="next"` in `html`, if any.
+fn next_link(html: &str) -> Option<String> {
+    let at = html.find("rel=\"next\"")?;
+    let start = html[..at].rfind("href=\"")? + 6;
+    let end = html[start..].find('"')? + start;
+    Some(html[start..end].replace("&amp;", "&"))
+}
+
+#[test]
+fn the_timeline_goes_back_a_page_at_a_time_with_every_record_once_newest_first() {
+    let s = TestServer::spawn();
+    let v = VendorApp::connect(&s, "Acme");
+    for n in 0..40 {
+        s.create(
+            "/v1/interactions",
+            &json!({"vendor_id": v.vendor_id, "channel": "email",
+                    "summary": format!("Message {n:02}"),
+                    "at": format!("2026-10-{:02}T{:02}:00:00Z", 1 + n / 2, 8 + n % 2)}),
+        );
+    }
+    for day in ["2026-10-05", "2026-10-15"] {
+        s.create(
+            "/v1/purchases",
+            &json!({"vendor_id": v.vendor_id, "item": format!("Bought {day}"),
+                    "amount": "5", "currency": "EUR", "date": day}),
+        );
+    }
+    v.grant(&s, &["relationship:read"], None);
+    let mut app = WebApp::signed_in(&s);
+    let mut path = format!("/app/vendors/{}", v.vendor_id);
+    let mut seen: Vec<String> = Vec::new();
+    let mut pages = 0;
+    loop {
+        let page = app.get(&path);
+        assert_eq!(page.status, 200, "{path}: {}", page.text);
+        pages += 1;
+        let timeline = &page.text[page.text.find("id=\"timeline\"").unwrap()..];
+        for (i, _) in timeline.match_indices("<strong>") {
+            let rest = &timeline[i + 8..];
+            seen.push(rest[..rest.find('<').unwrap()].to_owned());
+        }
+        match next_link(&page.text) {
+            Some(next) => path = next,
+            None => break,
+        }
+    }
+    assert_eq!(
+        pages, 2,
+        "40 interactions, 2 purchases, a grant and its receipt: 2 pages"
+    );
+    // The grant and its receipt were made now: first (in either order if made the same
+    // millisecond).
+    let mut first_two = seen[..2].to_vec();
+    first_two.sort();
+    assert_eq!(first_two, ["Access granted", "Consent receipt"]);
+    let mut want: Vec<String> = Vec::new();
+    for n in (0..40).rev() {
+        want.push(format!("Message {n:02}"));
+        // A purchase's time is its day at 00:00 UTC: after that day's interactions.
+        match n {
+            8 => want.push("Bought 2026-10-05".into()),
+            28 => want.push("Bought 2026-10-15".into()),
+            _ => {}
+        }
+    }
+    assert_eq!(seen[2..], want[..]);
+}
