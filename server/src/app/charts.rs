@@ -165,10 +165,10 @@ pub fn sentiment_per_month(sentiments: &[(DateTime<Utc>, i8)], now: DateTime<Utc
                     "Average sentiment of the interactions, from −2 to +2, for each of the last 12 months ("
                     (with) " with a sentiment)."
                 }
-                @for v in [-2.0, 0.0, 2.0] {
+                @for (v, label) in [(-2.0, "−2"), (0.0, "0"), (2.0, "+2")] {
                     line x1="0" y1=(fmt(y_of(v))) x2=(WIDTH) y2=(fmt(y_of(v))) stroke=(GRID)
                         stroke-width="1" stroke-dasharray=[(v != 0.0).then_some("3 3")] {}
-                    text x="2" y=(fmt(y_of(v) - 2.0)) font-size="9" fill="#333" { (format!("{v:+}")) }
+                    text x="2" y=(fmt(y_of(v) - 2.0)) font-size="9" fill="#333" { (label) }
                 }
                 @if points.len() > 1 {
                     polyline points=(path) fill="none" stroke=(INK) stroke-width="2" {}

@@ -256,7 +256,7 @@ fn facts_of(l: &Loyalty, now: chrono::DateTime<Utc>) -> Markup {
                 strong { @match l.average_sentiment { Some(s) => (format!("{s:+.2}")), None => "—" } }
                 "average sentiment (−2…+2)"
             }
-            div { strong { (l.incidents) } (l.incidents_resolved) " resolved" }
+            div { strong { (l.incidents) } "incidents, " (l.incidents_resolved) " resolved" }
             div {
                 strong { @match l.average_satisfaction { Some(s) => (format!("{s:.1}")), None => "—" } }
                 "satisfaction with resolutions (0…10)"

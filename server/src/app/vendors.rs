@@ -63,7 +63,7 @@ pub async fn list(signed: Signed, State(s): State<AppState>, RawQuery(raw): RawQ
     });
     let body = html! {
         div.actions { a.button href="/app/vendors/new" { "Add vendor" } }
-        form.search method="get" action="/app/vendors" role="search" {
+        form.filter method="get" action="/app/vendors" role="search" {
             div.field {
                 label for="f-q" { "Filter" }
                 small.hint id="f-q-hint" { "The beginning of a vendor's name." }
