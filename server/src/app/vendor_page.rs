@@ -207,7 +207,7 @@ pub async fn show(
         section aria-labelledby="timeline" {
             h2 #timeline { "Timeline" }
             @if page.items.is_empty() { (empty("Nothing recorded with this vendor yet.")) }
-            ol.items {
+            ul.items {
                 @for (_, e) in &page.items { li { (entry(&signed, e)) } }
             }
             @if cursor_given(query.as_deref()) || next.is_some() {

@@ -569,3 +569,9 @@ fn vendors_filter_by_the_beginning_of_their_name_in_any_case() {
     assert_eq!(rest.len(), 1);
     assert_eq!(rest[0].0, "acme bis");
 }
+
+#[test]
+fn keeping_the_sentiment_does_not_grow_an_entry() {
+    // 1,000,000 interactions: every byte of an entry is a megabyte of the index.
+    assert!(std::mem::size_of::<super::data::Entry>() <= 64);
+}
