@@ -226,4 +226,70 @@ mod tests {
         assert_eq!(m[0], (2025, 3));
         assert_eq!(m[11], (2026, 2));
     }
+
+    fn purchase(day: &str, amount: &str, currency: &str) -> PurchaseFields {
+        PurchaseFields {
+            vendor_id: "ven_0000000000000000".parse().unwrap(),
+            item: "thing".parse().unwrap(),
+            amount: amount.parse().unwrap(),
+            currency: currency.parse().unwrap(),
+            date: Some(day.parse().unwrap()),
+            warranty_until: None,
+            receipt: None,
+        }
+    }
+
+    #[test]
+    fn spend_is_summed_exactly_per_month_and_currency_within_the_last_twelve_months() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T00:00:00Z")
+            .unwrap()
+            .to_utc();
+        let html = spend_per_month(
+            &[
+                purchase("2026-11-02", "0.10", "EUR"),
+                purchase("2026-11-30", "0.20", "EUR"),
+                purchase("2025-12-31", "1000", "EUR"),
+                purchase("2026-01-15", "5", "USD"),
+            ],
+            now,
+        )
+        .into_string();
+        assert_eq!(html.matches("<svg").count(), 2, "one chart per currency");
+        assert!(html.contains("<td>0.30 EUR</td>"), "{html}");
+        assert!(
+            html.contains("0.30 EUR over the last 12 months"),
+            "a year ago is out"
+        );
+        assert!(html.contains("<td>5 USD</td>"));
+        let none = spend_per_month(&[purchase("2024-01-01", "1", "EUR")], now).into_string();
+        assert!(!none.contains("<svg"));
+    }
+
+    #[test]
+    fn sentiment_is_averaged_per_month_and_accesses_counted_per_day() {
+        let now = DateTime::parse_from_rfc3339("2026-12-07T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().to_utc();
+        let html = sentiment_per_month(
+            &[
+                (at("2026-12-01T00:00:00Z"), 2),
+                (at("2026-12-05T00:00:00Z"), -1),
+                (at("2026-10-05T00:00:00Z"), -2),
+            ],
+            now,
+        )
+        .into_string();
+        assert!(html.contains("<td>+0.50</td>") && html.contains("<td>-2.00</td>"));
+        assert_eq!(html.matches("<circle").count(), 2);
+        let mut days = BTreeMap::new();
+        days.insert(now.date_naive(), 3);
+        days.insert(now.date_naive() - Duration::days(40), 9);
+        let html = accesses_per_day(&days, now).into_string();
+        assert!(
+            html.contains("3 access-log entries in the last 30 days"),
+            "{html}"
+        );
+        assert_eq!(html.matches("<rect").count(), 30);
+    }
 }
