@@ -161,6 +161,13 @@ fn the_vendor_page_shows_one_timeline_of_every_kind_the_facts_and_the_pictures()
     assert!(t.contains("Sentiment per month"));
     assert!(t.contains("<table class=\"hidden\">"), "{t}");
     assert!(t.contains("GET /v1/vendor/relationship"), "{t}");
+    // Its token and its read, today, are the access log's entries of the last 30 days.
+    let logged = s.list_all(&format!("/v1/access-log?vendor={acme}")).len();
+    assert!(logged >= 2, "a token and a read");
+    assert!(
+        t.contains(&format!("{logged} access-log entries in the last 30 days")),
+        "{logged}: {t}"
+    );
     assert!(t.contains(&format!("href=\"/app/access?vendor={acme}\"")));
     assert!(t.contains(&format!("href=\"/app/interactions/new?vendor={acme}\"")));
     assert!(t.contains(&format!("action=\"/app/grants/{grant}/revoke\"")));
