@@ -3,10 +3,13 @@
 //! fails. Never fails a listing for an entry altered behind carnetd's back: it is left out and
 //! logged, and `verify` judges the log.
 
+use std::collections::BTreeMap;
+
 use carnet_schemas::{
     AccessEntry, AccessQuery, AuditVerification, DEFAULT_PAGE, MAX_PAGE, Page, RowVerification,
-    TamperedRow,
+    TamperedRow, VendorId,
 };
+use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::access::log::AccessRecord;
 use crate::context::Core;
@@ -86,6 +89,29 @@ pub async fn entries(core: &Core, q: AccessQuery) -> Result<Page<AccessEntry>, A
             Ok(Page { items, next_cursor })
         })
         .await
+}
+
+/// How many access-log entries of `vendor` each day (UTC) from `since` on, days without
+/// any left out: from the entries' times, none opened (an entry that stands for repeated
+/// reads counts once).
+pub async fn per_day(
+    core: &Core,
+    vendor: &VendorId,
+    since: DateTime<Utc>,
+) -> Result<BTreeMap<NaiveDate, u64>, AuditError> {
+    core.access_log
+        .flush(&core.store, &core.keys, core.now())
+        .await?;
+    let vendor = vendor.to_string();
+    core.blocking(move |s| {
+        let times = s.store.read(|c| rows::access_times(c, &vendor, since))?;
+        let mut days = BTreeMap::new();
+        for t in times {
+            *days.entry(t.date_naive()).or_insert(0) += 1;
+        }
+        Ok(days)
+    })
+    .await
 }
 
 /// How long `verify` waits for a running check when asked to.

@@ -2,6 +2,8 @@
 //! what happens next. Never keeps a due date without a step, an interaction moved to another
 //! vendor, nor a new link to an incident of another vendor.
 
+use std::sync::Arc;
+
 use carnet_schemas::ids::{IncidentKind, InteractionKind};
 use carnet_schemas::{
     Channel, Id, IncidentFields, Interaction, InteractionFields, InteractionId, InteractionQuery,
@@ -11,12 +13,12 @@ use chrono::{DateTime, FixedOffset, Utc};
 use rusqlite::Connection;
 
 use super::error::invalid;
-use super::index::{self, Item, Key, RecordKind, instant, text};
-use super::kind::{Paged, same_vendor, time_key, vendor_exists};
+use super::index::{self, Item, Key, LedgerIndex, RecordKind, instant, text};
+use super::kind::{Paged, same_vendor, time_key, update, vendor_exists};
 use super::{Kind, LedgerError, Record, Removable, Replace, open};
 use crate::crypto::Keys;
-use crate::store::StoreError;
 use crate::store::records;
+use crate::store::{Store, StoreError};
 
 /// The interactions, newest first.
 pub struct Interactions;
@@ -124,6 +126,7 @@ impl Kind for Interactions {
         );
         item.at = at;
         item.channel = Some(f.channel);
+        item.sentiment = f.sentiment.map(|s| s.get());
         item.pending = (f.next_step.is_some() && !f.next_done).then_some(f.next_due);
         item.text(Some(f.summary.as_str()), true);
         for t in [
@@ -182,6 +185,24 @@ impl Replace for Interactions {
 }
 
 impl Removable for Interactions {}
+
+/// Shares interaction `id` with its vendor (`shared`), or stops sharing it, in one write:
+/// nothing else of it changes (its `updated_at` does, so a vendor syncing since sees it).
+pub async fn share(
+    store: &Store,
+    keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
+    id: &InteractionId,
+    shared: bool,
+    now: DateTime<Utc>,
+) -> Result<Interaction, LedgerError> {
+    update::<Interactions>(store, keys, index, id, now, move |_, _, old| {
+        let mut fields = old.fields.clone();
+        fields.shared = shared;
+        Ok(fields)
+    })
+    .await
+}
 
 fn check_fields(f: &InteractionFields) -> Result<(), LedgerError> {
     if f.next_due.is_some() && f.next_step.is_none() {

@@ -3,10 +3,11 @@
 //! are read and opened, in one read transaction. Never opens more records than it returns.
 
 use carnet_schemas::ids::VendorKind;
-use carnet_schemas::{RecordKind, SearchHit, VendorId};
+use carnet_schemas::{Incident, Interaction, Purchase, RecordKind, SearchHit, VendorId};
+use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::index::{Key, LedgerIndex, Loader, Op, Rid, id_of, rid, text};
+use super::index::{Key, LedgerIndex, Loader, Moment, Op, Rid, Tally, id_of, rid, text};
 use super::kind::{Kind, Paged, wire};
 use super::{Incidents, Interactions, LedgerError, Purchases, Record, Vendors, open};
 use crate::crypto::Keys;
@@ -51,8 +52,21 @@ pub fn vendor_page(
     after: Option<(String, Rid)>,
     limit: usize,
 ) -> Result<Page<(String, String), carnet_schemas::Vendor>, LedgerError> {
+    vendors_named(store, keys, index, "", after, limit)
+}
+
+/// The vendors whose name begins with `prefix` (case aside), by name after `after` (a
+/// cursor's key), at most `limit`.
+pub fn vendors_named(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    prefix: &str,
+    after: Option<(String, Rid)>,
+    limit: usize,
+) -> Result<Page<(String, String), carnet_schemas::Vendor>, LedgerError> {
     let after = after.as_ref().map(|(n, id)| (n.as_str(), id));
-    let mut picked = index.read(|d| d.vendor_page(after, limit))?;
+    let mut picked = index.read(|d| d.vendor_page(prefix, after, limit))?;
     let next = (picked.len() > limit).then(|| {
         picked.truncate(limit);
         picked
@@ -64,6 +78,86 @@ pub fn vendor_page(
     Ok(Page {
         items: items.into_iter().map(wire::<Vendors>).collect(),
         next: next.flatten(),
+    })
+}
+
+/// What the index tells of each of `vendors`' records (counts, last contact, first
+/// purchase), in that order; nothing is opened.
+pub fn tallies(index: &LedgerIndex, vendors: &[VendorId]) -> Result<Vec<Tally>, LedgerError> {
+    index.read(|d| {
+        vendors
+            .iter()
+            .map(|v| rid(v.as_str()).map(|r| d.tally(&r)).unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The sentiments of `vendor`'s interactions at or after `since`, newest first: (time,
+/// sentiment) of those that have one, from the index (none is opened).
+pub fn sentiments(
+    index: &LedgerIndex,
+    vendor: &VendorId,
+    since: Option<DateTime<Utc>>,
+) -> Result<Vec<(DateTime<Utc>, i8)>, LedgerError> {
+    let Some(v) = rid(vendor.as_str()) else {
+        return Ok(Vec::new());
+    };
+    let marks = index.read(|d| d.sentiments(&v, since.map(|t| t.timestamp_millis())))?;
+    Ok(marks
+        .into_iter()
+        .filter_map(|(ms, s)| Some((DateTime::from_timestamp_millis(ms)?, s)))
+        .collect())
+}
+
+/// One record of a vendor's timeline.
+pub enum Event {
+    Interaction(Interaction),
+    Purchase(Purchase),
+    Incident(Incident),
+}
+
+/// `vendor`'s interactions, purchases and incidents after `after` in its timeline (newest
+/// first, `Moment`), at most `limit`: the index picks them, only those are opened.
+pub fn timeline(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    vendor: &VendorId,
+    after: Option<Moment>,
+    limit: usize,
+) -> Result<Page<Moment, (Moment, Event)>, LedgerError> {
+    let Some(v) = rid(vendor.as_str()) else {
+        return Ok(Page {
+            items: Vec::new(),
+            next: None,
+        });
+    };
+    let mut picked = index.read(|d| d.timeline(&v, after.as_ref(), limit))?;
+    let more = picked.len() > limit;
+    picked.truncate(limit);
+    let items = store.read(|c| {
+        let mut out = Vec::with_capacity(picked.len());
+        for (kind, m) in &picked {
+            let ids = [m.key.2];
+            let event = match kind {
+                RecordKind::Interaction => opened::<Interactions>(c, keys, &ids)?
+                    .pop()
+                    .map(|r| Event::Interaction(wire::<Interactions>(r))),
+                RecordKind::Purchase => opened::<Purchases>(c, keys, &ids)?
+                    .pop()
+                    .map(|r| Event::Purchase(wire::<Purchases>(r))),
+                RecordKind::Incident => opened::<Incidents>(c, keys, &ids)?
+                    .pop()
+                    .map(|r| Event::Incident(wire::<Incidents>(r))),
+                RecordKind::Vendor => None,
+            };
+            out.extend(event.map(|e| (*m, e)));
+        }
+        Ok::<_, LedgerError>(out)
+    })?;
+    Ok(Page {
+        next: more.then(|| picked.last().map(|(_, m)| *m)).flatten(),
+        items,
     })
 }
 

@@ -553,6 +553,35 @@ pub fn set_access_mac(c: &Connection, seq: i64, mac: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// The times of vendor `vendor_id`'s entries at or after `since`, newest first: each party's
+/// entries read back through the party index until one is older (nothing is opened).
+pub fn access_times(
+    c: &Connection,
+    vendor_id: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<DateTime<Utc>>> {
+    let since = millis(since);
+    let parties = c
+        .prepare_cached("SELECT pid FROM access_parties WHERE vendor_id = ?1")?
+        .query_map([vendor_id], |r| r.get::<_, i64>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut times = Vec::new();
+    for party in parties {
+        let mut stmt =
+            c.prepare_cached("SELECT at FROM access_log WHERE party = ?1 ORDER BY seq DESC")?;
+        let mut rows = stmt.query([party])?;
+        while let Some(row) = rows.next()? {
+            let at: i64 = row.get(0)?;
+            if at < since {
+                break;
+            }
+            times.push(from_millis(at));
+        }
+    }
+    times.sort_unstable_by(|a, b| b.cmp(a));
+    Ok(times)
+}
+
 /// Entries newest first, optionally one vendor's, at or after `since`, before `before_seq`.
 /// A vendor's entries are read per party (vendor and client pair) through the party index,
 /// each in log order, and merged.

@@ -6,12 +6,16 @@
 
 mod assets;
 mod capture;
+mod charts;
+mod records;
 mod search;
 mod settings;
 mod shell;
 mod sign_in;
 mod signed;
 mod today;
+mod vendor_page;
+mod vendors;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -43,6 +47,22 @@ pub fn router() -> Router<AppState> {
         .route("/app/settings/password", post(settings::password))
         .route("/app/settings/lock", post(settings::lock))
         .route("/app/sessions/{handle}/end", post(settings::end_session))
+        .route("/app/vendors", get(vendors::list))
+        .route(
+            "/app/vendors/new",
+            get(vendors::new_form).post(vendors::create),
+        )
+        .route("/app/vendors/{id}", get(vendor_page::show))
+        .route(
+            "/app/vendors/{id}/purchases/new",
+            get(records::new_purchase).post(records::create_purchase),
+        )
+        .route(
+            "/app/vendors/{id}/incidents/new",
+            get(records::new_incident).post(records::create_incident),
+        )
+        .route("/app/interactions/{id}/share", post(records::share))
+        .route("/app/interactions/{id}/unshare", post(records::unshare))
         .merge(assets::router())
         // The API's fallback answers problem+json; under /app/ a person gets a page.
         .route("/app/{*rest}", axum::routing::any(not_found))

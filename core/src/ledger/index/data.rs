@@ -23,6 +23,7 @@ pub struct Entry {
     doc: u32,
     pub at: Option<Instant>,
     pub channel: Option<Channel>,
+    pub sentiment: Option<i8>,
     pub pending: Option<Option<NaiveDate>>,
     pub warranty_until: Option<NaiveDate>,
 }
@@ -59,6 +60,52 @@ pub struct Filter {
     pub until: Option<Instant>,
     /// Folded words that must all match some word of the record, by prefix.
     pub words: Vec<String>,
+}
+
+/// What the index tells of one vendor's records, none opened.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tally {
+    pub interactions: usize,
+    pub purchases: usize,
+    pub incidents: usize,
+    /// The newest interaction's time.
+    pub last_contact: Option<Instant>,
+    /// The oldest purchase's day.
+    pub first_purchase: Option<NaiveDate>,
+}
+
+const DAY_MS: i64 = 86_400_000;
+/// 1970-01-01 in days from the common era (how a purchase's day is kept).
+const UNIX_DAY_CE: i64 = 719_163;
+
+/// A place in a vendor's timeline, which runs newest first: by time (a purchase's is its day at
+/// 00:00 UTC), then by `rank` (interactions 0, purchases 1, incidents 2; the caller ranks
+/// records the index does not hold after those), then by listing key.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+pub struct Moment {
+    /// Minus the time, in milliseconds.
+    pub neg_ms: i64,
+    pub rank: u8,
+    pub key: Key,
+}
+
+impl Moment {
+    /// The place of the record of `kind` at `key` in its listing.
+    pub fn of(kind: RecordKind, key: Key) -> Moment {
+        let (neg_ms, rank) = match kind {
+            RecordKind::Purchase => ((key.0 + UNIX_DAY_CE).saturating_mul(DAY_MS), 1),
+            RecordKind::Incident => (key.0, 2),
+            RecordKind::Interaction | RecordKind::Vendor => (key.0, 0),
+        };
+        Moment { neg_ms, rank, key }
+    }
+
+    /// Its time, in milliseconds.
+    pub fn ms(&self) -> i64 {
+        -self.neg_ms
+    }
 }
 
 /// A search result, best first.
@@ -152,6 +199,7 @@ impl Data {
             doc,
             at: item.at,
             channel: item.channel,
+            sentiment: item.sentiment,
             pending: item.pending,
             warranty_until: item.warranty_until,
         };
@@ -278,12 +326,20 @@ impl Data {
         out
     }
 
-    /// The vendors after `after` by (lower-cased name, id): at most `limit + 1`.
-    pub fn vendor_page(&self, after: Option<(&str, &Rid)>, limit: usize) -> Vec<(String, Rid)> {
+    /// The vendors whose lower-cased name begins with `prefix` (lower-cased), after `after`
+    /// by (lower-cased name, id): at most `limit + 1`.
+    pub fn vendor_page(
+        &self,
+        prefix: &str,
+        after: Option<(&str, &Rid)>,
+        limit: usize,
+    ) -> Vec<(String, Rid)> {
+        let prefix = prefix.to_lowercase();
         let mut all: Vec<(&str, &Rid)> = self
             .vendors
             .iter()
             .map(|(id, v)| (&*v.name, id))
+            .filter(|(name, _)| name.starts_with(&prefix))
             .filter(|k| after.is_none_or(|a| *k > a))
             .collect();
         all.sort_unstable();
@@ -358,6 +414,89 @@ impl Data {
             .filter(|(_, w)| (from..=through).contains(w))
             .collect();
         out.sort_unstable_by_key(|(id, w)| (*w, *id));
+        out
+    }
+
+    /// What the index tells of vendor `vendor`'s records, none opened.
+    pub fn tally(&self, vendor: &Rid) -> Tally {
+        let Some(no) = self.vendor_no.get(vendor) else {
+            return Tally::default();
+        };
+        fn set<'a>(l: &'a Listing, no: &u32) -> Option<&'a BTreeSet<Key>> {
+            l.by_vendor.get(no)
+        }
+        let count = |l: &Listing| set(l, no).map_or(0, BTreeSet::len);
+        Tally {
+            interactions: count(&self.interactions),
+            purchases: count(&self.purchases),
+            incidents: count(&self.incidents),
+            last_contact: set(&self.interactions, no)
+                .and_then(|s| s.first())
+                .and_then(|k| self.interactions.by_id.get(&k.2))
+                .and_then(|e| e.at),
+            first_purchase: set(&self.purchases, no)
+                .and_then(|s| s.last())
+                .and_then(|k| i32::try_from(-k.0).ok())
+                .and_then(NaiveDate::from_num_days_from_ce_opt),
+        }
+    }
+
+    /// The sentiments of vendor `vendor`'s interactions at or after `since` (milliseconds;
+    /// all without), newest first: (time in milliseconds, sentiment) of those that have one.
+    pub fn sentiments(&self, vendor: &Rid, since: Option<i64>) -> Vec<(i64, i8)> {
+        let Some(set) = self
+            .vendor_no
+            .get(vendor)
+            .and_then(|n| self.interactions.by_vendor.get(n))
+        else {
+            return Vec::new();
+        };
+        set.iter()
+            .take_while(|k| since.is_none_or(|s| -k.0 >= s))
+            .filter_map(|k| {
+                let e = self.interactions.by_id.get(&k.2)?;
+                Some((e.at?.0, e.sentiment?))
+            })
+            .collect()
+    }
+
+    /// Vendor `vendor`'s interactions, purchases and incidents after `after` in its timeline
+    /// (`Moment`): at most `limit + 1`. Reads at most `limit + 1` of each kind.
+    pub fn timeline(
+        &self,
+        vendor: &Rid,
+        after: Option<&Moment>,
+        limit: usize,
+    ) -> Vec<(RecordKind, Moment)> {
+        let Some(no) = self.vendor_no.get(vendor) else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for kind in [
+            RecordKind::Interaction,
+            RecordKind::Purchase,
+            RecordKind::Incident,
+        ] {
+            let Some(set) = self.listing(kind).and_then(|l| l.by_vendor.get(no)) else {
+                continue;
+            };
+            // From a key at or before the cursor's time; the exact comparison skips the rest.
+            let first = after.map(|a| match kind {
+                RecordKind::Purchase => a.neg_ms.div_euclid(DAY_MS) - UNIX_DAY_CE,
+                _ => a.neg_ms,
+            });
+            let start = first.map_or(Bound::Unbounded, |f| {
+                Bound::Included((f, i64::MIN, [0u8; 10]))
+            });
+            out.extend(
+                set.range((start, Bound::Unbounded))
+                    .map(|key| (kind, Moment::of(kind, *key)))
+                    .filter(|(_, m)| after.is_none_or(|a| m > a))
+                    .take(limit + 1),
+            );
+        }
+        out.sort_unstable_by_key(|(_, m)| *m);
+        out.truncate(limit + 1);
         out
     }
 

@@ -70,6 +70,8 @@ pub struct Item {
     /// An interaction's time.
     pub at: Option<Instant>,
     pub channel: Option<Channel>,
+    /// An interaction's sentiment (−2…+2), for a vendor's charts and loyalty facts.
+    pub sentiment: Option<i8>,
     /// An interaction's next step, when not done: its due date if any.
     pub pending: Option<Option<NaiveDate>>,
     /// A purchase's warranty end.
@@ -98,6 +100,7 @@ impl Item {
             name: None,
             at: None,
             channel: None,
+            sentiment: None,
             pending: None,
             warranty_until: None,
             newest,

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-pub use data::{Data, Filter, Hit};
+pub use data::{Data, Filter, Hit, Moment, Tally};
 pub use item::{Item, Key, Op, RecordKind, Rid, id_of, instant, rid};
 
 use super::LedgerError;

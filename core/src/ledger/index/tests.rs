@@ -425,3 +425,153 @@ fn a_read_during_a_build_longer_than_its_wait_says_warming_and_the_next_one_is_s
     go.send(()).unwrap();
     assert_eq!(index.read(|d| d.records()).unwrap(), 1);
 }
+
+fn purchase(n: u64, v: u64, day: NaiveDate, created_ms: i64) -> Item {
+    use chrono::Datelike;
+    let d = i64::from(day.num_days_from_ce());
+    let mut i = Item::new(RecordKind::Purchase, "", None, (-d, -created_ms), 0);
+    i.id = rid(n);
+    i.vendor = Some(rid(1_000_000 + v));
+    i
+}
+
+fn incident(n: u64, v: u64, ms: i64) -> Item {
+    let mut i = Item::new(RecordKind::Incident, "", None, (-ms, 0), ms);
+    i.id = rid(n);
+    i.vendor = Some(rid(1_000_000 + v));
+    i
+}
+
+const DAY: i64 = 86_400_000;
+
+#[test]
+fn a_vendors_tally_and_sentiments_come_from_the_index_alone() {
+    let mut d = Data::default();
+    d.apply(Op::Put(vendor(0)));
+    d.apply(Op::Put(vendor(1)));
+    let day = |n: u32| NaiveDate::from_ymd_opt(2026, 1, n).unwrap();
+    for (n, ms, s) in [
+        (1, 10 * DAY, Some(2)),
+        (2, 30 * DAY, None),
+        (3, 20 * DAY, Some(-1)),
+    ] {
+        let mut i = interaction(n, 0, ms, Channel::Phone, "x");
+        i.sentiment = s;
+        d.apply(Op::Put(i));
+    }
+    d.apply(Op::Put(interaction(4, 1, 99 * DAY, Channel::Phone, "x")));
+    d.apply(Op::Put(purchase(10, 0, day(20), 1)));
+    d.apply(Op::Put(purchase(11, 0, day(5), 2)));
+    d.apply(Op::Put(incident(20, 0, 15 * DAY)));
+    let t = d.tally(&rid(1_000_000));
+    assert_eq!(
+        (t.interactions, t.purchases, t.incidents),
+        (3, 2, 1),
+        "{t:?}"
+    );
+    assert_eq!(t.last_contact, Some((30 * DAY, 0)));
+    assert_eq!(t.first_purchase, Some(day(5)));
+    assert_eq!(d.tally(&rid(1_000_009)), super::Tally::default());
+    assert_eq!(
+        d.sentiments(&rid(1_000_000), None),
+        vec![(20 * DAY, -1), (10 * DAY, 2)]
+    );
+    assert_eq!(
+        d.sentiments(&rid(1_000_000), Some(15 * DAY)),
+        vec![(20 * DAY, -1)]
+    );
+    // A deleted interaction leaves the tally.
+    d.apply(Op::Remove(RecordKind::Interaction, rid(2)));
+    let t = d.tally(&rid(1_000_000));
+    assert_eq!((t.interactions, t.last_contact), (2, Some((20 * DAY, 0))));
+}
+
+#[test]
+fn a_vendors_timeline_pages_through_every_kind_once_newest_first() {
+    use super::Moment;
+    let mut g = Lcg(11);
+    let mut d = Data::default();
+    d.apply(Op::Put(vendor(0)));
+    d.apply(Op::Put(vendor(1)));
+    let base = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
+    let base_ms = base
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_utc()
+        .timestamp_millis();
+    let mut want: Vec<(Moment, Rid)> = Vec::new();
+    for n in 0..300u64 {
+        let v = g.next(2);
+        // Times on few days, some exactly at midnight: ties between kinds.
+        let days = g.next(10) as i64;
+        let ms = base_ms + days * DAY + if g.next(2) == 0 { 0 } else { 3_600_000 };
+        let item = match g.next(3) {
+            0 => interaction(n, v, ms, Channel::Email, "x"),
+            1 => purchase(
+                n,
+                v,
+                base + chrono::Days::new(days as u64),
+                g.next(5) as i64,
+            ),
+            _ => incident(n, v, ms),
+        };
+        if v == 0 {
+            let key = (item.key.0, item.key.1, item.id);
+            let m = Moment::of(item.kind, key);
+            if item.kind == RecordKind::Purchase {
+                assert_eq!(m.ms(), base_ms + days * DAY);
+            } else {
+                assert_eq!(m.ms(), ms);
+            }
+            want.push((m, item.id));
+        }
+        d.apply(Op::Put(item));
+    }
+    want.sort();
+    for limit in [1, 4, 25, 500] {
+        let mut got: Vec<(Moment, Rid)> = Vec::new();
+        loop {
+            let after = got.last().map(|(m, _)| *m);
+            let mut page = d.timeline(&rid(1_000_000), after.as_ref(), limit);
+            let more = page.len() > limit;
+            page.truncate(limit);
+            got.extend(page.into_iter().map(|(_, m)| (m, m.key.2)));
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(got, want, "limit {limit}");
+    }
+    assert!(d.timeline(&rid(1_000_009), None, 5).is_empty());
+}
+
+#[test]
+fn vendors_filter_by_the_beginning_of_their_name_in_any_case() {
+    let mut d = Data::default();
+    for (n, name) in [(0, "acme"), (1, "acme bis"), (2, "beta"), (3, "ácme")] {
+        let mut v = vendor(n);
+        v.name = Some(name.into());
+        d.apply(Op::Put(v));
+    }
+    let names = |prefix: &str| -> Vec<String> {
+        d.vendor_page(prefix, None, 10)
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect()
+    };
+    assert_eq!(names("ACM"), vec!["acme", "acme bis"]);
+    assert_eq!(names(""), vec!["acme", "acme bis", "beta", "ácme"]);
+    assert_eq!(names("zz"), Vec::<String>::new());
+    let first = d.vendor_page("acme", None, 1);
+    assert_eq!(first.len(), 2, "one more tells a next page");
+    let after = (first[0].0.as_str(), &first[0].1);
+    let rest = d.vendor_page("acme", Some(after), 1);
+    assert_eq!(rest.len(), 1);
+    assert_eq!(rest[0].0, "acme bis");
+}
+
+#[test]
+fn keeping_the_sentiment_does_not_grow_an_entry() {
+    // 1,000,000 interactions: every byte of an entry is a megabyte of the index.
+    assert!(std::mem::size_of::<super::data::Entry>() <= 64);
+}
