@@ -4,7 +4,11 @@
 //! session's form token. Keys, export and import, backup, configuration and client secrets
 //! stay in the CLI and `carnetd`: no page here reaches them.
 
+mod access;
 mod assets;
+mod intent_form;
+mod intents;
+mod offers;
 mod shell;
 mod sign_in;
 mod signed;
@@ -30,6 +34,24 @@ pub fn router() -> Router<AppState> {
         .route("/app/followups/{id}/done", post(today::followup_done))
         .route("/app/consents/{id}/approve", post(today::approve))
         .route("/app/consents/{id}/deny", post(today::deny))
+        .route("/app/intents", get(intents::list))
+        .route(
+            "/app/intents/new",
+            get(intents::new_form).post(intents::create),
+        )
+        .route("/app/intents/{id}", get(intents::show))
+        .route(
+            "/app/intents/{id}/edit",
+            get(intents::edit_form).post(intents::edit),
+        )
+        .route("/app/intents/{id}/activate", post(intents::activate))
+        .route("/app/intents/{id}/withdraw", post(intents::withdraw))
+        .route("/app/intents/{id}/fulfil", post(intents::fulfil))
+        .route("/app/offers/{id}/accept", post(offers::accept))
+        .route("/app/offers/{id}/decline", post(offers::decline))
+        .route("/app/access", get(access::show))
+        .route("/app/access/verify", post(access::verify))
+        .route("/app/grants/{id}/revoke", post(access::revoke))
         .merge(assets::router())
         .fallback(not_found)
 }
