@@ -18,7 +18,7 @@ use maud::{Markup, html};
 
 use super::failed;
 use super::intent_form::withhold_name;
-use super::intents::{confirm_form, parse_id};
+use super::intents::{confirm_form, not_found_page, parse_id};
 use super::shell::{self, Nav, button_form, empty, minute};
 use super::signed::{Posted, Signed, see_other};
 use super::today::{vendor_link, vendor_names, verification};
@@ -248,9 +248,8 @@ fn entry_item(a: &AccessEntry, names: &HashMap<VendorId, String>) -> Markup {
 /// `POST /app/grants/{id}/revoke`: its tokens stop working before the answer; back to the
 /// access page (or to `next`, a page of this app).
 pub async fn revoke(State(s): State<AppState>, Path(raw): Path<String>, p: Posted) -> Response {
-    let id: GrantId = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<GrantId>(&raw) else {
+        return not_found_page();
     };
     if let Err(e) = grants::revoke(&s, &id).await {
         return failed(e);

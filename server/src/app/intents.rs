@@ -79,12 +79,13 @@ fn state_tag(state: IntentState) -> Markup {
     html! { span class=(class) { (state.as_str()) } }
 }
 
-/// An id from the path, or the page is not found.
-pub(super) fn parse_id<T: std::str::FromStr>(raw: &str) -> Result<T, Response> {
-    raw.parse::<T>().map_err(|_| not_found_page())
+/// An id from the path (`None`: the page is not found).
+pub(super) fn parse_id<T: std::str::FromStr>(raw: &str) -> Option<T> {
+    raw.parse::<T>().ok()
 }
 
-fn not_found_page() -> Response {
+/// A page for an id that cannot be one.
+pub(super) fn not_found_page() -> Response {
     shell::problem(
         StatusCode::NOT_FOUND,
         "No such page",
@@ -235,9 +236,8 @@ async fn then_activate(s: &AppState, p: &Posted, i: &Intent, verb: &str) -> Resp
 
 /// `GET /app/intents/{id}`.
 pub async fn show(signed: Signed, State(s): State<AppState>, Path(raw): Path<String>) -> Response {
-    let id: IntentId = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<IntentId>(&raw) else {
+        return not_found_page();
     };
     let found = s
         .blocking(move |s| {
@@ -318,9 +318,8 @@ pub async fn edit_form(
     State(s): State<AppState>,
     Path(raw): Path<String>,
 ) -> Response {
-    let id: IntentId = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<IntentId>(&raw) else {
+        return not_found_page();
     };
     let i = match owner::show(&s, &id) {
         Ok(i) => i,
@@ -344,9 +343,8 @@ pub async fn edit_form(
 
 /// `POST /app/intents/{id}/edit`: replaces the intent's content, as `carnet intent edit`.
 pub async fn edit(State(s): State<AppState>, Path(raw): Path<String>, p: Posted) -> Response {
-    let id: IntentId = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<IntentId>(&raw) else {
+        return not_found_page();
     };
     let before = match owner::show(&s, &id) {
         Ok(i) => i,
@@ -370,9 +368,8 @@ pub async fn edit(State(s): State<AppState>, Path(raw): Path<String>, p: Posted)
 }
 
 async fn moved(s: &AppState, raw: &str, step: owner::Move) -> Response {
-    let id: IntentId = match parse_id(raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<IntentId>(raw) else {
+        return not_found_page();
     };
     let done = match step {
         owner::Move::Activate => owner::activate(s, &id).await,

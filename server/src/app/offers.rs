@@ -14,7 +14,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 
 use super::failed;
-use super::intents::parse_id;
+use super::intents::{not_found_page, parse_id};
 use super::shell::{self, csrf, minute};
 use super::signed::{Posted, Signed, see_other};
 use super::today::vendor_link;
@@ -97,9 +97,8 @@ fn back(o: &Offer) -> Response {
 
 /// `POST /app/offers/{id}/accept`: records the purchase, as `carnet offer accept`.
 pub async fn accept(State(s): State<AppState>, Path(raw): Path<String>, p: Posted) -> Response {
-    let id: OfferId = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<OfferId>(&raw) else {
+        return not_found_page();
     };
     let how = AcceptOffer {
         keep_open: !p.get("keep_open").is_empty(),
@@ -113,9 +112,8 @@ pub async fn accept(State(s): State<AppState>, Path(raw): Path<String>, p: Poste
 
 /// `POST /app/offers/{id}/decline`, with an optional reason.
 pub async fn decline(State(s): State<AppState>, Path(raw): Path<String>, p: Posted) -> Response {
-    let id: OfferId = match parse_id(&raw) {
-        Ok(id) => id,
-        Err(page) => return page,
+    let Some(id) = parse_id::<OfferId>(&raw) else {
+        return not_found_page();
     };
     let reason = match p.get("reason").trim() {
         "" => None,
