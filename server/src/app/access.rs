@@ -133,7 +133,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>, RawQuery(q): RawQue
         }
         section aria-labelledby="receipts" {
             h2 #receipts { "Consent receipts" }
-            p.hint { "Each grant is recorded in a consent receipt (Kantara v1.1) signed by Carnet; a vendor can check it offline." }
+            p.hint { "Each grant is recorded in a signed consent receipt (Kantara v1.1), which anyone can check offline against the published receipt keys." }
             @if receipts.is_empty() { (empty("No receipt yet.")) }
             ul.items {
                 @for r in &receipts { li { (receipt_item(r, &names)) } }

@@ -271,6 +271,11 @@ fn the_edit_form_is_prefilled_and_replaces_the_intent() {
     assert_eq!(r.status, 422, "{}", r.text);
     assert_eq!(input_value(&r.text, "max_offers").as_deref(), Some("1000"));
     assert_eq!(intent(&s, &id)["max_offers"], 5);
+    // An id that cannot be one, and one that is not there: pages that say so.
+    assert_eq!(app.get("/app/intents/nonsense").status, 404);
+    let gone = app.get("/app/intents/itt_0123456789abcdef");
+    assert_eq!(gone.status, 404, "{}", gone.text);
+    assert!(gone.text.contains("<html"), "{}", gone.text);
 }
 
 #[test]
