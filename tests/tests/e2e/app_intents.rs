@@ -413,3 +413,30 @@ fn no_change_without_the_sessions_form_token() {
     assert_eq!(intent(&s, &id)["state"], "draft");
     assert_eq!(s.get("/v1/intents").json().as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn save_and_activate_that_cannot_activate_keeps_the_change_as_a_draft_and_says_why() {
+    let s = TestServer::spawn();
+    let mut app = WebApp::signed_in(&s);
+    let id = created(&app.submit(NEW, NEW, &form(&[])));
+    let edit = format!("/app/intents/{id}/edit");
+    assert!(
+        app.get(&edit).text.contains("Save and activate"),
+        "a draft can be activated from its form"
+    );
+    // A draft may keep a window that is over; it cannot be published with it.
+    let r = app.submit(
+        &edit,
+        &edit,
+        &form(&[
+            ("valid_through", "2001-01-01"),
+            ("title", "Old dryer"),
+            ("then", "activate"),
+        ]),
+    );
+    assert_eq!(r.status, 409, "{}", r.text);
+    assert!(r.text.contains("could not be activated"), "{}", r.text);
+    let i = intent(&s, &id);
+    assert_eq!(i["state"], "draft");
+    assert_eq!(i["title"], "Old dryer");
+}
