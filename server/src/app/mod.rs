@@ -35,15 +35,11 @@ pub fn router() -> Router<AppState> {
         .route("/app/consents/{id}/approve", post(today::approve))
         .route("/app/consents/{id}/deny", post(today::deny))
         .route("/app/intents", get(intents::list))
-        .route(
-            "/app/intents/new",
-            get(intents::new_form).post(intents::create),
-        )
+        .route("/app/intents/new", get(intents::new_form))
+        .route("/app/intents/new", post(intents::create))
         .route("/app/intents/{id}", get(intents::show))
-        .route(
-            "/app/intents/{id}/edit",
-            get(intents::edit_form).post(intents::edit),
-        )
+        .route("/app/intents/{id}/edit", get(intents::edit_form))
+        .route("/app/intents/{id}/edit", post(intents::edit))
         .route("/app/intents/{id}/activate", post(intents::activate))
         .route("/app/intents/{id}/withdraw", post(intents::withdraw))
         .route("/app/intents/{id}/fulfil", post(intents::fulfil))

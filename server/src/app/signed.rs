@@ -66,7 +66,7 @@ fn back_to(parts: &Parts) -> Option<String> {
         && path.starts_with("/app/")
         && path != "/app/"
         && !path.contains("//"))
-    .then(|| path.to_owned())
+        .then(|| path.to_owned())
 }
 
 fn to_sign_in(parts: &Parts, ended: Option<Ended>) -> Response {
