@@ -17,6 +17,8 @@ use super::stored::{self, Stored};
 use super::{OfferError, OfferRecord};
 use crate::context::Core;
 use crate::crypto::{Keys, Unreadable};
+use crate::ledger::index::Op;
+use crate::ledger::{Kind, Purchases};
 use crate::store::intents::{self as rows, OfferRow, StoredIntentState, StoredOfferState};
 use crate::store::records::{self, Row};
 use crate::vault::Table;
@@ -202,9 +204,10 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
     let purchase_id: PurchaseId = core.new_id();
     let state = core.clone();
     let id = id.clone();
+    // Through the ledger index, so the purchase is listed (and on its vendor's page) at once.
     let (offer, intent) = core
-        .store
-        .write(move |c| {
+        .index
+        .write(&core.store, move |c| {
             let mut l = load(c, &state.keys, &id)?;
             must_be_pending(&l, now)?;
             let fields = PurchaseFields {
@@ -226,6 +229,7 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
                     sealed: state.keys.seal().seal(purchase_id.as_str(), &fields),
                 },
             )?;
+            let listed = Op::Put(Purchases::index_item(&purchase_id, now, &fields));
             l.record.purchase_id = Some(purchase_id);
             answer(c, &state, &mut l, StoredOfferState::Accepted, None, now)?;
             if !how.keep_open {
@@ -246,7 +250,7 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
                 l.intent.row.state,
                 l.intent.fields.clone(),
             );
-            Ok::<_, OfferError>((l.into_wire(now), intent))
+            Ok::<_, OfferError>(((l.into_wire(now), intent), vec![listed]))
         })
         .await?;
     let (intent_id, intent_state, fields) = intent;

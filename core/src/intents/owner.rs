@@ -85,7 +85,7 @@ pub async fn edit(core: &Core, id: &IntentId, fields: IntentFields) -> Result<In
     let now = core.now();
     let fields = complete(fields, now)?;
     apply(core, id, now, move |c, core, mut old, current| {
-        if !matches!(current, IntentState::Draft | IntentState::Active) {
+        if !editable(current) {
             return Err(IntentError::Final {
                 id: old.id,
                 state: current,
@@ -129,9 +129,15 @@ pub async fn fulfil(core: &Core, id: &IntentId) -> Result<Intent, IntentError> {
     transition(core, id, Move::Fulfil).await
 }
 
+/// Whether an intent in `state` may still be edited (fulfilled, withdrawn and expired are
+/// final).
+pub fn editable(state: IntentState) -> bool {
+    matches!(state, IntentState::Draft | IntentState::Active)
+}
+
 /// The owner's moves between states.
-#[derive(Debug, Clone, Copy)]
-enum Move {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
     Activate,
     Withdraw,
     Fulfil,
@@ -147,7 +153,8 @@ impl Move {
         }
     }
 
-    fn allowed_from(self, current: IntentState) -> bool {
+    /// Whether an intent in state `current` can make this move (what a page offers).
+    pub fn allowed_from(self, current: IntentState) -> bool {
         match self {
             Move::Activate => current == IntentState::Draft,
             Move::Withdraw => matches!(current, IntentState::Draft | IntentState::Active),
@@ -235,4 +242,28 @@ where
         .set(&stored.id, stored.row.state, &stored.fields, now);
     core.webhook_wake.notify_one();
     Ok(stored.into_wire(offers, now))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_drafts_activate_only_active_intents_fulfil_and_final_states_stay() {
+        use IntentState::*;
+        let can = |m: Move| {
+            [Draft, Active, Fulfilled, Withdrawn, Expired]
+                .into_iter()
+                .filter(|s| m.allowed_from(*s))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(can(Move::Activate), [Draft]);
+        assert_eq!(can(Move::Withdraw), [Draft, Active]);
+        assert_eq!(can(Move::Fulfil), [Active]);
+        let edits: Vec<_> = [Draft, Active, Fulfilled, Withdrawn, Expired]
+            .into_iter()
+            .filter(|s| editable(*s))
+            .collect();
+        assert_eq!(edits, [Draft, Active]);
+    }
 }

@@ -4,9 +4,13 @@
 //! session's form token. Keys, export and import, backup, configuration and client secrets
 //! stay in the CLI and `carnetd`: no page here reaches them.
 
+mod access;
 mod assets;
 mod capture;
 mod charts;
+mod intent_form;
+mod intents;
+mod offers;
 mod records;
 mod search;
 mod settings;
@@ -63,6 +67,20 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/interactions/{id}/share", post(records::share))
         .route("/app/interactions/{id}/unshare", post(records::unshare))
+        .route("/app/intents", get(intents::list))
+        .route("/app/intents/new", get(intents::new_form))
+        .route("/app/intents/new", post(intents::create))
+        .route("/app/intents/{id}", get(intents::show))
+        .route("/app/intents/{id}/edit", get(intents::edit_form))
+        .route("/app/intents/{id}/edit", post(intents::edit))
+        .route("/app/intents/{id}/activate", post(intents::activate))
+        .route("/app/intents/{id}/withdraw", post(intents::withdraw))
+        .route("/app/intents/{id}/fulfil", post(intents::fulfil))
+        .route("/app/offers/{id}/accept", post(offers::accept))
+        .route("/app/offers/{id}/decline", post(offers::decline))
+        .route("/app/access", get(access::show))
+        .route("/app/access/verify", post(access::verify))
+        .route("/app/grants/{id}/revoke", post(access::revoke))
         .merge(assets::router())
         // The API's fallback answers problem+json; under /app/ a person gets a page.
         .route("/app/{*rest}", axum::routing::any(not_found))

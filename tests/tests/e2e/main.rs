@@ -6,6 +6,8 @@ mod access_layout;
 mod access_retention;
 mod api_errors;
 mod app;
+mod app_access;
+mod app_intents;
 mod app_vendors;
 mod audit;
 mod backup;
