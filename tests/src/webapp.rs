@@ -26,10 +26,7 @@ impl WebApp {
 
     /// Sets the web password (through the owner API) and signs in with it.
     pub fn signed_in(s: &impl Api) -> WebApp {
-        let set = s.put(
-            "/v1/password",
-            &serde_json::json!({ "password": PASSWORD }),
-        );
+        let set = s.put("/v1/password", &serde_json::json!({ "password": PASSWORD }));
         assert_eq!(set.status, 204, "{}", set.text);
         let mut app = WebApp::new(s);
         let r = app.sign_in(PASSWORD);

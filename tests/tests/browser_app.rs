@@ -259,7 +259,11 @@ fn an_interaction_added_from_a_phone_keeps_the_form_when_incomplete_and_reaches_
         ("Due", json!(due)),
         ("Let this vendor read it", json!(true)),
     ] {
-        assert_eq!(value_of(&d, label), typed, "{label} after the form came back");
+        assert_eq!(
+            value_of(&d, label),
+            typed,
+            "{label} after the form came back"
+        );
     }
     assert!(
         value_of(&d, "When")
@@ -268,7 +272,10 @@ fn an_interaction_added_from_a_phone_keeps_the_form_when_incomplete_and_reaches_
         "When after the form came back: {}",
         value_of(&d, "When")
     );
-    assert!(s.list_all("/v1/interactions").is_empty(), "nothing saved yet");
+    assert!(
+        s.list_all("/v1/interactions").is_empty(),
+        "nothing saved yet"
+    );
     d.fill("Summary", "Phoned about the leaking door");
     let summary = d.labelled("Summary");
     submit_form_of(&d, &summary, false);

@@ -110,11 +110,7 @@ fn check(name: &str, path: impl Fn(&Seed) -> String, signed: bool) {
             wrong.push(format!("{width} px: {v}"));
         }
     }
-    assert!(
-        wrong.is_empty(),
-        "{name} ({url}):\n{}",
-        wrong.join("\n")
-    );
+    assert!(wrong.is_empty(), "{name} ({url}):\n{}", wrong.join("\n"));
 }
 
 macro_rules! pages {
@@ -168,7 +164,9 @@ fn axe_core_is_looked_for_where_ci_installs_it_unless_told_otherwise() {
 fn axe_core_runs_and_reports_what_it_finds() {
     let source = axe_source();
     let d = Driver::start();
-    d.go("data:text/html,<!doctype html><html lang=en><title>t</title><img src=x><button></button>");
+    d.go(
+        "data:text/html,<!doctype html><html lang=en><title>t</title><img src=x><button></button>",
+    );
     let found = axe_violations(&d, &source);
     assert!(
         found.iter().any(|v| v.starts_with("critical image-alt")),
