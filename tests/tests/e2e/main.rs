@@ -6,6 +6,7 @@ mod access_layout;
 mod access_retention;
 mod api_errors;
 mod app;
+mod app_frame;
 mod audit;
 mod backup;
 mod cli;
