@@ -133,7 +133,11 @@ impl Sessions {
     pub fn start(&self, stamp: [u8; 32], device: &str, now: DateTime<Utc>) -> Credential {
         let token = Credential::generate();
         let hash = token.hash();
-        let device: String = device.chars().filter(|c| !c.is_control()).take(80).collect();
+        let device: String = device
+            .chars()
+            .filter(|c| !c.is_control())
+            .take(80)
+            .collect();
         let mut map = self.map();
         map.retain(|_, s| now - s.info.last_seen <= self.idle && s.stamp == stamp);
         if map.len() >= MAX_SESSIONS
@@ -162,12 +166,7 @@ impl Sessions {
 
     /// The live session of `token`, seen now. An idle session, or one stamped before the
     /// credentials changed (`stamp` is today's), ends here.
-    pub fn touch(
-        &self,
-        token: &str,
-        stamp: [u8; 32],
-        now: DateTime<Utc>,
-    ) -> Result<Live, Ended> {
+    pub fn touch(&self, token: &str, stamp: [u8; 32], now: DateTime<Utc>) -> Result<Live, Ended> {
         let hash = credential::hash(token);
         let mut map = self.map();
         let Some(s) = map.get_mut(&hash) else {
@@ -224,7 +223,7 @@ impl Sessions {
             .filter(|s| now - s.info.last_seen <= self.idle)
             .map(|s| s.info.clone())
             .collect();
-        out.sort_by(|a, b| b.last_seen.cmp(&a.last_seen));
+        out.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
         out
     }
 
@@ -253,11 +252,15 @@ mod tests {
         // Seen at 29 min: still live 29 min later, then idle.
         assert!(sessions.touch(token.expose(), [1; 32], t(58 * 60)).is_ok());
         assert_eq!(
-            sessions.touch(token.expose(), [1; 32], t(89 * 60)).unwrap_err(),
+            sessions
+                .touch(token.expose(), [1; 32], t(89 * 60))
+                .unwrap_err(),
             Ended::Idle
         );
         assert_eq!(
-            sessions.touch(token.expose(), [1; 32], t(89 * 60)).unwrap_err(),
+            sessions
+                .touch(token.expose(), [1; 32], t(89 * 60))
+                .unwrap_err(),
             Ended::Unknown,
             "an idle session is gone, not revived"
         );
@@ -291,7 +294,10 @@ mod tests {
         let b = sessions.start([1; 32], "b\u{7}\nb", t(1));
         let listed = sessions.list(t(2));
         assert_eq!(listed.len(), 2);
-        assert_eq!(listed[0].device, "bb", "newest first, control characters dropped");
+        assert_eq!(
+            listed[0].device, "bb",
+            "newest first, control characters dropped"
+        );
         assert!(sessions.end_handle(&listed[0].handle));
         assert!(!sessions.end_handle(&listed[0].handle));
         assert_eq!(

@@ -7,7 +7,8 @@ use axum::response::{IntoResponse, Response};
 
 /// The policy's fixed part. `form-action` is added per page: a consent form may be redirected
 /// to the vendor's origin, nothing else may leave this origin.
-const POLICY: &str = "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
+const POLICY: &str =
+    "default-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'";
 
 /// `html` as a page, with the headers every page carries. `form_to` is one more origin a form
 /// submission may be redirected to (the consent page's redirect URI).
@@ -82,13 +83,20 @@ mod tests {
 
     #[test]
     fn every_page_refuses_frames_inline_code_and_caching() {
-        let res = respond(StatusCode::OK, "<p>x</p>".into(), Some("https://shop.example"));
+        let res = respond(
+            StatusCode::OK,
+            "<p>x</p>".into(),
+            Some("https://shop.example"),
+        );
         let h = res.headers();
         let csp = h[header::CONTENT_SECURITY_POLICY].to_str().unwrap_or("");
         assert!(csp.starts_with("default-src 'self';"), "{csp}");
         assert!(!csp.contains("unsafe"), "{csp}");
         assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-        assert!(csp.contains("form-action 'self' https://shop.example"), "{csp}");
+        assert!(
+            csp.contains("form-action 'self' https://shop.example"),
+            "{csp}"
+        );
         assert_eq!(h[header::X_FRAME_OPTIONS], "DENY");
         assert_eq!(h[header::REFERRER_POLICY], "no-referrer");
         assert_eq!(h[header::CACHE_CONTROL], "no-store");

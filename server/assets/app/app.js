@@ -5,3 +5,7 @@ document.addEventListener("submit", function (e) {
   var text = b && b.getAttribute("data-confirm");
   if (text && !window.confirm(text)) { e.preventDefault(); }
 });
+// The capture form's "When" is read in the browser's own time zone when it says which.
+document.querySelectorAll("input[data-tz]").forEach(function (i) {
+  if (!i.value) { i.value = String(-new Date().getTimezoneOffset()); }
+});

@@ -5,6 +5,9 @@
 //! stay in the CLI and `carnetd`: no page here reaches them.
 
 mod assets;
+mod capture;
+mod search;
+mod settings;
 mod shell;
 mod sign_in;
 mod signed;
@@ -27,11 +30,22 @@ pub fn router() -> Router<AppState> {
         .route("/app/sign-in", get(sign_in::show).post(sign_in::submit))
         .route("/app/sign-out", post(sign_in::sign_out))
         .route("/app/sign-out-everywhere", post(sign_in::everywhere))
+        .route(
+            "/app/interactions/new",
+            get(capture::show).post(capture::submit),
+        )
         .route("/app/followups/{id}/done", post(today::followup_done))
         .route("/app/consents/{id}/approve", post(today::approve))
         .route("/app/consents/{id}/deny", post(today::deny))
+        .route("/app/search", get(search::show))
+        .route("/app/settings", get(settings::show))
+        .route("/app/settings/profile", post(settings::profile))
+        .route("/app/settings/password", post(settings::password))
+        .route("/app/settings/lock", post(settings::lock))
+        .route("/app/sessions/{handle}/end", post(settings::end_session))
         .merge(assets::router())
-        .fallback(not_found)
+        // The API's fallback answers problem+json; under /app/ a person gets a page.
+        .route("/app/{*rest}", axum::routing::any(not_found))
 }
 
 /// An unknown page under `/app/`: said in HTML, with the way back.

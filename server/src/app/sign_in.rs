@@ -13,8 +13,7 @@ use zeroize::Zeroizing;
 
 use super::shell;
 use super::signed::{
-    Posted, SESSION_COOKIE, SIGN_IN_COOKIE, cookie, cross_site, refused_form, see_other,
-    set_cookie,
+    Posted, SESSION_COOKIE, SIGN_IN_COOKIE, cookie, cross_site, refused_form, see_other, set_cookie,
 };
 use crate::client_ip::ClientIp;
 use crate::state::AppState;
@@ -103,9 +102,9 @@ pub async fn show(State(s): State<AppState>, Query(q): Query<Shown>) -> Response
     }
     let notice = match q.ended.as_deref() {
         Some("idle") => Some("Your session ended after a while unused. Sign in again."),
-        Some("changed") => Some(
-            "Your session ended: the web password or the owner token changed. Sign in again.",
-        ),
+        Some("changed") => {
+            Some("Your session ended: the web password or the owner token changed. Sign in again.")
+        }
         Some("out") => Some("You are signed out. Sign in again."),
         _ => None,
     };
@@ -189,7 +188,10 @@ pub async fn submit(
         header::SET_COOKIE,
         set_cookie(&s, SESSION_COOKIE, token.expose(), None),
     );
-    h.append(header::SET_COOKIE, set_cookie(&s, SIGN_IN_COOKIE, "", Some(0)));
+    h.append(
+        header::SET_COOKIE,
+        set_cookie(&s, SIGN_IN_COOKIE, "", Some(0)),
+    );
     res
 }
 

@@ -31,7 +31,11 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// A `Set-Cookie` value for the web app: `HttpOnly`, `SameSite=Strict`, path `/app`, and
 /// `Secure` when carnetd is reached over https. `max_age` 0 removes the cookie.
 pub fn set_cookie(s: &AppState, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
-    let secure = if s.settings.public_url.starts_with("https:") {
+    cookie_for(&s.settings.public_url, name, value, max_age)
+}
+
+fn cookie_for(public_url: &str, name: &str, value: &str, max_age: Option<i64>) -> HeaderValue {
+    let secure = if public_url.starts_with("https:") {
         "; Secure"
     } else {
         ""
@@ -66,7 +70,7 @@ fn back_to(parts: &Parts) -> Option<String> {
         && path.starts_with("/app/")
         && path != "/app/"
         && !path.contains("//"))
-        .then(|| path.to_owned())
+    .then(|| path.to_owned())
 }
 
 fn to_sign_in(parts: &Parts, ended: Option<Ended>) -> Response {
@@ -187,5 +191,24 @@ impl FromRequest<AppState> for Posted {
             return Err(refused_form());
         }
         Ok(posted)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cookie_is_for_the_app_only_never_for_scripts_or_other_sites_and_secure_over_https() {
+        let plain = cookie_for("http://127.0.0.1:8787", SESSION_COOKIE, "abc", None);
+        assert_eq!(
+            plain,
+            "carnet_session=abc; Path=/app; HttpOnly; SameSite=Strict"
+        );
+        let https = cookie_for("https://carnet.example.net", SESSION_COOKIE, "abc", Some(0));
+        assert_eq!(
+            https,
+            "carnet_session=abc; Path=/app; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+        );
     }
 }

@@ -11,15 +11,13 @@ use carnet_core::consent::{approve as approve_request, deny as deny_request};
 use carnet_core::intents::{offers, owner};
 use carnet_core::ledger::{self, Vendors, followups, listing};
 use carnet_core::{audit, consent::Pending};
-use carnet_schemas::{
-    AccessQuery, Category, IntentState, InteractionId, OfferState, VendorId,
-};
+use carnet_schemas::{AccessQuery, Category, IntentState, InteractionId, OfferState, VendorId};
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
-use super::shell::{self, Nav, button_form, csrf, day, empty, minute};
-use super::signed::{Posted, Signed, see_other};
 use super::failed;
+use super::shell::{self, Nav, button_form, csrf, empty, minute};
+use super::signed::{Posted, Signed, see_other};
 use crate::state::AppState;
 
 /// How many of each list Today shows (the full lists are a tap away).
@@ -230,7 +228,11 @@ pub(super) fn verification(check: &carnet_schemas::AuditVerification) -> Markup 
 /// A consent request waiting, with its answer right there.
 fn consent_card(signed: &Signed, p: &Pending) -> Markup {
     let a = &p.asked;
-    let categories: Vec<&str> = a.requested_categories.iter().map(Category::as_str).collect();
+    let categories: Vec<&str> = a
+        .requested_categories
+        .iter()
+        .map(Category::as_str)
+        .collect();
     html! {
         div.card {
             p { strong { (a.vendor_name) } " asks to access your Carnet (code " code { (p.short_code) } ")." }
@@ -288,11 +290,7 @@ fn gone() -> Response {
 }
 
 /// `POST /app/consents/{code}/approve`.
-pub async fn approve(
-    State(s): State<AppState>,
-    Path(code): Path<String>,
-    p: Posted,
-) -> Response {
+pub async fn approve(State(s): State<AppState>, Path(code): Path<String>, p: Posted) -> Response {
     let Some(pending) = waiting(&s, &code) else {
         return gone();
     };

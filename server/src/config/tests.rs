@@ -122,6 +122,33 @@ fn access_token_ttl_layers_and_bounds() {
 }
 
 #[test]
+fn app_idle_timeout_layers_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!(c.app_idle_timeout, 8 * 3600);
+    assert_eq!(c.settings().app_idle_timeout, chrono::Duration::hours(8));
+    write(dir.path(), "app_idle_timeout = 900\n");
+    assert_eq!(
+        resolve(dir.path(), &[])
+            .unwrap()
+            .settings()
+            .app_idle_timeout,
+        chrono::Duration::minutes(15)
+    );
+    let env = [("CARNET_APP_IDLE_TIMEOUT", "3600")];
+    assert_eq!(resolve(dir.path(), &env).unwrap().app_idle_timeout, 3600);
+    refused(
+        dir.path(),
+        &[("CARNET_APP_IDLE_TIMEOUT", "59")],
+        &[
+            "app_idle_timeout",
+            "CARNET_APP_IDLE_TIMEOUT",
+            "60 to 2592000",
+        ],
+    );
+}
+
+#[test]
 fn max_live_tokens_layers_and_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let c = resolve(dir.path(), &[]).unwrap();

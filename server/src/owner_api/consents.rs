@@ -11,8 +11,7 @@ use chrono::Duration;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Json, Owner, Path};
 use crate::state::AppState;
-use carnet_core::access::password::WEB_PASSWORD;
-use carnet_core::access::password::{self, Lane, Refused};
+use carnet_core::access::password::{self, SetError};
 use carnet_core::consent::Pending;
 use carnet_core::consent::{approve as approve_request, deny as deny_request};
 use carnet_core::credential::Credential;
@@ -181,31 +180,18 @@ pub async fn set_password(
     Json(w): Json<WebPassword>,
 ) -> ApiResult<StatusCode> {
     let password = zeroize::Zeroizing::new(w.password);
-    if password.chars().any(char::is_control) {
-        return Err(ApiError::invalid(
-            "password",
-            "the password contains a control character",
-        ));
-    }
-    if password.chars().count() < 10 {
-        return Err(ApiError::invalid(
-            "password",
-            "use at least 10 characters (a few words make a good one)",
-        ));
-    }
-    let stored = s
-        .slow_hashes
-        .run(Lane::Owner, move || password::hash(&password))
+    password::set(&s.store, &s.slow_hashes, password)
         .await
         .map_err(|e| match e {
-            Refused::Busy { retry_after } => ApiError::TooMany {
+            SetError::ControlCharacter | SetError::TooShort => {
+                ApiError::invalid("password", e.to_string())
+            }
+            SetError::Busy { retry_after } => ApiError::TooMany {
                 what: "password changes",
                 retry_after,
             },
-            Refused::Failed(e) => ApiError::Internal(e),
+            SetError::Failed(e) => ApiError::Internal(e),
+            SetError::Store(e) => ApiError::Store(e),
         })?;
-    s.store
-        .write(move |c| records::meta_put(c, WEB_PASSWORD, stored.as_bytes()))
-        .await?;
     Ok(StatusCode::NO_CONTENT)
 }

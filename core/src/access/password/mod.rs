@@ -30,6 +30,51 @@ pub fn is_set(store: &crate::store::Store) -> Result<bool, crate::store::StoreEr
     store.read(|c| Ok(crate::store::records::meta_get(c, WEB_PASSWORD)?.is_some()))
 }
 
+/// Why a new web password was not set.
+#[derive(Debug, thiserror::Error)]
+pub enum SetError {
+    #[error("the password contains a control character")]
+    ControlCharacter,
+    #[error("use at least {MIN_CHARS} characters (a few words make a good one)")]
+    TooShort,
+    /// Password hashes are queued beyond the limit: try again after this many seconds.
+    #[error("too many password hashes are queued")]
+    Busy { retry_after: u64 },
+    #[error("the password could not be hashed: {0}")]
+    Failed(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The fewest characters a web password may have.
+pub const MIN_CHARS: usize = 10;
+
+/// Sets the web password: checked, hashed through the owner's lane of the queue, stored. Every
+/// web session signed in before ends at its next request (`sessions::stamp` changes).
+pub async fn set(
+    store: &crate::store::Store,
+    queue: &SlowHashes,
+    password: zeroize::Zeroizing<String>,
+) -> Result<(), SetError> {
+    if password.chars().any(char::is_control) {
+        return Err(SetError::ControlCharacter);
+    }
+    if password.chars().count() < MIN_CHARS {
+        return Err(SetError::TooShort);
+    }
+    let stored = queue
+        .run(Lane::Owner, move || hash(&password))
+        .await
+        .map_err(|e| match e {
+            Refused::Busy { retry_after } => SetError::Busy { retry_after },
+            Refused::Failed(e) => SetError::Failed(e),
+        })?;
+    store
+        .write(move |c| crate::store::records::meta_put(c, WEB_PASSWORD, stored.as_bytes()))
+        .await?;
+    Ok(())
+}
+
 /// What carnetd writes: Argon2id, 19 MiB (in KiB), 2 passes, 1 lane (OWASP's first choice).
 pub const M_KIB: u32 = 19 * 1024;
 pub const T_COST: u32 = 2;
