@@ -44,16 +44,10 @@ async fn openapi_json() -> impl IntoResponse {
     )
 }
 
-/// No route: the API's problem, or for a path of the web app its HTML page (the app router's
-/// own fallback is replaced by this one when the routers are merged).
-async fn no_route(req: Request) -> axum::response::Response {
-    if crate::app::is_app_path(req.uri().path()) {
-        return crate::app::not_found().await;
-    }
+async fn no_route(req: Request) -> ApiError {
     ApiError::NoRoute {
         path: req.uri().path().to_owned(),
     }
-    .into_response()
 }
 
 async fn no_method() -> ApiError {

@@ -222,14 +222,16 @@ impl Driver {
         self.call("POST", &format!("/element/{id}/clear"), None);
     }
 
-    /// The form control labelled `label` (its `<label for>` text, trimmed, exactly), as an
-    /// element reference; fails naming the labels the page has when none matches.
+    /// The form control labelled `label` (its `<label for>` text, trimmed: exactly, else
+    /// followed by a remark in brackets), as an element reference; fails naming the labels
+    /// the page has when none matches.
     #[track_caller]
     pub fn labelled(&self, label: &str) -> String {
         let found = self.script_with(
             "const want = arguments[0];
-             const l = [...document.querySelectorAll('label')]
-                 .find(l => l.textContent.trim() === want);
+             const all = [...document.querySelectorAll('label')];
+             const l = all.find(l => l.textContent.trim() === want)
+                 || all.find(l => l.textContent.trim().startsWith(want + ' ('));
              if (!l) return null;
              return l.control || document.getElementById(l.htmlFor);",
             vec![json!(label)],
