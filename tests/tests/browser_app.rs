@@ -279,7 +279,7 @@ fn an_interaction_added_from_a_phone_keeps_the_form_when_incomplete_and_reaches_
     d.fill("Summary", "Phoned about the leaking door");
     let summary = d.labelled("Summary");
     submit_form_of(&d, &summary, false);
-    assert_eq!(navigation_status(&d), json!(200), "{}", d.text());
+    let landed = (navigation_status(&d), d.url(), d.text());
 
     let listed = s
         .carnet(&["--json", "interaction", "list", "--vendor", &acme])
@@ -299,6 +299,9 @@ fn an_interaction_added_from_a_phone_keeps_the_form_when_incomplete_and_reaches_
     assert_eq!(i["next_step"], "Be home Thursday");
     assert_eq!(i["next_due"], due.as_str());
     assert_eq!(i["shared"], true);
+    // Saved, the browser lands on a page that is there (the vendor's, or wherever it says).
+    assert_eq!(landed.0, json!(200), "at {}: {}", landed.1, landed.2);
+    assert!(!landed.1.contains("/app/interactions/new"), "{}", landed.1);
 }
 
 /// The authorize URL a vendor sends the owner's browser to (as the consent tests build it).
