@@ -26,6 +26,7 @@ pub mod load;
 pub mod oauth2_http;
 pub mod vendor;
 pub mod webapp;
+pub mod webdriver;
 pub mod webhook;
 pub mod writers;
 

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use crate::browser::input_value;
-use crate::{Api, Resp, TestServer, http};
+use crate::{Api, Resp, http};
 
 pub const PASSWORD: &str = "correct horse battery staple";
 
@@ -17,7 +17,7 @@ pub struct WebApp {
 
 impl WebApp {
     /// A browser with no cookie yet.
-    pub fn new(s: &TestServer) -> WebApp {
+    pub fn new(s: &impl Api) -> WebApp {
         WebApp {
             base: s.url(""),
             cookies: BTreeMap::new(),
@@ -25,7 +25,7 @@ impl WebApp {
     }
 
     /// Sets the web password (through the owner API) and signs in with it.
-    pub fn signed_in(s: &TestServer) -> WebApp {
+    pub fn signed_in(s: &impl Api) -> WebApp {
         let set = s.put("/v1/password", &serde_json::json!({ "password": PASSWORD }));
         assert_eq!(set.status, 204, "{}", set.text);
         let mut app = WebApp::new(s);
@@ -34,7 +34,8 @@ impl WebApp {
         app
     }
 
-    fn cookie_header(&self) -> String {
+    /// The `Cookie` header this browser sends (the session's, once signed in).
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))

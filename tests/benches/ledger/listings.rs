@@ -13,14 +13,14 @@ use carnet_tests::load::{self, LoadResult, RequestSpec, Requests, Span};
 use carnet_tests::{Api, Carnetd};
 use serde_json::Value;
 
-use crate::{archive, gauge, growth, ms, p50_p99, rss_mib, search, size_name, table};
+use crate::{app, archive, gauge, growth, ms, p50_p99, rss_mib, search, size_name, table};
 
-/// Connections of a listing's load (the figures are `wrk -c4`).
-const CONNECTIONS: usize = 4;
+/// Connections of a listing's load (and of a web-app page's) (the figures are `wrk -c4`).
+pub const CONNECTIONS: usize = 4;
 /// How long each listing is loaded, and the fewest requests that make a p99 mean something.
 const DURATION: Duration = Duration::from_secs(2);
 const WARMUP: Duration = Duration::from_millis(300);
-const MIN_REQUESTS: u64 = 8;
+pub const MIN_REQUESTS: u64 = 8;
 /// The unfiltered first page, one connection: at 1M it opens everything, in 1+ GiB.
 const UNFILTERED_MIN: u64 = 3;
 /// A 31-day window in the middle of the vaults' ten years.
@@ -39,10 +39,11 @@ pub struct Measured {
     rss: (f64, f64),
 }
 
-pub fn run(sizes: &[usize], listings: bool, searches: bool) {
+pub fn run(sizes: &[usize], listings: bool, searches: bool, pages: bool) {
     let root = tempfile::tempdir().expect("tempdir");
     let mut all = Vec::new();
     let mut found = Vec::new();
+    let mut shown = Vec::new();
     for &n in sizes {
         eprintln!("vault of {} interactions", size_name(n));
         let (dir, imported) = archive::vault(n, root.path());
@@ -59,6 +60,9 @@ pub fn run(sizes: &[usize], listings: bool, searches: bool) {
         };
         if searches {
             found.push((n, search::measure(&server)));
+        }
+        if pages {
+            shown.push((n, app::measure(&server)));
         }
         let rss = rss_mib(server.child.id());
         drop(server);
@@ -79,6 +83,9 @@ pub fn run(sizes: &[usize], listings: bool, searches: bool) {
     }
     if searches {
         search::print(&found);
+    }
+    if pages {
+        app::print(&shown);
     }
 }
 
@@ -127,6 +134,11 @@ pub fn owner_get(server: &impl Api, path: &str) -> RequestSpec {
 /// Loads `path` with `connections` connections for `DURATION` and at least `min` requests,
 /// after `WARMUP` unmeasured (the first requests after a vault is built find its pages cold).
 pub fn load_owner(server: &impl Api, path: &str, connections: usize, min: u64) -> LoadResult {
+    load_spec(server, owner_get(server, path), connections, min)
+}
+
+/// `load_owner` for any request (the web app's pages send a session cookie instead).
+pub fn load_spec(server: &impl Api, spec: RequestSpec, connections: usize, min: u64) -> LoadResult {
     let (lat, bad, took) = load::drive(
         addr(server),
         connections,
@@ -134,7 +146,7 @@ pub fn load_owner(server: &impl Api, path: &str, connections: usize, min: u64) -
             warmup: WARMUP,
             ..Span::at_least(DURATION, min)
         },
-        Requests::One(owner_get(server, path)),
+        Requests::One(spec),
     );
     load::summary(lat, bad, took)
 }

@@ -4,18 +4,21 @@
 //!   vendor, by channel, by time, unfiltered) beside opening the same 50 records one by one;
 //!   carnetd's memory, and the index's gauges from `/metrics`;
 //! - `search`: `GET /v1/search` beside a linear scan of every opened record;
+//! - `app`: every page of the web app (`/app/…`, with a signed-in session) on the same vaults,
+//!   beside the owner API's first page of a vendor's interactions;
 //! - `vendor`: a vendor's intent pulls at 10, 100 and 1,000 active intents;
 //! - `issuance`: `client_credentials` issuance and introspection at 1, 100 and 1,000 vendors;
 //! - `accesslog`: the access log at 200k and 2M entries: bytes per entry, start-up, memory and
 //!   verification.
 //!
 //! Run: `cargo bench -p carnet-tests --bench ledger`; `CARNET_BENCH_SIZES=10k,100k` (vault
-//! sizes of `listings` and `search`), `CARNET_BENCH_LOG_SIZES=200k` (access-log sizes) and
+//! sizes of `listings`, `search` and `app`), `CARNET_BENCH_LOG_SIZES=200k` (access-log sizes) and
 //! `CARNET_BENCH_PARTS=listings,search` choose what runs. Archives are cached under
 //! `target/bench-ledger/` (delete it to make them again).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that cannot unwrap has failed
 
 mod accesslog;
+mod app;
 mod archive;
 mod issuance;
 mod listings;
@@ -27,7 +30,14 @@ use std::time::Duration;
 use carnet_tests::Api;
 use carnet_tests::load::{Compared, LoadResult};
 
-const PARTS: [&str; 5] = ["listings", "search", "vendor", "issuance", "accesslog"];
+const PARTS: [&str; 6] = [
+    "listings",
+    "search",
+    "app",
+    "vendor",
+    "issuance",
+    "accesslog",
+];
 
 fn main() {
     let parts = env_list("CARNET_BENCH_PARTS", &PARTS.join(","));
@@ -52,8 +62,8 @@ fn main() {
     println!(
         "# cargo bench --bench ledger: parts {parts:?}, vault sizes {sizes:?}, access-log sizes {log_sizes:?}\n"
     );
-    if wanted("listings") || wanted("search") {
-        listings::run(&sizes, wanted("listings"), wanted("search"));
+    if wanted("listings") || wanted("search") || wanted("app") {
+        listings::run(&sizes, wanted("listings"), wanted("search"), wanted("app"));
     }
     if wanted("vendor") {
         vendor::run();
