@@ -60,7 +60,8 @@ fn bars(id: &str, title: &str, desc: &str, rows: &[(String, f64, String)]) -> Ma
                     @let x = i as f64 * slot + slot * 0.15;
                     rect x=(fmt(x)) y=(fmt(HEIGHT - FOOT - h)) width=(fmt(slot * 0.7)) height=(fmt(h)) fill=(INK) {}
                     @if i % every == 0 || i + 1 == rows.len() {
-                        text x=(fmt(i as f64 * slot + slot / 2.0)) y=(fmt(HEIGHT - 5.0)) font-size="9" text-anchor="middle" fill="#333" { (short(label)) }
+                        @let (x, anchor) = label_at(i, rows.len(), slot);
+                        text x=(fmt(x)) y=(fmt(HEIGHT - 5.0)) font-size="9" text-anchor=(anchor) fill="#333" { (short(label)) }
                     }
                 }
             }
@@ -83,6 +84,18 @@ fn table(title: &str, rows: &[(String, f64, String)]) -> Markup {
 }
 
 /// A month label without its year, a day without its month.
+/// Where the label of slot `i` of `n` goes: centred under it, but the first and the last
+/// kept inside the picture.
+fn label_at(i: usize, n: usize, slot: f64) -> (f64, &'static str) {
+    if i == 0 {
+        (0.0, "start")
+    } else if i + 1 == n {
+        (n as f64 * slot, "end")
+    } else {
+        (i as f64 * slot + slot / 2.0, "middle")
+    }
+}
+
 fn short(label: &str) -> &str {
     label.get(5..).unwrap_or(label)
 }
@@ -178,7 +191,8 @@ pub fn sentiment_per_month(sentiments: &[(DateTime<Utc>, i8)], now: DateTime<Utc
                 }
                 @for (i, (y, m)) in months.iter().enumerate() {
                     @if i % 2 == 0 || i + 1 == months.len() {
-                        text x=(fmt(i as f64 * slot + slot / 2.0)) y=(fmt(HEIGHT - 5.0)) font-size="9" text-anchor="middle" fill="#333" { (short(&month_label(*y, *m))) }
+                        @let (x, anchor) = label_at(i, months.len(), slot);
+                        text x=(fmt(x)) y=(fmt(HEIGHT - 5.0)) font-size="9" text-anchor=(anchor) fill="#333" { (short(&month_label(*y, *m))) }
                     }
                 }
             }

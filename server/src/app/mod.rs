@@ -84,6 +84,16 @@ pub fn router() -> Router<AppState> {
         .merge(assets::router())
         // The API's fallback answers problem+json; under /app/ a person gets a page.
         .route("/app/{*rest}", axum::routing::any(not_found))
+        .method_not_allowed_fallback(no_method)
+}
+
+/// A page of the app asked with a method it does not answer (a form sent to a page).
+async fn no_method() -> Response {
+    shell::problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "This cannot be sent here",
+        "This page is only to be opened, not sent a form. Nothing was changed.",
+    )
 }
 
 /// An unknown page under `/app/`: said in HTML, with the way back.

@@ -71,6 +71,7 @@ fn form(
         status,
         "Sign in",
         html! {
+            p.brand-line { "Carnet — your vault of vendor relationships" }
             @if let Some(n) = notice { div.card.warn role="status" { p { (n) } } }
             @if let Some(m) = message { div.card.err role="alert" { p { (m) } } }
             form.card method="post" action="/app/sign-in" {

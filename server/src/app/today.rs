@@ -190,7 +190,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
             ul.items {
                 @for a in &accesses {
                     li {
-                        (vendor_link(&names, &a.vendor_id)) " read " code { (a.endpoint) }
+                        (vendor_link(&names, &a.vendor_id)) " " code { (a.endpoint) }
                         div.meta { (minute(&a.at)) " · " (a.status) }
                     }
                 }
@@ -209,9 +209,9 @@ pub(super) fn verification(check: &carnet_schemas::AuditVerification) -> Markup 
         } @else if check.ok {
             div.card.ok role="status" {
                 p {
-                    "The access log checks out: " (check.entries) " entries, unaltered"
-                    @if let Some(at) = check.checked_at { " (checked " (minute(&at)) ")" }
-                    "."
+                    "The access log checked out"
+                    @if let Some(at) = check.checked_at { " at " (minute(&at)) }
+                    ": its " (check.entries) " entries then were whole and unaltered. Later entries are checked at the next verification."
                 }
             }
         } @else if let Some(bad) = &check.first_bad {

@@ -568,3 +568,17 @@ fn a_restart_ends_every_session() {
         Some("/app/sign-in?ended=out")
     );
 }
+
+#[test]
+fn a_form_sent_to_a_page_that_takes_none_is_refused_in_html() {
+    let s = TestServer::spawn();
+    let mut b = WebApp::signed_in(&s);
+    let r = b.post_raw("/app/vendors", &[("csrf", "x")]);
+    assert_eq!(r.status, 405, "{}", r.text);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    // The API keeps its problem+json.
+    assert_eq!(
+        Resp::from(http().delete(s.url("/healthz")).send().unwrap()).header("content-type"),
+        Some("application/problem+json")
+    );
+}

@@ -154,7 +154,7 @@ fn the_access_page_shows_the_logs_check_and_asks_for_a_fresh_one() {
     assert_eq!(done["ok"], true, "{done}");
     let page = app.get(ACCESS);
     assert!(
-        page.text.contains("The access log checks out"),
+        page.text.contains("The access log checked out at "),
         "{}",
         page.text
     );
