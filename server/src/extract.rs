@@ -232,6 +232,18 @@ where
     }
 }
 
+/// The value of cookie `name` in a request (the consent page's session, the web app's).
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
 /// Proof that the request carries the owner token.
 #[derive(Debug, Clone, Copy)]
 pub struct Owner;

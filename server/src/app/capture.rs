@@ -3,8 +3,6 @@
 //! field comes back with everything typed kept and the error beside the field. The rules
 //! are the core's (`ledger::create`); this only reads the form.
 
-use std::str::FromStr;
-
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
@@ -15,7 +13,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::failed;
-use super::shell::{self, Errors, Input, Nav, checkbox, csrf, field};
+use super::shell::{self, Errors, Input, Nav, checkbox, csrf, field, optional};
 use super::signed::{Posted, Signed, see_other};
 use crate::state::AppState;
 
@@ -87,24 +85,6 @@ impl Typed {
             incident: g("incident"),
             shared: !p.get("shared").is_empty(),
             tz: g("tz"),
-        }
-    }
-}
-
-/// An optional field: empty is none, anything else must parse.
-fn optional<T: FromStr>(errors: &mut Errors, name: &str, value: &str) -> Option<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let v = value.trim();
-    if v.is_empty() {
-        return None;
-    }
-    match v.parse() {
-        Ok(t) => Some(t),
-        Err(e) => {
-            errors.add(name, e.to_string());
-            None
         }
     }
 }

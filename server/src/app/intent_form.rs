@@ -11,7 +11,7 @@ use carnet_schemas::{
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use maud::{Markup, html};
 
-use super::shell::{Errors, Input, checkbox, csrf, field};
+use super::shell::{self, Errors, Input, checkbox, csrf, field, optional, sentence};
 use super::signed::{Posted, Signed};
 
 /// Item conditions, as the CLI's `--condition` spells them.
@@ -250,30 +250,7 @@ fn required<T: std::str::FromStr<Err = carnet_schemas::InvalidValue>>(
     name: &str,
     value: &str,
 ) -> Option<T> {
-    if value.trim().is_empty() {
-        e.add(name, "This field is needed.");
-        return None;
-    }
-    optional(e, name, value)
-}
-
-/// A field that may be left empty.
-fn optional<T: std::str::FromStr<Err = carnet_schemas::InvalidValue>>(
-    e: &mut Errors,
-    name: &str,
-    value: &str,
-) -> Option<T> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    match value.parse::<T>() {
-        Ok(v) => Some(v),
-        Err(err) => {
-            e.add(name, sentence(&err.0));
-            None
-        }
-    }
+    shell::required(e, name, "This field is needed.", value)
 }
 
 /// A whole number from 1 to `max`, or nothing.
@@ -329,20 +306,6 @@ fn when(
         "Give a date and time (2026-12-15T18:00, UTC) or a date (2026-12-15).",
     );
     None
-}
-
-/// A message from the wire types, as a sentence.
-fn sentence(s: &str) -> String {
-    let mut out: String = s
-        .chars()
-        .take(1)
-        .flat_map(char::to_uppercase)
-        .chain(s.chars().skip(1))
-        .collect();
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 /// What the core refused, beside the field of the form it is about (or above the form).

@@ -15,9 +15,10 @@ use maud::{Markup, html};
 
 use super::failed;
 use super::shell::{self, Errors, Input, Nav, csrf, field};
+use super::shell::{optional, required};
 use super::signed::{Posted, Signed, see_other};
 use super::vendor_page::{no_vendor, vendor_id};
-use super::vendors::{optional, refused, required};
+use super::vendors::refused;
 use crate::state::AppState;
 
 /// The vendor a form is for, or the page that says it is not there.

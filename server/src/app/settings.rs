@@ -2,8 +2,6 @@
 //! everywhere), and locking the vault. Keys, export and import, backup, configuration and
 //! client secrets are not here: they stay in the CLI and `carnetd`.
 
-use std::str::FromStr;
-
 use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
@@ -16,7 +14,7 @@ use maud::{Markup, html};
 use zeroize::Zeroizing;
 
 use super::failed;
-use super::shell::{self, Errors, Input, Nav, button_form, csrf, field, minute};
+use super::shell::{self, Errors, Input, Nav, button_form, csrf, field, minute, optional};
 use super::signed::{Posted, Signed, see_other};
 use crate::client_ip::ClientIp;
 use crate::state::AppState;
@@ -44,19 +42,6 @@ impl From<&ProfileFields> for Typed {
             postal_code: text(&f.postal_code),
         }
     }
-}
-
-fn optional<T: FromStr>(errors: &mut Errors, name: &str, value: &str) -> Option<T>
-where
-    T::Err: std::fmt::Display,
-{
-    let v = value.trim();
-    if v.is_empty() {
-        return None;
-    }
-    v.parse()
-        .map_err(|e: T::Err| errors.add(name, e.to_string()))
-        .ok()
 }
 
 /// Messages shown above the page after an action.

@@ -174,6 +174,56 @@ impl Errors {
     }
 }
 
+/// A field that may be left empty: empty is none, anything else must parse; what is wrong is
+/// said beside the field.
+pub fn optional<T: std::str::FromStr>(errors: &mut Errors, name: &str, value: &str) -> Option<T>
+where
+    T::Err: std::fmt::Display,
+{
+    let value = value.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match value.parse::<T>() {
+        Ok(v) => Some(v),
+        Err(e) => {
+            errors.add(name, sentence(&e.to_string()));
+            None
+        }
+    }
+}
+
+/// A field that must be filled; `missing` says what to put there when it is empty.
+pub fn required<T: std::str::FromStr>(
+    errors: &mut Errors,
+    name: &str,
+    missing: &str,
+    value: &str,
+) -> Option<T>
+where
+    T::Err: std::fmt::Display,
+{
+    if value.trim().is_empty() {
+        errors.add(name, sentence(missing));
+        return None;
+    }
+    optional(errors, name, value)
+}
+
+/// A message as a sentence: a capital first, a full stop last.
+pub fn sentence(s: &str) -> String {
+    let mut out: String = s
+        .chars()
+        .take(1)
+        .flat_map(char::to_uppercase)
+        .chain(s.chars().skip(1))
+        .collect();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
 /// How a field is entered.
 pub enum Input<'a> {
     Text,

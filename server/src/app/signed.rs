@@ -5,28 +5,17 @@
 
 use axum::extract::{Form, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use carnet_core::sessions::{self, Ended, Live};
 
+pub(crate) use crate::extract::cookie;
 use crate::state::AppState;
 
 /// The session cookie's name; its path is `/app`.
 pub const SESSION_COOKIE: &str = "carnet_session";
 /// The sign-in form's pre-session cookie.
 pub const SIGN_IN_COOKIE: &str = "carnet_sign_in";
-
-/// The value of cookie `name` in a request.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-}
 
 /// A `Set-Cookie` value for the web app: `HttpOnly`, `SameSite=Strict`, path `/app`, and
 /// `Secure` when carnetd is reached over https. `max_age` 0 removes the cookie.

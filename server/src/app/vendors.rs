@@ -12,7 +12,7 @@ use chrono::DateTime;
 use maud::{Markup, html};
 
 use super::failed;
-use super::shell::{self, Errors, Input, Nav, csrf, day, empty, field, minute};
+use super::shell::{self, Errors, Input, Nav, csrf, day, empty, field, minute, optional, required};
 use super::signed::{Posted, Signed, see_other};
 use crate::state::AppState;
 
@@ -157,39 +157,6 @@ fn form(signed: &Signed, values: &[(String, String)], errors: &Errors) -> Markup
 pub async fn new_form(signed: Signed) -> Response {
     let body = form(&signed, &[], &Errors::default());
     shell::page(&signed, Nav::Vendors, "Add vendor", body)
-}
-
-/// An optional field: empty is none, anything else must parse.
-pub(super) fn optional<T: std::str::FromStr<Err = carnet_schemas::InvalidValue>>(
-    errors: &mut Errors,
-    name: &str,
-    value: &str,
-) -> Option<T> {
-    let value = value.trim();
-    if value.is_empty() {
-        return None;
-    }
-    match value.parse::<T>() {
-        Ok(v) => Some(v),
-        Err(e) => {
-            errors.add(name, e.0);
-            None
-        }
-    }
-}
-
-/// A field that must be there and parse.
-pub(super) fn required<T: std::str::FromStr<Err = carnet_schemas::InvalidValue>>(
-    errors: &mut Errors,
-    name: &str,
-    label: &str,
-    value: &str,
-) -> Option<T> {
-    if value.trim().is_empty() {
-        errors.add(name, format!("{label} is needed."));
-        return None;
-    }
-    optional(errors, name, value)
 }
 
 /// What the core refused in a sent form, said beside its field (`None`: not the form's fault).

@@ -29,14 +29,7 @@ use crate::state::AppState;
 const SESSION_COOKIE: &str = "carnet_consent";
 
 fn session_of(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == SESSION_COOKIE)
-        .map(|(_, v)| v.to_owned())
+    crate::extract::cookie(headers, SESSION_COOKIE).map(str::to_owned)
 }
 
 fn origin_of(uri: &str) -> String {
