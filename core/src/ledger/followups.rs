@@ -23,6 +23,43 @@ pub fn list(
     through: Option<NaiveDate>,
 ) -> Result<Vec<Followup>, LedgerError> {
     let picked = index.read(|d| d.followups(through))?;
+    opened_in_order(store, keys, through, &picked)
+}
+
+/// The `limit` next steps due soonest (as `list` orders them), and how many `list` would give:
+/// what a glance shows (the web app's Today), opening only those it shows, however many steps
+/// are open.
+pub fn soonest(
+    store: &Store,
+    keys: &Keys,
+    index: &LedgerIndex,
+    through: Option<NaiveDate>,
+    limit: usize,
+) -> Result<(Vec<Followup>, usize), LedgerError> {
+    let mut picked = index.read(|d| d.followups(through))?;
+    let total = picked.len();
+    // Dated steps first, soonest first; the index knows no time within a day, so the ties at
+    // the cut are all kept and `list`'s order settles them.
+    picked.sort_unstable_by_key(|p| (p.2.is_none(), p.2));
+    if let Some(last) = picked
+        .get(limit.saturating_sub(1))
+        .map(|p| (p.2.is_none(), p.2))
+    {
+        let keep = picked.partition_point(|p| (p.2.is_none(), p.2) <= last);
+        picked.truncate(keep);
+    }
+    let mut items = opened_in_order(store, keys, through, &picked)?;
+    items.truncate(limit);
+    Ok((items, total))
+}
+
+/// The next steps of `picked` (id, vendor, due), opened, checked and in `list`'s order.
+fn opened_in_order(
+    store: &Store,
+    keys: &Keys,
+    through: Option<NaiveDate>,
+    picked: &[(Rid, Rid, Option<NaiveDate>)],
+) -> Result<Vec<Followup>, LedgerError> {
     let mut vendors: Vec<Rid> = picked.iter().map(|p| p.1).collect();
     vendors.sort_unstable();
     vendors.dedup();

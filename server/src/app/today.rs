@@ -22,6 +22,8 @@ use crate::state::AppState;
 
 /// How many of each list Today shows (the full lists are a tap away).
 const SHOWN: usize = 10;
+/// How many follow-ups Today shows, soonest due first (`carnet followups` lists them all).
+const FOLLOWUPS: usize = 20;
 
 /// The names of `ids`' vendors (a vendor deleted since is left out).
 pub(super) fn vendor_names(
@@ -54,7 +56,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
     let soon = today + Duration::days(7);
     let (due, intents, offers, warranties) = match s
         .blocking(move |s| {
-            let due = followups::list(&s.store, &s.keys, &s.index, Some(soon))?;
+            let due = followups::soonest(&s.store, &s.keys, &s.index, Some(soon), FOLLOWUPS)?;
             let intents = owner::list(s, Some(IntentState::Active))?;
             let offers = offers::list(s, None)?;
             let warranties = listing::warranties_ending(
@@ -106,6 +108,8 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
             .chain(warranties.iter().map(|p| p.fields.vendor_id.clone()))
             .chain(accesses.iter().map(|a| a.vendor_id.clone())),
     );
+    let (due, open) = due;
+    let more = open.saturating_sub(due.len());
     let (late, upcoming): (Vec<_>, Vec<_>) = due
         .into_iter()
         .partition(|f| f.due.is_some_and(|d| d < today));
@@ -140,6 +144,9 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
                         }
                     }
                 }
+            }
+            @if more > 0 {
+                p.hint { "And " (more) " more, due later: " code { "carnet followups" } " lists them all." }
             }
         }
         section aria-labelledby="offers" {

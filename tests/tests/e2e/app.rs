@@ -582,3 +582,33 @@ fn a_form_sent_to_a_page_that_takes_none_is_refused_in_html() {
         Some("application/problem+json")
     );
 }
+
+#[test]
+fn today_shows_the_soonest_follow_ups_and_says_how_many_more_there_are() {
+    let s = TestServer::spawn();
+    let v = vendor(&s, "Acme");
+    let today = chrono::Utc::now().date_naive();
+    for d in 0..25i64 {
+        s.create(
+            "/v1/interactions",
+            &json!({"vendor_id": v, "channel": "phone", "summary": "Step",
+                    "next_step": format!("Step due in {d} days"), "next_due": today - chrono::Duration::days(30) + chrono::Duration::days(d)}),
+        );
+    }
+    let mut b = WebApp::signed_in(&s);
+    let page = b.get("/app/");
+    assert_eq!(page.status, 200);
+    for d in 0..20 {
+        assert!(
+            page.text.contains(&format!(">Step due in {d} days<")),
+            "step {d}"
+        );
+    }
+    for d in 20..25 {
+        assert!(
+            !page.text.contains(&format!(">Step due in {d} days<")),
+            "step {d}"
+        );
+    }
+    assert!(page.text.contains("And 5 more, due later"), "{}", page.text);
+}

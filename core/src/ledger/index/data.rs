@@ -47,6 +47,22 @@ struct Listing {
     by_id: HashMap<Rid, Entry>,
     order: BTreeSet<Key>,
     by_vendor: HashMap<u32, BTreeSet<Key>>,
+    /// The records with a date that comes due, by that date: an interaction's next step not
+    /// done (undated ones last), a purchase's warranty end. What a glance at what is due reads,
+    /// in time that grows with what is due, not with the ledger.
+    due: BTreeSet<DueKey>,
+}
+
+/// (no date, the date, the record): dated first, soonest first.
+type DueKey = (bool, NaiveDate, Rid);
+
+/// Where `e` stands among the records that come due, if it does.
+fn due_key(e: &Entry, id: Rid) -> Option<DueKey> {
+    match (e.pending, e.warranty_until) {
+        (Some(due), _) => Some((due.is_none(), due.unwrap_or(NaiveDate::MIN), id)),
+        (None, Some(w)) => Some((false, w, id)),
+        (None, None) => None,
+    }
 }
 
 /// Which records of a listing a page keeps (beyond its kind).
@@ -207,6 +223,9 @@ impl Data {
         if let Some(l) = self.listing_mut(item.kind) {
             l.order.insert(key);
             l.by_vendor.entry(vendor).or_default().insert(key);
+            if let Some(due) = due_key(&entry, item.id) {
+                l.due.insert(due);
+            }
             l.by_id.insert(item.id, entry);
         }
     }
@@ -220,6 +239,9 @@ impl Data {
         };
         let key = (e.key.0, e.key.1, *id);
         l.order.remove(&key);
+        if let Some(due) = due_key(&e, *id) {
+            l.due.remove(&due);
+        }
         if let Some(set) = l.by_vendor.get_mut(&e.vendor) {
             set.remove(&key);
             if set.is_empty() {
@@ -248,6 +270,9 @@ impl Data {
                 for key in keys {
                     l.order.remove(&key);
                     if let Some(e) = l.by_id.remove(&key.2) {
+                        if let Some(due) = due_key(&e, key.2) {
+                            l.due.remove(&due);
+                        }
                         docs.push(e.doc);
                     }
                 }
@@ -387,18 +412,22 @@ impl Data {
     /// Interactions whose next step is not done, due on or before `through` (or without a
     /// due date), of a vendor that exists: (id, vendor, due).
     pub fn followups(&self, through: Option<NaiveDate>) -> Vec<(Rid, Rid, Option<NaiveDate>)> {
-        self.interactions
-            .by_id
-            .iter()
-            .filter_map(|(id, e)| {
-                let due = e.pending?;
-                if due.zip(through).is_some_and(|(d, t)| d > t) {
-                    return None;
-                }
+        let l = &self.interactions;
+        let dated = l
+            .due
+            .range(..(true, NaiveDate::MIN, [0u8; 10]))
+            .take_while(|(_, d, _)| through.is_none_or(|t| *d <= t));
+        let undated = l.due.range((true, NaiveDate::MIN, [0u8; 10])..);
+        dated
+            .chain(undated)
+            .filter_map(|(undated, d, id)| {
+                let e = l.by_id.get(id)?;
                 let vendor = *self.vendor_ids.get(e.vendor as usize)?;
-                self.vendors
-                    .contains_key(&vendor)
-                    .then_some((*id, vendor, due))
+                self.vendors.contains_key(&vendor).then_some((
+                    *id,
+                    vendor,
+                    (!undated).then_some(*d),
+                ))
             })
             .collect()
     }
@@ -406,15 +435,14 @@ impl Data {
     /// Purchases whose warranty ends between `from` and `through` (both included), soonest
     /// first (what a Today view shows).
     pub fn warranties_ending(&self, from: NaiveDate, through: NaiveDate) -> Vec<(Rid, NaiveDate)> {
-        let mut out: Vec<(Rid, NaiveDate)> = self
-            .purchases
-            .by_id
-            .iter()
-            .filter_map(|(id, e)| e.warranty_until.map(|w| (*id, w)))
-            .filter(|(_, w)| (from..=through).contains(w))
-            .collect();
-        out.sort_unstable_by_key(|(id, w)| (*w, *id));
-        out
+        if from > through {
+            return Vec::new();
+        }
+        self.purchases
+            .due
+            .range((false, from, [0u8; 10])..=(false, through, [u8::MAX; 10]))
+            .map(|(_, w, id)| (*id, *w))
+            .collect()
     }
 
     /// What the index tells of vendor `vendor`'s records, none opened.
@@ -530,6 +558,7 @@ impl Data {
         for l in [&self.interactions, &self.purchases, &self.incidents] {
             bytes += table(&l.by_id)
                 + tree::<Key>(l.order.len())
+                + tree::<DueKey>(l.due.len())
                 + table(&l.by_vendor)
                 + l.by_vendor
                     .values()

@@ -331,6 +331,38 @@ fn followups_and_warranties_come_from_the_dates_kept() {
     assert!(d.warranties_ending(day(1), day(31)).is_empty());
 }
 
+/// What comes due is read from the dates kept in order: soonest first, undated steps last; a
+/// step changed or done, a record removed, leaves no trace there.
+#[test]
+fn what_comes_due_follows_every_change_in_date_order() {
+    let mut d = Data::default();
+    d.apply(Op::Put(vendor(0)));
+    let day = |n| NaiveDate::from_ymd_opt(2026, 1, n).unwrap();
+    let put = |d: &mut Data, n: u64, pending: Option<Option<NaiveDate>>| {
+        let mut i = interaction(n, 0, 1, Channel::Phone, "x");
+        i.pending = pending;
+        d.apply(Op::Put(i));
+    };
+    put(&mut d, 1, Some(Some(day(20))));
+    put(&mut d, 2, Some(None));
+    put(&mut d, 3, Some(Some(day(5))));
+    put(&mut d, 4, Some(Some(day(12))));
+    let order = |d: &Data, through| -> Vec<u64> {
+        d.followups(through)
+            .iter()
+            .map(|f| u64::from_be_bytes(f.0[2..].try_into().unwrap()))
+            .collect()
+    };
+    assert_eq!(order(&d, None), vec![3, 4, 1, 2]);
+    assert_eq!(order(&d, Some(day(12))), vec![3, 4, 2]);
+    // Moved, done, removed.
+    put(&mut d, 3, Some(Some(day(25))));
+    put(&mut d, 4, None);
+    d.apply(Op::Remove(RecordKind::Interaction, rid(1)));
+    assert_eq!(order(&d, None), vec![3, 2]);
+    assert_eq!(order(&d, Some(day(24))), vec![2]);
+}
+
 /// Changes made while the index builds are kept, and a read waits for the build to end.
 #[test]
 fn a_read_waits_for_the_build_and_sees_the_changes_made_meanwhile() {
