@@ -144,8 +144,9 @@ pub fn button_form(signed: &Signed, action: &str, label: &str, class: &str) -> M
 pub struct Errors(pub Vec<(String, String)>);
 
 impl Errors {
+    /// Says what is wrong with `field`, as a sentence.
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push((field.to_owned(), message.into()));
+        self.0.push((field.to_owned(), sentence(&message.into())));
     }
 
     pub fn is_empty(&self) -> bool {
