@@ -194,7 +194,8 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     #[command(subcommand)]
     Consent(ConsentCmd),
 
-    /// The web password, which signs you in on the consent page in your browser
+    /// The web password, which signs you in to the web app and on the consent page in your
+    /// browser
     #[command(subcommand)]
     Password(PasswordCmd),
 

@@ -123,10 +123,11 @@ impl fmt::Display for ConsentCode {
 
 #[derive(Debug, Subcommand)]
 #[command(
-    after_help = "The web password signs you in on the consent page: the page of carnetd \
-that opens in your browser when a vendor asks for access, where you approve or deny it. The \
-owner token is never typed there. Without a web password, answer consent requests with \
-`carnet consent approve CODE` instead.\n\
+    after_help = "The web password signs you in to carnetd's web app (/app/) and on the consent \
+page: the page of carnetd that opens in your browser when a vendor asks for access, where you \
+approve or deny it. The owner token is never typed there. Without a web password, the web app \
+is off, and you answer consent requests with `carnet consent approve CODE` instead. Setting it \
+again signs out every web-app session.\n\
 The password is read from --password-file's first line (\"-\" for stdin), else prompted for \
 twice on a terminal; it is never taken as an argument. At least 10 characters: a few words \
 make a good one.\n\n\
@@ -136,7 +137,8 @@ carnet password set --password-file ~/.config/carnet/web-password\n  \
 pass show carnet/web | carnet password set --password-file -"
 )]
 pub enum PasswordCmd {
-    /// Set the password that signs you in on the consent page (replaces the previous one)
+    /// Set the password that signs you in to the web app and on the consent page (replaces the
+    /// previous one)
     #[command(after_help = "Examples:\n  \
 carnet password set\n  \
 carnet password set --password-file ~/.config/carnet/web-password\n  \

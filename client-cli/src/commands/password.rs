@@ -111,7 +111,7 @@ fn prompted() -> CliResult<Zeroizing<String>> {
             })
     };
     output::message(&format!(
-        "the web password signs you in on the consent page; at least {MIN_CHARS} characters"
+        "the web password signs you in to the web app (/app/) and on the consent page; at least {MIN_CHARS} characters"
     ));
     let first = ask("new web password: ")?;
     check(&first).map_err(|why| {
