@@ -38,7 +38,7 @@ fn set(ctx: &Ctx, a: PasswordSet) -> CliResult<()> {
     body.password.zeroize();
     sent?;
     ctx.done(
-        "web password set: sign in with it on the consent page, the page of carnetd a vendor sends your browser to when it asks for access",
+        "web password set: sign in with it to the web app (/app/ on carnetd) and on the consent page, the page of carnetd a vendor sends your browser to when it asks for access",
     );
     Ok(())
 }

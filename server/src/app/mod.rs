@@ -113,8 +113,8 @@ pub fn sealed() -> Response {
         html! {
             div.card.warn role="status" {
                 p { "Your vault is sealed: nothing in it can be read until it is unlocked." }
-                p { "Unlock it from your terminal, then reload this page:" }
-                p { code { "carnet unlock" } }
+                p { "Unlock it from your terminal, then reload this page and sign in again:" }
+                p { code { "carnet unlock" } " (with the passphrase), or " code { "carnet unlock --identity" } " for a vault without one." }
             }
         },
     );
