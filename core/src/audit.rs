@@ -15,7 +15,7 @@ use crate::access::log::AccessRecord;
 use crate::context::Core;
 use crate::crypto::RowMac;
 use crate::store::StoreError;
-use crate::store::access as rows;
+use crate::store::access_reads as reads;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuditError {
@@ -44,7 +44,7 @@ pub async fn entries(core: &Core, q: AccessQuery) -> Result<Page<AccessEntry>, A
         .await?;
     core.blocking(move |s| {
             let rows = s.store.read(|c| {
-                rows::access_entries::<AccessRecord>(
+                reads::access_entries::<AccessRecord>(
                     c,
                     q.vendor.as_ref().map(|v| v.as_str()),
                     q.since.map(|t| t.to_utc()),
@@ -104,7 +104,7 @@ pub async fn per_day(
         .await?;
     let vendor = vendor.to_string();
     core.blocking(move |s| {
-        let times = s.store.read(|c| rows::access_times(c, &vendor, since))?;
+        let times = s.store.read(|c| reads::access_times(c, &vendor, since))?;
         let mut days = BTreeMap::new();
         for t in times {
             *days.entry(t.date_naive()).or_insert(0) += 1;

@@ -5,6 +5,7 @@
 //! to MAC the clear columns of every row they write and to refuse rows whose MAC fails.
 
 pub mod access;
+pub mod access_reads;
 pub mod archive;
 pub mod consent;
 pub mod integrity;
