@@ -8,6 +8,7 @@
 mod access;
 mod archive;
 mod consent;
+mod followups;
 mod intents;
 mod ledger;
 mod lifecycle;
@@ -26,6 +27,7 @@ use clap::{Args, Parser, Subcommand};
 pub use access::*;
 pub use archive::*;
 pub use consent::*;
+pub use followups::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
@@ -164,8 +166,12 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     #[command(subcommand)]
     Incident(IncidentCmd),
 
-    /// Next steps due soon (from interactions' --next and --due)
+    /// Next steps due soon (from interactions' --next and --due), and late promises
     Followups(FollowupsArgs),
+
+    /// What vendors promised you, and whether they kept it
+    #[command(subcommand)]
+    Promise(PromiseCmd),
 
     /// Find vendors, interactions, purchases and incidents by the words they hold
     #[command(after_help = search::SEARCH_HELP)]
