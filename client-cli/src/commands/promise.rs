@@ -103,7 +103,7 @@ fn list(
 }
 
 /// `promise list`'s table.
-fn table(items: &[&Promise], names: &HashMap<VendorId, Line>) -> TableOut {
+pub(super) fn table(items: &[&Promise], names: &HashMap<VendorId, Line>) -> TableOut {
     let mut t = TableOut::new(&["id", "due", "state", "vendor", "what"])
         .ids(&[0])
         .fixed(&[1, 2]);
@@ -134,7 +134,7 @@ fn show(ctx: &Ctx, id: &PromiseId) -> CliResult<()> {
 }
 
 /// `promise show`'s view.
-fn view(p: &Promise, vendor_name: &str) -> Fields {
+pub(super) fn view(p: &Promise, vendor_name: &str) -> Fields {
     let f = &p.fields;
     let mut out = Fields::new();
     out.add("id", &p.id)
