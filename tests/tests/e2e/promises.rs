@@ -235,6 +235,15 @@ fn a_vendor_reads_its_promise_record_only_with_promises_read() {
     let rel = v.get(&token, "/v1/vendor/relationship").json();
     assert!(rel["loyalty"].get("promises").is_none(), "{rel}");
 
+    // Its receipt says what the scope shows, in the words of the consent page.
+    let receipts = s.get("/v1/receipts").json();
+    assert!(
+        receipts
+            .to_string()
+            .contains("their promise record with you"),
+        "{receipts}"
+    );
+
     let log = s.list_all(&format!("/v1/access-log?vendor={}", v.vendor_id));
     let statuses: Vec<(String, u64)> = log
         .iter()
