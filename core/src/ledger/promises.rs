@@ -178,10 +178,10 @@ pub fn list(
     let mut items: Vec<Promise> = match q.state {
         Some(PromiseStateFilter::Open | PromiseStateFilter::Late) => {
             let through = (q.state == Some(PromiseStateFilter::Late)).then(|| today.pred_opt());
-            let vendor = match &q.vendor {
-                Some(v) => Some(super::index::rid(v.as_str()).unwrap_or_default()),
-                None => None,
-            };
+            let vendor = q
+                .vendor
+                .as_ref()
+                .map(|v| super::index::rid(v.as_str()).unwrap_or_default());
             let picked = index.read(|d| d.promises_due(through.flatten(), vendor.as_ref()))?;
             let ids: Vec<Rid> = picked.iter().map(|p| p.0).collect();
             store
