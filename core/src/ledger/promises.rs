@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use carnet_schemas::ids::{InteractionKind, PromiseKind};
 use carnet_schemas::{
-    Followup, FollowupKind, Id, InteractionFields, NewPromise, Promise, PromiseBroken,
+    Followup, FollowupKind, Id, InteractionFields, Line, NewPromise, Promise, PromiseBroken,
     PromiseFields, PromiseId, PromiseKept, PromiseQuery, PromiseRecord, PromiseState,
     PromiseStateFilter, VendorId, VendorPromises,
 };
@@ -354,17 +354,66 @@ pub fn due_items(
         .filter(|o| o.fields.state == PromiseState::Open && o.fields.due <= through)
         .filter_map(|o| {
             let name = names.get(&o.fields.vendor_id)?.clone();
-            Some(Followup {
-                kind: FollowupKind::Promise,
-                interaction_id: o.fields.interaction_id.clone(),
-                promise_id: Some(o.id.clone()),
-                vendor_id: o.fields.vendor_id.clone(),
-                vendor_name: name,
-                next_step: o.fields.what.clone(),
-                due: Some(o.fields.due),
-                at: o.row.created_at.fixed_offset(),
-                channel: None,
-            })
+            Some(as_followup(kind::wire::<Promises>(o), name))
         })
         .collect())
+}
+
+/// An open promise as a follow-up item (`kind: promise`) of vendor `vendor_name`.
+pub fn as_followup(p: Promise, vendor_name: Line) -> Followup {
+    Followup {
+        kind: FollowupKind::Promise,
+        interaction_id: p.fields.interaction_id,
+        promise_id: Some(p.id),
+        vendor_id: p.fields.vendor_id,
+        vendor_name,
+        next_step: p.fields.what,
+        due: Some(p.fields.due),
+        at: p.created_at.fixed_offset(),
+        channel: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use carnet_schemas::{PromiseFields, PromiseState};
+    use chrono::{DateTime, NaiveDate};
+
+    use super::{is_late, record};
+
+    fn promise(due: &str, state: PromiseState, kept: Option<&str>) -> PromiseFields {
+        PromiseFields {
+            vendor_id: "ven_0123456789abcdef".parse().unwrap(),
+            what: "x".parse().unwrap(),
+            due: due.parse().unwrap(),
+            by: None,
+            interaction_id: None,
+            state,
+            kept_at: kept.map(|k| DateTime::parse_from_rfc3339(k).unwrap()),
+            broken_at: None,
+            note: None,
+        }
+    }
+
+    #[test]
+    fn late_is_open_after_the_due_day_and_the_median_delay_counts_days() {
+        let today: NaiveDate = "2026-03-10".parse().unwrap();
+        let open = promise("2026-03-10", PromiseState::Open, None);
+        assert!(!is_late(&open, today), "not late on its due day");
+        let late = promise("2026-03-09", PromiseState::Open, None);
+        assert!(is_late(&late, today));
+        let kept = |k| promise("2026-03-01", PromiseState::Kept, Some(k));
+        let all = [
+            open,
+            late,
+            promise("2026-03-01", PromiseState::Broken, None),
+            kept("2026-02-28T23:00:00-02:00"), // 28 February where it was kept: a day early
+            kept("2026-03-04T09:00:00Z"),
+            kept("2026-03-08T09:00:00Z"),
+        ];
+        let r = record(&all, today);
+        assert_eq!((r.kept, r.broken, r.late, r.open), (3, 1, 1, 2));
+        assert_eq!(r.median_delay_days, Some(3.0));
+        assert_eq!(record(&all[..2], today).median_delay_days, None);
+    }
 }

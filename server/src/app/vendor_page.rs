@@ -14,8 +14,8 @@ use carnet_core::ledger::index::{Moment, rid};
 use carnet_core::ledger::listing::{self, Event};
 use carnet_core::ledger::{self, Vendors, loyalty, promises, receipts};
 use carnet_schemas::{
-    AccessQuery, Followup, FollowupKind, Grant, GrantState, IncidentStatus, Loyalty, Page, Promise,
-    PromiseQuery, PromiseStateFilter, Receipt, VendorId,
+    AccessQuery, Followup, Grant, GrantState, IncidentStatus, Loyalty, Page, Promise, PromiseQuery,
+    PromiseStateFilter, Receipt, VendorId,
 };
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
@@ -240,17 +240,7 @@ pub async fn show(
 /// Open promises as the list shows them (as follow-up items).
 fn open_items(open: &[Promise], v: &carnet_schemas::Vendor) -> Vec<Followup> {
     open.iter()
-        .map(|p| Followup {
-            kind: FollowupKind::Promise,
-            interaction_id: p.fields.interaction_id.clone(),
-            promise_id: Some(p.id.clone()),
-            vendor_id: v.id.clone(),
-            vendor_name: v.fields.name.clone(),
-            next_step: p.fields.what.clone(),
-            due: Some(p.fields.due),
-            at: p.created_at.fixed_offset(),
-            channel: None,
-        })
+        .map(|p| promises::as_followup(p.clone(), v.fields.name.clone()))
         .collect()
 }
 

@@ -298,13 +298,12 @@ impl Data {
         for v in self.vendors.values_mut() {
             renumber(&mut v.doc);
         }
-        for l in [
-            &mut self.interactions,
-            &mut self.purchases,
-            &mut self.incidents,
-            &mut self.promises,
-        ] {
-            for e in l.by_id.values_mut() {
+        for kind in OF_VENDOR {
+            for e in self
+                .listing_mut(kind)
+                .into_iter()
+                .flat_map(|l| l.by_id.values_mut())
+            {
                 renumber(&mut e.doc);
             }
         }
@@ -442,8 +441,7 @@ impl Data {
             .collect()
     }
 
-    /// Open promises (id, vendor, due day) due on or before `through` if given, soonest first,
-    /// of `vendor` if given.
+    /// Open promises (id, vendor, due day), soonest first: due by `through`, of `vendor`, if given.
     pub fn promises_due(
         &self,
         through: Option<NaiveDate>,
@@ -460,9 +458,8 @@ impl Data {
                     .get(id)
                     .filter(|e| no.is_none_or(|n| n == e.vendor))?;
                 let vendor = *self.vendor_ids.get(e.vendor as usize)?;
-                self.vendors
-                    .contains_key(&vendor)
-                    .then_some((*id, vendor, *d))
+                let live = self.vendors.contains_key(&vendor);
+                live.then_some((*id, vendor, *d))
             })
             .collect()
     }
@@ -588,10 +585,7 @@ impl Data {
             + table(&self.vendor_no)
             + self.vendor_ids.capacity() * size_of::<Rid>()
             + self.text.heap_bytes();
-        for kind in OF_VENDOR {
-            let Some(l) = self.listing(kind) else {
-                continue;
-            };
+        for l in OF_VENDOR.iter().filter_map(|k| self.listing(*k)) {
             bytes += table(&l.by_id)
                 + tree::<Key>(l.order.len())
                 + tree::<DueKey>(l.due.len())
