@@ -57,8 +57,10 @@ Values:
           or @FILE to read it from a file (one final line break is dropped); @@… is text
           starting with @
   DECIMAL an amount, with at most as many decimals as its currency has (EUR 2, JPY 0)
-  SCOPE   intents:read, offers:write, relationship:read, interactions:read or profile:read
-  STATE   an intent's: draft, active, fulfilled, withdrawn or expired
+  SCOPE   intents:read, offers:write, relationship:read, interactions:read, profile:read or
+          promises:read
+  STATE   an intent's: draft, active, fulfilled, withdrawn or expired; a promise's: open,
+          late, kept or broken
   ID      itt_… an intent, ofr_… an offer, pur_… a purchase, grt_… a grant, …
   CODE    a consent request's code, as the consent page shows it (K7QM-2XPA; any case,
           dash optional)

@@ -8,8 +8,15 @@ use maud::{Markup, html};
 use super::shell::button_form;
 use super::signed::Signed;
 
-/// Open promises (as follow-up items), each with its Kept and Broken buttons.
-pub(super) fn open_list(signed: &Signed, items: &[Followup], today: NaiveDate) -> Markup {
+/// Open promises (as follow-up items), each with its Kept and Broken buttons; a button
+/// brings back to the vendor's page if `on_vendor_page`, else to Today.
+pub(super) fn open_list(
+    signed: &Signed,
+    items: &[Followup],
+    today: NaiveDate,
+    on_vendor_page: bool,
+) -> Markup {
+    let back = if on_vendor_page { "?back=vendor" } else { "" };
     html! {
         ul.items {
             @for f in items {
@@ -24,8 +31,8 @@ pub(super) fn open_list(signed: &Signed, items: &[Followup], today: NaiveDate) -
                             "promised by " a href={ "/app/vendors/" (f.vendor_id) } { (f.vendor_name) }
                         }
                         div.actions {
-                            (button_form(signed, &format!("/app/promises/{id}/kept"), "Kept", "secondary"))
-                            (button_form(signed, &format!("/app/promises/{id}/broken"), "Broken", "danger"))
+                            (button_form(signed, &format!("/app/promises/{id}/kept{back}"), "Kept", "secondary"))
+                            (button_form(signed, &format!("/app/promises/{id}/broken{back}"), "Broken", "danger"))
                         }
                     }
                 }

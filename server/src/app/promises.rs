@@ -2,7 +2,7 @@
 //! (the fields of `carnet promise add`); what lists them is `promise_list`. The rules are the core's (`ledger::promises`); a form it refuses
 //! comes back (422) with what was typed.
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use carnet_core::ledger::promises::{self, Settle};
@@ -18,7 +18,9 @@ use super::signed::{Posted, Signed, see_other};
 use super::vendors::refused;
 use crate::state::AppState;
 
-async fn settle(s: &AppState, raw: &str, how: Settle) -> Response {
+/// Where a Kept / Broken button brings back: the promise's vendor page when it was pressed
+/// there (`?back=vendor`), else Today.
+async fn settle(s: &AppState, raw: &str, query: Option<&str>, how: Settle) -> Response {
     let Ok(id) = raw.parse::<PromiseId>() else {
         return shell::problem(
             StatusCode::NOT_FOUND,
@@ -27,19 +29,34 @@ async fn settle(s: &AppState, raw: &str, how: Settle) -> Response {
         );
     };
     match promises::settle(&s.store, &s.keys, &s.index, &id, how, s.now()).await {
+        Ok(p) if query == Some("back=vendor") => {
+            see_other(&format!("/app/vendors/{}#promises", p.fields.vendor_id))
+        }
         Ok(_) => see_other("/app/#promises"),
         Err(e) => failed(e),
     }
 }
 
 /// `POST /app/promises/{id}/kept` (kept now).
-pub async fn kept(State(s): State<AppState>, Path(raw): Path<String>, _: Posted) -> Response {
-    settle(&s, &raw, Settle::Kept(PromiseKept::default())).await
+pub async fn kept(
+    State(s): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+    _: Posted,
+) -> Response {
+    let how = Settle::Kept(PromiseKept::default());
+    settle(&s, &raw, q.as_deref(), how).await
 }
 
 /// `POST /app/promises/{id}/broken`.
-pub async fn broken(State(s): State<AppState>, Path(raw): Path<String>, _: Posted) -> Response {
-    settle(&s, &raw, Settle::Broken(PromiseBroken::default())).await
+pub async fn broken(
+    State(s): State<AppState>,
+    Path(raw): Path<String>,
+    RawQuery(q): RawQuery,
+    _: Posted,
+) -> Response {
+    let how = Settle::Broken(PromiseBroken::default());
+    settle(&s, &raw, q.as_deref(), how).await
 }
 
 fn form(signed: &Signed, v: &Vendor, values: &[(String, String)], errors: &Errors) -> Markup {

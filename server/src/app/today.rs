@@ -157,7 +157,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
         section aria-labelledby="promises" {
             h2 #promises { "Promises" }
             @if promised.is_empty() { (empty("No promise late or due within 7 days.")) }
-            (promise_list::open_list(&signed, &promised, today))
+            (promise_list::open_list(&signed, &promised, today, false))
         }
         section aria-labelledby="offers" {
             h2 #offers { "New offers" }

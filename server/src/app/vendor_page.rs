@@ -183,7 +183,7 @@ pub async fn show(
             @if let Some(r) = &facts.promises { (promise_list::record(r)) }
             h3 { "Open promises" }
             @if open.is_empty() { (empty("No open promise from this vendor.")) }
-            (promise_list::open_list(&signed, &open_items(&open, &vendor), now.date_naive()))
+            (promise_list::open_list(&signed, &open_items(&open, &vendor), now.date_naive(), true))
         }
         section aria-labelledby="access" {
             h2 #access { "Access" }

@@ -399,7 +399,7 @@ fn today_lists_a_late_promise_and_its_kept_button_keeps_it() {
     assert!(!page.contains("Send the manual"), "not due within 7 days");
     let r = b.submit("/app/", &format!("/app/promises/{id}/kept"), &[]);
     assert_eq!(r.status, 303, "{}", r.text);
-    assert_eq!(s.get(&format!("/app/promises/{id}")).status, 404);
+    assert_eq!(r.header("location"), Some("/app/#promises"));
     assert_eq!(s.get(&format!("/v1/promises/{id}")).json()["state"], "kept");
     assert!(!b.get("/app/").text.contains("Replace the door seal"));
 
@@ -424,7 +424,21 @@ fn today_lists_a_late_promise_and_its_kept_button_keeps_it() {
         .get(&format!("/v1/promises?vendor={acme}&state=open"))
         .json();
     assert_eq!(open["items"].as_array().unwrap().len(), 2);
-    let _ = later;
+    // Broken from the vendor page, back to the vendor page.
+    let vp = b.get(&format!("/app/vendors/{acme}")).text;
+    assert!(vp.contains(&format!("/app/promises/{later}/broken?back=vendor")));
+    let r = b.submit(
+        &format!("/app/vendors/{acme}"),
+        &format!("/app/promises/{later}/broken?back=vendor"),
+        &[],
+    );
+    assert_eq!(r.status, 303, "{}", r.text);
+    let back = format!("/app/vendors/{acme}#promises");
+    assert_eq!(r.header("location"), Some(back.as_str()));
+    assert_eq!(
+        s.get(&format!("/v1/promises/{later}")).json()["state"],
+        "broken"
+    );
 }
 
 #[test]
