@@ -513,3 +513,21 @@ fn promises_move_with_an_export_and_an_older_archive_still_imports() {
             .is_empty()
     );
 }
+
+#[test]
+fn the_consent_page_says_what_promises_read_shows() {
+    use carnet_tests::browser::{Browser, Pkce};
+
+    let (s, v) = crate::consent::setup();
+    let pkce = Pkce::new(9);
+    let mut b = Browser::default();
+    let url = crate::consent::authorize_url(&s, &v, &pkce, &[("scope", "promises:read")]);
+    let page = b.get(&url);
+    assert_eq!(page.status, 200, "{}", page.text);
+    assert!(
+        page.text.contains("see their promise record with you")
+            && page.text.contains("never what was promised"),
+        "{}",
+        page.text
+    );
+}
