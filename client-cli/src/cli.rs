@@ -8,6 +8,7 @@
 mod access;
 mod archive;
 mod consent;
+mod followups;
 mod intents;
 mod ledger;
 mod lifecycle;
@@ -26,6 +27,7 @@ use clap::{Args, Parser, Subcommand};
 pub use access::*;
 pub use archive::*;
 pub use consent::*;
+pub use followups::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
@@ -55,8 +57,10 @@ Values:
           or @FILE to read it from a file (one final line break is dropped); @@… is text
           starting with @
   DECIMAL an amount, with at most as many decimals as its currency has (EUR 2, JPY 0)
-  SCOPE   intents:read, offers:write, relationship:read, interactions:read or profile:read
-  STATE   an intent's: draft, active, fulfilled, withdrawn or expired
+  SCOPE   intents:read, offers:write, relationship:read, interactions:read, profile:read or
+          promises:read
+  STATE   an intent's: draft, active, fulfilled, withdrawn or expired; a promise's: open,
+          late, kept or broken
   ID      itt_… an intent, ofr_… an offer, pur_… a purchase, grt_… a grant, …
   CODE    a consent request's code, as the consent page shows it (K7QM-2XPA; any case,
           dash optional)
@@ -164,8 +168,12 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     #[command(subcommand)]
     Incident(IncidentCmd),
 
-    /// Next steps due soon (from interactions' --next and --due)
+    /// Next steps due soon (from interactions' --next and --due), and late promises
     Followups(FollowupsArgs),
+
+    /// What vendors promised you, and whether they kept it
+    #[command(subcommand)]
+    Promise(PromiseCmd),
 
     /// Find vendors, interactions, purchases and incidents by the words they hold
     #[command(after_help = search::SEARCH_HELP)]

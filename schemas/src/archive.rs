@@ -17,14 +17,17 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::grants::GrantFields;
-use crate::ids::{ClientId, GrantId, IntentId, OfferId, PurchaseId, ReceiptId, VendorId};
+use crate::ids::{
+    ClientId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId, VendorId,
+};
 use crate::intents::{IntentFields, OfferFields};
 use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
 use crate::oauth::{AuditVerification, RedirectUri};
+use crate::promises::PromiseFields;
 use crate::values::{Text, WebUrl};
 
 /// The format version this build writes and reads.
-pub const ARCHIVE_VERSION: u32 = 2;
+pub const ARCHIVE_VERSION: u32 = 3;
 
 /// The largest archive (decrypted JSON) carnetd imports: 1 GiB, about ten times a vault of
 /// 100,000 interactions.
@@ -47,7 +50,8 @@ pub enum ArchiveFormat {
 pub struct Archive {
     /// Always `carnet-archive`; the first member.
     pub format: ArchiveFormat,
-    /// The format version (`2`; `1` before the access log's checkpoint); the second member. A
+    /// The format version (`3`; `2` before promises, `1` before the access log's checkpoint);
+    /// the second member. A
     /// reader takes every version up to its own and refuses the others.
     pub version: u32,
     pub exported_at: DateTime<Utc>,
@@ -76,6 +80,9 @@ pub struct Archive {
     pub incidents: Vec<Incident>,
     pub purchases: Vec<Purchase>,
     pub interactions: Vec<Interaction>,
+    /// The vendors' promises (version 3 on; absent: none).
+    #[serde(default)]
+    pub promises: Vec<ArchivedPromise>,
     pub intents: Vec<ArchivedIntent>,
     pub offers: Vec<ArchivedOffer>,
     pub clients: Vec<ArchivedClient>,
@@ -83,6 +90,16 @@ pub struct Archive {
     pub receipts: Vec<ArchivedReceipt>,
     /// In log order.
     pub access_log: Vec<ArchivedAccessEntry>,
+}
+
+/// A promise as archived: as stored, without what is computed when answered (`late`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ArchivedPromise {
+    pub id: PromiseId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: PromiseFields,
 }
 
 /// Records per section: in an archive, what it holds; in an import report, what was imported.
@@ -95,6 +112,9 @@ pub struct ArchiveCounts {
     pub incidents: u64,
     pub purchases: u64,
     pub interactions: u64,
+    /// (Version 3 on; absent: 0.)
+    #[serde(default)]
+    pub promises: u64,
     pub intents: u64,
     pub offers: u64,
     pub clients: u64,
@@ -109,6 +129,7 @@ impl ArchiveCounts {
             + self.incidents
             + self.purchases
             + self.interactions
+            + self.promises
             + self.intents
             + self.offers
             + self.clients

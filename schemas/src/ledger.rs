@@ -11,7 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::ids::{IncidentId, InteractionId, PurchaseId, VendorId};
+use crate::ids::{IncidentId, InteractionId, PromiseId, PurchaseId, VendorId};
+use crate::promises::PromiseRecord;
 use crate::values::{Amount, Category, Currency, Line, Satisfaction, Sentiment, Text, WebUrl};
 
 /// How an exchange happened.
@@ -146,6 +147,10 @@ pub struct Loyalty {
     pub incidents_resolved: u64,
     /// Mean satisfaction (0–10) over resolved incidents that have one, rounded to two decimals.
     pub average_satisfaction: Option<f64>,
+    /// The vendor's promise record (the owner's view only; a vendor reads its own with
+    /// `promises:read`, at `GET /v1/vendor/promises`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promises: Option<PromiseRecord>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -321,17 +326,43 @@ pub struct Incident {
 // ---------------------------------------------------------------------------------------------
 // Follow-ups
 
-/// A next step that is not done yet (`GET /v1/followups`).
+/// What a follow-up item is.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowupKind {
+    /// An interaction's next step, not done yet.
+    #[default]
+    Followup,
+    /// A vendor's promise, open and past its due day (late).
+    Promise,
+}
+
+/// Something to follow up (`GET /v1/followups`): a next step that is not done yet
+/// (`kind: followup`), or a late promise (`kind: promise`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct Followup {
-    pub interaction_id: InteractionId,
+    #[serde(default)]
+    pub kind: FollowupKind,
+    /// The interaction that set the step (always, for a follow-up); for a promise, the
+    /// interaction it was made in, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interaction_id: Option<InteractionId>,
+    /// The late promise (only for `kind: promise`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub promise_id: Option<PromiseId>,
     pub vendor_id: VendorId,
     pub vendor_name: Line,
+    /// The step; for a promise, what was promised.
     pub next_step: Text,
     pub due: Option<NaiveDate>,
-    /// When the interaction that set this step happened.
+    /// When the interaction that set this step happened; for a promise, when it was
+    /// recorded.
     pub at: DateTime<FixedOffset>,
-    pub channel: Channel,
+    /// The interaction's channel (a follow-up's, always; absent for a promise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<Channel>,
 }
 
 /// Filter of `GET /v1/followups`.
@@ -380,14 +411,16 @@ pub enum RecordKind {
     Interaction,
     Purchase,
     Incident,
+    Promise,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 4] = [
+    pub const ALL: [RecordKind; 5] = [
         RecordKind::Vendor,
         RecordKind::Interaction,
         RecordKind::Purchase,
         RecordKind::Incident,
+        RecordKind::Promise,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -396,6 +429,7 @@ impl RecordKind {
             RecordKind::Interaction => "interaction",
             RecordKind::Purchase => "purchase",
             RecordKind::Incident => "incident",
+            RecordKind::Promise => "promise",
         }
     }
 }
@@ -408,7 +442,7 @@ impl std::str::FromStr for RecordKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 crate::values::InvalidValue(format!(
-                    "kind {s:?} is not one of vendor, interaction, purchase, incident"
+                    "kind {s:?} is not one of vendor, interaction, purchase, incident, promise"
                 ))
             })
     }
@@ -445,12 +479,12 @@ pub const MAX_SEARCH: u32 = 200;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct SearchHit {
     pub kind: RecordKind,
-    /// Its id (`ven_…`, `int_…`, `pur_…` or `inc_…`).
+    /// Its id (`ven_…`, `int_…`, `pur_…`, `inc_…` or `prm_…`).
     pub id: String,
     /// The vendor it belongs to (null for a vendor).
     pub vendor_id: Option<VendorId>,
     /// What names it: a vendor's name, an interaction's summary, a purchase's item, an
-    /// incident's description (its first line, cut at 120 characters).
+    /// incident's description, what a promise says (its first line, cut at 120 characters).
     pub title: String,
     /// How well it matched (higher is better): more matched words, rarer words, and words of
     /// its title count more.

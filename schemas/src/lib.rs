@@ -12,6 +12,7 @@ pub mod intents;
 pub mod ledger;
 pub mod oauth;
 pub mod passphrase;
+pub mod promises;
 pub mod receipts;
 pub mod values;
 pub mod webhooks;
@@ -21,13 +22,14 @@ pub use archive::*;
 pub use consent::*;
 pub use grants::*;
 pub use ids::{
-    ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PurchaseId,
-    ReceiptId, VendorId,
+    ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PromiseId,
+    PurchaseId, ReceiptId, VendorId,
 };
 pub use intents::*;
 pub use ledger::*;
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
+pub use promises::*;
 pub use receipts::*;
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
@@ -53,6 +55,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("incident-resolution", one::<IncidentResolution>()),
         ("incident", one::<Incident>()),
         ("followup", one::<Followup>()),
+        ("new-promise", one::<NewPromise>()),
+        ("promise", one::<Promise>()),
+        ("promise-record", one::<PromiseRecord>()),
+        ("vendor-promises", one::<VendorPromises>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),
         ("client-fields", one::<ClientFields>()),

@@ -48,15 +48,20 @@ pub enum Scope {
     /// Read the profile the owner discloses.
     #[serde(rename = "profile:read")]
     ProfileRead,
+    /// Read its own promise record: how many of its promises were kept, broken or are late,
+    /// and its median delay; never what was promised.
+    #[serde(rename = "promises:read")]
+    PromisesRead,
 }
 
 impl Scope {
-    pub const ALL: [Scope; 5] = [
+    pub const ALL: [Scope; 6] = [
         Scope::IntentsRead,
         Scope::OffersWrite,
         Scope::RelationshipRead,
         Scope::InteractionsRead,
         Scope::ProfileRead,
+        Scope::PromisesRead,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -66,6 +71,7 @@ impl Scope {
             Scope::RelationshipRead => "relationship:read",
             Scope::InteractionsRead => "interactions:read",
             Scope::ProfileRead => "profile:read",
+            Scope::PromisesRead => "promises:read",
         }
     }
 
@@ -83,6 +89,10 @@ impl Scope {
             }
             Scope::InteractionsRead => "read the exchanges you chose to share with them",
             Scope::ProfileRead => "see the profile details you disclose (name, locale, city)",
+            Scope::PromisesRead => {
+                "see their promise record with you: how many of their promises were kept, \
+                 broken or are late, and their median delay in days (never what was promised)"
+            }
         }
     }
 
@@ -93,6 +103,7 @@ impl Scope {
             Scope::RelationshipRead => 4,
             Scope::InteractionsRead => 8,
             Scope::ProfileRead => 16,
+            Scope::PromisesRead => 32,
         }
     }
 }
@@ -105,7 +116,7 @@ impl FromStr for Scope {
             .find(|c| c.as_str() == s)
             .ok_or_else(|| {
                 InvalidValue(format!(
-                    "scope {s:?} is not one of intents:read, offers:write, relationship:read, interactions:read, profile:read"
+                    "scope {s:?} is not one of intents:read, offers:write, relationship:read, interactions:read, profile:read, promises:read"
                 ))
             })
     }
@@ -123,7 +134,7 @@ pub struct ScopeSet(u8);
 
 impl ScopeSet {
     pub fn from_bits(bits: u8) -> Self {
-        ScopeSet(bits & 31)
+        ScopeSet(bits & 63)
     }
     pub fn bits(self) -> u8 {
         self.0

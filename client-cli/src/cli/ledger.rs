@@ -1,5 +1,5 @@
-//! The ledger verbs' arguments: vendors, interactions, purchases, incidents, follow-ups and
-//! the profile (DESIGN.md §8).
+//! The ledger verbs' arguments: vendors, interactions, purchases, incidents and the profile
+//! (DESIGN.md §8); follow-ups and promises are in `followups.rs`.
 
 use carnet_schemas::{
     Amount, Category, Channel, Currency, IncidentId, InteractionId, Line, Locale, PurchaseId,
@@ -273,6 +273,8 @@ pub struct InteractionAdd {
     /// Let this vendor read it (once it has the interactions:read scope)
     #[arg(long)]
     pub shared: bool,
+    #[command(flatten)]
+    pub promised: super::TheyPromised,
 }
 
 #[derive(Debug, Args)]
@@ -537,36 +539,7 @@ pub struct IncidentEdit {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Follow-ups and profile
-
-#[derive(Debug, Args)]
-#[command(
-    args_conflicts_with_subcommands = true,
-    after_help = "Steps without a due date are always listed.\n\nExamples:\n  \
-carnet followups\n  carnet followups --within 30\n  carnet followups done int_0123456789abcdef"
-)]
-pub struct FollowupsArgs {
-    #[command(subcommand)]
-    pub action: Option<FollowupsCmd>,
-    /// List steps due within this many days from today (overdue ones included)
-    #[arg(long, value_name = "DAYS", default_value_t = 7,
-          value_parser = clap::value_parser!(u32).range(0..=36_500))]
-    pub within: u32,
-    /// List every step not done, whenever it is due
-    #[arg(long, conflicts_with = "within")]
-    pub all: bool,
-}
-
-#[derive(Debug, Subcommand)]
-pub enum FollowupsCmd {
-    /// Mark the next step of an interaction as done
-    #[command(after_help = "Examples:\n  \
-carnet followups done int_0123456789abcdef")]
-    Done {
-        /// Id of the interaction that set the step (int_…)
-        id: InteractionId,
-    },
-}
+// Profile
 
 #[derive(Debug, Subcommand)]
 #[command(

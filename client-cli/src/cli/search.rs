@@ -11,7 +11,8 @@ Each word of TEXT must begin a word of the record (word prefixes, not substrings
 finds \"Technicien\", \"chnic\" does not), whatever the case and accents. Every text field \
 counts: a vendor's name, website, categories, accounts and notes; an interaction's summary, \
 who, expected, said, heard, outcome and next step; a purchase's item and receipt; an \
-incident's description and resolution. Best matches first: more matched words, rarer words, \
+incident's description and resolution; a promise's text, who made it and its note. Best matches \
+first: more matched words, rarer words, \
 and words of the title (name, summary, item, description) count more; ties go to the newest.
 
 The index it searches lives only in carnetd's memory, rebuilt after each unlock.
@@ -27,7 +28,7 @@ pub struct SearchArgs {
     /// The words to find
     #[arg(value_name = "TEXT", value_parser = NonEmptyStringValueParser::new())]
     pub text: String,
-    /// Only records of this kind: vendor, interaction, purchase or incident
+    /// Only records of this kind: vendor, interaction, purchase, incident or promise
     #[arg(long, value_name = "KIND", value_parser = kind_parser())]
     pub kind: Option<RecordKind>,
     /// Only this vendor and its records (id or exact name)

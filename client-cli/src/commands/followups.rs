@@ -1,6 +1,7 @@
-//! `carnet followups [--within DAYS | --all]` and `carnet followups done ID`.
+//! `carnet followups [--within DAYS | --all]` (next steps and late promises) and `carnet
+//! followups done ID`.
 
-use carnet_schemas::{Followup, Interaction, InteractionId};
+use carnet_schemas::{Followup, FollowupKind, Interaction, InteractionId};
 use chrono::Days;
 
 use super::Ctx;
@@ -53,7 +54,7 @@ fn list(ctx: &Ctx, within: Option<u32>) -> CliResult<()> {
         None => "no open next steps".to_owned(),
     };
     ctx.print_list(&items, &empty, |items| {
-        let mut t = TableOut::new(&["due", "vendor", "next step", "interaction"])
+        let mut t = TableOut::new(&["due", "vendor", "next step", "id"])
             .fixed(&[0])
             .ids(&[3]);
         for f in items {
@@ -62,12 +63,17 @@ fn list(ctx: &Ctx, within: Option<u32>) -> CliResult<()> {
                 Some(d) => d.to_string(),
                 None => "-".to_owned(),
             };
-            t.row([
-                due,
-                f.vendor_name.to_string(),
-                f.next_step.to_string(),
-                f.interaction_id.to_string(),
-            ]);
+            // A late promise names itself; a step, the interaction that set it.
+            let (step, id) = match (f.kind, &f.promise_id, &f.interaction_id) {
+                (FollowupKind::Promise, Some(p), _) => {
+                    (format!("promised: {}", f.next_step), p.to_string())
+                }
+                (_, _, i) => (
+                    f.next_step.to_string(),
+                    i.as_ref().map_or("-".into(), ToString::to_string),
+                ),
+            };
+            t.row([due, f.vendor_name.to_string(), step, id]);
         }
         t.print();
     });

@@ -39,7 +39,26 @@ fn add(ctx: &Ctx, a: InteractionAdd) -> CliResult<()> {
         incident_id: a.incident,
         shared: a.shared,
     };
-    let created: Doc<Interaction> = ctx.client.post("/v1/interactions", &fields)?;
+    let vendor_id = fields.vendor_id.clone();
+    let mut created: Doc<Interaction> = ctx.client.post("/v1/interactions", &fields)?;
+    // What they promised: a promise of its own, linked to the interaction just recorded.
+    let promised = match (a.promised.they_promised, a.promised.promise_due) {
+        (Some(what), Some(due)) => {
+            let id = created.value.id.clone();
+            let p = super::promise::add(ctx, vendor_id, what, due, None, Some(id.clone()))
+                .map_err(|e| {
+                    e.or_hint(format!(
+                        "interaction {id} was recorded; add the promise with: carnet promise add \
+                         VENDOR --what TEXT --due DATE --interaction {id}"
+                    ))
+                })?;
+            if let Some(o) = created.raw.as_object_mut() {
+                o.insert("promise".into(), p.raw.clone());
+            }
+            Some(p.value)
+        }
+        _ => None,
+    };
     ctx.print(&created, |i| {
         ctx.done(&format!(
             "added interaction {} ({}, {})",
@@ -47,6 +66,9 @@ fn add(ctx: &Ctx, a: InteractionAdd) -> CliResult<()> {
             i.fields.channel,
             i.fields.at.as_ref().map_or(String::new(), short_time)
         ));
+        if let Some(p) = &promised {
+            ctx.done(&format!("added promise {} (due {})", p.id, p.fields.due));
+        }
     });
     Ok(())
 }

@@ -16,6 +16,7 @@ mod meta;
 mod offer;
 mod password;
 mod profile;
+mod promise;
 mod purchase;
 mod receipts;
 mod search;
@@ -60,6 +61,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Purchase(cmd) => purchase::run(&Ctx::connect(server, json)?, cmd),
         Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
+        Command::Promise(cmd) => promise::run(&Ctx::connect(server, json)?, cmd),
         Command::Search(args) => search::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
         Command::Intent(cmd) => intent::run(&Ctx::connect(server, json)?, cmd),

@@ -192,6 +192,7 @@ fn vendor_show() {
             "incidents": 2,
             "incidents_resolved": 1,
             "average_satisfaction": 8.0,
+            "promises": {"kept": 5, "broken": 1, "late": 1, "open": 2, "median_delay_days": 1.5},
         }}),
     );
     let d: carnet_schemas::VendorDetail = value(v);
@@ -366,6 +367,60 @@ fn incident_list() {
     check(
         "incident_list",
         &table(super::incident::table(&refs, &names())),
+    );
+}
+
+fn promise(id: &str, vendor: &str, state: &str, late: bool, what: &str) -> carnet_schemas::Promise {
+    value(json!({
+        "id": id,
+        "vendor_id": vendor,
+        "what": what,
+        "due": "2026-12-15",
+        "by": "Léa, after-sales",
+        "interaction_id": "int_0123456789abcdef",
+        "state": state,
+        "kept_at": if state == "kept" { json!("2026-12-16T10:00:00+01:00") } else { json!(null) },
+        "broken_at": null,
+        "note": null,
+        "late": late,
+        "created_at": "2026-11-20T08:00:00Z",
+        "updated_at": "2026-12-16T09:00:00Z",
+    }))
+}
+
+#[test]
+fn promise_show() {
+    in_owner_zone!(promise_show);
+    let p = promise(
+        "prm_0123456789abcdef",
+        ACME,
+        "kept",
+        false,
+        "Refund the delivery fee",
+    );
+    check(
+        "promise_show",
+        &view(super::promise::view(&p, "Acme Appliances")),
+    );
+}
+
+#[test]
+fn promise_list() {
+    in_owner_zone!(promise_list);
+    let items = [
+        promise(
+            "prm_0123456789abcdef",
+            ACME,
+            "open",
+            true,
+            "Send a technician before the end of the week, with the spare drum and the seal",
+        ),
+        promise("prm_0123456789abcdeg", GONE, "broken", false, "Call back"),
+    ];
+    let refs: Vec<_> = items.iter().collect();
+    check(
+        "promise_list",
+        &table(super::promise::table(&refs, &names())),
     );
 }
 

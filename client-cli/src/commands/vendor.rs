@@ -147,6 +147,9 @@ pub(super) fn view(d: &VendorDetail) -> Fields {
             l.average_satisfaction
                 .map_or("-".into(), |s| format!("{s:.2} (0..10)")),
         );
+    if let Some(r) = &l.promises {
+        super::promise::record(&mut out, r);
+    }
     out
 }
 

@@ -32,6 +32,7 @@ pub const ENDPOINTS: &[&str] = &[
     "GET /v1/vendor/interactions/{id}",
     "GET /v1/vendor/profile",
     "GET /v1/vendor/receipts",
+    "GET /v1/vendor/promises",
 ];
 
 /// Id prefixes (code = position + 1); append only, like `ENDPOINTS`.

@@ -4,13 +4,13 @@
 
 use std::io::{self, Write};
 
-use carnet_schemas::ids::{IncidentKind, InteractionKind, PurchaseKind, VendorKind};
+use carnet_schemas::ids::{IncidentKind, InteractionKind, PromiseKind, PurchaseKind, VendorKind};
 use carnet_schemas::{
     ARCHIVE_VERSION, ArchiveCounts, ArchiveFormat, ArchiveKeys, ArchivedAccessEntry,
     ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState, ArchivedOffer,
-    ArchivedOfferState, ArchivedProfile, ArchivedReceipt, ArchivedReceiptKey, GrantFields,
-    Incident, IncidentFields, IntentFields, Interaction, InteractionFields, ProfileFields,
-    Purchase, PurchaseFields, Vendor, VendorFields, VendorId,
+    ArchivedOfferState, ArchivedProfile, ArchivedPromise, ArchivedReceipt, ArchivedReceiptKey,
+    GrantFields, Incident, IncidentFields, IntentFields, Interaction, InteractionFields,
+    ProfileFields, PromiseFields, Purchase, PurchaseFields, Vendor, VendorFields, VendorId,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -197,7 +197,7 @@ fn write_head<W: Write>(
     Ok(())
 }
 
-/// The owner's ledger: vendors, incidents, purchases, interactions.
+/// The owner's ledger: vendors, incidents, purchases, interactions, promises.
 fn ledger_sections<W: Write>(
     doc: &mut Doc<'_, W>,
     c: &Connection,
@@ -233,6 +233,16 @@ fn ledger_sections<W: Write>(
         InteractionFields,
         InteractionKind,
         Interaction
+    );
+
+    ledger_section!(
+        doc,
+        c,
+        keys,
+        "promises",
+        PromiseFields,
+        PromiseKind,
+        ArchivedPromise
     );
     Ok(())
 }

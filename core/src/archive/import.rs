@@ -61,7 +61,7 @@ pub enum ImportError {
     #[error("the archive stopped before its end: {0}")]
     Cut(String),
     #[error("the vault is not empty")]
-    NotEmpty(Conflicts),
+    NotEmpty(Box<Conflicts>),
     #[error("{0}")]
     Store(#[from] StoreError),
 }
@@ -292,7 +292,7 @@ impl Importer<'_> {
             )));
         }
         if !self.writing {
-            return Err(ImportError::NotEmpty(self.conflicts));
+            return Err(ImportError::NotEmpty(Box::new(self.conflicts)));
         }
         if self.head.is_none() && self.checkpoint.is_some() && self.writing {
             // Every entry was pruned: the checkpoint alone comes over.

@@ -74,10 +74,10 @@ impl<R: Read> Read for Metered<R> {
 }
 
 /// Members an archive may leave out (older versions do not have them).
-const OPTIONAL: [&str; 1] = ["access_log_checkpoint"];
+const OPTIONAL: [&str; 2] = ["access_log_checkpoint", "promises"];
 
 /// The members of an archive, in the order they must come.
-const MEMBERS: [&str; 20] = [
+const MEMBERS: [&str; 21] = [
     "format",
     "version",
     "exported_at",
@@ -92,6 +92,7 @@ const MEMBERS: [&str; 20] = [
     "incidents",
     "purchases",
     "interactions",
+    "promises",
     "intents",
     "offers",
     "clients",
@@ -254,6 +255,7 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                 "incidents" => map.next_value_seed(Section::new(imp, Importer::incident))?,
                 "purchases" => map.next_value_seed(Section::new(imp, Importer::purchase))?,
                 "interactions" => map.next_value_seed(Section::new(imp, Importer::interaction))?,
+                "promises" => map.next_value_seed(Section::new(imp, Importer::promise))?,
                 "intents" => map.next_value_seed(Section::new(imp, Importer::intent))?,
                 "offers" => map.next_value_seed(Section::new(imp, Importer::offer))?,
                 "clients" => map.next_value_seed(Section::new(imp, Importer::client))?,

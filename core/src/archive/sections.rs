@@ -4,7 +4,8 @@
 
 use carnet_schemas::{
     ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState,
-    ArchivedOffer, ArchivedOfferState, ArchivedReceipt, Incident, Interaction, Purchase, Vendor,
+    ArchivedOffer, ArchivedOfferState, ArchivedPromise, ArchivedReceipt, Incident, Interaction,
+    InteractionFields, PromiseState, Purchase, Vendor, ids::InteractionKind,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -126,6 +127,37 @@ impl Importer<'_> {
         )?;
         records::set_shared(self.c, i.id.as_str(), i.fields.shared)?;
         Ok(())
+    }
+
+    pub(super) fn promise(&mut self, p: ArchivedPromise) -> Result<(), ImportError> {
+        self.counts.promises += 1;
+        if !self.writing {
+            return self.conflict(Table::Promises, "promise", p.id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", p.fields.vendor_id.as_str())?;
+        if (p.fields.state == PromiseState::Kept) != p.fields.kept_at.is_some() {
+            return Err(self.invalid("kept_at is set exactly when the promise is kept"));
+        }
+        // An interaction deleted since may still be named; one that is here is the same
+        // vendor's.
+        if let Some(interaction) = &p.fields.interaction_id
+            && let Some(row) = records::get::<InteractionFields>(self.c, interaction.as_str())?
+        {
+            let opened = crate::ledger::open::<InteractionKind, _>(self.keys, row)
+                .map_err(|e| self.invalid(e.to_string()))?;
+            if opened.fields.vendor_id != p.fields.vendor_id {
+                return Err(
+                    self.invalid(format!("interaction {interaction} is with another vendor"))
+                );
+            }
+        }
+        self.insert_record(
+            "promise",
+            p.id.as_str(),
+            Some(p.fields.vendor_id.as_str()),
+            (p.created_at, p.updated_at),
+            &p.fields,
+        )
     }
 
     pub(super) fn intent(&mut self, i: ArchivedIntent) -> Result<(), ImportError> {

@@ -1,10 +1,10 @@
-//! Follow-ups: next steps not done yet, across vendors, soonest due first; and marking one
-//! done. Never lists the step of an interaction whose vendor is gone.
+//! Follow-ups: next steps not done yet and late promises, across vendors, soonest due first;
+//! and marking a step done. Never lists the step of an interaction whose vendor is gone.
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use carnet_schemas::{Followup, Interaction, InteractionId};
+use carnet_schemas::{Followup, FollowupKind, Interaction, InteractionId};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use super::index::{LedgerIndex, Rid};
@@ -14,16 +14,45 @@ use super::{Interactions, LedgerError, Replace, Vendors};
 use crate::crypto::Keys;
 use crate::store::Store;
 
-/// Next steps not done, due on or before `through` if given, soonest due first (steps
-/// without a due date last, and always listed): the index says which, only those are opened.
+/// Next steps not done, due on or before `through` if given, and promises late on `now`'s
+/// day (due before it, and on or before `through`), soonest due first (steps without a due
+/// date last, and always listed): the index says which, only those are opened.
 pub fn list(
     store: &Store,
     keys: &Keys,
     index: &LedgerIndex,
     through: Option<NaiveDate>,
+    now: DateTime<Utc>,
 ) -> Result<Vec<Followup>, LedgerError> {
     let picked = index.read(|d| d.followups(through))?;
-    opened_in_order(store, keys, through, &picked)
+    let mut items = opened_in_order(store, keys, through, &picked)?;
+    let yesterday = now.date_naive().pred_opt();
+    let late_through = match (through, yesterday) {
+        (Some(t), Some(y)) => Some(t.min(y)),
+        (_, y) => y,
+    };
+    items.extend(super::promises::due_items(
+        store,
+        keys,
+        index,
+        late_through,
+    )?);
+    sort(&mut items);
+    Ok(items)
+}
+
+/// `list`'s order: dated first, soonest first, then by time and id.
+fn sort(items: &mut [Followup]) {
+    fn id(f: &Followup) -> &str {
+        match (&f.interaction_id, &f.promise_id, f.kind) {
+            (_, Some(p), FollowupKind::Promise) => p.as_str(),
+            (Some(i), _, _) => i.as_str(),
+            _ => "",
+        }
+    }
+    items.sort_by(|a, b| {
+        (a.due.is_none(), a.due, a.at, id(a)).cmp(&(b.due.is_none(), b.due, b.at, id(b)))
+    });
 }
 
 /// The `limit` next steps due soonest (as `list` orders them), and how many `list` would give:
@@ -82,23 +111,18 @@ fn opened_in_order(
             continue;
         };
         items.push(Followup {
-            interaction_id: o.id,
+            kind: FollowupKind::Followup,
+            interaction_id: Some(o.id),
+            promise_id: None,
             vendor_id: f.vendor_id,
             vendor_name: name.clone(),
             next_step: step,
             due: f.next_due,
             at: f.at.unwrap_or_else(|| o.row.created_at.fixed_offset()),
-            channel: f.channel,
+            channel: Some(f.channel),
         });
     }
-    items.sort_by(|a, b| {
-        (a.due.is_none(), a.due, a.at, a.interaction_id.as_str()).cmp(&(
-            b.due.is_none(),
-            b.due,
-            b.at,
-            b.interaction_id.as_str(),
-        ))
-    });
+    sort(&mut items);
     Ok(items)
 }
 

@@ -9,7 +9,7 @@ use rusqlite::Connection;
 
 use super::index::{Key, LedgerIndex, Loader, Moment, Op, Rid, Tally, id_of, rid, text};
 use super::kind::{Kind, Paged, wire};
-use super::{Incidents, Interactions, LedgerError, Purchases, Record, Vendors, open};
+use super::{Incidents, Interactions, LedgerError, Promises, Purchases, Record, Vendors, open};
 use crate::crypto::Keys;
 use crate::store::Store;
 use crate::store::archive::each_record;
@@ -149,7 +149,7 @@ pub fn timeline(
                 RecordKind::Incident => opened::<Incidents>(c, keys, &ids)?
                     .pop()
                     .map(|r| Event::Incident(wire::<Incidents>(r))),
-                RecordKind::Vendor => None,
+                RecordKind::Vendor | RecordKind::Promise => None,
             };
             out.extend(event.map(|e| (*m, e)));
         }
@@ -246,6 +246,7 @@ pub fn search(
                 RecordKind::Incident => {
                     titled::<Incidents>(c, keys, &h.id, |f| f.description.as_str())
                 }
+                RecordKind::Promise => titled::<Promises>(c, keys, &h.id, |f| f.what.as_str()),
             }?;
             let Some((id, title)) = titled else { continue };
             found.push(SearchHit {
@@ -295,7 +296,8 @@ pub fn loader() -> Loader {
             load::<Vendors>(c, keys, sink)?;
             load::<Interactions>(c, keys, sink)?;
             load::<Purchases>(c, keys, sink)?;
-            load::<Incidents>(c, keys, sink)
+            load::<Incidents>(c, keys, sink)?;
+            load::<Promises>(c, keys, sink)
         },
     )
 }

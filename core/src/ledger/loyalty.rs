@@ -10,7 +10,7 @@ use carnet_schemas::{
     Amount, Currency, IncidentFields, IncidentStatus, InteractionFields, Loyalty, PurchaseFields,
     VendorId, VendorRelationship,
 };
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, NaiveDate};
 use rusqlite::Connection;
 use rust_decimal::Decimal;
 
@@ -29,8 +29,8 @@ fn mean(values: impl Iterator<Item = i64>) -> Option<f64> {
 /// Whose view of the facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum View {
-    /// The owner's own: every record.
-    Owner,
+    /// The owner's own: every record, and the promise record on this day.
+    Owner(NaiveDate),
     /// The vendor's (`GET /v1/vendor/relationship`): counts, dates and sums of its purchases and
     /// incidents, interactions only as far as the owner shared them, and never the owner's
     /// satisfaction ratings.
@@ -66,7 +66,7 @@ pub fn compute(
     let interactions: Vec<InteractionFields> =
         opened::<InteractionKind, InteractionFields>(conn, keys, vendor)?
             .into_iter()
-            .filter(|i| view == View::Owner || i.shared)
+            .filter(|i| view != View::Vendor || i.shared)
             .collect();
     let incidents = opened::<IncidentKind, IncidentFields>(conn, keys, vendor)?;
     let talk = Talk {
@@ -77,7 +77,11 @@ pub fn compute(
             .filter_map(|i| i.sentiment.map(|s| i64::from(s.get())))
             .collect(),
     };
-    facts(&purchases, talk, &incidents, view)
+    let mut loyalty = facts(&purchases, talk, &incidents, view)?;
+    if let View::Owner(today) = view {
+        loyalty.promises = Some(super::promises::record_of(conn, keys, vendor, today)?);
+    }
+    Ok(loyalty)
 }
 
 /// The owner's facts of `vendor`'s relationship (as `compute` with `View::Owner`), its
@@ -88,6 +92,7 @@ pub fn outline(
     keys: &Keys,
     index: &LedgerIndex,
     vendor: &VendorId,
+    today: NaiveDate,
 ) -> Result<(Loyalty, Vec<PurchaseFields>), LedgerError> {
     let (tally, sentiments) = match rid(vendor.as_str()) {
         Some(v) => index.read(|d| (d.tally(&v), d.sentiments(&v, None)))?,
@@ -107,7 +112,8 @@ pub fn outline(
     store.read(|c| {
         let purchases = opened::<PurchaseKind, PurchaseFields>(c, keys, vendor)?;
         let incidents = opened::<IncidentKind, IncidentFields>(c, keys, vendor)?;
-        let loyalty = facts(&purchases, talk, &incidents, View::Owner)?;
+        let mut loyalty = facts(&purchases, talk, &incidents, View::Owner(today))?;
+        loyalty.promises = Some(super::promises::record_of(c, keys, vendor, today)?);
         Ok((loyalty, purchases))
     })
 }
@@ -145,13 +151,14 @@ fn facts(
         incidents: incidents.len() as u64,
         incidents_resolved: resolved.len() as u64,
         average_satisfaction: match view {
-            View::Owner => mean(
+            View::Owner(_) => mean(
                 resolved
                     .iter()
                     .filter_map(|i| i.satisfaction.map(|s| i64::from(s.get()))),
             ),
             View::Vendor => None,
         },
+        promises: None,
     })
 }
 
@@ -213,9 +220,10 @@ mod tests {
             .await
             .unwrap();
         let check = || {
-            let (outlined, _) = super::outline(&store, &keys, &index, &acme.id).unwrap();
+            let today = now.date_naive();
+            let (outlined, _) = super::outline(&store, &keys, &index, &acme.id, today).unwrap();
             let computed = store
-                .read(|c| super::compute(c, &keys, &acme.id, super::View::Owner))
+                .read(|c| super::compute(c, &keys, &acme.id, super::View::Owner(today)))
                 .unwrap();
             assert_eq!(outlined, computed);
             outlined

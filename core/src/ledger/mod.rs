@@ -1,4 +1,5 @@
-//! The ledger: the owner's records (vendors, interactions, purchases, incidents, the profile),
+//! The ledger: the owner's records (vendors, interactions, purchases, incidents, promises, the
+//! profile),
 //! which table each is sealed into, opening a stored row into its id and content, and the
 //! services over them — one generic list/create/show/replace/delete for the four record kinds
 //! (`kind`), follow-ups, loyalty facts, receipts, and what a vendor may read of it all. Never
@@ -14,13 +15,15 @@ mod kind;
 pub mod listing;
 pub mod loyalty;
 pub mod profile;
+pub mod promises;
 pub mod purchases;
 pub mod receipts;
 pub mod shared;
 pub mod vendors;
 
 use carnet_schemas::{
-    Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PurchaseFields, VendorFields,
+    Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PromiseFields, PurchaseFields,
+    VendorFields,
 };
 
 use crate::crypto::{Keys, Sealable, Table, Unreadable};
@@ -30,6 +33,7 @@ pub use error::LedgerError;
 pub use incidents::Incidents;
 pub use interactions::{InteractionFilter, Interactions};
 pub use kind::{Kind, Paged, Record, Removable, Replace, create, delete, replace, show};
+pub use promises::Promises;
 pub use purchases::Purchases;
 pub use vendors::Vendors;
 
@@ -51,6 +55,9 @@ impl Sealable for PurchaseFields {
 }
 impl Sealable for IncidentFields {
     const TABLE: Table = Table::Incidents;
+}
+impl Sealable for PromiseFields {
+    const TABLE: Table = Table::Promises;
 }
 impl Sealable for ProfileFields {
     const TABLE: Table = Table::Profile;

@@ -123,10 +123,16 @@ fn unique_name(
 }
 
 /// A vendor and the loyalty facts derived from the ledger.
-pub fn detail(store: &Store, keys: &Keys, id: &VendorId) -> Result<VendorDetail, LedgerError> {
+/// (`today` decides which promises are late.)
+pub fn detail(
+    store: &Store,
+    keys: &Keys,
+    id: &VendorId,
+    today: chrono::NaiveDate,
+) -> Result<VendorDetail, LedgerError> {
     store.read(|c| {
         let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
-        let loyalty = loyalty::compute(c, keys, id, View::Owner)?;
+        let loyalty = loyalty::compute(c, keys, id, View::Owner(today))?;
         Ok(VendorDetail { vendor, loyalty })
     })
 }

@@ -154,6 +154,7 @@ pub fn counts(c: &Connection) -> Result<ArchiveCounts> {
         incidents: n("incidents")?,
         purchases: n("purchases")?,
         interactions: n("interactions")?,
+        promises: n("promises")?,
         intents: n("intents")?,
         offers: n("offers")?,
         clients: n("clients")?,

@@ -159,6 +159,10 @@ pub const PROTECTED: &[Protected] = &[
             "delivered_at",
         ],
     },
+    Protected {
+        table: "promises",
+        columns: &["id", "vendor_id", "created_at", "updated_at"],
+    },
 ];
 
 /// Tables where an update always writes the whole protected value (so it is blessed as

@@ -16,6 +16,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0006_row_macs.sql"),
     include_str!("../../migrations/0007_token_housekeeping.sql"),
     include_str!("../../migrations/0008_access_log_layout.sql"),
+    include_str!("../../migrations/0009_promises.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -11,6 +11,8 @@ mod charts;
 mod intent_form;
 mod intents;
 mod offers;
+mod promise_list;
+mod promises;
 mod records;
 mod search;
 mod settings;
@@ -65,6 +67,12 @@ pub fn router() -> Router<AppState> {
             "/app/vendors/{id}/incidents/new",
             get(records::new_incident).post(records::create_incident),
         )
+        .route(
+            "/app/vendors/{id}/promises/new",
+            get(promises::new_form).post(promises::create),
+        )
+        .route("/app/promises/{id}/kept", post(promises::kept))
+        .route("/app/promises/{id}/broken", post(promises::broken))
         .route("/app/interactions/{id}/share", post(records::share))
         .route("/app/interactions/{id}/unshare", post(records::unshare))
         .route("/app/intents", get(intents::list))

@@ -22,7 +22,7 @@ use super::vendors::refused;
 use crate::state::AppState;
 
 /// The vendor a form is for, or the page that says it is not there.
-async fn vendor(s: &AppState, raw: &str) -> Result<Vendor, Response> {
+pub(super) async fn vendor(s: &AppState, raw: &str) -> Result<Vendor, Response> {
     let id = vendor_id(raw).ok_or_else(no_vendor)?;
     let s2 = s.clone();
     match s2
@@ -34,14 +34,14 @@ async fn vendor(s: &AppState, raw: &str) -> Result<Vendor, Response> {
     }
 }
 
-fn value<'a>(values: &'a [(String, String)], k: &str) -> &'a str {
+pub(super) fn value<'a>(values: &'a [(String, String)], k: &str) -> &'a str {
     values
         .iter()
         .find(|(f, _)| f == k)
         .map_or("", |(_, v)| v.as_str())
 }
 
-fn date(errors: &mut Errors, name: &str, raw: &str) -> Option<NaiveDate> {
+pub(super) fn date(errors: &mut Errors, name: &str, raw: &str) -> Option<NaiveDate> {
     let raw = raw.trim();
     if raw.is_empty() {
         return None;
@@ -83,7 +83,7 @@ pub(super) fn time(errors: &mut Errors, name: &str, raw: &str) -> Option<DateTim
     None
 }
 
-fn sent_back(signed: &Signed, title: &str, body: Markup) -> Response {
+pub(super) fn sent_back(signed: &Signed, title: &str, body: Markup) -> Response {
     shell::page_with(
         StatusCode::UNPROCESSABLE_ENTITY,
         signed,

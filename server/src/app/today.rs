@@ -1,5 +1,5 @@
 //! **Today**: what needs the owner now. Follow-ups due within 7 days and late ones (as `carnet
-//! followups`), consent requests waiting (approve or deny right here), new offers, intents
+//! followups`), promises late or due within 7 days (Kept / Broken), consent requests waiting (approve or deny right here), new offers, intents
 //! whose window closes within 3 days, warranties ending within 30 days, the access log's
 //! last check, and the last vendor accesses. Each list is short and read through the index.
 
@@ -9,13 +9,14 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use carnet_core::consent::{approve as approve_request, deny as deny_request};
 use carnet_core::intents::{offers, owner};
-use carnet_core::ledger::{self, Vendors, followups, listing};
+use carnet_core::ledger::{self, Vendors, followups, listing, promises};
 use carnet_core::{audit, consent::Pending};
 use carnet_schemas::{AccessQuery, Category, IntentState, InteractionId, OfferState, VendorId};
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
 use super::failed;
+use super::promise_list;
 use super::shell::{self, Nav, button_form, csrf, empty, minute};
 use super::signed::{Posted, Signed, see_other};
 use crate::state::AppState;
@@ -54,9 +55,10 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
     let now = s.now();
     let today = now.date_naive();
     let soon = today + Duration::days(7);
-    let (due, intents, offers, warranties) = match s
+    let (due, promised, intents, offers, warranties) = match s
         .blocking(move |s| {
             let due = followups::soonest(&s.store, &s.keys, &s.index, Some(soon), FOLLOWUPS)?;
+            let promised = promises::due_items(&s.store, &s.keys, &s.index, Some(soon))?;
             let intents = owner::list(s, Some(IntentState::Active))?;
             let offers = offers::list(s, None)?;
             let warranties = listing::warranties_ending(
@@ -67,7 +69,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
                 today + Duration::days(30),
                 SHOWN,
             )?;
-            Ok((due, intents, offers, warranties))
+            Ok((due, promised, intents, offers, warranties))
         })
         .await
     {
@@ -137,10 +139,13 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
                         } @else { span.tag { "no date" } }
                         div.meta {
                             a href={ "/app/vendors/" (f.vendor_id) } { (f.vendor_name) }
-                            " · " (f.channel.as_str()) " on " (f.at.format("%Y-%m-%d"))
+                            @if let Some(c) = f.channel { " · " (c.as_str()) }
+                            " on " (f.at.format("%Y-%m-%d"))
                         }
-                        div.actions {
-                            (button_form(&signed, &format!("/app/followups/{}/done", f.interaction_id), "Done", "secondary"))
+                        @if let Some(i) = &f.interaction_id {
+                            div.actions {
+                                (button_form(&signed, &format!("/app/followups/{i}/done"), "Done", "secondary"))
+                            }
                         }
                     }
                 }
@@ -148,6 +153,11 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
             @if more > 0 {
                 p.hint { "And " (more) " more, due later: " code { "carnet followups" } " lists them all." }
             }
+        }
+        section aria-labelledby="promises" {
+            h2 #promises { "Promises" }
+            @if promised.is_empty() { (empty("No promise late or due within 7 days.")) }
+            (promise_list::open_list(&signed, &promised, today, false))
         }
         section aria-labelledby="offers" {
             h2 #offers { "New offers" }

@@ -12,15 +12,17 @@ use carnet_core::audit;
 use carnet_core::grants;
 use carnet_core::ledger::index::{Moment, rid};
 use carnet_core::ledger::listing::{self, Event};
-use carnet_core::ledger::{self, Vendors, loyalty, receipts};
+use carnet_core::ledger::{self, Vendors, loyalty, promises, receipts};
 use carnet_schemas::{
-    AccessQuery, Grant, GrantState, IncidentStatus, Loyalty, Page, Receipt, VendorId,
+    AccessQuery, Followup, Grant, GrantState, IncidentStatus, Loyalty, Page, Promise, PromiseQuery,
+    PromiseStateFilter, Receipt, VendorId,
 };
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
 use super::charts;
 use super::failed;
+use super::promise_list;
 use super::shell::{self, Nav, day, empty, minute};
 use super::signed::Signed;
 use super::vendors::{query_value, when};
@@ -68,7 +70,13 @@ pub async fn show(
     let read = s
         .blocking(move |s| {
             let vendor = ledger::show::<Vendors>(&s.store, &s.keys, &vid)?;
-            let (facts, purchases) = loyalty::outline(&s.store, &s.keys, &s.index, &vid)?;
+            let today = now.date_naive();
+            let (facts, purchases) = loyalty::outline(&s.store, &s.keys, &s.index, &vid, today)?;
+            let q = PromiseQuery {
+                vendor: Some(vid.clone()),
+                state: Some(PromiseStateFilter::Open),
+            };
+            let open = promises::list(&s.store, &s.keys, &s.index, &q, now)?;
             let sentiments = listing::sentiments(&s.index, &vid, Some(now - Duration::days(400)))?;
             let grants = grants::list(s, Some(&vid))?;
             let receipts = receipts::list(&s.store, &s.keys, Some(&vid))?;
@@ -114,10 +122,10 @@ pub async fn show(
                 },
             )?;
             let live = grants.into_iter().find(|g| g.state == GrantState::Live);
-            Ok((vendor, facts, purchases, sentiments, page, live))
+            Ok((vendor, (facts, open), purchases, sentiments, page, live))
         })
         .await;
-    let (vendor, facts, purchases, sentiments, page, live) = match read {
+    let (vendor, (facts, open), purchases, sentiments, page, live) = match read {
         Ok(read) => read,
         Err(e) => return failed(e),
     };
@@ -146,6 +154,7 @@ pub async fn show(
             a.button href={ "/app/interactions/new?vendor=" (id) } { "Add interaction" }
             a.button.secondary href={ "/app/vendors/" (id) "/purchases/new" } { "Add purchase" }
             a.button.secondary href={ "/app/vendors/" (id) "/incidents/new" } { "Add incident" }
+            a.button.secondary href={ "/app/vendors/" (id) "/promises/new" } { "Add promise" }
         }
         section aria-labelledby="about" {
             h2 #about { "About" }
@@ -168,6 +177,13 @@ pub async fn show(
         section aria-labelledby="facts" {
             h2 #facts { "Loyalty" }
             (facts_of(&facts, now))
+        }
+        section aria-labelledby="promises" {
+            h2 #promises { "Promises" }
+            @if let Some(r) = &facts.promises { (promise_list::record(r)) }
+            h3 { "Open promises" }
+            @if open.is_empty() { (empty("No open promise from this vendor.")) }
+            (promise_list::open_list(&signed, &open_items(&open, &vendor), now.date_naive(), true))
         }
         section aria-labelledby="access" {
             h2 #access { "Access" }
@@ -219,6 +235,13 @@ pub async fn show(
         }
     };
     shell::page(&signed, Nav::Vendors, f.name.as_str(), body)
+}
+
+/// Open promises as the list shows them (as follow-up items).
+fn open_items(open: &[Promise], v: &carnet_schemas::Vendor) -> Vec<Followup> {
+    open.iter()
+        .map(|p| promises::as_followup(p.clone(), v.fields.name.clone()))
+        .collect()
 }
 
 fn cursor_given(query: Option<&str>) -> bool {

@@ -35,6 +35,7 @@ use security::Schemes;
         (name = "interactions", description = "Exchanges that mattered, and their follow-ups"),
         (name = "purchases", description = "What was bought"),
         (name = "incidents", description = "Complaints and how they were resolved"),
+        (name = "promises", description = "What vendors committed to, and whether they kept it"),
         (name = "search", description = "Every record by the words of its text fields (word prefixes, case and accents aside), from an index held in memory only"),
         (name = "profile", description = "What the owner may disclose"),
         (name = "clients", description = "Vendors connected as OAuth clients"),

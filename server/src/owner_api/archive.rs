@@ -243,7 +243,7 @@ fn refused(e: ImportError) -> ApiError {
             detail: format!("the archive stopped before its end: {why}"),
             hint: Some(format!("{unchanged}; send the whole archive again")),
         },
-        ImportError::NotEmpty(c) => not_empty(c),
+        ImportError::NotEmpty(c) => not_empty(*c),
         ImportError::Store(e) => ApiError::Store(e),
     }
 }
@@ -280,6 +280,7 @@ fn describe(n: &ArchiveCounts, profile: bool) -> String {
         (n.incidents, "incident"),
         (n.purchases, "purchase"),
         (n.interactions, "interaction"),
+        (n.promises, "promise"),
         (n.intents, "intent"),
         (n.offers, "offer"),
         (n.clients, "client"),

@@ -8,17 +8,26 @@ use crate::error::ApiResult;
 use crate::extract::{Json, Owner, Path, Query};
 use crate::state::AppState;
 
-/// Next steps not done, soonest due first (steps without a due date last).
+/// Next steps not done (`kind: followup`) and late promises (`kind: promise`), soonest due
+/// first (steps without a due date last).
 #[utoipa::path(get, path = "/v1/followups", tag = "interactions", params(FollowupQuery),
     security(("owner" = [])),
-    responses((status = 200, description = "Open next steps", body = Vec<Followup>)))]
+    responses((status = 200, description = "Open next steps and late promises", body = Vec<Followup>)))]
 pub async fn list(
     _: Owner,
     State(s): State<AppState>,
     Query(q): Query<FollowupQuery>,
 ) -> ApiResult<Json<Vec<Followup>>> {
     let items = s
-        .blocking(move |s| Ok(followups::list(&s.store, &s.keys, &s.index, q.through)?))
+        .blocking(move |s| {
+            Ok(followups::list(
+                &s.store,
+                &s.keys,
+                &s.index,
+                q.through,
+                s.now(),
+            )?)
+        })
         .await?;
     Ok(Json(items))
 }

@@ -14,6 +14,7 @@ mod interactions;
 mod lifecycle;
 mod offers;
 mod profile;
+mod promises;
 mod purchases;
 mod receipts;
 mod search;
@@ -48,6 +49,10 @@ pub fn router() -> OpenApiRouter<AppState> {
             incidents::remove
         ))
         .routes(routes!(incidents::resolve))
+        .routes(routes!(promises::list, promises::create))
+        .routes(routes!(promises::show, promises::remove))
+        .routes(routes!(promises::kept))
+        .routes(routes!(promises::broken))
         .routes(routes!(search::search))
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))

@@ -67,7 +67,14 @@ pub async fn show(
     Path(id): Path<VendorId>,
 ) -> ApiResult<Json<VendorDetail>> {
     let detail = s
-        .blocking(move |s| Ok(vendors::detail(&s.store, &s.keys, &id)?))
+        .blocking(move |s| {
+            Ok(vendors::detail(
+                &s.store,
+                &s.keys,
+                &id,
+                s.now().date_naive(),
+            )?)
+        })
         .await?;
     Ok(Json(detail))
 }

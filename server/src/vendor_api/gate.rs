@@ -60,6 +60,10 @@ pub(super) const ENDPOINTS: &[Endpoint] = &[
         scope: Some(Scope::RelationshipRead),
     },
     Endpoint {
+        name: "GET /v1/vendor/promises",
+        scope: Some(Scope::PromisesRead),
+    },
+    Endpoint {
         name: "GET /v1/vendor/interactions",
         scope: Some(Scope::InteractionsRead),
     },

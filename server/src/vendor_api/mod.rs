@@ -6,6 +6,7 @@
 mod gate;
 mod intents;
 mod profile;
+mod promises;
 mod receipts;
 mod relationship;
 mod shared;
@@ -44,6 +45,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Vendor {
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(relationship::relationship))
+        .routes(routes!(promises::promises))
         .routes(routes!(shared::interactions))
         .routes(routes!(shared::interaction))
         .routes(routes!(profile::profile))

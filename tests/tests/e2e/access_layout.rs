@@ -13,13 +13,16 @@ use serde_json::Value;
 
 use crate::export::{Key, export};
 
-/// Turns the access log back into the layout before schema 8 (and the schema version with it):
-/// every entry with its id stored, its vendor and client ids in its row, `access_parties`
-/// gone. Everything else (the chain's MACs, the head, the checkpoint) is kept as it is.
+/// Turns the access log back into the layout before schema 8 (and the schema version with it,
+/// to 7; the tables of later schemas, empty here, go too): every entry with its id stored, its
+/// vendor and client ids in its row, `access_parties` gone. Everything else (the chain's MACs,
+/// the head, the checkpoint) is kept as it is.
 pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
-    let version: i64 = c
-        .pragma_query_value(None, "user_version", |r| r.get(0))
+    let count: i64 = c
+        .query_row("SELECT count(*) FROM promises", [], |r| r.get(0))
         .unwrap();
+    assert_eq!(count, 0, "a vault of schema 7 holds no promises");
+    c.execute_batch("DROP TABLE promises;").unwrap();
     c.execute_batch(
         "CREATE TABLE access_log_old (
              seq       INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -76,7 +79,7 @@ pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
          CREATE INDEX access_log_by_vendor ON access_log(vendor_id, seq);",
     )
     .unwrap();
-    c.pragma_update(None, "user_version", version - 1).unwrap();
+    c.pragma_update(None, "user_version", 7).unwrap();
 }
 
 fn db(dir: &Path) -> rusqlite::Connection {

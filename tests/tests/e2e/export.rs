@@ -147,7 +147,7 @@ fn owner_view(s: &TestServer) -> Vec<(String, Value)> {
 }
 
 pub(crate) struct Key {
-    identity: age::x25519::Identity,
+    pub(crate) identity: age::x25519::Identity,
     file: PathBuf,
 }
 
@@ -167,7 +167,7 @@ impl Key {
         self.identity.to_public().to_string()
     }
 
-    fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.file.to_str().unwrap()
     }
 }
@@ -183,7 +183,7 @@ fn decrypt_with(bytes: &[u8], identity: &dyn age::Identity) -> Vec<u8> {
     plain
 }
 
-fn encrypt_to(plain: &[u8], recipient: &dyn age::Recipient) -> Vec<u8> {
+pub(crate) fn encrypt_to(plain: &[u8], recipient: &dyn age::Recipient) -> Vec<u8> {
     let mut out = Vec::new();
     let mut w = age::Encryptor::with_recipients(std::iter::once(recipient))
         .unwrap()
@@ -262,7 +262,7 @@ fn an_export_decrypts_with_age_and_matches_its_schema() {
         "archive does not match its schema: {errors:?}"
     );
     assert_eq!(doc["format"], "carnet-archive");
-    assert_eq!(doc["version"], 2);
+    assert_eq!(doc["version"], 3);
     let counts = &doc["counts"];
     assert_eq!(counts["vendors"], 2);
     assert_eq!(counts["interactions"], 2);
@@ -578,12 +578,12 @@ fn hostile_archives_are_refused_with_a_clear_message_and_change_nothing() {
     );
 
     // A format version this carnetd does not know.
-    let v3 = edited(
+    let v4 = edited(
         &plain,
-        |l| l == "\"version\":2,",
-        |_| "\"version\":3,".into(),
+        |l| l == "\"version\":3,",
+        |_| "\"version\":4,".into(),
     );
-    refused(&import_file("v3.age", &to_key(&v3)), "format version 3");
+    refused(&import_file("v4.age", &to_key(&v4)), "format version 4");
 
     // Valid JSON (or not) that is not a valid archive.
     refused(
@@ -828,7 +828,7 @@ fn a_version_1_archive_without_a_checkpoint_still_imports() {
     assert!(!String::from_utf8_lossy(&plain).contains("access_log_checkpoint"));
     let v1 = edited(
         &plain,
-        |l| l == "\"version\":2,",
+        |l| l == "\"version\":3,",
         |_| "\"version\":1,".into(),
     );
     let v1_file = dir.path().join("v1.age");

@@ -33,6 +33,7 @@ mod openapi;
 mod openapi_document;
 mod operations;
 mod password;
+mod promises;
 mod registration;
 mod revocation;
 mod sealed;

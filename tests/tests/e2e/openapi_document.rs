@@ -424,13 +424,14 @@ fn vendors_are_oauth2_clients_with_their_flows_and_every_scope() {
             .cloned()
             .collect()
     };
-    // DESIGN.md §4: the vendor API's scopes.
+    // DESIGN.md §4: the vendor API's scopes, and the promise record's (issue 17).
     let design: BTreeSet<String> = [
         "intents:read",
         "offers:write",
         "relationship:read",
         "interactions:read",
         "profile:read",
+        "promises:read",
     ]
     .map(str::to_owned)
     .into();

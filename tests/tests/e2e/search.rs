@@ -169,7 +169,7 @@ fn bad_searches_are_the_clients_mistake() {
     }
     s.get("/v1/search?q=a&limit=0").problem(400);
     s.get("/v1/search?q=a&limit=201").problem(400);
-    s.get("/v1/search?q=a&kind=promise").problem(400);
+    s.get("/v1/search?q=a&kind=receipt").problem(400);
     s.get("/v1/search?q=a&unknown=1").problem(400);
     let many = (0..17)
         .map(|i| format!("w{i}"))
@@ -265,9 +265,9 @@ fn carnet_search_prints_a_table_or_the_items_and_interaction_list_filters_by_cha
     let o = s.carnet(&["search", "zzzz"]);
     o.ok();
     assert!(o.stderr.contains("nothing matches"), "{}", o.stderr);
-    let o = s.carnet(&["search", "x", "--kind", "promise"]);
+    let o = s.carnet(&["search", "x", "--kind", "receipt"]);
     assert_ne!(o.code, 0);
-    assert!(o.stderr.contains("promise"), "{}", o.stderr);
+    assert!(o.stderr.contains("receipt"), "{}", o.stderr);
     interaction(s, &l.other, json!({"channel": "phone", "summary": "Appel"}));
     let o = s.carnet(&["--json", "interaction", "list", "--channel", "phone"]);
     o.ok();

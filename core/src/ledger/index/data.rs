@@ -113,6 +113,8 @@ impl Moment {
         let (neg_ms, rank) = match kind {
             RecordKind::Purchase => ((key.0 + UNIX_DAY_CE).saturating_mul(DAY_MS), 1),
             RecordKind::Incident => (key.0, 2),
+            // Not in a timeline; ranked after the others should one be asked for.
+            RecordKind::Promise => (key.0, 3),
             RecordKind::Interaction | RecordKind::Vendor => (key.0, 0),
         };
         Moment { neg_ms, rank, key }
@@ -141,8 +143,17 @@ pub struct Data {
     interactions: Listing,
     purchases: Listing,
     incidents: Listing,
+    promises: Listing,
     text: Postings<DocMeta>,
 }
+
+/// The kinds of a vendor's records, each a listing.
+const OF_VENDOR: [RecordKind; 4] = [
+    RecordKind::Interaction,
+    RecordKind::Purchase,
+    RecordKind::Incident,
+    RecordKind::Promise,
+];
 
 impl Data {
     fn listing(&self, kind: RecordKind) -> Option<&Listing> {
@@ -151,6 +162,7 @@ impl Data {
             RecordKind::Interaction => Some(&self.interactions),
             RecordKind::Purchase => Some(&self.purchases),
             RecordKind::Incident => Some(&self.incidents),
+            RecordKind::Promise => Some(&self.promises),
         }
     }
 
@@ -160,6 +172,7 @@ impl Data {
             RecordKind::Interaction => Some(&mut self.interactions),
             RecordKind::Purchase => Some(&mut self.purchases),
             RecordKind::Incident => Some(&mut self.incidents),
+            RecordKind::Promise => Some(&mut self.promises),
         }
     }
 
@@ -258,11 +271,7 @@ impl Data {
         let Some(no) = self.vendor_no.remove(id) else {
             return;
         };
-        for kind in [
-            RecordKind::Interaction,
-            RecordKind::Purchase,
-            RecordKind::Incident,
-        ] {
+        for kind in OF_VENDOR {
             let mut docs = Vec::new();
             if let Some(l) = self.listing_mut(kind)
                 && let Some(keys) = l.by_vendor.remove(&no)
@@ -289,12 +298,12 @@ impl Data {
         for v in self.vendors.values_mut() {
             renumber(&mut v.doc);
         }
-        for l in [
-            &mut self.interactions,
-            &mut self.purchases,
-            &mut self.incidents,
-        ] {
-            for e in l.by_id.values_mut() {
+        for kind in OF_VENDOR {
+            for e in self
+                .listing_mut(kind)
+                .into_iter()
+                .flat_map(|l| l.by_id.values_mut())
+            {
                 renumber(&mut e.doc);
             }
         }
@@ -432,6 +441,29 @@ impl Data {
             .collect()
     }
 
+    /// Open promises (id, vendor, due day), soonest first: due by `through`, of `vendor`, if given.
+    pub fn promises_due(
+        &self,
+        through: Option<NaiveDate>,
+        vendor: Option<&Rid>,
+    ) -> Vec<(Rid, Rid, NaiveDate)> {
+        let l = &self.promises;
+        let no = vendor.map(|v| self.vendor_no.get(v).copied().unwrap_or(NONE));
+        l.due
+            .iter()
+            .take_while(|(_, d, _)| through.is_none_or(|t| *d <= t))
+            .filter_map(|(_, d, id)| {
+                let e = l
+                    .by_id
+                    .get(id)
+                    .filter(|e| no.is_none_or(|n| n == e.vendor))?;
+                let vendor = *self.vendor_ids.get(e.vendor as usize)?;
+                let live = self.vendors.contains_key(&vendor);
+                live.then_some((*id, vendor, *d))
+            })
+            .collect()
+    }
+
     /// Purchases whose warranty ends between `from` and `through` (both included), soonest
     /// first (what a Today view shows).
     pub fn warranties_ending(&self, from: NaiveDate, through: NaiveDate) -> Vec<(Rid, NaiveDate)> {
@@ -535,10 +567,8 @@ impl Data {
 
     /// How many records the index holds.
     pub fn records(&self) -> usize {
-        self.vendors.len()
-            + self.interactions.by_id.len()
-            + self.purchases.by_id.len()
-            + self.incidents.by_id.len()
+        let of_vendors = OF_VENDOR.iter().filter_map(|k| self.listing(*k));
+        self.vendors.len() + of_vendors.map(|l| l.by_id.len()).sum::<usize>()
     }
 
     /// Heap bytes held, by capacities: a hash table counts its slots (key, value, one control
@@ -555,7 +585,7 @@ impl Data {
             + table(&self.vendor_no)
             + self.vendor_ids.capacity() * size_of::<Rid>()
             + self.text.heap_bytes();
-        for l in [&self.interactions, &self.purchases, &self.incidents] {
+        for l in OF_VENDOR.iter().filter_map(|k| self.listing(*k)) {
             bytes += table(&l.by_id)
                 + tree::<Key>(l.order.len())
                 + tree::<DueKey>(l.due.len())
