@@ -114,6 +114,7 @@ pub struct PromiseQuery {
     pub vendor: Option<VendorId>,
     /// Only promises in this state (`late`: open and past their due day; `open` includes
     /// late ones).
+    #[param(inline)]
     pub state: Option<PromiseStateFilter>,
 }
 
