@@ -12,8 +12,8 @@ use carnet_schemas::{
 use maud::{Markup, html};
 
 use super::failed;
-use super::records::{date, sent_back, value, vendor};
-use super::shell::{self, Errors, Input, Nav, csrf, field, optional, required};
+use super::records::{date, sent_back, value, vendor, vendor_form, vendor_form_page};
+use super::shell::{self, Errors, Input, field, optional, required};
 use super::signed::{Posted, Signed, see_other};
 use super::vendors::refused;
 use crate::state::AppState;
@@ -61,18 +61,13 @@ pub async fn broken(
 
 fn form(signed: &Signed, v: &Vendor, values: &[(String, String)], errors: &Errors) -> Markup {
     let val = |k: &str| value(values, k);
-    html! {
-        p { "With " a href={ "/app/vendors/" (v.id) } { (v.fields.name) } "." }
-        (errors.summary())
-        form method="post" action={ "/app/vendors/" (v.id) "/promises/new" } {
-            (csrf(signed))
-            (field("What", "what", Input::Area, val("what"), errors, Some("What they committed to.")))
-            (field("Due", "due", Input::Date, val("due"), errors, Some("The day it is due (YYYY-MM-DD); open after it, it is late.")))
-            (field("By", "by", Input::Text, val("by"), errors, Some("Who made it (a person, a department).")))
-            (field("Interaction", "interaction", Input::Text, val("interaction"), errors, Some("The id of the interaction it was made in (int_…), if any.")))
-            div.actions { button type="submit" { "Add promise" } a href={ "/app/vendors/" (v.id) } { "Cancel" } }
-        }
-    }
+    let fields = html! {
+        (field("What", "what", Input::Area, val("what"), errors, Some("What they committed to.")))
+        (field("Due", "due", Input::Date, val("due"), errors, Some("The day it is due (YYYY-MM-DD); open after it, it is late.")))
+        (field("By", "by", Input::Text, val("by"), errors, Some("Who made it (a person, a department).")))
+        (field("Interaction", "interaction", Input::Text, val("interaction"), errors, Some("The id of the interaction it was made in (int_…), if any.")))
+    };
+    vendor_form(signed, v, "promises", "Add promise", errors, fields)
 }
 
 /// `GET /app/vendors/{id}/promises/new`.
@@ -81,12 +76,7 @@ pub async fn new_form(
     State(s): State<AppState>,
     Path(raw): Path<String>,
 ) -> Response {
-    let v = match vendor(&s, &raw).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let body = form(&signed, &v, &[], &Errors::default());
-    shell::page(&signed, Nav::Vendors, "Add promise", body)
+    vendor_form_page(signed, &s, &raw, "Add promise", form).await
 }
 
 /// `POST /app/vendors/{id}/promises/new`.

@@ -93,6 +93,43 @@ pub(super) fn sent_back(signed: &Signed, title: &str, body: Markup) -> Response 
     )
 }
 
+/// The frame of a form that adds a record to vendor `v`: who it is with, what is wrong, the
+/// fields, and the submit (`label`) posted to `/app/vendors/{id}/{what}/new`.
+pub(super) fn vendor_form(
+    signed: &Signed,
+    v: &Vendor,
+    what: &str,
+    label: &str,
+    errors: &Errors,
+    fields: Markup,
+) -> Markup {
+    html! {
+        p { "With " a href={ "/app/vendors/" (v.id) } { (v.fields.name) } "." }
+        (errors.summary())
+        form method="post" action={ "/app/vendors/" (v.id) "/" (what) "/new" } {
+            (csrf(signed))
+            (fields)
+            div.actions { button type="submit" { (label) } a href={ "/app/vendors/" (v.id) } { "Cancel" } }
+        }
+    }
+}
+
+/// The page of an empty form (`form`) adding a record to the vendor of path `raw`.
+pub(super) async fn vendor_form_page(
+    signed: Signed,
+    s: &AppState,
+    raw: &str,
+    title: &str,
+    form: impl Fn(&Signed, &Vendor, &[(String, String)], &Errors) -> Markup,
+) -> Response {
+    let v = match vendor(s, raw).await {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let body = form(&signed, &v, &[], &Errors::default());
+    shell::page(&signed, Nav::Vendors, title, body)
+}
+
 fn purchase_form(
     signed: &Signed,
     v: &Vendor,
@@ -100,20 +137,15 @@ fn purchase_form(
     errors: &Errors,
 ) -> Markup {
     let val = |k: &str| value(values, k);
-    html! {
-        p { "With " a href={ "/app/vendors/" (v.id) } { (v.fields.name) } "." }
-        (errors.summary())
-        form method="post" action={ "/app/vendors/" (v.id) "/purchases/new" } {
-            (csrf(signed))
-            (field("Item", "item", Input::Text, val("item"), errors, Some("What you bought.")))
-            (field("Amount", "amount", Input::Amount, val("amount"), errors, Some("What you paid, as a decimal number with at most the currency's decimals (699.90).")))
-            (field("Currency", "currency", Input::Text, val("currency"), errors, Some("ISO 4217 code: EUR, USD, …")))
-            (field("At", "at", Input::Date, val("at"), errors, Some("The day of the purchase (YYYY-MM-DD); today if left empty.")))
-            (field("Warranty until", "warranty_until", Input::Date, val("warranty_until"), errors, Some("The last day under warranty (YYYY-MM-DD).")))
-            (field("Receipt", "receipt", Input::Text, val("receipt"), errors, Some("Receipt or order reference.")))
-            div.actions { button type="submit" { "Add purchase" } a href={ "/app/vendors/" (v.id) } { "Cancel" } }
-        }
-    }
+    let fields = html! {
+        (field("Item", "item", Input::Text, val("item"), errors, Some("What you bought.")))
+        (field("Amount", "amount", Input::Amount, val("amount"), errors, Some("What you paid, as a decimal number with at most the currency's decimals (699.90).")))
+        (field("Currency", "currency", Input::Text, val("currency"), errors, Some("ISO 4217 code: EUR, USD, …")))
+        (field("At", "at", Input::Date, val("at"), errors, Some("The day of the purchase (YYYY-MM-DD); today if left empty.")))
+        (field("Warranty until", "warranty_until", Input::Date, val("warranty_until"), errors, Some("The last day under warranty (YYYY-MM-DD).")))
+        (field("Receipt", "receipt", Input::Text, val("receipt"), errors, Some("Receipt or order reference.")))
+    };
+    vendor_form(signed, v, "purchases", "Add purchase", errors, fields)
 }
 
 /// `GET /app/vendors/{id}/purchases/new`.
@@ -122,12 +154,7 @@ pub async fn new_purchase(
     State(s): State<AppState>,
     Path(raw): Path<String>,
 ) -> Response {
-    let v = match vendor(&s, &raw).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let body = purchase_form(&signed, &v, &[], &Errors::default());
-    shell::page(&signed, Nav::Vendors, "Add purchase", body)
+    vendor_form_page(signed, &s, &raw, "Add purchase", purchase_form).await
 }
 
 /// `POST /app/vendors/{id}/purchases/new`.
@@ -184,16 +211,11 @@ fn incident_form(
     errors: &Errors,
 ) -> Markup {
     let val = |k: &str| value(values, k);
-    html! {
-        p { "With " a href={ "/app/vendors/" (v.id) } { (v.fields.name) } "." }
-        (errors.summary())
-        form method="post" action={ "/app/vendors/" (v.id) "/incidents/new" } {
-            (csrf(signed))
-            (field("Description", "description", Input::Area, val("description"), errors, Some("What went wrong.")))
-            (field("At", "at", Input::DateTime, val("at"), errors, Some("When it started (UTC); now if left empty.")))
-            div.actions { button type="submit" { "Add incident" } a href={ "/app/vendors/" (v.id) } { "Cancel" } }
-        }
-    }
+    let fields = html! {
+        (field("Description", "description", Input::Area, val("description"), errors, Some("What went wrong.")))
+        (field("At", "at", Input::DateTime, val("at"), errors, Some("When it started (UTC); now if left empty.")))
+    };
+    vendor_form(signed, v, "incidents", "Add incident", errors, fields)
 }
 
 /// `GET /app/vendors/{id}/incidents/new`.
@@ -202,12 +224,7 @@ pub async fn new_incident(
     State(s): State<AppState>,
     Path(raw): Path<String>,
 ) -> Response {
-    let v = match vendor(&s, &raw).await {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
-    let body = incident_form(&signed, &v, &[], &Errors::default());
-    shell::page(&signed, Nav::Vendors, "Add incident", body)
+    vendor_form_page(signed, &s, &raw, "Add incident", incident_form).await
 }
 
 /// `POST /app/vendors/{id}/incidents/new`.
