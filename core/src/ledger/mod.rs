@@ -18,6 +18,7 @@ pub mod profile;
 pub mod promises;
 pub mod purchases;
 pub mod receipts;
+pub mod scorecard;
 pub mod shared;
 pub mod vendors;
 

@@ -122,18 +122,24 @@ fn unique_name(
     }
 }
 
-/// A vendor and the loyalty facts derived from the ledger.
-/// (`today` decides which promises are late.)
+/// A vendor, the loyalty facts derived from the ledger and its scorecard (`now` decides
+/// which promises are late and what the last 12 months are).
 pub fn detail(
     store: &Store,
     keys: &Keys,
+    index: &LedgerIndex,
     id: &VendorId,
-    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VendorDetail, LedgerError> {
     store.read(|c| {
         let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
-        let loyalty = loyalty::compute(c, keys, id, View::Owner(today))?;
-        Ok(VendorDetail { vendor, loyalty })
+        let loyalty = loyalty::compute(c, keys, id, View::Owner(now.date_naive()))?;
+        let card = super::scorecard::compute(c, keys, index, id, vendor.created_at, now)?;
+        Ok(VendorDetail {
+            vendor,
+            loyalty,
+            scorecard: Some(card),
+        })
     })
 }
 
