@@ -174,22 +174,31 @@ pub fn card(inputs: &Inputs<'_>, now: DateTime<Utc>) -> Result<Scorecard, Ledger
     })
 }
 
-/// `vendor`'s scorecard at `now` (the vendor created at `vendor_created`): its interactions'
-/// sentiments of the last 12 months from the index; its purchases, incidents and promises
-/// opened in `conn`.
+/// (time in milliseconds, sentiment) of `vendor`'s interactions of the 12 months before
+/// `now`, from the index (read before any store transaction, as `loyalty::outline` does: the
+/// index may be building from the store).
+pub fn sentiments(
+    index: &LedgerIndex,
+    vendor: &VendorId,
+    now: DateTime<Utc>,
+) -> Result<Vec<(i64, i8)>, LedgerError> {
+    let since = (now - Duration::days(365)).timestamp_millis();
+    match rid(vendor.as_str()) {
+        Some(v) => index.read(|d| d.sentiments(&v, Some(since))),
+        None => Ok(Vec::new()),
+    }
+}
+
+/// `vendor`'s scorecard at `now` (the vendor created at `vendor_created`), given its
+/// `sentiments` (`sentiments`); its purchases, incidents and promises opened in `conn`.
 pub fn compute(
     conn: &Connection,
     keys: &Keys,
-    index: &LedgerIndex,
     vendor: &VendorId,
+    sentiments: &[(i64, i8)],
     vendor_created: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Scorecard, LedgerError> {
-    let since = (now - Duration::days(365)).timestamp_millis();
-    let sentiments = match rid(vendor.as_str()) {
-        Some(v) => index.read(|d| d.sentiments(&v, Some(since)))?,
-        None => Vec::new(),
-    };
     let purchases = records::list::<PurchaseFields>(conn, Some(vendor.as_str()))?
         .into_iter()
         .map(|r| {
@@ -213,13 +222,13 @@ pub fn compute(
             .collect(),
         incidents: &incidents,
         promises: &promises,
-        sentiments: &sentiments,
+        sentiments,
         vendor_created,
     };
     card(&inputs, now)
 }
 
-/// `vendor`'s scorecard, read in its own transaction.
+/// `vendor`'s scorecard: its sentiments from the index, then its records in one transaction.
 pub fn of(
     store: &Store,
     keys: &Keys,
@@ -228,7 +237,8 @@ pub fn of(
     vendor_created: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Scorecard, LedgerError> {
-    store.read(|c| compute(c, keys, index, vendor, vendor_created, now))
+    let sentiments = sentiments(index, vendor, now)?;
+    store.read(|c| compute(c, keys, vendor, &sentiments, vendor_created, now))
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use super::index::{Item, LedgerIndex, RecordKind};
 use super::kind::{all, get, remove, wire};
 use super::loyalty::{self, View};
+use super::scorecard;
 use super::{Kind, LedgerError, Record, Replace};
 use crate::access::AccessCache;
 use crate::crypto::Keys;
@@ -131,10 +132,11 @@ pub fn detail(
     id: &VendorId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VendorDetail, LedgerError> {
+    let sentiments = scorecard::sentiments(index, id, now)?;
     store.read(|c| {
         let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
         let loyalty = loyalty::compute(c, keys, id, View::Owner(now.date_naive()))?;
-        let card = super::scorecard::compute(c, keys, index, id, vendor.created_at, now)?;
+        let card = scorecard::compute(c, keys, id, &sentiments, vendor.created_at, now)?;
         Ok(VendorDetail {
             vendor,
             loyalty,
