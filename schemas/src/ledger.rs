@@ -128,6 +128,44 @@ pub struct VendorDetail {
     #[serde(flatten)]
     pub vendor: Vendor,
     pub loyalty: Loyalty,
+    /// The owner's local scorecard of this vendor (owner only; never in a vendor's answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scorecard: Option<Scorecard>,
+}
+
+/// A vendor's local scorecard, computed from the owner's own ledger and never sent anywhere
+/// (no vendor API answer holds it). "The last 12 months" are the 365 days before now.
+///
+/// `score` (0–100) is the rounded mean, times 100, of the components that are known, each
+/// 0–1: promises kept ÷ promises settled, incidents resolved ÷ incidents, average satisfaction
+/// ÷ 10, and (average sentiment + 2) ÷ 4. A component with nothing to count (no settled
+/// promise, no incident, no rated resolution, no sentiment in the last 12 months) is left out
+/// of the mean, not counted as zero; with none known, `score` is null.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct Scorecard {
+    /// Promises kept.
+    pub promises_kept: u64,
+    /// Promises settled: kept or broken (open ones are not counted).
+    pub promises_settled: u64,
+    pub incidents: u64,
+    pub incidents_resolved: u64,
+    /// Median of (resolved − opened) in days over resolved incidents, to one decimal.
+    pub median_days_to_resolution: Option<f64>,
+    /// Mean satisfaction (0–10) of incidents resolved in the last 12 months, two decimals.
+    pub average_satisfaction: Option<f64>,
+    /// Mean sentiment (−2…+2) of interactions in the last 12 months, two decimals.
+    pub average_sentiment: Option<f64>,
+    /// Mean sentiment of the last 6 months minus that of the 6 months before, two decimals;
+    /// null (not enough data) when either half has no sentiment.
+    pub sentiment_trend: Option<f64>,
+    /// Spent in the last 12 months (by purchase date, else when recorded), per currency.
+    pub spend_last_12_months: BTreeMap<Currency, Amount>,
+    /// Spent in all, per currency.
+    pub spend_total: BTreeMap<Currency, Amount>,
+    /// Whole months since the first purchase or the vendor's creation, whichever is earlier.
+    pub tenure_months: u32,
+    /// 0–100, see above; null when no component is known.
+    pub score: Option<u8>,
 }
 
 /// Loyalty as the consumer can show it: facts computed from their own ledger with this vendor.

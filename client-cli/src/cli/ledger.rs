@@ -5,7 +5,7 @@ use carnet_schemas::{
     Amount, Category, Channel, Currency, IncidentId, InteractionId, Line, Locale, PurchaseId,
     Satisfaction, Sentiment, Text, WebUrl,
 };
-use clap::builder::NonEmptyStringValueParser;
+use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
 
 use super::{
@@ -16,6 +16,20 @@ use crate::when::When;
 
 // ---------------------------------------------------------------------------------------------
 // Vendors
+
+/// The order of `vendor list`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VendorSort {
+    Name,
+    Score,
+}
+
+fn sort_parser() -> impl TypedValueParser<Value = VendorSort> {
+    PossibleValuesParser::new(["name", "score"]).map(|s| match s.as_str() {
+        "score" => VendorSort::Score,
+        _ => VendorSort::Name,
+    })
+}
 
 #[derive(Debug, Subcommand)]
 #[command(after_help = "Examples:\n  \
@@ -38,11 +52,21 @@ carnet vendor add \"Acme Appliances\" --website https://acme.example --category 
 carnet vendor add \"Boulangerie Martin\" --account \"loyalty card 4471\" --channel store \\\n      \
 --contact-policy \"no newsletters\" --note \"Closed on Mondays\"")]
     Add(VendorAdd),
-    /// List your vendors by name
-    #[command(after_help = "Examples:\n  \
+    /// List your vendors by name, or by their local scorecard's score
+    #[command(
+        after_help = "The score (0-100) is the mean of what is known of promises kept, \
+incidents resolved, satisfaction and sentiment (see `carnet vendor show` and the README).\n\n\
+Examples:\n  \
 carnet vendor list\n  \
-carnet --json vendor list")]
-    List,
+carnet vendor list --sort score\n  \
+carnet --json vendor list"
+    )]
+    List {
+        /// Order: name (the default), or score (highest first, unknown scores last; adds a
+        /// SCORE column, and each --json item gains its scorecard)
+        #[arg(long, value_name = "ORDER", value_parser = sort_parser())]
+        sort: Option<VendorSort>,
+    },
     /// Show a vendor and the loyalty facts of your relationship
     #[command(after_help = "Examples:\n  \
 carnet vendor show \"Acme Appliances\"\n  \

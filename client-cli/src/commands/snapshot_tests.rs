@@ -162,7 +162,12 @@ fn vendor_list() {
         )),
     ];
     let refs: Vec<_> = vendors.iter().collect();
-    check("vendor_list", &table(super::vendor::table(&refs)));
+    check("vendor_list", &table(super::vendor::table(&refs, None)));
+    let scores = [Some(92), Some(41), None];
+    check(
+        "vendor_list_by_score",
+        &table(super::vendor::table(&refs, Some(&scores))),
+    );
 }
 
 #[test]
@@ -193,6 +198,19 @@ fn vendor_show() {
             "incidents_resolved": 1,
             "average_satisfaction": 8.0,
             "promises": {"kept": 5, "broken": 1, "late": 1, "open": 2, "median_delay_days": 1.5},
+        }, "scorecard": {
+            "promises_kept": 5,
+            "promises_settled": 6,
+            "incidents": 2,
+            "incidents_resolved": 1,
+            "median_days_to_resolution": 3.5,
+            "average_satisfaction": 8.0,
+            "average_sentiment": -0.43,
+            "sentiment_trend": 0.5,
+            "spend_last_12_months": {"EUR": "249.70"},
+            "spend_total": {"EUR": "1249.70", "USD": "89.00"},
+            "tenure_months": 28,
+            "score": 66,
         }}),
     );
     let d: carnet_schemas::VendorDetail = value(v);

@@ -1,10 +1,10 @@
 //! `carnet vendor add | list | show | edit | rm`; the OAuth client verbs (`connect`,
 //! `rotate-secret`, `client`, `disconnect`) are in `connect.rs`.
 
-use carnet_schemas::{Vendor, VendorDetail, VendorFields};
+use carnet_schemas::{Scorecard, Vendor, VendorDetail, VendorFields};
 
 use super::{Confirm, Ctx, confirm, connect, join};
-use crate::cli::{OrClear, VendorAdd, VendorCmd, VendorEdit, VendorRef};
+use crate::cli::{OrClear, VendorAdd, VendorCmd, VendorEdit, VendorRef, VendorSort};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
 use crate::output::{Fields, TableOut, long_time, quoted};
@@ -12,7 +12,10 @@ use crate::output::{Fields, TableOut, long_time, quoted};
 pub fn run(ctx: &Ctx, cmd: VendorCmd) -> CliResult<()> {
     match cmd {
         VendorCmd::Add(args) => add(ctx, args),
-        VendorCmd::List => list(ctx),
+        VendorCmd::List { sort } => match sort {
+            Some(VendorSort::Score) => by_score(ctx),
+            Some(VendorSort::Name) | None => list(ctx),
+        },
         VendorCmd::Show { vendor } => show(ctx, &vendor),
         VendorCmd::Edit(args) => edit(ctx, args),
         VendorCmd::Rm { vendor, yes } => rm(ctx, &vendor, yes),
@@ -64,27 +67,89 @@ fn list(ctx: &Ctx) -> CliResult<()> {
     ctx.print_list(
         &vendors,
         "no vendors yet; add one with `carnet vendor add NAME`",
-        |vendors| table(vendors).print(),
+        |vendors| table(vendors, None).print(),
     );
     Ok(())
 }
 
-/// `vendor list`'s table.
-pub(super) fn table(vendors: &[&Vendor]) -> TableOut {
-    let mut t = TableOut::new(&["id", "name", "categories", "website"])
-        .ids(&[0])
-        .words(&[2]);
+/// `vendor list --sort score`: each vendor's scorecard fetched (the server keeps no score
+/// index), highest score first, unknown scores last, then by name.
+fn by_score(ctx: &Ctx) -> CliResult<()> {
+    let vendors = ctx.vendors()?;
+    let mut scored = Vec::with_capacity(vendors.len());
     for v in vendors {
+        let d: Doc<VendorDetail> = ctx
+            .client
+            .get(&format!("/v1/vendors/{}", v.value.id), &[])?;
+        let mut raw = v.raw;
+        if let (Some(o), Some(card)) = (raw.as_object_mut(), d.raw.get("scorecard")) {
+            o.insert("scorecard".into(), card.clone());
+        }
+        let card = d.value.scorecard;
+        scored.push((
+            Doc {
+                value: v.value,
+                raw,
+            },
+            card,
+        ));
+    }
+    scored.sort_by(|(a, ca), (b, cb)| {
+        let score = |c: &Option<Scorecard>| c.as_ref().and_then(|c| c.score);
+        // `Some` above `None`, higher above lower.
+        score(cb).cmp(&score(ca)).then_with(|| {
+            a.value
+                .fields
+                .name
+                .as_str()
+                .cmp(b.value.fields.name.as_str())
+        })
+    });
+    let scores: Vec<Option<u8>> = scored
+        .iter()
+        .map(|(_, c)| c.as_ref().and_then(|c| c.score))
+        .collect();
+    let docs: Vec<Doc<Vendor>> = scored.into_iter().map(|(d, _)| d).collect();
+    ctx.print_list(
+        &docs,
+        "no vendors yet; add one with `carnet vendor add NAME`",
+        |vendors| table(vendors, Some(&scores)).print(),
+    );
+    Ok(())
+}
+
+/// `vendor list`'s table; with `scores` (one per vendor), a SCORE column.
+pub(super) fn table(vendors: &[&Vendor], scores: Option<&[Option<u8>]>) -> TableOut {
+    let mut headers = vec!["id", "name"];
+    if scores.is_some() {
+        headers.push("score");
+    }
+    headers.extend(["categories", "website"]);
+    let shift = usize::from(scores.is_some());
+    let mut t = TableOut::new(&headers).ids(&[0]).words(&[2 + shift]);
+    if scores.is_some() {
+        t = t.right(&[2]);
+    }
+    for (n, v) in vendors.iter().enumerate() {
         let f = &v.fields;
-        t.row([
-            v.id.to_string(),
-            f.name.to_string(),
-            join(f.categories.iter()),
+        let mut row = vec![v.id.to_string(), f.name.to_string()];
+        if let Some(scores) = scores {
+            row.push(
+                scores
+                    .get(n)
+                    .copied()
+                    .flatten()
+                    .map_or("-".into(), |s| s.to_string()),
+            );
+        }
+        row.push(join(f.categories.iter()));
+        row.push(
             f.website
                 .as_ref()
                 .map(ToString::to_string)
                 .unwrap_or_default(),
-        ]);
+        );
+        t.row(row);
     }
     t
 }
@@ -150,7 +215,55 @@ pub(super) fn view(d: &VendorDetail) -> Fields {
     if let Some(r) = &l.promises {
         super::promise::record(&mut out, r);
     }
+    if let Some(c) = &d.scorecard {
+        scorecard(&mut out, c);
+    }
     out
+}
+
+/// The scorecard's lines of `vendor show`.
+fn scorecard(out: &mut Fields, c: &Scorecard) {
+    let money = |m: &std::collections::BTreeMap<_, carnet_schemas::Amount>| {
+        if m.is_empty() {
+            "-".to_string()
+        } else {
+            let parts: Vec<String> = m.iter().map(|(c, a)| format!("{a} {c}")).collect();
+            parts.join(", ")
+        }
+    };
+    out.add(
+        "score",
+        c.score
+            .map_or("- (nothing known yet)".into(), |s| format!("{s}/100")),
+    )
+    .add(
+        "promises kept",
+        format!("{} of {} settled", c.promises_kept, c.promises_settled),
+    )
+    .add(
+        "resolution time",
+        c.median_days_to_resolution
+            .map_or("-".into(), |d| format!("{d:.1} days (median)")),
+    )
+    .add(
+        "satisfaction 12m",
+        c.average_satisfaction
+            .map_or("-".into(), |s| format!("{s:.2} (0..10)")),
+    )
+    .add(
+        "sentiment 12m",
+        c.average_sentiment
+            .map_or("-".into(), |s| format!("{s:+.2} (-2..2)")),
+    )
+    .add(
+        "sentiment trend",
+        c.sentiment_trend.map_or("not enough data".into(), |t| {
+            format!("{t:+.2} (last 6 months vs the 6 before)")
+        }),
+    )
+    .add("spend 12m", money(&c.spend_last_12_months))
+    .add("spend in all", money(&c.spend_total))
+    .add("tenure", format!("{} months", c.tenure_months));
 }
 
 fn edit(ctx: &Ctx, a: VendorEdit) -> CliResult<()> {

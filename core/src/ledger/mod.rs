@@ -1,10 +1,9 @@
 //! The ledger: the owner's records (vendors, interactions, purchases, incidents, promises, the
-//! profile),
-//! which table each is sealed into, opening a stored row into its id and content, and the
-//! services over them — one generic list/create/show/replace/delete for the four record kinds
-//! (`kind`), follow-ups, loyalty facts, receipts, and what a vendor may read of it all. Never
-//! returns a row whose id or blob does not check out, nor writes one that breaks a rule of
-//! its kind.
+//! profile), which table each is sealed into, opening a stored row into its id and content, and
+//! the services over them — one generic list/create/show/replace/delete for the four record
+//! kinds (`kind`), follow-ups, loyalty facts, the owner's scorecards, receipts, and what a
+//! vendor may read of it all. Never returns a row whose id or blob does not check out, nor
+//! writes one that breaks a rule of its kind.
 
 mod error;
 pub mod followups;
@@ -18,6 +17,7 @@ pub mod profile;
 pub mod promises;
 pub mod purchases;
 pub mod receipts;
+pub mod scorecard;
 pub mod shared;
 pub mod vendors;
 

@@ -12,6 +12,7 @@ use rusqlite::Connection;
 use super::index::{Item, LedgerIndex, RecordKind};
 use super::kind::{all, get, remove, wire};
 use super::loyalty::{self, View};
+use super::scorecard;
 use super::{Kind, LedgerError, Record, Replace};
 use crate::access::AccessCache;
 use crate::crypto::Keys;
@@ -122,18 +123,25 @@ fn unique_name(
     }
 }
 
-/// A vendor and the loyalty facts derived from the ledger.
-/// (`today` decides which promises are late.)
+/// A vendor, the loyalty facts derived from the ledger and its scorecard (`now` decides
+/// which promises are late and what the last 12 months are).
 pub fn detail(
     store: &Store,
     keys: &Keys,
+    index: &LedgerIndex,
     id: &VendorId,
-    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VendorDetail, LedgerError> {
+    let sentiments = scorecard::sentiments(index, id, now)?;
     store.read(|c| {
         let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
-        let loyalty = loyalty::compute(c, keys, id, View::Owner(today))?;
-        Ok(VendorDetail { vendor, loyalty })
+        let loyalty = loyalty::compute(c, keys, id, View::Owner(now.date_naive()))?;
+        let card = scorecard::compute(c, keys, id, &sentiments, vendor.created_at, now)?;
+        Ok(VendorDetail {
+            vendor,
+            loyalty,
+            scorecard: Some(card),
+        })
     })
 }
 

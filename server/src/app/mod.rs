@@ -14,6 +14,7 @@ mod offers;
 mod promise_list;
 mod promises;
 mod records;
+mod scorecard;
 mod search;
 mod settings;
 mod shell;

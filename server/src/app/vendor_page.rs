@@ -1,5 +1,5 @@
-//! **A vendor's page**: what is kept about it, its loyalty facts, its pictures, its live
-//! grant (revoke), its latest accesses, and ONE timeline, newest first, a page at a time, of
+//! **A vendor's page**: what is kept about it, its loyalty facts, its scorecard, its
+//! pictures, its live grant (revoke), its latest accesses, and ONE timeline, newest first, a page at a time, of
 //! its interactions (share, unshare), purchases, incidents, grants and receipts. Read through
 //! the ledger index: the facts' interaction part and the sentiment chart come from it, the
 //! timeline opens only the records it shows; purchases, incidents, grants and receipts (few
@@ -12,7 +12,7 @@ use carnet_core::audit;
 use carnet_core::grants;
 use carnet_core::ledger::index::{Moment, rid};
 use carnet_core::ledger::listing::{self, Event};
-use carnet_core::ledger::{self, Vendors, loyalty, promises, receipts};
+use carnet_core::ledger::{self, Vendors, loyalty, promises, receipts, scorecard};
 use carnet_schemas::{
     AccessQuery, Followup, Grant, GrantState, IncidentStatus, Loyalty, Page, Promise, PromiseQuery,
     PromiseStateFilter, Receipt, VendorId,
@@ -72,6 +72,7 @@ pub async fn show(
             let vendor = ledger::show::<Vendors>(&s.store, &s.keys, &vid)?;
             let today = now.date_naive();
             let (facts, purchases) = loyalty::outline(&s.store, &s.keys, &s.index, &vid, today)?;
+            let card = scorecard::of(&s.store, &s.keys, &s.index, &vid, vendor.created_at, now)?;
             let q = PromiseQuery {
                 vendor: Some(vid.clone()),
                 state: Some(PromiseStateFilter::Open),
@@ -122,10 +123,17 @@ pub async fn show(
                 },
             )?;
             let live = grants.into_iter().find(|g| g.state == GrantState::Live);
-            Ok((vendor, (facts, open), purchases, sentiments, page, live))
+            Ok((
+                vendor,
+                (facts, open, card),
+                purchases,
+                sentiments,
+                page,
+                live,
+            ))
         })
         .await;
-    let (vendor, (facts, open), purchases, sentiments, page, live) = match read {
+    let (vendor, (facts, open, card), purchases, sentiments, page, live) = match read {
         Ok(read) => read,
         Err(e) => return failed(e),
     };
@@ -177,6 +185,10 @@ pub async fn show(
         section aria-labelledby="facts" {
             h2 #facts { "Loyalty" }
             (facts_of(&facts, now))
+        }
+        section aria-labelledby="scorecard" {
+            h2 #scorecard { "Scorecard" }
+            (super::scorecard::facts(&card))
         }
         section aria-labelledby="promises" {
             h2 #promises { "Promises" }

@@ -56,7 +56,7 @@ pub async fn create(
     ))
 }
 
-/// A vendor and the loyalty facts derived from the ledger.
+/// A vendor, the loyalty facts derived from the ledger, and its local scorecard.
 #[utoipa::path(get, path = "/v1/vendors/{id}", tag = "vendors",
     params(("id" = VendorId, Path, description = "Vendor id")),
     security(("owner" = [])),
@@ -67,14 +67,7 @@ pub async fn show(
     Path(id): Path<VendorId>,
 ) -> ApiResult<Json<VendorDetail>> {
     let detail = s
-        .blocking(move |s| {
-            Ok(vendors::detail(
-                &s.store,
-                &s.keys,
-                &id,
-                s.now().date_naive(),
-            )?)
-        })
+        .blocking(move |s| Ok(vendors::detail(&s.store, &s.keys, &s.index, &id, s.now())?))
         .await?;
     Ok(Json(detail))
 }

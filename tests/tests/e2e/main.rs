@@ -36,6 +36,7 @@ mod password;
 mod promises;
 mod registration;
 mod revocation;
+mod scorecard;
 mod sealed;
 mod search;
 mod tampering;
