@@ -132,15 +132,24 @@ pub fn detail(
     id: &VendorId,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<VendorDetail, LedgerError> {
-    let sentiments = scorecard::sentiments(index, id, now)?;
+    // The scorecard's sentiments come from the ledger index. While it builds, or when another
+    // record does not open (the index then answers no one), the vendor and its facts still
+    // answer, without a scorecard: they never needed the index.
+    let sentiments = match scorecard::sentiments(index, id, now) {
+        Ok(s) => Some(s),
+        Err(LedgerError::Warming | LedgerError::Unreadable(_)) => None,
+        Err(e) => return Err(e),
+    };
     store.read(|c| {
         let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
         let loyalty = loyalty::compute(c, keys, id, View::Owner(now.date_naive()))?;
-        let card = scorecard::compute(c, keys, id, &sentiments, vendor.created_at, now)?;
+        let scorecard = sentiments
+            .map(|s| scorecard::compute(c, keys, id, &s, vendor.created_at, now))
+            .transpose()?;
         Ok(VendorDetail {
             vendor,
             loyalty,
-            scorecard: Some(card),
+            scorecard,
         })
     })
 }
