@@ -104,6 +104,20 @@ pub struct PriceSpecification {
     pub price_currency: Currency,
 }
 
+/// The band as people read it: `500–700 EUR`, `≤ 700 EUR`, `≥ 500 EUR`, `700 EUR`.
+impl fmt::Display for PriceSpecification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let c = &self.price_currency;
+        match (&self.min_price, &self.max_price) {
+            (Some(lo), Some(hi)) if lo == hi => write!(f, "{lo} {c}"),
+            (Some(lo), Some(hi)) => write!(f, "{lo}–{hi} {c}"),
+            (None, Some(hi)) => write!(f, "≤ {hi} {c}"),
+            (Some(lo), None) => write!(f, "≥ {lo} {c}"),
+            (None, None) => write!(f, "any price in {c}"),
+        }
+    }
+}
+
 /// Fields of an intent the owner may withhold from vendors.
 #[derive(
     Debug,

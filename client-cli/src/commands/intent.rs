@@ -202,17 +202,7 @@ fn covers(g: &Grant, category: &Category) -> bool {
 
 /// The price range: `500–700 EUR`, `≤ 700 EUR`, `≥ 500 EUR`, `700 EUR`, or the currency alone.
 pub fn price_text(p: Option<&PriceSpecification>) -> String {
-    let Some(p) = p else {
-        return String::new();
-    };
-    let c = &p.price_currency;
-    match (&p.min_price, &p.max_price) {
-        (Some(lo), Some(hi)) if lo == hi => format!("{lo} {c}"),
-        (Some(lo), Some(hi)) => format!("{lo}–{hi} {c}"),
-        (None, Some(hi)) => format!("≤ {hi} {c}"),
-        (Some(lo), None) => format!("≥ {lo} {c}"),
-        (None, None) => format!("any price in {c}"),
-    }
+    p.map(ToString::to_string).unwrap_or_default()
 }
 
 fn list(ctx: &Ctx, state: Option<IntentState>) -> CliResult<()> {

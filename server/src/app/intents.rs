@@ -43,17 +43,7 @@ pub(super) fn confirm_form(
 
 /// The price range: `500–700 EUR`, `≤ 700 EUR`, `≥ 500 EUR`, or the currency alone.
 pub(super) fn price_text(p: Option<&PriceSpecification>) -> String {
-    let Some(p) = p else {
-        return "not said".to_owned();
-    };
-    let c = &p.price_currency;
-    match (&p.min_price, &p.max_price) {
-        (Some(lo), Some(hi)) if lo == hi => format!("{lo} {c}"),
-        (Some(lo), Some(hi)) => format!("{lo}–{hi} {c}"),
-        (None, Some(hi)) => format!("≤ {hi} {c}"),
-        (Some(lo), None) => format!("≥ {lo} {c}"),
-        (None, None) => format!("any price in {c}"),
-    }
+    p.map_or_else(|| "not said".to_owned(), ToString::to_string)
 }
 
 /// `from … through …` (UTC).
