@@ -5,7 +5,11 @@
 use data_encoding::BASE64URL_NOPAD;
 use ring::digest::{SHA256, digest};
 
-use crate::{Resp, http};
+use crate::vendor::VendorApp;
+use crate::{Api, Resp, TestServer, http};
+
+/// The redirect URI the test vendors register.
+pub const REDIRECT: &str = "https://vendor.example/cb";
 
 /// A PKCE pair (RFC 7636, S256).
 pub struct Pkce {
@@ -79,4 +83,28 @@ pub fn query_param(url: &str, name: &str) -> Option<String> {
         .query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// The authorize URL a vendor sends the owner's browser to: code flow with PKCE, two scopes,
+/// one category; `extra` replaces a parameter (an empty value drops it).
+pub fn authorize_url(s: &TestServer, v: &VendorApp, pkce: &Pkce, extra: &[(&str, &str)]) -> String {
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", v.client_id.as_str()),
+        ("redirect_uri", REDIRECT),
+        ("scope", "relationship:read profile:read"),
+        ("state", "xyz-state"),
+        ("code_challenge", pkce.challenge.as_str()),
+        ("code_challenge_method", "S256"),
+        ("categories", "home.appliances"),
+    ];
+    for (k, v) in extra {
+        params.retain(|(name, _)| name != k);
+        if !v.is_empty() {
+            params.push((k, v));
+        }
+    }
+    let mut u = url::Url::parse(&s.url("/oauth/authorize")).expect("the server's URL");
+    u.query_pairs_mut().extend_pairs(params);
+    u.to_string()
 }

@@ -18,7 +18,7 @@ mod seed;
 use std::io::{Read, Write};
 use std::net::TcpListener;
 
-use carnet_tests::browser::{Browser, Pkce, input_value, query_param};
+use carnet_tests::browser::{Browser, Pkce, REDIRECT, authorize_url, input_value, query_param};
 use carnet_tests::vendor::VendorApp;
 use carnet_tests::webdriver::{Driver, ELEMENT};
 use carnet_tests::{Api, TestServer};
@@ -26,8 +26,6 @@ use chrono::{Duration, Utc};
 use serde_json::{Value, json};
 
 const PASSWORD: &str = "correct horse battery staple";
-/// The redirect URI `VendorApp::connect` registers.
-const REDIRECT: &str = "https://vendor.example/cb";
 
 /// The HTTP status of the page shown (the Navigation Timing entry's).
 fn navigation_status(d: &Driver) -> Value {
@@ -304,27 +302,11 @@ fn an_interaction_added_from_a_phone_keeps_the_form_when_incomplete_and_reaches_
     assert!(!landed.1.contains("/app/interactions/new"), "{}", landed.1);
 }
 
-/// The authorize URL a vendor sends the owner's browser to (as the consent tests build it).
-fn authorize_url(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> String {
-    let mut u = url::Url::parse(&s.url("/oauth/authorize")).unwrap();
-    u.query_pairs_mut().extend_pairs([
-        ("response_type", "code"),
-        ("client_id", v.client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("scope", "relationship:read profile:read"),
-        ("state", "xyz-state"),
-        ("code_challenge", pkce.challenge.as_str()),
-        ("code_challenge_method", "S256"),
-        ("categories", "home.appliances"),
-    ]);
-    u.to_string()
-}
-
 /// A consent request opened by `v` in a browser of its own (plain HTTP); that browser and the
 /// request's id.
 fn consent_opened(s: &TestServer, v: &VendorApp, pkce: &Pkce) -> (Browser, String) {
     let mut b = Browser::default();
-    let page = b.get(&authorize_url(s, v, pkce));
+    let page = b.get(&authorize_url(s, v, pkce, &[]));
     assert_eq!(page.status, 200, "{}", page.text);
     let request = input_value(&page.text, "request").expect("the consent form's request");
     (b, request)

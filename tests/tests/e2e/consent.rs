@@ -7,34 +7,9 @@ use carnet_tests::{Api, Resp, TestServer, http};
 use serde_json::json;
 
 pub(crate) const PASSWORD: &str = "correct horse battery staple";
-pub(crate) const REDIRECT: &str = "https://vendor.example/cb";
+pub(crate) use carnet_tests::browser::REDIRECT;
 
-pub(crate) fn authorize_url(
-    s: &TestServer,
-    v: &VendorApp,
-    pkce: &Pkce,
-    extra: &[(&str, &str)],
-) -> String {
-    let mut params = vec![
-        ("response_type", "code"),
-        ("client_id", v.client_id.as_str()),
-        ("redirect_uri", REDIRECT),
-        ("scope", "relationship:read profile:read"),
-        ("state", "xyz-state"),
-        ("code_challenge", pkce.challenge.as_str()),
-        ("code_challenge_method", "S256"),
-        ("categories", "home.appliances"),
-    ];
-    for (k, v) in extra {
-        params.retain(|(name, _)| name != k);
-        if !v.is_empty() {
-            params.push((k, v));
-        }
-    }
-    let mut u = url::Url::parse(&s.url("/oauth/authorize")).unwrap();
-    u.query_pairs_mut().extend_pairs(params);
-    u.to_string()
-}
+pub(crate) use carnet_tests::browser::authorize_url;
 
 pub(crate) fn setup() -> (TestServer, VendorApp) {
     let s = TestServer::spawn();
