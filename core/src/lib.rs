@@ -21,6 +21,7 @@ pub mod grants;
 pub mod intents;
 pub mod ledger;
 pub mod limits;
+pub mod notify;
 pub mod oauth;
 pub mod sessions;
 pub mod store;

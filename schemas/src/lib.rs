@@ -10,6 +10,7 @@ pub mod grants;
 pub mod ids;
 pub mod intents;
 pub mod ledger;
+pub mod notify;
 pub mod oauth;
 pub mod passphrase;
 pub mod promises;
@@ -27,6 +28,7 @@ pub use ids::{
 };
 pub use intents::*;
 pub use ledger::*;
+pub use notify::{NotifyEvent, NotifyTiming};
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use promises::*;
