@@ -17,7 +17,7 @@ fn late_promises(s: &TestServer) -> usize {
 
 #[test]
 fn a_promise_due_yesterday_in_the_owners_zone_is_late_even_while_it_is_still_that_day_in_utc() {
-    let s = TestServer::spawn();
+    let s = TestServer::spawn_with_manual_clock();
     // 12:00 UTC on the 6th is already 02:00 on the 7th at UTC+14, still 01:00 on the 6th at UTC-11.
     s.clock
         .set("2026-12-06T12:00:00Z".parse::<DateTime<Utc>>().unwrap());
