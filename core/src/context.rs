@@ -78,6 +78,8 @@ pub struct Core {
     pub policy: Arc<Policy>,
     /// Wakes the webhook worker when a change has written to the outbox.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// Wakes the reminders' worker when the scheduler has queued a message (`notify::queue`).
+    pub notify_wake: Arc<tokio::sync::Notify>,
     /// Webhook outcomes, shared with whoever reports them (kept across unlocks).
     pub deliveries: Arc<DeliveryCounts>,
 }
@@ -158,6 +160,7 @@ impl Core {
             log_check: Arc::default(),
             policy,
             webhook_wake: Arc::default(),
+            notify_wake: Arc::default(),
             deliveries,
         };
         // Keys published before receipts were kept in clear are published now.

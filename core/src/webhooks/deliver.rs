@@ -20,7 +20,7 @@ use super::{Event, IntentEvent, intent_event, signature};
 use crate::access::ClientRecord;
 use crate::context::Core;
 use crate::store::access as client_rows;
-use crate::store::outbox::{self as rows, OutboxRow, OutboxState};
+use crate::store::outbox::{self as rows, Outbox, OutboxRow, OutboxState};
 
 /// How many deliveries may be in flight at once.
 const CONCURRENCY: usize = 32;
@@ -31,7 +31,7 @@ const BATCH: u32 = 2 * CONCURRENCY as u32;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Back-off cap, and when to give up.
 const MAX_BACKOFF_SECONDS: f64 = 600.0;
-const GIVE_UP_AFTER_DAYS: i64 = 3;
+pub const GIVE_UP_AFTER_DAYS: i64 = 3;
 
 /// The delay before the next attempt after `failures` failed ones (counting the one that just
 /// failed from 0): 2^n seconds times a random factor in [0.5, 1], capped at ten minutes — so
@@ -69,7 +69,9 @@ enum Outcome {
     Drop(&'static str),
 }
 
-fn client_builder() -> reqwest::ClientBuilder {
+/// An HTTP client that follows no redirect and gives each attempt a time limit (the owner's
+/// reminder channels use it too).
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(ATTEMPT_TIMEOUT)
@@ -103,7 +105,10 @@ pub async fn run(s: Core) {
             }
         }
         let now = s.now();
-        let due = match s.store.read(|c| rows::due::<Event>(c, now, BATCH)) {
+        let due = match s
+            .store
+            .read(|c| rows::due::<Event>(c, Outbox::Vendors, now, BATCH))
+        {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the webhook outbox");
@@ -246,7 +251,19 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
     let id = row.id.clone();
     let recorded = s
         .store
-        .write(move |c| rows::record_attempt(c, &id, state, attempts, next, status, error, now))
+        .write(move |c| {
+            rows::record_attempt(
+                c,
+                Outbox::Vendors,
+                &id,
+                state,
+                attempts,
+                next,
+                status,
+                error,
+                now,
+            )
+        })
         .await;
     if let Err(e) = recorded {
         tracing::error!(error = %e, "cannot record a webhook attempt");
@@ -260,14 +277,14 @@ fn log_outcome(row: &OutboxRow<Event>, attempt: u32, outcome: &Outcome, given_up
     match outcome {
         Outcome::Delivered(_) => {}
         Outcome::Drop(why) => tracing::info!(
-            vendor = %row.vendor_id,
+            vendor = %row.recipient,
             event = %row.id,
             reason = why,
             "webhook event dropped, not delivered"
         ),
         Outcome::Retry(status, why) => {
             tracing::warn!(
-                vendor = %row.vendor_id,
+                vendor = %row.recipient,
                 event = %row.id,
                 attempt,
                 status = status.map(i64::from),
@@ -286,7 +303,7 @@ async fn send(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Outcome {
-    let Ok(vendor) = row.vendor_id.parse::<carnet_schemas::VendorId>() else {
+    let Ok(vendor) = row.recipient.parse::<carnet_schemas::VendorId>() else {
         return Outcome::Drop("vendor");
     };
     let found = s
