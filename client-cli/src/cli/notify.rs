@@ -75,12 +75,14 @@ pub struct NotifyRouting {
 #[derive(Debug, Subcommand)]
 pub enum NotifyAdd {
     /// A signed POST (Standard Webhooks) to your own URL; its whsec_ secret is printed once
-    #[command(after_help = "The URL may be on your home network (home automation): unlike a \
+    #[command(
+        after_help = "The URL may be on your home network (home automation): unlike a \
 vendor's, it is not refused for a private address. Redirects are not followed. Each delivery \
 is signed like vendor webhooks (webhook-id, webhook-timestamp, webhook-signature) with the \
 secret printed now, and only now.\n\nExamples:\n  \
 carnet notify add webhook http://192.168.1.20:8123/api/webhook/carnet\n  \
-carnet --json notify add webhook https://hooks.example.net/carnet --digest 8")]
+carnet --json notify add webhook https://hooks.example.net/carnet --digest 8"
+    )]
     Webhook {
         /// Where to POST (http or https)
         url: String,
@@ -88,11 +90,13 @@ carnet --json notify add webhook https://hooks.example.net/carnet --digest 8")]
         routing: NotifyRouting,
     },
     /// A message to an ntfy topic (ntfy's HTTP publish API)
-    #[command(after_help = "On a public server (ntfy.sh, or any host that is not on your \
+    #[command(
+        after_help = "On a public server (ntfy.sh, or any host that is not on your \
 network) anyone who guesses the topic reads it: carnet warns, and a long random topic with \
 an access token is wise.\n\nExamples:\n  \
 carnet notify add ntfy https://ntfy.example.net/carnet-7Hq2 --token-file ~/.config/ntfy.token\n  \
-carnet notify add ntfy http://192.168.1.5:8080/carnet --events consent_waiting")]
+carnet notify add ntfy http://192.168.1.5:8080/carnet --events consent_waiting"
+    )]
     Ntfy {
         /// The topic's URL (https://ntfy.example.net/TOPIC)
         url: String,
@@ -104,12 +108,14 @@ carnet notify add ntfy http://192.168.1.5:8080/carnet --events consent_waiting")
         routing: NotifyRouting,
     },
     /// An email through your SMTP server
-    #[command(after_help = "smtps:// speaks TLS from the start (port 465 by default); \
+    #[command(
+        after_help = "smtps:// speaks TLS from the start (port 465 by default); \
 smtp:// must upgrade with STARTTLS (port 587 by default), except to a loopback host, where a \
 local relay may answer in plain. The password is read from a file and sealed in the vault.\n\n\
 Examples:\n  carnet notify add email me@example.org --smtp-url smtps://mail.example.org:465 \\\n      \
 --smtp-user me@example.org --smtp-password-file ~/.config/smtp.pw\n  \
-carnet notify add email me@example.org --smtp-url smtp://127.0.0.1:25")]
+carnet notify add email me@example.org --smtp-url smtp://127.0.0.1:25"
+    )]
     Email {
         /// The address reminders go to (and come from)
         address: String,

@@ -9,7 +9,7 @@ use carnet_schemas::{
 use chrono::Utc;
 
 use super::lifecycle::read_secret;
-use super::{Confirm, Ctx, confirm, join};
+use super::{Confirm, Ctx, confirm};
 use crate::cli::{NotifyAdd, NotifyCmd, NotifyRouting};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
@@ -29,10 +29,10 @@ fn first_line(path: &std::path::Path, what: &str) -> CliResult<String> {
     let (text, from) = read_secret(path, what)?;
     match text.lines().next().map(str::trim) {
         Some(line) if !line.is_empty() => Ok(line.to_owned()),
-        _ => Err(
-            CliError::failed(format!("the first line of {from} is empty: it holds no {what}"))
-                .with_hint("nothing was sent; put the secret on the file's first line"),
-        ),
+        _ => Err(CliError::failed(format!(
+            "the first line of {from} is empty: it holds no {what}"
+        ))
+        .with_hint("nothing was sent; put the secret on the file's first line")),
     }
 }
 
@@ -84,12 +84,12 @@ fn add(ctx: &Ctx, add: NotifyAdd) -> CliResult<()> {
             ..new_channel(NotifyKind::Email, routing)
         },
     };
-    let created: Doc<NotifyChannelCreated> = ctx
-        .client
-        .post("/v1/notify/channels", &body)
-        .map_err(|e| {
+    let created: Doc<NotifyChannelCreated> =
+        ctx.client.post("/v1/notify/channels", &body).map_err(|e| {
             if e.status == Some(422) {
-                e.or_hint("nothing was added; `carnet notify add --help` says what each channel takes")
+                e.or_hint(
+                    "nothing was added; `carnet notify add --help` says what each channel takes",
+                )
             } else {
                 e
             }
@@ -99,7 +99,7 @@ fn add(ctx: &Ctx, add: NotifyAdd) -> CliResult<()> {
         output::message(&format!("carnet: warning: {w}"));
     }
     output::message(&format!(
-        "added {} channel {} ({})",
+        "added {} channel {} (reminders: {})",
         c.channel.kind.as_str(),
         c.channel.id,
         timing(&c.channel)
@@ -121,7 +121,7 @@ fn add(ctx: &Ctx, add: NotifyAdd) -> CliResult<()> {
 /// At once, or the digest's hour.
 fn timing(c: &NotifyChannel) -> String {
     match c.digest_hour {
-        Some(h) => format!("daily digest at {h:02}:00"),
+        Some(h) => format!("digest {h:02}:00"),
         None => "at once".to_owned(),
     }
 }
@@ -141,7 +141,11 @@ fn events(c: &NotifyChannel) -> String {
     if c.events.len() == NotifyEvent::ALL.len() {
         "all".to_owned()
     } else {
-        join(c.events.iter().map(|e| e.as_str()))
+        c.events
+            .iter()
+            .map(|e| e.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 }
 
@@ -154,10 +158,11 @@ fn last(c: &NotifyChannel) -> String {
     if d.ok {
         return format!("{when} ok");
     }
-    let why = d.error.as_deref().unwrap_or("failed");
+    let why = d.error.as_deref().unwrap_or(&d.state);
+    let given_up = if d.state == "failed" { ", gave up" } else { "" };
     match d.status {
-        Some(s) => format!("{when} {} ({why} {s})", d.state),
-        None => format!("{when} {} ({why})", d.state),
+        Some(s) => format!("{when} {why} {s}{given_up}"),
+        None => format!("{when} {why}{given_up}"),
     }
 }
 
@@ -171,42 +176,60 @@ fn list(ctx: &Ctx) -> CliResult<()> {
     Ok(())
 }
 
-/// `notify list`'s table.
+/// `notify list`'s table: where each channel goes, when, and how its last delivery went;
+/// events, details and what waits when the width allows (`--json` has everything).
 pub(super) fn table(items: &[&NotifyChannel]) -> TableOut {
     let mut t = TableOut::new(&[
-        "id", "kind", "to", "events", "when", "details", "waiting", "last delivery",
+        "id",
+        "kind",
+        "to",
+        "when",
+        "last delivery",
+        "events",
+        "details",
+        "waiting",
     ])
-    .ids(&[0]);
+    .ids(&[0])
+    .fixed(&[1, 3, 4])
+    .words(&[5])
+    .optional(&[6, 7, 5]);
     for c in items {
         t.row([
             c.id.to_string(),
             c.kind.as_str().to_owned(),
             target(c),
-            events(c),
             timing(c),
+            last(c),
+            events(c),
             if c.details { "yes" } else { "no" }.to_owned(),
             c.pending.to_string(),
-            last(c),
         ]);
     }
     t
 }
 
 fn test(ctx: &Ctx, id: &NotifyChannelId) -> CliResult<()> {
-    let doc: Doc<NotifyTest> = ctx
-        .client
-        .post(&format!("/v1/notify/channels/{id}/test"), &serde_json::json!({}))?;
+    let doc: Doc<NotifyTest> = ctx.client.post(
+        &format!("/v1/notify/channels/{id}/test"),
+        &serde_json::json!({}),
+    )?;
     let t = &doc.value;
     if ctx.json {
         output::json(&doc.raw);
     }
     if t.delivered {
-        let status = t.status.map(|s| format!(" (answered {s})")).unwrap_or_default();
+        let status = t
+            .status
+            .map(|s| format!(" (answered {s})"))
+            .unwrap_or_default();
         ctx.done(&format!("test message delivered to {id}{status}"));
         return Ok(());
     }
     let why = t.error.as_deref().unwrap_or("failed");
-    let status = t.status.map(|s| format!(", answered {s}")).unwrap_or_default();
+    let status = t
+        .status
+        .map(|s| format!(", answered {s}"))
+        .unwrap_or_default();
     Err(
         CliError::failed(format!("the test message to {id} was not delivered: {why}{status}"))
             .with_hint(format!(
