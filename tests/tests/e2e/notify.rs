@@ -405,12 +405,7 @@ fn a_removed_channel_is_sent_nothing_more_and_is_gone() {
             s.post(&format!("/v1/notify/channels/{id}/test"), &json!({})),
         ),
     ] {
-        assert_eq!(
-            r.problem(status)["title"].as_str().is_some(),
-            true,
-            "{}",
-            r.text
-        );
+        assert!(r.problem(status)["title"].as_str().is_some(), "{}", r.text);
     }
     let left: Vec<Value> = s
         .get("/v1/notify/channels")
