@@ -29,8 +29,8 @@ pub use ids::{
 pub use intents::*;
 pub use ledger::*;
 pub use notify::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyDelivery, NotifyEvent, NotifyKind,
-    NotifyTest, NotifyTiming,
+    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelPatch, NotifyDelivery,
+    NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
 };
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
@@ -67,6 +67,7 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("new-notify-channel", one::<NewNotifyChannel>()),
         ("notify-channel", one::<NotifyChannel>()),
         ("notify-channel-created", one::<NotifyChannelCreated>()),
+        ("notify-channel-patch", one::<NotifyChannelPatch>()),
         ("notify-test", one::<NotifyTest>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),

@@ -267,3 +267,22 @@ pub struct NotifyTest {
     /// A short reason when it failed.
     pub error: Option<String>,
 }
+
+/// Body of `PATCH /v1/notify/channels/{id}`: what changes in how the channel is told (its
+/// address and secrets stay; remove and add it again to change them). Absent fields keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyChannelPatch {
+    /// The events it takes (never empty).
+    #[serde(default)]
+    pub events: Option<Vec<NotifyEvent>>,
+    /// `at_once`, or `digest` (with `digest_hour`, unless it is a digest already).
+    #[serde(default)]
+    pub timing: Option<NotifyTiming>,
+    /// The digest's hour (0–23): makes it a digest at that hour.
+    #[serde(default)]
+    #[schema(maximum = 23)]
+    pub digest_hour: Option<u8>,
+    #[serde(default)]
+    pub details: Option<bool>,
+}

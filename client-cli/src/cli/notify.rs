@@ -30,6 +30,7 @@ Examples:
   carnet notify add email me@example.org --smtp-url smtps://mail.example.org:465 \\
       --smtp-user me@example.org --smtp-password-file ~/.config/smtp.pw --digest 7 --details
   carnet notify list
+  carnet notify edit nch_0123456789abcdef --digest 18 --no-details
   carnet notify test nch_0123456789abcdef
   carnet notify rm nch_0123456789abcdef --yes";
 
@@ -41,6 +42,15 @@ pub enum NotifyCmd {
     Add(NotifyAdd),
     /// The reminder channels, with their last delivery and what waits
     List,
+    /// Change which events a channel takes, when, and whether with details
+    #[command(
+        after_help = "Its address and secret stay: to change those, remove the channel \
+and add it again.\n\nExamples:\n  \
+carnet notify edit nch_0123456789abcdef --events promise_late,renewal_notice\n  \
+carnet notify edit nch_0123456789abcdef --digest 18 --no-details\n  \
+carnet notify edit nch_0123456789abcdef --at-once"
+    )]
+    Edit(NotifyEdit),
     /// Send a test message to a channel now, and say what happened
     Test {
         /// The channel's id (nch_…)
@@ -54,6 +64,30 @@ pub enum NotifyCmd {
         #[arg(long)]
         yes: bool,
     },
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("change").required(true).multiple(true)))]
+pub struct NotifyEdit {
+    /// The channel's id (nch_…)
+    pub id: NotifyChannelId,
+    /// The events it takes from now on, comma-separated
+    #[arg(long, value_name = "EVENT,…", value_delimiter = ',', value_parser = event_parser(),
+          hide_possible_values = true, group = "change")]
+    pub events: Vec<NotifyEvent>,
+    /// A daily digest at this hour (0-23) of your time zone
+    #[arg(long, value_name = "HOUR", value_parser = clap::value_parser!(u8).range(0..=23),
+          group = "change", conflicts_with = "at_once")]
+    pub digest: Option<u8>,
+    /// Each reminder at once (no digest)
+    #[arg(long, group = "change")]
+    pub at_once: bool,
+    /// Let reminders name vendors and carry text
+    #[arg(long, group = "change", conflicts_with = "no_details")]
+    pub details: bool,
+    /// Kind, count and date only
+    #[arg(long, group = "change")]
+    pub no_details: bool,
 }
 
 /// What every channel takes: which events, when, how much.

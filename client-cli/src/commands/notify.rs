@@ -3,14 +3,14 @@
 //! about it go to stderr. Secrets for ntfy and SMTP are read from files, never arguments.
 
 use carnet_schemas::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyEvent,
-    NotifyKind, NotifyTest,
+    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyChannelPatch,
+    NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
 };
 use chrono::Utc;
 
 use super::lifecycle::read_secret;
 use super::{Confirm, Ctx, confirm};
-use crate::cli::{NotifyAdd, NotifyCmd, NotifyRouting};
+use crate::cli::{NotifyAdd, NotifyCmd, NotifyEdit, NotifyRouting};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
 use crate::output::{self, Fields, TableOut, short_time};
@@ -19,6 +19,7 @@ pub fn run(ctx: &Ctx, cmd: NotifyCmd) -> CliResult<()> {
     match cmd {
         NotifyCmd::Add(add) => self::add(ctx, add),
         NotifyCmd::List => list(ctx),
+        NotifyCmd::Edit(e) => edit(ctx, e),
         NotifyCmd::Test { id } => test(ctx, &id),
         NotifyCmd::Rm { id, yes } => rm(ctx, &id, yes),
     }
@@ -206,6 +207,32 @@ pub(super) fn table(items: &[&NotifyChannel]) -> TableOut {
         ]);
     }
     t
+}
+
+fn edit(ctx: &Ctx, e: NotifyEdit) -> CliResult<()> {
+    let patch = NotifyChannelPatch {
+        events: (!e.events.is_empty()).then_some(e.events),
+        timing: e.at_once.then_some(NotifyTiming::AtOnce),
+        digest_hour: e.digest,
+        details: match (e.details, e.no_details) {
+            (true, _) => Some(true),
+            (_, true) => Some(false),
+            _ => None,
+        },
+    };
+    let doc: Doc<NotifyChannel> = ctx
+        .client
+        .patch(&format!("/v1/notify/channels/{}", e.id), &patch)?;
+    ctx.print(&doc, |c| {
+        ctx.done(&format!(
+            "reminder channel {} now takes {} events, {}{}",
+            c.id,
+            events(c),
+            timing(c),
+            if c.details { ", with details" } else { "" }
+        ));
+    });
+    Ok(())
 }
 
 fn test(ctx: &Ctx, id: &NotifyChannelId) -> CliResult<()> {

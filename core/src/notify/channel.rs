@@ -5,7 +5,8 @@
 use std::net::IpAddr;
 
 use carnet_schemas::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelId, NotifyEvent, NotifyKind, NotifyTiming,
+    NewNotifyChannel, NotifyChannel, NotifyChannelId, NotifyChannelPatch, NotifyEvent, NotifyKind,
+    NotifyTiming,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -193,33 +194,68 @@ pub fn is_loopback_host(host: &str) -> bool {
     }
 }
 
+/// The events a channel takes: all when not given, never none, each once.
+fn events(given: Option<Vec<NotifyEvent>>) -> Result<Vec<NotifyEvent>, NotifyError> {
+    match given {
+        None => Ok(NotifyEvent::ALL.to_vec()),
+        Some(e) if e.is_empty() => Err(invalid(
+            "events",
+            "a channel takes at least one event (leave events out for all of them)",
+        )),
+        Some(mut e) => {
+            e.sort();
+            e.dedup();
+            Ok(e)
+        }
+    }
+}
+
+fn digest_hour(h: Option<u8>) -> Result<Option<u8>, NotifyError> {
+    match h {
+        Some(h) if h > 23 => Err(invalid(
+            "digest_hour",
+            format!("the digest hour is 0 to 23, not {h}"),
+        )),
+        h => Ok(h),
+    }
+}
+
+impl ChannelRecord {
+    /// Applies a change of events, timing or details (the target and secret stay).
+    pub fn patch(&mut self, p: NotifyChannelPatch) -> Result<(), NotifyError> {
+        if p.events.is_some() {
+            self.events = events(p.events)?;
+        }
+        let hour = digest_hour(p.digest_hour)?;
+        self.digest_hour = match (p.timing, hour) {
+            (None, None) => self.digest_hour,
+            (None | Some(NotifyTiming::Digest), Some(h)) => Some(h),
+            (Some(NotifyTiming::AtOnce), None) => None,
+            (Some(NotifyTiming::AtOnce), Some(_)) => {
+                return Err(invalid(
+                    "digest_hour",
+                    "a channel told at once has no digest hour",
+                ));
+            }
+            (Some(NotifyTiming::Digest), None) => match self.digest_hour {
+                Some(h) => Some(h),
+                None => {
+                    return Err(invalid("digest_hour", "a digest needs its hour (0 to 23)"));
+                }
+            },
+        };
+        if let Some(d) = p.details {
+            self.details = d;
+        }
+        Ok(())
+    }
+}
+
 /// Checks a new channel and turns it into what the vault keeps, with the warnings the owner
 /// should read. A webhook gets a new secret here.
 pub fn validate(new: NewNotifyChannel) -> Result<(ChannelRecord, Vec<String>), NotifyError> {
     let kind = new.kind;
     let mut warnings = Vec::new();
-    let events = match new.events {
-        None => NotifyEvent::ALL.to_vec(),
-        Some(e) if e.is_empty() => {
-            return Err(invalid(
-                "events",
-                "a channel takes at least one event (leave events out for all of them)",
-            ));
-        }
-        Some(mut e) => {
-            e.sort();
-            e.dedup();
-            e
-        }
-    };
-    if let Some(h) = new.digest_hour
-        && h > 23
-    {
-        return Err(invalid(
-            "digest_hour",
-            format!("the digest hour is 0 to 23, not {h}"),
-        ));
-    }
     let mut record = ChannelRecord {
         kind,
         url: None,
@@ -227,8 +263,8 @@ pub fn validate(new: NewNotifyChannel) -> Result<(ChannelRecord, Vec<String>), N
         smtp_url: None,
         smtp_user: None,
         secret: None,
-        events,
-        digest_hour: new.digest_hour,
+        events: events(new.events)?,
+        digest_hour: digest_hour(new.digest_hour)?,
         details: new.details,
     };
     match kind {
@@ -396,6 +432,44 @@ mod tests {
             vec![NotifyEvent::FollowupDue, NotifyEvent::PromiseLate]
         );
         assert_eq!(rec.timing(), NotifyTiming::Digest);
+    }
+
+    #[test]
+    fn a_patch_changes_events_timing_and_details_only() {
+        let mut w = new(NotifyKind::Webhook);
+        w.url = Some("https://hooks.example/x".into());
+        let (mut rec, _) = validate(w).unwrap();
+        let secret = rec.secret.clone();
+        let patch = |p: serde_json::Value| serde_json::from_value::<NotifyChannelPatch>(p).unwrap();
+        rec.patch(patch(
+            serde_json::json!({"digest_hour": 8, "details": true}),
+        ))
+        .unwrap();
+        assert_eq!((rec.digest_hour, rec.details), (Some(8), true));
+        rec.patch(patch(serde_json::json!({"timing": "digest"})))
+            .unwrap();
+        assert_eq!(rec.digest_hour, Some(8), "a digest keeps its hour");
+        rec.patch(patch(serde_json::json!({"timing": "at_once"})))
+            .unwrap();
+        assert_eq!(rec.timing(), NotifyTiming::AtOnce);
+        for (p, f) in [
+            (serde_json::json!({"timing": "digest"}), "digest_hour"),
+            (
+                serde_json::json!({"timing": "at_once", "digest_hour": 3}),
+                "digest_hour",
+            ),
+            (serde_json::json!({"digest_hour": 30}), "digest_hour"),
+            (serde_json::json!({"events": []}), "events"),
+        ] {
+            match rec.patch(patch(p)) {
+                Err(NotifyError::Invalid { field, .. }) => assert_eq!(field, f),
+                other => panic!("{other:?}"),
+            }
+        }
+        rec.patch(patch(serde_json::json!({"events": ["offer_new"]})))
+            .unwrap();
+        assert_eq!(rec.events, vec![NotifyEvent::OfferNew]);
+        assert_eq!(rec.secret, secret);
     }
 
     #[test]

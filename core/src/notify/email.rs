@@ -138,11 +138,17 @@ pub async fn send(
     if let (Some(u), Some(p)) = (user, password) {
         builder = builder.credentials(Credentials::new(u.to_owned(), p.to_owned()));
     }
+    let required = target.security == Security::StartTlsRequired;
     match builder.build().send(message).await {
         Ok(r) => Outcome::Delivered(code(r.code())),
         Err(e) => {
             let status = e.status().and_then(code);
-            let why = if e.is_tls() {
+            // lettre says a server without STARTTLS is a client error, in these words.
+            let why = if required && e.is_client() && e.to_string().contains("STARTTLS") {
+                "starttls"
+            } else if e.is_client() {
+                "smtp-client"
+            } else if e.is_tls() {
                 "tls"
             } else if e.is_timeout() {
                 "timeout"

@@ -26,7 +26,7 @@ use crate::store::outbox::{self as rows, Outbox};
 use crate::store::{StoreError, records};
 pub use channel::ChannelRecord;
 pub use render::Queued;
-pub use service::{create, delete, list, show, test};
+pub use service::{create, delete, list, show, test, update};
 
 /// Why a channel operation failed.
 #[derive(Debug, thiserror::Error)]

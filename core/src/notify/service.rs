@@ -3,8 +3,8 @@
 //! the webhook's secret, once.
 
 use carnet_schemas::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyDelivery,
-    NotifyKind, NotifyTest,
+    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyChannelPatch,
+    NotifyDelivery, NotifyKind, NotifyTest,
 };
 use rusqlite::Connection;
 
@@ -92,6 +92,31 @@ pub fn show(core: &Core, id: &NotifyChannelId) -> Result<NotifyChannel, NotifyEr
             .ok_or_else(|| NotifyError::NotFound(id.to_string()))?;
         wire(c, &core.keys, &row)
     })
+}
+
+/// Changes which events a channel takes, when, and whether with details.
+pub async fn update(
+    core: &Core,
+    id: &NotifyChannelId,
+    patch: NotifyChannelPatch,
+) -> Result<NotifyChannel, NotifyError> {
+    let (key, keys, now) = (id.to_string(), core.keys.clone(), core.now());
+    core.store
+        .write(move |c| {
+            let row = records::get::<ChannelRecord>(c, &key)?
+                .ok_or_else(|| NotifyError::NotFound(key.clone()))?;
+            let mut record = keys.seal().open(&row.id, &row.sealed)?;
+            record.patch(patch)?;
+            let sealed = keys.seal().seal(&key, &record);
+            records::update(c, &key, now, &sealed)?;
+            let row = Row {
+                updated_at: now,
+                sealed,
+                ..row
+            };
+            wire(c, &keys, &row)
+        })
+        .await
 }
 
 /// Removes a channel and its outbox rows (nothing more is sent to it).

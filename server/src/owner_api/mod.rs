@@ -79,7 +79,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(access_log::integrity))
         .routes(routes!(webhooks::list))
         .routes(routes!(notify::list, notify::create))
-        .routes(routes!(notify::show, notify::remove))
+        .routes(routes!(notify::show, notify::update, notify::remove))
         .routes(routes!(notify::test))
         .routes(routes!(lifecycle::unlock))
         .routes(routes!(lifecycle::lock))

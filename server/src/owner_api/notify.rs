@@ -6,7 +6,8 @@ use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use carnet_core::notify::{self, NotifyError};
 use carnet_schemas::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyTest,
+    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyChannelPatch,
+    NotifyTest,
 };
 
 use crate::error::{ApiError, ApiResult};
@@ -93,4 +94,19 @@ pub async fn test(
     Path(id): Path<NotifyChannelId>,
 ) -> ApiResult<Json<NotifyTest>> {
     Ok(Json(notify::test(&s, &id).await?))
+}
+
+/// Change which events a channel takes, when (at once, or a digest at an hour), and whether
+/// with details; its address and secret stay.
+#[utoipa::path(patch, path = "/v1/notify/channels/{id}", tag = "notify", request_body = NotifyChannelPatch,
+    params(("id" = NotifyChannelId, Path, description = "Channel id")),
+    security(("owner" = [])),
+    responses((status = 200, description = "The channel as changed", body = NotifyChannel)))]
+pub async fn update(
+    _: Owner,
+    State(s): State<AppState>,
+    Path(id): Path<NotifyChannelId>,
+    Json(patch): Json<NotifyChannelPatch>,
+) -> ApiResult<Json<NotifyChannel>> {
+    Ok(Json(notify::update(&s, &id, patch).await?))
 }

@@ -92,6 +92,10 @@ fn worker_pass(s: &TestServer) {
     witness.wait_accepted(1);
 }
 
+fn patch(s: &TestServer, path: &str, body: &Value) -> carnet_tests::Resp {
+    s.send("PATCH", path, Some(body))
+}
+
 fn last(c: &Value) -> &Value {
     &c["last_delivery"]
 }
@@ -705,4 +709,145 @@ fn the_cli_adds_lists_tests_and_removes_channels() {
             .contains(&format!("removed reminder channel {down_id}"))
     );
     assert_eq!(s.carnet(&["notify", "rm", &down_id, "--yes"]).code, 1);
+}
+
+#[test]
+fn a_channel_is_edited_in_what_it_takes_and_keeps_its_address_and_secret() {
+    let s = TestServer::spawn();
+    let hook = Receiver::start();
+    let created = add(&s, json!({"kind": "webhook", "url": hook.url}));
+    let (id, secret) = (
+        created["id"].as_str().unwrap().to_owned(),
+        created["secret"].as_str().unwrap().to_owned(),
+    );
+    let path = format!("/v1/notify/channels/{id}");
+    let r = patch(
+        &s,
+        &path,
+        &json!({"events": ["offer_new", "consent_waiting"], "digest_hour": 9, "details": true}),
+    );
+    assert_eq!(r.status, 200, "{}", r.text);
+    let c = r.json();
+    assert_eq!(c["events"], json!(["offer_new", "consent_waiting"]));
+    assert_eq!(
+        (
+            c["timing"].clone(),
+            c["digest_hour"].clone(),
+            c["details"].clone()
+        ),
+        (json!("digest"), json!(9), json!(true))
+    );
+    assert_eq!(c["url"], hook.url.as_str());
+    assert!(!r.text.contains(&secret[6..]));
+    let r = patch(&s, &path, &json!({"timing": "at_once"}));
+    assert_eq!(r.json()["digest_hour"], Value::Null, "{}", r.text);
+    for (body, field) in [
+        (json!({"digest_hour": 24}), "digest_hour"),
+        (json!({"events": []}), "events"),
+        (json!({"timing": "digest"}), "digest_hour"),
+    ] {
+        assert_eq!(
+            patch(&s, &path, &body).problem(422)["errors"][0]["field"],
+            field,
+            "{body}"
+        );
+    }
+    assert_eq!(
+        patch(&s, &path, &json!({"url": "http://elsewhere.example/"})).status,
+        422
+    );
+    assert_eq!(
+        patch(
+            &s,
+            "/v1/notify/channels/nch_0123456789abcdef",
+            &json!({"details": false})
+        )
+        .status,
+        404
+    );
+    // Still signed with the secret shown at creation.
+    let t = s.post(&format!("{path}/test"), &json!({}));
+    assert_eq!(t.json()["delivered"], true, "{}", t.text);
+    assert!(hook.wait_accepted(1)[0].signed_with(&secret));
+
+    let out = s.carnet(&["notify", "edit", &id, "--digest", "18", "--no-details"]);
+    out.ok();
+    assert!(out.stdout.contains("digest 18:00"), "{}", out.stdout);
+    let c = channel(&s, &id);
+    assert_eq!(
+        (c["digest_hour"].clone(), c["details"].clone()),
+        (json!(18), json!(false))
+    );
+    assert_eq!(
+        s.carnet(&["notify", "edit", &id]).code,
+        2,
+        "an edit changes something"
+    );
+}
+
+#[test]
+fn smtp_refuses_plain_smtp_to_a_host_that_is_not_loopback_without_starttls() {
+    // 0.0.0.0 is not a loopback address, yet reaches this machine: the sink, which offers
+    // no STARTTLS. Nothing is sent; to 127.0.0.1 the same sink takes the message.
+    let s = TestServer::spawn();
+    let smtp = Smtp::start();
+    let far = add(
+        &s,
+        json!({"kind": "email", "address": "owner@example.org",
+               "smtp_url": format!("smtp://0.0.0.0:{}", smtp.port)}),
+    );
+    let t = s.post(
+        &format!("/v1/notify/channels/{}/test", far["id"].as_str().unwrap()),
+        &json!({}),
+    );
+    assert_eq!(t.json()["delivered"], false, "{}", t.text);
+    assert_eq!(t.json()["error"], "starttls", "{}", t.text);
+    assert!(smtp.mails().is_empty(), "nothing went over plain SMTP");
+    let near = add(
+        &s,
+        json!({"kind": "email", "address": "owner@example.org", "smtp_url": smtp.url()}),
+    );
+    let t = s.post(
+        &format!("/v1/notify/channels/{}/test", near["id"].as_str().unwrap()),
+        &json!({}),
+    );
+    assert_eq!(t.json()["delivered"], true, "{}", t.text);
+    assert_eq!(smtp.wait_for(1).len(), 1);
+}
+
+#[test]
+fn a_reminder_moved_to_another_channel_in_the_file_is_never_delivered() {
+    let s = TestServer::spawn_with_manual_clock();
+    let (mine, other) = (Receiver::start(), Receiver::start());
+    let a = add(&s, json!({"kind": "webhook", "url": mine.url}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let b = add(&s, json!({"kind": "webhook", "url": other.url}))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    queue(
+        &s,
+        &a,
+        late_promises(),
+        s.clock_now() + chrono::Duration::hours(1),
+    );
+    // Someone who can write the file but lacks the key readdresses it: its row MAC fails.
+    let raw = rusqlite::Connection::open(s.path().join("carnet.db")).unwrap();
+    let moved = raw
+        .execute(
+            "UPDATE notify_outbox SET channel_id = ?1 WHERE channel_id = ?2",
+            [&b, &a],
+        )
+        .unwrap();
+    assert_eq!(moved, 1);
+    s.clock.advance(chrono::Duration::hours(2));
+    worker_pass(&s);
+    assert!(mine.deliveries().is_empty() && other.deliveries().is_empty());
+    assert_eq!(
+        channel(&s, &b)["pending"],
+        0,
+        "the moved row is not counted either"
+    );
 }
