@@ -14,9 +14,9 @@ use super::channel::ChannelRecord;
 use super::render::{Queued, render};
 use super::send::{Outcome, http_client, send};
 use crate::context::Core;
-use crate::store::outbox::{self as rows, Outbox, OutboxRow, OutboxState};
+use crate::store::outbox::{self as rows, Outbox, OutboxRow};
 use crate::store::{StoreError, records};
-use crate::webhooks::deliver::{GIVE_UP_AFTER_DAYS, backoff};
+use crate::webhooks::deliver::{GIVE_UP_AFTER_DAYS, record, settle};
 
 /// How many due messages one read of the outbox takes.
 const BATCH: u32 = 32;
@@ -106,52 +106,8 @@ async fn attempt(s: &Core, http: &reqwest::Client, row: OutboxRow<Queued>) {
             "reminder delivery failed"
         );
     }
-    let (state, status, error, next) = after(outcome, row.attempts, given_up, now);
-    let (id, attempts) = (row.id.clone(), row.attempts + 1);
-    let recorded = s
-        .store
-        .write(move |c| {
-            rows::record_attempt(
-                c,
-                Outbox::Owner,
-                &id,
-                state,
-                attempts,
-                next,
-                status,
-                error,
-                now,
-            )
-        })
-        .await;
-    if let Err(e) = recorded {
-        tracing::error!(error = %e, "cannot record a reminder's attempt");
-    }
-}
-
-/// A row's state after an attempt: its state, status, reason and next attempt.
-pub(super) fn after(
-    outcome: Outcome,
-    failures_before: u32,
-    given_up: bool,
-    now: DateTime<Utc>,
-) -> (
-    OutboxState,
-    Option<u16>,
-    Option<&'static str>,
-    DateTime<Utc>,
-) {
-    match outcome {
-        Outcome::Delivered(status) => (OutboxState::Delivered, status, None, now),
-        Outcome::Drop(why) => (OutboxState::Dropped, None, Some(why), now),
-        Outcome::Retry(status, why) if given_up => (OutboxState::Failed, status, Some(why), now),
-        Outcome::Retry(status, why) => (
-            OutboxState::Pending,
-            status,
-            Some(why),
-            now + backoff(failures_before),
-        ),
-    }
+    let attempt = settle(outcome, row.attempts, given_up, now);
+    record(&s.store, Outbox::Owner, row.id, attempt).await;
 }
 
 /// Writes a test message for a channel, tries it now, and records its one attempt (a test is
@@ -174,13 +130,14 @@ pub(super) async fn test_now(
         Some(http) => try_now(&http, ch, &id, &queued, now).await,
         None => Outcome::Retry(None, "client"),
     };
-    let (state, status, error, _) = after(outcome, 0, true, now);
+    // One attempt, not retried: settled as given up when it failed.
+    let attempt = settle(outcome, 0, true, now);
     let sealed = s.keys.seal().seal(&id, &queued);
     let channel_id = channel_id.to_owned();
     s.store
         .write(move |c| {
             rows::insert(c, Outbox::Owner, &id, &channel_id, now, &sealed)?;
-            rows::record_attempt(c, Outbox::Owner, &id, state, 1, now, status, error, now)
+            rows::record_attempt(c, Outbox::Owner, &id, &attempt)
         })
         .await?;
     Ok(outcome)

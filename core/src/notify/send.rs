@@ -14,16 +14,8 @@ use super::render::Rendered;
 /// Each attempt's time limit.
 pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// What an attempt came to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    /// With the receiver's status (HTTP, or the SMTP reply code).
-    Delivered(Option<u16>),
-    /// Worth trying again later.
-    Retry(Option<u16>, &'static str),
-    /// Never deliverable (the channel is gone or broken).
-    Drop(&'static str),
-}
+pub use crate::webhooks::deliver::Outcome;
+use crate::webhooks::deliver::http_outcome;
 
 /// The HTTP client the channels use: no redirects, a timeout (built once, at the first
 /// delivery).
@@ -33,19 +25,6 @@ pub fn http_client() -> Option<reqwest::Client> {
         .user_agent(concat!("Carnet-Reminders/", env!("CARGO_PKG_VERSION")))
         .build()
         .ok()
-}
-
-fn http_outcome(sent: reqwest::Result<reqwest::Response>) -> Outcome {
-    match sent {
-        Ok(res) if res.status().is_success() => Outcome::Delivered(Some(res.status().as_u16())),
-        Ok(res) if res.status().is_redirection() => {
-            Outcome::Retry(Some(res.status().as_u16()), "redirect")
-        }
-        Ok(res) => Outcome::Retry(Some(res.status().as_u16()), "status"),
-        Err(e) if e.is_timeout() => Outcome::Retry(None, "timeout"),
-        Err(e) if e.is_connect() => Outcome::Retry(None, "connect"),
-        Err(_) => Outcome::Retry(None, "request"),
-    }
 }
 
 /// Tries to deliver `r` (message `id`) to the channel now.

@@ -140,19 +140,22 @@ pub fn next_due(c: &Connection, b: Outbox) -> Result<Option<DateTime<Utc>>> {
     .map(from_millis))
 }
 
+/// An attempt's outcome, as a row records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub state: OutboxState,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub status: Option<u16>,
+    /// A short reason when it failed.
+    pub error: Option<&'static str>,
+    /// When it was made.
+    pub at: DateTime<Utc>,
+}
+
 /// Records an attempt's outcome.
-#[allow(clippy::too_many_arguments)]
-pub fn record_attempt(
-    c: &Connection,
-    b: Outbox,
-    id: &str,
-    state: OutboxState,
-    attempts: u32,
-    next_attempt_at: DateTime<Utc>,
-    status: Option<u16>,
-    error: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
+pub fn record_attempt(c: &Connection, b: Outbox, id: &str, a: &Attempt) -> Result<()> {
     c.prepare_cached(&format!(
         "UPDATE main.{} SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
          last_error = ?6, updated_at = ?7,
@@ -162,13 +165,13 @@ pub fn record_attempt(
     ))?
     .execute(params![
         id,
-        state,
-        attempts,
-        millis(next_attempt_at),
-        status,
-        error,
-        millis(now),
-        state == OutboxState::Delivered
+        a.state,
+        a.attempts,
+        millis(a.next_attempt_at),
+        a.status,
+        a.error,
+        millis(a.at),
+        a.state == OutboxState::Delivered
     ])?;
     Ok(())
 }
