@@ -25,6 +25,7 @@ pub mod intents;
 pub mod load;
 pub mod ntfy;
 pub mod oauth2_http;
+pub mod served;
 pub mod smtp;
 pub mod vendor;
 pub mod webapp;

@@ -11,6 +11,8 @@ use axum::extract::State;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 
+use crate::served::Served;
+
 /// One request the receiver got.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -31,42 +33,25 @@ struct Shared {
 pub struct Ntfy {
     pub base: String,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _served: Served,
 }
 
 impl Ntfy {
     pub fn start() -> Ntfy {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind ntfy");
         let addr = listener.local_addr().expect("address");
-        listener.set_nonblocking(true).expect("nonblocking");
         let shared = Arc::new(Shared {
             status: Mutex::new(200),
             log: Mutex::default(),
             changed: Condvar::new(),
         });
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let state = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new().fallback(receive).with_state(state);
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
+        let app = axum::Router::new()
+            .fallback(receive)
+            .with_state(shared.clone());
         Ntfy {
             base: format!("http://{addr}"),
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _served: Served::axum(listener, app),
         }
     }
 
@@ -93,17 +78,6 @@ impl Ntfy {
             log = self.shared.changed.wait_timeout(log, left).expect("lock").0;
         }
         log.clone()
-    }
-}
-
-impl Drop for Ntfy {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 

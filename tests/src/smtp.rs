@@ -9,6 +9,8 @@ use std::time::{Duration, Instant};
 use data_encoding::BASE64;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 
+use crate::served::Served;
+
 /// One message the receiver accepted.
 #[derive(Debug, Clone, Default)]
 pub struct Mail {
@@ -49,45 +51,34 @@ struct Shared {
 pub struct Smtp {
     pub port: u16,
     shared: Arc<Shared>,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    _served: Served,
 }
 
 impl Smtp {
     pub fn start() -> Smtp {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind smtp");
         let port = listener.local_addr().expect("address").port();
-        listener.set_nonblocking(true).expect("nonblocking");
         let shared = Arc::new(Shared {
             mails: Mutex::default(),
             changed: Condvar::new(),
         });
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
         let state = shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                loop {
-                    tokio::select! {
-                        _ = &mut stopped => break,
-                        accepted = listener.accept() => {
-                            if let Ok((stream, _)) = accepted {
-                                tokio::spawn(session(stream, state.clone()));
-                            }
+        let served = Served::spawn(listener, |listener, mut stopped| async move {
+            loop {
+                tokio::select! {
+                    _ = &mut stopped => break,
+                    accepted = listener.accept() => {
+                        if let Ok((stream, _)) = accepted {
+                            tokio::spawn(session(stream, state.clone()));
                         }
                     }
                 }
-            });
+            }
         });
         Smtp {
             port,
             shared,
-            stop: Some(stop),
-            thread: Some(thread),
+            _served: served,
         }
     }
 
@@ -119,17 +110,6 @@ impl Smtp {
                 .0;
         }
         mails.clone()
-    }
-}
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        if let Some(s) = self.stop.take() {
-            let _ = s.send(());
-        }
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
