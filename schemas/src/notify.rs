@@ -198,6 +198,24 @@ pub struct NewNotifyChannel {
     pub details: bool,
 }
 
+impl NewNotifyChannel {
+    /// A channel of `kind` with nothing set yet: all events, at once, no details.
+    pub fn of(kind: NotifyKind) -> Self {
+        NewNotifyChannel {
+            kind,
+            url: None,
+            address: None,
+            smtp_url: None,
+            smtp_user: None,
+            smtp_password: None,
+            token: None,
+            events: None,
+            digest_hour: None,
+            details: false,
+        }
+    }
+}
+
 /// Where a channel's latest delivery stands.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct NotifyDelivery {

@@ -39,16 +39,10 @@ fn first_line(path: &std::path::Path, what: &str) -> CliResult<String> {
 
 fn new_channel(kind: NotifyKind, routing: NotifyRouting) -> NewNotifyChannel {
     NewNotifyChannel {
-        kind,
-        url: None,
-        address: None,
-        smtp_url: None,
-        smtp_user: None,
-        smtp_password: None,
-        token: None,
         events: (!routing.events.is_empty()).then_some(routing.events),
         digest_hour: routing.digest,
         details: routing.details,
+        ..NewNotifyChannel::of(kind)
     }
 }
 

@@ -339,18 +339,7 @@ mod tests {
     use super::*;
 
     fn new(kind: NotifyKind) -> NewNotifyChannel {
-        NewNotifyChannel {
-            kind,
-            url: None,
-            address: None,
-            smtp_url: None,
-            smtp_user: None,
-            smtp_password: None,
-            token: None,
-            events: None,
-            digest_hour: None,
-            details: false,
-        }
+        NewNotifyChannel::of(kind)
     }
 
     fn field(r: Result<(ChannelRecord, Vec<String>), NotifyError>) -> &'static str {

@@ -38,6 +38,18 @@ fn add(s: &TestServer, body: Value) -> Value {
     r.json()
 }
 
+/// Adds a channel; its id.
+fn add_id(s: &TestServer, body: Value) -> String {
+    add(s, body)["id"].as_str().unwrap().to_owned()
+}
+
+/// Adds a webhook channel to `hook`; its id and secret.
+fn webhook(s: &TestServer, hook: &Receiver) -> (String, String) {
+    let created = add(s, json!({"kind": "webhook", "url": hook.url}));
+    let text = |k: &str| created[k].as_str().unwrap().to_owned();
+    (text("id"), text("secret"))
+}
+
 /// Queues `message` for `channel` at `at` as the scheduler does (its own write transaction,
 /// then the poke).
 fn queue(s: &TestServer, channel: &str, message: Message, at: DateTime<Utc>) {
@@ -84,10 +96,7 @@ fn wait_channel(s: &TestServer, id: &str, what: &str, done: impl Fn(&Value) -> b
 /// was not delivered by then was not due (an ordering barrier, not a sleep).
 fn worker_pass(s: &TestServer) {
     let witness = Receiver::start();
-    let id = add(s, json!({"kind": "webhook", "url": witness.url}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = add_id(s, json!({"kind": "webhook", "url": witness.url}));
     queue(s, &id, late_promises(), s.clock_now());
     witness.wait_accepted(1);
 }
@@ -301,10 +310,7 @@ fn reminders_carry_details_only_on_channels_that_opted_in() {
 fn a_receiver_that_is_down_is_retried_with_back_off_on_the_clock() {
     let s = TestServer::spawn_with_manual_clock();
     let hook = Receiver::start();
-    let id = add(&s, json!({"kind": "webhook", "url": hook.url}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = add_id(&s, json!({"kind": "webhook", "url": hook.url}));
     hook.down();
     queue(&s, &id, late_promises(), s.clock_now());
     let c = wait_channel(&s, &id, "a failed attempt", |c| last(c)["attempts"] == 1);
@@ -332,10 +338,7 @@ fn a_receiver_that_is_down_is_retried_with_back_off_on_the_clock() {
 fn a_receiver_that_keeps_failing_is_given_up_after_three_days() {
     let s = TestServer::spawn_with_manual_clock();
     let hook = Receiver::with_mode(Mode::Fail(500));
-    let id = add(&s, json!({"kind": "webhook", "url": hook.url}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = add_id(&s, json!({"kind": "webhook", "url": hook.url}));
     queue(&s, &id, late_promises(), s.clock_now());
     let c = wait_channel(&s, &id, "a 500", |c| last(c)["status"] == 500);
     assert_eq!(
@@ -359,11 +362,7 @@ fn a_receiver_that_keeps_failing_is_given_up_after_three_days() {
 fn a_reminder_queued_before_a_restart_is_delivered_once_after_it() {
     let s = TestServer::spawn_with_manual_clock();
     let hook = Receiver::start();
-    let created = add(&s, json!({"kind": "webhook", "url": hook.url}));
-    let (id, secret) = (
-        created["id"].as_str().unwrap().to_owned(),
-        created["secret"].as_str().unwrap().to_owned(),
-    );
+    let (id, secret) = webhook(&s, &hook);
     // Queued for an hour from now: committed, not yet due when carnetd stops.
     let at = s.clock_now() + chrono::Duration::hours(1);
     queue(&s, &id, late_promises(), at);
@@ -387,10 +386,7 @@ fn a_reminder_queued_before_a_restart_is_delivered_once_after_it() {
 fn a_removed_channel_is_sent_nothing_more_and_is_gone() {
     let s = TestServer::spawn_with_manual_clock();
     let hook = Receiver::start();
-    let id = add(&s, json!({"kind": "webhook", "url": hook.url}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = add_id(&s, json!({"kind": "webhook", "url": hook.url}));
     queue(
         &s,
         &id,
@@ -715,11 +711,7 @@ fn the_cli_adds_lists_tests_and_removes_channels() {
 fn a_channel_is_edited_in_what_it_takes_and_keeps_its_address_and_secret() {
     let s = TestServer::spawn();
     let hook = Receiver::start();
-    let created = add(&s, json!({"kind": "webhook", "url": hook.url}));
-    let (id, secret) = (
-        created["id"].as_str().unwrap().to_owned(),
-        created["secret"].as_str().unwrap().to_owned(),
-    );
+    let (id, secret) = webhook(&s, &hook);
     let path = format!("/v1/notify/channels/{id}");
     let r = patch(
         &s,
@@ -819,14 +811,8 @@ fn smtp_refuses_plain_smtp_to_a_host_that_is_not_loopback_without_starttls() {
 fn a_reminder_moved_to_another_channel_in_the_file_is_never_delivered() {
     let s = TestServer::spawn_with_manual_clock();
     let (mine, other) = (Receiver::start(), Receiver::start());
-    let a = add(&s, json!({"kind": "webhook", "url": mine.url}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let b = add(&s, json!({"kind": "webhook", "url": other.url}))["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let a = add_id(&s, json!({"kind": "webhook", "url": mine.url}));
+    let b = add_id(&s, json!({"kind": "webhook", "url": other.url}));
     queue(
         &s,
         &a,
