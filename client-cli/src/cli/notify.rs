@@ -38,9 +38,20 @@ Examples:
 #[command(after_help = NOTIFY_HELP)]
 pub enum NotifyCmd {
     /// Add a reminder channel: a webhook, an ntfy topic or an email address
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+carnet notify add webhook http://192.168.1.20:8123/api/webhook/carnet\n  \
+carnet notify add ntfy https://ntfy.example.net/carnet-7Hq2 --token-file ntfy.token --digest 8\n  \
+carnet notify add email me@example.org --smtp-url smtps://mail.example.org:465"
+    )]
     Add(NotifyAdd),
     /// The reminder channels, with their last delivery and what waits
+    #[command(
+        after_help = "Each channel's last delivery: when, and ok or why not (connect, \
+timeout, status 500, starttls, tls, smtp 535…); WAITING counts the reminders not delivered \
+yet. --json has every field.\n\nExamples:\n  carnet notify list\n  carnet --json notify list"
+    )]
     List,
     /// Change which events a channel takes, when, and whether with details
     #[command(
@@ -52,11 +63,18 @@ carnet notify edit nch_0123456789abcdef --at-once"
     )]
     Edit(NotifyEdit),
     /// Send a test message to a channel now, and say what happened
+    #[command(
+        after_help = "The test is tried once, now, and not retried; it shows as the \
+channel's last delivery. Exits 1 when it was not delivered.\n\nExamples:\n  \
+carnet notify test nch_0123456789abcdef"
+    )]
     Test {
         /// The channel's id (nch_…)
         id: NotifyChannelId,
     },
     /// Remove a reminder channel (what waits for it is dropped)
+    #[command(after_help = "Examples:\n  carnet notify rm nch_0123456789abcdef\n  \
+carnet notify rm nch_0123456789abcdef --yes")]
     Rm {
         /// The channel's id (nch_…)
         id: NotifyChannelId,
