@@ -1,7 +1,7 @@
 //! Delivering the owner's outbox (`notify_outbox`). The worker wakes when the scheduler
 //! queued something (`Core::notify_wake`) and a few times a second anyway, takes what is due
-//! on the injected clock, and tries each message on its channel in turn (the owner has a few
-//! channels, each attempt has a time limit). A failure is retried with the vendor webhooks'
+//! on the injected clock (up to 32 messages), tries them together, each with its time limit,
+//! and reads again once they are all settled. A failure is retried with the vendor webhooks'
 //! back-off (within a second, then doubling with jitter to ten minutes) and given up after
 //! the same three days; every state is in the database, so delivery survives restarts (at
 //! least once).
@@ -54,9 +54,14 @@ pub async fn run(s: Core) {
                 }
             },
         };
+        // The pass's messages go out together (a receiver that holds its 10 s does not hold
+        // up the others), and the next read waits for all of them: none is started twice.
+        let mut pass = tokio::task::JoinSet::new();
         for row in due {
-            attempt(&s, &client, row).await;
+            let (s, client) = (s.clone(), client.clone());
+            pass.spawn(async move { attempt(&s, &client, row).await });
         }
+        while pass.join_next().await.is_some() {}
     }
 }
 

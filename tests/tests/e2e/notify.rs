@@ -91,14 +91,18 @@ fn wait_channel(s: &TestServer, id: &str, what: &str, done: impl Fn(&Value) -> b
     }
 }
 
-/// Returns once the worker has made a full pass at the clock's current time: a message queued
-/// now to another channel has arrived, and each pass takes every due row in one read. What
-/// was not delivered by then was not due (an ordering barrier, not a sleep).
+/// Returns once the worker has made a full pass at the clock's current time: each pass takes
+/// every due row in one read and settles them all before the next read, so when a second
+/// message queued now to another channel has arrived, every row due at the first one's read
+/// has been tried. What was not delivered by then was not due (an ordering barrier, not a
+/// sleep).
 fn worker_pass(s: &TestServer) {
     let witness = Receiver::start();
     let id = add_id(s, json!({"kind": "webhook", "url": witness.url}));
-    queue(s, &id, late_promises(), s.clock_now());
-    witness.wait_accepted(1);
+    for n in 1..=2 {
+        queue(s, &id, late_promises(), s.clock_now());
+        witness.wait_accepted(n);
+    }
 }
 
 fn patch(s: &TestServer, path: &str, body: &Value) -> carnet_tests::Resp {
