@@ -841,3 +841,39 @@ fn a_reminder_moved_to_another_channel_in_the_file_is_never_delivered() {
         "the moved row is not counted either"
     );
 }
+
+#[test]
+fn a_channels_secrets_never_reach_carnetds_log() {
+    // A real carnetd at debug level: the failed attempts are logged, their secrets never.
+    let dir = tempfile::tempdir().unwrap();
+    let d = carnet_tests::Carnetd::start(dir.path(), &[("CARNET_LOG_LEVEL", "debug")]).unwrap();
+    let hook = Receiver::with_mode(Mode::Fail(500));
+    let created = d.post(
+        "/v1/notify/channels",
+        &json!({"kind": "webhook", "url": hook.url}),
+    );
+    assert_eq!(created.status, 201, "{}", created.text);
+    let secret = created.json()["secret"].as_str().unwrap().to_owned();
+    let ntfy = d.post(
+        "/v1/notify/channels",
+        &json!({"kind": "ntfy", "url": "http://127.0.0.1:9/topic", "token": "tk_not_in_logs"}),
+    );
+    let smtp = d.post(
+        "/v1/notify/channels",
+        &json!({"kind": "email", "address": "owner@example.org", "smtp_url": "smtp://127.0.0.1:9",
+                "smtp_user": "owner", "smtp_password": "pw-not-in-logs"}),
+    );
+    for c in [created.json(), ntfy.json(), smtp.json()] {
+        let id = c["id"].as_str().unwrap();
+        let t = d.post(&format!("/v1/notify/channels/{id}/test"), &json!({}));
+        assert_eq!(t.json()["delivered"], false, "{}", t.text);
+    }
+    let log = d.kill();
+    assert!(
+        log.contains("/v1/notify/channels"),
+        "requests are logged: {log}"
+    );
+    for needle in [&secret[6..], "tk_not_in_logs", "pw-not-in-logs"] {
+        assert!(!log.contains(needle), "the log holds {needle:?}");
+    }
+}
