@@ -12,6 +12,7 @@ mod followups;
 mod intents;
 mod ledger;
 mod lifecycle;
+mod notify;
 mod search;
 mod text;
 
@@ -31,6 +32,7 @@ pub use followups::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
+pub use notify::*;
 pub use search::SearchArgs;
 pub(crate) use text::long_text_help;
 pub use text::{LongText, LongTextOrClear, quiet};
@@ -92,6 +94,7 @@ Examples:
   carnet audit --vendor Acme --since 2026-12-01
   carnet audit verify
   carnet webhooks --vendor Acme
+  carnet notify add ntfy https://ntfy.example.net/carnet-7Hq2 --token-file ntfy.token --digest 8
   carnet export --out carnet.age
   carnet import carnet.age
   carnet --json vendor list";
@@ -215,6 +218,10 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
 
     /// Webhook deliveries to vendors, newest first, and where each one stands
     Webhooks(WebhooksArgs),
+
+    /// Reminders that reach you: channels (a webhook, ntfy, email) and their deliveries
+    #[command(subcommand)]
+    Notify(NotifyCmd),
 
     /// Write the whole vault to one age-encrypted archive file
     Export(ExportArgs),

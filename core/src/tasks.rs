@@ -1,5 +1,5 @@
-//! The background work of an open vault: the janitor, the access-log flusher and the webhook
-//! worker. Started when a vault opens, aborted when it seals.
+//! The background work of an open vault: the janitor, the access-log flusher, the webhook
+//! worker and the reminders' worker. Started when a vault opens, aborted when it seals.
 
 use tokio::task::JoinHandle;
 
@@ -16,6 +16,7 @@ pub fn spawn(core: &Core) -> Vec<JoinHandle<()>> {
                 .run(core.store.clone(), core.keys.clone()),
         ),
         tokio::spawn(crate::webhooks::deliver::run(core.clone())),
+        tokio::spawn(crate::notify::deliver::run(core.clone())),
     ]
 }
 

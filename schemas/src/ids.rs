@@ -205,6 +205,12 @@ id_kind!(GrantKind, GrantId, "grt", "grant");
 id_kind!(ReceiptKind, ReceiptId, "rcp", "receipt");
 id_kind!(IntentKind, IntentId, "itt", "intent");
 id_kind!(OfferKind, OfferId, "ofr", "offer");
+id_kind!(
+    NotifyChannelKind,
+    NotifyChannelId,
+    "nch",
+    "reminder channel"
+);
 
 #[cfg(test)]
 mod tests {

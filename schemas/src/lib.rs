@@ -23,12 +23,15 @@ pub use archive::*;
 pub use consent::*;
 pub use grants::*;
 pub use ids::{
-    ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PromiseId,
-    PurchaseId, ReceiptId, VendorId,
+    ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, NotifyChannelId, OfferId,
+    PromiseId, PurchaseId, ReceiptId, VendorId,
 };
 pub use intents::*;
 pub use ledger::*;
-pub use notify::{NotifyEvent, NotifyTiming};
+pub use notify::{
+    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelPatch, NotifyDelivery,
+    NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
+};
 pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use promises::*;
@@ -62,6 +65,11 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("promise", one::<Promise>()),
         ("promise-record", one::<PromiseRecord>()),
         ("vendor-promises", one::<VendorPromises>()),
+        ("new-notify-channel", one::<NewNotifyChannel>()),
+        ("notify-channel", one::<NotifyChannel>()),
+        ("notify-channel-created", one::<NotifyChannelCreated>()),
+        ("notify-channel-patch", one::<NotifyChannelPatch>()),
+        ("notify-test", one::<NotifyTest>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),
         ("client-fields", one::<ClientFields>()),

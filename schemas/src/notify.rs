@@ -1,9 +1,12 @@
 //! Reminders that reach the owner: the events Carnet tells the owner about, and how a channel
 //! takes them (at once, or in a daily digest at an hour of the owner's time zone).
 
+use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+
+use crate::ids::NotifyChannelId;
 
 /// What a reminder is about.
 #[derive(
@@ -132,4 +135,172 @@ impl NotifyTiming {
             NotifyTiming::Digest => "digest",
         }
     }
+}
+
+/// How a channel reaches the owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotifyKind {
+    /// A signed POST (Standard Webhooks) to the owner's own URL (home automation…).
+    Webhook,
+    /// A message published to an ntfy topic (ntfy's HTTP publish API).
+    Ntfy,
+    /// An email through the owner's SMTP server.
+    Email,
+}
+
+impl NotifyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotifyKind::Webhook => "webhook",
+            NotifyKind::Ntfy => "ntfy",
+            NotifyKind::Email => "email",
+        }
+    }
+}
+
+/// Body of `POST /v1/notify/channels`. Secrets (the ntfy token, the SMTP password) go in
+/// here once and are sealed in the vault; no answer carries them back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewNotifyChannel {
+    pub kind: NotifyKind,
+    /// webhook: the URL to POST to (http or https; the owner's LAN allowed). ntfy: the topic's
+    /// URL (`https://ntfy.example/topic`).
+    #[serde(default)]
+    pub url: Option<String>,
+    /// email: the address reminders go to (and come from).
+    #[serde(default)]
+    pub address: Option<String>,
+    /// email: `smtps://HOST:PORT` (TLS from the start) or `smtp://HOST:PORT` (STARTTLS
+    /// required, except to a loopback host).
+    #[serde(default)]
+    pub smtp_url: Option<String>,
+    /// email: the SMTP user name (with `smtp_password`).
+    #[serde(default)]
+    pub smtp_user: Option<String>,
+    /// email: the SMTP password (sealed; never answered).
+    #[serde(default)]
+    pub smtp_password: Option<String>,
+    /// ntfy: the access token sent as `Authorization: Bearer` (sealed; never answered).
+    #[serde(default)]
+    pub token: Option<String>,
+    /// The events the channel takes (default: all of them; never empty).
+    #[serde(default)]
+    pub events: Option<Vec<NotifyEvent>>,
+    /// A daily digest at this hour (0–23) of the owner's time zone; absent: each reminder at
+    /// once.
+    #[serde(default)]
+    #[schema(maximum = 23)]
+    pub digest_hour: Option<u8>,
+    /// Whether reminders may name vendors and carry text (default: kind, count and date only).
+    #[serde(default)]
+    pub details: bool,
+}
+
+impl NewNotifyChannel {
+    /// A channel of `kind` with nothing set yet: all events, at once, no details.
+    pub fn of(kind: NotifyKind) -> Self {
+        NewNotifyChannel {
+            kind,
+            url: None,
+            address: None,
+            smtp_url: None,
+            smtp_user: None,
+            smtp_password: None,
+            token: None,
+            events: None,
+            digest_hour: None,
+            details: false,
+        }
+    }
+}
+
+/// Where a channel's latest delivery stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct NotifyDelivery {
+    /// When it was last tried.
+    pub at: DateTime<Utc>,
+    /// Whether it arrived.
+    pub ok: bool,
+    /// `delivered`, `pending` (tried again later), `failed` (given up) or `dropped`.
+    pub state: String,
+    pub attempts: u32,
+    /// The receiver's HTTP status or SMTP reply code, when there was one.
+    pub status: Option<u16>,
+    /// A short reason when it failed (`connect`, `timeout`, `status`, `smtp`, `tls`, …).
+    pub error: Option<String>,
+}
+
+/// A reminder channel as the owner sees it: where it goes, what it takes, how its last
+/// delivery went. Never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct NotifyChannel {
+    pub id: NotifyChannelId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub kind: NotifyKind,
+    /// webhook and ntfy: the URL.
+    pub url: Option<String>,
+    /// email: the address.
+    pub address: Option<String>,
+    pub smtp_url: Option<String>,
+    pub smtp_user: Option<String>,
+    /// Whether a secret is kept for it (the webhook's signing secret, the ntfy token, the SMTP
+    /// password); the secret itself is never answered.
+    pub has_secret: bool,
+    pub events: Vec<NotifyEvent>,
+    pub timing: NotifyTiming,
+    /// The digest's hour (0–23) in the owner's time zone; null when at once.
+    pub digest_hour: Option<u8>,
+    pub details: bool,
+    /// Reminders waiting to be delivered.
+    pub pending: u32,
+    /// The latest delivery tried; null before the first.
+    pub last_delivery: Option<NotifyDelivery>,
+}
+
+/// The answer to `POST /v1/notify/channels`: the channel, its webhook secret (shown this once)
+/// and what the owner should know about it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct NotifyChannelCreated {
+    #[serde(flatten)]
+    pub channel: NotifyChannel,
+    /// webhook: the `whsec_…` secret its deliveries are signed with. Shown once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret: Option<String>,
+    /// Risks worth a second thought (a public ntfy server: anyone who guesses the topic reads
+    /// it).
+    #[serde(default)]
+    pub warnings: Vec<String>,
+}
+
+/// The answer to `POST /v1/notify/channels/{id}/test`: what a delivery tried now did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct NotifyTest {
+    pub channel_id: NotifyChannelId,
+    pub delivered: bool,
+    /// The receiver's HTTP status or SMTP reply code, when there was one.
+    pub status: Option<u16>,
+    /// A short reason when it failed.
+    pub error: Option<String>,
+}
+
+/// Body of `PATCH /v1/notify/channels/{id}`: what changes in how the channel is told (its
+/// address and secrets stay; remove and add it again to change them). Absent fields keep.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NotifyChannelPatch {
+    /// The events it takes (never empty).
+    #[serde(default)]
+    pub events: Option<Vec<NotifyEvent>>,
+    /// `at_once`, or `digest` (with `digest_hour`, unless it is a digest already).
+    #[serde(default)]
+    pub timing: Option<NotifyTiming>,
+    /// The digest's hour (0–23): makes it a digest at that hour.
+    #[serde(default)]
+    #[schema(maximum = 23)]
+    pub digest_hour: Option<u8>,
+    #[serde(default)]
+    pub details: Option<bool>,
 }

@@ -15,6 +15,8 @@ use data_encoding::BASE64;
 use ring::hmac;
 use serde_json::Value;
 
+use crate::served::Served;
+
 /// How the receiver answers.
 #[derive(Debug, Clone)]
 pub enum Mode {
@@ -89,17 +91,12 @@ struct Shared {
     release: tokio::sync::Notify,
 }
 
-struct Running {
-    stop: tokio::sync::oneshot::Sender<()>,
-    thread: std::thread::JoinHandle<()>,
-}
-
 /// A receiver on `127.0.0.1`; `url` stays the same when it goes down and comes back.
 pub struct Receiver {
     pub url: String,
     addr: SocketAddr,
     shared: Arc<Shared>,
-    running: Mutex<Option<Running>>,
+    running: Mutex<Option<Served>>,
 }
 
 /// How long a wait may take before the test fails (retries back off to a few seconds).
@@ -130,34 +127,16 @@ impl Receiver {
     }
 
     fn serve(&self, listener: std::net::TcpListener) {
-        listener.set_nonblocking(true).expect("nonblocking");
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let shared = self.shared.clone();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime");
-            rt.block_on(async move {
-                let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-                let app = axum::Router::new()
-                    .fallback(axum::routing::post(receive))
-                    .with_state(shared);
-                let _ = axum::serve(listener, app)
-                    .with_graceful_shutdown(async {
-                        let _ = stopped.await;
-                    })
-                    .await;
-            });
-        });
-        *self.running.lock().expect("lock") = Some(Running { stop, thread });
+        let app = axum::Router::new()
+            .fallback(axum::routing::post(receive))
+            .with_state(self.shared.clone());
+        *self.running.lock().expect("lock") = Some(Served::axum(listener, app));
     }
 
     /// Stops listening: connections are refused until `up`.
     pub fn down(&self) {
-        if let Some(r) = self.running.lock().expect("lock").take() {
-            let _ = r.stop.send(());
-            let _ = r.thread.join();
+        if let Some(mut served) = self.running.lock().expect("lock").take() {
+            served.stop();
         }
     }
 

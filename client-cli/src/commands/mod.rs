@@ -13,6 +13,7 @@ mod interaction;
 mod lifecycle;
 mod login;
 mod meta;
+mod notify;
 mod offer;
 mod password;
 mod profile;
@@ -73,6 +74,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Receipts(args) => receipts::run(&Ctx::connect(server, json)?, args),
         Command::Audit(args) => audit::run(&Ctx::connect(server, json)?, args),
         Command::Webhooks(args) => webhooks::run(&Ctx::connect(server, json)?, args),
+        Command::Notify(cmd) => notify::run(&Ctx::connect(server, json)?, cmd),
         Command::Export(args) => archive::export(&Ctx::connect(server, json)?, args),
         Command::Import(args) => archive::import(&Ctx::connect(server, json)?, args),
     }

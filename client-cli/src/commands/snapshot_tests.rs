@@ -442,6 +442,47 @@ fn promise_list() {
     );
 }
 
+#[test]
+fn notify_list() {
+    in_owner_zone!(notify_list);
+    let channel = |id: &str, extra: serde_json::Value| {
+        let mut c = json!({"id": id, "created_at": "2026-12-01T09:00:00Z",
+            "updated_at": "2026-12-01T09:00:00Z", "kind": "webhook",
+            "url": "http://192.168.1.20:8123/api/webhook/carnet", "address": null,
+            "smtp_url": null, "smtp_user": null, "has_secret": true,
+            "events": ["followup_late", "promise_late"], "timing": "at_once",
+            "digest_hour": null, "details": false, "pending": 0, "last_delivery": null});
+        merge(&mut c, extra);
+        value::<carnet_schemas::NotifyChannel>(c)
+    };
+    let all: Vec<&str> = carnet_schemas::NotifyEvent::ALL
+        .iter()
+        .map(|e| e.as_str())
+        .collect();
+    let items = [
+        channel(
+            "nch_0123456789abcdef",
+            json!({"last_delivery": {"at": "2026-12-07T08:00:00Z",
+            "ok": true, "state": "delivered", "attempts": 1, "status": 204, "error": null}}),
+        ),
+        channel(
+            "nch_0123456789abcdeg",
+            json!({"kind": "ntfy", "url": "https://ntfy.sh/carnet-7Hq2",
+            "events": all, "timing": "digest", "digest_hour": 8, "details": true, "pending": 2,
+            "last_delivery": {"at": "2026-12-07T07:00:00Z", "ok": false, "state": "pending",
+            "attempts": 3, "status": 500, "error": "status"}}),
+        ),
+        channel(
+            "nch_0123456789abcdeh",
+            json!({"kind": "email", "url": null,
+            "address": "owner@example.org", "smtp_url": "smtps://mail.example.org:465",
+            "smtp_user": "owner"}),
+        ),
+    ];
+    let refs: Vec<_> = items.iter().collect();
+    check("notify_list", &table(super::notify::table(&refs)));
+}
+
 fn intent(id: &str, state: &str, offers: u32, fields: serde_json::Value) -> serde_json::Value {
     let mut v = json!({
         "id": id,

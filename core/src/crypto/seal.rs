@@ -37,6 +37,8 @@ pub enum Table {
     Offers,
     Codes,
     Outbox,
+    NotifyChannels,
+    NotifyOutbox,
 }
 
 impl Table {
@@ -58,6 +60,8 @@ impl Table {
             Table::Offers => "offers",
             Table::Codes => "codes",
             Table::Outbox => "outbox",
+            Table::NotifyChannels => "notify_channels",
+            Table::NotifyOutbox => "notify_outbox",
         }
     }
 }

@@ -163,6 +163,25 @@ pub const PROTECTED: &[Protected] = &[
         table: "promises",
         columns: &["id", "vendor_id", "created_at", "updated_at"],
     },
+    Protected {
+        table: "notify_channels",
+        columns: &["id", "created_at", "updated_at"],
+    },
+    Protected {
+        table: "notify_outbox",
+        columns: &[
+            "id",
+            "channel_id",
+            "created_at",
+            "updated_at",
+            "next_attempt_at",
+            "attempts",
+            "state",
+            "last_status",
+            "last_error",
+            "delivered_at",
+        ],
+    },
 ];
 
 /// Tables where an update always writes the whole protected value (so it is blessed as

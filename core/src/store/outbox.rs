@@ -1,4 +1,5 @@
-//! Rows of the webhook outbox.
+//! Rows of the two outboxes: the vendors' webhook events (`outbox`) and the owner's reminders
+//! (`notify_outbox`), the same rows but for whom they are addressed to (a vendor, a channel).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -21,10 +22,43 @@ state_column! {
     }
 }
 
+/// Which outbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outbox {
+    /// Webhook events to vendors (`vendor_id`).
+    Vendors,
+    /// Reminders to the owner's channels (`channel_id`).
+    Owner,
+}
+
+impl Outbox {
+    fn table(self) -> &'static str {
+        match self {
+            Outbox::Vendors => "outbox",
+            Outbox::Owner => "notify_outbox",
+        }
+    }
+
+    fn recipient(self) -> &'static str {
+        match self {
+            Outbox::Vendors => "vendor_id",
+            Outbox::Owner => "channel_id",
+        }
+    }
+
+    fn columns(self) -> String {
+        format!(
+            "id, {}, created_at, updated_at, next_attempt_at, attempts, state, last_status, last_error, delivered_at, blob",
+            self.recipient()
+        )
+    }
+}
+
 #[derive(Debug)]
 pub struct OutboxRow<T> {
     pub id: String,
-    pub vendor_id: String,
+    /// The vendor (`Outbox::Vendors`) or the channel (`Outbox::Owner`) it goes to.
+    pub recipient: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub next_attempt_at: DateTime<Utc>,
@@ -36,14 +70,12 @@ pub struct OutboxRow<T> {
     pub sealed: Sealed<T>,
 }
 
-const COLUMNS: &str = "id, vendor_id, created_at, updated_at, next_attempt_at, attempts, state, last_status, last_error, delivered_at, blob";
-
 fn map<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow<T>> {
     let id: String = r.get(0)?;
     Ok(OutboxRow {
         state: state::get(r, 6, &id)?,
         id,
-        vendor_id: r.get(1)?,
+        recipient: r.get(1)?,
         created_at: from_millis(r.get(2)?),
         updated_at: from_millis(r.get(3)?),
         next_attempt_at: from_millis(r.get(4)?),
@@ -57,18 +89,21 @@ fn map<T>(r: &rusqlite::Row<'_>) -> rusqlite::Result<OutboxRow<T>> {
 
 pub fn insert<T>(
     c: &Connection,
+    b: Outbox,
     id: &str,
-    vendor_id: &str,
+    recipient: &str,
     now: DateTime<Utc>,
     sealed: &Sealed<T>,
 ) -> Result<()> {
-    c.prepare_cached(
-        "INSERT INTO main.outbox (id, vendor_id, created_at, updated_at, next_attempt_at, attempts, state, blob)
+    c.prepare_cached(&format!(
+        "INSERT INTO main.{} (id, {}, created_at, updated_at, next_attempt_at, attempts, state, blob)
          VALUES (?1, ?2, ?3, ?3, ?3, 0, ?5, ?4)",
-    )?
+        b.table(),
+        b.recipient()
+    ))?
     .execute(params![
         id,
-        vendor_id,
+        recipient,
         millis(now),
         sealed.as_bytes(),
         OutboxState::Pending
@@ -77,65 +112,123 @@ pub fn insert<T>(
 }
 
 /// Pending deliveries due at `now`, oldest first.
-pub fn due<T>(c: &Connection, now: DateTime<Utc>, limit: u32) -> Result<Vec<OutboxRow<T>>> {
+pub fn due<T>(
+    c: &Connection,
+    b: Outbox,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<Vec<OutboxRow<T>>> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE state = ?3 AND next_attempt_at <= ?1
-         ORDER BY next_attempt_at, created_at LIMIT ?2"
+        "SELECT {} FROM {} WHERE state = ?3 AND next_attempt_at <= ?1
+         ORDER BY next_attempt_at, created_at LIMIT ?2",
+        b.columns(),
+        b.table()
     ))?
     .query_map(params![millis(now), limit, OutboxState::Pending], map)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
 /// The next time anything pending is due.
-pub fn next_due(c: &Connection) -> Result<Option<DateTime<Utc>>> {
-    Ok(
-        c.prepare_cached("SELECT min(next_attempt_at) FROM outbox WHERE state = ?1")?
-            .query_row([OutboxState::Pending], |r| r.get::<_, Option<i64>>(0))
-            .optional()?
-            .flatten()
-            .map(from_millis),
-    )
+pub fn next_due(c: &Connection, b: Outbox) -> Result<Option<DateTime<Utc>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT min(next_attempt_at) FROM {} WHERE state = ?1",
+        b.table()
+    ))?
+    .query_row([OutboxState::Pending], |r| r.get::<_, Option<i64>>(0))
+    .optional()?
+    .flatten()
+    .map(from_millis))
+}
+
+/// An attempt's outcome, as a row records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub state: OutboxState,
+    /// Attempts so far, this one included.
+    pub attempts: u32,
+    pub next_attempt_at: DateTime<Utc>,
+    pub status: Option<u16>,
+    /// A short reason when it failed.
+    pub error: Option<&'static str>,
+    /// When it was made.
+    pub at: DateTime<Utc>,
 }
 
 /// Records an attempt's outcome.
-#[allow(clippy::too_many_arguments)]
-pub fn record_attempt(
-    c: &Connection,
-    id: &str,
-    state: OutboxState,
-    attempts: u32,
-    next_attempt_at: DateTime<Utc>,
-    status: Option<u16>,
-    error: Option<&str>,
-    now: DateTime<Utc>,
-) -> Result<()> {
-    c.prepare_cached(
-        "UPDATE main.outbox SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
+pub fn record_attempt(c: &Connection, b: Outbox, id: &str, a: &Attempt) -> Result<()> {
+    c.prepare_cached(&format!(
+        "UPDATE main.{} SET state = ?2, attempts = ?3, next_attempt_at = ?4, last_status = ?5,
          last_error = ?6, updated_at = ?7,
          delivered_at = CASE WHEN ?8 THEN ?7 ELSE delivered_at END
          WHERE id = ?1",
-    )?
+        b.table()
+    ))?
     .execute(params![
         id,
-        state,
-        attempts,
-        millis(next_attempt_at),
-        status,
-        error,
-        millis(now),
-        state == OutboxState::Delivered
+        a.state,
+        a.attempts,
+        millis(a.next_attempt_at),
+        a.status,
+        a.error,
+        millis(a.at),
+        a.state == OutboxState::Delivered
     ])?;
     Ok(())
 }
 
-/// Recent deliveries, newest first, all or one vendor's.
-pub fn recent<T>(c: &Connection, vendor_id: Option<&str>, limit: u32) -> Result<Vec<OutboxRow<T>>> {
+/// Recent deliveries, newest first, all or one recipient's.
+pub fn recent<T>(
+    c: &Connection,
+    b: Outbox,
+    recipient: Option<&str>,
+    limit: u32,
+) -> Result<Vec<OutboxRow<T>>> {
     Ok(c.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM outbox WHERE ?1 IS NULL OR vendor_id = ?1
-         ORDER BY created_at DESC, id LIMIT ?2"
+        "SELECT {cols} FROM {t} WHERE ?1 IS NULL OR {r} = ?1
+         ORDER BY created_at DESC, id LIMIT ?2",
+        cols = b.columns(),
+        t = b.table(),
+        r = b.recipient()
     ))?
-    .query_map(params![vendor_id, limit], map)?
+    .query_map(params![recipient, limit], map)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// A recipient's last attempted delivery (the latest row tried at least once).
+pub fn last_attempted<T>(
+    c: &Connection,
+    b: Outbox,
+    recipient: &str,
+) -> Result<Option<OutboxRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {cols} FROM {t} WHERE {r} = ?1 AND attempts > 0
+         ORDER BY updated_at DESC, id LIMIT 1",
+        cols = b.columns(),
+        t = b.table(),
+        r = b.recipient()
+    ))?
+    .query_row([recipient], map)
+    .optional()?)
+}
+
+/// How many of a recipient's rows wait to be delivered.
+pub fn pending_count(c: &Connection, b: Outbox, recipient: &str) -> Result<u32> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT count(*) FROM {} WHERE {} = ?1 AND state = ?2",
+        b.table(),
+        b.recipient()
+    ))?
+    .query_row(params![recipient, OutboxState::Pending], |r| r.get(0))?)
+}
+
+/// Deletes a recipient's rows (its channel was removed).
+pub fn delete_for(c: &Connection, b: Outbox, recipient: &str) -> Result<usize> {
+    Ok(c.prepare_cached(&format!(
+        "DELETE FROM main.{} WHERE {} = ?1",
+        b.table(),
+        b.recipient()
+    ))?
+    .execute([recipient])?)
 }
 
 /// Marks an intent's expiry announced; `false` if it already was.

@@ -19,8 +19,9 @@ pub use super::address::is_public;
 use super::{Event, IntentEvent, intent_event, signature};
 use crate::access::ClientRecord;
 use crate::context::Core;
+use crate::store::Store;
 use crate::store::access as client_rows;
-use crate::store::outbox::{self as rows, OutboxRow, OutboxState};
+use crate::store::outbox::{self as rows, Attempt, Outbox, OutboxRow, OutboxState};
 
 /// How many deliveries may be in flight at once.
 const CONCURRENCY: usize = 32;
@@ -31,7 +32,7 @@ const BATCH: u32 = 2 * CONCURRENCY as u32;
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Back-off cap, and when to give up.
 const MAX_BACKOFF_SECONDS: f64 = 600.0;
-const GIVE_UP_AFTER_DAYS: i64 = 3;
+pub const GIVE_UP_AFTER_DAYS: i64 = 3;
 
 /// The delay before the next attempt after `failures` failed ones (counting the one that just
 /// failed from 0): 2^n seconds times a random factor in [0.5, 1], capped at ten minutes — so
@@ -63,13 +64,75 @@ async fn public_target(url: &url::Url) -> Result<(String, SocketAddr), &'static 
     Ok((host, addrs[0]))
 }
 
-enum Outcome {
-    Delivered(u16),
+/// What one delivery attempt came to (webhooks and the owner's reminder channels alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// With the receiver's status (HTTP, or an SMTP reply code).
+    Delivered(Option<u16>),
+    /// Worth trying again later.
     Retry(Option<u16>, &'static str),
+    /// Never deliverable.
     Drop(&'static str),
 }
 
-fn client_builder() -> reqwest::ClientBuilder {
+/// An HTTP attempt's outcome: a 2xx is delivered, anything else is retried (a redirect is
+/// never followed).
+pub(crate) fn http_outcome(sent: reqwest::Result<reqwest::Response>) -> Outcome {
+    match sent {
+        Ok(res) if res.status().is_success() => Outcome::Delivered(Some(res.status().as_u16())),
+        Ok(res) if res.status().is_redirection() => {
+            Outcome::Retry(Some(res.status().as_u16()), "redirect")
+        }
+        Ok(res) => Outcome::Retry(Some(res.status().as_u16()), "status"),
+        Err(e) if e.is_timeout() => Outcome::Retry(None, "timeout"),
+        Err(e) if e.is_connect() => Outcome::Retry(None, "connect"),
+        Err(_) => Outcome::Retry(None, "request"),
+    }
+}
+
+/// What a row becomes after an attempt (its `failures_before` failed ones not counting it):
+/// delivered, dropped, retried after `backoff`, or failed for good once `given_up`.
+pub(crate) fn settle(
+    outcome: Outcome,
+    failures_before: u32,
+    given_up: bool,
+    now: DateTime<Utc>,
+) -> Attempt {
+    let (state, status, error, next_attempt_at) = match outcome {
+        Outcome::Delivered(status) => (OutboxState::Delivered, status, None, now),
+        Outcome::Drop(why) => (OutboxState::Dropped, None, Some(why), now),
+        Outcome::Retry(status, why) if given_up => (OutboxState::Failed, status, Some(why), now),
+        Outcome::Retry(status, why) => (
+            OutboxState::Pending,
+            status,
+            Some(why),
+            now + backoff(failures_before),
+        ),
+    };
+    Attempt {
+        state,
+        attempts: failures_before + 1,
+        next_attempt_at,
+        status,
+        error,
+        at: now,
+    }
+}
+
+/// Records an attempt through the writer; a failure to record is logged (the row stays due,
+/// so it is tried again: at least once).
+pub(crate) async fn record(store: &Store, b: Outbox, id: String, a: Attempt) {
+    let recorded = store
+        .write(move |c| rows::record_attempt(c, b, &id, &a))
+        .await;
+    if let Err(e) = recorded {
+        tracing::error!(error = %e, "cannot record a delivery attempt");
+    }
+}
+
+/// An HTTP client that follows no redirect and gives each attempt a time limit (the owner's
+/// reminder channels use it too).
+pub(crate) fn client_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .timeout(ATTEMPT_TIMEOUT)
@@ -103,7 +166,10 @@ pub async fn run(s: Core) {
             }
         }
         let now = s.now();
-        let due = match s.store.read(|c| rows::due::<Event>(c, now, BATCH)) {
+        let due = match s
+            .store
+            .read(|c| rows::due::<Event>(c, Outbox::Vendors, now, BATCH))
+        {
             Ok(d) => d,
             Err(e) => {
                 tracing::error!(error = %e, "cannot read the webhook outbox");
@@ -220,37 +286,15 @@ async fn attempt(s: &Core, client: &reqwest::Client, row: OutboxRow<Event>) {
             Outcome::Drop("unreadable")
         }
     };
-    let attempts = row.attempts + 1;
     let given_up = now - row.created_at > chrono::Duration::days(GIVE_UP_AFTER_DAYS);
-    log_outcome(&row, attempts, &outcome, given_up);
-    let (state, status, error, next) = match outcome {
-        Outcome::Delivered(status) => {
-            s.deliveries.delivered();
-            (OutboxState::Delivered, Some(status), None, now)
-        }
-        Outcome::Drop(why) => (OutboxState::Dropped, None, Some(why), now),
-        Outcome::Retry(status, why) => {
-            s.deliveries.failed();
-            if given_up {
-                (OutboxState::Failed, status, Some(why), now)
-            } else {
-                (
-                    OutboxState::Pending,
-                    status,
-                    Some(why),
-                    now + backoff(row.attempts),
-                )
-            }
-        }
-    };
-    let id = row.id.clone();
-    let recorded = s
-        .store
-        .write(move |c| rows::record_attempt(c, &id, state, attempts, next, status, error, now))
-        .await;
-    if let Err(e) = recorded {
-        tracing::error!(error = %e, "cannot record a webhook attempt");
+    log_outcome(&row, row.attempts + 1, &outcome, given_up);
+    match outcome {
+        Outcome::Delivered(_) => s.deliveries.delivered(),
+        Outcome::Retry(..) => s.deliveries.failed(),
+        Outcome::Drop(_) => {}
     }
+    let attempt = settle(outcome, row.attempts, given_up, now);
+    record(&s.store, Outbox::Vendors, row.id, attempt).await;
 }
 
 /// A failed delivery is worth the operator's eye at the default level: the vendor's endpoint is
@@ -260,14 +304,14 @@ fn log_outcome(row: &OutboxRow<Event>, attempt: u32, outcome: &Outcome, given_up
     match outcome {
         Outcome::Delivered(_) => {}
         Outcome::Drop(why) => tracing::info!(
-            vendor = %row.vendor_id,
+            vendor = %row.recipient,
             event = %row.id,
             reason = why,
             "webhook event dropped, not delivered"
         ),
         Outcome::Retry(status, why) => {
             tracing::warn!(
-                vendor = %row.vendor_id,
+                vendor = %row.recipient,
                 event = %row.id,
                 attempt,
                 status = status.map(i64::from),
@@ -286,7 +330,7 @@ async fn send(
     event: &Event,
     now: DateTime<Utc>,
 ) -> Outcome {
-    let Ok(vendor) = row.vendor_id.parse::<carnet_schemas::VendorId>() else {
+    let Ok(vendor) = row.recipient.parse::<carnet_schemas::VendorId>() else {
         return Outcome::Drop("vendor");
     };
     let found = s
@@ -345,16 +389,7 @@ async fn send(
         .body(event.body.clone())
         .send()
         .await;
-    match sent {
-        Ok(res) if res.status().is_success() => Outcome::Delivered(res.status().as_u16()),
-        Ok(res) if res.status().is_redirection() => {
-            Outcome::Retry(Some(res.status().as_u16()), "redirect")
-        }
-        Ok(res) => Outcome::Retry(Some(res.status().as_u16()), "status"),
-        Err(e) if e.is_timeout() => Outcome::Retry(None, "timeout"),
-        Err(e) if e.is_connect() => Outcome::Retry(None, "connect"),
-        Err(_) => Outcome::Retry(None, "request"),
-    }
+    http_outcome(sent)
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ use crate::active::ActiveIntent;
 use crate::context::Core;
 use crate::store::StoreError;
 use crate::store::access as client_rows;
-use crate::store::outbox::{self as rows, OutboxState};
+use crate::store::outbox::{self as rows, Outbox, OutboxState};
 use crate::vault::{Sealable, Table};
 
 /// A Standard Webhooks secret: `whsec_` and standard base64 of 32 random bytes.
@@ -130,7 +130,7 @@ fn put(
 ) -> Result<(), StoreError> {
     let id = format!("msg_{}", s.new_random_id());
     let sealed = s.keys.seal().seal(&id, event);
-    rows::insert(c, &id, vendor.as_str(), now, &sealed)
+    rows::insert(c, Outbox::Vendors, &id, vendor.as_str(), now, &sealed)
 }
 
 /// Writes an intent event for every vendor that may see it (inside the change's transaction).
@@ -263,9 +263,14 @@ pub async fn deliveries(
         return Err(ListError::Limit(limit));
     }
     core.blocking(move |s| {
-        let rows = s
-            .store
-            .read(|c| rows::recent::<Event>(c, vendor.as_ref().map(|v| v.as_str()), limit))?;
+        let rows = s.store.read(|c| {
+            rows::recent::<Event>(
+                c,
+                Outbox::Vendors,
+                vendor.as_ref().map(|v| v.as_str()),
+                limit,
+            )
+        })?;
         rows.into_iter()
             .map(|row| {
                 let event: Event = s.keys.seal().open(&row.id, &row.sealed)?;
@@ -276,7 +281,7 @@ pub async fn deliveries(
                     OutboxState::Failed => DeliveryState::Failed,
                 };
                 let vendor_id = row
-                    .vendor_id
+                    .recipient
                     .parse()
                     .map_err(|_| crate::crypto::Unreadable {
                         table: Table::Outbox.name(),

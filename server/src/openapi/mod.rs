@@ -41,6 +41,7 @@ use security::Schemes;
         (name = "clients", description = "Vendors connected as OAuth clients"),
         (name = "intents", description = "What the owner wants to buy, and the offers vendors answer with"),
         (name = "grants", description = "What each vendor may do, consent receipts, and the access log"),
+        (name = "notify", description = "Reminders that reach the owner: channels (a webhook, ntfy, email) and their deliveries"),
         (name = "archive", description = "The whole vault as one archive: export, and import into an empty vault (the CLI encrypts it with age)"),
         (name = "consent", description = "Consent requests answered from the terminal, and the web password of the consent page"),
         (name = "oauth", description = "OAuth 2.0 authorization server (errors are RFC 6749 bodies)"),

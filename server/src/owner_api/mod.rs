@@ -12,6 +12,7 @@ mod incidents;
 mod intents;
 mod interactions;
 mod lifecycle;
+mod notify;
 mod offers;
 mod profile;
 mod promises;
@@ -77,6 +78,9 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(access_log::integrity))
         .routes(routes!(webhooks::list))
+        .routes(routes!(notify::list, notify::create))
+        .routes(routes!(notify::show, notify::update, notify::remove))
+        .routes(routes!(notify::test))
         .routes(routes!(lifecycle::unlock))
         .routes(routes!(lifecycle::lock))
         .routes(routes!(consents::list))

@@ -23,6 +23,8 @@ pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
         .unwrap();
     assert_eq!(count, 0, "a vault of schema 7 holds no promises");
     c.execute_batch("DROP TABLE promises;").unwrap();
+    c.execute_batch("DROP TABLE notify_outbox; DROP TABLE notify_channels;")
+        .unwrap();
     c.execute_batch(
         "CREATE TABLE access_log_old (
              seq       INTEGER PRIMARY KEY AUTOINCREMENT,

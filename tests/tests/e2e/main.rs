@@ -28,6 +28,7 @@ mod json_bodies;
 mod ledger;
 mod ledger_index;
 mod moving;
+mod notify;
 mod oauth;
 mod openapi;
 mod openapi_document;
