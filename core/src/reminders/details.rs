@@ -2,14 +2,14 @@
 //! and saying what (the step, the promise, the item). Only such channels cause a record to be
 //! opened, and only the occurrences in their message.
 
-use carnet_schemas::ids::IdKind;
-use carnet_schemas::{Id, NotifyEvent};
+use carnet_schemas::ids::VendorKind;
+use carnet_schemas::{NotifyEvent, VendorId};
 
 use super::collect::Source;
 use super::plan::Occurrence;
 use crate::context::Core;
-use crate::ledger::index::{Rid, rid};
-use crate::ledger::{Interactions, Promises, Purchases, show};
+use crate::ledger::index::{Rid, id_of};
+use crate::ledger::{Interactions, Promises, Purchases, Vendors, show};
 
 /// Lines per item at most; past it, one line says how many more.
 pub const MAX_LINES: usize = 20;
@@ -83,16 +83,14 @@ fn said(text: Option<String>) -> String {
     text.map_or_else(|| "(no longer readable)".to_owned(), |t| clean(&t))
 }
 
-fn name_of<K: IdKind>(core: &Core, vendor: &Id<K>) -> String {
-    rid(vendor.as_str()).map_or_else(|| "a vendor".to_owned(), |r| name(core, &r))
+fn name_of(core: &Core, vendor: &VendorId) -> String {
+    show::<Vendors>(&core.store, &core.keys, vendor)
+        .map(|v| clean(v.fields.name.as_str()))
+        .unwrap_or_else(|_| "a vendor".to_owned())
 }
 
 fn name(core: &Core, vendor: &Rid) -> String {
-    core.index
-        .read(|d| d.vendor_name(vendor).map(clean))
-        .ok()
-        .flatten()
-        .unwrap_or_else(|| "a vendor".to_owned())
+    name_of(core, &id_of::<VendorKind>(vendor))
 }
 
 /// One line: control characters (a vendor-supplied name could carry some) become spaces.

@@ -36,6 +36,7 @@ mod operations;
 mod password;
 mod promises;
 mod registration;
+mod reminders;
 mod revocation;
 mod scorecard;
 mod sealed;
