@@ -14,6 +14,7 @@ pub mod oauth;
 pub mod passphrase;
 pub mod promises;
 pub mod receipts;
+pub mod subscriptions;
 pub mod values;
 pub mod webhooks;
 
@@ -23,7 +24,7 @@ pub use consent::*;
 pub use grants::*;
 pub use ids::{
     ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, OfferId, PromiseId,
-    PurchaseId, ReceiptId, VendorId,
+    PurchaseId, ReceiptId, SubscriptionId, VendorId,
 };
 pub use intents::*;
 pub use ledger::*;
@@ -31,6 +32,7 @@ pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use promises::*;
 pub use receipts::*;
+pub use subscriptions::*;
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
 };
@@ -59,6 +61,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("promise", one::<Promise>()),
         ("promise-record", one::<PromiseRecord>()),
         ("vendor-promises", one::<VendorPromises>()),
+        ("new-subscription", one::<NewSubscription>()),
+        ("subscription-patch", one::<SubscriptionPatch>()),
+        ("subscription", one::<Subscription>()),
+        ("payment-projection", one::<PaymentProjection>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),
         ("client-fields", one::<ClientFields>()),

@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_token_housekeeping.sql"),
     include_str!("../../migrations/0008_access_log_layout.sql"),
     include_str!("../../migrations/0009_promises.sql"),
+    include_str!("../../migrations/0010_subscriptions.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
