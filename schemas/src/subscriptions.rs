@@ -103,20 +103,60 @@ fn present<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     Option::<T>::deserialize(d).map(Some)
 }
 
+/// A field that may be left out but, when present, is not `null`.
+fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    match Option::<T>::deserialize(d)? {
+        Some(v) => Ok(Some(v)),
+        None => Err(serde::de::Error::custom(
+            "may not be null: leave it out to keep it",
+        )),
+    }
+}
+
 /// Body of `PATCH /v1/subscriptions/{id}`: the fields to change; a field left out stays, an
 /// optional one sent as `null` is cleared.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SubscriptionPatch {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "required",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false)]
+    #[schemars(with = "Line")]
     pub item: Option<Line>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "required",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false)]
+    #[schemars(with = "Amount")]
     pub amount: Option<Amount>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "required",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false)]
+    #[schemars(with = "Currency")]
     pub currency: Option<Currency>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "required",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false)]
+    #[schemars(with = "Period")]
     pub every: Option<Period>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        deserialize_with = "required",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[schema(nullable = false)]
+    #[schemars(with = "NaiveDate")]
     pub next: Option<NaiveDate>,
     #[serde(
         default,

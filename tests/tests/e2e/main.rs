@@ -39,6 +39,7 @@ mod revocation;
 mod scorecard;
 mod sealed;
 mod search;
+mod subscriptions;
 mod tampering;
 mod token_rows;
 mod vault;
