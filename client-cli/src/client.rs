@@ -105,6 +105,15 @@ impl Client {
         self.decode(&Method::PUT, path, &body)
     }
 
+    pub fn patch<T: DeserializeOwned, B: Serialize>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> CliResult<Doc<T>> {
+        let body = self.send(Method::PATCH, path, &[], Some(self.encode(body)?))?;
+        self.decode(&Method::PATCH, path, &body)
+    }
+
     /// A POST without a body answered 204 No Content (`/v1/consents/{code}/deny`).
     pub fn post_no_content(&self, path: &str) -> CliResult<()> {
         self.send(Method::POST, path, &[], None).map(drop)

@@ -20,6 +20,7 @@ mod promise;
 mod purchase;
 mod receipts;
 mod search;
+mod subscription;
 mod vendor;
 mod webhooks;
 
@@ -62,6 +63,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
         Command::Promise(cmd) => promise::run(&Ctx::connect(server, json)?, cmd),
+        Command::Subscription(cmd) => subscription::run(&Ctx::connect(server, json)?, cmd),
         Command::Search(args) => search::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
         Command::Intent(cmd) => intent::run(&Ctx::connect(server, json)?, cmd),

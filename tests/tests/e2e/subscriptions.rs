@@ -581,3 +581,189 @@ fn import(dir: &std::path::Path, key: &Key, text: &str) -> (TestServer, carnet_t
     let out = s.carnet(&["import", file.to_str().unwrap(), "--identity", key.path()]);
     (s, out)
 }
+
+#[test]
+fn the_cli_adds_lists_shows_edits_cancels_shops_and_removes_subscriptions() {
+    let s = at("2026-12-07");
+    let acme = vendor(&s, "Acme");
+    let added = s
+        .carnet(&[
+            "--json",
+            "subscription",
+            "add",
+            "Acme",
+            "--item",
+            "Fibre 1 Gb/s",
+            "--amount",
+            "29.99",
+            "--currency",
+            "EUR",
+            "--every",
+            "month",
+            "--next",
+            "2026-12-31",
+            "--notice-days",
+            "30",
+            "--ends",
+            "2027-06-30",
+            "--category",
+            "telecom.internet",
+            "--note",
+            "Promo for a year",
+        ])
+        .ok()
+        .json();
+    let id = added["id"].as_str().unwrap().to_owned();
+    assert!(id.starts_with("sub_"), "{added}");
+    assert_eq!(added["vendor_id"], acme.as_str());
+    assert_eq!(added["notice_deadline"], "2027-05-31");
+    let human = s
+        .carnet(&[
+            "subscription",
+            "add",
+            "Acme",
+            "--item",
+            "Cloud",
+            "--amount",
+            "2",
+            "--currency",
+            "USD",
+            "--every",
+            "year",
+            "--next",
+            "2027-02-01",
+        ])
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        human.starts_with("added subscription sub_") && human.contains("next payment 2027-02-01"),
+        "{human}"
+    );
+
+    let list = s.carnet(&["subscription", "list"]).ok().stdout.clone();
+    assert!(
+        list.contains(&id) && list.contains("29.99 EUR/month"),
+        "{list}"
+    );
+    assert!(
+        list.contains("2026-12-31") && list.contains("2027-05-31"),
+        "{list}"
+    );
+    // The totals per currency, never added together: 12 × 29.99 and 1 × 2.
+    assert!(
+        list.contains("total EUR: 359.88") && list.contains("total USD: 2"),
+        "{list}"
+    );
+    assert!(list.contains("2027-02") && list.contains("MONTH"), "{list}");
+    let json = s
+        .carnet(&["--json", "subscription", "list", "--state", "active"])
+        .ok()
+        .json();
+    assert_eq!(json.as_array().unwrap().len(), 2);
+    assert!(json[0]["id"].is_string() && json[0]["next_payment"].is_string());
+
+    let payments = s
+        .carnet(&["--json", "subscription", "payments", "--vendor", "Acme"])
+        .ok()
+        .json();
+    assert_eq!(
+        payments["items"].as_array().unwrap().len(),
+        13,
+        "{payments}"
+    );
+    assert_eq!(
+        payments["year"],
+        json!([{"currency": "EUR", "amount": "359.88"}, {"currency": "USD", "amount": "2"}])
+    );
+    let table = s.carnet(&["subscription", "payments"]).ok().stdout.clone();
+    assert!(
+        table.contains("2027-02-01") && table.contains("2 USD"),
+        "{table}"
+    );
+
+    let shown = s.carnet(&["subscription", "show", &id]).ok().stdout.clone();
+    assert!(
+        shown.contains("2026-12-31, 2027-01-31") && shown.contains("2027-05-31 (30 days before"),
+        "{shown}"
+    );
+
+    let edited = s
+        .carnet(&[
+            "--json",
+            "subscription",
+            "edit",
+            &id,
+            "--amount",
+            "34.99",
+            "--note",
+            "",
+            "--notice-days",
+            "10",
+        ])
+        .ok()
+        .json();
+    assert_eq!(edited["amount"], "34.99");
+    assert_eq!(edited["note"], Value::Null);
+    assert_eq!(edited["notice_deadline"], "2027-06-20");
+    // Nothing to change is a usage error; a bad value names its flag.
+    let none = s.carnet(&["subscription", "edit", &id]);
+    assert_eq!(none.code, 2, "{}", none.stderr);
+    let bad = s.carnet(&["subscription", "edit", &id, "--every", "fortnight"]);
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--every"), "{}", bad.stderr);
+    let jpy = s.carnet(&["subscription", "edit", &id, "--currency", "JPY"]);
+    assert_eq!(jpy.code, 1, "{}", jpy.stderr);
+    assert!(jpy.stderr.contains("decimals"), "{}", jpy.stderr);
+
+    let shop = s.carnet(&["subscription", "shop", &id]);
+    shop.ok();
+    assert!(
+        shop.stdout.contains("draft") && shop.stdout.contains("≤ 34.99 EUR"),
+        "{}",
+        shop.stdout
+    );
+    assert!(
+        shop.stdout.contains("carnet intent activate itt_"),
+        "{}",
+        shop.stdout
+    );
+    let intent = s
+        .carnet(&["--json", "subscription", "shop", &id])
+        .ok()
+        .json();
+    assert_eq!(intent["state"], "draft");
+    assert!(intent["id"].as_str().unwrap().starts_with("itt_"));
+
+    let cancelled = s
+        .carnet(&["subscription", "cancel", &id, "--at", "2027-03-31"])
+        .ok()
+        .stdout
+        .clone();
+    assert!(
+        cancelled.contains("no payment after 2027-03-31"),
+        "{cancelled}"
+    );
+    let again = s.carnet(&["subscription", "cancel", &id]);
+    assert_eq!(again.code, 1, "{}", again.stderr);
+    let lines: Vec<&str> = again.stderr.lines().collect();
+    assert!(lines[0].contains("already cancelled"), "{}", again.stderr);
+    assert!(lines[1].starts_with("  hint: "), "{}", again.stderr);
+    let refused = s.carnet(&["subscription", "shop", &id]);
+    assert_eq!(refused.code, 1, "{}", refused.stderr);
+    assert!(refused.stderr.contains("cancelled"), "{}", refused.stderr);
+    let listed = s
+        .carnet(&["--json", "subscription", "list", "--state", "cancelled"])
+        .ok()
+        .json();
+    assert_eq!(listed[0]["id"], id.as_str());
+
+    // rm asks first; without a terminal it refuses and says how.
+    let asked = s.carnet(&["subscription", "rm", &id]);
+    assert_eq!(asked.code, 1, "{}", asked.stderr);
+    assert!(asked.stderr.contains("--yes"), "{}", asked.stderr);
+    s.carnet(&["subscription", "rm", &id, "--yes"]).ok();
+    let gone = s.carnet(&["subscription", "show", &id]);
+    assert_eq!(gone.code, 1, "{}", gone.stderr);
+    assert!(gone.stderr.contains("no subscription"), "{}", gone.stderr);
+}
