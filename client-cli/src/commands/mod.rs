@@ -273,6 +273,16 @@ pub fn delete_asking<T: serde::de::DeserializeOwned>(
     Ok(())
 }
 
+/// The items of a listing answered at once (`{"items": […]}`), each with its JSON as sent.
+pub fn listed<T>(items: Vec<T>, raw: &serde_json::Value) -> Vec<Doc<T>> {
+    let raw = raw.get("items").and_then(|i| i.as_array()).cloned();
+    items
+        .into_iter()
+        .zip(raw.unwrap_or_default())
+        .map(|(value, raw)| Doc { value, raw })
+        .collect()
+}
+
 /// Items joined with `, ` (categories, scopes).
 pub fn join<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
     items

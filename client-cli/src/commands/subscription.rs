@@ -9,10 +9,10 @@ use carnet_schemas::{
 };
 
 use super::intent::print_intent;
-use super::{Ctx, delete_asking, name_of};
+use super::{Ctx, delete_asking, listed, name_of};
 use crate::cli::{OrClear, SubscriptionAdd, SubscriptionCmd, SubscriptionEdit, VendorRef};
 use crate::client::Doc;
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::output::{self, Fields, TableOut, long_time, quoted, truncate};
 
 /// How many of its next payments `show` lists.
@@ -86,14 +86,7 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, state: Option<SubscriptionState>)
         query.push(("state", s.as_str().to_owned()));
     }
     let doc: Doc<SubscriptionList> = ctx.client.get("/v1/subscriptions", &query)?;
-    let raw = doc.raw.get("items").and_then(|i| i.as_array()).cloned();
-    let items: Vec<Doc<Subscription>> = doc
-        .value
-        .items
-        .into_iter()
-        .zip(raw.unwrap_or_default())
-        .map(|(value, raw)| Doc { value, raw })
-        .collect();
+    let items = listed(doc.value.items, &doc.raw);
     let empty = match state {
         Some(_) => "no subscriptions in that state",
         None => "no subscriptions recorded",
@@ -318,18 +311,10 @@ fn edit(ctx: &Ctx, e: SubscriptionEdit) -> CliResult<()> {
 }
 
 fn cancel(ctx: &Ctx, id: &SubscriptionId, at: Option<chrono::NaiveDate>) -> CliResult<()> {
+    // A conflict (already cancelled) carries the server's hint.
     let doc: Doc<Subscription> = ctx
         .client
-        .post(&format!("{}/cancel", path(id)), &SubscriptionCancel { at })
-        .map_err(|e: CliError| {
-            if e.status == Some(409) {
-                e.or_hint(format!(
-                    "see where it stands with: carnet subscription show {id}"
-                ))
-            } else {
-                e
-            }
-        })?;
+        .post(&format!("{}/cancel", path(id)), &SubscriptionCancel { at })?;
     ctx.print(&doc, |s| {
         let at = s
             .fields
@@ -362,18 +347,8 @@ fn rm(ctx: &Ctx, id: &SubscriptionId, yes: bool) -> CliResult<()> {
 }
 
 fn shop(ctx: &Ctx, id: &SubscriptionId) -> CliResult<()> {
-    let doc: Doc<Intent> = ctx
-        .client
-        .post_empty(&format!("{}/shop", path(id)))
-        .map_err(|e: CliError| {
-            if e.status == Some(409) {
-                e.or_hint(format!(
-                    "see its category and notice deadline with: carnet subscription show {id}"
-                ))
-            } else {
-                e
-            }
-        })?;
+    // A conflict (no category, no notice deadline, or passed) carries the server's hint.
+    let doc: Doc<Intent> = ctx.client.post_empty(&format!("{}/shop", path(id)))?;
     ctx.print(&doc, |i| print_intent(i).print());
     ctx.done(&format!(
         "drafted intent {}: no vendor sees it until you run: carnet intent activate {}",

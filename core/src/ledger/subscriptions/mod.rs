@@ -240,7 +240,7 @@ pub async fn cancel(
         if let Some(was) = old.fields.cancelled_at {
             return Err(LedgerError::Conflict {
                 detail: format!("subscription {} is already cancelled as of {was}", old.id),
-                hint: "change the cancellation's day with PATCH (cancelled_at), or take it back with cancelled_at: null",
+                hint: "see it with `carnet subscription show ID`; its day changes through the API (PATCH /v1/subscriptions/ID with cancelled_at; null takes the cancellation back)",
             });
         }
         let mut f = old.fields.clone();
