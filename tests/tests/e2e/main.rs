@@ -9,6 +9,7 @@ mod app;
 mod app_access;
 mod app_frame;
 mod app_intents;
+mod app_subscriptions;
 mod app_vendors;
 mod audit;
 mod backup;

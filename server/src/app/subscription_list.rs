@@ -1,0 +1,106 @@
+//! How subscriptions show: a list with each one's price, next payment and notice deadline,
+//! and its Cancel / Ask the market buttons (the Subscriptions page, a vendor's page); the
+//! projected totals per currency; Today's renewals. Markup only: it reads nothing and changes
+//! nothing.
+
+use std::collections::HashMap;
+
+use carnet_schemas::{PaymentProjection, Subscription, SubscriptionState, VendorId};
+use maud::{Markup, html};
+
+use super::shell::{button_form, empty};
+use super::signed::Signed;
+use super::today::vendor_link;
+
+fn price(s: &Subscription) -> String {
+    let f = &s.fields;
+    format!("{} {} / {}", f.amount, f.currency, f.every.as_str())
+}
+
+/// Subscriptions, each with its dates and buttons; a button brings back to the vendor's page
+/// if `on_vendor_page`, else to the Subscriptions page.
+pub(super) fn list(
+    signed: &Signed,
+    items: &[Subscription],
+    names: &HashMap<VendorId, String>,
+    on_vendor_page: bool,
+) -> Markup {
+    let back = if on_vendor_page { "?back=vendor" } else { "" };
+    html! {
+        ul.items {
+            @for s in items {
+                li id=(s.id) {
+                    strong { (s.fields.item) } " " span.tag { (price(s)) } " "
+                    @match s.state {
+                        SubscriptionState::Active => {},
+                        st => span.tag.bad { (st.as_str()) },
+                    }
+                    div.meta {
+                        @if !on_vendor_page { (vendor_link(names, &s.fields.vendor_id)) " · " }
+                        @match s.next_payment {
+                            Some(d) => { "next payment " (d) },
+                            None => "no payment ahead",
+                        }
+                        @if let Some(d) = s.notice_deadline { " · notice deadline " strong { (d) } }
+                        @if let Some(e) = s.fields.ends { " · term ends " (e) }
+                        @if let Some(c) = s.fields.cancelled_at { " · cancelled as of " (c) }
+                    }
+                    @if s.state == SubscriptionState::Active {
+                        div.actions {
+                            @if s.fields.category.is_some() && s.notice_deadline.is_some() {
+                                (button_form(signed, &format!("/app/subscriptions/{}/shop{back}", s.id), "Ask the market", "secondary"))
+                            }
+                            (button_form(signed, &format!("/app/subscriptions/{}/cancel{back}", s.id), "Cancel", "danger"))
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The projection's totals: the 12 months per currency, then per month.
+pub(super) fn totals(p: &PaymentProjection) -> Markup {
+    html! {
+        @if p.year.is_empty() {
+            (empty("No payment in the next 12 months."))
+        } @else {
+            p { "From " (p.from) " through " (p.through) ", per currency (never added together):" }
+            div.facts {
+                @for t in &p.year { div { strong { (t.amount) " " (t.currency) } "next 12 months" } }
+            }
+            table {
+                thead { tr { th { "Month" } th { "Currency" } th { "Total" } } }
+                tbody {
+                    @for t in &p.months {
+                        tr {
+                            td { (t.month.as_deref().unwrap_or("")) }
+                            td { (t.currency) }
+                            td { (t.amount) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Today's renewals: active subscriptions whose notice deadline is near.
+pub(super) fn renewals(items: &[Subscription], names: &HashMap<VendorId, String>) -> Markup {
+    html! {
+        @if items.is_empty() { (empty("No notice deadline within 30 days.")) }
+        ul.items {
+            @for s in items {
+                li {
+                    a href={ "/app/subscriptions#" (s.id) } { (s.fields.item) }
+                    " — " (vendor_link(names, &s.fields.vendor_id))
+                    @if let Some(d) = s.notice_deadline { " " span.tag.late { "give notice by " (d) } }
+                    div.meta {
+                        "renews " (s.renewal.map(|d| d.to_string()).unwrap_or_default())
+                        " at " (price(s))
+                    }
+                }
+            }
+        }
+    }
+}
