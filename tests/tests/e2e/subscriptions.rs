@@ -767,3 +767,55 @@ fn the_cli_adds_lists_shows_edits_cancels_shops_and_removes_subscriptions() {
     assert_eq!(gone.code, 1, "{}", gone.stderr);
     assert!(gone.stderr.contains("no subscription"), "{}", gone.stderr);
 }
+
+#[test]
+fn deleting_a_vendor_deletes_its_subscriptions() {
+    let s = at("2026-01-10");
+    let acme = vendor(&s, "Acme");
+    let other = vendor(&s, "Other");
+    let gone = add(&s, fibre(&acme))["id"].as_str().unwrap().to_owned();
+    let kept = add(&s, fibre(&other))["id"].as_str().unwrap().to_owned();
+    assert_eq!(s.delete(&format!("/v1/vendors/{acme}")).status, 204);
+    s.get(&format!("/v1/subscriptions/{gone}")).problem(404);
+    show(&s, &kept);
+    let p = s.get("/v1/subscriptions/payments").json();
+    assert!(
+        p["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|i| i["subscription_id"] == kept.as_str()),
+        "{p}"
+    );
+}
+
+#[test]
+fn a_subscription_moved_to_another_vendor_in_the_file_is_refused_and_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = carnet_tests::Carnetd::start(dir.path(), &[]).unwrap();
+    let acme = d.create("/v1/vendors", &json!({"name": "Acme"}));
+    let other = d.create("/v1/vendors", &json!({"name": "Other"}));
+    let id = d.create("/v1/subscriptions", &fibre(&acme));
+    let (status, log) = d.terminate();
+    assert!(status.success(), "{log}");
+    let changed = rusqlite::Connection::open(dir.path().join("carnet.db"))
+        .unwrap()
+        .execute(
+            "UPDATE subscriptions SET vendor_id = ?1 WHERE id = ?2",
+            [&other, &id],
+        )
+        .unwrap();
+    assert_eq!(changed, 1);
+
+    let d = carnet_tests::Carnetd::start(dir.path(), &[]).unwrap();
+    d.get(&format!("/v1/subscriptions/{id}")).problem(404);
+    let listed = d.get(&format!("/v1/subscriptions?vendor={other}")).json();
+    assert!(listed["items"].as_array().unwrap().is_empty(), "{listed}");
+    let out = d.carnet(&["audit", "verify"]);
+    assert_eq!(out.code, 6, "{}\n{}", out.stdout, out.stderr);
+    assert!(
+        out.stderr.contains(&format!("subscriptions {id}")),
+        "{}",
+        out.stderr
+    );
+}
