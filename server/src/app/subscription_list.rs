@@ -3,12 +3,12 @@
 //! projected totals per currency; Today's renewals. Markup only: it reads nothing and changes
 //! nothing.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use carnet_schemas::{PaymentProjection, Subscription, SubscriptionState, VendorId};
 use maud::{Markup, html};
 
-use super::shell::{button_form, empty};
+use super::shell::{button_form, csrf, empty};
 use super::signed::Signed;
 use super::today::vendor_link;
 
@@ -50,7 +50,11 @@ pub(super) fn list(
                             @if s.fields.category.is_some() && s.notice_deadline.is_some() {
                                 (button_form(signed, &format!("/app/subscriptions/{}/shop{back}", s.id), "Ask the market", "secondary"))
                             }
-                            (button_form(signed, &format!("/app/subscriptions/{}/cancel{back}", s.id), "Cancel", "danger"))
+                            form.inline method="post" action={ "/app/subscriptions/" (s.id) "/cancel" (back) } {
+                                (csrf(signed))
+                                button.danger type="submit"
+                                    data-confirm="Cancel this subscription as of today? Nothing is paid after today." { "Cancel" }
+                            }
                         }
                     }
                 }
@@ -59,8 +63,17 @@ pub(super) fn list(
     }
 }
 
-/// The projection's totals: the 12 months per currency, then per month.
+/// The projection's totals: the 12 months per currency, then each month, a column per
+/// currency.
 pub(super) fn totals(p: &PaymentProjection) -> Markup {
+    let currencies: BTreeSet<&str> = p.months.iter().map(|t| t.currency.as_str()).collect();
+    let mut by_month: BTreeMap<&str, HashMap<&str, &str>> = BTreeMap::new();
+    for t in &p.months {
+        by_month
+            .entry(t.month.as_deref().unwrap_or_default())
+            .or_default()
+            .insert(t.currency.as_str(), t.amount.as_str());
+    }
     html! {
         @if p.year.is_empty() {
             (empty("No payment in the next 12 months."))
@@ -70,13 +83,12 @@ pub(super) fn totals(p: &PaymentProjection) -> Markup {
                 @for t in &p.year { div { strong { (t.amount) " " (t.currency) } "next 12 months" } }
             }
             table {
-                thead { tr { th { "Month" } th { "Currency" } th { "Total" } } }
+                thead { tr { th scope="col" { "Month" } @for c in &currencies { th scope="col" { (c) } } } }
                 tbody {
-                    @for t in &p.months {
+                    @for (month, totals) in &by_month {
                         tr {
-                            td { (t.month.as_deref().unwrap_or("")) }
-                            td { (t.currency) }
-                            td { (t.amount) }
+                            th scope="row" { (month) }
+                            @for c in &currencies { td { (totals.get(c).copied().unwrap_or("—")) } }
                         }
                     }
                 }
