@@ -33,8 +33,9 @@ February, then 31 March). The renewal is --ends while it has not passed, else th
 payment; the notice deadline is the renewal minus --notice-days. A term that ends without a \
 cancellation renews tacitly: payments go on. Cancelled: no payment after the cancellation's \
 day; ended: cancelled, and --ends has passed.\n\nExamples:\n  \
-carnet subscription add Acme --item \"Fibre 1 Gb/s\" --amount 29.99 --currency EUR --every month \\\n      \
---next 2026-12-31 --notice-days 30 --ends 2027-06-30 --category telecom.internet\n  \
+carnet subscription add Acme --item \"Fibre 1 Gb/s\" --amount 29.99 \\\n      \
+--currency EUR --every month --next 2026-12-31 --notice-days 30 \\\n      \
+--ends 2027-06-30 --category telecom.internet\n  \
 carnet subscription list --state active\n  \
 carnet subscription payments\n  \
 carnet subscription shop sub_0123456789abcdef\n  \
@@ -44,9 +45,11 @@ carnet subscription rm sub_0123456789abcdef --yes"
 pub enum SubscriptionCmd {
     /// Record a subscription or a contract
     #[command(after_help = "Examples:\n  \
-carnet subscription add Acme --item \"Fibre 1 Gb/s\" --amount 29.99 --currency EUR --every month --next 2026-12-31\n  \
-carnet subscription add \"Mutuelle Sud\" --item \"Home insurance\" --amount 240 --currency EUR --every year \\\n      \
---next 2027-03-01 --ends 2027-02-28 --notice-days 60 --category insurance.home")]
+carnet subscription add Acme --item \"Fibre 1 Gb/s\" --amount 29.99 \\\n      \
+--currency EUR --every month --next 2026-12-31\n  \
+carnet subscription add \"Mutuelle Sud\" --item \"Home insurance\" --amount 240 \\\n      \
+--currency EUR --every year --next 2027-03-01 --ends 2027-02-28 \\\n      \
+--notice-days 60 --category insurance.home")]
     Add(SubscriptionAdd),
     /// List subscriptions (soonest next payment first), then the projected totals per currency
     #[command(
@@ -85,7 +88,7 @@ carnet subscription show sub_0123456789abcdef")]
     /// Change a subscription (the flags of add; '' removes an optional one)
     #[command(after_help = "Examples:\n  \
 carnet subscription edit sub_0123456789abcdef --amount 34.99\n  \
-carnet subscription edit sub_0123456789abcdef --ends 2028-06-30 --notice-days 30\n  \
+carnet subscription edit sub_0123456789abcdef \\\n      --ends 2028-06-30 --notice-days 30\n  \
 carnet subscription edit sub_0123456789abcdef --category ''")]
     Edit(SubscriptionEdit),
     /// Cancel a subscription: no payment after --at (a cancellation is recorded once)
