@@ -162,7 +162,16 @@ pub fn list(
     q: &SubscriptionQuery,
     now: DateTime<Utc>,
 ) -> Result<Vec<Subscription>, LedgerError> {
-    let day = today(now);
+    list_on(store, keys, q, today(now))
+}
+
+/// `list` as of day `day`.
+fn list_on(
+    store: &Store,
+    keys: &Keys,
+    q: &SubscriptionQuery,
+    day: NaiveDate,
+) -> Result<Vec<Subscription>, LedgerError> {
     let mut items: Vec<Subscription> = store
         .read(|c| all(c, keys, q.vendor.as_ref()))?
         .into_iter()
@@ -285,11 +294,22 @@ pub fn renewals_within(
     days: u64,
     now: DateTime<Utc>,
 ) -> Result<Vec<Subscription>, LedgerError> {
-    let day = today(now);
+    renewals_on(store, keys, today(now), days)
+}
+
+/// `renewals_within` as of day `day` (a reminder scheduler's own day): the subscriptions
+/// whose notice deadline falls from `day` through `days` days on, their dates computed on
+/// `day`.
+pub fn renewals_on(
+    store: &Store,
+    keys: &Keys,
+    day: NaiveDate,
+    days: u64,
+) -> Result<Vec<Subscription>, LedgerError> {
     let through = day
         .checked_add_days(chrono::Days::new(days))
         .unwrap_or(NaiveDate::MAX);
-    let mut due: Vec<Subscription> = list(store, keys, &SubscriptionQuery::default(), now)?
+    let mut due: Vec<Subscription> = list_on(store, keys, &SubscriptionQuery::default(), day)?
         .into_iter()
         .filter(|s| s.notice_deadline.is_some_and(|d| d >= day && d <= through))
         .collect();
