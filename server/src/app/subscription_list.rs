@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use carnet_schemas::{PaymentProjection, Subscription, SubscriptionState, VendorId};
+use chrono::NaiveDate;
 use maud::{Markup, html};
 
 use super::shell::{button_form, csrf, empty};
@@ -17,12 +18,14 @@ fn price(s: &Subscription) -> String {
     format!("{} {} / {}", f.amount, f.currency, f.every.as_str())
 }
 
-/// Subscriptions, each with its dates and buttons; a button brings back to the vendor's page
-/// if `on_vendor_page`, else to the Subscriptions page.
+/// Subscriptions, each with its dates and buttons (Ask the market only while it can be: a
+/// category, and a notice deadline from `today` on); a button brings back to the vendor's
+/// page if `on_vendor_page`, else to the Subscriptions page.
 pub(super) fn list(
     signed: &Signed,
     items: &[Subscription],
     names: &HashMap<VendorId, String>,
+    today: NaiveDate,
     on_vendor_page: bool,
 ) -> Markup {
     let back = if on_vendor_page { "?back=vendor" } else { "" };
@@ -47,7 +50,7 @@ pub(super) fn list(
                     }
                     @if s.state == SubscriptionState::Active {
                         div.actions {
-                            @if s.fields.category.is_some() && s.notice_deadline.is_some() {
+                            @if s.fields.category.is_some() && s.notice_deadline.is_some_and(|d| d >= today) {
                                 (button_form(signed, &format!("/app/subscriptions/{}/shop{back}", s.id), "Ask the market", "secondary"))
                             }
                             form.inline method="post" action={ "/app/subscriptions/" (s.id) "/cancel" (back) } {

@@ -51,7 +51,7 @@ pub async fn list(signed: Signed, State(s): State<AppState>) -> Response {
         section aria-labelledby="all" {
             h2 #all { "Subscriptions and contracts" }
             @if all.is_empty() { (shell::empty("No subscription recorded yet.")) }
-            (subscription_list::list(&signed, &all, &names, false))
+            (subscription_list::list(&signed, &all, &names, subscriptions::today(now), false))
         }
         section aria-labelledby="projected" {
             h2 #projected { "Projected payments" }

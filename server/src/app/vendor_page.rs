@@ -207,7 +207,7 @@ pub async fn show(
         section aria-labelledby="subscriptions" {
             h2 #subscriptions { "Subscriptions" }
             @if subs.is_empty() { (empty("No subscription or contract with this vendor.")) }
-            (subscription_list::list(&signed, &subs, &Default::default(), true))
+            (subscription_list::list(&signed, &subs, &Default::default(), subscriptions::today(now), true))
             p { a href="/app/subscriptions" { "Every subscription, and the payments ahead" } }
         }
         section aria-labelledby="access" {

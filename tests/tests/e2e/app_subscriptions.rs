@@ -120,6 +120,21 @@ fn a_subscription_added_on_the_vendor_page_shows_its_dates_and_the_projection() 
             .text
             .contains("href=\"/app/subscriptions\"")
     );
+
+    // Ask the market is offered while the notice deadline has not passed.
+    let fibre = all[0]["id"].as_str().unwrap();
+    let shop = format!("/app/subscriptions/{fibre}/shop");
+    assert!(list.text.contains(&shop), "{}", list.text);
+    let d: NaiveDate = "2026-06-01".parse().unwrap();
+    s.clock
+        .set(Utc.from_utc_datetime(&d.and_hms_opt(10, 0, 0).unwrap()));
+    let mut app = WebApp::signed_in(&s);
+    let later = app.get("/app/subscriptions").text;
+    assert!(
+        later.contains("notice deadline <strong>2026-05-31"),
+        "{later}"
+    );
+    assert!(!later.contains(&shop), "the deadline passed: {later}");
 }
 
 #[test]
