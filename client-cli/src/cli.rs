@@ -2,8 +2,9 @@
 //! `FromStr` (amounts, currencies, categories, ids, …), so a mistake is a usage error naming
 //! the flag before any request is sent. The verbs and flags follow DESIGN.md §8: the ledger's
 //! in `cli/ledger.rs`, vendor access (clients, grants, receipts, the access log, webhooks) in
-//! `cli/access.rs`, intents and offers in `cli/intents.rs`, consent requests and the web
-//! password in `cli/consent.rs`, unlocking and locking the vault in `cli/lifecycle.rs`.
+//! `cli/access.rs`, intents and offers in `cli/intents.rs`, subscriptions in
+//! `cli/subscriptions.rs`, consent requests and the web password in `cli/consent.rs`, unlocking
+//! and locking the vault in `cli/lifecycle.rs`.
 
 mod access;
 mod archive;
@@ -14,6 +15,7 @@ mod ledger;
 mod lifecycle;
 mod notify;
 mod search;
+mod subscriptions;
 mod text;
 
 use std::fmt::Display;
@@ -34,6 +36,7 @@ pub use ledger::*;
 pub use lifecycle::*;
 pub use notify::*;
 pub use search::SearchArgs;
+pub use subscriptions::*;
 pub(crate) use text::long_text_help;
 pub use text::{LongText, LongTextOrClear, quiet};
 
@@ -177,6 +180,10 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     /// What vendors promised you, and whether they kept it
     #[command(subcommand)]
     Promise(PromiseCmd),
+
+    /// Subscriptions and contracts: payments projected, renewals and notice deadlines watched
+    #[command(subcommand)]
+    Subscription(SubscriptionCmd),
 
     /// Find vendors, interactions, purchases and incidents by the words they hold
     #[command(after_help = search::SEARCH_HELP)]

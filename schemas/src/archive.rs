@@ -18,12 +18,14 @@ use utoipa::ToSchema;
 
 use crate::grants::GrantFields;
 use crate::ids::{
-    ClientId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId, VendorId,
+    ClientId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId, SubscriptionId,
+    VendorId,
 };
 use crate::intents::{IntentFields, OfferFields};
 use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
 use crate::oauth::{AuditVerification, RedirectUri};
 use crate::promises::PromiseFields;
+use crate::subscriptions::SubscriptionFields;
 use crate::values::{Text, WebUrl};
 
 /// The format version this build writes and reads.
@@ -83,6 +85,9 @@ pub struct Archive {
     /// The vendors' promises (version 3 on; absent: none).
     #[serde(default)]
     pub promises: Vec<ArchivedPromise>,
+    /// The subscriptions and contracts (version 3 on, once they were added; absent: none).
+    #[serde(default)]
+    pub subscriptions: Vec<ArchivedSubscription>,
     pub intents: Vec<ArchivedIntent>,
     pub offers: Vec<ArchivedOffer>,
     pub clients: Vec<ArchivedClient>,
@@ -102,6 +107,17 @@ pub struct ArchivedPromise {
     pub fields: PromiseFields,
 }
 
+/// A subscription as archived: as stored, without what is computed when answered (its state,
+/// next payment, renewal and notice deadline).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+pub struct ArchivedSubscription {
+    pub id: SubscriptionId,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    #[serde(flatten)]
+    pub fields: SubscriptionFields,
+}
+
 /// Records per section: in an archive, what it holds; in an import report, what was imported.
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema,
@@ -115,6 +131,9 @@ pub struct ArchiveCounts {
     /// (Version 3 on; absent: 0.)
     #[serde(default)]
     pub promises: u64,
+    /// (Absent: 0.)
+    #[serde(default)]
+    pub subscriptions: u64,
     pub intents: u64,
     pub offers: u64,
     pub clients: u64,
@@ -130,6 +149,7 @@ impl ArchiveCounts {
             + self.purchases
             + self.interactions
             + self.promises
+            + self.subscriptions
             + self.intents
             + self.offers
             + self.clients

@@ -15,6 +15,7 @@ pub mod oauth;
 pub mod passphrase;
 pub mod promises;
 pub mod receipts;
+pub mod subscriptions;
 pub mod values;
 pub mod webhooks;
 
@@ -24,7 +25,7 @@ pub use consent::*;
 pub use grants::*;
 pub use ids::{
     ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, NotifyChannelId, OfferId,
-    PromiseId, PurchaseId, ReceiptId, VendorId,
+    PromiseId, PurchaseId, ReceiptId, SubscriptionId, VendorId,
 };
 pub use intents::*;
 pub use ledger::*;
@@ -36,6 +37,7 @@ pub use oauth::*;
 pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase};
 pub use promises::*;
 pub use receipts::*;
+pub use subscriptions::*;
 pub use values::{
     Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text,
     TimeZoneName, WebUrl,
@@ -70,6 +72,10 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("notify-channel-created", one::<NotifyChannelCreated>()),
         ("notify-channel-patch", one::<NotifyChannelPatch>()),
         ("notify-test", one::<NotifyTest>()),
+        ("new-subscription", one::<NewSubscription>()),
+        ("subscription-patch", one::<SubscriptionPatch>()),
+        ("subscription", one::<Subscription>()),
+        ("payment-projection", one::<PaymentProjection>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),
         ("client-fields", one::<ClientFields>()),

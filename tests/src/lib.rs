@@ -277,6 +277,9 @@ impl TestServer {
         synchronous: Synchronous,
         settings: Settings,
     ) -> TestServer {
+        // The owner's days default to the server's zone: the tests count them in UTC, whatever
+        // the machine's zone.
+        carnet_core::ledger::profile::set_server_time_zone(carnet_core::ledger::profile::Tz::UTC);
         // Whole seconds, as people write times: the server keeps milliseconds.
         let manual_clock = Arc::new(ManualClock::new(chrono::SubsecRound::trunc_subsecs(
             SystemClock.now(),
@@ -535,6 +538,9 @@ impl Carnetd {
             .env_remove("CARNET_LISTEN")
             .env_remove("CARNET_PUBLIC_URL")
             .env_remove("CARNET_IDENTITY_FILE")
+            // The owner's days in UTC, as the in-process servers count them (`extra_env` may
+            // say otherwise).
+            .env("TZ", "UTC")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());

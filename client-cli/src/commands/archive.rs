@@ -303,12 +303,13 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
     }
     let n = &r.imported;
     ctx.done(&format!(
-        "imported {} vendors, {} interactions, {} purchases, {} incidents, {} promises, {} intents, {} offers, {} clients, {} grants, {} receipts and {} access-log entries{}",
+        "imported {} vendors, {} interactions, {} purchases, {} incidents, {} promises, {} subscriptions, {} intents, {} offers, {} clients, {} grants, {} receipts and {} access-log entries{}",
         n.vendors,
         n.interactions,
         n.purchases,
         n.incidents,
         n.promises,
+        n.subscriptions,
         n.intents,
         n.offers,
         n.clients,

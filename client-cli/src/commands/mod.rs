@@ -21,6 +21,7 @@ mod promise;
 mod purchase;
 mod receipts;
 mod search;
+mod subscription;
 mod vendor;
 mod webhooks;
 
@@ -63,6 +64,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Incident(cmd) => incident::run(&Ctx::connect(server, json)?, cmd),
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
         Command::Promise(cmd) => promise::run(&Ctx::connect(server, json)?, cmd),
+        Command::Subscription(cmd) => subscription::run(&Ctx::connect(server, json)?, cmd),
         Command::Search(args) => search::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
         Command::Intent(cmd) => intent::run(&Ctx::connect(server, json)?, cmd),
@@ -271,6 +273,16 @@ pub fn delete_asking<T: serde::de::DeserializeOwned>(
     ctx.client.delete(&path)?;
     ctx.done(&format!("deleted {kind} {id}"));
     Ok(())
+}
+
+/// The items of a listing answered at once (`{"items": […]}`), each with its JSON as sent.
+pub fn listed<T>(items: Vec<T>, raw: &serde_json::Value) -> Vec<Doc<T>> {
+    let raw = raw.get("items").and_then(|i| i.as_array()).cloned();
+    items
+        .into_iter()
+        .zip(raw.unwrap_or_default())
+        .map(|(value, raw)| Doc { value, raw })
+        .collect()
 }
 
 /// Items joined with `, ` (categories, scopes).

@@ -8,7 +8,7 @@ use carnet_schemas::{
     PromiseRecord, PromiseState, PromiseStateFilter, Text, VendorId,
 };
 
-use super::{Ctx, delete_asking, name_of};
+use super::{Ctx, delete_asking, listed, name_of};
 use crate::cli::{Day, PromiseCmd, VendorRef};
 use crate::client::Doc;
 use crate::error::{CliError, CliResult};
@@ -81,14 +81,7 @@ fn list(
     }
     // Not paged: the server answers the promises asked for at once.
     let doc: Doc<PromiseList> = ctx.client.get("/v1/promises", &query)?;
-    let raw = doc.raw.get("items").and_then(|i| i.as_array()).cloned();
-    let items: Vec<Doc<Promise>> = doc
-        .value
-        .items
-        .into_iter()
-        .zip(raw.unwrap_or_default())
-        .map(|(value, raw)| Doc { value, raw })
-        .collect();
+    let items = listed(doc.value.items, &doc.raw);
     let names = if ctx.json || items.is_empty() {
         Default::default()
     } else {

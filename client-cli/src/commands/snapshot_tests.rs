@@ -483,6 +483,116 @@ fn notify_list() {
     check("notify_list", &table(super::notify::table(&refs)));
 }
 
+fn subscription(id: &str, vendor: &str, fields: serde_json::Value) -> carnet_schemas::Subscription {
+    let mut v = json!({
+        "id": id,
+        "vendor_id": vendor,
+        "item": "Fibre 1 Gb/s",
+        "amount": "29.99",
+        "currency": "EUR",
+        "every": "month",
+        "next": "2026-01-31",
+        "notice_days": 30,
+        "ends": "2027-06-30",
+        "category": "telecom.internet",
+        "cancelled_at": null,
+        "note": null,
+        "state": "active",
+        "next_payment": "2026-12-31",
+        "renewal": "2027-06-30",
+        "notice_deadline": "2027-05-31",
+        "created_at": "2026-11-20T08:00:00Z",
+        "updated_at": "2026-11-20T08:00:00Z",
+    });
+    merge(&mut v, fields);
+    value(v)
+}
+
+fn subscriptions() -> Vec<carnet_schemas::Subscription> {
+    vec![
+        subscription("sub_0123456789abcdef", ACME, json!({})),
+        subscription(
+            "sub_0123456789abcdeg",
+            MARTIN,
+            json!({"item": "Weekly bread basket, two loaves and a brioche on Sundays",
+                   "amount": "1200", "currency": "JPY", "every": "week", "notice_days": null,
+                   "ends": null, "category": null, "next_payment": "2026-12-14",
+                   "renewal": "2026-12-14", "notice_deadline": null}),
+        ),
+        subscription(
+            "sub_0123456789abcdeh",
+            GONE,
+            json!({"item": "Home insurance", "amount": "240", "every": "year",
+                   "cancelled_at": "2026-12-01", "state": "cancelled", "next_payment": null,
+                   "renewal": null, "notice_deadline": null}),
+        ),
+    ]
+}
+
+fn projection() -> carnet_schemas::PaymentProjection {
+    value(json!({
+        "from": "2026-12-10",
+        "through": "2027-12-09",
+        "items": [
+            {"subscription_id": "sub_0123456789abcdeg", "vendor_id": MARTIN,
+             "item": "Weekly bread basket", "date": "2026-12-14", "amount": "1200", "currency": "JPY"},
+            {"subscription_id": "sub_0123456789abcdef", "vendor_id": ACME,
+             "item": "Fibre 1 Gb/s", "date": "2026-12-31", "amount": "29.99", "currency": "EUR"},
+            {"subscription_id": "sub_0123456789abcdef", "vendor_id": GONE,
+             "item": "Fibre 1 Gb/s", "date": "2027-01-31", "amount": "29.99", "currency": "EUR"},
+        ],
+        "months": [
+            {"month": "2026-12", "currency": "EUR", "amount": "29.99"},
+            {"month": "2026-12", "currency": "JPY", "amount": "1200"},
+            {"month": "2027-01", "currency": "EUR", "amount": "29.99"},
+        ],
+        "year": [
+            {"currency": "EUR", "amount": "59.98"},
+            {"currency": "JPY", "amount": "1200"},
+        ],
+    }))
+}
+
+#[test]
+fn subscription_list() {
+    in_owner_zone!(subscription_list);
+    let items = subscriptions();
+    let refs: Vec<_> = items.iter().collect();
+    let p = projection();
+    let mut text = table(super::subscription::table(&refs, &names()));
+    text.push_str("--- totals\n");
+    text.push_str(&view(super::subscription::totals(&p)));
+    text.push_str(&table(super::subscription::months(&p)));
+    check("subscription_list", &text);
+}
+
+#[test]
+fn subscription_payments() {
+    in_owner_zone!(subscription_payments);
+    check(
+        "subscription_payments",
+        &table(super::subscription::payment_table(&projection(), &names())),
+    );
+}
+
+#[test]
+fn subscription_show() {
+    in_owner_zone!(subscription_show);
+    let next = ["2026-12-31".to_owned(), "2027-01-31".to_owned()];
+    let mut text = view(super::subscription::view(
+        &subscriptions()[0],
+        "Acme Appliances",
+        &next,
+    ));
+    text.push_str("---\n");
+    text.push_str(&view(super::subscription::view(
+        &subscriptions()[2],
+        "ven_0123456789abcdeh",
+        &[],
+    )));
+    check("subscription_show", &text);
+}
+
 fn intent(id: &str, state: &str, offers: u32, fields: serde_json::Value) -> serde_json::Value {
     let mut v = json!({
         "id": id,

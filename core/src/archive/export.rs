@@ -4,13 +4,16 @@
 
 use std::io::{self, Write};
 
-use carnet_schemas::ids::{IncidentKind, InteractionKind, PromiseKind, PurchaseKind, VendorKind};
+use carnet_schemas::ids::{
+    IncidentKind, InteractionKind, PromiseKind, PurchaseKind, SubscriptionKind, VendorKind,
+};
 use carnet_schemas::{
     ARCHIVE_VERSION, ArchiveCounts, ArchiveFormat, ArchiveKeys, ArchivedAccessEntry,
     ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState, ArchivedOffer,
     ArchivedOfferState, ArchivedProfile, ArchivedPromise, ArchivedReceipt, ArchivedReceiptKey,
-    GrantFields, Incident, IncidentFields, IntentFields, Interaction, InteractionFields,
-    ProfileFields, PromiseFields, Purchase, PurchaseFields, Vendor, VendorFields, VendorId,
+    ArchivedSubscription, GrantFields, Incident, IncidentFields, IntentFields, Interaction,
+    InteractionFields, ProfileFields, PromiseFields, Purchase, PurchaseFields, SubscriptionFields,
+    Vendor, VendorFields, VendorId,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -197,7 +200,7 @@ fn write_head<W: Write>(
     Ok(())
 }
 
-/// The owner's ledger: vendors, incidents, purchases, interactions, promises.
+/// The owner's ledger: vendors, incidents, purchases, interactions, promises, subscriptions.
 fn ledger_sections<W: Write>(
     doc: &mut Doc<'_, W>,
     c: &Connection,
@@ -243,6 +246,16 @@ fn ledger_sections<W: Write>(
         PromiseFields,
         PromiseKind,
         ArchivedPromise
+    );
+
+    ledger_section!(
+        doc,
+        c,
+        keys,
+        "subscriptions",
+        SubscriptionFields,
+        SubscriptionKind,
+        ArchivedSubscription
     );
     Ok(())
 }

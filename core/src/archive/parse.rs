@@ -74,10 +74,10 @@ impl<R: Read> Read for Metered<R> {
 }
 
 /// Members an archive may leave out (older versions do not have them).
-const OPTIONAL: [&str; 2] = ["access_log_checkpoint", "promises"];
+const OPTIONAL: [&str; 3] = ["access_log_checkpoint", "promises", "subscriptions"];
 
 /// The members of an archive, in the order they must come.
-const MEMBERS: [&str; 21] = [
+const MEMBERS: [&str; 22] = [
     "format",
     "version",
     "exported_at",
@@ -93,6 +93,7 @@ const MEMBERS: [&str; 21] = [
     "purchases",
     "interactions",
     "promises",
+    "subscriptions",
     "intents",
     "offers",
     "clients",
@@ -256,6 +257,9 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                 "purchases" => map.next_value_seed(Section::new(imp, Importer::purchase))?,
                 "interactions" => map.next_value_seed(Section::new(imp, Importer::interaction))?,
                 "promises" => map.next_value_seed(Section::new(imp, Importer::promise))?,
+                "subscriptions" => {
+                    map.next_value_seed(Section::new(imp, Importer::subscription))?
+                }
                 "intents" => map.next_value_seed(Section::new(imp, Importer::intent))?,
                 "offers" => map.next_value_seed(Section::new(imp, Importer::offer))?,
                 "clients" => map.next_value_seed(Section::new(imp, Importer::client))?,

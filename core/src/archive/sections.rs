@@ -4,8 +4,8 @@
 
 use carnet_schemas::{
     ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState,
-    ArchivedOffer, ArchivedOfferState, ArchivedPromise, ArchivedReceipt, Incident, Interaction,
-    InteractionFields, PromiseState, Purchase, Vendor, ids::InteractionKind,
+    ArchivedOffer, ArchivedOfferState, ArchivedPromise, ArchivedReceipt, ArchivedSubscription,
+    Incident, Interaction, InteractionFields, PromiseState, Purchase, Vendor, ids::InteractionKind,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -157,6 +157,22 @@ impl Importer<'_> {
             Some(p.fields.vendor_id.as_str()),
             (p.created_at, p.updated_at),
             &p.fields,
+        )
+    }
+
+    pub(super) fn subscription(&mut self, s: ArchivedSubscription) -> Result<(), ImportError> {
+        self.counts.subscriptions += 1;
+        if !self.writing {
+            return self.conflict(Table::Subscriptions, "subscription", s.id.as_str());
+        }
+        self.require(Table::Vendors, "vendor", s.fields.vendor_id.as_str())?;
+        crate::ledger::subscriptions::check(&s.fields).map_err(|e| self.invalid(e.to_string()))?;
+        self.insert_record(
+            "subscription",
+            s.id.as_str(),
+            Some(s.fields.vendor_id.as_str()),
+            (s.created_at, s.updated_at),
+            &s.fields,
         )
     }
 

@@ -19,11 +19,12 @@ pub mod purchases;
 pub mod receipts;
 pub mod scorecard;
 pub mod shared;
+pub mod subscriptions;
 pub mod vendors;
 
 use carnet_schemas::{
     Id, IdKind, IncidentFields, InteractionFields, ProfileFields, PromiseFields, PurchaseFields,
-    VendorFields,
+    SubscriptionFields, VendorFields,
 };
 
 use crate::crypto::{Keys, Sealable, Table, Unreadable};
@@ -58,6 +59,9 @@ impl Sealable for IncidentFields {
 }
 impl Sealable for PromiseFields {
     const TABLE: Table = Table::Promises;
+}
+impl Sealable for SubscriptionFields {
+    const TABLE: Table = Table::Subscriptions;
 }
 impl Sealable for ProfileFields {
     const TABLE: Table = Table::Profile;

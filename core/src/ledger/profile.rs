@@ -1,9 +1,11 @@
 //! The owner's profile: one record, empty until set, of which a vendor with `profile:read`
 //! sees the disclosed part under the consumer's pseudonym.
 
+use std::sync::OnceLock;
+
 use carnet_schemas::{Profile, ProfileFields, TimeZoneName, VendorId, VendorProfile};
 use chrono::{DateTime, NaiveDate, Utc};
-use chrono_tz::Tz;
+pub use chrono_tz::Tz;
 
 use super::{LedgerError, PROFILE_ID};
 use crate::access::pseudonym::customer_ref;
@@ -85,12 +87,29 @@ pub fn zone(name: &TimeZoneName) -> Option<Tz> {
     name.as_str().parse().ok()
 }
 
-/// The server's own time zone (UTC when it cannot be told).
+static SERVER_ZONE: OnceLock<Tz> = OnceLock::new();
+
+/// Fixes the server's time zone for this process (the first call wins): for a process that
+/// knows better than its environment (the tests, which must not depend on the machine's).
+pub fn set_server_time_zone(tz: Tz) {
+    let _ = SERVER_ZONE.set(tz);
+}
+
+/// The server's own time zone: `TZ` when it names an IANA zone (`Europe/Paris` or
+/// `:Europe/Paris`, as containers are usually told), else the system's (`/etc/localtime`),
+/// else UTC. Read once per process.
 pub fn server_time_zone() -> Tz {
-    iana_time_zone::get_timezone()
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(Tz::UTC)
+    *SERVER_ZONE.get_or_init(|| {
+        std::env::var("TZ")
+            .ok()
+            .and_then(|v| v.trim_start_matches(':').parse().ok())
+            .or_else(|| {
+                iana_time_zone::get_timezone()
+                    .ok()
+                    .and_then(|n| n.parse().ok())
+            })
+            .unwrap_or(Tz::UTC)
+    })
 }
 
 /// The owner's time zone: the profile's, else the server's.

@@ -4,7 +4,8 @@
 //! consent requests in memory, the access log's last check).
 
 use carnet_schemas::{
-    GrantId, GrantState, InteractionId, NotifyEvent, OfferId, PromiseId, PurchaseId, VendorId,
+    GrantId, GrantState, InteractionId, NotifyEvent, OfferId, PromiseId, PurchaseId,
+    SubscriptionId, VendorId,
 };
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
@@ -14,22 +15,50 @@ use super::plan::Occurrence;
 use crate::consent::Consents;
 use crate::context::Core;
 use crate::ledger::index::{Rid, id_of};
+use crate::ledger::subscriptions;
 
 /// How far ahead a warranty's end is worth telling.
 pub const WARRANTY_DAYS: i64 = 30;
 /// How far ahead a grant's end is worth telling.
 pub const GRANT_DAYS: i64 = 7;
+/// How far ahead a renewal's notice deadline is worth telling (as the web app's Today); an
+/// at-once channel hears of it again when it is `RENEWAL_LAST_DAYS` away.
+pub const RENEWAL_DAYS: u64 = 30;
+pub const RENEWAL_LAST_DAYS: i64 = 7;
 
 /// What an occurrence is about, for the details a channel with `details` on is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
-    Followup { id: InteractionId, vendor: Rid },
-    Promise { id: PromiseId, vendor: Rid },
-    Warranty { id: PurchaseId },
-    Offer { id: OfferId, vendor: VendorId },
-    Consent { vendor_name: String },
-    Grant { id: GrantId, vendor: VendorId },
-    AccessLog { seq: i64, reason: String },
+    Followup {
+        id: InteractionId,
+        vendor: Rid,
+    },
+    Promise {
+        id: PromiseId,
+        vendor: Rid,
+    },
+    Warranty {
+        id: PurchaseId,
+    },
+    Offer {
+        id: OfferId,
+        vendor: VendorId,
+    },
+    Consent {
+        vendor_name: String,
+    },
+    Grant {
+        id: GrantId,
+        vendor: VendorId,
+    },
+    Renewal {
+        id: SubscriptionId,
+        vendor: VendorId,
+    },
+    AccessLog {
+        seq: i64,
+        reason: String,
+    },
 }
 
 /// Everything that is the case at `now` (the owner's day is `today`), with what each is about.
@@ -84,6 +113,25 @@ pub fn current(
             format!("{id}@{ends}"),
             ends,
             Source::Warranty { id },
+        );
+    }
+    for sub in subscriptions::renewals_on(&core.store, &core.keys, today, RENEWAL_DAYS)? {
+        let Some(deadline) = sub.notice_deadline else {
+            continue;
+        };
+        let last_days = (deadline - today).num_days() <= RENEWAL_LAST_DAYS;
+        found.add(
+            NotifyEvent::RenewalNotice,
+            format!(
+                "{}@{deadline}{}",
+                sub.id,
+                if last_days { ":last" } else { "" }
+            ),
+            deadline,
+            Source::Renewal {
+                id: sub.id,
+                vendor: sub.fields.vendor_id,
+            },
         );
     }
     let day = |t: DateTime<Utc>| t.with_timezone(&tz).date_naive();

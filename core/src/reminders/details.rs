@@ -9,7 +9,7 @@ use super::collect::Source;
 use super::plan::Occurrence;
 use crate::context::Core;
 use crate::ledger::index::{Rid, id_of};
-use crate::ledger::{Interactions, Promises, Purchases, Vendors, show};
+use crate::ledger::{Interactions, Promises, Purchases, Vendors, show, subscriptions};
 
 /// Lines per item at most; past it, one line says how many more.
 pub const MAX_LINES: usize = 20;
@@ -69,6 +69,15 @@ fn line(core: &Core, o: &Occurrence, source: &Source) -> String {
         Source::Offer { vendor, .. } => format!("{} made an offer ({date})", name_of(core, vendor)),
         Source::Consent { vendor_name } => {
             format!("{} asks for access ({date})", clean(vendor_name))
+        }
+        Source::Renewal { id, vendor } => {
+            let item = subscriptions::show(&core.store, &core.keys, id, core.now())
+                .map(|s| clean(s.fields.item.as_str()))
+                .unwrap_or_else(|_| "a subscription".to_owned());
+            format!(
+                "{}: {item} (last day to give notice {date})",
+                name_of(core, vendor)
+            )
         }
         Source::Grant { vendor, .. } => {
             format!("{}: access ends {date}", name_of(core, vendor))

@@ -15,7 +15,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use collect::{GRANT_DAYS, WARRANTY_DAYS};
+pub use collect::{GRANT_DAYS, RENEWAL_DAYS, RENEWAL_LAST_DAYS, WARRANTY_DAYS};
 
 use crate::consent::Consents;
 use crate::context::Core;

@@ -1,9 +1,10 @@
 //! What each channel is told on one pass, from what is the case now and what the last pass
 //! saw: a pure function, so its rules are tested without a clock, a store or a network.
 //!
-//! - A channel "at once" hears of each occurrence once, on the first pass that sees it (an
-//!   occurrence is an event about one thing on one day: this promise late, due the 3rd; that
-//!   offer waiting). One message per pass, one item per kind of event, counted.
+//! - A channel "at once" hears of each occurrence once, on the first pass that sees it with
+//!   the channel there (an occurrence is an event about one thing on one day: this promise
+//!   late, due the 3rd; that offer waiting): a new channel first hears of everything that is
+//!   the case. One message per pass, one item per kind of event, counted.
 //! - A channel on a digest hears, once a day at its hour (the owner's time zone) or on the
 //!   first pass after it, of everything that is the case then: how many of each kind.
 
@@ -27,8 +28,9 @@ pub struct Occurrence {
 /// What the scheduler remembers between passes (sealed in the vault's `meta`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Memory {
-    /// The keys of each kind of event seen by the last pass.
-    pub seen: BTreeMap<NotifyEvent, BTreeSet<String>>,
+    /// For each channel at once, the keys of each kind of event it takes that the last pass
+    /// saw (what it was told of, or would have been).
+    pub seen: BTreeMap<String, BTreeMap<NotifyEvent, BTreeSet<String>>>,
     /// The day of each digest channel's last digest (owner's time zone).
     pub digests: BTreeMap<String, NaiveDate>,
 }
@@ -63,18 +65,6 @@ pub fn plan(
     for (i, o) in current.iter().enumerate() {
         by_event.entry(o.event).or_default().push(i);
     }
-    let fresh: BTreeMap<NotifyEvent, Vec<usize>> = by_event
-        .iter()
-        .map(|(event, all)| {
-            let seen = memory.seen.get(event);
-            let new = all
-                .iter()
-                .copied()
-                .filter(|&i| seen.is_none_or(|s| !s.contains(&current[i].key)))
-                .collect();
-            (*event, new)
-        })
-        .collect();
     let items = |route: &Route, pick: &BTreeMap<NotifyEvent, Vec<usize>>| -> Vec<PlannedItem> {
         let mut wanted: Vec<NotifyEvent> = route.events.clone();
         wanted.sort_unstable();
@@ -88,13 +78,7 @@ pub fn plan(
             })
             .collect()
     };
-    let mut next = Memory {
-        seen: by_event
-            .iter()
-            .map(|(e, all)| (*e, all.iter().map(|&i| current[i].key.clone()).collect()))
-            .collect(),
-        digests: BTreeMap::new(),
-    };
+    let mut next = Memory::default();
     let mut out = Vec::new();
     for route in routes {
         let planned = |items: Vec<PlannedItem>, digest: bool| Planned {
@@ -105,9 +89,30 @@ pub fn plan(
         };
         match route.timing {
             NotifyTiming::AtOnce => {
+                let told = memory.seen.get(&route.channel_id);
+                let mut seen = BTreeMap::new();
+                let mut fresh = BTreeMap::new();
+                for event in &route.events {
+                    let Some(all) = by_event.get(event) else {
+                        continue;
+                    };
+                    let before = told.and_then(|t| t.get(event));
+                    let new: Vec<usize> = all
+                        .iter()
+                        .copied()
+                        .filter(|&i| before.is_none_or(|b| !b.contains(&current[i].key)))
+                        .collect();
+                    fresh.insert(*event, new);
+                    let keys: BTreeSet<String> =
+                        all.iter().map(|&i| current[i].key.clone()).collect();
+                    seen.insert(*event, keys);
+                }
                 let items = items(route, &fresh);
                 if !items.is_empty() {
                     out.push(planned(items, false));
+                }
+                if !seen.is_empty() {
+                    next.seen.insert(route.channel_id.clone(), seen);
                 }
             }
             NotifyTiming::Digest => {
@@ -250,18 +255,45 @@ mod tests {
     #[test]
     fn memory_forgets_removed_channels_and_events_no_longer_the_case() {
         let routes = [route("nch_d", NotifyTiming::Digest, 0, &NotifyEvent::ALL)];
+        let routes = [
+            routes[0].clone(),
+            route("nch_a", NotifyTiming::AtOnce, 0, &[NotifyEvent::PromiseDue]),
+        ];
         let mut memory = Memory::default();
         memory.digests.insert("nch_gone".into(), day(1));
-        memory
-            .seen
-            .insert(NotifyEvent::GrantExpiring, ["g1".to_owned()].into());
-        let now = [occ(NotifyEvent::PromiseDue, "p1", 7)];
+        let gone = BTreeMap::from([(NotifyEvent::GrantExpiring, ["g1".to_owned()].into())]);
+        memory.seen.insert("nch_gone".into(), gone.clone());
+        memory.seen.insert("nch_a".into(), gone);
+        let now = [
+            occ(NotifyEvent::PromiseDue, "p1", 7),
+            occ(NotifyEvent::OfferNew, "o1", 7),
+        ];
         let (_, next) = plan(&routes, &memory, &now, at(7, 1));
         assert_eq!(next.digests.keys().collect::<Vec<_>>(), ["nch_d"]);
+        assert_eq!(next.seen.keys().collect::<Vec<_>>(), ["nch_a"]);
         assert_eq!(
-            next.seen.keys().copied().collect::<Vec<_>>(),
-            [NotifyEvent::PromiseDue]
+            next.seen["nch_a"].keys().copied().collect::<Vec<_>>(),
+            [NotifyEvent::PromiseDue],
+            "only what it takes, only what is the case"
         );
+    }
+
+    #[test]
+    fn a_channel_added_later_hears_of_what_is_the_case_however_old() {
+        let first = route("nch_a", NotifyTiming::AtOnce, 0, &NotifyEvent::ALL);
+        let now = [occ(NotifyEvent::PromiseLate, "p1", 1)];
+        let (sent, memory) = plan(
+            std::slice::from_ref(&first),
+            &Memory::default(),
+            &now,
+            at(7, 9),
+        );
+        assert_eq!(sent.len(), 1);
+        let second = route("nch_b", NotifyTiming::AtOnce, 0, &NotifyEvent::ALL);
+        let (sent, _) = plan(&[first, second], &memory, &now, at(7, 10));
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].channel_id, "nch_b");
+        assert_eq!(counts(&sent[0]), [(NotifyEvent::PromiseLate, 1, day(1))]);
     }
 
     #[test]

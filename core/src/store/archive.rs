@@ -155,6 +155,7 @@ pub fn counts(c: &Connection) -> Result<ArchiveCounts> {
         purchases: n("purchases")?,
         interactions: n("interactions")?,
         promises: n("promises")?,
+        subscriptions: n("subscriptions")?,
         intents: n("intents")?,
         offers: n("offers")?,
         clients: n("clients")?,

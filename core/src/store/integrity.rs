@@ -182,6 +182,10 @@ pub const PROTECTED: &[Protected] = &[
             "delivered_at",
         ],
     },
+    Protected {
+        table: "subscriptions",
+        columns: &["id", "vendor_id", "created_at", "updated_at"],
+    },
 ];
 
 /// Tables where an update always writes the whole protected value (so it is blessed as

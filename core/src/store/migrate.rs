@@ -17,8 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0007_token_housekeeping.sql"),
     include_str!("../../migrations/0008_access_log_layout.sql"),
     include_str!("../../migrations/0009_promises.sql"),
-    // 0010 (subscriptions) is being written on another branch; the list, not the file names,
-    // numbers the schema.
+    include_str!("../../migrations/0010_subscriptions.sql"),
     include_str!("../../migrations/0011_notify.sql"),
 ];
 

@@ -28,7 +28,11 @@ pub fn from_millis(ms: i64) -> DateTime<Utc> {
 fn has_vendor(table: Table) -> bool {
     matches!(
         table,
-        Table::Interactions | Table::Purchases | Table::Incidents | Table::Promises
+        Table::Interactions
+            | Table::Purchases
+            | Table::Incidents
+            | Table::Promises
+            | Table::Subscriptions
     )
 }
 

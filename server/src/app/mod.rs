@@ -20,6 +20,8 @@ mod settings;
 mod shell;
 mod sign_in;
 mod signed;
+mod subscription_list;
+mod subscriptions;
 mod today;
 mod vendor_page;
 mod vendors;
@@ -74,6 +76,16 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app/promises/{id}/kept", post(promises::kept))
         .route("/app/promises/{id}/broken", post(promises::broken))
+        .route(
+            "/app/vendors/{id}/subscriptions/new",
+            get(subscriptions::new_form).post(subscriptions::create),
+        )
+        .route("/app/subscriptions", get(subscriptions::list))
+        .route(
+            "/app/subscriptions/{id}/cancel",
+            post(subscriptions::cancel),
+        )
+        .route("/app/subscriptions/{id}/shop", post(subscriptions::shop))
         .route("/app/interactions/{id}/share", post(records::share))
         .route("/app/interactions/{id}/unshare", post(records::unshare))
         .route("/app/intents", get(intents::list))

@@ -83,6 +83,24 @@ pub(super) fn time(errors: &mut Errors, name: &str, raw: &str) -> Option<DateTim
     None
 }
 
+/// A form's `item`, `amount` and `currency` (upper-cased), each required; `what` says what
+/// the item is.
+pub(super) fn priced(
+    errors: &mut Errors,
+    p: &Posted,
+    what: &str,
+) -> (Option<Line>, Option<Amount>, Option<Currency>) {
+    let item = required::<Line>(errors, "item", what, p.get("item"));
+    let amount = required::<Amount>(errors, "amount", "An amount", p.get("amount"));
+    let currency = required::<Currency>(
+        errors,
+        "currency",
+        "A currency",
+        &p.get("currency").trim().to_uppercase(),
+    );
+    (item, amount, currency)
+}
+
 pub(super) fn sent_back(signed: &Signed, title: &str, body: Markup) -> Response {
     shell::page_with(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -168,14 +186,7 @@ pub async fn create_purchase(
         Err(r) => return r,
     };
     let mut errors = Errors::default();
-    let item = required::<Line>(&mut errors, "item", "What you bought", p.get("item"));
-    let amount = required::<Amount>(&mut errors, "amount", "An amount", p.get("amount"));
-    let currency = required::<Currency>(
-        &mut errors,
-        "currency",
-        "A currency",
-        &p.get("currency").trim().to_uppercase(),
-    );
+    let (item, amount, currency) = priced(&mut errors, &p, "What you bought");
     let at = date(&mut errors, "at", p.get("at"));
     let warranty_until = date(&mut errors, "warranty_until", p.get("warranty_until"));
     let receipt = optional::<Line>(&mut errors, "receipt", p.get("receipt"));

@@ -1,6 +1,7 @@
 //! **Today**: what needs the owner now. Follow-ups due within 7 days and late ones (as `carnet
 //! followups`), promises late or due within 7 days (Kept / Broken), consent requests waiting (approve or deny right here), new offers, intents
-//! whose window closes within 3 days, warranties ending within 30 days, the access log's
+//! whose window closes within 3 days, warranties ending within 30 days, renewals whose notice
+//! deadline falls within 30 days, the access log's
 //! last check, and the last vendor accesses. Each list is short and read through the index.
 
 use std::collections::HashMap;
@@ -9,7 +10,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use carnet_core::consent::{approve as approve_request, deny as deny_request};
 use carnet_core::intents::{offers, owner};
-use carnet_core::ledger::{self, Vendors, followups, listing, promises};
+use carnet_core::ledger::{self, Vendors, followups, listing, promises, subscriptions};
 use carnet_core::{audit, consent::Pending};
 use carnet_schemas::{AccessQuery, Category, IntentState, InteractionId, OfferState, VendorId};
 use chrono::{Duration, Utc};
@@ -58,7 +59,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
         Err(e) => return failed(e),
     };
     let soon = today + Duration::days(7);
-    let (due, promised, intents, offers, warranties) = match s
+    let (due, promised, intents, offers, (warranties, renewals)) = match s
         .blocking(move |s| {
             let due = followups::soonest(&s.store, &s.keys, &s.index, Some(soon), FOLLOWUPS)?;
             let promised = promises::due_items(&s.store, &s.keys, &s.index, Some(soon))?;
@@ -72,7 +73,8 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
                 today + Duration::days(30),
                 SHOWN,
             )?;
-            Ok((due, promised, intents, offers, warranties))
+            let renewals = subscriptions::renewals_within(&s.store, &s.keys, 30, now)?;
+            Ok((due, promised, intents, offers, (warranties, renewals)))
         })
         .await
     {
@@ -111,6 +113,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
             .iter()
             .map(|o| o.vendor_id.clone())
             .chain(warranties.iter().map(|p| p.fields.vendor_id.clone()))
+            .chain(renewals.iter().map(|r| r.fields.vendor_id.clone()))
             .chain(accesses.iter().map(|a| a.vendor_id.clone())),
     );
     let (due, open) = due;
@@ -202,6 +205,11 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
                     }
                 }
             }
+        }
+        section aria-labelledby="renewals" {
+            h2 #renewals { "Renewals: notice deadline within 30 days" }
+            (super::subscription_list::renewals(&renewals, &names))
+            p { a href="/app/subscriptions" { "Every subscription, and the payments ahead" } }
         }
         section aria-labelledby="log" {
             h2 #log { "Vendors' access" }

@@ -12,10 +12,10 @@ use carnet_core::audit;
 use carnet_core::grants;
 use carnet_core::ledger::index::{Moment, rid};
 use carnet_core::ledger::listing::{self, Event};
-use carnet_core::ledger::{self, Vendors, loyalty, promises, receipts, scorecard};
+use carnet_core::ledger::{self, Vendors, loyalty, promises, receipts, scorecard, subscriptions};
 use carnet_schemas::{
     AccessQuery, Followup, Grant, GrantState, IncidentStatus, Loyalty, Page, Promise, PromiseQuery,
-    PromiseStateFilter, Receipt, VendorId,
+    PromiseStateFilter, Receipt, SubscriptionQuery, VendorId,
 };
 use chrono::{Duration, Utc};
 use maud::{Markup, html};
@@ -25,6 +25,7 @@ use super::failed;
 use super::promise_list;
 use super::shell::{self, Nav, day, empty, minute};
 use super::signed::Signed;
+use super::subscription_list;
 use super::vendors::{query_value, when};
 use crate::state::AppState;
 
@@ -81,6 +82,11 @@ pub async fn show(
                 state: Some(PromiseStateFilter::Open),
             };
             let open = promises::list(&s.store, &s.keys, &s.index, &q, now)?;
+            let subs = SubscriptionQuery {
+                vendor: Some(vid.clone()),
+                state: None,
+            };
+            let subs = subscriptions::list(&s.store, &s.keys, &subs, now)?;
             let sentiments = listing::sentiments(&s.index, &vid, Some(now - Duration::days(400)))?;
             let grants = grants::list(s, Some(&vid))?;
             let receipts = receipts::list(&s.store, &s.keys, Some(&vid))?;
@@ -128,7 +134,7 @@ pub async fn show(
             let live = grants.into_iter().find(|g| g.state == GrantState::Live);
             Ok((
                 vendor,
-                (facts, open, card),
+                (facts, open, card, subs),
                 purchases,
                 sentiments,
                 page,
@@ -136,7 +142,7 @@ pub async fn show(
             ))
         })
         .await;
-    let (vendor, (facts, open, card), purchases, sentiments, page, live) = match read {
+    let (vendor, (facts, open, card, subs), purchases, sentiments, page, live) = match read {
         Ok(read) => read,
         Err(e) => return failed(e),
     };
@@ -166,6 +172,7 @@ pub async fn show(
             a.button.secondary href={ "/app/vendors/" (id) "/purchases/new" } { "Add purchase" }
             a.button.secondary href={ "/app/vendors/" (id) "/incidents/new" } { "Add incident" }
             a.button.secondary href={ "/app/vendors/" (id) "/promises/new" } { "Add promise" }
+            a.button.secondary href={ "/app/vendors/" (id) "/subscriptions/new" } { "Add subscription" }
         }
         section aria-labelledby="about" {
             h2 #about { "About" }
@@ -199,6 +206,12 @@ pub async fn show(
             h3 { "Open promises" }
             @if open.is_empty() { (empty("No open promise from this vendor.")) }
             (promise_list::open_list(&signed, &open_items(&open, &vendor), today, true))
+        }
+        section aria-labelledby="subscriptions" {
+            h2 #subscriptions { "Subscriptions" }
+            @if subs.is_empty() { (empty("No subscription or contract with this vendor.")) }
+            (subscription_list::list(&signed, &subs, &Default::default(), today, true))
+            p { a href="/app/subscriptions" { "Every subscription, and the payments ahead" } }
         }
         section aria-labelledby="access" {
             h2 #access { "Access" }

@@ -62,7 +62,10 @@ pub async fn list(signed: Signed, State(s): State<AppState>, RawQuery(raw): RawQ
         format!("/app/vendors?{}", q.finish())
     });
     let body = html! {
-        div.actions { a.button href="/app/vendors/new" { "Add vendor" } }
+        div.actions {
+            a.button href="/app/vendors/new" { "Add vendor" }
+            a.button.secondary href="/app/subscriptions" { "Subscriptions" }
+        }
         form.filter method="get" action="/app/vendors" role="search" {
             div.field {
                 label for="f-q" { "Filter" }

@@ -281,6 +281,7 @@ fn describe(n: &ArchiveCounts, profile: bool) -> String {
         (n.purchases, "purchase"),
         (n.interactions, "interaction"),
         (n.promises, "promise"),
+        (n.subscriptions, "subscription"),
         (n.intents, "intent"),
         (n.offers, "offer"),
         (n.clients, "client"),

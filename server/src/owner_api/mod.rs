@@ -19,6 +19,7 @@ mod promises;
 mod purchases;
 mod receipts;
 mod search;
+mod subscriptions;
 mod vendors;
 mod webhooks;
 
@@ -54,6 +55,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(promises::show, promises::remove))
         .routes(routes!(promises::kept))
         .routes(routes!(promises::broken))
+        .routes(routes!(subscriptions::list, subscriptions::create))
+        .routes(routes!(subscriptions::payments))
+        .routes(routes!(
+            subscriptions::show,
+            subscriptions::edit,
+            subscriptions::remove
+        ))
+        .routes(routes!(subscriptions::cancel))
+        .routes(routes!(subscriptions::shop))
         .routes(routes!(search::search))
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))

@@ -144,6 +144,10 @@ pages! {
         "access", true, |_| "/app/access".to_owned();
     search_is_accessible_fits_a_phone_and_is_screenshotted:
         "search", true, |_| format!("/app/search?q={COMMON_WORD}");
+    the_subscriptions_page_is_accessible_fits_a_phone_and_is_screenshotted:
+        "subscriptions", true, |_| "/app/subscriptions".to_owned();
+    add_subscription_is_accessible_fits_a_phone_and_is_screenshotted:
+        "add-subscription", true, |s: &Seed| format!("/app/vendors/{}/subscriptions/new", s.plumber);
     settings_is_accessible_fits_a_phone_and_is_screenshotted:
         "settings", true, |_| "/app/settings".to_owned();
 }

@@ -147,6 +147,19 @@ pub fn seed(s: &TestServer) -> Seed {
         "/v1/incidents",
         &json!({"vendor_id": acme.vendor_id, "description": "The washer leaks at the door"}),
     );
+    // A contract whose notice deadline is near (on Today), and a weekly one in yen.
+    s.create(
+        "/v1/subscriptions",
+        &json!({"vendor_id": plumber, "item": "Boiler maintenance contract", "amount": "14.90",
+            "currency": "EUR", "every": "month", "next": (today + Duration::days(12)).to_string(),
+            "notice_days": 30, "ends": (today + Duration::days(40)).to_string(),
+            "category": "home.plumbing"}),
+    );
+    s.create(
+        "/v1/subscriptions",
+        &json!({"vendor_id": acme.vendor_id, "item": "Detergent delivery", "amount": "1200",
+            "currency": "JPY", "every": "week", "next": (today + Duration::days(2)).to_string()}),
+    );
     let intent = intent(
         s,
         "Washing machine",

@@ -18,11 +18,13 @@ use crate::export::{Key, export};
 /// vendor and client ids in its row, `access_parties` gone. Everything else (the chain's MACs,
 /// the head, the checkpoint) is kept as it is.
 pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
-    let count: i64 = c
-        .query_row("SELECT count(*) FROM promises", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(count, 0, "a vault of schema 7 holds no promises");
-    c.execute_batch("DROP TABLE promises;").unwrap();
+    for table in ["promises", "subscriptions"] {
+        let count: i64 = c
+            .query_row(&format!("SELECT count(*) FROM {table}"), [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(count, 0, "a vault of schema 7 holds no {table}");
+        c.execute_batch(&format!("DROP TABLE {table};")).unwrap();
+    }
     c.execute_batch("DROP TABLE notify_outbox; DROP TABLE notify_channels;")
         .unwrap();
     c.execute_batch(

@@ -380,3 +380,44 @@ fn a_failed_access_log_check_is_told_once() {
     settle(&s, &watch, 100);
     assert_eq!(r.deliveries().len(), 1);
 }
+
+#[test]
+fn a_renewal_is_told_when_its_notice_deadline_nears_and_again_in_its_last_week() {
+    let s = server();
+    let r = Receiver::start();
+    let acme = vendor(&s, "Acme Fibre");
+    let sub = |next: i64| {
+        s.create(
+            "/v1/subscriptions",
+            &json!({"vendor_id": acme, "item": "Fibre 1 Gb/s", "amount": "29.99",
+                "currency": "EUR", "every": "year", "next": day(&s, next), "notice_days": 30}),
+        )
+    };
+    sub(40); // notice deadline in 10 days
+    sub(90); // in 60 days: not yet
+    channel(
+        &s,
+        &r,
+        json!({"events": ["renewal_notice"], "details": true}),
+    );
+    tick(&s);
+    let got = r.wait_accepted(1);
+    assert_eq!(
+        items(&got[0]),
+        [("renewal_notice".to_owned(), 1, day(&s, 10))]
+    );
+    assert!(
+        got[0]
+            .body
+            .contains("Acme Fibre: Fibre 1 Gb/s (last day to give notice"),
+        "{}",
+        got[0].body
+    );
+    // Seven days before the deadline: once more.
+    s.clock.advance(Duration::days(3));
+    let got = r.wait_accepted(2);
+    assert_eq!(
+        items(&got[1]),
+        [("renewal_notice".to_owned(), 1, day(&s, 7))]
+    );
+}

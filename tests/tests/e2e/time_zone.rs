@@ -4,7 +4,7 @@
 use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, TestServer};
 use chrono::{DateTime, Utc};
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::vendor;
 
@@ -84,4 +84,28 @@ fn a_vendor_reading_the_profile_never_sees_the_owners_time_zone() {
         "{}",
         seen.text
     );
+}
+
+#[test]
+fn without_a_time_zone_in_the_profile_the_owners_days_are_the_servers_as_tz_says() {
+    use carnet_core::ledger::profile::Tz;
+    let kiritimati: Tz = "Pacific/Kiritimati".parse().unwrap();
+    // Yesterday at UTC+14 is today or tomorrow at UTC-11.
+    let due = Utc::now().with_timezone(&kiritimati).date_naive() - chrono::Duration::days(1);
+    let late_under = |zone: &str| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = carnet_tests::Carnetd::start(dir.path(), &[("TZ", zone)]).unwrap();
+        let acme = d.create("/v1/vendors", &json!({"name": "Acme"}));
+        d.create(
+            "/v1/promises",
+            &json!({"vendor_id": acme, "what": "Deliver", "due": due.to_string()}),
+        );
+        assert_eq!(d.get("/v1/profile").json()["time_zone"], Value::Null);
+        d.get("/v1/promises?state=late").json()["items"]
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    assert_eq!(late_under("Pacific/Kiritimati"), 1);
+    assert_eq!(late_under(":Pacific/Pago_Pago"), 0);
 }
