@@ -25,10 +25,11 @@ pub fn run(ctx: &Ctx, cmd: NotifyCmd) -> CliResult<()> {
     }
 }
 
-/// A secret file's first line (the rest, and a final line break, are not part of it).
+/// A secret file's first line, exactly (the rest, and the line break, are not part of it).
 fn first_line(path: &std::path::Path, what: &str) -> CliResult<String> {
     let (text, from) = read_secret(path, what)?;
-    match text.lines().next().map(str::trim) {
+    // `lines` drops the line break (`\n` or `\r\n`); spaces are the secret's own.
+    match text.lines().next() {
         Some(line) if !line.is_empty() => Ok(line.to_owned()),
         _ => Err(CliError::failed(format!(
             "the first line of {from} is empty: it holds no {what}"
