@@ -3,8 +3,8 @@
 //! about it go to stderr. Secrets for ntfy and SMTP are read from files, never arguments.
 
 use carnet_schemas::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyChannelPatch,
-    NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
+    DeliveryState, NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId,
+    NotifyChannelPatch, NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
 };
 use chrono::Utc;
 
@@ -154,8 +154,12 @@ fn last(c: &NotifyChannel) -> String {
     if d.ok {
         return format!("{when} ok");
     }
-    let why = d.error.as_deref().unwrap_or(&d.state);
-    let given_up = if d.state == "failed" { ", gave up" } else { "" };
+    let why = d.error.as_deref().unwrap_or("failed");
+    let given_up = if d.state == DeliveryState::Failed {
+        ", gave up"
+    } else {
+        ""
+    };
     match d.status {
         Some(s) => format!("{when} {why} {s}{given_up}"),
         None => format!("{when} {why}{given_up}"),
