@@ -23,6 +23,7 @@ pub mod ledger;
 pub mod limits;
 pub mod notify;
 pub mod oauth;
+pub mod reminders;
 pub mod sessions;
 pub mod store;
 pub mod tasks;

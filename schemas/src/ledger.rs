@@ -428,6 +428,10 @@ pub struct ProfileFields {
     pub city: Option<Line>,
     #[serde(default)]
     pub postal_code: Option<Line>,
+    /// The owner's time zone (IANA name): it decides "due today", "late" and a reminder
+    /// digest's hour. Unset: the server's. Never shown to a vendor.
+    #[serde(default)]
+    pub time_zone: Option<crate::values::TimeZoneName>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]

@@ -37,7 +37,8 @@ pub use passphrase::{MIN_PASSPHRASE_CHARS, WeakPassphrase, check_new_passphrase}
 pub use promises::*;
 pub use receipts::*;
 pub use values::{
-    Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text, WebUrl,
+    Amount, Category, Currency, InvalidValue, Line, Locale, Satisfaction, Sentiment, Text,
+    TimeZoneName, WebUrl,
 };
 pub use webhooks::{GrantRevoked, IntentEnded, OfferAnswered, WebhookEvent};
 

@@ -125,7 +125,7 @@ pub enum NotifyTiming {
     /// As soon as the scheduler sees the event (within a minute).
     #[default]
     AtOnce,
-    /// Once a day, at `digest_hour` in the owner's time zone, everything since the last one.
+    /// Once a day, at `digest_hour` in the owner's time zone: how many of each kind are the case.
     Digest,
 }
 

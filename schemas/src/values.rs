@@ -263,6 +263,68 @@ string_value_schema!(
 );
 
 // ---------------------------------------------------------------------------------------------
+// Time zone
+
+/// An IANA time zone name such as `Europe/Paris` (checked here for shape; carnetd checks it
+/// names a zone it knows).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct TimeZoneName(String);
+
+const TIME_ZONE_PATTERN: &str = r"^[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*$";
+
+impl TimeZoneName {
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for TimeZoneName {
+    type Error = InvalidValue;
+    fn try_from(s: String) -> Result<Self, InvalidValue> {
+        let part = |p: &str| {
+            !p.is_empty()
+                && p.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'+' | b'-'))
+        };
+        let starts = s.bytes().next().is_some_and(|b| b.is_ascii_alphabetic());
+        if starts && s.len() <= 64 && s.split('/').all(part) {
+            Ok(TimeZoneName(s))
+        } else {
+            Err(InvalidValue(format!(
+                "time zone {s:?} is not an IANA name like \"Europe/Paris\" or \"UTC\""
+            )))
+        }
+    }
+}
+
+impl FromStr for TimeZoneName {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        Self::try_from(s.to_owned())
+    }
+}
+
+impl From<TimeZoneName> for String {
+    fn from(t: TimeZoneName) -> String {
+        t.0
+    }
+}
+
+impl fmt::Display for TimeZoneName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+string_value_schema!(
+    TimeZoneName,
+    Some(TIME_ZONE_PATTERN),
+    "IANA time zone name.",
+    "Europe/Paris"
+);
+
+// ---------------------------------------------------------------------------------------------
 // Text the owner writes
 
 /// Declares a non-empty text newtype with a length limit; `multiline` allows newlines and tabs.

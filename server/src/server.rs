@@ -225,7 +225,7 @@ impl Lifecycle {
         )
         .await?;
         self.metrics.set_ledger_index(&core.index);
-        let tasks = carnet_core::tasks::spawn(&core);
+        let mut tasks = carnet_core::tasks::spawn(&core);
         core.verify_access_log_later();
         let state = AppState::new(
             core,
@@ -233,6 +233,11 @@ impl Lifecycle {
             self.metrics.clone(),
             self.handle(),
         );
+        // The reminder scheduler reads the consent requests waiting, which live in the state.
+        tasks.push(tokio::spawn(carnet_core::reminders::run(
+            state.core.clone(),
+            state.consents.clone(),
+        )));
         let router = routes::router(state.clone());
         let replaced = self
             .unsealed

@@ -3,7 +3,7 @@
 
 use carnet_schemas::{
     Amount, Category, Channel, Currency, IncidentId, InteractionId, Line, Locale, PurchaseId,
-    Satisfaction, Sentiment, Text, WebUrl,
+    Satisfaction, Sentiment, Text, TimeZoneName, WebUrl,
 };
 use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
@@ -578,9 +578,10 @@ carnet --json profile show")]
     Show,
     /// Change your profile: only the flags given change; '' clears a field
     #[command(group(ArgGroup::new("changes").required(true).multiple(true)
-        .args(["display_name", "locale", "city", "postal_code"])))]
+        .args(["display_name", "locale", "city", "postal_code", "time_zone"])))]
     #[command(after_help = "Examples:\n  \
 carnet profile set --display-name \"Camille\" --locale fr-FR --city Lyon\n  \
+carnet profile set --time-zone Europe/Paris\n  \
 carnet profile set --postal-code ''")]
     Set {
         /// The name vendors may see
@@ -593,5 +594,10 @@ carnet profile set --postal-code ''")]
         city: Option<OrClear<Line>>,
         #[arg(long, value_name = "T")]
         postal_code: Option<OrClear<Line>>,
+        /// Your time zone, an IANA name (Europe/Paris): it decides what is due today, what is
+        /// late and a reminder digest's hour; '' goes back to the server's. Never shown to
+        /// vendors
+        #[arg(long, value_name = "IANA")]
+        time_zone: Option<OrClear<TimeZoneName>>,
     },
 }

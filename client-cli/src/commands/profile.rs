@@ -1,6 +1,6 @@
 //! `carnet profile show | set`.
 
-use carnet_schemas::{Line, Locale, Profile};
+use carnet_schemas::{Line, Locale, Profile, TimeZoneName};
 
 use super::Ctx;
 use crate::cli::{OrClear, ProfileCmd};
@@ -16,7 +16,8 @@ pub fn run(ctx: &Ctx, cmd: ProfileCmd) -> CliResult<()> {
             locale,
             city,
             postal_code,
-        } => set(ctx, display_name, locale, city, postal_code),
+            time_zone,
+        } => set(ctx, display_name, locale, city, postal_code, time_zone),
     }
 }
 
@@ -45,6 +46,12 @@ fn print_profile(p: &Profile) {
             .map_or_else(unset, ToString::to_string),
     )
     .add(
+        "time zone",
+        f.time_zone
+            .as_ref()
+            .map_or_else(|| "the server's".to_owned(), ToString::to_string),
+    )
+    .add(
         "changed",
         p.updated_at.as_ref().map_or("never".to_owned(), long_time),
     );
@@ -63,12 +70,14 @@ fn set(
     locale: Option<OrClear<Locale>>,
     city: Option<OrClear<Line>>,
     postal_code: Option<OrClear<Line>>,
+    time_zone: Option<OrClear<TimeZoneName>>,
 ) -> CliResult<()> {
     let mut f = ctx.client.get::<Profile>("/v1/profile", &[])?.value.fields;
     OrClear::set(&mut f.display_name, display_name);
     OrClear::set(&mut f.locale, locale);
     OrClear::set(&mut f.city, city);
     OrClear::set(&mut f.postal_code, postal_code);
+    OrClear::set(&mut f.time_zone, time_zone);
     let doc: Doc<Profile> = ctx.client.put("/v1/profile", &f)?;
     ctx.print(&doc, print_profile);
     Ok(())

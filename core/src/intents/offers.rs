@@ -144,6 +144,21 @@ pub fn list(core: &Core, intent: Option<&IntentId>) -> Result<Vec<Offer>, OfferE
     })
 }
 
+/// The offers waiting for the owner's answer now (pending, on an intent still open), oldest
+/// first: only those stored as pending are opened.
+pub fn waiting(core: &Core) -> Result<Vec<Offer>, OfferError> {
+    let now = core.now();
+    let keys = &core.keys;
+    let offers = core.store.read(|c| {
+        let rows = rows::pending_offers::<OfferRecord>(c)?;
+        opened(c, keys, rows, now)
+    })?;
+    Ok(offers
+        .into_iter()
+        .filter(|o| o.state == OfferState::Pending)
+        .collect())
+}
+
 /// The offers vendor `vendor` made, newest first, as the owner sees them (the vendor's own
 /// listing is `vendor::offers`).
 pub(super) fn of_vendor(core: &Core, vendor: &VendorId) -> Result<Vec<Offer>, OfferError> {

@@ -26,7 +26,7 @@ pub fn list(
 ) -> Result<Vec<Followup>, LedgerError> {
     let picked = index.read(|d| d.followups(through))?;
     let mut items = opened_in_order(store, keys, through, &picked)?;
-    let yesterday = now.date_naive().pred_opt();
+    let yesterday = super::profile::today(store, keys, now)?.pred_opt();
     let late_through = match (through, yesterday) {
         (Some(t), Some(y)) => Some(t.min(y)),
         (_, y) => y,

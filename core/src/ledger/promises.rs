@@ -139,7 +139,7 @@ pub async fn create(
     now: DateTime<Utc>,
 ) -> Result<Promise, LedgerError> {
     let p = kind::create::<Promises>(store, keys, index, new, now).await?;
-    Ok(at(p, now.date_naive()))
+    Ok(at(p, super::profile::today(store, keys, now)?))
 }
 
 /// One promise.
@@ -151,7 +151,7 @@ pub fn show(
 ) -> Result<Promise, LedgerError> {
     Ok(at(
         kind::show::<Promises>(store, keys, id)?,
-        now.date_naive(),
+        super::profile::today(store, keys, now)?,
     ))
 }
 
@@ -174,7 +174,7 @@ pub fn list(
     q: &PromiseQuery,
     now: DateTime<Utc>,
 ) -> Result<Vec<Promise>, LedgerError> {
-    let today = now.date_naive();
+    let today = super::profile::today(store, keys, now)?;
     let mut items: Vec<Promise> = match q.state {
         Some(PromiseStateFilter::Open | PromiseStateFilter::Late) => {
             let through = (q.state == Some(PromiseStateFilter::Late)).then(|| today.pred_opt());
@@ -250,7 +250,7 @@ pub async fn settle(
         Ok(f)
     })
     .await?;
-    Ok(at(p, now.date_naive()))
+    Ok(at(p, super::profile::today(store, keys, now)?))
 }
 
 /// A vendor's promise record, the one rule: kept, broken, open and late counts, and the
@@ -309,7 +309,8 @@ pub fn for_vendor(
     vendor: &VendorId,
     now: DateTime<Utc>,
 ) -> Result<VendorPromises, LedgerError> {
-    let promises = store.read(|c| record_of(c, keys, vendor, now.date_naive()))?;
+    let today = super::profile::today(store, keys, now)?;
+    let promises = store.read(|c| record_of(c, keys, vendor, today))?;
     Ok(VendorPromises {
         customer_ref: customer_ref(keys, vendor),
         promises,
@@ -324,7 +325,8 @@ pub fn late(
     index: &LedgerIndex,
     now: DateTime<Utc>,
 ) -> Result<Vec<Followup>, LedgerError> {
-    due_items(store, keys, index, now.date_naive().pred_opt())
+    let today = super::profile::today(store, keys, now)?;
+    due_items(store, keys, index, today.pred_opt())
 }
 
 /// Open promises due on or before `through` as follow-up items (`kind: promise`), soonest

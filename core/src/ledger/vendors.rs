@@ -140,9 +140,10 @@ pub fn detail(
         Err(LedgerError::Warming | LedgerError::Unreadable(_)) => None,
         Err(e) => return Err(e),
     };
+    let today = super::profile::today(store, keys, now)?;
     store.read(|c| {
         let vendor = wire::<Vendors>(get::<Vendors>(c, keys, id)?);
-        let loyalty = loyalty::compute(c, keys, id, View::Owner(now.date_naive()))?;
+        let loyalty = loyalty::compute(c, keys, id, View::Owner(today))?;
         let scorecard = sentiments
             .map(|s| scorecard::compute(c, keys, id, &s, vendor.created_at, now))
             .transpose()?;

@@ -1,5 +1,5 @@
 //! Reminders that reach the owner: the channels they go through (a webhook, ntfy, email), and
-//! the message a channel is sent. The scheduler (`crate::reminders`) decides what to say and
+//! the message a channel is sent. The scheduler (the reminders module) decides what to say and
 //! when; this module keeps the channels and delivers.
 //!
 //! The scheduler reads `routes` and writes each message with `queue`, inside its own write

@@ -206,3 +206,12 @@ pub fn offers_of_vendor<T>(c: &Connection, vendor_id: &str) -> Result<Vec<OfferR
     .query_map([vendor_id], map_offer)?
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
+
+/// The offers stored as waiting for the owner's answer (`pending`), oldest first.
+pub fn pending_offers<T>(c: &Connection) -> Result<Vec<OfferRow<T>>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {OFFER_COLUMNS} FROM offers WHERE state = ?1 ORDER BY created_at, id"
+    ))?
+    .query_map([StoredOfferState::Pending], map_offer)?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}

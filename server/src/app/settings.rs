@@ -9,7 +9,7 @@ use carnet_core::access::password::{self, SetError, SignIn};
 use carnet_core::ledger::profile;
 use carnet_core::sessions;
 use carnet_schemas::values::Locale;
-use carnet_schemas::{Line, ProfileFields};
+use carnet_schemas::{Line, ProfileFields, TimeZoneName};
 use maud::{Markup, html};
 use zeroize::Zeroizing;
 
@@ -26,6 +26,7 @@ struct Typed {
     locale: String,
     city: String,
     postal_code: String,
+    time_zone: String,
 }
 
 impl From<&ProfileFields> for Typed {
@@ -40,6 +41,11 @@ impl From<&ProfileFields> for Typed {
             locale: f.locale.as_ref().map(|l| l.to_string()).unwrap_or_default(),
             city: text(&f.city),
             postal_code: text(&f.postal_code),
+            time_zone: f
+                .time_zone
+                .as_ref()
+                .map(|t| t.to_string())
+                .unwrap_or_default(),
         }
     }
 }
@@ -79,6 +85,7 @@ fn render(
                     (field("City", "city", Input::Text, &typed.city, errors, None))
                     (field("Postal code", "postal_code", Input::Text, &typed.postal_code, errors, None))
                 }
+                (field("Time zone", "time_zone", Input::Text, &typed.time_zone, errors, Some("An IANA name such as Europe/Paris; empty: the server's. It decides what is due today, what is late, and a reminder digest's hour.")))
                 div.actions { button type="submit" { "Save the profile" } }
             }
         }
@@ -162,6 +169,7 @@ pub async fn profile(State(s): State<AppState>, p: Posted) -> Response {
         locale: p.get("locale").to_owned(),
         city: p.get("city").to_owned(),
         postal_code: p.get("postal_code").to_owned(),
+        time_zone: p.get("time_zone").to_owned(),
     };
     let mut errors = Errors::default();
     let fields = ProfileFields {
@@ -169,7 +177,16 @@ pub async fn profile(State(s): State<AppState>, p: Posted) -> Response {
         locale: optional::<Locale>(&mut errors, "locale", &typed.locale),
         city: optional::<Line>(&mut errors, "city", &typed.city),
         postal_code: optional::<Line>(&mut errors, "postal_code", &typed.postal_code),
+        time_zone: optional::<TimeZoneName>(&mut errors, "time_zone", &typed.time_zone),
     };
+    if let Some(name) = &fields.time_zone
+        && profile::zone(name).is_none()
+    {
+        errors.add(
+            "time_zone",
+            format!("{name} is not a time zone this server knows: an IANA name like Europe/Paris"),
+        );
+    }
     if !errors.is_empty() {
         return render(
             &s,

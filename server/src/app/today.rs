@@ -53,7 +53,10 @@ pub(super) fn vendor_link(names: &HashMap<VendorId, String>, id: &VendorId) -> M
 /// `GET /app/`.
 pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
     let now = s.now();
-    let today = now.date_naive();
+    let today = match ledger::profile::today(&s.store, &s.keys, now) {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
     let soon = today + Duration::days(7);
     let (due, promised, intents, offers, warranties) = match s
         .blocking(move |s| {

@@ -66,11 +66,14 @@ pub async fn show(
     };
     let cursor = query_value(query.as_deref(), "cursor");
     let now = s.now();
+    let today = match ledger::profile::today(&s.store, &s.keys, now) {
+        Ok(d) => d,
+        Err(e) => return failed(e),
+    };
     let vid = id.clone();
     let read = s
         .blocking(move |s| {
             let vendor = ledger::show::<Vendors>(&s.store, &s.keys, &vid)?;
-            let today = now.date_naive();
             let (facts, purchases) = loyalty::outline(&s.store, &s.keys, &s.index, &vid, today)?;
             let card = scorecard::of(&s.store, &s.keys, &s.index, &vid, vendor.created_at, now)?;
             let q = PromiseQuery {
@@ -195,7 +198,7 @@ pub async fn show(
             @if let Some(r) = &facts.promises { (promise_list::record(r)) }
             h3 { "Open promises" }
             @if open.is_empty() { (empty("No open promise from this vendor.")) }
-            (promise_list::open_list(&signed, &open_items(&open, &vendor), now.date_naive(), true))
+            (promise_list::open_list(&signed, &open_items(&open, &vendor), today, true))
         }
         section aria-labelledby="access" {
             h2 #access { "Access" }

@@ -41,6 +41,7 @@ mod scorecard;
 mod sealed;
 mod search;
 mod tampering;
+mod time_zone;
 mod token_rows;
 mod vault;
 mod vendor_api;

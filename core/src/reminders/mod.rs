@@ -1,0 +1,148 @@
+//! The reminder scheduler: once a minute (of the injected clock) it looks at what is the case
+//! (`collect`), decides what each channel is told (`plan`: at once, each occurrence once; or a
+//! daily digest at the channel's hour in the owner's time zone) and writes the messages to the
+//! owner's outbox in the same transaction as what it remembers: a crash before the commit
+//! loses nothing (the next pass sees the same), a crash after it doubles nothing (the outbox
+//! delivers what was written, at least once).
+//!
+//! A vault without channels costs nothing: the pass stops at reading that there are none.
+
+mod collect;
+mod details;
+pub mod plan;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+pub use collect::{GRANT_DAYS, WARRANTY_DAYS};
+
+use crate::consent::Consents;
+use crate::context::Core;
+use crate::crypto::Table;
+use crate::grants::GrantError;
+use crate::intents::OfferError;
+use crate::ledger::{LedgerError, profile};
+use crate::notify::{self, Item, Message};
+use crate::store::{StoreError, records};
+use plan::Memory;
+
+/// Where the scheduler's memory is kept (sealed) in `meta`.
+const MEMORY: &str = "reminders";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ReminderError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Grant(#[from] GrantError),
+    #[error(transparent)]
+    Offer(#[from] OfferError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Runs a pass on each new minute of the clock while the vault is open.
+pub async fn run(core: Core, consents: Arc<Consents>) {
+    let mut last: Option<i64> = None;
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+        let minute = core.now().timestamp().div_euclid(60);
+        if last == Some(minute) {
+            continue;
+        }
+        last = Some(minute);
+        match pass(&core, &consents).await {
+            Ok(_) => {}
+            // Right after unlock: the next minute's pass sees the index built.
+            Err(ReminderError::Ledger(LedgerError::Warming)) => last = None,
+            Err(e) => {
+                tracing::error!(error = %e, "the reminder pass failed; it runs again in a minute")
+            }
+        }
+    }
+}
+
+/// One pass: returns how many messages it wrote to the outbox.
+pub async fn pass(core: &Core, consents: &Consents) -> Result<usize, ReminderError> {
+    let keys = core.keys.clone();
+    let routes = core.store.read(|c| notify::routes(c, &keys))?;
+    if routes.is_empty() {
+        return Ok(0);
+    }
+    let now = core.now();
+    let tz = profile::time_zone(&core.store, &core.keys)?;
+    let local = now.with_timezone(&tz).naive_local();
+    let (occurrences, sources) = collect::current(core, consents, tz, local.date())?;
+    let memory = remembered(core)?;
+    let (planned, next) = plan::plan(&routes, &memory, &occurrences, local);
+    let messages: Vec<(String, Message)> = planned
+        .iter()
+        .map(|p| {
+            let items = p
+                .items
+                .iter()
+                .map(|i| Item {
+                    event: i.event,
+                    count: u32::try_from(i.of.len()).unwrap_or(u32::MAX),
+                    date: i.date,
+                    details: if p.details {
+                        details::lines(core, &occurrences, &sources, &i.of)
+                    } else {
+                        Vec::new()
+                    },
+                })
+                .collect();
+            let message = Message {
+                digest: p.digest,
+                items,
+            };
+            (p.channel_id.clone(), message)
+        })
+        .collect();
+    if messages.is_empty() && next == memory {
+        return Ok(0);
+    }
+    let sealed = seal(&keys, &next);
+    let written = messages.len();
+    core.store
+        .write(move |c| write(c, &keys, &messages, &sealed, now))
+        .await?;
+    if written > 0 {
+        core.notify_wake.notify_one();
+    }
+    Ok(written)
+}
+
+fn write(
+    c: &rusqlite::Connection,
+    keys: &crate::crypto::Keys,
+    messages: &[(String, Message)],
+    memory: &[u8],
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    for (channel, message) in messages {
+        notify::queue(c, keys, channel, message, now)?;
+    }
+    records::meta_put(c, MEMORY, memory)
+}
+
+/// What the last pass remembered (nothing before the first, or if it cannot be read: then
+/// every occurrence is told again once, rather than none ever).
+fn remembered(core: &Core) -> Result<Memory, StoreError> {
+    let Some(blob) = core.store.read(|c| records::meta_get(c, MEMORY))? else {
+        return Ok(Memory::default());
+    };
+    Ok(core
+        .keys
+        .seal()
+        .open_bytes(Table::Meta, MEMORY, &blob)
+        .ok()
+        .and_then(|json| serde_json::from_slice(&json).ok())
+        .unwrap_or_default())
+}
+
+fn seal(keys: &crate::crypto::Keys, memory: &Memory) -> Vec<u8> {
+    let json = serde_json::to_vec(memory).unwrap_or_default();
+    keys.seal().seal_bytes(Table::Meta, MEMORY, &json)
+}
