@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::ids::NotifyChannelId;
+use crate::oauth::DeliveryState;
 
 /// What a reminder is about.
 #[derive(
@@ -223,8 +224,9 @@ pub struct NotifyDelivery {
     pub at: DateTime<Utc>,
     /// Whether it arrived.
     pub ok: bool,
-    /// `delivered`, `pending` (tried again later), `failed` (given up) or `dropped`.
-    pub state: String,
+    /// `delivered`, `pending` (tried again later), `failed` (given up; a test is never
+    /// retried) or `dropped` (the channel could not take it).
+    pub state: DeliveryState,
     pub attempts: u32,
     /// The receiver's HTTP status or SMTP reply code, when there was one.
     pub status: Option<u16>,

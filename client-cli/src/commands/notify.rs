@@ -3,8 +3,8 @@
 //! about it go to stderr. Secrets for ntfy and SMTP are read from files, never arguments.
 
 use carnet_schemas::{
-    NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId, NotifyChannelPatch,
-    NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
+    DeliveryState, NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelId,
+    NotifyChannelPatch, NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
 };
 use chrono::Utc;
 
@@ -25,10 +25,11 @@ pub fn run(ctx: &Ctx, cmd: NotifyCmd) -> CliResult<()> {
     }
 }
 
-/// A secret file's first line (the rest, and a final line break, are not part of it).
+/// A secret file's first line, exactly (the rest, and the line break, are not part of it).
 fn first_line(path: &std::path::Path, what: &str) -> CliResult<String> {
     let (text, from) = read_secret(path, what)?;
-    match text.lines().next().map(str::trim) {
+    // `lines` drops the line break (`\n` or `\r\n`); spaces are the secret's own.
+    match text.lines().next() {
         Some(line) if !line.is_empty() => Ok(line.to_owned()),
         _ => Err(CliError::failed(format!(
             "the first line of {from} is empty: it holds no {what}"
@@ -153,8 +154,12 @@ fn last(c: &NotifyChannel) -> String {
     if d.ok {
         return format!("{when} ok");
     }
-    let why = d.error.as_deref().unwrap_or(&d.state);
-    let given_up = if d.state == "failed" { ", gave up" } else { "" };
+    let why = d.error.as_deref().unwrap_or("failed");
+    let given_up = if d.state == DeliveryState::Failed {
+        ", gave up"
+    } else {
+        ""
+    };
     match d.status {
         Some(s) => format!("{when} {why} {s}{given_up}"),
         None => format!("{when} {why}{given_up}"),

@@ -132,7 +132,8 @@ fn required<'a>(
 /// A secret as given: one line, no spaces or control characters (it goes into a header or an
 /// SMTP command).
 fn secret(field: &'static str, value: &Option<String>) -> Result<Option<String>, NotifyError> {
-    let Some(v) = value.as_deref().map(str::trim) else {
+    // Taken as given (a password may begin or end with a space).
+    let Some(v) = value.as_deref() else {
         return Ok(None);
     };
     if v.is_empty() || v.len() > 4096 || v.chars().any(|c| c.is_control()) {

@@ -16,15 +16,6 @@ use crate::crypto::{Keys, Table};
 use crate::store::outbox::{self as rows, Outbox, OutboxState};
 use crate::store::records::{self, Row};
 
-fn state_name(s: OutboxState) -> &'static str {
-    match s {
-        OutboxState::Pending => "pending",
-        OutboxState::Delivered => "delivered",
-        OutboxState::Dropped => "dropped",
-        OutboxState::Failed => "failed",
-    }
-}
-
 /// The channel of a row, with its pending count and last delivery.
 fn wire(
     c: &Connection,
@@ -42,7 +33,7 @@ fn wire(
         rows::last_attempted::<Queued>(c, Outbox::Owner, &row.id)?.map(|r| NotifyDelivery {
             at: r.updated_at,
             ok: r.state == OutboxState::Delivered,
-            state: state_name(r.state).to_owned(),
+            state: crate::webhooks::delivery_state(r.state),
             attempts: r.attempts,
             status: r.last_status,
             error: r.last_error,

@@ -241,6 +241,16 @@ pub fn grant_revoked(
     put(c, s, vendor, &event, now)
 }
 
+/// A row's state as the owner reads it (webhooks and reminders alike).
+pub fn delivery_state(s: OutboxState) -> DeliveryState {
+    match s {
+        OutboxState::Pending => DeliveryState::Pending,
+        OutboxState::Delivered => DeliveryState::Delivered,
+        OutboxState::Dropped => DeliveryState::Dropped,
+        OutboxState::Failed => DeliveryState::Failed,
+    }
+}
+
 /// Why the owner's listing of deliveries failed.
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
@@ -274,12 +284,7 @@ pub async fn deliveries(
         rows.into_iter()
             .map(|row| {
                 let event: Event = s.keys.seal().open(&row.id, &row.sealed)?;
-                let state = match row.state {
-                    OutboxState::Pending => DeliveryState::Pending,
-                    OutboxState::Delivered => DeliveryState::Delivered,
-                    OutboxState::Dropped => DeliveryState::Dropped,
-                    OutboxState::Failed => DeliveryState::Failed,
-                };
+                let state = delivery_state(row.state);
                 let vendor_id = row
                     .recipient
                     .parse()

@@ -877,3 +877,47 @@ fn a_channels_secrets_never_reach_carnetds_log() {
         assert!(!log.contains(needle), "the log holds {needle:?}");
     }
 }
+
+#[test]
+fn the_cli_reads_the_smtp_password_from_a_file_and_sends_with_it() {
+    let s = TestServer::spawn();
+    let smtp = Smtp::start();
+    let dir = tempfile::tempdir().unwrap();
+    let pw = dir.path().join("smtp.pw");
+    std::fs::write(&pw, " spaced pass \r\nsecond line\n").unwrap();
+    let out = s.carnet(&[
+        "--json",
+        "notify",
+        "add",
+        "email",
+        "owner@example.org",
+        "--smtp-url",
+        &smtp.url(),
+        "--smtp-user",
+        "owner",
+        "--smtp-password-file",
+        pw.to_str().unwrap(),
+    ]);
+    out.ok();
+    let id = out.json()["id"].as_str().unwrap().to_owned();
+    assert!(out.json().get("secret").is_none(), "{}", out.stdout);
+    assert!(!out.stdout.contains("spaced pass"));
+    s.carnet(&["notify", "test", &id]).ok();
+    let mail = &smtp.wait_for(1)[0];
+    assert_eq!(
+        mail.login,
+        Some(("owner".to_owned(), " spaced pass ".to_owned()))
+    );
+    // A user without a password file is a usage error, before anything is sent.
+    let out = s.carnet(&[
+        "notify",
+        "add",
+        "email",
+        "owner@example.org",
+        "--smtp-url",
+        &smtp.url(),
+        "--smtp-user",
+        "owner",
+    ]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+}
