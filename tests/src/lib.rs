@@ -213,6 +213,12 @@ impl TestServer {
         Self::start_with(tempfile::tempdir().expect("tempdir"), false, synchronous)
     }
 
+    /// A server with `synchronous` on a clock that only moves when told (benchmarks that
+    /// drive a background task themselves).
+    pub fn spawn_with_synchronous_and_manual_clock(synchronous: Synchronous) -> TestServer {
+        Self::start_with(tempfile::tempdir().expect("tempdir"), true, synchronous)
+    }
+
     fn start(dir: TempDir, manual: bool) -> TestServer {
         Self::start_with(dir, manual, Synchronous::Full)
     }

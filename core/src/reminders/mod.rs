@@ -64,19 +64,49 @@ pub async fn run(core: Core, consents: Arc<Consents>) {
 }
 
 /// One pass: returns how many messages it wrote to the outbox.
-pub async fn pass(core: &Core, consents: &Consents) -> Result<usize, ReminderError> {
-    let keys = core.keys.clone();
-    let routes = core.store.read(|c| notify::routes(c, &keys))?;
-    if routes.is_empty() {
-        return Ok(0);
-    }
+pub async fn pass(core: &Core, consents: &Arc<Consents>) -> Result<usize, ReminderError> {
     let now = core.now();
-    let tz = profile::time_zone(&core.store, &core.keys)?;
+    // Reading the index (which may wait for its build) and the rows is blocking work.
+    let (c, k) = (core.clone(), consents.clone());
+    let planned = tokio::task::spawn_blocking(move || prepare(&c, &k, now))
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))??;
+    let Some((messages, sealed)) = planned else {
+        return Ok(0);
+    };
+    let written = messages.len();
+    let keys = core.keys.clone();
+    core.store
+        .write(move |c| write(c, &keys, &messages, &sealed, now))
+        .await?;
+    if written > 0 {
+        core.notify_wake.notify_one();
+    }
+    Ok(written)
+}
+
+/// What a pass writes: the messages and the sealed memory; `None` when nothing changes.
+type Prepared = Option<(Vec<(String, Message)>, Vec<u8>)>;
+
+fn prepare(
+    core: &Core,
+    consents: &Consents,
+    now: DateTime<Utc>,
+) -> Result<Prepared, ReminderError> {
+    let keys = &core.keys;
+    let routes = core.store.read(|c| notify::routes(c, keys))?;
+    if routes.is_empty() {
+        return Ok(None);
+    }
+    let tz = profile::time_zone(&core.store, keys)?;
     let local = now.with_timezone(&tz).naive_local();
     let (occurrences, sources) = collect::current(core, consents, tz, local.date())?;
     let memory = remembered(core)?;
     let (planned, next) = plan::plan(&routes, &memory, &occurrences, local);
-    let messages: Vec<(String, Message)> = planned
+    if planned.is_empty() && next == memory {
+        return Ok(None);
+    }
+    let messages = planned
         .iter()
         .map(|p| {
             let items = p
@@ -100,18 +130,7 @@ pub async fn pass(core: &Core, consents: &Consents) -> Result<usize, ReminderErr
             (p.channel_id.clone(), message)
         })
         .collect();
-    if messages.is_empty() && next == memory {
-        return Ok(0);
-    }
-    let sealed = seal(&keys, &next);
-    let written = messages.len();
-    core.store
-        .write(move |c| write(c, &keys, &messages, &sealed, now))
-        .await?;
-    if written > 0 {
-        core.notify_wake.notify_one();
-    }
-    Ok(written)
+    Ok(Some((messages, seal(keys, &next))))
 }
 
 fn write(
