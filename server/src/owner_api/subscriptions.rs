@@ -127,7 +127,7 @@ pub async fn cancel(
 
 /// Draft an intent that asks the market before the subscription renews: in its category, its
 /// current price as `max_price`, a window from now to the end of the notice deadline's day
-/// (UTC). It stays a draft: activating it is the owner's choice (`POST
+/// (in the owner's time zone). It stays a draft: activating it is the owner's choice (`POST
 /// /v1/intents/{id}/activate`).
 #[utoipa::path(post, path = "/v1/subscriptions/{id}/shop", tag = "subscriptions",
     params(("id" = SubscriptionId, Path, description = "Subscription id")),
