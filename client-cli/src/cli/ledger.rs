@@ -1,9 +1,9 @@
-//! The ledger verbs' arguments: vendors, interactions, purchases, incidents and the profile
-//! (DESIGN.md §8); follow-ups and promises are in `followups.rs`.
+//! The ledger verbs' arguments: vendors, interactions, purchases and incidents (DESIGN.md §8);
+//! follow-ups and promises are in `followups.rs`, the profile in `profile.rs`.
 
 use carnet_schemas::{
-    Amount, Category, Channel, Currency, IncidentId, InteractionId, Line, Locale, PurchaseId,
-    Satisfaction, Sentiment, Text, TimeZoneName, WebUrl,
+    Amount, Category, Channel, Currency, IncidentId, InteractionId, Line, PurchaseId, Satisfaction,
+    Sentiment, Text, WebUrl,
 };
 use clap::builder::{NonEmptyStringValueParser, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
@@ -560,44 +560,4 @@ pub struct IncidentEdit {
     /// Open it again: its resolution and satisfaction are removed
     #[arg(long)]
     pub reopen: bool,
-}
-
-// ---------------------------------------------------------------------------------------------
-// Profile
-
-#[derive(Debug, Subcommand)]
-#[command(
-    after_help = "Examples:\n  carnet profile set --display-name \"Camille\" --locale fr-FR --city Lyon\n  \
-carnet profile set --postal-code ''"
-)]
-pub enum ProfileCmd {
-    /// Show your profile
-    #[command(after_help = "Examples:\n  \
-carnet profile show\n  \
-carnet --json profile show")]
-    Show,
-    /// Change your profile: only the flags given change; '' clears a field
-    #[command(group(ArgGroup::new("changes").required(true).multiple(true)
-        .args(["display_name", "locale", "city", "postal_code", "time_zone"])))]
-    #[command(after_help = "Examples:\n  \
-carnet profile set --display-name \"Camille\" --locale fr-FR --city Lyon\n  \
-carnet profile set --time-zone Europe/Paris\n  \
-carnet profile set --postal-code ''")]
-    Set {
-        /// The name vendors may see
-        #[arg(long, value_name = "T")]
-        display_name: Option<OrClear<Line>>,
-        /// Your language, as a BCP 47 tag (fr-FR, en)
-        #[arg(long, value_name = "L")]
-        locale: Option<OrClear<Locale>>,
-        #[arg(long, value_name = "T")]
-        city: Option<OrClear<Line>>,
-        #[arg(long, value_name = "T")]
-        postal_code: Option<OrClear<Line>>,
-        /// Your time zone, an IANA name (Europe/Paris): it decides what is due today, what is
-        /// late and a reminder digest's hour; '' goes back to the server's. Never shown to
-        /// vendors
-        #[arg(long, value_name = "IANA")]
-        time_zone: Option<OrClear<TimeZoneName>>,
-    },
 }
