@@ -10,6 +10,7 @@ mod access;
 mod archive;
 mod consent;
 mod followups;
+mod import_csv;
 mod intents;
 mod ledger;
 mod lifecycle;
@@ -32,6 +33,7 @@ pub use access::*;
 pub use archive::*;
 pub use consent::*;
 pub use followups::*;
+pub use import_csv::*;
 pub use intents::*;
 pub use ledger::*;
 pub use lifecycle::*;
@@ -102,6 +104,7 @@ Examples:
   carnet notify add ntfy https://ntfy.example.net/carnet-7Hq2 --token-file ntfy.token --digest 8
   carnet export --out carnet.age
   carnet import carnet.age
+  carnet import-csv purchases releve.csv --currency EUR --dry-run
   carnet --json vendor list";
 
 /// The consumer's command line for a Carnet vault: your memory of every relationship with every
@@ -237,6 +240,10 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
 
     /// Restore an archive from `carnet export` into this server's empty vault
     Import(ImportArgs),
+
+    /// Bring your history in from a bank's or a merchant's CSV export
+    #[command(subcommand, name = "import-csv")]
+    ImportCsv(ImportCsvCmd),
 
     /// Print a shell completion script on stdout
     #[command(after_help = COMPLETIONS_HELP)]

@@ -7,6 +7,7 @@ pub mod client;
 pub mod color;
 pub mod commands;
 pub mod config;
+pub mod csv_import;
 pub mod error;
 pub mod manpage;
 pub mod output;

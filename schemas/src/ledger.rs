@@ -285,6 +285,11 @@ pub struct PurchaseFields {
     /// Receipt or order reference.
     #[serde(default)]
     pub receipt: Option<Line>,
+    /// Set by `carnet import-csv`: the fingerprint of the CSV row this purchase came from
+    /// (a SHA-256 of the row's content and its position among identical rows, never the row
+    /// itself), sealed with the purchase; a second import skips rows whose key is present.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub import_key: Option<Line>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]

@@ -7,6 +7,7 @@ mod connect;
 mod consent;
 mod followups;
 mod grant;
+mod import_csv;
 mod incident;
 mod intent;
 mod interaction;
@@ -79,6 +80,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Notify(cmd) => notify::run(&Ctx::connect(server, json)?, cmd),
         Command::Export(args) => archive::export(&Ctx::connect(server, json)?, args),
         Command::Import(args) => archive::import(&Ctx::connect(server, json)?, args),
+        Command::ImportCsv(cmd) => import_csv::run(&Ctx::connect(server, json)?, cmd),
     }
 }
 

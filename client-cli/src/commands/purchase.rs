@@ -34,6 +34,7 @@ fn add(ctx: &Ctx, a: PurchaseAdd) -> CliResult<()> {
         date: Some(a.at.map_or_else(today, |d| d.0)),
         warranty_until: a.warranty_until.map(|d| d.0),
         receipt: a.receipt,
+        import_key: None,
     };
     let created: Doc<Purchase> = ctx.client.post("/v1/purchases", &fields)?;
     ctx.print(&created, |p| {

@@ -233,6 +233,7 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
                 date: Some(how.date.unwrap_or_else(|| now.date_naive())),
                 warranty_until: None,
                 receipt: Line::try_from(format!("offer {}", l.row.id)).ok(),
+                import_key: None,
             };
             records::insert(
                 c,

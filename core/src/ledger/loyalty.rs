@@ -271,6 +271,7 @@ mod tests {
                 date: None,
                 warranty_until: None,
                 receipt: None,
+                import_key: None,
             };
             ledger::create::<Purchases>(&store, &keys, &index, p, now)
                 .await

@@ -50,6 +50,7 @@ fn purchase(amount: &str, currency: &str) -> PurchaseFields {
         date: None,
         warranty_until: None,
         receipt: None,
+        import_key: None,
     }
 }
 

@@ -250,6 +250,7 @@ mod tests {
             date: Some(day.parse().unwrap()),
             warranty_until: None,
             receipt: None,
+            import_key: None,
         }
     }
 

@@ -201,6 +201,7 @@ pub async fn create_purchase(
             date: at,
             warranty_until,
             receipt,
+            import_key: None,
         };
         match ledger::create::<Purchases>(&s.store, &s.keys, &s.index, fields, s.now()).await {
             Ok(_) => return see_other(&format!("/app/vendors/{}#timeline", v.id)),

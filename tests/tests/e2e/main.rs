@@ -23,6 +23,7 @@ mod durability;
 mod export;
 mod generation;
 mod grants;
+mod import_csv;
 mod import_upload;
 mod intents;
 mod json_bodies;
