@@ -105,7 +105,8 @@ Examples:
   carnet export --out carnet.age
   carnet import carnet.age
   carnet import-csv purchases releve.csv --currency EUR --dry-run
-  carnet --json vendor list";
+  carnet --json vendor list
+  carnet --csv purchase list > purchases.csv";
 
 /// The consumer's command line for a Carnet vault: your memory of every relationship with every
 /// vendor, kept by carnetd.
@@ -126,6 +127,16 @@ pub struct Cli {
     /// array; messages go to stderr
     #[arg(long, global = true, help_heading = "Global options")]
     pub json: bool,
+
+    /// Print listings as CSV (the table's columns, all of them, nothing cut; a cell that
+    /// starts with = + - @ gets a leading ' so spreadsheets do not run it)
+    #[arg(
+        long,
+        global = true,
+        conflicts_with = "json",
+        help_heading = "Global options"
+    )]
+    pub csv: bool,
 
     /// Colour errors, warnings and hints on stderr: auto (on a terminal, unless NO_COLOR is
     /// set), always or never

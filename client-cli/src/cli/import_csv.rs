@@ -6,6 +6,9 @@ use carnet_schemas::Currency;
 use clap::{Args, Subcommand};
 
 #[derive(Debug, Subcommand)]
+#[command(after_help = "Examples:\n  \
+carnet import-csv purchases releve.csv --currency EUR --dry-run\n  \
+carnet import-csv purchases releve.csv --currency EUR --map vendors.map --yes")]
 pub enum ImportCsvCmd {
     /// Import a bank's or a merchant's CSV export as purchases: debits become purchases,
     /// credits are skipped, rows already imported are skipped

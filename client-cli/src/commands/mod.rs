@@ -50,9 +50,11 @@ pub fn run(cli: Cli) -> CliResult<()> {
     let Cli {
         server,
         json,
+        csv,
         command,
         color: _,
     } = cli;
+    output::set_csv(csv);
     match command {
         Command::Login(args) => login::run(server, json, args),
         Command::Unlock(args) => lifecycle::unlock(server, json, args),

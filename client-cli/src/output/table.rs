@@ -2,6 +2,7 @@
 //! cut (text with `…`, lists between items, ids never from `FULL_WIDTH` on).
 
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use comfy_table::{CellAlignment, ContentArrangement, Table, presets};
 use unicode_width::UnicodeWidthStr;
@@ -305,8 +306,46 @@ impl TableOut {
         out
     }
 
+    /// Prints the table, or with `--csv` (`set_csv`) its CSV.
     pub fn print(&self) {
-        stdout(&self.render());
+        if CSV.load(Ordering::Relaxed) {
+            stdout(&self.csv());
+        } else {
+            stdout(&self.render());
+        }
+    }
+
+    /// The table as CSV: a header line of the column names (lower case) and every column of
+    /// every row, nothing cut or left out. A cell that a spreadsheet would run as a formula
+    /// (starting with `=`, `+`, `-`, `@`, a tab or a CR) starts with `'` instead.
+    pub fn csv(&self) -> String {
+        let mut w = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .from_writer(Vec::new());
+        let headers = self.headers.iter().map(|h| h.to_lowercase());
+        let _ = w.write_record(headers);
+        for row in &self.rows {
+            let _ = w.write_record(row.iter().map(|c| csv_cell(c)));
+        }
+        String::from_utf8(w.into_inner().unwrap_or_default()).unwrap_or_default()
+    }
+}
+
+/// Whether `TableOut::print` writes CSV (`--csv`), set once by `set_csv` before printing.
+static CSV: AtomicBool = AtomicBool::new(false);
+
+/// `--csv`: every table printed from now on is written as CSV.
+pub fn set_csv(on: bool) {
+    CSV.store(on, Ordering::Relaxed);
+}
+
+/// A cell made safe for a spreadsheet: one that would start a formula gets a leading `'`
+/// (OWASP's advice on CSV injection).
+pub fn csv_cell(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell.to_owned()
     }
 }
 
@@ -459,5 +498,27 @@ mod tests {
             narrow.contains("acc_0123456789abcdef  scope intents"),
             "{narrow}"
         );
+    }
+
+    #[test]
+    fn csv_has_every_column_uncut_and_defuses_formulas() {
+        let mut t = TableOut::with_width(&["id", "vendor", "amount"], 20).optional(&[2]);
+        t.row(["pur_1", "=HYPERLINK(\"http://x\")", "5.00 EUR"]);
+        t.row([
+            "pur_2",
+            "Corner, \"the\" best shop with a very long name",
+            "-1",
+        ]);
+        t.row(["pur_3", "@SUM(A1)", "+1"]);
+        assert_eq!(
+            t.csv(),
+            "id,vendor,amount\r\n\
+             pur_1,\"'=HYPERLINK(\"\"http://x\"\")\",5.00 EUR\r\n\
+             pur_2,\"Corner, \"\"the\"\" best shop with a very long name\",'-1\r\n\
+             pur_3,'@SUM(A1),'+1\r\n"
+        );
+        assert_eq!(csv_cell("\tcmd"), "'\tcmd");
+        assert_eq!(csv_cell("\rcmd"), "'\rcmd");
+        assert_eq!(csv_cell("plain -1"), "plain -1");
     }
 }

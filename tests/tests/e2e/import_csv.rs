@@ -260,3 +260,36 @@ fn bad_rows_are_refused_with_their_line_and_the_rest_imported() {
     ]);
     assert_eq!(missing.code, 2, "{}", missing.stderr);
 }
+
+#[test]
+fn listings_print_csv_that_spreadsheets_do_not_run() {
+    let s = TestServer::spawn();
+    let file = fixture("en-quoted.csv");
+    s.carnet(&["import-csv", "purchases", &file, "--yes"]).ok();
+    let out = s.carnet(&["--csv", "purchase", "list"]);
+    let text = &out.ok().stdout;
+    let lines: Vec<&str> = text.split("\r\n").collect();
+    assert_eq!(lines[0], "id,date,vendor,item,amount,warranty", "{text}");
+    assert_eq!(
+        lines.len(),
+        5,
+        "3 rows, a header and the final CRLF: {text}"
+    );
+    // The vendor and item named =HYPERLINK(…) start with ' and are quoted as CSV wants.
+    assert!(
+        text.contains(",\"'=HYPERLINK(\"\"http://evil.example\"\")\",\"'=HYPERLINK("),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"Corner Coffee, \"\"the\"\" best\""),
+        "{text}"
+    );
+    assert!(text.contains(",1234.56 USD,"), "{text}");
+    let vendors = s.carnet(&["--csv", "vendor", "list"]);
+    let vendors = &vendors.ok().stdout;
+    assert!(vendors.starts_with("id,name,"), "{vendors}");
+    assert!(vendors.contains("'=HYPERLINK"), "{vendors}");
+    // --csv and --json together is a usage error.
+    let both = s.carnet(&["--csv", "--json", "vendor", "list"]);
+    assert_eq!(both.code, 2, "{}", both.stderr);
+}
