@@ -13,7 +13,7 @@ use crate::color;
 
 mod table;
 
-pub use table::{FULL_WIDTH, TableOut, csv_cell, cut_words, set_csv, terminal_width};
+pub use table::{FULL_WIDTH, TableOut, csv_cell, cut_words, is_csv, set_csv, terminal_width};
 
 /// Characters never printed: all C0 and C1 controls and DEL (`char::is_control`), and the
 /// Unicode bidirectional embeddings, overrides and isolates, which can make text read

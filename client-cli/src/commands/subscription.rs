@@ -98,7 +98,8 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>, state: Option<SubscriptionState>)
     let names = ctx.vendor_names()?;
     let refs: Vec<&Subscription> = items.iter().map(|d| &d.value).collect();
     table(&refs, &names).print();
-    if state.is_none() {
+    // With --csv, the listing alone: the totals are other tables.
+    if state.is_none() && !output::is_csv() {
         let p = projection(ctx, vendor_id.as_ref())?;
         output::stdout(&format!("\n{}", totals(&p.value).render()));
         output::stdout(&format!("\n{}", months(&p.value).render()));
@@ -196,8 +197,10 @@ fn payments(ctx: &Ctx, vendor: Option<&VendorRef>) -> CliResult<()> {
     }
     let names = ctx.vendor_names()?;
     payment_table(&p.value, &names).print();
-    output::stdout(&format!("\n{}", totals(&p.value).render()));
-    output::stdout(&format!("\n{}", months(&p.value).render()));
+    if !output::is_csv() {
+        output::stdout(&format!("\n{}", totals(&p.value).render()));
+        output::stdout(&format!("\n{}", months(&p.value).render()));
+    }
     Ok(())
 }
 

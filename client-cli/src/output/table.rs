@@ -308,7 +308,7 @@ impl TableOut {
 
     /// Prints the table, or with `--csv` (`set_csv`) its CSV.
     pub fn print(&self) {
-        if CSV.load(Ordering::Relaxed) {
+        if is_csv() {
             stdout(&self.csv());
         } else {
             stdout(&self.render());
@@ -337,6 +337,11 @@ static CSV: AtomicBool = AtomicBool::new(false);
 /// `--csv`: every table printed from now on is written as CSV.
 pub fn set_csv(on: bool) {
     CSV.store(on, Ordering::Relaxed);
+}
+
+/// Whether `--csv` was given: a listing then prints only its rows, no totals after them.
+pub fn is_csv() -> bool {
+    CSV.load(Ordering::Relaxed)
 }
 
 /// A cell made safe for a spreadsheet: one that would start a formula gets a leading `'`

@@ -289,6 +289,38 @@ fn listings_print_csv_that_spreadsheets_do_not_run() {
     let vendors = &vendors.ok().stdout;
     assert!(vendors.starts_with("id,name,"), "{vendors}");
     assert!(vendors.contains("'=HYPERLINK"), "{vendors}");
+    // A listing followed by totals prints only its rows as CSV.
+    s.carnet(&[
+        "subscription",
+        "add",
+        "Corner Coffee, \"the\" best",
+        "--item",
+        "Beans",
+        "--amount",
+        "9.90",
+        "--currency",
+        "USD",
+        "--every",
+        "month",
+        "--next",
+        "2026-12-01",
+    ])
+    .ok();
+    for verb in ["list", "payments"] {
+        let subs = s.carnet(&["--csv", "subscription", verb]);
+        let subs = &subs.ok().stdout;
+        assert!(
+            subs.starts_with("id,") || subs.contains(",vendor,"),
+            "{subs}"
+        );
+        assert!(!subs.contains("\n\n") && !subs.contains("TOTAL"), "{subs}");
+        assert!(
+            subs.lines()
+                .skip(1)
+                .all(|l| l.contains("Beans") || l.contains("9.90")),
+            "{subs}"
+        );
+    }
     // --csv and --json together is a usage error.
     let both = s.carnet(&["--csv", "--json", "vendor", "list"]);
     assert_eq!(both.code, 2, "{}", both.stderr);
