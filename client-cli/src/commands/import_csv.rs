@@ -232,11 +232,16 @@ fn render(r: &Report) -> String {
     ));
     for p in &r.purchases_added {
         out.push_str(&format!(
-            "  line {}: {}{} {} {} {}\n",
+            "  line {}: {}{} {}{} {} {}\n",
             p.line,
             p.id.as_ref().map_or(String::new(), |id| format!("{id} ")),
             p.date,
             quoted(&p.vendor),
+            if p.item == p.vendor {
+                String::new()
+            } else {
+                format!(" {}", quoted(&p.item))
+            },
             p.amount,
             p.currency
         ));

@@ -55,6 +55,19 @@ fn a_french_bank_export_imports_debits_once_with_the_map() {
         "{}",
         dry.stdout
     );
+    assert!(
+        dry.stdout
+            .contains("  line 6: 2026-04-12 \"CB FNAC LYON\" 1249.00 EUR\n"),
+        "{}",
+        dry.stdout
+    );
+    assert!(
+        dry.stdout.contains(
+            "  line 2: 2026-04-03 \"Boulangerie Martin\" \"CB BOULANGERIE MARTIN 02/04\" 4.20 EUR"
+        ),
+        "{}",
+        dry.stdout
+    );
     assert!(purchases(&s).is_empty());
     // Without a terminal and without --yes, new vendors are not created.
     let refused = s.carnet(&args);
