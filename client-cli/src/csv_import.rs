@@ -152,6 +152,9 @@ pub fn parse(text: &str, opts: &Options) -> Result<Parsed, FileError> {
             let Some((negative, value)) = debit(r, &cols, decimal_comma)? else {
                 return Ok(None);
             };
+            if value.trim_start_matches(['0', '.']).is_empty() {
+                return Err("the amount is zero".into());
+            }
             if !negative {
                 return Ok(None);
             }
@@ -167,9 +170,6 @@ pub fn parse(text: &str, opts: &Options) -> Result<Parsed, FileError> {
             let amount: Amount = value
                 .parse()
                 .map_err(|e: carnet_schemas::InvalidValue| e.0)?;
-            if amount.as_str().trim_start_matches(['0', '.']).is_empty() {
-                return Err("the amount is zero".into());
-            }
             amount.fits(&currency).map_err(|e| e.0)?;
             let description = clean(&cell(r, cols.description));
             let vendor = vendor_of(&clean(&cell(r, cols.vendor)), &opts.map);

@@ -113,11 +113,10 @@ fn identical_rows_get_different_keys_and_the_same_file_the_same_keys() {
 
 #[test]
 fn refusals_name_their_line() {
-    let text =
-        "Date,Payee,Amount\n03/04/2026,Cafe,-3.00\n2026-04-05,Shop,-abc\n2026-04-06,Shop,-0.00\n";
+    let text = "Date,Payee,Amount\n03/04/2026,Cafe,-3.00\n2026-04-05,Shop,-abc\n2026-04-06,Shop,-0.00\n2026-04-07,Shop,0\n";
     let p = parse(text, &opts()).unwrap();
     assert!(p.rows.is_empty());
-    assert_eq!(p.refused.len(), 3);
+    assert_eq!(p.refused.len(), 4);
     assert_eq!(p.refused[0].line, 2);
     assert!(
         p.refused[0].reason.contains("--date-format"),
@@ -127,6 +126,11 @@ fn refusals_name_their_line() {
     assert_eq!(p.refused[1].line, 3);
     assert!(p.refused[1].reason.contains("not an amount"));
     assert!(p.refused[2].reason.contains("zero"));
+    assert_eq!(
+        (p.refused[3].line, p.refused[3].reason.as_str()),
+        (5, "the amount is zero")
+    );
+    assert!(p.credits.is_empty());
     // With the format, the date is read.
     let with = Options {
         date_format: Some("%m/%d/%Y".into()),
