@@ -111,7 +111,8 @@ impl Paged for Purchases {
 }
 
 impl Replace for Purchases {
-    /// A missing `date` keeps the old one.
+    /// A missing `date` keeps the old one, and so does a missing `import_key` (an edit does
+    /// not make an imported row look new to the next import).
     fn merge(
         _: &Connection,
         _: &Keys,
@@ -120,6 +121,7 @@ impl Replace for Purchases {
     ) -> Result<PurchaseFields, LedgerError> {
         same_vendor(&old.fields.vendor_id, &new.vendor_id, "a purchase")?;
         new.date = new.date.or(old.fields.date);
+        new.import_key = new.import_key.or_else(|| old.fields.import_key.clone());
         check_fields(&new)?;
         Ok(new)
     }

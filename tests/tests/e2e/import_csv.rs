@@ -2,7 +2,7 @@
 //! tests/fixtures/csv/: each imported twice (the second import adds nothing), and the rows it
 //! refuses named by their line.
 
-use carnet_tests::TestServer;
+use carnet_tests::{Api, TestServer};
 use serde_json::Value;
 
 fn fixture(name: &str) -> String {
@@ -337,4 +337,24 @@ fn listings_print_csv_that_spreadsheets_do_not_run() {
     // --csv and --json together is a usage error.
     let both = s.carnet(&["--csv", "--json", "vendor", "list"]);
     assert_eq!(both.code, 2, "{}", both.stderr);
+}
+
+#[test]
+fn editing_an_imported_purchase_keeps_its_import_key_so_the_next_import_still_skips_it() {
+    let s = TestServer::spawn();
+    let acme = crate::vendor(&s, "Acme");
+    let id = s.create(
+        "/v1/purchases",
+        &serde_json::json!({"vendor_id": acme, "item": "Fibre", "amount": "29.99",
+            "currency": "EUR", "import_key": "csv1-0123456789abcdef"}),
+    );
+    let edited = s.put(
+        &format!("/v1/purchases/{id}"),
+        &serde_json::json!({"vendor_id": acme, "item": "Fibre 1 Gb/s", "amount": "29.99",
+            "currency": "EUR"}),
+    );
+    assert_eq!(edited.status, 200, "{}", edited.text);
+    let shown = edited.json();
+    assert_eq!(shown["item"], "Fibre 1 Gb/s");
+    assert_eq!(shown["import_key"], "csv1-0123456789abcdef", "{shown}");
 }
