@@ -54,7 +54,7 @@ pub async fn run(core: Core, consents: Arc<Consents>) {
         last = Some(minute);
         match pass(&core, &consents).await {
             Ok(_) => {}
-            // Right after unlock: the next minute's pass sees the index built.
+            // Right after unlock the index may still be building: tried again shortly.
             Err(ReminderError::Ledger(LedgerError::Warming)) => last = None,
             Err(e) => {
                 tracing::error!(error = %e, "the reminder pass failed; it runs again in a minute")
