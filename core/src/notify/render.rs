@@ -36,9 +36,16 @@ pub struct Rendered {
     pub json: String,
 }
 
-/// Drops control characters (a detail is the owner's text, going to a screen).
+/// One line of a detail (the owner's text or a vendor's name, going to a screen): a line
+/// break or a tab becomes a space, any other control character is dropped.
 fn clean(s: &str) -> String {
-    s.chars().filter(|c| !c.is_control()).collect()
+    s.chars()
+        .filter_map(|c| match c {
+            '\n' | '\r' | '\t' => Some(' '),
+            c if c.is_control() => None,
+            c => Some(c),
+        })
+        .collect()
 }
 
 pub fn render(q: &Queued, details: bool, now: DateTime<Utc>) -> Rendered {

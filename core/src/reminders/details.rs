@@ -1,6 +1,7 @@
 //! The details a channel with `details` on is told: a line per occurrence naming the vendor
 //! and saying what (the step, the promise, the item). Only such channels cause a record to be
-//! opened, and only the occurrences in their message.
+//! opened, and only the occurrences in their message. The lines are made one line each where
+//! they are rendered (`notify::render`), whatever text they hold.
 
 use carnet_schemas::ids::VendorKind;
 use carnet_schemas::{NotifyEvent, VendorId};
@@ -68,11 +69,11 @@ fn line(core: &Core, o: &Occurrence, source: &Source) -> String {
         },
         Source::Offer { vendor, .. } => format!("{} made an offer ({date})", name_of(core, vendor)),
         Source::Consent { vendor_name } => {
-            format!("{} asks for access ({date})", clean(vendor_name))
+            format!("{vendor_name} asks for access ({date})")
         }
         Source::Renewal { id, vendor } => {
             let item = subscriptions::show(&core.store, &core.keys, id, core.now())
-                .map(|s| clean(s.fields.item.as_str()))
+                .map(|s| s.fields.item.to_string())
                 .unwrap_or_else(|_| "a subscription".to_owned());
             format!(
                 "{}: {item} (last day to give notice {date})",
@@ -83,28 +84,21 @@ fn line(core: &Core, o: &Occurrence, source: &Source) -> String {
             format!("{}: access ends {date}", name_of(core, vendor))
         }
         Source::AccessLog { seq, reason } => {
-            format!("entry {seq} does not check out: {}", clean(reason))
+            format!("entry {seq} does not check out: {reason}")
         }
     }
 }
 
 fn said(text: Option<String>) -> String {
-    text.map_or_else(|| "(no longer readable)".to_owned(), |t| clean(&t))
+    text.unwrap_or_else(|| "(no longer readable)".to_owned())
 }
 
 fn name_of(core: &Core, vendor: &VendorId) -> String {
     show::<Vendors>(&core.store, &core.keys, vendor)
-        .map(|v| clean(v.fields.name.as_str()))
+        .map(|v| v.fields.name.to_string())
         .unwrap_or_else(|_| "a vendor".to_owned())
 }
 
 fn name(core: &Core, vendor: &Rid) -> String {
     name_of(core, &id_of::<VendorKind>(vendor))
-}
-
-/// One line: control characters (a vendor-supplied name could carry some) become spaces.
-fn clean(text: &str) -> String {
-    text.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
