@@ -19,7 +19,7 @@ use super::checkpoint::{self, Checkpoint};
 use crate::store::StoreError;
 use crate::store::access::{self as rows, AccessRow};
 use crate::store::records::{self, millis};
-use crate::vault::{Keys, Table};
+use crate::vault::Keys;
 
 const HEAD: &str = "access_log_head";
 
@@ -99,19 +99,11 @@ pub(super) fn checks_out<T>(keys: &Keys, previous: &[u8], row: &AccessRow<T>) ->
 
 /// Reads the head; `None` before the chain exists.
 pub fn head(c: &Connection, keys: &Keys) -> Result<Option<Head>, StoreError> {
-    let Some(blob) = records::meta_get(c, HEAD)? else {
-        return Ok(None);
-    };
-    Ok(keys
-        .seal()
-        .open_bytes(Table::Meta, HEAD, &blob)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok()))
+    Ok(records::meta_get_sealed(c, keys, HEAD)?.flatten())
 }
 
 pub fn save_head(c: &Connection, keys: &Keys, head: &Head) -> Result<(), StoreError> {
-    let json = serde_json::to_vec(head).unwrap_or_default();
-    records::meta_put(c, HEAD, &keys.seal().seal_bytes(Table::Meta, HEAD, &json))
+    records::meta_put_sealed(c, keys, HEAD, head)
 }
 
 /// The head to append after: the saved one, or (first time) one built by chaining every entry

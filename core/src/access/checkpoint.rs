@@ -15,7 +15,7 @@ use super::chain;
 use crate::store::StoreError;
 use crate::store::access as rows;
 use crate::store::records;
-use crate::vault::{Keys, Table};
+use crate::vault::Keys;
 
 const CHECKPOINT: &str = "access_log_checkpoint";
 
@@ -49,25 +49,14 @@ impl Checkpoint {
 /// does not open (altered).
 #[allow(clippy::result_unit_err)]
 pub fn read(c: &Connection, keys: &Keys) -> Result<Result<Option<Checkpoint>, ()>, StoreError> {
-    let Some(blob) = records::meta_get(c, CHECKPOINT)? else {
-        return Ok(Ok(None));
-    };
-    Ok(keys
-        .seal()
-        .open_bytes(Table::Meta, CHECKPOINT, &blob)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .map(Some)
-        .ok_or(()))
+    Ok(match records::meta_get_sealed(c, keys, CHECKPOINT)? {
+        None => Ok(None),
+        Some(opened) => opened.map(Some).ok_or(()),
+    })
 }
 
 pub fn save(c: &Connection, keys: &Keys, cp: &Checkpoint) -> Result<(), StoreError> {
-    let json = serde_json::to_vec(cp).unwrap_or_default();
-    records::meta_put(
-        c,
-        CHECKPOINT,
-        &keys.seal().seal_bytes(Table::Meta, CHECKPOINT, &json),
-    )
+    records::meta_put_sealed(c, keys, CHECKPOINT, cp)
 }
 
 /// Why a prune stopped short of what it was asked.

@@ -19,7 +19,6 @@ pub use collect::{GRANT_DAYS, RENEWAL_DAYS, RENEWAL_LAST_DAYS, WARRANTY_DAYS};
 
 use crate::consent::Consents;
 use crate::context::Core;
-use crate::crypto::Table;
 use crate::grants::GrantError;
 use crate::intents::OfferError;
 use crate::ledger::{LedgerError, profile};
@@ -71,13 +70,13 @@ pub async fn pass(core: &Core, consents: &Arc<Consents>) -> Result<usize, Remind
     let planned = tokio::task::spawn_blocking(move || prepare(&c, &k, now))
         .await
         .map_err(|e| StoreError::Task(e.to_string()))??;
-    let Some((messages, sealed)) = planned else {
+    let Some((messages, memory)) = planned else {
         return Ok(0);
     };
     let written = messages.len();
     let keys = core.keys.clone();
     core.store
-        .write(move |c| write(c, &keys, &messages, &sealed, now))
+        .write(move |c| write(c, &keys, &messages, &memory, now))
         .await?;
     if written > 0 {
         core.notify_wake.notify_one();
@@ -85,8 +84,8 @@ pub async fn pass(core: &Core, consents: &Arc<Consents>) -> Result<usize, Remind
     Ok(written)
 }
 
-/// What a pass writes: the messages and the sealed memory; `None` when nothing changes.
-type Prepared = Option<(Vec<(String, Message)>, Vec<u8>)>;
+/// What a pass writes: the messages and the memory; `None` when nothing changes.
+type Prepared = Option<(Vec<(String, Message)>, Memory)>;
 
 fn prepare(
     core: &Core,
@@ -130,38 +129,27 @@ fn prepare(
             (p.channel_id.clone(), message)
         })
         .collect();
-    Ok(Some((messages, seal(keys, &next))))
+    Ok(Some((messages, next)))
 }
 
 fn write(
     c: &rusqlite::Connection,
     keys: &crate::crypto::Keys,
     messages: &[(String, Message)],
-    memory: &[u8],
+    memory: &Memory,
     now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     for (channel, message) in messages {
         notify::queue(c, keys, channel, message, now)?;
     }
-    records::meta_put(c, MEMORY, memory)
+    records::meta_put_sealed(c, keys, MEMORY, memory)
 }
 
 /// What the last pass remembered (nothing before the first, or if it cannot be read: then
 /// every occurrence is told again once, rather than none ever).
 fn remembered(core: &Core) -> Result<Memory, StoreError> {
-    let Some(blob) = core.store.read(|c| records::meta_get(c, MEMORY))? else {
-        return Ok(Memory::default());
-    };
-    Ok(core
-        .keys
-        .seal()
-        .open_bytes(Table::Meta, MEMORY, &blob)
-        .ok()
-        .and_then(|json| serde_json::from_slice(&json).ok())
-        .unwrap_or_default())
-}
-
-fn seal(keys: &crate::crypto::Keys, memory: &Memory) -> Vec<u8> {
-    let json = serde_json::to_vec(memory).unwrap_or_default();
-    keys.seal().seal_bytes(Table::Meta, MEMORY, &json)
+    let found = core
+        .store
+        .read(|c| records::meta_get_sealed::<Memory>(c, &core.keys, MEMORY))?;
+    Ok(found.flatten().unwrap_or_default())
 }

@@ -3,9 +3,11 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::{Connection, OptionalExtension, Row as SqlRow, params};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
 use super::Result;
-use crate::crypto::{Sealable, Sealed, Table};
+use crate::crypto::{Keys, Sealable, Sealed, Table};
 
 /// A stored record: clear identity and timestamps, sealed content.
 #[derive(Debug)]
@@ -193,6 +195,32 @@ pub fn meta_get_unchecked(conn: &Connection, key: &str) -> Result<Option<Vec<u8>
         .prepare_cached("SELECT value FROM main.meta WHERE key = ?1")?
         .query_row([key], |r| r.get(0))
         .optional()?)
+}
+
+/// A `meta` value kept sealed as JSON under `key`: `None` when there is none, `Some(None)` when
+/// it does not open or does not read as a `T`.
+pub fn meta_get_sealed<T: DeserializeOwned>(
+    conn: &Connection,
+    keys: &Keys,
+    key: &str,
+) -> Result<Option<Option<T>>> {
+    Ok(meta_get(conn, key)?.map(|blob| {
+        keys.seal()
+            .open_bytes(Table::Meta, key, &blob)
+            .ok()
+            .and_then(|json| serde_json::from_slice(&json).ok())
+    }))
+}
+
+/// Keeps `value` sealed as JSON under `key` in `meta`.
+pub fn meta_put_sealed<T: Serialize>(
+    conn: &Connection,
+    keys: &Keys,
+    key: &str,
+    value: &T,
+) -> Result<()> {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    meta_put(conn, key, &keys.seal().seal_bytes(Table::Meta, key, &json))
 }
 
 pub fn meta_put(conn: &Connection, key: &str, value: &[u8]) -> Result<()> {
