@@ -61,14 +61,15 @@ pub enum Source {
     },
 }
 
-/// Everything that is the case at `now` (the owner's day is `today`), with what each is about.
+/// Everything that is the case at `now` (days counted in the owner's zone `tz`), with what each is
+/// about.
 pub fn current(
     core: &Core,
     consents: &Consents,
     tz: Tz,
-    today: NaiveDate,
+    now: DateTime<Utc>,
 ) -> Result<(Vec<Occurrence>, Vec<Source>), ReminderError> {
-    let now = core.now();
+    let today = now.with_timezone(&tz).date_naive();
     let mut found = Found::default();
     let (steps, promised, warranties) = core.index.read(|d| {
         (

@@ -99,7 +99,7 @@ fn prepare(
     }
     let tz = profile::time_zone(&core.store, keys)?;
     let local = now.with_timezone(&tz).naive_local();
-    let (occurrences, sources) = collect::current(core, consents, tz, local.date())?;
+    let (occurrences, sources) = collect::current(core, consents, tz, now)?;
     let memory = remembered(core)?;
     let (planned, next) = plan::plan(&routes, &memory, &occurrences, local);
     if planned.is_empty() && next == memory {
