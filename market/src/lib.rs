@@ -1,0 +1,16 @@
+//! Carnet's market relay, the part that does not live in the vault: the wire format of
+//! announcements, offers and answers (`wire`), the signed market directory (`directory`), the
+//! streams a relay needs (`streams`), and the vendor SDK over NATS JetStream (`sdk`), which the
+//! `carnet-vendor` tool drives.
+//!
+//! The vault (carnet-core) depends on this crate for the vault-side helpers
+//! (`wire::announcement::IntentKeys`, `wire::offer::open_offer`, `wire::answer`), never the other
+//! way: nothing here opens a vault or knows an intent's id.
+#![forbid(unsafe_code)]
+
+pub mod directory;
+pub mod keys;
+pub mod relay;
+pub mod schema;
+pub mod sdk;
+pub mod wire;

@@ -1,0 +1,299 @@
+//! The vendor SDK: listens to the market's announcements in its categories and region with
+//! durable JetStream consumers, verifies each, drops duplicates, stale revisions and replays after
+//! a terminal event, remembers what it accepted (`state`), and makes signed, encrypted offers.
+//!
+//! One durable consumer per subject (nats-server 2.9 takes one filter subject per consumer),
+//! named after the vendor and the subject, so a restarted listener continues where it stopped.
+//! A message is acknowledged only after its judgement was saved. It never offers to an intent
+//! it has not verified, nor to one that ended.
+
+pub mod intake;
+pub mod state;
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+
+use crate::keys::VendorKeys;
+use crate::relay::{self, INTENTS_STREAM, RelayError};
+use crate::wire::announcement::{Announcement, verify_announcement};
+use crate::wire::offer::{OfferTarget, OfferTerms, make_offer};
+use crate::wire::{
+    Amount, BadValue, Currency, IntentRef, OfferId, Region, VendorId, listen_subject,
+};
+pub use intake::{Drop, Judgement};
+pub use state::{IntentRecord, State, StateError};
+
+/// Why the SDK stopped (a refused message never stops it: it is reported as `Heard::Dropped`).
+#[derive(Debug, thiserror::Error)]
+pub enum SdkError {
+    #[error(transparent)]
+    Relay(#[from] RelayError),
+    #[error(transparent)]
+    State(#[from] StateError),
+    #[error(transparent)]
+    BadValue(#[from] BadValue),
+    #[error("the relay's JetStream refused a consumer: {0}")]
+    Consumer(String),
+    #[error("the relay's stream of announcements failed: {0}")]
+    Messages(String),
+    #[error("no intent {0} in the state directory")]
+    UnknownIntent(IntentRef),
+    #[error("intent {0} has ended ({1}): it takes no more offers")]
+    IntentEnded(IntentRef, &'static str),
+    #[error("intent {0}'s window ended at {1}")]
+    IntentExpired(IntentRef, DateTime<Utc>),
+    #[error("valid-through {0} is past the intent's window ({1})")]
+    PastWindow(DateTime<Utc>, DateTime<Utc>),
+    #[error("the state's record of intent {0} is damaged")]
+    BadRecord(IntentRef),
+}
+
+/// What to listen to.
+#[derive(Debug, Clone)]
+pub struct ListenOptions {
+    pub vendor: VendorId,
+    /// First-level (`home`) or two-level (`home.appliances`) categories.
+    pub categories: Vec<String>,
+    /// One region, or every region.
+    pub region: Option<Region>,
+    /// Read again from this time on (the durable consumers are recreated to start there);
+    /// without it, a new consumer starts at the oldest announcement the relay keeps.
+    pub since: Option<DateTime<Utc>>,
+    /// How long the relay waits for an acknowledgement before it delivers a message again.
+    pub ack_wait: Duration,
+}
+
+/// One announcement the listener handled.
+#[derive(Debug, Clone)]
+pub enum Heard {
+    /// Verified and new: for the vendor.
+    Intent(Box<Announcement>),
+    /// Refused: the subject, the `Nats-Msg-Id` if any, and why.
+    Dropped {
+        subject: String,
+        msg_id: Option<String>,
+        reason: String,
+    },
+}
+
+type Messages = Pin<Box<dyn Stream<Item = Result<jetstream::Message, String>> + Send>>;
+
+/// Announcements from the relay, judged against the vendor's state.
+pub struct Listener {
+    messages: Messages,
+    state: State,
+}
+
+/// The durable consumer's name for `vendor` on `subject` (no `.`, `*` or `>`, as JetStream
+/// requires): `carnet-vendor_<vendor>_<subject with . as _ and * as all>`.
+pub fn durable_name(vendor: &VendorId, subject: &str) -> String {
+    let tail: Vec<&str> = subject
+        .split('.')
+        .skip(2)
+        .map(|t| if t == "*" { "all" } else { t })
+        .collect();
+    format!("carnet-vendor_{vendor}_{}", tail.join("_"))
+}
+
+impl Listener {
+    /// Creates (or reuses) the vendor's durable consumers on the `INTENTS` stream, waiting for
+    /// the stream if it does not exist yet (`on_wait` is told why it waits).
+    pub async fn start(
+        js: &jetstream::Context,
+        options: &ListenOptions,
+        state: State,
+        on_wait: impl FnMut(&str),
+    ) -> Result<Listener, SdkError> {
+        let mut subjects = Vec::new();
+        for c in &options.categories {
+            let s = listen_subject(c, options.region.as_ref())?;
+            if !subjects.contains(&s) {
+                subjects.push(s);
+            }
+        }
+        let stream =
+            relay::wait_for_stream(js, INTENTS_STREAM, Duration::from_secs(1), on_wait).await?;
+        let mut all = Vec::new();
+        for subject in subjects {
+            let name = durable_name(&options.vendor, &subject);
+            let deliver_policy = match options.since {
+                Some(since) => {
+                    // A durable consumer keeps its start: to read again from `since`, it is made anew.
+                    let _ = stream.delete_consumer(&name).await;
+                    consumer::DeliverPolicy::ByStartTime {
+                        start_time: to_time(since),
+                    }
+                }
+                None => consumer::DeliverPolicy::All,
+            };
+            let config = consumer::pull::Config {
+                durable_name: Some(name.clone()),
+                filter_subject: subject.clone(),
+                deliver_policy,
+                ack_policy: consumer::AckPolicy::Explicit,
+                ack_wait: options.ack_wait,
+                ..Default::default()
+            };
+            let consumer: consumer::PullConsumer = stream
+                .get_or_create_consumer(&name, config)
+                .await
+                .map_err(|e| SdkError::Consumer(e.to_string()))?;
+            let messages = consumer
+                .messages()
+                .await
+                .map_err(|e| SdkError::Consumer(e.to_string()))?
+                .map(|m| m.map_err(|e| e.to_string()));
+            all.push(Box::pin(messages) as Messages);
+        }
+        Ok(Listener {
+            messages: Box::pin(futures_util::stream::select_all(all)),
+            state,
+        })
+    }
+
+    /// The next announcement handled, accepted or dropped; `None` if the relay ended the streams.
+    pub async fn next(&mut self) -> Result<Option<Heard>, SdkError> {
+        let Some(message) = self.messages.next().await else {
+            return Ok(None);
+        };
+        let message = message.map_err(SdkError::Messages)?;
+        let heard = self.handle(&message, Utc::now())?;
+        message
+            .ack()
+            .await
+            .map_err(|e| SdkError::Messages(e.to_string()))?;
+        Ok(Some(heard))
+    }
+
+    fn handle(
+        &mut self,
+        message: &jetstream::Message,
+        now: DateTime<Utc>,
+    ) -> Result<Heard, SdkError> {
+        let header = |name: &str| {
+            message
+                .headers
+                .as_ref()
+                .and_then(|h| h.get(name))
+                .map(|v| v.as_str().to_owned())
+        };
+        let dropped = |reason: String| Heard::Dropped {
+            subject: message.subject.to_string(),
+            msg_id: header(crate::wire::MSG_ID_HEADER),
+            reason,
+        };
+        let verified = match verify_announcement(&message.subject, header, &message.payload) {
+            Ok(v) => v,
+            Err(e) => return Ok(dropped(e.to_string())),
+        };
+        let known = self.state.intent(&verified.announcement.intent_ref)?;
+        Ok(match intake::judge(known.as_ref(), &verified, now) {
+            Judgement::Accept(record) => {
+                self.state.save_intent(&record)?;
+                Heard::Intent(Box::new(verified.announcement))
+            }
+            Judgement::Remember(record, why) => {
+                self.state.save_intent(&record)?;
+                dropped(why.to_string())
+            }
+            Judgement::Refuse(why) => dropped(why.to_string()),
+        })
+    }
+}
+
+fn to_time(t: DateTime<Utc>) -> time::OffsetDateTime {
+    let nanos = i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos());
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// What a vendor offers.
+#[derive(Debug, Clone)]
+pub struct NewOffer {
+    pub intent_ref: IntentRef,
+    pub price: Amount,
+    pub currency: Currency,
+    pub description: Option<String>,
+    /// Until when it holds; the intent's window end when `None`, never past it.
+    pub valid_through: Option<DateTime<Utc>>,
+    /// The vendor's id for it; random when `None`.
+    pub offer_id: Option<OfferId>,
+}
+
+/// An offer published and acknowledged by the relay.
+#[derive(Debug, Clone)]
+pub struct OfferMade {
+    pub terms: OfferTerms,
+    pub subject: String,
+    pub stream_sequence: u64,
+    /// The relay had this offer id already (a retry of the same offer).
+    pub duplicate: bool,
+}
+
+/// Makes an offer to an intent the vendor recorded: signs its terms with the vendor's directory
+/// key, encrypts them to the intent's key, publishes on the intent's bucket and waits for the
+/// relay's acknowledgement; then records it in the state.
+pub async fn offer(
+    js: &jetstream::Context,
+    state: &mut State,
+    vendor: &VendorId,
+    keys: &VendorKeys,
+    new: NewOffer,
+    now: DateTime<Utc>,
+) -> Result<OfferMade, SdkError> {
+    let record = state
+        .intent(&new.intent_ref)?
+        .ok_or_else(|| SdkError::UnknownIntent(new.intent_ref.clone()))?;
+    if record.terminal {
+        return Err(SdkError::IntentEnded(
+            record.intent_ref,
+            record.event.as_str(),
+        ));
+    }
+    if record.window.valid_through <= now {
+        return Err(SdkError::IntentExpired(
+            record.intent_ref,
+            record.window.valid_through,
+        ));
+    }
+    let valid_through = new.valid_through.unwrap_or(record.window.valid_through);
+    if valid_through > record.window.valid_through {
+        return Err(SdkError::PastWindow(
+            valid_through,
+            record.window.valid_through,
+        ));
+    }
+    let target = OfferTarget {
+        intent_ref: record.intent_ref.clone(),
+        revision: record.revision,
+        bucket: record.bucket.clone(),
+        recipient: record
+            .recipient
+            .parse()
+            .map_err(|_| SdkError::BadRecord(record.intent_ref.clone()))?,
+    };
+    let terms = OfferTerms {
+        intent_ref: record.intent_ref.clone(),
+        revision: record.revision,
+        vendor_id: vendor.clone(),
+        offer_id: new.offer_id.unwrap_or_else(OfferId::generate),
+        price: new.price,
+        currency: new.currency,
+        valid_through,
+        description: new.description,
+        made_at: now,
+    };
+    let message = make_offer(&target, &terms, &keys.signing);
+    let ack = relay::publish(js, &message, Duration::from_secs(10)).await?;
+    state.save_offer(&terms)?;
+    Ok(OfferMade {
+        terms,
+        subject: message.subject,
+        stream_sequence: ack.sequence,
+        duplicate: ack.duplicate,
+    })
+}
