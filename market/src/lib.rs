@@ -13,4 +13,5 @@ pub mod keys;
 pub mod relay;
 pub mod schema;
 pub mod sdk;
+pub mod tool;
 pub mod wire;

@@ -58,10 +58,13 @@ pub struct RelayOptions {
     pub creds: Option<PathBuf>,
     /// The connection's name, shown to the relay's operator.
     pub name: String,
+    /// Wait, retrying, until the relay answers the first time (a listener does); otherwise
+    /// the first failure is returned.
+    pub wait_for_relay: bool,
 }
 
-/// Connects to the relay. The first connection is retried until it succeeds (a relay that is
-/// not up yet is waited for); later disconnections are retried by the client.
+/// Connects to the relay. With `wait_for_relay`, the first connection is retried until it
+/// succeeds; later disconnections are always retried by the client.
 pub async fn connect(options: &RelayOptions) -> Result<async_nats::Client, RelayError> {
     let addr: ServerAddr = options
         .url
@@ -69,8 +72,10 @@ pub async fn connect(options: &RelayOptions) -> Result<async_nats::Client, Relay
         .map_err(|_| RelayError::BadUrl(options.url.clone()))?;
     let mut connect = async_nats::ConnectOptions::new()
         .name(&options.name)
-        .retry_on_initial_connect()
         .connection_timeout(Duration::from_secs(5));
+    if options.wait_for_relay {
+        connect = connect.retry_on_initial_connect();
+    }
     if let Some(path) = &options.creds {
         connect = connect
             .credentials_file(path)

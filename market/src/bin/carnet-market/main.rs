@@ -1,0 +1,284 @@
+//! `carnet-market`: the market operator's tool. Makes the operator's signing key, edits the
+//! market directory and signs it. It never talks to the relay and never prints a private key.
+#![forbid(unsafe_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use carnet_market::directory::{self, AcceptedTerms, DirectoryError, DirectoryVendor};
+use carnet_market::keys::{self, KeyError, SigningKey, VerifyingKey};
+use carnet_market::tool::{ExitKind, ToolError};
+use carnet_market::wire::{Category, VendorId};
+use chrono::{Duration, Utc};
+use clap::{Parser, Subcommand};
+
+/// The market operator's tool: the operator's signing key and the signed market directory.
+///
+/// Exit codes: 0 done, 1 failed, 2 wrong command line, 4 a key or signature was refused.
+#[derive(Debug, Parser)]
+#[command(name = "carnet-market", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Make the operator's Ed25519 signing key (file mode 0600, never overwritten).
+    ///
+    /// Prints the public key alone on stdout: the exact value carnetd's `relay_directory_key`
+    /// takes. Example: `carnet-market keygen --out operator.key > operator.pub`
+    Keygen {
+        /// Where to write the private key; must not exist.
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+    },
+    /// Edit, sign or check the market directory.
+    #[command(subcommand)]
+    Directory(DirectoryCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum DirectoryCommand {
+    /// Add a vendor (or replace the one with its id); creates FILE if missing.
+    ///
+    /// Its categories join the taxonomy. The directory is left unsigned: run `directory sign`
+    /// after your edits. Example: `carnet-market directory add --directory market.json --id acme
+    /// --name "ACME Appliances" --ed25519 KEY --x25519 age1… --category home.appliances`
+    Add {
+        #[arg(long, value_name = "FILE")]
+        directory: PathBuf,
+        /// The vendor's id: lower-case letters, digits and '-'.
+        #[arg(long)]
+        id: String,
+        #[arg(long)]
+        name: String,
+        /// Its Ed25519 public key (what `carnet-vendor keygen` printed as "ed25519").
+        #[arg(long, value_name = "KEY")]
+        ed25519: String,
+        /// Its X25519 public key, an age1… recipient ("x25519").
+        #[arg(long, value_name = "KEY")]
+        x25519: String,
+        /// The categories it serves, two levels each (e.g. home.appliances).
+        #[arg(long = "category", value_name = "CAT", num_args = 1.., required = true)]
+        categories: Vec<String>,
+        #[arg(long, value_name = "URL")]
+        website: Option<String>,
+        /// The longest retention, in days, it accepts to be asked for.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        retention_days: u32,
+        /// It accepts not to sell or pass on intents.
+        #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+        no_resale: bool,
+        /// It accepts not to use intents to track consumers.
+        #[arg(long, value_name = "BOOL", default_value_t = true, action = clap::ArgAction::Set)]
+        no_tracking: bool,
+    },
+    /// Sign the directory with the operator's key, in place.
+    ///
+    /// Each signature moves the directory to the next version and sets its expiry, so a vault
+    /// that has this version refuses any older one.
+    Sign {
+        #[arg(long, value_name = "FILE")]
+        directory: PathBuf,
+        /// The operator's key file (from `carnet-market keygen`).
+        #[arg(long, value_name = "FILE")]
+        key: PathBuf,
+        /// How many days the signed directory is valid for.
+        #[arg(long, value_name = "DAYS", default_value_t = 30)]
+        valid_days: u32,
+    },
+    /// Check a signed directory as a vault does: signature, expiry, version.
+    Verify {
+        #[arg(long, value_name = "FILE")]
+        directory: PathBuf,
+        /// The operator's public key (what `keygen` printed).
+        #[arg(long, value_name = "KEY")]
+        operator_key: String,
+        /// Refuse a directory older than this version.
+        #[arg(long, value_name = "N")]
+        min_version: Option<u64>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => e.report("carnet-market"),
+    }
+}
+
+fn run(command: Command) -> Result<(), ToolError> {
+    match command {
+        Command::Keygen { out } => {
+            let key = SigningKey::generate();
+            keys::write_operator_key(&key, &out).map_err(key_error)?;
+            eprintln!(
+                "carnet-market: wrote the operator's signing key to {} (keep it private); its public key follows",
+                out.display()
+            );
+            println!("{}", key.verifying_key());
+            Ok(())
+        }
+        Command::Directory(d) => directory_command(d),
+    }
+}
+
+fn directory_command(command: DirectoryCommand) -> Result<(), ToolError> {
+    match command {
+        DirectoryCommand::Add {
+            directory,
+            id,
+            name,
+            ed25519,
+            x25519,
+            categories,
+            website,
+            retention_days,
+            no_resale,
+            no_tracking,
+        } => {
+            let usage = |e: &dyn std::fmt::Display| {
+                ToolError::usage(
+                    e,
+                    "`carnet-market directory add --help` says what each flag takes",
+                )
+            };
+            let id: VendorId = id.parse().map_err(|e| usage(&e))?;
+            let categories = categories
+                .iter()
+                .map(|c| c.parse::<Category>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| usage(&e))?;
+            let mut dir = directory::load_for_edit(&directory, Utc::now()).map_err(dir_error)?;
+            dir.add_vendor(DirectoryVendor {
+                id: id.clone(),
+                name,
+                website,
+                ed25519,
+                x25519,
+                categories,
+                terms: AcceptedTerms {
+                    retention_days,
+                    no_resale,
+                    no_tracking,
+                },
+            })
+            .map_err(dir_error)?;
+            dir.unsigned_file().write(&directory).map_err(dir_error)?;
+            eprintln!(
+                "carnet-market: vendor {id} is in {} ({} vendors); sign it with `carnet-market directory sign`",
+                directory.display(),
+                dir.vendors.len()
+            );
+            Ok(())
+        }
+        DirectoryCommand::Sign {
+            directory,
+            key,
+            valid_days,
+        } => {
+            let key = keys::read_operator_key(&key).map_err(key_error)?;
+            let mut dir = read_existing(&directory)?;
+            if dir.vendors.is_empty() {
+                return Err(ToolError::failed(
+                    "the directory has no vendor",
+                    "add one with `carnet-market directory add` first",
+                ));
+            }
+            let file = dir.sign(&key, Utc::now(), Duration::days(i64::from(valid_days)));
+            file.write(&directory).map_err(dir_error)?;
+            eprintln!(
+                "carnet-market: signed {} as version {}, valid until {}",
+                directory.display(),
+                dir.version,
+                dir.expires_at.to_rfc3339()
+            );
+            Ok(())
+        }
+        DirectoryCommand::Verify {
+            directory,
+            operator_key,
+            min_version,
+        } => {
+            let key: VerifyingKey = operator_key.parse().map_err(|e: KeyError| {
+                ToolError::usage(e, "give the public key `carnet-market keygen` printed")
+            })?;
+            let bytes = std::fs::read(&directory).map_err(|e| {
+                ToolError::failed(
+                    format!("cannot read {}: {e}", directory.display()),
+                    "check the path",
+                )
+            })?;
+            let dir =
+                directory::verify(&bytes, &key, Utc::now(), min_version).map_err(dir_error)?;
+            println!(
+                "version {} valid until {}: {} vendors, {} categories",
+                dir.version,
+                dir.expires_at.to_rfc3339(),
+                dir.vendors.len(),
+                dir.taxonomy.values().map(Vec::len).sum::<usize>()
+            );
+            Ok(())
+        }
+    }
+}
+
+fn read_existing(path: &Path) -> Result<directory::Directory, ToolError> {
+    if !path.exists() {
+        return Err(ToolError::failed(
+            format!("{} does not exist", path.display()),
+            "create it with `carnet-market directory add`",
+        ));
+    }
+    directory::load_for_edit(path, Utc::now()).map_err(dir_error)
+}
+
+fn key_error(e: KeyError) -> ToolError {
+    let hint = match &e {
+        KeyError::Exists { .. } => {
+            "choose another --out, or remove the old key if you mean to replace it"
+        }
+        KeyError::BadFile { .. } => "give the file `carnet-market keygen --out` wrote",
+        KeyError::BadEd25519 | KeyError::BadX25519 => {
+            "copy the key exactly as the keygen printed it"
+        }
+        KeyError::Io { .. } => "check the path and its permissions",
+    };
+    ToolError::failed(e, hint)
+}
+
+fn dir_error(e: DirectoryError) -> ToolError {
+    match &e {
+        DirectoryError::Malformed(_) => ToolError::failed(
+            e,
+            "give a file `carnet-market directory add` or `sign` wrote",
+        ),
+        DirectoryError::Unsigned => ToolError::new(
+            ExitKind::Refused,
+            e,
+            "sign it with `carnet-market directory sign`",
+        ),
+        DirectoryError::BadSignature => ToolError::new(
+            ExitKind::Refused,
+            e,
+            "check --operator-key: a directory changed after signing, or signed by another key, is refused",
+        ),
+        DirectoryError::Expired(_) => ToolError::new(
+            ExitKind::Refused,
+            e,
+            "the operator signs it again with `carnet-market directory sign`",
+        ),
+        DirectoryError::Older { .. } => ToolError::new(
+            ExitKind::Refused,
+            e,
+            "fetch the operator's current directory",
+        ),
+        DirectoryError::BadVendor(_) => ToolError::usage(
+            e,
+            "copy the keys exactly as `carnet-vendor keygen` printed them",
+        ),
+        DirectoryError::Io { .. } => ToolError::failed(e, "check the path and its permissions"),
+    }
+}

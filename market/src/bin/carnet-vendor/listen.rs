@@ -1,0 +1,119 @@
+//! `carnet-vendor listen`: prints each new verified announcement in the vendor's categories (one
+//! JSON object a line with --json), and one line on stderr for each one it dropped.
+
+use std::io::Write;
+use std::time::Duration;
+
+use carnet_market::relay;
+use carnet_market::sdk::{Heard, ListenOptions, Listener};
+use carnet_market::tool::{Direction, ToolError, parse_when};
+use carnet_market::wire::Region;
+use carnet_market::wire::announcement::Announcement;
+use chrono::Utc;
+use clap::Args;
+
+use crate::{Opened, RelayArgs, bad_value, open, relay_options, sdk_error};
+
+#[derive(Debug, Args)]
+pub struct ListenArgs {
+    #[command(flatten)]
+    relay: RelayArgs,
+    /// A category to listen to: one level (home) or two (home.appliances); repeat or list.
+    #[arg(long = "category", value_name = "CAT", num_args = 1.., required = true)]
+    categories: Vec<String>,
+    /// Only this region (ISO 3166, e.g. FR or FR-75) [default: every region].
+    #[arg(long, value_name = "R")]
+    region: Option<String>,
+    /// One JSON object a line (with "intent_ref"), instead of one line of text.
+    #[arg(long)]
+    json: bool,
+    /// Stop after N intents.
+    #[arg(long, value_name = "N")]
+    count: Option<u64>,
+    /// Read again from this time on: RFC 3339 or a duration before now (2h, 3d).
+    #[arg(long, value_name = "WHEN")]
+    since: Option<String>,
+}
+
+pub async fn run(args: ListenArgs) -> Result<(), ToolError> {
+    let Opened { id, state, .. } = open(&args.relay)?;
+    let region = args
+        .region
+        .as_deref()
+        .map(str::parse::<Region>)
+        .transpose()
+        .map_err(bad_value)?;
+    let since = args
+        .since
+        .as_deref()
+        .map(|w| parse_when(w, Utc::now(), Direction::Past))
+        .transpose()?;
+    let options = ListenOptions {
+        vendor: id.clone(),
+        categories: args.categories,
+        region,
+        since,
+        ack_wait: Duration::from_secs(30),
+    };
+    // Checked before waiting on the relay, so a typo fails at once.
+    for c in &options.categories {
+        carnet_market::wire::listen_subject(c, None).map_err(bad_value)?;
+    }
+    let client = relay::connect(&relay_options(&args.relay, &id, true))
+        .await
+        .map_err(crate::relay_error)?;
+    let js = async_nats::jetstream::new(client);
+    let mut last_wait = String::new();
+    let mut listener = Listener::start(&js, &options, state, |why| {
+        if why != last_wait {
+            eprintln!("carnet-vendor: waiting for the relay: {why}");
+            last_wait = why.to_owned();
+        }
+    })
+    .await
+    .map_err(sdk_error)?;
+    eprintln!("carnet-vendor: listening as {id}");
+    let mut heard = 0u64;
+    while args.count.is_none_or(|n| heard < n) {
+        match listener.next().await.map_err(sdk_error)? {
+            None => break,
+            Some(Heard::Intent(a)) => {
+                heard += 1;
+                print(&a, args.json);
+            }
+            Some(Heard::Dropped {
+                subject,
+                msg_id,
+                reason,
+            }) => {
+                let id = msg_id.as_deref().unwrap_or("-");
+                eprintln!("carnet-vendor: dropped {id} on {subject}: {reason}");
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print(a: &Announcement, json: bool) {
+    let line = if json {
+        serde_json::to_string(a).unwrap_or_default()
+    } else {
+        format!(
+            "{} rev {} {} {} {} until {}{}",
+            a.intent_ref,
+            a.revision,
+            a.event.as_str(),
+            a.category,
+            a.region,
+            a.window.valid_through.to_rfc3339(),
+            a.public
+                .title
+                .as_deref()
+                .map(|t| format!(": {}", t.replace(|c: char| c.is_control(), " ")))
+                .unwrap_or_default()
+        )
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (`| head`) ends the output, not the tool.
+    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+}
