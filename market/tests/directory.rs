@@ -65,7 +65,12 @@ fn a_directory_changed_after_signing_is_refused() {
     d.vendors[0].ed25519 = SigningKey::generate().verifying_key().to_string();
     file.payload = b64(&serde_json::to_vec(&d).unwrap());
     assert!(matches!(
-        directory::verify(&file.to_bytes(), &operator.verifying_key(), Utc::now(), None),
+        directory::verify(
+            &file.to_bytes(),
+            &operator.verifying_key(),
+            Utc::now(),
+            None
+        ),
         Err(DirectoryError::BadSignature)
     ));
     // The same bytes re-encoded with white space added are other bytes: refused too.
@@ -74,7 +79,12 @@ fn a_directory_changed_after_signing_is_refused() {
     payload.push(b' ');
     file.payload = b64(&payload);
     assert!(matches!(
-        directory::verify(&file.to_bytes(), &operator.verifying_key(), Utc::now(), None),
+        directory::verify(
+            &file.to_bytes(),
+            &operator.verifying_key(),
+            Utc::now(),
+            None
+        ),
         Err(DirectoryError::BadSignature)
     ));
 }
@@ -98,7 +108,12 @@ fn a_directory_older_than_the_one_held_is_refused() {
     let held = directory::verify(&new, &operator.verifying_key(), Utc::now(), None).unwrap();
     assert_eq!(held.version, 2);
     assert!(matches!(
-        directory::verify(&old, &operator.verifying_key(), Utc::now(), Some(held.version)),
+        directory::verify(
+            &old,
+            &operator.verifying_key(),
+            Utc::now(),
+            Some(held.version)
+        ),
         Err(DirectoryError::Older { have: 2, got: 1 })
     ));
     // The same version again is accepted (a daily refresh of an unchanged directory).
@@ -115,7 +130,11 @@ fn an_unsigned_or_malformed_directory_is_refused() {
         directory::verify(&unsigned, &operator.verifying_key(), Utc::now(), None),
         Err(DirectoryError::Unsigned)
     ));
-    for junk in [&b"{}"[..], b"not json", b"{\"format\":\"other/1\",\"payload\":\"\",\"signature\":null}"] {
+    for junk in [
+        &b"{}"[..],
+        b"not json",
+        b"{\"format\":\"other/1\",\"payload\":\"\",\"signature\":null}",
+    ] {
         assert!(matches!(
             directory::verify(junk, &operator.verifying_key(), Utc::now(), None),
             Err(DirectoryError::Malformed(_))
@@ -139,23 +158,46 @@ fn the_operator_tool_makes_a_key_adds_vendors_signs_and_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let key = dir.path().join("operator.key");
     let file = dir.path().join("market.json");
-    let out = market_cmd().args(["keygen", "--out", path_str(&key)]).output().unwrap();
+    let out = market_cmd()
+        .args(["keygen", "--out", path_str(&key)])
+        .output()
+        .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     // The public key alone on stdout: the exact value relay_directory_key takes.
     let public = String::from_utf8(out.stdout).unwrap();
     assert_eq!(public.trim_end().len(), 43);
     assert_eq!(public.lines().count(), 1);
     let mode = std::fs::metadata(&key).unwrap().permissions();
-    assert_eq!(std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777, 0o600);
-    let again = market_cmd().args(["keygen", "--out", path_str(&key)]).output().unwrap();
+    assert_eq!(
+        std::os::unix::fs::PermissionsExt::mode(&mode) & 0o777,
+        0o600
+    );
+    let again = market_cmd()
+        .args(["keygen", "--out", path_str(&key)])
+        .output()
+        .unwrap();
     assert_eq!(again.status.code(), Some(1));
     assert!(stderr(&again).contains("never overwritten") && stderr(&again).contains("hint:"));
 
     for (id, cat) in [("acme", "home.appliances"), ("garage", "auto.parts")] {
         let v = vendor(id);
         let out = market_cmd()
-            .args(["directory", "add", "--directory", path_str(&file), "--id", id])
-            .args(["--name", &v.name, "--ed25519", &v.ed25519, "--x25519", &v.x25519])
+            .args([
+                "directory",
+                "add",
+                "--directory",
+                path_str(&file),
+                "--id",
+                id,
+            ])
+            .args([
+                "--name",
+                &v.name,
+                "--ed25519",
+                &v.ed25519,
+                "--x25519",
+                &v.x25519,
+            ])
             .args(["--category", cat, "--website", "https://example.org"])
             .output()
             .unwrap();
@@ -171,7 +213,14 @@ fn the_operator_tool_makes_a_key_adds_vendors_signs_and_verifies() {
     let out = verify("0");
     assert_eq!(out.status.code(), Some(4), "unsigned: {}", stderr(&out));
     let out = market_cmd()
-        .args(["directory", "sign", "--directory", path_str(&file), "--key", path_str(&key)])
+        .args([
+            "directory",
+            "sign",
+            "--directory",
+            path_str(&file),
+            "--key",
+            path_str(&key),
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
@@ -186,11 +235,29 @@ fn the_operator_tool_makes_a_key_adds_vendors_signs_and_verifies() {
     // A vendor id that could spell a subject wildcard is refused, with a hint.
     let v = vendor("x");
     let out = market_cmd()
-        .args(["directory", "add", "--directory", path_str(&file), "--id", "bad.*"])
-        .args(["--name", "n", "--ed25519", &v.ed25519, "--x25519", &v.x25519])
+        .args([
+            "directory",
+            "add",
+            "--directory",
+            path_str(&file),
+            "--id",
+            "bad.*",
+        ])
+        .args([
+            "--name",
+            "n",
+            "--ed25519",
+            &v.ed25519,
+            "--x25519",
+            &v.x25519,
+        ])
         .args(["--category", "home.appliances"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("vendor id 'bad.*' is not valid"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("vendor id 'bad.*' is not valid"),
+        "{}",
+        stderr(&out)
+    );
 }

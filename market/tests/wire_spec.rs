@@ -67,8 +67,14 @@ fn the_spec_names_every_subject_header_stream_kind_and_event() {
     for (stem, _) in carnet_market::schema::json_schemas() {
         names.push(format!("{stem}.schema.json"));
     }
-    let missing: Vec<_> = names.iter().filter(|n| !spec.contains(n.as_str())).collect();
-    assert!(missing.is_empty(), "schemas/relay/README.md does not name {missing:?}");
+    let missing: Vec<_> = names
+        .iter()
+        .filter(|n| !spec.contains(n.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "schemas/relay/README.md does not name {missing:?}"
+    );
 }
 
 #[test]

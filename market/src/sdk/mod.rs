@@ -19,7 +19,7 @@ use futures_util::{Stream, StreamExt};
 
 use crate::keys::VendorKeys;
 use crate::relay::{self, INTENTS_STREAM, RelayError};
-use crate::wire::announcement::{Announcement, verify_announcement};
+use crate::wire::announcement::{Announcement, Publication, verify_announcement};
 use crate::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use crate::wire::{
     Amount, BadValue, Currency, IntentRef, OfferId, Region, VendorId, listen_subject,
@@ -234,17 +234,23 @@ pub struct OfferMade {
     pub duplicate: bool,
 }
 
-/// Makes an offer to an intent the vendor recorded: signs its terms with the vendor's directory
-/// key, encrypts them to the intent's key, publishes on the intent's bucket and waits for the
-/// relay's acknowledgement; then records it in the state.
-pub async fn offer(
-    js: &jetstream::Context,
+/// An offer signed and encrypted, ready to publish.
+#[derive(Debug, Clone)]
+pub struct PreparedOffer {
+    pub terms: OfferTerms,
+    pub message: Publication,
+}
+
+/// Prepares an offer to an intent the vendor recorded, without the relay: checks the intent is
+/// known, has not ended, and that `valid_through` stays inside its window; signs the terms with
+/// the vendor's directory key and encrypts them to the intent's key.
+pub fn prepare_offer(
     state: &mut State,
     vendor: &VendorId,
     keys: &VendorKeys,
     new: NewOffer,
     now: DateTime<Utc>,
-) -> Result<OfferMade, SdkError> {
+) -> Result<PreparedOffer, SdkError> {
     let record = state
         .intent(&new.intent_ref)?
         .ok_or_else(|| SdkError::UnknownIntent(new.intent_ref.clone()))?;
@@ -288,11 +294,21 @@ pub async fn offer(
         made_at: now,
     };
     let message = make_offer(&target, &terms, &keys.signing);
-    let ack = relay::publish(js, &message, Duration::from_secs(10)).await?;
-    state.save_offer(&terms)?;
+    Ok(PreparedOffer { terms, message })
+}
+
+/// Publishes a prepared offer on the intent's bucket, waits for the relay's acknowledgement,
+/// then records it in the state.
+pub async fn publish_offer(
+    js: &jetstream::Context,
+    state: &State,
+    prepared: PreparedOffer,
+) -> Result<OfferMade, SdkError> {
+    let ack = relay::publish(js, &prepared.message, Duration::from_secs(10)).await?;
+    state.save_offer(&prepared.terms)?;
     Ok(OfferMade {
-        terms,
-        subject: message.subject,
+        terms: prepared.terms,
+        subject: prepared.message.subject,
         stream_sequence: ack.sequence,
         duplicate: ack.duplicate,
     })

@@ -1,5 +1,5 @@
 //! `carnet-market`: the market operator's tool. Makes the operator's signing key, edits the
-//! market directory and signs it. It never talks to the relay and never prints a private key.
+//! market directory and signs it, and prepares a relay's streams. It never prints a private key.
 #![forbid(unsafe_code)]
 
 use std::path::{Path, PathBuf};
@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use carnet_market::directory::{self, AcceptedTerms, DirectoryError, DirectoryVendor};
 use carnet_market::keys::{self, KeyError, SigningKey, VerifyingKey};
+use carnet_market::relay;
 use carnet_market::tool::{ExitKind, ToolError};
 use carnet_market::wire::{Category, VendorId};
 use chrono::{Duration, Utc};
@@ -14,7 +15,8 @@ use clap::{Parser, Subcommand};
 
 /// The market operator's tool: the operator's signing key and the signed market directory.
 ///
-/// Exit codes: 0 done, 1 failed, 2 wrong command line, 4 a key or signature was refused.
+/// Exit codes: 0 done, 1 failed, 2 wrong command line, 3 the relay could not be reached, 4 a
+/// key or signature was refused.
 #[derive(Debug, Parser)]
 #[command(name = "carnet-market", version)]
 struct Cli {
@@ -36,6 +38,23 @@ enum Command {
     /// Edit, sign or check the market directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Create the relay's streams, or check them: INTENTS (icast.v1.>), OFFERS (offer.v1.>) and
+    /// ANSWERS (answer.v1.>), on file storage.
+    ///
+    /// carnetd will do the same at its start; this lets an operator prepare a relay (and vendors
+    /// try it) before any vault connects. Example: `carnet-market streams --relay
+    /// nats://127.0.0.1:4222 --max-age-days 90`
+    Streams {
+        /// The relay, e.g. nats://127.0.0.1:4222.
+        #[arg(long, value_name = "URL")]
+        relay: String,
+        /// A NATS credentials file, for a relay that asks for one.
+        #[arg(long, value_name = "FILE")]
+        creds: Option<PathBuf>,
+        /// How long the relay keeps a message: the longest intent window announced.
+        #[arg(long, value_name = "DAYS", default_value_t = 90)]
+        max_age_days: u32,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -122,7 +141,49 @@ fn run(command: Command) -> Result<(), ToolError> {
             Ok(())
         }
         Command::Directory(d) => directory_command(d),
+        Command::Streams {
+            relay,
+            creds,
+            max_age_days,
+        } => streams(relay, creds, max_age_days),
     }
+}
+
+fn streams(url: String, creds: Option<PathBuf>, max_age_days: u32) -> Result<(), ToolError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            ToolError::failed(format!("cannot start: {e}"), "check the system's limits")
+        })?;
+    let unreachable = |e: relay::RelayError| {
+        ToolError::new(
+            ExitKind::Unreachable,
+            e,
+            "is the relay at --relay running, with JetStream (nats-server -js)?",
+        )
+    };
+    runtime.block_on(async {
+        let options = relay::RelayOptions {
+            url,
+            creds,
+            name: "carnet-market streams".into(),
+            wait_for_relay: false,
+        };
+        let client = relay::connect(&options).await.map_err(unreachable)?;
+        let js = async_nats::jetstream::new(client);
+        let max_age = std::time::Duration::from_secs(u64::from(max_age_days.max(1)) * 86_400);
+        relay::ensure_streams(&js, relay::StreamSettings::for_longest_window(max_age))
+            .await
+            .map_err(unreachable)
+    })?;
+    eprintln!(
+        "carnet-market: streams {}, {} and {} are ready",
+        relay::INTENTS_STREAM,
+        relay::OFFERS_STREAM,
+        relay::ANSWERS_STREAM
+    );
+    Ok(())
 }
 
 fn directory_command(command: DirectoryCommand) -> Result<(), ToolError> {

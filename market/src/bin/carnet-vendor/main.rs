@@ -196,11 +196,12 @@ async fn offer(args: OfferArgs) -> Result<(), ToolError> {
             .transpose()?,
         offer_id: None,
     };
+    let prepared = sdk::prepare_offer(&mut state, &id, &keys, new, now).map_err(sdk_error)?;
     let client = relay::connect(&relay_options(&args.relay, &id, false))
         .await
         .map_err(relay_error)?;
     let js = async_nats::jetstream::new(client);
-    let made = sdk::offer(&js, &mut state, &id, &keys, new, now)
+    let made = sdk::publish_offer(&js, &state, prepared)
         .await
         .map_err(sdk_error)?;
     if args.json {
