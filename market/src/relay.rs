@@ -47,6 +47,8 @@ pub enum RelayError {
     JetStream(String),
     #[error("the relay did not acknowledge the message: {0}")]
     Publish(String),
+    #[error("the relay already had a message with id {0}: another publisher used it first")]
+    Suppressed(String),
 }
 
 /// How to reach the relay.
@@ -217,6 +219,27 @@ pub async fn wait_for_stream(
         }
         tokio::time::sleep(every).await;
     }
+}
+
+/// Publishes a message for the first time: like `publish`, but a PubAck that says "duplicate"
+/// is an error. Its id was never used by this publisher, so someone else published under it
+/// first, and JetStream dropped this one (see the spec's note on `Nats-Msg-Id`). A retry of a
+/// message whose first attempt may have been stored uses `publish`.
+pub async fn publish_new(
+    js: &jetstream::Context,
+    message: &Publication,
+    timeout: Duration,
+) -> Result<PublishAck, RelayError> {
+    let ack = publish(js, message, timeout).await?;
+    if ack.duplicate {
+        let id = message
+            .headers
+            .iter()
+            .find(|(name, _)| *name == crate::wire::MSG_ID_HEADER)
+            .map_or_else(String::new, |(_, v)| v.clone());
+        return Err(RelayError::Suppressed(id));
+    }
+    Ok(ack)
 }
 
 /// Publishes `message` to JetStream and waits for its PubAck (`timeout` at most). Publishing

@@ -8,11 +8,12 @@ mod common;
 use std::time::Duration;
 
 use carnet_market::directory::{self, AcceptedTerms, Directory, DirectoryVendor};
-use carnet_market::keys::{SigningKey, b64};
-use carnet_market::relay::OFFERS_STREAM;
+use carnet_market::keys::{Recipient, SigningKey, b64};
+use carnet_market::relay::{self, OFFERS_STREAM};
 use carnet_market::wire::announcement::{IntentKeys, publication, verify_announcement};
+use carnet_market::wire::answer::Decision;
 use carnet_market::wire::offer::open_offer;
-use carnet_market::wire::{Event, Signed, WireError};
+use carnet_market::wire::{Event, OfferId, Signed, WireError};
 use chrono::Utc;
 use common::*;
 
@@ -415,7 +416,7 @@ fn directory_with(id: &str, public: &serde_json::Value) -> Directory {
 }
 
 #[tokio::test]
-async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_helper() {
+async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_helper_and_answered() {
     let server = NatsServer::start();
     let js = relay_with_streams(&server).await;
     let keys = IntentKeys::generate();
@@ -503,6 +504,81 @@ async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_help
     assert!(matches!(got, Err(WireError::UnknownSender(_))), "{got:?}");
     drop(impostor);
 
+    // The vault answers: only the real answer, once, to an offer the vendor made, is printed.
+    let acme: carnet_market::wire::VendorId = "acme".parse().unwrap();
+    let acme_x25519: Recipient = dir.vendor(&acme).unwrap().x25519.parse().unwrap();
+    let first_offer = offer.terms.offer_id.clone();
+    let out = run(
+        vendor.cmd(
+            "offer",
+            &server,
+            &[
+                keys.intent_ref.as_str(),
+                "--price",
+                "640",
+                "--currency",
+                "EUR",
+                "--json",
+            ],
+        ),
+        LIMIT,
+    );
+    let second: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let second_offer: OfferId = second["offer_id"].as_str().unwrap().parse().unwrap();
+    // Published first, the forgery must neither count nor make JetStream drop the real answer.
+    let mut forger = IntentKeys::generate();
+    forger.intent_ref = keys.intent_ref.clone();
+    let now = Utc::now();
+    publish(
+        &js,
+        &forger.answer(&acme, &acme_x25519, &first_offer, Decision::Declined, now),
+    )
+    .await;
+    publish(
+        &js,
+        &keys.answer(
+            &acme,
+            &acme_x25519,
+            &OfferId::generate(),
+            Decision::Accepted,
+            now,
+        ),
+    )
+    .await;
+    let real = keys.answer(&acme, &acme_x25519, &first_offer, Decision::Accepted, now);
+    publish(&js, &real).await;
+    replay_bare(&js, &real).await;
+    publish(
+        &js,
+        &keys.answer(&acme, &acme_x25519, &second_offer, Decision::Declined, now),
+    )
+    .await;
+    let out = run(
+        vendor.cmd("answers", &server, &["--json", "--count", "2"]),
+        LIMIT,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let got: Vec<(String, String)> = lines(&out)
+        .iter()
+        .map(|a| {
+            (
+                a["offer_id"].as_str().unwrap().into(),
+                a["decision"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            (first_offer.to_string(), "accepted".to_owned()),
+            (second_offer.to_string(), "declined".to_owned())
+        ]
+    );
+    let err = stderr(&out);
+    assert!(err.contains("the signature does not verify"), "{err}");
+    assert!(err.contains("which this vendor did not make"), "{err}");
+    assert!(err.contains("was answered before"), "{err}");
+
     // Withdrawn: the vendor's tool refuses to offer once it heard the withdrawal.
     publish(
         &js,
@@ -581,4 +657,24 @@ async fn an_offer_to_an_intent_never_heard_is_refused_with_a_hint() {
         LIMIT,
     );
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_revision_published_first_by_someone_else_is_reported_as_suppressed() {
+    let server = NatsServer::start();
+    let js = relay_with_streams(&server).await;
+    let keys = IntentKeys::generate();
+    let first = announce(&keys, 1, Event::Activated, "home.appliances", "sofa");
+    relay::publish_new(&js, &first, LIMIT).await.unwrap();
+    // The next revision's id is predictable: an attacker publishes junk under it first.
+    let withdrawal = announce(&keys, 2, Event::Withdrawn, "home.appliances", "sofa");
+    let mut junk = withdrawal.clone();
+    junk.body = b"{}".to_vec();
+    publish(&js, &junk).await;
+    // The vault's first attempt is told, instead of believing its withdrawal was stored.
+    let got = relay::publish_new(&js, &withdrawal, LIMIT).await;
+    assert!(
+        matches!(got, Err(relay::RelayError::Suppressed(ref id)) if *id == format!("{}:2", keys.intent_ref)),
+        "{got:?}"
+    );
 }

@@ -7,6 +7,7 @@
 //! A message is acknowledged only after its judgement was saved. It never offers to an intent
 //! it has not verified, nor to one that ended.
 
+pub mod answers;
 pub mod intake;
 pub mod state;
 
@@ -80,7 +81,7 @@ pub enum Heard {
     },
 }
 
-type Messages = Pin<Box<dyn Stream<Item = Result<jetstream::Message, String>> + Send>>;
+pub(crate) type Messages = Pin<Box<dyn Stream<Item = Result<jetstream::Message, String>> + Send>>;
 
 /// Announcements from the relay, judged against the vendor's state.
 pub struct Listener {
@@ -130,24 +131,7 @@ impl Listener {
                 }
                 None => consumer::DeliverPolicy::All,
             };
-            let config = consumer::pull::Config {
-                durable_name: Some(name.clone()),
-                filter_subject: subject.clone(),
-                deliver_policy,
-                ack_policy: consumer::AckPolicy::Explicit,
-                ack_wait: options.ack_wait,
-                ..Default::default()
-            };
-            let consumer: consumer::PullConsumer = stream
-                .get_or_create_consumer(&name, config)
-                .await
-                .map_err(|e| SdkError::Consumer(e.to_string()))?;
-            let messages = consumer
-                .messages()
-                .await
-                .map_err(|e| SdkError::Consumer(e.to_string()))?
-                .map(|m| m.map_err(|e| e.to_string()));
-            all.push(Box::pin(messages) as Messages);
+            all.push(consume(&stream, &name, &subject, deliver_policy, options.ack_wait).await?);
         }
         Ok(Listener {
             messages: Box::pin(futures_util::stream::select_all(all)),
@@ -205,6 +189,35 @@ impl Listener {
     }
 }
 
+/// The messages of the durable pull consumer `name` on `stream` (created if missing), filtered
+/// on `subject`, each to be acknowledged explicitly.
+pub(crate) async fn consume(
+    stream: &jetstream::stream::Stream,
+    name: &str,
+    subject: &str,
+    deliver_policy: consumer::DeliverPolicy,
+    ack_wait: Duration,
+) -> Result<Messages, SdkError> {
+    let config = consumer::pull::Config {
+        durable_name: Some(name.to_owned()),
+        filter_subject: subject.to_owned(),
+        deliver_policy,
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait,
+        ..Default::default()
+    };
+    let consumer: consumer::PullConsumer = stream
+        .get_or_create_consumer(name, config)
+        .await
+        .map_err(|e| SdkError::Consumer(e.to_string()))?;
+    let messages = consumer
+        .messages()
+        .await
+        .map_err(|e| SdkError::Consumer(e.to_string()))?
+        .map(|m| m.map_err(|e| e.to_string()));
+    Ok(Box::pin(messages))
+}
+
 fn to_time(t: DateTime<Utc>) -> time::OffsetDateTime {
     let nanos = i128::from(t.timestamp()) * 1_000_000_000 + i128::from(t.timestamp_subsec_nanos());
     time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
@@ -230,8 +243,6 @@ pub struct OfferMade {
     pub terms: OfferTerms,
     pub subject: String,
     pub stream_sequence: u64,
-    /// The relay had this offer id already (a retry of the same offer).
-    pub duplicate: bool,
 }
 
 /// An offer signed and encrypted, ready to publish.
@@ -304,12 +315,11 @@ pub async fn publish_offer(
     state: &State,
     prepared: PreparedOffer,
 ) -> Result<OfferMade, SdkError> {
-    let ack = relay::publish(js, &prepared.message, Duration::from_secs(10)).await?;
+    let ack = relay::publish_new(js, &prepared.message, Duration::from_secs(10)).await?;
     state.save_offer(&prepared.terms)?;
     Ok(OfferMade {
         terms: prepared.terms,
         subject: prepared.message.subject,
         stream_sequence: ack.sequence,
-        duplicate: ack.duplicate,
     })
 }

@@ -1,7 +1,8 @@
 //! What a vendor remembers between runs, under its state directory (`--state DIR`, by default
 //! `$XDG_STATE_HOME/carnet-vendor/<id>`): one JSON file per intent it verified
 //! (`intents/<intent_ref>.json`: the intent's key, latest revision and event, whether it ended,
-//! its reply bucket and X25519 key) and one per offer it made (`offers/<offer_id>.json`).
+//! its reply bucket and X25519 key), one per offer it made (`offers/<offer_id>.json`) and one per
+//! answer to them it verified (`answers/<offer_id>.json`).
 //!
 //! Files are replaced whole (written beside, then renamed), so a crash leaves the old record or
 //! the new one, never half of one. It holds no private key.
@@ -13,8 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::wire::announcement::{PublicFields, Window};
+use crate::wire::answer::Answer;
 use crate::wire::offer::OfferTerms;
-use crate::wire::{Bucket, Category, Event, IntentRef, Region};
+use crate::wire::{Bucket, Category, Event, IntentRef, OfferId, Region};
 
 /// What the vendor knows of one intent.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,7 +61,7 @@ pub struct State {
 impl State {
     /// Opens (creating it, mode 0700) the state directory `dir`.
     pub fn open(dir: &Path) -> Result<State, StateError> {
-        for sub in ["intents", "offers"] {
+        for sub in ["intents", "offers", "answers"] {
             let path = dir.join(sub);
             std::fs::DirBuilder::new()
                 .recursive(true)
@@ -115,11 +117,31 @@ impl State {
 
     /// Records an offer this vendor made.
     pub fn save_offer(&self, terms: &OfferTerms) -> Result<(), StateError> {
-        let path = self
-            .dir
-            .join("offers")
-            .join(format!("{}.json", terms.offer_id));
-        write_json(&path, terms)
+        write_json(&self.offer_path(&terms.offer_id), terms)
+    }
+
+    /// Whether this vendor made the offer `offer_id` (`save_offer` recorded it).
+    pub fn made_offer(&self, offer_id: &OfferId) -> bool {
+        self.offer_path(offer_id).exists()
+    }
+
+    /// The answer recorded for `offer_id`, if one came.
+    pub fn answer(&self, offer_id: &OfferId) -> Option<Answer> {
+        let bytes = std::fs::read(self.answer_path(offer_id)).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    /// Records the answer to one of this vendor's offers.
+    pub fn save_answer(&self, answer: &Answer) -> Result<(), StateError> {
+        write_json(&self.answer_path(&answer.offer_id), answer)
+    }
+
+    fn offer_path(&self, offer_id: &OfferId) -> PathBuf {
+        self.dir.join("offers").join(format!("{offer_id}.json"))
+    }
+
+    fn answer_path(&self, offer_id: &OfferId) -> PathBuf {
+        self.dir.join("answers").join(format!("{offer_id}.json"))
     }
 
     fn intent_path(&self, intent_ref: &IntentRef) -> PathBuf {

@@ -70,10 +70,18 @@ impl IntentKeys {
             vendor_id: vendor.clone(),
             ciphertext: b64(&vendor_recipient.encrypt(&plain)),
         };
+        let body = Signed::seal(SignedKind::Answer, &sealed, &self.signing).to_bytes();
+        // The offer id is readable on the relay: an id made of it alone would let anyone publish
+        // first under it and have JetStream drop the real answer as a duplicate. Bound to the
+        // body, a retry of these bytes keeps its id and anything else gets another.
+        let digest = ring::digest::digest(&ring::digest::SHA256, &body);
         Publication {
             subject: answer_subject(vendor),
-            headers: vec![(MSG_ID_HEADER, format!("answer:{offer_id}"))],
-            body: Signed::seal(SignedKind::Answer, &sealed, &self.signing).to_bytes(),
+            headers: vec![(
+                MSG_ID_HEADER,
+                format!("answer:{offer_id}:{}", &b64(digest.as_ref())[..22]),
+            )],
+            body,
         }
     }
 }
@@ -85,7 +93,7 @@ pub fn open_answer(
     body: &[u8],
     me: &VendorId,
     identity: &Identity,
-    intent_key: impl Fn(&IntentRef) -> Option<VerifyingKey>,
+    intent_key: impl FnOnce(&IntentRef) -> Option<VerifyingKey>,
 ) -> Result<Answer, WireError> {
     if subject != answer_subject(me) {
         return Err(WireError::SubjectMismatch);

@@ -107,7 +107,7 @@ pub fn open_offer(
     header: impl Fn(&str) -> Option<String>,
     body: &[u8],
     keys: &IntentKeys,
-    vendor_key: impl Fn(&VendorId) -> Option<VerifyingKey>,
+    vendor_key: impl FnOnce(&VendorId) -> Option<VerifyingKey>,
 ) -> Result<VerifiedOffer, WireError> {
     let outer = Signed::from_bytes(body)?;
     let (payload, _) = outer.decode()?;

@@ -3,6 +3,7 @@
 //! private key; it offers only to intents it verified and recorded.
 #![forbid(unsafe_code)]
 
+mod answers;
 mod listen;
 
 use std::path::PathBuf;
@@ -16,7 +17,8 @@ use carnet_market::wire::{BadValue, IntentRef, VendorId};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
 
-/// A market vendor's tool: its keys, the market's announcements, offers through the relay.
+/// A market vendor's tool: its keys, the market's announcements, offers through the relay and
+/// the answers to them.
 ///
 /// Exit codes: 0 done, 1 failed, 2 wrong command line, 3 the relay could not be reached.
 #[derive(Debug, Parser)]
@@ -52,6 +54,12 @@ enum Command {
     /// the consumer's vault can read it. Example: `carnet-vendor offer --relay nats://127.0.0.1:4222
     /// --key vendor.key --id acme INTENT_REF --price 649.00 --currency EUR`
     Offer(OfferArgs),
+    /// Print the vaults' answers to your offers (accepted or declined).
+    ///
+    /// Each answer is signed by the intent's own key and encrypted to your X25519 key; one that
+    /// does not verify, answers an offer you did not make, or repeats an earlier answer is
+    /// dropped (one line on stderr).
+    Answers(answers::AnswersArgs),
 }
 
 /// What every command that talks to the relay takes.
@@ -122,6 +130,7 @@ async fn run(command: Command) -> Result<(), ToolError> {
         Command::Keygen { out, json } => keygen(&out, json),
         Command::Listen(args) => listen::run(args).await,
         Command::Offer(args) => offer(args).await,
+        Command::Answers(args) => answers::run(args).await,
     }
 }
 
@@ -212,7 +221,6 @@ async fn offer(args: OfferArgs) -> Result<(), ToolError> {
                 "offer_id": t.offer_id, "intent_ref": t.intent_ref, "revision": t.revision,
                 "price": t.price, "currency": t.currency, "valid_through": t.valid_through,
                 "subject": made.subject, "stream_sequence": made.stream_sequence,
-                "duplicate": made.duplicate,
             })
         );
     } else {
@@ -265,6 +273,9 @@ fn relay_error(e: RelayError) -> ToolError {
             e,
             "the relay's operator can say what changed",
         ),
+        RelayError::Suppressed(_) => {
+            ToolError::failed(e, "run the command again: a new offer gets a new id")
+        }
     }
 }
 

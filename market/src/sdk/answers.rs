@@ -1,0 +1,102 @@
+//! The vault's answers to the vendor's offers, read from `answer.v1.<vendor_id>` with one durable
+//! consumer: each is verified with the key of the intent it names (recorded when the vendor heard
+//! it), decrypted with the vendor's X25519 key, and kept only if it answers an offer this vendor
+//! made and was not answered before. Nothing else is ever reported as an answer.
+
+use std::time::Duration;
+
+use async_nats::jetstream::{self, consumer};
+use futures_util::StreamExt;
+
+use super::{Messages, SdkError, State, consume};
+use crate::keys::{Identity, VerifyingKey};
+use crate::relay::{self, ANSWERS_STREAM};
+use crate::wire::answer::{Answer, open_answer};
+use crate::wire::{VendorId, answer_subject};
+
+/// One answer message handled.
+#[derive(Debug, Clone)]
+pub enum HeardAnswer {
+    /// Verified, decrypted, for an offer of this vendor, and new.
+    Answer(Answer),
+    /// Refused, and why.
+    Dropped(String),
+}
+
+/// The vendor's answers from the relay.
+pub struct AnswerListener {
+    messages: Messages,
+    state: State,
+    vendor: VendorId,
+    identity: Identity,
+}
+
+impl AnswerListener {
+    /// Creates (or reuses) the vendor's durable consumer on `ANSWERS`, waiting for the stream.
+    pub async fn start(
+        js: &jetstream::Context,
+        vendor: &VendorId,
+        identity: Identity,
+        state: State,
+        on_wait: impl FnMut(&str),
+    ) -> Result<AnswerListener, SdkError> {
+        let stream =
+            relay::wait_for_stream(js, ANSWERS_STREAM, Duration::from_secs(1), on_wait).await?;
+        let name = format!("carnet-vendor_{vendor}_answers");
+        let subject = answer_subject(vendor);
+        let messages = consume(
+            &stream,
+            &name,
+            &subject,
+            consumer::DeliverPolicy::All,
+            Duration::from_secs(30),
+        )
+        .await?;
+        Ok(AnswerListener {
+            messages,
+            state,
+            vendor: vendor.clone(),
+            identity,
+        })
+    }
+
+    /// The next answer handled; `None` if the relay ended the stream.
+    pub async fn next(&mut self) -> Result<Option<HeardAnswer>, SdkError> {
+        let Some(message) = self.messages.next().await else {
+            return Ok(None);
+        };
+        let message = message.map_err(SdkError::Messages)?;
+        let heard = self.handle(&message.subject, &message.payload)?;
+        message
+            .ack()
+            .await
+            .map_err(|e| SdkError::Messages(e.to_string()))?;
+        Ok(Some(heard))
+    }
+
+    fn handle(&mut self, subject: &str, body: &[u8]) -> Result<HeardAnswer, SdkError> {
+        let state = &mut self.state;
+        let key_of = |r: &_| -> Option<VerifyingKey> {
+            let record = state.intent(r).ok().flatten()?;
+            record.intent_key.parse().ok()
+        };
+        let answer = match open_answer(subject, body, &self.vendor, &self.identity, key_of) {
+            Ok(a) => a,
+            Err(e) => return Ok(HeardAnswer::Dropped(e.to_string())),
+        };
+        if !self.state.made_offer(&answer.offer_id) {
+            return Ok(HeardAnswer::Dropped(format!(
+                "answers offer {}, which this vendor did not make",
+                answer.offer_id
+            )));
+        }
+        if self.state.answer(&answer.offer_id).is_some() {
+            return Ok(HeardAnswer::Dropped(format!(
+                "offer {} was answered before",
+                answer.offer_id
+            )));
+        }
+        self.state.save_answer(&answer)?;
+        Ok(HeardAnswer::Answer(answer))
+    }
+}
