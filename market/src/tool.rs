@@ -52,6 +52,23 @@ impl ToolError {
     }
 }
 
+/// The error for a key or key file that could not be read or written; `keygen` names the command
+/// that writes such a file (`carnet-vendor keygen`).
+pub fn key_error(e: crate::keys::KeyError, keygen: &str) -> ToolError {
+    use crate::keys::KeyError;
+    let hint = match &e {
+        KeyError::Exists { .. } => {
+            "choose another --out, or remove the old key if you mean to replace it".to_owned()
+        }
+        KeyError::BadFile { .. } => format!("give the file `{keygen} --out` wrote"),
+        KeyError::BadEd25519 | KeyError::BadX25519 => {
+            "copy the key exactly as the keygen printed it".to_owned()
+        }
+        KeyError::Io { .. } => "check the path and its permissions".to_owned(),
+    };
+    ToolError::failed(e, hint)
+}
+
 /// `text` on one line: line breaks and other control characters become spaces.
 fn one_line(text: &str) -> String {
     text.chars()

@@ -32,6 +32,16 @@ fn refs(out: &std::process::Output) -> Vec<(String, u64, String)> {
         .collect()
 }
 
+/// `carnet-vendor listen` as `vendor`, run to its end.
+fn listen(vendor: &Vendor, server: &NatsServer, args: &[&str]) -> std::process::Output {
+    run(vendor.cmd("listen", server, args), LIMIT)
+}
+
+fn assert_stderr(out: &std::process::Output, needle: &str) {
+    let err = stderr(out);
+    assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+}
+
 fn one(keys: &IntentKeys, revision: u64, event: &str) -> (String, u64, String) {
     (keys.intent_ref.to_string(), revision, event.to_owned())
 }
@@ -60,13 +70,10 @@ async fn a_vendor_hears_an_intent_in_its_category_and_not_one_in_another() {
     .await;
 
     let (vendor, _) = Vendor::new("acme");
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "1"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "1"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let heard = lines(&out);
@@ -81,22 +88,19 @@ async fn a_vendor_hears_an_intent_in_its_category_and_not_one_in_another() {
 
     // A vendor of another region does not hear the FR-75 intent either.
     let (elsewhere, _) = Vendor::new("garage");
-    let out = run(
-        elsewhere.cmd(
-            "listen",
-            &server,
-            &[
-                "--category",
-                "auto.parts",
-                "home",
-                "--region",
-                "FR-75",
-                "--json",
-                "--count",
-                "2",
-            ],
-        ),
-        LIMIT,
+    let out = listen(
+        &elsewhere,
+        &server,
+        &[
+            "--category",
+            "auto.parts",
+            "home",
+            "--region",
+            "FR-75",
+            "--json",
+            "--count",
+            "2",
+        ],
     );
     let mut got = refs(&out);
     got.sort();
@@ -155,21 +159,18 @@ async fn a_listener_started_after_publication_gets_live_intents_and_then_new_one
     )
     .await;
     let (fresh, _) = Vendor::new("fresh");
-    let out = run(
-        fresh.cmd(
-            "listen",
-            &server,
-            &[
-                "--category",
-                "home",
-                "--json",
-                "--count",
-                "1",
-                "--since",
-                &cut.to_rfc3339(),
-            ],
-        ),
-        LIMIT,
+    let out = listen(
+        &fresh,
+        &server,
+        &[
+            "--category",
+            "home",
+            "--json",
+            "--count",
+            "1",
+            "--since",
+            &cut.to_rfc3339(),
+        ],
     );
     assert_eq!(refs(&out), vec![one(&after, 1, "intent.activated")]);
 }
@@ -217,13 +218,10 @@ async fn a_replayed_announcement_and_a_duplicate_revision_are_dropped() {
     replay_bare(&js, &first).await;
 
     let (vendor, _) = Vendor::new("acme");
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "2"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "2"],
     );
     assert_eq!(
         refs(&out),
@@ -232,11 +230,7 @@ async fn a_replayed_announcement_and_a_duplicate_revision_are_dropped() {
             one(&keys, 2, "intent.updated")
         ]
     );
-    assert!(
-        stderr(&out).contains("duplicate of revision 1"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr(&out, "duplicate of revision 1");
 }
 
 #[tokio::test]
@@ -266,13 +260,10 @@ async fn a_replay_after_withdrawal_is_refused_even_by_a_later_listener() {
     .await;
 
     let (vendor, _) = Vendor::new("acme");
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "3"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "3"],
     );
     assert_eq!(
         refs(&out),
@@ -282,11 +273,7 @@ async fn a_replay_after_withdrawal_is_refused_even_by_a_later_listener() {
             one(&marker, 1, "intent.activated")
         ]
     );
-    assert!(
-        stderr(&out).contains("nothing more is accepted"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr(&out, "nothing more is accepted");
 
     // The state outlives the process: a replay published later is refused by the next run.
     replay_bare(
@@ -300,20 +287,13 @@ async fn a_replay_after_withdrawal_is_refused_even_by_a_later_listener() {
         &announce(&marker2, 1, Event::Activated, "home.appliances", "marker 2"),
     )
     .await;
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "1"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "1"],
     );
     assert_eq!(refs(&out), vec![one(&marker2, 1, "intent.activated")]);
-    assert!(
-        stderr(&out).contains("intent.withdrawn"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr(&out, "intent.withdrawn");
 }
 
 #[tokio::test]
@@ -362,13 +342,10 @@ async fn a_forged_announcement_is_refused() {
     .await;
 
     let (vendor, _) = Vendor::new("acme");
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "2"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "2"],
     );
     assert_eq!(
         refs(&out),
@@ -427,13 +404,10 @@ async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_help
     .await;
     let (vendor, public) = Vendor::new("acme");
     let dir = directory_with("acme", &public);
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "1"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "1"],
     );
     assert!(out.status.success(), "{}", stderr(&out));
 
@@ -585,13 +559,10 @@ async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_help
         &announce(&keys, 2, Event::Withdrawn, "home.appliances", "washer"),
     )
     .await;
-    let out = run(
-        vendor.cmd(
-            "listen",
-            &server,
-            &["--category", "home", "--json", "--count", "1"],
-        ),
-        LIMIT,
+    let out = listen(
+        &vendor,
+        &server,
+        &["--category", "home", "--json", "--count", "1"],
     );
     assert_eq!(refs(&out), vec![one(&keys, 2, "intent.withdrawn")]);
     let out = run(
@@ -609,11 +580,7 @@ async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_help
         LIMIT,
     );
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("has ended (intent.withdrawn)"),
-        "{}",
-        stderr(&out)
-    );
+    assert_stderr(&out, "has ended (intent.withdrawn)");
 }
 
 #[tokio::test]

@@ -232,17 +232,25 @@ pub fn run(mut cmd: Command, limit: Duration) -> Output {
 
 /// Waits for `child` to end (at most `limit`: then it is killed and the test fails).
 pub fn finish(mut child: Child, limit: Duration) -> Output {
-    let (tx, rx) = mpsc::channel();
-    let mut stdout = child.stdout.take().unwrap();
     let mut stderr = child.stderr.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        stdout.read_to_end(&mut b).unwrap();
-        b
-    });
     let err_reader = std::thread::spawn(move || {
         let mut b = Vec::new();
         stderr.read_to_end(&mut b).unwrap();
+        b
+    });
+    let mut out = wait_output(child, limit);
+    out.stderr = err_reader.join().unwrap();
+    out
+}
+
+/// Waits for `child` (whose stderr another thread reads) to end, at most `limit`, and returns its
+/// status and stdout.
+fn wait_output(mut child: Child, limit: Duration) -> Output {
+    let (tx, rx) = mpsc::channel();
+    let mut stdout = child.stdout.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        stdout.read_to_end(&mut b).unwrap();
         b
     });
     let pid = child.id();
@@ -253,15 +261,13 @@ pub fn finish(mut child: Child, limit: Duration) -> Output {
     });
     if rx.recv_timeout(limit).is_err() {
         let _ = Command::new("kill").arg(pid.to_string()).status();
-        let status = waiter.join().unwrap();
-        let err = String::from_utf8_lossy(&err_reader.join().unwrap()).into_owned();
         let out = String::from_utf8_lossy(&out_reader.join().unwrap()).into_owned();
-        panic!("process did not end within {limit:?} ({status}); stdout:\n{out}\nstderr:\n{err}");
+        panic!("process did not end within {limit:?}; stdout:\n{out}");
     }
     Output {
         status: waiter.join().unwrap(),
         stdout: out_reader.join().unwrap(),
-        stderr: err_reader.join().unwrap(),
+        stderr: Vec::new(),
     }
 }
 
@@ -303,34 +309,8 @@ pub struct Started {
 impl Started {
     /// Waits for the process's end; returns its stdout and all of its stderr.
     pub fn finish(self, limit: Duration) -> (Output, String) {
-        let out = finish_no_stderr(self.child, limit);
+        let out = wait_output(self.child, limit);
         (out, self.reader.join().unwrap())
-    }
-}
-
-/// `finish`, for a child whose stderr another thread reads.
-fn finish_no_stderr(mut child: Child, limit: Duration) -> Output {
-    let (tx, rx) = mpsc::channel();
-    let mut stdout = child.stdout.take().unwrap();
-    let out_reader = std::thread::spawn(move || {
-        let mut b = Vec::new();
-        stdout.read_to_end(&mut b).unwrap();
-        b
-    });
-    let pid = child.id();
-    let waiter = std::thread::spawn(move || {
-        let status = child.wait().unwrap();
-        let _ = tx.send(());
-        status
-    });
-    if rx.recv_timeout(limit).is_err() {
-        let _ = Command::new("kill").arg(pid.to_string()).status();
-        panic!("process did not end within {limit:?}");
-    }
-    Output {
-        status: waiter.join().unwrap(),
-        stdout: out_reader.join().unwrap(),
-        stderr: Vec::new(),
     }
 }
 

@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use carnet_market::directory::{self, AcceptedTerms, DirectoryError, DirectoryVendor};
 use carnet_market::keys::{self, KeyError, SigningKey, VerifyingKey};
 use carnet_market::relay;
-use carnet_market::tool::{ExitKind, ToolError};
+use carnet_market::tool::{self, ExitKind, ToolError};
 use carnet_market::wire::{Category, VendorId};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
@@ -297,17 +297,7 @@ fn read_existing(path: &Path) -> Result<directory::Directory, ToolError> {
 }
 
 fn key_error(e: KeyError) -> ToolError {
-    let hint = match &e {
-        KeyError::Exists { .. } => {
-            "choose another --out, or remove the old key if you mean to replace it"
-        }
-        KeyError::BadFile { .. } => "give the file `carnet-market keygen --out` wrote",
-        KeyError::BadEd25519 | KeyError::BadX25519 => {
-            "copy the key exactly as the keygen printed it"
-        }
-        KeyError::Io { .. } => "check the path and its permissions",
-    };
-    ToolError::failed(e, hint)
+    tool::key_error(e, "carnet-market keygen")
 }
 
 fn dir_error(e: DirectoryError) -> ToolError {

@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use carnet_market::keys::{KeyError, VendorKeys};
 use carnet_market::relay::{self, RelayError, RelayOptions};
 use carnet_market::sdk::{self, NewOffer, SdkError, State};
-use carnet_market::tool::{Direction, ExitKind, ToolError, parse_when};
+use carnet_market::tool::{self, Direction, ExitKind, ToolError, parse_when};
 use carnet_market::wire::{BadValue, IntentRef, VendorId};
 use chrono::Utc;
 use clap::{Args, Parser, Subcommand};
@@ -244,17 +244,7 @@ fn bad_value(e: BadValue) -> ToolError {
 }
 
 fn key_error(e: KeyError) -> ToolError {
-    let hint = match &e {
-        KeyError::Exists { .. } => {
-            "choose another --out, or remove the old key if you mean to replace it"
-        }
-        KeyError::BadFile { .. } => "give the file `carnet-vendor keygen --out` wrote",
-        KeyError::BadEd25519 | KeyError::BadX25519 => {
-            "copy the key exactly as the keygen printed it"
-        }
-        KeyError::Io { .. } => "check the path and its permissions",
-    };
-    ToolError::failed(e, hint)
+    tool::key_error(e, "carnet-vendor keygen")
 }
 
 fn relay_error(e: RelayError) -> ToolError {
