@@ -37,6 +37,17 @@ fn listen(vendor: &Vendor, server: &NatsServer, args: &[&str]) -> std::process::
     run(vendor.cmd("listen", server, args), LIMIT)
 }
 
+/// A new intent in home.appliances, announced: what a test waits for last.
+async fn activate(js: &async_nats::jetstream::Context, title: &str) -> IntentKeys {
+    let keys = IntentKeys::generate();
+    publish(
+        js,
+        &announce(&keys, 1, Event::Activated, "home.appliances", title),
+    )
+    .await;
+    keys
+}
+
 fn assert_stderr(out: &std::process::Output, needle: &str) {
     let err = stderr(out);
     assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
@@ -116,12 +127,7 @@ async fn a_vendor_hears_an_intent_in_its_category_and_not_one_in_another() {
 async fn a_listener_started_after_publication_gets_live_intents_and_then_new_ones() {
     let server = NatsServer::start();
     let js = relay_with_streams(&server).await;
-    let before = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&before, 1, Event::Activated, "home.appliances", "fridge"),
-    )
-    .await;
+    let before = activate(&js, "fridge").await;
 
     let (vendor, _) = Vendor::new("acme");
     // Backfill: published before the listener existed.
@@ -134,12 +140,7 @@ async fn a_listener_started_after_publication_gets_live_intents_and_then_new_one
         "listening as acme",
     );
     // Live: published while it listens.
-    let live = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&live, 1, Event::Activated, "home.appliances", "oven"),
-    )
-    .await;
+    let live = activate(&js, "oven").await;
     let (out, err) = started.finish(LIMIT);
     assert!(out.status.success(), "{err}");
     assert_eq!(
@@ -152,12 +153,7 @@ async fn a_listener_started_after_publication_gets_live_intents_and_then_new_one
 
     // --since reads again from a time: only what was published after it.
     let cut = Utc::now();
-    let after = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&after, 1, Event::Activated, "home.appliances", "kettle"),
-    )
-    .await;
+    let after = activate(&js, "kettle").await;
     let (fresh, _) = Vendor::new("fresh");
     let out = listen(
         &fresh,
@@ -252,12 +248,7 @@ async fn a_replay_after_withdrawal_is_refused_even_by_a_later_listener() {
         &announce(&keys, 3, Event::Activated, "home.appliances", "dishwasher"),
     )
     .await;
-    let marker = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&marker, 1, Event::Activated, "home.appliances", "marker"),
-    )
-    .await;
+    let marker = activate(&js, "marker").await;
 
     let (vendor, _) = Vendor::new("acme");
     let out = listen(
@@ -281,12 +272,7 @@ async fn a_replay_after_withdrawal_is_refused_even_by_a_later_listener() {
         &announce(&keys, 4, Event::Updated, "home.appliances", "revived?"),
     )
     .await;
-    let marker2 = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&marker2, 1, Event::Activated, "home.appliances", "marker 2"),
-    )
-    .await;
+    let marker2 = activate(&js, "marker 2").await;
     let out = listen(
         &vendor,
         &server,
@@ -334,12 +320,7 @@ async fn a_forged_announcement_is_refused() {
         .unwrap()
         .await
         .unwrap();
-    let marker = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&marker, 1, Event::Activated, "home.appliances", "marker"),
-    )
-    .await;
+    let marker = activate(&js, "marker").await;
 
     let (vendor, _) = Vendor::new("acme");
     let out = listen(
@@ -396,12 +377,7 @@ fn directory_with(id: &str, public: &serde_json::Value) -> Directory {
 async fn an_offer_from_carnet_vendor_is_verified_and_decrypted_by_the_vault_helper_and_answered() {
     let server = NatsServer::start();
     let js = relay_with_streams(&server).await;
-    let keys = IntentKeys::generate();
-    publish(
-        &js,
-        &announce(&keys, 1, Event::Activated, "home.appliances", "washer"),
-    )
-    .await;
+    let keys = activate(&js, "washer").await;
     let (vendor, public) = Vendor::new("acme");
     let dir = directory_with("acme", &public);
     let out = listen(
