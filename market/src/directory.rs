@@ -170,7 +170,6 @@ impl Directory {
 
 fn to_json(directory: &Directory) -> Vec<u8> {
     // Strings, numbers and maps of strings always serialise.
-    #[allow(clippy::expect_used)]
     serde_json::to_vec(directory).expect("directory JSON")
 }
 
@@ -220,7 +219,6 @@ impl DirectoryFile {
     /// The file's JSON, as written.
     pub fn to_bytes(&self) -> Vec<u8> {
         // Three strings always serialise.
-        #[allow(clippy::expect_used)]
         let mut out = serde_json::to_vec_pretty(self).expect("directory file JSON");
         out.push(b'\n');
         out

@@ -53,7 +53,6 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     // The system generator fails only when the OS has no entropy source at all; then nothing
     // here can work safely, so stopping is the right outcome.
-    #[allow(clippy::expect_used)]
     ring::rand::SecureRandom::fill(&SystemRandom::new(), &mut out).expect("system random source");
     out
 }
@@ -108,9 +107,7 @@ impl SigningKey {
     /// A new random key.
     pub fn generate() -> Self {
         // ring fails to generate only without a system random source (see `random_bytes`).
-        #[allow(clippy::expect_used)]
         let doc = Ed25519KeyPair::generate_pkcs8(&SystemRandom::new()).expect("ed25519 keygen");
-        #[allow(clippy::expect_used)]
         Self::from_pkcs8(doc.as_ref()).expect("a key ring just made parses")
     }
 
@@ -159,7 +156,6 @@ impl Recipient {
     /// Encrypts `plaintext` to this key (age's binary format).
     pub fn encrypt(&self, plaintext: &[u8]) -> Vec<u8> {
         // Encryption to one X25519 recipient into memory has no failure case but a bug in age.
-        #[allow(clippy::expect_used)]
         age::encrypt(&self.0, plaintext).expect("age encryption into memory")
     }
 }
@@ -324,7 +320,6 @@ pub fn read_operator_key(path: &Path) -> Result<SigningKey, KeyError> {
 fn write_secret<T: Serialize>(path: &Path, value: &T) -> Result<(), KeyError> {
     let shown = || path.display().to_string();
     // Serialising a struct of strings cannot fail.
-    #[allow(clippy::expect_used)]
     let body = Zeroizing::new(serde_json::to_vec_pretty(value).expect("key file JSON"));
     let mut file = std::fs::OpenOptions::new()
         .write(true)

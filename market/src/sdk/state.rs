@@ -167,7 +167,6 @@ fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), StateError> {
         source,
     };
     // Records of strings, numbers and dates always serialise.
-    #[allow(clippy::expect_used)]
     let body = serde_json::to_vec_pretty(value).expect("state JSON");
     let tmp = path.with_extension("json.tmp");
     std::fs::write(&tmp, body).map_err(|e| err("write", e))?;

@@ -150,7 +150,6 @@ impl IntentKeys {
             x25519: self.identity.secret_text().to_string(),
         };
         // A struct of strings always serialises.
-        #[allow(clippy::expect_used)]
         Zeroizing::new(serde_json::to_string(&secret).expect("intent keys JSON"))
     }
 

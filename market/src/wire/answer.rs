@@ -63,7 +63,6 @@ impl IntentKeys {
             answered_at: now,
         };
         // A struct of strings always serialises.
-        #[allow(clippy::expect_used)]
         let plain = serde_json::to_vec(&answer).expect("answer JSON");
         let sealed = SealedAnswer {
             intent_ref: self.intent_ref.clone(),

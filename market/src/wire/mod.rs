@@ -140,7 +140,6 @@ impl Signed {
     /// Serialises `value`, and signs those exact bytes as `kind` with `key`.
     pub fn seal<T: Serialize>(kind: SignedKind, value: &T, key: &SigningKey) -> Signed {
         // Serialising the wire's own structs (strings, numbers, maps of strings) cannot fail.
-        #[allow(clippy::expect_used)]
         let bytes = serde_json::to_vec(value).expect("wire payload JSON");
         Signed {
             signature: b64(&key.sign(&kind.signing_input(&bytes))),
@@ -151,7 +150,6 @@ impl Signed {
     /// The envelope's JSON bytes, as published.
     pub fn to_bytes(&self) -> Vec<u8> {
         // A struct of two strings always serialises.
-        #[allow(clippy::expect_used)]
         serde_json::to_vec(self).expect("envelope JSON")
     }
 
