@@ -69,6 +69,14 @@ pub fn key_error(e: crate::keys::KeyError, keygen: &str) -> ToolError {
     ToolError::failed(e, hint)
 }
 
+/// Prints `text` and a line break on stdout. A closed stdout (`| head`) ends the output, never
+/// the tool with a panic.
+pub fn print_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 /// `text` on one line: line breaks and other control characters become spaces.
 fn one_line(text: &str) -> String {
     text.chars()

@@ -232,6 +232,33 @@ fn the_operator_tool_makes_a_key_adds_vendors_signs_and_verifies() {
     assert_eq!(out.status.code(), Some(4));
     assert!(stderr(&out).contains("older than version 2"));
 
+    // A key whose base64url starts with '-' is a key, not a flag.
+    let mut v = vendor("dash");
+    while !v.ed25519.starts_with('-') {
+        v = vendor("dash");
+    }
+    let out = market_cmd()
+        .args([
+            "directory",
+            "add",
+            "--directory",
+            path_str(&file),
+            "--id",
+            "dash",
+        ])
+        .args([
+            "--name",
+            "n",
+            "--ed25519",
+            &v.ed25519,
+            "--x25519",
+            &v.x25519,
+        ])
+        .args(["--category", "home.garden"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+
     // A vendor id that could spell a subject wildcard is refused, with a hint.
     let v = vendor("x");
     let out = market_cmd()

@@ -72,8 +72,9 @@ enum DirectoryCommand {
         id: String,
         #[arg(long)]
         name: String,
-        /// Its Ed25519 public key (what `carnet-vendor keygen` printed as "ed25519").
-        #[arg(long, value_name = "KEY")]
+        /// Its Ed25519 public key (what `carnet-vendor keygen` printed as "ed25519"); base64url
+        /// may start with '-', which is taken as the key, not a flag.
+        #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
         ed25519: String,
         /// Its X25519 public key, an age1… recipient ("x25519").
         #[arg(long, value_name = "KEY")]
@@ -111,8 +112,8 @@ enum DirectoryCommand {
     Verify {
         #[arg(long, value_name = "FILE")]
         directory: PathBuf,
-        /// The operator's public key (what `keygen` printed).
-        #[arg(long, value_name = "KEY")]
+        /// The operator's public key (what `keygen` printed; it may start with '-').
+        #[arg(long, value_name = "KEY", allow_hyphen_values = true)]
         operator_key: String,
         /// Refuse a directory older than this version.
         #[arg(long, value_name = "N")]
@@ -137,7 +138,7 @@ fn run(command: Command) -> Result<(), ToolError> {
                 "carnet-market: wrote the operator's signing key to {} (keep it private); its public key follows",
                 out.display()
             );
-            println!("{}", key.verifying_key());
+            tool::print_line(&key.verifying_key().to_string());
             Ok(())
         }
         Command::Directory(d) => directory_command(d),
@@ -274,13 +275,13 @@ fn directory_command(command: DirectoryCommand) -> Result<(), ToolError> {
             })?;
             let dir =
                 directory::verify(&bytes, &key, Utc::now(), min_version).map_err(dir_error)?;
-            println!(
+            tool::print_line(&format!(
                 "version {} valid until {}: {} vendors, {} categories",
                 dir.version,
                 dir.expires_at.to_rfc3339(),
                 dir.vendors.len(),
                 dir.taxonomy.values().map(Vec::len).sum::<usize>()
-            );
+            ));
             Ok(())
         }
     }

@@ -3,7 +3,7 @@
 
 use carnet_market::relay;
 use carnet_market::sdk::answers::{AnswerListener, HeardAnswer};
-use carnet_market::tool::ToolError;
+use carnet_market::tool::{self, ToolError};
 use clap::Args;
 
 use crate::{Opened, RelayArgs, open, relay_options, sdk_error};
@@ -39,16 +39,16 @@ pub async fn run(args: AnswersArgs) -> Result<(), ToolError> {
             Some(HeardAnswer::Answer(a)) => {
                 heard += 1;
                 if args.json {
-                    println!("{}", serde_json::to_string(&a).unwrap_or_default());
+                    tool::print_line(&serde_json::to_string(&a).unwrap_or_default());
                 } else {
                     let decision = match a.decision {
                         carnet_market::wire::answer::Decision::Accepted => "accepted",
                         carnet_market::wire::answer::Decision::Declined => "declined",
                     };
-                    println!(
+                    tool::print_line(&format!(
                         "offer {} to intent {}: {decision}",
                         a.offer_id, a.intent_ref
-                    );
+                    ));
                 }
             }
             Some(HeardAnswer::Dropped(reason)) => {

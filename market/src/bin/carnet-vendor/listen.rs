@@ -1,12 +1,11 @@
 //! `carnet-vendor listen`: prints each new verified announcement in the vendor's categories (one
 //! JSON object a line with --json), and one line on stderr for each one it dropped.
 
-use std::io::Write;
 use std::time::Duration;
 
 use carnet_market::relay;
 use carnet_market::sdk::{Heard, ListenOptions, Listener};
-use carnet_market::tool::{Direction, ToolError, parse_when};
+use carnet_market::tool::{self, Direction, ToolError, parse_when};
 use carnet_market::wire::Region;
 use carnet_market::wire::announcement::Announcement;
 use chrono::Utc;
@@ -113,7 +112,5 @@ fn print(a: &Announcement, json: bool) {
                 .unwrap_or_default()
         )
     };
-    let mut out = std::io::stdout().lock();
-    // A closed stdout (`| head`) ends the output, not the tool.
-    let _ = writeln!(out, "{line}").and_then(|()| out.flush());
+    tool::print_line(&line);
 }

@@ -144,12 +144,9 @@ fn keygen(out: &std::path::Path, json: bool) -> Result<(), ToolError> {
         out.display()
     );
     if json {
-        println!(
-            "{}",
-            serde_json::json!({"ed25519": ed25519, "x25519": x25519})
-        );
+        tool::print_line(&serde_json::json!({"ed25519": ed25519, "x25519": x25519}).to_string());
     } else {
-        println!("ed25519: {ed25519}\nx25519: {x25519}");
+        tool::print_line(&format!("ed25519: {ed25519}\nx25519: {x25519}"));
     }
     Ok(())
 }
@@ -215,23 +212,21 @@ async fn offer(args: OfferArgs) -> Result<(), ToolError> {
         .map_err(sdk_error)?;
     if args.json {
         let t = &made.terms;
-        println!(
-            "{}",
-            serde_json::json!({
-                "offer_id": t.offer_id, "intent_ref": t.intent_ref, "revision": t.revision,
-                "price": t.price, "currency": t.currency, "valid_through": t.valid_through,
-                "subject": made.subject, "stream_sequence": made.stream_sequence,
-            })
-        );
+        let line = serde_json::json!({
+            "offer_id": t.offer_id, "intent_ref": t.intent_ref, "revision": t.revision,
+            "price": t.price, "currency": t.currency, "valid_through": t.valid_through,
+            "subject": made.subject, "stream_sequence": made.stream_sequence,
+        });
+        tool::print_line(&line.to_string());
     } else {
-        println!(
+        tool::print_line(&format!(
             "offer {} to intent {}: {} {} until {}",
             made.terms.offer_id,
             made.terms.intent_ref,
             made.terms.price,
             made.terms.currency,
             made.terms.valid_through.to_rfc3339()
-        );
+        ));
     }
     Ok(())
 }
