@@ -255,7 +255,8 @@ fn directory_command(command: DirectoryCommand) -> Result<(), ToolError> {
                 "carnet-market: signed {} as version {}, valid until {}",
                 directory.display(),
                 dir.version,
-                dir.expires_at.to_rfc3339()
+                dir.expires_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
             );
             Ok(())
         }
@@ -278,7 +279,8 @@ fn directory_command(command: DirectoryCommand) -> Result<(), ToolError> {
             tool::print_line(&format!(
                 "version {} valid until {}: {} vendors, {} categories",
                 dir.version,
-                dir.expires_at.to_rfc3339(),
+                dir.expires_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
                 dir.vendors.len(),
                 dir.taxonomy.values().map(Vec::len).sum::<usize>()
             ));

@@ -104,7 +104,9 @@ fn print(a: &Announcement, json: bool) {
             a.event.as_str(),
             a.category,
             a.region,
-            a.window.valid_through.to_rfc3339(),
+            a.window
+                .valid_through
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             a.public
                 .title
                 .as_deref()

@@ -225,7 +225,9 @@ async fn offer(args: OfferArgs) -> Result<(), ToolError> {
             made.terms.intent_ref,
             made.terms.price,
             made.terms.currency,
-            made.terms.valid_through.to_rfc3339()
+            made.terms
+                .valid_through
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         ));
     }
     Ok(())
