@@ -196,6 +196,24 @@ mod tests {
     }
 
     #[test]
+    fn an_oversized_or_non_envelope_body_is_refused_unread() {
+        let huge = vec![b' '; MAX_PAYLOAD + 1];
+        assert!(matches!(
+            Signed::from_bytes(&huge),
+            Err(WireError::TooLarge)
+        ));
+        assert!(matches!(
+            Signed::from_bytes(b"[1]"),
+            Err(WireError::NotEnvelope)
+        ));
+        let padded = Signed {
+            payload: "e30=".into(),
+            signature: String::new(),
+        };
+        assert!(matches!(padded.decode(), Err(WireError::NotEnvelope)));
+    }
+
+    #[test]
     fn listen_subjects_cover_one_or_two_levels() {
         let fr: Region = "FR".parse().unwrap();
         assert_eq!(listen_subject("home", None).unwrap(), "icast.v1.home.*.*");
