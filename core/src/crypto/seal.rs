@@ -40,6 +40,7 @@ pub enum Table {
     Outbox,
     NotifyChannels,
     NotifyOutbox,
+    Documents,
 }
 
 impl Table {
@@ -64,6 +65,7 @@ impl Table {
             Table::Outbox => "outbox",
             Table::NotifyChannels => "notify_channels",
             Table::NotifyOutbox => "notify_outbox",
+            Table::Documents => "documents",
         }
     }
 }
@@ -133,7 +135,7 @@ thread_local! {
     };
 }
 
-fn fresh_nonce(rng: &SystemRandom) -> [u8; NONCE_LEN] {
+pub(crate) fn fresh_nonce(rng: &SystemRandom) -> [u8; NONCE_LEN] {
     NONCES.with_borrow_mut(|pool| {
         if pool.pos == pool.buf.len() {
             // The OS RNG failing is not recoverable; ring documents it as practically impossible.
