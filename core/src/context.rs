@@ -168,6 +168,17 @@ impl Core {
         core.store
             .write(move |c| crate::access::receipts::publish_keys(c, &keys))
             .await?;
+        // Uploads a stop cut short go before any new upload can start.
+        let purged = core
+            .store
+            .write(crate::store::documents::purge_uploading)
+            .await?;
+        if purged > 0 {
+            tracing::warn!(
+                uploads = purged,
+                "deleted document uploads a stop cut short"
+            );
+        }
         Ok(core)
     }
 

@@ -211,10 +211,13 @@ pub fn sealed_router(
 /// How long a request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import, which
-/// lasts as long as its upload (it gives up on an upload that stalls, see `owner_api`).
+/// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import or a
+/// document's upload, which lasts as long as its upload (each gives up on an upload that
+/// stalls, see `owner_api`).
 async fn deadline(req: Request, next: axum::middleware::Next) -> axum::response::Response {
-    if req.method() == axum::http::Method::POST && req.uri().path() == "/v1/import" {
+    if req.method() == axum::http::Method::POST
+        && matches!(req.uri().path(), "/v1/import" | "/v1/documents")
+    {
         return next.run(req).await;
     }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {

@@ -319,14 +319,10 @@ pub async fn delete(store: &Store, id: &DocumentId) -> Result<(), DocumentError>
     }
 }
 
-/// Deletes the uploads a crash left incomplete. Run when the vault opens, before any upload
-/// can start; how many were deleted.
+/// Deletes the uploads a crash left incomplete (`Core::open` does it when the vault opens,
+/// before any upload can start); how many were deleted.
 pub async fn purge_incomplete(store: &Store) -> Result<usize, DocumentError> {
-    let n = store.write(|c| rows::purge_uploading(c)).await?;
-    if n > 0 {
-        tracing::warn!(uploads = n, "deleted document uploads a stop cut short");
-    }
-    Ok(n)
+    Ok(store.write(rows::purge_uploading).await?)
 }
 
 #[cfg(test)]

@@ -32,6 +32,8 @@ pub struct Settings {
     /// (no configuration key: tests shorten them).
     pub import_idle_timeout: std::time::Duration,
     pub import_total_timeout: std::time::Duration,
+    /// The size of one document, and of all (`document_max_mib`, `document_quota_mib`).
+    pub documents: carnet_core::documents::Limits,
     /// Header-read and idle timeouts, and the connection cap (see `accept`).
     pub connections: super::ConnectionLimits,
 }
@@ -52,6 +54,10 @@ impl Default for Settings {
             app_idle_timeout: chrono::Duration::seconds(i64::from(super::DEFAULT_APP_IDLE_TIMEOUT)),
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
+            documents: carnet_core::documents::Limits::from_mib(
+                u64::from(super::DEFAULT_DOCUMENT_MAX_MIB),
+                u64::from(super::DEFAULT_DOCUMENT_QUOTA_MIB),
+            ),
             connections: super::ConnectionLimits::default(),
         }
     }

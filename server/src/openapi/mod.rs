@@ -37,6 +37,7 @@ use security::Schemes;
         (name = "incidents", description = "Complaints and how they were resolved"),
         (name = "promises", description = "What vendors committed to, and whether they kept it"),
         (name = "subscriptions", description = "Subscriptions and contracts: payments projected, renewals and notice deadlines watched (owner only: no vendor scope reads them)"),
+        (name = "documents", description = "Files attached to a vendor, a purchase, an incident or an interaction: sealed in chunks, streamed both ways, always served as attachments"),
         (name = "search", description = "Every record by the words of its text fields (word prefixes, case and accents aside), from an index held in memory only"),
         (name = "profile", description = "What the owner may disclose"),
         (name = "clients", description = "Vendors connected as OAuth clients"),
