@@ -162,19 +162,27 @@ fn connect(server: &ServerUrl, deadline: Instant) -> Result<Stream, NoAnswer> {
 /// before the body was all read. `limit` bounds the whole exchange.
 pub(super) fn post(
     server: &ServerUrl,
-    path: &str,
+    (path, query): (&str, &[(&str, String)]),
     headers: &[(&str, &str)],
     body: &mut dyn Read,
     limit: Duration,
 ) -> Result<Answer, NoAnswer> {
     let deadline = Instant::now() + limit;
     let mut stream = connect(server, deadline)?;
-    let url = server.endpoint(path);
+    let mut url = server.endpoint(path);
+    if !query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_owned(),
     };
-    let mut head = format!("POST {} HTTP/1.1\r\nHost: {host}\r\n", url.path());
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut head = format!("POST {target} HTTP/1.1\r\nHost: {host}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
