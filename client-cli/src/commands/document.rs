@@ -9,7 +9,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use carnet_schemas::{Document, DocumentId, DocumentList, Line};
+use carnet_schemas::{AttachmentKind, Document, DocumentId, DocumentList, Line};
 
 use super::archive::{human_bytes, writable_target};
 use super::{Ctx, delete_asking, listed, name_of};
@@ -110,14 +110,14 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>) -> CliResult<()> {
         "size",
         "shared",
     ])
-    .ids(&[0, 2])
-    .fixed(&[5, 6, 7])
-    .optional(&[3, 1, 5]);
+    .ids(&[0])
+    .fixed(&[6, 7])
+    .optional(&[5, 2, 3]);
     for d in items.iter().map(|d| &d.value) {
         t.row([
             d.id.to_string(),
             name_of(&names, &d.vendor_id),
-            d.attached_to.id.clone(),
+            attached(d),
             d.title
                 .as_ref()
                 .map_or(String::new(), |t| truncate(t.as_str(), 40)),
@@ -131,6 +131,14 @@ fn list(ctx: &Ctx, vendor: Option<&VendorRef>) -> CliResult<()> {
     }
     t.print();
     Ok(())
+}
+
+/// What a document is attached to, for a listing: `purchase pur_…`, or `vendor`.
+fn attached(d: &Document) -> String {
+    match d.attached_to.kind {
+        AttachmentKind::Vendor => "vendor".to_owned(),
+        kind => format!("{} {}", kind.as_str(), d.attached_to.id),
+    }
 }
 
 /// The name a download takes in the current directory: the stored file name without any

@@ -19,6 +19,7 @@ mod connections;
 mod consent;
 mod consent_abuse;
 mod consent_page;
+mod documents;
 mod durability;
 mod export;
 mod generation;
