@@ -419,7 +419,7 @@ mod tests {
         let mut body = io::repeat(b'x').take(64 * 1024 * 1024);
         let answer = post(
             &url,
-            "/v1/import",
+            ("/v1/import", &[("vendor", "ven_a".to_owned())]),
             &[("Authorization", "Bearer wrong")],
             &mut body,
             Duration::from_secs(60),
@@ -428,7 +428,10 @@ mod tests {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         assert!(String::from_utf8_lossy(&answer.body).contains("\"status\":401"));
         let head = server.join().unwrap();
-        assert!(head.starts_with("POST /v1/import HTTP/1.1\r\n"), "{head}");
+        assert!(
+            head.starts_with("POST /v1/import?vendor=ven_a HTTP/1.1\r\n"),
+            "{head}"
+        );
         assert!(head.contains("Authorization: Bearer wrong\r\n"), "{head}");
     }
 
@@ -453,9 +456,23 @@ mod tests {
                 s.write_all(answer.as_bytes()).unwrap();
             }
         });
-        let a = post(&url, "/x", &[], &mut &b"{}"[..], Duration::from_secs(10)).unwrap();
+        let a = post(
+            &url,
+            ("/x", &[]),
+            &[],
+            &mut &b"{}"[..],
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!((a.status, a.body), (StatusCode::OK, b"{\"a\":1}".to_vec()));
-        let b = post(&url, "/x", &[], &mut &b"{}"[..], Duration::from_secs(10)).unwrap();
+        let b = post(
+            &url,
+            ("/x", &[]),
+            &[],
+            &mut &b"{}"[..],
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!(
             (b.status, b.body),
             (StatusCode::CONFLICT, b"{\"b\":2}".to_vec())

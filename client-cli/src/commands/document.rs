@@ -247,3 +247,53 @@ fn share(ctx: &Ctx, id: &DocumentId, shared: bool) -> CliResult<()> {
     });
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(name: Option<&str>) -> Document {
+        Document {
+            id: "doc_aaaaaaaaaaaaaaaa".parse().unwrap(),
+            vendor_id: "ven_aaaaaaaaaaaaaaaa".parse().unwrap(),
+            attached_to: carnet_schemas::AttachedTo {
+                kind: AttachmentKind::Vendor,
+                id: "ven_aaaaaaaaaaaaaaaa".into(),
+            },
+            title: None,
+            file_name: name.map(|n| n.parse().unwrap()),
+            content_type: "text/plain".into(),
+            size: 0,
+            shared: false,
+            created_at: chrono::Utc::now(),
+        }
+    }
+
+    #[test]
+    fn a_name_from_the_server_never_leaves_the_current_directory() {
+        assert_eq!(
+            local_name(&doc(Some("invoice.pdf"))),
+            PathBuf::from("invoice.pdf")
+        );
+        assert_eq!(
+            local_name(&doc(Some("../../.ssh/authorized_keys"))),
+            PathBuf::from("authorized_keys")
+        );
+        assert_eq!(
+            local_name(&doc(Some("/etc/passwd"))),
+            PathBuf::from("passwd")
+        );
+        assert_eq!(
+            local_name(&doc(Some("C:\\Users\\x\\a.txt"))),
+            PathBuf::from("a.txt")
+        );
+        assert_eq!(
+            local_name(&doc(Some("dir/.."))),
+            PathBuf::from("doc_aaaaaaaaaaaaaaaa")
+        );
+        assert_eq!(
+            local_name(&doc(None)),
+            PathBuf::from("doc_aaaaaaaaaaaaaaaa")
+        );
+    }
+}

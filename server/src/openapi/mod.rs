@@ -158,6 +158,12 @@ fn name_operations(api: &mut OpenApi) {
 fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
+    // A raw body (a document's bytes) is taken whatever its type.
+    let raw_body = op.request_body.as_ref().is_some_and(|b| {
+        b.content
+            .keys()
+            .all(|t| t.as_str() == "application/octet-stream")
+    });
     let has_query = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let r = &mut op.responses.responses;
     let mut add = |code: &str, text: &str| {
@@ -187,8 +193,10 @@ fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
     }
     if has_body {
         add("413", "Body too large");
-        add("415", "Body is not JSON");
         add("422", "A field is invalid; `errors` lists each");
+    }
+    if has_body && !raw_body {
+        add("415", "Body is not JSON");
     }
     add("500", "Internal error (details in the server log)");
 }
