@@ -159,11 +159,8 @@ fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
     // A raw body (a document's bytes) is taken whatever its type.
-    let raw_body = op.request_body.as_ref().is_some_and(|b| {
-        b.content
-            .keys()
-            .all(|t| t.as_str() == "application/octet-stream")
-    });
+    let raw_body = matches!(&op.request_body, Some(utoipa::openapi::RefOr::T(b))
+        if b.content.keys().all(|t| t.as_str() == "application/octet-stream"));
     let has_query = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let r = &mut op.responses.responses;
     let mut add = |code: &str, text: &str| {
