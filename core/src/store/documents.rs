@@ -1,5 +1,5 @@
 //! Rows of documents (`documents`) and their sealed chunks (`document_chunks`), migration
-//! 0012. A few lines of SQL each; the sealing and the rules are `crate::documents`'. Reads of
+//! 0012. A few lines of SQL each; the sealing and the rules are the `documents` service's. Reads of
 //! `documents` go through the TEMP view that hides rows whose MAC fails; writes name `main.`.
 
 use chrono::{DateTime, Utc};

@@ -124,9 +124,10 @@ fn html_and_svg_are_served_as_attachments_that_cannot_run() {
 }
 
 fn small_limits() -> TestServer {
-    let mut settings = Settings::default();
-    settings.documents = carnet_core::documents::Limits::from_mib(1, 3);
-    TestServer::spawn_with_settings(settings)
+    TestServer::spawn_with_settings(Settings {
+        documents: carnet_core::documents::Limits::from_mib(1, 3),
+        ..Settings::default()
+    })
 }
 
 #[test]
