@@ -10,5 +10,5 @@ mod seal;
 pub use key::{KEY_LEN, Purpose, SubKey, VaultKey};
 pub use keys::{ImportedKeys, Keys};
 pub use rowmac::RowMac;
-pub(crate) use seal::fresh_nonce;
 pub use seal::{SealKey, Sealable, Sealed, Table, Unreadable};
+pub(crate) use seal::{open_blob, seal_blob};

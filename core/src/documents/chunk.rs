@@ -6,11 +6,11 @@
 //! (cut) is told apart from a whole one: the reader (`read::Chunks`) demands that the chunks
 //! run 0, 1, 2, … and end with the one marked last. Never holds more than one chunk.
 
-use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
+use ring::aead::{CHACHA20_POLY1305, LessSafeKey, NONCE_LEN, UnboundKey};
 use ring::rand::SystemRandom;
 use zeroize::Zeroizing;
 
-use crate::crypto::{Keys, Purpose};
+use crate::crypto::{Keys, Purpose, open_blob, seal_blob};
 
 /// The plaintext size of every chunk but the last (which may be shorter, or empty for an
 /// empty document).
@@ -69,52 +69,26 @@ impl ChunkKey {
 
     /// Seals chunk `position` (`last` if no chunk follows it).
     pub fn seal(&self, position: u64, last: bool, plaintext: &[u8]) -> Vec<u8> {
-        let nonce = crate::crypto::fresh_nonce(&self.rng);
-        let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
-        out.push(CHUNK_V1);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
         let aad = associated_data(&self.document, position, last);
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&aad),
-                &mut out[1 + NONCE_LEN..],
-            )
-            // Sealing only fails for inputs over 256 GiB.
-            .expect("ChaCha20-Poly1305 input within limits");
-        out.extend_from_slice(tag.as_ref());
-        out
+        seal_blob(&self.key, &self.rng, CHUNK_V1, &aad, plaintext)
     }
 
     /// Opens the chunk stored at `position`: its plaintext (wiped when dropped) and whether it
     /// is the last. It opens only as what it was sealed as (this document, this position).
     pub fn open(&self, position: u64, blob: &[u8]) -> Result<(Zeroizing<Vec<u8>>, bool), BadChunk> {
-        let bad = || BadChunk {
-            document: self.document.clone(),
-            position,
-        };
-        if blob.len() < OVERHEAD || blob[0] != CHUNK_V1 || blob.len() > OVERHEAD + CHUNK {
-            return Err(bad());
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&blob[1..1 + NONCE_LEN]);
-        // Which of the two the chunk was sealed as is part of what the tag proves: try both.
-        for last in [false, true] {
-            let mut buf = Zeroizing::new(blob[1 + NONCE_LEN..].to_vec());
-            let aad = associated_data(&self.document, position, last);
-            if let Ok(plain) = self.key.open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&aad),
-                &mut buf,
-            ) {
-                let len = plain.len();
-                buf.truncate(len);
-                return Ok((buf, last));
+        if blob.len() <= OVERHEAD + CHUNK {
+            // Which of the two it was sealed as is part of what the tag proves: try both.
+            for last in [false, true] {
+                let aad = associated_data(&self.document, position, last);
+                if let Some(plain) = open_blob(&self.key, CHUNK_V1, &aad, blob) {
+                    return Ok((plain, last));
+                }
             }
         }
-        Err(bad())
+        Err(BadChunk {
+            document: self.document.clone(),
+            position,
+        })
     }
 }
 
