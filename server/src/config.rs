@@ -46,12 +46,6 @@ const ACCESS_LOG_RETENTION_DAYS_MAX: u32 = 36_500;
 /// Seconds within which identical vendor reads are compacted into one entry (0: never).
 pub const DEFAULT_ACCESS_LOG_COMPACT_WINDOW: u32 = 3600;
 const ACCESS_LOG_COMPACT_WINDOW_MAX: u32 = 86_400;
-/// The most one document may hold, in MiB (an invoice, a contract, a few photos' worth).
-pub const DEFAULT_DOCUMENT_MAX_MIB: u32 = 25;
-const DOCUMENT_MAX_MIB_RANGE: std::ops::RangeInclusive<u32> = 1..=4096;
-/// The most all documents together may hold, in MiB.
-pub const DEFAULT_DOCUMENT_QUOTA_MIB: u32 = 1024;
-const DOCUMENT_QUOTA_MIB_RANGE: std::ops::RangeInclusive<u32> = 1..=16 << 20;
 
 /// How connections are bounded (configuration keys `header_read_timeout`, `idle_timeout`,
 /// `max_connections`).
@@ -598,7 +592,7 @@ mod env;
 mod settings;
 use env::EnvLayer;
 pub use env::{KEYS, env_name, unknown_variables};
-pub use settings::Settings;
+pub use settings::*;
 
 #[cfg(test)]
 mod tests;
