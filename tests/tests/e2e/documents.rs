@@ -497,3 +497,33 @@ fn the_cli_adds_lists_gets_shares_and_removes_documents() {
     assert!(gone.stderr.contains("no document"), "{}", gone.stderr);
     assert_eq!(std::fs::read(&out_file).unwrap(), data, "left as it was");
 }
+
+#[test]
+fn an_upload_that_stalls_is_refused_and_leaves_nothing() {
+    use std::io::{Read, Write};
+    let s = TestServer::spawn_with_settings(Settings {
+        import_idle_timeout: std::time::Duration::from_millis(300),
+        ..Settings::default()
+    });
+    let v = vendor(&s, "Acme");
+    let mut raw = std::net::TcpStream::connect(s.base.trim_start_matches("http://")).unwrap();
+    write!(
+        raw,
+        "POST /v1/documents?vendor={v} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Length: {}\r\n\r\n",
+        s.token(),
+        1 << 20
+    )
+    .unwrap();
+    // More than one batch, then silence: the server gives up by itself.
+    raw.write_all(&random(300 << 10)).unwrap();
+    raw.flush().unwrap();
+    let mut answer = String::new();
+    let _ = raw.read_to_string(&mut answer);
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("stalled"), "{answer}");
+    assert!(
+        answer.contains("nothing of this upload was kept"),
+        "{answer}"
+    );
+    assert_eq!((rows(&s, "documents"), rows(&s, "document_chunks")), (0, 0));
+}
