@@ -145,7 +145,7 @@ impl Core {
         let index = LedgerIndex::start(
             store.clone(),
             keys.clone(),
-            crate::ledger::listing::loader(),
+            crate::documents::index::loader(crate::ledger::listing::loader()),
         );
         let core = Core {
             store,

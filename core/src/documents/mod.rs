@@ -13,12 +13,15 @@
 //! interaction is not shared with it.
 //!
 //! The API other modules build on (export, backup, search):
-//! - `add(store, keys, new, limits, source, now) -> Document`
+//! - `add(store, keys, index, new, limits, source, now) -> Document`
 //! - `open(store, keys, id) -> (Document, Reader)` (`Reader: Read` and `Iterator` of chunks)
 //! - `show`, `list(store, keys, vendor)`, `ids(store)`, `delete`, `set_shared`
+//! - `index::loader` (the ledger index's, plus documents: their titles and file names are
+//!   searched; `add` and `delete` tell the index inside their write)
 //! - `open_for_vendor(store, keys, id, vendor)` (the vendor API's one rule)
 
 pub mod chunk;
+pub mod index;
 mod read;
 pub mod sniff;
 mod upload;
@@ -33,6 +36,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{Keys, Sealable, Sealed, Table, Unreadable};
+use crate::ledger::index::{LedgerIndex, Op, rid};
 use crate::store::documents::{self as rows, DocumentRow};
 use crate::store::{Store, StoreError};
 
@@ -308,10 +312,25 @@ pub async fn set_shared(
         .await
 }
 
-/// Deletes a document and its chunks.
-pub async fn delete(store: &Store, id: &DocumentId) -> Result<(), DocumentError> {
+/// Deletes a document and its chunks (and its words from the index, in the same write).
+pub async fn delete(
+    store: &Store,
+    index: &Arc<LedgerIndex>,
+    id: &DocumentId,
+) -> Result<(), DocumentError> {
     let row_id = id.to_string();
-    let found = store.write(move |c| rows::delete(c, &row_id)).await?;
+    let random = rid(id.as_str()).unwrap_or_default();
+    let found = index
+        .write(store, move |c| {
+            let found = rows::delete(c, &row_id)?;
+            let ops = if found {
+                vec![Op::Remove(carnet_schemas::RecordKind::Document, random)]
+            } else {
+                Vec::new()
+            };
+            Ok::<_, StoreError>((found, ops))
+        })
+        .await?;
     if found {
         Ok(())
     } else {

@@ -16,6 +16,7 @@ struct Vault {
     _dir: tempfile::TempDir,
     store: Arc<Store>,
     keys: Arc<Keys>,
+    index: Arc<LedgerIndex>,
     vendor: VendorId,
 }
 
@@ -36,12 +37,19 @@ async fn vault() -> Vault {
         })
         .await
         .unwrap();
+    // Documents only: the vendor row above is not a real one.
+    let index = LedgerIndex::start(store.clone(), keys.clone(), documents_only());
     Vault {
         _dir: dir,
         store,
         keys,
+        index,
         vendor: VENDOR.parse().unwrap(),
     }
+}
+
+fn documents_only() -> crate::ledger::index::Loader {
+    index::loader(Arc::new(|_, _, _| Ok(())))
 }
 
 const ROOMY: Limits = Limits {
@@ -58,13 +66,22 @@ fn bytes(n: usize, seed: u8) -> Vec<u8> {
 impl Vault {
     async fn add(&self, data: Vec<u8>, limits: Limits) -> Result<Document, DocumentError> {
         let (store, keys, vendor) = (self.store.clone(), self.keys.clone(), self.vendor.clone());
+        let index = self.index.clone();
         tokio::task::spawn_blocking(move || {
             let new = NewDocument {
                 attachment: Attachment::Vendor(vendor),
                 title: Some("Invoice".parse().unwrap()),
                 file_name: Some("../../etc/invoice.pdf".parse().unwrap()),
             };
-            add(&store, &keys, new, limits, &data[..], chrono::Utc::now())
+            add(
+                &store,
+                &keys,
+                &index,
+                new,
+                limits,
+                &data[..],
+                chrono::Utc::now(),
+            )
         })
         .await
         .unwrap()
@@ -310,6 +327,7 @@ impl Read for Failing {
 async fn a_cut_upload_leaves_nothing() {
     let v = vault().await;
     let (store, keys, vendor) = (v.store.clone(), v.keys.clone(), v.vendor.clone());
+    let index = v.index.clone();
     let e = tokio::task::spawn_blocking(move || {
         let new = NewDocument {
             attachment: Attachment::Vendor(vendor),
@@ -319,6 +337,7 @@ async fn a_cut_upload_leaves_nothing() {
         add(
             &store,
             &keys,
+            &index,
             new,
             ROOMY,
             Failing(40 * CHUNK + 3),
@@ -395,14 +414,22 @@ async fn an_upload_names_exactly_one_existing_record() {
         Err(DocumentError::Attachment(_))
     ));
     let missing = Attachment::from_upload(&q(None, Some("pur_aaaaaaaaaaaaaaaa"))).unwrap();
-    let (store, keys) = (v.store.clone(), v.keys.clone());
+    let (store, keys, index) = (v.store.clone(), v.keys.clone(), v.index.clone());
     let e = tokio::task::spawn_blocking(move || {
         let new = NewDocument {
             attachment: missing,
             title: None,
             file_name: None,
         };
-        add(&store, &keys, new, ROOMY, &b"x"[..], chrono::Utc::now())
+        add(
+            &store,
+            &keys,
+            &index,
+            new,
+            ROOMY,
+            &b"x"[..],
+            chrono::Utc::now(),
+        )
     })
     .await
     .unwrap()
@@ -437,10 +464,60 @@ async fn sharing_is_off_by_default_and_deleting_takes_the_chunks() {
         open_for_vendor(&v.store, &v.keys, &doc.id, &v.vendor),
         Err(DocumentError::NotFound { .. })
     ));
-    delete(&v.store, &doc.id).await.unwrap();
+    delete(&v.store, &v.index, &doc.id).await.unwrap();
     assert_eq!(v.rows("document_chunks"), 0);
     assert!(matches!(
-        delete(&v.store, &doc.id).await,
+        delete(&v.store, &v.index, &doc.id).await,
         Err(DocumentError::NotFound { .. })
     ));
+}
+
+/// The ids of the documents the index finds for `q`.
+fn found(index: &LedgerIndex, q: &str) -> Vec<crate::ledger::index::Rid> {
+    let words = crate::ledger::index::text::words(q);
+    index
+        .read(|d| d.search(&words, None, None, 10))
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_index_finds_a_document_by_title_and_file_name_until_it_is_deleted() {
+    let v = vault().await;
+    let doc = v.add(b"%PDF-1.7 secretword".to_vec(), ROOMY).await.unwrap();
+    let rid = rid(doc.id.as_str()).unwrap();
+    assert_eq!(found(&v.index, "invoice"), vec![rid], "title");
+    assert_eq!(found(&v.index, "pdf"), vec![rid], "file name");
+    // Never its content, nor the directory its name came with.
+    assert!(found(&v.index, "secretword").is_empty());
+    assert!(found(&v.index, "etc").is_empty());
+    let facts = v
+        .index
+        .read(|d| d.document(&rid).cloned())
+        .unwrap()
+        .unwrap();
+    assert_eq!(&*facts.title, "Invoice");
+    assert_eq!(facts.file_name.as_deref(), Some("invoice.pdf"));
+
+    // Built again from the database (as at unlock): still found.
+    let rebuilt = LedgerIndex::start(v.store.clone(), v.keys.clone(), documents_only());
+    assert_eq!(found(&rebuilt, "invoice"), vec![rid]);
+
+    delete(&v.store, &v.index, &doc.id).await.unwrap();
+    assert!(found(&v.index, "invoice").is_empty());
+    let rebuilt = LedgerIndex::start(v.store.clone(), v.keys.clone(), documents_only());
+    assert!(found(&rebuilt, "invoice").is_empty());
+}
+
+#[tokio::test]
+async fn a_refused_upload_is_never_in_the_index() {
+    let v = vault().await;
+    let tight = Limits {
+        max_bytes: CHUNK as u64,
+        quota_bytes: 256 << 20,
+    };
+    v.add(bytes(2 * CHUNK, 1), tight).await.unwrap_err();
+    assert!(found(&v.index, "invoice").is_empty());
 }

@@ -1,7 +1,8 @@
 //! Adding a document: its source is read a chunk at a time (with one chunk of look-ahead, to
 //! know which is the last), each chunk sealed (`chunk`) and stored with the others of its
 //! batch in one write through the one writer, the row `uploading` until the end, then marked
-//! `complete` with its sealed description. Blocking: run it off the async workers. Never keeps
+//! `complete` with its sealed description (and put in the ledger index in that write).
+//! Blocking: run it off the async workers. Never keeps
 //! more than a batch in memory; never stores past the size limit or the quota (checked before
 //! each chunk is sealed, and again against the other documents inside each batch's write);
 //! never leaves the rows of a failed upload behind.
@@ -19,6 +20,7 @@ use super::chunk::{CHUNK, ChunkKey};
 use super::{Attachment, DocumentError, Limits, Meta, NewDocument, sniff, wire};
 use crate::credential::random_bytes;
 use crate::crypto::{Keys, Table};
+use crate::ledger::index::{LedgerIndex, Op};
 use crate::store::documents::{self as rows, DocumentRow};
 use crate::store::{Store, StoreError, records};
 
@@ -79,6 +81,7 @@ enum Appended {
 pub fn add(
     store: &Store,
     keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
     new: NewDocument,
     limits: Limits,
     mut source: impl Read,
@@ -148,16 +151,26 @@ pub fn add(
         Ok(size) => {
             let sealed = keys.seal().seal(id.as_str(), &meta);
             let row_id = id.to_string();
-            let done = write_blocking(store, move |c| {
+            let opener = Arc::clone(keys);
+            // Complete, and in the index, in one write: found by search from its commit on.
+            let done = index.write_blocking(store, move |c| {
                 if !rows::complete(c, &row_id, size, sealed.as_bytes())? {
-                    return Ok(None);
+                    return Ok((None, Vec::new()));
                 }
-                rows::get(c, &row_id)
+                let Some(row) = rows::get(c, &row_id)? else {
+                    return Ok((None, Vec::new()));
+                };
+                let doc = wire(&opener, &row).map(|(d, _)| d);
+                let ops = match &doc {
+                    Ok(d) => vec![Op::Put(super::index::item(d))],
+                    Err(_) => Vec::new(),
+                };
+                Ok((Some(doc), ops))
             })?;
-            let Some(row) = done else {
-                return Err(gone(&new.attachment));
-            };
-            Ok(wire(keys, &row)?.0)
+            match done {
+                Some(doc) => doc,
+                None => Err(gone(&new.attachment)),
+            }
         }
         Err(e) => {
             let row_id = id.to_string();

@@ -9,7 +9,9 @@
 //! then fails to commit makes the index build again.
 
 mod data;
+mod documents;
 pub mod item;
+mod moment;
 mod rank;
 #[cfg(test)]
 mod tests;
@@ -21,8 +23,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-pub use data::{Data, Filter, Hit, Moment, Tally};
-pub use item::{Item, Key, Op, RecordKind, Rid, id_of, instant, rid};
+pub use data::{Data, Filter, Hit, Tally};
+pub use item::{DocumentFacts, Item, Key, Op, RecordKind, Rid, id_of, instant, rid};
+pub use moment::Moment;
 
 use super::LedgerError;
 use crate::crypto::{Keys, Unreadable};
@@ -178,6 +181,28 @@ impl LedgerIndex {
             .await;
         if result.is_err() && applied.load(Ordering::SeqCst) {
             // Told of a change that did not commit: start again from the database.
+            self.rebuild();
+        }
+        result
+    }
+
+    /// `write`, from a blocking thread (a document's upload runs on one): waits for the commit.
+    pub fn write_blocking<T, F>(self: &Arc<Self>, store: &Store, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<(T, Vec<Op>), StoreError> + Send + 'static,
+    {
+        let (index, applied) = (self.clone(), Arc::new(AtomicBool::new(false)));
+        let flag = applied.clone();
+        let result = store
+            .submit(move |c| {
+                let (answer, ops) = f(c)?;
+                index.apply(ops);
+                flag.store(true, Ordering::SeqCst);
+                Ok(answer)
+            })
+            .and_then(|reply| reply.blocking_recv().map_err(|_| StoreError::WriterGone)?);
+        if result.is_err() && applied.load(Ordering::SeqCst) {
             self.rebuild();
         }
         result
