@@ -61,25 +61,7 @@ pub async fn upload(
         }
         .into());
     }
-    let (tx, rx) = mpsc::channel(16);
-    let state = s.clone();
-    let adding = tokio::task::spawn_blocking(move || {
-        let now = state.now();
-        documents::add(
-            &state.store,
-            &state.keys,
-            new,
-            limits,
-            ChannelReader::new(rx),
-            now,
-        )
-    });
-    // A body past twice the limit is not drained to its end: the connection is closed instead.
-    let drain = limits.max_bytes.saturating_mul(2).saturating_add(1 << 20);
-    pump(body, tx, s.settings.import_idle_timeout, drain).await;
-    let doc = adding
-        .await
-        .map_err(|e| ApiError::Internal(format!("the upload task failed: {e}")))??;
+    let doc = store_streamed(&s, new, body).await?;
     let location = format!("/v1/documents/{}", doc.id);
     Ok((
         StatusCode::CREATED,
@@ -88,13 +70,71 @@ pub async fn upload(
     ))
 }
 
+/// Where an upload's bytes come from: a raw request body (the owner API), or the file field
+/// of a form (the web app).
+pub(crate) trait UploadSource: Send {
+    /// The next bytes; `None` at the end; an error when the client's request broke.
+    fn next_bytes(&mut self) -> impl Future<Output = Option<Result<Bytes, String>>> + Send;
+}
+
+impl UploadSource for Body {
+    async fn next_bytes(&mut self) -> Option<Result<Bytes, String>> {
+        loop {
+            match self.frame().await? {
+                Err(e) => return Some(Err(e.to_string())),
+                Ok(frame) => {
+                    if let Ok(data) = frame.into_data() {
+                        return Some(Ok(data));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Stores a document read from `source` as it arrives: the bytes go through a small bounded
+/// pipe to `documents::add` on a blocking thread, so at most a few chunks are in memory.
+/// Whatever the core refuses (a limit, a cut upload), nothing of it is kept.
+pub(crate) async fn store_streamed(
+    s: &AppState,
+    new: NewDocument,
+    source: impl UploadSource,
+) -> Result<Document, ApiError> {
+    let limits = s.settings.documents;
+    let (tx, rx) = mpsc::channel(16);
+    let state = s.clone();
+    let adding = tokio::task::spawn_blocking(move || {
+        let now = state.now();
+        documents::add(
+            &state.store,
+            &state.keys,
+            &state.index,
+            new,
+            limits,
+            ChannelReader::new(rx),
+            now,
+        )
+    });
+    // A body past twice the limit is not drained to its end: the connection is closed instead.
+    let drain = limits.max_bytes.saturating_mul(2).saturating_add(1 << 20);
+    pump(source, tx, s.settings.import_idle_timeout, drain).await;
+    Ok(adding
+        .await
+        .map_err(|e| ApiError::Internal(format!("the upload task failed: {e}")))??)
+}
+
 /// Feeds the request body to the upload, refusing one silent for `idle` (the upload sees
 /// the error and keeps nothing). Once the upload stopped reading (it refused), the rest of
 /// the body is read and dropped, up to `drain` bytes, so the client gets the answer.
-async fn pump(mut body: Body, tx: mpsc::Sender<io::Result<Bytes>>, idle: Duration, drain: u64) {
+async fn pump(
+    mut source: impl UploadSource,
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    idle: Duration,
+    drain: u64,
+) {
     let (mut total, mut reading) = (0u64, true);
     loop {
-        let frame = match tokio::time::timeout(idle, body.frame()).await {
+        let data = match tokio::time::timeout(idle, source.next_bytes()).await {
             Err(_) => {
                 let why = format!("the upload stalled for {} s", idle.as_secs_f64());
                 let _ = tx.send(Err(io::Error::other(why))).await;
@@ -102,13 +142,10 @@ async fn pump(mut body: Body, tx: mpsc::Sender<io::Result<Bytes>>, idle: Duratio
             }
             Ok(None) => return,
             Ok(Some(Err(e))) => {
-                let _ = tx.send(Err(io::Error::other(e.to_string()))).await;
+                let _ = tx.send(Err(io::Error::other(e))).await;
                 return;
             }
-            Ok(Some(Ok(frame))) => frame,
-        };
-        let Ok(data) = frame.into_data() else {
-            continue;
+            Ok(Some(Ok(data))) => data,
         };
         total += data.len() as u64;
         if reading && tx.send(Ok(data)).await.is_err() {
@@ -244,7 +281,7 @@ pub async fn remove(
     State(s): State<AppState>,
     Path(id): Path<DocumentId>,
 ) -> ApiResult<StatusCode> {
-    documents::delete(&s.store, &id).await?;
+    documents::delete(&s.store, &s.index, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
