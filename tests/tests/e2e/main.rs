@@ -19,6 +19,7 @@ mod connections;
 mod consent;
 mod consent_abuse;
 mod consent_page;
+mod document_search;
 mod documents;
 mod durability;
 mod export;
