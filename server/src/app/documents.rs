@@ -173,13 +173,15 @@ pub async fn upload(State(s): State<AppState>, Path(raw): Path<String>, req: Req
         return refused_form();
     }
     let limits = s.settings.documents;
-    // The form's own fields add a few KiB to the file's bytes.
+    // A browser shows an answer only once it has sent its body: a file somewhat past the
+    // limit is read (and dropped) as it streams, to answer a page; one declared past twice
+    // the limit is refused at once, as the streaming would cut it anyway.
     let declared = parts
         .headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    let too_large = declared.is_some_and(|n| n > limits.max_bytes.saturating_add(64 << 10));
+    let too_large = declared.is_some_and(|n| n > limits.max_bytes.saturating_mul(2));
     let Ok(mut form) = Multipart::from_request(Request::from_parts(parts, body), &s).await else {
         return unreadable();
     };

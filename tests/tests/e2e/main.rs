@@ -7,6 +7,7 @@ mod access_retention;
 mod api_errors;
 mod app;
 mod app_access;
+mod app_documents;
 mod app_frame;
 mod app_intents;
 mod app_subscriptions;
