@@ -204,7 +204,7 @@ pub fn sealed_router(
                 .with_state(sealed),
         )
         .merge(crate::metrics::router(metrics.clone()))
-        .fallback(crate::sealed::sealed);
+        .fallback(sealed_fallback);
     with_layers(app, metrics)
 }
 
@@ -224,6 +224,16 @@ async fn deadline(req: Request, next: axum::middleware::Next) -> axum::response:
         Ok(res) => res,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
+}
+
+/// Everything else while sealed: 503, before any authentication; in HTML under `/app/`.
+/// (Here rather than in `sealed`, so that `sealed`, which the owner API uses, never imports
+/// the web app, which uses the owner API's document transfers.)
+async fn sealed_fallback(uri: axum::http::Uri) -> axum::response::Response {
+    if crate::app::is_app_path(uri.path()) {
+        return crate::app::sealed();
+    }
+    crate::sealed::sealed()
 }
 
 /// The layers every response goes through, sealed or not.

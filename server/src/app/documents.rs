@@ -257,8 +257,8 @@ pub async fn upload(State(s): State<AppState>, Path(raw): Path<String>, req: Req
     }
 }
 
-fn document_id(raw: &str) -> Result<DocumentId, Response> {
-    raw.parse().map_err(|_| no_document())
+fn document_id(raw: &str) -> Option<DocumentId> {
+    raw.parse().ok()
 }
 
 fn no_document() -> Response {
@@ -271,9 +271,8 @@ fn no_document() -> Response {
 
 /// `GET /app/documents/{id}/content`: the document's bytes, as the owner API serves them.
 pub async fn download(_: Signed, State(s): State<AppState>, Path(raw): Path<String>) -> Response {
-    let id = match document_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = document_id(&raw) else {
+        return no_document();
     };
     match s
         .blocking(move |s| Ok(documents::open(&s.store, &s.keys, &id)?))
@@ -285,9 +284,8 @@ pub async fn download(_: Signed, State(s): State<AppState>, Path(raw): Path<Stri
 }
 
 async fn set_shared(s: AppState, raw: String, shared: bool) -> Response {
-    let id = match document_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = document_id(&raw) else {
+        return no_document();
     };
     match documents::set_shared(&s.store, &s.keys, &id, shared, s.now()).await {
         Ok(doc) => see_other(&format!("/app/vendors/{}#{}", doc.vendor_id, doc.id)),
@@ -307,9 +305,8 @@ pub async fn unshare(State(s): State<AppState>, Path(raw): Path<String>, _: Post
 
 /// `POST /app/documents/{id}/delete`: then back to its vendor's documents.
 pub async fn delete(State(s): State<AppState>, Path(raw): Path<String>, _: Posted) -> Response {
-    let id = match document_id(&raw) {
-        Ok(id) => id,
-        Err(r) => return r,
+    let Some(id) = document_id(&raw) else {
+        return no_document();
     };
     let shown = s
         .blocking({
