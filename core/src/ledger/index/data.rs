@@ -9,13 +9,13 @@ use std::ops::Bound;
 use carnet_schemas::Channel;
 use chrono::NaiveDate;
 
-use super::documents::{DocEntry, Documents};
-use super::item::{DocumentFacts, Instant, Item, Key, Op, RecordKind, Rid, rid};
+use super::documents::Documents;
+use super::item::{Instant, Item, Key, Op, RecordKind, Rid};
 use super::moment::{DAY_MS, Moment, UNIX_DAY_CE};
 use super::text::Postings;
 
 /// No vendor (a vendor's own document).
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
 
 /// A record of a vendor, as the index keeps it.
 #[derive(Debug, Clone)]
@@ -110,8 +110,8 @@ pub struct Data {
     purchases: Listing,
     incidents: Listing,
     promises: Listing,
-    documents: Documents,
-    text: Postings<DocMeta>,
+    pub(super) documents: Documents,
+    pub(super) text: Postings<DocMeta>,
 }
 
 /// The kinds of a vendor's records, each a listing.
@@ -145,7 +145,7 @@ impl Data {
         }
     }
 
-    fn intern(&mut self, vendor: Rid) -> u32 {
+    pub(super) fn intern(&mut self, vendor: Rid) -> u32 {
         if let Some(n) = self.vendor_no.get(&vendor) {
             return *n;
         }
@@ -219,45 +219,6 @@ impl Data {
             }
             l.by_id.insert(item.id, entry);
         }
-    }
-
-    fn put_document(&mut self, item: Item) {
-        let Some(facts) = item.document else { return };
-        self.remove_document(&item.id);
-        let vendor = item.vendor.map_or(NONE, |v| self.intern(v));
-        let texts: Vec<(&str, bool)> = item.texts.iter().map(|(t, w)| (t.as_str(), *w)).collect();
-        let meta = DocMeta {
-            kind: item.kind,
-            id: item.id,
-            vendor,
-        };
-        let doc = self.text.add(meta, item.newest, &texts);
-        let attached = (facts.attached_to.kind != carnet_schemas::AttachmentKind::Vendor)
-            .then(|| rid(&facts.attached_to.id))
-            .flatten();
-        let entry = DocEntry {
-            doc,
-            vendor,
-            attached,
-            facts,
-        };
-        self.documents.insert(item.id, entry);
-    }
-
-    fn remove_document(&mut self, id: &Rid) {
-        let gone = self.documents.remove_where(|e| e.id == *id);
-        self.text_remove(gone);
-    }
-
-    fn text_remove(&mut self, docs: Vec<u32>) {
-        for d in docs {
-            self.text.remove(d);
-        }
-    }
-
-    /// What the index keeps of document `id`, if it holds it.
-    pub fn document(&self, id: &Rid) -> Option<&DocumentFacts> {
-        self.documents.get(id)
     }
 
     fn remove(&mut self, kind: RecordKind, id: &Rid) {

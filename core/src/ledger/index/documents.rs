@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::mem::size_of;
 
-use super::item::{DocumentFacts, Rid};
+use super::data::{Data, DocMeta, NONE};
+use super::item::{DocumentFacts, Item, Rid, rid};
 
 /// A document, as the index keeps it.
 pub(super) struct DocEntry {
@@ -79,5 +80,46 @@ impl Documents {
         });
         self.by_id.capacity() * (size_of::<Rid>() + size_of::<DocEntry>() + 1)
             + facts.sum::<usize>()
+    }
+}
+
+impl Data {
+    pub(super) fn put_document(&mut self, item: Item) {
+        let Some(facts) = item.document else { return };
+        self.remove_document(&item.id);
+        let vendor = item.vendor.map_or(NONE, |v| self.intern(v));
+        let texts: Vec<(&str, bool)> = item.texts.iter().map(|(t, w)| (t.as_str(), *w)).collect();
+        let meta = DocMeta {
+            kind: item.kind,
+            id: item.id,
+            vendor,
+        };
+        let doc = self.text.add(meta, item.newest, &texts);
+        let attached = (facts.attached_to.kind != carnet_schemas::AttachmentKind::Vendor)
+            .then(|| rid(&facts.attached_to.id))
+            .flatten();
+        let entry = DocEntry {
+            doc,
+            vendor,
+            attached,
+            facts,
+        };
+        self.documents.insert(item.id, entry);
+    }
+
+    pub(super) fn remove_document(&mut self, id: &Rid) {
+        let gone = self.documents.remove_where(|e| e.id == *id);
+        self.text_remove(gone);
+    }
+
+    pub(super) fn text_remove(&mut self, docs: Vec<u32>) {
+        for d in docs {
+            self.text.remove(d);
+        }
+    }
+
+    /// What the index keeps of document `id`, if it holds it.
+    pub fn document(&self, id: &Rid) -> Option<&DocumentFacts> {
+        self.documents.get(id)
     }
 }
