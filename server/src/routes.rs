@@ -212,11 +212,16 @@ pub fn sealed_router(
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import or a
-/// document's upload, which lasts as long as its upload (each gives up on an upload that
-/// stalls, see `owner_api`).
+/// document's upload (the owner API's or the web app's form), which lasts as long as its
+/// upload (each gives up on an upload that stalls, see `owner_api`).
 async fn deadline(req: Request, next: axum::middleware::Next) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
     if req.method() == axum::http::Method::POST
-        && matches!(req.uri().path(), "/v1/import" | "/v1/documents")
+        && (matches!(req.uri().path(), "/v1/import" | "/v1/documents")
+            || route == Some("/app/vendors/{id}/documents"))
     {
         return next.run(req).await;
     }
