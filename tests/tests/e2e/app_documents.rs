@@ -68,14 +68,20 @@ fn vendor(s: &TestServer, name: &str) -> String {
     s.create("/v1/vendors", &json!({ "name": name }))
 }
 
-#[test]
-fn the_vendor_page_offers_an_upload_form_a_phones_camera_can_fill() {
+/// A server with vendor Acme and a purchase of it: (server, vendor, purchase).
+fn washer() -> (TestServer, String, String) {
     let s = TestServer::spawn();
     let v = vendor(&s, "Acme");
     let p = s.create(
         "/v1/purchases",
         &json!({"vendor_id": v, "item": "Washer", "amount": "500.00", "currency": "EUR"}),
     );
+    (s, v, p)
+}
+
+#[test]
+fn the_vendor_page_offers_an_upload_form_a_phones_camera_can_fill() {
+    let (s, v, p) = washer();
     let mut app = WebApp::signed_in(&s);
     let page = app.get(&format!("/app/vendors/{v}"));
     assert!(
@@ -97,12 +103,7 @@ fn the_vendor_page_offers_an_upload_form_a_phones_camera_can_fill() {
 
 #[test]
 fn an_upload_through_the_form_is_listed_downloaded_shared_and_deleted() {
-    let s = TestServer::spawn();
-    let v = vendor(&s, "Acme");
-    let p = s.create(
-        "/v1/purchases",
-        &json!({"vendor_id": v, "item": "Washer", "amount": "500.00", "currency": "EUR"}),
-    );
+    let (s, v, p) = washer();
     let mut app = WebApp::signed_in(&s);
     let csrf = token(&mut app, &v);
     let photo: Vec<u8> = [&[0xFF, 0xD8, 0xFF, 0xE0][..], &[7u8; 200_000][..]].concat();
