@@ -250,7 +250,6 @@ pub async fn show(
             h3 { "Accesses per day" }
             (charts::accesses_per_day(&per_day, now))
         }
-        (documents::section(&signed, &id, &docs, &attachable(&page.items), s.settings.documents.max_bytes >> 20))
         section aria-labelledby="timeline" {
             h2 #timeline { "Timeline" }
             @if page.items.is_empty() { (empty("Nothing recorded with this vendor yet.")) }
@@ -264,6 +263,7 @@ pub async fn show(
                 }
             }
         }
+        (documents::section(&signed, &id, &docs, &attachable(&page.items), s.settings.documents.max_bytes >> 20))
     };
     shell::page(&signed, Nav::Vendors, f.name.as_str(), body)
 }
