@@ -9,6 +9,7 @@
 mod access;
 mod archive;
 mod consent;
+mod documents;
 mod followups;
 mod import_csv;
 mod intents;
@@ -32,6 +33,7 @@ use clap::{Args, Parser, Subcommand};
 pub use access::*;
 pub use archive::*;
 pub use consent::*;
+pub use documents::*;
 pub use followups::*;
 pub use import_csv::*;
 pub use intents::*;
@@ -200,6 +202,10 @@ ssh vault cat .local/share/carnet/owner.token | carnet login --server https://ca
     /// Subscriptions and contracts: payments projected, renewals and notice deadlines watched
     #[command(subcommand)]
     Subscription(SubscriptionCmd),
+
+    /// Documents (invoices, contracts, photos) attached to vendors and their records
+    #[command(subcommand)]
+    Doc(DocCmd),
 
     /// Find vendors, interactions, purchases and incidents by the words they hold
     #[command(after_help = search::SEARCH_HELP)]

@@ -26,6 +26,16 @@ pub use answer::{SEALED_TITLE, answer_error, unreachable};
 
 const TIMEOUT: Duration = Duration::from_secs(30);
 
+/// Where a streamed upload goes and as what (`Client::post_stream_as`).
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub path: &'a str,
+    pub query: &'a [(&'a str, String)],
+    pub content_type: &'a str,
+    /// What a cut upload left, said as the hint of its error.
+    pub unchanged: &'a str,
+}
+
 /// A response body as the server sent it (`raw`, for `--json`) and as checked by the schema
 /// types (`value`, for everything else).
 #[derive(Debug, Clone)]
@@ -218,22 +228,40 @@ impl Client {
     pub fn post_stream<T: DeserializeOwned>(
         &self,
         path: &str,
+        body: Box<dyn std::io::Read + Send>,
+        timeout: Duration,
+    ) -> CliResult<Doc<T>> {
+        let upload = Upload {
+            path,
+            query: &[],
+            content_type: "application/json",
+            unchanged: "nothing was imported: the vault is unchanged",
+        };
+        self.post_stream_as(&upload, body, timeout)
+    }
+
+    /// `post_stream` of any body (`upload` says where, as what, and what a cut upload left).
+    pub fn post_stream_as<T: DeserializeOwned>(
+        &self,
+        upload: &Upload<'_>,
         mut body: Box<dyn std::io::Read + Send>,
         timeout: Duration,
     ) -> CliResult<Doc<T>> {
+        let Upload { path, query, .. } = *upload;
         if upload::proxied() {
-            return self.post_stream_proxied(path, reqwest::blocking::Body::new(body), timeout);
+            let body = reqwest::blocking::Body::new(body);
+            return self.post_stream_proxied(upload, body, timeout);
         }
         let bearer = self.bearer()?;
         let mut headers = vec![
             ("Accept", "application/json, application/problem+json"),
-            ("Content-Type", "application/json"),
+            ("Content-Type", upload.content_type),
             ("User-Agent", concat!("carnet/", env!("CARGO_PKG_VERSION"))),
         ];
         if let Some(b) = &bearer {
             headers.push(("Authorization", b.as_str()));
         }
-        match upload::post(&self.server, path, &headers, &mut body, timeout) {
+        match upload::post(&self.server, (path, query), &headers, &mut body, timeout) {
             Ok(a) if a.status.is_success() => self.decode(&Method::POST, path, &a.body),
             Ok(a) => Err(answer::refused_with(
                 &self.server,
@@ -250,7 +278,7 @@ impl Client {
             // The caller knows what failed in the body it gave (see `commands::archive`).
             Err(upload::NoAnswer::Body(e)) => {
                 Err(CliError::failed(format!("the upload stopped: {e}"))
-                    .with_hint("nothing was imported: the vault is unchanged"))
+                    .with_hint(upload.unchanged))
             }
         }
     }
@@ -258,13 +286,13 @@ impl Client {
     /// `post_stream` through reqwest, which knows the proxy the environment names.
     fn post_stream_proxied<T: DeserializeOwned>(
         &self,
-        path: &str,
+        upload: &Upload<'_>,
         body: reqwest::blocking::Body,
         timeout: Duration,
     ) -> CliResult<Doc<T>> {
         let response = self
-            .request(Method::POST, path, &[])?
-            .header(header::CONTENT_TYPE, "application/json")
+            .request(Method::POST, upload.path, upload.query)?
+            .header(header::CONTENT_TYPE, upload.content_type)
             .timeout(timeout)
             .body(body)
             .send()
@@ -275,7 +303,7 @@ impl Client {
         let body = response
             .bytes()
             .map_err(|e| unreachable_within(&self.server, &e, timeout))?;
-        self.decode(&Method::POST, path, &body)
+        self.decode(&Method::POST, upload.path, &body)
     }
 
     /// A request to `path` with the owner token, if there is one.

@@ -145,7 +145,7 @@ impl Core {
         let index = LedgerIndex::start(
             store.clone(),
             keys.clone(),
-            crate::ledger::listing::loader(),
+            crate::documents::index::loader(crate::ledger::listing::loader()),
         );
         let core = Core {
             store,
@@ -168,6 +168,17 @@ impl Core {
         core.store
             .write(move |c| crate::access::receipts::publish_keys(c, &keys))
             .await?;
+        // Uploads a stop cut short go before any new upload can start.
+        let purged = core
+            .store
+            .write(crate::store::documents::purge_uploading)
+            .await?;
+        if purged > 0 {
+            tracing::warn!(
+                uploads = purged,
+                "deleted document uploads a stop cut short"
+            );
+        }
         Ok(core)
     }
 

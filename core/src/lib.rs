@@ -16,6 +16,7 @@ pub mod consent;
 pub mod context;
 pub mod credential;
 pub mod crypto;
+pub mod documents;
 pub mod fsutil;
 pub mod grants;
 pub mod intents;

@@ -201,6 +201,7 @@ id_kind!(PurchaseKind, PurchaseId, "pur", "purchase");
 id_kind!(IncidentKind, IncidentId, "inc", "incident");
 id_kind!(PromiseKind, PromiseId, "prm", "promise");
 id_kind!(SubscriptionKind, SubscriptionId, "sub", "subscription");
+id_kind!(DocumentKind, DocumentId, "doc", "document");
 id_kind!(ClientKind, ClientId, "cli", "client");
 id_kind!(GrantKind, GrantId, "grt", "grant");
 id_kind!(ReceiptKind, ReceiptId, "rcp", "receipt");

@@ -459,15 +459,18 @@ pub enum RecordKind {
     Purchase,
     Incident,
     Promise,
+    /// A document's title or file name (never its content).
+    Document,
 }
 
 impl RecordKind {
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::Vendor,
         RecordKind::Interaction,
         RecordKind::Purchase,
         RecordKind::Incident,
         RecordKind::Promise,
+        RecordKind::Document,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -477,6 +480,7 @@ impl RecordKind {
             RecordKind::Purchase => "purchase",
             RecordKind::Incident => "incident",
             RecordKind::Promise => "promise",
+            RecordKind::Document => "document",
         }
     }
 }
@@ -489,7 +493,7 @@ impl std::str::FromStr for RecordKind {
             .find(|k| k.as_str() == s)
             .ok_or_else(|| {
                 crate::values::InvalidValue(format!(
-                    "kind {s:?} is not one of vendor, interaction, purchase, incident, promise"
+                    "kind {s:?} is not one of vendor, interaction, purchase, incident, promise, document"
                 ))
             })
     }
@@ -526,13 +530,20 @@ pub const MAX_SEARCH: u32 = 200;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
 pub struct SearchHit {
     pub kind: RecordKind,
-    /// Its id (`ven_…`, `int_…`, `pur_…`, `inc_…` or `prm_…`).
+    /// Its id (`ven_…`, `int_…`, `pur_…`, `inc_…`, `prm_…` or `doc_…`).
     pub id: String,
     /// The vendor it belongs to (null for a vendor).
     pub vendor_id: Option<VendorId>,
     /// What names it: a vendor's name, an interaction's summary, a purchase's item, an
-    /// incident's description, what a promise says (its first line, cut at 120 characters).
+    /// incident's description, what a promise says, a document's title (else its file name),
+    /// its first line, cut at 120 characters.
     pub title: String,
+    /// A document's file name (documents only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub file_name: Option<String>,
+    /// What a document is attached to (documents only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attached_to: Option<crate::documents::AttachedTo>,
     /// How well it matched (higher is better): more matched words, rarer words, and words of
     /// its title count more.
     pub score: f64,

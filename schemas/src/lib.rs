@@ -6,6 +6,7 @@
 pub mod api;
 pub mod archive;
 pub mod consent;
+pub mod documents;
 pub mod grants;
 pub mod ids;
 pub mod intents;
@@ -22,10 +23,11 @@ pub mod webhooks;
 pub use api::{FieldError, Health, HealthStatus, PROBLEM_JSON, Problem};
 pub use archive::*;
 pub use consent::*;
+pub use documents::*;
 pub use grants::*;
 pub use ids::{
-    ClientId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, NotifyChannelId, OfferId,
-    PromiseId, PurchaseId, ReceiptId, SubscriptionId, VendorId,
+    ClientId, DocumentId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId,
+    NotifyChannelId, OfferId, PromiseId, PurchaseId, ReceiptId, SubscriptionId, VendorId,
 };
 pub use intents::*;
 pub use ledger::*;
@@ -76,6 +78,7 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("subscription-patch", one::<SubscriptionPatch>()),
         ("subscription", one::<Subscription>()),
         ("payment-projection", one::<PaymentProjection>()),
+        ("document", one::<Document>()),
         ("profile-fields", one::<ProfileFields>()),
         ("profile", one::<Profile>()),
         ("client-fields", one::<ClientFields>()),

@@ -140,6 +140,10 @@ pub struct Layer {
     pub access_log_compact_window: Option<u32>,
     /// Seconds a web-app session may stay unused before it ends.
     pub app_idle_timeout: Option<u32>,
+    /// The most one document may hold, in MiB.
+    pub document_max_mib: Option<u32>,
+    /// The most all documents together may hold, in MiB.
+    pub document_quota_mib: Option<u32>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -180,6 +184,8 @@ pub struct Config {
     pub access_log_retention_days: u32,
     pub access_log_compact_window: u32,
     pub app_idle_timeout: u32,
+    pub document_max_mib: u32,
+    pub document_quota_mib: u32,
     /// What carnetd should say at start about this configuration (it still starts).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -358,31 +364,37 @@ impl Layer {
                 ));
             }
         }
-        if let Some(n) = self
-            .max_live_tokens
-            .filter(|n| !MAX_LIVE_TOKENS_RANGE.contains(n))
-        {
-            return Err(invalid(
+        let counts = [
+            (
                 "max_live_tokens",
-                format!(
-                    "{n}; use {} to {}",
-                    MAX_LIVE_TOKENS_RANGE.start(),
-                    MAX_LIVE_TOKENS_RANGE.end()
-                ),
-            ));
-        }
-        if let Some(n) = self
-            .max_connections
-            .filter(|n| !MAX_CONNECTIONS_RANGE.contains(n))
-        {
-            return Err(invalid(
+                self.max_live_tokens,
+                MAX_LIVE_TOKENS_RANGE,
+                "",
+            ),
+            (
                 "max_connections",
-                format!(
-                    "{n}; use {} to {}",
-                    MAX_CONNECTIONS_RANGE.start(),
-                    MAX_CONNECTIONS_RANGE.end()
-                ),
-            ));
+                self.max_connections,
+                MAX_CONNECTIONS_RANGE,
+                "",
+            ),
+            (
+                "document_max_mib",
+                self.document_max_mib,
+                DOCUMENT_MAX_MIB_RANGE,
+                " MiB",
+            ),
+            (
+                "document_quota_mib",
+                self.document_quota_mib,
+                DOCUMENT_QUOTA_MIB_RANGE,
+                " MiB",
+            ),
+        ];
+        for (key, value, range, unit) in counts {
+            if let Some(n) = value.filter(|n| !range.contains(n)) {
+                let (lo, hi) = (range.start(), range.end());
+                return Err(invalid(key, format!("{n}{unit}; use {lo} to {hi}")));
+            }
         }
         if let Some(n) = self
             .access_log_retention_days
@@ -433,6 +445,8 @@ impl Layer {
                 .access_log_compact_window
                 .or(under.access_log_compact_window),
             app_idle_timeout: self.app_idle_timeout.or(under.app_idle_timeout),
+            document_max_mib: self.document_max_mib.or(under.document_max_mib),
+            document_quota_mib: self.document_quota_mib.or(under.document_quota_mib),
         }
     }
 }
@@ -452,6 +466,10 @@ impl Config {
             access_log_retention_days: self.access_log_retention_days,
             access_log_compact_window: self.access_log_compact_window,
             app_idle_timeout: chrono::Duration::seconds(i64::from(self.app_idle_timeout)),
+            documents: carnet_core::documents::Limits::from_mib(
+                u64::from(self.document_max_mib),
+                u64::from(self.document_quota_mib),
+            ),
             connections: ConnectionLimits {
                 header_read_timeout: std::time::Duration::from_secs(u64::from(
                     self.header_read_timeout,
@@ -553,6 +571,8 @@ impl Config {
                 .access_log_compact_window
                 .unwrap_or(DEFAULT_ACCESS_LOG_COMPACT_WINDOW),
             app_idle_timeout: l.app_idle_timeout.unwrap_or(DEFAULT_APP_IDLE_TIMEOUT),
+            document_max_mib: l.document_max_mib.unwrap_or(DEFAULT_DOCUMENT_MAX_MIB),
+            document_quota_mib: l.document_quota_mib.unwrap_or(DEFAULT_DOCUMENT_QUOTA_MIB),
             warnings,
         })
     }
@@ -572,7 +592,7 @@ mod env;
 mod settings;
 use env::EnvLayer;
 pub use env::{KEYS, env_name, unknown_variables};
-pub use settings::Settings;
+pub use settings::*;
 
 #[cfg(test)]
 mod tests;

@@ -108,6 +108,42 @@ impl From<carnet_core::ledger::LedgerError> for ApiError {
     }
 }
 
+impl From<carnet_core::documents::DocumentError> for ApiError {
+    fn from(e: carnet_core::documents::DocumentError) -> Self {
+        use carnet_core::documents::DocumentError;
+        let nothing = "nothing of this upload was kept";
+        match e {
+            DocumentError::NotFound { id } => ApiError::not_found("document", id),
+            DocumentError::NoRecord { noun, id } => ApiError::not_found(noun, id),
+            DocumentError::Attachment(detail) => ApiError::Unprocessable {
+                detail,
+                hint:
+                    "pass exactly one of ?vendor=ID, ?purchase=ID, ?incident=ID or ?interaction=ID"
+                        .into(),
+            },
+            e @ DocumentError::TooLarge { .. } => ApiError::StreamTooLarge {
+                detail: e.to_string(),
+                hint: format!(
+                    "{nothing}; the owner of this server sets the limit (`document_max_mib`)"
+                ),
+            },
+            e @ DocumentError::OverQuota { .. } => ApiError::StreamTooLarge {
+                detail: e.to_string(),
+                hint: format!(
+                    "{nothing}; delete documents you no longer need (`carnet doc rm ID`), or raise `document_quota_mib`"
+                ),
+            },
+            DocumentError::Cut(why) => ApiError::bad_request(
+                format!("the upload stopped before its end: {why}"),
+                format!("{nothing}; send the whole file again"),
+            ),
+            DocumentError::BadChunk(b) => ApiError::Internal(b.to_string()),
+            DocumentError::Unreadable(u) => ApiError::Unreadable(u),
+            DocumentError::Store(s) => ApiError::Store(s),
+        }
+    }
+}
+
 impl From<carnet_core::ledger::listing::SearchError> for ApiError {
     fn from(e: carnet_core::ledger::listing::SearchError) -> Self {
         use carnet_core::ledger::listing::SearchError;

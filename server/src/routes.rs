@@ -204,23 +204,41 @@ pub fn sealed_router(
                 .with_state(sealed),
         )
         .merge(crate::metrics::router(metrics.clone()))
-        .fallback(crate::sealed::sealed);
+        .fallback(sealed_fallback);
     with_layers(app, metrics)
 }
 
 /// How long a request may take before it is answered 408.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import, which
-/// lasts as long as its upload (it gives up on an upload that stalls, see `owner_api`).
+/// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import or a
+/// document's upload (the owner API's or the web app's form), which lasts as long as its
+/// upload (each gives up on an upload that stalls, see `owner_api`).
 async fn deadline(req: Request, next: axum::middleware::Next) -> axum::response::Response {
-    if req.method() == axum::http::Method::POST && req.uri().path() == "/v1/import" {
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(MatchedPath::as_str);
+    if req.method() == axum::http::Method::POST
+        && (matches!(req.uri().path(), "/v1/import" | "/v1/documents")
+            || route == Some("/app/vendors/{id}/documents"))
+    {
         return next.run(req).await;
     }
     match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
         Ok(res) => res,
         Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
     }
+}
+
+/// Everything else while sealed: 503, before any authentication; in HTML under `/app/`.
+/// (Here rather than in `sealed`, so that `sealed`, which the owner API uses, never imports
+/// the web app, which uses the owner API's document transfers.)
+async fn sealed_fallback(uri: axum::http::Uri) -> axum::response::Response {
+    if crate::app::is_app_path(uri.path()) {
+        return crate::app::sealed();
+    }
+    crate::sealed::sealed()
 }
 
 /// The layers every response goes through, sealed or not.

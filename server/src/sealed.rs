@@ -101,11 +101,9 @@ pub(crate) fn unlock_error(e: UnlockError) -> Response {
     err.into_response()
 }
 
-/// Everything else while sealed: 503, before any authentication; in HTML under `/app/`.
-pub(crate) async fn sealed(uri: axum::http::Uri) -> Response {
-    if crate::app::is_app_path(uri.path()) {
-        return crate::app::sealed();
-    }
+/// Everything else of the API while sealed: 503, before any authentication (the router
+/// answers `/app/` in HTML instead, `routes::sealed_fallback`).
+pub(crate) fn sealed() -> Response {
     let mut res = crate::error::ApiError::Sealed.into_response();
     res.headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from_static("30"));

@@ -11,7 +11,9 @@ Each word of TEXT must begin a word of the record (word prefixes, not substrings
 finds \"Technicien\", \"chnic\" does not), whatever the case and accents. Every text field \
 counts: a vendor's name, website, categories, accounts and notes; an interaction's summary, \
 who, expected, said, heard, outcome and next step; a purchase's item and receipt; an \
-incident's description and resolution; a promise's text, who made it and its note. Best matches \
+incident's description and resolution; a promise's text, who made it and its note; a document's \
+title and file name (never its content: a hit of kind document shows its file name, and \
+--json what it is attached to). Best matches \
 first: more matched words, rarer words, \
 and words of the title (name, summary, item, description) count more; ties go to the newest.
 
@@ -21,14 +23,15 @@ Examples:
   carnet search technicien
   carnet search \"lave linge\" --kind interaction
   carnet search garantie --vendor Acme --limit 5
-  carnet search facture --json";
+  carnet search facture --json
+  carnet search invoice --kind document";
 
 #[derive(Debug, Args)]
 pub struct SearchArgs {
     /// The words to find
     #[arg(value_name = "TEXT", value_parser = NonEmptyStringValueParser::new())]
     pub text: String,
-    /// Only records of this kind: vendor, interaction, purchase, incident or promise
+    /// Only records of this kind: vendor, interaction, purchase, incident, promise or document
     #[arg(long, value_name = "KIND", value_parser = kind_parser())]
     pub kind: Option<RecordKind>,
     /// Only this vendor and its records (id or exact name)

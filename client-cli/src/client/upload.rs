@@ -162,19 +162,27 @@ fn connect(server: &ServerUrl, deadline: Instant) -> Result<Stream, NoAnswer> {
 /// before the body was all read. `limit` bounds the whole exchange.
 pub(super) fn post(
     server: &ServerUrl,
-    path: &str,
+    (path, query): (&str, &[(&str, String)]),
     headers: &[(&str, &str)],
     body: &mut dyn Read,
     limit: Duration,
 ) -> Result<Answer, NoAnswer> {
     let deadline = Instant::now() + limit;
     let mut stream = connect(server, deadline)?;
-    let url = server.endpoint(path);
+    let mut url = server.endpoint(path);
+    if !query.is_empty() {
+        url.query_pairs_mut()
+            .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+    }
     let host = match url.port() {
         Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
         None => url.host_str().unwrap_or_default().to_owned(),
     };
-    let mut head = format!("POST {} HTTP/1.1\r\nHost: {host}\r\n", url.path());
+    let target = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut head = format!("POST {target} HTTP/1.1\r\nHost: {host}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
@@ -411,7 +419,7 @@ mod tests {
         let mut body = io::repeat(b'x').take(64 * 1024 * 1024);
         let answer = post(
             &url,
-            "/v1/import",
+            ("/v1/import", &[("vendor", "ven_a".to_owned())]),
             &[("Authorization", "Bearer wrong")],
             &mut body,
             Duration::from_secs(60),
@@ -420,7 +428,10 @@ mod tests {
         assert_eq!(answer.status, StatusCode::UNAUTHORIZED);
         assert!(String::from_utf8_lossy(&answer.body).contains("\"status\":401"));
         let head = server.join().unwrap();
-        assert!(head.starts_with("POST /v1/import HTTP/1.1\r\n"), "{head}");
+        assert!(
+            head.starts_with("POST /v1/import?vendor=ven_a HTTP/1.1\r\n"),
+            "{head}"
+        );
         assert!(head.contains("Authorization: Bearer wrong\r\n"), "{head}");
     }
 
@@ -445,9 +456,23 @@ mod tests {
                 s.write_all(answer.as_bytes()).unwrap();
             }
         });
-        let a = post(&url, "/x", &[], &mut &b"{}"[..], Duration::from_secs(10)).unwrap();
+        let a = post(
+            &url,
+            ("/x", &[]),
+            &[],
+            &mut &b"{}"[..],
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!((a.status, a.body), (StatusCode::OK, b"{\"a\":1}".to_vec()));
-        let b = post(&url, "/x", &[], &mut &b"{}"[..], Duration::from_secs(10)).unwrap();
+        let b = post(
+            &url,
+            ("/x", &[]),
+            &[],
+            &mut &b"{}"[..],
+            Duration::from_secs(10),
+        )
+        .unwrap();
         assert_eq!(
             (b.status, b.body),
             (StatusCode::CONFLICT, b"{\"b\":2}".to_vec())

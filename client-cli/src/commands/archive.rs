@@ -131,7 +131,7 @@ pub fn export(ctx: &Ctx, a: ExportArgs) -> CliResult<()> {
 
 /// The directory FILE will be written in, after refusing a FILE that is a symbolic link or
 /// not a regular file.
-fn writable_target(out: &Path) -> CliResult<PathBuf> {
+pub(super) fn writable_target(out: &Path) -> CliResult<PathBuf> {
     match fs::symlink_metadata(out) {
         Ok(m) if m.file_type().is_symlink() => {
             return Err(CliError::failed(format!(
@@ -509,7 +509,7 @@ fn progress(total: Option<u64>, what: &'static str) -> ProgressBar {
 }
 
 /// `12.3 MiB`.
-fn human_bytes(n: u64) -> String {
+pub(super) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 4] = ["bytes", "KiB", "MiB", "GiB"];
     let mut value = n as f64;
     let mut unit = 0;

@@ -5,6 +5,7 @@ mod archive;
 mod audit;
 mod connect;
 mod consent;
+mod document;
 mod followups;
 mod grant;
 mod import_csv;
@@ -68,6 +69,7 @@ pub fn run(cli: Cli) -> CliResult<()> {
         Command::Followups(args) => followups::run(&Ctx::connect(server, json)?, args),
         Command::Promise(cmd) => promise::run(&Ctx::connect(server, json)?, cmd),
         Command::Subscription(cmd) => subscription::run(&Ctx::connect(server, json)?, cmd),
+        Command::Doc(cmd) => document::run(&Ctx::connect(server, json)?, cmd),
         Command::Search(args) => search::run(&Ctx::connect(server, json)?, args),
         Command::Profile(cmd) => profile::run(&Ctx::connect(server, json)?, cmd),
         Command::Intent(cmd) => intent::run(&Ctx::connect(server, json)?, cmd),

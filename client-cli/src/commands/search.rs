@@ -1,4 +1,5 @@
-//! `carnet search TEXT [--kind K] [--vendor V] [--limit N]`.
+//! `carnet search TEXT [--kind K] [--vendor V] [--limit N]`: records and documents (by
+//! title and file name) best first.
 
 use std::collections::HashMap;
 
@@ -44,6 +45,14 @@ pub fn run(ctx: &Ctx, a: SearchArgs) -> CliResult<()> {
     Ok(())
 }
 
+/// A hit's title; a document's with its file name, when that is not already its title.
+fn titled(h: &SearchHit) -> String {
+    match &h.file_name {
+        Some(f) if *f != h.title => format!("{} ({f})", h.title),
+        _ => h.title.clone(),
+    }
+}
+
 /// `search`'s table, best first (as the server ranked them).
 pub(super) fn table(items: &[&SearchHit], names: &HashMap<VendorId, Line>) -> TableOut {
     let mut t = TableOut::new(&["kind", "id", "vendor", "title", "score"])
@@ -57,7 +66,7 @@ pub(super) fn table(items: &[&SearchHit], names: &HashMap<VendorId, Line>) -> Ta
             h.vendor_id
                 .as_ref()
                 .map_or(String::new(), |v| super::name_of(names, v)),
-            h.title.clone(),
+            titled(h),
             format!("{:.2}", h.score),
         ]);
     }

@@ -300,6 +300,10 @@ fn search_list() {
                "title": "Acme Appliances", "score": 2.0}),
         json!({"kind": "purchase", "id": "pur_0123456789abcdef", "vendor_id": GONE,
                "title": "Technical support plan", "score": 1.0}),
+        json!({"kind": "document", "id": "doc_0123456789abcdef", "vendor_id": ACME,
+               "title": "Technician's report", "file_name": "report-2026-11.pdf",
+               "attached_to": {"kind": "interaction", "id": "int_0123456789abcdef"},
+               "score": 0.9}),
     ]
     .into_iter()
     .map(value)

@@ -33,11 +33,12 @@ pub const ENDPOINTS: &[&str] = &[
     "GET /v1/vendor/profile",
     "GET /v1/vendor/receipts",
     "GET /v1/vendor/promises",
+    "GET /v1/vendor/documents/{id}",
 ];
 
 /// Id prefixes (code = position + 1); append only, like `ENDPOINTS`.
 const ID_PREFIXES: &[&str] = &[
-    "ven", "int", "pur", "inc", "cli", "grt", "rcp", "itt", "ofr",
+    "ven", "int", "pur", "inc", "cli", "grt", "rcp", "itt", "ofr", "doc",
 ];
 
 /// Withheld fields as bits (bit = position); append only.

@@ -31,6 +31,8 @@ pub enum Purpose {
     Generation,
     /// The MACs that bind the clear columns of a row deciding access (see `rowmac`).
     RowMac,
+    /// The chunks of one document (its id is appended): see `documents::chunk`.
+    Document,
 }
 
 impl Purpose {
@@ -43,6 +45,7 @@ impl Purpose {
             Purpose::ReceiptSeed => b"carnet/v1/receipt-seed",
             Purpose::Generation => b"carnet/v1/generation",
             Purpose::RowMac => b"carnet/v1/row-mac",
+            Purpose::Document => b"carnet/v1/document",
         }
     }
 }

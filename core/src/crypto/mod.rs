@@ -11,3 +11,4 @@ pub use key::{KEY_LEN, Purpose, SubKey, VaultKey};
 pub use keys::{ImportedKeys, Keys};
 pub use rowmac::RowMac;
 pub use seal::{SealKey, Sealable, Sealed, Table, Unreadable};
+pub(crate) use seal::{open_blob, seal_blob};

@@ -40,6 +40,7 @@ pub enum Table {
     Outbox,
     NotifyChannels,
     NotifyOutbox,
+    Documents,
 }
 
 impl Table {
@@ -64,6 +65,7 @@ impl Table {
             Table::Outbox => "outbox",
             Table::NotifyChannels => "notify_channels",
             Table::NotifyOutbox => "notify_outbox",
+            Table::Documents => "documents",
         }
     }
 }
@@ -147,6 +149,58 @@ fn fresh_nonce(rng: &SystemRandom) -> [u8; NONCE_LEN] {
     })
 }
 
+/// The blob format shared by records and document chunks: `version`, a fresh random nonce,
+/// the ciphertext, the tag; `aad` binds it to where it belongs.
+pub(crate) fn seal_blob(
+    key: &LessSafeKey,
+    rng: &SystemRandom,
+    version: u8,
+    aad: &[u8],
+    plaintext: &[u8],
+) -> Vec<u8> {
+    let nonce = fresh_nonce(rng);
+    let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
+    out.push(version);
+    out.extend_from_slice(&nonce);
+    out.extend_from_slice(plaintext);
+    let tag = key
+        .seal_in_place_separate_tag(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut out[1 + NONCE_LEN..],
+        )
+        // Sealing only fails for inputs over 256 GiB.
+        .expect("ChaCha20-Poly1305 input within limits");
+    out.extend_from_slice(tag.as_ref());
+    out
+}
+
+/// Opens a `seal_blob` blob of `version` under `aad`; `None` if it does not open. The
+/// plaintext is wiped when dropped.
+pub(crate) fn open_blob(
+    key: &LessSafeKey,
+    version: u8,
+    aad: &[u8],
+    blob: &[u8],
+) -> Option<Zeroizing<Vec<u8>>> {
+    if blob.len() < 1 + NONCE_LEN + TAG_LEN || blob[0] != version {
+        return None;
+    }
+    let mut nonce = [0u8; NONCE_LEN];
+    nonce.copy_from_slice(&blob[1..1 + NONCE_LEN]);
+    let mut buf = Zeroizing::new(blob[1 + NONCE_LEN..].to_vec());
+    let len = key
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(aad),
+            &mut buf,
+        )
+        .ok()?
+        .len();
+    buf.truncate(len);
+    Some(buf)
+}
+
 fn associated_data(table: Table, id: &str) -> Vec<u8> {
     let mut aad = Vec::with_capacity(16 + table.name().len() + id.len());
     aad.extend_from_slice(b"carnet/v1/");
@@ -170,23 +224,8 @@ impl SealKey {
 
     /// Seals raw bytes for row `id` of `table`.
     pub fn seal_bytes(&self, table: Table, id: &str, plaintext: &[u8]) -> Vec<u8> {
-        let nonce = fresh_nonce(&self.rng);
-        let mut out = Vec::with_capacity(1 + NONCE_LEN + plaintext.len() + TAG_LEN);
-        out.push(BLOB_V1);
-        out.extend_from_slice(&nonce);
-        out.extend_from_slice(plaintext);
         let aad = associated_data(table, id);
-        let tag = self
-            .key
-            .seal_in_place_separate_tag(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&aad),
-                &mut out[1 + NONCE_LEN..],
-            )
-            // Sealing only fails for inputs over 256 GiB.
-            .expect("ChaCha20-Poly1305 input within limits");
-        out.extend_from_slice(tag.as_ref());
-        out
+        seal_blob(&self.key, &self.rng, BLOB_V1, &aad, plaintext)
     }
 
     /// Opens a blob sealed for row `id` of `table`; the plaintext is wiped when dropped.
@@ -196,28 +235,11 @@ impl SealKey {
         id: &str,
         blob: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, Unreadable> {
-        let unreadable = || Unreadable {
+        let aad = associated_data(table, id);
+        open_blob(&self.key, BLOB_V1, &aad, blob).ok_or_else(|| Unreadable {
             table: table.name(),
             id: id.to_owned(),
-        };
-        if blob.len() < 1 + NONCE_LEN + TAG_LEN || blob[0] != BLOB_V1 {
-            return Err(unreadable());
-        }
-        let mut nonce = [0u8; NONCE_LEN];
-        nonce.copy_from_slice(&blob[1..1 + NONCE_LEN]);
-        let mut buf = Zeroizing::new(blob[1 + NONCE_LEN..].to_vec());
-        let aad = associated_data(table, id);
-        let len = self
-            .key
-            .open_in_place(
-                Nonce::assume_unique_for_key(nonce),
-                Aad::from(&aad),
-                &mut buf,
-            )
-            .map_err(|_| unreadable())?
-            .len();
-        buf.truncate(len);
-        Ok(buf)
+        })
     }
 
     /// Seals a record as JSON.

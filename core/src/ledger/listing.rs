@@ -2,7 +2,7 @@
 //! (by keyset, after the cursor's key, with the filters it can answer), then only those rows
 //! are read and opened, in one read transaction. Never opens more records than it returns.
 
-use carnet_schemas::ids::VendorKind;
+use carnet_schemas::ids::{DocumentKind, VendorKind};
 use carnet_schemas::{Incident, Interaction, Purchase, RecordKind, SearchHit, VendorId};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -149,7 +149,7 @@ pub fn timeline(
                 RecordKind::Incident => opened::<Incidents>(c, keys, &ids)?
                     .pop()
                     .map(|r| Event::Incident(wire::<Incidents>(r))),
-                RecordKind::Vendor | RecordKind::Promise => None,
+                RecordKind::Vendor | RecordKind::Promise | RecordKind::Document => None,
             };
             out.extend(event.map(|e| (*m, e)));
         }
@@ -233,10 +233,34 @@ pub fn search(
         },
         None => None,
     };
-    let hits = index.read(|d| d.search(&words, kind, vendor, limit))?;
+    let hits = index.read(|d| {
+        let hits = d.search(&words, kind, vendor, limit);
+        hits.into_iter()
+            .map(|h| {
+                let facts = d.document(&h.id).cloned();
+                (h, facts)
+            })
+            .collect::<Vec<_>>()
+    })?;
     let found = store.read(|c| {
         let mut found = Vec::with_capacity(hits.len());
-        for h in hits {
+        for (h, facts) in hits {
+            let vendor_id = h.vendor.map(|v| id_of::<VendorKind>(&v));
+            let score = (f64::from(h.score) * 1000.0).round() / 1000.0;
+            if let Some(f) = facts {
+                // A document is answered from the index: it keeps a document's title and
+                // file name, and forgets it with its record.
+                found.push(SearchHit {
+                    kind: h.kind,
+                    id: id_of::<DocumentKind>(&h.id).to_string(),
+                    vendor_id,
+                    title: short(&f.title),
+                    file_name: f.file_name.map(String::from),
+                    attached_to: Some(f.attached_to),
+                    score,
+                });
+                continue;
+            }
             let titled = match h.kind {
                 RecordKind::Vendor => titled::<Vendors>(c, keys, &h.id, |f| f.name.as_str()),
                 RecordKind::Interaction => {
@@ -247,14 +271,18 @@ pub fn search(
                     titled::<Incidents>(c, keys, &h.id, |f| f.description.as_str())
                 }
                 RecordKind::Promise => titled::<Promises>(c, keys, &h.id, |f| f.what.as_str()),
+                // Held without its facts: not a hit.
+                RecordKind::Document => Ok(None),
             }?;
             let Some((id, title)) = titled else { continue };
             found.push(SearchHit {
                 kind: h.kind,
                 id,
-                vendor_id: h.vendor.map(|v| id_of::<VendorKind>(&v)),
+                vendor_id,
                 title,
-                score: (f64::from(h.score) * 1000.0).round() / 1000.0,
+                file_name: None,
+                attached_to: None,
+                score,
             });
         }
         Ok::<_, LedgerError>(found)
@@ -278,7 +306,7 @@ fn titled<K: Kind>(
 }
 
 /// A title's first line, cut at 120 characters.
-fn short(text: &str) -> String {
+pub fn short(text: &str) -> String {
     let line = text.lines().next().unwrap_or_default().trim();
     if line.chars().count() > 120 {
         let mut cut: String = line.chars().take(119).collect();

@@ -186,6 +186,20 @@ pub const PROTECTED: &[Protected] = &[
         table: "subscriptions",
         columns: &["id", "vendor_id", "created_at", "updated_at"],
     },
+    Protected {
+        table: "documents",
+        columns: &[
+            "id",
+            "vendor_id",
+            "purchase_id",
+            "incident_id",
+            "interaction_id",
+            "state",
+            "size",
+            "created_at",
+            "updated_at",
+        ],
+    },
 ];
 
 /// Tables where an update always writes the whole protected value (so it is blessed as

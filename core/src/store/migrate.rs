@@ -19,6 +19,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0009_promises.sql"),
     include_str!("../../migrations/0010_subscriptions.sql"),
     include_str!("../../migrations/0011_notify.sql"),
+    include_str!("../../migrations/0012_documents.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

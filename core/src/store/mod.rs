@@ -8,6 +8,7 @@ pub mod access;
 pub mod access_reads;
 pub mod archive;
 pub mod consent;
+pub mod documents;
 pub mod integrity;
 pub mod intents;
 mod migrate;

@@ -8,6 +8,7 @@ mod access;
 mod assets;
 mod capture;
 mod charts;
+mod documents;
 mod intent_form;
 mod intents;
 mod offers;
@@ -62,6 +63,15 @@ pub fn router() -> Router<AppState> {
             get(vendors::new_form).post(vendors::create),
         )
         .route("/app/vendors/{id}", get(vendor_page::show))
+        .route(
+            "/app/vendors/{id}/documents",
+            // The file streams into the vault; the core's limits bound it, not the form's.
+            post(documents::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/app/documents/{id}/content", get(documents::download))
+        .route("/app/documents/{id}/share", post(documents::share))
+        .route("/app/documents/{id}/unshare", post(documents::unshare))
+        .route("/app/documents/{id}/delete", post(documents::delete))
         .route(
             "/app/vendors/{id}/purchases/new",
             get(records::new_purchase).post(records::create_purchase),

@@ -1,6 +1,6 @@
 //! **Search**: the box on every page, answered by the ledger's search (`listing::search`, the
 //! same ranking as `carnet search`). Each hit links to where it lives: a vendor to its page,
-//! a record to its place in its vendor's timeline.
+//! a record to its place in its vendor's timeline, a document to its vendor's documents.
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -17,12 +17,13 @@ use crate::state::AppState;
 /// Hits shown (the best first).
 const SHOWN: usize = 50;
 
-const KINDS: [(&str, &str); 5] = [
+const KINDS: [(&str, &str); 6] = [
     ("", "Everything"),
     ("vendor", "Vendors"),
     ("interaction", "Interactions"),
     ("purchase", "Purchases"),
     ("incident", "Incidents"),
+    ("document", "Documents"),
 ];
 
 /// Where a hit is shown.
@@ -89,6 +90,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>, RawQuery(raw): RawQ
                         li {
                             span.tag { (h.kind.as_str()) } " "
                             a href=(href(h)) { (h.title) }
+                            @if let Some(f) = &h.file_name { div.meta { (f) } }
                         }
                     }
                 }

@@ -3,7 +3,7 @@
 //! its interactions (share, unshare), purchases, incidents, grants and receipts. Read through
 //! the ledger index: the facts' interaction part and the sentiment chart come from it, the
 //! timeline opens only the records it shows; purchases, incidents, grants and receipts (few
-//! per vendor) are opened whole.
+//! per vendor) are opened whole. Its documents (`documents::section`): list and upload.
 
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -21,6 +21,7 @@ use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
 use super::charts;
+use super::documents;
 use super::failed;
 use super::promise_list;
 use super::shell::{self, Nav, day, empty, minute};
@@ -132,9 +133,10 @@ pub async fn show(
                 },
             )?;
             let live = grants.into_iter().find(|g| g.state == GrantState::Live);
+            let docs = carnet_core::documents::list(&s.store, &s.keys, Some(&vid))?;
             Ok((
                 vendor,
-                (facts, open, card, subs),
+                (facts, open, card, subs, docs),
                 purchases,
                 sentiments,
                 page,
@@ -142,7 +144,7 @@ pub async fn show(
             ))
         })
         .await;
-    let (vendor, (facts, open, card, subs), purchases, sentiments, page, live) = match read {
+    let (vendor, (facts, open, card, subs, docs), purchases, sentiments, page, live) = match read {
         Ok(read) => read,
         Err(e) => return failed(e),
     };
@@ -261,8 +263,34 @@ pub async fn show(
                 }
             }
         }
+        (documents::section(&signed, &id, &docs, &attachable(&page.items), s.settings.documents.max_bytes >> 20))
     };
     shell::page(&signed, Nav::Vendors, f.name.as_str(), body)
+}
+
+/// The records of the timeline's page a document may be attached to: (id, label).
+fn attachable(items: &[(Moment, Shown)]) -> Vec<(String, String)> {
+    items
+        .iter()
+        .filter_map(|(_, e)| match e {
+            Shown::Ledger(Event::Interaction(i)) => Some((
+                i.id.to_string(),
+                format!("interaction: {}", listing::short(i.fields.summary.as_str())),
+            )),
+            Shown::Ledger(Event::Purchase(p)) => Some((
+                p.id.to_string(),
+                format!("purchase: {}", listing::short(p.fields.item.as_str())),
+            )),
+            Shown::Ledger(Event::Incident(i)) => Some((
+                i.id.to_string(),
+                format!(
+                    "incident: {}",
+                    listing::short(i.fields.description.as_str())
+                ),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Open promises as the list shows them (as follow-up items).

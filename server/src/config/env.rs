@@ -9,7 +9,7 @@ use super::{ConfigError, Layer, LogFormat, Origin, check_filter};
 
 /// Every key of carnetd.toml, each also read as `CARNET_<KEY>`. A unit test checks that the
 /// effective configuration prints exactly these keys (and `data_dir`, `identity_file`).
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 20] = [
     "data_dir",
     "listen",
     "public_url",
@@ -28,6 +28,8 @@ pub const KEYS: [&str; 18] = [
     "access_log_retention_days",
     "access_log_compact_window",
     "app_idle_timeout",
+    "document_max_mib",
+    "document_quota_mib",
 ];
 
 /// Variables carnetd reads besides a key's: the file, the short log level. The `carnet` CLI's
@@ -141,6 +143,10 @@ impl EnvLayer<'_> {
             v.parse::<u32>()
                 .map_err(|_| format!("{v:?} is not a whole number of seconds"))
         };
+        let mib = |v: &str| {
+            v.parse::<u32>()
+                .map_err(|_| format!("{v:?} is not a whole number of MiB"))
+        };
         Ok(Layer {
             data_dir: self.path("data_dir"),
             listen: self.parse("listen", |v| {
@@ -190,6 +196,8 @@ impl EnvLayer<'_> {
             })?,
             access_log_compact_window: self.parse("access_log_compact_window", seconds)?,
             app_idle_timeout: self.parse("app_idle_timeout", seconds)?,
+            document_max_mib: self.parse("document_max_mib", mib)?,
+            document_quota_mib: self.parse("document_quota_mib", mib)?,
         })
     }
 }

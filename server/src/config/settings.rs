@@ -3,6 +3,13 @@
 
 use carnet_core::Policy;
 
+/// The most one document may hold, in MiB (an invoice, a contract, a few photos' worth).
+pub const DEFAULT_DOCUMENT_MAX_MIB: u32 = 25;
+pub const DOCUMENT_MAX_MIB_RANGE: std::ops::RangeInclusive<u32> = 1..=4096;
+/// The most all documents together may hold, in MiB.
+pub const DEFAULT_DOCUMENT_QUOTA_MIB: u32 = 1024;
+pub const DOCUMENT_QUOTA_MIB_RANGE: std::ops::RangeInclusive<u32> = 1..=16 << 20;
+
 /// Settings handlers need (from the configuration).
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -32,6 +39,8 @@ pub struct Settings {
     /// (no configuration key: tests shorten them).
     pub import_idle_timeout: std::time::Duration,
     pub import_total_timeout: std::time::Duration,
+    /// The size of one document, and of all (`document_max_mib`, `document_quota_mib`).
+    pub documents: carnet_core::documents::Limits,
     /// Header-read and idle timeouts, and the connection cap (see `accept`).
     pub connections: super::ConnectionLimits,
 }
@@ -52,6 +61,10 @@ impl Default for Settings {
             app_idle_timeout: chrono::Duration::seconds(i64::from(super::DEFAULT_APP_IDLE_TIMEOUT)),
             import_idle_timeout: std::time::Duration::from_secs(60),
             import_total_timeout: std::time::Duration::from_secs(30 * 60),
+            documents: carnet_core::documents::Limits::from_mib(
+                u64::from(DEFAULT_DOCUMENT_MAX_MIB),
+                u64::from(DEFAULT_DOCUMENT_QUOTA_MIB),
+            ),
             connections: super::ConnectionLimits::default(),
         }
     }

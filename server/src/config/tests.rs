@@ -176,6 +176,35 @@ fn max_live_tokens_layers_and_bounds() {
 }
 
 #[test]
+fn document_limits_layer_and_bounds() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!((c.document_max_mib, c.document_quota_mib), (25, 1024));
+    let limits = c.settings().documents;
+    assert_eq!((limits.max_bytes, limits.quota_bytes), (25 << 20, 1 << 30));
+    write(
+        dir.path(),
+        "document_max_mib = 5\ndocument_quota_mib = 50\n",
+    );
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert_eq!((c.document_max_mib, c.document_quota_mib), (5, 50));
+    let env = [("CARNET_DOCUMENT_QUOTA_MIB", "2048")];
+    let c = resolve(dir.path(), &env).unwrap();
+    assert_eq!(c.settings().documents.quota_bytes, 2048 << 20);
+    assert!(c.to_toml().unwrap().contains("document_quota_mib = 2048"));
+    refused(
+        dir.path(),
+        &[("CARNET_DOCUMENT_MAX_MIB", "0")],
+        &["document_max_mib", "CARNET_DOCUMENT_MAX_MIB", "1 to 4096"],
+    );
+    refused(
+        dir.path(),
+        &[("CARNET_DOCUMENT_QUOTA_MIB", "1G")],
+        &["document_quota_mib", "not a whole number of MiB"],
+    );
+}
+
+#[test]
 fn refresh_token_ttl_layers_and_bounds() {
     let dir = tempfile::tempdir().unwrap();
     let c = resolve(dir.path(), &[]).unwrap();

@@ -37,6 +37,7 @@ use security::Schemes;
         (name = "incidents", description = "Complaints and how they were resolved"),
         (name = "promises", description = "What vendors committed to, and whether they kept it"),
         (name = "subscriptions", description = "Subscriptions and contracts: payments projected, renewals and notice deadlines watched (owner only: no vendor scope reads them)"),
+        (name = "documents", description = "Files attached to a vendor, a purchase, an incident or an interaction: sealed in chunks, streamed both ways, always served as attachments"),
         (name = "search", description = "Every record by the words of its text fields (word prefixes, case and accents aside), from an index held in memory only"),
         (name = "profile", description = "What the owner may disclose"),
         (name = "clients", description = "Vendors connected as OAuth clients"),
@@ -157,6 +158,9 @@ fn name_operations(api: &mut OpenApi) {
 fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let has_body = op.request_body.is_some();
+    // A raw body (a document's bytes) is taken whatever its type.
+    let raw_body = matches!(&op.request_body, Some(utoipa::openapi::RefOr::T(b))
+        if b.content.keys().all(|t| t.as_str() == "application/octet-stream"));
     let has_query = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
     let r = &mut op.responses.responses;
     let mut add = |code: &str, text: &str| {
@@ -186,8 +190,10 @@ fn add_errors(op: &mut Operation, has_id: bool, vendor: bool) {
     }
     if has_body {
         add("413", "Body too large");
-        add("415", "Body is not JSON");
         add("422", "A field is invalid; `errors` lists each");
+    }
+    if has_body && !raw_body {
+        add("415", "Body is not JSON");
     }
     add("500", "Internal error (details in the server log)");
 }

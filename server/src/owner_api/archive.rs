@@ -29,9 +29,10 @@ use carnet_core::archive::export::{self, ExportError};
 use carnet_core::archive::import::{self, Conflicts, ImportError};
 use carnet_core::archive::{ChannelReader, ChannelWriter, spool};
 
-/// The response body of an export: chunks from the blocking writer.
-struct ChannelBody {
-    rx: mpsc::Receiver<io::Result<Bytes>>,
+/// A streamed response body: chunks from a blocking writer (an export, a document). An
+/// error ends the body cut, so the client never takes a short body for a whole one.
+pub(crate) struct ChannelBody {
+    pub(crate) rx: mpsc::Receiver<io::Result<Bytes>>,
 }
 
 impl http_body::Body for ChannelBody {

@@ -6,6 +6,7 @@ mod access_log;
 mod archive;
 mod clients;
 mod consents;
+pub(crate) mod documents;
 mod followups;
 pub(crate) mod grants;
 mod incidents;
@@ -64,6 +65,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(subscriptions::cancel))
         .routes(routes!(subscriptions::shop))
+        .routes(routes!(documents::list, documents::upload))
+        .routes(routes!(documents::show, documents::edit, documents::remove))
+        .routes(routes!(documents::content))
+        .routes(routes!(documents::share))
+        .routes(routes!(documents::unshare))
         .routes(routes!(search::search))
         .routes(routes!(followups::list))
         .routes(routes!(followups::done))

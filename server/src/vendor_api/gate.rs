@@ -72,6 +72,10 @@ pub(super) const ENDPOINTS: &[Endpoint] = &[
         scope: Some(Scope::InteractionsRead),
     },
     Endpoint {
+        name: "GET /v1/vendor/documents/{id}",
+        scope: Some(Scope::InteractionsRead),
+    },
+    Endpoint {
         name: "GET /v1/vendor/profile",
         scope: Some(Scope::ProfileRead),
     },

@@ -3,6 +3,7 @@
 //! consumer's pairwise pseudonym. Every route is behind `gate`, which authenticates, checks
 //! the endpoint's scope and writes each request, with the status it got, to the access log.
 
+mod documents;
 mod gate;
 mod intents;
 mod profile;
@@ -48,6 +49,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(promises::promises))
         .routes(routes!(shared::interactions))
         .routes(routes!(shared::interaction))
+        .routes(routes!(documents::document))
         .routes(routes!(profile::profile))
         .routes(routes!(receipts::receipts))
         .routes(routes!(intents::list))

@@ -1,7 +1,7 @@
 //! A vault with something on every page: three vendors (one connected, granted, that has read
 //! a few things and made an offer), interactions with sentiment and next steps (one late),
-//! purchases with amounts and a warranty ending soon, an incident, an active intent closing
-//! within three days with an offer on it.
+//! purchases with amounts and a warranty ending soon, documents (one shared), an incident, an
+//! active intent closing within three days with an offer on it.
 
 use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, TestServer, http};
@@ -62,6 +62,20 @@ pub fn offer(v: &VendorApp, intent: &str, price: &str, description: &str) -> Str
     );
     assert_eq!(r.status, 201, "offer: {}", r.text);
     r.json()["id"].as_str().expect("offer id").to_owned()
+}
+
+/// Uploads a document (`query` says what to), returns its id.
+fn document(s: &TestServer, query: &str, bytes: &[u8]) -> String {
+    let r = carnet_tests::Resp::from(
+        http()
+            .post(s.url(&format!("/v1/documents?{query}")))
+            .bearer_auth(s.token())
+            .body(bytes.to_vec())
+            .send()
+            .expect("document"),
+    );
+    assert_eq!(r.status, 201, "document: {}", r.text);
+    r.json()["id"].as_str().expect("document id").to_owned()
 }
 
 pub fn seed(s: &TestServer) -> Seed {
@@ -132,7 +146,7 @@ pub fn seed(s: &TestServer) -> Seed {
         }
         s.create("/v1/interactions", &body);
     }
-    s.create(
+    let washer = s.create(
         "/v1/purchases",
         &json!({"vendor_id": acme.vendor_id, "item": "Washer WM-7", "amount": "549.00",
             "currency": "EUR", "date": (today - Duration::days(700)).to_string(),
@@ -143,6 +157,19 @@ pub fn seed(s: &TestServer) -> Seed {
         &json!({"vendor_id": plumber, "item": "Boiler service", "amount": "120.00",
             "currency": "EUR", "date": (today - Duration::days(30)).to_string()}),
     );
+    // Documents on Acme's page (one shared), and a document hit for the search page.
+    let invoice = document(
+        s,
+        &format!("purchase={washer}&title=Washer%20invoice&file_name=washer-invoice.pdf"),
+        b"%PDF-1.7 invoice",
+    );
+    document(
+        s,
+        &format!("vendor={}&file_name=IMG_0042.jpg", acme.vendor_id),
+        &[0xFF, 0xD8, 0xFF, 0xE0, 0, 0, 0, 0],
+    );
+    let shared = s.post(&format!("/v1/documents/{invoice}/share"), &json!({}));
+    assert_eq!(shared.status, 200, "share: {}", shared.text);
     s.create(
         "/v1/incidents",
         &json!({"vendor_id": acme.vendor_id, "description": "The washer leaks at the door"}),

@@ -25,8 +25,11 @@ pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
         assert_eq!(count, 0, "a vault of schema 7 holds no {table}");
         c.execute_batch(&format!("DROP TABLE {table};")).unwrap();
     }
-    c.execute_batch("DROP TABLE notify_outbox; DROP TABLE notify_channels;")
-        .unwrap();
+    c.execute_batch(
+        "DROP TABLE document_chunks; DROP TABLE documents;
+         DROP TABLE notify_outbox; DROP TABLE notify_channels;",
+    )
+    .unwrap();
     c.execute_batch(
         "CREATE TABLE access_log_old (
              seq       INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -381,3 +381,36 @@ fn without_the_passphrase_restore_says_the_key_is_unchecked_and_unlock_names_the
     );
     assert_eq!(d.get("/healthz").json()["status"], "sealed");
 }
+
+#[test]
+fn a_backup_carries_documents_and_they_open_after_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    let vendor = d.create("/v1/vendors", &json!({"name": "Acme"}));
+    let data: Vec<u8> = (0..300_000u32).map(|i| (i % 251) as u8).collect();
+    let r = carnet_tests::http()
+        .post(d.url(&format!("/v1/documents?vendor={vendor}")))
+        .bearer_auth(d.token())
+        .body(data.clone())
+        .send()
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let id = r.json::<serde_json::Value>().unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let out_dir = tempfile::tempdir().unwrap();
+    let file = out_dir.path().join("carnet-backup.db");
+    let out = backup(dir.path(), &file, &[]);
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let restored = with_key_files_of(dir.path());
+    assert_eq!(restore(restored.path(), &file, &[]).code, 0);
+    let d2 = Carnetd::start(restored.path(), &[]).unwrap();
+    let got = carnet_tests::http()
+        .get(d2.url(&format!("/v1/documents/{id}/content")))
+        .bearer_auth(d2.token())
+        .send()
+        .unwrap();
+    assert_eq!(got.status(), 200);
+    assert_eq!(got.bytes().unwrap().as_ref(), &data[..]);
+}

@@ -9,11 +9,13 @@ use std::ops::Bound;
 use carnet_schemas::Channel;
 use chrono::NaiveDate;
 
+use super::documents::Documents;
 use super::item::{Instant, Item, Key, Op, RecordKind, Rid};
+use super::moment::{DAY_MS, Moment, UNIX_DAY_CE};
 use super::text::Postings;
 
 /// No vendor (a vendor's own document).
-const NONE: u32 = u32::MAX;
+pub(super) const NONE: u32 = u32::MAX;
 
 /// A record of a vendor, as the index keeps it.
 #[derive(Debug, Clone)]
@@ -90,42 +92,6 @@ pub struct Tally {
     pub first_purchase: Option<NaiveDate>,
 }
 
-const DAY_MS: i64 = 86_400_000;
-/// 1970-01-01 in days from the common era (how a purchase's day is kept).
-const UNIX_DAY_CE: i64 = 719_163;
-
-/// A place in a vendor's timeline, which runs newest first: by time (a purchase's is its day at
-/// 00:00 UTC), then by `rank` (interactions 0, purchases 1, incidents 2; the caller ranks
-/// records the index does not hold after those), then by listing key.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
-)]
-pub struct Moment {
-    /// Minus the time, in milliseconds.
-    pub neg_ms: i64,
-    pub rank: u8,
-    pub key: Key,
-}
-
-impl Moment {
-    /// The place of the record of `kind` at `key` in its listing.
-    pub fn of(kind: RecordKind, key: Key) -> Moment {
-        let (neg_ms, rank) = match kind {
-            RecordKind::Purchase => ((key.0 + UNIX_DAY_CE).saturating_mul(DAY_MS), 1),
-            RecordKind::Incident => (key.0, 2),
-            // Not in a timeline; ranked after the others should one be asked for.
-            RecordKind::Promise => (key.0, 3),
-            RecordKind::Interaction | RecordKind::Vendor => (key.0, 0),
-        };
-        Moment { neg_ms, rank, key }
-    }
-
-    /// Its time, in milliseconds.
-    pub fn ms(&self) -> i64 {
-        -self.neg_ms
-    }
-}
-
 /// A search result, best first.
 #[derive(Debug, Clone)]
 pub struct Hit {
@@ -144,7 +110,8 @@ pub struct Data {
     purchases: Listing,
     incidents: Listing,
     promises: Listing,
-    text: Postings<DocMeta>,
+    pub(super) documents: Documents,
+    pub(super) text: Postings<DocMeta>,
 }
 
 /// The kinds of a vendor's records, each a listing.
@@ -163,6 +130,7 @@ impl Data {
             RecordKind::Purchase => Some(&self.purchases),
             RecordKind::Incident => Some(&self.incidents),
             RecordKind::Promise => Some(&self.promises),
+            RecordKind::Document => None,
         }
     }
 
@@ -173,10 +141,11 @@ impl Data {
             RecordKind::Purchase => Some(&mut self.purchases),
             RecordKind::Incident => Some(&mut self.incidents),
             RecordKind::Promise => Some(&mut self.promises),
+            RecordKind::Document => None,
         }
     }
 
-    fn intern(&mut self, vendor: Rid) -> u32 {
+    pub(super) fn intern(&mut self, vendor: Rid) -> u32 {
         if let Some(n) = self.vendor_no.get(&vendor) {
             return *n;
         }
@@ -189,7 +158,13 @@ impl Data {
     pub fn apply(&mut self, op: Op) {
         match op {
             Op::Put(item) => self.put(item),
-            Op::Remove(kind, id) => self.remove(kind, &id),
+            Op::Remove(RecordKind::Document, id) => self.remove_document(&id),
+            Op::Remove(kind, id) => {
+                self.remove(kind, &id);
+                // Its documents went with it (the database cascades).
+                let gone = self.documents.remove_where(|e| e.attached == Some(id));
+                self.text_remove(gone);
+            }
             Op::RemoveVendor(id) => self.remove_vendor(&id),
         }
         if self.text.wants_compaction() {
@@ -198,6 +173,9 @@ impl Data {
     }
 
     fn put(&mut self, item: Item) {
+        if item.kind == RecordKind::Document {
+            return self.put_document(item);
+        }
         let texts: Vec<(&str, bool)> = item.texts.iter().map(|(t, w)| (t.as_str(), *w)).collect();
         if item.kind == RecordKind::Vendor {
             let no = self.intern(item.id);
@@ -271,6 +249,8 @@ impl Data {
         let Some(no) = self.vendor_no.remove(id) else {
             return;
         };
+        let gone = self.documents.remove_where(|e| e.vendor == no);
+        self.text_remove(gone);
         for kind in OF_VENDOR {
             let mut docs = Vec::new();
             if let Some(l) = self.listing_mut(kind)
@@ -298,6 +278,7 @@ impl Data {
         for v in self.vendors.values_mut() {
             renumber(&mut v.doc);
         }
+        self.documents.renumber(renumber);
         for kind in OF_VENDOR {
             for e in self
                 .listing_mut(kind)
@@ -568,7 +549,7 @@ impl Data {
     /// How many records the index holds.
     pub fn records(&self) -> usize {
         let of_vendors = OF_VENDOR.iter().filter_map(|k| self.listing(*k));
-        self.vendors.len() + of_vendors.map(|l| l.by_id.len()).sum::<usize>()
+        self.vendors.len() + self.documents.len() + of_vendors.map(|l| l.by_id.len()).sum::<usize>()
     }
 
     /// Heap bytes held, by capacities: a hash table counts its slots (key, value, one control
@@ -584,6 +565,7 @@ impl Data {
             + self.vendors.values().map(|v| v.name.len()).sum::<usize>()
             + table(&self.vendor_no)
             + self.vendor_ids.capacity() * size_of::<Rid>()
+            + self.documents.heap_bytes()
             + self.text.heap_bytes();
         for l in OF_VENDOR.iter().filter_map(|k| self.listing(*k)) {
             bytes += table(&l.by_id)

@@ -1,7 +1,7 @@
 //! What the index keeps about one record, and the changes it is told of. Ids are kept as
 //! their 10 random bytes (`Rid`), which sort as the ids' text does.
 
-use carnet_schemas::{Channel, Id, IdKind};
+use carnet_schemas::{AttachedTo, Channel, Id, IdKind};
 use chrono::{DateTime, FixedOffset, NaiveDate};
 
 /// A record id's random part.
@@ -41,7 +41,7 @@ pub fn id_of<K: IdKind>(rid: &Rid) -> Id<K> {
     text.parse().unwrap_or_else(|_| Id::from_random(rid))
 }
 
-/// The four kinds of records the index holds (the wire's kinds of search results).
+/// The kinds of records the index holds (the wire's kinds of search results).
 pub use carnet_schemas::RecordKind;
 
 /// A record's place in its listing, after its vendor: the two numbers of its kind's sort key
@@ -80,6 +80,19 @@ pub struct Item {
     pub newest: i64,
     /// Its words: (text, whether a title).
     pub texts: Vec<(String, bool)>,
+    /// A document's search hit (documents only).
+    pub document: Option<Box<DocumentFacts>>,
+}
+
+/// What the index keeps of a document to answer a search with it, and to forget it with the
+/// record it is attached to (whose deletion deletes it in the database): its title and file
+/// name (in memory only, as every word the index holds), never its content.
+#[derive(Debug, Clone)]
+pub struct DocumentFacts {
+    /// Its title, else its file name, else "(untitled)".
+    pub title: Box<str>,
+    pub file_name: Option<Box<str>>,
+    pub attached_to: AttachedTo,
 }
 
 impl Item {
@@ -105,6 +118,7 @@ impl Item {
             warranty_until: None,
             newest,
             texts: Vec::new(),
+            document: None,
         }
     }
 
@@ -121,7 +135,8 @@ impl Item {
 pub enum Op {
     /// A record was added or rewritten.
     Put(Item),
-    /// A record of a vendor (interaction, purchase, incident) was deleted.
+    /// A record of a vendor (interaction, purchase, incident, promise, document) was deleted
+    /// (the documents attached to it with it).
     Remove(RecordKind, Rid),
     /// A vendor was deleted, and its records with it.
     RemoveVendor(Rid),

@@ -9,7 +9,9 @@
 //! then fails to commit makes the index build again.
 
 mod data;
+mod documents;
 pub mod item;
+mod moment;
 mod rank;
 #[cfg(test)]
 mod tests;
@@ -21,8 +23,9 @@ use std::time::{Duration, Instant};
 
 use rusqlite::Connection;
 
-pub use data::{Data, Filter, Hit, Moment, Tally};
-pub use item::{Item, Key, Op, RecordKind, Rid, id_of, instant, rid};
+pub use data::{Data, Filter, Hit, Tally};
+pub use item::{DocumentFacts, Item, Key, Op, RecordKind, Rid, id_of, instant, rid};
+pub use moment::Moment;
 
 use super::LedgerError;
 use crate::crypto::{Keys, Unreadable};
@@ -158,6 +161,36 @@ impl LedgerIndex {
         }
     }
 
+    /// `f` as a job for the writer that hands its changes to the index inside the
+    /// transaction, and the flag that says it did.
+    fn applying<T, E, F>(
+        self: &Arc<Self>,
+        f: F,
+    ) -> (
+        impl FnOnce(&Connection) -> Result<T, E> + Send + 'static,
+        Arc<AtomicBool>,
+    )
+    where
+        F: FnOnce(&Connection) -> Result<(T, Vec<Op>), E> + Send + 'static,
+    {
+        let (index, applied) = (self.clone(), Arc::new(AtomicBool::new(false)));
+        let flag = applied.clone();
+        let job = move |c: &Connection| {
+            let (answer, ops) = f(c)?;
+            index.apply(ops);
+            flag.store(true, Ordering::SeqCst);
+            Ok(answer)
+        };
+        (job, applied)
+    }
+
+    /// After a write: told of a change that did not commit, start again from the database.
+    fn settle<T, E>(self: &Arc<Self>, result: &Result<T, E>, applied: &AtomicBool) {
+        if result.is_err() && applied.load(Ordering::SeqCst) {
+            self.rebuild();
+        }
+    }
+
     /// Runs a write whose closure returns its answer and the changes it made to the ledger;
     /// the changes reach the index in the transaction, in commit order.
     pub async fn write<T, E, F>(self: &Arc<Self>, store: &Store, f: F) -> Result<T, E>
@@ -166,20 +199,23 @@ impl LedgerIndex {
         E: From<StoreError> + Send + 'static,
         F: FnOnce(&Connection) -> Result<(T, Vec<Op>), E> + Send + 'static,
     {
-        let (index, applied) = (self.clone(), Arc::new(AtomicBool::new(false)));
-        let flag = applied.clone();
+        let (job, applied) = self.applying(f);
+        let result = store.write(job).await;
+        self.settle(&result, &applied);
+        result
+    }
+
+    /// `write`, from a blocking thread (a document's upload runs on one): waits for the commit.
+    pub fn write_blocking<T, F>(self: &Arc<Self>, store: &Store, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<(T, Vec<Op>), StoreError> + Send + 'static,
+    {
+        let (job, applied) = self.applying(f);
         let result = store
-            .write(move |c| {
-                let (answer, ops) = f(c)?;
-                index.apply(ops);
-                flag.store(true, Ordering::SeqCst);
-                Ok(answer)
-            })
-            .await;
-        if result.is_err() && applied.load(Ordering::SeqCst) {
-            // Told of a change that did not commit: start again from the database.
-            self.rebuild();
-        }
+            .submit(job)
+            .and_then(|reply| reply.blocking_recv().map_err(|_| StoreError::WriterGone)?);
+        self.settle(&result, &applied);
         result
     }
 

@@ -607,3 +607,110 @@ fn keeping_the_sentiment_does_not_grow_an_entry() {
     // 1,000,000 interactions: every byte of an entry is a megabyte of the index.
     assert!(std::mem::size_of::<super::data::Entry>() <= 64);
 }
+
+/// A document of vendor `v`, titled `title`, attached to record `to` (the vendor if `None`).
+fn document(n: u64, v: u64, to: Option<u64>, title: &str, file: &str) -> Item {
+    use carnet_schemas::ids::{InteractionKind, VendorKind};
+    use carnet_schemas::{AttachedTo, AttachmentKind};
+    let mut i = Item::new(RecordKind::Document, "", None, (-(n as i64), 0), n as i64);
+    i.id = rid(2_000_000 + n);
+    i.vendor = Some(rid(1_000_000 + v));
+    i.texts.push((title.to_owned(), true));
+    i.texts.push((file.to_owned(), false));
+    let attached_to = match to {
+        Some(r) => AttachedTo {
+            kind: AttachmentKind::Interaction,
+            id: super::id_of::<InteractionKind>(&rid(r)).to_string(),
+        },
+        None => AttachedTo {
+            kind: AttachmentKind::Vendor,
+            id: super::id_of::<VendorKind>(&rid(1_000_000 + v)).to_string(),
+        },
+    };
+    i.document = Some(Box::new(super::item::DocumentFacts {
+        title: title.into(),
+        file_name: Some(file.into()),
+        attached_to,
+    }));
+    i
+}
+
+fn hits(d: &Data, q: &str, kind: Option<RecordKind>) -> Vec<Rid> {
+    let words = super::text::words(q);
+    d.search(&words, kind, None, 50)
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+#[test]
+fn documents_are_searched_by_title_and_file_name_and_forgotten_with_their_record() {
+    let mut d = Data::default();
+    for v in 0..2 {
+        d.apply(Op::Put(vendor(v)));
+    }
+    d.apply(Op::Put(interaction(7, 0, 1_000, Channel::ALL[0], "appel")));
+    d.apply(Op::Put(document(
+        1,
+        0,
+        Some(7),
+        "Contrat d'entretien",
+        "scan_0412.pdf",
+    )));
+    d.apply(Op::Put(document(
+        2,
+        1,
+        None,
+        "Garantie",
+        "photo-degats.jpg",
+    )));
+    let (one, two) = (rid(2_000_001), rid(2_000_002));
+    assert_eq!(hits(&d, "contrat", None), vec![one]);
+    assert_eq!(hits(&d, "scan 0412", None), vec![one], "file-name words");
+    assert_eq!(hits(&d, "degats", Some(RecordKind::Document)), vec![two]);
+    assert!(hits(&d, "degats", Some(RecordKind::Interaction)).is_empty());
+    let found = d.search(&super::text::words("garantie"), None, None, 5);
+    assert_eq!(found[0].vendor, Some(rid(1_000_001)), "its vendor");
+    assert_eq!(
+        d.document(&two).unwrap().file_name.as_deref(),
+        Some("photo-degats.jpg")
+    );
+    let records = d.records();
+
+    // Rewritten (a new title): the old words go.
+    d.apply(Op::Put(document(2, 1, None, "Bon de garantie", "bon.jpg")));
+    assert!(hits(&d, "degats", None).is_empty());
+    assert_eq!(hits(&d, "bon garantie", None), vec![two]);
+    assert_eq!(d.records(), records);
+
+    // An edit of the interaction keeps its document; deleting it takes it (the database
+    // cascades).
+    d.apply(Op::Put(interaction(7, 0, 2_000, Channel::ALL[0], "appel")));
+    assert_eq!(hits(&d, "contrat", None), vec![one]);
+    d.apply(Op::Remove(RecordKind::Interaction, rid(7)));
+    assert!(hits(&d, "contrat", None).is_empty());
+    assert!(d.document(&one).is_none());
+
+    // Deleting the document, or its vendor, forgets it.
+    d.apply(Op::Put(document(3, 1, None, "Devis", "devis.pdf")));
+    d.apply(Op::Remove(RecordKind::Document, two));
+    assert!(hits(&d, "garantie", None).is_empty());
+    d.apply(Op::RemoveVendor(rid(1_000_001)));
+    assert!(hits(&d, "devis", None).is_empty());
+    assert_eq!(d.records(), 1);
+}
+
+#[test]
+fn documents_survive_the_postings_compaction() {
+    let mut d = Data::default();
+    d.apply(Op::Put(vendor(0)));
+    d.apply(Op::Put(document(1, 0, None, "Facture cuisine", "f.pdf")));
+    // Enough rewrites to make the postings compact (and renumber) several times.
+    for n in 0..5_000u64 {
+        d.apply(Op::Put(interaction(n, 0, n as i64, Channel::ALL[0], "mot")));
+        d.apply(Op::Remove(RecordKind::Interaction, rid(n)));
+    }
+    assert_eq!(hits(&d, "cuisine", None), vec![rid(2_000_001)]);
+    d.apply(Op::Remove(RecordKind::Document, rid(2_000_001)));
+    assert!(hits(&d, "cuisine", None).is_empty());
+}
