@@ -56,8 +56,10 @@ pub fn max_archive_bytes(document_quota_bytes: u64) -> u64 {
         .saturating_add(records.saturating_mul(256))
 }
 
-/// The largest document quota carnetd can be configured with (`document_quota_mib`): 16 TiB.
-pub const MAX_DOCUMENT_QUOTA_MIB: u32 = 16 << 20;
+/// The largest document quota carnetd can be configured with (`document_quota_mib`): 1 TiB,
+/// so that the largest archive (`max_archive_bytes`) stays a file every common file system
+/// holds.
+pub const MAX_DOCUMENT_QUOTA_MIB: u32 = 1 << 20;
 
 /// What the document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]

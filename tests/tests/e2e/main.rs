@@ -22,6 +22,7 @@ mod consent_page;
 mod documents;
 mod durability;
 mod export;
+mod export_documents;
 mod generation;
 mod grants;
 mod import_csv;
