@@ -16,7 +16,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::documents::AttachedTo;
+use crate::documents::Document;
 use crate::grants::GrantFields;
 use crate::ids::{
     ClientId, DocumentId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId,
@@ -27,7 +27,7 @@ use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
 use crate::oauth::{AuditVerification, RedirectUri};
 use crate::promises::PromiseFields;
 use crate::subscriptions::SubscriptionFields;
-use crate::values::{Line, Text, WebUrl};
+use crate::values::{Text, WebUrl};
 
 /// The format version this build writes and reads.
 pub const ARCHIVE_VERSION: u32 = 4;
@@ -43,8 +43,11 @@ pub const MAX_ARCHIVE_RECORD_BYTES: u64 = 1 << 20;
 /// The most bytes of a document one chunk record carries: 1 MiB.
 pub const MAX_ARCHIVE_CHUNK_BYTES: usize = 1 << 20;
 
-/// The largest document chunk record: 1 MiB of bytes in base64 (4/3 of it) and its JSON.
-pub const MAX_ARCHIVE_CHUNK_RECORD_BYTES: u64 = (MAX_ARCHIVE_CHUNK_BYTES as u64) / 3 * 4 + 4096;
+/// The largest document chunk record: 1 MiB of bytes in base64 (4/3 of it), its JSON, and
+/// the 64 KiB the import's parser may have read ahead when the record starts (record sizes
+/// are counted on what it reads).
+pub const MAX_ARCHIVE_CHUNK_RECORD_BYTES: u64 =
+    (MAX_ARCHIVE_CHUNK_BYTES as u64).div_ceil(3) * 4 + (96 << 10);
 
 /// The largest archive a vault whose document quota is `document_quota_bytes` imports: 1 GiB
 /// plus the quota, the quota counted as it travels (base64, 4/3 of the bytes, and each 1 MiB
@@ -117,10 +120,11 @@ pub struct Archive {
     pub receipts: Vec<ArchivedReceipt>,
     /// In log order.
     pub access_log: Vec<ArchivedAccessEntry>,
-    /// The documents' descriptions, oldest first (version 4 on; absent: none). Their bytes
+    /// The documents' descriptions, oldest first, as the owner API gives them (version 4 on;
+    /// absent: none); the content type is found again from the bytes on import. Their bytes
     /// follow in `document_chunks`.
     #[serde(default)]
-    pub documents: Vec<ArchivedDocument>,
+    pub documents: Vec<Document>,
     /// The documents' bytes (version 4 on; absent: none): for each document of `documents`
     /// with any bytes, in the same order, its records numbered 0, 1, 2, …, each carrying at
     /// most 1 MiB of the bytes in base64 (standard alphabet, padded), every record but the
@@ -128,26 +132,6 @@ pub struct Archive {
     /// document has no record.
     #[serde(default)]
     pub document_chunks: Vec<ArchivedDocumentChunk>,
-}
-
-/// A document's description as archived (its bytes are in `document_chunks`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ArchivedDocument {
-    pub id: DocumentId,
-    /// The vendor it belongs to (that of the record it is attached to).
-    pub vendor_id: VendorId,
-    pub attached_to: AttachedTo,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub title: Option<Line>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_name: Option<Line>,
-    /// What the bytes are, as found from them when the document was added.
-    pub content_type: String,
-    /// Its size in bytes: what its chunk records add up to.
-    pub size: u64,
-    pub shared: bool,
-    pub created_at: DateTime<Utc>,
 }
 
 /// Up to 1 MiB of a document's bytes.

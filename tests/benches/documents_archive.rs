@@ -16,10 +16,11 @@
 #![allow(clippy::unwrap_used)] // a benchmark that cannot unwrap has failed anyway
 
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use age::secrecy::ExposeSecret;
+use carnet_tests::memory::{peak_rss_mib, reset_peak, run_measured};
 use carnet_tests::{Api, Carnetd, binary, http};
 use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::json;
@@ -43,13 +44,23 @@ fn main() {
             if mib == 0 {
                 String::from("      -")
             } else {
-                format!("{:>5.1} ms", (d.as_secs_f64() - b.as_secs_f64()) * 1000.0 / mib as f64)
+                format!(
+                    "{:>5.1} ms",
+                    (d.as_secs_f64() - b.as_secs_f64()) * 1000.0 / mib as f64
+                )
             }
         };
-        println!("  documents {mib:>5} MiB (archive {:.1} MiB):", f.archive_mib);
+        println!(
+            "  documents {mib:>5} MiB (archive {:.1} MiB):",
+            f.archive_mib
+        );
         for (what, took, server, cli, b_took, b_server, b_cli) in [
-            ("export", f.export.0, f.export.1, f.export.2, b.export.0, b.export.1, b.export.2),
-            ("import", f.import.0, f.import.1, f.import.2, b.import.0, b.import.1, b.import.2),
+            (
+                "export", f.export.0, f.export.1, f.export.2, b.export.0, b.export.1, b.export.2,
+            ),
+            (
+                "import", f.import.0, f.import.1, f.import.2, b.import.0, b.import.1, b.import.2,
+            ),
         ] {
             println!(
                 "    {what}: {:>6.2} s ({} per MiB over the baseline)  carnetd peak {server:>5.1} MiB ({:.2}x)  CLI peak {cli:>5.1} MiB ({:.2}x)",
@@ -79,42 +90,9 @@ struct Figures {
     backup: (Duration, f64),
 }
 
-/// The peak resident set (VmHWM) of a process, in MiB.
-fn peak_rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-/// Resets a process's peak RSS to its current RSS (Linux `clear_refs` 5).
-fn reset_peak(pid: u32) {
-    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-}
-
-/// Runs `cmd` to completion; how long it took and its peak RSS (polled from /proc until it
-/// exits: VmHWM only grows, so the last reading is the peak).
+/// Runs `cmd` to completion; how long it took and its peak RSS.
 fn timed(mut cmd: Command) -> (Duration, f64) {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut peak: f64 = 0.0;
-    loop {
-        if let Some(p) = peak_rss_mib(pid) {
-            peak = peak.max(p);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let elapsed = started.elapsed();
-    let out = child.wait_with_output().unwrap();
+    let (elapsed, peak, out) = run_measured(&mut cmd);
     assert!(
         out.status.success(),
         "{cmd:?}: {}",
@@ -172,7 +150,11 @@ fn measure(mib: usize) -> Figures {
     let out = root.path().join("out.age");
     let out_s = out.to_str().unwrap().to_owned();
     let ((took, cli), server) = server_peak(&a, || {
-        carnet(&a, &home, &["export", "--out", &out_s, "--recipient", &recipient])
+        carnet(
+            &a,
+            &home,
+            &["export", "--out", &out_s, "--recipient", &recipient],
+        )
     });
     let export = (took, server, cli);
     let archive_mib = std::fs::metadata(&out).unwrap().len() as f64 / (1 << 20) as f64;
@@ -186,16 +168,20 @@ fn measure(mib: usize) -> Figures {
         )
     });
     let import = (took, server, cli);
-    let listed = b.get("/v1/documents").json()["items"].as_array().unwrap().len();
+    let listed = b.get("/v1/documents").json()["items"]
+        .as_array()
+        .unwrap()
+        .len();
     assert_eq!(listed, mib.div_ceil(DOCUMENT_MIB));
     drop(b);
 
     let mut cmd = Command::new(binary("carnetd"));
     let copy = root.path().join("backup.db");
-    cmd.env_clear()
-        .arg("--data-dir")
-        .arg(&a.data_dir)
-        .args(["backup", "--out", copy.to_str().unwrap()]);
+    cmd.env_clear().arg("--data-dir").arg(&a.data_dir).args([
+        "backup",
+        "--out",
+        copy.to_str().unwrap(),
+    ]);
     let backup = timed(cmd);
     Figures {
         archive_mib,

@@ -11,7 +11,7 @@ use std::collections::{HashSet, VecDeque};
 use std::io::Write;
 
 use carnet_schemas::{
-    ArchivedDocument, ArchivedDocumentChunk, AttachmentKind, MAX_ARCHIVE_CHUNK_BYTES,
+    ArchivedDocumentChunk, AttachmentKind, Document as ArchivedDocument, MAX_ARCHIVE_CHUNK_BYTES,
 };
 use data_encoding::BASE64;
 use rusqlite::Connection;
@@ -37,18 +37,7 @@ pub(super) fn write<W: Write>(
     let all = rows::list(c, None)?;
     doc.open_section("documents")?;
     for row in &all {
-        let (d, _) = wire(keys, row)?;
-        doc.element(&ArchivedDocument {
-            id: d.id,
-            vendor_id: d.vendor_id,
-            attached_to: d.attached_to,
-            title: d.title,
-            file_name: d.file_name,
-            content_type: d.content_type,
-            size: d.size,
-            shared: d.shared,
-            created_at: d.created_at,
-        })?;
+        doc.element(&wire(keys, row)?.0)?;
     }
     doc.close_section()?;
 

@@ -8,41 +8,11 @@
 use carnet_core::documents::Limits;
 use carnet_server::Settings;
 use carnet_tests::{Api, Resp, TestServer, http};
-use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Value, json};
 
+use crate::documents::{content, random, uploaded};
 use crate::export::{Key, encrypt_to, export, the_schema};
 use crate::{interaction, vendor};
-
-fn random(n: usize) -> Vec<u8> {
-    let mut b = vec![0u8; n];
-    SystemRandom::new().fill(&mut b).unwrap();
-    b
-}
-
-#[track_caller]
-fn upload(s: &TestServer, query: &str, body: Vec<u8>) -> Value {
-    let r = Resp::from(
-        http()
-            .post(s.url(&format!("/v1/documents?{query}")))
-            .bearer_auth(s.token())
-            .body(body)
-            .send()
-            .unwrap(),
-    );
-    assert_eq!(r.status, 201, "{}", r.text);
-    r.json()
-}
-
-fn content(s: &TestServer, id: &str) -> Vec<u8> {
-    let r = http()
-        .get(s.url(&format!("/v1/documents/{id}/content")))
-        .bearer_auth(s.token())
-        .send()
-        .unwrap();
-    assert_eq!(r.status(), 200);
-    r.bytes().unwrap().to_vec()
-}
 
 /// A vault with a document attached to each kind of record: 2.5 MiB of random bytes on the
 /// vendor (three chunk records), an empty file on a purchase, a small PDF on an incident and
@@ -80,7 +50,7 @@ fn with_documents() -> (TestServer, Vec<(String, Vec<u8>)>) {
     ];
     let mut held = Vec::new();
     for (query, data) in files {
-        let id = upload(&s, &query, data.clone())["id"]
+        let id = uploaded(&s, &query, data.clone())["id"]
             .as_str()
             .unwrap()
             .to_owned();
@@ -169,7 +139,9 @@ fn documents_round_trip_through_export_and_import_with_age() {
     assert_eq!(documents(&b)[3]["shared"], true);
     assert_eq!(documents(&b)[0]["shared"], false);
     for (id, data) in &held {
-        assert_eq!(&content(&b, id), data, "document {id}");
+        let got = content(&b, id);
+        assert_eq!(got.status(), 200);
+        assert_eq!(&got.bytes().unwrap()[..], &data[..], "document {id}");
     }
     // Sealed anew under the new vault's keys: none of it is in its file in clear.
     let db = std::fs::read(b.path().join("carnet.db")).unwrap();
