@@ -16,10 +16,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::documents::Document;
 use crate::grants::GrantFields;
 use crate::ids::{
-    ClientId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId, SubscriptionId,
-    VendorId,
+    ClientId, DocumentId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId,
+    SubscriptionId, VendorId,
 };
 use crate::intents::{IntentFields, OfferFields};
 use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
@@ -29,15 +30,39 @@ use crate::subscriptions::SubscriptionFields;
 use crate::values::{Text, WebUrl};
 
 /// The format version this build writes and reads.
-pub const ARCHIVE_VERSION: u32 = 3;
+pub const ARCHIVE_VERSION: u32 = 4;
 
-/// The largest archive (decrypted JSON) carnetd imports: 1 GiB, about ten times a vault of
-/// 100,000 interactions.
+/// The largest archive (decrypted JSON) carnetd imports, documents aside: 1 GiB, about ten
+/// times a vault of 100,000 interactions. With documents, see `max_archive_bytes`.
 pub const MAX_ARCHIVE_BYTES: u64 = 1 << 30;
 
 /// The largest single record in an archive: 1 MiB (a record the API accepts is at most
-/// 64 KiB).
+/// 64 KiB). A document chunk record is bounded by `MAX_ARCHIVE_CHUNK_RECORD_BYTES` instead.
 pub const MAX_ARCHIVE_RECORD_BYTES: u64 = 1 << 20;
+
+/// The most bytes of a document one chunk record carries: 1 MiB.
+pub const MAX_ARCHIVE_CHUNK_BYTES: usize = 1 << 20;
+
+/// The largest document chunk record: 1 MiB of bytes in base64 (4/3 of it), its JSON, and
+/// the 64 KiB the import's parser may have read ahead when the record starts (record sizes
+/// are counted on what it reads).
+pub const MAX_ARCHIVE_CHUNK_RECORD_BYTES: u64 =
+    (MAX_ARCHIVE_CHUNK_BYTES as u64).div_ceil(3) * 4 + (96 << 10);
+
+/// The largest archive a vault whose document quota is `document_quota_bytes` imports: 1 GiB
+/// plus the quota, the quota counted as it travels (base64, 4/3 of the bytes, and each 1 MiB
+/// chunk record's JSON around it).
+pub fn max_archive_bytes(document_quota_bytes: u64) -> u64 {
+    let records = document_quota_bytes.div_ceil(MAX_ARCHIVE_CHUNK_BYTES as u64);
+    MAX_ARCHIVE_BYTES
+        .saturating_add(document_quota_bytes.div_ceil(3).saturating_mul(4))
+        .saturating_add(records.saturating_mul(256))
+}
+
+/// The largest document quota carnetd can be configured with (`document_quota_mib`): 1 TiB,
+/// so that the largest archive (`max_archive_bytes`) stays a file every common file system
+/// holds.
+pub const MAX_DOCUMENT_QUOTA_MIB: u32 = 1 << 20;
 
 /// What the document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema, ToSchema)]
@@ -52,9 +77,9 @@ pub enum ArchiveFormat {
 pub struct Archive {
     /// Always `carnet-archive`; the first member.
     pub format: ArchiveFormat,
-    /// The format version (`3`; `2` before promises, `1` before the access log's checkpoint);
-    /// the second member. A
-    /// reader takes every version up to its own and refuses the others.
+    /// The format version (`4`; `3` before documents, `2` before promises, `1` before the
+    /// access log's checkpoint); the second member. A reader takes every version up to its own
+    /// and refuses the others.
     pub version: u32,
     pub exported_at: DateTime<Utc>,
     /// The carnetd version that wrote it.
@@ -95,6 +120,29 @@ pub struct Archive {
     pub receipts: Vec<ArchivedReceipt>,
     /// In log order.
     pub access_log: Vec<ArchivedAccessEntry>,
+    /// The documents' descriptions, oldest first, as the owner API gives them (version 4 on;
+    /// absent: none); the content type is found again from the bytes on import. Their bytes
+    /// follow in `document_chunks`.
+    #[serde(default)]
+    pub documents: Vec<Document>,
+    /// The documents' bytes (version 4 on; absent: none): for each document of `documents`
+    /// with any bytes, in the same order, its records numbered 0, 1, 2, …, each carrying at
+    /// most 1 MiB of the bytes in base64 (standard alphabet, padded), every record but the
+    /// last of a document full. Their bytes add up to the document's `size`; an empty
+    /// document has no record.
+    #[serde(default)]
+    pub document_chunks: Vec<ArchivedDocumentChunk>,
+}
+
+/// Up to 1 MiB of a document's bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedDocumentChunk {
+    pub document_id: DocumentId,
+    /// The record's position among its document's records, from 0.
+    pub index: u64,
+    /// The bytes, base64 (standard alphabet, padded).
+    pub data: String,
 }
 
 /// A promise as archived: as stored, without what is computed when answered (`late`).
@@ -140,6 +188,9 @@ pub struct ArchiveCounts {
     pub grants: u64,
     pub receipts: u64,
     pub access_log: u64,
+    /// (Version 4 on; absent: 0.) Documents, not their chunk records.
+    #[serde(default)]
+    pub documents: u64,
 }
 
 impl ArchiveCounts {
@@ -156,6 +207,7 @@ impl ArchiveCounts {
             + self.grants
             + self.receipts
             + self.access_log
+            + self.documents
     }
 }
 

@@ -16,10 +16,11 @@
 
 use std::io::{Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use age::secrecy::ExposeSecret;
+use carnet_tests::memory::{peak_rss_mib, reset_peak, run_measured};
 use carnet_tests::{Api, Carnetd, binary};
 use chacha20poly1305::aead::AeadInPlace;
 use chacha20poly1305::{ChaCha20Poly1305, KeyInit};
@@ -42,47 +43,16 @@ fn main() {
     }
 }
 
-/// The peak resident set (VmHWM) of a process, in MiB.
-fn peak_rss_mib(pid: u32) -> Option<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
-}
-
-/// Resets a process's peak RSS to its current RSS (Linux `clear_refs` 5).
-fn reset_peak(pid: u32) {
-    let _ = std::fs::write(format!("/proc/{pid}/clear_refs"), "5");
-}
-
-/// Runs the CLI against `server`; returns how long it took and its peak RSS (polled from
-/// /proc until it exits: VmHWM only grows, so the last reading is the peak).
+/// Runs the CLI against `server`; returns how long it took and its peak RSS.
 fn carnet(server: &Carnetd, home: &Path, args: &[&str]) -> (Duration, f64) {
-    let started = Instant::now();
-    let mut child = Command::new(binary("carnet"))
-        .args(args)
-        .env_clear()
-        .env("HOME", home)
-        .env("CARNET_SERVER", &server.base)
-        .env("CARNET_TOKEN", server.token())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let pid = child.id();
-    let mut peak: f64 = 0.0;
-    loop {
-        if let Some(p) = peak_rss_mib(pid) {
-            peak = peak.max(p);
-        }
-        if child.try_wait().unwrap().is_some() {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let elapsed = started.elapsed();
-    let out = child.wait_with_output().unwrap();
+    let (elapsed, peak, out) = run_measured(
+        Command::new(binary("carnet"))
+            .args(args)
+            .env_clear()
+            .env("HOME", home)
+            .env("CARNET_SERVER", &server.base)
+            .env("CARNET_TOKEN", server.token()),
+    );
     assert!(
         out.status.success(),
         "carnet {args:?}: {}",

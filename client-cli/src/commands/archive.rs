@@ -12,7 +12,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use age::secrecy::SecretString;
-use carnet_schemas::{ImportReport, MAX_ARCHIVE_BYTES};
+use carnet_schemas::{ImportReport, MAX_DOCUMENT_QUOTA_MIB, max_archive_bytes};
+
+/// The largest archive any carnetd imports: 1 GiB plus the largest document quota one can be
+/// configured with. The server holds an upload to its own quota and says so (413).
+fn largest_archive() -> u64 {
+    max_archive_bytes(u64::from(MAX_DOCUMENT_QUOTA_MIB) << 20)
+}
 use indicatif::{ProgressBar, ProgressStyle};
 use zeroize::Zeroizing;
 
@@ -248,11 +254,12 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
         .map_err(|e| io_error("read", &a.file, &e))?
         .len();
     // age adds 16 bytes per 64 KiB chunk and a header of a few hundred bytes.
-    if len > MAX_ARCHIVE_BYTES + MAX_ARCHIVE_BYTES / 4096 + 65_536 {
+    let most = largest_archive();
+    if len > most + most / 4096 + 65_536 {
         return Err(CliError::failed(format!(
             "{shown} is {}: larger than the {} archive carnetd imports",
             human_bytes(len),
-            human_bytes(MAX_ARCHIVE_BYTES)
+            human_bytes(most)
         ))
         .with_hint(format!(
             "{unchanged}; is it an archive from `carnet export`?"
@@ -303,7 +310,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
     }
     let n = &r.imported;
     ctx.done(&format!(
-        "imported {} vendors, {} interactions, {} purchases, {} incidents, {} promises, {} subscriptions, {} intents, {} offers, {} clients, {} grants, {} receipts and {} access-log entries{}",
+        "imported {} vendors, {} interactions, {} purchases, {} incidents, {} promises, {} subscriptions, {} intents, {} offers, {} clients, {} grants, {} receipts, {} access-log entries and {} documents{}",
         n.vendors,
         n.interactions,
         n.purchases,
@@ -316,6 +323,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
         n.grants,
         n.receipts,
         n.access_log,
+        n.documents,
         if r.profile { ", and the profile" } else { "" }
     ));
     Ok(())
@@ -454,14 +462,14 @@ impl<R: Read> Read for Guard<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let unchanged = "nothing was imported: the vault is unchanged";
         let failure = match self.inner.read(buf) {
-            Ok(n) if self.read + n as u64 <= MAX_ARCHIVE_BYTES => {
+            Ok(n) if self.read + n as u64 <= largest_archive() => {
                 self.read += n as u64;
                 return Ok(n);
             }
             Ok(_) => CliError::failed(format!(
                 "{} holds more than {}, the most carnetd imports",
                 self.shown,
-                human_bytes(MAX_ARCHIVE_BYTES)
+                human_bytes(largest_archive())
             )),
             Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => CliError::failed(format!(
                 "{} is cut short: it ends before the end of the archive",
@@ -532,7 +540,7 @@ mod tests {
     fn sizes_read_as_people_write_them() {
         assert_eq!(human_bytes(512), "512 bytes");
         assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(MAX_ARCHIVE_BYTES), "1.00 GiB");
+        assert_eq!(human_bytes(carnet_schemas::MAX_ARCHIVE_BYTES), "1.00 GiB");
     }
 
     #[test]

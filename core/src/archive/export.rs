@@ -1,6 +1,7 @@
 //! Writing the archive: one read transaction (every section from the same snapshot), the
 //! access log verified first and the result recorded, then each table row by row, opened and
-//! written as the schema's JSON, one record per line. Never collects a table in memory.
+//! written as the schema's JSON, one record per line, the documents last (`documents`). Never
+//! collects a table in memory.
 
 use std::io::{self, Write};
 
@@ -38,6 +39,9 @@ pub enum ExportError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Unreadable(#[from] Unreadable),
+    /// A document's chunk does not open, or its chunks do not add up to its size.
+    #[error("{0}")]
+    Document(#[from] crate::documents::DocumentError),
     /// Writing failed: the client went away.
     #[error("writing the archive: {0}")]
     Write(#[from] io::Error),
@@ -55,7 +59,7 @@ fn parse<T: std::str::FromStr>(table: Table, id: &str, value: &str) -> Result<T,
 }
 
 /// The document, member by member.
-struct Doc<'w, W: Write> {
+pub(super) struct Doc<'w, W: Write> {
     out: &'w mut W,
     members: usize,
     elements: u64,
@@ -72,7 +76,7 @@ impl<W: Write> Doc<'_, W> {
         Ok(())
     }
 
-    fn open_section(&mut self, name: &str) -> io::Result<()> {
+    pub(super) fn open_section(&mut self, name: &str) -> io::Result<()> {
         self.out.write_all(b",\n")?;
         self.members += 1;
         self.elements = 0;
@@ -80,7 +84,7 @@ impl<W: Write> Doc<'_, W> {
         self.out.write_all(b":[")
     }
 
-    fn element<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
+    pub(super) fn element<T: Serialize>(&mut self, value: &T) -> io::Result<()> {
         self.out
             .write_all(if self.elements == 0 { b"\n" } else { b",\n" })?;
         self.elements += 1;
@@ -88,7 +92,7 @@ impl<W: Write> Doc<'_, W> {
         Ok(())
     }
 
-    fn close_section(&mut self) -> io::Result<()> {
+    pub(super) fn close_section(&mut self) -> io::Result<()> {
         self.out
             .write_all(if self.elements == 0 { b"]" } else { b"\n]" })
     }
@@ -136,6 +140,7 @@ pub fn write(
     ledger_sections(&mut doc, c, keys)?;
     intent_sections(&mut doc, c, keys)?;
     access_sections(&mut doc, c, keys)?;
+    super::documents::write(&mut doc, c, keys)?;
     doc.finish()?;
     drop(snapshot);
     Ok(counts)

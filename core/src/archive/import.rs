@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use carnet_schemas::{
     ARCHIVE_VERSION, ArchiveCounts, ArchiveKeys, ArchivedProfile, AuditVerification,
-    ConsentReceipt, ImportReport, MAX_ARCHIVE_BYTES, MAX_ARCHIVE_RECORD_BYTES,
+    ConsentReceipt, ImportReport,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -24,10 +24,12 @@ use ring::hmac;
 use ring::signature::{ED25519, KeyPair, UnparsedPublicKey};
 use rusqlite::Connection;
 
+use super::documents::DocImport;
 use super::parse;
 use crate::access::chain::{self, Head};
 use crate::access::password::{self, WEB_PASSWORD};
 use crate::access::receipts;
+use crate::documents::Limits;
 use crate::ledger::PROFILE_ID;
 use crate::store::StoreError;
 use crate::store::archive as rows;
@@ -53,10 +55,14 @@ pub enum ImportError {
     Version { found: u64 },
     #[error("{at}: {reason}")]
     Invalid { at: String, reason: String },
-    #[error("the archive is larger than {MAX_ARCHIVE_BYTES} bytes")]
-    TooLarge,
-    #[error("{at}: a record larger than {MAX_ARCHIVE_RECORD_BYTES} bytes")]
-    RecordTooLarge { at: String },
+    /// Larger than this vault takes (`limit` bytes: 1 GiB plus its document quota).
+    #[error("the archive is larger than {limit} bytes")]
+    TooLarge { limit: u64 },
+    #[error("{at}: a record larger than {limit} bytes")]
+    RecordTooLarge { at: String, limit: u64 },
+    /// The archive's documents exceed this vault's limits (one document's size, or the quota).
+    #[error("{at}: {reason}")]
+    DocumentLimit { at: String, reason: String },
     /// The upload ended early or failed (the client went away, or its decryption failed).
     #[error("the archive stopped before its end: {0}")]
     Cut(String),
@@ -92,6 +98,12 @@ pub(super) struct Importer<'c> {
     pub(super) writing: bool,
     pub(super) conflicts: Conflicts,
     pub(super) since_record: Rc<Cell<u64>>,
+    /// The size limit of the record being read (a document chunk record's is larger).
+    pub(super) record_limit: Rc<Cell<u64>>,
+    /// The archive's size limit: 1 GiB plus this vault's document quota.
+    pub(super) archive_limit: u64,
+    /// The archive's documents so far.
+    pub(super) docs: DocImport,
     /// Where the parser is: a member, and the index in a section.
     pub(super) at: (&'static str, Option<u64>),
     pub(super) failure: Option<ImportError>,
@@ -112,9 +124,14 @@ pub(super) struct Importer<'c> {
     pub(super) web_password: bool,
 }
 
-/// Reads an archive from `input` into this vault. Runs inside the writer's transaction: any
-/// error rolls back everything this call wrote.
-pub fn run(c: &Connection, keys: &Keys, input: impl Read) -> Result<ImportReport, ImportError> {
+/// Reads an archive from `input` into this vault, whose documents are held to `limits`. Runs
+/// inside the writer's transaction: any error rolls back everything this call wrote.
+pub fn run(
+    c: &Connection,
+    keys: &Keys,
+    limits: Limits,
+    input: impl Read,
+) -> Result<ImportReport, ImportError> {
     let present = rows::counts(c)?;
     let has_profile = records::exists(c, Table::Profile, PROFILE_ID)?;
     let mut imp = Importer {
@@ -127,6 +144,9 @@ pub fn run(c: &Connection, keys: &Keys, input: impl Read) -> Result<ImportReport
             ..Conflicts::default()
         },
         since_record: Rc::new(Cell::new(0)),
+        record_limit: Rc::new(Cell::new(carnet_schemas::MAX_ARCHIVE_RECORD_BYTES)),
+        archive_limit: carnet_schemas::max_archive_bytes(limits.quota_bytes),
+        docs: DocImport::new(limits),
         at: (START, None),
         failure: None,
         declared: None,
@@ -274,6 +294,7 @@ impl Importer<'_> {
 
     /// After the whole archive: the counts it declared, then the conflicts or the keys.
     pub(super) fn finish(mut self) -> Result<ImportReport, ImportError> {
+        self.end_documents()?;
         self.at = ("counts", None);
         let declared = self.declared.unwrap_or_default();
         if declared != self.counts {

@@ -9,6 +9,7 @@
 //! so passphrases and identities never reach the server. Never exported: the owner token,
 //! access and refresh tokens, authorization codes, invitations and the webhook outbox.
 
+mod documents;
 pub mod export;
 pub mod import;
 mod parse;

@@ -7,7 +7,8 @@ use std::io::{self, BufReader, Read};
 use std::marker::PhantomData;
 
 use carnet_schemas::{
-    ARCHIVE_VERSION, ArchiveKeys, ArchivedProfile, MAX_ARCHIVE_BYTES, MAX_ARCHIVE_RECORD_BYTES,
+    ARCHIVE_VERSION, ArchiveKeys, ArchivedProfile, MAX_ARCHIVE_CHUNK_RECORD_BYTES,
+    MAX_ARCHIVE_RECORD_BYTES,
 };
 use serde::de::{self, DeserializeOwned, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 
@@ -20,7 +21,9 @@ pub(super) fn parse(imp: &mut Importer<'_>, input: impl Read) -> Result<(), Impo
         Metered {
             inner: input,
             total: 0,
+            limit: imp.archive_limit,
             since_record: imp.since_record.clone(),
+            record_limit: imp.record_limit.clone(),
         },
     );
     let mut de = serde_json::Deserializer::from_reader(reader);
@@ -55,7 +58,9 @@ impl std::error::Error for Limit {}
 struct Metered<R> {
     inner: R,
     total: u64,
+    limit: u64,
     since_record: std::rc::Rc<std::cell::Cell<u64>>,
+    record_limit: std::rc::Rc<std::cell::Cell<u64>>,
 }
 
 impl<R: Read> Read for Metered<R> {
@@ -63,10 +68,10 @@ impl<R: Read> Read for Metered<R> {
         let n = self.inner.read(buf)?;
         self.total += n as u64;
         self.since_record.set(self.since_record.get() + n as u64);
-        if self.total > MAX_ARCHIVE_BYTES {
+        if self.total > self.limit {
             return Err(io::Error::other(Limit::Archive));
         }
-        if self.since_record.get() > MAX_ARCHIVE_RECORD_BYTES {
+        if self.since_record.get() > self.record_limit.get() {
             return Err(io::Error::other(Limit::Record));
         }
         Ok(n)
@@ -74,10 +79,16 @@ impl<R: Read> Read for Metered<R> {
 }
 
 /// Members an archive may leave out (older versions do not have them).
-const OPTIONAL: [&str; 3] = ["access_log_checkpoint", "promises", "subscriptions"];
+const OPTIONAL: [&str; 5] = [
+    "access_log_checkpoint",
+    "promises",
+    "subscriptions",
+    "documents",
+    "document_chunks",
+];
 
 /// The members of an archive, in the order they must come.
-const MEMBERS: [&str; 22] = [
+const MEMBERS: [&str; 24] = [
     "format",
     "version",
     "exported_at",
@@ -100,6 +111,8 @@ const MEMBERS: [&str; 22] = [
     "grants",
     "receipts",
     "access_log",
+    "documents",
+    "document_chunks",
 ];
 
 impl Importer<'_> {
@@ -110,8 +123,13 @@ impl Importer<'_> {
             serde_json::error::Category::Io => {
                 let io: io::Error = e.into();
                 match io.get_ref().and_then(|i| i.downcast_ref::<Limit>()) {
-                    Some(Limit::Archive) => ImportError::TooLarge,
-                    Some(Limit::Record) => ImportError::RecordTooLarge { at: self.at() },
+                    Some(Limit::Archive) => ImportError::TooLarge {
+                        limit: self.archive_limit,
+                    },
+                    Some(Limit::Record) => ImportError::RecordTooLarge {
+                        at: self.at(),
+                        limit: self.record_limit.get(),
+                    },
                     None => ImportError::Cut(io.to_string()),
                 }
             }
@@ -201,6 +219,11 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
             next += 1;
             imp.at = (MEMBERS[pos], None);
             imp.since_record.set(0);
+            imp.record_limit.set(if MEMBERS[pos] == "document_chunks" {
+                MAX_ARCHIVE_CHUNK_RECORD_BYTES
+            } else {
+                MAX_ARCHIVE_RECORD_BYTES
+            });
             let done = match MEMBERS[pos] {
                 "format" => {
                     let format: String = map.next_value()?;
@@ -265,7 +288,9 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                 "clients" => map.next_value_seed(Section::new(imp, Importer::client))?,
                 "grants" => map.next_value_seed(Section::new(imp, Importer::grant))?,
                 "receipts" => map.next_value_seed(Section::new(imp, Importer::receipt))?,
-                _ => map.next_value_seed(Section::new(imp, Importer::access))?,
+                "access_log" => map.next_value_seed(Section::new(imp, Importer::access))?,
+                "documents" => map.next_value_seed(Section::new(imp, Importer::document))?,
+                _ => map.next_value_seed(Section::new(imp, Importer::document_chunk))?,
             };
             if let Err(e) = done {
                 return Err(stop(imp, e));

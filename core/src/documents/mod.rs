@@ -194,7 +194,7 @@ fn attached_to(row: &DocumentRow) -> AttachedTo {
 }
 
 /// Opens a row's description into the wire `Document`.
-fn wire(keys: &Keys, row: &DocumentRow) -> Result<(Document, Meta), DocumentError> {
+pub(crate) fn wire(keys: &Keys, row: &DocumentRow) -> Result<(Document, Meta), DocumentError> {
     let meta: Meta = keys
         .seal()
         .open(&row.id, &Sealed::<Meta>::from_stored(row.blob.clone()))?;

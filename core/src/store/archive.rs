@@ -162,6 +162,7 @@ pub fn counts(c: &Connection) -> Result<ArchiveCounts> {
         grants: n("grants")?,
         receipts: n("receipts")?,
         access_log: n("access_log")?,
+        documents: n("documents WHERE state = 'complete'")?,
     })
 }
 

@@ -8,7 +8,8 @@ pub const DEFAULT_DOCUMENT_MAX_MIB: u32 = 25;
 pub const DOCUMENT_MAX_MIB_RANGE: std::ops::RangeInclusive<u32> = 1..=4096;
 /// The most all documents together may hold, in MiB.
 pub const DEFAULT_DOCUMENT_QUOTA_MIB: u32 = 1024;
-pub const DOCUMENT_QUOTA_MIB_RANGE: std::ops::RangeInclusive<u32> = 1..=16 << 20;
+pub const DOCUMENT_QUOTA_MIB_RANGE: std::ops::RangeInclusive<u32> =
+    1..=carnet_schemas::MAX_DOCUMENT_QUOTA_MIB;
 
 /// Settings handlers need (from the configuration).
 #[derive(Debug, Clone)]

@@ -15,9 +15,7 @@ use axum::body::{Body, Bytes};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use carnet_schemas::{
-    Archive, ArchiveCounts, ImportReport, MAX_ARCHIVE_BYTES, MAX_ARCHIVE_RECORD_BYTES,
-};
+use carnet_schemas::{Archive, ArchiveCounts, ImportReport, max_archive_bytes};
 use http_body::Frame;
 use http_body_util::BodyExt;
 use tokio::sync::mpsc;
@@ -95,8 +93,10 @@ pub async fn export(_: Owner, State(s): State<AppState>) -> ApiResult<Response> 
 /// Every id, `customer_ref` and receipt key is kept; the access log is chained anew under this
 /// vault's key. On a vault that holds anything, nothing is written and the answer (409) names
 /// the ids the archive shares with it. A refused archive changes nothing: the import is one
-/// transaction, which starts once the whole upload has arrived. Archives are at most 1 GiB,
-/// records at most 1 MiB; an upload silent for 60 s, or still arriving after 30 minutes, is
+/// transaction, which starts once the whole upload has arrived. Archives are at most 1 GiB plus
+/// the document quota (`document_quota_mib`, in base64), records at most 1 MiB (a document
+/// chunk record: 1 MiB of bytes); documents past `document_max_mib` or the quota are refused
+/// (413); an upload silent for 60 s, or still arriving after 30 minutes, is
 /// refused (400) with nothing imported.
 #[utoipa::path(post, path = "/v1/import", tag = "archive", request_body = Archive,
     security(("owner" = [])),
@@ -120,8 +120,10 @@ pub async fn import(
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_ARCHIVE_BYTES) {
-        return Err(refused(ImportError::TooLarge));
+    let limits = s.settings.documents;
+    let limit = max_archive_bytes(limits.quota_bytes);
+    if declared.is_some_and(|n| n > limit) {
+        return Err(refused(ImportError::TooLarge { limit }));
     }
     // The whole upload first, to the spool: the writer is not taken while it arrives.
     let (tx, rx) = mpsc::channel(16);
@@ -131,7 +133,7 @@ pub async fn import(
         s.settings.import_idle_timeout,
         s.settings.import_total_timeout,
     );
-    let uploaded = match tokio::time::timeout(total, pump(body, tx, idle)).await {
+    let uploaded = match tokio::time::timeout(total, pump(body, tx, idle, limit)).await {
         Ok(done) => done,
         Err(_) => Err(ImportError::Cut(format!(
             "the upload took longer than {} s",
@@ -148,7 +150,7 @@ pub async fn import(
     let keys = s.keys.clone();
     let report = s
         .store
-        .write(move |c| import::run(c, &keys, spooled))
+        .write(move |c| import::run(c, &keys, limits, spooled))
         .await
         .map_err(refused)?;
     tracing::info!(records = report.imported.total(), "archive imported");
@@ -168,6 +170,7 @@ async fn pump(
     mut body: Body,
     tx: mpsc::Sender<io::Result<Bytes>>,
     idle: Duration,
+    limit: u64,
 ) -> Result<(), ImportError> {
     let mut total: u64 = 0;
     let mut reading = true;
@@ -190,9 +193,9 @@ async fn pump(
             continue;
         };
         total += data.len() as u64;
-        if total > MAX_ARCHIVE_BYTES {
+        if total > limit {
             let _ = tx.send(Err(io::Error::other("too large"))).await;
-            return Err(ImportError::TooLarge);
+            return Err(ImportError::TooLarge { limit });
         }
         if reading && tx.send(Ok(data)).await.is_err() {
             reading = false;
@@ -226,19 +229,27 @@ fn refused(e: ImportError) -> ApiError {
                 "{unchanged}; the archive was altered after `carnet export` wrote it, or comes from elsewhere"
             ),
         },
-        ImportError::TooLarge => ApiError::StreamTooLarge {
+        ImportError::TooLarge { limit } => ApiError::StreamTooLarge {
             detail: format!(
-                "the archive is larger than {} MiB, the most carnetd imports",
-                MAX_ARCHIVE_BYTES >> 20
+                "the archive is larger than {} MiB, the most this carnetd imports (1 GiB plus its document quota)",
+                limit >> 20
             ),
-            hint: format!("{unchanged}; an archive written by `carnet export` stays far below it"),
+            hint: format!(
+                "{unchanged}; an archive written by `carnet export` stays below it unless its documents exceed this server's `document_quota_mib`"
+            ),
         },
-        ImportError::RecordTooLarge { at } => ApiError::StreamTooLarge {
+        ImportError::RecordTooLarge { at, limit } => ApiError::StreamTooLarge {
             detail: format!(
                 "the record at {at} is larger than {} KiB, the most an archive record may be",
-                MAX_ARCHIVE_RECORD_BYTES >> 10
+                limit >> 10
             ),
             hint: format!("{unchanged}; the archive was altered, or comes from elsewhere"),
+        },
+        ImportError::DocumentLimit { at, reason } => ApiError::StreamTooLarge {
+            detail: format!("the archive's documents do not fit this vault, at {at}: {reason}"),
+            hint: format!(
+                "{unchanged}; raise `document_max_mib` or `document_quota_mib` in this carnetd's configuration, then import again"
+            ),
         },
         ImportError::Cut(why) => ApiError::BadRequest {
             detail: format!("the archive stopped before its end: {why}"),
@@ -289,6 +300,7 @@ fn describe(n: &ArchiveCounts, profile: bool) -> String {
         (n.grants, "grant"),
         (n.receipts, "receipt"),
         (n.access_log, "access-log entry"),
+        (n.documents, "document"),
     ]
     .into_iter()
     .filter(|(count, _)| *count > 0)

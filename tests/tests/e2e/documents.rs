@@ -23,13 +23,13 @@ fn upload(s: &TestServer, query: &str, body: Vec<u8>) -> Resp {
 }
 
 #[track_caller]
-fn uploaded(s: &TestServer, query: &str, body: Vec<u8>) -> Value {
+pub(crate) fn uploaded(s: &TestServer, query: &str, body: Vec<u8>) -> Value {
     let r = upload(s, query, body);
     assert_eq!(r.status, 201, "{}", r.text);
     r.json()
 }
 
-fn content(s: &TestServer, id: &str) -> reqwest::blocking::Response {
+pub(crate) fn content(s: &TestServer, id: &str) -> reqwest::blocking::Response {
     http()
         .get(s.url(&format!("/v1/documents/{id}/content")))
         .bearer_auth(s.token())
@@ -37,7 +37,7 @@ fn content(s: &TestServer, id: &str) -> reqwest::blocking::Response {
         .unwrap()
 }
 
-fn random(n: usize) -> Vec<u8> {
+pub(crate) fn random(n: usize) -> Vec<u8> {
     let mut b = vec![0u8; n];
     SystemRandom::new().fill(&mut b).unwrap();
     b

@@ -163,7 +163,7 @@ impl Key {
         Key { identity, file }
     }
 
-    fn public(&self) -> String {
+    pub(crate) fn public(&self) -> String {
         self.identity.to_public().to_string()
     }
 
@@ -236,7 +236,7 @@ fn assert_empty(s: &TestServer) {
     assert!(s.get("/v1/profile").json()["updated_at"].is_null());
 }
 
-fn the_schema() -> jsonschema::Validator {
+pub(crate) fn the_schema() -> jsonschema::Validator {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../schemas/json/archive.schema.json");
     let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     jsonschema::validator_for(&schema).unwrap()
@@ -262,7 +262,7 @@ fn an_export_decrypts_with_age_and_matches_its_schema() {
         "archive does not match its schema: {errors:?}"
     );
     assert_eq!(doc["format"], "carnet-archive");
-    assert_eq!(doc["version"], 3);
+    assert_eq!(doc["version"], 4);
     let counts = &doc["counts"];
     assert_eq!(counts["vendors"], 2);
     assert_eq!(counts["interactions"], 2);
@@ -525,7 +525,10 @@ fn hostile_archives_are_refused_with_a_clear_message_and_change_nothing() {
 
     // Oversized: the whole archive, and one record.
     let sparse = std::fs::File::create(dir.path().join("huge.age")).unwrap();
-    sparse.set_len((1 << 30) + (8 << 20)).unwrap();
+    // Past 1 GiB plus the largest quota any carnetd takes, as base64.
+    let largest =
+        carnet_schemas::max_archive_bytes(u64::from(carnet_schemas::MAX_DOCUMENT_QUOTA_MIB) << 20);
+    sparse.set_len(largest + largest / 1000).unwrap();
     refused(
         &b.carnet(&["import", &path("huge.age"), "--identity", key.path()]),
         "larger than",
@@ -544,7 +547,7 @@ fn hostile_archives_are_refused_with_a_clear_message_and_change_nothing() {
         raw,
         "POST /v1/import HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         b.token(),
-        (1u64 << 30) + 1
+        carnet_schemas::max_archive_bytes(1 << 30) + 1
     )
     .unwrap();
     let mut answer = [0u8; 12];
@@ -578,12 +581,12 @@ fn hostile_archives_are_refused_with_a_clear_message_and_change_nothing() {
     );
 
     // A format version this carnetd does not know.
-    let v4 = edited(
+    let v5 = edited(
         &plain,
-        |l| l == "\"version\":3,",
-        |_| "\"version\":4,".into(),
+        |l| l == "\"version\":4,",
+        |_| "\"version\":5,".into(),
     );
-    refused(&import_file("v4.age", &to_key(&v4)), "format version 4");
+    refused(&import_file("v5.age", &to_key(&v5)), "format version 5");
 
     // Valid JSON (or not) that is not a valid archive.
     refused(
@@ -828,7 +831,7 @@ fn a_version_1_archive_without_a_checkpoint_still_imports() {
     assert!(!String::from_utf8_lossy(&plain).contains("access_log_checkpoint"));
     let v1 = edited(
         &plain,
-        |l| l == "\"version\":3,",
+        |l| l == "\"version\":4,",
         |_| "\"version\":1,".into(),
     );
     let v1_file = dir.path().join("v1.age");

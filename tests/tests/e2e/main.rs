@@ -24,6 +24,7 @@ mod document_search;
 mod documents;
 mod durability;
 mod export;
+mod export_documents;
 mod generation;
 mod grants;
 mod import_csv;
