@@ -9,7 +9,7 @@ use super::{ConfigError, Layer, LogFormat, Origin, check_filter};
 
 /// Every key of carnetd.toml, each also read as `CARNET_<KEY>`. A unit test checks that the
 /// effective configuration prints exactly these keys (and `data_dir`, `identity_file`).
-pub const KEYS: [&str; 18] = [
+pub const KEYS: [&str; 23] = [
     "data_dir",
     "listen",
     "public_url",
@@ -28,6 +28,11 @@ pub const KEYS: [&str; 18] = [
     "access_log_retention_days",
     "access_log_compact_window",
     "app_idle_timeout",
+    "relay_url",
+    "relay_creds_file",
+    "relay_directory",
+    "relay_directory_key",
+    "relay_region",
 ];
 
 /// Variables carnetd reads besides a key's: the file, the short log level. The `carnet` CLI's
@@ -190,6 +195,11 @@ impl EnvLayer<'_> {
             })?,
             access_log_compact_window: self.parse("access_log_compact_window", seconds)?,
             app_idle_timeout: self.parse("app_idle_timeout", seconds)?,
+            relay_url: self.text("relay_url")?,
+            relay_creds_file: self.path("relay_creds_file"),
+            relay_directory: self.text("relay_directory")?,
+            relay_directory_key: self.text("relay_directory_key")?,
+            relay_region: self.text("relay_region")?,
         })
     }
 }
