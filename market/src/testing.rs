@@ -9,6 +9,9 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::directory::{AcceptedTerms, DirectoryVendor};
+use crate::keys::VendorKeys;
+
 /// A nats-server with JetStream, killed when dropped.
 pub struct NatsServer {
     child: Child,
@@ -87,4 +90,31 @@ fn wait_ready(child: &mut Child, port: u16) -> bool {
         std::thread::yield_now();
     }
     false
+}
+
+/// A vendor of the market in `home.appliances` with fresh keys, named "`id` shop".
+pub fn directory_vendor(id: &str) -> DirectoryVendor {
+    let keys = VendorKeys::generate();
+    directory_vendor_with_keys(
+        id,
+        &keys.signing.verifying_key().to_string(),
+        &keys.identity.recipient().to_string(),
+    )
+}
+
+/// A vendor of the market in `home.appliances` with these public keys (`carnet-vendor keygen`'s).
+pub fn directory_vendor_with_keys(id: &str, ed25519: &str, x25519: &str) -> DirectoryVendor {
+    DirectoryVendor {
+        id: id.parse().unwrap(),
+        name: format!("{id} shop"),
+        website: Some("https://example.org".into()),
+        ed25519: ed25519.into(),
+        x25519: x25519.into(),
+        categories: vec!["home.appliances".parse().unwrap()],
+        terms: AcceptedTerms {
+            retention_days: 30,
+            no_resale: true,
+            no_tracking: true,
+        },
+    }
 }

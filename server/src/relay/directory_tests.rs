@@ -2,33 +2,17 @@
 //! older version (after a restart too); what is kept, and only once verified.
 #![allow(clippy::unwrap_used)]
 
-use carnet_market::directory::{AcceptedTerms, Directory, DirectoryVendor};
-use carnet_market::keys::{SigningKey, VendorKeys};
+use carnet_market::directory::Directory;
+use carnet_market::keys::SigningKey;
+use carnet_market::testing::directory_vendor;
 use chrono::{Duration, Utc};
 
 use super::*;
 
-fn vendor(id: &str) -> DirectoryVendor {
-    let keys = VendorKeys::generate();
-    DirectoryVendor {
-        id: id.parse().unwrap(),
-        name: format!("{id} shop"),
-        website: None,
-        ed25519: keys.signing.verifying_key().to_string(),
-        x25519: keys.identity.recipient().to_string(),
-        categories: vec!["home.appliances".parse().unwrap()],
-        terms: AcceptedTerms {
-            retention_days: 30,
-            no_resale: true,
-            no_tracking: true,
-        },
-    }
-}
-
 /// A directory signed `times` times by `key` (version = `times`), valid for `days`.
 fn signed(key: &SigningKey, times: u32, days: i64) -> Vec<u8> {
     let mut d = Directory::empty(Utc::now());
-    d.add_vendor(vendor("acme")).unwrap();
+    d.add_vendor(directory_vendor("acme")).unwrap();
     let mut bytes = Vec::new();
     for _ in 0..times {
         bytes = d.sign(key, Utc::now(), Duration::days(days)).to_bytes();
@@ -97,7 +81,7 @@ async fn a_directory_signed_by_another_key_is_refused_and_not_kept() {
 async fn an_unsigned_directory_is_refused() {
     let f = Fixture::new();
     let mut d = Directory::empty(Utc::now());
-    d.add_vendor(vendor("acme")).unwrap();
+    d.add_vendor(directory_vendor("acme")).unwrap();
     let unsigned = d.unsigned_file().to_bytes();
     let err = f.loader(&unsigned).load(Utc::now()).await.unwrap_err();
     assert!(err.to_string().contains("not signed"), "{err}");

@@ -4,31 +4,17 @@
 
 use std::path::Path;
 
-use carnet_market::directory::{AcceptedTerms, Directory, DirectoryVendor};
-use carnet_market::keys::{SigningKey, VendorKeys};
+use carnet_market::directory::Directory;
+use carnet_market::keys::SigningKey;
 use carnet_market::relay::{ANSWERS_STREAM, INTENTS_STREAM, OFFERS_STREAM};
-use carnet_market::testing::NatsServer;
+use carnet_market::testing::{NatsServer, directory_vendor};
 use carnet_tests::Carnetd;
 use chrono::{Duration, Utc};
 
 /// A directory of one vendor signed by `operator`, written to `dir/directory.json`.
 fn directory_file(dir: &Path, operator: &SigningKey) -> String {
-    let keys = VendorKeys::generate();
     let mut d = Directory::empty(Utc::now());
-    d.add_vendor(DirectoryVendor {
-        id: "acme".parse().unwrap(),
-        name: "Acme appliances".into(),
-        website: None,
-        ed25519: keys.signing.verifying_key().to_string(),
-        x25519: keys.identity.recipient().to_string(),
-        categories: vec!["home.appliances".parse().unwrap()],
-        terms: AcceptedTerms {
-            retention_days: 30,
-            no_resale: true,
-            no_tracking: true,
-        },
-    })
-    .unwrap();
+    d.add_vendor(directory_vendor("acme")).unwrap();
     let path = dir.join("directory.json");
     d.sign(operator, Utc::now(), Duration::days(30))
         .write(&path)
