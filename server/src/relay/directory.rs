@@ -55,6 +55,32 @@ impl DirectoryLoader {
     /// version; keeps it when it is newer (or the first). Returns the verified directory.
     pub async fn load(&self, now: DateTime<Utc>) -> Result<Directory, LoadError> {
         let bytes = self.read_source().await?;
+        self.verify_and_keep(&bytes, now)
+    }
+
+    /// Like `load`, but when the source cannot be read (the operator's web server is down, the
+    /// file is being replaced) and the kept directory verifies and has not expired, that one is
+    /// used, with the reason. A source that is read and refused is never bypassed.
+    pub async fn load_or_kept(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<(Directory, Option<LoadError>), LoadError> {
+        let bytes = match self.read_source().await {
+            Ok(bytes) => bytes,
+            Err(unread) => {
+                let kept = std::fs::read(&self.kept)
+                    .ok()
+                    .and_then(|bytes| directory::verify(&bytes, &self.key, now, None).ok());
+                return match kept {
+                    Some(d) => Ok((d, Some(unread))),
+                    None => Err(unread),
+                };
+            }
+        };
+        Ok((self.verify_and_keep(&bytes, now)?, None))
+    }
+
+    fn verify_and_keep(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Directory, LoadError> {
         let have = self.kept_version();
         let directory = directory::verify(&bytes, &self.key, now, have).map_err(|error| {
             LoadError::Refused {

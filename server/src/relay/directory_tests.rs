@@ -138,3 +138,38 @@ async fn a_missing_directory_file_is_named() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn an_unreadable_source_falls_back_to_the_kept_directory_while_it_has_not_expired() {
+    let f = Fixture::new();
+    let bytes = signed(&f.operator, 2, 3);
+    f.loader(&bytes).load(Utc::now()).await.unwrap();
+    let gone = DirectoryLoader::new(
+        DirectorySource::File(f.dir.path().join("moved-away.json")),
+        f.operator.verifying_key(),
+        f.dir.path(),
+    );
+    let (d, unread) = gone.load_or_kept(Utc::now()).await.unwrap();
+    assert_eq!(d.version, 2);
+    assert!(unread.unwrap().to_string().contains("moved-away.json"));
+    // Expired, the kept one is no fallback.
+    let later = Utc::now() + Duration::days(4);
+    let err = gone.load_or_kept(later).await.unwrap_err().to_string();
+    assert!(err.contains("cannot read the market directory"), "{err}");
+}
+
+#[tokio::test]
+async fn a_source_read_and_refused_is_never_replaced_by_the_kept_directory() {
+    let f = Fixture::new();
+    f.loader(&signed(&f.operator, 2, 30))
+        .load(Utc::now())
+        .await
+        .unwrap();
+    let forged = signed(&SigningKey::generate(), 3, 30);
+    let err = f
+        .loader(&forged)
+        .load_or_kept(Utc::now())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, LoadError::Refused { .. }), "{err}");
+}

@@ -58,7 +58,14 @@ impl Relay {
         clock: &dyn Clock,
     ) -> Result<Relay, StartError> {
         let loader = DirectoryLoader::new(config.directory.clone(), config.directory_key, data_dir);
-        let directory = loader.load(clock.now()).await?;
+        let (directory, unread) = loader.load_or_kept(clock.now()).await?;
+        if let Some(e) = unread {
+            tracing::warn!(
+                error = %e,
+                kept = %loader.kept.display(),
+                "market directory: using the one kept, verified and unexpired"
+            );
+        }
         let relay_error = |source| StartError::Relay {
             url: config.url.clone(),
             source,
