@@ -82,12 +82,11 @@ impl DirectoryLoader {
 
     fn verify_and_keep(&self, bytes: &[u8], now: DateTime<Utc>) -> Result<Directory, LoadError> {
         let have = self.kept_version();
-        let directory = directory::verify(bytes, &self.key, now, have).map_err(|error| {
-            LoadError::Refused {
+        let directory =
+            directory::verify(bytes, &self.key, now, have).map_err(|error| LoadError::Refused {
                 from: self.source.to_string(),
                 error,
-            }
-        })?;
+            })?;
         if have.is_none_or(|v| directory.version > v) {
             self.keep(bytes)?;
         }
