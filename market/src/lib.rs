@@ -13,5 +13,7 @@ pub mod keys;
 pub mod relay;
 pub mod schema;
 pub mod sdk;
+#[cfg(feature = "test-support")]
+pub mod testing;
 pub mod tool;
 pub mod wire;

@@ -4,28 +4,13 @@
 
 mod common;
 
-use carnet_market::directory::{
-    self, AcceptedTerms, Directory, DirectoryError, DirectoryFile, DirectoryVendor,
-};
-use carnet_market::keys::{SigningKey, VendorKeys, b64, unb64};
+use carnet_market::directory::{self, Directory, DirectoryError, DirectoryFile, DirectoryVendor};
+use carnet_market::keys::{SigningKey, b64, unb64};
 use chrono::{Duration, Utc};
 use common::{market_cmd, path_str, stderr};
 
 fn vendor(id: &str) -> DirectoryVendor {
-    let keys = VendorKeys::generate();
-    DirectoryVendor {
-        id: id.parse().unwrap(),
-        name: format!("{id} shop"),
-        website: Some("https://example.org".into()),
-        ed25519: keys.signing.verifying_key().to_string(),
-        x25519: keys.identity.recipient().to_string(),
-        categories: vec!["home.appliances".parse().unwrap()],
-        terms: AcceptedTerms {
-            retention_days: 30,
-            no_resale: true,
-            no_tracking: true,
-        },
-    }
+    carnet_market::testing::directory_vendor(id)
 }
 
 fn signed(operator: &SigningKey) -> (Directory, Vec<u8>) {

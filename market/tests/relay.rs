@@ -7,7 +7,7 @@ mod common;
 
 use std::time::Duration;
 
-use carnet_market::directory::{self, AcceptedTerms, Directory, DirectoryVendor};
+use carnet_market::directory::{self, Directory};
 use carnet_market::keys::{Recipient, SigningKey, b64};
 use carnet_market::relay::{self, OFFERS_STREAM};
 use carnet_market::wire::announcement::{IntentKeys, publication, verify_announcement};
@@ -349,19 +349,11 @@ async fn a_forged_announcement_is_refused() {
 fn directory_with(id: &str, public: &serde_json::Value) -> Directory {
     let operator = SigningKey::generate();
     let mut d = Directory::empty(Utc::now());
-    d.add_vendor(DirectoryVendor {
-        id: id.parse().unwrap(),
-        name: "ACME".into(),
-        website: None,
-        ed25519: public["ed25519"].as_str().unwrap().into(),
-        x25519: public["x25519"].as_str().unwrap().into(),
-        categories: vec!["home.appliances".parse().unwrap()],
-        terms: AcceptedTerms {
-            retention_days: 30,
-            no_resale: true,
-            no_tracking: true,
-        },
-    })
+    d.add_vendor(carnet_market::testing::directory_vendor_with_keys(
+        id,
+        public["ed25519"].as_str().unwrap(),
+        public["x25519"].as_str().unwrap(),
+    ))
     .unwrap();
     let file = d.sign(&operator, Utc::now(), chrono::Duration::days(30));
     directory::verify(

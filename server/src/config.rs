@@ -144,6 +144,16 @@ pub struct Layer {
     pub document_max_mib: Option<u32>,
     /// The most all documents together may hold, in MiB.
     pub document_quota_mib: Option<u32>,
+    /// The market relay, `nats://host:port` (or `tls://…`); unset, the relay is off.
+    pub relay_url: Option<String>,
+    /// A NATS credentials file for the relay; unset for a relay without authentication.
+    pub relay_creds_file: Option<PathBuf>,
+    /// The signed market directory: a file, or an https URL fetched at start and daily.
+    pub relay_directory: Option<String>,
+    /// The market operator's Ed25519 public key, which must have signed the directory.
+    pub relay_directory_key: Option<String>,
+    /// The coarse region every announcement names (ISO 3166-2, e.g. FR or FR-75).
+    pub relay_region: Option<String>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -186,6 +196,9 @@ pub struct Config {
     pub app_idle_timeout: u32,
     pub document_max_mib: u32,
     pub document_quota_mib: u32,
+    /// The market relay, when `relay_url` is set (its five keys, printed as they are).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub relay: Option<RelayConfig>,
     /// What carnetd should say at start about this configuration (it still starts).
     #[serde(skip)]
     pub warnings: Vec<String>,
@@ -236,41 +249,6 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     toml::from_str(&text).map_err(|e| ConfigError::Parse {
         path: path.display().to_string(),
         message: e.to_string().trim().replace('\n', " "),
-    })
-}
-
-/// A public URL whose host is 0.0.0.0 or `::` (what `--listen 0.0.0.0:8787` alone gives): it
-/// becomes the OAuth issuer and the consent links, and no one can reach it.
-fn unreachable_issuer(public_url: &str) -> Option<String> {
-    let host = url::Url::parse(public_url).ok()?.host()?.to_owned();
-    let unspecified = match host {
-        url::Host::Ipv4(ip) => ip.is_unspecified(),
-        url::Host::Ipv6(ip) => ip.is_unspecified(),
-        url::Host::Domain(_) => false,
-    };
-    unspecified.then(|| {
-        format!(
-            "public_url is {public_url}, an address no vendor can reach, yet it is the OAuth issuer and the consent page's address: set --public-url (CARNET_PUBLIC_URL) to the URL vendors use, e.g. https://carnet.example.net"
-        )
-    })
-}
-
-/// A `log_level` whose bare words are neither a level nor one of carnetd's targets, such as
-/// `verbose`: tracing reads such a word as a target name, so carnetd would log nothing at all.
-/// Said on stderr at start, since the log itself is what it silences.
-pub fn log_level_warning(level: &str) -> Option<String> {
-    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
-    let stray: Vec<&str> = level
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty() && !d.contains(['=', '[', ':']))
-        .filter(|d| !LEVELS.contains(&d.to_ascii_lowercase().as_str()) && !d.starts_with("carnet"))
-        .collect();
-    (!stray.is_empty()).then(|| {
-        format!(
-            "log_level {level:?}: {} is not a level, so it is read as the name of a log target and carnetd logs nothing of its own; use trace, debug, info, warn or error, or a filter such as carnet_server=debug",
-            stray.join(", ")
-        )
     })
 }
 
@@ -417,7 +395,7 @@ impl Layer {
         if let Some(level) = &self.log_level {
             check_filter(level).map_err(|m| invalid("log_level", m))?;
         }
-        Ok(())
+        relay::check_layer(self, &invalid)
     }
 
     /// Keeps this layer's value for each key it sets, else `under`'s.
@@ -447,6 +425,11 @@ impl Layer {
             app_idle_timeout: self.app_idle_timeout.or(under.app_idle_timeout),
             document_max_mib: self.document_max_mib.or(under.document_max_mib),
             document_quota_mib: self.document_quota_mib.or(under.document_quota_mib),
+            relay_url: self.relay_url.or(under.relay_url),
+            relay_creds_file: self.relay_creds_file.or(under.relay_creds_file),
+            relay_directory: self.relay_directory.or(under.relay_directory),
+            relay_directory_key: self.relay_directory_key.or(under.relay_directory_key),
+            relay_region: self.relay_region.or(under.relay_region),
         }
     }
 }
@@ -546,7 +529,17 @@ impl Config {
             .collect();
         trusted_proxies.dedup();
         let public_url = l.public_url.unwrap_or_else(|| format!("http://{listen}"));
-        let warnings = unreachable_issuer(&public_url).into_iter().collect();
+        let mut warnings: Vec<String> = unreachable_issuer(&public_url).into_iter().collect();
+        let relay = relay::resolve(
+            relay::RelayKeys {
+                url: l.relay_url,
+                creds_file: l.relay_creds_file,
+                directory: l.relay_directory,
+                directory_key: l.relay_directory_key,
+                region: l.relay_region,
+            },
+            &mut warnings,
+        )?;
         Ok(Config {
             config_file,
             data_dir,
@@ -573,6 +566,7 @@ impl Config {
             app_idle_timeout: l.app_idle_timeout.unwrap_or(DEFAULT_APP_IDLE_TIMEOUT),
             document_max_mib: l.document_max_mib.unwrap_or(DEFAULT_DOCUMENT_MAX_MIB),
             document_quota_mib: l.document_quota_mib.unwrap_or(DEFAULT_DOCUMENT_QUOTA_MIB),
+            relay,
             warnings,
         })
     }
@@ -589,10 +583,15 @@ impl Config {
 }
 
 mod env;
+mod relay;
 mod settings;
+mod warnings;
 use env::EnvLayer;
 pub use env::{KEYS, env_name, unknown_variables};
+pub use relay::{DirectorySource, RelayConfig};
 pub use settings::*;
+pub use warnings::log_level_warning;
+use warnings::unreachable_issuer;
 
 #[cfg(test)]
 mod tests;

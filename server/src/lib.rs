@@ -15,6 +15,7 @@ mod oauth;
 mod openapi;
 mod owner_api;
 mod paging;
+pub mod relay;
 pub mod routes;
 mod sealed;
 pub mod server;

@@ -15,6 +15,7 @@ use carnet_core::store::{Store, Synchronous, snapshot};
 use carnet_core::vault::generation::{AfterBackup, TICKETS};
 use carnet_core::vault::{self, Created, KeyMode, VaultPaths};
 use carnet_server::config::{Config, LogFormat, Overrides};
+use carnet_server::relay::Relay;
 use carnet_server::{OpenOptions, Secret, Server, serve};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
@@ -195,12 +196,21 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
     let (server, created) = Server::start(OpenOptions {
         paths: paths.clone(),
         synchronous: Synchronous::Full,
-        clock,
+        clock: clock.clone(),
         settings: config.settings(),
     })
     .await?;
     if let Some(c) = &created {
         report_created(c, &paths.dir);
+    }
+    if let Some(relay_config) = &config.relay {
+        match Relay::start(relay_config, &paths.dir, clock.as_ref()).await {
+            Ok(relay) => relay.refresh_daily(relay_config, &paths.dir, clock),
+            Err(e) => {
+                server.shut_down().await;
+                return Err(e.into());
+            }
+        }
     }
     let shutdown = shutdown_signal()?;
     tracing::info!(

@@ -4,97 +4,17 @@
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_nats::jetstream;
 use carnet_market::relay::{self, StreamSettings};
+pub use carnet_market::testing::NatsServer;
 use carnet_market::wire::Event;
 use carnet_market::wire::announcement::{IntentKeys, PublicFields, Publication, Window};
 use chrono::{DateTime, Utc};
-
-/// A nats-server with JetStream, killed when dropped.
-pub struct NatsServer {
-    child: Child,
-    port: u16,
-    _store: tempfile::TempDir,
-}
-
-impl NatsServer {
-    /// Starts one. Fails (never skips) when nats-server is not installed.
-    pub fn start() -> NatsServer {
-        match Command::new("nats-server").arg("--version").output() {
-            Ok(o) if o.status.success() => {}
-            _ => panic!(
-                "nats-server is not installed, and the market relay tests need it: \
-                 install it (sudo apt-get install -y nats-server) and run them again"
-            ),
-        }
-        let store = tempfile::tempdir().unwrap();
-        // A port found free may be taken before the server binds it: then it exits, and we
-        // try another.
-        for _ in 0..5 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new("nats-server")
-                .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-                .arg(store.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
-            if wait_ready(&mut child, port) {
-                return NatsServer {
-                    child,
-                    port,
-                    _store: store,
-                };
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("nats-server did not start on a free loopback port");
-    }
-
-    pub fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Ready when a connection reads the server's `INFO` line; false if the server exited.
-fn wait_ready(child: &mut Child, port: u16) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while Instant::now() < deadline {
-        if child.try_wait().unwrap().is_some() {
-            return false;
-        }
-        if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
-            stream
-                .set_read_timeout(Some(Duration::from_secs(5)))
-                .unwrap();
-            let mut line = String::new();
-            if BufReader::new(stream).read_line(&mut line).is_ok() && line.starts_with("INFO") {
-                return true;
-            }
-        }
-        // Retrying the connection, not waiting a fixed time for readiness.
-        std::thread::yield_now();
-    }
-    false
-}
 
 /// A JetStream context on `server`, with the relay's streams created.
 pub async fn relay_with_streams(server: &NatsServer) -> jetstream::Context {

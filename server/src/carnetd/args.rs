@@ -14,7 +14,7 @@ use clap::{Parser, Subcommand};
     name = "carnetd",
     version,
     about = "Carnet's server: the encrypted vault of your vendor relationships",
-    after_help = "Examples:\n  carnetd                                   serve on 127.0.0.1:8787, creating the vault on first start\n  carnetd --data-dir /srv/carnet --listen 0.0.0.0:8787 --public-url https://carnet.example.net\n  carnetd init --passphrase-file -           create a passphrase-protected vault (passphrase on stdin)\n  carnetd print-config                      show the effective configuration\n\nEvery key of carnetd.toml can also be set as CARNET_<KEY> (CARNET_ACCESS_TOKEN_TTL=600,\nCARNET_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8, ...); flags beat the environment, which beats the file."
+    after_help = "Examples:\n  carnetd                                   serve on 127.0.0.1:8787, creating the vault on first start\n  carnetd --data-dir /srv/carnet --listen 0.0.0.0:8787 --public-url https://carnet.example.net\n  carnetd init --passphrase-file -           create a passphrase-protected vault (passphrase on stdin)\n  carnetd print-config                      show the effective configuration\n\nEvery key of carnetd.toml can also be set as CARNET_<KEY> (CARNET_ACCESS_TOKEN_TTL=600,\nCARNET_TRUSTED_PROXIES=127.0.0.1,10.0.0.0/8, ...); flags beat the environment, which beats the file.\nThe market relay is off unless relay_url is set (with relay_directory, relay_directory_key and\nrelay_region; relay_creds_file for a relay with authentication): see the README."
 )]
 pub struct Cli {
     /// Data directory [env: CARNET_DATA_DIR] [default: $XDG_DATA_HOME/carnet]

@@ -9,7 +9,7 @@ use super::{ConfigError, Layer, LogFormat, Origin, check_filter};
 
 /// Every key of carnetd.toml, each also read as `CARNET_<KEY>`. A unit test checks that the
 /// effective configuration prints exactly these keys (and `data_dir`, `identity_file`).
-pub const KEYS: [&str; 20] = [
+pub const KEYS: [&str; 25] = [
     "data_dir",
     "listen",
     "public_url",
@@ -30,6 +30,11 @@ pub const KEYS: [&str; 20] = [
     "app_idle_timeout",
     "document_max_mib",
     "document_quota_mib",
+    "relay_url",
+    "relay_creds_file",
+    "relay_directory",
+    "relay_directory_key",
+    "relay_region",
 ];
 
 /// Variables carnetd reads besides a key's: the file, the short log level. The `carnet` CLI's
@@ -198,6 +203,11 @@ impl EnvLayer<'_> {
             app_idle_timeout: self.parse("app_idle_timeout", seconds)?,
             document_max_mib: self.parse("document_max_mib", mib)?,
             document_quota_mib: self.parse("document_quota_mib", mib)?,
+            relay_url: self.text("relay_url")?,
+            relay_creds_file: self.path("relay_creds_file"),
+            relay_directory: self.text("relay_directory")?,
+            relay_directory_key: self.text("relay_directory_key")?,
+            relay_region: self.text("relay_region")?,
         })
     }
 }

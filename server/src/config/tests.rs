@@ -502,7 +502,10 @@ fn every_key_printed_is_a_variable_carnetd_knows() {
     let dir = tempfile::tempdir().unwrap();
     let mut flags = flags(dir.path());
     flags.identity_file = Some(dir.path().join("id.txt"));
-    let printed = resolve_with(flags, &[]).unwrap().to_toml().unwrap();
+    let printed = resolve_with(flags, &relay_env(OPERATOR_KEY))
+        .unwrap()
+        .to_toml()
+        .unwrap();
     let table: toml::Table = toml::from_str(&printed).unwrap();
     let mut printed_keys: Vec<&str> = table.keys().map(String::as_str).collect();
     let mut keys = KEYS.to_vec();
@@ -538,5 +541,111 @@ fn log_levels_that_silence_carnetd_are_told_apart() {
         "warn,hyper=off",
     ] {
         assert_eq!(log_level_warning(fine), None, "{fine}");
+    }
+}
+
+/// A valid operator key (`carnet-market keygen` prints one like it).
+const OPERATOR_KEY: &str = "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo";
+
+fn relay_env(key: &str) -> Vec<(&'static str, &str)> {
+    vec![
+        ("CARNET_RELAY_URL", "nats://127.0.0.1:4222"),
+        ("CARNET_RELAY_CREDS_FILE", "/etc/carnet/relay.creds"),
+        (
+            "CARNET_RELAY_DIRECTORY",
+            "https://market.example.net/directory.json",
+        ),
+        ("CARNET_RELAY_DIRECTORY_KEY", key),
+        ("CARNET_RELAY_REGION", "FR-75"),
+    ]
+}
+
+#[test]
+fn the_relay_is_off_unless_relay_url_is_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &[]).unwrap();
+    assert!(c.relay.is_none());
+    assert!(!c.to_toml().unwrap().contains("relay"));
+    // Other relay keys alone do nothing, and carnetd says so.
+    let c = resolve(dir.path(), &[("CARNET_RELAY_REGION", "FR")]).unwrap();
+    assert!(c.relay.is_none());
+    assert!(
+        c.warnings
+            .iter()
+            .any(|w| w.contains("relay_region") && w.contains("relay_url is not")),
+        "{:?}",
+        c.warnings
+    );
+}
+
+#[test]
+fn the_relay_keys_come_from_the_file_and_the_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = resolve(dir.path(), &relay_env(OPERATOR_KEY)).unwrap();
+    let r = c.relay.unwrap();
+    assert_eq!(r.url, "nats://127.0.0.1:4222");
+    assert_eq!(
+        r.directory,
+        DirectorySource::Url("https://market.example.net/directory.json".into())
+    );
+    assert_eq!(r.directory_key.to_string(), OPERATOR_KEY);
+    assert_eq!(r.region.as_str(), "FR-75");
+    write(
+        dir.path(),
+        &format!(
+            "relay_url = \"nats://relay.example.net:4222\"\nrelay_directory = \"/srv/market/directory.json\"\nrelay_directory_key = \"{OPERATOR_KEY}\"\nrelay_region = \"DE\"\n"
+        ),
+    );
+    let r = resolve(dir.path(), &[("CARNET_RELAY_REGION", "FR")])
+        .unwrap()
+        .relay
+        .unwrap();
+    assert_eq!(
+        r.directory,
+        DirectorySource::File("/srv/market/directory.json".into())
+    );
+    assert_eq!((r.region.as_str(), r.creds_file), ("FR", None));
+}
+
+#[test]
+fn bad_relay_values_are_refused_by_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let with = |key: &'static str, value: &'static str| {
+        let mut env = relay_env(OPERATOR_KEY);
+        env.retain(|(k, _)| *k != key);
+        env.push((key, value));
+        env
+    };
+    refused(
+        dir.path(),
+        &with("CARNET_RELAY_URL", "http://127.0.0.1:4222"),
+        &["relay_url", "CARNET_RELAY_URL", "nats://"],
+    );
+    refused(
+        dir.path(),
+        &with("CARNET_RELAY_DIRECTORY", "http://market.example.net/d.json"),
+        &["relay_directory", "not https"],
+    );
+    refused(
+        dir.path(),
+        &with("CARNET_RELAY_DIRECTORY_KEY", "not-a-key"),
+        &["relay_directory_key", "carnet-market keygen"],
+    );
+    refused(
+        dir.path(),
+        &with("CARNET_RELAY_REGION", "fr-paris"),
+        &["relay_region", "FR-75"],
+    );
+    for (missing, words) in [
+        ("CARNET_RELAY_DIRECTORY", "relay_directory is needed"),
+        (
+            "CARNET_RELAY_DIRECTORY_KEY",
+            "relay_directory_key is needed",
+        ),
+        ("CARNET_RELAY_REGION", "relay_region is needed"),
+    ] {
+        let mut env = relay_env(OPERATOR_KEY);
+        env.retain(|(k, _)| *k != missing);
+        refused(dir.path(), &env, &[words, "relay_url is set"]);
     }
 }
