@@ -257,9 +257,12 @@ pub(crate) fn serve(doc: Document, reader: Reader) -> Response {
         HeaderValue::from_static(sniff::served_as(&doc.content_type)),
     );
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(doc.size));
-    if let Ok(v) = HeaderValue::from_str(&disposition(&doc)) {
-        h.insert(header::CONTENT_DISPOSITION, v);
-    }
+    // `disposition` writes only visible ASCII, so the fallback is never taken; it is there so
+    // that no answer ever goes out without `attachment`.
+    h.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition(&doc)).unwrap_or(HeaderValue::from_static("attachment")),
+    );
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
