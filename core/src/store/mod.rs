@@ -254,22 +254,6 @@ impl Store {
         &self,
         f: impl FnOnce(&Connection) -> Result<T, E>,
     ) -> Result<T, E> {
-        self.alone(|c| {
-            let snapshot = c.unchecked_transaction().map_err(StoreError::from)?;
-            let out = f(&snapshot);
-            drop(snapshot);
-            out
-        })
-    }
-
-    /// Runs `f` on a read-only connection of its own, opened for it and closed after, with a
-    /// page cache of at most `SCAN_CACHE_KIB`, outside any transaction (`f` opens its own):
-    /// for a reader as long as the export, which must not hold a shared reader nor leave its
-    /// pages cached after it.
-    pub fn alone<T, E: From<StoreError>>(
-        &self,
-        f: impl FnOnce(&Connection) -> Result<T, E>,
-    ) -> Result<T, E> {
         let c = Connection::open_with_flags(
             &self.path,
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
@@ -279,7 +263,10 @@ impl Store {
             .map_err(StoreError::from)?;
         c.pragma_update(None, "cache_size", -SCAN_CACHE_KIB)
             .map_err(StoreError::from)?;
-        f(&c)
+        let snapshot = c.unchecked_transaction().map_err(StoreError::from)?;
+        let out = f(&snapshot);
+        drop(snapshot);
+        out
     }
 
     /// Runs a read on one of the reader connections, on the calling thread. Keep it short

@@ -65,7 +65,7 @@ pub async fn export(_: Owner, State(s): State<AppState>) -> ApiResult<Response> 
         let now = state.now();
         let written = state
             .store
-            .alone(|c| export::write(c, &state.keys, now, &mut out));
+            .read(|c| export::write(c, &state.keys, now, &mut out));
         match written {
             Ok(counts) => match out.finish() {
                 Ok(()) => tracing::info!(records = counts.total(), "vault exported"),
