@@ -428,3 +428,29 @@ fn a_vault_from_before_the_row_macs_gets_them_at_its_first_unlock_and_then_refus
     logged(&d, "interactions", &shared);
     reported(&d, "interactions", &shared);
 }
+
+#[test]
+fn an_export_never_carries_a_row_that_failed_its_check() {
+    // Exported, a flipped row would be imported (and MAC'd) by the next vault as if sound.
+    let dir = tempfile::tempdir().unwrap();
+    let d = start(dir.path());
+    let a = VendorApp::connect(&d, "A");
+    let private = interaction(&d, &a.vendor_id, false);
+    let sound = interaction(&d, &a.vendor_id, false);
+    stop(d);
+    tamper(
+        dir.path(),
+        "UPDATE interactions SET shared = 1 WHERE id = ?1",
+        [&private],
+    );
+
+    let d = start(dir.path());
+    let r = d.get("/v1/export");
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.text.contains(&sound), "the sound interaction is exported");
+    assert!(
+        !r.text.contains(&private),
+        "the tampered interaction left in the archive"
+    );
+    logged(&d, "interactions", &private);
+}
