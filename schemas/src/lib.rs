@@ -46,6 +46,31 @@ pub use values::{
 };
 pub use webhooks::{GrantRevoked, IntentEnded, OfferAnswered, WebhookEvent};
 
+/// Compares checked-in JSON Schema files (`DIR/STEM.schema.json`) with `schemas`, as written
+/// by `serde_json`'s pretty printer plus a newline; with `update`, rewrites the ones that
+/// differ instead. Returns the paths that differ and were not rewritten. Shared by the drift
+/// tests of `schemas/json/` and of the relay's `schemas/relay/`.
+pub fn stale_schema_files(
+    dir: &std::path::Path,
+    schemas: Vec<(&'static str, serde_json::Value)>,
+    update: bool,
+) -> std::io::Result<Vec<String>> {
+    let mut stale = Vec::new();
+    for (stem, schema) in schemas {
+        let path = dir.join(format!("{stem}.schema.json"));
+        let want = serde_json::to_string_pretty(&schema)? + "\n";
+        let have = std::fs::read_to_string(&path).unwrap_or_default();
+        if have != want {
+            if update {
+                std::fs::write(&path, want)?;
+            } else {
+                stale.push(path.display().to_string());
+            }
+        }
+    }
+    Ok(stale)
+}
+
 /// The JSON Schema of every top-level wire type, by file stem, for `schemas/json/`.
 pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
     fn one<T: schemars::JsonSchema>() -> serde_json::Value {
