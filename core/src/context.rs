@@ -39,6 +39,9 @@ pub struct Policy {
     pub access_log_retention_days: u32,
     /// Identical reads within this of the first are compacted into one entry (`None`: never).
     pub access_log_compact_window: Option<chrono::Duration>,
+    /// The region announced intents name (`relay_region`); `None`: no market relay, and no
+    /// intent may be announced.
+    pub relay_region: Option<String>,
 }
 
 /// Webhook delivery outcomes, counted for the operator's metrics.
@@ -78,6 +81,8 @@ pub struct Core {
     pub policy: Arc<Policy>,
     /// Wakes the webhook worker when a change has written to the outbox.
     pub webhook_wake: Arc<tokio::sync::Notify>,
+    /// Wakes carnetd's relay publisher when a change has written to the relay's outbox.
+    pub relay_wake: Arc<tokio::sync::Notify>,
     /// Wakes the reminders' worker when the scheduler has queued a message (`notify::queue`).
     pub notify_wake: Arc<tokio::sync::Notify>,
     /// Webhook outcomes, shared with whoever reports them (kept across unlocks).
@@ -160,6 +165,7 @@ impl Core {
             log_check: Arc::default(),
             policy,
             webhook_wake: Arc::default(),
+            relay_wake: Arc::default(),
             notify_wake: Arc::default(),
             deliveries,
         };

@@ -24,6 +24,7 @@ pub mod ledger;
 pub mod limits;
 pub mod notify;
 pub mod oauth;
+pub mod relay;
 pub mod reminders;
 pub mod sessions;
 pub mod store;

@@ -10,10 +10,13 @@
 
 pub mod directory;
 pub mod keys;
+#[cfg(feature = "relay")]
 pub mod relay;
 pub mod schema;
+#[cfg(feature = "relay")]
 pub mod sdk;
 #[cfg(feature = "test-support")]
 pub mod testing;
+#[cfg(feature = "relay")]
 pub mod tool;
 pub mod wire;

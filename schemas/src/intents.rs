@@ -184,6 +184,139 @@ impl Default for IntentTerms {
     }
 }
 
+/// Whether an intent goes to the market relay (`carnet intent new --relay`).
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema, ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum RelayLevel {
+    /// Only granted vendors see it (through the vendor API and webhooks).
+    #[default]
+    Off,
+    /// Also announced on the market relay: every vendor subscribed to its category receives its
+    /// category, region and window, and the fields named public — with no grant.
+    Announce,
+}
+
+impl RelayLevel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelayLevel::Off => "off",
+            RelayLevel::Announce => "announce",
+        }
+    }
+
+    pub fn is_off(&self) -> bool {
+        *self == RelayLevel::Off
+    }
+}
+
+impl FromStr for RelayLevel {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        match s {
+            "off" => Ok(RelayLevel::Off),
+            "announce" => Ok(RelayLevel::Announce),
+            _ => Err(InvalidValue(format!(
+                "relay level {s:?} is not one of off, announce"
+            ))),
+        }
+    }
+}
+
+impl fmt::Display for RelayLevel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The fields an announced intent may make public, by their names on the relay (the wire
+/// spec's `public` object). Category, region and window always go out; nothing else does.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PublicField {
+    /// The intent's `title`.
+    Title,
+    /// Its `description`.
+    Description,
+    /// Its `price_specification`.
+    PriceBand,
+    /// Its `eligible_quantity`.
+    Quantity,
+    /// Its `item_condition`.
+    ItemCondition,
+    /// Its `available_delivery_method`.
+    DeliveryMethods,
+}
+
+impl PublicField {
+    pub const ALL: [PublicField; 6] = [
+        PublicField::Title,
+        PublicField::Description,
+        PublicField::PriceBand,
+        PublicField::Quantity,
+        PublicField::ItemCondition,
+        PublicField::DeliveryMethods,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PublicField::Title => "title",
+            PublicField::Description => "description",
+            PublicField::PriceBand => "price_band",
+            PublicField::Quantity => "quantity",
+            PublicField::ItemCondition => "item_condition",
+            PublicField::DeliveryMethods => "delivery_methods",
+        }
+    }
+
+    /// The intent field it makes public, when the intent's terms could withhold it (the title
+    /// cannot be withheld).
+    pub fn withholdable(self) -> Option<IntentField> {
+        match self {
+            PublicField::Title => None,
+            PublicField::Description => Some(IntentField::Description),
+            PublicField::PriceBand => Some(IntentField::PriceSpecification),
+            PublicField::Quantity => Some(IntentField::EligibleQuantity),
+            PublicField::ItemCondition => Some(IntentField::ItemCondition),
+            PublicField::DeliveryMethods => Some(IntentField::AvailableDeliveryMethod),
+        }
+    }
+}
+
+impl FromStr for PublicField {
+    type Err = InvalidValue;
+    fn from_str(s: &str) -> Result<Self, InvalidValue> {
+        PublicField::ALL
+            .into_iter()
+            .find(|f| f.as_str() == s)
+            .ok_or_else(|| {
+                InvalidValue(format!(
+                    "public field {s:?} is not one of title, description, price_band, quantity, item_condition, delivery_methods"
+                ))
+            })
+    }
+}
+
+impl fmt::Display for PublicField {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Default and largest number of offers an intent accepts.
 pub const DEFAULT_MAX_OFFERS: u32 = 10;
 pub const MAX_MAX_OFFERS: u32 = 100;
@@ -222,6 +355,13 @@ pub struct IntentFields {
     /// How many offers it accepts, 1 to 100 (default 10).
     #[serde(default)]
     pub max_offers: Option<u32>,
+    /// Whether it is also announced on the market relay (default `off`).
+    #[serde(default, skip_serializing_if = "RelayLevel::is_off")]
+    pub relay: RelayLevel,
+    /// With `relay: announce`: the fields announced besides category, region and window (none
+    /// by default). A field the terms withhold cannot be public.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub public: Vec<PublicField>,
 }
 
 /// An intent as the owner sees it.

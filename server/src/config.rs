@@ -460,6 +460,7 @@ impl Config {
                 idle_timeout: std::time::Duration::from_secs(u64::from(self.idle_timeout)),
                 max_connections: self.max_connections as usize,
             },
+            relay_region: self.relay.as_ref().map(|r| r.region.to_string()),
             ..Settings::default()
         }
     }

@@ -193,24 +193,29 @@ async fn run_serve(config: Config, paths: VaultPaths) -> Result<()> {
             )
         })?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    // The relay first: a forged directory or a relay that does not answer stops carnetd
+    // before the vault is opened (or created).
+    let relay = match &config.relay {
+        Some(relay_config) => {
+            carnet_core::fsutil::ensure_private_dir(&paths.dir).with_context(|| {
+                format!("cannot create the data directory {}", paths.dir.display())
+            })?;
+            let relay = Relay::start(relay_config, &paths.dir, clock.as_ref()).await?;
+            relay.refresh_daily(relay_config, &paths.dir, clock.clone());
+            Some(relay)
+        }
+        None => None,
+    };
     let (server, created) = Server::start(OpenOptions {
         paths: paths.clone(),
         synchronous: Synchronous::Full,
         clock: clock.clone(),
         settings: config.settings(),
+        relay,
     })
     .await?;
     if let Some(c) = &created {
         report_created(c, &paths.dir);
-    }
-    if let Some(relay_config) = &config.relay {
-        match Relay::start(relay_config, &paths.dir, clock.as_ref()).await {
-            Ok(relay) => relay.refresh_daily(relay_config, &paths.dir, clock),
-            Err(e) => {
-                server.shut_down().await;
-                return Err(e.into());
-            }
-        }
     }
     let shutdown = shutdown_signal()?;
     tracing::info!(

@@ -15,6 +15,7 @@ use axum::extract::Request;
 use tokio::task::JoinHandle;
 
 use crate::metrics::Metrics;
+use crate::relay::Relay;
 use crate::routes;
 use crate::state::{AppState, BoxFuture, SealedState, Settings, UnlockError, VaultControl};
 use carnet_core::Core;
@@ -30,6 +31,9 @@ pub struct OpenOptions {
     pub synchronous: Synchronous,
     pub clock: Arc<dyn Clock>,
     pub settings: Settings,
+    /// The market relay, started (`Relay::start`): its publisher and offer intake run while the
+    /// vault is unsealed. `None`: no relay.
+    pub relay: Option<Relay>,
 }
 
 struct Unsealed {
@@ -45,6 +49,7 @@ pub struct Lifecycle {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) store: Arc<Store>,
     pub(crate) metrics: Arc<Metrics>,
+    relay: Option<Relay>,
     mode: KeyMode,
     unsealed: RwLock<Option<Unsealed>>,
     sealed_router: RwLock<Option<Router>>,
@@ -112,6 +117,7 @@ impl Server {
             clock: opts.clock,
             store,
             metrics: Arc::default(),
+            relay: opts.relay,
             mode,
             unsealed: RwLock::new(None),
             sealed_router: RwLock::new(None),
@@ -226,6 +232,9 @@ impl Lifecycle {
         .await?;
         self.metrics.set_ledger_index(&core.index);
         let mut tasks = carnet_core::tasks::spawn(&core);
+        if let Some(relay) = &self.relay {
+            tasks.extend(relay.spawn(&core));
+        }
         core.verify_access_log_later();
         let state = AppState::new(
             core,

@@ -42,6 +42,7 @@ async fn main() {
             access_log_compact_window: 0,
             ..Settings::default()
         },
+        relay: None,
     })
     .await
     .expect("open the vault");

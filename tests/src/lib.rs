@@ -319,6 +319,7 @@ impl TestServer {
                         public_url: format!("http://{addr}"),
                         ..settings
                     },
+                    relay: None,
                 })
                 .await;
                 let (server, _) = match opened {

@@ -5,7 +5,7 @@
 
 use carnet_schemas::{
     Amount, Category, Currency, IntentField, IntentId, IntentState, ItemCondition, Line,
-    MAX_MAX_OFFERS, OfferId, Text,
+    MAX_MAX_OFFERS, OfferId, PublicField, RelayLevel, Text,
 };
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
@@ -185,6 +185,18 @@ pub struct IntentNew {
     /// Publish it at once (otherwise it stays a draft no vendor sees)
     #[arg(long)]
     pub activate: bool,
+    /// Also announce it on the market relay: every vendor subscribed to its category then
+    /// receives its category, your server's region and its window — with no grant [default: off]
+    #[arg(long, value_name = "LEVEL", value_parser = PossibleValuesParser::new(["off", "announce"])
+          .try_map(|s| s.parse::<RelayLevel>()))]
+    pub relay: Option<RelayLevel>,
+    /// With --relay announce, a field announced too (repeat, or separate with commas): title,
+    /// description, price_band, quantity, item_condition, delivery_methods; none by default,
+    /// never one you withhold
+    #[arg(long, value_name = "FIELD", value_delimiter = ',', requires = "relay",
+          value_parser = PossibleValuesParser::new(PublicField::ALL.map(|f| f.as_str()))
+          .try_map(|s| s.parse::<PublicField>()))]
+    pub public: Vec<PublicField>,
     #[command(flatten)]
     pub extra: NewExtras,
 }

@@ -3,7 +3,7 @@
 
 use carnet_schemas::{
     Amount, Category, Currency, DEFAULT_MAX_OFFERS, Grant, GrantState, Intent, IntentFields,
-    IntentId, IntentState, IntentTerms, PriceSpecification, Scope,
+    IntentId, IntentState, IntentTerms, PriceSpecification, RelayLevel, Scope,
 };
 use chrono::{DateTime, Days, FixedOffset, Local, NaiveTime, Utc};
 
@@ -65,7 +65,22 @@ fn new(ctx: &Ctx, a: IntentNew) -> CliResult<()> {
             withhold: x.withhold,
         },
         max_offers: a.max_offers,
+        relay: a.relay.unwrap_or_default(),
+        public: a.public,
     };
+    if fields.relay == RelayLevel::Announce {
+        output::message(&format!(
+            "relay announce: once active, every vendor on the market relay subscribed to {} receives this intent's category, your server's region and its window{} — with no grant from you; each of them may keep what it receives",
+            fields.category,
+            match fields.public.is_empty() {
+                true => String::new(),
+                false => format!(
+                    ", and its {}",
+                    join(&fields.public)
+                ),
+            }
+        ));
+    }
     let created: Doc<Intent> = ctx.client.post("/v1/intents", &fields)?;
     if a.activate {
         return activate_written(ctx, created, "wrote");

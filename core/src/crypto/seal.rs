@@ -41,6 +41,9 @@ pub enum Table {
     NotifyChannels,
     NotifyOutbox,
     Documents,
+    RelayIntents,
+    RelayOutbox,
+    RelayOffers,
 }
 
 impl Table {
@@ -66,6 +69,9 @@ impl Table {
             Table::NotifyChannels => "notify_channels",
             Table::NotifyOutbox => "notify_outbox",
             Table::Documents => "documents",
+            Table::RelayIntents => "relay_intents",
+            Table::RelayOutbox => "relay_outbox",
+            Table::RelayOffers => "relay_offers",
         }
     }
 }

@@ -272,6 +272,7 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
     let (intent_id, intent_state, fields) = intent;
     core.intents.set(&intent_id, intent_state, &fields, now);
     core.webhook_wake.notify_one();
+    core.relay_wake.notify_one();
     Ok(offer)
 }
 

@@ -19,7 +19,8 @@ use crate::webhooks::{IntentEvent, intent_event};
 /// Writes a new intent, as a draft (activate it to publish).
 pub async fn create(core: &Core, fields: IntentFields) -> Result<Intent, IntentError> {
     let now = core.now();
-    let fields = complete(fields, now)?;
+    let mut fields = complete(fields, now)?;
+    relay_check(core, &mut fields, now)?;
     if fields.valid_through.is_some_and(|t| t <= now) {
         return Err(invalid(
             "valid_through",
@@ -83,7 +84,8 @@ pub fn show(core: &Core, id: &IntentId) -> Result<Intent, IntentError> {
 /// and those that could see it are told).
 pub async fn edit(core: &Core, id: &IntentId, fields: IntentFields) -> Result<Intent, IntentError> {
     let now = core.now();
-    let fields = complete(fields, now)?;
+    let mut fields = complete(fields, now)?;
+    relay_check(core, &mut fields, now)?;
     apply(core, id, now, move |c, core, mut old, current| {
         if !editable(current) {
             return Err(IntentError::Final {
@@ -94,6 +96,7 @@ pub async fn edit(core: &Core, id: &IntentId, fields: IntentFields) -> Result<In
         let mut fields = fields;
         if current == IntentState::Active {
             fields.valid_from = fields.valid_from.or(old.fields.valid_from);
+            relay_check(core, &mut fields, now)?;
             if fields.valid_through.is_some_and(|t| t <= now) {
                 return Err(invalid(
                     "valid_through",
@@ -127,6 +130,16 @@ pub async fn withdraw(core: &Core, id: &IntentId) -> Result<Intent, IntentError>
 /// Marks an active intent bought: no vendor sees it any more.
 pub async fn fulfil(core: &Core, id: &IntentId) -> Result<Intent, IntentError> {
     transition(core, id, Move::Fulfil).await
+}
+
+/// The relay's rules for the intent as it is to be (`crate::relay::check`).
+fn relay_check(
+    core: &Core,
+    fields: &mut IntentFields,
+    now: DateTime<Utc>,
+) -> Result<(), IntentError> {
+    crate::relay::check(fields, core.policy.relay_region.as_deref(), now)
+        .map_err(|e| invalid(e.field, e.message))
 }
 
 /// Whether an intent in `state` may still be edited (fulfilled, withdrawn and expired are
@@ -197,6 +210,9 @@ async fn transition(core: &Core, id: &IntentId, step: Move) -> Result<Intent, In
             });
         }
         step.change(&mut old.fields, now)?;
+        if step == Move::Activate {
+            relay_check(core, &mut old.fields, now)?;
+        }
         let sealed = core.keys.seal().seal(old.id.as_str(), &old.fields);
         rows::update_intent(c, old.id.as_str(), stored_to, now, &sealed)?;
         if let Some(kind) = step.ended()
@@ -241,6 +257,7 @@ where
     core.intents
         .set(&stored.id, stored.row.state, &stored.fields, now);
     core.webhook_wake.notify_one();
+    core.relay_wake.notify_one();
     Ok(stored.into_wire(offers, now))
 }
 

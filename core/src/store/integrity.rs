@@ -200,6 +200,44 @@ pub const PROTECTED: &[Protected] = &[
             "updated_at",
         ],
     },
+    Protected {
+        table: "relay_intents",
+        columns: &[
+            "intent_id",
+            "bucket",
+            "revision",
+            "ended",
+            "created_at",
+            "updated_at",
+        ],
+    },
+    Protected {
+        table: "relay_outbox",
+        columns: &[
+            "id",
+            "intent_id",
+            "created_at",
+            "updated_at",
+            "next_attempt_at",
+            "attempts",
+            "state",
+            "last_status",
+            "last_error",
+            "delivered_at",
+        ],
+    },
+    Protected {
+        table: "relay_offers",
+        columns: &[
+            "id",
+            "intent_id",
+            "directory_vendor",
+            "remote_id",
+            "state",
+            "created_at",
+            "updated_at",
+        ],
+    },
 ];
 
 /// Tables where an update always writes the whole protected value (so it is blessed as

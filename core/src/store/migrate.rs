@@ -20,6 +20,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/0010_subscriptions.sql"),
     include_str!("../../migrations/0011_notify.sql"),
     include_str!("../../migrations/0012_documents.sql"),
+    include_str!("../../migrations/0013_relay.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -14,6 +14,7 @@ pub mod intents;
 mod migrate;
 pub mod outbox;
 pub mod records;
+pub mod relay;
 pub mod snapshot;
 pub mod state;
 mod writer;

@@ -1,5 +1,6 @@
-//! Rows of the two outboxes: the vendors' webhook events (`outbox`) and the owner's reminders
-//! (`notify_outbox`), the same rows but for whom they are addressed to (a vendor, a channel).
+//! Rows of the three outboxes: the vendors' webhook events (`outbox`), the owner's reminders
+//! (`notify_outbox`) and the market relay's announcements (`relay_outbox`), the same rows but
+//! for whom they are addressed to (a vendor, a channel, an intent's announcements).
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -29,6 +30,8 @@ pub enum Outbox {
     Vendors,
     /// Reminders to the owner's channels (`channel_id`).
     Owner,
+    /// Announcements for the market relay (`intent_id`).
+    Relay,
 }
 
 impl Outbox {
@@ -36,6 +39,7 @@ impl Outbox {
         match self {
             Outbox::Vendors => "outbox",
             Outbox::Owner => "notify_outbox",
+            Outbox::Relay => "relay_outbox",
         }
     }
 
@@ -43,6 +47,7 @@ impl Outbox {
         match self {
             Outbox::Vendors => "vendor_id",
             Outbox::Owner => "channel_id",
+            Outbox::Relay => "intent_id",
         }
     }
 

@@ -270,6 +270,7 @@ async fn announce(s: &Core, announced: &mut HashSet<(carnet_schemas::IntentId, b
                 announced.insert((id, expired));
                 if first {
                     s.webhook_wake.notify_one();
+                    s.relay_wake.notify_one();
                 }
             }
             Err(e) => tracing::error!(error = %e, "cannot announce an intent's window"),

@@ -66,6 +66,18 @@ pub enum IntentEvent {
 }
 
 impl IntentEvent {
+    /// The same event on the market relay (`Carnet-Event`).
+    fn relay_event(self) -> carnet_market::wire::Event {
+        use carnet_market::wire::Event;
+        match self {
+            IntentEvent::Activated => Event::Activated,
+            IntentEvent::Updated => Event::Updated,
+            IntentEvent::Withdrawn => Event::Withdrawn,
+            IntentEvent::Fulfilled => Event::Fulfilled,
+            IntentEvent::Expired => Event::Expired,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             IntentEvent::Activated => WebhookEvent::IntentActivated,
@@ -133,7 +145,8 @@ fn put(
     rows::insert(c, Outbox::Vendors, &id, vendor.as_str(), now, &sealed)
 }
 
-/// Writes an intent event for every vendor that may see it (inside the change's transaction).
+/// Writes an intent event for every vendor that may see it, and for the market relay when the
+/// intent is announced there (inside the change's transaction).
 pub fn intent_event(
     c: &Connection,
     s: &Core,
@@ -181,6 +194,8 @@ pub fn intent_event(
         put(c, s, &vendor, &event, now)?;
         sent += 1;
     }
+    // The market hears of it too, when the intent is announced there (same transaction).
+    crate::relay::announce::record(c, s, kind.relay_event(), id, fields, now)?;
     Ok(sent)
 }
 

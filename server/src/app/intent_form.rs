@@ -6,7 +6,7 @@
 use carnet_core::intents::IntentError;
 use carnet_schemas::{
     Amount, Category, Currency, DEFAULT_MAX_OFFERS, Intent, IntentField, IntentFields, IntentTerms,
-    ItemCondition, Line, MAX_MAX_OFFERS, PriceSpecification, Text,
+    ItemCondition, Line, MAX_MAX_OFFERS, PriceSpecification, RelayLevel, Text,
 };
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use maud::{Markup, html};
@@ -221,6 +221,9 @@ impl Draft {
                 withhold,
             },
             max_offers,
+            // The page does not set the relay level yet: an edit keeps what the CLI set.
+            relay: before.map_or(RelayLevel::Off, |b| b.relay),
+            public: before.map(|b| b.public.clone()).unwrap_or_default(),
         })
     }
 }

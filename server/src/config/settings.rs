@@ -44,6 +44,8 @@ pub struct Settings {
     pub documents: carnet_core::documents::Limits,
     /// Header-read and idle timeouts, and the connection cap (see `accept`).
     pub connections: super::ConnectionLimits,
+    /// `relay_region` when the market relay is configured (intents may then be announced).
+    pub relay_region: Option<String>,
 }
 
 impl Default for Settings {
@@ -67,6 +69,7 @@ impl Default for Settings {
                 u64::from(DEFAULT_DOCUMENT_QUOTA_MIB),
             ),
             connections: super::ConnectionLimits::default(),
+            relay_region: None,
         }
     }
 }
@@ -84,6 +87,7 @@ impl Settings {
             access_log_retention_days: self.access_log_retention_days,
             access_log_compact_window: (self.access_log_compact_window > 0)
                 .then(|| chrono::Duration::seconds(i64::from(self.access_log_compact_window))),
+            relay_region: self.relay_region.clone(),
         }
     }
 }

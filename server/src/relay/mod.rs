@@ -7,6 +7,7 @@
 //! (see the README's "works now / not yet").
 
 pub mod directory;
+mod publisher;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -22,7 +23,8 @@ pub use directory::{DirectoryLoader, KEPT_FILE, LoadError};
 
 /// How long the relay keeps an announcement and an offer: the longest intent window carnetd
 /// will announce.
-pub const LONGEST_WINDOW: Duration = Duration::from_secs(90 * 86_400);
+pub const LONGEST_WINDOW: Duration =
+    Duration::from_secs(carnet_core::relay::LONGEST_WINDOW_DAYS as u64 * 86_400);
 /// How often the directory is read again.
 pub const REFRESH_EVERY: Duration = Duration::from_secs(86_400);
 
@@ -96,6 +98,14 @@ impl Relay {
             jetstream,
             region: config.region.clone(),
         })
+    }
+
+    /// Starts what runs while the vault `core` is unsealed: the publisher of its relay outbox.
+    pub fn spawn(&self, core: &carnet_core::Core) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![tokio::spawn(publisher::run(
+            core.clone(),
+            self.jetstream.clone(),
+        ))]
     }
 
     /// Reads the directory again every `REFRESH_EVERY`, keeping the one it has when the new one

@@ -397,5 +397,7 @@ pub fn shop_intent(
         valid_through: Some(end),
         terms: Default::default(),
         max_offers: None,
+        relay: Default::default(),
+        public: Vec::new(),
     })
 }

@@ -1,0 +1,121 @@
+//! The relay's outbox as carnetd's publisher drains it: what is due (opened), an attempt
+//! recorded *before* the message goes (so after a crash the next attempt knows the relay may
+//! already hold it, and JetStream's de-duplication rather than a first-publish check decides),
+//! and the outcome after: delivered only on JetStream's PubAck, else retried with the same
+//! message id, at most every `MAX_BACKOFF_SECONDS`, until the relay would no longer keep it.
+
+use chrono::{DateTime, Utc};
+
+use super::LONGEST_WINDOW_DAYS;
+use super::announce::Queued;
+use crate::context::Core;
+use crate::store::StoreError;
+use crate::store::outbox::{self as rows, Attempt, Outbox, OutboxRow, OutboxState};
+
+/// The longest wait between two attempts while the relay does not answer.
+pub const MAX_BACKOFF_SECONDS: i64 = 30;
+
+/// A message due for the relay.
+#[derive(Debug, Clone)]
+pub struct Pending {
+    pub id: String,
+    /// Attempts made before this one: with none, no relay has seen its id yet.
+    pub attempts: u32,
+    pub created_at: DateTime<Utc>,
+    pub message: Queued,
+}
+
+/// What became of an attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Published {
+    /// JetStream acknowledged it (stored, or already stored under its id).
+    Acked,
+    /// The relay did not answer or refused: tried again later.
+    Retry(&'static str),
+    /// Its first publication found the id taken by someone else: never sent again.
+    Suppressed,
+}
+
+/// The messages due at `now`, oldest first, opened. A row that does not open is dropped.
+pub async fn due(core: &Core, limit: u32) -> Result<Vec<Pending>, StoreError> {
+    let now = core.now();
+    let rows: Vec<OutboxRow<Queued>> = core
+        .store
+        .read(|c| rows::due(c, Outbox::Relay, now, limit))?;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        match core.keys.seal().open(&row.id, &row.sealed) {
+            Ok(message) => out.push(Pending {
+                id: row.id,
+                attempts: row.attempts,
+                created_at: row.created_at,
+                message,
+            }),
+            Err(e) => {
+                tracing::error!(error = %e, message = %row.id, "a relay message does not open: dropped");
+                let attempt = Attempt {
+                    state: OutboxState::Dropped,
+                    attempts: row.attempts,
+                    next_attempt_at: now,
+                    status: None,
+                    error: Some("unreadable"),
+                    at: now,
+                };
+                record(core, row.id, attempt).await?;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// When the next pending message is due, if any.
+pub fn next_due(core: &Core) -> Result<Option<DateTime<Utc>>, StoreError> {
+    core.store.read(|c| rows::next_due(c, Outbox::Relay))
+}
+
+/// Records that `p` is about to be published (counted as an attempt, due again after the
+/// back-off should no outcome be recorded).
+pub async fn attempting(core: &Core, p: &Pending) -> Result<(), StoreError> {
+    let now = core.now();
+    let attempt = Attempt {
+        state: OutboxState::Pending,
+        attempts: p.attempts + 1,
+        next_attempt_at: now + backoff(p.attempts),
+        status: None,
+        error: Some("in flight"),
+        at: now,
+    };
+    record(core, p.id.clone(), attempt).await
+}
+
+/// Records the outcome of the attempt `attempting` announced.
+pub async fn settle(core: &Core, p: &Pending, outcome: Published) -> Result<(), StoreError> {
+    let now = core.now();
+    let too_old = now - p.created_at > chrono::Duration::days(LONGEST_WINDOW_DAYS);
+    let (state, error, next) = match outcome {
+        Published::Acked => (OutboxState::Delivered, None, now),
+        Published::Suppressed => (OutboxState::Failed, Some("suppressed"), now),
+        Published::Retry(why) if too_old => (OutboxState::Failed, Some(why), now),
+        Published::Retry(why) => (OutboxState::Pending, Some(why), now + backoff(p.attempts)),
+    };
+    let attempt = Attempt {
+        state,
+        attempts: p.attempts + 1,
+        next_attempt_at: next,
+        status: None,
+        error,
+        at: now,
+    };
+    record(core, p.id.clone(), attempt).await
+}
+
+/// 1, 2, 4, … seconds after the `failures`-th failure, at most `MAX_BACKOFF_SECONDS`.
+fn backoff(failures: u32) -> chrono::Duration {
+    chrono::Duration::seconds((1i64 << failures.min(8)).min(MAX_BACKOFF_SECONDS))
+}
+
+async fn record(core: &Core, id: String, a: Attempt) -> Result<(), StoreError> {
+    core.store
+        .write(move |c| rows::record_attempt(c, Outbox::Relay, &id, &a))
+        .await
+}
