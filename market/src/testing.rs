@@ -61,6 +61,29 @@ impl NatsServer {
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
     }
+
+    /// Kills the server (as a crash would), keeping its port and its store.
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts it again on the same port with the same store, and waits until it is ready.
+    pub fn restart(&mut self) {
+        self.stop();
+        self.child = Command::new("nats-server")
+            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .arg(self._store.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        assert!(
+            wait_ready(&mut self.child, self.port),
+            "nats-server did not start again on port {}",
+            self.port
+        );
+    }
 }
 
 impl Drop for NatsServer {

@@ -9,12 +9,16 @@ use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 use std::time::SystemTime;
 
-/// Each binary with its package. A build always names both packages, whichever binary it
+/// Each binary with its package. A build always names every package, whichever binary it
 /// builds: cargo unifies dependency features over the packages named, so naming the same ones
 /// every time reuses one build of their dependencies instead of making a new one per choice.
-const BINARIES: [(&str, &str); 2] = [("carnetd", "carnet-server"), ("carnet", "carnet-cli")];
+const BINARIES: [(&str, &str); 3] = [
+    ("carnetd", "carnet-server"),
+    ("carnet", "carnet-cli"),
+    ("carnet-vendor", "carnet-market"),
+];
 
-/// The path of `name` (`carnetd` or `carnet`), built by this process first if it was missing or
+/// The path of `name` (`carnetd`, `carnet` or `carnet-vendor`), built by this process first if it was missing or
 /// older than its sources (once per process, whichever test asks first).
 pub fn binary(name: &str) -> PathBuf {
     assert!(

@@ -23,6 +23,7 @@ mod bins;
 pub mod browser;
 pub mod intents;
 pub mod load;
+pub mod market;
 pub mod memory;
 pub mod ntfy;
 pub mod oauth2_http;
