@@ -75,6 +75,8 @@ pub struct Core {
     /// The ledger index (in memory only), building in the background from `open` on.
     pub index: Arc<LedgerIndex>,
     pub offer_limits: Arc<OfferLimiter>,
+    /// The same allowance for directory vendors offering through the market relay.
+    pub relay_offer_limits: Arc<OfferLimiter<carnet_market::wire::VendorId>>,
     pub access_log: Arc<AccessLog>,
     /// The access log's last full check (see `access::verification`).
     pub log_check: Arc<LogCheck>,
@@ -161,6 +163,7 @@ impl Core {
             access: Arc::new(access),
             intents: Arc::new(intents),
             offer_limits: Arc::default(),
+            relay_offer_limits: Arc::default(),
             access_log: Arc::new(AccessLog::new(policy.access_log_compact_window)),
             log_check: Arc::default(),
             policy,

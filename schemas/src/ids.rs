@@ -207,6 +207,7 @@ id_kind!(GrantKind, GrantId, "grt", "grant");
 id_kind!(ReceiptKind, ReceiptId, "rcp", "receipt");
 id_kind!(IntentKind, IntentId, "itt", "intent");
 id_kind!(OfferKind, OfferId, "ofr", "offer");
+id_kind!(MarketOfferKind, MarketOfferId, "mof", "market offer");
 id_kind!(
     NotifyChannelKind,
     NotifyChannelId,

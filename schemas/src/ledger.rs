@@ -110,6 +110,10 @@ pub struct VendorFields {
     /// How and how often this vendor may reach the owner.
     #[serde(default)]
     pub contact_policy: Option<Text>,
+    /// The vendor's id in the market relay's directory, when it came from there (an accepted
+    /// market offer, or `carnet vendor add --from-directory`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub directory_id: Option<Line>,
 }
 
 /// A vendor as stored.

@@ -11,6 +11,7 @@ pub mod grants;
 pub mod ids;
 pub mod intents;
 pub mod ledger;
+pub mod market;
 pub mod notify;
 pub mod oauth;
 pub mod passphrase;
@@ -26,11 +27,12 @@ pub use consent::*;
 pub use documents::*;
 pub use grants::*;
 pub use ids::{
-    ClientId, DocumentId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId,
+    ClientId, DocumentId, GrantId, Id, IdKind, IncidentId, IntentId, InteractionId, MarketOfferId,
     NotifyChannelId, OfferId, PromiseId, PurchaseId, ReceiptId, SubscriptionId, VendorId,
 };
 pub use intents::*;
 pub use ledger::*;
+pub use market::{MarketOffer, MarketOfferQuery, NewMarketVendor};
 pub use notify::{
     NewNotifyChannel, NotifyChannel, NotifyChannelCreated, NotifyChannelPatch, NotifyDelivery,
     NotifyEvent, NotifyKind, NotifyTest, NotifyTiming,
@@ -128,6 +130,8 @@ pub fn json_schemas() -> Vec<(&'static str, serde_json::Value)> {
         ("offer-fields", one::<OfferFields>()),
         ("offer", one::<Offer>()),
         ("vendor-offer", one::<VendorOffer>()),
+        ("market-offer", one::<MarketOffer>()),
+        ("new-market-vendor", one::<NewMarketVendor>()),
         ("pending-consent", one::<PendingConsent>()),
         ("consent-decision", one::<ConsentDecision>()),
         ("invitation", one::<Invitation>()),

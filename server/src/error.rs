@@ -267,6 +267,12 @@ impl From<carnet_core::intents::OfferError> for ApiError {
                 format!("offer {id} is {state}, not pending"),
                 "only pending offers on an active intent can be accepted or declined",
             ),
+            OfferError::MarketNotFound(id) => ApiError::not_found("market offer", id.as_str()),
+            OfferError::MarketNotPending { id, state } => ApiError::conflict(
+                format!("market offer {id} is {state}, not pending"),
+                "only pending offers on an active intent can be accepted or declined",
+            ),
+            OfferError::Ledger(e) => e.into(),
             OfferError::Invalid { field, message } => ApiError::invalid(field, message),
             OfferError::TooMany { retry_after } => ApiError::TooMany {
                 what: "offers",

@@ -113,6 +113,8 @@ pub struct Metrics {
     ledger_index: RwLock<Weak<carnet_core::ledger::index::LedgerIndex>>,
     connections_open: AtomicU64,
     connections_closed: [AtomicU64; ConnectionClosed::ALL.len()],
+    /// Offers taken from the market relay, by outcome (counted by the relay's intake).
+    pub relay_offers: Arc<crate::relay::intake::OfferCounts>,
 }
 
 impl Metrics {
@@ -261,6 +263,18 @@ impl Metrics {
             if n > 0 {
                 writeln!(out, "carnet_vendor_pulls_total{{route=\"{route}\"}} {n}")?;
             }
+        }
+        family(
+            out,
+            "carnet_relay_offers_total",
+            "counter",
+            "Offer messages read from the market relay, by outcome (stored, duplicate, refused).",
+        )?;
+        for (outcome, n) in self.relay_offers.read() {
+            writeln!(
+                out,
+                "carnet_relay_offers_total{{outcome=\"{outcome}\"}} {n}"
+            )?;
         }
         family(
             out,

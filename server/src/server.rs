@@ -233,7 +233,7 @@ impl Lifecycle {
         self.metrics.set_ledger_index(&core.index);
         let mut tasks = carnet_core::tasks::spawn(&core);
         if let Some(relay) = &self.relay {
-            tasks.extend(relay.spawn(&core));
+            tasks.extend(relay.spawn(&core, &self.metrics.relay_offers));
         }
         core.verify_access_log_later();
         let state = AppState::new(
@@ -241,6 +241,7 @@ impl Lifecycle {
             self.settings.clone(),
             self.metrics.clone(),
             self.handle(),
+            self.relay.as_ref().map(|r| r.directory.clone()),
         );
         // The reminder scheduler reads the consent requests waiting, which live in the state.
         tasks.push(tokio::spawn(carnet_core::reminders::run(

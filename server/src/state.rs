@@ -33,6 +33,9 @@ pub struct Shared {
     pub slow_hashes: Arc<carnet_core::access::password::SlowHashes>,
     /// To seal from inside the API (`POST /v1/lock`).
     pub lifecycle: Arc<dyn VaultControl>,
+    /// The market directory carnetd holds (replaced by its daily refresh); `None` without a
+    /// market relay.
+    pub market: Option<Arc<std::sync::RwLock<carnet_market::directory::Directory>>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -55,6 +58,7 @@ impl AppState {
         settings: Arc<Settings>,
         metrics: Arc<crate::metrics::Metrics>,
         lifecycle: Arc<dyn VaultControl>,
+        market: Option<Arc<std::sync::RwLock<carnet_market::directory::Directory>>>,
     ) -> Self {
         let sessions = Arc::new(carnet_core::sessions::Sessions::new(
             settings.app_idle_timeout,
@@ -69,6 +73,7 @@ impl AppState {
             sessions,
             slow_hashes: Arc::default(),
             lifecycle,
+            market,
         }))
     }
 

@@ -134,6 +134,7 @@ fn purchases(ctx: &Ctx, a: ImportCsvArgs) -> CliResult<()> {
                 note: None,
                 channel: None,
                 contact_policy: None,
+                directory_id: None,
             };
             let v: Doc<Vendor> = ctx.client.post("/v1/vendors", &fields)?;
             vendors.insert(name.to_lowercase(), v.value.id);

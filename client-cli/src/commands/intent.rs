@@ -74,10 +74,7 @@ fn new(ctx: &Ctx, a: IntentNew) -> CliResult<()> {
             fields.category,
             match fields.public.is_empty() {
                 true => String::new(),
-                false => format!(
-                    ", and its {}",
-                    join(&fields.public)
-                ),
+                false => format!(", and its {}", join(&fields.public)),
             }
         ));
     }

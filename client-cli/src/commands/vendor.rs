@@ -47,6 +47,7 @@ fn add(ctx: &Ctx, a: VendorAdd) -> CliResult<()> {
         note: a.note,
         channel: a.channel,
         contact_policy: a.contact_policy,
+        directory_id: None,
     };
     let created: Doc<Vendor> = ctx
         .client

@@ -39,6 +39,26 @@ pub struct ActiveIntent {
     pub view: Option<Arc<View>>,
 }
 
+/// An intent's state at `now`: an active one whose window has closed is expired (so no
+/// background job is needed). Read by the owner's and vendors' services and by the relay's
+/// offer intake.
+pub fn effective_state(
+    stored: StoredIntentState,
+    fields: &IntentFields,
+    now: DateTime<Utc>,
+) -> carnet_schemas::IntentState {
+    use carnet_schemas::IntentState;
+    match stored {
+        StoredIntentState::Draft => IntentState::Draft,
+        StoredIntentState::Active if fields.valid_through.is_some_and(|end| now >= end) => {
+            IntentState::Expired
+        }
+        StoredIntentState::Active => IntentState::Active,
+        StoredIntentState::Fulfilled => IntentState::Fulfilled,
+        StoredIntentState::Withdrawn => IntentState::Withdrawn,
+    }
+}
+
 /// Whether an intent that received `offers` offers takes one more: the one rule, read by the
 /// vendor's view (`accepts_offers`), before an offer takes the vendor's allowance, and again
 /// inside the offer's transaction.

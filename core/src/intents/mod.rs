@@ -1,6 +1,7 @@
 //! Intents and the offers that answer them, apart from HTTP. The owner writes an intent, moves
 //! it draft → active → fulfilled | withdrawn (`owner`), reads the offers vendors make and
-//! accepts or declines them (`offers`); a granted vendor pulls the active intents it may see
+//! accepts or declines them (`offers`, and `market` for those that came through the market
+//! relay); a granted vendor pulls the active intents it may see
 //! and answers one with an offer (`vendor`). An intent's life is its stored state and its
 //! window read against the clock, so it is expired the second its window closes without any
 //! background job. Every change commits in one transaction with the webhook events it
@@ -11,21 +12,22 @@
 //! checked against the stored intent again inside its transaction.
 
 mod check;
+pub mod market;
 pub mod offers;
 pub mod owner;
 mod stored;
 pub mod vendor;
 
 use carnet_schemas::{
-    IntentFields, IntentId, IntentState, OfferFields, OfferId, OfferState, PurchaseId, Text,
+    IntentFields, IntentId, IntentState, MarketOfferId, OfferFields, OfferId, OfferState,
+    PurchaseId, Text,
 };
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use crate::access::log::Withheld;
+pub use crate::active::effective_state;
 use crate::crypto::Unreadable;
 use crate::store::StoreError;
-use crate::store::intents::StoredIntentState;
 use crate::vault::{Sealable, Table};
 
 /// Why an intent (the owner's, or one a vendor pulls) could not be written or read.
@@ -76,6 +78,18 @@ pub enum OfferError {
     /// Only pending offers can be accepted or declined.
     #[error("offer {id} is {state}, not pending")]
     NotPending { id: OfferId, state: OfferState },
+    /// No such offer through the market relay.
+    #[error("no market offer {0}")]
+    MarketNotFound(MarketOfferId),
+    /// Only pending market offers can be accepted or declined.
+    #[error("market offer {id} is {state}, not pending")]
+    MarketNotPending {
+        id: MarketOfferId,
+        state: OfferState,
+    },
+    /// The vendor of an accepted market offer could not be added to the vault.
+    #[error(transparent)]
+    Ledger(#[from] crate::ledger::LedgerError),
     /// A field of the offer is not acceptable.
     #[error("{field}: {message}")]
     Invalid {
@@ -108,21 +122,4 @@ pub struct OfferRecord {
 
 impl Sealable for OfferRecord {
     const TABLE: Table = Table::Offers;
-}
-
-/// An intent's state at `now`: an active one whose window has closed is expired.
-pub fn effective_state(
-    stored: StoredIntentState,
-    fields: &IntentFields,
-    now: DateTime<Utc>,
-) -> IntentState {
-    match stored {
-        StoredIntentState::Draft => IntentState::Draft,
-        StoredIntentState::Active if fields.valid_through.is_some_and(|end| now >= end) => {
-            IntentState::Expired
-        }
-        StoredIntentState::Active => IntentState::Active,
-        StoredIntentState::Fulfilled => IntentState::Fulfilled,
-        StoredIntentState::Withdrawn => IntentState::Withdrawn,
-    }
 }

@@ -235,31 +235,11 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
                 receipt: Line::try_from(format!("offer {}", l.row.id)).ok(),
                 import_key: None,
             };
-            records::insert(
-                c,
-                &Row {
-                    id: purchase_id.to_string(),
-                    vendor_id: Some(l.row.vendor_id.clone()),
-                    created_at: now,
-                    updated_at: now,
-                    sealed: state.keys.seal().seal(purchase_id.as_str(), &fields),
-                },
-            )?;
-            let listed = Op::Put(Purchases::index_item(&purchase_id, now, &fields));
+            let listed = record_purchase(c, &state, &purchase_id, &fields, now)?;
             l.record.purchase_id = Some(purchase_id);
             answer(c, &state, &mut l, StoredOfferState::Accepted, None, now)?;
             if !how.keep_open {
-                rows::set_intent_state(c, l.intent.id.as_str(), StoredIntentState::Fulfilled, now)?;
-                l.intent.row.state = StoredIntentState::Fulfilled;
-                webhooks::intent_event(
-                    c,
-                    &state,
-                    IntentEvent::Fulfilled,
-                    &l.intent.id,
-                    &l.intent.fields,
-                    now,
-                    now,
-                )?;
+                fulfil(c, &state, &mut l.intent, now)?;
             }
             let intent = (
                 l.intent.id.clone(),
@@ -274,6 +254,50 @@ pub async fn accept(core: &Core, id: &OfferId, how: AcceptOffer) -> Result<Offer
     core.webhook_wake.notify_one();
     core.relay_wake.notify_one();
     Ok(offer)
+}
+
+/// Records the purchase an accepted offer makes (`fields.vendor_id` is its vendor), in the
+/// caller's transaction; returns the ledger index's change, for the caller's `index.write`.
+pub(super) fn record_purchase(
+    c: &Connection,
+    core: &Core,
+    id: &PurchaseId,
+    fields: &PurchaseFields,
+    now: DateTime<Utc>,
+) -> Result<Op, OfferError> {
+    records::insert(
+        c,
+        &Row {
+            id: id.to_string(),
+            vendor_id: Some(fields.vendor_id.to_string()),
+            created_at: now,
+            updated_at: now,
+            sealed: core.keys.seal().seal(id.as_str(), fields),
+        },
+    )?;
+    Ok(Op::Put(Purchases::index_item(id, now, fields)))
+}
+
+/// Fulfils the intent an accepted offer bought, and tells its vendors and the relay (in the
+/// caller's transaction; the caller refreshes the active set after the commit).
+pub(super) fn fulfil(
+    c: &Connection,
+    core: &Core,
+    intent: &mut Stored,
+    now: DateTime<Utc>,
+) -> Result<(), OfferError> {
+    rows::set_intent_state(c, intent.id.as_str(), StoredIntentState::Fulfilled, now)?;
+    intent.row.state = StoredIntentState::Fulfilled;
+    webhooks::intent_event(
+        c,
+        core,
+        IntentEvent::Fulfilled,
+        &intent.id,
+        &intent.fields,
+        now,
+        now,
+    )?;
+    Ok(())
 }
 
 /// Declines a pending offer, optionally saying why (the vendor is told the reason).

@@ -212,6 +212,7 @@ mod tests {
             note: None,
             channel: None,
             contact_policy: None,
+            directory_id: None,
         };
         let acme = ledger::create::<Vendors>(&store, &keys, &index, vendor("Acme"), now)
             .await

@@ -9,14 +9,16 @@ use carnet_schemas::{Id, Line, Vendor, VendorDetail, VendorFields, VendorId};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::index::{Item, LedgerIndex, RecordKind};
+use super::error::invalid;
+use super::index::{Item, LedgerIndex, Op, RecordKind};
 use super::kind::{all, get, remove, wire};
 use super::loyalty::{self, View};
 use super::scorecard;
 use super::{Kind, LedgerError, Record, Replace};
 use crate::access::AccessCache;
 use crate::crypto::Keys;
-use crate::store::Store;
+use crate::store::records::{self, Row};
+use crate::store::{Store, StoreError};
 
 /// The vendors, by name.
 pub struct Vendors;
@@ -94,9 +96,14 @@ impl Replace for Vendors {
         conn: &Connection,
         keys: &Keys,
         old: &Record<Self>,
-        new: VendorFields,
+        mut new: VendorFields,
     ) -> Result<VendorFields, LedgerError> {
         unique_name(conn, keys, &new.name, Some(&old.id))?;
+        // The link to the market directory is the vault's, not an editable field: a
+        // replacement that does not name it keeps it.
+        if new.directory_id.is_none() {
+            new.directory_id = old.fields.directory_id.clone();
+        }
         Ok(new)
     }
 }
@@ -121,6 +128,128 @@ fn unique_name(
         }),
         None => Ok(()),
     }
+}
+
+/// `base`, or `base (2)`, `base (3)`… : the first name no vendor of the vault has (vendors that
+/// do not open are not counted). For vendors the vault adds itself (an open registration, a
+/// market directory vendor), whose names it does not choose.
+pub fn free_name(c: &Connection, keys: &Keys, base: &str) -> Result<String, StoreError> {
+    let taken: Vec<String> = records::list::<VendorFields>(c, None)?
+        .into_iter()
+        .filter_map(|r| keys.seal().open::<VendorFields>(&r.id, &r.sealed).ok())
+        .map(|v| v.name.to_string())
+        .collect();
+    Ok((1..)
+        .map(|n| {
+            if n == 1 {
+                base.to_owned()
+            } else {
+                format!("{base} ({n})")
+            }
+        })
+        .find(|n| !taken.contains(n))
+        .unwrap_or_else(|| base.to_owned()))
+}
+
+/// Adds `fields` as a new vendor `id` in the caller's transaction (its name checked by the
+/// caller); returns what the ledger index learns of it.
+pub fn insert(
+    c: &Connection,
+    keys: &Keys,
+    id: &VendorId,
+    fields: &VendorFields,
+    now: DateTime<Utc>,
+) -> Result<Op, StoreError> {
+    records::insert(
+        c,
+        &Row {
+            id: id.to_string(),
+            vendor_id: None,
+            created_at: now,
+            updated_at: now,
+            sealed: keys.seal().seal(id.as_str(), fields),
+        },
+    )?;
+    Ok(Op::Put(Vendors::index_item(id, now, fields)))
+}
+
+/// A market directory vendor as the vault adds it: its directory id, name and website.
+#[derive(Debug, Clone)]
+pub struct DirectoryListing {
+    pub directory_id: String,
+    pub name: String,
+    pub website: Option<String>,
+}
+
+/// The vault's vendor linked to directory vendor `listing`: the one already linked (its
+/// `directory_id`), else a new one `new_id` made from the listing (its name made unique, a
+/// website that is not a valid URL left out), in the caller's transaction. Returns the vendor,
+/// and the index's change when it was added.
+pub fn from_directory(
+    c: &Connection,
+    keys: &Keys,
+    listing: &DirectoryListing,
+    new_id: VendorId,
+    now: DateTime<Utc>,
+) -> Result<(VendorId, Option<Op>), LedgerError> {
+    let linked = records::list::<VendorFields>(c, None)?
+        .into_iter()
+        .filter_map(|r| {
+            let f = keys.seal().open::<VendorFields>(&r.id, &r.sealed).ok()?;
+            let same = f.directory_id.as_ref()?.as_str() == listing.directory_id;
+            same.then_some(r.id)
+        })
+        .next();
+    if let Some(id) = linked {
+        return Ok((
+            id.parse()
+                .map_err(|_| invalid("vendor", "a stored vendor id is invalid"))?,
+            None,
+        ));
+    }
+    let name = free_name(c, keys, &listing.name)?;
+    let fields = VendorFields {
+        name: name
+            .parse()
+            .map_err(|e: carnet_schemas::InvalidValue| invalid("name", e.0))?,
+        website: listing.website.as_deref().and_then(|w| w.parse().ok()),
+        categories: vec![],
+        accounts: vec![],
+        note: "Added from the market directory".parse().ok(),
+        channel: None,
+        contact_policy: None,
+        directory_id: Some(
+            listing
+                .directory_id
+                .parse()
+                .map_err(|e: carnet_schemas::InvalidValue| invalid("directory_id", e.0))?,
+        ),
+    };
+    let op = insert(c, keys, &new_id, &fields, now)?;
+    Ok((new_id, Some(op)))
+}
+
+/// `carnet vendor add --from-directory`: the vault's vendor for directory vendor `listing`,
+/// added when there is none (`from_directory`). Returns it, and whether it was added now.
+pub async fn add_from_directory(
+    store: &Store,
+    keys: &Arc<Keys>,
+    index: &Arc<LedgerIndex>,
+    listing: DirectoryListing,
+    now: DateTime<Utc>,
+) -> Result<(Vendor, bool), LedgerError> {
+    let keys = Arc::clone(keys);
+    let new_id = Id::from_random(&crate::credential::random_bytes::<
+        { carnet_schemas::ids::ID_RANDOM_BYTES },
+    >());
+    index
+        .write(store, move |c| {
+            let (id, op) = from_directory(c, &keys, &listing, new_id, now)?;
+            let added = op.is_some();
+            let vendor = wire::<Vendors>(get::<Vendors>(c, &keys, &id)?);
+            Ok::<_, LedgerError>(((vendor, added), op.into_iter().collect()))
+        })
+        .await
 }
 
 /// A vendor, the loyalty facts derived from the ledger and its scorecard (`now` decides

@@ -1,6 +1,9 @@
-//! The offer rate limit: a token bucket per vendor, on the injected clock.
+//! The offer rate limit: a token bucket per vendor, on the injected clock. The same limiter
+//! serves the vault's own vendors (keyed by `VendorId`) and the market directory's vendors whose
+//! offers come through the relay (keyed by their directory id).
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Mutex;
 
 use carnet_schemas::VendorId;
@@ -10,15 +13,22 @@ use chrono::{DateTime, Utc};
 pub const OFFER_BURST: u32 = 10;
 pub const OFFER_REFILL_SECONDS: i64 = 6;
 
-/// A token bucket per vendor for offers, on the injected clock.
-#[derive(Default)]
-pub struct OfferLimiter {
-    buckets: Mutex<HashMap<VendorId, (f64, DateTime<Utc>)>>,
+/// A token bucket per vendor for offers, on the injected clock; `K` names the vendor.
+pub struct OfferLimiter<K = VendorId> {
+    buckets: Mutex<HashMap<K, (f64, DateTime<Utc>)>>,
 }
 
-impl OfferLimiter {
+impl<K> Default for OfferLimiter<K> {
+    fn default() -> Self {
+        OfferLimiter {
+            buckets: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl<K: Hash + Eq + Clone> OfferLimiter<K> {
     /// Takes one offer from `vendor`'s allowance, or says how many seconds until there is one.
-    pub fn take(&self, vendor: &VendorId, now: DateTime<Utc>) -> Result<(), u64> {
+    pub fn take(&self, vendor: &K, now: DateTime<Utc>) -> Result<(), u64> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         let (tokens, last) = buckets
             .entry(vendor.clone())

@@ -18,13 +18,11 @@ use crate::access::{ClientEntry, ClientRecord, GrantType, GrantTypes};
 use crate::context::Core;
 use crate::credential::{self, Credential};
 use crate::ledger::index::Op;
-use crate::ledger::{Kind, Vendors};
 use crate::limits::Registrations;
 use crate::limits::registrations as limit;
 use crate::store::StoreError;
 use crate::store::access::{self as client_rows, ClientRow};
 use crate::store::consent as rows;
-use crate::store::records::{self, Row};
 use crate::vault::{Keys, Unreadable};
 
 const AUTH_METHODS: [&str; 2] = ["client_secret_basic", "client_secret_post"];
@@ -214,22 +212,7 @@ fn new_vendor(
     checked: &Checked,
 ) -> Result<(VendorId, Op), RegistrationError> {
     let keys: &Keys = &core.keys;
-    let taken: Vec<String> = records::list::<VendorFields>(c, None)?
-        .into_iter()
-        .filter_map(|r| keys.seal().open::<VendorFields>(&r.id, &r.sealed).ok())
-        .map(|v| v.name.to_string())
-        .collect();
-    let base = checked.name.to_string();
-    let name = (1..)
-        .map(|n| {
-            if n == 1 {
-                base.clone()
-            } else {
-                format!("{base} ({n})")
-            }
-        })
-        .find(|n| !taken.contains(n))
-        .unwrap_or(base);
+    let name = crate::ledger::vendors::free_name(c, keys, checked.name.as_str())?;
     let id: VendorId = core.new_id();
     let fields = VendorFields {
         name: name.parse().map_err(metadata)?,
@@ -241,19 +224,9 @@ fn new_vendor(
             .ok(),
         channel: None,
         contact_policy: None,
+        directory_id: None,
     };
-    let now = core.now();
-    records::insert(
-        c,
-        &Row {
-            id: id.to_string(),
-            vendor_id: None,
-            created_at: now,
-            updated_at: now,
-            sealed: keys.seal().seal(id.as_str(), &fields),
-        },
-    )?;
-    let op = Op::Put(Vendors::index_item(&id, now, &fields));
+    let op = crate::ledger::vendors::insert(c, keys, &id, &fields, core.now())?;
     Ok((id, op))
 }
 

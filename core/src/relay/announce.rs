@@ -3,7 +3,7 @@
 //! keys) gives the keys and the next revision; the signed message is sealed in the outbox as it
 //! will be published, so every retry sends the same bytes under the same `Nats-Msg-Id`.
 
-use carnet_market::wire::announcement::IntentKeys;
+use carnet_market::wire::announcement::{IntentKeys, Publication};
 use carnet_market::wire::{Event, Region};
 use carnet_schemas::{IntentFields, IntentId, RelayLevel};
 use chrono::{DateTime, Utc};
@@ -83,18 +83,6 @@ pub fn record(
         public,
         now,
     );
-    let Ok(body) = String::from_utf8(publication.body) else {
-        return Ok(false);
-    };
-    let queued = Queued {
-        subject: publication.subject,
-        headers: publication
-            .headers
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v))
-            .collect(),
-        body,
-    };
     if existing.is_none() {
         let sealed = core.keys.seal().seal(
             id.as_str(),
@@ -117,9 +105,34 @@ pub fn record(
     } else {
         rows::set_revision(c, id.as_str(), revision, event.is_terminal(), now)?;
     }
+    enqueue(c, core, id.as_str(), publication, now)
+}
+
+/// Writes `publication` (of intent `intent_id`: an announcement, or an answer to an offer) to
+/// the relay's outbox, sealed, in the caller's transaction; returns whether it did (a body
+/// that is not text, which the wire never makes, is not written).
+pub(crate) fn enqueue(
+    c: &Connection,
+    core: &Core,
+    intent_id: &str,
+    publication: Publication,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let Ok(body) = String::from_utf8(publication.body) else {
+        return Ok(false);
+    };
+    let queued = Queued {
+        subject: publication.subject,
+        headers: publication
+            .headers
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        body,
+    };
     let message_id = format!("rly_{}", core.new_random_id());
     let sealed = core.keys.seal().seal(&message_id, &queued);
-    outbox_rows::insert(c, Outbox::Relay, &message_id, id.as_str(), now, &sealed)?;
+    outbox_rows::insert(c, Outbox::Relay, &message_id, intent_id, now, &sealed)?;
     Ok(true)
 }
 

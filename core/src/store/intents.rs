@@ -106,20 +106,24 @@ pub fn intents<T>(c: &Connection, state: Option<StoredIntentState>) -> Result<Ve
     .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
-/// Offers received, per intent id.
+/// Offers received (from vendors of the vault and through the market relay), per intent id.
 pub fn offer_counts(c: &Connection) -> Result<Vec<(String, u32)>> {
-    Ok(
-        c.prepare_cached("SELECT intent_id, count(*) FROM offers GROUP BY intent_id")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
-            .collect::<rusqlite::Result<Vec<_>>>()?,
-    )
+    Ok(c.prepare_cached(
+        "SELECT intent_id, count(*) FROM
+                 (SELECT intent_id FROM offers UNION ALL SELECT intent_id FROM relay_offers)
+             GROUP BY intent_id",
+    )?
+    .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
 }
 
+/// Offers intent `intent_id` received, both kinds together (what `max_offers` bounds).
 pub fn offer_count(c: &Connection, intent_id: &str) -> Result<u32> {
-    Ok(
-        c.prepare_cached("SELECT count(*) FROM offers WHERE intent_id = ?1")?
-            .query_row([intent_id], |r| r.get(0))?,
-    )
+    Ok(c.prepare_cached(
+        "SELECT (SELECT count(*) FROM offers WHERE intent_id = ?1)
+                  + (SELECT count(*) FROM relay_offers WHERE intent_id = ?1)",
+    )?
+    .query_row([intent_id], |r| r.get(0))?)
 }
 
 #[derive(Debug)]

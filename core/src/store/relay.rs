@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::Result;
+use super::intents::StoredOfferState;
 use super::records::{from_millis, millis};
 
 /// An intent's relay row: its bucket, last revision, whether it ended, its sealed keys.
@@ -94,5 +95,100 @@ pub fn set_revision(
          WHERE intent_id = ?1",
     )?
     .execute(params![intent_id, revision as i64, ended, millis(now)])?;
+    Ok(())
+}
+
+/// An offer that came through the relay: its directory vendor and that vendor's own offer id
+/// (unique together), its state, and the sealed record (terms, proof, vendor at receipt).
+#[derive(Debug, Clone)]
+pub struct RelayOfferRow {
+    pub id: String,
+    pub intent_id: String,
+    pub directory_vendor: String,
+    pub remote_id: String,
+    pub state: StoredOfferState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub blob: Vec<u8>,
+}
+
+const OFFER_COLUMNS: &str =
+    "id, intent_id, directory_vendor, remote_id, state, created_at, updated_at, blob";
+
+fn map_offer(r: &rusqlite::Row<'_>) -> rusqlite::Result<RelayOfferRow> {
+    Ok(RelayOfferRow {
+        id: r.get(0)?,
+        intent_id: r.get(1)?,
+        directory_vendor: r.get(2)?,
+        remote_id: r.get(3)?,
+        state: r.get(4)?,
+        created_at: from_millis(r.get(5)?),
+        updated_at: from_millis(r.get(6)?),
+        blob: r.get(7)?,
+    })
+}
+
+/// Whether directory vendor `vendor` already sent an offer under its id `remote_id` (kept for
+/// good: a replay is recognised after any restart).
+pub fn has_offer(c: &Connection, vendor: &str, remote_id: &str) -> Result<bool> {
+    Ok(c.prepare_cached(
+        "SELECT 1 FROM relay_offers WHERE directory_vendor = ?1 AND remote_id = ?2",
+    )?
+    .query_row([vendor, remote_id], |_| Ok(()))
+    .optional()?
+    .is_some())
+}
+
+/// Stores an offer just taken.
+pub fn insert_offer(c: &Connection, row: &RelayOfferRow) -> Result<()> {
+    c.prepare_cached(
+        "INSERT INTO main.relay_offers (id, intent_id, directory_vendor, remote_id, state,
+             created_at, updated_at, blob)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        row.id,
+        row.intent_id,
+        row.directory_vendor,
+        row.remote_id,
+        row.state,
+        millis(row.created_at),
+        millis(row.updated_at),
+        row.blob
+    ])?;
+    Ok(())
+}
+
+/// One offer that came through the relay.
+pub fn offer(c: &Connection, id: &str) -> Result<Option<RelayOfferRow>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {OFFER_COLUMNS} FROM relay_offers WHERE id = ?1"
+    ))?
+    .query_row([id], map_offer)
+    .optional()?)
+}
+
+/// Offers that came through the relay, all or one intent's, newest first.
+pub fn offers(c: &Connection, intent_id: Option<&str>) -> Result<Vec<RelayOfferRow>> {
+    Ok(c.prepare_cached(&format!(
+        "SELECT {OFFER_COLUMNS} FROM relay_offers WHERE ?1 IS NULL OR intent_id = ?1
+         ORDER BY created_at DESC, id"
+    ))?
+    .query_map([intent_id], map_offer)?
+    .collect::<rusqlite::Result<Vec<_>>>()?)
+}
+
+/// Records the owner's answer to an offer (and its record as changed).
+pub fn update_offer(
+    c: &Connection,
+    id: &str,
+    state: StoredOfferState,
+    now: DateTime<Utc>,
+    blob: &[u8],
+) -> Result<()> {
+    c.prepare_cached(
+        "UPDATE main.relay_offers SET state = ?2, updated_at = ?3, blob = ?4 WHERE id = ?1",
+    )?
+    .execute(params![id, state, millis(now), blob])?;
     Ok(())
 }

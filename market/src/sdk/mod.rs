@@ -81,7 +81,8 @@ pub enum Heard {
     },
 }
 
-pub(crate) type Messages = Pin<Box<dyn Stream<Item = Result<jetstream::Message, String>> + Send>>;
+/// A durable consumer's messages, each to be acknowledged explicitly.
+pub type Messages = Pin<Box<dyn Stream<Item = Result<jetstream::Message, String>> + Send>>;
 
 /// Announcements from the relay, judged against the vendor's state.
 pub struct Listener {
@@ -190,8 +191,9 @@ impl Listener {
 }
 
 /// The messages of the durable pull consumer `name` on `stream` (created if missing), filtered
-/// on `subject`, each to be acknowledged explicitly.
-pub(crate) async fn consume(
+/// on `subject`, each to be acknowledged explicitly. Vendors read `INTENTS` and `ANSWERS` with
+/// it; carnetd reads each announced intent's offers on `OFFERS` with it.
+pub async fn consume(
     stream: &jetstream::stream::Stream,
     name: &str,
     subject: &str,

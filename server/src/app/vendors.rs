@@ -224,6 +224,7 @@ pub async fn create(State(s): State<AppState>, p: Posted) -> Response {
             note,
             channel,
             contact_policy,
+            directory_id: None,
         };
         match ledger::create::<Vendors>(&s.store, &s.keys, &s.index, fields, s.now()).await {
             Ok(v) => return see_other(&format!("/app/vendors/{}", v.id)),

@@ -13,6 +13,7 @@ mod incidents;
 mod intents;
 mod interactions;
 mod lifecycle;
+mod market;
 mod notify;
 mod offers;
 mod profile;
@@ -113,6 +114,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(offers::show))
         .routes(routes!(offers::accept))
         .routes(routes!(offers::decline))
+        .routes(routes!(market::list))
+        .routes(routes!(market::show))
+        .routes(routes!(market::accept))
+        .routes(routes!(market::decline))
+        .routes(routes!(market::add_vendor))
         .routes(routes!(archive::export))
         .routes(routes!(archive::import))
 }

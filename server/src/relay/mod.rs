@@ -1,12 +1,12 @@
-//! carnetd's side of the market relay (issue 19), as far as it is built: at start, the signed
-//! market directory is loaded and verified (`directory`), the relay is reached and its streams
-//! are created or checked (`INTENTS`, `OFFERS`, `ANSWERS`), and the directory is read again
-//! each day. Without `relay_url` none of this runs and nothing connects.
-//!
-//! It never announces an intent yet: announcing, offers back and answers are the next steps
-//! (see the README's "works now / not yet").
+//! carnetd's side of the market relay (issue 19): at start, the signed market directory is
+//! loaded and verified (`directory`), the relay is reached and its streams are created or
+//! checked (`INTENTS`, `OFFERS`, `ANSWERS`), and the directory is read again each day. While
+//! the vault is unsealed, the relay's outbox (announcements, answers to offers) is published
+//! (`publisher`) and offers to announced intents are taken in (`intake`). Without `relay_url`
+//! none of this runs and nothing connects.
 
 pub mod directory;
+pub mod intake;
 mod publisher;
 
 use std::path::Path;
@@ -100,12 +100,17 @@ impl Relay {
         })
     }
 
-    /// Starts what runs while the vault `core` is unsealed: the publisher of its relay outbox.
-    pub fn spawn(&self, core: &carnet_core::Core) -> Vec<tokio::task::JoinHandle<()>> {
-        vec![tokio::spawn(publisher::run(
-            core.clone(),
-            self.jetstream.clone(),
-        ))]
+    /// Starts what runs while the vault `core` is unsealed: the publisher of its relay outbox,
+    /// and the intake of offers to its announced intents (counted in `counts`).
+    pub fn spawn(
+        &self,
+        core: &carnet_core::Core,
+        counts: &Arc<intake::OfferCounts>,
+    ) -> Vec<tokio::task::JoinHandle<()>> {
+        vec![
+            tokio::spawn(publisher::run(core.clone(), self.jetstream.clone())),
+            tokio::spawn(intake::run(core.clone(), self.clone(), counts.clone())),
+        ]
     }
 
     /// Reads the directory again every `REFRESH_EVERY`, keeping the one it has when the new one
