@@ -5,7 +5,7 @@
 
 use carnet_schemas::{
     Amount, Category, Currency, IntentField, IntentId, IntentState, ItemCondition, Line,
-    MAX_MAX_OFFERS, OfferId, PublicField, RelayLevel, Text,
+    MAX_MAX_OFFERS, MarketOfferId, OfferId, PublicField, RelayLevel, Text,
 };
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{ArgGroup, Args, Subcommand};
@@ -324,6 +324,9 @@ pub struct IntentEdit {
     after_help = "An offer's text comes from the vendor: it is shown with control \
 characters removed. VALID UNTIL is the offer's own end, else for a pending offer its intent's: \
 an offer expires with its intent.\n\n\
+Offers that came through the market relay (ids mof_…) are listed too, their vendor \
+marked \"(relay)\" with its name in the market directory; with --json they follow the \
+others, with \"directory_vendor\" and \"vendor_name\" in place of \"vendor_id\".\n\n\
 Examples:\n  carnet offers\n  carnet offers --intent itt_0123456789abcdef\n  \
 carnet --json offers --intent itt_0123456789abcdef"
 )]
@@ -338,25 +341,29 @@ pub struct OffersArgs {
     after_help = "Accepting an offer records the purchase with that vendor (its \
 title, the offered price, today) so it counts in `carnet vendor show`, and fulfils the intent: \
 its other offers expire, unless --keep-open.\n\n\
+An offer that came through the market relay (mof_…) is answered through the relay: the vendor \
+hears \"accepted\" or \"declined\" (never the reason). Accepting one from a vendor you do not \
+have adds it from the market directory, as `carnet vendor add --from-directory` does.\n\n\
 Examples:\n  carnet offer show ofr_0123456789abcdef\n  carnet offer accept ofr_0123456789abcdef\n  \
 carnet offer accept ofr_0123456789abcdef --keep-open\n  \
-carnet offer decline ofr_0123456789abcdef --reason \"Too far away\""
+carnet offer decline ofr_0123456789abcdef --reason \"Too far away\"\n  \
+carnet offer accept mof_0123456789abcdef"
 )]
 pub enum OfferCmd {
     /// Show one offer
     #[command(after_help = "Examples:\n  \
 carnet offer show ofr_0123456789abcdef")]
     Show {
-        /// Offer id (ofr_…)
-        id: OfferId,
+        /// Offer id (ofr_…, or mof_… for one through the market relay)
+        id: OfferRef,
     },
     /// Accept a pending offer: records the purchase and fulfils the intent
     #[command(after_help = "Examples:\n  \
 carnet offer accept ofr_0123456789abcdef\n  \
 carnet offer accept ofr_0123456789abcdef --keep-open")]
     Accept {
-        /// Offer id (ofr_…)
-        id: OfferId,
+        /// Offer id (ofr_…, or mof_… for one through the market relay)
+        id: OfferRef,
         /// Keep the intent active (to buy more, or from several vendors)
         #[arg(long)]
         keep_open: bool,
@@ -365,12 +372,32 @@ carnet offer accept ofr_0123456789abcdef --keep-open")]
     #[command(after_help = "Examples:\n  \
 carnet offer decline ofr_0123456789abcdef --reason \"Too far away\"")]
     Decline {
-        /// Offer id (ofr_…)
-        id: OfferId,
+        /// Offer id (ofr_…, or mof_… for one through the market relay)
+        id: OfferRef,
         #[arg(long, value_name = "TEXT", value_parser = LongText,
               help = long_text_help!("Why, for your records"))]
         reason: Option<Text>,
     },
+}
+
+/// An offer's id: a vendor's of the vault (`ofr_…`) or one that came through the market relay
+/// (`mof_…`); the verbs route by it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OfferRef {
+    Vendor(OfferId),
+    Market(MarketOfferId),
+}
+
+impl std::str::FromStr for OfferRef {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        if let Ok(id) = s.parse::<MarketOfferId>() {
+            return Ok(OfferRef::Market(id));
+        }
+        s.parse::<OfferId>().map(OfferRef::Vendor).map_err(|_| {
+            format!("{s:?} is not an offer id (ofr_… or mof_…, as `carnet offers` lists them)")
+        })
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -46,11 +46,18 @@ carnet vendor rotate-secret Acme\n  \
 carnet vendor rotate-secret Acme --webhook\n  \
 carnet vendor disconnect Acme --yes")]
 pub enum VendorCmd {
-    /// Add a vendor
-    #[command(after_help = "Examples:\n  \
+    /// Add a vendor, or one of the market relay's directory (--from-directory)
+    #[command(
+        after_help = "With --from-directory, the vendor is added as the market directory \
+this server holds describes it (its name, made unique among yours, and its website), linked to \
+its directory id; adding the same directory vendor again gives the one already added. Accepting \
+a market offer does the same.\n\n\
+Examples:\n  \
 carnet vendor add \"Acme Appliances\" --website https://acme.example --category home.appliances\n  \
+carnet vendor add --from-directory acme\n  \
 carnet vendor add \"Boulangerie Martin\" --account \"loyalty card 4471\" --channel store \\\n      \
---contact-policy \"no newsletters\" --note \"Closed on Mondays\"")]
+--contact-policy \"no newsletters\" --note \"Closed on Mondays\""
+    )]
     Add(VendorAdd),
     /// List your vendors by name, or by their local scorecard's score
     #[command(
@@ -150,7 +157,13 @@ carnet vendor disconnect Acme --yes")]
 #[derive(Debug, Args)]
 pub struct VendorAdd {
     /// The vendor's name, unique among your vendors
-    pub name: Line,
+    #[arg(required_unless_present = "from_directory")]
+    pub name: Option<Line>,
+    /// Add the market directory's vendor ID instead (the directory carnetd holds; needs a
+    /// market relay)
+    #[arg(long, value_name = "ID", conflicts_with_all = ["name", "website", "categories",
+          "accounts", "note", "channel", "contact_policy"])]
+    pub from_directory: Option<Line>,
     /// The vendor's web site
     #[arg(long, value_name = "URL")]
     pub website: Option<WebUrl>,

@@ -14,6 +14,7 @@ mod intent;
 mod interaction;
 mod lifecycle;
 mod login;
+mod market_offer;
 mod meta;
 mod notify;
 mod offer;

@@ -1,5 +1,5 @@
 //! `carnet offers` and `carnet offer show | accept | decline`: what vendors answered to the
-//! owner's intents. An offer's text (description, url) is the vendor's: it reaches the terminal
+//! owner's intents (offers through the market relay, `mof_…`, are routed to `market_offer`). An offer's text (description, url) is the vendor's: it reaches the terminal
 //! only through `output` (tables, `Fields`, messages), which strips control characters.
 
 use std::collections::HashMap;
@@ -11,17 +11,36 @@ use carnet_schemas::{
 use chrono::{DateTime, FixedOffset};
 
 use super::intent::window_end;
-use super::{Ctx, name_of};
-use crate::cli::{OfferCmd, OffersArgs};
+use super::{Ctx, market_offer, name_of};
+use crate::cli::{OfferCmd, OfferRef, OffersArgs};
 use crate::client::Doc;
 use crate::error::CliResult;
 use crate::output::{self, Fields, TableOut, long_time, quoted};
 
 pub fn run(ctx: &Ctx, cmd: OfferCmd) -> CliResult<()> {
     match cmd {
-        OfferCmd::Show { id } => show(ctx, &id),
-        OfferCmd::Accept { id, keep_open } => accept(ctx, &id, keep_open),
-        OfferCmd::Decline { id, reason } => decline(ctx, &id, reason),
+        OfferCmd::Show {
+            id: OfferRef::Vendor(id),
+        } => show(ctx, &id),
+        OfferCmd::Accept {
+            id: OfferRef::Vendor(id),
+            keep_open,
+        } => accept(ctx, &id, keep_open),
+        OfferCmd::Decline {
+            id: OfferRef::Vendor(id),
+            reason,
+        } => decline(ctx, &id, reason),
+        OfferCmd::Show {
+            id: OfferRef::Market(id),
+        } => market_offer::show(ctx, &id),
+        OfferCmd::Accept {
+            id: OfferRef::Market(id),
+            keep_open,
+        } => market_offer::accept(ctx, &id, keep_open),
+        OfferCmd::Decline {
+            id: OfferRef::Market(id),
+            reason,
+        } => market_offer::decline(ctx, &id, reason),
     }
 }
 
@@ -29,7 +48,7 @@ fn path(id: &OfferId) -> String {
     format!("/v1/offers/{id}")
 }
 
-fn state(s: OfferState) -> &'static str {
+pub(super) fn state(s: OfferState) -> &'static str {
     match s {
         OfferState::Pending => "pending",
         OfferState::Accepted => "accepted",
@@ -70,7 +89,8 @@ pub fn list(ctx: &Ctx, a: OffersArgs) -> CliResult<()> {
         .into_iter()
         .collect();
     let items: Vec<Doc<Offer>> = ctx.client.get_array("/v1/offers", &query)?;
-    if let (Some(i), true) = (&a.intent, items.is_empty()) {
+    let market = market_offer::fetch(ctx, &query)?;
+    if let (Some(i), true) = (&a.intent, items.is_empty() && market.is_empty()) {
         // The server lists nothing for an unknown intent: say it does not exist instead.
         ctx.client
             .get::<serde_json::Value>(&format!("/v1/intents/{i}"), &[])?;
@@ -84,7 +104,19 @@ pub fn list(ctx: &Ctx, a: OffersArgs) -> CliResult<()> {
         Some(i) => format!("no offers on intent {i} yet"),
         None => "no offers yet: vendors answer active intents they are granted to read".to_owned(),
     };
-    ctx.print_list(&items, &empty, |items| table(items, &names, &ends).print());
+    if ctx.json {
+        let all = items.iter().map(|d| d.raw.clone());
+        output::json(&serde_json::Value::Array(
+            all.chain(market.iter().map(|d| d.raw.clone())).collect(),
+        ));
+    } else if items.is_empty() && market.is_empty() {
+        output::message(&empty);
+    } else {
+        let items: Vec<&Offer> = items.iter().map(|d| &d.value).collect();
+        let mut t = table(&items, &names, &ends);
+        market_offer::rows(&mut t, market.iter().map(|d| &d.value));
+        t.print();
+    }
     Ok(())
 }
 

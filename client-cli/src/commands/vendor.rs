@@ -1,7 +1,7 @@
 //! `carnet vendor add | list | show | edit | rm`; the OAuth client verbs (`connect`,
 //! `rotate-secret`, `client`, `disconnect`) are in `connect.rs`.
 
-use carnet_schemas::{Scorecard, Vendor, VendorDetail, VendorFields};
+use carnet_schemas::{Line, NewMarketVendor, Scorecard, Vendor, VendorDetail, VendorFields};
 
 use super::{Confirm, Ctx, confirm, connect, join};
 use crate::cli::{OrClear, VendorAdd, VendorCmd, VendorEdit, VendorRef, VendorSort};
@@ -39,8 +39,17 @@ fn name_taken(e: CliError) -> CliError {
 }
 
 fn add(ctx: &Ctx, a: VendorAdd) -> CliResult<()> {
+    if let Some(id) = a.from_directory {
+        return add_from_directory(ctx, id);
+    }
+    let Some(name) = a.name else {
+        // clap requires a name without --from-directory.
+        return Err(CliError::usage(
+            "a vendor needs a name (or --from-directory ID)",
+        ));
+    };
     let fields = VendorFields {
-        name: a.name,
+        name,
         website: a.website,
         categories: a.categories,
         accounts: a.accounts,
@@ -58,6 +67,34 @@ fn add(ctx: &Ctx, a: VendorAdd) -> CliResult<()> {
             "added vendor {} {}",
             v.id,
             quoted(v.fields.name.as_str())
+        ));
+    });
+    Ok(())
+}
+
+/// `vendor add --from-directory ID`: the server adds it from the directory it holds (201), or
+/// answers the one already added (200).
+fn add_from_directory(ctx: &Ctx, id: Line) -> CliResult<()> {
+    let added: Doc<Vendor> = ctx
+        .client
+        .post(
+            "/v1/market/vendors",
+            &NewMarketVendor {
+                directory_id: id.clone(),
+            },
+        )
+        .map_err(|e| match e.status {
+            Some(404) => e.or_hint(
+                "the id is the vendor's id in the market directory (e.g. acme): check its spelling",
+            ),
+            _ => e,
+        })?;
+    ctx.print(&added, |v| {
+        ctx.done(&format!(
+            "vendor {} {} is directory vendor {}",
+            v.id,
+            quoted(v.fields.name.as_str()),
+            id
         ));
     });
     Ok(())

@@ -1,0 +1,442 @@
+//! Offers through the market relay, end to end, with a real carnetd, a real nats-server and the
+//! real `carnet-vendor`: an offer shows in `carnet offers` with the directory vendor's name,
+//! accepting it records the purchase, adds the vendor and answers "accepted" through the relay;
+//! replayed, forged and altered offers change nothing; withdrawing stops offers; max_offers and
+//! the currency are enforced; a restart of carnetd between an offer's publication and its intake
+//! loses nothing and doubles nothing; `carnet vendor add --from-directory`.
+//!
+//! Nothing sleeps: each test waits on a condition (the CLI's listing, carnetd's
+//! `carnet_relay_offers_total`, the intent's consumer on the relay) with a deadline.
+
+use std::io::{BufRead, BufReader};
+use std::time::{Duration, Instant};
+
+use async_nats::jetstream;
+use carnet_market::keys::{VendorKeys, b64, unb64};
+use carnet_market::relay::OFFERS_STREAM;
+use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
+use carnet_market::wire::{OfferId, Signed};
+use carnet_tests::market::Market;
+use carnet_tests::{Api, Carnetd};
+use chrono::Utc;
+use serde_json::Value;
+
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Polls `f` until it answers `Some`, failing the test after `DEADLINE`.
+#[track_caller]
+fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < end, "timed out waiting for {what}");
+        std::thread::yield_now();
+        std::thread::park_timeout(Duration::from_millis(50));
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// An intent announced on the relay, as `carnet-vendor listen` heard it.
+struct Announced {
+    id: String,
+    intent_ref: String,
+    bucket: String,
+    recipient: String,
+}
+
+/// Creates and activates an announced intent (`extra`: more `intent new` flags), and has
+/// vendor `acme` hear it.
+fn announce(market: &Market, carnetd: &Carnetd, title: &str, extra: &[&str]) -> Announced {
+    let mut args = vec![
+        "--json",
+        "intent",
+        "new",
+        "--category",
+        "home.appliances.washer",
+        "--title",
+        title,
+        "--relay",
+        "announce",
+        "--public",
+        "title",
+        "--activate",
+    ];
+    args.extend_from_slice(extra);
+    let made = carnetd.carnet(&args);
+    made.ok();
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let heard = market.vendor(
+        "listen",
+        "acme",
+        &["--category", "home.appliances", "--count", "1", "--json"],
+    );
+    assert!(heard.status.success(), "{heard:?}");
+    let line = String::from_utf8_lossy(&heard.stdout);
+    let a: Value = line
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|a| a["public"]["title"] == title)
+        .unwrap_or_else(|| panic!("acme never heard {title}: {line}"));
+    Announced {
+        id,
+        intent_ref: a["intent_ref"].as_str().unwrap().to_owned(),
+        bucket: a["reply"]["bucket"].as_str().unwrap().to_owned(),
+        recipient: a["reply"]["recipient"].as_str().unwrap().to_owned(),
+    }
+}
+
+/// `carnet-vendor offer` from `acme`; returns its JSON line.
+fn offer(market: &Market, intent: &Announced, price: &str, currency: &str) -> Value {
+    let out = market.vendor(
+        "offer",
+        "acme",
+        &[
+            &intent.intent_ref,
+            "--price",
+            price,
+            "--currency",
+            currency,
+            "--description",
+            "Delivered on Tuesday",
+            "--json",
+        ],
+    );
+    assert!(out.status.success(), "{out:?}");
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The market offers `carnet --json offers` lists on `intent`.
+fn market_offers(carnetd: &Carnetd, intent: &str) -> Vec<Value> {
+    let out = carnetd.carnet(&["--json", "offers", "--intent", intent]);
+    out.ok();
+    out.json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o.get("directory_vendor").is_some())
+        .cloned()
+        .collect()
+}
+
+/// `carnet_relay_offers_total{outcome=…}` now.
+fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
+    let text = carnetd.get("/metrics").text;
+    let prefix = format!("carnet_relay_offers_total{{outcome=\"{outcome}\"}} ");
+    text.lines()
+        .find_map(|l| l.strip_prefix(&prefix))
+        .map_or(0, |n| n.trim().parse().unwrap())
+}
+
+/// Publishes a raw message on the relay (as anyone with access to it could), under message id
+/// `msg_id` (none when empty: JetStream then keeps every copy).
+fn publish(market: &Market, subject: &str, msg_id: &str, body: Vec<u8>) {
+    runtime().block_on(async {
+        let js = jetstream::new(async_nats::connect(market.nats.url()).await.unwrap());
+        let mut headers = async_nats::HeaderMap::new();
+        if !msg_id.is_empty() {
+            headers.insert("Nats-Msg-Id", msg_id);
+        }
+        js.publish_with_headers(subject.to_owned(), headers, body.into())
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    });
+}
+
+/// The body of the message at `sequence` in `OFFERS`.
+fn stored_offer(market: &Market, sequence: u64) -> Vec<u8> {
+    runtime().block_on(async {
+        let js = jetstream::new(async_nats::connect(market.nats.url()).await.unwrap());
+        let stream = js.get_stream(OFFERS_STREAM).await.unwrap();
+        stream
+            .get_raw_message(sequence)
+            .await
+            .unwrap()
+            .payload
+            .to_vec()
+    })
+}
+
+/// Whether carnetd's consumer of `bucket`'s offers exists, and has nothing left to take.
+fn consumer(market: &Market, bucket: &str) -> Option<bool> {
+    runtime().block_on(async {
+        let js = jetstream::new(async_nats::connect(market.nats.url()).await.unwrap());
+        let stream = js.get_stream(OFFERS_STREAM).await.unwrap();
+        let mut c: jetstream::consumer::PullConsumer = stream
+            .get_consumer(&format!("carnetd-offers_{bucket}"))
+            .await
+            .ok()?;
+        let info = c.info().await.ok()?;
+        Some(info.num_pending == 0 && info.num_ack_pending == 0)
+    })
+}
+
+fn start() -> (Market, tempfile::TempDir, Carnetd) {
+    let market = Market::start(&[("acme", &["home.appliances"])]);
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    (market, data, carnetd)
+}
+
+#[test]
+fn a_market_offer_is_listed_with_the_vendors_name_and_accepting_it_buys_and_answers() {
+    let (market, _data, carnetd) = start();
+    let intent = announce(&market, &carnetd, "Washing machine", &[]);
+    let made = offer(&market, &intent, "649.00", "EUR");
+    let listed = wait_until("the offer in `carnet offers`", || {
+        market_offers(&carnetd, &intent.id).into_iter().next()
+    });
+    assert_eq!(listed["directory_vendor"], "acme");
+    assert_eq!(listed["vendor_name"], "acme shop");
+    assert_eq!(listed["price"], "649.00");
+    assert_eq!(listed["state"], "pending");
+    let human = carnetd.carnet(&["offers"]);
+    human.ok();
+    assert!(
+        human.stdout.contains("acme shop (relay)"),
+        "{}",
+        human.stdout
+    );
+    let id = listed["id"].as_str().unwrap();
+    assert!(id.starts_with("mof_"), "{id}");
+
+    let answers = market.vendor_spawn("answers", "acme", &["--count", "1", "--json"]);
+    let accepted = carnetd.carnet(&["--json", "offer", "accept", id]);
+    accepted.ok();
+    let accepted = accepted.json();
+    assert_eq!(accepted["state"], "accepted");
+    let purchase = accepted["purchase_id"].as_str().unwrap();
+    let vendor = accepted["vendor_id"].as_str().unwrap();
+    let p = carnetd.get(&format!("/v1/purchases/{purchase}")).json();
+    assert_eq!(
+        (p["vendor_id"].as_str(), p["amount"].as_str()),
+        (Some(vendor), Some("649.00"))
+    );
+    let v = carnetd.get(&format!("/v1/vendors/{vendor}")).json();
+    assert_eq!(v["name"], "acme shop");
+    assert_eq!(v["directory_id"], "acme");
+    let i = carnetd.get(&format!("/v1/intents/{}", intent.id)).json();
+    assert_eq!(i["state"], "fulfilled");
+
+    // The vendor hears "accepted" through the relay.
+    let mut answers = answers;
+    let stdout = answers.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(DEADLINE)
+        .expect("carnet-vendor answers heard nothing");
+    let _ = answers.kill();
+    let _ = answers.wait();
+    let answer: Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(answer["decision"], "accepted");
+    assert_eq!(answer["offer_id"], made["offer_id"]);
+
+    // Adding the same directory vendor by hand gives the one accepting added.
+    let again = carnetd.carnet(&["--json", "vendor", "add", "--from-directory", "acme"]);
+    again.ok();
+    assert_eq!(again.json()["id"], vendor);
+}
+
+#[test]
+fn replayed_forged_and_altered_offers_change_nothing() {
+    let market = Market::start(&[
+        ("acme", &["home.appliances"]),
+        ("bolt", &["home.appliances"]),
+    ]);
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    let intent = announce(&market, &carnetd, "Dryer", &[]);
+    let made = offer(&market, &intent, "399.00", "EUR");
+    wait_until("the offer", || {
+        (market_offers(&carnetd, &intent.id).len() == 1).then_some(())
+    });
+    let subject = made["subject"].as_str().unwrap().to_owned();
+    let real = stored_offer(&market, made["stream_sequence"].as_u64().unwrap());
+
+    // The same message again without a message id (JetStream keeps it): a duplicate of the
+    // offer id, dropped; under another message id, its headers no longer match its payload.
+    publish(&market, &subject, "", real.clone());
+    wait_until("the replay dropped", || {
+        (taken(&carnetd, "duplicate") >= 1).then_some(())
+    });
+    publish(&market, &subject, "replayed-1", real.clone());
+
+    // Terms signed by a key that is not acme's in the directory.
+    let forger = VendorKeys::generate();
+    let target = OfferTarget {
+        intent_ref: intent.intent_ref.parse().unwrap(),
+        revision: 1,
+        bucket: intent.bucket.parse().unwrap(),
+        recipient: intent.recipient.parse().unwrap(),
+    };
+    let terms = OfferTerms {
+        intent_ref: intent.intent_ref.parse().unwrap(),
+        revision: 1,
+        vendor_id: "acme".parse().unwrap(),
+        offer_id: OfferId::generate(),
+        price: "1.00".parse().unwrap(),
+        currency: "EUR".parse().unwrap(),
+        valid_through: Utc::now() + chrono::Duration::days(1),
+        description: None,
+        made_at: Utc::now(),
+    };
+    let forged = make_offer(&target, &terms, &forger.signing);
+    publish(&market, &forged.subject, "forged-1", forged.body);
+
+    // acme's real offer, its sealed payload altered (the ciphertext changed).
+    let mut outer: Signed = serde_json::from_slice(&real).unwrap();
+    let mut payload: Value = serde_json::from_slice(&unb64(&outer.payload).unwrap()).unwrap();
+    let c = payload["ciphertext"].as_str().unwrap().to_owned();
+    let flipped = if c.ends_with('A') { "B" } else { "A" };
+    payload["ciphertext"] = Value::from(format!("{}{flipped}", &c[..c.len() - 1]));
+    payload["offer_id"] = Value::from(OfferId::generate().to_string());
+    outer.payload = b64(&serde_json::to_vec(&payload).unwrap());
+    publish(
+        &market,
+        &subject,
+        "altered-1",
+        serde_json::to_vec(&outer).unwrap(),
+    );
+
+    // bolt is in the directory, but offers under acme's name with its own key.
+    let bolt = VendorKeys::read(&market.key_file("bolt")).unwrap();
+    let impostor = make_offer(&target, &terms, &bolt.signing);
+    publish(&market, &impostor.subject, "impostor-1", impostor.body);
+
+    wait_until("four refusals", || {
+        (taken(&carnetd, "refused") >= 4).then_some(())
+    });
+    wait_until("nothing left to take", || {
+        consumer(&market, &intent.bucket).filter(|done| *done)
+    });
+    assert_eq!(taken(&carnetd, "stored"), 1);
+    let listed = market_offers(&carnetd, &intent.id);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(listed[0]["price"], "399.00");
+}
+
+#[test]
+fn max_offers_and_the_currency_are_enforced_and_withdrawing_stops_offers() {
+    let (market, _data, carnetd) = start();
+    let capped = announce(
+        &market,
+        &carnetd,
+        "Fridge",
+        &[
+            "--max-offers",
+            "1",
+            "--max-price",
+            "900",
+            "--currency",
+            "EUR",
+        ],
+    );
+    offer(&market, &capped, "500.00", "USD");
+    wait_until("the USD offer refused", || {
+        (taken(&carnetd, "refused") >= 1).then_some(())
+    });
+    offer(&market, &capped, "500.00", "EUR");
+    wait_until("the EUR offer", || {
+        (market_offers(&carnetd, &capped.id).len() == 1).then_some(())
+    });
+    offer(&market, &capped, "480.00", "EUR");
+    wait_until("the offer over max_offers refused", || {
+        (taken(&carnetd, "refused") >= 2).then_some(())
+    });
+    assert_eq!(market_offers(&carnetd, &capped.id).len(), 1);
+    assert_eq!(taken(&carnetd, "stored"), 1);
+
+    // Withdrawn: carnetd deletes the intent's consumer, and an offer made after is never taken.
+    let gone = announce(&market, &carnetd, "Oven", &[]);
+    wait_until("the oven's consumer", || consumer(&market, &gone.bucket));
+    carnetd.carnet(&["intent", "withdraw", &gone.id]).ok();
+    wait_until("the consumer deleted", || {
+        consumer(&market, &gone.bucket).is_none().then_some(())
+    });
+    offer(&market, &gone, "300.00", "EUR");
+    assert!(market_offers(&carnetd, &gone.id).is_empty());
+    assert!(consumer(&market, &gone.bucket).is_none());
+}
+
+#[test]
+fn an_offer_made_while_carnetd_is_down_is_taken_once_when_it_is_back() {
+    let market = Market::start(&[("acme", &["home.appliances"])]);
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    let intent = announce(&market, &carnetd, "Dishwasher", &[]);
+    carnetd.kill();
+    offer(&market, &intent, "550.00", "EUR");
+    let carnetd = market.carnetd(data.path());
+    wait_until("the offer after the restart", || {
+        (market_offers(&carnetd, &intent.id).len() == 1).then_some(())
+    });
+    wait_until("nothing left to take", || {
+        consumer(&market, &intent.bucket).filter(|done| *done)
+    });
+    carnetd.kill();
+    let carnetd = market.carnetd(data.path());
+    wait_until("the consumer read again", || {
+        consumer(&market, &intent.bucket).filter(|done| *done)
+    });
+    let listed = market_offers(&carnetd, &intent.id);
+    assert_eq!(listed.len(), 1, "{listed:?}");
+}
+
+#[test]
+fn vendor_add_from_directory_needs_a_relay_and_a_known_id() {
+    let (market, _data, carnetd) = start();
+    let added = carnetd.carnet(&["--json", "vendor", "add", "--from-directory", "acme"]);
+    added.ok();
+    let v = added.json();
+    assert_eq!(
+        (v["name"].as_str(), v["directory_id"].as_str()),
+        (Some("acme shop"), Some("acme"))
+    );
+    let again = carnetd.carnet(&["--json", "vendor", "add", "--from-directory", "acme"]);
+    again.ok();
+    assert_eq!(again.json()["id"], v["id"]);
+    let vendors = carnetd.get("/v1/vendors").json();
+    assert_eq!(vendors["items"].as_array().unwrap().len(), 1, "{vendors}");
+
+    let unknown = carnetd.carnet(&["vendor", "add", "--from-directory", "nosuch"]);
+    assert_ne!(unknown.code, 0);
+    assert!(unknown.stderr.contains("nosuch"), "{}", unknown.stderr);
+    let p = carnetd
+        .post(
+            "/v1/market/vendors",
+            &serde_json::json!({"directory_id": "nosuch"}),
+        )
+        .problem(404);
+    assert!(p["detail"].as_str().unwrap().contains("nosuch"), "{p}");
+    drop(market);
+
+    let plain_data = tempfile::tempdir().unwrap();
+    let plain = Carnetd::start(plain_data.path(), &[]).unwrap();
+    let refused = plain.carnet(&["vendor", "add", "--from-directory", "acme"]);
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("this server has no market relay"),
+        "{}",
+        refused.stderr
+    );
+    plain
+        .post(
+            "/v1/market/vendors",
+            &serde_json::json!({"directory_id": "acme"}),
+        )
+        .problem(409);
+}
