@@ -28,7 +28,7 @@ use super::announce::open_keys;
 use crate::active::{effective_state, takes_offers};
 use crate::context::Core;
 use crate::store::StoreError;
-use crate::store::intents::{self as intent_rows, StoredOfferState};
+use crate::store::intents::{self as intent_rows, StoredIntentState, StoredOfferState};
 use crate::store::relay::{self as rows, RelayOfferRow};
 use crate::vault::{Sealable, Table};
 
@@ -238,8 +238,8 @@ fn open(
     }))
 }
 
-/// The intent's fields if it takes one more relay offer now: active (its window read against
-/// `now`), still at `announce` and not announced ended, below `max_offers`.
+/// The intent's fields if it takes one more relay offer now (`judge_intent`, on the stored
+/// intent, its relay row and its offers of both kinds).
 fn checked_intent(
     c: &Connection,
     core: &Core,
@@ -252,22 +252,36 @@ fn checked_intent(
     let Ok(fields) = core.keys.seal().open::<IntentFields>(&row.id, &row.sealed) else {
         return Ok(Err(Refusal::KeysUnreadable));
     };
-    let state = effective_state(row.state, &fields, now);
-    if state != IntentState::Active {
-        return Ok(Err(Refusal::NotActive(state)));
-    }
     let ended = rows::intent(c, id.as_str())?.is_none_or(|r| r.ended);
-    if fields.relay != RelayLevel::Announce || ended {
-        return Ok(Err(Refusal::NotAnnounced));
+    let offers = intent_rows::offer_count(c, id.as_str())?;
+    Ok(judge_intent(row.state, &fields, ended, offers, now).map(|()| fields))
+}
+
+/// Whether an intent takes one more relay offer at `now`: active (its window read against
+/// `now`), still at `announce` and not announced ended (`relay_ended`), below `max_offers` with
+/// the `offers` it has (local and relay together).
+fn judge_intent(
+    stored: StoredIntentState,
+    fields: &IntentFields,
+    relay_ended: bool,
+    offers: u32,
+    now: DateTime<Utc>,
+) -> Result<(), Refusal> {
+    let state = effective_state(stored, fields, now);
+    if state != IntentState::Active {
+        return Err(Refusal::NotActive(state));
     }
-    if !takes_offers(&fields, intent_rows::offer_count(c, id.as_str())?) {
-        return Ok(Err(Refusal::Full(
+    if fields.relay != RelayLevel::Announce || relay_ended {
+        return Err(Refusal::NotAnnounced);
+    }
+    if !takes_offers(fields, offers) {
+        return Err(Refusal::Full(
             fields
                 .max_offers
                 .unwrap_or(carnet_schemas::DEFAULT_MAX_OFFERS),
-        )));
+        ));
     }
-    Ok(Ok(fields))
+    Ok(())
 }
 
 /// The offer's terms against the intent: its currency (when the intent names one), a price
@@ -319,3 +333,7 @@ pub fn schema_price(
         .map_err(|e| Refusal::BadTerms(format!("currency: {}", e.0)))?;
     Ok((price, currency))
 }
+
+#[cfg(test)]
+#[path = "offers_tests.rs"]
+mod tests;
