@@ -219,6 +219,7 @@ pub(super) fn view(d: &VendorDetail) -> Fields {
     out.opt("channel", f.channel)
         .opt("contact policy", f.contact_policy.as_ref())
         .opt("note", f.note.as_ref())
+        .opt("market directory", f.directory_id.as_ref())
         .add("added", long_time(&v.created_at))
         .add("changed", long_time(&v.updated_at));
     out.add(
