@@ -7,7 +7,7 @@ use carnet_schemas::{AcceptOffer, DeclineOffer, Intent, MarketOffer, MarketOffer
 
 use super::Ctx;
 use super::intent::window_end;
-use super::offer::state;
+use super::offer::{intent_line, state};
 use crate::client::Doc;
 use crate::error::CliResult;
 use crate::output::{self, Fields, TableOut, long_time, quoted};
@@ -72,15 +72,7 @@ pub(super) fn show(ctx: &Ctx, id: &MarketOfferId) -> CliResult<()> {
     let intent = intent_of(ctx, o)?;
     let mut out = Fields::new();
     out.add("id", &o.id)
-        .add(
-            "intent",
-            format!(
-                "{} ({}, {})",
-                quoted(intent.fields.title.as_str()),
-                o.intent_id,
-                intent.state
-            ),
-        )
+        .add("intent", intent_line(&intent))
         .add(
             "vendor",
             format!("{} (market directory: {})", vendor(o), o.directory_vendor),

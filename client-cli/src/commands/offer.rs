@@ -187,15 +187,7 @@ pub(super) fn view(o: &Offer, intent: &Intent, names: &HashMap<VendorId, Line>) 
     let f = &o.fields;
     let mut out = Fields::new();
     out.add("id", &o.id)
-        .add(
-            "intent",
-            format!(
-                "{} ({}, {})",
-                quoted(intent.fields.title.as_str()),
-                o.intent_id,
-                intent.state
-            ),
-        )
+        .add("intent", intent_line(intent))
         .add(
             "vendor",
             format!("{} ({})", name_of(names, &o.vendor_id), o.vendor_id),
@@ -223,6 +215,16 @@ pub(super) fn view(o: &Offer, intent: &Intent, names: &HashMap<VendorId, Line>) 
         .opt("declined because", o.decline_reason.as_ref())
         .opt("purchase", o.purchase_id.as_ref());
     out
+}
+
+/// The intent an offer answers, for `offer show`: `"Washer" (itt_…, active)`.
+pub(super) fn intent_line(intent: &Intent) -> String {
+    format!(
+        "{} ({}, {})",
+        quoted(intent.fields.title.as_str()),
+        intent.id,
+        intent.state
+    )
 }
 
 /// `"Acme"`, or the vendor's id if it is gone.
