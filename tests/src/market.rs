@@ -110,6 +110,82 @@ impl Market {
             .expect("start carnet-vendor")
     }
 
+    /// `carnet-vendor listen --json --count N ARGS…` as vendor `id`: the `count` announcements it
+    /// prints. Fails the test when they do not all come within a minute (the listener is killed).
+    pub fn listen(&self, id: &str, count: usize, args: &[&str]) -> Vec<serde_json::Value> {
+        let n = count.to_string();
+        let mut all = vec!["--json", "--count", &n];
+        all.extend_from_slice(args);
+        let mut child = self.vendor_spawn("listen", id, &all);
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut heard = Vec::new();
+        while heard.len() < count {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => heard.push(
+                    serde_json::from_str(&line)
+                        .unwrap_or_else(|e| panic!("listen printed non-JSON ({e}): {line}")),
+                ),
+                Err(_) => {
+                    let _ = child.kill();
+                    let out = child.wait_with_output().expect("listener output");
+                    panic!(
+                        "{id} heard {} of {count} announcements within a minute: {heard:?}\nstderr: {}",
+                        heard.len(),
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            }
+        }
+        let status = child.wait().expect("listener exit");
+        assert!(status.success(), "listen exited with {status}");
+        heard
+    }
+
+    /// Every message the relay's `INTENTS` stream holds, as (subject, headers, body) text.
+    pub fn intents_on_the_relay(&self) -> Vec<(String, String, String)> {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = async_nats::connect(self.nats.url()).await.expect("connect");
+            let js = async_nats::jetstream::new(client);
+            let mut stream = js
+                .get_stream(carnet_market::relay::INTENTS_STREAM)
+                .await
+                .expect("INTENTS stream");
+            let last = stream.info().await.expect("stream info").state.last_sequence;
+            let mut out = Vec::new();
+            for seq in 1..=last {
+                if let Ok(m) = stream.get_raw_message(seq).await {
+                    let headers = m
+                        .headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v:?}"))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.push((
+                        m.subject.to_string(),
+                        headers,
+                        String::from_utf8_lossy(&m.payload).into_owned(),
+                    ));
+                }
+            }
+            out
+        })
+    }
+
     fn vendor_command(&self, verb: &str, id: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(binary("carnet-vendor"));
         cmd.arg(verb)

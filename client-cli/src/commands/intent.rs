@@ -323,6 +323,19 @@ pub(super) fn print_intent(i: &Intent) -> Fields {
                 join(t.withhold.iter().map(|w| field_name(*w)))
             },
         )
+        .add(
+            "market relay",
+            match f.relay {
+                RelayLevel::Off => "off: only vendors you grant see it".to_owned(),
+                RelayLevel::Announce if f.public.is_empty() => {
+                    "announce: category, region and window".to_owned()
+                }
+                RelayLevel::Announce => format!(
+                    "announce: category, region and window, and its {}",
+                    join(&f.public)
+                ),
+            },
+        )
         .add("written", long_time(&i.created_at))
         .add("changed", long_time(&i.updated_at));
     out
