@@ -72,7 +72,14 @@ impl NatsServer {
     pub fn restart(&mut self) {
         self.stop();
         self.child = Command::new("nats-server")
-            .args(["-js", "-a", "127.0.0.1", "-p", &self.port.to_string(), "-sd"])
+            .args([
+                "-js",
+                "-a",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-sd",
+            ])
             .arg(self._store.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -121,7 +121,10 @@ impl Market {
         let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             use std::io::BufRead;
-            for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
                 if tx.send(line).is_err() {
                     break;
                 }
@@ -165,7 +168,12 @@ impl Market {
                 .get_stream(carnet_market::relay::INTENTS_STREAM)
                 .await
                 .expect("INTENTS stream");
-            let last = stream.info().await.expect("stream info").state.last_sequence;
+            let last = stream
+                .info()
+                .await
+                .expect("stream info")
+                .state
+                .last_sequence;
             let mut out = Vec::new();
             for seq in 1..=last {
                 if let Ok(m) = stream.get_raw_message(seq).await {

@@ -71,13 +71,17 @@ fn new(ctx: &Ctx, a: IntentNew) -> CliResult<()> {
     if fields.relay == RelayLevel::Announce {
         output::message(&format!(
             "relay announce: once active, every vendor on the market relay subscribed to {} receives this intent's category, your server's region and its window{} — with no grant from you; each of them may keep what it receives",
-            fields.category,
+            // What is announced: the category's first two levels.
+            fields
+                .category
+                .as_str()
+                .splitn(3, '.')
+                .take(2)
+                .collect::<Vec<_>>()
+                .join("."),
             match fields.public.is_empty() {
                 true => String::new(),
-                false => format!(
-                    ", and its {}",
-                    join(&fields.public)
-                ),
+                false => format!(", and its {}", join(&fields.public)),
             }
         ));
     }

@@ -64,11 +64,10 @@ pub fn check(
         .parse::<Region>()
         .map_err(|e| refuse("relay", format!("relay_region: {e}")))?;
     category(fields)?;
-    if let Some(withheld) = fields
-        .public
-        .iter()
-        .find(|p| p.withholdable().is_some_and(|f| fields.terms.withhold.contains(&f)))
-    {
+    if let Some(withheld) = fields.public.iter().find(|p| {
+        p.withholdable()
+            .is_some_and(|f| fields.terms.withhold.contains(&f))
+    }) {
         return Err(refuse(
             "public",
             format!(
@@ -116,7 +115,9 @@ pub fn public_fields(fields: &IntentFields) -> Result<PublicFields, NotAnnouncea
     let too_long = |field, max| {
         refuse(
             field,
-            format!("too long to announce ({max} characters at most); shorten it or leave it out of --public"),
+            format!(
+                "too long to announce ({max} characters at most); shorten it or leave it out of --public"
+            ),
         )
     };
     for p in &fields.public {
@@ -124,7 +125,10 @@ pub fn public_fields(fields: &IntentFields) -> Result<PublicFields, NotAnnouncea
             PublicField::Title => {
                 let t = fields.title.as_str();
                 if t.chars().count() > carnet_market::wire::announcement::MAX_TITLE {
-                    return Err(too_long("title", carnet_market::wire::announcement::MAX_TITLE));
+                    return Err(too_long(
+                        "title",
+                        carnet_market::wire::announcement::MAX_TITLE,
+                    ));
                 }
                 out.title = Some(t.to_owned());
             }

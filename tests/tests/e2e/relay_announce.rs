@@ -27,24 +27,24 @@ fn an_announced_intent_reaches_the_vendors_of_its_category_and_no_other() {
     let market = market();
     let data = tempfile::tempdir().unwrap();
     let carnetd = market.carnetd(data.path());
-    let out = carnetd
-        .carnet(&[
-            "intent",
-            "new",
-            "--category",
-            "home.appliances.washing-machine",
-            "--title",
-            "Washing machine",
-            "--relay",
-            "announce",
-            "--public",
-            "title",
-            "--activate",
-        ]);
+    let out = carnetd.carnet(&[
+        "intent",
+        "new",
+        "--category",
+        "home.appliances.washing-machine",
+        "--title",
+        "Washing machine",
+        "--relay",
+        "announce",
+        "--public",
+        "title",
+        "--activate",
+    ]);
     out.ok();
     // Said plainly, before anything goes out.
     assert!(
-        out.stderr.contains("every vendor on the market relay subscribed to")
+        out.stderr
+            .contains("every vendor on the market relay subscribed to")
             && out.stderr.contains("with no grant from you"),
         "{}",
         out.stderr
@@ -109,7 +109,11 @@ fn nothing_but_the_window_the_category_the_region_and_the_public_fields_leaves_t
     );
     let heard = market.listen("acme", 1, &["--category", "home.appliances"]);
     let public = heard[0]["public"].as_object().unwrap();
-    assert_eq!(public.keys().collect::<Vec<_>>(), ["quantity"], "{public:?}");
+    assert_eq!(
+        public.keys().collect::<Vec<_>>(),
+        ["quantity"],
+        "{public:?}"
+    );
     assert_eq!(public["quantity"], 2);
     let id = intent["id"].as_str().unwrap();
     let on_relay = market.intents_on_the_relay();
@@ -168,7 +172,9 @@ fn announce_is_refused_with_a_reason_when_it_cannot_hold() {
     ]);
     assert_ne!(withheld.code, 0);
     assert!(
-        withheld.stderr.contains("description is withheld by the intent's terms"),
+        withheld
+            .stderr
+            .contains("description is withheld by the intent's terms"),
         "{}",
         withheld.stderr
     );
@@ -177,12 +183,27 @@ fn announce_is_refused_with_a_reason_when_it_cannot_hold() {
         .to_string();
     let too_long = new(&["--until", &far, "--relay", "announce"]);
     assert_ne!(too_long.code, 0);
-    assert!(too_long.stderr.contains("at most 90 days"), "{}", too_long.stderr);
+    assert!(
+        too_long.stderr.contains("at most 90 days"),
+        "{}",
+        too_long.stderr
+    );
     let one_level = carnetd.carnet(&[
-        "intent", "new", "--category", "home", "--title", "x", "--relay", "announce",
+        "intent",
+        "new",
+        "--category",
+        "home",
+        "--title",
+        "x",
+        "--relay",
+        "announce",
     ]);
     assert_ne!(one_level.code, 0);
-    assert!(one_level.stderr.contains("two levels"), "{}", one_level.stderr);
+    assert!(
+        one_level.stderr.contains("two levels"),
+        "{}",
+        one_level.stderr
+    );
     // A server without a relay refuses announce rather than keeping it silently.
     let plain = TestServer::spawn();
     let refused = plain.carnet(&[
@@ -196,7 +217,11 @@ fn announce_is_refused_with_a_reason_when_it_cannot_hold() {
         "announce",
     ]);
     assert_ne!(refused.code, 0);
-    assert!(refused.stderr.contains("no market relay"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("no market relay"),
+        "{}",
+        refused.stderr
+    );
     let none = plain.carnet(&["--json", "intent", "list"]).ok().json();
     assert_eq!(none.as_array().unwrap().len(), 0, "nothing kept: {none}");
 }
