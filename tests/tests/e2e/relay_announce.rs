@@ -5,7 +5,7 @@
 //! a crash of carnetd and of the relay between the change and JetStream's PubAck loses nothing.
 
 use carnet_tests::market::{Market, REGION};
-use carnet_tests::{Carnetd, TestServer};
+use carnet_tests::{Api, Carnetd, TestServer};
 use serde_json::Value;
 
 fn market() -> Market {
@@ -20,6 +20,15 @@ fn announce(carnetd: &Carnetd, args: &[&str]) -> Value {
     let mut all = vec!["--json", "intent", "new", "--activate"];
     all.extend_from_slice(args);
     carnetd.carnet(&all).ok().json()
+}
+
+/// The signed envelope's payload (base64url), as text.
+fn payload(body: &str) -> String {
+    let signed: Value = serde_json::from_str(body).unwrap();
+    let bytes = data_encoding::BASE64URL_NOPAD
+        .decode(signed["payload"].as_str().unwrap().as_bytes())
+        .unwrap();
+    String::from_utf8(bytes).unwrap()
 }
 
 #[test]
@@ -120,12 +129,7 @@ fn nothing_but_the_window_the_category_the_region_and_the_public_fields_leaves_t
     assert_eq!(on_relay.len(), 1, "{on_relay:?}");
     for (subject, headers, body) in &on_relay {
         let all = format!("{subject}\n{headers}\n{body}");
-        // The payload is signed base64url: decode it too.
-        let signed: Value = serde_json::from_str(body).unwrap();
-        let payload = data_encoding::BASE64URL_NOPAD
-            .decode(signed["payload"].as_str().unwrap().as_bytes())
-            .unwrap();
-        let payload = String::from_utf8(payload).unwrap();
+        let payload = payload(body);
         for secret in [
             "Washing machine",
             "quiet-one-for-the-flat-above",
@@ -249,6 +253,57 @@ fn a_withdrawal_is_the_intents_last_announcement() {
     assert_eq!(heard[1]["event"], "intent.withdrawn");
     assert_eq!(heard[1]["intent_ref"], heard[0]["intent_ref"]);
     assert_eq!(heard[1]["revision"], 2);
+}
+
+#[test]
+fn an_intent_taken_off_the_relay_is_withdrawn_from_the_market_and_cannot_be_announced_again() {
+    let market = market();
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    let intent = announce(
+        &carnetd,
+        &[
+            "--category",
+            "home.appliances",
+            "--title",
+            "Washer",
+            "--relay",
+            "announce",
+            "--public",
+            "title",
+        ],
+    );
+    let id = intent["id"].as_str().unwrap();
+    let mut fields = intent.clone();
+    for k in ["id", "state", "created_at", "updated_at", "offers"] {
+        fields.as_object_mut().unwrap().remove(k);
+    }
+    fields["relay"] = "off".into();
+    fields["title"] = "Washer, quietly".into();
+    let r = carnetd.put(&format!("/v1/intents/{id}"), &fields);
+    assert_eq!(r.status, 200, "{}", r.text);
+    // Back on announce: refused, the market's intent ended; nothing more goes out under its ref.
+    fields["relay"] = "announce".into();
+    fields["title"] = "Washer, loudly".into();
+    let r = carnetd.put(&format!("/v1/intents/{id}"), &fields);
+    assert!(
+        r.status == 400 || r.status == 422,
+        "{} {}",
+        r.status,
+        r.text
+    );
+    assert!(r.text.contains("write a new intent"), "{}", r.text);
+    let heard = market.listen("acme", 2, &["--category", "home.appliances"]);
+    assert_eq!(heard[1]["event"], "intent.withdrawn");
+    assert!(heard[1]["public"].get("title").is_none(), "{}", heard[1]);
+    let on_relay = market.intents_on_the_relay();
+    assert_eq!(on_relay.len(), 2, "{on_relay:?}");
+    assert!(
+        on_relay
+            .iter()
+            .all(|(_, _, body)| !payload(body).contains("quietly")),
+        "{on_relay:?}"
+    );
 }
 
 #[test]
