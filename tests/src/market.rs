@@ -194,6 +194,28 @@ impl Market {
         })
     }
 
+    /// Publishes `body` on `subject` as anyone allowed on the relay could (a replay, a forgery),
+    /// with `msg_id` as its `Nats-Msg-Id`; returns once JetStream stored it.
+    pub fn publish_raw(&self, subject: &str, msg_id: &str, body: &[u8]) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = async_nats::connect(self.nats.url()).await.expect("connect");
+            let js = async_nats::jetstream::new(client);
+            let mut headers = async_nats::HeaderMap::new();
+            headers.insert(carnet_market::wire::MSG_ID_HEADER, msg_id);
+            let ack = js
+                .publish_with_headers(subject.to_owned(), headers, body.to_vec().into())
+                .await
+                .expect("publish")
+                .await
+                .expect("PubAck");
+            assert!(!ack.duplicate, "{msg_id} was already on the relay");
+        });
+    }
+
     fn vendor_command(&self, verb: &str, id: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(binary("carnet-vendor"));
         cmd.arg(verb)

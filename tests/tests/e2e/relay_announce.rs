@@ -231,7 +231,7 @@ fn announce_is_refused_with_a_reason_when_it_cannot_hold() {
 }
 
 #[test]
-fn a_withdrawal_is_the_intents_last_announcement() {
+fn a_withdrawal_is_the_intents_last_announcement_and_a_replay_changes_nothing() {
     let market = market();
     let data = tempfile::tempdir().unwrap();
     let carnetd = market.carnetd(data.path());
@@ -247,12 +247,36 @@ fn a_withdrawal_is_the_intents_last_announcement() {
         ],
     );
     let id = intent["id"].as_str().unwrap();
+    let first = market.listen("acme", 1, &["--category", "home.appliances"]);
+    assert_eq!(first[0]["event"], "intent.activated");
+    // Someone on the relay replays the activation under another message id: the vendor drops
+    // it (it hears the withdrawal next, not the replay).
+    let (subject, _, body) = market.intents_on_the_relay().remove(0);
+    market.publish_raw(&subject, "replay-1", body.as_bytes());
     carnetd.carnet(&["intent", "withdraw", id]).ok();
-    let heard = market.listen("acme", 2, &["--category", "home.appliances"]);
-    assert_eq!(heard[0]["event"], "intent.activated");
-    assert_eq!(heard[1]["event"], "intent.withdrawn");
-    assert_eq!(heard[1]["intent_ref"], heard[0]["intent_ref"]);
-    assert_eq!(heard[1]["revision"], 2);
+    let next = market.listen("acme", 1, &["--category", "home.appliances"]);
+    assert_eq!(next[0]["event"], "intent.withdrawn");
+    assert_eq!(next[0]["intent_ref"], first[0]["intent_ref"]);
+    assert_eq!(next[0]["revision"], 2);
+    // Replayed after the withdrawal, it cannot revive the intent: the next thing the vendor
+    // hears is another intent.
+    market.publish_raw(&subject, "replay-2", body.as_bytes());
+    announce(
+        &carnetd,
+        &[
+            "--category",
+            "home.appliances",
+            "--title",
+            "Dryer",
+            "--relay",
+            "announce",
+            "--public",
+            "title",
+        ],
+    );
+    let last = market.listen("acme", 1, &["--category", "home.appliances"]);
+    assert_eq!(last[0]["public"]["title"], "Dryer");
+    assert_ne!(last[0]["intent_ref"], first[0]["intent_ref"]);
 }
 
 #[test]
