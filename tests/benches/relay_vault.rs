@@ -86,9 +86,15 @@ fn main() {
         assert_eq!(r.status, 201, "{}", r.text);
         r.json()["id"].as_str().unwrap().to_owned()
     };
-    let activate = |id: &str| {
-        let r = carnetd.post(&format!("/v1/intents/{id}/activate"), &json!({}));
-        assert_eq!(r.status, 200, "{}", r.text);
+    // Plain HTTP, so the activating threads share nothing but the address and the token.
+    let (base, token) = (carnetd.base.clone(), carnetd.token());
+    let activate = |client: &reqwest::blocking::Client, id: &str| {
+        let r = client
+            .post(format!("{base}/v1/intents/{id}/activate"))
+            .bearer_auth(&token)
+            .send()
+            .unwrap();
+        assert_eq!(r.status(), 200);
     };
 
     // Throughput: N drafts, activated by CLIENTS at once, until the vendor has them all.
@@ -96,7 +102,10 @@ fn main() {
     let t = Instant::now();
     std::thread::scope(|scope| {
         for part in ids.chunks(ids.len().div_ceil(CLIENTS)) {
-            scope.spawn(|| part.iter().for_each(|id| activate(id)));
+            scope.spawn(|| {
+                let client = carnet_tests::http();
+                part.iter().for_each(|id| activate(&client, id));
+            });
         }
     });
     let activated = t.elapsed();
@@ -108,12 +117,13 @@ fn main() {
     let carnet_all = t.elapsed();
 
     // Latency: one activation at a time, waited for.
+    let client = carnet_tests::http();
     let mut lat = Vec::with_capacity(LATENCY_SAMPLES);
     for i in 0..LATENCY_SAMPLES {
         let title = format!("one {i}");
         let id = draft(&title);
         let start = Instant::now();
-        activate(&id);
+        activate(&client, &id);
         let (got, at) = heard
             .recv_timeout(Duration::from_secs(60))
             .expect("receipt");
