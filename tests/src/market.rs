@@ -157,13 +157,7 @@ impl Market {
 
     /// Every message the relay's `INTENTS` stream holds, as (subject, headers, body) text.
     pub fn intents_on_the_relay(&self) -> Vec<(String, String, String)> {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let client = async_nats::connect(self.nats.url()).await.expect("connect");
-            let js = async_nats::jetstream::new(client);
+        self.with_jetstream(|js| async move {
             let mut stream = js
                 .get_stream(carnet_market::relay::INTENTS_STREAM)
                 .await
@@ -197,13 +191,7 @@ impl Market {
     /// Publishes `body` on `subject` as anyone allowed on the relay could (a replay, a forgery),
     /// with `msg_id` as its `Nats-Msg-Id`; returns once JetStream stored it.
     pub fn publish_raw(&self, subject: &str, msg_id: &str, body: &[u8]) {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
-        runtime.block_on(async {
-            let client = async_nats::connect(self.nats.url()).await.expect("connect");
-            let js = async_nats::jetstream::new(client);
+        self.with_jetstream(|js| async move {
             let mut headers = async_nats::HeaderMap::new();
             headers.insert(carnet_market::wire::MSG_ID_HEADER, msg_id);
             let ack = js
@@ -214,6 +202,21 @@ impl Market {
                 .expect("PubAck");
             assert!(!ack.duplicate, "{msg_id} was already on the relay");
         });
+    }
+
+    /// Runs `f` with a JetStream client of this relay, to its end.
+    fn with_jetstream<F, T>(&self, f: impl FnOnce(async_nats::jetstream::Context) -> F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = async_nats::connect(self.nats.url()).await.expect("connect");
+            f(async_nats::jetstream::new(client)).await
+        })
     }
 
     fn vendor_command(&self, verb: &str, id: &str, args: &[&str]) -> Command {

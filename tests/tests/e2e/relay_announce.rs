@@ -15,11 +15,36 @@ fn market() -> Market {
     ])
 }
 
+/// A market and a carnetd on it (keep the data directory while carnetd runs).
+fn running() -> (Market, tempfile::TempDir, Carnetd) {
+    let market = market();
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    (market, data, carnetd)
+}
+
 /// `carnet intent new` with `args`, activated, as JSON.
 fn announce(carnetd: &Carnetd, args: &[&str]) -> Value {
     let mut all = vec!["--json", "intent", "new", "--activate"];
     all.extend_from_slice(args);
     carnetd.carnet(&all).ok().json()
+}
+
+/// An active intent at `relay announce` in `category`, its title public.
+fn announce_titled(carnetd: &Carnetd, category: &str, title: &str) -> Value {
+    announce(
+        carnetd,
+        &[
+            "--category",
+            category,
+            "--title",
+            title,
+            "--relay",
+            "announce",
+            "--public",
+            "title",
+        ],
+    )
 }
 
 /// The signed envelope's payload (base64url), as text.
@@ -33,9 +58,7 @@ fn payload(body: &str) -> String {
 
 #[test]
 fn an_announced_intent_reaches_the_vendors_of_its_category_and_no_other() {
-    let market = market();
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
+    let (market, _data, carnetd) = running();
     let out = carnetd.carnet(&[
         "intent",
         "new",
@@ -58,19 +81,7 @@ fn an_announced_intent_reaches_the_vendors_of_its_category_and_no_other() {
         "{}",
         out.stderr
     );
-    announce(
-        &carnetd,
-        &[
-            "--category",
-            "home.garden.mower",
-            "--title",
-            "Lawn mower",
-            "--relay",
-            "announce",
-            "--public",
-            "title",
-        ],
-    );
+    announce_titled(&carnetd, "home.garden.mower", "Lawn mower");
     let acme = market.listen("acme", 1, &["--category", "home.appliances"]);
     assert_eq!(acme[0]["event"], "intent.activated");
     assert_eq!(acme[0]["category"], "home.appliances");
@@ -86,9 +97,7 @@ fn an_announced_intent_reaches_the_vendors_of_its_category_and_no_other() {
 
 #[test]
 fn nothing_but_the_window_the_category_the_region_and_the_public_fields_leaves_the_vault() {
-    let market = market();
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
+    let (market, _data, carnetd) = running();
     let intent = announce(
         &carnetd,
         &[
@@ -149,9 +158,7 @@ fn nothing_but_the_window_the_category_the_region_and_the_public_fields_leaves_t
 
 #[test]
 fn announce_is_refused_with_a_reason_when_it_cannot_hold() {
-    let market = market();
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
+    let (_market, _data, carnetd) = running();
     let new = |extra: &[&str]| {
         let mut args = vec![
             "intent",
@@ -232,9 +239,7 @@ fn announce_is_refused_with_a_reason_when_it_cannot_hold() {
 
 #[test]
 fn a_withdrawal_is_the_intents_last_announcement_and_a_replay_changes_nothing() {
-    let market = market();
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
+    let (market, _data, carnetd) = running();
     let intent = announce(
         &carnetd,
         &[
@@ -261,19 +266,7 @@ fn a_withdrawal_is_the_intents_last_announcement_and_a_replay_changes_nothing() 
     // Replayed after the withdrawal, it cannot revive the intent: the next thing the vendor
     // hears is another intent.
     market.publish_raw(&subject, "replay-2", body.as_bytes());
-    announce(
-        &carnetd,
-        &[
-            "--category",
-            "home.appliances",
-            "--title",
-            "Dryer",
-            "--relay",
-            "announce",
-            "--public",
-            "title",
-        ],
-    );
+    announce_titled(&carnetd, "home.appliances", "Dryer");
     let last = market.listen("acme", 1, &["--category", "home.appliances"]);
     assert_eq!(last[0]["public"]["title"], "Dryer");
     assert_ne!(last[0]["intent_ref"], first[0]["intent_ref"]);
@@ -281,22 +274,8 @@ fn a_withdrawal_is_the_intents_last_announcement_and_a_replay_changes_nothing() 
 
 #[test]
 fn an_intent_taken_off_the_relay_is_withdrawn_from_the_market_and_cannot_be_announced_again() {
-    let market = market();
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
-    let intent = announce(
-        &carnetd,
-        &[
-            "--category",
-            "home.appliances",
-            "--title",
-            "Washer",
-            "--relay",
-            "announce",
-            "--public",
-            "title",
-        ],
-    );
+    let (market, _data, carnetd) = running();
+    let intent = announce_titled(&carnetd, "home.appliances", "Washer");
     let id = intent["id"].as_str().unwrap();
     let mut fields = intent.clone();
     for k in ["id", "state", "created_at", "updated_at", "offers"] {
@@ -337,19 +316,7 @@ fn a_crash_of_carnetd_and_of_the_relay_before_the_puback_loses_nothing() {
     let carnetd = market.carnetd(data.path());
     // The relay goes down: the change commits, its announcement waits in the outbox.
     market.nats.stop();
-    let intent = announce(
-        &carnetd,
-        &[
-            "--category",
-            "home.appliances",
-            "--title",
-            "Washer",
-            "--relay",
-            "announce",
-            "--public",
-            "title",
-        ],
-    );
+    let intent = announce_titled(&carnetd, "home.appliances", "Washer");
     assert_eq!(intent["state"], "active");
     carnetd.kill();
     market.nats.restart();
