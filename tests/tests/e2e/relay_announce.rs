@@ -5,7 +5,7 @@
 //! a crash of carnetd and of the relay between the change and JetStream's PubAck loses nothing.
 
 use carnet_tests::market::{Market, REGION};
-use carnet_tests::{Api, Carnetd, TestServer};
+use carnet_tests::{Carnetd, TestServer};
 use serde_json::Value;
 
 fn market() -> Market {
@@ -277,25 +277,30 @@ fn an_intent_taken_off_the_relay_is_withdrawn_from_the_market_and_cannot_be_anno
     let (market, _data, carnetd) = running();
     let intent = announce_titled(&carnetd, "home.appliances", "Washer");
     let id = intent["id"].as_str().unwrap();
-    let mut fields = intent.clone();
-    for k in ["id", "state", "created_at", "updated_at", "offers"] {
-        fields.as_object_mut().unwrap().remove(k);
-    }
-    fields["relay"] = "off".into();
-    fields["title"] = "Washer, quietly".into();
-    let r = carnetd.put(&format!("/v1/intents/{id}"), &fields);
-    assert_eq!(r.status, 200, "{}", r.text);
+    carnetd
+        .carnet(&[
+            "intent",
+            "edit",
+            id,
+            "--relay",
+            "off",
+            "--title",
+            "Washer, quietly",
+        ])
+        .ok();
     // Back on announce: refused, the market's intent ended; nothing more goes out under its ref.
-    fields["relay"] = "announce".into();
-    fields["title"] = "Washer, loudly".into();
-    let r = carnetd.put(&format!("/v1/intents/{id}"), &fields);
+    let again = carnetd.carnet(&["intent", "edit", id, "--relay", "announce"]);
+    assert_ne!(again.code, 0);
     assert!(
-        r.status == 400 || r.status == 422,
-        "{} {}",
-        r.status,
-        r.text
+        again.stderr.contains("write a new intent"),
+        "{}",
+        again.stderr
     );
-    assert!(r.text.contains("write a new intent"), "{}", r.text);
+    let shown = carnetd
+        .carnet(&["--json", "intent", "show", id])
+        .ok()
+        .json();
+    assert!(shown.get("relay").is_none(), "still off: {shown}");
     let heard = market.listen("acme", 2, &["--category", "home.appliances"]);
     assert_eq!(heard[1]["event"], "intent.withdrawn");
     assert!(heard[1]["public"].get("title").is_none(), "{}", heard[1]);
