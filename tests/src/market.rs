@@ -110,6 +110,118 @@ impl Market {
             .expect("start carnet-vendor")
     }
 
+    /// `carnet-vendor listen --json --count N ARGS…` as vendor `id`: the `count` announcements it
+    /// prints. Fails the test when they do not all come within a minute (the listener is killed).
+    pub fn listen(&self, id: &str, count: usize, args: &[&str]) -> Vec<serde_json::Value> {
+        let n = count.to_string();
+        let mut all = vec!["--json", "--count", &n];
+        all.extend_from_slice(args);
+        let mut child = self.vendor_spawn("listen", id, &all);
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut heard = Vec::new();
+        while heard.len() < count {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => heard.push(
+                    serde_json::from_str(&line)
+                        .unwrap_or_else(|e| panic!("listen printed non-JSON ({e}): {line}")),
+                ),
+                Err(_) => {
+                    let _ = child.kill();
+                    let out = child.wait_with_output().expect("listener output");
+                    panic!(
+                        "{id} heard {} of {count} announcements within a minute: {heard:?}\nstderr: {}",
+                        heard.len(),
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
+            }
+        }
+        let status = child.wait().expect("listener exit");
+        assert!(status.success(), "listen exited with {status}");
+        heard
+    }
+
+    /// Every message the relay's `INTENTS` stream holds, as (subject, headers, body) text.
+    pub fn intents_on_the_relay(&self) -> Vec<(String, String, String)> {
+        self.with_jetstream(|js| async move {
+            let mut stream = js
+                .get_stream(carnet_market::relay::INTENTS_STREAM)
+                .await
+                .expect("INTENTS stream");
+            let last = stream
+                .info()
+                .await
+                .expect("stream info")
+                .state
+                .last_sequence;
+            let mut out = Vec::new();
+            for seq in 1..=last {
+                if let Ok(m) = stream.get_raw_message(seq).await {
+                    let headers = m
+                        .headers
+                        .iter()
+                        .map(|(k, v)| format!("{k}: {v:?}"))
+                        .collect::<Vec<_>>()
+                        .join("\n");
+                    out.push((
+                        m.subject.to_string(),
+                        headers,
+                        String::from_utf8_lossy(&m.payload).into_owned(),
+                    ));
+                }
+            }
+            out
+        })
+    }
+
+    /// Publishes `body` on `subject` as anyone allowed on the relay could (a replay, a forgery),
+    /// with `msg_id` as its `Nats-Msg-Id` (none when empty: JetStream then keeps every copy);
+    /// returns once JetStream stored it.
+    pub fn publish_raw(&self, subject: &str, msg_id: &str, body: &[u8]) {
+        self.with_jetstream(|js| async move {
+            let mut headers = async_nats::HeaderMap::new();
+            if !msg_id.is_empty() {
+                headers.insert(carnet_market::wire::MSG_ID_HEADER, msg_id);
+            }
+            let ack = js
+                .publish_with_headers(subject.to_owned(), headers, body.to_vec().into())
+                .await
+                .expect("publish")
+                .await
+                .expect("PubAck");
+            assert!(!ack.duplicate, "{msg_id} was already on the relay");
+        });
+    }
+
+    /// Runs `f` with a JetStream client of this relay, to its end.
+    pub fn with_jetstream<F, T>(&self, f: impl FnOnce(async_nats::jetstream::Context) -> F) -> T
+    where
+        F: std::future::Future<Output = T>,
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = async_nats::connect(self.nats.url()).await.expect("connect");
+            f(async_nats::jetstream::new(client)).await
+        })
+    }
+
     fn vendor_command(&self, verb: &str, id: &str, args: &[&str]) -> Command {
         let mut cmd = Command::new(binary("carnet-vendor"));
         cmd.arg(verb)

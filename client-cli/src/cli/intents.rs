@@ -187,15 +187,14 @@ pub struct IntentNew {
     pub activate: bool,
     /// Also announce it on the market relay: every vendor subscribed to its category then
     /// receives its category, your server's region and its window — with no grant [default: off]
-    #[arg(long, value_name = "LEVEL", value_parser = PossibleValuesParser::new(["off", "announce"])
-          .try_map(|s| s.parse::<RelayLevel>()))]
+    #[arg(long, value_name = "LEVEL", value_parser = relay_parser())]
     pub relay: Option<RelayLevel>,
     /// With --relay announce, a field announced too (repeat, or separate with commas): title,
     /// description, price_band, quantity, item_condition, delivery_methods; none by default,
     /// never one you withhold
     #[arg(long, value_name = "FIELD", value_delimiter = ',', requires = "relay",
           value_parser = PossibleValuesParser::new(PublicField::ALL.map(|f| f.as_str()))
-          .try_map(|s| s.parse::<PublicField>()))]
+              .try_map(|s| s.parse::<PublicField>()))]
     pub public: Vec<PublicField>,
     #[command(flatten)]
     pub extra: NewExtras,
@@ -239,7 +238,7 @@ const EXTRAS: &str = "Delivery, condition and terms";
         .args(["category", "title", "description", "min_price", "max_price", "currency",
                "quantity", "area", "from", "until", "max_offers", "delivery", "condition",
                "purpose", "retention_days", "allow_resale", "forbid_resale", "allow_tracking",
-               "forbid_tracking", "withhold"])),
+               "forbid_tracking", "withhold", "relay", "public"])),
     override_usage = "carnet intent edit <ID> <CHANGE>... [--activate]"
 )]
 pub struct IntentEdit {
@@ -314,6 +313,14 @@ pub struct IntentEdit {
     #[arg(long, value_name = "FIELD", value_delimiter = ',',
           value_parser = withhold_or_clear_parser(), help_heading = EXTRAS)]
     pub withhold: Option<Vec<OrClear<IntentField>>>,
+    /// Announce it on the market relay, or take it off (off: the market is told it was
+    /// withdrawn, and it cannot be announced again)
+    #[arg(long, value_name = "LEVEL", value_parser = relay_parser())]
+    pub relay: Option<RelayLevel>,
+    /// Replaces the fields announced with --relay announce (repeat, or separate with commas;
+    /// '' alone makes none public)
+    #[arg(long, value_name = "FIELD", value_delimiter = ',', value_parser = public_or_clear_parser())]
+    pub public: Option<Vec<OrClear<PublicField>>>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -417,6 +424,15 @@ fn lookup<T: Copy>(table: &[(&str, T)], s: &str) -> Result<T, String> {
 
 fn condition_parser() -> impl TypedValueParser<Value = ItemCondition> {
     PossibleValuesParser::new(CONDITIONS.map(|(n, _)| n)).try_map(|s| s.parse::<ItemCondition>())
+}
+
+fn relay_parser() -> impl TypedValueParser<Value = RelayLevel> {
+    PossibleValuesParser::new(["off", "announce"]).try_map(|s| s.parse::<RelayLevel>())
+}
+
+fn public_or_clear_parser() -> impl TypedValueParser<Value = OrClear<PublicField>> {
+    or_clear_values(PublicField::ALL.map(|f| f.as_str()))
+        .try_map(|s| s.parse::<OrClear<PublicField>>())
 }
 
 fn withhold_parser() -> impl TypedValueParser<Value = IntentField> {

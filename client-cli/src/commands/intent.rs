@@ -68,16 +68,7 @@ fn new(ctx: &Ctx, a: IntentNew) -> CliResult<()> {
         relay: a.relay.unwrap_or_default(),
         public: a.public,
     };
-    if fields.relay == RelayLevel::Announce {
-        output::message(&format!(
-            "relay announce: once active, every vendor on the market relay subscribed to {} receives this intent's category, your server's region and its window{} — with no grant from you; each of them may keep what it receives",
-            fields.category,
-            match fields.public.is_empty() {
-                true => String::new(),
-                false => format!(", and its {}", join(&fields.public)),
-            }
-        ));
-    }
+    warn_if_announced(&fields);
     let created: Doc<Intent> = ctx.client.post("/v1/intents", &fields)?;
     if a.activate {
         return activate_written(ctx, created, "wrote");
@@ -91,6 +82,28 @@ fn new(ctx: &Ctx, a: IntentNew) -> CliResult<()> {
         ));
     });
     Ok(())
+}
+
+/// Says plainly, before anything goes out, what announcing on the market relay means.
+fn warn_if_announced(fields: &IntentFields) {
+    if fields.relay != RelayLevel::Announce {
+        return;
+    }
+    output::message(&format!(
+        "relay announce: once active, every vendor on the market relay subscribed to {} receives this intent's category, your server's region and its window{} — with no grant from you; each of them may keep what it receives",
+        // What is announced: the category's first two levels.
+        fields
+            .category
+            .as_str()
+            .splitn(3, '.')
+            .take(2)
+            .collect::<Vec<_>>()
+            .join("."),
+        match fields.public.is_empty() {
+            true => String::new(),
+            false => format!(", and its {}", join(&fields.public)),
+        }
+    ));
 }
 
 /// Activates an intent just written or changed (`new --activate`, `edit --activate`); if the
@@ -320,6 +333,19 @@ pub(super) fn print_intent(i: &Intent) -> Fields {
                 join(t.withhold.iter().map(|w| field_name(*w)))
             },
         )
+        .add(
+            "market relay",
+            match f.relay {
+                RelayLevel::Off => "off: only vendors you grant see it".to_owned(),
+                RelayLevel::Announce if f.public.is_empty() => {
+                    "announce: category, region and window".to_owned()
+                }
+                RelayLevel::Announce => format!(
+                    "announce: category, region and window, and its {}",
+                    join(&f.public)
+                ),
+            },
+        )
         .add("written", long_time(&i.created_at))
         .add("changed", long_time(&i.updated_at));
     out
@@ -361,6 +387,16 @@ fn edit(ctx: &Ctx, a: IntentEdit) -> CliResult<()> {
     }
     if let Some(w) = a.withhold {
         f.terms.withhold = w.into_iter().filter_map(OrClear::into_option).collect();
+    }
+    let was = f.relay;
+    if let Some(level) = a.relay {
+        f.relay = level;
+    }
+    if let Some(p) = a.public {
+        f.public = p.into_iter().filter_map(OrClear::into_option).collect();
+    }
+    if was != RelayLevel::Announce {
+        warn_if_announced(&f);
     }
     let changed: Doc<Intent> = ctx.client.put(&path(&a.id), &f)?;
     if a.activate && changed.value.state == IntentState::Draft {

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use carnet_schemas::{Intent, IntentFields, IntentId, IntentState};
+use carnet_schemas::{Intent, IntentFields, IntentId, IntentState, RelayLevel};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
@@ -94,6 +94,12 @@ pub async fn edit(core: &Core, id: &IntentId, fields: IntentFields) -> Result<In
             });
         }
         let mut fields = fields;
+        if fields.relay == RelayLevel::Announce && crate::relay::ended(c, &old.id)? {
+            return Err(invalid(
+                "relay",
+                "this intent's announcement on the market ended (it was taken off the relay); write a new intent to announce again",
+            ));
+        }
         if current == IntentState::Active {
             fields.valid_from = fields.valid_from.or(old.fields.valid_from);
             relay_check(core, &mut fields, now)?;

@@ -32,7 +32,8 @@ impl Sealable for Queued {
 
 /// Writes `event` of intent `id` to the relay's outbox when the intent is at `announce` and the
 /// vault has a relay; returns whether it did. An intent never announced is not told ended; one
-/// whose terminal event went out is never announced again.
+/// whose terminal event went out is never announced again; one announced and then set to `off`
+/// is told withdrawn.
 pub fn record(
     c: &Connection,
     core: &Core,
@@ -41,9 +42,13 @@ pub fn record(
     fields: &IntentFields,
     now: DateTime<Utc>,
 ) -> Result<bool, StoreError> {
-    if fields.relay != RelayLevel::Announce {
-        return Ok(false);
-    }
+    let existing = rows::intent(c, id.as_str())?;
+    // An announced intent the owner took off the relay is withdrawn from the market.
+    let event = match (fields.relay, &existing) {
+        (RelayLevel::Announce, _) => event,
+        (RelayLevel::Off, Some(row)) if !row.ended => Event::Withdrawn,
+        (RelayLevel::Off, _) => return Ok(false),
+    };
     let Some(region) = core
         .policy
         .relay_region
@@ -56,7 +61,11 @@ pub fn record(
         );
         return Ok(false);
     };
-    let (Ok(category), Ok(public)) = (category(fields), public_fields(fields)) else {
+    let public = match fields.relay {
+        RelayLevel::Announce => public_fields(fields),
+        RelayLevel::Off => Ok(Default::default()),
+    };
+    let (Ok(category), Ok(public)) = (category(fields), public) else {
         // `check` refused such an intent when it was written; one written before cannot go.
         tracing::warn!(
             event = event.as_str(),
@@ -64,7 +73,6 @@ pub fn record(
         );
         return Ok(false);
     };
-    let existing = rows::intent(c, id.as_str())?;
     let (keys, revision) = match &existing {
         Some(row) if row.ended => return Ok(false),
         Some(row) => match open_keys(core, row) {

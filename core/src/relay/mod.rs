@@ -91,6 +91,15 @@ pub fn check(
     Ok(())
 }
 
+/// Whether intent `id`'s announcements on the relay ended (a terminal event went out): it is
+/// never announced again.
+pub fn ended(
+    c: &rusqlite::Connection,
+    id: &carnet_schemas::IntentId,
+) -> Result<bool, crate::store::StoreError> {
+    Ok(crate::store::relay::intent(c, id.as_str())?.is_some_and(|r| r.ended))
+}
+
 /// The category as announced: the two first levels of the intent's.
 pub fn category(fields: &IntentFields) -> Result<Category, NotAnnounceable> {
     Category::from_dotted(fields.category.as_str()).map_err(|e| {

@@ -26,7 +26,8 @@ pub(crate) fn downgrade_access_log(c: &rusqlite::Connection) {
         c.execute_batch(&format!("DROP TABLE {table};")).unwrap();
     }
     c.execute_batch(
-        "DROP TABLE document_chunks; DROP TABLE documents;
+        "DROP TABLE relay_offers; DROP TABLE relay_outbox; DROP TABLE relay_intents;
+         DROP TABLE document_chunks; DROP TABLE documents;
          DROP TABLE notify_outbox; DROP TABLE notify_channels;",
     )
     .unwrap();

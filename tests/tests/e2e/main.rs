@@ -42,6 +42,7 @@ mod operations;
 mod password;
 mod promises;
 mod registration;
+mod relay_announce;
 mod relay_offers;
 mod relay_start;
 mod reminders;

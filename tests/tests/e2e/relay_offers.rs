@@ -37,13 +37,6 @@ fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-}
-
 /// An intent announced on the relay, as `carnet-vendor listen` heard it.
 struct Announced {
     id: String,
@@ -73,18 +66,13 @@ fn announce(market: &Market, carnetd: &Carnetd, title: &str, extra: &[&str]) -> 
     let made = carnetd.carnet(&args);
     made.ok();
     let id = made.json()["id"].as_str().unwrap().to_owned();
-    let heard = market.vendor(
-        "listen",
-        "acme",
-        &["--category", "home.appliances", "--count", "1", "--json"],
+    let a = market
+        .listen("acme", 1, &["--category", "home.appliances"])
+        .remove(0);
+    assert_eq!(
+        a["public"]["title"], title,
+        "acme heard another intent: {a}"
     );
-    assert!(heard.status.success(), "{heard:?}");
-    let line = String::from_utf8_lossy(&heard.stdout);
-    let a: Value = line
-        .lines()
-        .map(|l| serde_json::from_str::<Value>(l).unwrap())
-        .find(|a| a["public"]["title"] == title)
-        .unwrap_or_else(|| panic!("acme never heard {title}: {line}"));
     Announced {
         id,
         intent_ref: a["intent_ref"].as_str().unwrap().to_owned(),
@@ -135,27 +123,9 @@ fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
         .map_or(0, |n| n.trim().parse().unwrap())
 }
 
-/// Publishes a raw message on the relay (as anyone with access to it could), under message id
-/// `msg_id` (none when empty: JetStream then keeps every copy).
-fn publish(market: &Market, subject: &str, msg_id: &str, body: Vec<u8>) {
-    runtime().block_on(async {
-        let js = jetstream::new(async_nats::connect(market.nats.url()).await.unwrap());
-        let mut headers = async_nats::HeaderMap::new();
-        if !msg_id.is_empty() {
-            headers.insert("Nats-Msg-Id", msg_id);
-        }
-        js.publish_with_headers(subject.to_owned(), headers, body.into())
-            .await
-            .unwrap()
-            .await
-            .unwrap();
-    });
-}
-
 /// The body of the message at `sequence` in `OFFERS`.
 fn stored_offer(market: &Market, sequence: u64) -> Vec<u8> {
-    runtime().block_on(async {
-        let js = jetstream::new(async_nats::connect(market.nats.url()).await.unwrap());
+    market.with_jetstream(|js| async move {
         let stream = js.get_stream(OFFERS_STREAM).await.unwrap();
         stream
             .get_raw_message(sequence)
@@ -168,13 +138,10 @@ fn stored_offer(market: &Market, sequence: u64) -> Vec<u8> {
 
 /// Whether carnetd's consumer of `bucket`'s offers exists, and has nothing left to take.
 fn consumer(market: &Market, bucket: &str) -> Option<bool> {
-    runtime().block_on(async {
-        let js = jetstream::new(async_nats::connect(market.nats.url()).await.unwrap());
+    let name = format!("carnetd-offers_{bucket}");
+    market.with_jetstream(|js| async move {
         let stream = js.get_stream(OFFERS_STREAM).await.unwrap();
-        let mut c: jetstream::consumer::PullConsumer = stream
-            .get_consumer(&format!("carnetd-offers_{bucket}"))
-            .await
-            .ok()?;
+        let mut c: jetstream::consumer::PullConsumer = stream.get_consumer(&name).await.ok()?;
         let info = c.info().await.ok()?;
         Some(info.num_pending == 0 && info.num_ack_pending == 0)
     })
@@ -269,11 +236,11 @@ fn replayed_forged_and_altered_offers_change_nothing() {
 
     // The same message again without a message id (JetStream keeps it): a duplicate of the
     // offer id, dropped; under another message id, its headers no longer match its payload.
-    publish(&market, &subject, "", real.clone());
+    market.publish_raw(&subject, "", &real);
     wait_until("the replay dropped", || {
         (taken(&carnetd, "duplicate") >= 1).then_some(())
     });
-    publish(&market, &subject, "replayed-1", real.clone());
+    market.publish_raw(&subject, "replayed-1", &real);
 
     // Terms signed by a key that is not acme's in the directory.
     let forger = VendorKeys::generate();
@@ -295,7 +262,7 @@ fn replayed_forged_and_altered_offers_change_nothing() {
         made_at: Utc::now(),
     };
     let forged = make_offer(&target, &terms, &forger.signing);
-    publish(&market, &forged.subject, "forged-1", forged.body);
+    market.publish_raw(&forged.subject, "forged-1", &forged.body);
 
     // acme's real offer, its sealed payload altered (the ciphertext changed).
     let mut outer: Signed = serde_json::from_slice(&real).unwrap();
@@ -305,17 +272,12 @@ fn replayed_forged_and_altered_offers_change_nothing() {
     payload["ciphertext"] = Value::from(format!("{}{flipped}", &c[..c.len() - 1]));
     payload["offer_id"] = Value::from(OfferId::generate().to_string());
     outer.payload = b64(&serde_json::to_vec(&payload).unwrap());
-    publish(
-        &market,
-        &subject,
-        "altered-1",
-        serde_json::to_vec(&outer).unwrap(),
-    );
+    market.publish_raw(&subject, "altered-1", &serde_json::to_vec(&outer).unwrap());
 
     // bolt is in the directory, but offers under acme's name with its own key.
     let bolt = VendorKeys::read(&market.key_file("bolt")).unwrap();
     let impostor = make_offer(&target, &terms, &bolt.signing);
-    publish(&market, &impostor.subject, "impostor-1", impostor.body);
+    market.publish_raw(&impostor.subject, "impostor-1", &impostor.body);
 
     wait_until("four refusals", || {
         (taken(&carnetd, "refused") >= 4).then_some(())
