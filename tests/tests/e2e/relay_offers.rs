@@ -319,8 +319,18 @@ fn max_offers_and_the_currency_are_enforced_and_withdrawing_stops_offers() {
     wait_until("the offer over max_offers refused", || {
         (taken(&carnetd, "refused") >= 2).then_some(())
     });
-    assert_eq!(market_offers(&carnetd, &capped.id).len(), 1);
+    let kept = market_offers(&carnetd, &capped.id);
+    assert_eq!(kept.len(), 1);
     assert_eq!(taken(&carnetd, "stored"), 1);
+    // Declined: the reason stays in the vault; declined twice is a conflict.
+    let id = kept[0]["id"].as_str().unwrap();
+    let declined = carnetd.carnet(&["--json", "offer", "decline", id, "--reason", "Too far"]);
+    declined.ok();
+    assert_eq!(declined.json()["state"], "declined");
+    assert_eq!(declined.json()["decline_reason"], "Too far");
+    let again = carnetd.carnet(&["offer", "decline", id]);
+    assert_ne!(again.code, 0);
+    assert!(again.stderr.contains("not pending"), "{}", again.stderr);
 
     // Withdrawn: carnetd deletes the intent's consumer, and an offer made after is never taken.
     let gone = announce(&market, &carnetd, "Oven", &[]);
