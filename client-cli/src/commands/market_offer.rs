@@ -7,7 +7,7 @@ use carnet_schemas::{AcceptOffer, DeclineOffer, Intent, MarketOffer, MarketOffer
 
 use super::Ctx;
 use super::intent::window_end;
-use super::offer::{intent_line, state};
+use super::offer::{intent_line, said, state};
 use crate::client::Doc;
 use crate::error::CliResult;
 use crate::output::{self, Fields, TableOut, long_time, quoted};
@@ -127,14 +127,7 @@ pub(super) fn accept(ctx: &Ctx, id: &MarketOfferId, keep_open: bool) -> CliResul
         quoted(intent.fields.title.as_str()),
         intent.state
     );
-    ctx.print(&done, |_| {
-        ctx.done(&first);
-        ctx.done(&second);
-    });
-    if ctx.json {
-        output::message(&first);
-        output::message(&second);
-    }
+    said(ctx, &done, &[&first, &second]);
     Ok(())
 }
 
@@ -147,9 +140,6 @@ pub(super) fn decline(ctx: &Ctx, id: &MarketOfferId, reason: Option<Text>) -> Cl
         quoted(&done.value.vendor_name),
         price(&done.value)
     );
-    ctx.print(&done, |_| ctx.done(&line));
-    if ctx.json {
-        output::message(&line);
-    }
+    said(ctx, &done, &[&line]);
     Ok(())
 }

@@ -280,15 +280,22 @@ fn accept(ctx: &Ctx, id: &OfferId, keep_open: bool) -> CliResult<()> {
             intent.id, intent.id
         ),
     };
-    ctx.print(&done, |_| {
-        ctx.done(&first);
-        ctx.done(&second);
+    said(ctx, &done, &[&first, &second]);
+    Ok(())
+}
+
+/// An answered offer: its JSON with `--json` (the lines then on stderr), else the lines.
+pub(super) fn said<T>(ctx: &Ctx, done: &Doc<T>, lines: &[&str]) {
+    ctx.print(done, |_| {
+        for line in lines {
+            ctx.done(line);
+        }
     });
     if ctx.json {
-        output::message(&first);
-        output::message(&second);
+        for line in lines {
+            output::message(line);
+        }
     }
-    Ok(())
 }
 
 fn decline(ctx: &Ctx, id: &OfferId, reason: Option<Text>) -> CliResult<()> {
@@ -300,9 +307,6 @@ fn decline(ctx: &Ctx, id: &OfferId, reason: Option<Text>) -> CliResult<()> {
         vendor_name(ctx, &done.value)?,
         price(&done.value)
     );
-    ctx.print(&done, |_| ctx.done(&line));
-    if ctx.json {
-        output::message(&line);
-    }
+    said(ctx, &done, &[&line]);
     Ok(())
 }
