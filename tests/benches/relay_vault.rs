@@ -9,14 +9,22 @@
 //!   16 clients at once while a vendor listens (throughput: first activation to last receipt); then 200
 //!   activated one at a time, each waited for (latency).
 //!
-//! `CARNET_BENCH_N` sets N (2,000 by default). Run: `cargo bench -p carnet-tests --bench relay_vault`.
+//! - Offers: 500 signed, encrypted offers from 50 directory vendors to the announced intents,
+//!   published at once; timed until carnetd has stored them all (`carnet_relay_offers_total`).
+//!
+//! `CARNET_BENCH_N` sets N (1,000 by default). Run: `cargo bench -p carnet-tests --bench relay_vault`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer};
+use carnet_market::keys::VendorKeys;
+use carnet_market::relay::OFFERS_STREAM;
 use carnet_market::sdk::{Heard, ListenOptions, Listener, State};
+use carnet_market::wire::OfferId as WireOfferId;
+use carnet_market::wire::announcement::{Announcement, Publication};
+use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use carnet_tests::Api;
 use carnet_tests::market::Market;
 use futures_util::StreamExt;
@@ -25,6 +33,9 @@ use serde_json::json;
 const LATENCY_SAMPLES: usize = 200;
 /// The owner's HTTP clients activating at once in the throughput run.
 const CLIENTS: usize = 16;
+/// Directory vendors offering in the offers run, each within its allowance (10 at once).
+const OFFERING_VENDORS: usize = 50;
+const OFFERS_EACH: usize = 10;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
@@ -38,8 +49,11 @@ fn main() {
     let n: usize = std::env::var("CARNET_BENCH_N")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(2_000);
-    let market = Market::start(&[("bench", &["home.appliances"])]);
+        .unwrap_or(1_000);
+    let ids: Vec<String> = (0..OFFERING_VENDORS).map(|v| format!("v{v}")).collect();
+    let mut vendors: Vec<(&str, &[&str])> = vec![("bench", &["home.appliances"])];
+    vendors.extend(ids.iter().map(|id| (id.as_str(), &["home.appliances"][..])));
+    let market = Market::start(&vendors);
     let data = tempfile::tempdir().unwrap();
     let carnetd = market.carnetd(data.path());
     let runtime = tokio::runtime::Runtime::new().unwrap();
@@ -47,7 +61,7 @@ fn main() {
     let (bare_rate, bare_p50, bare_p99) = runtime.block_on(bare(&market.nats.url(), n));
 
     // The vendor's listener on its own thread: each verified announcement's title and when.
-    let (tx, heard) = mpsc::channel::<(String, Instant)>();
+    let (tx, heard) = mpsc::channel::<(Announcement, Instant)>();
     let url = market.nats.url();
     let state = tempfile::tempdir().unwrap();
     let state_path = state.path().to_owned();
@@ -67,11 +81,10 @@ fn main() {
                     .await
                     .unwrap();
             while let Some(h) = listener.next().await.unwrap() {
-                if let Heard::Intent(a) = h {
-                    let title = a.public.title.clone().unwrap_or_default();
-                    if tx.send((title, Instant::now())).is_err() {
-                        break;
-                    }
+                if let Heard::Intent(a) = h
+                    && tx.send((*a, Instant::now())).is_err()
+                {
+                    break;
                 }
             }
         });
@@ -98,10 +111,10 @@ fn main() {
     };
 
     // Throughput: N drafts, activated by CLIENTS at once, until the vendor has them all.
-    let ids: Vec<String> = (0..n).map(|i| draft(&format!("bulk {i}"))).collect();
+    let drafts: Vec<String> = (0..n).map(|i| draft(&format!("bulk {i}"))).collect();
     let t = Instant::now();
     std::thread::scope(|scope| {
-        for part in ids.chunks(ids.len().div_ceil(CLIENTS)) {
+        for part in drafts.chunks(drafts.len().div_ceil(CLIENTS)) {
             scope.spawn(|| {
                 let client = carnet_tests::http();
                 part.iter().for_each(|id| activate(&client, id));
@@ -109,10 +122,12 @@ fn main() {
         }
     });
     let activated = t.elapsed();
+    let mut bulk = Vec::with_capacity(n);
     for _ in 0..n {
-        heard
+        let (a, _) = heard
             .recv_timeout(Duration::from_secs(120))
             .expect("an announcement");
+        bulk.push(a);
     }
     let carnet_all = t.elapsed();
 
@@ -127,12 +142,63 @@ fn main() {
         let (got, at) = heard
             .recv_timeout(Duration::from_secs(60))
             .expect("receipt");
-        assert_eq!(got, title);
+        assert_eq!(got.public.title.as_deref(), Some(title.as_str()));
         lat.push(at - start);
     }
     lat.sort();
     let (p50, p99) = (percentile(&lat, 0.5), percentile(&lat, 0.99));
     let carnet_rate = n as f64 / carnet_all.as_secs_f64();
+
+    // Offers: OFFERING_VENDORS × OFFERS_EACH signed, encrypted offers to the bulk intents, made
+    // beforehand; timed from the first publication until carnetd has stored them all.
+    let consumers = runtime.block_on(wait_for_consumers(&market.nats.url(), n));
+    let mut offers = Vec::new();
+    for (v, id) in ids.iter().enumerate() {
+        let keys = VendorKeys::read(&market.key_file(id)).unwrap();
+        for k in 0..OFFERS_EACH {
+            let a = &bulk[(v * OFFERS_EACH + k) % n];
+            let target = OfferTarget {
+                intent_ref: a.intent_ref.clone(),
+                revision: a.revision,
+                bucket: a.reply.bucket.clone(),
+                recipient: a.reply.recipient.parse().unwrap(),
+            };
+            let terms = OfferTerms {
+                intent_ref: a.intent_ref.clone(),
+                revision: a.revision,
+                vendor_id: id.parse().unwrap(),
+                offer_id: WireOfferId::generate(),
+                price: "649.00".parse().unwrap(),
+                currency: "EUR".parse().unwrap(),
+                valid_through: a.window.valid_through,
+                description: None,
+                made_at: chrono::Utc::now(),
+            };
+            offers.push(make_offer(&target, &terms, &keys.signing));
+        }
+    }
+    let m = offers.len();
+    let stored = || -> u64 {
+        let text = carnetd.get("/metrics").text;
+        text.lines()
+            .find_map(|l| l.strip_prefix("carnet_relay_offers_total{outcome=\"stored\"} "))
+            .map_or(0, |v| v.trim().parse().unwrap())
+    };
+    let before = stored();
+    let t = Instant::now();
+    runtime.block_on(publish_all(&market.nats.url(), &offers));
+    let published = t.elapsed();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    // A bench may poll: it measures when the last offer is stored, to the poll's 10 ms.
+    while stored() < before + m as u64 {
+        assert!(
+            Instant::now() < deadline,
+            "offers not all stored in 5 minutes"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let offers_all = t.elapsed();
+    let offers_rate = m as f64 / offers_all.as_secs_f64();
 
     println!("relay bench (carnetd), {n} intents, nats-server -js on loopback (file storage)");
     println!("  bare async-nats publish + consume, 1 KiB   {bare_rate:>9.0}/s");
@@ -143,12 +209,53 @@ fn main() {
         carnet_rate / bare_rate
     );
     println!(
+        "  offers into carnetd (publication to stored), {m} from {OFFERING_VENDORS} vendors to {consumers} consumers {offers_rate:>5.0}/s ({:.2} s; published in {:.2} s)   ratio {:.3}",
+        offers_all.as_secs_f64(),
+        published.as_secs_f64(),
+        offers_rate / bare_rate
+    );
+    println!(
         "  latency, one at a time: bare publish→receipt p50 {} p99 {}; carnetd activation→vendor receipt p50 {} p99 {} ({LATENCY_SAMPLES} samples)",
         ms(bare_p50),
         ms(bare_p99),
         ms(p50),
         ms(p99)
     );
+}
+
+/// Waits until carnetd has at least `n` offer consumers on the relay; returns how many.
+async fn wait_for_consumers(url: &str, n: usize) -> usize {
+    let js = jetstream::new(async_nats::connect(url).await.unwrap());
+    let deadline = Instant::now() + Duration::from_secs(300);
+    loop {
+        let mut stream = js.get_stream(OFFERS_STREAM).await.unwrap();
+        let count = stream.info().await.unwrap().state.consumer_count;
+        if count >= n {
+            return count;
+        }
+        assert!(Instant::now() < deadline, "{count} of {n} offer consumers");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Publishes every message, PubAcks awaited after all were sent.
+async fn publish_all(url: &str, messages: &[Publication]) {
+    let js = jetstream::new(async_nats::connect(url).await.unwrap());
+    let mut acks = Vec::with_capacity(messages.len());
+    for p in messages {
+        let mut headers = async_nats::HeaderMap::new();
+        for (k, v) in &p.headers {
+            headers.insert(*k, v.as_str());
+        }
+        acks.push(
+            js.publish_with_headers(p.subject.clone(), headers, p.body.clone().into())
+                .await
+                .unwrap(),
+        );
+    }
+    for a in acks {
+        assert!(!a.await.unwrap().duplicate);
+    }
 }
 
 /// The baseline: (messages/s published and consumed, p50, p99 of one message's trip).
