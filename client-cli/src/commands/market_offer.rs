@@ -6,7 +6,7 @@
 use carnet_schemas::{AcceptOffer, DeclineOffer, Intent, MarketOffer, MarketOfferId, Text};
 
 use super::Ctx;
-use super::intent::window_end;
+use super::intent_view::window_end;
 use super::offer::{intent_line, said, state};
 use crate::client::Doc;
 use crate::error::CliResult;

@@ -11,6 +11,7 @@ mod grant;
 mod import_csv;
 mod incident;
 mod intent;
+mod intent_view;
 mod interaction;
 mod lifecycle;
 mod login;

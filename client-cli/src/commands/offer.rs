@@ -10,7 +10,7 @@ use carnet_schemas::{
 };
 use chrono::{DateTime, FixedOffset};
 
-use super::intent::window_end;
+use super::intent_view::window_end;
 use super::{Ctx, market_offer, name_of};
 use crate::cli::{OfferCmd, OfferRef, OffersArgs};
 use crate::client::Doc;

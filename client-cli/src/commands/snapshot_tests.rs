@@ -662,14 +662,17 @@ fn intent_list() {
     in_owner_zone!(intent_list);
     let items = intents();
     let refs: Vec<_> = items.iter().collect();
-    check("intent_list", &table(super::intent::table(&refs)));
+    check("intent_list", &table(super::intent_view::table(&refs)));
 }
 
 #[test]
 fn intent_show() {
     in_owner_zone!(intent_show);
     let items = intents();
-    check("intent_show", &view(super::intent::print_intent(&items[0])));
+    check(
+        "intent_show",
+        &view(super::intent_view::print_intent(&items[0])),
+    );
 }
 
 fn offers() -> Vec<carnet_schemas::Offer> {

@@ -8,7 +8,7 @@ use carnet_schemas::{
     VendorId,
 };
 
-use super::intent::print_intent;
+use super::intent_view::print_intent;
 use super::{Ctx, delete_asking, listed, name_of};
 use crate::cli::{OrClear, SubscriptionAdd, SubscriptionCmd, SubscriptionEdit, VendorRef};
 use crate::client::Doc;
