@@ -230,16 +230,7 @@ pub async fn publish_new(
     message: &Publication,
     timeout: Duration,
 ) -> Result<PublishAck, RelayError> {
-    let ack = publish(js, message, timeout).await?;
-    if ack.duplicate {
-        let id = message
-            .headers
-            .iter()
-            .find(|(name, _)| *name == crate::wire::MSG_ID_HEADER)
-            .map_or_else(String::new, |(_, v)| v.clone());
-        return Err(RelayError::Suppressed(id));
-    }
-    Ok(ack)
+    confirm(send(js, message).await?, message, true, timeout).await
 }
 
 /// Publishes `message` to JetStream and waits for its PubAck (`timeout` at most). Publishing
@@ -250,21 +241,48 @@ pub async fn publish(
     message: &Publication,
     timeout: Duration,
 ) -> Result<PublishAck, RelayError> {
+    confirm(send(js, message).await?, message, false, timeout).await
+}
+
+/// Sends `message` without waiting for its PubAck, so many can be in flight at once; `confirm`
+/// waits for it.
+pub async fn send(
+    js: &jetstream::Context,
+    message: &Publication,
+) -> Result<jetstream::context::PublishAckFuture, RelayError> {
     let mut headers = HeaderMap::new();
     for (name, value) in &message.headers {
         headers.insert(*name, value.as_str());
     }
-    let ack = js
-        .publish_with_headers(
-            message.subject.clone(),
-            headers,
-            Bytes::from(message.body.clone()),
-        )
-        .await
-        .map_err(|e| RelayError::Publish(e.to_string()))?;
-    match tokio::time::timeout(timeout, ack).await {
-        Ok(Ok(ack)) => Ok(ack),
-        Ok(Err(e)) => Err(RelayError::Publish(e.to_string())),
-        Err(_) => Err(RelayError::Publish(format!("no PubAck within {timeout:?}"))),
+    js.publish_with_headers(
+        message.subject.clone(),
+        headers,
+        Bytes::from(message.body.clone()),
+    )
+    .await
+    .map_err(|e| RelayError::Publish(e.to_string()))
+}
+
+/// Waits for the PubAck of `message`, sent with `send` (`timeout` at most). With `first` (the
+/// message's first attempt), a PubAck saying "duplicate" is `Suppressed`, as `publish_new` says.
+pub async fn confirm(
+    ack: jetstream::context::PublishAckFuture,
+    message: &Publication,
+    first: bool,
+    timeout: Duration,
+) -> Result<PublishAck, RelayError> {
+    let ack = match tokio::time::timeout(timeout, ack).await {
+        Ok(Ok(ack)) => ack,
+        Ok(Err(e)) => return Err(RelayError::Publish(e.to_string())),
+        Err(_) => return Err(RelayError::Publish(format!("no PubAck within {timeout:?}"))),
+    };
+    if first && ack.duplicate {
+        let id = message
+            .headers
+            .iter()
+            .find(|(name, _)| *name == crate::wire::MSG_ID_HEADER)
+            .map_or_else(String::new, |(_, v)| v.clone());
+        return Err(RelayError::Suppressed(id));
     }
+    Ok(ack)
 }

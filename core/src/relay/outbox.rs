@@ -61,7 +61,7 @@ pub async fn due(core: &Core, limit: u32) -> Result<Vec<Pending>, StoreError> {
                     error: Some("unreadable"),
                     at: now,
                 };
-                record(core, row.id, attempt).await?;
+                record(core, vec![(row.id, attempt)]).await?;
             }
         }
     }
@@ -73,40 +73,54 @@ pub fn next_due(core: &Core) -> Result<Option<DateTime<Utc>>, StoreError> {
     core.store.read(|c| rows::next_due(c, Outbox::Relay))
 }
 
-/// Records that `p` is about to be published (counted as an attempt, due again after the
-/// back-off should no outcome be recorded).
-pub async fn attempting(core: &Core, p: &Pending) -> Result<(), StoreError> {
+/// Records that `batch` is about to be published (each counted as an attempt, due again after
+/// the back-off should no outcome be recorded), in one transaction.
+pub async fn attempting(core: &Core, batch: &[Pending]) -> Result<(), StoreError> {
     let now = core.now();
-    let attempt = Attempt {
-        state: OutboxState::Pending,
-        attempts: p.attempts + 1,
-        next_attempt_at: now + backoff(p.attempts),
-        status: None,
-        error: Some("in flight"),
-        at: now,
-    };
-    record(core, p.id.clone(), attempt).await
+    let attempts: Vec<_> = batch
+        .iter()
+        .map(|p| {
+            let attempt = Attempt {
+                state: OutboxState::Pending,
+                attempts: p.attempts + 1,
+                next_attempt_at: now + backoff(p.attempts),
+                status: None,
+                error: Some("in flight"),
+                at: now,
+            };
+            (p.id.clone(), attempt)
+        })
+        .collect();
+    record(core, attempts).await
 }
 
-/// Records the outcome of the attempt `attempting` announced.
-pub async fn settle(core: &Core, p: &Pending, outcome: Published) -> Result<(), StoreError> {
+/// Records the outcomes of the attempts `attempting` announced, in one transaction.
+pub async fn settle(core: &Core, outcomes: &[(&Pending, Published)]) -> Result<(), StoreError> {
     let now = core.now();
-    let too_old = now - p.created_at > chrono::Duration::days(LONGEST_WINDOW_DAYS);
-    let (state, error, next) = match outcome {
-        Published::Acked => (OutboxState::Delivered, None, now),
-        Published::Suppressed => (OutboxState::Failed, Some("suppressed"), now),
-        Published::Retry(why) if too_old => (OutboxState::Failed, Some(why), now),
-        Published::Retry(why) => (OutboxState::Pending, Some(why), now + backoff(p.attempts)),
-    };
-    let attempt = Attempt {
-        state,
-        attempts: p.attempts + 1,
-        next_attempt_at: next,
-        status: None,
-        error,
-        at: now,
-    };
-    record(core, p.id.clone(), attempt).await
+    let attempts: Vec<_> = outcomes
+        .iter()
+        .map(|(p, outcome)| {
+            let too_old = now - p.created_at > chrono::Duration::days(LONGEST_WINDOW_DAYS);
+            let (state, error, next) = match *outcome {
+                Published::Acked => (OutboxState::Delivered, None, now),
+                Published::Suppressed => (OutboxState::Failed, Some("suppressed"), now),
+                Published::Retry(why) if too_old => (OutboxState::Failed, Some(why), now),
+                Published::Retry(why) => {
+                    (OutboxState::Pending, Some(why), now + backoff(p.attempts))
+                }
+            };
+            let attempt = Attempt {
+                state,
+                attempts: p.attempts + 1,
+                next_attempt_at: next,
+                status: None,
+                error,
+                at: now,
+            };
+            (p.id.clone(), attempt)
+        })
+        .collect();
+    record(core, attempts).await
 }
 
 /// 1, 2, 4, … seconds after the `failures`-th failure, at most `MAX_BACKOFF_SECONDS`.
@@ -114,8 +128,13 @@ fn backoff(failures: u32) -> chrono::Duration {
     chrono::Duration::seconds((1i64 << failures.min(8)).min(MAX_BACKOFF_SECONDS))
 }
 
-async fn record(core: &Core, id: String, a: Attempt) -> Result<(), StoreError> {
+async fn record(core: &Core, attempts: Vec<(String, Attempt)>) -> Result<(), StoreError> {
     core.store
-        .write(move |c| rows::record_attempt(c, Outbox::Relay, &id, &a))
+        .write(move |c| {
+            for (id, a) in &attempts {
+                rows::record_attempt(c, Outbox::Relay, id, a)?;
+            }
+            Ok(())
+        })
         .await
 }

@@ -218,7 +218,8 @@ pub async fn run(s: Core) {
 
 /// Writes `intent.activated` for each active intent whose window is open, and
 /// `intent.expired` for each whose window has closed — each once (the database remembers; the
-/// set spares a transaction per tick).
+/// set spares a transaction per tick). All of a tick's go in one transaction, so a burst of
+/// activations costs one commit, not one each.
 async fn announce(s: &Core, announced: &mut HashSet<(carnet_schemas::IntentId, bool)>) {
     let now = s.now();
     let opened = s
@@ -231,50 +232,46 @@ async fn announce(s: &Core, announced: &mut HashSet<(carnet_schemas::IntentId, b
         .closed(now)
         .into_iter()
         .map(|(id, i)| (id, i, true));
-    for (id, intent, expired) in opened.chain(closed) {
-        if announced.contains(&(id.clone(), expired)) {
-            continue;
-        }
-        let state = s.clone();
-        let iid = id.clone();
-        let written = s
-            .store
-            .write(move |c| {
+    let due: Vec<_> = opened
+        .chain(closed)
+        .filter(|(id, _, expired)| !announced.contains(&(id.clone(), *expired)))
+        .collect();
+    if due.is_empty() {
+        return;
+    }
+    let state = s.clone();
+    let written = s
+        .store
+        .write(move |c| {
+            let mut done = Vec::with_capacity(due.len());
+            let mut any = false;
+            for (id, intent, expired) in due {
                 let (first, kind) = if expired {
-                    (
-                        rows::announce_expiry(c, iid.as_str())?,
-                        IntentEvent::Expired,
-                    )
+                    (rows::announce_expiry(c, id.as_str())?, IntentEvent::Expired)
                 } else {
                     (
-                        rows::announce_activation(c, iid.as_str())?,
+                        rows::announce_activation(c, id.as_str())?,
                         IntentEvent::Activated,
                     )
                 };
                 if first {
-                    intent_event(
-                        c,
-                        &state,
-                        kind,
-                        &iid,
-                        &intent.fields,
-                        intent.updated_at,
-                        now,
-                    )?;
+                    intent_event(c, &state, kind, &id, &intent.fields, intent.updated_at, now)?;
+                    any = true;
                 }
-                Ok::<_, crate::store::StoreError>(first)
-            })
-            .await;
-        match written {
-            Ok(first) => {
-                announced.insert((id, expired));
-                if first {
-                    s.webhook_wake.notify_one();
-                    s.relay_wake.notify_one();
-                }
+                done.push((id, expired));
             }
-            Err(e) => tracing::error!(error = %e, "cannot announce an intent's window"),
+            Ok::<_, crate::store::StoreError>((done, any))
+        })
+        .await;
+    match written {
+        Ok((done, any)) => {
+            announced.extend(done);
+            if any {
+                s.webhook_wake.notify_one();
+                s.relay_wake.notify_one();
+            }
         }
+        Err(e) => tracing::error!(error = %e, "cannot announce an intent's window"),
     }
 }
 

@@ -1,13 +1,15 @@
 //! The relay's publisher: drains the vault's relay outbox (`carnet_core::relay::outbox`) while
 //! the vault is unsealed. It wakes when a change wrote an announcement (and at least once a
-//! second), records each attempt before it publishes, and records the message delivered only on
-//! JetStream's PubAck. A message's first attempt uses `publish_new` (a PubAck saying "duplicate"
+//! second), records each batch's attempts before it publishes (one transaction), sends the
+//! batch's messages with their PubAcks in flight together, and records each message delivered
+//! only on its PubAck. A message's first attempt uses `publish_new` (a PubAck saying "duplicate"
 //! then means someone else published under its id first: it is never sent again, and the
 //! operator is told); every later attempt may find its earlier self stored, so it uses `publish`.
 
 use std::time::Duration;
 
 use async_nats::jetstream;
+use async_nats::jetstream::publish::PublishAck;
 use carnet_core::Core;
 use carnet_core::relay::outbox::{self, Pending, Published};
 use carnet_market::relay::{self, RelayError};
@@ -27,8 +29,8 @@ pub async fn run(core: Core, js: jetstream::Context) {
         match outbox::due(&core, BATCH).await {
             Ok(batch) => {
                 let full = batch.len() == BATCH as usize;
-                for p in batch {
-                    publish_one(&core, &js, p).await;
+                if !batch.is_empty() {
+                    publish_batch(&core, &js, batch).await;
                 }
                 if full {
                     continue;
@@ -43,18 +45,41 @@ pub async fn run(core: Core, js: jetstream::Context) {
     }
 }
 
-async fn publish_one(core: &Core, js: &jetstream::Context, p: Pending) {
-    if let Err(e) = outbox::attempting(core, &p).await {
-        tracing::error!(error = %e, "cannot record a relay attempt: not published now");
+/// Publishes a batch: its attempts recorded first (one transaction), every message sent, then
+/// every PubAck awaited, and the outcomes recorded (one transaction).
+async fn publish_batch(core: &Core, js: &jetstream::Context, batch: Vec<Pending>) {
+    if let Err(e) = outbox::attempting(core, &batch).await {
+        tracing::error!(error = %e, "cannot record relay attempts: not published now");
         return;
     }
-    let message = publication(&p);
-    let sent = if p.attempts == 0 {
-        relay::publish_new(js, &message, ACK_TIMEOUT).await
-    } else {
-        relay::publish(js, &message, ACK_TIMEOUT).await
-    };
-    let outcome = match sent {
+    let messages: Vec<Publication> = batch.iter().map(publication).collect();
+    let mut sent = Vec::with_capacity(batch.len());
+    for message in &messages {
+        sent.push(relay::send(js, message).await);
+    }
+    // Awaited together: a relay that stopped answering costs one ACK_TIMEOUT, not one each.
+    let confirmed = futures_util::future::join_all(batch.iter().zip(&messages).zip(sent).map(
+        |((p, message), sent)| async move {
+            match sent {
+                Ok(ack) => relay::confirm(ack, message, p.attempts == 0, ACK_TIMEOUT).await,
+                Err(e) => Err(e),
+            }
+        },
+    ))
+    .await;
+    let outcomes: Vec<_> = batch
+        .iter()
+        .zip(confirmed)
+        .map(|(p, c)| (p, outcome(p, c)))
+        .collect();
+    if let Err(e) = outbox::settle(core, &outcomes).await {
+        tracing::error!(error = %e, "cannot record relay deliveries (they are sent again)");
+    }
+}
+
+/// What an attempt came to, said in the log when it failed.
+fn outcome(p: &Pending, confirmed: Result<PublishAck, RelayError>) -> Published {
+    match confirmed {
         Ok(_) => Published::Acked,
         Err(RelayError::Suppressed(id)) => {
             tracing::warn!(
@@ -67,9 +92,6 @@ async fn publish_one(core: &Core, js: &jetstream::Context, p: Pending) {
             tracing::warn!(error = %e, attempt = p.attempts + 1, "relay publish failed; retrying");
             Published::Retry("relay")
         }
-    };
-    if let Err(e) = outbox::settle(core, &p, outcome).await {
-        tracing::error!(error = %e, "cannot record a relay delivery (it is sent again)");
     }
 }
 
