@@ -1,7 +1,7 @@
 //! Writing the archive: one read transaction (every section from the same snapshot), the
 //! access log verified first and the result recorded, then each table row by row, opened and
-//! written as the schema's JSON, one record per line, the documents last (`documents`). Never
-//! collects a table in memory.
+//! written as the schema's JSON, one record per line, the market offers after the intents'
+//! offers (`market`), the documents last (`documents`). Never collects a table in memory.
 
 use std::io::{self, Write};
 
@@ -139,6 +139,7 @@ pub fn write(
     write_head(&mut doc, c, keys, now, &counts)?;
     ledger_sections(&mut doc, c, keys)?;
     intent_sections(&mut doc, c, keys)?;
+    super::market::write(&mut doc, c, keys)?;
     access_sections(&mut doc, c, keys)?;
     super::documents::write(&mut doc, c, keys)?;
     doc.finish()?;

@@ -7,11 +7,13 @@
 //!
 //! Encryption is not done here: the CLI encrypts and decrypts with age on the owner's machine,
 //! so passphrases and identities never reach the server. Never exported: the owner token,
-//! access and refresh tokens, authorization codes, invitations and the webhook outbox.
+//! access and refresh tokens, authorization codes, invitations and the webhook outbox, nor the
+//! market relay's intent keys and outbox (`market`).
 
 mod documents;
 pub mod export;
 pub mod import;
+mod market;
 mod parse;
 mod sections;
 pub mod spool;
