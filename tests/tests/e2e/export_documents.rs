@@ -309,7 +309,7 @@ fn a_version_3_archive_without_documents_still_imports() {
     let archive = plain_export(&a);
     let from = archive.find("\n\"documents\":[").unwrap();
     let v3 = format!("{}\n}}\n", &archive[..from].trim_end_matches(','))
-        .replace("\n\"version\":4,\n", "\n\"version\":3,\n")
+        .replace("\n\"version\":5,\n", "\n\"version\":3,\n")
         .replace(",\"documents\":0", "");
     assert!(
         !v3.contains("document") && v3.contains("\"version\":3,"),

@@ -485,7 +485,7 @@ fn promises_move_with_an_export_and_an_older_archive_still_imports() {
         text.find("\n\"intents\":[").unwrap(),
     );
     let v2 = format!("{}{}", &text[..from], &text[to..])
-        .replace("\n\"version\":4,\n", "\n\"version\":2,\n")
+        .replace("\n\"version\":5,\n", "\n\"version\":2,\n")
         .replace(",\"promises\":2", "");
     assert!(
         !v2.contains("\"promises\"") && v2.contains("\"version\":2,"),
