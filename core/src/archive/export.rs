@@ -11,10 +11,10 @@ use carnet_schemas::ids::{
 use carnet_schemas::{
     ARCHIVE_VERSION, ArchiveCounts, ArchiveFormat, ArchiveKeys, ArchivedAccessEntry,
     ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState, ArchivedOffer,
-    ArchivedOfferState, ArchivedProfile, ArchivedPromise, ArchivedReceipt, ArchivedReceiptKey,
-    ArchivedSubscription, GrantFields, Incident, IncidentFields, IntentFields, Interaction,
-    InteractionFields, ProfileFields, PromiseFields, Purchase, PurchaseFields, SubscriptionFields,
-    Vendor, VendorFields, VendorId,
+    ArchivedProfile, ArchivedPromise, ArchivedReceipt, ArchivedReceiptKey, ArchivedSubscription,
+    GrantFields, Incident, IncidentFields, IntentFields, Interaction, InteractionFields,
+    ProfileFields, PromiseFields, Purchase, PurchaseFields, SubscriptionFields, Vendor,
+    VendorFields, VendorId,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -28,7 +28,7 @@ use crate::intents::OfferRecord;
 use crate::ledger::PROFILE_ID;
 use crate::ledger::open;
 use crate::store::archive as rows;
-use crate::store::intents::{StoredIntentState, StoredOfferState};
+use crate::store::intents::StoredIntentState;
 use crate::store::{StoreError, records};
 use crate::vault::imported::encode_key;
 use crate::vault::{Keys, Table, Unreadable};
@@ -296,11 +296,7 @@ fn intent_sections<W: Write>(
 
     doc.open_section("offers")?;
     rows::each_offer::<OfferRecord, ExportError>(c, |row| {
-        let state = match row.state {
-            StoredOfferState::Pending => ArchivedOfferState::Pending,
-            StoredOfferState::Accepted => ArchivedOfferState::Accepted,
-            StoredOfferState::Declined => ArchivedOfferState::Declined,
-        };
+        let state = row.state.into();
         let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
         Ok(doc.element(&ArchivedOffer {
             id: parse(Table::Offers, &row.id, &row.id)?,

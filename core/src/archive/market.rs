@@ -14,9 +14,7 @@ use std::io::Write;
 use carnet_market::keys::Recipient;
 use carnet_market::wire::Signed;
 use carnet_market::wire::offer::OfferTerms;
-use carnet_schemas::{
-    ArchivedDirectoryVendor, ArchivedMarketOffer, ArchivedOfferState, ArchivedSignedTerms,
-};
+use carnet_schemas::{ArchivedDirectoryVendor, ArchivedMarketOffer, ArchivedSignedTerms};
 use rusqlite::Connection;
 
 use super::export::{Doc, ExportError};
@@ -24,7 +22,6 @@ use super::import::{ImportError, Importer};
 use crate::crypto::{Keys, Sealed, Table, Unreadable};
 use crate::relay::offers::{MarketOfferRecord, VendorAtReceipt, schema_price};
 use crate::store::archive as rows;
-use crate::store::intents::StoredOfferState;
 use crate::store::relay::{self as relay_rows, RelayOfferRow};
 
 fn unreadable(id: &str) -> Unreadable {
@@ -51,11 +48,7 @@ pub(super) fn write<W: Write>(
             intent_id: row.intent_id.parse().map_err(|_| unreadable(&row.id))?,
             directory_vendor: row.directory_vendor,
             remote_id: row.remote_id,
-            state: match row.state {
-                StoredOfferState::Pending => ArchivedOfferState::Pending,
-                StoredOfferState::Accepted => ArchivedOfferState::Accepted,
-                StoredOfferState::Declined => ArchivedOfferState::Declined,
-            },
+            state: row.state.into(),
             created_at: row.created_at,
             updated_at: row.updated_at,
             vendor: ArchivedDirectoryVendor {
@@ -113,11 +106,7 @@ impl Importer<'_> {
             intent_id: o.intent_id.to_string(),
             directory_vendor: o.directory_vendor,
             remote_id: o.remote_id,
-            state: match o.state {
-                ArchivedOfferState::Pending => StoredOfferState::Pending,
-                ArchivedOfferState::Accepted => StoredOfferState::Accepted,
-                ArchivedOfferState::Declined => StoredOfferState::Declined,
-            },
+            state: o.state.into(),
             created_at: o.created_at,
             updated_at: o.updated_at,
             blob: self
