@@ -262,7 +262,7 @@ fn an_export_decrypts_with_age_and_matches_its_schema() {
         "archive does not match its schema: {errors:?}"
     );
     assert_eq!(doc["format"], "carnet-archive");
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     let counts = &doc["counts"];
     assert_eq!(counts["vendors"], 2);
     assert_eq!(counts["interactions"], 2);

@@ -82,7 +82,7 @@ fn documents_round_trip_through_export_and_import_with_age() {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "does not match its schema: {errors:?}");
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(doc["counts"]["documents"], 4);
     assert_eq!(doc["documents"].as_array().unwrap().len(), 4);
     // The 2.5 MiB file in records of 1 MiB, 1 MiB and 0.5 MiB; none for the empty file.

@@ -464,7 +464,7 @@ fn promises_move_with_an_export_and_an_older_archive_still_imports() {
     let out = dir.path().join("vault.age");
     let plain = export(&s, &out, &key);
     let doc: Value = serde_json::from_slice(&plain).unwrap();
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(doc["counts"]["promises"], 2);
     assert!(
         doc["promises"][0].get("late").is_none(),

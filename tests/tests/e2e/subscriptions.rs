@@ -491,7 +491,7 @@ fn subscriptions_move_with_an_export_and_a_v3_archive_without_them_still_imports
     let out = dir.path().join("vault.age");
     let plain = export(&s, &out, &key);
     let doc: Value = serde_json::from_slice(&plain).unwrap();
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(doc["counts"]["subscriptions"], 2);
     let archived = doc["subscriptions"].as_array().unwrap();
     assert!(
