@@ -19,18 +19,18 @@ use utoipa::ToSchema;
 use crate::documents::Document;
 use crate::grants::GrantFields;
 use crate::ids::{
-    ClientId, DocumentId, GrantId, IntentId, OfferId, PromiseId, PurchaseId, ReceiptId,
-    SubscriptionId, VendorId,
+    ClientId, DocumentId, GrantId, IntentId, MarketOfferId, OfferId, PromiseId, PurchaseId,
+    ReceiptId, SubscriptionId, VendorId,
 };
 use crate::intents::{IntentFields, OfferFields};
 use crate::ledger::{Incident, Interaction, ProfileFields, Purchase, Vendor};
 use crate::oauth::{AuditVerification, RedirectUri};
 use crate::promises::PromiseFields;
 use crate::subscriptions::SubscriptionFields;
-use crate::values::{Text, WebUrl};
+use crate::values::{Amount, Currency, Text, WebUrl};
 
 /// The format version this build writes and reads.
-pub const ARCHIVE_VERSION: u32 = 4;
+pub const ARCHIVE_VERSION: u32 = 5;
 
 /// The largest archive (decrypted JSON) carnetd imports, documents aside: 1 GiB, about ten
 /// times a vault of 100,000 interactions. With documents, see `max_archive_bytes`.
@@ -77,8 +77,8 @@ pub enum ArchiveFormat {
 pub struct Archive {
     /// Always `carnet-archive`; the first member.
     pub format: ArchiveFormat,
-    /// The format version (`4`; `3` before documents, `2` before promises, `1` before the
-    /// access log's checkpoint); the second member. A reader takes every version up to its own
+    /// The format version (`5`; `4` before market offers, `3` before documents, `2` before
+    /// promises, `1` before the access log's checkpoint); the second member. A reader takes every version up to its own
     /// and refuses the others.
     pub version: u32,
     pub exported_at: DateTime<Utc>,
@@ -115,6 +115,11 @@ pub struct Archive {
     pub subscriptions: Vec<ArchivedSubscription>,
     pub intents: Vec<ArchivedIntent>,
     pub offers: Vec<ArchivedOffer>,
+    /// The offers that came through the market relay (version 5 on; absent: none), with what
+    /// the vault keeps to answer them and prove them. Not carried, on purpose: each announced
+    /// intent's relay keys and the relay's outbox (see `ArchivedMarketOffer`).
+    #[serde(default)]
+    pub market_offers: Vec<ArchivedMarketOffer>,
     pub clients: Vec<ArchivedClient>,
     pub grants: Vec<ArchivedGrant>,
     pub receipts: Vec<ArchivedReceipt>,
@@ -184,6 +189,9 @@ pub struct ArchiveCounts {
     pub subscriptions: u64,
     pub intents: u64,
     pub offers: u64,
+    /// (Version 5 on; absent: 0.)
+    #[serde(default)]
+    pub market_offers: u64,
     pub clients: u64,
     pub grants: u64,
     pub receipts: u64,
@@ -203,6 +211,7 @@ impl ArchiveCounts {
             + self.subscriptions
             + self.intents
             + self.offers
+            + self.market_offers
             + self.clients
             + self.grants
             + self.receipts
@@ -306,6 +315,61 @@ pub struct ArchivedOffer {
     pub fields: OfferFields,
     pub decline_reason: Option<Text>,
     pub purchase_id: Option<PurchaseId>,
+}
+
+/// An offer that came through the market relay from a directory vendor: what the owner API
+/// shows of it (`MarketOffer`, without what is read off the clock) and what the vault keeps to
+/// answer it and prove it. The terms shown (price, currency, `valid_through`, description)
+/// are those `signed_terms` carries; an import refuses an offer where they differ.
+///
+/// The keys of the intent it was made to are not carried (they are secrets, like channel
+/// secrets): after a move the vault cannot send the vendor its answer, and offers vendors make
+/// to the intent's old announcement are not read. See the README's export section.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedMarketOffer {
+    pub id: MarketOfferId,
+    pub intent_id: IntentId,
+    /// The vendor's id in the market directory.
+    pub directory_vendor: String,
+    /// The vendor's own id for this offer (a second offer with the same id is dropped).
+    pub remote_id: String,
+    pub state: ArchivedOfferState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// The vendor as the directory described it when the offer arrived.
+    pub vendor: ArchivedDirectoryVendor,
+    pub price: Amount,
+    pub price_currency: Currency,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub valid_through: DateTime<Utc>,
+    /// The vendor's signed terms exactly as received: the proof of what it offered.
+    pub signed_terms: ArchivedSignedTerms,
+    pub decline_reason: Option<Text>,
+    /// The purchase recorded when it was accepted.
+    pub purchase_id: Option<PurchaseId>,
+    /// The vault's vendor for it, once accepting found or added one.
+    pub vendor_id: Option<VendorId>,
+}
+
+/// A directory vendor as the vault keeps it with its offers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedDirectoryVendor {
+    pub name: String,
+    pub website: Option<String>,
+    /// Its X25519 key (`age1…`): where an answer is encrypted to.
+    pub x25519: String,
+}
+
+/// The vendor's signed terms (the relay's inner envelope, of kind `offer`): the terms' JSON
+/// bytes and the vendor's Ed25519 signature of them, both base64url without padding.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ArchivedSignedTerms {
+    pub payload: String,
+    pub signature: String,
 }
 
 /// A vendor's OAuth client, with what lets the vendor keep working after a move: the hash of

@@ -9,11 +9,13 @@ use clap::Args;
 
 pub const EXPORT_HELP: &str = "\
 Writes everything in the vault to FILE as one age-encrypted archive: vendors, interactions, \
-purchases, incidents, the profile, intents, offers, clients, grants, consent receipts, the \
-access log, and the keys behind each vendor's customer_ref and receipt signatures, so an \
-import elsewhere keeps every id, every customer_ref, and receipts that still verify. Nothing \
-that only works on this server goes in: the owner token, access and refresh tokens, pending \
-consent requests, invitations, webhook deliveries.\n\
+purchases, incidents, the profile, intents, offers (market offers too), clients, grants, \
+consent receipts, the access log, documents, and the keys behind each vendor's customer_ref \
+and receipt signatures, so an import elsewhere keeps every id, every customer_ref, and \
+receipts that still verify. Nothing that only works on this server goes in: the owner token, access and refresh tokens, pending \
+consent requests, invitations, webhook deliveries, reminder channels, the market relay's \
+intent keys and outbox (after an import, a market offer made before is answered in the vault \
+alone: the vendor is not told).\n\
 The archive is as sensitive as the vault: it is encrypted to each --recipient (age X25519 \
 public keys, age1…; any of their identities decrypts it), or else to a passphrase (scrypt): \
 --passphrase-file reads its first line (\"-\" for stdin); without either, it is asked for \

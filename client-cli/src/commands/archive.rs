@@ -310,7 +310,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
     }
     let n = &r.imported;
     ctx.done(&format!(
-        "imported {} vendors, {} interactions, {} purchases, {} incidents, {} promises, {} subscriptions, {} intents, {} offers, {} clients, {} grants, {} receipts, {} access-log entries and {} documents{}",
+        "imported {} vendors, {} interactions, {} purchases, {} incidents, {} promises, {} subscriptions, {} intents, {} offers, {} market offers, {} clients, {} grants, {} receipts, {} access-log entries and {} documents{}",
         n.vendors,
         n.interactions,
         n.purchases,
@@ -319,6 +319,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> CliResult<()> {
         n.subscriptions,
         n.intents,
         n.offers,
+        n.market_offers,
         n.clients,
         n.grants,
         n.receipts,

@@ -1,7 +1,7 @@
 //! Writing the archive: one read transaction (every section from the same snapshot), the
 //! access log verified first and the result recorded, then each table row by row, opened and
-//! written as the schema's JSON, one record per line, the documents last (`documents`). Never
-//! collects a table in memory.
+//! written as the schema's JSON, one record per line, the market offers after the intents'
+//! offers (`market`), the documents last (`documents`). Never collects a table in memory.
 
 use std::io::{self, Write};
 
@@ -11,10 +11,10 @@ use carnet_schemas::ids::{
 use carnet_schemas::{
     ARCHIVE_VERSION, ArchiveCounts, ArchiveFormat, ArchiveKeys, ArchivedAccessEntry,
     ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState, ArchivedOffer,
-    ArchivedOfferState, ArchivedProfile, ArchivedPromise, ArchivedReceipt, ArchivedReceiptKey,
-    ArchivedSubscription, GrantFields, Incident, IncidentFields, IntentFields, Interaction,
-    InteractionFields, ProfileFields, PromiseFields, Purchase, PurchaseFields, SubscriptionFields,
-    Vendor, VendorFields, VendorId,
+    ArchivedProfile, ArchivedPromise, ArchivedReceipt, ArchivedReceiptKey, ArchivedSubscription,
+    GrantFields, Incident, IncidentFields, IntentFields, Interaction, InteractionFields,
+    ProfileFields, PromiseFields, Purchase, PurchaseFields, SubscriptionFields, Vendor,
+    VendorFields, VendorId,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -28,7 +28,7 @@ use crate::intents::OfferRecord;
 use crate::ledger::PROFILE_ID;
 use crate::ledger::open;
 use crate::store::archive as rows;
-use crate::store::intents::{StoredIntentState, StoredOfferState};
+use crate::store::intents::StoredIntentState;
 use crate::store::{StoreError, records};
 use crate::vault::imported::encode_key;
 use crate::vault::{Keys, Table, Unreadable};
@@ -139,6 +139,7 @@ pub fn write(
     write_head(&mut doc, c, keys, now, &counts)?;
     ledger_sections(&mut doc, c, keys)?;
     intent_sections(&mut doc, c, keys)?;
+    super::market::write(&mut doc, c, keys)?;
     access_sections(&mut doc, c, keys)?;
     super::documents::write(&mut doc, c, keys)?;
     doc.finish()?;
@@ -295,11 +296,7 @@ fn intent_sections<W: Write>(
 
     doc.open_section("offers")?;
     rows::each_offer::<OfferRecord, ExportError>(c, |row| {
-        let state = match row.state {
-            StoredOfferState::Pending => ArchivedOfferState::Pending,
-            StoredOfferState::Accepted => ArchivedOfferState::Accepted,
-            StoredOfferState::Declined => ArchivedOfferState::Declined,
-        };
+        let state = row.state.into();
         let record: OfferRecord = keys.seal().open(&row.id, &row.sealed)?;
         Ok(doc.element(&ArchivedOffer {
             id: parse(Table::Offers, &row.id, &row.id)?,

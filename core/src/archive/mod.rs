@@ -7,11 +7,13 @@
 //!
 //! Encryption is not done here: the CLI encrypts and decrypts with age on the owner's machine,
 //! so passphrases and identities never reach the server. Never exported: the owner token,
-//! access and refresh tokens, authorization codes, invitations and the webhook outbox.
+//! access and refresh tokens, authorization codes, invitations and the webhook outbox, nor the
+//! market relay's intent keys and outbox (`market`).
 
 mod documents;
 pub mod export;
 pub mod import;
+mod market;
 mod parse;
 mod sections;
 pub mod spool;
@@ -19,7 +21,32 @@ pub mod spool;
 use std::io::{self, Read, Write};
 
 use bytes::Bytes;
+use carnet_schemas::ArchivedOfferState;
 use tokio::sync::mpsc;
+
+use crate::store::intents::StoredOfferState;
+
+/// An offer's stored state as the archive writes it (vendors' offers and market offers alike).
+impl From<StoredOfferState> for ArchivedOfferState {
+    fn from(s: StoredOfferState) -> Self {
+        match s {
+            StoredOfferState::Pending => ArchivedOfferState::Pending,
+            StoredOfferState::Accepted => ArchivedOfferState::Accepted,
+            StoredOfferState::Declined => ArchivedOfferState::Declined,
+        }
+    }
+}
+
+/// An archived offer's state as it is stored again.
+impl From<ArchivedOfferState> for StoredOfferState {
+    fn from(s: ArchivedOfferState) -> Self {
+        match s {
+            ArchivedOfferState::Pending => StoredOfferState::Pending,
+            ArchivedOfferState::Accepted => StoredOfferState::Accepted,
+            ArchivedOfferState::Declined => StoredOfferState::Declined,
+        }
+    }
+}
 
 /// Size of the chunks the export sends down its pipe.
 const CHUNK: usize = 64 * 1024;

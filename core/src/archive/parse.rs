@@ -79,16 +79,17 @@ impl<R: Read> Read for Metered<R> {
 }
 
 /// Members an archive may leave out (older versions do not have them).
-const OPTIONAL: [&str; 5] = [
+const OPTIONAL: [&str; 6] = [
     "access_log_checkpoint",
     "promises",
     "subscriptions",
+    "market_offers",
     "documents",
     "document_chunks",
 ];
 
 /// The members of an archive, in the order they must come.
-const MEMBERS: [&str; 24] = [
+const MEMBERS: [&str; 25] = [
     "format",
     "version",
     "exported_at",
@@ -107,6 +108,7 @@ const MEMBERS: [&str; 24] = [
     "subscriptions",
     "intents",
     "offers",
+    "market_offers",
     "clients",
     "grants",
     "receipts",
@@ -285,6 +287,9 @@ impl<'de> Visitor<'de> for ArchiveSeed<'_, '_> {
                 }
                 "intents" => map.next_value_seed(Section::new(imp, Importer::intent))?,
                 "offers" => map.next_value_seed(Section::new(imp, Importer::offer))?,
+                "market_offers" => {
+                    map.next_value_seed(Section::new(imp, Importer::market_offer))?
+                }
                 "clients" => map.next_value_seed(Section::new(imp, Importer::client))?,
                 "grants" => map.next_value_seed(Section::new(imp, Importer::grant))?,
                 "receipts" => map.next_value_seed(Section::new(imp, Importer::receipt))?,

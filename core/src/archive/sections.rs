@@ -4,8 +4,8 @@
 
 use carnet_schemas::{
     ArchivedAccessEntry, ArchivedClient, ArchivedGrant, ArchivedIntent, ArchivedIntentState,
-    ArchivedOffer, ArchivedOfferState, ArchivedPromise, ArchivedReceipt, ArchivedSubscription,
-    Incident, Interaction, InteractionFields, PromiseState, Purchase, Vendor, ids::InteractionKind,
+    ArchivedOffer, ArchivedPromise, ArchivedReceipt, ArchivedSubscription, Incident, Interaction,
+    InteractionFields, PromiseState, Purchase, Vendor, ids::InteractionKind,
 };
 use chrono::{DateTime, Utc};
 use data_encoding::BASE64URL_NOPAD;
@@ -17,9 +17,7 @@ use crate::access::{ClientRecord, ReceiptRecord, pseudonym};
 use crate::intents::OfferRecord;
 use crate::store::access::{self as access_rows, AccessRow, ClientRow, GrantRow, ReceiptRow};
 use crate::store::archive::{self as rows, GrantArchiveRow, IntentArchiveRow};
-use crate::store::intents::{
-    self as intent_rows, IntentRow, OfferRow, StoredIntentState, StoredOfferState,
-};
+use crate::store::intents::{self as intent_rows, IntentRow, OfferRow, StoredIntentState};
 use crate::store::records::{self, Row};
 use crate::vault::{Sealable, Table};
 
@@ -219,11 +217,7 @@ impl Importer<'_> {
             id: o.id.to_string(),
             intent_id: o.intent_id.to_string(),
             vendor_id: o.vendor_id.to_string(),
-            state: match o.state {
-                ArchivedOfferState::Pending => StoredOfferState::Pending,
-                ArchivedOfferState::Accepted => StoredOfferState::Accepted,
-                ArchivedOfferState::Declined => StoredOfferState::Declined,
-            },
+            state: o.state.into(),
             created_at: o.created_at,
             updated_at: o.updated_at,
             sealed: self.keys.seal().seal(o.id.as_str(), &record),

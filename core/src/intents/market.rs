@@ -3,7 +3,9 @@
 //! offer does (`offers::record_purchase`, `offers::fulfil`), with the vault's vendor linked to
 //! the directory vendor, added from what was stored at receipt when the vault has none; the
 //! answer (accepted or declined), signed with the intent's key and encrypted to the vendor, is
-//! written to the relay's outbox in the same transaction.
+//! written to the relay's outbox in the same transaction — unless the offer came to another
+//! vault's announcement (it was imported: the intent's keys never leave a vault), when the
+//! answer is kept in the vault alone.
 //!
 //! Never needs the directory (the vendor's name, website and key were kept with the offer), and
 //! never answers an offer that is not pending.
@@ -266,7 +268,10 @@ pub async fn decline(
 }
 
 /// Queues the answer for the relay (signed by the intent's key, encrypted to the vendor's key
-/// kept at receipt) and stores the offer as answered.
+/// kept at receipt) and stores the offer as answered. An offer whose intent's keys are not
+/// here (an offer imported from another vault: an archive never carries them), or were made
+/// afresh since (an imported intent announced again has another `intent_ref`), is answered in
+/// the vault alone: nothing else could sign an answer the vendor would take.
 fn answer(
     c: &Connection,
     core: &Core,
@@ -274,23 +279,35 @@ fn answer(
     decision: Decision,
     now: DateTime<Utc>,
 ) -> Result<(), OfferError> {
-    let keys = rows::intent(c, l.intent.id.as_str())?
-        .and_then(|row| open_keys(core, &row))
-        .ok_or_else(|| unreadable(Table::RelayIntents, l.intent.id.as_str()))?;
+    let keys = match rows::intent(c, l.intent.id.as_str())? {
+        None => None,
+        Some(row) => Some(
+            open_keys(core, &row)
+                .ok_or_else(|| unreadable(Table::RelayIntents, l.intent.id.as_str()))?,
+        ),
+    };
     let recipient: Recipient = l
         .record
         .vendor
         .recipient
         .parse()
         .map_err(|_| unreadable(Table::RelayOffers, &l.row.id))?;
-    let publication = keys.answer(
-        &l.record.terms.vendor_id,
-        &recipient,
-        &l.record.terms.offer_id,
-        decision,
-        now,
-    );
-    enqueue(c, core, l.intent.id.as_str(), publication, now)?;
+    match keys.filter(|k| k.intent_ref == l.record.terms.intent_ref) {
+        Some(keys) => {
+            let publication = keys.answer(
+                &l.record.terms.vendor_id,
+                &recipient,
+                &l.record.terms.offer_id,
+                decision,
+                now,
+            );
+            enqueue(c, core, l.intent.id.as_str(), publication, now)?;
+        }
+        None => tracing::info!(
+            offer = %l.row.id,
+            "a market offer made to an announcement of another vault was answered here alone: the vendor is not told"
+        ),
+    }
     let to = match decision {
         Decision::Accepted => StoredOfferState::Accepted,
         Decision::Declined => StoredOfferState::Declined,

@@ -12,6 +12,9 @@ use super::access::{
 };
 use super::intents::{INTENT_COLUMNS, IntentRow, OFFER_COLUMNS, OfferRow, map_intent, map_offer};
 use super::records::{self, Row, from_millis, millis};
+use super::relay::{
+    OFFER_COLUMNS as RELAY_OFFER_COLUMNS, RelayOfferRow, map_offer as map_relay_offer,
+};
 use super::{Result, StoreError};
 use crate::crypto::{Sealable, Table};
 
@@ -80,6 +83,15 @@ pub fn each_offer<T, E: From<StoreError>>(
 ) -> Result<(), E> {
     let sql = format!("SELECT {OFFER_COLUMNS} FROM offers ORDER BY id");
     each(c, &sql, map_offer, f)
+}
+
+/// Every offer that came through the market relay, by id.
+pub fn each_market_offer<E: From<StoreError>>(
+    c: &Connection,
+    f: impl FnMut(RelayOfferRow) -> Result<(), E>,
+) -> Result<(), E> {
+    let sql = format!("SELECT {RELAY_OFFER_COLUMNS} FROM relay_offers ORDER BY id");
+    each(c, &sql, map_relay_offer, f)
 }
 
 pub fn each_client<T, E: From<StoreError>>(
@@ -158,6 +170,7 @@ pub fn counts(c: &Connection) -> Result<ArchiveCounts> {
         subscriptions: n("subscriptions")?,
         intents: n("intents")?,
         offers: n("offers")?,
+        market_offers: n("relay_offers")?,
         clients: n("clients")?,
         grants: n("grants")?,
         receipts: n("receipts")?,

@@ -112,10 +112,10 @@ pub struct RelayOfferRow {
     pub blob: Vec<u8>,
 }
 
-const OFFER_COLUMNS: &str =
+pub(super) const OFFER_COLUMNS: &str =
     "id, intent_id, directory_vendor, remote_id, state, created_at, updated_at, blob";
 
-fn map_offer(r: &rusqlite::Row<'_>) -> rusqlite::Result<RelayOfferRow> {
+pub(super) fn map_offer(r: &rusqlite::Row<'_>) -> rusqlite::Result<RelayOfferRow> {
     Ok(RelayOfferRow {
         id: r.get(0)?,
         intent_id: r.get(1)?,

@@ -275,7 +275,7 @@ fn an_export_and_import_keep_the_checkpoint_and_the_log_verifies() {
     let dir = tempfile::tempdir().unwrap();
     let (file, key, plain) = export_to(&a, dir.path());
     let doc: Value = serde_json::from_slice(&plain).unwrap();
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(
         doc["access_log_checkpoint"]["entries"], pruned,
         "{}",

@@ -172,7 +172,7 @@ impl Key {
     }
 }
 
-fn decrypt_with(bytes: &[u8], identity: &dyn age::Identity) -> Vec<u8> {
+pub(crate) fn decrypt_with(bytes: &[u8], identity: &dyn age::Identity) -> Vec<u8> {
     let mut plain = Vec::new();
     age::Decryptor::new(bytes)
         .unwrap()
@@ -209,7 +209,7 @@ pub(crate) fn export(s: &TestServer, out: &Path, key: &Key) -> Vec<u8> {
 
 /// A refused CLI run: exit 1, one error line and one hint.
 #[track_caller]
-fn refused(o: &CliOutput, needle: &str) {
+pub(crate) fn refused(o: &CliOutput, needle: &str) {
     assert_eq!(o.code, 1, "stdout: {}\nstderr: {}", o.stdout, o.stderr);
     let lines: Vec<&str> = o.stderr.lines().collect();
     assert_eq!(lines.len(), 2, "one line and a hint: {}", o.stderr);
@@ -262,7 +262,7 @@ fn an_export_decrypts_with_age_and_matches_its_schema() {
         "archive does not match its schema: {errors:?}"
     );
     assert_eq!(doc["format"], "carnet-archive");
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     let counts = &doc["counts"];
     assert_eq!(counts["vendors"], 2);
     assert_eq!(counts["interactions"], 2);
@@ -581,12 +581,12 @@ fn hostile_archives_are_refused_with_a_clear_message_and_change_nothing() {
     );
 
     // A format version this carnetd does not know.
-    let v5 = edited(
+    let v6 = edited(
         &plain,
-        |l| l == "\"version\":4,",
-        |_| "\"version\":5,".into(),
+        |l| l == "\"version\":5,",
+        |_| "\"version\":6,".into(),
     );
-    refused(&import_file("v5.age", &to_key(&v5)), "format version 5");
+    refused(&import_file("v6.age", &to_key(&v6)), "format version 6");
 
     // Valid JSON (or not) that is not a valid archive.
     refused(
@@ -831,7 +831,7 @@ fn a_version_1_archive_without_a_checkpoint_still_imports() {
     assert!(!String::from_utf8_lossy(&plain).contains("access_log_checkpoint"));
     let v1 = edited(
         &plain,
-        |l| l == "\"version\":4,",
+        |l| l == "\"version\":5,",
         |_| "\"version\":1,".into(),
     );
     let v1_file = dir.path().join("v1.age");

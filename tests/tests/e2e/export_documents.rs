@@ -82,7 +82,7 @@ fn documents_round_trip_through_export_and_import_with_age() {
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
     assert!(errors.is_empty(), "does not match its schema: {errors:?}");
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(doc["counts"]["documents"], 4);
     assert_eq!(doc["documents"].as_array().unwrap().len(), 4);
     // The 2.5 MiB file in records of 1 MiB, 1 MiB and 0.5 MiB; none for the empty file.
@@ -309,7 +309,7 @@ fn a_version_3_archive_without_documents_still_imports() {
     let archive = plain_export(&a);
     let from = archive.find("\n\"documents\":[").unwrap();
     let v3 = format!("{}\n}}\n", &archive[..from].trim_end_matches(','))
-        .replace("\n\"version\":4,\n", "\n\"version\":3,\n")
+        .replace("\n\"version\":5,\n", "\n\"version\":3,\n")
         .replace(",\"documents\":0", "");
     assert!(
         !v3.contains("document") && v3.contains("\"version\":3,"),

@@ -25,6 +25,7 @@ mod documents;
 mod durability;
 mod export;
 mod export_documents;
+mod export_market;
 mod generation;
 mod grants;
 mod import_csv;

@@ -464,7 +464,7 @@ fn promises_move_with_an_export_and_an_older_archive_still_imports() {
     let out = dir.path().join("vault.age");
     let plain = export(&s, &out, &key);
     let doc: Value = serde_json::from_slice(&plain).unwrap();
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(doc["counts"]["promises"], 2);
     assert!(
         doc["promises"][0].get("late").is_none(),
@@ -485,7 +485,7 @@ fn promises_move_with_an_export_and_an_older_archive_still_imports() {
         text.find("\n\"intents\":[").unwrap(),
     );
     let v2 = format!("{}{}", &text[..from], &text[to..])
-        .replace("\n\"version\":4,\n", "\n\"version\":2,\n")
+        .replace("\n\"version\":5,\n", "\n\"version\":2,\n")
         .replace(",\"promises\":2", "");
     assert!(
         !v2.contains("\"promises\"") && v2.contains("\"version\":2,"),

@@ -25,7 +25,7 @@ const DEADLINE: Duration = Duration::from_secs(60);
 
 /// Polls `f` until it answers `Some`, failing the test after `DEADLINE`.
 #[track_caller]
-fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+pub(crate) fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     let end = Instant::now() + DEADLINE;
     loop {
         if let Some(v) = f() {
@@ -38,16 +38,21 @@ fn wait_until<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 }
 
 /// An intent announced on the relay, as `carnet-vendor listen` heard it.
-struct Announced {
-    id: String,
-    intent_ref: String,
-    bucket: String,
-    recipient: String,
+pub(crate) struct Announced {
+    pub(crate) id: String,
+    pub(crate) intent_ref: String,
+    pub(crate) bucket: String,
+    pub(crate) recipient: String,
 }
 
 /// Creates and activates an announced intent (`extra`: more `intent new` flags), and has
 /// vendor `acme` hear it.
-fn announce(market: &Market, carnetd: &Carnetd, title: &str, extra: &[&str]) -> Announced {
+pub(crate) fn announce(
+    market: &Market,
+    carnetd: &Carnetd,
+    title: &str,
+    extra: &[&str],
+) -> Announced {
     let mut args = vec![
         "--json",
         "intent",
@@ -82,7 +87,7 @@ fn announce(market: &Market, carnetd: &Carnetd, title: &str, extra: &[&str]) -> 
 }
 
 /// `carnet-vendor offer` from `acme`; returns its JSON line.
-fn offer(market: &Market, intent: &Announced, price: &str, currency: &str) -> Value {
+pub(crate) fn offer(market: &Market, intent: &Announced, price: &str, currency: &str) -> Value {
     let out = market.vendor(
         "offer",
         "acme",
@@ -102,7 +107,7 @@ fn offer(market: &Market, intent: &Announced, price: &str, currency: &str) -> Va
 }
 
 /// The market offers `carnet --json offers` lists on `intent`.
-fn market_offers(carnetd: &Carnetd, intent: &str) -> Vec<Value> {
+pub(crate) fn market_offers(carnetd: &Carnetd, intent: &str) -> Vec<Value> {
     let out = carnetd.carnet(&["--json", "offers", "--intent", intent]);
     out.ok();
     out.json()

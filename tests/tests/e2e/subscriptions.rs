@@ -491,7 +491,7 @@ fn subscriptions_move_with_an_export_and_a_v3_archive_without_them_still_imports
     let out = dir.path().join("vault.age");
     let plain = export(&s, &out, &key);
     let doc: Value = serde_json::from_slice(&plain).unwrap();
-    assert_eq!(doc["version"], 4);
+    assert_eq!(doc["version"], 5);
     assert_eq!(doc["counts"]["subscriptions"], 2);
     let archived = doc["subscriptions"].as_array().unwrap();
     assert!(
@@ -511,7 +511,7 @@ fn subscriptions_move_with_an_export_and_a_v3_archive_without_them_still_imports
     let text = String::from_utf8(plain).unwrap();
     let old = cut(&text, "subscriptions")
         .replace(",\"subscriptions\":2", "")
-        .replace("\n\"version\":4,\n", "\n\"version\":3,\n");
+        .replace("\n\"version\":5,\n", "\n\"version\":3,\n");
     assert!(
         !old.contains("subscriptions") && old.contains("\"version\":3,"),
         "{old}"
@@ -552,7 +552,7 @@ fn older_archives_still_import_after_subscriptions() {
     let out = dir.path().join("vault.age");
     let text = String::from_utf8(export(&s, &out, &key)).unwrap();
     let v2 = cut(&text, "promises")
-        .replace("\n\"version\":4,\n", "\n\"version\":2,\n")
+        .replace("\n\"version\":5,\n", "\n\"version\":2,\n")
         .replace(",\"promises\":0", "")
         .replace(",\"subscriptions\":1", "");
     assert!(
