@@ -162,7 +162,19 @@ fn say_who_sees(ctx: &Ctx, i: &Intent) -> CliResult<()> {
         .filter(|g| covers(g, category))
         .map(|g| g.fields.vendor_id.clone())
         .collect();
-    if seeing.is_empty() {
+    if i.fields.relay == RelayLevel::Announce {
+        output::message(&format!(
+            "announced on the market relay: vendors subscribed to its category receive it{}",
+            if seeing.is_empty() {
+                String::new()
+            } else {
+                format!("; granted vendors too: {}", {
+                    let names = ctx.vendor_names()?;
+                    join(seeing.iter().map(|v| name_of(&names, v)))
+                })
+            }
+        ));
+    } else if seeing.is_empty() {
         output::message(&format!(
             "no vendor has a live grant to read intents in {category}, so none sees it yet: \
 give one with `carnet grant create VENDOR --scope intents:read --scope offers:write --category {category}`"

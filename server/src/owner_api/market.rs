@@ -117,7 +117,14 @@ pub async fn add_vendor(
             })
     };
     let Some(listing) = listing else {
-        return Err(ApiError::not_found("directory vendor", wanted));
+        return Err(ApiError::NotFound {
+            noun: "directory vendor",
+            id: wanted.to_string(),
+            hint: Some(
+                "the market directory this server holds has no vendor with that id: check its spelling with the vendor or the market's operator"
+                    .into(),
+            ),
+        });
     };
     let (vendor, added) =
         vendors::add_from_directory(&s.store, &s.keys, &s.index, listing, s.now()).await?;

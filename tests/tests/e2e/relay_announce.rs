@@ -81,6 +81,13 @@ fn an_announced_intent_reaches_the_vendors_of_its_category_and_no_other() {
         "{}",
         out.stderr
     );
+    // And once active, it does not claim that no vendor sees it.
+    assert!(
+        out.stderr.contains("announced on the market relay")
+            && !out.stderr.contains("none sees it"),
+        "{}",
+        out.stderr
+    );
     announce_titled(&carnetd, "home.garden.mower", "Lawn mower");
     let acme = market.listen("acme", 1, &["--category", "home.appliances"]);
     assert_eq!(acme[0]["event"], "intent.activated");
