@@ -351,6 +351,10 @@ pub struct ArchivedMarketOffer {
     pub purchase_id: Option<PurchaseId>,
     /// The vault's vendor for it, once accepting found or added one.
     pub vendor_id: Option<VendorId>,
+    /// Whether the answer went to the vendor through the relay (from the vault that exported
+    /// it; an importing vault cannot send one: the relay keys stay behind).
+    #[serde(default)]
+    pub vendor_told: bool,
 }
 
 /// A directory vendor as the vault keeps it with its offers.

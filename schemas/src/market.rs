@@ -45,6 +45,11 @@ pub struct MarketOffer {
     /// The price is above the intent's `max_price` (allowed, and marked).
     #[serde(default)]
     pub over_budget: bool,
+    /// Whether the owner's answer went to the vendor through the relay: false until the offer
+    /// is answered, and for an offer answered after a move to another vault (the intent's relay
+    /// keys stay in the vault it was made to, so nothing here can sign the answer).
+    #[serde(default)]
+    pub vendor_told: bool,
 }
 
 /// Filter of `GET /v1/market/offers`.

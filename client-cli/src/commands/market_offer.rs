@@ -116,9 +116,10 @@ pub(super) fn accept(ctx: &Ctx, id: &MarketOfferId, keep_open: bool) -> CliResul
         .as_ref()
         .map_or_else(String::new, |v| format!(" ({v})"));
     let first = format!(
-        "accepted offer {id}: {purchase} of {} was recorded with {}{with}; the vendor is told through the relay",
+        "accepted offer {id}: {purchase} of {} was recorded with {}{with}; {}",
         price(o),
         quoted(&o.vendor_name),
+        told(o),
     );
     let intent = intent_of(ctx, o)?;
     let second = format!(
@@ -136,10 +137,21 @@ pub(super) fn decline(ctx: &Ctx, id: &MarketOfferId, reason: Option<Text>) -> Cl
         .client
         .post(&format!("{}/decline", path(id)), &DeclineOffer { reason })?;
     let line = format!(
-        "declined offer {id} from {} ({}); the vendor is told through the relay",
+        "declined offer {id} from {} ({}); {}",
         quoted(&done.value.vendor_name),
-        price(&done.value)
+        price(&done.value),
+        told(&done.value)
     );
     said(ctx, &done, &[&line]);
     Ok(())
+}
+
+/// Whether the vendor hears of the answer: always, unless the offer was made to an
+/// announcement of the vault this one was moved from (whose relay keys stay there).
+fn told(o: &MarketOffer) -> &'static str {
+    if o.vendor_told {
+        "the vendor is told through the relay"
+    } else {
+        "the vendor cannot be told: the offer was made to the vault this one was moved from, whose relay keys stay there"
+    }
 }

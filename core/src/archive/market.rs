@@ -67,6 +67,7 @@ pub(super) fn write<W: Write>(
             decline_reason: record.decline_reason,
             purchase_id: record.purchase_id,
             vendor_id: record.vendor_id,
+            vendor_told: record.vendor_told,
         })?)
     })?;
     doc.close_section()?;
@@ -100,6 +101,7 @@ impl Importer<'_> {
             decline_reason: o.decline_reason,
             purchase_id: o.purchase_id,
             vendor_id: o.vendor_id,
+            vendor_told: o.vendor_told,
         };
         let row = RelayOfferRow {
             id: o.id.to_string(),

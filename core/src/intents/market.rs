@@ -123,6 +123,7 @@ fn wire(
         valid_through: record.terms.valid_through,
         decline_reason: record.decline_reason,
         purchase_id: record.purchase_id,
+        vendor_told: record.vendor_told,
     })
 }
 
@@ -302,6 +303,7 @@ fn answer(
                 now,
             );
             enqueue(c, core, l.intent.id.as_str(), publication, now)?;
+            l.record.vendor_told = true;
         }
         None => tracing::info!(
             offer = %l.row.id,

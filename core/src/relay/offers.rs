@@ -46,6 +46,9 @@ pub struct MarketOfferRecord {
     pub purchase_id: Option<PurchaseId>,
     /// The vault's vendor for it, once accepting found or added one.
     pub vendor_id: Option<LocalVendorId>,
+    /// Whether the answer was queued for the vendor through the relay.
+    #[serde(default)]
+    pub vendor_told: bool,
 }
 
 impl Sealable for MarketOfferRecord {
@@ -146,6 +149,7 @@ pub async fn take(
         decline_reason: None,
         purchase_id: None,
         vendor_id: None,
+        vendor_told: false,
     };
     let row = RelayOfferRow {
         id: id.to_string(),

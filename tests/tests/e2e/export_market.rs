@@ -163,6 +163,13 @@ fn market_offers_move_to_a_fresh_vault_and_the_pending_one_is_declined_there() {
     declined.ok();
     assert_eq!(declined.json()["state"], "declined");
     assert_eq!(declined.json()["decline_reason"], "Bought one");
+    // Said, not hidden: the vendor cannot be told from here.
+    assert_eq!(declined.json()["vendor_told"], false);
+    assert!(
+        declined.stderr.contains("the vendor cannot be told"),
+        "{}",
+        declined.stderr
+    );
     let again = b.carnet(&["offer", "decline", id]);
     assert_ne!(again.code, 0);
     assert!(again.stderr.contains("not pending"), "{}", again.stderr);

@@ -184,8 +184,16 @@ fn a_market_offer_is_listed_with_the_vendors_name_and_accepting_it_buys_and_answ
     let answers = market.vendor_spawn("answers", "acme", &["--count", "1", "--json"]);
     let accepted = carnetd.carnet(&["--json", "offer", "accept", id]);
     accepted.ok();
+    assert!(
+        accepted
+            .stderr
+            .contains("the vendor is told through the relay"),
+        "{}",
+        accepted.stderr
+    );
     let accepted = accepted.json();
     assert_eq!(accepted["state"], "accepted");
+    assert_eq!(accepted["vendor_told"], true);
     let purchase = accepted["purchase_id"].as_str().unwrap();
     let vendor = accepted["vendor_id"].as_str().unwrap();
     let p = carnetd.get(&format!("/v1/purchases/{purchase}")).json();
