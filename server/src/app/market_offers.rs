@@ -63,7 +63,7 @@ pub async fn decline(State(s): State<AppState>, Path(raw): Path<String>, p: Post
     };
     let why = match decline_why(&p) {
         Ok(why) => why,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     match market::decline(&s, &id, why).await {
         Ok(m) => back(&m.intent_id, m.id.as_str()),

@@ -174,17 +174,17 @@ pub(super) fn accept_how(p: &Posted) -> AcceptOffer {
 }
 
 /// A Decline form's optional reason, or the page saying why it cannot be kept.
-pub(super) fn decline_why(p: &Posted) -> Result<DeclineOffer, Response> {
+pub(super) fn decline_why(p: &Posted) -> Result<DeclineOffer, Box<Response>> {
     let reason = match p.get("reason").trim() {
         "" => None,
         r => match r.parse::<Text>() {
             Ok(t) => Some(t),
             Err(e) => {
-                return Err(shell::problem(
+                return Err(Box::new(shell::problem(
                     StatusCode::UNPROCESSABLE_ENTITY,
                     "The reason cannot be kept",
                     &format!("Reason: {}. Nothing was declined.", e.0),
-                ));
+                )));
             }
         },
     };
@@ -209,7 +209,7 @@ pub async fn decline(State(s): State<AppState>, Path(raw): Path<String>, p: Post
     };
     let why = match decline_why(&p) {
         Ok(why) => why,
-        Err(page) => return page,
+        Err(page) => return *page,
     };
     match offers::decline(&s, &id, why).await {
         Ok(o) => back(&o.intent_id, o.id.as_str()),

@@ -134,7 +134,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
         .map(|o| Shown::local(o, &names))
         .chain(relayed.iter().map(super::market_offers::shown))
         .collect();
-    new_offers.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    new_offers.sort_by_key(|o| std::cmp::Reverse(o.created_at));
     let (due, open) = due;
     let more = open.saturating_sub(due.len());
     let (late, upcoming): (Vec<_>, Vec<_>) = due
