@@ -6,13 +6,14 @@
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use carnet_core::intents::{offers, owner};
-use carnet_schemas::{Intent, IntentId, IntentState, PriceSpecification};
+use carnet_core::intents::{market, offers, owner};
+use carnet_schemas::{Intent, IntentId, IntentState, PriceSpecification, RelayLevel};
 use chrono::Utc;
 use maud::{Markup, html};
 
 use super::failed;
 use super::intent_form::{Draft, condition_name, refused, render, withhold_name};
+use super::offers::Shown;
 use super::shell::{self, Errors, Nav, button_form, csrf, empty, minute};
 use super::signed::{Posted, Signed, see_other};
 use crate::state::AppState;
@@ -233,11 +234,12 @@ pub async fn show(signed: Signed, State(s): State<AppState>, Path(raw): Path<Str
         .blocking(move |s| {
             let intent = owner::show(s, &id)?;
             let offers = offers::list(s, Some(&id))?;
+            let relayed = market::list(s, Some(&id))?;
             let names = super::today::vendor_names(s, offers.iter().map(|o| o.vendor_id.clone()));
-            Ok((intent, offers, names))
+            Ok((intent, offers, relayed, names))
         })
         .await;
-    let (i, offers, names) = match found {
+    let (i, offers, relayed, names) = match found {
         Ok(found) => found,
         Err(e) => return failed(e),
     };
@@ -288,14 +290,19 @@ pub async fn show(signed: Signed, State(s): State<AppState>, Path(raw): Path<Str
         }
         section aria-labelledby="offers" {
             h2 #offers { "Offers" }
-            @if offers.is_empty() {
+            @if offers.is_empty() && relayed.is_empty() {
                 @if i.state == IntentState::Active {
-                    (empty("No offer yet: granted vendors answer while the window is open."))
+                    @if f.relay == RelayLevel::Announce {
+                        (empty("No offer yet: granted vendors, and the market relay's vendors it was announced to, answer while the window is open."))
+                    } @else {
+                        (empty("No offer yet: granted vendors answer while the window is open."))
+                    }
                 } @else {
                     (empty("No offer."))
                 }
             }
-            @for o in &offers { (super::offers::card(&signed, o, &names)) }
+            @for o in &offers { (super::offers::card(&signed, &Shown::local(o, &names))) }
+            @for m in &relayed { (super::offers::card(&signed, &super::market_offers::shown(m))) }
         }
         p { a href="/app/intents" { "All intents" } }
     };

@@ -11,6 +11,7 @@ mod charts;
 mod documents;
 mod intent_form;
 mod intents;
+mod market_offers;
 mod offers;
 mod promise_list;
 mod promises;
@@ -109,6 +110,14 @@ pub fn router() -> Router<AppState> {
         .route("/app/intents/{id}/fulfil", post(intents::fulfil))
         .route("/app/offers/{id}/accept", post(offers::accept))
         .route("/app/offers/{id}/decline", post(offers::decline))
+        .route(
+            "/app/market-offers/{id}/accept",
+            post(market_offers::accept),
+        )
+        .route(
+            "/app/market-offers/{id}/decline",
+            post(market_offers::decline),
+        )
         .route("/app/access", get(access::show))
         .route("/app/access/verify", post(access::verify))
         .route("/app/grants/{id}/revoke", post(access::revoke))

@@ -1,5 +1,6 @@
 //! **Today**: what needs the owner now. Follow-ups due within 7 days and late ones (as `carnet
-//! followups`), promises late or due within 7 days (Kept / Broken), consent requests waiting (approve or deny right here), new offers, intents
+//! followups`), promises late or due within 7 days (Kept / Broken), consent requests waiting (approve or deny right here), new offers (a granted vendor's or the
+//! market relay's), intents
 //! whose window closes within 3 days, warranties ending within 30 days, renewals whose notice
 //! deadline falls within 30 days, the access log's
 //! last check, and the last vendor accesses. Each list is short and read through the index.
@@ -9,7 +10,7 @@ use std::collections::HashMap;
 use axum::extract::{Path, State};
 use axum::response::Response;
 use carnet_core::consent::{approve as approve_request, deny as deny_request};
-use carnet_core::intents::{offers, owner};
+use carnet_core::intents::{market, offers, owner};
 use carnet_core::ledger::{self, Vendors, followups, listing, promises, subscriptions};
 use carnet_core::{audit, consent::Pending};
 use carnet_schemas::{AccessQuery, Category, IntentState, InteractionId, OfferState, VendorId};
@@ -17,6 +18,7 @@ use chrono::{Duration, Utc};
 use maud::{Markup, html};
 
 use super::failed;
+use super::offers::Shown;
 use super::promise_list;
 use super::shell::{self, Nav, button_form, csrf, empty, minute};
 use super::signed::{Posted, Signed, see_other};
@@ -59,12 +61,13 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
         Err(e) => return failed(e),
     };
     let soon = today + Duration::days(7);
-    let (due, promised, intents, offers, (warranties, renewals)) = match s
+    let (due, promised, intents, (offers, relayed), (warranties, renewals)) = match s
         .blocking(move |s| {
             let due = followups::soonest(&s.store, &s.keys, &s.index, Some(soon), FOLLOWUPS)?;
             let promised = promises::due_items(&s.store, &s.keys, &s.index, Some(soon))?;
             let intents = owner::list(s, Some(IntentState::Active))?;
             let offers = offers::list(s, None)?;
+            let relayed = market::list(s, None)?;
             let warranties = listing::warranties_ending(
                 &s.store,
                 &s.keys,
@@ -74,7 +77,13 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
                 SHOWN,
             )?;
             let renewals = subscriptions::renewals_within(&s.store, &s.keys, 30, now)?;
-            Ok((due, promised, intents, offers, (warranties, renewals)))
+            Ok((
+                due,
+                promised,
+                intents,
+                (offers, relayed),
+                (warranties, renewals),
+            ))
         })
         .await
     {
@@ -90,10 +99,13 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
         })
         .take(SHOWN)
         .collect();
-    let new_offers: Vec<_> = offers
+    let offers: Vec<_> = offers
         .into_iter()
         .filter(|o| o.state == OfferState::Pending)
-        .take(SHOWN)
+        .collect();
+    let relayed: Vec<_> = relayed
+        .into_iter()
+        .filter(|m| m.state == OfferState::Pending)
         .collect();
     let accesses = audit::entries(
         &s,
@@ -109,13 +121,20 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
     let waiting = s.consents.all_waiting(now);
     let names = vendor_names(
         &s,
-        new_offers
+        offers
             .iter()
             .map(|o| o.vendor_id.clone())
             .chain(warranties.iter().map(|p| p.fields.vendor_id.clone()))
             .chain(renewals.iter().map(|r| r.fields.vendor_id.clone()))
             .chain(accesses.iter().map(|a| a.vendor_id.clone())),
     );
+    // Both kinds of waiting offer, newest first.
+    let mut new_offers: Vec<_> = offers
+        .iter()
+        .map(|o| Shown::local(o, &names))
+        .chain(relayed.iter().map(super::market_offers::shown))
+        .collect();
+    new_offers.sort_by_key(|o| std::cmp::Reverse(o.created_at));
     let (due, open) = due;
     let more = open.saturating_sub(due.len());
     let (late, upcoming): (Vec<_>, Vec<_>) = due
@@ -169,14 +188,10 @@ pub async fn show(signed: Signed, State(s): State<AppState>) -> Response {
             h2 #offers { "New offers" }
             @if new_offers.is_empty() { (empty("No offer waiting for an answer.")) }
             ul.items {
-                @for o in &new_offers {
-                    li {
-                        a href={ "/app/intents/" (o.intent_id) } { (o.fields.price) " " (o.fields.price_currency) }
-                        " from " (super::today::vendor_link(&names, &o.vendor_id))
-                        @if o.over_budget { " " span.tag.bad { "over budget" } }
-                        div.meta { (o.fields.description) }
-                    }
-                }
+                @for o in new_offers.iter().take(SHOWN) { (super::offers::waiting_item(o)) }
+            }
+            @if new_offers.len() > SHOWN {
+                p.meta { (new_offers.len() - SHOWN) " more waiting on their intents' pages." }
             }
         }
         section aria-labelledby="closing" {

@@ -10,6 +10,7 @@ mod app_access;
 mod app_documents;
 mod app_frame;
 mod app_intents;
+mod app_market;
 mod app_subscriptions;
 mod app_vendors;
 mod audit;

@@ -119,6 +119,24 @@ pub(crate) fn market_offers(carnetd: &Carnetd, intent: &str) -> Vec<Value> {
         .collect()
 }
 
+/// The first answer `carnet-vendor answers` (spawned with `--json`) prints, as its JSON line;
+/// the process is ended then.
+pub(crate) fn first_answer(mut answers: std::process::Child) -> Value {
+    let stdout = answers.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        let _ = BufReader::new(stdout).read_line(&mut line);
+        let _ = tx.send(line);
+    });
+    let line = rx
+        .recv_timeout(DEADLINE)
+        .expect("carnet-vendor answers heard nothing");
+    let _ = answers.kill();
+    let _ = answers.wait();
+    serde_json::from_str(&line).unwrap()
+}
+
 /// `carnet_relay_offers_total{outcome=…}` now.
 fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
     let text = carnetd.get("/metrics").text;
@@ -208,20 +226,7 @@ fn a_market_offer_is_listed_with_the_vendors_name_and_accepting_it_buys_and_answ
     assert_eq!(i["state"], "fulfilled");
 
     // The vendor hears "accepted" through the relay.
-    let mut answers = answers;
-    let stdout = answers.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(DEADLINE)
-        .expect("carnet-vendor answers heard nothing");
-    let _ = answers.kill();
-    let _ = answers.wait();
-    let answer: Value = serde_json::from_str(&line).unwrap();
+    let answer = first_answer(answers);
     assert_eq!(answer["decision"], "accepted");
     assert_eq!(answer["offer_id"], made["offer_id"]);
 
