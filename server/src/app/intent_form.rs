@@ -1,12 +1,12 @@
-//! The intent form (new and edit): every field of `carnet intent new`, labelled like its
-//! flags, kept as typed when one is wrong. Each value is parsed here with the wire types; the
+//! The intent form (new and edit): every field of `carnet intent new` (the market relay's level
+//! and public fields included), labelled like its flags, kept as typed when one is wrong. Each value is parsed here with the wire types; the
 //! rules across fields (min ≤ max, the window, the caps) are the core's, and what it refuses is
 //! put back beside the field it names.
 
 use carnet_core::intents::IntentError;
 use carnet_schemas::{
     Amount, Category, Currency, DEFAULT_MAX_OFFERS, Intent, IntentField, IntentFields, IntentTerms,
-    ItemCondition, Line, MAX_MAX_OFFERS, PriceSpecification, RelayLevel, Text,
+    ItemCondition, Line, MAX_MAX_OFFERS, PriceSpecification, PublicField, RelayLevel, Text,
 };
 use chrono::{DateTime, Days, FixedOffset, NaiveDate, NaiveDateTime, Utc};
 use maud::{Markup, html};
@@ -21,6 +21,22 @@ const CONDITIONS: [(&str, &str); 5] = [
     ("used", "used"),
     ("refurbished", "refurbished"),
     ("damaged", "damaged"),
+];
+
+/// The market relay's levels, as `--relay` spells them.
+const RELAY_LEVELS: [(&str, &str); 2] = [
+    ("off", "Off: only the vendors you grant see it"),
+    ("announce", "Announce on the market relay"),
+];
+
+/// The fields an announced intent may make public, as `--public` spells them.
+const PUBLIC: [(&str, &str); 6] = [
+    ("title", "Title"),
+    ("description", "Description"),
+    ("price_band", "Price"),
+    ("quantity", "Quantity"),
+    ("item_condition", "Condition"),
+    ("delivery_methods", "Delivery"),
 ];
 
 /// The fields an intent may withhold, as `--withhold` spells them, and what they are.
@@ -69,6 +85,8 @@ pub struct Draft {
     pub allow_resale: bool,
     pub allow_tracking: bool,
     pub withhold: Vec<String>,
+    pub relay: String,
+    pub public: Vec<String>,
 }
 
 fn shown(t: &DateTime<FixedOffset>) -> String {
@@ -84,6 +102,7 @@ impl Draft {
     pub fn new() -> Draft {
         Draft {
             retention_days: IntentTerms::default().retention_days.to_string(),
+            relay: RelayLevel::Off.as_str().to_owned(),
             ..Draft::default()
         }
     }
@@ -117,6 +136,8 @@ impl Draft {
                 .filter_map(|w| WITHHOLDABLE.iter().find(|(_, v, _)| v == w))
                 .map(|(n, _, _)| (*n).to_owned())
                 .collect(),
+            relay: f.relay.as_str().to_owned(),
+            public: f.public.iter().map(|p| p.as_str().to_owned()).collect(),
         }
     }
 
@@ -142,6 +163,8 @@ impl Draft {
             allow_resale: !p.get("allow_resale").is_empty(),
             allow_tracking: !p.get("allow_tracking").is_empty(),
             withhold: p.all("withhold").map(str::to_owned).collect(),
+            relay: get("relay"),
+            public: p.all("public").map(str::to_owned).collect(),
         }
     }
 
@@ -193,8 +216,25 @@ impl Draft {
                 None => e.add("withhold", format!("{w:?} is not a field an intent has.")),
             }
         }
-        let (Some(category), Some(title), Some(retention_days), true) =
-            (category, title, retention_days, e.is_empty())
+        let relay = match self.relay.trim() {
+            "" => Some(RelayLevel::Off),
+            r => r.parse::<RelayLevel>().ok().or_else(|| {
+                e.add("relay", "Choose off or announce.");
+                None
+            }),
+        };
+        let mut public = Vec::new();
+        for p in &self.public {
+            match p.parse::<PublicField>() {
+                Ok(f) => public.push(f),
+                Err(_) => e.add(
+                    "public",
+                    format!("{p:?} is not a field an intent may make public."),
+                ),
+            }
+        }
+        let (Some(category), Some(title), Some(retention_days), Some(relay), true) =
+            (category, title, retention_days, relay, e.is_empty())
         else {
             return Err(e);
         };
@@ -221,9 +261,8 @@ impl Draft {
                 withhold,
             },
             max_offers,
-            // The page does not set the relay level yet: an edit keeps what the CLI set.
-            relay: before.map_or(RelayLevel::Off, |b| b.relay),
-            public: before.map(|b| b.public.clone()).unwrap_or_default(),
+            relay,
+            public,
         })
     }
 }
@@ -321,7 +360,8 @@ pub fn refused(e: &IntentError) -> Option<Errors> {
         "price_specification.max_price" => "max_price",
         "eligible_quantity" => "quantity",
         "terms.retention_days" => "retention_days",
-        f @ ("valid_from" | "valid_through" | "max_offers" | "category" | "title") => f,
+        f @ ("valid_from" | "valid_through" | "max_offers" | "category" | "title" | "relay"
+        | "public") => f,
         _ => "",
     };
     let mut errors = Errors::default();
@@ -387,6 +427,23 @@ pub fn render(
                         }
                     }
                     @if let Some(err) = e.of("withhold") { p.error { (err) } }
+                }
+            }
+            fieldset {
+                legend { "Market relay" }
+                (field("Relay", "relay", Input::Choice(&RELAY_LEVELS), &d.relay, e,
+                    Some("Announce: once active, every vendor on the market relay subscribed to its category receives its category, your server's region and its window, and the fields below — with no grant from you; each may keep what it receives.")))
+                fieldset.withhold id="f-public" {
+                    legend { "Public" }
+                    small.hint { "With announce: the fields that go out too (none by default; never one you withhold)." }
+                    @for (name, label) in PUBLIC {
+                        div.check {
+                            input id={ "f-public-" (name) } type="checkbox" name="public" value=(name)
+                                checked[d.public.iter().any(|p| p == name)];
+                            label for={ "f-public-" (name) } { (label) }
+                        }
+                    }
+                    @if let Some(err) = e.of("public") { p.error { (err) } }
                 }
             }
             div.actions {

@@ -188,6 +188,16 @@ fn a_wrong_field_sends_the_form_back_as_typed_with_the_error_beside_it() {
     let r = app.submit(NEW, NEW, &form(&[("currency", "")]));
     assert_eq!(r.status, 422, "{}", r.text);
     assert!(r.text.contains("id=\"f-currency-err\""), "{}", r.text);
+    // Announcing on a server without a market relay: said beside Relay, kept as chosen.
+    let r = app.submit(
+        NEW,
+        NEW,
+        &form(&[("relay", "announce"), ("public", "title")]),
+    );
+    assert_eq!(r.status, 422, "{}", r.text);
+    assert!(r.text.contains("id=\"f-relay-err\""), "{}", r.text);
+    assert!(r.text.contains("no market relay"), "{}", r.text);
+    assert!(r.text.contains("value=\"title\" checked"), "{}", r.text);
     // Nothing was written.
     assert!(s.get("/v1/intents").json().as_array().unwrap().is_empty());
 }

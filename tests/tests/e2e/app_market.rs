@@ -177,3 +177,54 @@ fn declining_a_market_offer_keeps_the_reason_in_the_vault_and_forged_or_wrong_po
     assert!(r.text.contains("not pending"), "{}", r.text);
     assert_eq!(state(), "declined");
 }
+
+#[test]
+fn an_intent_written_in_the_app_at_relay_announce_reaches_the_market_with_its_public_fields_only() {
+    let market = Market::start(&[("acme", &["home.appliances"])]);
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    let mut app = WebApp::signed_in(&carnetd);
+    let form = [
+        ("category", "home.appliances.washing-machine"),
+        ("title", "Washing machine"),
+        ("description", "quiet-one-for-the-flat-above"),
+        ("retention_days", "30"),
+        ("relay", "announce"),
+        ("public", "title"),
+        ("then", "activate"),
+    ];
+    let page = app.get("/app/intents/new");
+    assert!(
+        page.text.contains("with no grant from you"),
+        "{}",
+        page.text
+    );
+    let r = app.submit("/app/intents/new", "/app/intents/new", &form);
+    assert_eq!(r.status, 303, "{}", r.text);
+    let heard = market.listen("acme", 1, &["--category", "home.appliances"]);
+    assert_eq!(heard[0]["public"]["title"], "Washing machine");
+    assert!(
+        heard[0]["public"].get("description").is_none(),
+        "{}",
+        heard[0]
+    );
+    // The edit form shows the level and the public fields as they are.
+    let id = r
+        .header("location")
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let edit = app.get(&format!("/app/intents/{id}/edit"));
+    assert!(
+        edit.text.contains("value=\"announce\" selected"),
+        "{}",
+        edit.text
+    );
+    assert!(
+        edit.text.contains("value=\"title\" checked"),
+        "{}",
+        edit.text
+    );
+}
