@@ -1,7 +1,8 @@
 //! The intent form (new and edit): every field of `carnet intent new` (the market relay's level
-//! and public fields included), labelled like its flags, kept as typed when one is wrong. Each value is parsed here with the wire types; the
-//! rules across fields (min ≤ max, the window, the caps) are the core's, and what it refuses is
-//! put back beside the field it names.
+//! and public fields included), labelled like its flags, kept as typed when one is wrong. Each
+//! value is parsed here with the wire types; the rules across fields (min ≤ max, the window,
+//! the caps, what may be announced) are the core's, and what it refuses is put back beside the
+//! field it names.
 
 use carnet_core::intents::IntentError;
 use carnet_schemas::{
