@@ -49,7 +49,7 @@ pub async fn show(
 
 /// Accept a market offer: records the purchase with the vault's vendor for the directory
 /// vendor (added when there is none), fulfils the intent (unless `keep_open`) and answers the
-/// vendor through the relay.
+/// vendor through the relay (`vendor_told`: not for an offer made before a move to this vault).
 #[utoipa::path(post, path = "/v1/market/offers/{id}/accept", tag = "intents",
     request_body = AcceptOffer,
     params(("id" = MarketOfferId, Path, description = "Market offer id")),
@@ -67,7 +67,7 @@ pub async fn accept(
 }
 
 /// Decline a market offer, optionally saying why (the reason stays in the vault: the vendor
-/// is told the decision alone, through the relay).
+/// is told the decision alone, through the relay; `vendor_told` as for accept).
 #[utoipa::path(post, path = "/v1/market/offers/{id}/decline", tag = "intents",
     request_body = DeclineOffer,
     params(("id" = MarketOfferId, Path, description = "Market offer id")),
