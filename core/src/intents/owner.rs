@@ -84,31 +84,30 @@ pub fn show(core: &Core, id: &IntentId) -> Result<Intent, IntentError> {
 /// and those that could see it are told).
 pub async fn edit(core: &Core, id: &IntentId, fields: IntentFields) -> Result<Intent, IntentError> {
     let now = core.now();
-    let mut fields = complete(fields, now)?;
-    relay_check(core, &mut fields, now)?;
+    let fields = complete(fields, now)?;
     apply(core, id, now, move |c, core, mut old, current| {
+        let mut fields = fields;
+        if current == IntentState::Active {
+            fields.valid_from = fields.valid_from.or(old.fields.valid_from);
+        }
+        relay_check(core, &mut fields, now)?;
         if !editable(current) {
             return Err(IntentError::Final {
                 id: old.id,
                 state: current,
             });
         }
-        let mut fields = fields;
         if fields.relay == RelayLevel::Announce && crate::relay::ended(c, &old.id)? {
             return Err(invalid(
                 "relay",
                 "this intent's announcement on the market ended (it was taken off the relay); write a new intent to announce again",
             ));
         }
-        if current == IntentState::Active {
-            fields.valid_from = fields.valid_from.or(old.fields.valid_from);
-            relay_check(core, &mut fields, now)?;
-            if fields.valid_through.is_some_and(|t| t <= now) {
-                return Err(invalid(
-                    "valid_through",
-                    "an active intent's window cannot end in the past; withdraw it instead",
-                ));
-            }
+        if current == IntentState::Active && fields.valid_through.is_some_and(|t| t <= now) {
+            return Err(invalid(
+                "valid_through",
+                "an active intent's window cannot end in the past; withdraw it instead",
+            ));
         }
         let sealed = core.keys.seal().seal(old.id.as_str(), &fields);
         rows::update_intent(c, old.id.as_str(), old.row.state, now, &sealed)?;
