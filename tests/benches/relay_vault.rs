@@ -26,6 +26,7 @@ use carnet_market::wire::OfferId as WireOfferId;
 use carnet_market::wire::announcement::{Announcement, Publication};
 use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use carnet_tests::Api;
+use carnet_tests::load::percentile;
 use carnet_tests::market::Market;
 use futures_util::StreamExt;
 use serde_json::json;
@@ -36,10 +37,6 @@ const CLIENTS: usize = 16;
 /// Directory vendors offering in the offers run, each within its allowance (10 at once).
 const OFFERING_VENDORS: usize = 50;
 const OFFERS_EACH: usize = 10;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
-}
 
 fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)

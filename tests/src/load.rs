@@ -392,13 +392,17 @@ pub fn summary(latencies: Vec<Duration>, non_2xx: u64, elapsed: Duration) -> Loa
     summarize(latencies, non_2xx, elapsed)
 }
 
+/// The `p` quantile (0.5, 0.99) of `sorted` durations; zero when there are none.
+pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or_default()
+}
+
 fn summarize(mut all: Vec<Duration>, non_2xx: u64, elapsed: Duration) -> LoadResult {
     all.sort();
-    let pct = |p: f64| {
-        all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or_default()
-    };
+    let pct = |p: f64| percentile(&all, p);
     LoadResult {
         requests: all.len() as u64,
         non_2xx,
