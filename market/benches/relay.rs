@@ -11,7 +11,6 @@ mod common;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use async_nats::HeaderMap;
 use async_nats::jetstream::{self, consumer};
 use carnet_market::sdk::{Heard, ListenOptions, Listener, State};
 use carnet_market::wire::Event;
@@ -98,15 +97,7 @@ async fn main() {
         if acks.len() == WINDOW {
             assert!(!acks.pop_front().unwrap().await.unwrap().duplicate);
         }
-        let mut headers = HeaderMap::new();
-        for (k, v) in &p.headers {
-            headers.insert(*k, v.as_str());
-        }
-        acks.push_back(
-            js.publish_with_headers(p.subject.clone(), headers, p.body.clone().into())
-                .await
-                .unwrap(),
-        );
+        acks.push_back(carnet_market::relay::send(&js, p).await.unwrap());
     }
     for a in acks {
         assert!(!a.await.unwrap().duplicate);

@@ -240,15 +240,7 @@ async fn publish_all(url: &str, messages: &[Publication]) {
     let js = jetstream::new(async_nats::connect(url).await.unwrap());
     let mut acks = Vec::with_capacity(messages.len());
     for p in messages {
-        let mut headers = async_nats::HeaderMap::new();
-        for (k, v) in &p.headers {
-            headers.insert(*k, v.as_str());
-        }
-        acks.push(
-            js.publish_with_headers(p.subject.clone(), headers, p.body.clone().into())
-                .await
-                .unwrap(),
-        );
+        acks.push(carnet_market::relay::send(&js, p).await.unwrap());
     }
     for a in acks {
         assert!(!a.await.unwrap().duplicate);
