@@ -277,7 +277,7 @@ fn an_intent_written_in_the_app_at_relay_sealed_reaches_its_granted_vendor_alone
     assert!(
         refused
             .text
-            .contains("public fields are for relay announce"),
+            .contains("Public fields are for relay announce"),
         "{}",
         refused.text
     );
