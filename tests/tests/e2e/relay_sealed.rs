@@ -11,6 +11,7 @@ use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, Carnetd, TestServer};
 use serde_json::{Value, json};
 
+use super::relay_announce::payload;
 use super::relay_offers::{market_offers, wait_until};
 
 /// acme and bolt sell appliances; greenhands gardens.
@@ -96,15 +97,6 @@ fn marker(carnetd: &Carnetd, title: &str) {
             "--activate",
         ])
         .ok();
-}
-
-/// The signed envelope's payload (base64url), as text.
-fn payload(body: &str) -> String {
-    let signed: Value = serde_json::from_str(body).unwrap();
-    let bytes = data_encoding::BASE64URL_NOPAD
-        .decode(signed["payload"].as_str().unwrap().as_bytes())
-        .unwrap();
-    String::from_utf8(bytes).unwrap()
 }
 
 /// The access-log entries of vendor `v`.
