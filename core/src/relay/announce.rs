@@ -49,12 +49,13 @@ pub fn record(
         (RelayLevel::Off, Some(row)) if !row.ended => Event::Withdrawn,
         (RelayLevel::Off, _) => return Ok(false),
     };
-    let Some(region) = core
-        .policy
-        .relay_region
-        .as_deref()
-        .and_then(|r| r.parse::<Region>().ok())
-    else {
+    let (Some(region), Some(host)) = (
+        core.policy
+            .relay_region
+            .as_deref()
+            .and_then(|r| r.parse::<Region>().ok()),
+        &core.policy.relay_host,
+    ) else {
         tracing::warn!(
             event = event.as_str(),
             "an announced intent changed while carnetd has no relay: the relay is not told"
@@ -80,7 +81,7 @@ pub fn record(
             None => return Ok(false),
         },
         None if event.is_terminal() => return Ok(false),
-        None => (IntentKeys::generate(), 1),
+        None => (IntentKeys::generate_for(host), 1),
     };
     let publication = keys.announce(
         revision,

@@ -1,7 +1,8 @@
 //! The vault's side of the market relay, apart from NATS: which intents may be announced and
 //! what of them goes out (`check`, `public_fields`), the announcement written in the change's own
 //! transaction with the intent's keys and next revision (`announce`), the outbox the publisher
-//! in carnetd drains (`outbox`), and the offers that come back (`offers`).
+//! in carnetd drains (`outbox`), and the offers that come back (`offers`), found by their
+//! bucket (`buckets`).
 //!
 //! An intent at `relay: announce` is the one exception to "a vendor only sees intents of a live
 //! grant": every vendor subscribed to its category receives its category (two levels), the
@@ -10,9 +11,10 @@
 //! made for it alone; withdrawn, fulfilled and expired are its last announcement.
 //!
 //! Never talks to the relay itself (carnetd's `relay` adapter does), and never announces an
-//! intent of a vault without a relay configured (`Policy::relay_region`).
+//! intent of a vault without a relay configured (`Policy::relay_region`, `Policy::relay_host`).
 
 pub mod announce;
+pub mod buckets;
 pub mod offers;
 pub mod outbox;
 
