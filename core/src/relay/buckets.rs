@@ -4,8 +4,8 @@
 //! Every bucket the vault makes is `<host>.<random>` under its host, so one consumer reads all
 //! its offers. An intent announced earlier, under no host (before hosts existed) or under a
 //! host the vault had before, keeps its bucket — vendors already hold it — and carnetd reads it
-//! with a consumer of its own until the intent ends (`read_alone`). Never reads another vault
-//! host's bucket: an offer message reaches an intent only if its whole bucket is that intent's.
+//! with a consumer of its own until the intent ends (`alone`). Never reads another vault host's
+//! bucket: an offer message reaches an intent only if its whole bucket is that intent's.
 
 use carnet_market::wire::{Bucket, Host, OFFER_PREFIX};
 
@@ -27,13 +27,26 @@ pub fn is_under(bucket: &str, host: &Host) -> bool {
         .is_ok_and(|b| b.host() == Some(host.as_str()))
 }
 
-/// The buckets of intents still announced that `host`'s consumer does not read: each needs a
-/// consumer of its own.
-pub fn read_alone<'a>(rows: &'a [RelayIntentRow], host: &Host) -> Vec<&'a str> {
-    rows.iter()
-        .filter(|r| !r.ended && !is_under(&r.bucket, host))
-        .map(|r| r.bucket.as_str())
-        .collect()
+/// This vault's buckets that `host`'s consumer does not read.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Alone<'a> {
+    /// Of intents still announced: each needs a consumer of its own.
+    pub open: Vec<&'a str>,
+    /// Of intents that ended: a consumer of its own, if one is left, can go.
+    pub ended: Vec<&'a str>,
+}
+
+/// The buckets of `rows` not under `host`, by whether their intent is still announced.
+pub fn alone<'a>(rows: &'a [RelayIntentRow], host: &Host) -> Alone<'a> {
+    let mut out = Alone::default();
+    for r in rows.iter().filter(|r| !is_under(&r.bucket, host)) {
+        if r.ended {
+            out.ended.push(r.bucket.as_str());
+        } else {
+            out.open.push(r.bucket.as_str());
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -72,21 +85,26 @@ mod tests {
     }
 
     #[test]
-    fn only_open_intents_outside_the_host_are_read_alone() {
+    fn only_intents_outside_the_host_are_read_alone() {
         let host: Host = "vault-a".parse().unwrap();
         let mine = Bucket::generate_for(&host).to_string();
         let before_hosts = Bucket::generate().to_string();
         let old_host = Bucket::generate_for(&"vault-old".parse().unwrap()).to_string();
         let ended = Bucket::generate().to_string();
+        let mine_ended = Bucket::generate_for(&host).to_string();
         let rows = [
             row(&mine, false),
             row(&before_hosts, false),
             row(&old_host, false),
             row(&ended, true),
+            row(&mine_ended, true),
         ];
         assert_eq!(
-            read_alone(&rows, &host),
-            [before_hosts.as_str(), old_host.as_str()]
+            alone(&rows, &host),
+            Alone {
+                open: vec![before_hosts.as_str(), old_host.as_str()],
+                ended: vec![ended.as_str()],
+            }
         );
     }
 }

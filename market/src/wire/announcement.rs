@@ -14,8 +14,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{
-    Amount, Bucket, Category, Currency, EVENT_HEADER, Event, Host, IntentRef, MSG_ID_HEADER, Region,
-    Signed, SignedKind, WireError, announce_subject,
+    Amount, Bucket, Category, Currency, EVENT_HEADER, Event, Host, IntentRef, MSG_ID_HEADER,
+    Region, Signed, SignedKind, WireError, announce_subject,
 };
 use crate::keys::{Identity, Recipient, SigningKey, VerifyingKey, b64, unb64};
 

@@ -82,14 +82,18 @@ mod tests {
 
     #[test]
     fn the_host_is_the_user_jwts_carnet_host_tag() {
-        let tagged = creds(serde_json::json!({"nats": {"tags": ["team:a", "carnet-host:vault-7"]}}));
+        let tagged =
+            creds(serde_json::json!({"nats": {"tags": ["team:a", "carnet-host:vault-7"]}}));
         assert_eq!(
             host_in(&tagged).unwrap().map(|h| h.to_string()),
             Some("vault-7".into())
         );
         let untagged = creds(serde_json::json!({"nats": {"tags": ["team:a"]}}));
         assert_eq!(host_in(&untagged).unwrap(), None);
-        assert_eq!(host_in(&creds(serde_json::json!({"nats": {}}))).unwrap(), None);
+        assert_eq!(
+            host_in(&creds(serde_json::json!({"nats": {}}))).unwrap(),
+            None
+        );
         // A tag that could widen the subject it names is refused, not used.
         let wild = creds(serde_json::json!({"nats": {"tags": ["carnet-host:>"]}}));
         assert!(host_in(&wild).is_err());

@@ -89,14 +89,12 @@ fn kept_or_made(data_dir: &Path) -> Result<(Host, HostSource), HostError> {
     let path = data_dir.join(HOST_FILE);
     let shown = || path.display().to_string();
     match std::fs::read_to_string(&path) {
-        Ok(text) => text
-            .trim()
-            .parse()
-            .map(|h| (h, HostSource::Kept))
-            .map_err(|e: carnet_market::wire::BadValue| HostError::Kept {
+        Ok(text) => text.trim().parse().map(|h| (h, HostSource::Kept)).map_err(
+            |e: carnet_market::wire::BadValue| HostError::Kept {
                 path: shown(),
                 problem: e.to_string(),
-            }),
+            },
+        ),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             let host = Host::generate();
             carnet_core::fsutil::write_private(&path, format!("{host}\n").as_bytes(), false)
@@ -131,7 +129,12 @@ mod tests {
     fn tagged_creds(dir: &Path, host: &str) -> std::path::PathBuf {
         let b64 = carnet_market::keys::b64;
         let claims = serde_json::json!({"nats": {"tags": [format!("carnet-host:{host}")]}});
-        let jwt = format!("{}.{}.{}", b64(b"{}"), b64(claims.to_string().as_bytes()), b64(b"s"));
+        let jwt = format!(
+            "{}.{}.{}",
+            b64(b"{}"),
+            b64(claims.to_string().as_bytes()),
+            b64(b"s")
+        );
         let path = dir.join("vault.creds");
         std::fs::write(
             &path,

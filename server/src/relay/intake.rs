@@ -8,14 +8,15 @@
 //! An intent announced before its vault had this host (a bucket of the random part alone, or
 //! under an earlier host) keeps its bucket, which vendors hold: at start each such intent still
 //! announced gets a consumer of its own (`carnetd-offers_<bucket>`, as before hosts), read until
-//! the next start after it ends; consumers of that kind left for intents that ended are deleted
-//! at start.
+//! the next start after it ends, when carnetd deletes it (only its own: on a shared relay,
+//! other vaults' consumers are left alone).
 //!
 //! Each message goes to `carnet_core::relay::offers::take` with the directory vendor lookup;
 //! it is acknowledged only once its outcome is committed (stored, duplicate, or refused for
 //! good), so a restart loses nothing and an offer made while carnetd was down is taken when it
 //! is back. A store failure leaves the message to come back.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::Duration;
@@ -90,8 +91,8 @@ pub async fn run(core: Core, relay: Relay, counts: Arc<OfferCounts>) {
     ));
     match core.store.read(carnet_core::store::relay::intents) {
         Ok(rows) => {
-            let alone = buckets::read_alone(&rows, &relay.host);
-            for bucket in &alone {
+            let alone = buckets::alone(&rows, &relay.host);
+            for bucket in &alone.open {
                 tasks.spawn(consume(
                     core.clone(),
                     relay.clone(),
@@ -100,8 +101,8 @@ pub async fn run(core: Core, relay: Relay, counts: Arc<OfferCounts>) {
                     counts.clone(),
                 ));
             }
-            let keep: Vec<String> = alone.iter().map(|b| durable_name(b)).collect();
-            delete_ended(&relay.jetstream, &keep).await;
+            let ended: HashSet<String> = alone.ended.iter().map(|b| durable_name(b)).collect();
+            delete_ended(&relay.jetstream, &ended).await;
         }
         Err(e) => tracing::error!(
             error = %e,
@@ -111,10 +112,12 @@ pub async fn run(core: Core, relay: Relay, counts: Arc<OfferCounts>) {
     while tasks.join_next().await.is_some() {}
 }
 
-/// Deletes the consumers of intents announced before the vault host that are not in `keep`
-/// (their intents ended or are gone). A relay that does not let carnetd list them is left as
-/// it is.
-async fn delete_ended(js: &jetstream::Context, keep: &[String]) {
+/// Deletes those of the consumers `ended` (of this vault's intents announced before its host,
+/// that ended) still on the relay. A relay that does not let carnetd list them is left as it is.
+async fn delete_ended(js: &jetstream::Context, ended: &HashSet<String>) {
+    if ended.is_empty() {
+        return;
+    }
     let Ok(stream) = js.get_stream(OFFERS_STREAM).await else {
         return;
     };
@@ -126,7 +129,7 @@ async fn delete_ended(js: &jetstream::Context, keep: &[String]) {
         }
     };
     for name in names {
-        if name.starts_with(ALONE_PREFIX) && !keep.contains(&name) {
+        if ended.contains(&name) {
             if let Err(e) = stream.delete_consumer(&name).await {
                 tracing::debug!(error = %e, "cannot delete an ended intent's offer consumer");
             }

@@ -3,17 +3,18 @@
 //! accepting it records the purchase, adds the vendor and answers "accepted" through the relay;
 //! replayed, forged and altered offers change nothing; withdrawing stops offers; max_offers and
 //! the currency are enforced; a restart of carnetd between an offer's publication and its intake
-//! loses nothing and doubles nothing; `carnet vendor add --from-directory`.
+//! loses nothing and doubles nothing; `carnet vendor add --from-directory`. The vault host
+//! (`relay_offers_host.rs`): one consumer, other hosts' buckets, restarts, earlier hosts.
 //!
 //! Nothing sleeps: each test waits on a condition (the CLI's listing, carnetd's
-//! `carnet_relay_offers_total`, the intent's consumer on the relay) with a deadline.
+//! `carnet_relay_offers_total`, the vault host's consumer on the relay) with a deadline.
 
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use carnet_market::keys::{VendorKeys, b64, unb64};
-use carnet_market::relay::OFFERS_STREAM;
+use carnet_market::relay::{OFFERS_STREAM, vault_consumer};
 use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use carnet_market::wire::{OfferId, Signed};
 use carnet_tests::market::Market;
@@ -138,7 +139,7 @@ pub(crate) fn first_answer(mut answers: std::process::Child) -> Value {
 }
 
 /// `carnet_relay_offers_total{outcome=…}` now.
-fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
+pub(crate) fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
     let text = carnetd.get("/metrics").text;
     let prefix = format!("carnet_relay_offers_total{{outcome=\"{outcome}\"}} ");
     text.lines()
@@ -159,9 +160,16 @@ fn stored_offer(market: &Market, sequence: u64) -> Vec<u8> {
     })
 }
 
-/// Whether carnetd's consumer of `bucket`'s offers exists, and has nothing left to take.
-fn consumer(market: &Market, bucket: &str) -> Option<bool> {
-    let name = format!("carnetd-offers_{bucket}");
+/// Whether the consumer that reads `bucket`'s offers (its vault host's, `vault_<host>`) exists,
+/// and has nothing left to take.
+pub(crate) fn consumer(market: &Market, bucket: &str) -> Option<bool> {
+    let host = bucket.split_once('.').expect("a bucket under a host").0;
+    named_consumer(market, &vault_consumer(&host.parse().unwrap()))
+}
+
+/// Whether consumer `name` of `OFFERS` exists, and has nothing left to take.
+pub(crate) fn named_consumer(market: &Market, name: &str) -> Option<bool> {
+    let name = name.to_owned();
     market.with_jetstream(|js| async move {
         let stream = js.get_stream(OFFERS_STREAM).await.unwrap();
         let mut c: jetstream::consumer::PullConsumer = stream.get_consumer(&name).await.ok()?;
@@ -350,16 +358,18 @@ fn max_offers_and_the_currency_are_enforced_and_withdrawing_stops_offers() {
     assert_ne!(again.code, 0);
     assert!(again.stderr.contains("not pending"), "{}", again.stderr);
 
-    // Withdrawn: carnetd deletes the intent's consumer, and an offer made after is never taken.
+    // Withdrawn: an offer made after is refused (and acknowledged), never taken.
     let gone = announce(&market, &carnetd, "Oven", &[]);
-    wait_until("the oven's consumer", || consumer(&market, &gone.bucket));
     carnetd.carnet(&["intent", "withdraw", &gone.id]).ok();
-    wait_until("the consumer deleted", || {
-        consumer(&market, &gone.bucket).is_none().then_some(())
-    });
     offer(&market, &gone, "300.00", "EUR");
+    wait_until("the offer to the withdrawn intent refused", || {
+        (taken(&carnetd, "refused") >= 3).then_some(())
+    });
+    wait_until("nothing left to take", || {
+        consumer(&market, &gone.bucket).filter(|done| *done)
+    });
     assert!(market_offers(&carnetd, &gone.id).is_empty());
-    assert!(consumer(&market, &gone.bucket).is_none());
+    assert_eq!(taken(&carnetd, "stored"), 1);
 }
 
 #[test]
