@@ -7,8 +7,10 @@
 //! An intent at `relay: announce` is the one exception to "a vendor only sees intents of a live
 //! grant": every vendor subscribed to its category receives its category (two levels), the
 //! vault's region, its window and the fields named in `public` — never a field its terms
-//! withhold, never its id, never anything else. Its `intent_ref`, bucket and keys are random,
-//! made for it alone; withdrawn, fulfilled and expired are its last announcement.
+//! withhold, never its id, never anything else. Its `intent_ref`, keys and the random part of
+//! its bucket are made for it alone; the bucket's first token is the vault host, the same for
+//! all the vault's intents (`buckets`); withdrawn, fulfilled and expired are its last
+//! announcement.
 //!
 //! Never talks to the relay itself (carnetd's `relay` adapter does), and never announces an
 //! intent of a vault without a relay configured (`Policy::relay_region`, `Policy::relay_host`).

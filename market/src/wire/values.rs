@@ -117,7 +117,7 @@ text_value!(
     /// `offer.v1.<host>.>` and nothing else. A bucket of the random part alone (22 characters)
     /// was made by a vault before hosts existed and is still read.
     Bucket, "bucket", "^([a-z0-9-]{1,32}\\.)?[A-Za-z0-9_-]{22}$",
-    "a vault host (1 to 32 lower-case letters, digits and '-'), a '.', and 22 base64url characters (16 random bytes)",
+    "the vault host (1 to 32 lower-case letters, digits and '-') and '.', then 22 base64url characters (16 random bytes); without the host for a bucket made before hosts",
     |s| {
         let (host, random) = s.split_once('.').map_or((None, s), |(h, r)| (Some(h), r));
         random.len() == 22 && is_b64url(random) && host.is_none_or(is_host)
