@@ -504,10 +504,7 @@ fn every_key_printed_is_a_variable_carnetd_knows() {
     flags.identity_file = Some(dir.path().join("id.txt"));
     let mut env = relay_env(OPERATOR_KEY);
     env.push(("CARNET_RELAY_HOST", "vault-7"));
-    let printed = resolve_with(flags, &env)
-        .unwrap()
-        .to_toml()
-        .unwrap();
+    let printed = resolve_with(flags, &env).unwrap().to_toml().unwrap();
     let table: toml::Table = toml::from_str(&printed).unwrap();
     let mut printed_keys: Vec<&str> = table.keys().map(String::as_str).collect();
     let mut keys = KEYS.to_vec();

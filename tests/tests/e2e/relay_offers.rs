@@ -107,6 +107,29 @@ pub(crate) fn offer(market: &Market, intent: &Announced, price: &str, currency: 
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// An offer to `intent` made by hand, as acme's (1.00 EUR for a day), to `bucket`: its target
+/// and terms, for a test to sign with whatever key it likes.
+pub(crate) fn hand_made(intent: &Announced, bucket: &str) -> (OfferTarget, OfferTerms) {
+    let target = OfferTarget {
+        intent_ref: intent.intent_ref.parse().unwrap(),
+        revision: 1,
+        bucket: bucket.parse().unwrap(),
+        recipient: intent.recipient.parse().unwrap(),
+    };
+    let terms = OfferTerms {
+        intent_ref: intent.intent_ref.parse().unwrap(),
+        revision: 1,
+        vendor_id: "acme".parse().unwrap(),
+        offer_id: OfferId::generate(),
+        price: "1.00".parse().unwrap(),
+        currency: "EUR".parse().unwrap(),
+        valid_through: Utc::now() + chrono::Duration::days(1),
+        description: None,
+        made_at: Utc::now(),
+    };
+    (target, terms)
+}
+
 /// The market offers `carnet --json offers` lists on `intent`.
 pub(crate) fn market_offers(carnetd: &Carnetd, intent: &str) -> Vec<Value> {
     let out = carnetd.carnet(&["--json", "offers", "--intent", intent]);
@@ -270,23 +293,7 @@ fn replayed_forged_and_altered_offers_change_nothing() {
 
     // Terms signed by a key that is not acme's in the directory.
     let forger = VendorKeys::generate();
-    let target = OfferTarget {
-        intent_ref: intent.intent_ref.parse().unwrap(),
-        revision: 1,
-        bucket: intent.bucket.parse().unwrap(),
-        recipient: intent.recipient.parse().unwrap(),
-    };
-    let terms = OfferTerms {
-        intent_ref: intent.intent_ref.parse().unwrap(),
-        revision: 1,
-        vendor_id: "acme".parse().unwrap(),
-        offer_id: OfferId::generate(),
-        price: "1.00".parse().unwrap(),
-        currency: "EUR".parse().unwrap(),
-        valid_through: Utc::now() + chrono::Duration::days(1),
-        description: None,
-        made_at: Utc::now(),
-    };
+    let (target, terms) = hand_made(&intent, &intent.bucket);
     let forged = make_offer(&target, &terms, &forger.signing);
     market.publish_raw(&forged.subject, "forged-1", &forged.body);
 
