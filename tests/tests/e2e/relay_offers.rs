@@ -201,7 +201,7 @@ pub(crate) fn named_consumer(market: &Market, name: &str) -> Option<bool> {
     })
 }
 
-fn start() -> (Market, tempfile::TempDir, Carnetd) {
+pub(crate) fn start() -> (Market, tempfile::TempDir, Carnetd) {
     let market = Market::start(&[("acme", &["home.appliances"])]);
     let data = tempfile::tempdir().unwrap();
     let carnetd = market.carnetd(data.path());

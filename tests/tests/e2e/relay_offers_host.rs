@@ -7,13 +7,11 @@
 
 use carnet_market::keys::VendorKeys;
 use carnet_market::relay::vault_consumer;
-use carnet_market::wire::OfferId;
-use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
+use carnet_market::wire::offer::make_offer;
 use carnet_tests::market::Market;
-use chrono::Utc;
 
 use crate::relay_offers::{
-    announce, consumer, market_offers, named_consumer, offer, taken, wait_until,
+    announce, consumer, hand_made, market_offers, named_consumer, offer, start, taken, wait_until,
 };
 
 /// The host part of a bucket.
@@ -23,32 +21,14 @@ fn host_of(bucket: &str) -> &str {
 
 #[test]
 fn an_offer_to_a_bucket_under_another_host_never_reaches_this_vault() {
-    let market = Market::start(&[("acme", &["home.appliances"])]);
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
+    let (market, data, carnetd) = start();
     let intent = announce(&market, &carnetd, "Washer", &[]);
     let (host, random) = intent.bucket.split_once('.').unwrap();
     // acme's own key, the intent's real ref and recipient: only the bucket's host differs, as
     // another vault host (or anyone allowed to publish offers) could address it.
     let acme = VendorKeys::read(&market.key_file("acme")).unwrap();
     for other in [format!("x{host}"), "elsewhere".to_owned()] {
-        let target = OfferTarget {
-            intent_ref: intent.intent_ref.parse().unwrap(),
-            revision: 1,
-            bucket: format!("{other}.{random}").parse().unwrap(),
-            recipient: intent.recipient.parse().unwrap(),
-        };
-        let terms = OfferTerms {
-            intent_ref: intent.intent_ref.parse().unwrap(),
-            revision: 1,
-            vendor_id: "acme".parse().unwrap(),
-            offer_id: OfferId::generate(),
-            price: "1.00".parse().unwrap(),
-            currency: "EUR".parse().unwrap(),
-            valid_through: Utc::now() + chrono::Duration::days(1),
-            description: None,
-            made_at: Utc::now(),
-        };
+        let (target, terms) = hand_made(&intent, &format!("{other}.{random}"));
         let misrouted = make_offer(&target, &terms, &acme.signing);
         market.publish_raw(
             &misrouted.subject,
@@ -82,9 +62,7 @@ fn an_offer_to_a_bucket_under_another_host_never_reaches_this_vault() {
 
 #[test]
 fn the_host_survives_a_restart_and_the_same_buckets_answer() {
-    let market = Market::start(&[("acme", &["home.appliances"])]);
-    let data = tempfile::tempdir().unwrap();
-    let carnetd = market.carnetd(data.path());
+    let (market, data, carnetd) = start();
     let first = announce(&market, &carnetd, "Dryer", &[]);
     let kept = std::fs::read_to_string(data.path().join("relay-host")).unwrap();
     assert_eq!(kept.trim(), host_of(&first.bucket));
