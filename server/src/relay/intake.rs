@@ -129,10 +129,10 @@ async fn delete_ended(js: &jetstream::Context, ended: &HashSet<String>) {
         }
     };
     for name in names {
-        if ended.contains(&name) {
-            if let Err(e) = stream.delete_consumer(&name).await {
-                tracing::debug!(error = %e, "cannot delete an ended intent's offer consumer");
-            }
+        if ended.contains(&name)
+            && let Err(e) = stream.delete_consumer(&name).await
+        {
+            tracing::debug!(error = %e, "cannot delete an ended intent's offer consumer");
         }
     }
 }

@@ -21,7 +21,7 @@ fn host_of(bucket: &str) -> &str {
 
 #[test]
 fn an_offer_to_a_bucket_under_another_host_never_reaches_this_vault() {
-    let (market, data, carnetd) = start();
+    let (market, _data, carnetd) = start();
     let intent = announce(&market, &carnetd, "Washer", &[]);
     let (host, random) = intent.bucket.split_once('.').unwrap();
     // acme's own key, the intent's real ref and recipient: only the bucket's host differs, as
