@@ -61,6 +61,27 @@ fn an_offer_to_a_bucket_under_another_host_never_reaches_this_vault() {
 }
 
 #[test]
+fn an_offer_to_a_bucket_of_no_intent_under_this_host_is_refused_and_acknowledged() {
+    let (market, _data, carnetd) = start();
+    let intent = announce(&market, &carnetd, "Kettle", &[]);
+    let host = host_of(&intent.bucket).parse().unwrap();
+    let nobody = carnet_market::wire::Bucket::generate_for(&host);
+    let (target, terms) = hand_made(&intent, nobody.as_str());
+    let acme = VendorKeys::read(&market.key_file("acme")).unwrap();
+    let stray = make_offer(&target, &terms, &acme.signing);
+    market.publish_raw(&stray.subject, "stray-1", &stray.body);
+    wait_until("the stray offer refused", || {
+        (taken(&carnetd, "refused") == 1).then_some(())
+    });
+    // Acknowledged: it does not come back to be refused again.
+    wait_until("nothing left to take", || {
+        consumer(&market, &intent.bucket).filter(|done| *done)
+    });
+    assert_eq!(taken(&carnetd, "stored"), 0);
+    assert!(market_offers(&carnetd, &intent.id).is_empty());
+}
+
+#[test]
 fn the_host_survives_a_restart_and_the_same_buckets_answer() {
     let (market, data, carnetd) = start();
     let first = announce(&market, &carnetd, "Dryer", &[]);
