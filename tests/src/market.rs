@@ -77,9 +77,16 @@ impl Market {
 
     /// A real carnetd on `data_dir`, with this market; returns once it listens.
     pub fn carnetd(&self, data_dir: &Path) -> Carnetd {
+        self.try_carnetd(data_dir, &[])
+            .expect("carnetd with a relay")
+    }
+
+    /// The same with `extra` environment (`CARNET_RELAY_HOST`, …); its log if it exits.
+    pub fn try_carnetd(&self, data_dir: &Path, extra: &[(&str, &str)]) -> Result<Carnetd, String> {
         let env = self.carnetd_env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Carnetd::start(data_dir, &env).expect("carnetd with a relay")
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(extra);
+        Carnetd::start(data_dir, &env)
     }
 
     /// Vendor `id`'s key file.
