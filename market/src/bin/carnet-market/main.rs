@@ -170,6 +170,7 @@ fn streams(url: String, creds: Option<PathBuf>, max_age_days: u32) -> Result<(),
             creds,
             name: "carnet-market streams".into(),
             wait_for_relay: false,
+            inbox_prefix: None,
         };
         let client = relay::connect(&options).await.map_err(unreachable)?;
         let js = async_nats::jetstream::new(client);

@@ -181,6 +181,7 @@ fn relay_options(args: &RelayArgs, id: &VendorId, wait_for_relay: bool) -> Relay
         creds: args.creds.clone(),
         name: format!("carnet-vendor {id}"),
         wait_for_relay,
+        inbox_prefix: None,
     }
 }
 
