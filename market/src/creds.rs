@@ -19,7 +19,7 @@ use crate::access::{self, HostId};
 use crate::directory::DirectoryVendor;
 use crate::jwt::{self, DerivedKey, JwtError};
 use crate::keys::SigningKey;
-use crate::wire::VendorId;
+use crate::wire::{ANNOUNCE_PREFIX, Category, VendorId};
 
 /// The tag a vault host's user JWT carries: `carnet-host:<HOST>`.
 pub const HOST_TAG: &str = "carnet-host:";
@@ -153,9 +153,8 @@ fn issue(
         })
 }
 
-/// Whom the credentials file at `path` is for; `None` for a file without a Carnet tag (issued
-/// by other tools, e.g. `nsc`).
-pub fn identity_of(path: &Path) -> Result<Option<Identity>, CredsError> {
+/// The user JWT's claims in the credentials file at `path`, not verified.
+fn user_claims(path: &Path) -> Result<serde_json::Value, CredsError> {
     let shown = || path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| CredsError::Io {
         action: "read",
@@ -171,7 +170,17 @@ pub fn identity_of(path: &Path) -> Result<Option<Identity>, CredsError> {
         .nth(1)
         .and_then(|rest| rest.split("------END NATS USER JWT------").next())
         .ok_or_else(|| malformed("no user JWT"))?;
-    let claims = jwt::claims(token).map_err(|e| malformed(&e.to_string()))?;
+    jwt::claims(token).map_err(|e| malformed(&e.to_string()))
+}
+
+/// Whom the credentials file at `path` is for; `None` for a file without a Carnet tag (issued
+/// by other tools, e.g. `nsc`).
+pub fn identity_of(path: &Path) -> Result<Option<Identity>, CredsError> {
+    let claims = user_claims(path)?;
+    let malformed = |why: &str| CredsError::Malformed {
+        path: path.display().to_string(),
+        why: why.to_owned(),
+    };
     let tags = claims["nats"]["tags"]
         .as_array()
         .cloned()
@@ -194,6 +203,27 @@ pub fn identity_of(path: &Path) -> Result<Option<Identity>, CredsError> {
         }
     }
     Ok(None)
+}
+
+/// The directory categories a vendor's credentials let it read (from its JWT's subscribe
+/// permissions, `icast.v1.<category>.>`); empty for any other user.
+pub fn categories_of(path: &Path) -> Result<Vec<Category>, CredsError> {
+    let claims = user_claims(path)?;
+    let allowed = claims["nats"]["sub"]["allow"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let prefix = format!("{ANNOUNCE_PREFIX}.");
+    Ok(allowed
+        .iter()
+        .filter_map(|s| {
+            s.as_str()?
+                .strip_prefix(&prefix)?
+                .strip_suffix(".>")?
+                .parse()
+                .ok()
+        })
+        .collect())
 }
 
 /// The vault host a credentials file was issued for (its `carnet-host:<HOST>` tag); `None` for
@@ -236,6 +266,11 @@ mod tests {
         issue_admin(&key, &admin, Utc::now()).unwrap();
         assert_eq!(host_of(&admin).unwrap(), None);
         assert_eq!(identity_of(&admin).unwrap(), Some(Identity::Admin));
+        let vendor = crate::testing::directory_vendor("acme");
+        let acme = dir.path().join("acme.creds");
+        issue_vendor(&key, &vendor, &acme, Utc::now()).unwrap();
+        assert_eq!(categories_of(&acme).unwrap(), vendor.categories);
+        assert!(categories_of(&path).unwrap().is_empty());
         let junk = dir.path().join("junk");
         std::fs::write(&junk, "hello").unwrap();
         assert!(matches!(host_of(&junk), Err(CredsError::Malformed { .. })));

@@ -96,7 +96,10 @@ pub fn nats_config(args: NatsConfigArgs) -> Result<(), ToolError> {
 
 pub fn vault_user(args: VaultUserArgs) -> Result<(), ToolError> {
     let host: HostId = args.id.parse().map_err(|e| {
-        ToolError::usage(e, "choose a short name such as v17: it must not name the household")
+        ToolError::usage(
+            e,
+            "choose a short name such as v17: it must not name the household",
+        )
     })?;
     let key = operator_key(&args.key.key)?;
     creds::issue_vault(&key, &host, &args.out, Utc::now()).map_err(creds_error)?;
@@ -108,9 +111,10 @@ pub fn vault_user(args: VaultUserArgs) -> Result<(), ToolError> {
 }
 
 pub fn vendor_user(args: VendorUserArgs) -> Result<(), ToolError> {
-    let id: VendorId = args.id.parse().map_err(|e| {
-        ToolError::usage(e, "give the vendor's id as in the directory")
-    })?;
+    let id: VendorId = args
+        .id
+        .parse()
+        .map_err(|e| ToolError::usage(e, "give the vendor's id as in the directory"))?;
     let key = operator_key(&args.key.key)?;
     let dir = signed_directory(&args.directory, &key)?;
     let vendor = dir.vendor(&id).ok_or_else(|| {
@@ -162,9 +166,7 @@ fn creds_error(e: CredsError) -> ToolError {
     let hint = match &e {
         CredsError::Exists { .. } => "choose another --out: an issued file is never overwritten",
         CredsError::Io { .. } => "check the path and its permissions",
-        CredsError::Jwt(_) | CredsError::Malformed { .. } => {
-            "the operator key file may be damaged"
-        }
+        CredsError::Jwt(_) | CredsError::Malformed { .. } => "the operator key file may be damaged",
     };
     ToolError::failed(e, hint)
 }

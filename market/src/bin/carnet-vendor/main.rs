@@ -68,7 +68,8 @@ struct RelayArgs {
     /// The relay, e.g. nats://127.0.0.1:4222.
     #[arg(long, value_name = "URL")]
     relay: String,
-    /// A NATS credentials file, for a relay that asks for one.
+    /// Your NATS credentials file, from the market operator (`carnet-market vendor-user`), for
+    /// a relay that asks for one.
     #[arg(long, value_name = "FILE")]
     creds: Option<PathBuf>,
     /// Your key file (from `carnet-vendor keygen`).
