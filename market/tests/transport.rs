@@ -4,6 +4,7 @@
 //! outside its own; a vault host tries another host's offers. Each refusal is asserted as NATS
 //! reports it: a permissions violation naming the subject, or a JetStream error, within an
 //! explicit bound (never a sleep). The positive paths run through the SDK and `relay::connect`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod common;
 
