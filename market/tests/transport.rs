@@ -35,6 +35,8 @@ const NAME_MISMATCH: u64 = 10017;
 struct Market {
     dir: tempfile::TempDir,
     server: NatsServer,
+    /// acme's and bob's keys and state, for `carnet-vendor`.
+    vendors: Vec<Vendor>,
 }
 
 fn carnet_market(dir: &Path, args: &[&str]) -> std::process::Output {
@@ -51,8 +53,10 @@ impl Market {
     async fn start() -> Market {
         let dir = tempfile::tempdir().unwrap();
         carnet_market(dir.path(), &["keygen", "--out", "operator.key"]);
+        let mut vendors = Vec::new();
         for (id, category) in [("acme", "home.appliances"), ("bob", "garden.tools")] {
-            let (_, public) = Vendor::new(id);
+            let (vendor, public) = Vendor::new(id);
+            vendors.push(vendor);
             let ed = public["ed25519"].as_str().unwrap();
             let x = public["x25519"].as_str().unwrap();
             carnet_market(
@@ -129,7 +133,11 @@ impl Market {
                 "admin.creds",
             ],
         );
-        Market { dir, server }
+        Market {
+            dir,
+            server,
+            vendors,
+        }
     }
 
     fn creds(&self, name: &str) -> PathBuf {
@@ -347,6 +355,18 @@ async fn a_vendor_reads_its_own_category_and_publishes_offers_and_nothing_else()
         )
         .await;
     }
+    // Nor may it change the streams.
+    for subject in [
+        "$JS.API.STREAM.CREATE.MINE",
+        "$JS.API.STREAM.DELETE.INTENTS",
+        "$JS.API.STREAM.PURGE.ANSWERS",
+        "$JS.API.STREAM.UPDATE.OFFERS",
+        "$JS.API.STREAM.LIST",
+        "$JS.API.CONSUMER.LIST.INTENTS",
+        "$JS.API.CONSUMER.NAMES.INTENTS",
+    ] {
+        acme.refused_request(subject, serde_json::json!({})).await;
+    }
     let other = "icast.v1.garden.tools.*";
     // A consumer on another category: by bob's name with bob's filter, by its own name with
     // another filter in the subject, the legacy ephemeral and durable forms.
@@ -453,6 +473,12 @@ async fn a_vault_host_reads_only_its_own_offers_and_publishes_only_announcements
     let ack = v1.publish("answer.v1.acme", "answer".into()).await.unwrap();
     tokio::time::timeout(BOUND, ack).await.unwrap().unwrap();
     assert!(v1.get_stream("INTENTS").await.is_ok());
+    // carnetd's check of the streams at its start passes with a vault host's credentials (the
+    // operator made them with the same age).
+    let ninety_days = Duration::from_secs(90 * 86_400);
+    relay::ensure_streams(&v1, relay::StreamSettings::for_longest_window(ninety_days))
+        .await
+        .unwrap();
 
     let mut host = market.probe("v1").await;
     for subject in [
@@ -499,6 +525,10 @@ async fn a_vault_host_reads_only_its_own_offers_and_publishes_only_announcements
         ),
         ("$JS.API.DIRECT.GET.OFFERS", "", ""),
         ("$JS.API.STREAM.MSG.GET.OFFERS", "", ""),
+        ("$JS.API.STREAM.DELETE.OFFERS", "", ""),
+        ("$JS.API.STREAM.UPDATE.INTENTS", "", ""),
+        ("$JS.API.STREAM.CREATE.MINE", "", ""),
+        ("$JS.API.CONSUMER.LIST.OFFERS", "", ""),
     ] {
         host.refused_request(subject, offers_config(name, filter))
             .await;
@@ -510,6 +540,60 @@ async fn a_vault_host_reads_only_its_own_offers_and_publishes_only_announcements
         FILTER_MISMATCH
     );
     assert!(host.errors.try_recv().is_err());
+}
+
+#[tokio::test]
+async fn carnet_vendor_listens_and_offers_with_its_credentials() {
+    let market = Market::start().await;
+    let admin = jetstream::new(market.sdk("admin").await);
+    announce_in(&admin, "garden.tools").await;
+    let home = announce_in(&admin, "home.appliances").await;
+    let acme = &market.vendors[0];
+    let creds = market.creds("acme");
+    let creds = creds.to_str().unwrap();
+    // `home` stands for its directory categories under home: the only consumer it may make.
+    let args = [
+        "--creds",
+        creds,
+        "--category",
+        "home",
+        "--json",
+        "--count",
+        "1",
+    ];
+    let out = common::run(acme.cmd("listen", &market.server, &args), BOUND * 4);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let heard: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(heard["intent_ref"], home.intent_ref.to_string());
+    let intent_ref = home.intent_ref.to_string();
+    let args = [
+        "--creds",
+        creds,
+        &intent_ref,
+        "--price",
+        "649.00",
+        "--currency",
+        "EUR",
+    ];
+    let out = common::run(acme.cmd("offer", &market.server, &args), BOUND * 4);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // A first-level category it has nothing under is refused before the relay is asked.
+    let args = ["--creds", creds, "--category", "garden", "--count", "1"];
+    let out = common::run(acme.cmd("listen", &market.server, &args), BOUND * 4);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("category garden has none of your directory categories"),
+        "{err}"
+    );
 }
 
 #[test]
