@@ -7,8 +7,6 @@
 //! It never overwrites a file and writes the seed only to a new file of mode 0600. Reading a
 //! file never verifies its JWT: the relay does that.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -33,8 +31,9 @@ pub const ADMIN_TAG: &str = "carnet-admin";
 pub enum CredsError {
     #[error(transparent)]
     Jwt(#[from] JwtError),
-    #[error("{path} already exists")]
-    Exists { path: String },
+    /// The file could not be written, or exists already (`KeyError::Exists`).
+    #[error(transparent)]
+    Write(crate::keys::KeyError),
     #[error("cannot {action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -130,27 +129,7 @@ fn issue(
          *************************************************************\n",
         seed.as_str()
     ));
-    let shown = || out.display().to_string();
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(out)
-        .map_err(|source| match source.kind() {
-            std::io::ErrorKind::AlreadyExists => CredsError::Exists { path: shown() },
-            _ => CredsError::Io {
-                action: "create",
-                path: shown(),
-                source,
-            },
-        })?;
-    file.write_all(text.as_bytes())
-        .and_then(|()| file.sync_all())
-        .map_err(|source| CredsError::Io {
-            action: "write",
-            path: shown(),
-            source,
-        })
+    crate::keys::write_new_private_file(out, text.as_bytes()).map_err(CredsError::Write)
 }
 
 /// The user JWT's claims in the credentials file at `path`, not verified.
@@ -260,7 +239,7 @@ mod tests {
         assert_eq!(mode & 0o777, 0o600);
         assert!(matches!(
             issue_vault(&key, &host, &path, Utc::now()),
-            Err(CredsError::Exists { .. })
+            Err(CredsError::Write(crate::keys::KeyError::Exists { .. }))
         ));
         let admin = dir.path().join("admin.creds");
         issue_admin(&key, &admin, Utc::now()).unwrap();

@@ -629,7 +629,7 @@ fn the_operator_commands_refuse_mistakes_with_a_hint() {
         &["vault-user", "--id", "v1", "--out", "v1.creds"],
     );
     let err = run(&["vault-user", "--id", "v1", "--out", "v1.creds"]);
-    assert!(err.contains("already exists"), "{err}");
+    assert!(err.contains("v1.creds exists already"), "{err}");
     assert_eq!(
         creds::host_of(&dir.path().join("v1.creds"))
             .unwrap()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use carnet_market::access::HostId;
 use carnet_market::creds::{self, CredsError};
 use carnet_market::directory::{self, Directory};
-use carnet_market::keys::{self, SigningKey};
+use carnet_market::keys::{self, KeyError, SigningKey};
 use carnet_market::nats_config::{self, ServerSettings};
 use carnet_market::tool::{self, ToolError};
 use carnet_market::wire::VendorId;
@@ -164,8 +164,10 @@ fn signed_directory(path: &Path, key: &SigningKey) -> Result<Directory, ToolErro
 
 fn creds_error(e: CredsError) -> ToolError {
     let hint = match &e {
-        CredsError::Exists { .. } => "choose another --out: an issued file is never overwritten",
-        CredsError::Io { .. } => "check the path and its permissions",
+        CredsError::Write(KeyError::Exists { .. }) => {
+            "choose another --out: an issued file is never overwritten"
+        }
+        CredsError::Write(_) | CredsError::Io { .. } => "check the path and its permissions",
         CredsError::Jwt(_) | CredsError::Malformed { .. } => "the operator key file may be damaged",
     };
     ToolError::failed(e, hint)
