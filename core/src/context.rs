@@ -89,6 +89,9 @@ pub struct Core {
     pub notify_wake: Arc<tokio::sync::Notify>,
     /// Webhook outcomes, shared with whoever reports them (kept across unlocks).
     pub deliveries: Arc<DeliveryCounts>,
+    /// The market directory carnetd's relay adapter holds (and refreshes); `None` without a
+    /// relay. Sealed and notify intents are encrypted to its vendors' keys.
+    pub directory: Option<Arc<std::sync::RwLock<carnet_market::directory::Directory>>>,
 }
 
 impl Core {
@@ -171,6 +174,7 @@ impl Core {
             relay_wake: Arc::default(),
             notify_wake: Arc::default(),
             deliveries,
+            directory: None,
         };
         // Keys published before receipts were kept in clear are published now.
         let keys = core.keys.clone();

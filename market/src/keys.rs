@@ -158,6 +158,21 @@ impl Recipient {
         // Encryption to one X25519 recipient into memory has no failure case but a bug in age.
         age::encrypt(&self.0, plaintext).expect("age encryption into memory")
     }
+
+    /// Encrypts `plaintext` once, to every key of `recipients` (age's binary format: each can
+    /// decrypt it, none learns who the others are); `None` when there is no recipient.
+    pub fn encrypt_to_all(recipients: &[Recipient], plaintext: &[u8]) -> Option<Vec<u8>> {
+        let keys = recipients.iter().map(|r| &r.0 as &dyn age::Recipient);
+        let encryptor = age::Encryptor::with_recipients(keys).ok()?;
+        let mut out = Vec::with_capacity(plaintext.len() + 200 * recipients.len());
+        // Writing into memory fails only on a bug in age, as in `encrypt`.
+        let mut writer = encryptor
+            .wrap_output(&mut out)
+            .expect("age encryption into memory");
+        std::io::Write::write_all(&mut writer, plaintext).expect("age encryption into memory");
+        writer.finish().expect("age encryption into memory");
+        Some(out)
+    }
 }
 
 impl FromStr for Recipient {

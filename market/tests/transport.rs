@@ -293,7 +293,7 @@ async fn a_vendor_reads_its_own_category_and_publishes_offers_and_nothing_else()
     let mut listener = Listener::start(&js, &options, state, |_| {}).await.unwrap();
     let heard = tokio::time::timeout(BOUND, listener.next()).await.unwrap();
     match heard.unwrap().unwrap() {
-        Heard::Intent(a) => assert_eq!(a.intent_ref, home.intent_ref),
+        Heard::Intent(a) => assert_eq!(a.announcement.intent_ref, home.intent_ref),
         other => panic!("{other:?}"),
     }
     assert_ne!(home.intent_ref, garden.intent_ref);
@@ -413,7 +413,7 @@ async fn a_vendor_reads_its_own_category_and_publishes_offers_and_nothing_else()
         .await
         .unwrap();
     assert!(
-        matches!(heard.unwrap().unwrap(), Heard::Intent(a) if a.intent_ref == garden.intent_ref)
+        matches!(heard.unwrap().unwrap(), Heard::Intent(a) if a.announcement.intent_ref == garden.intent_ref)
     );
     for verb in ["MSG.NEXT", "INFO", "DELETE"] {
         acme.refused_request(

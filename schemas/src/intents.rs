@@ -196,6 +196,14 @@ pub enum RelayLevel {
     /// Also announced on the market relay: every vendor subscribed to its category receives its
     /// category, region and window, and the fields named public — with no grant.
     Announce,
+    /// Also published on the market relay, encrypted to the directory vendors whose live grant
+    /// covers its category: they receive the intent as the vendor API shows it (withheld
+    /// fields left out); the relay and other subscribers see its category, region, window and
+    /// how many vendors it went to.
+    Sealed,
+    /// Like `sealed`, but the box holds only where to pull the intent: each granted vendor
+    /// reads it through the vendor API, where its grant is checked, and logged, again.
+    Notify,
 }
 
 impl RelayLevel {
@@ -203,7 +211,22 @@ impl RelayLevel {
         match self {
             RelayLevel::Off => "off",
             RelayLevel::Announce => "announce",
+            RelayLevel::Sealed => "sealed",
+            RelayLevel::Notify => "notify",
         }
+    }
+
+    /// Every level, in the order the CLI lists them.
+    pub const ALL: [RelayLevel; 4] = [
+        RelayLevel::Off,
+        RelayLevel::Announce,
+        RelayLevel::Sealed,
+        RelayLevel::Notify,
+    ];
+
+    /// Whether what goes out is encrypted to granted vendors (`sealed`, `notify`).
+    pub fn is_boxed(self) -> bool {
+        matches!(self, RelayLevel::Sealed | RelayLevel::Notify)
     }
 
     pub fn is_off(&self) -> bool {
@@ -217,8 +240,10 @@ impl FromStr for RelayLevel {
         match s {
             "off" => Ok(RelayLevel::Off),
             "announce" => Ok(RelayLevel::Announce),
+            "sealed" => Ok(RelayLevel::Sealed),
+            "notify" => Ok(RelayLevel::Notify),
             _ => Err(InvalidValue(format!(
-                "relay level {s:?} is not one of off, announce"
+                "relay level {s:?} is not one of off, announce, sealed, notify"
             ))),
         }
     }

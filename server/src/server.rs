@@ -221,7 +221,7 @@ impl Lifecycle {
 
     /// Loads the in-memory views of a proved vault and serves the API.
     async fn serve(self: &Arc<Self>, keys: vault::Keys) -> Result<(), VaultError> {
-        let core = Core::open(
+        let mut core = Core::open(
             self.store.clone(),
             keys,
             self.clock.clone(),
@@ -230,6 +230,7 @@ impl Lifecycle {
             self.metrics.webhooks.clone(),
         )
         .await?;
+        core.directory = self.relay.as_ref().map(|r| r.directory.clone());
         self.metrics.set_ledger_index(&core.index);
         let mut tasks = carnet_core::tasks::spawn(&core);
         if let Some(relay) = &self.relay {

@@ -79,7 +79,7 @@ fn main() {
                     .unwrap();
             while let Some(h) = listener.next().await.unwrap() {
                 if let Heard::Intent(a) = h
-                    && tx.send((*a, Instant::now())).is_err()
+                    && tx.send((a.announcement, Instant::now())).is_err()
                 {
                     break;
                 }
@@ -157,8 +157,8 @@ fn main() {
             let target = OfferTarget {
                 intent_ref: a.intent_ref.clone(),
                 revision: a.revision,
-                bucket: a.reply.bucket.clone(),
-                recipient: a.reply.recipient.parse().unwrap(),
+                bucket: a.reply.as_ref().unwrap().bucket.clone(),
+                recipient: a.reply.as_ref().unwrap().recipient.parse().unwrap(),
             };
             let terms = OfferTerms {
                 intent_ref: a.intent_ref.clone(),

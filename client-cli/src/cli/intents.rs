@@ -185,8 +185,11 @@ pub struct IntentNew {
     /// Publish it at once (otherwise it stays a draft no vendor sees)
     #[arg(long)]
     pub activate: bool,
-    /// Also announce it on the market relay: every vendor subscribed to its category then
-    /// receives its category, your server's region and its window — with no grant [default: off]
+    /// Also put it on the market relay. announce: every vendor subscribed to its category
+    /// receives its category, your server's region and its window — with no grant; sealed: the
+    /// whole intent (withheld fields left out), encrypted to the directory vendors you granted
+    /// its category; notify: only where to read it, for the same vendors, who then pull it
+    /// [default: off]
     #[arg(long, value_name = "LEVEL", value_parser = relay_parser())]
     pub relay: Option<RelayLevel>,
     /// With --relay announce, a field announced too (repeat, or separate with commas): title,
@@ -313,8 +316,8 @@ pub struct IntentEdit {
     #[arg(long, value_name = "FIELD", value_delimiter = ',',
           value_parser = withhold_or_clear_parser(), help_heading = EXTRAS)]
     pub withhold: Option<Vec<OrClear<IntentField>>>,
-    /// Announce it on the market relay, or take it off (off: the market is told it was
-    /// withdrawn, and it cannot be announced again)
+    /// Put it on the market relay (announce, sealed, notify), or take it off (off: the market
+    /// is told it was withdrawn, and it cannot go on the relay again)
     #[arg(long, value_name = "LEVEL", value_parser = relay_parser())]
     pub relay: Option<RelayLevel>,
     /// Replaces the fields announced with --relay announce (repeat, or separate with commas;
@@ -427,7 +430,8 @@ fn condition_parser() -> impl TypedValueParser<Value = ItemCondition> {
 }
 
 fn relay_parser() -> impl TypedValueParser<Value = RelayLevel> {
-    PossibleValuesParser::new(["off", "announce"]).try_map(|s| s.parse::<RelayLevel>())
+    PossibleValuesParser::new(RelayLevel::ALL.map(RelayLevel::as_str))
+        .try_map(|s| s.parse::<RelayLevel>())
 }
 
 fn public_or_clear_parser() -> impl TypedValueParser<Value = OrClear<PublicField>> {

@@ -85,8 +85,20 @@ fn new(ctx: &Ctx, a: IntentNew) -> CliResult<()> {
     Ok(())
 }
 
-/// Says plainly, before anything goes out, what announcing on the market relay means.
+/// Says plainly, before anything goes out, what putting it on the market relay means.
 fn warn_if_announced(fields: &IntentFields) {
+    if fields.relay.is_boxed() {
+        output::message(&format!(
+            "relay {}: once active, {} encrypted to the market directory vendors you granted {} (`carnet vendor add --from-directory` and a grant); the relay and other vendors see only its category, your server's region, its window and how many vendors it went to. A vendor who received it keeps it: a later revocation keeps it out of later revisions only",
+            fields.relay,
+            match fields.relay {
+                RelayLevel::Notify => "only where to read it goes out,",
+                _ => "the whole intent (but what you withhold) goes out,",
+            },
+            fields.category
+        ));
+        return;
+    }
     if fields.relay != RelayLevel::Announce {
         return;
     }
@@ -162,7 +174,19 @@ fn say_who_sees(ctx: &Ctx, i: &Intent) -> CliResult<()> {
         .filter(|g| covers(g, category))
         .map(|g| g.fields.vendor_id.clone())
         .collect();
-    if i.fields.relay == RelayLevel::Announce {
+    if i.fields.relay.is_boxed() && seeing.is_empty() {
+        output::message(&format!(
+            "relay {}: no vendor has a live grant to read intents in {category}, so nothing goes to the market relay yet: add a directory vendor with `carnet vendor add --from-directory ID`, then `carnet grant create VENDOR --scope intents:read --scope offers:write --category {category}`",
+            i.fields.relay
+        ));
+    } else if i.fields.relay.is_boxed() {
+        let names = ctx.vendor_names()?;
+        output::message(&format!(
+            "on the market relay ({}): encrypted to those of the vendors granted {category} that are in the market directory: {}",
+            i.fields.relay,
+            join(seeing.iter().map(|v| name_of(&names, v)))
+        ));
+    } else if i.fields.relay == RelayLevel::Announce {
         output::message(&format!(
             "announced on the market relay: vendors subscribed to its category receive it{}",
             if seeing.is_empty() {
@@ -256,11 +280,16 @@ fn edit(ctx: &Ctx, a: IntentEdit) -> CliResult<()> {
     let was = f.relay;
     if let Some(level) = a.relay {
         f.relay = level;
+        // Public fields are announce's alone: moving to sealed or notify drops them, unless
+        // --public names some (which the server then refuses, with the reason).
+        if level.is_boxed() && a.public.is_none() {
+            f.public.clear();
+        }
     }
     if let Some(p) = a.public {
         f.public = p.into_iter().filter_map(OrClear::into_option).collect();
     }
-    if was != RelayLevel::Announce {
+    if was != f.relay {
         warn_if_announced(&f);
     }
     let changed: Doc<Intent> = ctx.client.put(&path(&a.id), &f)?;

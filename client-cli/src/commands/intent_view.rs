@@ -149,6 +149,13 @@ pub(super) fn print_intent(i: &Intent) -> Fields {
                     "announce: category, region and window, and its {}",
                     join(&f.public)
                 ),
+                RelayLevel::Sealed => {
+                    "sealed: the intent, encrypted to the directory vendors granted it".to_owned()
+                }
+                RelayLevel::Notify => {
+                    "notify: where to read it, encrypted to the directory vendors granted it"
+                        .to_owned()
+                }
             },
         )
         .add("written", long_time(&i.created_at))

@@ -267,6 +267,15 @@ impl AccessCache {
             .map(|(id, g)| (id.clone(), g.clone()))
     }
 
+    /// Every vendor's live grant (one each), in no particular order.
+    pub fn live_grants(&self, now: DateTime<Utc>) -> Vec<(GrantId, GrantEntry)> {
+        let vendors: Vec<VendorId> = self.read().grants_of.keys().cloned().collect();
+        vendors
+            .iter()
+            .filter_map(|v| self.live_grant(v, now))
+            .collect()
+    }
+
     pub fn put_grant(&self, id: GrantId, entry: GrantEntry) {
         let mut inner = self.write();
         let of_vendor = inner.grants_of.entry(entry.vendor_id.clone()).or_default();

@@ -302,7 +302,7 @@ fn answer(
                 decision,
                 now,
             );
-            enqueue(c, core, l.intent.id.as_str(), publication, now)?;
+            enqueue(c, core, l.intent.id.as_str(), publication, None, now)?;
             l.record.vendor_told = true;
         }
         None => tracing::info!(

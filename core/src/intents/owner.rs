@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use carnet_schemas::{Intent, IntentFields, IntentId, IntentState, RelayLevel};
+use carnet_schemas::{Intent, IntentFields, IntentId, IntentState};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
@@ -97,7 +97,7 @@ pub async fn edit(core: &Core, id: &IntentId, fields: IntentFields) -> Result<In
                 state: current,
             });
         }
-        if fields.relay == RelayLevel::Announce && crate::relay::ended(c, &old.id)? {
+        if !fields.relay.is_off() && crate::relay::ended(c, &old.id)? {
             return Err(invalid(
                 "relay",
                 "this intent's announcement on the market ended (it was taken off the relay); write a new intent to announce again",

@@ -9,12 +9,18 @@
 //! withhold, never its id, never anything else. Its `intent_ref`, bucket and keys are random,
 //! made for it alone; withdrawn, fulfilled and expired are its last announcement.
 //!
+//! At `sealed` and `notify` nothing of the intent is in the clear but its category, region and
+//! window: the intent (or where to pull it) is encrypted to the directory vendors whose live
+//! grant covers it (`recipients`), chosen again at each revision, and each publication is in
+//! the access log under each recipient once the relay has it.
+//!
 //! Never talks to the relay itself (carnetd's `relay` adapter does), and never announces an
 //! intent of a vault without a relay configured (`Policy::relay_region`).
 
 pub mod announce;
 pub mod offers;
 pub mod outbox;
+pub mod recipients;
 
 use carnet_market::wire::announcement::{PriceBand, PublicFields, Window};
 use carnet_market::wire::{Amount, Category, Currency, Region};
@@ -58,9 +64,21 @@ pub fn check(
     let Some(region) = region else {
         return Err(refuse(
             "relay",
-            "this server has no market relay (relay_url is not set in carnetd's configuration); announce needs one, or use relay off",
+            format!(
+                "this server has no market relay (relay_url is not set in carnetd's configuration); {} needs one, or use relay off",
+                fields.relay
+            ),
         ));
     };
+    if fields.relay.is_boxed() && !fields.public.is_empty() {
+        return Err(refuse(
+            "public",
+            format!(
+                "public fields are for relay announce: at {} nothing of the intent goes out in the clear; leave out --public",
+                fields.relay
+            ),
+        ));
+    }
     region
         .parse::<Region>()
         .map_err(|e| refuse("relay", format!("relay_region: {e}")))?;

@@ -17,8 +17,7 @@ use carnet_market::keys::{Recipient, VerifyingKey};
 use carnet_market::wire::offer::{OfferTerms, open_offer};
 use carnet_market::wire::{OFFER_PREFIX, Signed, VendorId, WireError};
 use carnet_schemas::{
-    IntentFields, IntentId, IntentState, MarketOfferId, PurchaseId, RelayLevel, Text,
-    VendorId as LocalVendorId,
+    IntentFields, IntentId, IntentState, MarketOfferId, PurchaseId, Text, VendorId as LocalVendorId,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -85,6 +84,8 @@ pub enum Refusal {
     BadTerms(String),
     #[error("the vendor made too many offers: its allowance comes back in {0} s")]
     TooMany(u64),
+    #[error("the intent is sealed to granted vendors, and this vendor has no live grant to it")]
+    NotGranted,
 }
 
 /// What became of one offer message.
@@ -137,6 +138,14 @@ pub async fn take(
     };
     if let Err(refusal) = check_terms(&fields, &opened.terms, now) {
         return Ok(Outcome::Refused(refusal));
+    }
+    // A sealed or notify intent takes offers from the vendors it may go to, as of now.
+    if fields.relay.is_boxed()
+        && !core
+            .store
+            .read(|c| super::recipients::is_entitled(c, core, &fields.category, vendor, now))?
+    {
+        return Ok(Outcome::Refused(Refusal::NotGranted));
     }
     if let Err(retry_after) = core.relay_offer_limits.take(vendor, now) {
         return Ok(Outcome::Refused(Refusal::TooMany(retry_after)));
@@ -275,7 +284,7 @@ fn judge_intent(
     if state != IntentState::Active {
         return Err(Refusal::NotActive(state));
     }
-    if fields.relay != RelayLevel::Announce || relay_ended {
+    if fields.relay.is_off() || relay_ended {
         return Err(Refusal::NotAnnounced);
     }
     if !takes_offers(fields, offers) {

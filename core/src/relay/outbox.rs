@@ -4,10 +4,15 @@
 //! and the outcome after: delivered only on JetStream's PubAck, else retried with the same
 //! message id, at most every `MAX_BACKOFF_SECONDS`, until the relay would no longer keep it.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use carnet_schemas::{RelayLevel, Scope};
 use chrono::{DateTime, Utc};
 
 use super::LONGEST_WINDOW_DAYS;
-use super::announce::Queued;
+use super::announce::{Audience, Queued};
+use crate::access::log::{AccessEvent, Withheld};
 use crate::context::Core;
 use crate::store::StoreError;
 use crate::store::outbox::{self as rows, Attempt, Outbox, OutboxRow, OutboxState};
@@ -94,9 +99,16 @@ pub async fn attempting(core: &Core, batch: &[Pending]) -> Result<(), StoreError
     record(core, attempts).await
 }
 
-/// Records the outcomes of the attempts `attempting` announced, in one transaction.
+/// Records the outcomes of the attempts `attempting` announced, in one transaction; a sealed
+/// or notify revision the relay acknowledged goes into the access log, one entry per
+/// recipient.
 pub async fn settle(core: &Core, outcomes: &[(&Pending, Published)]) -> Result<(), StoreError> {
     let now = core.now();
+    for (p, outcome) in outcomes {
+        if let (Published::Acked, Some(audience)) = (outcome, &p.message.audience) {
+            log_publication(core, audience);
+        }
+    }
     let attempts: Vec<_> = outcomes
         .iter()
         .map(|(p, outcome)| {
@@ -121,6 +133,34 @@ pub async fn settle(core: &Core, outcomes: &[(&Pending, Published)]) -> Result<(
         })
         .collect();
     record(core, attempts).await
+}
+
+/// One access-log entry per recipient of a sealed or notify publication: the intent it named,
+/// under the recipient's grant, as a pull of it would be.
+fn log_publication(core: &Core, audience: &Audience) {
+    let endpoint = match audience.level {
+        RelayLevel::Notify => "RELAY notify",
+        _ => "RELAY sealed",
+    };
+    let ids = Arc::new(vec![audience.intent_id.clone()]);
+    let withheld = (!audience.withheld.is_empty()).then(|| {
+        Arc::new(Withheld::from([(
+            audience.intent_id.clone(),
+            audience.withheld.clone(),
+        )]))
+    });
+    for r in &audience.recipients {
+        core.log_access(AccessEvent {
+            vendor_id: r.vendor_id.clone(),
+            client_id: r.client_id.clone(),
+            grant_id: Some(r.grant_id.clone()),
+            endpoint: Cow::Borrowed(endpoint),
+            scopes: [Scope::IntentsRead].into_iter().collect(),
+            ids: ids.clone(),
+            status: 200,
+            withheld: withheld.clone(),
+        });
+    }
 }
 
 /// 1, 2, 4, … seconds after the `failures`-th failure, at most `MAX_BACKOFF_SECONDS`.

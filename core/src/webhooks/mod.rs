@@ -195,7 +195,14 @@ pub fn intent_event(
         sent += 1;
     }
     // The market hears of it too, when the intent is announced there (same transaction).
-    crate::relay::announce::record(c, s, kind.relay_event(), id, fields, now)?;
+    let change = crate::relay::announce::Change {
+        event: kind.relay_event(),
+        id,
+        fields,
+        updated_at,
+        offers,
+    };
+    crate::relay::announce::record(c, s, &change, now)?;
     Ok(sent)
 }
 

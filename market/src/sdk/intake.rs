@@ -54,8 +54,18 @@ pub fn judge(known: Option<&IntentRecord>, verified: &Verified, now: DateTime<Ut
         region: a.region.clone(),
         window: a.window,
         public: a.public.clone(),
-        bucket: a.reply.bucket.clone(),
-        recipient: verified.recipient.to_string(),
+        level: a.level,
+        // A terminal event of a sealed intent has no reply: the one heard before stays.
+        bucket: verified
+            .reply
+            .as_ref()
+            .map(|(b, _)| b.clone())
+            .or_else(|| known.and_then(|k| k.bucket.clone())),
+        recipient: verified
+            .reply
+            .as_ref()
+            .map(|(_, r)| r.to_string())
+            .or_else(|| known.and_then(|k| k.recipient.clone())),
         first_seen,
         updated_at: now,
     };
@@ -90,22 +100,24 @@ pub fn judge(known: Option<&IntentRecord>, verified: &Verified, now: DateTime<Ut
 mod tests {
     use super::*;
     use crate::wire::Event;
-    use crate::wire::announcement::{IntentKeys, PublicFields, Window, verify_announcement};
+    use crate::wire::announcement::{Body, IntentKeys, PublicFields, Window, verify_announcement};
 
     fn heard(keys: &IntentKeys, revision: u64, event: Event, days: i64) -> Verified {
         let now = Utc::now();
-        let p = keys.announce(
-            revision,
-            event,
-            "home.appliances".parse().unwrap(),
-            "FR".parse().unwrap(),
-            Window {
-                valid_from: now - chrono::Duration::days(30),
-                valid_through: now + chrono::Duration::days(days),
-            },
-            PublicFields::default(),
-            now,
-        );
+        let p = keys
+            .announce(
+                revision,
+                event,
+                "home.appliances".parse().unwrap(),
+                "FR".parse().unwrap(),
+                Window {
+                    valid_from: now - chrono::Duration::days(30),
+                    valid_through: now + chrono::Duration::days(days),
+                },
+                Body::Public(PublicFields::default()),
+                now,
+            )
+            .unwrap();
         verify_announcement(&p.subject, |_| None, &p.body).unwrap()
     }
 

@@ -7,7 +7,9 @@
 //! credentials allow), so a restarted listener continues where it stopped. It never asks for a
 //! stream's info, which a vendor's credentials do not allow.
 //! A message is acknowledged only after its judgement was saved. It never offers to an intent
-//! it has not verified, nor to one that ended.
+//! it has not verified, nor to one that ended. A `sealed` or `notify` announcement is opened
+//! with the vendor's X25519 key (`Listener::opening_with`); one it cannot open was not meant
+//! for this vendor (no grant) and is dropped unseen.
 
 pub mod answers;
 pub mod intake;
@@ -21,9 +23,9 @@ use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
 use crate::access;
-use crate::keys::VendorKeys;
+use crate::keys::{Identity, VendorKeys};
 use crate::relay::{self, INTENTS_STREAM, RelayError};
-use crate::wire::announcement::{Announcement, Publication, verify_announcement};
+use crate::wire::announcement::{Announcement, BoxContent, Publication, verify_announcement};
 use crate::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use crate::wire::{
     Amount, BadValue, Category, Currency, IntentRef, OfferId, Region, VendorId, listen_subject,
@@ -54,6 +56,8 @@ pub enum SdkError {
     PastWindow(DateTime<Utc>, DateTime<Utc>),
     #[error("the state's record of intent {0} is damaged")]
     BadRecord(IntentRef),
+    #[error("intent {0} gave this vendor no reply address (a sealed intent it only saw end)")]
+    NoReply(IntentRef),
 }
 
 /// What to listen to.
@@ -71,11 +75,21 @@ pub struct ListenOptions {
     pub ack_wait: Duration,
 }
 
+/// A verified, new announcement, and its box's content when it had one this vendor opened.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HeardIntent {
+    #[serde(flatten)]
+    pub announcement: Announcement,
+    /// `sealed`: the intent as the vault's vendor API shows it; `notify`: where to pull it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub opened: Option<BoxContent>,
+}
+
 /// One announcement the listener handled.
 #[derive(Debug, Clone)]
 pub enum Heard {
     /// Verified and new: for the vendor.
-    Intent(Box<Announcement>),
+    Intent(Box<HeardIntent>),
     /// Refused: the subject, the `Nats-Msg-Id` if any, and why.
     Dropped {
         subject: String,
@@ -91,6 +105,8 @@ pub type Messages = Pin<Box<dyn Stream<Item = Result<jetstream::Message, String>
 pub struct Listener {
     messages: Messages,
     state: State,
+    /// Opens sealed and notify announcements; without it they are dropped.
+    identity: Option<Identity>,
 }
 
 /// The consumer a vendor reads `category` with, and its filter: a directory category (two
@@ -151,7 +167,14 @@ impl Listener {
         Ok(Listener {
             messages: Box::pin(futures_util::stream::select_all(all)),
             state,
+            identity: None,
         })
+    }
+
+    /// Opens `sealed` and `notify` announcements with the vendor's directory X25519 key.
+    pub fn opening_with(mut self, identity: Identity) -> Self {
+        self.identity = Some(identity);
+        self
     }
 
     /// The next announcement handled, accepted or dropped; `None` if the relay ended the streams.
@@ -185,15 +208,27 @@ impl Listener {
             msg_id: header(crate::wire::MSG_ID_HEADER),
             reason,
         };
-        let verified = match verify_announcement(&message.subject, header, &message.payload) {
+        let mut verified = match verify_announcement(&message.subject, header, &message.payload) {
             Ok(v) => v,
             Err(e) => return Ok(dropped(e.to_string())),
         };
+        if verified.announcement.sealed.is_some() {
+            let opened = match &self.identity {
+                Some(identity) => verified.open(identity),
+                None => Err(crate::wire::WireError::Undecryptable),
+            };
+            if let Err(e) = opened {
+                return Ok(dropped(format!("sealed for other vendors: {e}")));
+            }
+        }
         let known = self.state.intent(&verified.announcement.intent_ref)?;
         Ok(match intake::judge(known.as_ref(), &verified, now) {
             Judgement::Accept(record) => {
                 self.state.save_intent(&record)?;
-                Heard::Intent(Box::new(verified.announcement))
+                Heard::Intent(Box::new(HeardIntent {
+                    announcement: verified.announcement,
+                    opened: verified.opened,
+                }))
             }
             Judgement::Remember(record, why) => {
                 self.state.save_intent(&record)?;
@@ -382,12 +417,14 @@ pub fn prepare_offer(
             record.window.valid_through,
         ));
     }
+    let (Some(bucket), Some(recipient)) = (&record.bucket, &record.recipient) else {
+        return Err(SdkError::NoReply(record.intent_ref));
+    };
     let target = OfferTarget {
         intent_ref: record.intent_ref.clone(),
         revision: record.revision,
-        bucket: record.bucket.clone(),
-        recipient: record
-            .recipient
+        bucket: bucket.clone(),
+        recipient: recipient
             .parse()
             .map_err(|_| SdkError::BadRecord(record.intent_ref.clone()))?,
     };

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::wire::announcement::{PublicFields, Window};
+use crate::wire::announcement::{Level, PublicFields, Window};
 use crate::wire::answer::Answer;
 use crate::wire::offer::OfferTerms;
 use crate::wire::{Bucket, Category, Event, IntentRef, OfferId, Region};
@@ -35,9 +35,15 @@ pub struct IntentRecord {
     pub window: Window,
     #[serde(default)]
     pub public: PublicFields,
-    pub bucket: Bucket,
-    /// The intent's X25519 key (`age1…`), what offers are encrypted to.
-    pub recipient: String,
+    /// `announce`, `sealed` or `notify`, as its latest revision said.
+    #[serde(default)]
+    pub level: Level,
+    /// Where offers go: `None` for a sealed or notify intent the vendor only saw end.
+    #[serde(default)]
+    pub bucket: Option<Bucket>,
+    /// The intent's X25519 key (`age1…`), what offers are encrypted to (`None` as `bucket`).
+    #[serde(default)]
+    pub recipient: Option<String>,
     pub first_seen: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }

@@ -7,6 +7,12 @@
 //! the first key seen for an `intent_ref`, duplicates, terminal events, a window that ended — is
 //! `sdk::intake`'s job. Nothing here ever announces a field the caller did not put in
 //! `PublicFields`.
+//!
+//! Three levels (`Level`): `announce` carries the public fields and the reply address in the
+//! clear; `sealed` and `notify` carry them in a box (`SealedBox`) age-encrypted to the granted
+//! vendors the vault chose — the whole intent as a vendor sees it (`sealed`), or only where to
+//! pull it (`notify`). Anyone else sees the envelope: ref, revision, event, category, region,
+//! window, the intent's public key and how many recipients the box has.
 
 use chrono::{DateTime, Utc};
 use schemars::JsonSchema;
@@ -14,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{
-    Amount, Bucket, Category, Currency, EVENT_HEADER, Event, IntentRef, MSG_ID_HEADER, Region,
-    Signed, SignedKind, WireError, announce_subject,
+    Amount, Bucket, Category, Currency, EVENT_HEADER, Event, IntentRef, MAX_PAYLOAD, MSG_ID_HEADER,
+    Region, Signed, SignedKind, WireError, announce_subject,
 };
 use crate::keys::{Identity, Recipient, SigningKey, VerifyingKey, b64, unb64};
 
@@ -42,14 +48,93 @@ pub struct Announcement {
     pub window: Window,
     /// When the vault built this revision.
     pub published_at: DateTime<Utc>,
+    /// Who may read what (`announce` when absent, as part 1 wrote it).
+    #[serde(default)]
+    pub level: Level,
     /// The fields the owner chose to make public (`--public`); nothing else of the intent.
+    /// Always empty at `sealed` and `notify`.
     #[serde(default)]
     pub public: PublicFields,
     /// The intent's own Ed25519 public key (base64url, no padding): it signs every revision and
     /// the answers to offers.
     pub intent_key: String,
+    /// Where offers go, and whom they are encrypted to: at `announce` only (at `sealed` and
+    /// `notify` it is inside the box).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply: Option<Reply>,
+    /// At `sealed` and `notify`, but for a terminal event: the box for the granted vendors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed: Option<SealedBox>,
+}
+
+/// How much of an intent an announcement shows, and to whom (the owner's `--relay`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    /// Public fields in the clear, for every subscriber of the category.
+    #[default]
+    Announce,
+    /// The intent as a vendor sees it, encrypted to the vendors whose grant covers it.
+    Sealed,
+    /// Only where to pull the intent, encrypted to the same vendors.
+    Notify,
+}
+
+/// The encrypted part of a `sealed` or `notify` announcement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SealedBox {
+    /// How many vendors it is encrypted to (age's header shows as much).
+    pub recipients: u32,
+    /// The `BoxContent`'s JSON, age-encrypted (binary) to each recipient's X25519 key,
+    /// base64url without padding.
+    pub ciphertext: String,
+}
+
+/// What a box holds, for its recipients alone.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BoxContent {
     /// Where offers go, and whom they are encrypted to.
     pub reply: Reply,
+    /// `sealed`: the intent as the vault's vendor API shows it to a granted vendor (the fields
+    /// its terms withhold left out; without the per-vendor `customer_ref`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub intent: Option<serde_json::Value>,
+    /// `notify`: where to pull it with the vendor's OAuth token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pointer: Option<Pointer>,
+}
+
+/// Where a `notify` intent is read: the vault's vendor API (checked, and logged, at read time).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Pointer {
+    pub intent_ref: IntentRef,
+    /// The vault's address as its vendors know it (its OAuth issuer).
+    pub vendor_api: String,
+    /// The intent itself: `<vendor_api>/v1/vendor/intents/<id>`.
+    pub intent_url: String,
+}
+
+/// What an announcement carries besides its envelope, by level.
+#[derive(Debug, Clone)]
+pub enum Body {
+    /// `announce`: the fields named public (empty for a terminal event).
+    Public(PublicFields),
+    /// `sealed`: the intent as a granted vendor sees it, for `recipients`.
+    Sealed {
+        intent: serde_json::Value,
+        recipients: Vec<Recipient>,
+    },
+    /// `notify`: where to pull it, for `recipients`.
+    Notify {
+        vendor_api: String,
+        intent_url: String,
+        recipients: Vec<Recipient>,
+    },
+    /// A terminal event of an intent at `sealed` or `notify`: the envelope alone.
+    Ended(Level),
 }
 
 /// When an intent holds (schema.org `validFrom` / `validThrough`).
@@ -165,7 +250,9 @@ impl IntentKeys {
         })
     }
 
-    /// Builds and signs revision `revision` of this intent's announcement.
+    /// Builds and signs revision `revision` of this intent's announcement; `body` says what
+    /// it carries. Refused (`WireError::Refused`) when a box would have no recipient or would
+    /// not fit in a message.
     #[allow(clippy::too_many_arguments)]
     pub fn announce(
         &self,
@@ -174,9 +261,57 @@ impl IntentKeys {
         category: Category,
         region: Region,
         window: Window,
-        public: PublicFields,
+        body: Body,
         now: DateTime<Utc>,
-    ) -> Publication {
+    ) -> Result<Publication, WireError> {
+        let reply = Reply {
+            bucket: self.bucket.clone(),
+            recipient: self.identity.recipient().to_string(),
+        };
+        let sealed = |content: BoxContent, recipients: &[Recipient]| {
+            // A `BoxContent` (strings and a JSON value) always serialises.
+            let plain = serde_json::to_vec(&content).expect("box JSON");
+            let ciphertext = Recipient::encrypt_to_all(recipients, &plain)
+                .ok_or_else(|| WireError::Refused("a box needs at least one recipient".into()))?;
+            Ok::<_, WireError>(Some(SealedBox {
+                recipients: u32::try_from(recipients.len()).unwrap_or(u32::MAX),
+                ciphertext: b64(&ciphertext),
+            }))
+        };
+        let (level, public, reply, sealed) = match body {
+            Body::Public(public) => (Level::Announce, public, Some(reply), None),
+            Body::Sealed { intent, recipients } => {
+                let content = BoxContent {
+                    reply,
+                    intent: Some(intent),
+                    pointer: None,
+                };
+                let sealed = sealed(content, &recipients)?;
+                (Level::Sealed, PublicFields::default(), None, sealed)
+            }
+            Body::Notify {
+                vendor_api,
+                intent_url,
+                recipients,
+            } => {
+                let pointer = Pointer {
+                    intent_ref: self.intent_ref.clone(),
+                    vendor_api,
+                    intent_url,
+                };
+                let content = BoxContent {
+                    reply,
+                    intent: None,
+                    pointer: Some(pointer),
+                };
+                let sealed = sealed(content, &recipients)?;
+                (Level::Notify, PublicFields::default(), None, sealed)
+            }
+            Body::Ended(Level::Announce) => {
+                (Level::Announce, PublicFields::default(), Some(reply), None)
+            }
+            Body::Ended(level) => (level, PublicFields::default(), None, None),
+        };
         let announcement = Announcement {
             intent_ref: self.intent_ref.clone(),
             revision,
@@ -185,14 +320,17 @@ impl IntentKeys {
             region,
             window,
             published_at: now,
+            level,
             public,
             intent_key: self.signing.verifying_key().to_string(),
-            reply: Reply {
-                bucket: self.bucket.clone(),
-                recipient: self.identity.recipient().to_string(),
-            },
+            reply,
+            sealed,
         };
-        publication(&announcement, &self.signing)
+        let publication = publication(&announcement, &self.signing);
+        if publication.body.len() > MAX_PAYLOAD {
+            return Err(WireError::TooLarge);
+        }
+        Ok(publication)
     }
 }
 
@@ -221,8 +359,52 @@ pub struct Verified {
     pub announcement: Announcement,
     /// The intent's key, which signed it.
     pub intent_key: VerifyingKey,
-    /// The intent's X25519 key, for offers.
-    pub recipient: Recipient,
+    /// Where offers go and the intent's X25519 key they are encrypted to: from the clear
+    /// `reply` at `announce`, from the box once `open`ed at `sealed`/`notify`; `None` before
+    /// that, and for the terminal event of a sealed or notify intent.
+    pub reply: Option<(Bucket, Recipient)>,
+    /// The box's content, once `open`ed.
+    pub opened: Option<BoxContent>,
+}
+
+impl Verified {
+    /// Opens the box of a `sealed` or `notify` announcement with a vendor's X25519 key (a
+    /// message without a box is left as it is). `WireError::Undecryptable` when the key is not
+    /// one of its recipients: the vault did not grant this vendor the intent.
+    pub fn open(&mut self, identity: &Identity) -> Result<(), WireError> {
+        let Some(sealed) = &self.announcement.sealed else {
+            return Ok(());
+        };
+        let ciphertext = unb64(&sealed.ciphertext).ok_or(WireError::BadPayload("sealed box"))?;
+        let plain = identity
+            .decrypt(&ciphertext)
+            .ok_or(WireError::Undecryptable)?;
+        let content: BoxContent =
+            serde_json::from_slice(&plain).map_err(|_| WireError::BadPayload("sealed box"))?;
+        let level = self.announcement.level;
+        if (level == Level::Sealed) != content.intent.is_some()
+            || (level == Level::Notify) != content.pointer.is_some()
+            || content
+                .pointer
+                .as_ref()
+                .is_some_and(|p| p.intent_ref != self.announcement.intent_ref)
+        {
+            return Err(WireError::BadPayload(
+                "sealed box (its content is not its level's)",
+            ));
+        }
+        self.reply = Some(reply_of(&content.reply)?);
+        self.opened = Some(content);
+        Ok(())
+    }
+}
+
+fn reply_of(reply: &Reply) -> Result<(Bucket, Recipient), WireError> {
+    let recipient = reply
+        .recipient
+        .parse()
+        .map_err(|_| WireError::BadPayload("announcement (reply.recipient)"))?;
+    Ok((reply.bucket.clone(), recipient))
 }
 
 /// Checks one announcement message on its own. `header` returns a header's value, if present:
@@ -242,11 +424,7 @@ pub fn verify_announcement(
         .parse()
         .map_err(|_| WireError::BadPayload("announcement (intent_key)"))?;
     signed.verified(SignedKind::Announcement, &intent_key)?;
-    let recipient: Recipient = announcement
-        .reply
-        .recipient
-        .parse()
-        .map_err(|_| WireError::BadPayload("announcement (reply.recipient)"))?;
+    let reply = announcement.reply.as_ref().map(reply_of).transpose()?;
     if subject != announce_subject(&announcement.category, &announcement.region) {
         return Err(WireError::SubjectMismatch);
     }
@@ -260,7 +438,8 @@ pub fn verify_announcement(
     Ok(Verified {
         announcement,
         intent_key,
-        recipient,
+        reply,
+        opened: None,
     })
 }
 
@@ -277,86 +456,26 @@ fn check_shape(a: &Announcement) -> Result<(), WireError> {
     if too_long(&a.public.title, MAX_TITLE) || too_long(&a.public.description, MAX_DESCRIPTION) {
         return refuse("a public text field is too long");
     }
-    Ok(())
+    let ended = a.event.is_terminal();
+    match a.level {
+        Level::Announce if a.reply.is_none() || a.sealed.is_some() => {
+            refuse("an announce-level message has a clear reply and no box")
+        }
+        Level::Sealed | Level::Notify
+            if a.public != PublicFields::default() || a.reply.is_some() =>
+        {
+            refuse("a sealed or notify message shows no public field and no reply")
+        }
+        Level::Sealed | Level::Notify if a.sealed.is_some() == ended => {
+            refuse("a sealed or notify message has a box, but for its terminal event")
+        }
+        _ if a.sealed.as_ref().is_some_and(|b| b.recipients == 0) => {
+            refuse("a box with no recipient")
+        }
+        _ => Ok(()),
+    }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn sample(keys: &IntentKeys, revision: u64, event: Event) -> Publication {
-        let now = Utc::now();
-        keys.announce(
-            revision,
-            event,
-            "home.appliances".parse().unwrap(),
-            "FR-75".parse().unwrap(),
-            Window {
-                valid_from: now,
-                valid_through: now + chrono::Duration::days(7),
-            },
-            PublicFields {
-                title: Some("washing machine".into()),
-                ..PublicFields::default()
-            },
-            now,
-        )
-    }
-
-    fn headers(p: &Publication) -> impl Fn(&str) -> Option<String> + '_ {
-        |name| {
-            p.headers
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map(|(_, v)| v.clone())
-        }
-    }
-
-    #[test]
-    fn an_announcement_verifies_as_published_and_not_once_altered() {
-        let keys = IntentKeys::generate();
-        let p = sample(&keys, 1, Event::Activated);
-        assert_eq!(p.subject, "icast.v1.home.appliances.FR-75");
-        let v = verify_announcement(&p.subject, headers(&p), &p.body).unwrap();
-        assert_eq!(v.intent_key, keys.signing.verifying_key());
-        assert_eq!(
-            v.announcement.public.title.as_deref(),
-            Some("washing machine")
-        );
-        // Moved to another category's subject, or with another event in its header.
-        assert!(matches!(
-            verify_announcement("icast.v1.home.garden.FR-75", headers(&p), &p.body),
-            Err(WireError::SubjectMismatch)
-        ));
-        let lying = |name: &str| (name == EVENT_HEADER).then(|| "intent.withdrawn".to_owned());
-        assert!(matches!(
-            verify_announcement(&p.subject, lying, &p.body),
-            Err(WireError::HeaderMismatch(_))
-        ));
-    }
-
-    #[test]
-    fn a_payload_changed_after_signing_is_refused() {
-        let keys = IntentKeys::generate();
-        let p = sample(&keys, 1, Event::Activated);
-        let mut signed = Signed::from_bytes(&p.body).unwrap();
-        let (payload, _) = signed.decode().unwrap();
-        let text = String::from_utf8(payload).unwrap();
-        signed.payload = b64(text
-            .replace("washing machine", "cheap machine!!")
-            .as_bytes());
-        assert!(matches!(
-            verify_announcement(&p.subject, |_| None, &signed.to_bytes()),
-            Err(WireError::BadSignature)
-        ));
-    }
-
-    #[test]
-    fn exported_keys_come_back_whole() {
-        let keys = IntentKeys::generate();
-        let back = IntentKeys::import(&keys.export()).unwrap();
-        assert_eq!(back.intent_ref, keys.intent_ref);
-        assert_eq!(back.signing.verifying_key(), keys.signing.verifying_key());
-        assert_eq!(back.identity.recipient(), keys.identity.recipient());
-    }
-}
+#[path = "announcement_tests.rs"]
+mod tests;

@@ -13,7 +13,7 @@ use async_nats::jetstream;
 use carnet_market::relay::{self, StreamSettings};
 pub use carnet_market::testing::NatsServer;
 use carnet_market::wire::Event;
-use carnet_market::wire::announcement::{IntentKeys, PublicFields, Publication, Window};
+use carnet_market::wire::announcement::{Body, IntentKeys, PublicFields, Publication, Window};
 use chrono::{DateTime, Utc};
 
 /// A JetStream context on `server`, with the relay's streams created.
@@ -62,12 +62,13 @@ pub fn announce(
         category.parse().unwrap(),
         "FR-75".parse().unwrap(),
         window(now),
-        PublicFields {
+        Body::Public(PublicFields {
             title: Some(title.into()),
             ..PublicFields::default()
-        },
+        }),
         now,
     )
+    .unwrap()
 }
 
 pub fn window(now: DateTime<Utc>) -> Window {

@@ -25,9 +25,14 @@ const CONDITIONS: [(&str, &str); 5] = [
 ];
 
 /// The market relay's levels, as `--relay` spells them.
-const RELAY_LEVELS: [(&str, &str); 2] = [
+const RELAY_LEVELS: [(&str, &str); 4] = [
     ("off", "Off: only the vendors you grant see it"),
     ("announce", "Announce on the market relay"),
+    (
+        "sealed",
+        "Sealed: encrypted to the directory vendors you grant",
+    ),
+    ("notify", "Notify: tell them where to read it"),
 ];
 
 /// The fields an announced intent may make public, as `--public` spells them.
@@ -220,7 +225,7 @@ impl Draft {
         let relay = match self.relay.trim() {
             "" => Some(RelayLevel::Off),
             r => r.parse::<RelayLevel>().ok().or_else(|| {
-                e.add("relay", "Choose off or announce.");
+                e.add("relay", "Choose off, announce, sealed or notify.");
                 None
             }),
         };
@@ -433,10 +438,10 @@ pub fn render(
             fieldset {
                 legend { "Market relay" }
                 (field("Relay", "relay", Input::Choice(&RELAY_LEVELS), &d.relay, e,
-                    Some("Announce: once active, every vendor on the market relay subscribed to its category receives its category, your server's region and its window, and the fields below — with no grant from you; each may keep what it receives.")))
+                    Some("Announce: once active, every vendor on the market relay subscribed to its category receives its category, your server's region and its window, and the fields below — with no grant from you; each may keep what it receives. Sealed: the whole intent (but what you withhold) goes out encrypted to the market directory vendors you granted its category; others see its category, region, window and how many vendors it went to. Notify: the same vendors are told only where to read it, and read it with their grant. A vendor keeps what it received: revoking it keeps it out of later changes only.")))
                 fieldset.withhold id="f-public" {
                     legend { "Public" }
-                    small.hint { "With announce: the fields that go out too (none by default; never one you withhold)." }
+                    small.hint { "With announce only: the fields that go out too (none by default; never one you withhold)." }
                     @for (name, label) in PUBLIC {
                         div.check {
                             input id={ "f-public-" (name) } type="checkbox" name="public" value=(name)

@@ -7,7 +7,7 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use carnet_core::intents::{market, offers, owner};
-use carnet_schemas::{Intent, IntentId, IntentState, PriceSpecification, RelayLevel};
+use carnet_schemas::{Intent, IntentId, IntentState, PriceSpecification};
 use chrono::Utc;
 use maud::{Markup, html};
 
@@ -292,7 +292,7 @@ pub async fn show(signed: Signed, State(s): State<AppState>, Path(raw): Path<Str
             h2 #offers { "Offers" }
             @if offers.is_empty() && relayed.is_empty() {
                 @if i.state == IntentState::Active {
-                    @if f.relay == RelayLevel::Announce {
+                    @if !f.relay.is_off() {
                         (empty("No offer yet: granted vendors, and the market relay's vendors it was announced to, answer while the window is open."))
                     } @else {
                         (empty("No offer yet: granted vendors answer while the window is open."))

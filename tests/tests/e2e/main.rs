@@ -46,6 +46,7 @@ mod promises;
 mod registration;
 mod relay_announce;
 mod relay_offers;
+mod relay_sealed;
 mod relay_start;
 mod reminders;
 mod revocation;

@@ -1,13 +1,14 @@
 //! `carnet-vendor listen`: prints each new verified announcement in the vendor's categories (one
-//! JSON object a line with --json), and one line on stderr for each one it dropped.
+//! JSON object a line with --json), and one line on stderr for each one it dropped. Sealed and
+//! notify announcements are opened with the vendor's X25519 key: the JSON has their content
+//! under `opened`; one sealed for other vendors is dropped.
 
 use std::time::Duration;
 
 use carnet_market::relay;
-use carnet_market::sdk::{Heard, ListenOptions, Listener};
+use carnet_market::sdk::{Heard, HeardIntent, ListenOptions, Listener};
 use carnet_market::tool::{self, Direction, ToolError, parse_when};
 use carnet_market::wire::Region;
-use carnet_market::wire::announcement::Announcement;
 use chrono::Utc;
 use clap::Args;
 
@@ -66,7 +67,7 @@ fn expand(categories: Vec<String>, creds: &std::path::Path) -> Result<Vec<String
 }
 
 pub async fn run(args: ListenArgs) -> Result<(), ToolError> {
-    let Opened { id, state, .. } = open(&args.relay)?;
+    let Opened { id, state, keys } = open(&args.relay)?;
     let region = args
         .region
         .as_deref()
@@ -105,7 +106,8 @@ pub async fn run(args: ListenArgs) -> Result<(), ToolError> {
         }
     })
     .await
-    .map_err(sdk_error)?;
+    .map_err(sdk_error)?
+    .opening_with(keys.identity);
     eprintln!("carnet-vendor: listening as {id}");
     let mut heard = 0u64;
     while args.count.is_none_or(|n| heard < n) {
@@ -128,9 +130,10 @@ pub async fn run(args: ListenArgs) -> Result<(), ToolError> {
     Ok(())
 }
 
-fn print(a: &Announcement, json: bool) {
+fn print(heard: &HeardIntent, json: bool) {
+    let a = &heard.announcement;
     let line = if json {
-        serde_json::to_string(a).unwrap_or_default()
+        serde_json::to_string(heard).unwrap_or_default()
     } else {
         format!(
             "{} rev {} {} {} {} until {}{}",
@@ -142,12 +145,25 @@ fn print(a: &Announcement, json: bool) {
             a.window
                 .valid_through
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            a.public
-                .title
-                .as_deref()
+            title(heard)
                 .map(|t| format!(": {}", t.replace(|c: char| c.is_control(), " ")))
                 .unwrap_or_default()
         )
     };
     tool::print_line(&line);
+}
+
+/// The title to show: the public one, the sealed intent's, or where to pull a notify intent.
+fn title(heard: &HeardIntent) -> Option<String> {
+    let opened = heard.opened.as_ref();
+    heard
+        .announcement
+        .public
+        .title
+        .clone()
+        .or_else(|| {
+            let intent = opened?.intent.as_ref()?;
+            Some(format!("(sealed) {}", intent.get("title")?.as_str()?))
+        })
+        .or_else(|| Some(format!("(notify) {}", opened?.pointer.as_ref()?.intent_url)))
 }

@@ -282,10 +282,12 @@ fn sdk_error(e: SdkError) -> ToolError {
             e,
             "run `carnet-vendor listen` with the same --state until it prints that intent_ref",
         ),
-        e @ (SdkError::IntentEnded(..) | SdkError::IntentExpired(..)) => ToolError::failed(
-            e,
-            "offer to a live intent: `carnet-vendor listen` shows them",
-        ),
+        e @ (SdkError::IntentEnded(..) | SdkError::IntentExpired(..) | SdkError::NoReply(_)) => {
+            ToolError::failed(
+                e,
+                "offer to a live intent: `carnet-vendor listen` shows them",
+            )
+        }
         e @ SdkError::PastWindow(..) => {
             ToolError::usage(e, "give an earlier --valid-through, or leave it out")
         }
