@@ -86,6 +86,7 @@ impl Relay {
             creds: config.creds_file.clone(),
             name: "carnetd".into(),
             wait_for_relay: false,
+            inbox_prefix: None,
         })
         .await
         .map_err(relay_error)?;
