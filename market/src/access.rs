@@ -8,7 +8,8 @@
 //! directory categories and its own answers, a vault host only its own offer buckets. It signs
 //! nothing and reads no key (`creds` and `nats_config` do).
 
-use crate::wire::{ANNOUNCE_PREFIX, ANSWER_PREFIX, BadValue, Category, OFFER_PREFIX, VendorId};
+pub use crate::wire::Host;
+use crate::wire::{ANNOUNCE_PREFIX, ANSWER_PREFIX, Category, OFFER_PREFIX, VendorId};
 
 /// The stream of announcements (`icast.v1.>`).
 pub const INTENTS_STREAM: &str = "INTENTS";
@@ -21,43 +22,6 @@ pub const ANSWERS_STREAM: &str = "ANSWERS";
 pub const DIRECT_GET: &str = "$JS.API.DIRECT.GET.>";
 /// JetStream's message gets, denied likewise: they read any message by sequence.
 pub const MSG_GET: &str = "$JS.API.STREAM.MSG.GET.>";
-
-/// A vault host's name on the relay, chosen by the operator: lower-case letters, digits and
-/// `-`, at most 32. It appears in the reply subject of every intent its vault announces, so it
-/// should say nothing about the household (`v17`, not `dupont-family`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct HostId(String);
-
-impl HostId {
-    /// The name as it goes into subjects and consumer names.
-    pub fn as_str(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::str::FromStr for HostId {
-    type Err = BadValue;
-    fn from_str(s: &str) -> Result<Self, BadValue> {
-        let ok = (1..=32).contains(&s.len())
-            && s.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-        if ok {
-            Ok(HostId(s.to_owned()))
-        } else {
-            Err(BadValue {
-                what: "vault host",
-                value: s.chars().take(80).collect(),
-                rule: "lower-case letters, digits and '-', 1 to 32 of them",
-            })
-        }
-    }
-}
-
-impl std::fmt::Display for HostId {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// The durable consumer a vendor reads one directory category with, on `INTENTS`:
 /// `<vendor>_<category>_<subcategory>`. Vendor ids and category tokens hold no `_`, so two
@@ -73,12 +37,12 @@ pub fn vendor_answers_consumer(vendor: &VendorId) -> String {
 
 /// The durable consumer a vault host reads the offers to its buckets with, on `OFFERS`:
 /// `vault_<host>`.
-pub fn vault_consumer(host: &HostId) -> String {
+pub fn vault_consumer(host: &Host) -> String {
     format!("vault_{host}")
 }
 
 /// The subjects a vault host's buckets live under: offers go on `offer.v1.<host>.<random>`.
-pub fn vault_offers_filter(host: &HostId) -> String {
+pub fn vault_offers_filter(host: &Host) -> String {
     format!("{OFFER_PREFIX}.{host}.>")
 }
 
@@ -96,7 +60,7 @@ pub fn vendor_inbox(vendor: &VendorId) -> String {
 
 /// A vault host's inbox prefix (`_INBOX_vault_<host>`). The `vault_` keeps it apart from every
 /// vendor's: vendor ids hold no `_`, so a host named like a vendor still gets another inbox.
-pub fn vault_inbox(host: &HostId) -> String {
+pub fn vault_inbox(host: &Host) -> String {
     format!("_INBOX_vault_{host}")
 }
 
@@ -154,7 +118,7 @@ pub fn vendor_permissions(vendor: &VendorId, categories: &[Category]) -> Permiss
 /// A vault host's permissions: publish announcements and answers; read the three streams' info
 /// (carnetd checks them at its start); create, pull and acknowledge only its own consumer on
 /// `OFFERS`, filtered on its own buckets; subscribe to its inbox alone.
-pub fn vault_permissions(host: &HostId) -> Permissions {
+pub fn vault_permissions(host: &Host) -> Permissions {
     let mut pub_allow = vec![format!("{ANNOUNCE_PREFIX}.>"), format!("{ANSWER_PREFIX}.*")];
     for stream in [INTENTS_STREAM, OFFERS_STREAM, ANSWERS_STREAM] {
         pub_allow.push(format!("$JS.API.STREAM.INFO.{stream}"));
@@ -192,11 +156,11 @@ mod tests {
 
     #[test]
     fn a_host_named_like_a_vendor_gets_another_inbox() {
-        let host: HostId = "acme".parse().unwrap();
+        let host: Host = "acme".parse().unwrap();
         let vendor: VendorId = "acme".parse().unwrap();
         assert_ne!(vault_inbox(&host), vendor_inbox(&vendor));
         for bad in ["", "A", "a.b", "a_b", "a*", &"x".repeat(33)] {
-            assert!(bad.parse::<HostId>().is_err(), "{bad}");
+            assert!(bad.parse::<Host>().is_err(), "{bad}");
         }
     }
 

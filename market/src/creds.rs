@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use nkeys::KeyPair;
 use zeroize::Zeroizing;
 
-use crate::access::{self, HostId};
+use crate::access::{self, Host};
 use crate::directory::DirectoryVendor;
 use crate::jwt::{self, DerivedKey, JwtError};
 use crate::keys::SigningKey;
@@ -48,7 +48,7 @@ pub enum CredsError {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Identity {
     /// A vault host (`vault-user`).
-    Host(HostId),
+    Host(Host),
     /// A vendor of the directory (`vendor-user`).
     Vendor(VendorId),
     /// The operator's admin (`admin-user`): no permission limits.
@@ -69,7 +69,7 @@ impl Identity {
 /// Issues a vault host's credentials (`carnet-market vault-user`) to the new file `out`.
 pub fn issue_vault(
     operator: &SigningKey,
-    host: &HostId,
+    host: &Host,
     out: &Path,
     now: DateTime<Utc>,
 ) -> Result<(), CredsError> {
@@ -207,9 +207,9 @@ pub fn categories_of(path: &Path) -> Result<Vec<Category>, CredsError> {
 
 /// The vault host a credentials file was issued for (its `carnet-host:<HOST>` tag); `None` for
 /// any other user. carnetd names its buckets `<HOST>.<random>` and its consumer after it.
-pub fn host_of(path: &Path) -> Result<Option<String>, CredsError> {
+pub fn host_of(path: &Path) -> Result<Option<Host>, CredsError> {
     Ok(match identity_of(path)? {
-        Some(Identity::Host(h)) => Some(h.as_str().to_owned()),
+        Some(Identity::Host(h)) => Some(h),
         _ => None,
     })
 }
@@ -222,10 +222,10 @@ mod tests {
     fn issued_credentials_say_whom_they_are_for_and_are_never_overwritten() {
         let dir = tempfile::tempdir().unwrap();
         let key = SigningKey::generate();
-        let host: HostId = "v17".parse().unwrap();
+        let host: Host = "v17".parse().unwrap();
         let path = dir.path().join("vault.creds");
         issue_vault(&key, &host, &path, Utc::now()).unwrap();
-        assert_eq!(host_of(&path).unwrap().as_deref(), Some("v17"));
+        assert_eq!(host_of(&path).unwrap(), Some(host.clone()));
         assert_eq!(
             identity_of(&path)
                 .unwrap()

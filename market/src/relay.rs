@@ -21,12 +21,6 @@ pub use crate::access::{ANSWERS_STREAM, INTENTS_STREAM, OFFERS_STREAM};
 /// retries after a lost PubAck, short so the server keeps few ids.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
 
-/// The one durable consumer a vault host reads all its offers with (`offer.v1.<host>.>`);
-/// the relay's permissions for that host name it.
-pub fn vault_consumer(host: &crate::wire::Host) -> String {
-    format!("vault_{host}")
-}
-
 /// Why talking to the relay failed.
 #[derive(Debug, thiserror::Error)]
 pub enum RelayError {

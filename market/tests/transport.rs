@@ -633,7 +633,7 @@ fn the_operator_commands_refuse_mistakes_with_a_hint() {
     assert_eq!(
         creds::host_of(&dir.path().join("v1.creds"))
             .unwrap()
-            .as_deref(),
-        Some("v1")
+            .map(|h| h.to_string()),
+        Some("v1".to_owned())
     );
 }

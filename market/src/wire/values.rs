@@ -237,11 +237,6 @@ impl Host {
             .collect();
         Host(text)
     }
-
-    /// What the vault's consumer reads: `offer.v1.<host>.>`, every bucket under this host.
-    pub fn offer_filter(&self) -> String {
-        format!("{}.{}.>", super::OFFER_PREFIX, self.0)
-    }
 }
 
 impl OfferId {
@@ -350,7 +345,10 @@ mod tests {
         assert_eq!(bucket.host(), Some("vault-7"));
         assert_eq!(bucket.as_str().len(), "vault-7.".len() + 22);
         assert_eq!(bucket.as_str().parse::<Bucket>().unwrap(), bucket);
-        assert_eq!(host.offer_filter(), "offer.v1.vault-7.>");
+        assert_eq!(
+            crate::access::vault_offers_filter(&host),
+            "offer.v1.vault-7.>"
+        );
         // The layout before hosts is still read.
         let old = Bucket::generate();
         assert_eq!(old.as_str().parse::<Bucket>().unwrap().host(), None);

@@ -11,8 +11,8 @@ use std::path::Path;
 
 use carnet_market::wire::Host;
 
-use super::creds::{CredsError, host_of};
 use crate::config::RelayConfig;
+use carnet_market::creds::{CredsError, host_of};
 
 /// The file in the data dir that keeps a host made at random.
 pub const HOST_FILE: &str = "relay-host";
@@ -126,19 +126,15 @@ mod tests {
         }
     }
 
+    /// Vault credentials as `carnet-market vault-user --id HOST` issues them.
     fn tagged_creds(dir: &Path, host: &str) -> std::path::PathBuf {
-        let b64 = carnet_market::keys::b64;
-        let claims = serde_json::json!({"nats": {"tags": [format!("carnet-host:{host}")]}});
-        let jwt = format!(
-            "{}.{}.{}",
-            b64(b"{}"),
-            b64(claims.to_string().as_bytes()),
-            b64(b"s")
-        );
         let path = dir.join("vault.creds");
-        std::fs::write(
+        let operator = carnet_market::keys::SigningKey::generate();
+        carnet_market::creds::issue_vault(
+            &operator,
+            &host.parse().unwrap(),
             &path,
-            format!("-----BEGIN NATS USER JWT-----\n{jwt}\n------END NATS USER JWT------\n"),
+            chrono::Utc::now(),
         )
         .unwrap();
         path

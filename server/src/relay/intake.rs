@@ -25,7 +25,8 @@ use async_nats::jetstream::{self, AckKind, consumer};
 use carnet_core::Core;
 use carnet_core::relay::buckets;
 use carnet_core::relay::offers::{self, Outcome};
-use carnet_market::relay::{OFFERS_STREAM, vault_consumer};
+use carnet_market::access::vault_consumer;
+use carnet_market::relay::OFFERS_STREAM;
 use carnet_market::sdk;
 use carnet_market::wire::OFFER_PREFIX;
 use futures_util::TryStreamExt;
@@ -86,7 +87,7 @@ pub async fn run(core: Core, relay: Relay, counts: Arc<OfferCounts>) {
         core.clone(),
         relay.clone(),
         vault_consumer(&relay.host),
-        relay.host.offer_filter(),
+        carnet_market::access::vault_offers_filter(&relay.host),
         counts.clone(),
     ));
     match core.store.read(carnet_core::store::relay::intents) {

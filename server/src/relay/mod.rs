@@ -7,7 +7,6 @@
 //! (`publisher`) and offers to announced intents are taken in (`intake`). Without `relay_url`
 //! none of this runs and nothing connects.
 
-mod creds;
 pub mod directory;
 pub mod host;
 pub mod intake;

@@ -13,8 +13,9 @@ use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
+use carnet_market::access::vault_consumer;
 use carnet_market::keys::{VendorKeys, b64, unb64};
-use carnet_market::relay::{OFFERS_STREAM, vault_consumer};
+use carnet_market::relay::OFFERS_STREAM;
 use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use carnet_market::wire::{OfferId, Signed};
 use carnet_tests::market::Market;

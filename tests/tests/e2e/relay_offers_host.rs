@@ -5,8 +5,8 @@
 //! and the credentials' tag must agree; an intent announced under an earlier host keeps taking
 //! offers on its own consumer until it ends.
 
+use carnet_market::access::vault_consumer;
 use carnet_market::keys::VendorKeys;
-use carnet_market::relay::vault_consumer;
 use carnet_market::wire::offer::make_offer;
 use carnet_tests::market::Market;
 

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use carnet_market::access::HostId;
+use carnet_market::access::Host;
 use carnet_market::creds::{self, CredsError};
 use carnet_market::directory::{self, Directory};
 use carnet_market::keys::{self, KeyError, SigningKey};
@@ -95,7 +95,7 @@ pub fn nats_config(args: NatsConfigArgs) -> Result<(), ToolError> {
 }
 
 pub fn vault_user(args: VaultUserArgs) -> Result<(), ToolError> {
-    let host: HostId = args.id.parse().map_err(|e| {
+    let host: Host = args.id.parse().map_err(|e| {
         ToolError::usage(
             e,
             "choose a short name such as v17: it must not name the household",
