@@ -45,6 +45,7 @@ mod password;
 mod promises;
 mod registration;
 mod relay_announce;
+mod relay_consent;
 mod relay_offers;
 mod relay_offers_host;
 mod relay_sealed;
