@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use ipnet::IpNet;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8787";
 pub const CONFIG_FILE: &str = "carnetd.toml";
@@ -74,32 +74,6 @@ pub enum LogFormat {
     #[default]
     Pretty,
     Json,
-}
-
-/// An IP address or CIDR network in `trusted_proxies` (a bare address means just that one).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProxyNet(pub IpNet);
-
-impl std::str::FromStr for ProxyNet {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        let s = s.trim();
-        s.parse::<IpNet>()
-            .map(|n| ProxyNet(n.trunc()))
-            .or_else(|_| s.parse::<std::net::IpAddr>().map(|a| ProxyNet(a.into())))
-            .map_err(|_| {
-                format!("{s:?} is not an IP address or CIDR network (e.g. 127.0.0.1 or 10.0.0.0/8)")
-            })
-    }
-}
-
-impl<'de> Deserialize<'de> for ProxyNet {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = String::deserialize(d)?;
-        s.parse()
-            .map_err(|e: String| serde::de::Error::custom(format!("trusted_proxies: {e}")))
-    }
 }
 
 /// One layer: the TOML file, the environment or the flags. Every key is optional.
@@ -589,11 +563,13 @@ impl Config {
 }
 
 mod env;
+mod proxy;
 mod relay;
 mod settings;
 mod warnings;
 use env::EnvLayer;
 pub use env::{KEYS, env_name, unknown_variables};
+pub use proxy::ProxyNet;
 pub use relay::{DirectorySource, RelayConfig};
 pub use settings::*;
 pub use warnings::log_level_warning;
