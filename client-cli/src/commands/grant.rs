@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 
 use carnet_schemas::{
-    Client, Grant, GrantId, GrantLoss, GrantState, GrantWidening, Line, NewGrant, VendorId,
+    Client, Grant, GrantId, GrantLoss, GrantState, GrantWidening, Line, NewGrant, VendorDetail,
+    VendorId,
 };
 use chrono::{Duration, Utc};
 
@@ -193,9 +194,17 @@ fn create(ctx: &Ctx, a: GrantCreate) -> CliResult<()> {
         ));
     }
     if !connected {
-        output::message(&format!(
-            "{name} is not connected yet: the grant applies once you run `carnet vendor connect {vendor_id} --redirect-uri URI`"
-        ));
+        let detail: Doc<VendorDetail> = ctx.client.get(&format!("/v1/vendors/{vendor_id}"), &[])?;
+        let connect = format!("`carnet vendor connect {vendor_id} --redirect-uri URI`");
+        output::message(&match detail.value.vendor.fields.directory_id {
+            // A market directory vendor hears of sealed and notify intents through the relay.
+            Some(_) => format!(
+                "{name} is not connected to the vendor API: your intents at relay sealed or notify reach it through the market relay under this grant now; to let it pull (notify, and the other scopes), run {connect}"
+            ),
+            None => {
+                format!("{name} is not connected yet: the grant applies once you run {connect}")
+            }
+        });
     }
     Ok(())
 }
