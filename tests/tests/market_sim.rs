@@ -62,6 +62,27 @@ fn a_market_of_ten_thousand_vaults_keeps_every_promise_through_a_relay_crash() {
         run.listener_errors.len(),
         started.elapsed()
     );
+    let mut at: Vec<std::time::Instant> = run.receipts.iter().flatten().map(|r| r.at).collect();
+    at.sort();
+    if let (Some(first), Some(killed)) = (at.first(), run.killed_at) {
+        let gap = at.windows(2).map(|w| (w[1] - w[0], w[0])).max().unwrap_or((Default::default(), *first));
+        eprintln!(
+            "kill at +{:?}; longest pause between receipts {:?} from +{:?}; errors {:?}",
+            killed.saturating_duration_since(*first),
+            gap.0,
+            gap.1 - *first,
+            &run.listener_errors[..run.listener_errors.len().min(5)]
+        );
+        let mut hist = vec![0usize; 80];
+        for t in &at {
+            hist[((*t - *first).as_secs() as usize).min(79)] += 1;
+        }
+        let mut acks = vec![0usize; 80];
+        for p in &run.published {
+            acks[(p.acked_at.saturating_duration_since(*first).as_secs() as usize).min(79)] += 1;
+        }
+        eprintln!("receipts/s {hist:?}\nacks/s {acks:?}");
+    }
     let o = run.evidence();
 
     // Every publication was handed to every vendor registered in its category.

@@ -248,6 +248,9 @@ pub async fn consume(
         .await
         .map_err(|e| SdkError::Consumer(e.to_string()))?;
     let messages = consumer
+        .stream()
+        .expires(Duration::from_secs(5))
+        .heartbeat(Duration::from_secs(2))
         .messages()
         .await
         .map_err(|e| SdkError::Consumer(e.to_string()))?
