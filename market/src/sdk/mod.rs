@@ -104,6 +104,8 @@ pub struct Listener {
     state: State,
     /// Opens sealed and notify announcements; without it they are dropped.
     identity: Option<Identity>,
+    /// Failures of the relay's stream read past (see `next`).
+    interruptions: u64,
 }
 
 /// The durable consumer's name for `vendor` on `subject` (no `.`, `*` or `>`, as JetStream
@@ -154,6 +156,7 @@ impl Listener {
             messages: Box::pin(futures_util::stream::select_all(all)),
             state,
             identity: None,
+            interruptions: 0,
         })
     }
 
@@ -164,17 +167,28 @@ impl Listener {
     }
 
     /// The next announcement handled, accepted or dropped; `None` if the relay ended the streams.
+    /// A failure of the relay's stream (a missed heartbeat, a pull request lost while the relay
+    /// restarts) never stops it: it is counted (`interruptions`) and reading goes on, async-nats
+    /// pulling again once the relay answers. A failed acknowledgement loses nothing either: what
+    /// was heard is returned, and the message, delivered again, is dropped as a duplicate.
     pub async fn next(&mut self) -> Result<Option<Heard>, SdkError> {
-        let Some(message) = self.messages.next().await else {
-            return Ok(None);
+        let message = loop {
+            match self.messages.next().await {
+                None => return Ok(None),
+                Some(Ok(message)) => break message,
+                Some(Err(_)) => self.interruptions += 1,
+            }
         };
-        let message = message.map_err(SdkError::Messages)?;
         let heard = self.handle(&message, Utc::now())?;
-        message
-            .ack()
-            .await
-            .map_err(|e| SdkError::Messages(e.to_string()))?;
+        if message.ack().await.is_err() {
+            self.interruptions += 1;
+        }
         Ok(Some(heard))
+    }
+
+    /// How many failures of the relay's stream (or acknowledgements) `next` read past.
+    pub fn interruptions(&self) -> u64 {
+        self.interruptions
     }
 
     fn handle(

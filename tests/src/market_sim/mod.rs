@@ -82,6 +82,8 @@ pub struct Timing {
     pub received: usize,
     /// From the first publication to the last receipt.
     pub to_last_receipt: Duration,
+    /// The steps after the phases, each with its time.
+    pub steps: Vec<(&'static str, Duration)>,
     /// nats-server's peak RSS (VmHWM) in MiB when the market starts and at its end (after a
     /// restart, the restarted process's).
     pub relay_mib: (f64, f64),
@@ -95,8 +97,10 @@ pub struct Run {
     pub vaults: Vec<SimVault>,
     pub published: Vec<Published>,
     pub receipts: Vec<Vec<Receipt>>,
-    /// Each vendor's listener interruptions (vendor id, what).
-    pub listener_errors: Vec<(String, String)>,
+    /// Vendors whose listener stopped before the end (vendor id, why).
+    pub stopped_listeners: Vec<(String, String)>,
+    /// Failures of the relay's stream the vendors' listeners read past (the restart).
+    pub interruptions: u64,
     pub killed_at: Option<Instant>,
     /// Publications acknowledged before the kill that the stream no longer holds at their
     /// sequence after the restart.
@@ -195,8 +199,15 @@ async fn market(
         hosts.push(jetstream::new(access.host(h).await));
     }
     let ears = Arc::new(Ears::new(world.vendors.len()));
-    let state = tempfile::tempdir().expect("vendors' state");
+    // On tmpfs when there is one: a hundred vendors each writing a file per announcement spend
+    // most of a run in ext4's inode allocation, which is not what this measures.
+    let state = match std::path::Path::new("/dev/shm").is_dir() {
+        true => tempfile::tempdir_in("/dev/shm"),
+        false => tempfile::tempdir(),
+    }
+    .expect("vendors' state");
     let mut listeners = Vec::with_capacity(world.vendors.len());
+    let (stop, stopping) = tokio::sync::watch::channel(false);
     for (v, vendor) in world.vendors.iter().enumerate() {
         let js = jetstream::new(access.vendor(v).await);
         let identity = carnet_market::keys::Identity::from_secret_text(
@@ -219,7 +230,7 @@ async fn market(
             identity,
             state: state.path().join(vendor.id.as_str()),
         };
-        listeners.push(vendor::start(js, listen, ears.clone()).await);
+        listeners.push(vendor::start(js, listen, ears.clone(), stopping.clone()).await);
     }
     timing.setup = started.elapsed();
 
@@ -267,7 +278,10 @@ async fn market(
         timing.phases.push(t.elapsed());
     }
 
+    let step = Instant::now();
     let republished = republish(&admin, &hosts[0], &published, options.republish).await;
+    timing.steps.push(("republish", step.elapsed()));
+    let step = Instant::now();
     timing.expected = published
         .iter()
         .map(|p| world.registered(p.category).len())
@@ -275,26 +289,31 @@ async fn market(
     timing.received = ears
         .wait_for(timing.expected, Instant::now() + options.deadline)
         .await;
+    timing.steps.push(("wait for receipts", step.elapsed()));
+    let step = Instant::now();
     let (lost, checked_after_restart) = match killed_at {
         Some(at) => still_stored(&admin, &published, at).await,
         None => (Vec::new(), 0),
     };
+    timing.steps.push(("stream check", step.elapsed()));
+    let step = Instant::now();
     timing.relay_mib.1 = peak_rss_mib(pid(&relay)).unwrap_or(0.0);
+    let _ = stop.send(true);
+    let mut interruptions = 0;
     for l in listeners {
-        l.abort();
-        // Returns once the task is gone (cancelled, or ended before).
-        let _ = l.await;
+        interruptions += l.await.expect("a vendor's listener");
     }
-    let ears = Arc::try_unwrap(ears).unwrap_or_else(|_| panic!("a listener outlived its abort"));
+    let ears = Arc::try_unwrap(ears).unwrap_or_else(|_| panic!("a listener outlived the run"));
     let mut receipts = Vec::with_capacity(ears.logs.len());
-    let mut listener_errors = Vec::new();
+    let mut stopped_listeners = Vec::new();
     for (v, log) in ears.logs.into_iter().enumerate() {
         let ear = log.into_inner().unwrap_or_else(|p| p.into_inner());
-        for e in ear.errors {
-            listener_errors.push((world.vendors[v].id.to_string(), e));
+        if let Some(why) = ear.stopped {
+            stopped_listeners.push((world.vendors[v].id.to_string(), why));
         }
         receipts.push(ear.receipts);
     }
+    timing.steps.push(("listeners stopped", step.elapsed()));
     let last = receipts.iter().flatten().map(|r| r.at).max();
     timing.to_last_receipt = last.map_or(Duration::ZERO, |t| t - first_publish);
     Run {
@@ -303,7 +322,8 @@ async fn market(
         vaults,
         published,
         receipts,
-        listener_errors,
+        stopped_listeners,
+        interruptions,
         killed_at,
         lost,
         checked_after_restart,
@@ -353,10 +373,22 @@ async fn republish(
         ..Republished::default()
     };
     let step = (published.len() / n.max(1)).max(1);
-    for p in published.iter().step_by(step).take(n) {
+    let again: Vec<&Published> = published.iter().step_by(step).take(n).collect();
+    // Sent together, PubAcks awaited together, as a publisher's batch.
+    let mut sent = Vec::with_capacity(again.len());
+    for p in &again {
+        sent.push(carnet_market::relay::send(js, &p.publication).await);
+    }
+    for (p, sent) in again.into_iter().zip(sent) {
         out.tried += 1;
-        match carnet_market::relay::publish_new(js, &p.publication, Duration::from_secs(5)).await
-        {
+        let confirmed = match sent {
+            Ok(ack) => {
+                carnet_market::relay::confirm(ack, &p.publication, true, Duration::from_secs(10))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match confirmed {
             Err(RelayError::Suppressed(_)) => out.refused += 1,
             Ok(ack) => out.problems.push(format!(
                 "{} stored again at sequence {} (it was at {})",

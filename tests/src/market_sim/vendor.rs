@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
 use carnet_market::keys::Identity;
-use carnet_market::sdk::{Heard, ListenOptions, Listener, SdkError, State};
+use carnet_market::sdk::{Heard, ListenOptions, Listener, State};
 use carnet_market::wire::announcement::msg_id;
 use carnet_market::wire::{Event, IntentRef, announce_subject};
 use tokio::sync::Notify;
@@ -45,8 +45,8 @@ pub struct Ear {
     pub receipts: Vec<Receipt>,
     /// Distinct `Nats-Msg-Id`s received.
     pub ids: HashSet<String>,
-    /// What interrupted its listener's stream (the relay's restart) and whether it ended.
-    pub errors: Vec<String>,
+    /// Why its listener stopped before the run's end, if it did.
+    pub stopped: Option<String>,
 }
 
 /// Every vendor's log, and a count of distinct receipts to wait on.
@@ -78,9 +78,9 @@ impl Ears {
         self.notify.notify_waiters();
     }
 
-    fn error(&self, vendor: usize, e: String) {
+    fn stopped(&self, vendor: usize, why: String) {
         let mut ear = self.logs[vendor].lock().unwrap_or_else(|p| p.into_inner());
-        ear.errors.push(e);
+        ear.stopped = Some(why);
     }
 
     /// Waits until `want` distinct receipts were recorded, or `deadline`; returns how many were.
@@ -111,13 +111,15 @@ pub struct Listen {
 pub const ACK_WAIT: Duration = Duration::from_secs(10);
 
 /// Starts the vendor's durable consumers; returns once they exist, with the task that reads
-/// them until the run ends. A stream error (the relay restarting) is logged and reading goes
-/// on; any other error ends the listener, logged.
+/// them until `stop` changes, and then returns how many interruptions of the relay's stream the
+/// SDK read past. An error from the SDK ends the listener, as it ends `carnet-vendor listen`:
+/// it is logged, for the test to fail on.
 pub async fn start(
     js: jetstream::Context,
     listen: Listen,
     ears: std::sync::Arc<Ears>,
-) -> tokio::task::JoinHandle<()> {
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<u64> {
     let state = State::open(&listen.state).expect("a vendor's state directory");
     let mut listener = Listener::start(&js, &listen.options, state, |_| {})
         .await
@@ -126,7 +128,11 @@ pub async fn start(
     let v = listen.index;
     tokio::spawn(async move {
         loop {
-            let receipt = match listener.next().await {
+            let next = tokio::select! {
+                _ = stop.changed() => return listener.interruptions(),
+                next = listener.next() => next,
+            };
+            let receipt = match next {
                 Ok(Some(Heard::Intent(h))) => {
                     let a = &h.announcement;
                     Receipt {
@@ -154,16 +160,12 @@ pub async fn start(
                     at: Instant::now(),
                 },
                 Ok(None) => {
-                    ears.error(v, "the relay ended the listener's streams".into());
-                    return;
-                }
-                Err(SdkError::Messages(e)) => {
-                    ears.error(v, e);
-                    continue;
+                    ears.stopped(v, "the relay ended the listener's streams".into());
+                    return listener.interruptions();
                 }
                 Err(e) => {
-                    ears.error(v, format!("listener stopped: {e}"));
-                    return;
+                    ears.stopped(v, format!("listener stopped: {e}"));
+                    return listener.interruptions();
                 }
             };
             ears.record(v, receipt);
