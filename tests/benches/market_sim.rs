@@ -213,7 +213,7 @@ fn bare(market: &Run) -> Figures {
                                         .unwrap(),
                                 );
                             }
-                            for a in futures_util::future::join_all(acks).await {
+                            for a in futures_util::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future)).await {
                                 a.unwrap();
                             }
                         }

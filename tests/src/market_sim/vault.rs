@@ -246,7 +246,7 @@ pub async fn run_phase(
             let mut out = Vec::new();
             let mut batch = Vec::with_capacity(BATCH);
             for (index, vault) in lane.iter_mut() {
-                let mut rng = Rng::new(seed ^ (*index as u64) << 8 ^ phase as u64);
+                let mut rng = Rng::new(seed ^ ((*index as u64) << 8) ^ phase as u64);
                 for (i, event) in changes(vault, phase, &mut rng) {
                     if let Some(p) = build(world, *index, vault, i, event, phase) {
                         batch.push(p);
