@@ -120,7 +120,12 @@ fn bare(market: &Run) -> Figures {
         (relay.access.url.clone(), relay.pid())
     };
     let n = market.published.len();
-    let size = market.published.iter().map(|p| p.publication.body.len()).sum::<usize>() / n;
+    let size = market
+        .published
+        .iter()
+        .map(|p| p.publication.body.len())
+        .sum::<usize>()
+        / n;
     let subjects: Vec<String> = market
         .published
         .iter()
@@ -137,13 +142,13 @@ fn bare(market: &Run) -> Figures {
     runtime.block_on(async move {
         let js = jetstream::new(async_nats::connect(&url).await.unwrap());
         js.create_stream(jetstream::stream::Config {
-                name: "BARE".into(),
-                subjects: vec!["bare.>".into()],
-                storage: jetstream::stream::StorageType::File,
-                ..Default::default()
-            })
-            .await
-            .unwrap();
+            name: "BARE".into(),
+            subjects: vec!["bare.>".into()],
+            storage: jetstream::stream::StorageType::File,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
         reset_peak(pid);
         let before = peak_rss_mib(pid).unwrap_or(0.0);
         let sent: Arc<Vec<Mutex<Option<Instant>>>> =
@@ -177,7 +182,15 @@ fn bare(market: &Run) -> Figures {
                 let mut messages = c.messages().await.unwrap();
                 while let Some(Ok(m)) = messages.next().await {
                     let at = Instant::now();
-                    let k: usize = m.headers.as_ref().unwrap().get("n").unwrap().as_str().parse().unwrap();
+                    let k: usize = m
+                        .headers
+                        .as_ref()
+                        .unwrap()
+                        .get("n")
+                        .unwrap()
+                        .as_str()
+                        .parse()
+                        .unwrap();
                     m.ack().await.unwrap();
                     let from = sent[k].lock().unwrap().unwrap();
                     let mut all = receipts.lock().unwrap();
@@ -208,12 +221,20 @@ fn bare(market: &Run) -> Figures {
                                 headers.insert("n", k.to_string().as_str());
                                 *sent[k].lock().unwrap() = Some(Instant::now());
                                 acks.push(
-                                    js.publish_with_headers(subjects[k].clone(), headers, body.clone())
-                                        .await
-                                        .unwrap(),
+                                    js.publish_with_headers(
+                                        subjects[k].clone(),
+                                        headers,
+                                        body.clone(),
+                                    )
+                                    .await
+                                    .unwrap(),
                                 );
                             }
-                            for a in futures_util::future::join_all(acks.into_iter().map(std::future::IntoFuture::into_future)).await {
+                            for a in futures_util::future::join_all(
+                                acks.into_iter().map(std::future::IntoFuture::into_future),
+                            )
+                            .await
+                            {
                                 a.unwrap();
                             }
                         }

@@ -65,7 +65,11 @@ fn a_market_of_ten_thousand_vaults_keeps_every_promise_through_a_relay_crash() {
     let mut at: Vec<std::time::Instant> = run.receipts.iter().flatten().map(|r| r.at).collect();
     at.sort();
     if let (Some(first), Some(killed)) = (at.first(), run.killed_at) {
-        let gap = at.windows(2).map(|w| (w[1] - w[0], w[0])).max().unwrap_or((Default::default(), *first));
+        let gap = at
+            .windows(2)
+            .map(|w| (w[1] - w[0], w[0]))
+            .max()
+            .unwrap_or((Default::default(), *first));
         eprintln!(
             "kill at +{:?}; longest pause between receipts {:?} from +{:?}",
             killed.saturating_duration_since(*first),
@@ -94,8 +98,9 @@ fn a_market_of_ten_thousand_vaults_keeps_every_promise_through_a_relay_crash() {
     o.every_publication_reached_its_subscribers()
         .assert_holds("every publication reaches its category's vendors");
     // 1.
-    o.opened_only_when_granted()
-        .assert_holds("no vendor opens an intent outside its grants or hears outside its categories");
+    o.opened_only_when_granted().assert_holds(
+        "no vendor opens an intent outside its grants or hears outside its categories",
+    );
     // 2.
     o.entitled_vendors_heard_live_intents()
         .assert_holds("every entitled vendor hears every live intent");
@@ -123,8 +128,9 @@ fn a_market_of_ten_thousand_vaults_keeps_every_promise_through_a_relay_crash() {
         "a first publication was taken for a duplicate: {suppressed:?}"
     );
     // 3 and 4.
-    o.each_intent_heard_once_in_order()
-        .assert_holds("no revision heard twice; a terminal event is heard last, after the announcement");
+    o.each_intent_heard_once_in_order().assert_holds(
+        "no revision heard twice; a terminal event is heard last, after the announcement",
+    );
     // 5.
     assert!(run.killed_at.is_some(), "nats-server was not killed");
     assert!(

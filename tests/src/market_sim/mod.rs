@@ -210,10 +210,9 @@ async fn market(
     let (stop, stopping) = tokio::sync::watch::channel(false);
     for (v, vendor) in world.vendors.iter().enumerate() {
         let js = jetstream::new(access.vendor(v).await);
-        let identity = carnet_market::keys::Identity::from_secret_text(
-            &vendor.keys.identity.secret_text(),
-        )
-        .expect("a vendor's key");
+        let identity =
+            carnet_market::keys::Identity::from_secret_text(&vendor.keys.identity.secret_text())
+                .expect("a vendor's key");
         let listen = Listen {
             index: v,
             options: ListenOptions {
@@ -246,7 +245,8 @@ async fn market(
             let at = progress.acked.load(std::sync::atomic::Ordering::Relaxed) + intents / 4;
             tokio::spawn(kill_when(relay, progress, at))
         });
-        let mut by_host: Vec<Vec<(usize, SimVault)>> = (0..size.hosts).map(|_| Vec::new()).collect();
+        let mut by_host: Vec<Vec<(usize, SimVault)>> =
+            (0..size.hosts).map(|_| Vec::new()).collect();
         for (i, v) in vaults.drain(..).enumerate() {
             by_host[v.host].push((i, v));
         }
@@ -410,14 +410,25 @@ async fn still_stored(
     killed_at: Instant,
 ) -> (Vec<String>, usize) {
     let stream = admin.get_stream(INTENTS_STREAM).await.expect("INTENTS");
-    let before: Vec<&Published> = published.iter().filter(|p| p.acked_at < killed_at).collect();
+    let before: Vec<&Published> = published
+        .iter()
+        .filter(|p| p.acked_at < killed_at)
+        .collect();
     let lost: Vec<String> = futures_util::stream::iter(&before)
         .map(|p| {
             let stream = &stream;
             async move {
                 match stream.get_raw_message(p.sequence).await {
-                    Ok(m) if m.headers.get(MSG_ID_HEADER).map(|v| v.as_str()) == Some(p.msg_id.as_str()) => None,
-                    Ok(_) => Some(format!("{}: another message at sequence {}", p.msg_id, p.sequence)),
+                    Ok(m)
+                        if m.headers.get(MSG_ID_HEADER).map(|v| v.as_str())
+                            == Some(p.msg_id.as_str()) =>
+                    {
+                        None
+                    }
+                    Ok(_) => Some(format!(
+                        "{}: another message at sequence {}",
+                        p.msg_id, p.sequence
+                    )),
                     Err(e) => Some(format!("{} (sequence {}): {e}", p.msg_id, p.sequence)),
                 }
             }
