@@ -42,6 +42,9 @@ pub struct Policy {
     /// The region announced intents name (`relay_region`); `None`: no market relay, and no
     /// intent may be announced.
     pub relay_region: Option<String>,
+    /// The vault host every new intent's bucket is under (`<host>.<random>`); set whenever a
+    /// relay is, `None` otherwise.
+    pub relay_host: Option<carnet_market::wire::Host>,
 }
 
 /// Webhook delivery outcomes, counted for the operator's metrics.

@@ -28,7 +28,7 @@ pub enum KeyError {
     BadX25519,
     #[error("{path} is not a {what} key file")]
     BadFile { path: String, what: &'static str },
-    #[error("{path} exists already; a key file is never overwritten")]
+    #[error("{path} exists already, and is never overwritten")]
     Exists { path: String },
     #[error("cannot {action} {path}: {source}")]
     Io {
@@ -333,9 +333,16 @@ pub fn read_operator_key(path: &Path) -> Result<SigningKey, KeyError> {
 }
 
 fn write_secret<T: Serialize>(path: &Path, value: &T) -> Result<(), KeyError> {
-    let shown = || path.display().to_string();
     // Serialising a struct of strings cannot fail.
-    let body = Zeroizing::new(serde_json::to_vec_pretty(value).expect("key file JSON"));
+    let mut body = Zeroizing::new(serde_json::to_vec_pretty(value).expect("key file JSON"));
+    body.push(b'\n');
+    write_new_private_file(path, &body)
+}
+
+/// Writes `bytes` to a new file `path` of mode 0600, synced; refuses an existing file. Key
+/// files and NATS credentials files (`creds`) are written so.
+pub fn write_new_private_file(path: &Path, bytes: &[u8]) -> Result<(), KeyError> {
+    let shown = || path.display().to_string();
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -349,8 +356,7 @@ fn write_secret<T: Serialize>(path: &Path, value: &T) -> Result<(), KeyError> {
                 source,
             },
         })?;
-    file.write_all(&body)
-        .and_then(|()| file.write_all(b"\n"))
+    file.write_all(bytes)
         .and_then(|()| file.sync_all())
         .map_err(|source| KeyError::Io {
             action: "write",

@@ -16,12 +16,7 @@ use bytes::Bytes;
 use crate::wire::announcement::Publication;
 use crate::wire::{ANNOUNCE_PREFIX, ANSWER_PREFIX, OFFER_PREFIX};
 
-/// The stream of announcements.
-pub const INTENTS_STREAM: &str = "INTENTS";
-/// The stream of offers.
-pub const OFFERS_STREAM: &str = "OFFERS";
-/// The stream of answers to offers.
-pub const ANSWERS_STREAM: &str = "ANSWERS";
+pub use crate::access::{ANSWERS_STREAM, INTENTS_STREAM, OFFERS_STREAM};
 /// JetStream's de-duplication window on the relay's streams: long enough for a publisher's
 /// retries after a lost PubAck, short so the server keeps few ids.
 pub const DUPLICATE_WINDOW: Duration = Duration::from_secs(120);
@@ -63,6 +58,10 @@ pub struct RelayOptions {
     /// Wait, retrying, until the relay answers the first time (a listener does); otherwise
     /// the first failure is returned.
     pub wait_for_relay: bool,
+    /// The prefix of the connection's reply subjects. `None`: the one the credentials were
+    /// issued for (`creds::Identity::inbox_prefix`: a vendor's or vault host's permissions allow
+    /// it no other), or NATS's `_INBOX` without Carnet credentials.
+    pub inbox_prefix: Option<String>,
 }
 
 /// Connects to the relay. With `wait_for_relay`, the first connection is retried until it
@@ -77,6 +76,19 @@ pub async fn connect(options: &RelayOptions) -> Result<async_nats::Client, Relay
         .connection_timeout(Duration::from_secs(5));
     if options.wait_for_relay {
         connect = connect.retry_on_initial_connect();
+    }
+    let inbox = match (&options.inbox_prefix, &options.creds) {
+        (Some(prefix), _) => Some(prefix.clone()),
+        (None, Some(path)) => crate::creds::identity_of(path)
+            .map_err(|e| RelayError::Creds {
+                path: path.display().to_string(),
+                source: std::io::Error::new(std::io::ErrorKind::InvalidData, e.to_string()),
+            })?
+            .and_then(|identity| identity.inbox_prefix()),
+        (None, None) => None,
+    };
+    if let Some(prefix) = inbox {
+        connect = connect.custom_inbox_prefix(prefix);
     }
     if let Some(path) = &options.creds {
         connect = connect

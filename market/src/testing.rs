@@ -1,11 +1,12 @@
 //! For tests only (the `test-support` feature): a real `nats-server -js` on a free loopback port
 //! with a temporary store, as nats.rs's own tests start one, ready once a client connection reads
-//! its INFO line. Shared by this crate's tests and carnetd's end-to-end tests. It never skips: a
+//! its INFO line, or one started with a given configuration (`with_config`). Shared by this crate's tests and carnetd's end-to-end tests. It never skips: a
 //! machine without nats-server fails the test with the command that installs it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -16,12 +17,24 @@ use crate::keys::VendorKeys;
 pub struct NatsServer {
     child: Child,
     port: u16,
+    /// The configuration file it was started with (`with_config`), if any.
+    config: Option<std::path::PathBuf>,
     _store: tempfile::TempDir,
 }
 
 impl NatsServer {
-    /// Starts one. Fails (never skips) when nats-server is not installed.
+    /// Starts one, open to every client. Fails (never skips) when nats-server is not installed.
     pub fn start() -> NatsServer {
+        Self::start_with(None::<fn(u16, &Path) -> String>)
+    }
+
+    /// Starts one with the configuration `make(port, store_dir)` returns (e.g. `carnet-market
+    /// nats-config --listen 127.0.0.1:<port> --store-dir <store_dir>`'s).
+    pub fn with_config(make: impl Fn(u16, &Path) -> String) -> NatsServer {
+        Self::start_with(Some(make))
+    }
+
+    fn start_with(make: Option<impl Fn(u16, &Path) -> String>) -> NatsServer {
         match Command::new("nats-server").arg("--version").output() {
             Ok(o) if o.status.success() => {}
             _ => panic!(
@@ -38,17 +51,17 @@ impl NatsServer {
                 .local_addr()
                 .unwrap()
                 .port();
-            let mut child = Command::new("nats-server")
-                .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
-                .arg(store.path())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .unwrap();
+            let config = make.as_ref().map(|make| {
+                let path = store.path().join("nats.conf");
+                std::fs::write(&path, make(port, &store.path().join("js"))).unwrap();
+                path
+            });
+            let mut child = spawn(port, config.as_deref(), store.path());
             if wait_ready(&mut child, port) {
                 return NatsServer {
                     child,
                     port,
+                    config,
                     _store: store,
                 };
             }
@@ -76,26 +89,30 @@ impl NatsServer {
     /// Starts it again on the same port with the same store, and waits until it is ready.
     pub fn restart(&mut self) {
         self.stop();
-        self.child = Command::new("nats-server")
-            .args([
-                "-js",
-                "-a",
-                "127.0.0.1",
-                "-p",
-                &self.port.to_string(),
-                "-sd",
-            ])
-            .arg(self._store.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        self.child = spawn(self.port, self.config.as_deref(), self._store.path());
         assert!(
             wait_ready(&mut self.child, self.port),
             "nats-server did not start again on port {}",
             self.port
         );
     }
+}
+
+/// nats-server with `config` (which names its port and store), or open with JetStream on
+/// `port` and `store`.
+fn spawn(port: u16, config: Option<&Path>, store: &Path) -> Child {
+    let mut command = Command::new("nats-server");
+    match config {
+        Some(path) => command.arg("-c").arg(path),
+        None => command
+            .args(["-js", "-a", "127.0.0.1", "-p", &port.to_string(), "-sd"])
+            .arg(store),
+    };
+    command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
 }
 
 impl Drop for NatsServer {

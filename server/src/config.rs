@@ -154,6 +154,9 @@ pub struct Layer {
     pub relay_directory_key: Option<String>,
     /// The coarse region every announcement names (ISO 3166-2, e.g. FR or FR-75).
     pub relay_region: Option<String>,
+    /// The vault host: the first token of every bucket this vault makes (`offer.v1.<host>.…`);
+    /// unset, it comes from the credentials' `carnet-host:` tag or is made once at random.
+    pub relay_host: Option<String>,
 }
 
 /// What the flags said (clap parses them; the environment is read here, not by clap, so
@@ -430,6 +433,7 @@ impl Layer {
             relay_directory: self.relay_directory.or(under.relay_directory),
             relay_directory_key: self.relay_directory_key.or(under.relay_directory_key),
             relay_region: self.relay_region.or(under.relay_region),
+            relay_host: self.relay_host.or(under.relay_host),
         }
     }
 }
@@ -538,6 +542,7 @@ impl Config {
                 directory: l.relay_directory,
                 directory_key: l.relay_directory_key,
                 region: l.relay_region,
+                host: l.relay_host,
             },
             &mut warnings,
         )?;

@@ -111,9 +111,13 @@ impl Server {
             KeyMode::Passphrase => None,
         };
         let store = Arc::new(Store::open(&paths.db_file(), opts.synchronous)?);
+        let mut settings = opts.settings;
+        if let Some(relay) = &opts.relay {
+            settings.relay_host = Some(relay.host.clone());
+        }
         let lifecycle = Arc::new(Lifecycle {
             paths,
-            settings: Arc::new(opts.settings),
+            settings: Arc::new(settings),
             clock: opts.clock,
             store,
             metrics: Arc::default(),

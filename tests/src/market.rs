@@ -1,6 +1,8 @@
 //! A market for end-to-end tests: a real nats-server with JetStream, an operator key, a signed
 //! directory of vendors whose key files are written (as `carnet-vendor keygen` writes them),
-//! the environment that points a real carnetd at it, and the `carnet-vendor` tool.
+//! the environment that points a real carnetd at it, and the `carnet-vendor` tool. With
+//! `start_with_consent`, the relay runs `carnet-market nats-config`'s configuration and every
+//! client uses the credentials the operator's commands issue (carnetd as vault host `v1`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -8,6 +10,7 @@ use std::process::{Child, Command, Output, Stdio};
 use carnet_market::directory::Directory;
 use carnet_market::keys::{SigningKey, VendorKeys};
 use carnet_market::testing::{NatsServer, directory_vendor_with_keys};
+use carnet_market::{creds, nats_config, relay};
 use chrono::{Duration, Utc};
 use tempfile::TempDir;
 
@@ -23,12 +26,28 @@ pub struct Market {
     pub operator: SigningKey,
     /// The signed directory file carnetd reads.
     pub directory: PathBuf,
+    /// Consent at the transport: credentials in `files` (`admin.creds`, `vault.creds`,
+    /// `<vendor>.creds`), used by carnetd, `carnet-vendor` and this helper alike.
+    pub consent: bool,
 }
+
+/// The vault host carnetd is on a relay with consent at the transport.
+pub const HOST: &str = "v1";
 
 impl Market {
     /// A relay and a directory of `vendors` (id, categories), each with a key file.
     pub fn start(vendors: &[(&str, &[&str])]) -> Market {
-        let nats = NatsServer::start();
+        Self::start_with(vendors, false)
+    }
+
+    /// The same on a relay with consent at the transport: nats-server runs the configuration
+    /// `carnet-market nats-config` makes, the streams are created with the admin's credentials,
+    /// and carnetd (vault host `HOST`) and each vendor get theirs.
+    pub fn start_with_consent(vendors: &[(&str, &[&str])]) -> Market {
+        Self::start_with(vendors, true)
+    }
+
+    fn start_with(vendors: &[(&str, &[&str])], consent: bool) -> Market {
         let files = tempfile::tempdir().expect("temp dir");
         let operator = SigningKey::generate();
         let mut d = Directory::empty(Utc::now());
@@ -48,15 +67,81 @@ impl Market {
             d.add_vendor(v).expect("add vendor");
         }
         let directory = files.path().join("directory.json");
-        d.sign(&operator, Utc::now(), Duration::days(30))
-            .write(&directory)
-            .expect("write directory");
+        let signed = d.sign(&operator, Utc::now(), Duration::days(30));
+        signed.write(&directory).expect("write directory");
+        let nats = if consent {
+            let d = carnet_market::directory::verify(
+                &std::fs::read(&directory).expect("directory"),
+                &operator.verifying_key(),
+                Utc::now(),
+                None,
+            )
+            .expect("signed directory");
+            Self::issue_all(&operator, &d, files.path());
+            let nats = NatsServer::with_config(|port, store| {
+                let settings = nats_config::ServerSettings {
+                    listen: format!("127.0.0.1:{port}"),
+                    store_dir: store.display().to_string(),
+                };
+                nats_config::render(&operator, &d, &settings, Utc::now()).expect("nats-config")
+            });
+            Self::create_streams(&nats.url(), &files.path().join("admin.creds"));
+            nats
+        } else {
+            NatsServer::start()
+        };
         Market {
             nats,
             files,
             operator,
             directory,
+            consent,
         }
+    }
+
+    /// What `carnet-market admin-user`, `vault-user --id v1` and `vendor-user --id ID` write.
+    fn issue_all(operator: &SigningKey, d: &Directory, dir: &Path) {
+        let now = Utc::now();
+        creds::issue_admin(operator, &dir.join("admin.creds"), now).expect("admin creds");
+        let host = HOST.parse().expect("host");
+        creds::issue_vault(operator, &host, &dir.join("vault.creds"), now).expect("vault creds");
+        for v in &d.vendors {
+            creds::issue_vendor(operator, v, &dir.join(format!("{}.creds", v.id)), now)
+                .expect("vendor creds");
+        }
+    }
+
+    /// `carnet-market streams` with the admin's credentials (vault hosts may not make them).
+    fn create_streams(url: &str, admin: &Path) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async {
+            let client = relay::connect(&Self::options(url, Some(admin.to_owned())))
+                .await
+                .expect("admin connects");
+            let js = async_nats::jetstream::new(client);
+            let age = std::time::Duration::from_secs(90 * 86_400);
+            relay::ensure_streams(&js, relay::StreamSettings::for_longest_window(age))
+                .await
+                .expect("streams");
+        });
+    }
+
+    fn options(url: &str, creds: Option<PathBuf>) -> relay::RelayOptions {
+        relay::RelayOptions {
+            url: url.to_owned(),
+            creds,
+            name: "carnet-tests".into(),
+            wait_for_relay: false,
+            inbox_prefix: None,
+        }
+    }
+
+    /// The credentials file of `who` (`admin`, `vault`, or a vendor id), on a consent relay.
+    pub fn creds_file(&self, who: &str) -> PathBuf {
+        self.files.path().join(format!("{who}.creds"))
     }
 
     /// The environment that points carnetd at this market.
@@ -73,13 +158,28 @@ impl Market {
             ),
             ("CARNET_RELAY_REGION", REGION.into()),
         ]
+        .into_iter()
+        .chain(self.consent.then(|| {
+            (
+                "CARNET_RELAY_CREDS_FILE",
+                self.creds_file("vault").display().to_string(),
+            )
+        }))
+        .collect()
     }
 
     /// A real carnetd on `data_dir`, with this market; returns once it listens.
     pub fn carnetd(&self, data_dir: &Path) -> Carnetd {
+        self.try_carnetd(data_dir, &[])
+            .expect("carnetd with a relay")
+    }
+
+    /// The same with `extra` environment (`CARNET_RELAY_HOST`, …); its log if it exits.
+    pub fn try_carnetd(&self, data_dir: &Path, extra: &[(&str, &str)]) -> Result<Carnetd, String> {
         let env = self.carnetd_env();
-        let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        Carnetd::start(data_dir, &env).expect("carnetd with a relay")
+        let mut env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        env.extend_from_slice(extra);
+        Carnetd::start(data_dir, &env)
     }
 
     /// Vendor `id`'s key file.
@@ -216,8 +316,11 @@ impl Market {
             .enable_all()
             .build()
             .expect("runtime");
+        let creds = self.consent.then(|| self.creds_file("admin"));
         runtime.block_on(async {
-            let client = async_nats::connect(self.nats.url()).await.expect("connect");
+            let client = relay::connect(&Self::options(&self.nats.url(), creds))
+                .await
+                .expect("connect");
             f(async_nats::jetstream::new(client)).await
         })
     }
@@ -231,9 +334,11 @@ impl Market {
             .arg(self.key_file(id))
             .args(["--id", id])
             .arg("--state")
-            .arg(self.state_dir(id))
-            .args(args)
-            .env_remove("XDG_STATE_HOME");
+            .arg(self.state_dir(id));
+        if self.consent {
+            cmd.arg("--creds").arg(self.creds_file(id));
+        }
+        cmd.args(args).env_remove("XDG_STATE_HOME");
         cmd
     }
 }

@@ -81,12 +81,13 @@ pub fn record(
         (RelayLevel::Off, _) => return Ok(false),
         _ => change.event,
     };
-    let Some(region) = core
-        .policy
-        .relay_region
-        .as_deref()
-        .and_then(|r| r.parse::<Region>().ok())
-    else {
+    let (Some(region), Some(host)) = (
+        core.policy
+            .relay_region
+            .as_deref()
+            .and_then(|r| r.parse::<Region>().ok()),
+        &core.policy.relay_host,
+    ) else {
         tracing::warn!(
             event = event.as_str(),
             "an announced intent changed while carnetd has no relay: the relay is not told"
@@ -112,7 +113,7 @@ pub fn record(
             None => return Ok(false),
         },
         None if event.is_terminal() => return Ok(false),
-        None => (IntentKeys::generate(), 1),
+        None => (IntentKeys::generate_for(host), 1),
     };
     let entitled = match fields.relay {
         RelayLevel::Sealed | RelayLevel::Notify if !event.is_terminal() => {

@@ -1,13 +1,16 @@
 //! The vault's side of the market relay, apart from NATS: which intents may be announced and
 //! what of them goes out (`check`, `public_fields`), the announcement written in the change's own
 //! transaction with the intent's keys and next revision (`announce`), the outbox the publisher
-//! in carnetd drains (`outbox`), and the offers that come back (`offers`).
+//! in carnetd drains (`outbox`), and the offers that come back (`offers`), found by their
+//! bucket (`buckets`).
 //!
 //! An intent at `relay: announce` is the one exception to "a vendor only sees intents of a live
 //! grant": every vendor subscribed to its category receives its category (two levels), the
 //! vault's region, its window and the fields named in `public` — never a field its terms
-//! withhold, never its id, never anything else. Its `intent_ref`, bucket and keys are random,
-//! made for it alone; withdrawn, fulfilled and expired are its last announcement.
+//! withhold, never its id, never anything else. Its `intent_ref`, keys and the random part of
+//! its bucket are made for it alone; the bucket's first token is the vault host, the same for
+//! all the vault's intents (`buckets`); withdrawn, fulfilled and expired are its last
+//! announcement.
 //!
 //! At `sealed` and `notify` nothing of the intent is in the clear but its category, region and
 //! window: the intent (or where to pull it) is encrypted to the directory vendors whose live
@@ -15,9 +18,10 @@
 //! the access log under each recipient once the relay has it.
 //!
 //! Never talks to the relay itself (carnetd's `relay` adapter does), and never announces an
-//! intent of a vault without a relay configured (`Policy::relay_region`).
+//! intent of a vault without a relay configured (`Policy::relay_region`, `Policy::relay_host`).
 
 pub mod announce;
+pub mod buckets;
 pub mod offers;
 pub mod outbox;
 pub mod recipients;

@@ -15,7 +15,7 @@
 use carnet_market::directory::DirectoryVendor;
 use carnet_market::keys::{Recipient, VerifyingKey};
 use carnet_market::wire::offer::{OfferTerms, open_offer};
-use carnet_market::wire::{OFFER_PREFIX, Signed, VendorId, WireError};
+use carnet_market::wire::{Signed, VendorId, WireError};
 use carnet_schemas::{
     IntentFields, IntentId, IntentState, MarketOfferId, PurchaseId, Text, VendorId as LocalVendorId,
 };
@@ -206,10 +206,7 @@ fn open(
     body: &[u8],
     directory: &impl Fn(&VendorId) -> Option<DirectoryVendor>,
 ) -> Result<Result<Opened, Refusal>, StoreError> {
-    let bucket = subject
-        .strip_prefix(OFFER_PREFIX)
-        .and_then(|b| b.strip_prefix('.'))
-        .unwrap_or_default();
+    let bucket = super::buckets::bucket_of(subject);
     let Some(row) = core.store.read(|c| rows::intent_of_bucket(c, bucket))? else {
         return Ok(Err(Refusal::UnknownBucket(bucket.to_owned())));
     };

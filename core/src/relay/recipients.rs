@@ -129,3 +129,15 @@ fn directory_link(
         .directory_id
         .and_then(|d| d.as_str().parse::<DirectoryId>().ok()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_relay_client_id_is_all_zeros_and_a_valid_client_id() {
+        let id = relay_client();
+        assert_eq!(id.as_str(), "cli_0000000000000000");
+        assert_eq!(id.as_str().parse::<ClientId>().unwrap(), id);
+    }
+}

@@ -1,5 +1,5 @@
 //! The vault's answers to the vendor's offers, read from `answer.v1.<vendor_id>` with one durable
-//! consumer: each is verified with the key of the intent it names (recorded when the vendor heard
+//! consumer (`access::vendor_answers_consumer`): each is verified with the key of the intent it names (recorded when the vendor heard
 //! it), decrypted with the vendor's X25519 key, and kept only if it answers an offer this vendor
 //! made and was not answered before. Nothing else is ever reported as an answer.
 
@@ -8,9 +8,10 @@ use std::time::Duration;
 use async_nats::jetstream::{self, consumer};
 use futures_util::StreamExt;
 
-use super::{Messages, SdkError, State, consume};
+use super::{Messages, PullOptions, SdkError, State, consume_when_ready, stream_handle};
+use crate::access;
 use crate::keys::{Identity, VerifyingKey};
-use crate::relay::{self, ANSWERS_STREAM};
+use crate::relay::ANSWERS_STREAM;
 use crate::wire::answer::{Answer, open_answer};
 use crate::wire::{VendorId, answer_subject};
 
@@ -40,18 +41,17 @@ impl AnswerListener {
         state: State,
         on_wait: impl FnMut(&str),
     ) -> Result<AnswerListener, SdkError> {
-        let stream =
-            relay::wait_for_stream(js, ANSWERS_STREAM, Duration::from_secs(1), on_wait).await?;
-        let name = format!("carnet-vendor_{vendor}_answers");
+        let stream = stream_handle(js, ANSWERS_STREAM).await?;
+        let name = access::vendor_answers_consumer(vendor);
         let subject = answer_subject(vendor);
-        let messages = consume(
-            &stream,
-            &name,
-            &subject,
-            consumer::DeliverPolicy::All,
-            Duration::from_secs(30),
-        )
-        .await?;
+        let pull = PullOptions {
+            name: &name,
+            subject: &subject,
+            deliver_policy: consumer::DeliverPolicy::All,
+            ack_wait: Duration::from_secs(30),
+        };
+        let mut on_wait = on_wait;
+        let messages = consume_when_ready(&stream, ANSWERS_STREAM, &pull, &mut on_wait).await?;
         Ok(AnswerListener {
             messages,
             state,

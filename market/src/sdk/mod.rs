@@ -2,8 +2,10 @@
 //! durable JetStream consumers, verifies each, drops duplicates, stale revisions and replays after
 //! a terminal event, remembers what it accepted (`state`), and makes signed, encrypted offers.
 //!
-//! One durable consumer per subject (nats-server 2.9 takes one filter subject per consumer),
-//! named after the vendor and the subject, so a restarted listener continues where it stopped.
+//! One durable consumer per directory category (nats-server 2.9 takes one filter subject per
+//! consumer), named after the vendor and the category (`access::vendor_consumer`, the name its
+//! credentials allow), so a restarted listener continues where it stopped. It never asks for a
+//! stream's info, which a vendor's credentials do not allow.
 //! A message is acknowledged only after its judgement was saved. It never offers to an intent
 //! it has not verified, nor to one that ended. A `sealed` or `notify` announcement is opened
 //! with the vendor's X25519 key (`Listener::opening_with`); one it cannot open was not meant
@@ -20,12 +22,13 @@ use async_nats::jetstream::{self, consumer};
 use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 
+use crate::access;
 use crate::keys::{Identity, VendorKeys};
 use crate::relay::{self, INTENTS_STREAM, RelayError};
 use crate::wire::announcement::{Announcement, BoxContent, Publication, verify_announcement};
 use crate::wire::offer::{OfferTarget, OfferTerms, make_offer};
 use crate::wire::{
-    Amount, BadValue, Currency, IntentRef, OfferId, Region, VendorId, listen_subject,
+    Amount, BadValue, Category, Currency, IntentRef, OfferId, Region, VendorId, listen_subject,
 };
 pub use intake::{Drop, Judgement};
 pub use state::{IntentRecord, State, StateError};
@@ -108,15 +111,21 @@ pub struct Listener {
     interruptions: u64,
 }
 
-/// The durable consumer's name for `vendor` on `subject` (no `.`, `*` or `>`, as JetStream
-/// requires): `carnet-vendor_<vendor>_<subject with . as _ and * as all>`.
-pub fn durable_name(vendor: &VendorId, subject: &str) -> String {
-    let tail: Vec<&str> = subject
-        .split('.')
-        .skip(2)
-        .map(|t| if t == "*" { "all" } else { t })
-        .collect();
-    format!("carnet-vendor_{vendor}_{}", tail.join("_"))
+/// The consumer a vendor reads `category` with, and its filter: a directory category (two
+/// levels) gets `access::vendor_consumer`, its region in the filter only; a first level
+/// (`home`) gets `<vendor>_<home>` on `icast.v1.home.*.<region>`, which only a relay without
+/// consent at the transport allows (give a vendor's two-level categories there).
+pub fn listen_consumer(
+    vendor: &VendorId,
+    category: &str,
+    region: Option<&Region>,
+) -> Result<(String, String), BadValue> {
+    let filter = listen_subject(category, region)?;
+    let name = match category.parse::<Category>() {
+        Ok(c) => access::vendor_consumer(vendor, &c),
+        Err(_) => format!("{vendor}_{category}"),
+    };
+    Ok((name, filter))
 }
 
 impl Listener {
@@ -128,18 +137,17 @@ impl Listener {
         state: State,
         on_wait: impl FnMut(&str),
     ) -> Result<Listener, SdkError> {
-        let mut subjects = Vec::new();
+        let mut consumers = Vec::new();
         for c in &options.categories {
-            let s = listen_subject(c, options.region.as_ref())?;
-            if !subjects.contains(&s) {
-                subjects.push(s);
+            let pair = listen_consumer(&options.vendor, c, options.region.as_ref())?;
+            if !consumers.contains(&pair) {
+                consumers.push(pair);
             }
         }
-        let stream =
-            relay::wait_for_stream(js, INTENTS_STREAM, Duration::from_secs(1), on_wait).await?;
+        let mut on_wait = on_wait;
+        let stream = stream_handle(js, INTENTS_STREAM).await?;
         let mut all = Vec::new();
-        for subject in subjects {
-            let name = durable_name(&options.vendor, &subject);
+        for (name, subject) in consumers {
             let deliver_policy = match options.since {
                 Some(since) => {
                     // A durable consumer keeps its start: to read again from `since`, it is made anew.
@@ -150,7 +158,13 @@ impl Listener {
                 }
                 None => consumer::DeliverPolicy::All,
             };
-            all.push(consume(&stream, &name, &subject, deliver_policy, options.ack_wait).await?);
+            let pull = PullOptions {
+                name: &name,
+                subject: &subject,
+                deliver_policy,
+                ack_wait: options.ack_wait,
+            };
+            all.push(consume_when_ready(&stream, INTENTS_STREAM, &pull, &mut on_wait).await?);
         }
         Ok(Listener {
             messages: Box::pin(futures_util::stream::select_all(all)),
@@ -239,28 +253,90 @@ impl Listener {
     }
 }
 
-/// The messages of the durable pull consumer `name` on `stream` (created if missing), filtered
-/// on `subject`, each to be acknowledged explicitly. Vendors read `INTENTS` and `ANSWERS` with
-/// it; carnetd reads each announced intent's offers on `OFFERS` with it.
-pub async fn consume(
-    stream: &jetstream::stream::Stream,
+/// The messages of the durable pull consumer `name` on `stream` (created if missing, made anew
+/// if its filter is not `subject`), filtered on `subject`, each to be acknowledged explicitly.
+/// Vendors read `INTENTS` and `ANSWERS` with it; carnetd reads its offers on `OFFERS` with it.
+pub async fn consume<I>(
+    stream: &jetstream::stream::Stream<I>,
     name: &str,
     subject: &str,
     deliver_policy: consumer::DeliverPolicy,
     ack_wait: Duration,
 ) -> Result<Messages, SdkError> {
-    let config = consumer::pull::Config {
-        durable_name: Some(name.to_owned()),
-        filter_subject: subject.to_owned(),
+    let pull = PullOptions {
+        name,
+        subject,
         deliver_policy,
-        ack_policy: consumer::AckPolicy::Explicit,
         ack_wait,
+    };
+    let consumer = open_consumer(stream, &pull).await.map_err(consumer_error)?;
+    messages(consumer).await
+}
+
+/// One durable pull consumer to read.
+pub struct PullOptions<'a> {
+    pub name: &'a str,
+    pub subject: &'a str,
+    pub deliver_policy: consumer::DeliverPolicy,
+    pub ack_wait: Duration,
+}
+
+/// A handle on the stream `name` that reads nothing from the relay: a vendor's or vault host's
+/// permissions allow no stream info (it would show every subject in the stream).
+pub async fn stream_handle(
+    js: &jetstream::Context,
+    name: &str,
+) -> Result<jetstream::stream::Stream<()>, SdkError> {
+    js.get_stream_no_info(name)
+        .await
+        .map_err(|e| SdkError::Consumer(e.to_string()))
+}
+
+/// Like `consume`, but while `stream` (named `stream_name`) does not exist yet (a relay whose
+/// operator has not made the streams), asks again every second, telling `on_wait`.
+pub async fn consume_when_ready<I>(
+    stream: &jetstream::stream::Stream<I>,
+    stream_name: &str,
+    pull: &PullOptions<'_>,
+    on_wait: &mut impl FnMut(&str),
+) -> Result<Messages, SdkError> {
+    loop {
+        match open_consumer(stream, pull).await {
+            Ok(consumer) => return messages(consumer).await,
+            Err(e) if is_stream_missing(&e) => {
+                on_wait(&format!("stream {stream_name} does not exist yet"));
+            }
+            Err(e) => return Err(consumer_error(e)),
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
+
+async fn open_consumer<I>(
+    stream: &jetstream::stream::Stream<I>,
+    pull: &PullOptions<'_>,
+) -> Result<consumer::PullConsumer, jetstream::stream::ConsumerError> {
+    let config = consumer::pull::Config {
+        durable_name: Some(pull.name.to_owned()),
+        filter_subject: pull.subject.to_owned(),
+        deliver_policy: pull.deliver_policy,
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: pull.ack_wait,
         ..Default::default()
     };
-    let consumer: consumer::PullConsumer = stream
-        .get_or_create_consumer(name, config)
-        .await
-        .map_err(|e| SdkError::Consumer(e.to_string()))?;
+    let existing: consumer::PullConsumer = stream
+        .get_or_create_consumer(pull.name, config.clone())
+        .await?;
+    if existing.cached_info().config.filter_subject == pull.subject {
+        return Ok(existing);
+    }
+    // Made for another filter (another region): nats-server 2.9 cannot change a consumer's
+    // filter, so it is made anew, from the start policy asked for.
+    stream.delete_consumer(pull.name).await?;
+    stream.create_consumer(config).await
+}
+
+async fn messages(consumer: consumer::PullConsumer) -> Result<Messages, SdkError> {
     let messages = consumer
         .stream()
         .expires(Duration::from_secs(5))
@@ -270,6 +346,26 @@ pub async fn consume(
         .map_err(|e| SdkError::Consumer(e.to_string()))?
         .map(|m| m.map_err(|e| e.to_string()));
     Ok(Box::pin(messages))
+}
+
+fn is_stream_missing(e: &jetstream::stream::ConsumerError) -> bool {
+    matches!(
+        e.kind(),
+        jetstream::stream::ConsumerErrorKind::JetStream(js)
+            if js.error_code() == jetstream::ErrorCode::STREAM_NOT_FOUND
+    )
+}
+
+/// A refused request is never answered by the relay (NATS drops it as a permissions
+/// violation), so a timeout most often means the credentials do not allow this consumer.
+fn consumer_error(e: jetstream::stream::ConsumerError) -> SdkError {
+    match e.kind() {
+        jetstream::stream::ConsumerErrorKind::TimedOut => SdkError::Consumer(format!(
+            "{e} (a relay with consent at the transport does not answer a request the \
+             credentials do not allow: check the categories are in the vendor's directory entry)"
+        )),
+        _ => SdkError::Consumer(e.to_string()),
+    }
 }
 
 fn to_time(t: DateTime<Utc>) -> time::OffsetDateTime {

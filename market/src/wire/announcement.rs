@@ -20,8 +20,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::{
-    Amount, Bucket, Category, Currency, EVENT_HEADER, Event, IntentRef, MAX_PAYLOAD, MSG_ID_HEADER,
-    Region, Signed, SignedKind, WireError, announce_subject,
+    Amount, Bucket, Category, Currency, EVENT_HEADER, Event, Host, IntentRef, MAX_PAYLOAD,
+    MSG_ID_HEADER, Region, Signed, SignedKind, WireError, announce_subject,
 };
 use crate::keys::{Identity, Recipient, SigningKey, VerifyingKey, b64, unb64};
 
@@ -223,6 +223,14 @@ impl IntentKeys {
             bucket: Bucket::generate(),
             signing: SigningKey::generate(),
             identity: Identity::generate(),
+        }
+    }
+
+    /// `generate`, with the bucket under vault host `host` (`Bucket::generate_for`).
+    pub fn generate_for(host: &Host) -> Self {
+        IntentKeys {
+            bucket: Bucket::generate_for(host),
+            ..IntentKeys::generate()
         }
     }
 

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::keys::{SigningKey, VerifyingKey, b64, unb64};
 pub use values::{
-    Amount, BadValue, Bucket, Category, Currency, Event, IntentRef, OfferId, Region, VendorId,
+    Amount, BadValue, Bucket, Category, Currency, Event, Host, IntentRef, OfferId, Region, VendorId,
 };
 
 /// The subjects' common prefix for announcements: `icast.v1.<cat>.<subcat>.<region>`.

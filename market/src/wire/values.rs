@@ -1,9 +1,10 @@
 //! The relay's small values, each checked when parsed so the inside never holds a bad one:
-//! intent refs and reply buckets (random, unlinkable), vendor ids, two-level categories, regions,
-//! money, and the intent events.
+//! intent refs and reply buckets (random, unlinkable), vault hosts, vendor ids, two-level
+//! categories, regions, money, and the intent events.
 //!
 //! Every value that becomes a NATS subject token is restricted to characters that can never
-//! spell a wildcard (`*`, `>`), a separator (`.`) or white space.
+//! spell a wildcard (`*`, `>`), a separator (`.`) or white space. A bucket is the one value of
+//! two tokens, `<host>.<random>`, each of them so restricted.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -89,6 +90,12 @@ fn is_b64url(s: &str) -> bool {
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
+fn is_host(s: &str) -> bool {
+    (1..=32).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
 fn is_token(s: &str, max: usize) -> bool {
     (1..=max).contains(&s.len())
         && s.as_bytes()[0].is_ascii_alphanumeric()
@@ -105,10 +112,25 @@ text_value!(
 );
 
 text_value!(
-    /// Where offers to one intent go (`offer.v1.<bucket>`): 16 random bytes, chosen per intent.
-    Bucket, "bucket", "^[A-Za-z0-9_-]{22}$",
-    "22 base64url characters (16 random bytes)",
-    |s| s.len() == 22 && is_b64url(s)
+    /// Where offers to one intent go (`offer.v1.<bucket>`): `<host>.<random>`, the vault host's
+    /// token and 16 random bytes chosen per intent, so a relay can let a vault host read
+    /// `offer.v1.<host>.>` and nothing else. A bucket of the random part alone (22 characters)
+    /// was made by a vault before hosts existed and is still read.
+    Bucket, "bucket", "^([a-z0-9-]{1,32}\\.)?[A-Za-z0-9_-]{22}$",
+    "the vault host (1 to 32 lower-case letters, digits and '-') and '.', then 22 base64url characters (16 random bytes); without the host for a bucket made before hosts",
+    |s| {
+        let (host, random) = s.split_once('.').map_or((None, s), |(h, r)| (Some(h), r));
+        random.len() == 22 && is_b64url(random) && host.is_none_or(is_host)
+    }
+);
+
+text_value!(
+    /// A vault host: the first token of every bucket its vault makes, so one NATS permission
+    /// (`offer.v1.<host>.>`) and one consumer cover all its offers. Chosen by the vault's
+    /// operator or at random; it names no person (lower-case letters, digits and `-`, 1 to 32).
+    Host, "vault host", "^[a-z0-9-]{1,32}$",
+    "1 to 32 lower-case letters, digits and '-'",
+    is_host
 );
 
 text_value!(
@@ -188,9 +210,32 @@ impl IntentRef {
 }
 
 impl Bucket {
-    /// A fresh random bucket.
+    /// A fresh random bucket of no host (the layout before vault hosts; tests and tools that
+    /// need no host use it).
     pub fn generate() -> Self {
         Bucket(random_token())
+    }
+
+    /// A fresh random bucket under vault host `host`: `<host>.<22 random>`.
+    pub fn generate_for(host: &Host) -> Self {
+        Bucket(format!("{host}.{}", random_token()))
+    }
+
+    /// The vault host the bucket is under; `None` for a bucket made before hosts.
+    pub fn host(&self) -> Option<&str> {
+        self.0.split_once('.').map(|(h, _)| h)
+    }
+}
+
+impl Host {
+    /// A fresh random host token (20 lower-case hex digits), for a vault whose operator named
+    /// none.
+    pub fn generate() -> Self {
+        let text: String = random_bytes::<10>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        Host(text)
     }
 }
 
@@ -291,6 +336,39 @@ mod tests {
         assert!("FR-75".parse::<Region>().is_ok() && "DE".parse::<Region>().is_ok());
         assert!(IntentRef::generate().as_str().parse::<IntentRef>().is_ok());
         assert!("abc.def*ghijklmnopqrstu".parse::<Bucket>().is_err());
+    }
+
+    #[test]
+    fn a_bucket_is_its_host_then_22_random_characters() {
+        let host: Host = "vault-7".parse().unwrap();
+        let bucket = Bucket::generate_for(&host);
+        assert_eq!(bucket.host(), Some("vault-7"));
+        assert_eq!(bucket.as_str().len(), "vault-7.".len() + 22);
+        assert_eq!(bucket.as_str().parse::<Bucket>().unwrap(), bucket);
+        assert_eq!(
+            crate::access::vault_offers_filter(&host),
+            "offer.v1.vault-7.>"
+        );
+        // The layout before hosts is still read.
+        let old = Bucket::generate();
+        assert_eq!(old.as_str().parse::<Bucket>().unwrap().host(), None);
+        let random = "AAAAAAAAAAAAAAAAAAAAAA";
+        for bad in [
+            format!("Vault.{random}"),
+            format!("a*.{random}"),
+            format!(">.{random}"),
+            format!(".{random}"),
+            format!("{}.{random}", "a".repeat(33)),
+            format!("a.b.{random}"),
+            "vault-7.short".to_owned(),
+        ] {
+            assert!(bad.parse::<Bucket>().is_err(), "{bad}");
+        }
+        for bad in ["", "A", "a.b", "a*", ">", &"a".repeat(33)] {
+            assert!(bad.parse::<Host>().is_err(), "{bad}");
+        }
+        let made = Host::generate();
+        assert_eq!(made.as_str().parse::<Host>().unwrap(), made);
     }
 
     #[test]

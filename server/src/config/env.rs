@@ -9,7 +9,7 @@ use super::{ConfigError, Layer, LogFormat, Origin, check_filter};
 
 /// Every key of carnetd.toml, each also read as `CARNET_<KEY>`. A unit test checks that the
 /// effective configuration prints exactly these keys (and `data_dir`, `identity_file`).
-pub const KEYS: [&str; 25] = [
+pub const KEYS: [&str; 26] = [
     "data_dir",
     "listen",
     "public_url",
@@ -35,6 +35,7 @@ pub const KEYS: [&str; 25] = [
     "relay_directory",
     "relay_directory_key",
     "relay_region",
+    "relay_host",
 ];
 
 /// Variables carnetd reads besides a key's: the file, the short log level. The `carnet` CLI's
@@ -208,6 +209,7 @@ impl EnvLayer<'_> {
             relay_directory: self.text("relay_directory")?,
             relay_directory_key: self.text("relay_directory_key")?,
             relay_region: self.text("relay_region")?,
+            relay_host: self.text("relay_host")?,
         })
     }
 }

@@ -1,13 +1,14 @@
 //! The market relay's keys (`relay_url`, `relay_creds_file`, `relay_directory`,
-//! `relay_directory_key`, `relay_region`): each checked in its layer, then together. Unset
-//! `relay_url` means the relay is off and nothing connects; set, the directory, its key and the
-//! region are required. Nothing here reads the directory or reaches the relay (`crate::relay`
-//! does, at start).
+//! `relay_directory_key`, `relay_region`, `relay_host`): each checked in its layer, then
+//! together. Unset `relay_url` means the relay is off and nothing connects; set, the directory,
+//! its key and the region are required. Nothing here reads the directory, the credentials or
+//! the data dir, and nothing reaches the relay (`crate::relay` does, at start, and settles the
+//! host there when `relay_host` is unset).
 
 use std::path::PathBuf;
 
 use carnet_market::keys::VerifyingKey;
-use carnet_market::wire::Region;
+use carnet_market::wire::{Host, Region};
 use serde::{Serialize, Serializer};
 
 use super::{ConfigError, Layer};
@@ -66,6 +67,9 @@ pub struct RelayConfig {
     pub directory_key: VerifyingKey,
     #[serde(rename = "relay_region", serialize_with = "as_text")]
     pub region: Region,
+    /// `relay_host`, when configured (else settled at start: `crate::relay::host`).
+    #[serde(rename = "relay_host", skip_serializing_if = "Option::is_none")]
+    pub host: Option<Host>,
 }
 
 fn as_text<T: std::fmt::Display, S: Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
@@ -79,6 +83,7 @@ pub(super) struct RelayKeys {
     pub(super) directory: Option<String>,
     pub(super) directory_key: Option<String>,
     pub(super) region: Option<String>,
+    pub(super) host: Option<String>,
 }
 
 fn check_url(url: &str) -> Result<(), String> {
@@ -94,6 +99,14 @@ fn parse_key(text: &str) -> Result<VerifyingKey, String> {
     text.parse().map_err(|_| {
         format!(
             "{text:?} is not an Ed25519 public key: give the 43 characters `carnet-market keygen` printed"
+        )
+    })
+}
+
+fn parse_host(text: &str) -> Result<Host, String> {
+    text.trim().parse().map_err(|_| {
+        format!(
+            "{text:?} is not a vault host: 1 to 32 lower-case letters, digits and '-' (e.g. vault-7)"
         )
     })
 }
@@ -121,6 +134,9 @@ pub(super) fn check_layer(
     if let Some(r) = &layer.relay_region {
         parse_region(r).map_err(|m| invalid("relay_region", m))?;
     }
+    if let Some(h) = &layer.relay_host {
+        parse_host(h).map_err(|m| invalid("relay_host", m))?;
+    }
     Ok(())
 }
 
@@ -137,6 +153,7 @@ pub(super) fn resolve(
             ("relay_directory", keys.directory.is_some()),
             ("relay_directory_key", keys.directory_key.is_some()),
             ("relay_region", keys.region.is_some()),
+            ("relay_host", keys.host.is_some()),
         ]
         .into_iter()
         .filter_map(|(k, set)| set.then_some(k))
@@ -183,5 +200,11 @@ pub(super) fn resolve(
         directory: DirectorySource::parse(&directory).map_err(|m| merged("relay_directory", m))?,
         directory_key: parse_key(&directory_key).map_err(|m| merged("relay_directory_key", m))?,
         region: parse_region(&region).map_err(|m| merged("relay_region", m))?,
+        host: keys
+            .host
+            .as_deref()
+            .map(parse_host)
+            .transpose()
+            .map_err(|m| merged("relay_host", m))?,
     }))
 }

@@ -46,6 +46,8 @@ pub struct Settings {
     pub connections: super::ConnectionLimits,
     /// `relay_region` when the market relay is configured (intents may then be announced).
     pub relay_region: Option<String>,
+    /// The vault host, once the relay started (`Relay::host`).
+    pub relay_host: Option<carnet_market::wire::Host>,
 }
 
 impl Default for Settings {
@@ -70,6 +72,7 @@ impl Default for Settings {
             ),
             connections: super::ConnectionLimits::default(),
             relay_region: None,
+            relay_host: None,
         }
     }
 }
@@ -88,6 +91,7 @@ impl Settings {
             access_log_compact_window: (self.access_log_compact_window > 0)
                 .then(|| chrono::Duration::seconds(i64::from(self.access_log_compact_window))),
             relay_region: self.relay_region.clone(),
+            relay_host: self.relay_host.clone(),
         }
     }
 }

@@ -502,10 +502,9 @@ fn every_key_printed_is_a_variable_carnetd_knows() {
     let dir = tempfile::tempdir().unwrap();
     let mut flags = flags(dir.path());
     flags.identity_file = Some(dir.path().join("id.txt"));
-    let printed = resolve_with(flags, &relay_env(OPERATOR_KEY))
-        .unwrap()
-        .to_toml()
-        .unwrap();
+    let mut env = relay_env(OPERATOR_KEY);
+    env.push(("CARNET_RELAY_HOST", "vault-7"));
+    let printed = resolve_with(flags, &env).unwrap().to_toml().unwrap();
     let table: toml::Table = toml::from_str(&printed).unwrap();
     let mut printed_keys: Vec<&str> = table.keys().map(String::as_str).collect();
     let mut keys = KEYS.to_vec();
@@ -636,6 +635,17 @@ fn bad_relay_values_are_refused_by_key() {
         &with("CARNET_RELAY_REGION", "fr-paris"),
         &["relay_region", "FR-75"],
     );
+    refused(
+        dir.path(),
+        &with("CARNET_RELAY_HOST", "vault.7"),
+        &["relay_host", "CARNET_RELAY_HOST", "lower-case letters"],
+    );
+    let host = resolve(dir.path(), &with("CARNET_RELAY_HOST", "vault-7"))
+        .unwrap()
+        .relay
+        .unwrap()
+        .host;
+    assert_eq!(host.map(|h| h.to_string()), Some("vault-7".into()));
     for (missing, words) in [
         ("CARNET_RELAY_DIRECTORY", "relay_directory is needed"),
         (

@@ -1,11 +1,14 @@
 //! carnetd's side of the market relay (issue 19): at start, the signed market directory is
-//! loaded and verified (`directory`), the relay is reached and its streams are created or
-//! checked (`INTENTS`, `OFFERS`, `ANSWERS`), and the directory is read again each day. While
+//! loaded and verified (`directory`), the vault host is settled (`host`, from `relay_host`, the
+//! credentials' tag (`creds`) or the data dir), the relay is reached and its streams are
+//! created or checked (`INTENTS`, `OFFERS`, `ANSWERS`), and the directory is read again each
+//! day. While
 //! the vault is unsealed, the relay's outbox (announcements, answers to offers) is published
 //! (`publisher`) and offers to announced intents are taken in (`intake`). Without `relay_url`
 //! none of this runs and nothing connects.
 
 pub mod directory;
+pub mod host;
 pub mod intake;
 mod publisher;
 
@@ -16,7 +19,7 @@ use std::time::Duration;
 use carnet_core::clock::Clock;
 use carnet_market::directory::Directory;
 use carnet_market::relay::{self, RelayError, RelayOptions, StreamSettings};
-use carnet_market::wire::Region;
+use carnet_market::wire::{Host, Region};
 
 use crate::config::RelayConfig;
 pub use directory::{DirectoryLoader, KEPT_FILE, LoadError};
@@ -33,6 +36,8 @@ pub const REFRESH_EVERY: Duration = Duration::from_secs(86_400);
 pub enum StartError {
     #[error(transparent)]
     Directory(#[from] LoadError),
+    #[error(transparent)]
+    Host(#[from] host::HostError),
     #[error(
         "market relay {url}: {source}; is it running with JetStream (nats-server -js)? (unset relay_url to run without the relay)"
     )]
@@ -48,6 +53,8 @@ pub struct Relay {
     pub jetstream: async_nats::jetstream::Context,
     /// The region every announcement names.
     pub region: Region,
+    /// The vault host every new bucket is under; its one consumer reads `offer.v1.<host>.>`.
+    pub host: Host,
 }
 
 impl Relay {
@@ -68,6 +75,7 @@ impl Relay {
                 "market directory: using the one kept, verified and unexpired"
             );
         }
+        let (host, source) = host::settle(config, data_dir)?;
         let relay_error = |source| StartError::Relay {
             url: config.url.clone(),
             source,
@@ -77,6 +85,7 @@ impl Relay {
             creds: config.creds_file.clone(),
             name: "carnetd".into(),
             wait_for_relay: false,
+            inbox_prefix: None,
         })
         .await
         .map_err(relay_error)?;
@@ -91,12 +100,15 @@ impl Relay {
             relay = %config.url,
             directory_version = directory.version,
             vendors = directory.vendors.len(),
+            host = %host,
+            host_from = source.as_str(),
             "market relay ready"
         );
         Ok(Relay {
             directory: Arc::new(RwLock::new(directory)),
             jetstream,
             region: config.region.clone(),
+            host,
         })
     }
 

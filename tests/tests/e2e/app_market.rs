@@ -228,3 +228,57 @@ fn an_intent_written_in_the_app_at_relay_announce_reaches_the_market_with_its_pu
         edit.text
     );
 }
+
+#[test]
+fn an_intent_written_in_the_app_at_relay_sealed_reaches_its_granted_vendor_alone() {
+    let market = Market::start(&[("acme", &["home.appliances"])]);
+    let data = tempfile::tempdir().unwrap();
+    let carnetd = market.carnetd(data.path());
+    let added = carnetd.post(
+        "/v1/market/vendors",
+        &serde_json::json!({ "directory_id": "acme" }),
+    );
+    assert_eq!(added.status, 201, "{}", added.text);
+    let vendor_id = added.json()["id"].as_str().unwrap().to_owned();
+    let grant = carnetd.post(
+        "/v1/grants",
+        &serde_json::json!({"vendor_id": vendor_id, "scopes": ["intents:read"],
+            "categories": ["home.appliances"]}),
+    );
+    assert_eq!(grant.status, 201, "{}", grant.text);
+    let mut app = WebApp::signed_in(&carnetd);
+    let page = app.get("/app/intents/new");
+    assert!(page.text.contains("value=\"sealed\""), "{}", page.text);
+    let form = [
+        ("category", "home.appliances.washing-machine"),
+        ("title", "Washing machine"),
+        ("retention_days", "30"),
+        ("relay", "sealed"),
+        ("then", "activate"),
+    ];
+    let r = app.submit("/app/intents/new", "/app/intents/new", &form);
+    assert_eq!(r.status, 303, "{}", r.text);
+    let heard = market.listen("acme", 1, &["--category", "home.appliances"]);
+    assert_eq!(heard[0]["level"], "sealed", "{}", heard[0]);
+    assert_eq!(heard[0]["opened"]["intent"]["title"], "Washing machine");
+    // A public field with sealed: refused beside it, nothing written.
+    let refused = app.submit(
+        "/app/intents/new",
+        "/app/intents/new",
+        &[
+            ("category", "home.appliances.dryer"),
+            ("title", "Dryer"),
+            ("retention_days", "30"),
+            ("relay", "sealed"),
+            ("public", "title"),
+        ],
+    );
+    assert_eq!(refused.status, 422, "{}", refused.text);
+    assert!(
+        refused
+            .text
+            .contains("Public fields are for relay announce"),
+        "{}",
+        refused.text
+    );
+}

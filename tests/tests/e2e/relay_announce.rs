@@ -48,7 +48,7 @@ fn announce_titled(carnetd: &Carnetd, category: &str, title: &str) -> Value {
 }
 
 /// The signed envelope's payload (base64url), as text.
-fn payload(body: &str) -> String {
+pub(crate) fn payload(body: &str) -> String {
     let signed: Value = serde_json::from_str(body).unwrap();
     let bytes = data_encoding::BASE64URL_NOPAD
         .decode(signed["payload"].as_str().unwrap().as_bytes())

@@ -3,15 +3,17 @@
 //! accepting it records the purchase, adds the vendor and answers "accepted" through the relay;
 //! replayed, forged and altered offers change nothing; withdrawing stops offers; max_offers and
 //! the currency are enforced; a restart of carnetd between an offer's publication and its intake
-//! loses nothing and doubles nothing; `carnet vendor add --from-directory`.
+//! loses nothing and doubles nothing; `carnet vendor add --from-directory`. The vault host
+//! (`relay_offers_host.rs`): one consumer, other hosts' buckets, restarts, earlier hosts.
 //!
 //! Nothing sleeps: each test waits on a condition (the CLI's listing, carnetd's
-//! `carnet_relay_offers_total`, the intent's consumer on the relay) with a deadline.
+//! `carnet_relay_offers_total`, the vault host's consumer on the relay) with a deadline.
 
 use std::io::{BufRead, BufReader};
 use std::time::{Duration, Instant};
 
 use async_nats::jetstream;
+use carnet_market::access::vault_consumer;
 use carnet_market::keys::{VendorKeys, b64, unb64};
 use carnet_market::relay::OFFERS_STREAM;
 use carnet_market::wire::offer::{OfferTarget, OfferTerms, make_offer};
@@ -106,6 +108,29 @@ pub(crate) fn offer(market: &Market, intent: &Announced, price: &str, currency: 
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
+/// An offer to `intent` made by hand, as acme's (1.00 EUR for a day), to `bucket`: its target
+/// and terms, for a test to sign with whatever key it likes.
+pub(crate) fn hand_made(intent: &Announced, bucket: &str) -> (OfferTarget, OfferTerms) {
+    let target = OfferTarget {
+        intent_ref: intent.intent_ref.parse().unwrap(),
+        revision: 1,
+        bucket: bucket.parse().unwrap(),
+        recipient: intent.recipient.parse().unwrap(),
+    };
+    let terms = OfferTerms {
+        intent_ref: intent.intent_ref.parse().unwrap(),
+        revision: 1,
+        vendor_id: "acme".parse().unwrap(),
+        offer_id: OfferId::generate(),
+        price: "1.00".parse().unwrap(),
+        currency: "EUR".parse().unwrap(),
+        valid_through: Utc::now() + chrono::Duration::days(1),
+        description: None,
+        made_at: Utc::now(),
+    };
+    (target, terms)
+}
+
 /// The market offers `carnet --json offers` lists on `intent`.
 pub(crate) fn market_offers(carnetd: &Carnetd, intent: &str) -> Vec<Value> {
     let out = carnetd.carnet(&["--json", "offers", "--intent", intent]);
@@ -138,7 +163,7 @@ pub(crate) fn first_answer(mut answers: std::process::Child) -> Value {
 }
 
 /// `carnet_relay_offers_total{outcome=…}` now.
-fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
+pub(crate) fn taken(carnetd: &Carnetd, outcome: &str) -> u64 {
     let text = carnetd.get("/metrics").text;
     let prefix = format!("carnet_relay_offers_total{{outcome=\"{outcome}\"}} ");
     text.lines()
@@ -159,9 +184,16 @@ fn stored_offer(market: &Market, sequence: u64) -> Vec<u8> {
     })
 }
 
-/// Whether carnetd's consumer of `bucket`'s offers exists, and has nothing left to take.
-fn consumer(market: &Market, bucket: &str) -> Option<bool> {
-    let name = format!("carnetd-offers_{bucket}");
+/// Whether the consumer that reads `bucket`'s offers (its vault host's, `vault_<host>`) exists,
+/// and has nothing left to take.
+pub(crate) fn consumer(market: &Market, bucket: &str) -> Option<bool> {
+    let host = bucket.split_once('.').expect("a bucket under a host").0;
+    named_consumer(market, &vault_consumer(&host.parse().unwrap()))
+}
+
+/// Whether consumer `name` of `OFFERS` exists, and has nothing left to take.
+pub(crate) fn named_consumer(market: &Market, name: &str) -> Option<bool> {
+    let name = name.to_owned();
     market.with_jetstream(|js| async move {
         let stream = js.get_stream(OFFERS_STREAM).await.unwrap();
         let mut c: jetstream::consumer::PullConsumer = stream.get_consumer(&name).await.ok()?;
@@ -170,7 +202,7 @@ fn consumer(market: &Market, bucket: &str) -> Option<bool> {
     })
 }
 
-fn start() -> (Market, tempfile::TempDir, Carnetd) {
+pub(crate) fn start() -> (Market, tempfile::TempDir, Carnetd) {
     let market = Market::start(&[("acme", &["home.appliances"])]);
     let data = tempfile::tempdir().unwrap();
     let carnetd = market.carnetd(data.path());
@@ -262,23 +294,7 @@ fn replayed_forged_and_altered_offers_change_nothing() {
 
     // Terms signed by a key that is not acme's in the directory.
     let forger = VendorKeys::generate();
-    let target = OfferTarget {
-        intent_ref: intent.intent_ref.parse().unwrap(),
-        revision: 1,
-        bucket: intent.bucket.parse().unwrap(),
-        recipient: intent.recipient.parse().unwrap(),
-    };
-    let terms = OfferTerms {
-        intent_ref: intent.intent_ref.parse().unwrap(),
-        revision: 1,
-        vendor_id: "acme".parse().unwrap(),
-        offer_id: OfferId::generate(),
-        price: "1.00".parse().unwrap(),
-        currency: "EUR".parse().unwrap(),
-        valid_through: Utc::now() + chrono::Duration::days(1),
-        description: None,
-        made_at: Utc::now(),
-    };
+    let (target, terms) = hand_made(&intent, &intent.bucket);
     let forged = make_offer(&target, &terms, &forger.signing);
     market.publish_raw(&forged.subject, "forged-1", &forged.body);
 
@@ -350,16 +366,18 @@ fn max_offers_and_the_currency_are_enforced_and_withdrawing_stops_offers() {
     assert_ne!(again.code, 0);
     assert!(again.stderr.contains("not pending"), "{}", again.stderr);
 
-    // Withdrawn: carnetd deletes the intent's consumer, and an offer made after is never taken.
+    // Withdrawn: an offer made after is refused (and acknowledged), never taken.
     let gone = announce(&market, &carnetd, "Oven", &[]);
-    wait_until("the oven's consumer", || consumer(&market, &gone.bucket));
     carnetd.carnet(&["intent", "withdraw", &gone.id]).ok();
-    wait_until("the consumer deleted", || {
-        consumer(&market, &gone.bucket).is_none().then_some(())
-    });
     offer(&market, &gone, "300.00", "EUR");
+    wait_until("the offer to the withdrawn intent refused", || {
+        (taken(&carnetd, "refused") >= 3).then_some(())
+    });
+    wait_until("nothing left to take", || {
+        consumer(&market, &gone.bucket).filter(|done| *done)
+    });
     assert!(market_offers(&carnetd, &gone.id).is_empty());
-    assert!(consumer(&market, &gone.bucket).is_none());
+    assert_eq!(taken(&carnetd, "stored"), 1);
 }
 
 #[test]

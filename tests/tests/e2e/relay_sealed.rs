@@ -11,6 +11,7 @@ use carnet_tests::vendor::VendorApp;
 use carnet_tests::{Api, Carnetd, TestServer};
 use serde_json::{Value, json};
 
+use super::relay_announce::payload;
 use super::relay_offers::{market_offers, wait_until};
 
 /// acme and bolt sell appliances; greenhands gardens.
@@ -26,7 +27,7 @@ fn running() -> (Market, tempfile::TempDir, Carnetd) {
 }
 
 /// Directory vendor `id` added to the vault and connected as an OAuth client.
-fn directory_vendor(carnetd: &Carnetd, id: &str) -> VendorApp {
+pub(crate) fn directory_vendor(carnetd: &Carnetd, id: &str) -> VendorApp {
     let added = carnetd.post("/v1/market/vendors", &json!({ "directory_id": id }));
     assert_eq!(added.status, 201, "{}", added.text);
     let vendor_id = added.json()["id"].as_str().unwrap().to_owned();
@@ -45,7 +46,7 @@ fn directory_vendor(carnetd: &Carnetd, id: &str) -> VendorApp {
     }
 }
 
-fn grant_appliances(carnetd: &Carnetd, v: &VendorApp) -> String {
+pub(crate) fn grant_appliances(carnetd: &Carnetd, v: &VendorApp) -> String {
     v.grant(
         carnetd,
         &["intents:read", "offers:write"],
@@ -54,7 +55,7 @@ fn grant_appliances(carnetd: &Carnetd, v: &VendorApp) -> String {
 }
 
 /// An active intent at `level` in home.appliances, as JSON (stderr checked by the caller).
-fn intent(carnetd: &Carnetd, level: &str, title: &str) -> (String, String) {
+pub(crate) fn intent(carnetd: &Carnetd, level: &str, title: &str) -> (String, String) {
     let out = carnetd.carnet(&[
         "--json",
         "intent",
@@ -98,15 +99,6 @@ fn marker(carnetd: &Carnetd, title: &str) {
         .ok();
 }
 
-/// The signed envelope's payload (base64url), as text.
-fn payload(body: &str) -> String {
-    let signed: Value = serde_json::from_str(body).unwrap();
-    let bytes = data_encoding::BASE64URL_NOPAD
-        .decode(signed["payload"].as_str().unwrap().as_bytes())
-        .unwrap();
-    String::from_utf8(bytes).unwrap()
-}
-
 /// The access-log entries of vendor `v`.
 fn log_of(carnetd: &Carnetd, v: &VendorApp) -> Vec<Value> {
     carnetd
@@ -117,7 +109,7 @@ fn log_of(carnetd: &Carnetd, v: &VendorApp) -> Vec<Value> {
         .clone()
 }
 
-fn logged(carnetd: &Carnetd, v: &VendorApp, endpoint: &str, id: &str) -> Option<Value> {
+pub(crate) fn logged(carnetd: &Carnetd, v: &VendorApp, endpoint: &str, id: &str) -> Option<Value> {
     log_of(carnetd, v)
         .into_iter()
         .find(|e| e["endpoint"] == endpoint && e["ids"] == json!([id]))

@@ -1,6 +1,9 @@
 //! `carnet-market`: the market operator's tool. Makes the operator's signing key, edits the
-//! market directory and signs it, and prepares a relay's streams. It never prints a private key.
+//! market directory and signs it, writes the relay's nats-server configuration, issues the
+//! relay's credentials, and prepares its streams. It never prints a private key.
 #![forbid(unsafe_code)]
+
+mod transport;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -13,7 +16,8 @@ use carnet_market::wire::{Category, VendorId};
 use chrono::{Duration, Utc};
 use clap::{Parser, Subcommand};
 
-/// The market operator's tool: the operator's signing key and the signed market directory.
+/// The market operator's tool: the operator's signing key, the signed market directory, the
+/// relay's nats-server configuration and its credentials.
 ///
 /// Exit codes: 0 done, 1 failed, 2 wrong command line, 3 the relay could not be reached, 4 a
 /// key or signature was refused.
@@ -38,17 +42,45 @@ enum Command {
     /// Edit, sign or check the market directory.
     #[command(subcommand)]
     Directory(DirectoryCommand),
+    /// Print the relay's nats-server configuration: consent at the transport.
+    ///
+    /// One MARKET account holds the streams; each vendor and vault host connects as its own user,
+    /// whose credentials say what it may read and publish (a vendor: its directory categories,
+    /// offers, its answers; a vault host: announcements, answers, its own offers). Run by the
+    /// operator, in the directory of operator.key and market.json. Example: `carnet-market
+    /// nats-config --directory market.json --store-dir /var/lib/nats > relay.conf`,
+    /// then `nats-server -c relay.conf`.
+    NatsConfig(transport::NatsConfigArgs),
+    /// Issue a vault host's credentials file (the operator runs it, once per vault host).
+    ///
+    /// The host may publish announcements and answers and read only the offers to its own
+    /// buckets. Its self-hoster sets carnetd's `relay_creds_file` to the file. Example:
+    /// `carnet-market vault-user --id v17 --out v17.creds`
+    VaultUser(transport::VaultUserArgs),
+    /// Issue a vendor's credentials file, from its entry in the signed directory (the operator
+    /// runs it, once per vendor).
+    ///
+    /// The vendor may read only its directory categories and its answers, and publish only
+    /// offers. It passes the file to `carnet-vendor --creds`. Example: `carnet-market
+    /// vendor-user --id acme --out acme.creds`
+    VendorUser(transport::VendorUserArgs),
+    /// Issue the operator's own credentials file: every subject, for `streams` and inspection.
+    ///
+    /// Example: `carnet-market admin-user --out admin.creds`, then `carnet-market streams
+    /// --relay nats://127.0.0.1:4222 --creds admin.creds`
+    AdminUser(transport::AdminUserArgs),
     /// Create the relay's streams, or check them: INTENTS (icast.v1.>), OFFERS (offer.v1.>) and
     /// ANSWERS (answer.v1.>), on file storage.
     ///
-    /// carnetd will do the same at its start; this lets an operator prepare a relay (and vendors
-    /// try it) before any vault connects. Example: `carnet-market streams --relay
-    /// nats://127.0.0.1:4222 --max-age-days 90`
+    /// On a relay with consent at the transport, only the operator's admin may create them: run
+    /// it once with `--creds admin.creds` (from `admin-user`) before any vault or vendor
+    /// connects. Example: `carnet-market streams --relay nats://127.0.0.1:4222 --creds
+    /// admin.creds --max-age-days 90`
     Streams {
         /// The relay, e.g. nats://127.0.0.1:4222.
         #[arg(long, value_name = "URL")]
         relay: String,
-        /// A NATS credentials file, for a relay that asks for one.
+        /// A NATS credentials file, for a relay that asks for one (`admin-user`'s).
         #[arg(long, value_name = "FILE")]
         creds: Option<PathBuf>,
         /// How long the relay keeps a message: the longest intent window announced.
@@ -142,6 +174,10 @@ fn run(command: Command) -> Result<(), ToolError> {
             Ok(())
         }
         Command::Directory(d) => directory_command(d),
+        Command::NatsConfig(args) => transport::nats_config(args),
+        Command::VaultUser(args) => transport::vault_user(args),
+        Command::VendorUser(args) => transport::vendor_user(args),
+        Command::AdminUser(args) => transport::admin_user(args),
         Command::Streams {
             relay,
             creds,
@@ -170,6 +206,7 @@ fn streams(url: String, creds: Option<PathBuf>, max_age_days: u32) -> Result<(),
             creds,
             name: "carnet-market streams".into(),
             wait_for_relay: false,
+            inbox_prefix: None,
         };
         let client = relay::connect(&options).await.map_err(unreachable)?;
         let js = async_nats::jetstream::new(client);
@@ -299,11 +336,11 @@ fn read_existing(path: &Path) -> Result<directory::Directory, ToolError> {
     directory::load_for_edit(path, Utc::now()).map_err(dir_error)
 }
 
-fn key_error(e: KeyError) -> ToolError {
+pub(crate) fn key_error(e: KeyError) -> ToolError {
     tool::key_error(e, "carnet-market keygen")
 }
 
-fn dir_error(e: DirectoryError) -> ToolError {
+pub(crate) fn dir_error(e: DirectoryError) -> ToolError {
     match &e {
         DirectoryError::Malformed(_) => ToolError::failed(
             e,

@@ -18,7 +18,8 @@ use crate::{Opened, RelayArgs, bad_value, open, relay_options, sdk_error};
 pub struct ListenArgs {
     #[command(flatten)]
     relay: RelayArgs,
-    /// A category to listen to: one level (home) or two (home.appliances); repeat or list.
+    /// A category to listen to: one level (home) or two (home.appliances); repeat or list. With
+    /// --creds, one level stands for your directory categories under it.
     #[arg(long = "category", value_name = "CAT", num_args = 1.., required = true)]
     categories: Vec<String>,
     /// Only this region (ISO 3166, e.g. FR or FR-75) [default: every region].
@@ -35,6 +36,36 @@ pub struct ListenArgs {
     since: Option<String>,
 }
 
+/// With credentials from `carnet-market vendor-user`, a first-level category (`home`) stands
+/// for the vendor's directory categories under it: its credentials allow no other consumer.
+fn expand(categories: Vec<String>, creds: &std::path::Path) -> Result<Vec<String>, ToolError> {
+    let mine = carnet_market::creds::categories_of(creds)
+        .map_err(|e| ToolError::failed(e, "give the credentials file the operator issued you"))?;
+    if mine.is_empty() {
+        return Ok(categories);
+    }
+    let mut out = Vec::new();
+    for c in categories {
+        if c.contains('.') {
+            out.push(c);
+            continue;
+        }
+        let under: Vec<String> = mine
+            .iter()
+            .filter(|m| m.top() == c)
+            .map(ToString::to_string)
+            .collect();
+        if under.is_empty() {
+            return Err(ToolError::usage(
+                format!("category {c} has none of your directory categories"),
+                "listen to the categories of your directory entry",
+            ));
+        }
+        out.extend(under);
+    }
+    Ok(out)
+}
+
 pub async fn run(args: ListenArgs) -> Result<(), ToolError> {
     let Opened { id, state, keys } = open(&args.relay)?;
     let region = args
@@ -48,9 +79,13 @@ pub async fn run(args: ListenArgs) -> Result<(), ToolError> {
         .as_deref()
         .map(|w| parse_when(w, Utc::now(), Direction::Past))
         .transpose()?;
+    let categories = match &args.relay.creds {
+        Some(creds) => expand(args.categories, creds)?,
+        None => args.categories,
+    };
     let options = ListenOptions {
         vendor: id.clone(),
-        categories: args.categories,
+        categories,
         region,
         since,
         ack_wait: Duration::from_secs(30),

@@ -68,7 +68,8 @@ struct RelayArgs {
     /// The relay, e.g. nats://127.0.0.1:4222.
     #[arg(long, value_name = "URL")]
     relay: String,
-    /// A NATS credentials file, for a relay that asks for one.
+    /// Your NATS credentials file, from the market operator (`carnet-market vendor-user`), for
+    /// a relay that asks for one.
     #[arg(long, value_name = "FILE")]
     creds: Option<PathBuf>,
     /// Your key file (from `carnet-vendor keygen`).
@@ -181,6 +182,7 @@ fn relay_options(args: &RelayArgs, id: &VendorId, wait_for_relay: bool) -> Relay
         creds: args.creds.clone(),
         name: format!("carnet-vendor {id}"),
         wait_for_relay,
+        inbox_prefix: None,
     }
 }
 
