@@ -67,7 +67,7 @@ fn main() {
     for vaults in sizes {
         let t = Instant::now();
         let market = run(Options {
-            transport: Transport::Open,
+            transport: Transport::Consent,
             size: Size {
                 vaults,
                 vendors: 100,

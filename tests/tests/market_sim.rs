@@ -33,7 +33,7 @@ fn vaults() -> usize {
 fn a_market_of_ten_thousand_vaults_keeps_every_promise_through_a_relay_crash() {
     let started = std::time::Instant::now();
     let run = run(Options {
-        transport: Transport::Open,
+        transport: Transport::Consent,
         size: Size {
             vaults: vaults(),
             vendors: 100,

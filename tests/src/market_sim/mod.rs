@@ -44,6 +44,8 @@ use world::{Rng, SimVault, Size, World};
 pub enum Transport {
     /// nats-server open to every client.
     Open,
+    /// `carnet-market nats-config`'s configuration: each party on its own credentials.
+    Consent,
 }
 
 /// What to run.
@@ -155,6 +157,7 @@ pub fn run(options: Options) -> Run {
     let vaults = world.vaults(size, &mut rng);
     let relay = match options.transport {
         Transport::Open => SimRelay::open(&world, size.hosts),
+        Transport::Consent => SimRelay::consent(&world, size.hosts),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -8,7 +8,7 @@
 use carnet_market::directory::{AcceptedTerms, Directory, DirectoryVendor};
 use carnet_market::keys::{SigningKey, VendorKeys};
 use carnet_market::wire::announcement::{IntentKeys, Level};
-use carnet_market::wire::{Category, Region, VendorId};
+use carnet_market::wire::{Category, Host, Region, VendorId};
 use chrono::{DateTime, Duration, Utc};
 
 /// First-level categories of the taxonomy.
@@ -189,9 +189,11 @@ impl World {
                     .collect();
                 let granted: Vec<usize> =
                     grants.iter().flat_map(|g| g.categories.clone()).collect();
+                let host = World::host(i % size.hosts);
                 let intents = (0..1 + rng.below(2))
                     .map(|_| SimIntent {
-                        keys: IntentKeys::generate(),
+                        // Offer buckets under the host's name, as carnetd on a consent relay.
+                        keys: IntentKeys::generate_for(&host),
                         category: if !granted.is_empty() && rng.chance(70) {
                             granted[rng.below(granted.len())]
                         } else {
@@ -217,6 +219,11 @@ impl World {
         (0..self.vendors.len())
             .filter(|&v| self.vendors[v].categories.contains(&c))
             .collect()
+    }
+
+    /// Vault host `h`'s name on the relay (`vault-user --id`).
+    pub fn host(h: usize) -> Host {
+        format!("h{h}").parse().expect("a host name")
     }
 
     pub fn region(i: usize) -> Region {
