@@ -19,6 +19,7 @@
 
 pub mod oracle;
 pub mod relay;
+pub mod snoop;
 pub mod vault;
 pub mod vendor;
 pub mod world;
@@ -71,6 +72,20 @@ pub struct Republished {
     pub problems: Vec<String>,
     /// The stream's message count before and after.
     pub stream_messages: (u64, u64),
+    /// The category of each message tried.
+    pub categories: Vec<usize>,
+}
+
+/// What one snooping vendor's plain subscriptions were handed (consent at the transport only).
+#[derive(Debug)]
+pub struct Snooped {
+    pub vendor: String,
+    pub forbidden: Vec<String>,
+    /// Messages handed to its forbidden subscriptions: none, or the relay let it read them.
+    pub forbidden_got: usize,
+    /// Republished messages of its own category, and how many its control subscription got.
+    pub control_expected: usize,
+    pub control_got: usize,
 }
 
 /// Times and sizes of a run.
@@ -109,6 +124,8 @@ pub struct Run {
     pub lost: Vec<String>,
     pub checked_after_restart: usize,
     pub republished: Republished,
+    /// Vendors subscribing, with plain NATS, beyond their categories (consent only).
+    pub snooped: Vec<Snooped>,
     pub timing: Timing,
 }
 
@@ -282,7 +299,33 @@ async fn market(
     }
 
     let step = Instant::now();
+    let snoops = match options.transport {
+        Transport::Consent => Some(snoop::start(&access, &world, 10).await),
+        Transport::Open => None,
+    };
     let republished = republish(&admin, &hosts[0], &published, options.republish).await;
+    let mut snooped = Vec::new();
+    if let Some(snoops) = snoops {
+        let want = |s: &snoop::Snoop| {
+            republished
+                .categories
+                .iter()
+                .filter(|&&c| c == s.control)
+                .count()
+        };
+        snoops
+            .wait_for(want, Instant::now() + Duration::from_secs(30))
+            .await;
+        for s in snoops.stop() {
+            snooped.push(Snooped {
+                vendor: world.vendors[s.vendor].id.to_string(),
+                forbidden: s.forbidden.clone(),
+                forbidden_got: s.forbidden_got.load(std::sync::atomic::Ordering::Relaxed),
+                control_expected: want(&s),
+                control_got: s.control_got.load(std::sync::atomic::Ordering::Relaxed),
+            });
+        }
+    }
     timing.steps.push(("republish", step.elapsed()));
     let step = Instant::now();
     timing.expected = published
@@ -331,6 +374,7 @@ async fn market(
         lost,
         checked_after_restart,
         republished,
+        snooped,
         timing,
     }
 }
@@ -384,6 +428,7 @@ async fn republish(
     }
     for (p, sent) in again.into_iter().zip(sent) {
         out.tried += 1;
+        out.categories.push(p.category);
         let confirmed = match sent {
             Ok(ack) => {
                 carnet_market::relay::confirm(ack, &p.publication, true, Duration::from_secs(10))
