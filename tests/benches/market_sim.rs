@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::{self, consumer};
 use carnet_tests::load::percentile;
+use carnet_tests::market::bare_stream;
 use carnet_tests::market_sim::world::Size;
 use carnet_tests::market_sim::{Options, Run, Transport, run};
 use carnet_tests::memory::{peak_rss_mib, reset_peak};
@@ -115,9 +116,10 @@ fn main() {
 /// The bare run on the market's nats-server: its own stream `BARE` on `bare.>`, the market's
 /// subjects under it, the market's consumers' filters.
 fn bare(market: &Run) -> Figures {
-    let (url, pid) = {
+    // The operator's credentials: the bare run is no vault host nor vendor.
+    let (access, pid) = {
         let relay = market.relay.lock().unwrap();
-        (relay.access.url.clone(), relay.pid())
+        (relay.access.clone(), relay.pid())
     };
     let n = market.published.len();
     let size = market
@@ -140,15 +142,7 @@ fn bare(market: &Run) -> Figures {
         .collect();
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async move {
-        let js = jetstream::new(async_nats::connect(&url).await.unwrap());
-        js.create_stream(jetstream::stream::Config {
-            name: "BARE".into(),
-            subjects: vec!["bare.>".into()],
-            storage: jetstream::stream::StorageType::File,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+        bare_stream(&jetstream::new(access.admin().await)).await;
         reset_peak(pid);
         let before = peak_rss_mib(pid).unwrap_or(0.0);
         let sent: Arc<Vec<Mutex<Option<Instant>>>> =
@@ -164,7 +158,7 @@ fn bare(market: &Run) -> Figures {
         let done = Arc::new(tokio::sync::Notify::new());
         for (i, filter) in filters.iter().enumerate() {
             // Each consumer on its own connection, as each vendor has one.
-            let own = jetstream::new(async_nats::connect(&url).await.unwrap());
+            let own = jetstream::new(access.admin().await);
             let c: consumer::PullConsumer = own
                 .get_stream("BARE")
                 .await
@@ -207,7 +201,7 @@ fn bare(market: &Run) -> Figures {
         let per_host = n.div_ceil(HOSTS);
         let mut hosts = Vec::new();
         for part in order.chunks(per_host) {
-            let js = jetstream::new(async_nats::connect(&url).await.unwrap());
+            let js = jetstream::new(access.admin().await);
             let (part, subjects, sent, body) =
                 (part.to_vec(), subjects.clone(), sent.clone(), body.clone());
             hosts.push(tokio::spawn(async move {
