@@ -1,6 +1,7 @@
 //! The market simulation timed (issue 20): the same market as `tests/tests/market_sim.rs`
-//! (simulated vaults on 20 hosts, 100 SDK vendors, the four phases; no kill here), then, in the
-//! same process against the same nats-server, a bare async-nats run of the same shape: as many
+//! (simulated vaults on 20 hosts, 100 SDK vendors, the four phases, consent at the transport; no
+//! kill here), then, in the same process against the same nats-server (with the operator's
+//! credentials), a bare async-nats run of the same shape: as many
 //! messages, of the same mean size, on the same subjects, published from 20 connections with
 //! the same batches of PubAcks in flight, read by as many durable pull consumers (one per
 //! vendor and category) that acknowledge each.
@@ -94,8 +95,8 @@ fn main() {
         };
         let bare = bare(&market);
         println!(
-            "market_sim bench: {vaults} vaults on {HOSTS} hosts, 100 vendors, nats-server -js on loopback (file storage); \
-             setup {:.1} s, whole run {:.1} s",
+            "market_sim bench: {vaults} vaults on {HOSTS} hosts, 100 vendors, nats-server 2.9 on loopback (file storage) \
+             with nats-config's configuration, each party on its own credentials; setup {:.1} s, whole run {:.1} s",
             market.timing.setup.as_secs_f64(),
             wall.as_secs_f64()
         );
