@@ -96,7 +96,8 @@ fn main() {
         let bare = bare(&market);
         println!(
             "market_sim bench: {vaults} vaults on {HOSTS} hosts, 100 vendors, nats-server 2.9 on loopback (file storage) \
-             with nats-config's configuration, each party on its own credentials; setup {:.1} s, whole run {:.1} s",
+             with nats-config's configuration, each party on its own credentials; mean announcement {} B; setup {:.1} s, whole run {:.1} s",
+            mean_size(&market),
             market.timing.setup.as_secs_f64(),
             wall.as_secs_f64()
         );
@@ -114,6 +115,17 @@ fn main() {
     }
 }
 
+/// The mean size of the market's announcements (the bare run's payload size).
+fn mean_size(market: &Run) -> usize {
+    let n = market.published.len().max(1);
+    market
+        .published
+        .iter()
+        .map(|p| p.publication.body.len())
+        .sum::<usize>()
+        / n
+}
+
 /// The bare run on the market's nats-server: its own stream `BARE` on `bare.>`, the market's
 /// subjects under it, the market's consumers' filters.
 fn bare(market: &Run) -> Figures {
@@ -123,12 +135,7 @@ fn bare(market: &Run) -> Figures {
         (relay.access.clone(), relay.pid())
     };
     let n = market.published.len();
-    let size = market
-        .published
-        .iter()
-        .map(|p| p.publication.body.len())
-        .sum::<usize>()
-        / n;
+    let size = mean_size(market);
     let subjects: Vec<String> = market
         .published
         .iter()
