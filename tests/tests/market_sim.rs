@@ -1,5 +1,6 @@
 //! The market simulation (issue 20): 10,000 simulated vaults on 20 hosts and 100 directory
-//! vendors (the SDK's listeners) against one nats-server, about a minute in the debug profile.
+//! vendors (the SDK's listeners) against one nats-server with `carnet-market nats-config`'s
+//! configuration, each party on its own credentials; about a minute in the debug profile.
 //! nats-server is killed (`kill -9`) and restarted in the middle of the activations. Then the
 //! oracle, built from the generated grants, judges every vendor's log:
 //!

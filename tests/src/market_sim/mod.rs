@@ -5,10 +5,12 @@
 //!
 //! - `world`: the generated taxonomy, directory (vendors, keys) and vaults (hosts, grants,
 //!   intents), from one seed;
-//! - `relay`: nats-server and the connections' credentials;
+//! - `relay`: nats-server (open, or with `carnet-market nats-config`'s configuration) and each
+//!   party's connection and credentials;
 //! - `vault`: each vault's changes, built with the functions carnetd's core uses, and each host's
 //!   publisher (batches, PubAcks in flight together, retries under the same `Nats-Msg-Id`);
 //! - `vendor`: each vendor the SDK's listener, logging all it is handed;
+//! - `snoop`: a few vendors subscribing with plain NATS beyond their categories (an attacker);
 //! - `oracle`: the promises, judged after the run.
 //!
 //! A vault here is not a carnet-core `Core` (SQLite, sealed rows, outbox): 10,000 of those do

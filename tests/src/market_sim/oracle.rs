@@ -12,7 +12,7 @@ use std::time::Instant;
 use carnet_market::wire::announcement::Level;
 use carnet_market::wire::{ANNOUNCE_PREFIX, IntentRef};
 
-use super::vault::{Phase, Published};
+use super::vault::Published;
 use super::vendor::Receipt;
 use super::world::{SimVault, World};
 
@@ -332,15 +332,5 @@ impl Evidence<'_> {
         self.receipts[v]
             .iter()
             .position(|r| r.msg_id.as_deref() == Some(msg_id))
-    }
-}
-
-/// The phase of a publication, for a report.
-pub fn phase_name(p: Phase) -> &'static str {
-    match p {
-        Phase::Activate => "activate",
-        Phase::Update => "update",
-        Phase::Revoke => "revoke",
-        Phase::End => "end",
     }
 }
