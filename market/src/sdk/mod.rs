@@ -9,7 +9,9 @@
 //! A message is acknowledged only after its judgement was saved. It never offers to an intent
 //! it has not verified, nor to one that ended. A `sealed` or `notify` announcement is opened
 //! with the vendor's X25519 key (`Listener::opening_with`); one it cannot open was not meant
-//! for this vendor (no grant) and is dropped unseen.
+//! for this vendor (no grant) and is dropped unseen. The relay restarting never stops a listener:
+//! its pull requests last 5 s (async-nats renews a lost one only when it expires), and it reads
+//! past the stream's failures meanwhile (`Listener::interruptions` counts them).
 
 pub mod answers;
 pub mod intake;
