@@ -75,6 +75,11 @@ impl NatsServer {
         format!("nats://127.0.0.1:{}", self.port)
     }
 
+    /// The server process's id (for a bench reading its memory in /proc).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Kills the server (as a crash would), keeping its port and its store.
     pub fn stop(&mut self) {
         let _ = self.child.kill();

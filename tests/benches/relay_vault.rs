@@ -250,15 +250,7 @@ async fn publish_all(url: &str, messages: &[Publication]) {
 /// The baseline: (messages/s published and consumed, p50, p99 of one message's trip).
 async fn bare(url: &str, n: usize) -> (f64, Duration, Duration) {
     let js = jetstream::new(async_nats::connect(url).await.unwrap());
-    let stream = js
-        .create_stream(jetstream::stream::Config {
-            name: "BARE".into(),
-            subjects: vec!["bare.>".into()],
-            storage: jetstream::stream::StorageType::File,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let stream = carnet_tests::market::bare_stream(&js).await;
     let c: consumer::PullConsumer = stream
         .create_consumer(consumer::pull::Config {
             durable_name: Some("bare".into()),

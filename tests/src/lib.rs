@@ -24,6 +24,7 @@ pub mod browser;
 pub mod intents;
 pub mod load;
 pub mod market;
+pub mod market_sim;
 pub mod memory;
 pub mod ntfy;
 pub mod oauth2_http;

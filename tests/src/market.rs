@@ -342,3 +342,18 @@ impl Market {
         cmd
     }
 }
+
+/// The benches' baseline stream: `BARE` on `bare.>`, file storage, nothing else set (what bare
+/// async-nats is measured with, beside the relay's own streams on the same nats-server).
+pub async fn bare_stream(
+    js: &async_nats::jetstream::Context,
+) -> async_nats::jetstream::stream::Stream {
+    js.create_stream(async_nats::jetstream::stream::Config {
+        name: "BARE".into(),
+        subjects: vec!["bare.>".into()],
+        storage: async_nats::jetstream::stream::StorageType::File,
+        ..Default::default()
+    })
+    .await
+    .expect("the BARE stream")
+}

@@ -9,7 +9,9 @@
 //! A message is acknowledged only after its judgement was saved. It never offers to an intent
 //! it has not verified, nor to one that ended. A `sealed` or `notify` announcement is opened
 //! with the vendor's X25519 key (`Listener::opening_with`); one it cannot open was not meant
-//! for this vendor (no grant) and is dropped unseen.
+//! for this vendor (no grant) and is dropped unseen. The relay restarting never stops a listener:
+//! its pull requests last 5 s (async-nats renews a lost one only when it expires), and it reads
+//! past the stream's failures meanwhile (`Listener::interruptions` counts them).
 
 pub mod answers;
 pub mod intake;
@@ -107,6 +109,8 @@ pub struct Listener {
     state: State,
     /// Opens sealed and notify announcements; without it they are dropped.
     identity: Option<Identity>,
+    /// Failures of the relay's stream read past (see `next`).
+    interruptions: u64,
 }
 
 /// The consumer a vendor reads `category` with, and its filter: a directory category (two
@@ -168,6 +172,7 @@ impl Listener {
             messages: Box::pin(futures_util::stream::select_all(all)),
             state,
             identity: None,
+            interruptions: 0,
         })
     }
 
@@ -178,17 +183,28 @@ impl Listener {
     }
 
     /// The next announcement handled, accepted or dropped; `None` if the relay ended the streams.
+    /// A failure of the relay's stream (a missed heartbeat, a pull request lost while the relay
+    /// restarts) never stops it: it is counted (`interruptions`) and reading goes on, async-nats
+    /// pulling again once the relay answers. A failed acknowledgement loses nothing either: what
+    /// was heard is returned, and the message, delivered again, is dropped as a duplicate.
     pub async fn next(&mut self) -> Result<Option<Heard>, SdkError> {
-        let Some(message) = self.messages.next().await else {
-            return Ok(None);
+        let message = loop {
+            match self.messages.next().await {
+                None => return Ok(None),
+                Some(Ok(message)) => break message,
+                Some(Err(_)) => self.interruptions += 1,
+            }
         };
-        let message = message.map_err(SdkError::Messages)?;
         let heard = self.handle(&message, Utc::now())?;
-        message
-            .ack()
-            .await
-            .map_err(|e| SdkError::Messages(e.to_string()))?;
+        if message.ack().await.is_err() {
+            self.interruptions += 1;
+        }
         Ok(Some(heard))
+    }
+
+    /// How many failures of the relay's stream (or acknowledgements) `next` read past.
+    pub fn interruptions(&self) -> u64 {
+        self.interruptions
     }
 
     fn handle(
@@ -324,6 +340,9 @@ async fn open_consumer<I>(
 
 async fn messages(consumer: consumer::PullConsumer) -> Result<Messages, SdkError> {
     let messages = consumer
+        .stream()
+        .expires(Duration::from_secs(5))
+        .heartbeat(Duration::from_secs(2))
         .messages()
         .await
         .map_err(|e| SdkError::Consumer(e.to_string()))?
