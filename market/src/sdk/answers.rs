@@ -30,6 +30,8 @@ pub struct AnswerListener {
     state: State,
     vendor: VendorId,
     identity: Identity,
+    /// Failures of the relay's stream (or acknowledgements) `next` read past.
+    interruptions: u64,
 }
 
 impl AnswerListener {
@@ -57,21 +59,32 @@ impl AnswerListener {
             state,
             vendor: vendor.clone(),
             identity,
+            interruptions: 0,
         })
     }
 
     /// The next answer handled; `None` if the relay ended the stream.
+    /// The next answer handled; reads past failures of the relay's stream (a relay restarting),
+    /// as `Listener::next` does, so `carnet-vendor answers` keeps running through them.
     pub async fn next(&mut self) -> Result<Option<HeardAnswer>, SdkError> {
-        let Some(message) = self.messages.next().await else {
-            return Ok(None);
+        let message = loop {
+            match self.messages.next().await {
+                None => return Ok(None),
+                Some(Ok(message)) => break message,
+                Some(Err(_)) => self.interruptions += 1,
+            }
         };
-        let message = message.map_err(SdkError::Messages)?;
         let heard = self.handle(&message.subject, &message.payload)?;
-        message
-            .ack()
-            .await
-            .map_err(|e| SdkError::Messages(e.to_string()))?;
+        // Not acknowledged: it comes back, and is then dropped as already answered.
+        if message.ack().await.is_err() {
+            self.interruptions += 1;
+        }
         Ok(Some(heard))
+    }
+
+    /// How many failures of the relay's stream (or acknowledgements) `next` read past.
+    pub fn interruptions(&self) -> u64 {
+        self.interruptions
     }
 
     fn handle(&mut self, subject: &str, body: &[u8]) -> Result<HeardAnswer, SdkError> {
