@@ -148,7 +148,8 @@ fn main() {
 
     // Offers: OFFERING_VENDORS × OFFERS_EACH signed, encrypted offers to the bulk intents, made
     // beforehand; timed from the first publication until carnetd has stored them all.
-    let consumers = runtime.block_on(wait_for_consumers(&market.nats.url(), n));
+    // carnetd reads every offer of the vault with one consumer (`vault_<host>`).
+    let consumers = runtime.block_on(wait_for_consumers(&market.nats.url(), 1));
     let mut offers = Vec::new();
     for (v, id) in ids.iter().enumerate() {
         let keys = VendorKeys::read(&market.key_file(id)).unwrap();
@@ -220,7 +221,8 @@ fn main() {
     );
 }
 
-/// Waits until carnetd has at least `n` offer consumers on the relay; returns how many.
+/// Waits until carnetd has at least `n` offer consumers on the relay (one per vault host);
+/// returns how many.
 async fn wait_for_consumers(url: &str, n: usize) -> usize {
     let js = jetstream::new(async_nats::connect(url).await.unwrap());
     let deadline = Instant::now() + Duration::from_secs(300);
