@@ -130,7 +130,7 @@ pub fn record(
         (RelayLevel::Sealed | RelayLevel::Notify, false) if entitled.is_empty() => {
             tracing::info!(
                 event = event.as_str(),
-                "a sealed intent changed with no vendor granted it: nothing published"
+                "an intent at relay sealed or notify changed with no vendor entitled to it: nothing published"
             );
             return Ok(false);
         }
