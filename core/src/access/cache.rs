@@ -111,6 +111,12 @@ impl GrantEntry {
     pub fn covers(&self, category: &Category) -> bool {
         within(self.categories.as_deref(), category)
     }
+
+    /// Whether this grant lets its vendor read intents of `category` (`intents:read`, and the
+    /// category covered): the one rule for webhook events and the market relay's recipients.
+    pub fn reads_intents_in(&self, category: &Category) -> bool {
+        self.scopes.contains(carnet_schemas::Scope::IntentsRead) && self.covers(category)
+    }
 }
 
 /// Whether `category` is inside `allowed` (`None`: every category) — the one rule for grants,

@@ -9,7 +9,7 @@
 
 use carnet_market::keys::Recipient as Key;
 use carnet_market::wire::VendorId as DirectoryId;
-use carnet_schemas::{Category, ClientId, GrantId, Scope, VendorFields, VendorId};
+use carnet_schemas::{Category, ClientId, GrantId, VendorFields, VendorId};
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
@@ -49,7 +49,7 @@ pub fn entitled(
     };
     let mut out: Vec<Recipient> = Vec::new();
     for (grant_id, grant) in core.access.live_grants(now) {
-        if !grant.scopes.contains(Scope::IntentsRead) || !grant.covers(category) {
+        if !grant.reads_intents_in(category) {
             continue;
         }
         let Some(directory_id) = directory_link(c, core, &grant.vendor_id)? else {

@@ -13,7 +13,7 @@ mod sign;
 
 use carnet_schemas::{
     Category, DeliveryState, GrantId, GrantRevoked, IntentEnded, IntentFields, IntentId, MAX_PAGE,
-    OfferAnswered, OfferId, Scope, VendorId, WebhookDelivery, WebhookEvent,
+    OfferAnswered, OfferId, VendorId, WebhookDelivery, WebhookEvent,
 };
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -167,7 +167,7 @@ pub fn intent_event(
         let Some((_, grant)) = s.access.live_grant(&vendor, now) else {
             continue;
         };
-        if !grant.scopes.contains(Scope::IntentsRead) || !grant.covers(&fields.category) {
+        if !grant.reads_intents_in(&fields.category) {
             continue;
         }
         let reference = customer_ref(&s.keys, &vendor);
