@@ -16,7 +16,7 @@ use carnet_core::vault::generation::{AfterBackup, TICKETS};
 use carnet_core::vault::{self, Created, KeyMode, VaultPaths};
 use carnet_server::config::{Config, LogFormat, Overrides};
 use carnet_server::relay::Relay;
-use carnet_server::{OpenOptions, Secret, Server, serve};
+use carnet_server::{OpenOptions, Secret, Server, log_fields, serve};
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 
@@ -144,13 +144,16 @@ fn run(cli: Cli) -> Result<()> {
 fn init_tracing(config: &Config) {
     // `log_level` (CARNET_LOG_LEVEL or CARNET_LOG) was checked when the config was resolved.
     let filter = EnvFilter::new(&config.log_level);
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match config.log_format {
-        LogFormat::Pretty => builder.init(),
-        LogFormat::Json => builder.json().init(),
+        // In colour at a terminal; otherwise with carnetd's own field writers (see log_fields).
+        LogFormat::Pretty if ansi => builder.init(),
+        LogFormat::Pretty => builder.fmt_fields(log_fields::Plain).init(),
+        LogFormat::Json => builder.json().fmt_fields(log_fields::Json).init(),
     }
 }
 

@@ -3,16 +3,13 @@
 //! unknown routes and methods.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use carnet_schemas::{Health, HealthStatus};
-use ring::rand::{SecureRandom, SystemRandom};
-use tower_http::trace::TraceLayer;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -67,85 +64,6 @@ fn api_router(vendor: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .merge(owner_api::router())
         .merge(oauth::router())
         .merge(vendor)
-}
-
-/// Request ids: a random prefix per process and a counter, unique without a system call per
-/// request.
-#[derive(Clone)]
-struct RequestIds {
-    prefix: Arc<str>,
-    next: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl RequestIds {
-    fn new() -> Self {
-        let mut bytes = [0u8; 4];
-        let _ = SystemRandom::new().fill(&mut bytes);
-        RequestIds {
-            prefix: bytes
-                .iter()
-                .map(|b| format!("{b:02x}"))
-                .collect::<String>()
-                .into(),
-            next: Arc::default(),
-        }
-    }
-
-    fn next(&self) -> HeaderValue {
-        let n = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        // Hex digits and a dash: always a valid header value.
-        HeaderValue::from_str(&format!("{}-{n:x}", self.prefix))
-            .unwrap_or_else(|_| HeaderValue::from_static("-"))
-    }
-}
-
-/// What `frame` needs: the request-id source and the metrics.
-#[derive(Clone)]
-struct Frame {
-    ids: RequestIds,
-    metrics: Arc<crate::metrics::Metrics>,
-}
-
-const X_REQUEST_ID: header::HeaderName = header::HeaderName::from_static("x-request-id");
-
-/// The outermost layer, done in one place because every request pays for each layer: the
-/// request id (the client's `x-request-id` is kept, or one is made, and the answer carries
-/// it back), the headers every answer has (`no-store` unless a handler said otherwise,
-/// `nosniff`), and the request's metrics.
-async fn frame(
-    State(f): State<Frame>,
-    mut req: Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
-    let start = std::time::Instant::now();
-    let id = match req.headers().get(&X_REQUEST_ID) {
-        Some(id) => id.clone(),
-        None => {
-            let id = f.ids.next();
-            req.headers_mut().insert(X_REQUEST_ID, id.clone());
-            id
-        }
-    };
-    let method = req.method().clone();
-    let route = req.extensions().get::<MatchedPath>().cloned();
-    let mut res = next.run(req).await;
-    let headers = res.headers_mut();
-    headers.entry(X_REQUEST_ID).or_insert(id);
-    headers
-        .entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
-    headers
-        .entry(header::X_CONTENT_TYPE_OPTIONS)
-        .or_insert(HeaderValue::from_static("nosniff"));
-    f.metrics.observe(
-        route
-            .as_ref()
-            .map_or(crate::metrics::UNMATCHED, MatchedPath::as_str),
-        &method,
-        res.status().as_u16(),
-        start.elapsed(),
-    );
-    res
 }
 
 pub fn router(state: AppState) -> Router {
@@ -208,29 +126,6 @@ pub fn sealed_router(
     with_layers(app, metrics)
 }
 
-/// How long a request may take before it is answered 408.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// Answers 408 to a request still running after `REQUEST_TIMEOUT`, except an import or a
-/// document's upload (the owner API's or the web app's form), which lasts as long as its
-/// upload (each gives up on an upload that stalls, see `owner_api`).
-async fn deadline(req: Request, next: axum::middleware::Next) -> axum::response::Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map(MatchedPath::as_str);
-    if req.method() == axum::http::Method::POST
-        && (matches!(req.uri().path(), "/v1/import" | "/v1/documents")
-            || route == Some("/app/vendors/{id}/documents"))
-    {
-        return next.run(req).await;
-    }
-    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(req)).await {
-        Ok(res) => res,
-        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
-    }
-}
-
 /// Everything else while sealed: 503, before any authentication; in HTML under `/app/`.
 /// (Here rather than in `sealed`, so that `sealed`, which the owner API uses, never imports
 /// the web app, which uses the owner API's document transfers.)
@@ -241,35 +136,11 @@ async fn sealed_fallback(uri: axum::http::Uri) -> axum::response::Response {
     crate::sealed::sealed()
 }
 
-/// The layers every response goes through, sealed or not.
+/// The layers every response goes through, sealed or not: the body limit, inside the frame
+/// (request id, span, deadline, safe headers, metrics: `frame`).
 fn with_layers(app: Router, metrics: Arc<crate::metrics::Metrics>) -> Router {
-    // Spans carry the route template, never the raw path or query: those can hold user text.
-    let trace = TraceLayer::new_for_http()
-        .make_span_with(|req: &Request| {
-            let route = req
-                .extensions()
-                .get::<MatchedPath>()
-                .map_or("(unmatched)", MatchedPath::as_str);
-            let id = req
-                .headers()
-                .get("x-request-id")
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("");
-            tracing::info_span!("request", method = %req.method(), route, request_id = id)
-        })
-        // 5xx are logged once, with their cause, where they are made (`error.rs`); a sealed
-        // vault's 503s are expected and not errors at all.
-        .on_failure(());
     app.layer(DefaultBodyLimit::max(BODY_LIMIT))
-        .layer(axum::middleware::from_fn(deadline))
-        .layer(trace)
-        .layer(axum::middleware::from_fn_with_state(
-            Frame {
-                ids: RequestIds::new(),
-                metrics,
-            },
-            frame,
-        ))
+        .layer(crate::frame::FrameLayer::new(metrics))
 }
 
 #[cfg(test)]

@@ -531,14 +531,24 @@ impl Carnetd {
         data_dir: &Path,
         extra_env: &[(&str, &str)],
     ) -> Result<Carnetd, String> {
-        let carnetd = binary("carnetd");
+        Self::start_program(&binary("carnetd"), wrapper, data_dir, extra_env)
+    }
+
+    /// Starts the `carnetd` at `carnetd` (another build, for a bench to compare), through
+    /// `wrapper` as [`Carnetd::start_under`] does.
+    pub fn start_program(
+        carnetd: &Path,
+        wrapper: &[&str],
+        data_dir: &Path,
+        extra_env: &[(&str, &str)],
+    ) -> Result<Carnetd, String> {
         let mut cmd = match wrapper.split_first() {
             Some((program, args)) => {
                 let mut c = Command::new(program);
-                c.args(args).arg(&carnetd);
+                c.args(args).arg(carnetd);
                 c
             }
-            None => Command::new(&carnetd),
+            None => Command::new(carnetd),
         };
         without_carnet_env(&mut cmd);
         cmd.arg("--data-dir")

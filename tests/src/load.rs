@@ -414,6 +414,11 @@ fn summarize(mut all: Vec<Duration>, non_2xx: u64, elapsed: Duration) -> LoadRes
 
 /// Serves a bare axum JSON route at `/` on its own 2-thread runtime: the baseline.
 pub fn bare_axum() -> SocketAddr {
+    bare_axum_on(0)
+}
+
+/// [`bare_axum`] on `127.0.0.1:port`.
+pub fn bare_axum_on(port: u16) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
@@ -426,7 +431,7 @@ pub fn bare_axum() -> SocketAddr {
                 "/",
                 axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
             );
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
                 .await
                 .expect("bind");
             tx.send(listener.local_addr().expect("addr"))

@@ -201,14 +201,24 @@ async fn drive(
     tokio::pin!(conn);
     let mut closing = *stopping.borrow();
     if closing {
+        slot.watch();
         conn.as_mut().graceful_shutdown();
     }
+    // A phase change never brings a deadline sooner than this after it.
+    let shortest = limits.header_read_timeout.min(limits.idle_timeout);
     loop {
-        // Once shutting down, a connection that is not serving a request closes now.
+        // Once shutting down, a connection that is not serving a request closes now (and one
+        // that is is woken when its request ends). Otherwise the task is not woken when the
+        // phase changes: it wakes at the deadline of the phase it saw, or sooner, after the
+        // shortest deadline a change can bring, and reads the phase again.
         let deadline = if closing {
             (slot.phase().0 != Phase::Busy).then(Instant::now)
         } else {
-            slot.deadline(limits.header_read_timeout, limits.idle_timeout)
+            let soonest_change = Instant::now() + shortest;
+            Some(
+                slot.deadline(limits.header_read_timeout, limits.idle_timeout)
+                    .map_or(soonest_change, |at| at.min(soonest_change)),
+            )
         };
         let expiry = async move {
             match deadline {
@@ -242,7 +252,7 @@ async fn drive(
                     break;
                 }
             }
-            () = slot.changed.notified() => {}
+            () = slot.changed.notified(), if closing => {}
             () = slot.evicted.notified() => {
                 tracing::debug!(%peer, "closing a connection to make room for a new one");
                 metrics.connection_closed(ConnectionClosed::Evicted);
@@ -250,6 +260,7 @@ async fn drive(
             }
             changed = stopping.changed(), if !closing => {
                 closing = true;
+                slot.watch();
                 if changed.is_ok() {
                     conn.as_mut().graceful_shutdown();
                 }

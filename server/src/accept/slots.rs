@@ -5,7 +5,7 @@
 //! a client says beyond the fact that it sent bytes.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -35,8 +35,11 @@ struct Now {
 pub struct Slot {
     id: u64,
     now: Mutex<Now>,
-    /// Woken when the phase changes (the deadline moved).
+    /// Woken when the phase changes, once [`Slot::watch`] was called (a connection closing
+    /// waits for its request to end). Not before: that would wake the connection's task
+    /// three times per request for deadlines it can read when it wakes anyway.
     pub changed: Notify,
+    watched: AtomicBool,
     /// Woken when the connection was evicted to make room.
     pub evicted: Notify,
 }
@@ -51,6 +54,7 @@ impl Slot {
                 in_flight: 0,
             }),
             changed: Notify::new(),
+            watched: AtomicBool::new(false),
             evicted: Notify::new(),
         }
     }
@@ -63,8 +67,15 @@ impl Slot {
         if now.phase != phase {
             now.phase = phase;
             now.since = Instant::now();
-            self.changed.notify_one();
+            if self.watched.load(Ordering::Acquire) {
+                self.changed.notify_one();
+            }
         }
+    }
+
+    /// From now on, every phase change wakes `changed` (a permit is kept if nobody waits).
+    pub fn watch(&self) {
+        self.watched.store(true, Ordering::Release);
     }
 
     /// Bytes arrived: on an idle connection, the next request has begun, and its headers are

@@ -2,6 +2,8 @@ use std::net::IpAddr;
 
 use chrono::{Duration, Utc};
 
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+
 use super::*;
 use crate::limits::sign_in::{ATTEMPTS, WINDOW_SECONDS};
 
@@ -124,6 +126,38 @@ fn an_argon2id_hash_with_other_costs_verifies_and_asks_to_be_rehashed() {
         verify(&h, "pw pw pw pw"),
         Ok(Verdict::Right { rehash: true })
     );
+}
+
+#[test]
+fn what_carnetd_writes_is_a_phc_string_the_argon2_crate_verifies_itself() {
+    let h = hash("correct horse battery staple");
+    assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+    let parsed = PasswordHash::new(&h).unwrap();
+    assert!(
+        current()
+            .verify_password(b"correct horse battery staple", &parsed)
+            .is_ok()
+    );
+    assert!(
+        current()
+            .verify_password(b"correct horse", &parsed)
+            .is_err()
+    );
+    assert_eq!(
+        verify(&h, "correct horse battery staple"),
+        Ok(Verdict::Right { rehash: false })
+    );
+    assert_eq!(
+        verify(&h, "correct horse battery stapler"),
+        Ok(Verdict::Wrong)
+    );
+}
+
+#[test]
+fn argon2s_memory_is_allocated_past_the_mmap_threshold_and_touched_only_as_used() {
+    let memory = argon2_memory(19 * 1024);
+    assert_eq!(memory.len(), 19 * 1024);
+    assert!(memory.capacity() * std::mem::size_of::<Block>() > 32 << 20);
 }
 
 #[test]
