@@ -29,27 +29,19 @@ pub struct Json;
 
 impl<'w> FormatFields<'w> for Plain {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut v = PlainVisitor {
-            w: writer,
-            first: true,
-            result: Ok(()),
-        };
+        let mut v = PlainVisitor(Fields::new(writer));
         fields.record(&mut v);
-        v.result
+        v.0.result
     }
 }
 
 impl<'w> FormatFields<'w> for Json {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
         writer.write_char('{')?;
-        let mut v = JsonVisitor {
-            w: writer,
-            first: true,
-            result: Ok(()),
-        };
+        let mut v = JsonVisitor(Fields::new(writer));
         fields.record(&mut v);
-        v.result?;
-        v.w.write_char('}')
+        v.0.result?;
+        v.0.w.write_char('}')
     }
 
     /// Fields recorded after the span opened join its object.
@@ -74,27 +66,46 @@ impl<'w> FormatFields<'w> for Json {
     }
 }
 
-struct PlainVisitor<'w> {
+/// Writes fields one after another, a separator between them, stopping at the first error.
+struct Fields<'w> {
     w: Writer<'w>,
     first: bool,
     result: fmt::Result,
 }
 
-impl PlainVisitor<'_> {
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+impl<'w> Fields<'w> {
+    fn new(w: Writer<'w>) -> Self {
+        Fields {
+            w,
+            first: true,
+            result: Ok(()),
+        }
+    }
+
+    fn next(&mut self, separator: char, write: impl FnOnce(&mut Writer<'w>) -> fmt::Result) {
         if self.result.is_err() {
             return;
         }
-        self.result = (|| {
-            if !std::mem::take(&mut self.first) {
-                self.w.write_char(' ')?;
-            }
+        if !std::mem::take(&mut self.first) {
+            self.result = self.w.write_char(separator);
+        }
+        if self.result.is_ok() {
+            self.result = write(&mut self.w);
+        }
+    }
+}
+
+struct PlainVisitor<'w>(Fields<'w>);
+
+impl PlainVisitor<'_> {
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
+        self.0.next(' ', |w| {
             if field.name() != "message" {
-                self.w.write_str(field.name())?;
-                self.w.write_char('=')?;
+                w.write_str(field.name())?;
+                w.write_char('=')?;
             }
-            value(&mut self.w)
-        })();
+            value(w)
+        });
     }
 }
 
@@ -133,25 +144,15 @@ impl Visit for PlainVisitor<'_> {
     }
 }
 
-struct JsonVisitor<'w> {
-    w: Writer<'w>,
-    first: bool,
-    result: fmt::Result,
-}
+struct JsonVisitor<'w>(Fields<'w>);
 
 impl JsonVisitor<'_> {
     fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
-        if self.result.is_err() {
-            return;
-        }
-        self.result = (|| {
-            if !std::mem::take(&mut self.first) {
-                self.w.write_char(',')?;
-            }
-            json_string(&mut self.w, field.name())?;
-            self.w.write_char(':')?;
-            value(&mut self.w)
-        })();
+        self.0.next(',', |w| {
+            json_string(w, field.name())?;
+            w.write_char(':')?;
+            value(w)
+        });
     }
 }
 
@@ -272,19 +273,27 @@ mod tests {
         );
     }
 
-    #[test]
-    fn json_fields_are_an_object_the_json_formatter_reads_back() {
+    /// The one line a JSON subscriber writes while `f` runs, with carnetd's field writer
+    /// (`ours`) or the subscriber's own.
+    fn json_line(ours: bool, f: impl FnOnce()) -> serde_json::Value {
         let out = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
+        let builder = tracing_subscriber::fmt()
             .json()
             .without_time()
-            .with_writer(out.clone())
-            .fmt_fields(Json)
-            .finish();
-        let hostile = "a\"b\\c\nd\u{1}e";
-        tracing::subscriber::with_default(subscriber, || in_a_request(hostile));
+            .with_writer(out.clone());
+        if ours {
+            tracing::subscriber::with_default(builder.fmt_fields(Json).finish(), f);
+        } else {
+            tracing::subscriber::with_default(builder.finish(), f);
+        }
         let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        let line: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
+        serde_json::from_str(text.trim_end()).unwrap()
+    }
+
+    #[test]
+    fn json_fields_are_an_object_the_json_formatter_reads_back() {
+        let hostile = "a\"b\\c\nd\u{1}e";
+        let line = json_line(true, || in_a_request(hostile));
         assert_eq!(line["span"]["name"], "request");
         assert_eq!(line["span"]["method"], "GET");
         assert_eq!(line["span"]["route"], "/v1/{id}");
@@ -292,37 +301,18 @@ mod tests {
         assert_eq!(line["fields"]["message"], "went \"wrong\"\n");
         assert_eq!(line["fields"]["count"], 3);
         assert_eq!(line["fields"]["why"], "Some(\"a\\\"b\")");
-
         // The same line as with the subscriber's own JSON fields.
-        let theirs = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .without_time()
-            .with_writer(theirs.clone())
-            .finish();
-        tracing::subscriber::with_default(subscriber, || in_a_request(hostile));
-        let theirs = String::from_utf8(theirs.0.lock().unwrap().clone()).unwrap();
-        let theirs: serde_json::Value = serde_json::from_str(theirs.trim_end()).unwrap();
-        assert_eq!(line, theirs);
+        assert_eq!(line, json_line(false, || in_a_request(hostile)));
     }
 
     #[test]
     fn json_fields_recorded_later_join_the_object() {
-        let out = Captured::default();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .without_time()
-            .with_writer(out.clone())
-            .fmt_fields(Json)
-            .finish();
-        tracing::subscriber::with_default(subscriber, || {
+        let line = json_line(true, || {
             let span = tracing::info_span!("s", a = 1u64, b = tracing::field::Empty);
             span.record("b", "x");
             let _in = span.enter();
             tracing::info!("inside");
         });
-        let text = String::from_utf8(out.0.lock().unwrap().clone()).unwrap();
-        let line: serde_json::Value = serde_json::from_str(text.trim_end()).unwrap();
         assert_eq!(
             line["span"],
             serde_json::json!({"name": "s", "a": 1, "b": "x"})
