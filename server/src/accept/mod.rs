@@ -204,8 +204,12 @@ async fn drive(
         slot.watch();
         conn.as_mut().graceful_shutdown();
     }
-    // A phase change never brings a deadline sooner than this after it.
-    let shortest = limits.header_read_timeout.min(limits.idle_timeout);
+    // A phase change never brings a deadline sooner than this after it (at least a
+    // millisecond: with zero timeouts, a request being served would otherwise spin this loop).
+    let shortest = limits
+        .header_read_timeout
+        .min(limits.idle_timeout)
+        .max(Duration::from_millis(1));
     loop {
         // Once shutting down, a connection that is not serving a request closes now (and one
         // that is is woken when its request ends). Otherwise the task is not woken when the
