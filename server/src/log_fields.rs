@@ -29,19 +29,19 @@ pub struct Json;
 
 impl<'w> FormatFields<'w> for Plain {
     fn format_fields<R: RecordFields>(&self, writer: Writer<'w>, fields: R) -> fmt::Result {
-        let mut v = PlainVisitor(Fields::new(writer));
+        let mut v = Visitor::new(writer, Style::Plain);
         fields.record(&mut v);
-        v.0.result
+        v.result
     }
 }
 
 impl<'w> FormatFields<'w> for Json {
     fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
         writer.write_char('{')?;
-        let mut v = JsonVisitor(Fields::new(writer));
+        let mut v = Visitor::new(writer, Style::Json);
         fields.record(&mut v);
-        v.0.result?;
-        v.0.w.write_char('}')
+        v.result?;
+        v.w.write_char('}')
     }
 
     /// Fields recorded after the span opened join its object.
@@ -66,46 +66,60 @@ impl<'w> FormatFields<'w> for Json {
     }
 }
 
-/// Writes fields one after another, a separator between them, stopping at the first error.
-struct Fields<'w> {
+/// How a field is written: `name=value`, space-separated, or `"name":value`, comma-separated.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Plain,
+    Json,
+}
+
+/// Writes fields one after another in a [`Style`], stopping at the first error.
+struct Visitor<'w> {
     w: Writer<'w>,
+    style: Style,
     first: bool,
     result: fmt::Result,
 }
 
-impl<'w> Fields<'w> {
-    fn new(w: Writer<'w>) -> Self {
-        Fields {
+impl<'w> Visitor<'w> {
+    fn new(w: Writer<'w>, style: Style) -> Self {
+        Visitor {
             w,
+            style,
             first: true,
             result: Ok(()),
         }
     }
 
-    fn next(&mut self, separator: char, write: impl FnOnce(&mut Writer<'w>) -> fmt::Result) {
+    /// One field: the separator unless first, its name as the style writes it, then `value`.
+    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'w>) -> fmt::Result) {
         if self.result.is_err() {
             return;
         }
-        if !std::mem::take(&mut self.first) {
-            self.result = self.w.write_char(separator);
-        }
-        if self.result.is_ok() {
-            self.result = write(&mut self.w);
-        }
-    }
-}
-
-struct PlainVisitor<'w>(Fields<'w>);
-
-impl PlainVisitor<'_> {
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
-        self.0.next(' ', |w| {
-            if field.name() != "message" {
-                w.write_str(field.name())?;
-                w.write_char('=')?;
+        let style = self.style;
+        let w = &mut self.w;
+        let first = std::mem::take(&mut self.first);
+        self.result = (|| {
+            match style {
+                Style::Plain => {
+                    if !first {
+                        w.write_char(' ')?;
+                    }
+                    if field.name() != "message" {
+                        w.write_str(field.name())?;
+                        w.write_char('=')?;
+                    }
+                }
+                Style::Json => {
+                    if !first {
+                        w.write_char(',')?;
+                    }
+                    json_string(w, field.name())?;
+                    w.write_char(':')?;
+                }
             }
             value(w)
-        });
+        })();
     }
 }
 
@@ -115,50 +129,23 @@ fn plain(s: &str) -> bool {
         .all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
 }
 
-impl Visit for PlainVisitor<'_> {
+impl Visit for Visitor<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        if field.name() == "message" {
-            return self.record_debug(field, &format_args!("{value}"));
-        }
-        self.field(field, |w| {
-            if plain(value) {
-                w.write_char('"')?;
-                w.write_str(value)?;
-                w.write_char('"')
-            } else {
-                write!(w, "{value:?}")
+        match self.style {
+            Style::Json => self.field(field, |w| json_string(w, value)),
+            Style::Plain if field.name() == "message" => {
+                self.record_debug(field, &format_args!("{value}"));
             }
-        });
-    }
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.field(field, |w| write!(w, "{value}"));
-    }
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.field(field, |w| write!(w, "{value}"));
-    }
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.field(field, |w| write!(w, "{value}"));
-    }
-    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        self.field(field, |w| write!(w, "{value:?}"));
-    }
-}
-
-struct JsonVisitor<'w>(Fields<'w>);
-
-impl JsonVisitor<'_> {
-    fn field(&mut self, field: &Field, value: impl FnOnce(&mut Writer<'_>) -> fmt::Result) {
-        self.0.next(',', |w| {
-            json_string(w, field.name())?;
-            w.write_char(':')?;
-            value(w)
-        });
-    }
-}
-
-impl Visit for JsonVisitor<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.field(field, |w| json_string(w, value));
+            Style::Plain => self.field(field, |w| {
+                if plain(value) {
+                    w.write_char('"')?;
+                    w.write_str(value)?;
+                    w.write_char('"')
+                } else {
+                    write!(w, "{value:?}")
+                }
+            }),
+        }
     }
     fn record_i64(&mut self, field: &Field, value: i64) {
         self.field(field, |w| write!(w, "{value}"));
@@ -170,15 +157,20 @@ impl Visit for JsonVisitor<'_> {
         self.field(field, |w| write!(w, "{value}"));
     }
     fn record_f64(&mut self, field: &Field, value: f64) {
-        if value.is_finite() {
+        if self.style == Style::Json && value.is_finite() {
             self.field(field, |w| write!(w, "{value}"));
         } else {
             self.record_debug(field, &value);
         }
     }
     fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
-        let text = format!("{value:?}");
-        self.field(field, |w| json_string(w, &text));
+        match self.style {
+            Style::Plain => self.field(field, |w| write!(w, "{value:?}")),
+            Style::Json => {
+                let text = format!("{value:?}");
+                self.field(field, |w| json_string(w, &text));
+            }
+        }
     }
 }
 

@@ -92,11 +92,7 @@ fn main() {
     let dir = tempfile::tempdir().unwrap();
     // Issuance is measured as a sustained rate, well past the default cap on live tokens.
     let env = [("CARNET_MAX_LIVE_TOKENS", "10000000")];
-    let server = match std::env::var_os("CARNET_BENCH_CARNETD") {
-        Some(other) => Carnetd::start_program(other.as_ref(), &[], dir.path(), &env),
-        None => Carnetd::start(dir.path(), &env),
-    }
-    .unwrap();
+    let server = Carnetd::start_program(&binary("carnetd"), &[], dir.path(), &env).unwrap();
     for i in 0..10 {
         intents::add_active(&server, i);
     }
@@ -177,11 +173,7 @@ fn main() {
 /// binaries this bench runs (stripped in the release profile).
 fn footprint() {
     let dir = tempfile::tempdir().unwrap();
-    let server = match std::env::var_os("CARNET_BENCH_CARNETD") {
-        Some(other) => Carnetd::start_program(other.as_ref(), &[], dir.path(), &[]),
-        None => Carnetd::start(dir.path(), &[]),
-    }
-    .unwrap();
+    let server = Carnetd::start_program(&binary("carnetd"), &[], dir.path(), &[]).unwrap();
     let pid = server.child.id();
     let started = memory::rss_mib(pid).unwrap_or(f64::NAN);
     let _app = WebApp::signed_in(&server);
@@ -195,10 +187,7 @@ fn footprint() {
         memory::peak_rss_mib(pid).unwrap_or(f64::NAN),
     );
     for (name, goal) in [("carnetd", 14), ("carnet", 7)] {
-        let path = match (name, std::env::var_os("CARNET_BENCH_CARNETD")) {
-            ("carnetd", Some(other)) => other.into(),
-            _ => carnet_tests::binary(name),
-        };
+        let path = binary(name);
         let size = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
         println!(
             "{name}: {:.2} MiB ({}) (goal <= {goal} MiB stripped)",
@@ -277,6 +266,15 @@ fn median_run(runs: &[Run]) -> Run {
         p50_ms: pick(|r| r.p50_ms),
         p99_ms: pick(|r| r.p99_ms),
         errors: runs.iter().map(|r| r.errors).sum(),
+    }
+}
+
+/// The binary this bench measures: `CARNET_BENCH_CARNETD` for carnetd when set, else the
+/// workspace's own.
+fn binary(name: &str) -> std::path::PathBuf {
+    match std::env::var_os("CARNET_BENCH_CARNETD") {
+        Some(other) if name == "carnetd" => other.into(),
+        _ => carnet_tests::binary(name),
     }
 }
 
