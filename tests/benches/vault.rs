@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use carnet_core::store::Synchronous;
 use carnet_core::vault::{SealKey, Table, VaultKey};
-use carnet_tests::{Api, TestServer, binary, http};
+use carnet_tests::{Api, TestServer, binary, http, memory};
 use ring::aead::{Aad, CHACHA20_POLY1305, LessSafeKey, Nonce, UnboundKey};
 use serde_json::json;
 
@@ -226,19 +226,6 @@ fn start_and_time(dir: &Path) -> (std::process::Child, Duration) {
     }
 }
 
-fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
 fn startup() {
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut first, first_time) = start_and_time(dir.path());
@@ -257,7 +244,10 @@ fn startup() {
     }
     let mut child = last.expect("a running carnetd");
     std::thread::sleep(Duration::from_secs(2)); // idle, as a measurement window
-    let (rss, hwm) = rss_kib(child.id());
+    let (rss, hwm) = (
+        memory::rss_mib(child.id()).unwrap_or(0.0),
+        memory::peak_rss_mib(child.id()).unwrap_or(0.0),
+    );
     child.kill().ok();
     child.wait().ok();
     times.sort();
@@ -274,7 +264,6 @@ fn startup() {
     );
     println!(
         "  idle RSS: {:.1} MiB (peak {:.1} MiB)  (target <= 20 MiB)",
-        rss as f64 / 1024.0,
-        hwm as f64 / 1024.0
+        rss, hwm
     );
 }
