@@ -4,6 +4,7 @@
 #![forbid(unsafe_code)]
 
 pub mod accept;
+mod api_routes;
 mod app;
 pub mod client_ip;
 pub mod config;

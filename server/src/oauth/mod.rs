@@ -20,20 +20,18 @@ mod token;
 pub(crate) use carnet_core::access::receipts::published_keys;
 pub(crate) use metadata::metadata_of;
 
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use crate::api_routes::{ApiRouter, api_routes};
 
-use crate::state::AppState;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(authorize::start, authorize::answer))
-        .routes(routes!(authorize::resume))
-        .routes(routes!(token::token))
-        .routes(routes!(register::register))
-        .routes(routes!(revoke::revoke))
-        .routes(routes!(introspect::introspect))
-        .routes(routes!(metadata::metadata))
-        .routes(routes!(metadata::receipt_keys))
-        .routes(routes!(page::stylesheet))
+pub fn router<R: ApiRouter>() -> R {
+    R::empty()
+        .routes(api_routes!(authorize::start, authorize::answer))
+        .routes(api_routes!(authorize::resume))
+        .routes(api_routes!(token::token))
+        .routes(api_routes!(register::register))
+        .routes(api_routes!(revoke::revoke))
+        .routes(api_routes!(introspect::introspect))
+        .routes(api_routes!(metadata::metadata))
+        .routes(api_routes!(metadata::receipt_keys))
+        .routes(api_routes!(page::stylesheet))
 }

@@ -25,100 +25,98 @@ mod subscriptions;
 mod vendors;
 mod webhooks;
 
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use crate::api_routes::{ApiRouter, api_routes};
 
-use crate::state::AppState;
 
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(vendors::list, vendors::create))
-        .routes(routes!(vendors::show, vendors::replace, vendors::remove))
-        .routes(routes!(interactions::list, interactions::create))
-        .routes(routes!(
+pub fn router<R: ApiRouter>() -> R {
+    R::empty()
+        .routes(api_routes!(vendors::list, vendors::create))
+        .routes(api_routes!(vendors::show, vendors::replace, vendors::remove))
+        .routes(api_routes!(interactions::list, interactions::create))
+        .routes(api_routes!(
             interactions::show,
             interactions::replace,
             interactions::remove
         ))
-        .routes(routes!(purchases::list, purchases::create))
-        .routes(routes!(
+        .routes(api_routes!(purchases::list, purchases::create))
+        .routes(api_routes!(
             purchases::show,
             purchases::replace,
             purchases::remove
         ))
-        .routes(routes!(incidents::list, incidents::create))
-        .routes(routes!(
+        .routes(api_routes!(incidents::list, incidents::create))
+        .routes(api_routes!(
             incidents::show,
             incidents::replace,
             incidents::remove
         ))
-        .routes(routes!(incidents::resolve))
-        .routes(routes!(promises::list, promises::create))
-        .routes(routes!(promises::show, promises::remove))
-        .routes(routes!(promises::kept))
-        .routes(routes!(promises::broken))
-        .routes(routes!(subscriptions::list, subscriptions::create))
-        .routes(routes!(subscriptions::payments))
-        .routes(routes!(
+        .routes(api_routes!(incidents::resolve))
+        .routes(api_routes!(promises::list, promises::create))
+        .routes(api_routes!(promises::show, promises::remove))
+        .routes(api_routes!(promises::kept))
+        .routes(api_routes!(promises::broken))
+        .routes(api_routes!(subscriptions::list, subscriptions::create))
+        .routes(api_routes!(subscriptions::payments))
+        .routes(api_routes!(
             subscriptions::show,
             subscriptions::edit,
             subscriptions::remove
         ))
-        .routes(routes!(subscriptions::cancel))
-        .routes(routes!(subscriptions::shop))
-        .routes(routes!(documents::list, documents::upload))
-        .routes(routes!(documents::show, documents::edit, documents::remove))
-        .routes(routes!(documents::content))
-        .routes(routes!(documents::share))
-        .routes(routes!(documents::unshare))
-        .routes(routes!(search::search))
-        .routes(routes!(followups::list))
-        .routes(routes!(followups::done))
-        .routes(routes!(profile::show, profile::replace))
-        .routes(routes!(
+        .routes(api_routes!(subscriptions::cancel))
+        .routes(api_routes!(subscriptions::shop))
+        .routes(api_routes!(documents::list, documents::upload))
+        .routes(api_routes!(documents::show, documents::edit, documents::remove))
+        .routes(api_routes!(documents::content))
+        .routes(api_routes!(documents::share))
+        .routes(api_routes!(documents::unshare))
+        .routes(api_routes!(search::search))
+        .routes(api_routes!(followups::list))
+        .routes(api_routes!(followups::done))
+        .routes(api_routes!(profile::show, profile::replace))
+        .routes(api_routes!(
             clients::connect,
             clients::show,
             clients::replace,
             clients::disconnect
         ))
-        .routes(routes!(clients::rotate_secret))
-        .routes(routes!(clients::list))
-        .routes(routes!(grants::create, grants::list))
-        .routes(routes!(grants::show))
-        .routes(routes!(grants::revoke))
-        .routes(routes!(grants::widen))
-        .routes(routes!(receipts::list))
-        .routes(routes!(access_log::list))
-        .routes(routes!(
+        .routes(api_routes!(clients::rotate_secret))
+        .routes(api_routes!(clients::list))
+        .routes(api_routes!(grants::create, grants::list))
+        .routes(api_routes!(grants::show))
+        .routes(api_routes!(grants::revoke))
+        .routes(api_routes!(grants::widen))
+        .routes(api_routes!(receipts::list))
+        .routes(api_routes!(access_log::list))
+        .routes(api_routes!(
             access_log::verify,
             access_log::request_verification
         ))
-        .routes(routes!(access_log::integrity))
-        .routes(routes!(webhooks::list))
-        .routes(routes!(notify::list, notify::create))
-        .routes(routes!(notify::show, notify::update, notify::remove))
-        .routes(routes!(notify::test))
-        .routes(routes!(lifecycle::unlock))
-        .routes(routes!(lifecycle::lock))
-        .routes(routes!(consents::list))
-        .routes(routes!(consents::approve))
-        .routes(routes!(consents::deny))
-        .routes(routes!(consents::invite))
-        .routes(routes!(consents::set_password))
-        .routes(routes!(intents::create, intents::list))
-        .routes(routes!(intents::show, intents::replace))
-        .routes(routes!(intents::activate))
-        .routes(routes!(intents::withdraw))
-        .routes(routes!(intents::fulfil))
-        .routes(routes!(offers::list))
-        .routes(routes!(offers::show))
-        .routes(routes!(offers::accept))
-        .routes(routes!(offers::decline))
-        .routes(routes!(market::list))
-        .routes(routes!(market::show))
-        .routes(routes!(market::accept))
-        .routes(routes!(market::decline))
-        .routes(routes!(market::add_vendor))
-        .routes(routes!(archive::export))
-        .routes(routes!(archive::import))
+        .routes(api_routes!(access_log::integrity))
+        .routes(api_routes!(webhooks::list))
+        .routes(api_routes!(notify::list, notify::create))
+        .routes(api_routes!(notify::show, notify::update, notify::remove))
+        .routes(api_routes!(notify::test))
+        .routes(api_routes!(lifecycle::unlock))
+        .routes(api_routes!(lifecycle::lock))
+        .routes(api_routes!(consents::list))
+        .routes(api_routes!(consents::approve))
+        .routes(api_routes!(consents::deny))
+        .routes(api_routes!(consents::invite))
+        .routes(api_routes!(consents::set_password))
+        .routes(api_routes!(intents::create, intents::list))
+        .routes(api_routes!(intents::show, intents::replace))
+        .routes(api_routes!(intents::activate))
+        .routes(api_routes!(intents::withdraw))
+        .routes(api_routes!(intents::fulfil))
+        .routes(api_routes!(offers::list))
+        .routes(api_routes!(offers::show))
+        .routes(api_routes!(offers::accept))
+        .routes(api_routes!(offers::decline))
+        .routes(api_routes!(market::list))
+        .routes(api_routes!(market::show))
+        .routes(api_routes!(market::accept))
+        .routes(api_routes!(market::decline))
+        .routes(api_routes!(market::add_vendor))
+        .routes(api_routes!(archive::export))
+        .routes(api_routes!(archive::import))
 }

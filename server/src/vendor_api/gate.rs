@@ -259,7 +259,8 @@ mod tests {
     /// annotation declares: the gate checks the table's, the documentation says the other.
     #[test]
     fn the_table_matches_the_openapi_document() {
-        let (_, api) = super::super::router().split_for_parts();
+        let (_, api) = super::super::router::<utoipa_axum::router::OpenApiRouter<AppState>>()
+            .split_for_parts();
         let doc = serde_json::to_value(&api).unwrap();
         let mut documented = Vec::new();
         for (path, item) in doc["paths"].as_object().unwrap() {

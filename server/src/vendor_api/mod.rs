@@ -16,8 +16,7 @@ use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use utoipa_axum::router::OpenApiRouter;
-use utoipa_axum::routes;
+use crate::api_routes::{ApiRouter, api_routes};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -43,22 +42,22 @@ impl<S: Send + Sync> FromRequestParts<S> for Vendor {
 }
 
 /// The vendor routes, as documented (`gated` is what serves them).
-pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new()
-        .routes(routes!(relationship::relationship))
-        .routes(routes!(promises::promises))
-        .routes(routes!(shared::interactions))
-        .routes(routes!(shared::interaction))
-        .routes(routes!(documents::document))
-        .routes(routes!(profile::profile))
-        .routes(routes!(receipts::receipts))
-        .routes(routes!(intents::list))
-        .routes(routes!(intents::show))
-        .routes(routes!(intents::offer))
-        .routes(routes!(intents::offers))
+pub fn router<R: ApiRouter>() -> R {
+    R::empty()
+        .routes(api_routes!(relationship::relationship))
+        .routes(api_routes!(promises::promises))
+        .routes(api_routes!(shared::interactions))
+        .routes(api_routes!(shared::interaction))
+        .routes(api_routes!(documents::document))
+        .routes(api_routes!(profile::profile))
+        .routes(api_routes!(receipts::receipts))
+        .routes(api_routes!(intents::list))
+        .routes(api_routes!(intents::show))
+        .routes(api_routes!(intents::offer))
+        .routes(api_routes!(intents::offers))
 }
 
-/// The vendor routes behind their gate.
-pub fn gated(state: AppState) -> OpenApiRouter<AppState> {
-    router().route_layer(axum::middleware::from_fn_with_state(state, gate::gate))
+/// The vendor routes behind their gate, as served.
+pub fn gated(state: AppState) -> axum::Router<AppState> {
+    router::<axum::Router<AppState>>().route_layer(axum::middleware::from_fn_with_state(state, gate::gate))
 }
