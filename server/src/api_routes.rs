@@ -112,9 +112,9 @@ mod tests {
         async fn replace() {}
 
         let routes = api_routes!(show, replace);
-        let (path, _) = (routes.serve)();
+        let (path, _): (String, MethodRouter<AppState>) = (routes.serve)();
         assert_eq!(path, "/t/{id}");
-        let (_, paths, _) = (routes.document)();
+        let (_, paths, _): UtoipaMethodRouter<AppState> = (routes.document)();
         let item = &paths.paths["/t/{id}"];
         assert!(item.get.is_some() && item.put.is_some() && item.post.is_none());
     }

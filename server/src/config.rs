@@ -229,8 +229,17 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
     })
 }
 
+/// A `log_level` is a list of `target=level` directives and at most one bare level, as
+/// `tracing_subscriber::filter::Targets` reads it (EnvFilter's span and field directives, and
+/// the regex engine they need, are not in carnetd: README, Performance).
 fn check_filter(level: &str) -> Result<(), String> {
-    tracing_subscriber::EnvFilter::try_new(level)
+    if level.contains(['[', '{']) {
+        return Err(format!(
+            "{level:?} is not a tracing filter such as info or carnet_server=debug: span and field directives ([span]=level) are not read"
+        ));
+    }
+    level
+        .parse::<tracing_subscriber::filter::Targets>()
         .map(drop)
         .map_err(|e| {
             format!("{level:?} is not a tracing filter such as info or carnet_server=debug: {e}")

@@ -18,7 +18,9 @@ use carnet_server::config::{Config, LogFormat, Overrides};
 use carnet_server::relay::Relay;
 use carnet_server::{OpenOptions, Secret, Server, log_fields, serve};
 use clap::Parser;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 #[path = "carnetd/args.rs"]
 mod args;
@@ -143,17 +145,30 @@ fn run(cli: Cli) -> Result<()> {
 
 fn init_tracing(config: &Config) {
     // `log_level` (CARNET_LOG_LEVEL or CARNET_LOG) was checked when the config was resolved.
-    let filter = EnvFilter::new(&config.log_level);
+    let filter: Targets = config
+        .log_level
+        .parse()
+        .unwrap_or_else(|_| Targets::new().with_default(LevelFilter::INFO));
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    // The builder's own filter (info by default) lets everything through to `filter`.
     let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+        .with_max_level(LevelFilter::TRACE)
         .with_ansi(ansi)
         .with_writer(std::io::stderr);
     match config.log_format {
         // In colour at a terminal; otherwise with carnetd's own field writers (see log_fields).
-        LogFormat::Pretty if ansi => builder.init(),
-        LogFormat::Pretty => builder.fmt_fields(log_fields::Plain).init(),
-        LogFormat::Json => builder.json().fmt_fields(log_fields::Json).init(),
+        LogFormat::Pretty if ansi => builder.finish().with(filter).init(),
+        LogFormat::Pretty => builder
+            .fmt_fields(log_fields::Plain)
+            .finish()
+            .with(filter)
+            .init(),
+        LogFormat::Json => builder
+            .json()
+            .fmt_fields(log_fields::Json)
+            .finish()
+            .with(filter)
+            .init(),
     }
 }
 

@@ -659,3 +659,23 @@ fn bad_relay_values_are_refused_by_key() {
         refused(dir.path(), &env, &[words, "relay_url is set"]);
     }
 }
+
+/// The filters README documents for `log_level` are accepted; EnvFilter's span directives,
+/// which carnetd's filter does not read, are refused with the key's name rather than ignored.
+#[test]
+fn log_level_filters_are_targets_and_levels() {
+    for fine in [
+        "info",
+        "DEBUG",
+        "carnet_server=debug,info",
+        "carnet_core",
+        "warn,hyper=off",
+        "verbose",
+    ] {
+        assert_eq!(super::check_filter(fine), Ok(()), "{fine}");
+    }
+    for refused in ["carnet_server=loud", "[request]=debug", "info,[{id}]=trace"] {
+        let message = super::check_filter(refused).unwrap_err();
+        assert!(message.contains("not a tracing filter"), "{refused}: {message}");
+    }
+}

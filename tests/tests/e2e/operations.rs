@@ -128,6 +128,35 @@ fn sample(text: &str, series: &str) -> Option<f64> {
         .map(|v| v.parse().unwrap())
 }
 
+/// `log_level` filters by level and by target: `warn,carnetd=info` lets the binary's own info
+/// lines in (its "listening" line is how the test finds the port) and no other target's.
+#[test]
+fn log_level_filters_by_level_and_target() {
+    let info_targets = |log: &str| -> Vec<String> {
+        log.lines()
+            .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+            .filter(|e| e["level"] == "INFO")
+            .map(|e| e["target"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let d = Carnetd::start(dir.path(), &[("CARNET_LOG_LEVEL", "warn,carnetd=info")]).unwrap();
+    assert_eq!(d.get("/healthz").status, 200);
+    let (status, log) = d.terminate();
+    assert!(status.success(), "{log}");
+    let mut targets = info_targets(&log);
+    targets.dedup();
+    assert_eq!(targets, ["carnetd"], "{log}");
+    // By default, info lines of carnetd's library too.
+    let dir = tempfile::tempdir().unwrap();
+    let d = Carnetd::start(dir.path(), &[]).unwrap();
+    let (_, log) = d.terminate();
+    assert!(
+        info_targets(&log).iter().any(|t| t.starts_with("carnet_")),
+        "{log}"
+    );
+}
+
 #[test]
 fn metrics_count_requests_by_route_template_tokens_and_vendor_pulls() {
     let s = TestServer::spawn();
