@@ -230,8 +230,8 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
 }
 
 /// A `log_level` is a list of `target=level` directives and at most one bare level, as
-/// `tracing_subscriber::filter::Targets` reads it (EnvFilter's span and field directives, and
-/// the regex engine they need, are not in carnetd: README, Performance).
+/// `tracing_subscriber::filter::Targets` reads it (EnvFilter's span and field directives are
+/// not in carnetd: README, Performance).
 fn check_filter(level: &str) -> Result<(), String> {
     if level.contains(['[', '{']) {
         return Err(format!(

@@ -676,6 +676,9 @@ fn log_level_filters_are_targets_and_levels() {
     }
     for refused in ["carnet_server=loud", "[request]=debug", "info,[{id}]=trace"] {
         let message = super::check_filter(refused).unwrap_err();
-        assert!(message.contains("not a tracing filter"), "{refused}: {message}");
+        assert!(
+            message.contains("not a tracing filter"),
+            "{refused}: {message}"
+        );
     }
 }

@@ -22,7 +22,6 @@ pub(crate) use metadata::metadata_of;
 
 use crate::api_routes::{ApiRouter, api_routes};
 
-
 pub fn router<R: ApiRouter>() -> R {
     R::empty()
         .routes(api_routes!(authorize::start, authorize::answer))

@@ -27,11 +27,14 @@ mod webhooks;
 
 use crate::api_routes::{ApiRouter, api_routes};
 
-
 pub fn router<R: ApiRouter>() -> R {
     R::empty()
         .routes(api_routes!(vendors::list, vendors::create))
-        .routes(api_routes!(vendors::show, vendors::replace, vendors::remove))
+        .routes(api_routes!(
+            vendors::show,
+            vendors::replace,
+            vendors::remove
+        ))
         .routes(api_routes!(interactions::list, interactions::create))
         .routes(api_routes!(
             interactions::show,
@@ -65,7 +68,11 @@ pub fn router<R: ApiRouter>() -> R {
         .routes(api_routes!(subscriptions::cancel))
         .routes(api_routes!(subscriptions::shop))
         .routes(api_routes!(documents::list, documents::upload))
-        .routes(api_routes!(documents::show, documents::edit, documents::remove))
+        .routes(api_routes!(
+            documents::show,
+            documents::edit,
+            documents::remove
+        ))
         .routes(api_routes!(documents::content))
         .routes(api_routes!(documents::share))
         .routes(api_routes!(documents::unshare))

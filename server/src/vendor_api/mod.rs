@@ -14,9 +14,9 @@ mod shared;
 
 use std::sync::Arc;
 
+use crate::api_routes::{ApiRouter, api_routes};
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use crate::api_routes::{ApiRouter, api_routes};
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -59,5 +59,6 @@ pub fn router<R: ApiRouter>() -> R {
 
 /// The vendor routes behind their gate, as served.
 pub fn gated(state: AppState) -> axum::Router<AppState> {
-    router::<axum::Router<AppState>>().route_layer(axum::middleware::from_fn_with_state(state, gate::gate))
+    router::<axum::Router<AppState>>()
+        .route_layer(axum::middleware::from_fn_with_state(state, gate::gate))
 }

@@ -45,7 +45,12 @@ fn openapi_documents_the_owner_api_with_its_media_types() {
 #[test]
 fn every_documented_operation_is_served() {
     let s = TestServer::spawn();
-    let doc: serde_json::Value = http().get(s.url("/openapi.json")).send().unwrap().json().unwrap();
+    let doc: serde_json::Value = http()
+        .get(s.url("/openapi.json"))
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
     let mut unserved = Vec::new();
     let mut operations = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -94,7 +99,11 @@ fn the_checked_in_openapi_file_matches_the_server() {
         first_difference.unwrap_or(0) + 1
     );
     let s = TestServer::spawn();
-    assert_eq!(s.get("/openapi.json").text, checked_in, "carnetd serves the file");
+    assert_eq!(
+        s.get("/openapi.json").text,
+        checked_in,
+        "carnetd serves the file"
+    );
 }
 
 #[test]
