@@ -192,9 +192,13 @@ fn footprint() {
     for (name, goal) in [("carnetd", 14), ("carnet", 7)] {
         let path = binary(name);
         // The release profile strips symbols; binutils' `strip` removes what the linker kept
-        // (local labels of the C code it links, in carnet's case).
+        // (local symbols such as `GCC_except_table…`, in carnet's case).
         let stripped = dir.path().join(name);
-        let strip = Command::new("strip").arg("-o").arg(&stripped).arg(&path).status();
+        let strip = Command::new("strip")
+            .arg("-o")
+            .arg(&stripped)
+            .arg(&path)
+            .status();
         let after = match strip {
             Ok(s) if s.success() => format!("{:.2} MiB", mib(&stripped)),
             _ => "not measured (no `strip`)".into(),
