@@ -100,8 +100,8 @@ pub(crate) use api_routes;
 mod tests {
     use super::*;
 
-    /// The handlers given to `api_routes!` are served at the path and with the methods their
-    /// documentation says.
+    /// `api_routes!` serves its handlers at their documented path, and documents both. (That
+    /// every documented method is served: the e2e test `every_documented_operation_is_served`.)
     #[test]
     fn served_and_documented_alike() {
         /// Documented.
