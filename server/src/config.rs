@@ -233,17 +233,17 @@ fn read_file(path: &Path) -> Result<Layer, ConfigError> {
 /// `tracing_subscriber::filter::Targets` reads it (EnvFilter's span and field directives are
 /// not in carnetd: README, Performance).
 fn check_filter(level: &str) -> Result<(), String> {
-    if level.contains(['[', '{']) {
-        return Err(format!(
-            "{level:?} is not a tracing filter such as info or carnet_server=debug: span and field directives ([span]=level) are not read"
-        ));
-    }
-    level
-        .parse::<tracing_subscriber::filter::Targets>()
-        .map(drop)
-        .map_err(|e| {
-            format!("{level:?} is not a tracing filter such as info or carnet_server=debug: {e}")
-        })
+    let why = if level.contains(['[', '{']) {
+        "span and field directives ([span]=level) are not read".to_owned()
+    } else {
+        match level.parse::<tracing_subscriber::filter::Targets>() {
+            Ok(_) => return Ok(()),
+            Err(e) => e.to_string(),
+        }
+    };
+    Err(format!(
+        "{level:?} is not a tracing filter such as info or carnet_server=debug: {why}"
+    ))
 }
 
 /// Where a layer came from, for error messages.
